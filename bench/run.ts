@@ -1,0 +1,28 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark in a fresh Node process and passes its single
+ * JSON object through. Each benchmark is a script under bench/ that prints one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+
+const BENCHMARKS: Readonly<Record<string, string>> = {
+  core: 'core.ts',
+  catalog: 'catalog.ts',
+};
+
+const name = process.argv[2];
+if (name === undefined || !(name in BENCHMARKS)) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}>\n`);
+  process.exit(2);
+}
+const script = path.join(import.meta.dirname, BENCHMARKS[name]!);
+if (!existsSync(script)) {
+  process.stderr.write(`benchmark ${name}: ${script} is missing\n`);
+  process.exit(2);
+}
+const result = spawnSync(process.execPath, ['--max-old-space-size=4096', script, ...process.argv.slice(3)], {
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);

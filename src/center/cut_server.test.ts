@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startCutServer } from './cut_server.ts';
+
+describe('cut server (real HTTP on loopback)', () => {
+  let root: string;
+  let base: string;
+  let close: () => Promise<void>;
+
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'openprep-cuts-'));
+    await mkdir(path.join(root, '20240602_2005'));
+    await writeFile(path.join(root, '20240602_2005', 'PRES_2024.csv'), '\uFEFFPRESIDENCIA\r');
+    await writeFile(path.join(root, 'latest.json'), '{"cut":"20240602_2005"}\n');
+    await writeFile(path.join(tmpdir(), 'openprep-secret.txt'), 'secret');
+    await symlink(path.join(tmpdir(), 'openprep-secret.txt'), path.join(root, 'escape.txt'));
+    const server = await startCutServer({ root, port: 0 });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    close = () => new Promise((resolve) => server.close(() => resolve()));
+  });
+  after(async () => {
+    await close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('the index names the latest cut', async () => {
+    const response = await fetch(`${base}/`);
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    assert.match(html, /Último corte: <a href="\/20240602_2005\/">/);
+    assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  });
+
+  test('cut files are served immutable, the pointer is not', async () => {
+    const csv = await fetch(`${base}/20240602_2005/PRES_2024.csv`);
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+    const latest = await fetch(`${base}/latest.json`);
+    assert.equal(latest.headers.get('cache-control'), 'public, max-age=5');
+  });
+
+  test('nothing outside the root is reachable', async () => {
+    for (const attempt of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/escape.txt', '/a%00b']) {
+      const response = await fetch(`${base}${attempt}`);
+      assert.ok([400, 404].includes(response.status), `${attempt} answered ${response.status}`);
+    }
+  });
+
+  test('only GET and HEAD', async () => {
+    const response = await fetch(`${base}/latest.json`, { method: 'POST', body: 'x' });
+    assert.equal(response.status, 405);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * A plain read-only HTTP server for the cuts folder, used by the demo until the public site
+ * exists. Static files only: no database on the read path. Paths are resolved inside the
+ * root and never follow a name outside it.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.csv': 'text/csv; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.sig': 'text/plain; charset=utf-8',
+  '.pub': 'text/plain; charset=utf-8',
+  '.zip': 'application/zip',
+};
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+async function listing(root: string, relative: string): Promise<string> {
+  const dir = path.join(root, relative);
+  const entries = (await readdir(dir, { withFileTypes: true }))
+    .filter((entry) => !entry.name.startsWith('.'))
+    .sort((a, b) => (a.name < b.name ? 1 : -1));
+  let latest = '';
+  if (relative === '') {
+    try {
+      const pointer = JSON.parse(await readFile(path.join(root, 'latest.json'), 'utf8')) as { cut?: string };
+      if (typeof pointer.cut === 'string')
+        latest = `<p>Último corte: <a href="/${encodeURIComponent(pointer.cut)}/">${escapeHtml(pointer.cut)}</a></p>`;
+    } catch {
+      latest = '<p>Aún no hay cortes publicados.</p>';
+    }
+  }
+  const items = entries
+    .map((entry) => {
+      const name = entry.name + (entry.isDirectory() ? '/' : '');
+      return `<li><a href="${encodeURIComponent(entry.name)}${entry.isDirectory() ? '/' : ''}">${escapeHtml(name)}</a></li>`;
+    })
+    .join('\n');
+  const title = relative === '' ? 'OpenPREP — cortes publicados' : `OpenPREP — ${escapeHtml(relative)}`;
+  return `<!doctype html><html lang="es"><head><meta charset="utf-8"><title>${title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem">
+<h1>${title}</h1>${latest}
+${relative === '' ? '' : '<p><a href="../">↑ arriba</a></p>'}
+<ul>${items}</ul>
+<p>Cada corte trae <code>manifest.json</code> (SHA-256 de cada archivo) firmado en <code>manifest.sig</code>;
+compruébelo con <code>npx openprep verify &lt;corte&gt; --key &lt;llave pública&gt;</code>.</p>
+</body></html>`;
+}
+
+async function handle(root: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { allow: 'GET, HEAD', ...SECURITY_HEADERS }).end();
+    return;
+  }
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+  } catch {
+    response.writeHead(400, SECURITY_HEADERS).end('bad request\n');
+    return;
+  }
+  if (pathname.includes('\0')) {
+    response.writeHead(400, SECURITY_HEADERS).end('bad request\n');
+    return;
+  }
+  const relative = path.posix.normalize(pathname).replace(/^\/+/, '');
+  const target = path.join(root, relative);
+  let resolved: string;
+  try {
+    resolved = await realpath(target);
+  } catch {
+    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('no encontrado\n');
+    return;
+  }
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+    response.writeHead(404, SECURITY_HEADERS).end();
+    return;
+  }
+  const info = await stat(resolved);
+  if (info.isDirectory()) {
+    if (!pathname.endsWith('/')) {
+      response.writeHead(301, { location: `${pathname}/`, ...SECURITY_HEADERS }).end();
+      return;
+    }
+    const body = await listing(root, path.relative(root, resolved));
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...SECURITY_HEADERS,
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  const name = path.basename(resolved);
+  // A cut never changes once written; the pointer to the newest one does.
+  const mutable = name === 'latest.json' || name === 'latest.sig';
+  response.writeHead(200, {
+    'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
+    'content-length': String(info.size),
+    'cache-control': mutable ? 'public, max-age=5' : 'public, max-age=31536000, immutable',
+    ...SECURITY_HEADERS,
+  });
+  if (request.method === 'HEAD') {
+    response.end();
+    return;
+  }
+  createReadStream(resolved).pipe(response);
+}
+
+export async function startCutServer(options: { root: string; port: number; host?: string }): Promise<Server> {
+  const root = await realpath(options.root);
+  const server = createServer((request, response) => {
+    handle(root, request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500, SECURITY_HEADERS);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  return server;
+}
