@@ -18,7 +18,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -82,7 +83,9 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
   try {
     resolved = await realpath(target);
   } catch {
-    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('no encontrado\n');
+    response
+      .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
+      .end('no encontrado\n');
     return;
   }
   if (resolved !== root && !resolved.startsWith(root + path.sep)) {
@@ -120,7 +123,11 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
   createReadStream(resolved).pipe(response);
 }
 
-export async function startCutServer(options: { root: string; port: number; host?: string }): Promise<Server> {
+export async function startCutServer(options: {
+  root: string;
+  port: number;
+  host?: string;
+}): Promise<Server> {
   const root = await realpath(options.root);
   const server = createServer((request, response) => {
     handle(root, request, response).catch(() => {

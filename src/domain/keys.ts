@@ -70,7 +70,10 @@ export function parseCasillaKey(text: string): Result<CasillaKeyParts & { key: C
   if (!DIGITS.test(seccionText))
     return err('bad-seccion', `CLAVE_CASILLA "${text}": sección "${seccionText}" is not 4 digits`);
   if (!(TIPOS_CASILLA as readonly string[]).includes(tipo))
-    return err('bad-tipo', `CLAVE_CASILLA "${text}": tipo "${tipo}" is not one of ${TIPOS_CASILLA.join(', ')}`);
+    return err(
+      'bad-tipo',
+      `CLAVE_CASILLA "${text}": tipo "${tipo}" is not one of ${TIPOS_CASILLA.join(', ')}`,
+    );
   if (!DIGITS.test(idText)) return err('bad-id', `CLAVE_CASILLA "${text}": id "${idText}" is not 2 digits`);
   if (!DIGITS.test(extensionText))
     return err('bad-extension', `CLAVE_CASILLA "${text}": extensión "${extensionText}" is not 2 digits`);
@@ -98,6 +101,9 @@ export function parseActaKey(text: string): Result<ActaKeyParts, KeyError> {
   if (!casilla.ok) return err(casilla.code, `CLAVE_ACTA "${text}": ${casilla.message}`);
   const tipoActa = key.slice(CASILLA_KEY_LENGTH);
   if (!TIPO_ACTA_PATTERN.test(tipoActa))
-    return err('bad-tipo-acta', `CLAVE_ACTA "${text}": TIPO_ACTA "${tipoActa}" must be 1 to 5 digits or capital letters`);
+    return err(
+      'bad-tipo-acta',
+      `CLAVE_ACTA "${text}": TIPO_ACTA "${tipoActa}" must be 1 to 5 digits or capital letters`,
+    );
   return ok({ ...casilla.value, casillaKey: casilla.value.key, tipoActa });
 }

@@ -7,7 +7,12 @@ export type Percent4 = number & { readonly __brand: 'Percent4' };
 
 /** floor(numerator * 100 * 10^4 / denominator); 0 when the denominator is 0. */
 export function truncatedPercent(numerator: number, denominator: number): Percent4 {
-  if (!Number.isSafeInteger(numerator) || !Number.isSafeInteger(denominator) || numerator < 0 || denominator < 0)
+  if (
+    !Number.isSafeInteger(numerator) ||
+    !Number.isSafeInteger(denominator) ||
+    numerator < 0 ||
+    denominator < 0
+  )
     throw new Error(`truncatedPercent needs non-negative safe integers, got ${numerator}/${denominator}`);
   if (denominator === 0) return 0 as Percent4;
   return Number((BigInt(numerator) * 1_000_000n) / BigInt(denominator)) as Percent4;

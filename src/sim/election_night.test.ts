@@ -4,7 +4,13 @@ import type { Casilla } from '../domain/catalog.ts';
 import type { VoteColumn } from '../domain/election.ts';
 import type { CasillaKey } from '../domain/keys.ts';
 import { sameFields } from '../domain/values.ts';
-import { ARRIVAL_CURVE, NEVER_ARRIVES_SHARE, sampleArrivalHours, trueActaFields, typeActa } from './election_night.ts';
+import {
+  ARRIVAL_CURVE,
+  NEVER_ARRIVES_SHARE,
+  sampleArrivalHours,
+  trueActaFields,
+  typeActa,
+} from './election_night.ts';
 import { createRandom } from './random.ts';
 
 const casilla: Casilla = {
@@ -43,10 +49,19 @@ describe('election night model', () => {
 
   test('true actas are plausible and never exceed the ballots unless told to', () => {
     const random = createRandom('truth');
-    const options = { illegibleField: 0, emptyField: 0, allIllegible: 0, exceedsListaNominal: 0, wrongWrittenTotal: 0 };
+    const options = {
+      illegibleField: 0,
+      emptyField: 0,
+      allIllegible: 0,
+      exceedsListaNominal: 0,
+      wrongWrittenTotal: 0,
+    };
     for (let i = 0; i < 500; i++) {
       const fields = trueActaFields({ random, casilla, columns, options });
-      const total = Object.values(fields.votes).reduce<number>((sum, v) => sum + (typeof v === 'number' ? v : 0), 0);
+      const total = Object.values(fields.votes).reduce<number>(
+        (sum, v) => sum + (typeof v === 'number' ? v : 0),
+        0,
+      );
       assert.ok(total <= casilla.listaNominal, `total ${total}`);
       assert.equal(fields.totalAsentado, total);
       assert.deepEqual(Object.keys(fields.votes), ['PAN', 'MORENA', 'NO_REGISTRADAS', 'NULOS']);
@@ -57,7 +72,10 @@ describe('election night model', () => {
     const a = createRandom('same');
     const b = createRandom('same');
     for (let i = 0; i < 50; i++)
-      assert.deepEqual(trueActaFields({ random: a, casilla, columns }), trueActaFields({ random: b, casilla, columns }));
+      assert.deepEqual(
+        trueActaFields({ random: a, casilla, columns }),
+        trueActaFields({ random: b, casilla, columns }),
+      );
   });
 
   test('typing errors happen at the given rate and change one box', () => {

@@ -103,8 +103,7 @@ export function trueActaFields(input: {
 }): ActaFields {
   const { random, casilla, columns } = input;
   const options = input.options ?? DEFAULT_TRUE_ACTA_OPTIONS;
-  const cap =
-    casilla.tipo === 'S' ? casilla.boletasAprobadas : casilla.listaNominal + casilla.representantes;
+  const cap = casilla.tipo === 'S' ? casilla.boletasAprobadas : casilla.listaNominal + casilla.representantes;
   const voters =
     casilla.tipo === 'S'
       ? Math.floor(casilla.boletasAprobadas * clamp(random.normal(0.55, 0.15), 0.1, 0.95))
@@ -124,7 +123,8 @@ export function trueActaFields(input: {
     votes[columns[0].id] = (votes[columns[0].id] as number) + excess;
     total += excess;
   }
-  const written: CapturedValue = random.next() < options.wrongWrittenTotal ? total + 1 + Math.floor(random.next() * 9) : total;
+  const written: CapturedValue =
+    random.next() < options.wrongWrittenTotal ? total + 1 + Math.floor(random.next() * 9) : total;
   if (random.next() < options.allIllegible) {
     for (const column of columns) votes[column.id] = 'ilegible';
   } else {
@@ -159,7 +159,9 @@ export function typeActa(random: Random, truth: ActaFields, errorRate: number): 
 function mistype(random: Random, value: CapturedValue): CapturedValue {
   if (typeof value !== 'number') return Math.floor(random.next() * 100);
   const delta = 1 + Math.floor(random.next() * 9);
-  return random.next() < 0.5 && value >= delta ? value - delta : value + delta * (random.next() < 0.2 ? 10 : 1);
+  return random.next() < 0.5 && value >= delta
+    ? value - delta
+    : value + delta * (random.next() < 0.2 ? 10 : 1);
 }
 
 /** The contest's columns that apply at a casilla (the caller passes applicableColumns). */

@@ -1,0 +1,187 @@
+/**
+ * `npm run bench -- core`: the national cut. Generates the national catalog (170,648 casillas),
+ * makes every acta esperada (~513,000) captured and verified, builds and writes the full signed
+ * cut (3 CSVs, ~1,000 JSON files, manifest, zip), then verifies it with `openprep verify`'s
+ * engine. Prints one JSON object.
+ *
+ * Baseline measured in the same run: writing and fsyncing the same bytes (what any cut of
+ * this size costs at minimum on this disk), so the ratio says how much is our own work.
+ */
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { catalogToCsv } from '../src/catalog/csv_import.ts';
+import type { PublishedActa, Submission } from '../src/domain/acta.ts';
+import { actasEsperadas, applicableColumns } from '../src/domain/actas_esperadas.ts';
+import { classifyActa } from '../src/domain/classification.ts';
+import { formatIsoLocal } from '../src/domain/local_time.ts';
+import { formatVerifierKey } from '../src/journal/note.ts';
+import { rootFromLeafHashes } from '../src/journal/merkle.ts';
+import { formatCheckpointBody } from '../src/journal/checkpoint.ts';
+import { signNote } from '../src/journal/note.ts';
+import { buildCut } from '../src/publish/cut_builder.ts';
+import { writeCut } from '../src/publish/cut_writer.ts';
+import { generateCatalog } from '../src/sim/catalog_generator.ts';
+import { defaultElectionDefinition, serializeElectionDefinition } from '../src/sim/election_definition.ts';
+import { trueActaFields } from '../src/sim/election_night.ts';
+import { createRandom } from '../src/sim/random.ts';
+import { verifyCut } from '../src/verify/verify.ts';
+
+function seconds(start: number): number {
+  return Math.round((performance.now() - start) / 10) / 100;
+}
+
+function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / 1048576);
+}
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, rssMb());
+}, 50);
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-core-'));
+try {
+  const t0 = performance.now();
+  const catalog = generateCatalog({ scale: 'national', seed: 1 });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  const catalogSeconds = seconds(t0);
+
+  // Every acta esperada captured and verified, with realistic values and observations.
+  const t1 = performance.now();
+  const random = createRandom('bench-core');
+  const start = Date.parse(election.publicationStart);
+  const actas = new Map<string, PublishedActa[]>();
+  let actaCount = 0;
+  for (const contest of election.contests) {
+    const rows: PublishedActa[] = [];
+    for (const esperada of actasEsperadas(catalog, contest)) {
+      const columns = applicableColumns(contest, esperada.casilla);
+      const fields = trueActaFields({ random, casilla: esperada.casilla, columns });
+      const acopioAt = start + random.int(0, 22 * 3600) * 1000;
+      const submission: Submission = {
+        imageSha256: createHash('sha256').update(esperada.actaKey).digest('hex'),
+        origin: random.chance(0.6) ? 'CASILLA' : 'CATD',
+        digitization: 'MOVIL',
+        documentType: 'ACTA_PREP',
+        transfer: null,
+        acopioAt,
+        source: 'bench',
+      };
+      rows.push({
+        contest: contest.id,
+        actaKey: esperada.actaKey,
+        casilla: esperada.casilla,
+        tipoActa: esperada.tipoActa,
+        identification: {
+          claimedKey: esperada.actaKey,
+          entidad: esperada.casilla.entidad,
+          distrito: esperada.casilla.distrito,
+          seccion: esperada.casilla.seccion,
+          tipo: esperada.casilla.tipo,
+          id: esperada.casilla.id,
+          extension: esperada.casilla.extension,
+          tipoActa: esperada.tipoActa,
+        },
+        fields,
+        classification: classifyActa({ casilla: esperada.casilla, contest, fields, sinActaReason: null }),
+        submission: submission.origin === 'CATD' ? { ...submission, digitization: 'ESCANER' } : submission,
+        capturedAt: acopioAt + 60_000,
+        verifiedAt: acopioAt + 120_000,
+        cotejada: 0,
+      });
+    }
+    actaCount += rows.length;
+    actas.set(contest.id, rows);
+  }
+  const actasSeconds = seconds(t1);
+
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const keyName = `openprep.${election.id}.${election.mode}`;
+  const rawPublic = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const verifierKey = formatVerifierKey(keyName, rawPublic);
+  const journalLeaves = Array.from({ length: actaCount * 4 }, (_, i) =>
+    createHash('sha256').update(String(i)).digest(),
+  );
+  const rootHash = rootFromLeafHashes(journalLeaves);
+  const checkpointNote = signNote(
+    formatCheckpointBody({ origin: `${keyName}/log`, size: journalLeaves.length, rootHash }),
+    { name: keyName, privateKey },
+  );
+  const catalogCsv = Buffer.from(catalogToCsv(catalog));
+  const electionJson = Buffer.from(serializeElectionDefinition(election));
+  const cutTime = start + 24 * 3600 * 1000;
+
+  global.gc?.();
+  const t2 = performance.now();
+  const cut = await buildCut({
+    election,
+    catalog,
+    catalogCsv,
+    electionJson,
+    actas,
+    cutTime,
+    sequence: 1,
+    final: true,
+    journal: { size: journalLeaves.length, rootHash, checkpointNote, consistencyProof: [] },
+    previous: null,
+    signer: { name: keyName, privateKey },
+  });
+  const buildSeconds = seconds(t2);
+  const t3 = performance.now();
+  const written = await writeCut({
+    cutsRoot: path.join(work, 'cuts'),
+    cut,
+    electionId: election.id,
+    catalogCsv,
+    electionJson,
+    cutTime: formatIsoLocal(cutTime, election.utcOffsetMinutes),
+    signer: { name: keyName, privateKey },
+  });
+  if (!written.ok) throw new Error(`writeCut: ${written.message}`);
+  const writeSeconds = seconds(t3);
+  const cutBytes = [...cut.files.values()].reduce((sum, file) => sum + file.length, 0) + cut.zip.length;
+
+  // Physical baseline: the same number of bytes written and fsynced, one file.
+  const t4 = performance.now();
+  const baselineFile = await open(path.join(work, 'baseline.bin'), 'w');
+  for (const file of cut.files.values()) await baselineFile.write(file);
+  await baselineFile.write(cut.zip);
+  await baselineFile.sync();
+  await baselineFile.close();
+  const baselineSeconds = seconds(t4);
+
+  const t5 = performance.now();
+  const report = await verifyCut({ cut: path.join(work, 'cuts', cut.cutId), publicKey: verifierKey });
+  const verifySeconds = seconds(t5);
+
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, rssMb(), Math.round(process.resourceUsage().maxRSS / 1024));
+  const failed = report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
+  process.stdout.write(
+    `${JSON.stringify({
+      benchmark: 'core',
+      machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      casillas: catalog.casillas.length,
+      actas: actaCount,
+      catalog_generate_seconds: catalogSeconds,
+      actas_generate_seconds: actasSeconds,
+      national_cut_build_seconds: buildSeconds,
+      national_cut_write_seconds: writeSeconds,
+      national_cut_seconds: Math.round((buildSeconds + writeSeconds) * 100) / 100,
+      cut_bytes: cutBytes,
+      baseline_write_fsync_seconds: baselineSeconds,
+      cut_to_baseline_ratio:
+        Math.round(((buildSeconds + writeSeconds) / Math.max(baselineSeconds, 0.01)) * 10) / 10,
+      verify_seconds: verifySeconds,
+      verify_ok: report.ok,
+      verify_failed_checks: failed,
+      peak_rss_mb: peakRss,
+    })}\n`,
+  );
+} finally {
+  clearInterval(sampler);
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,467 @@
+/**
+ * The acta pipeline as an in-process service over the store: acopio (register a submission),
+ * two blind captures, the verifier on mismatch, cotejo, sin acta. Each accepted fact is one
+ * store transaction holding both the state change and its journal entry. Repeating a command
+ * changes nothing and writes nothing.
+ */
+import { parseCatalogCsv } from '../catalog/csv_import.ts';
+import type {
+  Digitization,
+  DocumentType,
+  Origin,
+  PublishedActa,
+  SinActaReason,
+  Submission,
+  TransferMechanism,
+} from '../domain/acta.ts';
+import {
+  type ActaRecord,
+  applyCommand,
+  type LifecycleCommand,
+  type LifecycleContext,
+  type LifecycleError,
+  type LifecycleOutcome,
+  publishedActaOf,
+} from '../domain/acta_lifecycle.ts';
+import { applicableColumns } from '../domain/actas_esperadas.ts';
+import type { Casilla, Catalog } from '../domain/catalog.ts';
+import type { Contest, ElectionDefinition, VoteColumn } from '../domain/election.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import type { ActaFields } from '../domain/values.ts';
+import { ActaIndex } from '../intake/identify.ts';
+import { parseElectionDefinition, serializeElectionDefinition } from '../sim/election_definition.ts';
+import type { JournalHead, Store, StoreTransaction } from '../store/store.ts';
+import { catalogToCsv, catalogSha256 } from '../catalog/csv_import.ts';
+import { createHash } from 'node:crypto';
+
+export type PipelineError =
+  | LifecycleError
+  | 'unknown-contest'
+  | 'bad-image-hash'
+  | 'after-close'
+  | 'not-expected'
+  | 'not-configured'
+  | 'already-configured';
+
+export interface SubmissionInput {
+  readonly contest: string;
+  readonly claimedKey: string;
+  readonly imageSha256: string;
+  readonly origin: Origin;
+  readonly digitization: Digitization;
+  readonly documentType: DocumentType;
+  readonly transfer: TransferMechanism;
+  readonly acopioAt: number;
+  readonly source: string;
+}
+
+export interface SubmissionResult {
+  readonly recordId: string;
+  readonly actaKey: string | null;
+  readonly inCatalog: boolean;
+  readonly outcome: 'registered' | 'duplicate' | 'additional-image' | 'conflict-flagged';
+  readonly leafIndex: number | null;
+}
+
+export interface CaptureTaskView {
+  readonly recordId: string;
+  readonly contest: string;
+  readonly actaKey: string | null;
+  readonly imageSha256: string | null;
+  /** The boxes to type, in the acta's own order. Never the other capture: capture is blind. */
+  readonly columns: readonly VoteColumn[];
+}
+
+export interface StepResult {
+  readonly recordId: string;
+  readonly outcome: LifecycleOutcome;
+  readonly leafIndex: number | null;
+}
+
+const META_ELECTION = 'election_definition';
+const META_CATALOG = 'catalog_csv';
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The journal entry type of each lifecycle outcome (unchanged and duplicate write none). */
+const ENTRY_TYPES: Readonly<Record<Exclude<LifecycleOutcome, 'unchanged' | 'duplicate'>, string>> = {
+  registered: 'SUBMISSION_REGISTERED',
+  'additional-image': 'ADDITIONAL_IMAGE_REGISTERED',
+  captured: 'CAPTURE_RECORDED',
+  verified: 'ACTA_VERIFIED',
+  mismatch: 'CAPTURE_MISMATCH',
+  resolved: 'MISMATCH_RESOLVED',
+  'cotejo-accepted': 'COTEJO_ACCEPTED',
+  'cotejo-reopened': 'COTEJO_REOPENED',
+  'sin-acta': 'SIN_ACTA_DECLARED',
+};
+
+export class ActaPipeline {
+  readonly store: Store;
+  readonly election: ElectionDefinition;
+  readonly catalog: Catalog;
+  readonly catalogCsv: string;
+  readonly #clock: () => number;
+  readonly #index: ActaIndex;
+  readonly #casillas: ReadonlyMap<string, Casilla>;
+  readonly #contests: ReadonlyMap<string, Contest>;
+  readonly #closesAt: number;
+
+  private constructor(options: {
+    store: Store;
+    election: ElectionDefinition;
+    catalog: Catalog;
+    catalogCsv: string;
+    clock: () => number;
+  }) {
+    this.store = options.store;
+    this.election = options.election;
+    this.catalog = options.catalog;
+    this.catalogCsv = options.catalogCsv;
+    this.#clock = options.clock;
+    this.#index = new ActaIndex(options.catalog, options.election);
+    this.#casillas = new Map(options.catalog.casillas.map((c) => [c.key, c]));
+    this.#contests = new Map(options.election.contests.map((c) => [c.id, c]));
+    this.#closesAt =
+      Date.parse(options.election.publicationStart) + options.election.publicationHours * 3_600_000;
+  }
+
+  /** Stores the election definition and catalog in a new store and journals both (the first entries). */
+  static async setup(options: {
+    readonly store: Store;
+    readonly election: ElectionDefinition;
+    readonly catalog: Catalog;
+    readonly clock: () => number;
+  }): Promise<Result<ActaPipeline, 'already-configured'>> {
+    const catalogCsv = catalogToCsv(options.catalog);
+    const electionJson = serializeElectionDefinition(options.election);
+    const configured = await options.store.transaction(async (tx) => {
+      if ((await tx.getMeta(META_ELECTION)) !== null) return false;
+      await tx.setMeta(META_ELECTION, electionJson);
+      await tx.setMeta(META_CATALOG, catalogCsv);
+      const at = options.clock();
+      await tx.appendJournal({
+        type: 'ELECTION_CONFIGURED',
+        at,
+        electionId: options.election.id,
+        mode: options.election.mode,
+        definitionSha256: createHash('sha256').update(electionJson).digest('hex'),
+      });
+      await tx.appendJournal({
+        type: 'CATALOG_IMPORTED',
+        at,
+        catalogSha256: catalogSha256(options.catalog),
+        entidades: options.catalog.entidades.length,
+        distritos: options.catalog.distritos.length,
+        casillas: options.catalog.casillas.length,
+      });
+      return true;
+    });
+    if (!configured)
+      return err('already-configured', 'this store already holds an election; use a new data folder');
+    return ok(
+      new ActaPipeline({
+        store: options.store,
+        election: options.election,
+        catalog: options.catalog,
+        catalogCsv,
+        clock: options.clock,
+      }),
+    );
+  }
+
+  /** Opens the pipeline of a configured store. */
+  static async open(options: {
+    readonly store: Store;
+    readonly clock: () => number;
+  }): Promise<Result<ActaPipeline, 'not-configured'>> {
+    const electionJson = await options.store.getMeta(META_ELECTION);
+    const catalogCsv = await options.store.getMeta(META_CATALOG);
+    if (electionJson === null || catalogCsv === null)
+      return err('not-configured', 'the store holds no election yet: run `openprep init` first');
+    const catalog = await parseCatalogCsv(Buffer.from(catalogCsv));
+    if (!catalog.ok) throw new Error(`stored catalog no longer parses: ${catalog.message}`);
+    const election = parseElectionDefinition(JSON.parse(electionJson), { catalog: catalog.value });
+    if (!election.ok) throw new Error(`stored election definition no longer parses: ${election.message}`);
+    return ok(
+      new ActaPipeline({
+        store: options.store,
+        election: election.value,
+        catalog: catalog.value,
+        catalogCsv,
+        clock: options.clock,
+      }),
+    );
+  }
+
+  get closesAt(): number {
+    return this.#closesAt;
+  }
+
+  #context(contest: Contest, casillaKey: string | null): LifecycleContext {
+    const casilla = casillaKey === null ? null : (this.#casillas.get(casillaKey) ?? null);
+    return {
+      contest,
+      casilla,
+      columns: casilla === null ? contest.columns : applicableColumns(contest, casilla),
+    };
+  }
+
+  async #step(
+    tx: StoreTransaction,
+    record: ActaRecord | undefined,
+    command: LifecycleCommand,
+    contest: Contest,
+    casillaKey: string | null,
+    journal: Record<string, unknown>,
+  ): Promise<Result<StepResult & { record: ActaRecord }, LifecycleError>> {
+    const context = this.#context(contest, casillaKey);
+    const transition = applyCommand(record, command, context);
+    if (!transition.ok) return transition;
+    const { outcome, record: next } = transition.value;
+    if (outcome === 'unchanged' || outcome === 'duplicate')
+      return ok({ recordId: next.recordId, outcome, leafIndex: null, record: next });
+    await tx.putActa(next, next.submission?.acopioAt ?? null);
+    const leafIndex = await tx.appendJournal({
+      type: ENTRY_TYPES[outcome],
+      at: this.#clock(),
+      recordId: next.recordId,
+      contest: next.contest,
+      ...journal,
+      ...(outcome === 'verified' || outcome === 'resolved'
+        ? { classification: next.published?.classification, fields: next.published?.fields }
+        : {}),
+    });
+    return ok({ recordId: next.recordId, outcome, leafIndex, record: next });
+  }
+
+  async registerSubmission(input: SubmissionInput): Promise<Result<SubmissionResult, PipelineError>> {
+    const contest = this.#contests.get(input.contest);
+    if (contest === undefined) return err('unknown-contest', `unknown election ${input.contest}`);
+    if (!HEX64.test(input.imageSha256))
+      return err('bad-image-hash', 'the image SHA-256 must be 64 lowercase hex digits');
+    if (input.acopioAt > this.#closesAt)
+      return err('after-close', 'the PREP has closed: actas arriving after the close are not published');
+    const identified = this.#index.identify(input.contest, input.claimedKey);
+    const esperada = identified.esperada;
+    const submission: Submission = {
+      imageSha256: input.imageSha256,
+      origin: input.origin,
+      digitization: input.digitization,
+      documentType: input.documentType,
+      transfer: input.transfer,
+      acopioAt: input.acopioAt,
+      source: input.source,
+    };
+    return this.store.transaction(async (tx) => {
+      const sameImage = await tx.imagesBySha(input.imageSha256);
+      const base = {
+        recordId: identified.recordId,
+        actaKey: esperada?.actaKey ?? null,
+        inCatalog: esperada !== null,
+      };
+      if (sameImage.some((image) => image.recordId === identified.recordId))
+        return ok({ ...base, outcome: 'duplicate' as const, leafIndex: null });
+      if (sameImage.length > 0) {
+        // The same bytes were already delivered as another acta: one of the two claims is
+        // wrong. Keep this one aside for a person; never let it overwrite the first.
+        await tx.addImage({
+          sha256: input.imageSha256,
+          recordId: identified.recordId,
+          receivedAt: this.#clock(),
+          role: 'conflict',
+          source: input.source,
+        });
+        const leafIndex = await tx.appendJournal({
+          type: 'SUBMISSION_CONFLICT',
+          at: this.#clock(),
+          recordId: identified.recordId,
+          contest: input.contest,
+          claimedKey: identified.identification.claimedKey,
+          imageSha256: input.imageSha256,
+          alreadyRegisteredAs: sameImage[0]!.recordId,
+          source: input.source,
+        });
+        return ok({ ...base, outcome: 'conflict-flagged' as const, leafIndex });
+      }
+      const record = (await tx.getActa(identified.recordId)) ?? undefined;
+      const step = await this.#step(
+        tx,
+        record,
+        {
+          kind: 'register-submission',
+          recordId: identified.recordId,
+          contest: input.contest,
+          actaKey: esperada?.actaKey ?? null,
+          casillaKey: esperada?.casilla.key ?? null,
+          tipoActa: esperada?.tipoActa ?? identified.identification.tipoActa,
+          identification: identified.identification,
+          submission,
+        },
+        contest,
+        esperada?.casilla.key ?? null,
+        { inCatalog: esperada !== null, claimedKey: identified.identification.claimedKey, submission },
+      );
+      if (!step.ok) return step;
+      const outcome = step.value.outcome;
+      if (outcome === 'registered' || outcome === 'additional-image')
+        await tx.addImage({
+          sha256: input.imageSha256,
+          recordId: identified.recordId,
+          receivedAt: this.#clock(),
+          role: outcome === 'registered' ? 'record' : 'additional',
+          source: input.source,
+        });
+      return ok({
+        ...base,
+        outcome:
+          outcome === 'additional-image'
+            ? 'additional-image'
+            : outcome === 'duplicate'
+              ? 'duplicate'
+              : 'registered',
+        leafIndex: step.value.leafIndex,
+      });
+    });
+  }
+
+  /** The next acta for this capturista: awaiting capture and not already captured by them this round. */
+  async nextToCapture(options: {
+    readonly operatorId: string;
+    readonly contest?: string;
+  }): Promise<CaptureTaskView | null> {
+    const queue = await this.store.captureQueue({ contest: options.contest, limit: 500 });
+    for (const task of queue) {
+      const record = await this.store.getActa(task.recordId);
+      if (record === null || record.captures.some((c) => c.operatorId === options.operatorId)) continue;
+      const contest = this.#contests.get(record.contest)!;
+      return {
+        recordId: record.recordId,
+        contest: record.contest,
+        actaKey: record.actaKey,
+        imageSha256: record.submission?.imageSha256 ?? null,
+        columns: this.#context(contest, record.casillaKey).columns,
+      };
+    }
+    return null;
+  }
+
+  #lifecycle(
+    recordId: string,
+    make: (record: ActaRecord) => LifecycleCommand,
+    journal: Record<string, unknown>,
+  ): Promise<Result<StepResult, PipelineError>> {
+    return this.store.transaction(async (tx) => {
+      const record = await tx.getActa(recordId);
+      if (record === null) return err('unknown-acta' as const, `no acta ${recordId} has been received`);
+      const contest = this.#contests.get(record.contest)!;
+      const step = await this.#step(tx, record, make(record), contest, record.casillaKey, journal);
+      if (!step.ok) return step;
+      return ok({
+        recordId: step.value.recordId,
+        outcome: step.value.outcome,
+        leafIndex: step.value.leafIndex,
+      });
+    });
+  }
+
+  recordCapture(input: {
+    readonly recordId: string;
+    readonly operatorId: string;
+    readonly fields: ActaFields;
+  }): Promise<Result<StepResult, PipelineError>> {
+    const at = this.#clock();
+    return this.#lifecycle(
+      input.recordId,
+      () => ({ kind: 'record-capture', operatorId: input.operatorId, fields: input.fields, at }),
+      { operatorId: input.operatorId, captured: input.fields },
+    );
+  }
+
+  /** Actas whose captures differ, with both captures and the image, for a verifier. */
+  async verificationQueue(limit = 50): Promise<ActaRecord[]> {
+    return this.store.mismatchQueue(limit);
+  }
+
+  resolveMismatch(input: {
+    readonly recordId: string;
+    readonly verifierId: string;
+    readonly fields: ActaFields;
+  }): Promise<Result<StepResult, PipelineError>> {
+    const at = this.#clock();
+    return this.#lifecycle(
+      input.recordId,
+      () => ({ kind: 'resolve-mismatch', verifierId: input.verifierId, fields: input.fields, at }),
+      { verifierId: input.verifierId },
+    );
+  }
+
+  cotejo(input: {
+    readonly recordId: string;
+    readonly reviewerId: string;
+    readonly decision: 'accept' | 'reopen';
+    readonly reason?: string;
+  }): Promise<Result<StepResult, PipelineError>> {
+    const at = this.#clock();
+    return this.#lifecycle(
+      input.recordId,
+      () => ({ kind: 'cotejo', reviewerId: input.reviewerId, decision: input.decision, at }),
+      { reviewerId: input.reviewerId, reason: input.reason ?? null },
+    );
+  }
+
+  async declareSinActa(input: {
+    readonly contest: string;
+    readonly actaKey: string;
+    readonly reason: SinActaReason;
+    readonly operatorId: string;
+  }): Promise<Result<StepResult, PipelineError>> {
+    const contest = this.#contests.get(input.contest);
+    if (contest === undefined) return err('unknown-contest', `unknown election ${input.contest}`);
+    const identified = this.#index.identify(input.contest, input.actaKey);
+    const esperada = identified.esperada;
+    if (esperada === null)
+      return err('not-expected', `${input.actaKey} is not an acta esperada of ${input.contest}`);
+    const at = this.#clock();
+    return this.store.transaction(async (tx) => {
+      const record = (await tx.getActa(identified.recordId)) ?? undefined;
+      const step = await this.#step(
+        tx,
+        record,
+        {
+          kind: 'declare-sin-acta',
+          recordId: identified.recordId,
+          contest: input.contest,
+          actaKey: esperada.actaKey,
+          casillaKey: esperada.casilla.key,
+          tipoActa: esperada.tipoActa,
+          identification: identified.identification,
+          reason: input.reason,
+          operatorId: input.operatorId,
+          at,
+        },
+        contest,
+        esperada.casilla.key,
+        { reason: input.reason, operatorId: input.operatorId },
+      );
+      if (!step.ok) return step;
+      return ok({
+        recordId: step.value.recordId,
+        outcome: step.value.outcome,
+        leafIndex: step.value.leafIndex,
+      });
+    });
+  }
+
+  /** What a cut publishes, per contest, and the journal head it corresponds to. */
+  async snapshot(): Promise<{ head: JournalHead; actas: Map<string, PublishedActa[]> }> {
+    const { head, records } = await this.store.snapshot();
+    const actas = new Map<string, PublishedActa[]>(this.election.contests.map((c) => [c.id, []]));
+    for (const record of records) {
+      const contest = this.#contests.get(record.contest);
+      if (contest === undefined) continue;
+      const published = publishedActaOf(record, this.#context(contest, record.casillaKey));
+      if (published !== null) actas.get(contest.id)!.push(published);
+    }
+    return { head, actas };
+  }
+}

@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import { open, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import process from 'node:process';
+import { z } from 'zod';
+import { parseCatalogCsv, catalogToCsv } from '../catalog/csv_import.ts';
+import { CATALOG_SCALES, generateCatalog } from '../sim/catalog_generator.ts';
+import { parseCommandArgs } from './args.ts';
+
+export async function runCatalogGenerate(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { scale: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } },
+    z.strictObject({
+      scale: z.enum(CATALOG_SCALES),
+      seed: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .default(1),
+      out: z.string().min(1),
+    }),
+  );
+  if (!parsed.ok) {
+    process.stderr.write(`openprep catalog generate: ${parsed.message}\n`);
+    return 2;
+  }
+  const { scale, seed, out } = parsed.value.options;
+  const started = performance.now();
+  const catalog = generateCatalog({ scale, seed });
+  const csv = catalogToCsv(catalog);
+  // Written beside the target and renamed, so a reader never sees half a catalog.
+  const temporary = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(csv);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, out);
+  const listaNominal = catalog.casillas.reduce((sum, c) => sum + c.listaNominal, 0);
+  process.stdout.write(
+    `${out}: ${catalog.casillas.length} casillas, ${catalog.distritos.length} distritos, ${catalog.entidades.length} entidades, lista nominal ${listaNominal} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
+  return 0;
+}
+
+export { parseCatalogCsv, createReadStream, stat };

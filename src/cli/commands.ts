@@ -1,0 +1,50 @@
+/** The command table of `openprep`. Each command imports its modules lazily so `--help` stays fast. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly run: (args: readonly string[]) => Promise<number>;
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'demo',
+    summary: 'play an election night in accelerated time and serve its cuts (npm start)',
+    run: async (args) => (await import('./demo_command.ts')).runDemo(args),
+  },
+  {
+    name: 'init',
+    summary: 'create a data folder: store, signing key for the mode, election definition, catalog',
+    run: async (args) => (await import('./center_commands.ts')).runInit(args),
+  },
+  {
+    name: 'catalog import',
+    summary: 'import a casilla catalog CSV, all or nothing',
+    run: async (args) => (await import('./catalog_commands.ts')).runCatalogImport(args),
+  },
+  {
+    name: 'catalog generate',
+    summary: 'write a synthetic catalog CSV (tiny, state or national), deterministic from a seed',
+    run: async (args) => (await import('./catalog_commands.ts')).runCatalogGenerate(args),
+  },
+  {
+    name: 'cut',
+    summary: 'build and publish a signed cut now, or every N minutes with --every',
+    run: async (args) => (await import('./center_commands.ts')).runCut(args),
+  },
+  {
+    name: 'verify',
+    summary: 'verify a cut folder or zip; exits non-zero naming the failed check',
+    run: async (args) => (await import('./verify_command.ts')).runVerify(args),
+  },
+  {
+    name: 'journal verify',
+    summary: "recompute the journal's Merkle tree and check every stored checkpoint",
+    run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
+  },
+];
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `OpenPREP — verifiable preliminary election results\n\nusage: openprep <command> [options]\n\n${lines.join('\n')}\n\nSee README.md and docs/ for every option.\n`;
+}

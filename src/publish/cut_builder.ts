@@ -1,0 +1,177 @@
+/**
+ * Builds one cut in memory: every file of docs/publication-format.md, the signed manifest and
+ * the zip. A pure function of its input (no clock, no randomness): the same snapshot,
+ * catalog, definition and cut time give byte-identical files.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import type { PublishedActa } from '../domain/acta.ts';
+import type { Catalog } from '../domain/catalog.ts';
+import type { ElectionDefinition } from '../domain/election.ts';
+import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
+import { tabulate } from '../domain/tabulation.ts';
+import { hashLeaf, rootFromLeafHashes } from '../journal/merkle.ts';
+import { signNote } from '../journal/note.ts';
+import { candidaturasCsv } from './candidaturas_csv.ts';
+import { leeme } from './leeme.ts';
+import { resultsCsv } from './results_csv.ts';
+import { siteJson } from './site_json.ts';
+import { zipFiles } from './zip.ts';
+
+export const CUT_FORMAT = 'openprep-cut/1';
+
+export interface CutInput {
+  readonly election: ElectionDefinition;
+  readonly catalog: Catalog;
+  readonly catalogCsv: Buffer;
+  readonly electionJson: Buffer;
+  readonly actas: ReadonlyMap<string, readonly PublishedActa[]>;
+  readonly cutTime: number;
+  readonly sequence: number;
+  readonly final: boolean;
+  readonly journal: {
+    readonly size: number;
+    readonly rootHash: Buffer;
+    readonly checkpointNote: string;
+    readonly consistencyProof: readonly Buffer[];
+  };
+  readonly previous: {
+    readonly id: string;
+    readonly journalSize: number;
+    readonly manifestSha256: string;
+  } | null;
+  readonly signer: { readonly name: string; readonly privateKey: KeyObject };
+  readonly legacyCsv?: boolean;
+}
+
+export interface BuiltCut {
+  readonly cutId: string;
+  /** Every file of the cut folder by relative path, including manifest.json and manifest.sig (not the zip). */
+  readonly files: Map<string, Buffer>;
+  readonly manifestSha256: string;
+  readonly zipName: string;
+  readonly zip: Buffer;
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON with object keys sorted, two-space indentation and a final newline. */
+export function stableJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    return v;
+  };
+  return `${JSON.stringify(sort(value), null, 2)}\n`;
+}
+
+export function catalogFileNames(electionId: string): { catalog: string; election: string } {
+  return { catalog: `CATALOGO_CASILLAS_${electionId}.csv`, election: `ELECCION_${electionId}.json` };
+}
+
+export async function buildCut(input: CutInput): Promise<BuiltCut> {
+  const { election, catalog } = input;
+  const cutId = formatCutId(input.cutTime, election.utcOffsetMinutes);
+  const files = new Map<string, Buffer>();
+  const contests: { id: string; csv: string; actaRows: number; actaMerkleRoot: string }[] = [];
+  const perContestZip = new Map<string, (readonly [string, Buffer])[]>();
+  const leemeFile = leeme(election, cutId, input.cutTime);
+  files.set('LEEME.txt', leemeFile);
+
+  for (const contest of election.contests) {
+    const actas = input.actas.get(contest.id) ?? [];
+    const tabulation = tabulate({ contest, catalog, actas, final: input.final });
+    const csv = resultsCsv({
+      election,
+      contest,
+      catalog,
+      actas,
+      tabulation,
+      cutTime: input.cutTime,
+      legacy: input.legacyCsv,
+    });
+    const csvName = `${contest.id}_${election.year}.csv`;
+    const candidatesName = `${contest.id}_CANDIDATURAS_${election.year}.csv`;
+    const candidates = candidaturasCsv(election, contest);
+    files.set(csvName, csv.bytes);
+    files.set(candidatesName, candidates);
+    const leaves = csv.rows.map((row) => hashLeaf(Buffer.from(row, 'utf8')));
+    contests.push({
+      id: contest.id,
+      csv: csvName,
+      actaRows: csv.rows.length,
+      actaMerkleRoot: rootFromLeafHashes(leaves).toString('hex'),
+    });
+    for (const [path, data] of siteJson({
+      election,
+      contest,
+      catalog,
+      tabulation,
+      cutId,
+      cutTime: input.cutTime,
+      header: csv.header,
+      rowsByCasilla: csv.cellsByCasilla,
+    }))
+      files.set(path, data);
+    perContestZip.set(contest.id, [
+      [csvName, csv.bytes],
+      [candidatesName, candidates],
+      ['LEEME.txt', leemeFile],
+    ]);
+  }
+
+  const names = catalogFileNames(election.id);
+  const listed = [...files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const manifest = {
+    format: CUT_FORMAT,
+    election: { id: election.id, name: election.name, year: election.year, mode: election.mode },
+    cut: {
+      id: cutId,
+      sequence: input.sequence,
+      final: input.final,
+      time: formatIsoLocal(input.cutTime, election.utcOffsetMinutes),
+      timeUtc: new Date(input.cutTime).toISOString(),
+    },
+    previous: input.previous,
+    journal: {
+      size: input.journal.size,
+      rootHash: input.journal.rootHash.toString('base64'),
+      checkpoint: input.journal.checkpointNote,
+      consistencyProof: input.journal.consistencyProof.map((h) => h.toString('base64')),
+    },
+    catalog: {
+      path: `../catalogo/${names.catalog}`,
+      sha256: sha256Hex(input.catalogCsv),
+      electionPath: `../catalogo/${names.election}`,
+      electionSha256: sha256Hex(input.electionJson),
+    },
+    contests,
+    files: listed.map((path) => ({
+      path,
+      bytes: files.get(path)!.length,
+      sha256: sha256Hex(files.get(path)!),
+    })),
+  };
+  const manifestBytes = Buffer.from(stableJson(manifest), 'utf8');
+  const manifestSha256 = sha256Hex(manifestBytes);
+  const signature = Buffer.from(
+    signNote(`${input.signer.name}/cut\n${cutId}\nsha256 ${manifestSha256}\n`, input.signer),
+    'utf8',
+  );
+  files.set('manifest.json', manifestBytes);
+  files.set('manifest.sig', signature);
+
+  const inner: (readonly [string, Buffer])[] = [];
+  for (const contest of election.contests)
+    inner.push([`${cutId}_PREP_${contest.id}.zip`, await zipFiles(perContestZip.get(contest.id)!)]);
+  inner.push(['manifest.json', manifestBytes], ['manifest.sig', signature]);
+  // The inner zips are already compressed: store them as they are.
+  const zip = await zipFiles(inner, { compress: false });
+  return { cutId, files, manifestSha256, zipName: `${cutId}_PREP.zip`, zip };
+}

@@ -1,0 +1,222 @@
+/**
+ * The results CSV in the INE 2024 layout (docs/publication-format.md): BOM, `\r` line ends,
+ * title, cut time, the 13 aggregates, then one row per registered acta. Scripts written for
+ * the 2024 files must read ours unchanged. Strings are assembled in arrays and joined once:
+ * a national contest is ~170,000 rows.
+ */
+import type { DocumentType, PublishedActa } from '../domain/acta.ts';
+import type { Catalog } from '../domain/catalog.ts';
+import { formatObservaciones } from '../domain/classification.ts';
+import type { Contest, ElectionDefinition } from '../domain/election.ts';
+import { formatActaTimestamp, formatCutLine } from '../domain/local_time.ts';
+import { formatPercent, type Percent4 } from '../domain/percent.ts';
+import { AGGREGATE_HEADERS, PERCENT_AGGREGATES, type Tabulation } from '../domain/tabulation_types.ts';
+import type { CapturedValue } from '../domain/values.ts';
+
+export const LINE_END = '\r';
+const BOM = '\uFEFF';
+
+export const FIXED_LEADING_COLUMNS = [
+  'CLAVE_CASILLA',
+  'CLAVE_ACTA',
+  'ID_ENTIDAD',
+  'ENTIDAD',
+  'ID_DISTRITO_FEDERAL',
+  'DISTRITO_FEDERAL',
+  'SECCION',
+  'ID_CASILLA',
+  'TIPO_CASILLA',
+  'EXT_CONTIGUA',
+  'UBICACION_CASILLA',
+  'TIPO_ACTA',
+  'TOTAL_BOLETAS_SOBRANTES',
+  'TOTAL_PERSONAS_VOTARON',
+  'TOTAL_REP_PARTIDO_CI_VOTARON',
+  'TOTAL_VOTOS_SACADOS',
+] as const;
+
+export const FIXED_TRAILING_COLUMNS = [
+  'TOTAL_VOTOS_ASENTADO',
+  'TOTAL_VOTOS_CALCULADO',
+  'LISTA_NOMINAL',
+  'REPRESENTANTES_PP_CI',
+  'OBSERVACIONES',
+  'CONTABILIZADA',
+  'MECANISMOS_TRASLADO',
+  'CODIGO_INTEGRIDAD',
+  'FECHA_HORA_ACOPIO',
+  'FECHA_HORA_CAPTURA',
+  'FECHA_HORA_VERIFICACION',
+  'ORIGEN',
+  'DIGITALIZACION',
+  'TIPO_DOCUMENTO',
+  'COTEJADA',
+] as const;
+
+/** 2018/2021 spellings of the legacy pipe-delimited variant. */
+const LEGACY_NAMES: Readonly<Record<string, string>> = {
+  ID_ENTIDAD: 'ID_ESTADO',
+  ENTIDAD: 'ESTADO',
+  CODIGO_INTEGRIDAD: 'SHA',
+  NO_REGISTRADAS: 'NO_REGISTRADOS',
+};
+
+const DOCUMENT_LABELS: Readonly<Record<DocumentType, string>> = {
+  ACTA_PREP: 'Acta PREP',
+  COPIA_PE: 'Copia PE',
+  ACTA_CONSEJO: 'Acta Consejo',
+  ACTA_CONSEJO_S: 'Acta Consejo S',
+  COPIA_RPPCI: 'Copia RPPCI',
+};
+
+export function tableHeader(contest: Contest): string[] {
+  return [...FIXED_LEADING_COLUMNS, ...contest.columns.map((c) => c.id), ...FIXED_TRAILING_COLUMNS];
+}
+
+/** RFC 4180 quoting only where needed, like pandas' QUOTE_MINIMAL. */
+function quote(cell: string, delimiter: string): string {
+  if (cell.includes(delimiter) || cell.includes('"') || cell.includes('\n') || cell.includes('\r'))
+    return `"${cell.replaceAll('"', '""')}"`;
+  return cell;
+}
+
+/** Text from the catalog: a leading = + - @ TAB CR or NUL would make a spreadsheet run it (ASVS 1.2.10). */
+export function safeText(text: string): string {
+  if (text !== '-' && /^[=+\-@\t\r\0]/.test(text)) return `'${text}`;
+  return text;
+}
+
+function value(v: CapturedValue | undefined): string {
+  if (v === undefined) return '-';
+  if (v === 'ilegible') return 'Ilegible';
+  if (v === 'sin_dato') return 'Sin dato';
+  return String(v);
+}
+
+function pad(n: number | null, width: number): string {
+  return n === null ? '-' : String(n).padStart(width, '0');
+}
+
+export function titleLine(election: ElectionDefinition, contest: Contest): string {
+  return election.mode === 'simulacro' ? `SIMULACRO - ${contest.title}` : contest.title;
+}
+
+export function aggregateValues(tabulation: Tabulation): string[] {
+  const aggregates = tabulation.national.aggregates;
+  return AGGREGATE_HEADERS.map(([, field]) =>
+    PERCENT_AGGREGATES.has(field) ? formatPercent(aggregates[field] as Percent4) : String(aggregates[field]),
+  );
+}
+
+/** Publication order: catalog order, then TIPO_ACTA; fuera de catálogo last by claimed key. */
+export function sortForPublication(actas: readonly PublishedActa[], catalog: Catalog): PublishedActa[] {
+  const position = new Map(catalog.casillas.map((c, i) => [c.key as string, i]));
+  const inCatalog = actas.filter((a) => a.casilla !== null);
+  const outside = actas.filter((a) => a.casilla === null);
+  inCatalog.sort(
+    (a, b) =>
+      position.get(a.casilla!.key)! - position.get(b.casilla!.key)! ||
+      ((a.tipoActa ?? '') < (b.tipoActa ?? '') ? -1 : (a.tipoActa ?? '') > (b.tipoActa ?? '') ? 1 : 0),
+  );
+  outside.sort((a, b) =>
+    a.identification.claimedKey < b.identification.claimedKey
+      ? -1
+      : a.identification.claimedKey > b.identification.claimedKey
+        ? 1
+        : 0,
+  );
+  return [...inCatalog, ...outside];
+}
+
+export interface ResultsCsv {
+  readonly bytes: Buffer;
+  /** The acta rows as written (without line ends), in file order: the leaves of the acta Merkle tree. */
+  readonly rows: readonly string[];
+  readonly header: readonly string[];
+  /** Each in-catalog acta's cells (unquoted), by CLAVE_CASILLA, for the site JSON. */
+  readonly cellsByCasilla: ReadonlyMap<string, string[][]>;
+}
+
+export function resultsCsv(input: {
+  readonly election: ElectionDefinition;
+  readonly contest: Contest;
+  readonly catalog: Catalog;
+  readonly actas: readonly PublishedActa[];
+  readonly tabulation: Tabulation;
+  readonly cutTime: number;
+  readonly legacy?: boolean;
+}): ResultsCsv {
+  const { election, contest, catalog } = input;
+  const delimiter = input.legacy === true ? '|' : ',';
+  const offset = election.utcOffsetMinutes;
+  const entidadNames = new Map(catalog.entidades.map((e) => [e.id, safeText(e.name)]));
+  const distritoNames = new Map(catalog.distritos.map((d) => [`${d.entidad}-${d.id}`, safeText(d.name)]));
+  const rename = (name: string): string => (input.legacy === true ? (LEGACY_NAMES[name] ?? name) : name);
+  const time = (ms: number | null): string => (ms === null ? '-' : formatActaTimestamp(ms, offset));
+
+  const rows: string[] = [];
+  const cellsByCasilla = new Map<string, string[][]>();
+  for (const acta of sortForPublication(input.actas, catalog)) {
+    const casilla = acta.casilla;
+    const id = acta.identification;
+    const fields = acta.fields;
+    const c = acta.classification;
+    const submission = acta.submission;
+    const entidad = casilla?.entidad ?? id.entidad;
+    const distrito = casilla?.distrito ?? id.distrito;
+    const cells: string[] = [
+      casilla !== null ? `'${casilla.key}` : '-',
+      casilla !== null && acta.actaKey !== null ? `'${acta.actaKey}` : '-',
+      entidad === null ? '-' : String(entidad),
+      entidad === null ? '-' : (entidadNames.get(entidad) ?? '-'),
+      pad(distrito, 3),
+      entidad === null || distrito === null ? '-' : (distritoNames.get(`${entidad}-${distrito}`) ?? '-'),
+      pad(casilla?.seccion ?? id.seccion, 4),
+      pad(casilla?.id ?? id.id, 2),
+      casilla?.tipo ?? id.tipo ?? '-',
+      pad(casilla?.extension ?? id.extension, 2),
+      casilla === null ? '-' : casilla.ubicacion === 'URBANA' ? '1' : '2',
+      acta.tipoActa ?? '-',
+      value(fields?.boletasSobrantes),
+      value(fields?.personasVotaron),
+      value(fields?.representantesVotaron),
+      value(fields?.votosSacados),
+    ];
+    for (const column of contest.columns) cells.push(value(fields?.votes[column.id]));
+    cells.push(
+      value(fields?.totalAsentado),
+      c.computedTotal === null ? '-' : String(c.computedTotal),
+      casilla === null ? '-' : String(casilla.listaNominal),
+      casilla === null ? '-' : String(casilla.representantes),
+      formatObservaciones(c),
+      String(c.contabilizada),
+      submission?.transfer ?? '-',
+      submission?.imageSha256 ?? '-',
+      time(submission?.acopioAt ?? null),
+      time(acta.capturedAt),
+      time(acta.verifiedAt),
+      submission?.origin ?? '-',
+      submission === null ? '-' : submission.digitization === 'MOVIL' ? 'Móvil' : 'Escáner',
+      submission === null ? '-' : DOCUMENT_LABELS[submission.documentType],
+      String(acta.cotejada),
+    );
+    rows.push(cells.map((cell) => quote(cell, delimiter)).join(delimiter));
+    if (casilla !== null) {
+      const list = cellsByCasilla.get(casilla.key);
+      if (list === undefined) cellsByCasilla.set(casilla.key, [cells]);
+      else list.push(cells);
+    }
+  }
+
+  const lines = [
+    quote(titleLine(election, contest), delimiter),
+    formatCutLine(input.cutTime, offset),
+    '',
+    AGGREGATE_HEADERS.map(([name]) => name).join(delimiter),
+    aggregateValues(input.tabulation).join(delimiter),
+    '',
+    tableHeader(contest).map(rename).join(delimiter),
+  ];
+  const text = `${BOM}${lines.join(LINE_END)}${LINE_END}${rows.length > 0 ? rows.join(LINE_END) + LINE_END : ''}`;
+  return { bytes: Buffer.from(text, 'utf8'), rows, header: tableHeader(contest), cellsByCasilla };
+}

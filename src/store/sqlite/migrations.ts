@@ -1,0 +1,45 @@
+/**
+ * Versioned schema migrations, applied in order, each in its own transaction. Never edit a
+ * released migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the core — meta, acta records, images, the journal and its frontier, checkpoints, cuts.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE acta (
+    record_id TEXT PRIMARY KEY,
+    contest TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('received', 'captured_once', 'mismatch', 'verified', 'sin_acta')),
+    acopio_at INTEGER,
+    record TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX acta_by_status ON acta (status, acopio_at, record_id);
+  CREATE TABLE image (
+    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+    record_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('record', 'additional', 'conflict')),
+    source TEXT NOT NULL,
+    PRIMARY KEY (sha256, record_id)
+  ) STRICT;
+  CREATE INDEX image_by_record ON image (record_id);
+  CREATE TABLE journal (
+    leaf_index INTEGER PRIMARY KEY CHECK (leaf_index >= 0),
+    entry BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)
+  ) STRICT;
+  CREATE TABLE journal_frontier (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, hashes TEXT NOT NULL) STRICT;
+  CREATE TABLE checkpoint (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, signed_at INTEGER NOT NULL) STRICT;
+  CREATE TABLE cut (
+    sequence INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    cut_time INTEGER NOT NULL,
+    journal_size INTEGER NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    final INTEGER NOT NULL CHECK (final IN (0, 1))
+  ) STRICT;
+  -- The journal is append-only: the database itself refuses to change or delete an entry.
+  CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+  CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+  `,
+];

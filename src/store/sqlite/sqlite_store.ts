@@ -1,0 +1,360 @@
+/**
+ * The embedded store: SQLite through node:sqlite. WAL with synchronous=FULL, because in WAL
+ * mode synchronous=NORMAL may roll back a committed transaction after a power loss, and a
+ * receipt promises the fact is durable. One connection; transactions are serialised by a
+ * promise queue so that awaits inside one can never interleave with another.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { ActaRecord } from '../../domain/acta_lifecycle.ts';
+import { err, ok, type Result } from '../../domain/result.ts';
+import { encodeEntry } from '../../journal/entries.ts';
+import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
+import type {
+  CaptureTask,
+  CheckpointRow,
+  CutRow,
+  ImageRow,
+  JournalHead,
+  Store,
+  StoreTransaction,
+} from '../store.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export type OpenError = 'database-newer-than-code' | 'database-unreadable';
+
+interface Statements {
+  getMeta: StatementSync;
+  setMeta: StatementSync;
+  getActa: StatementSync;
+  putActa: StatementSync;
+  imagesBySha: StatementSync;
+  imagesByRecord: StatementSync;
+  addImage: StatementSync;
+  appendJournal: StatementSync;
+  getFrontier: StatementSync;
+  setFrontier: StatementSync;
+  addCheckpoint: StatementSync;
+  addCut: StatementSync;
+}
+
+function migrate(db: DatabaseSync): Result<void, 'database-newer-than-code'> {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as {
+    version: number | null;
+  };
+  const current = row.version ?? 0;
+  if (current > MIGRATIONS.length)
+    return err(
+      'database-newer-than-code',
+      `the database is at schema version ${current}, this code knows ${MIGRATIONS.length}: upgrade OpenPREP`,
+    );
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[version - 1]!);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        version,
+        Date.now(),
+      );
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  return ok(undefined);
+}
+
+class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #statements: Statements;
+  #queue: Promise<unknown> = Promise.resolve();
+  #frontier: CompactRange;
+  #closed = false;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#statements = {
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      getActa: db.prepare('SELECT record FROM acta WHERE record_id = ?'),
+      putActa: db.prepare(
+        `INSERT INTO acta (record_id, contest, status, acopio_at, record) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (record_id) DO UPDATE SET status = excluded.status, acopio_at = excluded.acopio_at, record = excluded.record`,
+      ),
+      imagesBySha: db.prepare(
+        'SELECT sha256, record_id, received_at, role, source FROM image WHERE sha256 = ? ORDER BY rowid',
+      ),
+      imagesByRecord: db.prepare(
+        'SELECT sha256, record_id, received_at, role, source FROM image WHERE record_id = ? ORDER BY rowid',
+      ),
+      addImage: db.prepare(
+        'INSERT INTO image (sha256, record_id, received_at, role, source) VALUES (?, ?, ?, ?, ?)',
+      ),
+      appendJournal: db.prepare('INSERT INTO journal (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)'),
+      getFrontier: db.prepare('SELECT size, hashes FROM journal_frontier WHERE id = 1'),
+      setFrontier: db.prepare(
+        'INSERT INTO journal_frontier (id, size, hashes) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes',
+      ),
+      addCheckpoint: db.prepare(
+        'INSERT OR IGNORE INTO checkpoint (size, root, note, signed_at) VALUES (?, ?, ?, ?)',
+      ),
+      addCut: db.prepare(
+        'INSERT INTO cut (sequence, id, cut_time, journal_size, manifest_sha256, final) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+    this.#frontier = this.#readFrontier();
+  }
+
+  #readFrontier(): CompactRange {
+    const row = this.#statements.getFrontier.get() as { size: number; hashes: string } | undefined;
+    if (row === undefined) return new CompactRange();
+    return CompactRange.fromJSON({ size: row.size, hashes: JSON.parse(row.hashes) as string[] });
+  }
+
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.#closed) throw new Error('store is closed');
+      const db = this.#db;
+      const s = this.#statements;
+      const frontier = CompactRange.fromJSON(this.#frontier.toJSON());
+      let journalChanged = false;
+      const tx: StoreTransaction = {
+        getMeta: async (key) => (s.getMeta.get(key) as { value: string } | undefined)?.value ?? null,
+        setMeta: async (key, value) => {
+          s.setMeta.run(key, value);
+        },
+        getActa: async (recordId) => {
+          const row = s.getActa.get(recordId) as { record: string } | undefined;
+          return row === undefined ? null : (JSON.parse(row.record) as ActaRecord);
+        },
+        putActa: async (record, acopioAt) => {
+          s.putActa.run(record.recordId, record.contest, record.status, acopioAt, JSON.stringify(record));
+        },
+        imagesBySha: async (sha) => (s.imagesBySha.all(sha) as unknown as ImageDbRow[]).map(toImageRow),
+        addImage: async (image) => {
+          s.addImage.run(image.sha256, image.recordId, image.receivedAt, image.role, image.source);
+        },
+        appendJournal: async (entry) => {
+          const bytes = encodeEntry(entry);
+          const leafHash = hashLeaf(bytes);
+          const index = frontier.size;
+          s.appendJournal.run(index, bytes, leafHash);
+          frontier.append(leafHash);
+          journalChanged = true;
+          return index;
+        },
+        addCheckpoint: async (checkpoint) => {
+          s.addCheckpoint.run(checkpoint.size, checkpoint.rootHash, checkpoint.note, checkpoint.signedAt);
+        },
+        addCut: async (cut) => {
+          s.addCut.run(
+            cut.sequence,
+            cut.id,
+            cut.cutTime,
+            cut.journalSize,
+            cut.manifestSha256,
+            cut.final ? 1 : 0,
+          );
+        },
+      };
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(tx);
+        if (journalChanged) s.setFrontier.run(frontier.size, JSON.stringify(frontier.toJSON().hashes));
+        db.exec('COMMIT');
+        if (journalChanged) this.#frontier = frontier;
+        return result;
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Reads run between transactions, never inside one, so they see only committed state. */
+  #read<T>(read: () => T): Promise<T> {
+    const result = this.#queue.then(read, read);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  getMeta(key: string): Promise<string | null> {
+    return this.#read(
+      () => (this.#statements.getMeta.get(key) as { value: string } | undefined)?.value ?? null,
+    );
+  }
+
+  getActa(recordId: string): Promise<ActaRecord | null> {
+    return this.#read(() => {
+      const row = this.#statements.getActa.get(recordId) as { record: string } | undefined;
+      return row === undefined ? null : (JSON.parse(row.record) as ActaRecord);
+    });
+  }
+
+  captureQueue(options: { contest?: string; limit: number; after?: string }): Promise<CaptureTask[]> {
+    return this.#read(() => {
+      const rows = this.#db
+        .prepare(
+          `SELECT record_id, contest, status FROM acta
+           WHERE status IN ('received', 'captured_once') AND (? IS NULL OR contest = ?)
+           ORDER BY acopio_at, record_id LIMIT ?`,
+        )
+        .all(options.contest ?? null, options.contest ?? null, options.limit) as {
+        record_id: string;
+        contest: string;
+        status: 'received' | 'captured_once';
+      }[];
+      return rows.map((row) => ({ recordId: row.record_id, contest: row.contest, status: row.status }));
+    });
+  }
+
+  mismatchQueue(limit: number): Promise<ActaRecord[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare("SELECT record FROM acta WHERE status = 'mismatch' ORDER BY acopio_at, record_id LIMIT ?")
+          .all(limit) as { record: string }[]
+      ).map((row) => JSON.parse(row.record) as ActaRecord),
+    );
+  }
+
+  snapshot(): Promise<{ head: JournalHead; records: ActaRecord[] }> {
+    return this.#read(() => {
+      // Between transactions the connection sees one committed state, so the records and the
+      // journal head below belong together.
+      const records = (
+        this.#db.prepare('SELECT record FROM acta ORDER BY record_id').all() as { record: string }[]
+      ).map((row) => JSON.parse(row.record) as ActaRecord);
+      return { head: { size: this.#frontier.size, rootHash: this.#frontier.root() }, records };
+    });
+  }
+
+  journalHead(): Promise<JournalHead> {
+    return this.#read(() => ({ size: this.#frontier.size, rootHash: this.#frontier.root() }));
+  }
+
+  journalLeafHashes(start: number, end: number): Promise<Buffer[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare(
+            'SELECT leaf_hash FROM journal WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index',
+          )
+          .all(start, end) as { leaf_hash: Uint8Array }[]
+      ).map((row) => Buffer.from(row.leaf_hash)),
+    );
+  }
+
+  journalEntries(start: number, end: number): Promise<Buffer[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare('SELECT entry FROM journal WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index')
+          .all(start, end) as { entry: Uint8Array }[]
+      ).map((row) => Buffer.from(row.entry)),
+    );
+  }
+
+  checkpoints(): Promise<CheckpointRow[]> {
+    return this.#read(() =>
+      (
+        this.#db.prepare('SELECT size, root, note, signed_at FROM checkpoint ORDER BY size').all() as {
+          size: number;
+          root: Uint8Array;
+          note: string;
+          signed_at: number;
+        }[]
+      ).map((row) => ({
+        size: row.size,
+        rootHash: Buffer.from(row.root),
+        note: row.note,
+        signedAt: row.signed_at,
+      })),
+    );
+  }
+
+  cuts(): Promise<CutRow[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare(
+            'SELECT sequence, id, cut_time, journal_size, manifest_sha256, final FROM cut ORDER BY sequence',
+          )
+          .all() as {
+          sequence: number;
+          id: string;
+          cut_time: number;
+          journal_size: number;
+          manifest_sha256: string;
+          final: number;
+        }[]
+      ).map((row) => ({
+        sequence: row.sequence,
+        id: row.id,
+        cutTime: row.cut_time,
+        journalSize: row.journal_size,
+        manifestSha256: row.manifest_sha256,
+        final: row.final === 1,
+      })),
+    );
+  }
+
+  images(recordId: string): Promise<ImageRow[]> {
+    return this.#read(() =>
+      (this.#statements.imagesByRecord.all(recordId) as unknown as ImageDbRow[]).map(toImageRow),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}
+
+interface ImageDbRow {
+  sha256: string;
+  record_id: string;
+  received_at: number;
+  role: ImageRow['role'];
+  source: string;
+}
+
+function toImageRow(row: ImageDbRow): ImageRow {
+  return {
+    sha256: row.sha256,
+    recordId: row.record_id,
+    receivedAt: row.received_at,
+    role: row.role,
+    source: row.source,
+  };
+}
+
+/** Opens (creating and migrating if needed) a SQLite store at `path`, or ':memory:'. */
+export function openSqliteStore(path: string): Result<Store, OpenError> {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    db.exec('PRAGMA busy_timeout = 5000');
+  } catch (error) {
+    return err('database-unreadable', `cannot open ${path}: ${(error as Error).message}`);
+  }
+  const migrated = migrate(db);
+  if (!migrated.ok) {
+    db.close();
+    return migrated;
+  }
+  return ok(new SqliteStore(db));
+}

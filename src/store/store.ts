@@ -1,0 +1,85 @@
+/**
+ * The store: what the pipeline and the publisher need from a database. SQLite implements it
+ * now (embedded default); PostgreSQL implements the same interface next, and both must pass
+ * the contract suite in contract.ts. Promise-based because the distributed adapter is.
+ *
+ * Every change of state happens inside `transaction`, and so does the journal entry that
+ * records it: either both commit or neither does.
+ */
+import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import type { JournalEntry } from '../journal/entries.ts';
+
+export interface ImageRow {
+  readonly sha256: string;
+  readonly recordId: string;
+  readonly receivedAt: number;
+  /** 'record' (image of record), 'additional' (a later image of the same acta), 'conflict' (same bytes claimed for another acta). */
+  readonly role: 'record' | 'additional' | 'conflict';
+  readonly source: string;
+}
+
+export interface CheckpointRow {
+  readonly size: number;
+  readonly rootHash: Buffer;
+  readonly note: string;
+  readonly signedAt: number;
+}
+
+export interface CutRow {
+  readonly sequence: number;
+  readonly id: string;
+  readonly cutTime: number;
+  readonly journalSize: number;
+  readonly manifestSha256: string;
+  readonly final: boolean;
+}
+
+export interface CaptureTask {
+  readonly recordId: string;
+  readonly contest: string;
+  readonly status: 'received' | 'captured_once';
+}
+
+/** Reads and writes inside one transaction. */
+export interface StoreTransaction {
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  getActa(recordId: string): Promise<ActaRecord | null>;
+  putActa(record: ActaRecord, acopioAt: number | null): Promise<void>;
+  imagesBySha(sha256: string): Promise<ImageRow[]>;
+  addImage(image: ImageRow): Promise<void>;
+  /** Appends a journal entry; returns its leaf index. */
+  appendJournal(entry: JournalEntry): Promise<number>;
+  addCheckpoint(checkpoint: CheckpointRow): Promise<void>;
+  addCut(cut: CutRow): Promise<void>;
+}
+
+export interface JournalHead {
+  readonly size: number;
+  readonly rootHash: Buffer;
+}
+
+export interface Store {
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  getMeta(key: string): Promise<string | null>;
+  getActa(recordId: string): Promise<ActaRecord | null>;
+  /** Actas awaiting a capture, oldest acopio first. */
+  captureQueue(options: {
+    readonly contest?: string;
+    readonly limit: number;
+    readonly after?: string;
+  }): Promise<CaptureTask[]>;
+  /** Actas whose two captures differ, oldest first. */
+  mismatchQueue(limit: number): Promise<ActaRecord[]>;
+  /** Every acta record, with the journal head they correspond to, read in one snapshot. */
+  snapshot(): Promise<{ readonly head: JournalHead; readonly records: ActaRecord[] }>;
+  journalHead(): Promise<JournalHead>;
+  /** Leaf hashes [start, end). */
+  journalLeafHashes(start: number, end: number): Promise<Buffer[]>;
+  /** Raw entries [start, end). */
+  journalEntries(start: number, end: number): Promise<Buffer[]>;
+  checkpoints(): Promise<CheckpointRow[]>;
+  cuts(): Promise<CutRow[]>;
+  images(recordId: string): Promise<ImageRow[]>;
+  close(): Promise<void>;
+}
