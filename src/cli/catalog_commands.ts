@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { open, rename, stat } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { z } from 'zod';
-import { parseCatalogCsv, catalogToCsv } from '../catalog/csv_import.ts';
+import { catalogToCsv } from '../catalog/csv_import.ts';
 import { CATALOG_SCALES, generateCatalog } from '../sim/catalog_generator.ts';
 import { parseCommandArgs } from './args.ts';
 
@@ -47,4 +46,4 @@ export async function runCatalogGenerate(args: readonly string[]): Promise<numbe
   return 0;
 }
 
-export { parseCatalogCsv, createReadStream, stat };
+export { runCatalogImportInto as runCatalogImport } from './center_commands.ts';

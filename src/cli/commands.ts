@@ -9,7 +9,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'demo',
     summary: 'play an election night in accelerated time and serve its cuts (npm start)',
-    run: async (args) => (await import('./demo_command.ts')).runDemo(args),
+    run: async (args) => (await import('./demo_command.ts')).runDemoCommand(args),
   },
   {
     name: 'init',

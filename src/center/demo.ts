@@ -1,0 +1,433 @@
+/**
+ * The demo: an election night played in accelerated time against a real data folder. Every
+ * acta esperada gets an arrival time from the arrival curve (some never arrive; some of those
+ * are declared sin acta), ~2% extra submissions come from outside the catalog, two simulated
+ * capturistas type each acta with a small error rate, a verifier resolves mismatches, a few
+ * actas go through cotejo, and a signed cut is published (and verified) every few simulated
+ * minutes. The night is a pure function of the seed, and every step is idempotent, so a demo
+ * that is stopped picks up where it was.
+ */
+import { rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Digitization, DocumentType, Origin, SinActaReason } from '../domain/acta.ts';
+import { applicableColumns } from '../domain/actas_esperadas.ts';
+import type { Casilla } from '../domain/catalog.ts';
+import type { Contest } from '../domain/election.ts';
+import { formatActaTimestamp } from '../domain/local_time.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import type { ActaFields } from '../domain/values.ts';
+import { ActaIndex } from '../intake/identify.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { sampleArrivalHours, trueActaFields, typeActa } from '../sim/election_night.ts';
+import { createRandom, type Random } from '../sim/random.ts';
+import { formatReport, verifyCut } from '../verify/verify.ts';
+import { startCutServer } from './cut_server.ts';
+import { dataPaths } from './data_dir.ts';
+import { type CenterNode, initCenter, openCenter } from './node.ts';
+import { publishCut } from './publisher.ts';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+
+export interface DemoOptions {
+  readonly root: string;
+  readonly scale: 'tiny' | 'state';
+  readonly seed: number;
+  readonly untilClose: boolean;
+  readonly serve: boolean;
+  readonly port: number;
+  /** Simulated minutes per real second when serving; 0 runs as fast as possible. */
+  readonly speed: number;
+  /** Simulated minutes between cuts. */
+  readonly cutEvery: number;
+  readonly reset: boolean;
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+type DemoEvent =
+  | {
+      readonly at: number;
+      readonly kind: 'submit';
+      readonly contest: string;
+      readonly claimedKey: string;
+      readonly imageSha256: string;
+      readonly origin: Origin;
+      readonly digitization: Digitization;
+      readonly documentType: DocumentType;
+      readonly source: string;
+    }
+  | {
+      readonly at: number;
+      readonly kind: 'capture';
+      readonly recordId: string;
+      readonly operatorId: string;
+      readonly fields: ActaFields;
+    }
+  | {
+      readonly at: number;
+      readonly kind: 'resolve';
+      readonly recordId: string;
+      readonly verifierId: string;
+      readonly fields: ActaFields;
+    }
+  | {
+      readonly at: number;
+      readonly kind: 'cotejo';
+      readonly recordId: string;
+      readonly reviewerId: string;
+      readonly decision: 'accept' | 'reopen';
+    }
+  | {
+      readonly at: number;
+      readonly kind: 'sin-acta';
+      readonly contest: string;
+      readonly actaKey: string;
+      readonly reason: SinActaReason;
+    };
+
+const MINUTE = 60_000;
+const CAPTURISTAS = 40;
+const VERIFIERS = 6;
+const TYPING_ERROR_RATE = 0.03;
+const FUERA_DE_CATALOGO_SHARE = 0.02;
+const SIN_ACTA_SHARE_OF_MISSING = 0.35;
+const SIN_ACTA_REASONS: readonly SinActaReason[] = [
+  'PAQUETE_NO_ENTREGADO',
+  'CASILLA_NO_INSTALADA',
+  'SIN_SOBRE',
+  'CONTINGENCIA_URNA_ELECTRONICA',
+];
+
+function operator(prefix: string, n: number): string {
+  return `${prefix}-${String(n).padStart(2, '0')}`;
+}
+
+/** A plausible image hash for a simulated acta (no image bytes exist in this demo yet). */
+function imageHash(label: string): string {
+  return createHash('sha256').update(`openprep-demo-image:${label}`).digest('hex');
+}
+
+/**
+ * Plans the whole night: every submission, capture, resolution, cotejo and sin acta, with its
+ * simulated time. Captures are planned from the truth of the acta, so they are known at once.
+ */
+export function planNight(node: CenterNode, seed: number): DemoEvent[] {
+  const { election, catalog } = node.pipeline;
+  const start = Date.parse(election.publicationStart);
+  const index = new ActaIndex(catalog, election);
+  const events: DemoEvent[] = [];
+  const root = createRandom(`demo-night:${seed}`);
+
+  const captureEvents = (random: Random, recordId: string, truth: ActaFields, arrivedAt: number): void => {
+    const first = random.int(1, CAPTURISTAS);
+    const second = ((first + random.int(0, CAPTURISTAS - 2)) % CAPTURISTAS) + 1;
+    const one = typeActa(random, truth, TYPING_ERROR_RATE);
+    const two = typeActa(random, truth, TYPING_ERROR_RATE);
+    const t1 = arrivedAt + random.int(1, 12) * MINUTE;
+    const t2 = t1 + random.int(1, 12) * MINUTE;
+    events.push({
+      at: t1,
+      kind: 'capture',
+      recordId,
+      operatorId: operator('capturista', first),
+      fields: one,
+    });
+    events.push({
+      at: t2,
+      kind: 'capture',
+      recordId,
+      operatorId: operator('capturista', second),
+      fields: two,
+    });
+    if (JSON.stringify(one) !== JSON.stringify(two))
+      events.push({
+        at: t2 + random.int(2, 15) * MINUTE,
+        kind: 'resolve',
+        recordId,
+        verifierId: operator('verificador', random.int(1, VERIFIERS)),
+        fields: truth,
+      });
+    else if (random.chance(0.01))
+      events.push({
+        at: t2 + random.int(30, 240) * MINUTE,
+        kind: 'cotejo',
+        recordId,
+        reviewerId: operator('cotejo', random.int(1, 3)),
+        decision: 'accept',
+      });
+  };
+
+  for (const contest of election.contests) {
+    const esperadas = [...index.esperadas(contest.id).values()];
+    for (const esperada of esperadas) {
+      const random = root.fork(`${contest.id}:${esperada.actaKey}`);
+      const hours = sampleArrivalHours(random);
+      if (hours === null) {
+        if (random.chance(SIN_ACTA_SHARE_OF_MISSING))
+          events.push({
+            at: start + random.int(6 * 60, 22 * 60) * MINUTE,
+            kind: 'sin-acta',
+            contest: contest.id,
+            actaKey: esperada.actaKey,
+            reason: random.pick(SIN_ACTA_REASONS),
+          });
+        continue;
+      }
+      const arrivedAt = start + Math.round(hours * 60) * MINUTE;
+      const phone = random.chance(0.55);
+      events.push({
+        at: arrivedAt,
+        kind: 'submit',
+        contest: contest.id,
+        claimedKey: esperada.actaKey,
+        imageSha256: imageHash(`${contest.id}:${esperada.actaKey}`),
+        origin: phone ? 'CASILLA' : 'CATD',
+        digitization: phone ? 'MOVIL' : 'ESCANER',
+        documentType: random.chance(0.97) ? 'ACTA_PREP' : 'COPIA_PE',
+        source: phone
+          ? `cae-${esperada.casilla.distrito}`
+          : `catd-${esperada.casilla.entidad}-${esperada.casilla.distrito}`,
+      });
+      const truth = trueActaFields({
+        random,
+        casilla: esperada.casilla,
+        columns: applicableColumns(contest, esperada.casilla),
+      });
+      captureEvents(random, esperada.actaKey, truth, arrivedAt);
+      // Later, the scanner sends the same acta again: the first image stays the image of record.
+      if (phone && random.chance(0.1))
+        events.push({
+          at: arrivedAt + random.int(30, 300) * MINUTE,
+          kind: 'submit',
+          contest: contest.id,
+          claimedKey: esperada.actaKey,
+          imageSha256: imageHash(`${contest.id}:${esperada.actaKey}:scan`),
+          origin: 'CATD',
+          digitization: 'ESCANER',
+          documentType: 'ACTA_PREP',
+          source: `catd-${esperada.casilla.entidad}-${esperada.casilla.distrito}`,
+        });
+    }
+    // Actas whose identification matches no approved casilla: fuera de catálogo.
+    const fuera = Math.round(esperadas.length * FUERA_DE_CATALOGO_SHARE);
+    for (let i = 0; i < fuera; i++) {
+      const random = root.fork(`${contest.id}:fuera:${i}`);
+      const template = random.pick(esperadas);
+      const claimedKey = fueraKey(random, template.casilla, template.tipoActa, i);
+      const hours = sampleArrivalHours(random) ?? 23;
+      const arrivedAt = start + Math.round(hours * 60) * MINUTE;
+      events.push({
+        at: arrivedAt,
+        kind: 'submit',
+        contest: contest.id,
+        claimedKey,
+        imageSha256: imageHash(`${contest.id}:fuera:${i}`),
+        origin: 'CATD',
+        digitization: 'ESCANER',
+        documentType: 'ACTA_PREP',
+        source: `catd-${template.casilla.entidad}-${template.casilla.distrito}`,
+      });
+      const truth = trueActaFields({ random, casilla: template.casilla, columns: contest.columns });
+      captureEvents(random, `FC:${contest.id}:${claimedKey}`, truth, arrivedAt);
+    }
+  }
+  // Stable order: by time, then as planned.
+  return events
+    .map((event, i) => ({ event, i }))
+    .sort((a, b) => a.event.at - b.event.at || a.i - b.i)
+    .map((x) => x.event);
+}
+
+/** A key that parses but names no approved casilla (a wrong sección or casilla number), or does not parse. */
+function fueraKey(random: Random, casilla: Casilla, tipoActa: string, i: number): string {
+  const entidad = String(casilla.entidad).padStart(2, '0');
+  if (i % 5 === 4) return `${entidad}?${String(casilla.seccion).padStart(3, '0')}${casilla.tipo}${tipoActa}`; // unreadable label
+  const id = String(90 + random.int(0, 9)).padStart(2, '0');
+  return `${entidad}${String(casilla.seccion).padStart(4, '0')}${casilla.tipo}${id}00${tipoActa}`;
+}
+
+async function applyEvent(node: CenterNode, event: DemoEvent): Promise<string | null> {
+  const p = node.pipeline;
+  switch (event.kind) {
+    case 'submit': {
+      const r = await p.registerSubmission({
+        contest: event.contest,
+        claimedKey: event.claimedKey,
+        imageSha256: event.imageSha256,
+        origin: event.origin,
+        digitization: event.digitization,
+        documentType: event.documentType,
+        transfer: null,
+        acopioAt: event.at,
+        source: event.source,
+      });
+      return r.ok ? null : r.message;
+    }
+    case 'capture': {
+      const r = await p.recordCapture({
+        recordId: event.recordId,
+        operatorId: event.operatorId,
+        fields: event.fields,
+      });
+      return r.ok ? null : r.message;
+    }
+    case 'resolve': {
+      const r = await p.resolveMismatch({
+        recordId: event.recordId,
+        verifierId: event.verifierId,
+        fields: event.fields,
+      });
+      return r.ok || r.code === 'not-in-mismatch' ? null : r.message;
+    }
+    case 'cotejo': {
+      const r = await p.cotejo({
+        recordId: event.recordId,
+        reviewerId: event.reviewerId,
+        decision: event.decision,
+      });
+      return r.ok ? null : r.message;
+    }
+    case 'sin-acta': {
+      const r = await p.declareSinActa({
+        contest: event.contest,
+        actaKey: event.actaKey,
+        reason: event.reason,
+        operatorId: 'coordinador-01',
+      });
+      return r.ok || r.code === 'has-submission' ? null : r.message;
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export interface DemoSummary {
+  readonly cuts: number;
+  readonly verified: number;
+  readonly failedVerifications: number;
+  readonly server: Server | null;
+}
+
+export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary, string>> {
+  const paths = dataPaths(options.root);
+  if (options.reset) await rm(paths.root, { recursive: true, force: true });
+  let simulatedNow = 0;
+  const clock = () => simulatedNow;
+  let node: CenterNode;
+  if (await exists(paths.database)) {
+    const opened = await openCenter({ root: paths.root, clock });
+    if (!opened.ok) return err(opened.code, opened.message);
+    node = opened.value;
+    options.log(`Continuing the demo in ${paths.root} (use --reset to start over).`);
+  } else {
+    const catalog = generateCatalog({ scale: options.scale, seed: options.seed });
+    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    simulatedNow = Date.parse(election.publicationStart) - 2 * 60 * MINUTE;
+    const created = await initCenter({ root: paths.root, election, catalog, clock });
+    if (!created.ok) return err(created.code, created.message);
+    node = created.value;
+    options.log(
+      `New demo in ${paths.root}: ${catalog.casillas.length} casillas, ${catalog.distritos.length} distritos, election ${election.id} (SIMULACRO).`,
+    );
+  }
+  let server: Server | null = null;
+  try {
+    const { election } = node.pipeline;
+    const offset = election.utcOffsetMinutes;
+    const start = Date.parse(election.publicationStart);
+    const close = node.pipeline.closesAt;
+    const events = planNight(node, options.seed);
+    const cuts = await node.pipeline.store.cuts();
+    const last = cuts.at(-1) ?? null;
+    if (last?.final === true) {
+      options.log(`This night is over: the final cut ${last.id} is published.`);
+    }
+    options.log(`Public key of this election: ${node.verifierKey}`);
+    options.log(`  (also in ${path.join(paths.keys, `${node.signer.name}.pub`)})`);
+    if (options.serve) {
+      server = await startCutServer({ root: paths.cuts, port: options.port });
+      options.log(`Serving the cuts at http://127.0.0.1:${options.port}/`);
+    }
+    const resumeAfter = last?.cutTime ?? Number.NEGATIVE_INFINITY;
+    let nextCut = last === null ? start : last.cutTime + options.cutEvery * MINUTE;
+    let eventIndex = events.findIndex((e) => e.at > resumeAfter);
+    if (eventIndex < 0) eventIndex = events.length;
+    let previousFolder = last === null ? null : path.join(paths.cuts, last.id);
+    let verified = 0;
+    let failed = 0;
+    let published = 0;
+    const errors = new Map<string, number>();
+    while (last?.final !== true && nextCut <= close && options.signal?.aborted !== true) {
+      const realStart = performance.now();
+      while (eventIndex < events.length && events[eventIndex]!.at <= nextCut) {
+        const event = events[eventIndex]!;
+        simulatedNow = event.at;
+        const problem = await applyEvent(node, event);
+        if (problem !== null) errors.set(problem, (errors.get(problem) ?? 0) + 1);
+        eventIndex++;
+      }
+      simulatedNow = nextCut;
+      const isFinal = nextCut >= close;
+      const cut = await publishCut(node, { cutTime: nextCut, final: isFinal });
+      if (!cut.ok) return err(cut.code, `cut at ${formatActaTimestamp(nextCut, offset)}: ${cut.message}`);
+      published++;
+      const report = await verifyCut({
+        cut: cut.value.folder,
+        publicKey: node.verifierKey,
+        ...(previousFolder !== null ? { previous: previousFolder } : {}),
+      });
+      if (report.ok) verified++;
+      else {
+        failed++;
+        options.log(formatReport(report));
+      }
+      const summary = JSON.parse(
+        await readFile(
+          path.join(cut.value.folder, 'json', election.contests[0]!.id, 'nacional.json'),
+          'utf8',
+        ),
+      ) as { aggregates: Record<string, string | number> };
+      const a = summary.aggregates;
+      options.log(
+        `[${formatActaTimestamp(nextCut, offset).slice(0, 16)}] corte ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' FINAL' : ''}` +
+          ` · ${election.contests[0]!.id} capturadas ${a['PORCENTAJE_ACTAS_CAPTURADAS']}% contabilizadas ${a['PORCENTAJE_ACTAS_CONTABILIZADAS']}%` +
+          ` participación ${a['PORCENTAJE_PARTICIPACION_CIUDADANA']}% · bitácora ${cut.value.journalSize}` +
+          ` · ${report.ok ? 'verificado' : 'VERIFICACIÓN FALLIDA'} (${cut.value.seconds.toFixed(2)} s)`,
+      );
+      previousFolder = cut.value.folder;
+      if (isFinal) break;
+      nextCut += options.cutEvery * MINUTE;
+      if (options.speed > 0 && !options.untilClose) {
+        const budget = (options.cutEvery / options.speed) * 1000;
+        const spent = performance.now() - realStart;
+        if (spent < budget) await sleep(budget - spent, options.signal);
+      }
+    }
+    for (const [problem, count] of errors) options.log(`note: ${count} × ${problem}`);
+    return ok({ cuts: published, verified, failedVerifications: failed, server });
+  } catch (error) {
+    server?.close();
+    throw error;
+  } finally {
+    await node.close();
+  }
+}

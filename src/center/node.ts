@@ -1,0 +1,124 @@
+/**
+ * A center node on the embedded default: the data folder, its SQLite store, the acta
+ * pipeline, and the election's signing key with the checkpoint signer's own state file.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { ActaPipeline } from '../capture/pipeline.ts';
+import type { Catalog } from '../domain/catalog.ts';
+import type { ElectionDefinition } from '../domain/election.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import {
+  generateSigningKey,
+  keyNameFor,
+  loadSigningKey,
+  saveSigningKey,
+  verifierKeyText,
+} from '../journal/keys.ts';
+import type { NoteSigner } from '../journal/note.ts';
+import { CheckpointSigner } from '../journal/signer.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite_store.ts';
+import { type DataPaths, dataPaths } from './data_dir.ts';
+import path from 'node:path';
+
+export interface CenterNode {
+  readonly paths: DataPaths;
+  readonly pipeline: ActaPipeline;
+  readonly signer: NoteSigner;
+  readonly checkpointSigner: CheckpointSigner;
+  /** The public key anyone verifies this election's cuts with. */
+  readonly verifierKey: string;
+  close(): Promise<void>;
+}
+
+export type CenterError =
+  | 'already-initialised'
+  | 'not-initialised'
+  | 'database-newer-than-code'
+  | 'database-unreadable'
+  | 'key-unreadable'
+  | 'not-ed25519'
+  | 'bad-state-file';
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates a data folder: the store with the definition and catalog, and the signing key of the mode. */
+export async function initCenter(options: {
+  readonly root: string;
+  readonly election: ElectionDefinition;
+  readonly catalog: Catalog;
+  readonly clock: () => number;
+}): Promise<Result<CenterNode, CenterError>> {
+  const paths = dataPaths(options.root);
+  if (await exists(paths.database))
+    return err('already-initialised', `${paths.database} already exists: this data folder is in use`);
+  await mkdir(paths.root, { recursive: true });
+  await mkdir(paths.cuts, { recursive: true });
+  const name = keyNameFor(options.election.id, options.election.mode);
+  const keyFile = path.join(paths.keys, `${name}.key`);
+  if (!(await exists(keyFile))) await saveSigningKey(paths.keys, generateSigningKey(name));
+  const opened = openSqliteStore(paths.database);
+  if (!opened.ok) return opened;
+  const setup = await ActaPipeline.setup({
+    store: opened.value,
+    election: options.election,
+    catalog: options.catalog,
+    clock: options.clock,
+  });
+  if (!setup.ok) {
+    await opened.value.close();
+    return err('already-initialised', setup.message);
+  }
+  await opened.value.close();
+  return openCenter({ root: options.root, clock: options.clock });
+}
+
+export async function openCenter(options: {
+  readonly root: string;
+  readonly clock: () => number;
+}): Promise<Result<CenterNode, CenterError>> {
+  const paths = dataPaths(options.root);
+  if (!(await exists(paths.database)))
+    return err(
+      'not-initialised',
+      `no data folder at ${paths.root}: run \`openprep init --data ${options.root}\``,
+    );
+  const opened = openSqliteStore(paths.database);
+  if (!opened.ok) return opened;
+  const store = opened.value;
+  const pipeline = await ActaPipeline.open({ store, clock: options.clock });
+  if (!pipeline.ok) {
+    await store.close();
+    return err('not-initialised', pipeline.message);
+  }
+  const election = pipeline.value.election;
+  const name = keyNameFor(election.id, election.mode);
+  const signer = await loadSigningKey(path.join(paths.keys, `${name}.key`));
+  if (!signer.ok) {
+    await store.close();
+    return signer;
+  }
+  const checkpointSigner = await CheckpointSigner.open({
+    signer: signer.value,
+    origin: `${name}/log`,
+    stateFile: paths.signerState,
+  });
+  if (!checkpointSigner.ok) {
+    await store.close();
+    return checkpointSigner;
+  }
+  return ok({
+    paths,
+    pipeline: pipeline.value,
+    signer: signer.value,
+    checkpointSigner: checkpointSigner.value,
+    verifierKey: verifierKeyText(signer.value),
+    close: () => store.close(),
+  });
+}

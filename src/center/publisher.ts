@@ -1,0 +1,171 @@
+/**
+ * Publishing a cut: snapshot the pipeline, sign the journal checkpoint (the signer refuses a
+ * rewritten history), build the cut, write it atomically, then record it and journal
+ * CUT_PUBLISHED. A crash between writing and recording is harmless: the rebuilt cut is
+ * byte-identical, so the next attempt adopts the folder already on disk.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import { openCheckpoint } from '../journal/checkpoint.ts';
+import { decodeEntry } from '../journal/entries.ts';
+import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
+import { parseVerifierKey } from '../journal/note.ts';
+import type { SignerError } from '../journal/signer.ts';
+import { buildCut, sha256Hex } from '../publish/cut_builder.ts';
+import { writeCut } from '../publish/cut_writer.ts';
+import { serializeElectionDefinition } from '../sim/election_definition.ts';
+import type { CenterNode } from './node.ts';
+
+export interface PublishedCut {
+  readonly id: string;
+  readonly sequence: number;
+  readonly folder: string;
+  readonly manifestSha256: string;
+  readonly journalSize: number;
+  readonly final: boolean;
+  readonly seconds: number;
+}
+
+export type PublishError = SignerError | 'cut-exists' | 'catalog-changed' | 'closed' | 'time-went-backwards';
+
+export async function publishCut(
+  node: CenterNode,
+  options: { readonly cutTime: number; readonly final?: boolean },
+): Promise<Result<PublishedCut, PublishError>> {
+  const started = performance.now();
+  const { pipeline } = node;
+  const election = pipeline.election;
+  const store = pipeline.store;
+  const cuts = await store.cuts();
+  const previous = cuts.at(-1) ?? null;
+  if (previous?.final === true)
+    return err('closed', `the final cut ${previous.id} is published; the PREP is closed`);
+  if (previous !== null && options.cutTime <= previous.cutTime)
+    return err('time-went-backwards', `cut time is not after the last cut ${previous.id}`);
+  const cutId = formatCutId(options.cutTime, election.utcOffsetMinutes);
+  if (previous !== null && previous.id === cutId)
+    return err('cut-exists', `cut ${cutId} is already published; cuts are at least a minute apart`);
+  const final = options.final ?? options.cutTime >= pipeline.closesAt;
+
+  const { head, actas } = await pipeline.snapshot();
+  const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
+  const lastSigned = node.checkpointSigner.lastSigned;
+  const signedFrom = lastSigned !== null && lastSigned.size <= head.size ? lastSigned.size : 0;
+  const signed = await node.checkpointSigner.sign({
+    size: head.size,
+    rootHash: head.rootHash,
+    consistencyProof: tree.consistencyProof(signedFrom, head.size),
+  });
+  if (!signed.ok) return signed;
+  await store.transaction(async (tx) => {
+    await tx.addCheckpoint({
+      size: head.size,
+      rootHash: head.rootHash,
+      note: signed.value,
+      signedAt: options.cutTime,
+    });
+  });
+
+  const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
+  const electionJson = Buffer.from(serializeElectionDefinition(election), 'utf8');
+  const sequence = (previous?.sequence ?? 0) + 1;
+  const cut = await buildCut({
+    election,
+    catalog: pipeline.catalog,
+    catalogCsv,
+    electionJson,
+    actas,
+    cutTime: options.cutTime,
+    sequence,
+    final,
+    journal: {
+      size: head.size,
+      rootHash: head.rootHash,
+      checkpointNote: signed.value,
+      consistencyProof: previous === null ? [] : tree.consistencyProof(previous.journalSize, head.size),
+    },
+    previous:
+      previous === null
+        ? null
+        : { id: previous.id, journalSize: previous.journalSize, manifestSha256: previous.manifestSha256 },
+    signer: node.signer,
+  });
+  const written = await writeCut({
+    cutsRoot: node.paths.cuts,
+    cut,
+    electionId: election.id,
+    catalogCsv,
+    electionJson,
+    cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
+    signer: node.signer,
+  });
+  if (!written.ok) {
+    const adopted =
+      written.code === 'cut-exists' &&
+      sha256Hex(await readFile(path.join(node.paths.cuts, cut.cutId, 'manifest.json'))) ===
+        cut.manifestSha256;
+    if (!adopted) return written;
+  }
+  await store.transaction(async (tx) => {
+    await tx.addCut({
+      sequence,
+      id: cut.cutId,
+      cutTime: options.cutTime,
+      journalSize: head.size,
+      manifestSha256: cut.manifestSha256,
+      final,
+    });
+    await tx.appendJournal({
+      type: 'CUT_PUBLISHED',
+      at: options.cutTime,
+      cutId: cut.cutId,
+      sequence,
+      final,
+      journalSize: head.size,
+      manifestSha256: cut.manifestSha256,
+    });
+  });
+  return ok({
+    id: cut.cutId,
+    sequence,
+    folder: path.join(node.paths.cuts, cut.cutId),
+    manifestSha256: cut.manifestSha256,
+    journalSize: head.size,
+    final,
+    seconds: Math.round(performance.now() - started) / 1000,
+  });
+}
+
+/** Recomputes the journal's tree from its stored entries and checks every stored checkpoint. */
+export async function verifyJournal(
+  node: CenterNode,
+): Promise<Result<{ size: number; checkpoints: number }, 'journal-corrupt'>> {
+  const store = node.pipeline.store;
+  const head = await store.journalHead();
+  const entries = await store.journalEntries(0, head.size);
+  const hashes = await store.journalLeafHashes(0, head.size);
+  for (let i = 0; i < entries.length; i++) {
+    if (!hashLeaf(entries[i]!).equals(hashes[i]!))
+      return err('journal-corrupt', `entry ${i} does not hash to its leaf`);
+    if (!decodeEntry(entries[i]!).ok)
+      return err('journal-corrupt', `entry ${i} is not a canonical journal entry`);
+  }
+  const tree = new MerkleTree(hashes);
+  if (!tree.root(head.size).equals(head.rootHash))
+    return err('journal-corrupt', 'the stored frontier does not match the stored leaves');
+  const checkpoints = await store.checkpoints();
+  const key = parseVerifierKey(node.verifierKey);
+  if (!key.ok) throw new Error(key.message);
+  for (const checkpoint of checkpoints) {
+    const opened = openCheckpoint(checkpoint.note, [key.value]);
+    if (!opened.ok) return err('journal-corrupt', `checkpoint ${checkpoint.size}: ${opened.message}`);
+    if (checkpoint.size > head.size || !tree.root(checkpoint.size).equals(opened.value.rootHash))
+      return err(
+        'journal-corrupt',
+        `checkpoint ${checkpoint.size} does not match the journal: history was rewritten`,
+      );
+  }
+  return ok({ size: head.size, checkpoints: checkpoints.length });
+}

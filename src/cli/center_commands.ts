@@ -1,0 +1,177 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import process from 'node:process';
+import { z } from 'zod';
+import { parseCatalogCsv } from '../catalog/csv_import.ts';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { initCenter, openCenter } from '../center/node.ts';
+import { publishCut, verifyJournal } from '../center/publisher.ts';
+import type { Catalog } from '../domain/catalog.ts';
+import type { ElectionDefinition } from '../domain/election.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import { defaultElectionDefinition, parseElectionDefinition } from '../sim/election_definition.ts';
+import { parseCommandArgs } from './args.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (command: string, message: string, code = 1): number => {
+  process.stderr.write(`openprep ${command}: ${message}\n`);
+  return code;
+};
+
+/** Reads and validates a catalog CSV, printing every problem with its line and column. */
+export async function readCatalogFile(file: string): Promise<Result<Catalog, 'catalog-invalid'>> {
+  let stream: AsyncIterable<Buffer>;
+  try {
+    stream = createReadStream(file);
+  } catch (error) {
+    return err('catalog-invalid', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  let result: Awaited<ReturnType<typeof parseCatalogCsv>>;
+  try {
+    result = await parseCatalogCsv(stream);
+  } catch (error) {
+    return err('catalog-invalid', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (result.ok) return ok(result.value);
+  const lines = result.problems.map(
+    (p) => `  ${file}:${p.line}${p.column !== null ? ` column ${p.column}` : ''}: ${p.reason}`,
+  );
+  return err(
+    'catalog-invalid',
+    `${result.message}\n${lines.join('\n')}${result.truncated ? '\n  (stopped reading: more problems may follow)' : ''}`,
+  );
+}
+
+async function readElectionFile(
+  file: string,
+  catalog: Catalog,
+): Promise<Result<ElectionDefinition, 'election-invalid'>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    return err('election-invalid', `${file}: ${(error as Error).message}`);
+  }
+  return parseElectionDefinition(json, { catalog });
+}
+
+const initSpec = {
+  data: { type: 'string' },
+  catalog: { type: 'string' },
+  election: { type: 'string' },
+  mode: { type: 'string' },
+} as const;
+const initSchema = z.strictObject({
+  data: z.string().min(1).default(defaultDataDir()),
+  catalog: z.string().min(1).optional(),
+  election: z.string().min(1).optional(),
+  mode: z.enum(['simulacro', 'live']).default('simulacro'),
+});
+
+/** `init` and `catalog import` both create a data folder from a catalog: the catalog of an election never changes. */
+async function initialise(
+  command: string,
+  args: readonly string[],
+  catalogFromPositional: boolean,
+): Promise<number> {
+  const parsed = parseCommandArgs(args, initSpec, initSchema);
+  if (!parsed.ok) return fail(command, parsed.message, 2);
+  const o = parsed.value.options;
+  const catalogFile = catalogFromPositional ? parsed.value.positionals[0] : o.catalog;
+  if (catalogFile === undefined) return fail(command, 'name the catalog CSV to import', 2);
+  const catalog = await readCatalogFile(catalogFile);
+  if (!catalog.ok) return fail(command, catalog.message);
+  let election: ElectionDefinition;
+  if (o.election !== undefined) {
+    const parsedElection = await readElectionFile(o.election, catalog.value);
+    if (!parsedElection.ok) return fail(command, parsedElection.message);
+    if (parsedElection.value.mode !== o.mode && args.includes('--mode'))
+      return fail(
+        command,
+        `--mode ${o.mode} contradicts the election definition's mode ${parsedElection.value.mode}`,
+      );
+    election = parsedElection.value;
+  } else election = defaultElectionDefinition(catalog.value, { mode: o.mode });
+  const node = await initCenter({ root: o.data, election, catalog: catalog.value, clock: Date.now });
+  if (!node.ok) return fail(command, node.message);
+  out(
+    `Imported ${catalog.value.casillas.length} casillas (${catalog.value.distritos.length} distritos, ${catalog.value.entidades.length} entidades) into ${node.value.paths.root}`,
+  );
+  out(`Election ${election.id}, mode ${election.mode}; public key: ${node.value.verifierKey}`);
+  await node.value.close();
+  return 0;
+}
+
+export function runInit(args: readonly string[]): Promise<number> {
+  return initialise('init', args, false);
+}
+
+export function runCatalogImportInto(args: readonly string[]): Promise<number> {
+  return initialise('catalog import', args, true);
+}
+
+export async function runCut(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, final: { type: 'boolean' }, every: { type: 'string' } },
+    z.strictObject({
+      data: z.string().min(1).default(defaultDataDir()),
+      final: z.boolean().default(false),
+      every: z.coerce.number().int().min(1).max(20).optional(),
+    }),
+  );
+  if (!parsed.ok) return fail('cut', parsed.message, 2);
+  const o = parsed.value.options;
+  const node = await openCenter({ root: o.data, clock: Date.now });
+  if (!node.ok) return fail('cut', node.message);
+  try {
+    const once = async (): Promise<boolean> => {
+      const cut = await publishCut(node.value, { cutTime: Date.now(), ...(o.final ? { final: true } : {}) });
+      if (!cut.ok) {
+        process.stderr.write(`openprep cut: ${cut.message}\n`);
+        return cut.code !== 'closed';
+      }
+      out(
+        `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)`,
+      );
+      return !cut.value.final;
+    };
+    if (o.every === undefined) return (await once()) ? 0 : 1;
+    // The scheduler: a cut at every multiple of the interval on the wall clock, until the final cut.
+    const interval = o.every * 60_000;
+    out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
+    let stopped = false;
+    process.once('SIGINT', () => {
+      stopped = true;
+    });
+    while (!stopped) {
+      const wait = interval - (Date.now() % interval);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (stopped || !(await once())) break;
+    }
+    return 0;
+  } finally {
+    await node.value.close();
+  }
+}
+
+export async function runJournalVerify(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' } },
+    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
+  );
+  if (!parsed.ok) return fail('journal verify', parsed.message, 2);
+  const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
+  if (!node.ok) return fail('journal verify', node.message);
+  try {
+    const result = await verifyJournal(node.value);
+    if (!result.ok) return fail('journal verify', result.message);
+    out(
+      `journal OK: ${result.value.size} entries, ${result.value.checkpoints} signed checkpoints consistent`,
+    );
+    return 0;
+  } finally {
+    await node.value.close();
+  }
+}

@@ -1,0 +1,79 @@
+import process from 'node:process';
+import { z } from 'zod';
+import { runDemo } from '../center/demo.ts';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { parseCommandArgs } from './args.ts';
+
+export async function runDemoCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    {
+      scale: { type: 'string' },
+      seed: { type: 'string' },
+      data: { type: 'string' },
+      'until-close': { type: 'boolean' },
+      'no-serve': { type: 'boolean' },
+      port: { type: 'string' },
+      speed: { type: 'string' },
+      'cut-every': { type: 'string' },
+      reset: { type: 'boolean' },
+    },
+    z.strictObject({
+      scale: z.enum(['tiny', 'state']).default('state'),
+      seed: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .default(1),
+      data: z.string().min(1).default(defaultDataDir()),
+      'until-close': z.boolean().default(false),
+      'no-serve': z.boolean().default(false),
+      port: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(Number(process.env['OPENPREP_PORT'] ?? 8080)),
+      speed: z.coerce.number().min(0).max(100_000).default(30),
+      'cut-every': z.coerce.number().int().min(1).max(20).default(15),
+      reset: z.boolean().default(false),
+    }),
+  );
+  if (!parsed.ok) {
+    process.stderr.write(`openprep demo: ${parsed.message}\n`);
+    return 2;
+  }
+  const o = parsed.value.options;
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const result = await runDemo({
+    root: o.data,
+    scale: o.scale,
+    seed: o.seed,
+    untilClose: o['until-close'],
+    serve: !o['no-serve'],
+    port: o.port,
+    speed: o.speed,
+    cutEvery: o['cut-every'],
+    reset: o.reset,
+    log: (line) => process.stdout.write(`${line}\n`),
+    signal: controller.signal,
+  });
+  if (!result.ok) {
+    process.stderr.write(`openprep demo: ${result.message}\n`);
+    return 1;
+  }
+  const { cuts, verified, failedVerifications, server } = result.value;
+  process.stdout.write(
+    `${cuts} cuts published, ${verified} verified, ${failedVerifications} failed verification.\n`,
+  );
+  if (server !== null && !controller.signal.aborted) {
+    process.stdout.write(`Still serving at http://127.0.0.1:${o.port}/ — Ctrl-C to stop.\n`);
+    await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
+  }
+  server?.close();
+  return failedVerifications === 0 ? 0 : 1;
+}
