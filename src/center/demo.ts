@@ -13,7 +13,6 @@ import path from 'node:path';
 import type { Digitization, DocumentType, Origin, SinActaReason } from '../domain/acta.ts';
 import { applicableColumns } from '../domain/actas_esperadas.ts';
 import type { Casilla } from '../domain/catalog.ts';
-import type { Contest } from '../domain/election.ts';
 import { formatActaTimestamp } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
