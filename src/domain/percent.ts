@@ -27,7 +27,7 @@ export function formatPercent(value: Percent4): string {
 
 /** Parses "60.9212" back to a Percent4; null when the text is not exactly that shape. */
 export function parsePercent(text: string): Percent4 | null {
-  const match = /^([0-9]{1,7})\.([0-9]{4})$/.exec(text);
+  const match = /^([0-9]{1,12})\.([0-9]{4})$/.exec(text);
   if (match === null) return null;
   return (Number(match[1]) * 10_000 + Number(match[2])) as Percent4;
 }
