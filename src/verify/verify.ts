@@ -533,7 +533,33 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   if (source.kind === 'zip') {
     for (const problem of source.problems) checks.fail('V14', problem);
     checks.finish('V14', 'entries safe, inner zips agree with the manifest');
-  } else checks.skip('V14', 'a folder was given');
+  } else {
+    // The zip published in the folder must carry exactly the signed manifest and the files it lists.
+    const zipName = `${manifest.cut.id}_PREP.zip`;
+    const zipPath = path.join(source.location, zipName);
+    const zipped = await openCutSource(zipPath);
+    if (!zipped.ok) checks.fail('V14', `${zipName}: ${zipped.message}`);
+    else {
+      for (const problem of zipped.value.problems) checks.fail('V14', `${zipName}: ${problem}`);
+      const zippedManifest = await zipped.value.read('manifest.json');
+      const zippedSignature = await zipped.value.read('manifest.sig');
+      if (zippedManifest === null || !zippedManifest.equals(manifestBytes))
+        checks.fail('V14', `${zipName}: its manifest.json differs from the folder's`);
+      if (
+        zippedSignature === null ||
+        !zippedSignature.equals((await source.read('manifest.sig')) ?? Buffer.alloc(0))
+      )
+        checks.fail('V14', `${zipName}: its manifest.sig differs from the folder's`);
+      const listedHashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
+      for (const name of await zipped.value.list()) {
+        if (name === 'manifest.json' || name === 'manifest.sig') continue;
+        const data = await zipped.value.read(name);
+        if (data === null || listedHashes.get(name) !== sha256(data))
+          checks.fail('V14', `${zipName}: ${name} is not the file the manifest lists`);
+      }
+    }
+    checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
+  }
 
   return checks.report(options.cut);
 }

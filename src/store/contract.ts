@@ -1,0 +1,169 @@
+/**
+ * The contract every store adapter must pass (SQLite now, PostgreSQL next): run it from the
+ * adapter's own test file with a function that opens a fresh, empty store.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import { decodeEntry } from '../journal/entries.ts';
+import { MerkleTree } from '../journal/merkle.ts';
+import type { Store } from './store.ts';
+
+export interface OpenedStore {
+  readonly store: Store;
+  /** Closes and opens the same database again (for durability checks). */
+  reopen(): Promise<Store>;
+}
+
+function record(recordId: string, status: ActaRecord['status'] = 'received'): ActaRecord {
+  return {
+    recordId,
+    contest: 'PRES',
+    actaKey: null,
+    casillaKey: null,
+    tipoActa: null,
+    identification: {
+      claimedKey: recordId,
+      entidad: null,
+      distrito: null,
+      seccion: null,
+      tipo: null,
+      id: null,
+      extension: null,
+      tipoActa: null,
+    },
+    status,
+    round: 0,
+    captures: [],
+    submission: null,
+    additionalImages: [],
+    published: null,
+    previousVersions: [],
+    cotejada: 0,
+    sinActaReason: null,
+  };
+}
+
+export function storeContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`store contract: ${name}`, () => {
+    test('state and its journal entry commit together', async () => {
+      const { store } = await open();
+      const index = await store.transaction(async (tx) => {
+        await tx.putActa(record('A'), 10);
+        return tx.appendJournal({ type: 'TEST', at: 1, recordId: 'A' });
+      });
+      assert.equal(index, 0);
+      assert.equal((await store.getActa('A'))?.recordId, 'A');
+      assert.equal((await store.journalHead()).size, 1);
+      await store.close();
+    });
+
+    test('a failure inside a transaction leaves neither the state nor the entry', async () => {
+      const { store } = await open();
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.putActa(record('B'), 10);
+          await tx.appendJournal({ type: 'TEST', at: 1 });
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.equal(await store.getActa('B'), null);
+      const head = await store.journalHead();
+      assert.equal(head.size, 0);
+      // The next append reuses index 0: the failed one left no hole.
+      assert.equal(await store.transaction((tx) => tx.appendJournal({ type: 'TEST', at: 2 })), 0);
+      await store.close();
+    });
+
+    test('transactions do not interleave even when they await', async () => {
+      const { store } = await open();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.transaction(async (tx) => {
+            const before = await tx.getMeta('counter');
+            await new Promise((resolve) => setTimeout(resolve, i % 3));
+            await tx.setMeta('counter', String(Number(before ?? '0') + 1));
+            return tx.appendJournal({ type: 'INC', at: i });
+          }),
+        ),
+      );
+      assert.equal(await store.getMeta('counter'), '20');
+      assert.deepEqual(
+        [...results].sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      await store.close();
+    });
+
+    test('the stored frontier equals the tree over the stored leaves, after reopening too', async () => {
+      const opened = await open();
+      for (let i = 0; i < 37; i++)
+        await opened.store.transaction((tx) => tx.appendJournal({ type: 'N', at: i, n: i }));
+      const head = await opened.store.journalHead();
+      const leaves = await opened.store.journalLeafHashes(0, head.size);
+      assert.deepEqual(new MerkleTree(leaves).root(), head.rootHash);
+      const entries = await opened.store.journalEntries(0, head.size);
+      assert.ok(entries.every((e) => decodeEntry(e).ok));
+      const again = await opened.reopen();
+      assert.deepEqual(await again.journalHead(), head);
+      await again.close();
+    });
+
+    test('queues and snapshots', async () => {
+      const { store } = await open();
+      await store.transaction(async (tx) => {
+        await tx.putActa(record('late'), 30);
+        await tx.putActa(record('early'), 10);
+        await tx.putActa(record('done', 'verified'), 5);
+        await tx.putActa(record('bad', 'mismatch'), 7);
+        await tx.appendJournal({ type: 'X', at: 1 });
+      });
+      assert.deepEqual(
+        (await store.captureQueue({ limit: 10 })).map((t) => t.recordId),
+        ['early', 'late'],
+      );
+      assert.deepEqual(
+        (await store.mismatchQueue(10)).map((r) => r.recordId),
+        ['bad'],
+      );
+      const snapshot = await store.snapshot();
+      assert.equal(snapshot.records.length, 4);
+      assert.equal(snapshot.head.size, 1);
+      await store.close();
+    });
+
+    test('images, checkpoints and cuts are kept', async () => {
+      const { store } = await open();
+      await store.transaction(async (tx) => {
+        await tx.addImage({
+          sha256: 'a'.repeat(64),
+          recordId: 'A',
+          receivedAt: 1,
+          role: 'record',
+          source: 's',
+        });
+        await tx.addImage({
+          sha256: 'a'.repeat(64),
+          recordId: 'B',
+          receivedAt: 2,
+          role: 'conflict',
+          source: 's',
+        });
+        await tx.addCheckpoint({ size: 0, rootHash: Buffer.alloc(32), note: 'n', signedAt: 1 });
+        await tx.addCut({
+          sequence: 1,
+          id: '20240602_2000',
+          cutTime: 1,
+          journalSize: 0,
+          manifestSha256: 'b'.repeat(64),
+          final: false,
+        });
+      });
+      assert.equal((await store.images('B'))[0]?.role, 'conflict');
+      assert.equal((await store.checkpoints()).length, 1);
+      assert.equal((await store.cuts())[0]?.id, '20240602_2000');
+      await store.close();
+    });
+  });
+}

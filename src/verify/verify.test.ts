@@ -1,0 +1,162 @@
+/**
+ * The verifier against the real thing: the demo's own cuts, built by the CLI exactly as a
+ * newcomer runs it, then every published file damaged one byte at a time.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { generateSigningKey, verifierKeyText } from '../journal/keys.ts';
+import { verifyCut } from './verify.ts';
+
+const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
+let work: string;
+let data: string;
+let key: string;
+let cuts: string[];
+
+function failedChecks(report: Awaited<ReturnType<typeof verifyCut>>): string[] {
+  return report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+}
+
+async function listFiles(root: string, relative = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(path.join(root, relative), { withFileTypes: true })) {
+    const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await listFiles(root, child)));
+    else out.push(child);
+  }
+  return out;
+}
+
+before(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'openprep-verify-'));
+  data = path.join(work, 'data');
+  // The unattended night of the README, with hourly cuts to keep the test short.
+  const run = spawnSync(
+    process.execPath,
+    [MAIN, 'demo', '--scale', 'tiny', '--until-close', '--no-serve', '--data', data, '--cut-every', '20'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
+  key = (await readFile(path.join(data, 'keys', 'openprep.PEF2024.simulacro.pub'), 'utf8')).trim();
+  cuts = (await readdir(path.join(data, 'cuts'))).filter((name) => /^[0-9]{8}_[0-9]{4}$/.test(name)).sort();
+});
+
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('openprep verify on the demo', () => {
+  test('every cut of the night verifies, each against the one before', async () => {
+    assert.ok(cuts.length >= 70, `${cuts.length} cuts`);
+    for (let i = 0; i < cuts.length; i++) {
+      const report = await verifyCut({
+        cut: path.join(data, 'cuts', cuts[i]!),
+        publicKey: key,
+        ...(i > 0 ? { previous: path.join(data, 'cuts', cuts[i - 1]!) } : {}),
+      });
+      assert.deepEqual(
+        failedChecks(report),
+        [],
+        `${cuts[i]}: ${JSON.stringify(report.checks.filter((c) => c.status === 'fail'))}`,
+      );
+    }
+  });
+
+  test('the CLI exits 0 on the final cut and its zip, and non-zero naming the check', () => {
+    const last = path.join(data, 'cuts', cuts.at(-1)!);
+    const keyFile = path.join(data, 'keys', 'openprep.PEF2024.simulacro.pub');
+    const ok = spawnSync(process.execPath, [MAIN, 'verify', last, '--key', keyFile], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const zip = spawnSync(
+      process.execPath,
+      [
+        MAIN,
+        'verify',
+        path.join(last, `${cuts.at(-1)}_PREP.zip`),
+        '--key',
+        keyFile,
+        '--catalog',
+        path.join(data, 'cuts', 'catalogo'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(zip.status, 0, zip.stdout + zip.stderr);
+    const live = spawnSync(process.execPath, [MAIN, 'verify', last, '--key', keyFile, '--mode', 'live'], {
+      encoding: 'utf8',
+    });
+    assert.equal(live.status, 1);
+    assert.match(live.stdout, /V02 FAIL/);
+    assert.match(live.stdout, /FAILED V02/);
+  });
+
+  test('a one-byte change to any published file of a cut fails, naming the check', async () => {
+    const name = cuts.at(-1)!;
+    const original = path.join(data, 'cuts', name);
+    const files = await listFiles(original);
+    assert.ok(files.length > 15);
+    for (const file of files) {
+      const copyRoot = path.join(work, 'tamper');
+      await rm(copyRoot, { recursive: true, force: true });
+      await mkdir(copyRoot);
+      await cp(path.join(data, 'cuts', 'catalogo'), path.join(copyRoot, 'catalogo'), { recursive: true });
+      await cp(original, path.join(copyRoot, name), { recursive: true });
+      const target = path.join(copyRoot, name, file);
+      const bytes = await readFile(target);
+      const at = Math.floor(bytes.length / 2);
+      bytes[at] = bytes[at]! ^ 0x01;
+      await writeFile(target, bytes);
+      const report = await verifyCut({ cut: path.join(copyRoot, name), publicKey: key });
+      assert.equal(report.ok, false, `a change to ${file} went unnoticed`);
+      assert.ok(failedChecks(report).length > 0);
+    }
+  });
+
+  test('a change to the catalog the cut names fails V11', async () => {
+    const name = cuts.at(-1)!;
+    const copyRoot = path.join(work, 'catalog-tamper');
+    await cp(path.join(data, 'cuts', 'catalogo'), path.join(copyRoot, 'catalogo'), { recursive: true });
+    await cp(path.join(data, 'cuts', name), path.join(copyRoot, name), { recursive: true });
+    const catalogFile = (await readdir(path.join(copyRoot, 'catalogo'))).find((f) => f.endsWith('.csv'))!;
+    const text = await readFile(path.join(copyRoot, 'catalogo', catalogFile), 'utf8');
+    await writeFile(
+      path.join(copyRoot, 'catalogo', catalogFile),
+      text.replace(/,(\d+),(\d+),0\n/, (_, ln: string, reps: string) => `,${Number(ln) + 1},${reps},0\n`),
+    );
+    const report = await verifyCut({ cut: path.join(copyRoot, name), publicKey: key });
+    assert.ok(failedChecks(report).includes('V11'));
+  });
+
+  test('another key, even with the same name, fails V01', async () => {
+    const impostor = verifierKeyText(generateSigningKey('openprep.PEF2024.simulacro'));
+    const report = await verifyCut({ cut: path.join(data, 'cuts', cuts.at(-1)!), publicKey: impostor });
+    assert.ok(failedChecks(report).includes('V01'));
+  });
+
+  test('a cut checked against a cut that is not its predecessor fails V12', async () => {
+    const report = await verifyCut({
+      cut: path.join(data, 'cuts', cuts.at(-1)!),
+      publicKey: key,
+      previous: path.join(data, 'cuts', cuts.at(-3)!),
+    });
+    assert.deepEqual(failedChecks(report), ['V12']);
+  });
+
+  test('a damaged zip is refused', async () => {
+    const name = cuts.at(-1)!;
+    const zip = await readFile(path.join(data, 'cuts', name, `${name}_PREP.zip`));
+    const at = Math.floor(zip.length / 3);
+    zip[at] = zip[at]! ^ 0x40;
+    const damaged = path.join(work, 'damaged.zip');
+    await writeFile(damaged, zip);
+    const report = await verifyCut({
+      cut: damaged,
+      publicKey: key,
+      catalog: path.join(data, 'cuts', 'catalogo'),
+    });
+    assert.equal(report.ok, false);
+  });
+});
