@@ -8,7 +8,7 @@
  * this size costs at minimum on this disk), so the ratio says how much is our own work.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -102,6 +102,7 @@ try {
   const keyName = `openprep.${election.id}.${election.mode}`;
   const rawPublic = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
   const verifierKey = formatVerifierKey(keyName, rawPublic);
+  await writeFile(path.join(work, 'key.pub'), `${verifierKey}\n`);
   const journalLeaves = Array.from({ length: actaCount * 4 }, (_, i) =>
     createHash('sha256').update(String(i)).digest(),
   );
@@ -183,5 +184,7 @@ try {
   );
 } finally {
   clearInterval(sampler);
-  await rm(work, { recursive: true, force: true });
+  // OPENPREP_BENCH_KEEP=1 keeps the national cut for profiling the verifier on its own.
+  if (process.env['OPENPREP_BENCH_KEEP'] === '1') process.stderr.write(`kept ${work}\n`);
+  else await rm(work, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
  * subtrees rather than duplicated last nodes. Function names follow the RFC so a reader can
  * hold it beside the code.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
@@ -12,11 +12,16 @@ export const HASH_SIZE = 32;
 export const EMPTY_ROOT = createHash('sha256').digest();
 
 export function hashLeaf(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
+}
+
+/** hashLeaf of the UTF-8 bytes of a text: one call, no intermediate buffer (U+0000 encodes as the 0x00 prefix). */
+export function hashLeafText(text: string): Buffer {
+  return hash('sha256', `\u0000${text}`, 'buffer');
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
 }
 
 /** The largest power of two strictly smaller than n (n ≥ 2): RFC 6962's split point k. */

@@ -51,6 +51,14 @@ describe('C2SP signed notes', () => {
     );
     assert.equal(parseVerifierKey(tamperedId).ok, false);
     assert.equal(parseVerifierKey('no-plus-signs').ok, false);
+    // Base64 keys may hold '+' themselves: every one of many random keys must round-trip.
+    for (let i = 0; i < 200; i++) {
+      const signer = testSigner('openprep.TEST.live', `key ${i}`);
+      assert.ok(
+        parseVerifierKey(formatVerifierKey(signer.name, rawPublicKeyOf(signer.privateKey))).ok,
+        `key ${i}`,
+      );
+    }
   });
 
   test('opening: known good signatures pass, unknown ones are ignored, a bad known one rejects', () => {

@@ -62,10 +62,15 @@ export function formatVerifierKey(name: string, rawPublicKey: Uint8Array): strin
 }
 
 export function parseVerifierKey(text: string): Result<VerifierKey, VerifierKeyError> {
-  const parts = text.trim().split('+');
-  if (parts.length !== 3)
+  // The base64 key may itself contain '+': split at the first two only.
+  const trimmed = text.trim();
+  const first = trimmed.indexOf('+');
+  const second = first < 0 ? -1 : trimmed.indexOf('+', first + 1);
+  if (first < 0 || second < 0)
     return err('bad-verifier-key', 'a verifier key is <name>+<key id hex>+<base64 key>');
-  const [name, idHex, encoded] = parts as [string, string, string];
+  const name = trimmed.slice(0, first);
+  const idHex = trimmed.slice(first + 1, second);
+  const encoded = trimmed.slice(second + 1);
   if (!validKeyName(name)) return err('bad-verifier-key', `bad key name ${JSON.stringify(name)}`);
   if (!/^[0-9a-f]{8}$/.test(idHex)) return err('bad-verifier-key', `key id "${idHex}" is not 8 hex digits`);
   const bytes = Buffer.from(encoded, 'base64');

@@ -9,7 +9,7 @@ import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
 import { tabulate } from '../domain/tabulation.ts';
-import { hashLeaf, rootFromLeafHashes } from '../journal/merkle.ts';
+import { hashLeafText, rootFromLeafHashes } from '../journal/merkle.ts';
 import { signNote } from '../journal/note.ts';
 import { candidaturasCsv } from './candidaturas_csv.ts';
 import { leeme } from './leeme.ts';
@@ -80,7 +80,8 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
   const cutId = formatCutId(input.cutTime, election.utcOffsetMinutes);
   const files = new Map<string, Buffer>();
   const contests: { id: string; csv: string; actaRows: number; actaMerkleRoot: string }[] = [];
-  const perContestZip = new Map<string, (readonly [string, Buffer])[]>();
+  // Each contest's zip deflates on libuv's thread pool while the next contest is built.
+  const innerZips: Promise<readonly [string, Buffer]>[] = [];
   const leemeFile = leeme(election, cutId, input.cutTime);
   files.set('LEEME.txt', leemeFile);
 
@@ -101,7 +102,7 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
     const candidates = candidaturasCsv(election, contest);
     files.set(csvName, csv.bytes);
     files.set(candidatesName, candidates);
-    const leaves = csv.rows.map((row) => hashLeaf(Buffer.from(row, 'utf8')));
+    const leaves = csv.rows.map(hashLeafText);
     contests.push({
       id: contest.id,
       csv: csvName,
@@ -116,14 +117,17 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
       cutId,
       cutTime: input.cutTime,
       header: csv.header,
-      rowsByCasilla: csv.cellsByCasilla,
+      rowsByCasilla: csv.rowsByCasilla,
     }))
       files.set(path, data);
-    perContestZip.set(contest.id, [
-      [csvName, csv.bytes],
-      [candidatesName, candidates],
-      ['LEEME.txt', leemeFile],
-    ]);
+    const innerName = `${cutId}_PREP_${contest.id}.zip`;
+    innerZips.push(
+      zipFiles([
+        [csvName, csv.bytes],
+        [candidatesName, candidates],
+        ['LEEME.txt', leemeFile],
+      ]).then((zip) => [innerName, zip] as const),
+    );
   }
 
   const names = catalogFileNames(election.id);
@@ -167,9 +171,7 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
   files.set('manifest.json', manifestBytes);
   files.set('manifest.sig', signature);
 
-  const inner: (readonly [string, Buffer])[] = [];
-  for (const contest of election.contests)
-    inner.push([`${cutId}_PREP_${contest.id}.zip`, await zipFiles(perContestZip.get(contest.id)!)]);
+  const inner: (readonly [string, Buffer])[] = [...(await Promise.all(innerZips))];
   inner.push(['manifest.json', manifestBytes], ['manifest.sig', signature]);
   // The inner zips are already compressed: store them as they are.
   const zip = await zipFiles(inner, { compress: false });

@@ -133,8 +133,8 @@ export interface ResultsCsv {
   /** The acta rows as written (without line ends), in file order: the leaves of the acta Merkle tree. */
   readonly rows: readonly string[];
   readonly header: readonly string[];
-  /** Each in-catalog acta's cells (unquoted), by CLAVE_CASILLA, for the site JSON. */
-  readonly cellsByCasilla: ReadonlyMap<string, string[][]>;
+  /** Each in-catalog acta's row exactly as written, by CLAVE_CASILLA, for the site JSON. */
+  readonly rowsByCasilla: ReadonlyMap<string, string[]>;
 }
 
 export function resultsCsv(input: {
@@ -155,7 +155,7 @@ export function resultsCsv(input: {
   const time = (ms: number | null): string => (ms === null ? '-' : formatActaTimestamp(ms, offset));
 
   const rows: string[] = [];
-  const cellsByCasilla = new Map<string, string[][]>();
+  const rowsByCasilla = new Map<string, string[]>();
   for (const acta of sortForPublication(input.actas, catalog)) {
     const casilla = acta.casilla;
     const id = acta.identification;
@@ -168,9 +168,11 @@ export function resultsCsv(input: {
       casilla !== null ? `'${casilla.key}` : '-',
       casilla !== null && acta.actaKey !== null ? `'${acta.actaKey}` : '-',
       entidad === null ? '-' : String(entidad),
-      entidad === null ? '-' : (entidadNames.get(entidad) ?? '-'),
+      entidad === null ? '-' : quote(entidadNames.get(entidad) ?? '-', delimiter),
       pad(distrito, 3),
-      entidad === null || distrito === null ? '-' : (distritoNames.get(`${entidad}-${distrito}`) ?? '-'),
+      entidad === null || distrito === null
+        ? '-'
+        : quote(distritoNames.get(`${entidad}-${distrito}`) ?? '-', delimiter),
       pad(casilla?.seccion ?? id.seccion, 4),
       pad(casilla?.id ?? id.id, 2),
       casilla?.tipo ?? id.tipo ?? '-',
@@ -188,7 +190,7 @@ export function resultsCsv(input: {
       c.computedTotal === null ? '-' : String(c.computedTotal),
       casilla === null ? '-' : String(casilla.listaNominal),
       casilla === null ? '-' : String(casilla.representantes),
-      formatObservaciones(c),
+      quote(formatObservaciones(c), delimiter),
       String(c.contabilizada),
       submission?.transfer ?? '-',
       submission?.imageSha256 ?? '-',
@@ -200,11 +202,13 @@ export function resultsCsv(input: {
       submission === null ? '-' : DOCUMENT_LABELS[submission.documentType],
       String(acta.cotejada),
     );
-    rows.push(cells.map((cell) => quote(cell, delimiter)).join(delimiter));
+    // Only the text cells above can hold a delimiter or a quote; they are quoted where built.
+    const row = cells.join(delimiter);
+    rows.push(row);
     if (casilla !== null) {
-      const list = cellsByCasilla.get(casilla.key);
-      if (list === undefined) cellsByCasilla.set(casilla.key, [cells]);
-      else list.push(cells);
+      const list = rowsByCasilla.get(casilla.key);
+      if (list === undefined) rowsByCasilla.set(casilla.key, [row]);
+      else list.push(row);
     }
   }
 
@@ -218,5 +222,5 @@ export function resultsCsv(input: {
     tableHeader(contest).map(rename).join(delimiter),
   ];
   const text = `${BOM}${lines.join(LINE_END)}${LINE_END}${rows.length > 0 ? rows.join(LINE_END) + LINE_END : ''}`;
-  return { bytes: Buffer.from(text, 'utf8'), rows, header: tableHeader(contest), cellsByCasilla };
+  return { bytes: Buffer.from(text, 'utf8'), rows, header: tableHeader(contest), rowsByCasilla };
 }

@@ -49,9 +49,9 @@ export function siteJson(input: {
   readonly tabulation: Tabulation;
   readonly cutId: string;
   readonly cutTime: number;
-  /** CSV header and rows, to embed each acta's published row in its distrito file. */
+  /** CSV header and rows, to embed each acta's published row, exactly as in the CSV, in its distrito file. */
   readonly header: readonly string[];
-  readonly rowsByCasilla: ReadonlyMap<string, readonly string[][]>;
+  readonly rowsByCasilla: ReadonlyMap<string, readonly string[]>;
 }): Map<string, Buffer> {
   const { election, contest, catalog, tabulation } = input;
   const files = new Map<string, Buffer>();
