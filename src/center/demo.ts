@@ -214,7 +214,7 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
     for (let i = 0; i < fuera; i++) {
       const random = root.fork(`${contest.id}:fuera:${i}`);
       const template = random.pick(esperadas);
-      const claimedKey = fueraKey(random, template.casilla, template.tipoActa, i);
+      const claimedKey = fueraKey(template.casilla, template.tipoActa, i);
       const hours = sampleArrivalHours(random) ?? 23;
       const arrivedAt = start + Math.round(hours * 60) * MINUTE;
       events.push({
@@ -239,12 +239,14 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
     .map((x) => x.event);
 }
 
-/** A key that parses but names no approved casilla (a wrong sección or casilla number), or does not parse. */
-function fueraKey(random: Random, casilla: Casilla, tipoActa: string, i: number): string {
+/**
+ * A key that parses but names no approved casilla (a sección number the catalog does not have),
+ * or one that does not parse at all (an unreadable label). Unique per contest and index.
+ */
+function fueraKey(casilla: Casilla, tipoActa: string, i: number): string {
   const entidad = String(casilla.entidad).padStart(2, '0');
-  if (i % 5 === 4) return `${entidad}?${String(casilla.seccion).padStart(3, '0')}${casilla.tipo}${tipoActa}`; // unreadable label
-  const id = String(90 + random.int(0, 9)).padStart(2, '0');
-  return `${entidad}${String(casilla.seccion).padStart(4, '0')}${casilla.tipo}${id}00${tipoActa}`;
+  if (i % 5 === 4) return `${entidad}?${String(i).padStart(4, '0')}${casilla.tipo}${tipoActa}`;
+  return `${entidad}${String(9000 + (i % 1000)).padStart(4, '0')}${casilla.tipo}0100${tipoActa}`;
 }
 
 async function applyEvent(node: CenterNode, event: DemoEvent): Promise<string | null> {

@@ -125,18 +125,19 @@ export async function runCut(args: readonly string[]): Promise<number> {
   const node = await openCenter({ root: o.data, clock: Date.now });
   if (!node.ok) return fail('cut', node.message);
   try {
-    const once = async (): Promise<boolean> => {
+    /** Publishes one cut; `published` false on failure, `final` once the PREP is closed. */
+    const once = async (): Promise<{ published: boolean; final: boolean }> => {
       const cut = await publishCut(node.value, { cutTime: Date.now(), ...(o.final ? { final: true } : {}) });
       if (!cut.ok) {
         process.stderr.write(`openprep cut: ${cut.message}\n`);
-        return cut.code !== 'closed';
+        return { published: false, final: cut.code === 'closed' };
       }
       out(
         `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)`,
       );
-      return !cut.value.final;
+      return { published: true, final: cut.value.final };
     };
-    if (o.every === undefined) return (await once()) ? 0 : 1;
+    if (o.every === undefined) return (await once()).published ? 0 : 1;
     // The scheduler: a cut at every multiple of the interval on the wall clock, until the final cut.
     const interval = o.every * 60_000;
     out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
@@ -147,7 +148,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     while (!stopped) {
       const wait = interval - (Date.now() % interval);
       await new Promise((resolve) => setTimeout(resolve, wait));
-      if (stopped || !(await once())) break;
+      if (stopped || (await once()).final) break;
     }
     return 0;
   } finally {

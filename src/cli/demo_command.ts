@@ -36,7 +36,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
         .max(65535)
         .default(Number(process.env['OPENPREP_PORT'] ?? 8080)),
       speed: z.coerce.number().min(0).max(100_000).default(30),
-      'cut-every': z.coerce.number().int().min(1).max(20).default(15),
+      'cut-every': z.coerce.number().int().min(1).max(20).default(20),
       reset: z.boolean().default(false),
     }),
   );

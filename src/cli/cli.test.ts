@@ -1,0 +1,99 @@
+/** The command line as an operator uses it: real processes, real files. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const MAIN = path.join(import.meta.dirname, 'main.ts');
+let work: string;
+
+function openprep(...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+before(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'openprep-cli-'));
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('openprep CLI', () => {
+  test('catalog generate is deterministic from the seed', async () => {
+    const a = path.join(work, 'a.csv');
+    const b = path.join(work, 'b.csv');
+    assert.equal(openprep('catalog', 'generate', '--scale', 'tiny', '--seed', '7', '--out', a).status, 0);
+    assert.equal(openprep('catalog', 'generate', '--scale', 'tiny', '--seed', '7', '--out', b).status, 0);
+    const hash = async (f: string) =>
+      createHash('sha256')
+        .update(await readFile(f))
+        .digest('hex');
+    assert.equal(await hash(a), await hash(b));
+  });
+
+  test('a bad catalog is refused with line and column, and nothing is imported', async () => {
+    const good = (await readFile(path.join(work, 'a.csv'), 'utf8')).split('\n');
+    const cases: [string, string | Buffer, RegExp][] = [
+      [
+        'duplicate',
+        [...good.slice(0, 3), good[2]!, ...good.slice(3)].join('\n'),
+        /:4: casilla .* is also on line 3/,
+      ],
+      ['wrong-columns', ['ID_ENTIDAD,ENTIDAD,COLOR', '1,AGUASCALIENTES,azul'].join('\n'), /COLOR|column/i],
+      ['bad-key', good.map((line, i) => (i === 2 ? line.replace(/^1,/, '99,') : line)).join('\n'), /:3/],
+      [
+        'not-utf8',
+        Buffer.concat([Buffer.from(good.slice(0, 2).join('\n')), Buffer.from([0x0a, 0xff, 0xfe, 0x0a])]),
+        /UTF-8/i,
+      ],
+    ];
+    for (const [name, content, pattern] of cases) {
+      const file = path.join(work, `${name}.csv`);
+      await writeFile(file, content);
+      const data = path.join(work, `data-${name}`);
+      const run = openprep('catalog', 'import', file, '--data', data);
+      assert.equal(run.status, 1, `${name}: ${run.stderr}`);
+      assert.match(run.stderr, pattern, name);
+      assert.equal(existsSync(path.join(data, 'openprep.sqlite')), false, `${name} imported something`);
+    }
+  });
+
+  test('import a catalog, publish a cut, verify it, check the journal', async () => {
+    const data = path.join(work, 'data');
+    const imported = openprep(
+      'catalog',
+      'import',
+      path.join(work, 'a.csv'),
+      '--data',
+      data,
+      '--mode',
+      'live',
+    );
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stdout, /mode live/);
+    const again = openprep('catalog', 'import', path.join(work, 'a.csv'), '--data', data);
+    assert.equal(again.status, 1, 'a data folder holds one election; its catalog never changes');
+    const cut = openprep('cut', '--data', data);
+    assert.equal(cut.status, 0, cut.stderr);
+    const folder = /: (\S+) \(/.exec(cut.stdout)?.[1];
+    assert.ok(folder !== undefined, cut.stdout);
+    const key = path.join(data, 'keys', 'openprep.PEF2024.live.pub');
+    const verified = openprep('verify', folder, '--key', key, '--mode', 'live');
+    assert.equal(verified.status, 0, verified.stdout);
+    const drill = openprep('verify', folder, '--key', key, '--mode', 'simulacro');
+    assert.equal(drill.status, 1);
+    const journal = openprep('journal', 'verify', '--data', data);
+    assert.equal(journal.status, 0, journal.stderr);
+    assert.match(journal.stdout, /journal OK: \d+ entries, 1 signed checkpoints/);
+  });
+
+  test('usage errors exit 2', () => {
+    assert.equal(openprep('no-such-command').status, 2);
+    assert.equal(openprep('verify').status, 2);
+    assert.equal(openprep('catalog', 'generate', '--scale', 'galactic', '--out', 'x').status, 2);
+  });
+});
