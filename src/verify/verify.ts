@@ -300,10 +300,10 @@ interface Counts {
   ln: number;
   cCs: number;
   sCs: number;
-  votes: Map<string, number>;
+  votes: number[]; // by position among the CSV's vote columns
 }
 
-function newCounts(): Counts {
+function newCounts(columns = 0): Counts {
   return {
     esperadas: 0,
     fuera: 0,
@@ -313,7 +313,7 @@ function newCounts(): Counts {
     ln: 0,
     cCs: 0,
     sCs: 0,
-    votes: new Map(),
+    votes: new Array<number>(columns).fill(0),
   };
 }
 
@@ -350,11 +350,10 @@ function addRow(counts: Counts, rows: ContestRows, row: Row): void {
   const total = numberCell(row[at.calculado]!) ?? 0;
   counts.cCs += total;
   if (row[at.tipoCasilla] !== 'S') counts.sCs += total;
-  const columns = rows.voteColumns;
   const indexes = rows.voteIndexes;
   for (let i = 0; i < indexes.length; i++) {
     const v = numberCell(row[indexes[i]!]!);
-    if (v !== null) counts.votes.set(columns[i]!, (counts.votes.get(columns[i]!) ?? 0) + v);
+    if (v !== null) counts.votes[i] = (counts.votes[i] ?? 0) + v;
   }
 }
 
@@ -781,7 +780,7 @@ function checkHeader(
   final: boolean,
   catalog: Catalog | null,
 ): void {
-  const counts = newCounts();
+  const counts = newCounts(rows.voteColumns.length);
   for (const row of rows.csv.rows) addRow(counts, rows, row);
   if (catalog !== null && rows.contest !== null) {
     for (const n of esperadasByCasilla(catalog, rows.contest).values()) counts.esperadas += n;
@@ -806,22 +805,23 @@ async function checkJson(
 ): Promise<void> {
   if (rows.contest === null) return;
   const contest = rows.contest;
+  const position = new Map(rows.voteColumns.map((id, i) => [id, i]));
   const esperadas = esperadasByCasilla(catalog, contest);
   const byCasilla = new Map<string, Counts>();
-  const national = newCounts();
+  const national = newCounts(rows.voteColumns.length);
   for (const row of rows.csv.rows) {
     addRow(national, rows, row);
     const clave = row[rows.col('CLAVE_CASILLA')]!;
     if (clave === '-') continue;
     let counts = byCasilla.get(clave.slice(1));
     if (counts === undefined) {
-      counts = newCounts();
+      counts = newCounts(rows.voteColumns.length);
       byCasilla.set(clave.slice(1), counts);
     }
     addRow(counts, rows, row);
   }
   const sum = (keys: Iterable<string>): Counts => {
-    const total = newCounts();
+    const total = newCounts(rows.voteColumns.length);
     for (const key of keys) {
       total.esperadas += esperadas.get(key) ?? 0;
       const c = byCasilla.get(key);
@@ -832,7 +832,7 @@ async function checkJson(
       total.ln += c.ln;
       total.cCs += c.cCs;
       total.sCs += c.sCs;
-      for (const [column, v] of c.votes) total.votes.set(column, (total.votes.get(column) ?? 0) + v);
+      for (let i = 0; i < c.votes.length; i++) total.votes[i] = (total.votes[i] ?? 0) + c.votes[i]!;
     }
     return total;
   };
@@ -848,7 +848,7 @@ async function checkJson(
     const votes = level.votes as { column: string; votes: number; percent: string }[] | undefined;
     for (const column of contest.columns) {
       const entry = votes?.find((v) => v.column === column.id);
-      const v = counts.votes.get(column.id) ?? 0;
+      const v = counts.votes[position.get(column.id) ?? -1] ?? 0;
       if (
         entry === undefined ||
         entry.votes !== v ||
@@ -934,7 +934,7 @@ async function checkJson(
           'V10',
           `${contestId} sección ${distrito.entidad}-${seccion.seccion}: aggregates differ from the CSV`,
         );
-      const votes = contest.columns.map((c) => counts.votes.get(c.id) ?? 0);
+      const votes = contest.columns.map((c) => counts.votes[position.get(c.id) ?? -1] ?? 0);
       if (JSON.stringify(seccion.votes) !== JSON.stringify(votes))
         checks.fail(
           'V10',
