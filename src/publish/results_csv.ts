@@ -149,8 +149,10 @@ export function resultsCsv(input: {
   const { election, contest, catalog } = input;
   const delimiter = input.legacy === true ? '|' : ',';
   const offset = election.utcOffsetMinutes;
-  const entidadNames = new Map(catalog.entidades.map((e) => [e.id, safeText(e.name)]));
-  const distritoNames = new Map(catalog.distritos.map((d) => [`${d.entidad}-${d.id}`, safeText(d.name)]));
+  const entidadNames = new Map(catalog.entidades.map((e) => [e.id, quote(safeText(e.name), delimiter)]));
+  const distritoNames = new Map(
+    catalog.distritos.map((d) => [`${d.entidad}-${d.id}`, quote(safeText(d.name), delimiter)]),
+  );
   const rename = (name: string): string => (input.legacy === true ? (LEGACY_NAMES[name] ?? name) : name);
   const time = (ms: number | null): string => (ms === null ? '-' : formatActaTimestamp(ms, offset));
 
@@ -168,11 +170,9 @@ export function resultsCsv(input: {
       casilla !== null ? `'${casilla.key}` : '-',
       casilla !== null && acta.actaKey !== null ? `'${acta.actaKey}` : '-',
       entidad === null ? '-' : String(entidad),
-      entidad === null ? '-' : quote(entidadNames.get(entidad) ?? '-', delimiter),
+      entidad === null ? '-' : (entidadNames.get(entidad) ?? '-'),
       pad(distrito, 3),
-      entidad === null || distrito === null
-        ? '-'
-        : quote(distritoNames.get(`${entidad}-${distrito}`) ?? '-', delimiter),
+      entidad === null || distrito === null ? '-' : (distritoNames.get(`${entidad}-${distrito}`) ?? '-'),
       pad(casilla?.seccion ?? id.seccion, 4),
       pad(casilla?.id ?? id.id, 2),
       casilla?.tipo ?? id.tipo ?? '-',
