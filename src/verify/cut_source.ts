@@ -62,8 +62,14 @@ function folderSource(folder: string): CutSource {
   };
 }
 
-/** Reads every entry of a zip held in memory, within the limits. */
-export function readZipEntries(zip: Buffer): Promise<Result<Map<string, Buffer>, 'bad-zip'>> {
+/**
+ * Reads every entry of a zip held in memory, within the limits. With `onEntry`, each entry is
+ * handed over as it is inflated and not kept, so a large zip is checked in little memory.
+ */
+export function readZipEntries(
+  zip: Buffer,
+  onEntry?: (name: string, data: Buffer) => Promise<void> | void,
+): Promise<Result<Map<string, Buffer>, 'bad-zip'>> {
   return new Promise((resolve) => {
     yauzl.fromBuffer(
       zip,
@@ -74,6 +80,7 @@ export function readZipEntries(zip: Buffer): Promise<Result<Map<string, Buffer>,
           return;
         }
         const entries = new Map<string, Buffer>();
+        const names = new Set<string>();
         let total = 0;
         let settled = false;
         const fail = (message: string): void => {
@@ -98,7 +105,7 @@ export function readZipEntries(zip: Buffer): Promise<Result<Map<string, Buffer>,
             fail(`unsafe or nested zip entry name ${JSON.stringify(name)}`);
             return;
           }
-          if (entries.has(name)) {
+          if (entries.has(name) || names.has(name)) {
             fail(`duplicate zip entry ${name}`);
             return;
           }
@@ -116,7 +123,16 @@ export function readZipEntries(zip: Buffer): Promise<Result<Map<string, Buffer>,
             stream.on('data', (chunk: Buffer) => chunks.push(chunk));
             stream.on('error', (error: Error) => fail(`cannot read ${name}: ${error.message}`));
             stream.on('end', () => {
-              entries.set(name, Buffer.concat(chunks));
+              const data = Buffer.concat(chunks);
+              if (onEntry === undefined) entries.set(name, data);
+              else {
+                names.add(name);
+                Promise.resolve(onEntry(name, data)).then(
+                  () => file.readEntry(),
+                  (error: Error) => fail(`checking ${name}: ${error.message}`),
+                );
+                return;
+              }
               file.readEntry();
             });
           });

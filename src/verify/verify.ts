@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCatalogCsv } from '../catalog/csv_import.ts';
@@ -20,7 +22,7 @@ import { hashLeafText, rootFromLeafHashes, verifyConsistency } from '../journal/
 import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
 import { parseElectionDefinition } from '../sim/election_definition.ts';
 import { type ParsedResultsCsv, readResultsCsv, splitCells } from './csv_reader.ts';
-import { type CutSource, openCutSource, safeRelativePath } from './cut_source.ts';
+import { type CutSource, openCutSource, readZipEntries, safeRelativePath } from './cut_source.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -162,9 +164,14 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-class Checks {
+export class Checks {
   readonly results = new Map<CheckId, CheckResult>();
   readonly #failures = new Map<CheckId, string[]>();
+
+  /** Every failure recorded so far, to carry them across a worker boundary. */
+  failures(): [CheckId, string][] {
+    return [...this.#failures].flatMap(([id, details]) => details.map((d): [CheckId, string] => [id, d]));
+  }
 
   fail(id: CheckId, detail: string): void {
     const list = this.#failures.get(id) ?? [];
@@ -396,33 +403,6 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     checks.fail('V03', 'files are not sorted by path, or repeat');
   checks.finish('V03', `${manifest.files.length} files, cut ${manifest.cut.id} #${manifest.cut.sequence}`);
 
-  // V04: every listed file with its size and hash; nothing unlisted.
-  let hashed = 0;
-  for (const file of manifest.files) {
-    if (!safeRelativePath(file.path)) {
-      checks.fail('V04', `unsafe path ${JSON.stringify(file.path)}`);
-      continue;
-    }
-    const data = await source.read(file.path);
-    if (data === null) {
-      if (source.kind === 'zip' && file.path.startsWith('json/')) continue;
-      checks.fail('V04', `${file.path} is missing`);
-      continue;
-    }
-    hashed++;
-    if (data.length !== file.bytes)
-      checks.fail('V04', `${file.path}: ${data.length} bytes, manifest says ${file.bytes}`);
-    else if (sha256(data) !== file.sha256)
-      checks.fail('V04', `${file.path}: SHA-256 differs from the manifest`);
-  }
-  const listed = new Set([...paths, 'manifest.json', 'manifest.sig']);
-  for (const present of await source.list())
-    if (!listed.has(present)) checks.fail('V04', `${present} is in the cut but not in the manifest`);
-  checks.finish(
-    'V04',
-    `${hashed} files match${source.kind === 'zip' ? ' (json/ is published beside the zip, not in it)' : ''}`,
-  );
-
   // V05: the journal checkpoint.
   const checkpoint = openCheckpoint(manifest.journal.checkpoint, [key.value]);
   if (!checkpoint.ok) checks.fail('V05', `checkpoint: ${checkpoint.message}`);
@@ -492,59 +472,87 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   // V06–V09, per contest.
   const published = new Map<string, PublishedRows>();
   const imageHashes = new Set<string>();
-  const contestsById = new Map((election?.contests ?? []).map((c) => [c.id, c]));
-  for (const entry of manifest.contests) {
-    const bytes = await source.read(entry.csv);
-    if (bytes === null) {
-      checks.fail('V07', `${entry.csv} is missing`);
+  const contestInput = { manifest, election, catalog, mode };
+  // Contests are checked (in worker threads for big cuts) while this thread hashes every
+  // file and opens the zip.
+  const outcomesPromise =
+    source.kind === 'folder' &&
+    manifest.contests.length > 1 &&
+    manifest.contests.reduce((sum, c) => sum + c.actaRows, 0) >= WORKER_THRESHOLD_ROWS
+      ? verifyContestsInWorkers(source.location, contestInput)
+      : Promise.all(
+          manifest.contests.map(async (entry) => {
+            const local = new Checks();
+            const outcome = await verifyContest({ ...contestInput, source, entry, checks: local });
+            return { ...outcome, failures: local.failures() };
+          }),
+        );
+  // V04: every listed file with its size and hash; nothing unlisted.
+  let hashed = 0;
+  for (const file of manifest.files) {
+    if (!safeRelativePath(file.path)) {
+      checks.fail('V04', `unsafe path ${JSON.stringify(file.path)}`);
       continue;
     }
-    const csv = readResultsCsv(bytes);
-    if (!csv.ok) {
-      checks.fail('V07', `${entry.csv}: ${csv.message}`);
+    const data = await source.read(file.path);
+    if (data === null) {
+      if (source.kind === 'zip' && file.path.startsWith('json/')) continue;
+      checks.fail('V04', `${file.path} is missing`);
       continue;
     }
-    const root = rootFromLeafHashes(csv.value.rawRows.map(hashLeafText));
-    if (root.toString('hex') !== entry.actaMerkleRoot) checks.fail('V06', `${entry.id}: Merkle root differs`);
-    if (csv.value.rawRows.length !== entry.actaRows)
-      checks.fail('V06', `${entry.id}: ${csv.value.rawRows.length} rows, manifest says ${entry.actaRows}`);
-    const contest = contestsById.get(entry.id) ?? null;
-    const index = new Map(csv.value.header.map((name, i) => [name, i]));
-    const voteColumns = csv.value.header.slice(LEADING.length, csv.value.header.length - TRAILING.length);
-    const col = (name: string) => index.get(name) ?? -1;
-    const rows: ContestRows = {
-      contest,
-      csv: csv.value,
-      col,
-      voteColumns,
-      voteIndexes: voteColumns.map(col),
-      at: {
-        clave: col('CLAVE_CASILLA'),
-        contabilizada: col('CONTABILIZADA'),
-        observaciones: col('OBSERVACIONES'),
-        listaNominal: col('LISTA_NOMINAL'),
-        calculado: col('TOTAL_VOTOS_CALCULADO'),
-        tipoCasilla: col('TIPO_CASILLA'),
-      },
-    };
-    const title = csv.value.title;
-    if ((mode === 'simulacro') !== title.startsWith('SIMULACRO - '))
-      checks.fail('V02', `${entry.csv}: the title line does not match the mode`);
-    checkLayout(checks, entry.csv, rows, manifest, election);
-    checkRows(checks, entry.csv, rows, catalog);
-    checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog);
-    if (source.kind === 'folder' && catalog !== null)
-      await checkJson(checks, source, entry.id, rows, catalog, manifest.cut.final);
-    // Keep only what the later checks need; the parsed cells of a national contest are large.
-    const hashAt = col('CODIGO_INTEGRIDAD');
-    const claveAt = col('CLAVE_ACTA');
-    const byKey = new Map<string, string>();
-    csv.value.rows.forEach((row, i) => {
-      const hash = row[hashAt]!;
-      if (hash !== '-') imageHashes.add(hash);
-      if (row[claveAt] !== '-') byKey.set(row[claveAt]!, csv.value.rawRows[i]!);
-    });
-    published.set(entry.id, { header: csv.value.header, byKey });
+    hashed++;
+    if (data.length !== file.bytes)
+      checks.fail('V04', `${file.path}: ${data.length} bytes, manifest says ${file.bytes}`);
+    else if (sha256(data) !== file.sha256)
+      checks.fail('V04', `${file.path}: SHA-256 differs from the manifest`);
+  }
+  const listed = new Set([...paths, 'manifest.json', 'manifest.sig']);
+  for (const present of await source.list())
+    if (!listed.has(present)) checks.fail('V04', `${present} is in the cut but not in the manifest`);
+  checks.finish(
+    'V04',
+    `${hashed} files match${source.kind === 'zip' ? ' (json/ is published beside the zip, not in it)' : ''}`,
+  );
+
+  // V14: the zip.
+  if (source.kind === 'zip') {
+    for (const problem of source.problems) checks.fail('V14', problem);
+    checks.finish('V14', 'entries safe, inner zips agree with the manifest');
+  } else {
+    // The zip published in the folder must carry exactly the signed manifest and the files it lists.
+    const zipName = `${manifest.cut.id}_PREP.zip`;
+    const zipPath = path.join(source.location, zipName);
+    const listedHashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
+    const signature = (await source.read('manifest.sig')) ?? Buffer.alloc(0);
+    const seen = new Set<string>();
+    // Streamed: each entry is checked as it is inflated and dropped, so the zip costs little memory.
+    const outer = await readZipEntries(await readFile(zipPath), async (name, data) => {
+      seen.add(name);
+      if (name === 'manifest.json') {
+        if (!data.equals(manifestBytes))
+          checks.fail('V14', `${zipName}: its manifest.json differs from the folder's`);
+      } else if (name === 'manifest.sig') {
+        if (!data.equals(signature))
+          checks.fail('V14', `${zipName}: its manifest.sig differs from the folder's`);
+      } else if (/^[0-9]{8}_[0-9]{4}_PREP_[A-Z0-9_]+\.zip$/.test(name)) {
+        const inner = await readZipEntries(data, (innerName, innerData) => {
+          if (listedHashes.get(innerName) !== sha256(innerData))
+            checks.fail('V14', `${zipName}: ${name}/${innerName} is not the file the manifest lists`);
+        });
+        if (!inner.ok) checks.fail('V14', `${zipName}: ${name}: ${inner.message}`);
+      } else checks.fail('V14', `${zipName}: unexpected entry ${name}`);
+    }).catch((error: Error) => ({ ok: false as const, message: error.message }));
+    if (!outer.ok) checks.fail('V14', `${zipName}: ${outer.message}`);
+    for (const required of ['manifest.json', 'manifest.sig'])
+      if (!seen.has(required)) checks.fail('V14', `${zipName}: ${required} is missing`);
+    checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
+  }
+
+  const outcomes = await outcomesPromise;
+  for (const [i, outcome] of outcomes.entries()) {
+    for (const [id, detail] of outcome.failures) checks.fail(id, detail);
+    if (outcome.published !== null) published.set(manifest.contests[i]!.id, outcome.published);
+    for (const hash of outcome.hashes) imageHashes.add(hash);
   }
   checks.finish('V02', `${mode}${options.expectMode !== undefined ? `, as expected` : ''}`);
   checks.finish('V06', `${manifest.contests.length} contests`);
@@ -574,39 +582,117 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     checks.finish('V13', `${count} images match their CODIGO_INTEGRIDAD`);
   }
 
-  // V14: the zip.
-  if (source.kind === 'zip') {
-    for (const problem of source.problems) checks.fail('V14', problem);
-    checks.finish('V14', 'entries safe, inner zips agree with the manifest');
-  } else {
-    // The zip published in the folder must carry exactly the signed manifest and the files it lists.
-    const zipName = `${manifest.cut.id}_PREP.zip`;
-    const zipPath = path.join(source.location, zipName);
-    const zipped = await openCutSource(zipPath);
-    if (!zipped.ok) checks.fail('V14', `${zipName}: ${zipped.message}`);
-    else {
-      for (const problem of zipped.value.problems) checks.fail('V14', `${zipName}: ${problem}`);
-      const zippedManifest = await zipped.value.read('manifest.json');
-      const zippedSignature = await zipped.value.read('manifest.sig');
-      if (zippedManifest === null || !zippedManifest.equals(manifestBytes))
-        checks.fail('V14', `${zipName}: its manifest.json differs from the folder's`);
-      if (
-        zippedSignature === null ||
-        !zippedSignature.equals((await source.read('manifest.sig')) ?? Buffer.alloc(0))
-      )
-        checks.fail('V14', `${zipName}: its manifest.sig differs from the folder's`);
-      const listedHashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
-      for (const name of await zipped.value.list()) {
-        if (name === 'manifest.json' || name === 'manifest.sig') continue;
-        const data = await zipped.value.read(name);
-        if (data === null || listedHashes.get(name) !== sha256(data))
-          checks.fail('V14', `${zipName}: ${name} is not the file the manifest lists`);
-      }
-    }
-    checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
-  }
-
   return checks.report(options.cut);
+}
+
+export interface ContestInput {
+  readonly manifest: Manifest;
+  readonly election: ElectionDefinition | null;
+  readonly catalog: Catalog | null;
+  readonly mode: 'simulacro' | 'live';
+}
+
+export interface ContestOutcome {
+  readonly published: PublishedRows | null;
+  readonly hashes: readonly string[];
+}
+
+/** V06–V10 for one contest: its CSV, and in folder mode its site JSON. */
+export async function verifyContest(
+  input: ContestInput & {
+    readonly source: CutSource;
+    readonly entry: Manifest['contests'][number];
+    readonly checks: Checks;
+  },
+): Promise<ContestOutcome> {
+  const { source, entry, manifest, election, catalog, mode, checks } = input;
+  const bytes = await source.read(entry.csv);
+  if (bytes === null) {
+    checks.fail('V07', `${entry.csv} is missing`);
+    return { published: null, hashes: [] };
+  }
+  const csv = readResultsCsv(bytes);
+  if (!csv.ok) {
+    checks.fail('V07', `${entry.csv}: ${csv.message}`);
+    return { published: null, hashes: [] };
+  }
+  const root = rootFromLeafHashes(csv.value.rawRows.map(hashLeafText));
+  if (root.toString('hex') !== entry.actaMerkleRoot) checks.fail('V06', `${entry.id}: Merkle root differs`);
+  if (csv.value.rawRows.length !== entry.actaRows)
+    checks.fail('V06', `${entry.id}: ${csv.value.rawRows.length} rows, manifest says ${entry.actaRows}`);
+  const contest = election?.contests.find((c) => c.id === entry.id) ?? null;
+  const index = new Map(csv.value.header.map((name, i) => [name, i]));
+  const voteColumns = csv.value.header.slice(LEADING.length, csv.value.header.length - TRAILING.length);
+  const col = (name: string) => index.get(name) ?? -1;
+  const rows: ContestRows = {
+    contest,
+    csv: csv.value,
+    col,
+    voteColumns,
+    voteIndexes: voteColumns.map(col),
+    at: {
+      clave: col('CLAVE_CASILLA'),
+      contabilizada: col('CONTABILIZADA'),
+      observaciones: col('OBSERVACIONES'),
+      listaNominal: col('LISTA_NOMINAL'),
+      calculado: col('TOTAL_VOTOS_CALCULADO'),
+      tipoCasilla: col('TIPO_CASILLA'),
+    },
+  };
+  const title = csv.value.title;
+  if ((mode === 'simulacro') !== title.startsWith('SIMULACRO - '))
+    checks.fail('V02', `${entry.csv}: the title line does not match the mode`);
+  checkLayout(checks, entry.csv, rows, manifest, election);
+  checkRows(checks, entry.csv, rows, catalog);
+  checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog);
+  if (source.kind === 'folder' && catalog !== null)
+    await checkJson(checks, source, entry.id, rows, catalog, manifest.cut.final);
+  // Keep only what the later checks need; the parsed cells of a national contest are large.
+  const hashAt = col('CODIGO_INTEGRIDAD');
+  const claveAt = col('CLAVE_ACTA');
+  const byKey = new Map<string, string>();
+  const hashes = new Set<string>();
+  csv.value.rows.forEach((row, i) => {
+    const hash = row[hashAt]!;
+    if (hash !== '-') hashes.add(hash);
+    if (row[claveAt] !== '-') byKey.set(row[claveAt]!, csv.value.rawRows[i]!);
+  });
+  return { published: { header: csv.value.header, byKey }, hashes: [...hashes] };
+}
+
+/** Below this many acta rows a worker's start-up costs more than it saves. */
+const WORKER_THRESHOLD_ROWS = 50_000;
+
+type ContestVerdict = ContestOutcome & { readonly failures: readonly [CheckId, string][] };
+
+/** Runs verifyContest for every contest in worker threads. */
+async function verifyContestsInWorkers(location: string, input: ContestInput): Promise<ContestVerdict[]> {
+  const entries = input.manifest.contests;
+  const results: ContestVerdict[] = new Array(entries.length);
+  let next = 0;
+  const run = async (): Promise<void> => {
+    while (next < entries.length) {
+      const index = next++;
+      results[index] = await new Promise<ContestVerdict>((resolve, reject) => {
+        const worker = new Worker(new URL('./contest_worker.ts', import.meta.url), {
+          workerData: { ...input, location, entry: entries[index] },
+        });
+        worker.once('message', (verdict: ContestVerdict) => {
+          resolve(verdict);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`contest worker exited with ${code}`));
+        });
+      });
+    }
+  };
+  // One core stays with this thread, which hashes the files and checks the zip meanwhile; one
+  // contest per worker at a time also bounds memory (a parsed national contest is ~0.6 GB).
+  const workers = Math.max(1, Math.min(availableParallelism() - 1, entries.length));
+  await Promise.all(Array.from({ length: workers }, run));
+  return results;
 }
 
 function sortKeys(value: unknown): unknown {
