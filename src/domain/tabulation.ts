@@ -9,19 +9,6 @@ import type { Contest } from './election.ts';
 import { truncatedPercent } from './percent.ts';
 import type { Aggregates, LevelTotals, Tabulation } from './tabulation_types.ts';
 
-/** The raw counts from which the 13 aggregates follow. */
-export interface LevelCounts {
-  esperadas: number;
-  fueraCatalogo: number;
-  capturadas: number;
-  contabilizadas: number;
-  inconsistentes: number;
-  listaNominalContabilizadas: number;
-  votosConEspeciales: number;
-  votosSinEspeciales: number;
-  votes: Record<string, number>;
-}
-
 /**
  * The 13 aggregates. Percentages are over actas esperadas, truncated to 4 decimals;
  * participation uses the votes without special casillas while the PREP runs and with them
@@ -48,7 +35,8 @@ export function aggregatesFromCounts(counts: Omit<LevelCounts, 'votes'>, final: 
   };
 }
 
-interface Counts {
+/** The raw counts of one unit, from which its 13 aggregates follow. */
+export interface LevelCounts {
   esperadas: number;
   fueraCatalogo: number;
   capturadas: number;
@@ -60,7 +48,7 @@ interface Counts {
   votes: number[]; // by column position
 }
 
-function zero(columns: number): Counts {
+function zero(columns: number): LevelCounts {
   return {
     esperadas: 0,
     fueraCatalogo: 0,
@@ -74,7 +62,7 @@ function zero(columns: number): Counts {
   };
 }
 
-function addInto(target: Counts, source: Counts): void {
+function addInto(target: LevelCounts, source: LevelCounts): void {
   target.esperadas += source.esperadas;
   target.fueraCatalogo += source.fueraCatalogo;
   target.capturadas += source.capturadas;
@@ -99,7 +87,7 @@ export function tabulate(input: {
   const { contest, catalog, final } = input;
   const columns = contest.columns.map((c) => c.id);
   const position = new Map(columns.map((id, i) => [id, i]));
-  const byCasilla = new Map<string, Counts>();
+  const byCasilla = new Map<string, LevelCounts>();
   for (const casilla of catalog.casillas) {
     const counts = zero(columns.length);
     for (const actaType of contest.actaTypes)
@@ -132,10 +120,10 @@ export function tabulate(input: {
       }
     }
   }
-  const entidades = new Map<number, Counts>();
-  const distritos = new Map<string, Counts>();
-  const secciones = new Map<string, Counts>();
-  const into = <K>(map: Map<K, Counts>, key: K, counts: Counts): void => {
+  const entidades = new Map<number, LevelCounts>();
+  const distritos = new Map<string, LevelCounts>();
+  const secciones = new Map<string, LevelCounts>();
+  const into = <K>(map: Map<K, LevelCounts>, key: K, counts: LevelCounts): void => {
     let target = map.get(key);
     if (target === undefined) {
       target = zero(columns.length);
@@ -150,14 +138,14 @@ export function tabulate(input: {
     into(distritos, distritoKey(casilla.entidad, casilla.distrito), counts);
     into(secciones, seccionKey(casilla.entidad, casilla.seccion), counts);
   }
-  const toTotals = (counts: Counts): LevelTotals => {
+  const toTotals = (counts: LevelCounts): LevelTotals => {
     const votes: Record<string, number> = {};
     columns.forEach((id, i) => {
       votes[id] = counts.votes[i]!;
     });
     return { aggregates: aggregatesFromCounts(counts, final), votes };
   };
-  const convert = <K>(map: Map<K, Counts>): Map<K, LevelTotals> =>
+  const convert = <K>(map: Map<K, LevelCounts>): Map<K, LevelTotals> =>
     new Map([...map].map(([key, counts]) => [key, toTotals(counts)]));
   return {
     contest: contest.id,
