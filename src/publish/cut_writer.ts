@@ -66,8 +66,19 @@ export async function writeCut(input: {
   const directories = new Set<string>([temporary]);
   for (const relative of cut.files.keys()) directories.add(path.dirname(path.join(temporary, relative)));
   for (const directory of [...directories].sort()) await mkdir(directory, { recursive: true });
-  for (const [relative, data] of cut.files) await writeSynced(path.join(temporary, relative), data);
-  await writeSynced(path.join(temporary, cut.zipName), cut.zip);
+  // Several writes and fsyncs in flight at once: the disk works on them together.
+  const queue: (readonly [string, Buffer])[] = [
+    ...[...cut.files].map(([relative, data]) => [path.join(temporary, relative), data] as const),
+    [path.join(temporary, cut.zipName), cut.zip],
+  ];
+  let next = 0;
+  const writer = async (): Promise<void> => {
+    while (next < queue.length) {
+      const [file, data] = queue[next++]!;
+      await writeSynced(file, data);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, writer));
   for (const directory of [...directories].sort().reverse()) await syncDirectory(directory);
   await rename(temporary, folder);
   await syncDirectory(cutsRoot);
