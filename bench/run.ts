@@ -22,7 +22,11 @@ if (!existsSync(script)) {
   process.stderr.write(`benchmark ${name}: ${script} is missing\n`);
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--max-old-space-size=4096', script, ...process.argv.slice(3)], {
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  ['--max-old-space-size=4096', '--expose-gc', script, ...process.argv.slice(3)],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

@@ -473,20 +473,18 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   const published = new Map<string, PublishedRows>();
   const imageHashes = new Set<string>();
   const contestInput = { manifest, election, catalog, mode };
-  // Contests are checked (in worker threads for big cuts) while this thread hashes every
-  // file and opens the zip.
-  const outcomesPromise =
-    source.kind === 'folder' &&
-    manifest.contests.length > 1 &&
-    manifest.contests.reduce((sum, c) => sum + c.actaRows, 0) >= WORKER_THRESHOLD_ROWS
-      ? verifyContestsInWorkers(source.location, contestInput)
-      : Promise.all(
-          manifest.contests.map(async (entry) => {
-            const local = new Checks();
-            const outcome = await verifyContest({ ...contestInput, source, entry, checks: local });
-            return { ...outcome, failures: local.failures() };
-          }),
-        );
+  // Contests are shared out: for big cuts a worker thread starts on them at once, while this
+  // thread hashes every file and streams the zip, then takes contests too.
+  const queue = new ContestQueue(manifest.contests.length);
+  const bigCut = manifest.contests.reduce((sum, c) => sum + c.actaRows, 0) >= WORKER_THRESHOLD_ROWS;
+  const workersDone =
+    source.kind === 'folder' && bigCut && manifest.contests.length > 1
+      ? Promise.all(
+          Array.from({ length: Math.max(1, availableParallelism() - 1) }, () =>
+            runContestsInWorker(queue, source.location, contestInput),
+          ),
+        )
+      : Promise.resolve([]);
   // V04: every listed file with its size and hash; nothing unlisted.
   let hashed = 0;
   for (const file of manifest.files) {
@@ -548,7 +546,8 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
   }
 
-  const outcomes = await outcomesPromise;
+  await Promise.all([workersDone, runContestsHere(queue, source, contestInput)]);
+  const outcomes = queue.results;
   for (const [i, outcome] of outcomes.entries()) {
     for (const [id, detail] of outcome.failures) checks.fail(id, detail);
     if (outcome.published !== null) published.set(manifest.contests[i]!.id, outcome.published);
@@ -665,34 +664,49 @@ const WORKER_THRESHOLD_ROWS = 50_000;
 
 type ContestVerdict = ContestOutcome & { readonly failures: readonly [CheckId, string][] };
 
-/** Runs verifyContest for every contest in worker threads. */
-async function verifyContestsInWorkers(location: string, input: ContestInput): Promise<ContestVerdict[]> {
-  const entries = input.manifest.contests;
-  const results: ContestVerdict[] = new Array(entries.length);
-  let next = 0;
-  const run = async (): Promise<void> => {
-    while (next < entries.length) {
-      const index = next++;
-      results[index] = await new Promise<ContestVerdict>((resolve, reject) => {
-        const worker = new Worker(new URL('./contest_worker.ts', import.meta.url), {
-          workerData: { ...input, location, entry: entries[index] },
-        });
-        worker.once('message', (verdict: ContestVerdict) => {
-          resolve(verdict);
-          void worker.terminate();
-        });
-        worker.once('error', reject);
-        worker.once('exit', (code) => {
-          if (code !== 0) reject(new Error(`contest worker exited with ${code}`));
-        });
+/** Hands out contest indexes to whoever is free: a worker thread or the verifier's own thread. */
+class ContestQueue {
+  readonly results: ContestVerdict[];
+  #next = 0;
+
+  constructor(count: number) {
+    this.results = new Array(count);
+  }
+
+  take(): number | null {
+    return this.#next < this.results.length ? this.#next++ : null;
+  }
+}
+
+async function runContestsHere(queue: ContestQueue, source: CutSource, input: ContestInput): Promise<void> {
+  for (let index = queue.take(); index !== null; index = queue.take()) {
+    const checks = new Checks();
+    const outcome = await verifyContest({ ...input, source, entry: input.manifest.contests[index]!, checks });
+    queue.results[index] = { ...outcome, failures: checks.failures() };
+  }
+}
+
+async function runContestsInWorker(
+  queue: ContestQueue,
+  location: string,
+  input: ContestInput,
+): Promise<void> {
+  for (let index = queue.take(); index !== null; index = queue.take()) {
+    const entry = input.manifest.contests[index]!;
+    queue.results[index] = await new Promise<ContestVerdict>((resolve, reject) => {
+      const worker = new Worker(new URL('./contest_worker.ts', import.meta.url), {
+        workerData: { ...input, location, entry },
       });
-    }
-  };
-  // One core stays with this thread, which hashes the files and checks the zip meanwhile; one
-  // contest per worker at a time also bounds memory (a parsed national contest is ~0.6 GB).
-  const workers = Math.max(1, Math.min(availableParallelism() - 1, entries.length));
-  await Promise.all(Array.from({ length: workers }, run));
-  return results;
+      worker.once('message', (verdict: ContestVerdict) => {
+        resolve(verdict);
+        void worker.terminate();
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`contest worker exited with ${code}`));
+      });
+    });
+  }
 }
 
 function sortKeys(value: unknown): unknown {
