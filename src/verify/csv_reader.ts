@@ -75,7 +75,15 @@ function lines(text: string): string[] {
   return out;
 }
 
-export function readResultsCsv(bytes: Buffer, delimiter = ','): Result<ParsedResultsCsv, 'bad-layout'> {
+/**
+ * With `keepCells: false` the acta rows are left unsplit (`rows` is empty): the caller splits
+ * each one as it goes, which keeps a national file's cells out of memory.
+ */
+export function readResultsCsv(
+  bytes: Buffer,
+  delimiter = ',',
+  options: { readonly keepCells?: boolean } = {},
+): Result<ParsedResultsCsv, 'bad-layout'> {
   if (bytes[0] !== 0xef || bytes[1] !== 0xbb || bytes[2] !== 0xbf)
     return err('bad-layout', 'the file does not start with a UTF-8 byte-order mark');
   let text: string;
@@ -103,7 +111,7 @@ export function readResultsCsv(bytes: Buffer, delimiter = ','): Result<ParsedRes
   if (!header.ok) return header;
   const rawRows = all.slice(7);
   const rows: string[][] = [];
-  for (let i = 0; i < rawRows.length; i++) {
+  for (let i = 0; options.keepCells !== false && i < rawRows.length; i++) {
     const cells = cellsOf(rawRows[i]!, i + 8);
     if (!cells.ok) return cells;
     if (cells.value.length !== header.value.length)

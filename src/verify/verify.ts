@@ -15,7 +15,7 @@ import type { Catalog } from '../domain/catalog.ts';
 import { expectedContabilizada, parseObservaciones, votesCap } from '../domain/classification.ts';
 import type { Contest, ElectionDefinition } from '../domain/election.ts';
 import { parseActaKey } from '../domain/keys.ts';
-import { formatActaTimestamp, formatCutLine } from '../domain/local_time.ts';
+import { formatCutLine } from '../domain/local_time.ts';
 import { formatPercent, truncatedPercent } from '../domain/percent.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
 import { hashLeafText, rootFromLeafHashes, verifyConsistency } from '../journal/merkle.ts';
@@ -349,6 +349,13 @@ function aggregatesOf(c: Counts, final: boolean): string[] {
   ];
 }
 
+/** What one pass over a contest's rows accumulates for V09 and V10. */
+interface RowTotals {
+  readonly national: Counts;
+  readonly byCasilla: Map<string, Counts>;
+  readonly rowsByCasilla: Map<string, string[]>;
+}
+
 function addRow(counts: Counts, rows: ContestRows, row: Row): void {
   const at = rows.at;
   const contabilizada = row[at.contabilizada];
@@ -610,7 +617,9 @@ export async function verifyContest(
     checks.fail('V07', `${entry.csv} is missing`);
     return { published: null, hashes: [] };
   }
-  const csv = readResultsCsv(bytes);
+  // Rows are split one at a time in the single pass below: keeping every parsed cell of a
+  // national contest would cost ~0.5 GB.
+  const csv = readResultsCsv(bytes, ',', { keepCells: false });
   if (!csv.ok) {
     checks.fail('V07', `${entry.csv}: ${csv.message}`);
     return { published: null, hashes: [] };
@@ -641,21 +650,54 @@ export async function verifyContest(
   const title = csv.value.title;
   if ((mode === 'simulacro') !== title.startsWith('SIMULACRO - '))
     checks.fail('V02', `${entry.csv}: the title line does not match the mode`);
-  checkLayout(checks, entry.csv, rows, manifest, election);
-  checkRows(checks, entry.csv, rows, catalog);
-  checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog);
-  if (source.kind === 'folder' && catalog !== null)
-    await checkJson(checks, source, entry.id, rows, catalog, manifest.cut.final);
-  // Keep only what the later checks need; the parsed cells of a national contest are large.
+  const layout = layoutChecker(checks, entry.csv, rows, manifest, election);
+  const rules = rulesChecker(checks, entry.csv, rows, catalog);
+  const totals: RowTotals = {
+    national: newCounts(voteColumns.length),
+    byCasilla: new Map(),
+    rowsByCasilla: new Map(),
+  };
   const hashAt = col('CODIGO_INTEGRIDAD');
   const claveAt = col('CLAVE_ACTA');
   const byKey = new Map<string, string>();
   const hashes = new Set<string>();
-  csv.value.rows.forEach((row, i) => {
+  const rawRows = csv.value.rawRows;
+  const width = csv.value.header.length;
+  for (let i = 0; i < rawRows.length; i++) {
+    const raw = rawRows[i]!;
+    const cells = splitCells(raw, ',');
+    if (!cells.ok) {
+      checks.fail('V07', `${entry.csv} line ${i + 8}: ${cells.message}`);
+      continue;
+    }
+    const row = cells.value;
+    if (row.length !== width) {
+      checks.fail('V07', `${entry.csv} line ${i + 8}: ${row.length} cells, the header has ${width}`);
+      continue;
+    }
+    layout(row, i);
+    rules(row, i);
+    addRow(totals.national, rows, row);
+    const clave = row[rows.at.clave]!;
+    if (clave !== '-') {
+      const key = clave.slice(1);
+      let counts = totals.byCasilla.get(key);
+      if (counts === undefined) {
+        counts = newCounts(voteColumns.length);
+        totals.byCasilla.set(key, counts);
+      }
+      addRow(counts, rows, row);
+      const list = totals.rowsByCasilla.get(key);
+      if (list === undefined) totals.rowsByCasilla.set(key, [raw]);
+      else list.push(raw);
+    }
     const hash = row[hashAt]!;
     if (hash !== '-') hashes.add(hash);
-    if (row[claveAt] !== '-') byKey.set(row[claveAt]!, csv.value.rawRows[i]!);
-  });
+    if (row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
+  }
+  checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog, totals.national);
+  if (source.kind === 'folder' && catalog !== null)
+    await checkJson(checks, source, entry.id, rows, catalog, manifest.cut.final, totals);
   return { published: { header: csv.value.header, byKey }, hashes: [...hashes] };
 }
 
@@ -720,13 +762,14 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-function checkLayout(
+/** Checks the header block now and returns the per-row half of V07. */
+function layoutChecker(
   checks: Checks,
   file: string,
   rows: ContestRows,
   manifest: Manifest,
   election: ElectionDefinition | null,
-): void {
+): (row: Row, i: number) => void {
   const csv = rows.csv;
   const offset = election?.utcOffsetMinutes ?? -360;
   const expectedCut = formatCutLine(Date.parse(manifest.cut.timeUtc), offset);
@@ -754,7 +797,7 @@ function checkLayout(
   // Keys agree with the identification columns; order is publication order.
   let previousKey = '';
   let fueraSeen = false;
-  csv.rows.forEach((row, i) => {
+  return (row, i) => {
     const line = i + 8;
     const clave = row[rows.at.clave]!;
     const claveActa = row[rows.col('CLAVE_ACTA')]!;
@@ -799,13 +842,18 @@ function checkLayout(
       if (cell !== '-' && !/^[0-3][0-9]\/[01][0-9]\/[0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-5][0-9]$/.test(cell))
         checks.fail('V07', `${file} line ${line}: ${column} "${cell}" is not DD/MM/YYYY HH:MM:SS`);
     }
-  });
-  void formatActaTimestamp;
+  };
 }
 
-function checkRows(checks: Checks, file: string, rows: ContestRows, catalog: Catalog | null): void {
+/** V08 for one row at a time. */
+function rulesChecker(
+  checks: Checks,
+  file: string,
+  rows: ContestRows,
+  catalog: Catalog | null,
+): (row: Row, i: number) => void {
   const casillas = new Map((catalog?.casillas ?? []).map((c) => [c.key as string, c]));
-  rows.csv.rows.forEach((row, i) => {
+  return (row, i) => {
     const line = i + 8;
     const where = `${file} line ${line}`;
     let total = 0;
@@ -886,7 +934,7 @@ function checkRows(checks: Checks, file: string, rows: ContestRows, catalog: Cat
     const contabilizada = row[rows.col('CONTABILIZADA')];
     if (contabilizada !== String(expectedContabilizada(given)))
       checks.fail('V08', `${where}: CONTABILIZADA ${contabilizada} does not follow from its observations`);
-  });
+  };
 }
 
 function checkHeader(
@@ -895,9 +943,9 @@ function checkHeader(
   rows: ContestRows,
   final: boolean,
   catalog: Catalog | null,
+  fromRows: Counts,
 ): void {
-  const counts = newCounts(rows.voteColumns.length);
-  for (const row of rows.csv.rows) addRow(counts, rows, row);
+  const counts: Counts = { ...fromRows, esperadas: 0 };
   if (catalog !== null && rows.contest !== null) {
     for (const n of esperadasByCasilla(catalog, rows.contest).values()) counts.esperadas += n;
   } else counts.esperadas = numberCell(rows.csv.aggregateValues[0] ?? '') ?? 0;
@@ -918,24 +966,14 @@ async function checkJson(
   rows: ContestRows,
   catalog: Catalog,
   final: boolean,
+  fromRows: RowTotals,
 ): Promise<void> {
   if (rows.contest === null) return;
+  const { byCasilla, rowsByCasilla } = fromRows;
   const contest = rows.contest;
   const position = new Map(rows.voteColumns.map((id, i) => [id, i]));
   const esperadas = esperadasByCasilla(catalog, contest);
-  const byCasilla = new Map<string, Counts>();
-  const national = newCounts(rows.voteColumns.length);
-  for (const row of rows.csv.rows) {
-    addRow(national, rows, row);
-    const clave = row[rows.at.clave]!;
-    if (clave === '-') continue;
-    let counts = byCasilla.get(clave.slice(1));
-    if (counts === undefined) {
-      counts = newCounts(rows.voteColumns.length);
-      byCasilla.set(clave.slice(1), counts);
-    }
-    addRow(counts, rows, row);
-  }
+  const national: Counts = { ...fromRows.national, esperadas: 0 };
   const sum = (keys: Iterable<string>): Counts => {
     const total = newCounts(rows.voteColumns.length);
     for (const key of keys) {
@@ -1007,15 +1045,6 @@ async function checkJson(
     if (file !== null)
       compare(`${contestId} entidad ${entidad.id}`, file, sum(byEntidad.get(entidad.id) ?? []));
   }
-  const rowsByCasilla = new Map<string, string[]>();
-  rows.csv.rows.forEach((row, i) => {
-    const clave = row[rows.at.clave]!;
-    if (clave === '-') return;
-    const raw = rows.csv.rawRows[i]!;
-    const list = rowsByCasilla.get(clave.slice(1));
-    if (list === undefined) rowsByCasilla.set(clave.slice(1), [raw]);
-    else list.push(raw);
-  });
   for (const distrito of catalog.distritos) {
     const key = `${String(distrito.entidad).padStart(2, '0')}-${String(distrito.id).padStart(3, '0')}`;
     const file = await readJson(`distrito/${key}.json`);
