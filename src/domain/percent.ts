@@ -15,7 +15,15 @@ export function truncatedPercent(numerator: number, denominator: number): Percen
   )
     throw new Error(`truncatedPercent needs non-negative safe integers, got ${numerator}/${denominator}`);
   if (denominator === 0) return 0 as Percent4;
-  return Number((BigInt(numerator) * 1_000_000n) / BigInt(denominator)) as Percent4;
+  const scaled = numerator * 1_000_000;
+  if (!Number.isSafeInteger(scaled))
+    return Number((BigInt(numerator) * 1_000_000n) / BigInt(denominator)) as Percent4;
+  // Exact integer floor division in doubles: the float quotient can be one off near an
+  // integer, so it is corrected with exact products (all below 2^53).
+  let quotient = Math.floor(scaled / denominator);
+  while (quotient * denominator > scaled) quotient--;
+  while ((quotient + 1) * denominator <= scaled) quotient++;
+  return quotient as Percent4;
 }
 
 /** "60.9212": always four decimals. */

@@ -131,3 +131,14 @@ describe('tabulation (domain.md "Aggregates")', () => {
     );
   });
 });
+
+describe('truncatedPercent', () => {
+  test('property: the fast path equals exact BigInt division', () => {
+    fc.assert(
+      fc.property(fc.nat(2_000_000_000), fc.integer({ min: 1, max: 2_000_000_000 }), (num, den) => {
+        return truncatedPercent(num, den) === Number((BigInt(num) * 1_000_000n) / BigInt(den));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
