@@ -107,10 +107,9 @@ try {
   // accumulated in a compact range rather than kept.
   const journal = new CompactRange();
   for (let i = 0; i < actaCount * 4; i++) journal.append(hashLeafText(String(i)));
-  const journalLeaves = { length: journal.size };
   const rootHash = journal.root();
   const checkpointNote = signNote(
-    formatCheckpointBody({ origin: `${keyName}/log`, size: journalLeaves.length, rootHash }),
+    formatCheckpointBody({ origin: `${keyName}/log`, size: journal.size, rootHash }),
     { name: keyName, privateKey },
   );
   const catalogCsv = Buffer.from(catalogToCsv(catalog));
@@ -128,7 +127,7 @@ try {
     cutTime,
     sequence: 1,
     final: true,
-    journal: { size: journalLeaves.length, rootHash, checkpointNote, consistencyProof: [] },
+    journal: { size: journal.size, rootHash, checkpointNote, consistencyProof: [] },
     previous: null,
     signer: { name: keyName, privateKey },
   });
