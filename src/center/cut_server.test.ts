@@ -44,6 +44,25 @@ describe('cut server (real HTTP on loopback)', () => {
     assert.equal(latest.headers.get('cache-control'), 'public, max-age=5');
   });
 
+  test('byte ranges, as the site reads one casilla out of a CSV', async () => {
+    const url = `${base}/20240602_2005/PRES_2024.csv`;
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const part = await fetch(url, { headers: { range: 'bytes=3-8' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 3-8/${whole.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), whole.subarray(3, 9));
+    const tail = await fetch(url, { headers: { range: 'bytes=-4' } });
+    assert.equal(tail.status, 206);
+    assert.deepEqual(Buffer.from(await tail.arrayBuffer()), whole.subarray(whole.length - 4));
+    const beyond = await fetch(url, { headers: { range: `bytes=${whole.length}-` } });
+    assert.equal(beyond.status, 416);
+    assert.equal(beyond.headers.get('content-range'), `bytes */${whole.length}`);
+    await beyond.arrayBuffer();
+    const several = await fetch(url, { headers: { range: 'bytes=0-1,4-5' } });
+    assert.equal(several.status, 200);
+    assert.deepEqual(Buffer.from(await several.arrayBuffer()), whole);
+  });
+
   test('nothing outside the root is reachable', async () => {
     for (const attempt of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/escape.txt', '/a%00b']) {
       const response = await fetch(`${base}${attempt}`);

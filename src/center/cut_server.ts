@@ -110,17 +110,54 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
   const name = path.basename(resolved);
   // A cut never changes once written; the pointer to the newest one does.
   const mutable = name === 'latest.json' || name === 'latest.sig';
-  response.writeHead(200, {
+  const headers = {
     'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
-    'content-length': String(info.size),
     'cache-control': mutable ? 'public, max-age=5' : 'public, max-age=31536000, immutable',
+    'accept-ranges': 'bytes',
     ...SECURITY_HEADERS,
-  });
+  };
+  // The site reads one casilla's rows out of a contest CSV by byte range (docs/publication-format.md).
+  const range = parseRange(request.headers.range, info.size);
+  if (range === 'unsatisfiable') {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+    return;
+  }
+  if (range === null) response.writeHead(200, { ...headers, 'content-length': String(info.size) });
+  else
+    response.writeHead(206, {
+      ...headers,
+      'content-length': String(range.end - range.start + 1),
+      'content-range': `bytes ${range.start}-${range.end}/${info.size}`,
+    });
   if (request.method === 'HEAD') {
     response.end();
     return;
   }
-  createReadStream(resolved).pipe(response);
+  createReadStream(resolved, range ?? {}).pipe(response);
+}
+
+/**
+ * One `bytes=` range (RFC 9110 §14.1.2): `a-b`, `a-` or `-n`. Anything else, including several
+ * ranges, is answered with the whole file, as the RFC allows.
+ */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
+  if (header === undefined) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (match === null) return null;
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
 }
 
 export async function startCutServer(options: {

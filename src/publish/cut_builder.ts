@@ -130,8 +130,9 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
       tabulation,
       cutId,
       cutTime: input.cutTime,
+      csvName,
       header: csv.header,
-      rowsByCasilla: csv.rowsByCasilla,
+      casillaRanges: csv.casillaRanges,
     }))
       files.set(path, data);
     const innerName = `${cutId}_PREP_${contest.id}.zip`;

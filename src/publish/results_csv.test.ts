@@ -167,6 +167,25 @@ describe('results CSV, INE 2024 layout', () => {
     );
   });
 
+  test("each casilla's byte range holds exactly its rows, both delimiters", () => {
+    const actas = [
+      ...SAMPLE,
+      published(ESPECIAL, fields(ESPECIAL, [10, 20, 5, 1]), { tipoActa: '02' }),
+      published(EXTRAORDINARIA, fields(EXTRAORDINARIA, [7, 'sin_dato', 0, 2])),
+    ];
+    for (const legacy of [false, true]) {
+      const csv = csvFor(actas, { legacy });
+      const keys = [...csv.casillaRanges.keys()].sort();
+      assert.deepEqual(keys, [BASICA.key, CONTIGUA.key, ESPECIAL.key, EXTRAORDINARIA.key].sort());
+      for (const [key, [offset, length]] of csv.casillaRanges) {
+        const text = csv.bytes.subarray(offset, offset + length).toString('utf8');
+        const expected = csv.rows.filter((row) => row.startsWith(`'${key}`));
+        assert.equal(text, expected.map((row) => `${row}\r`).join(''), key);
+      }
+      assert.equal(csv.casillaRanges.get(ESPECIAL.key)![1] > 0, true);
+    }
+  });
+
   test('catalog text that a spreadsheet would run is defused', () => {
     assert.equal(safeText('=HYPERLINK("x")'), '\'=HYPERLINK("x")');
     assert.equal(safeText('+52'), "'+52");

@@ -133,9 +133,15 @@ export interface ResultsCsv {
   /** The acta rows as written (without line ends), in file order: the leaves of the acta Merkle tree. */
   readonly rows: readonly string[];
   readonly header: readonly string[];
-  /** Each in-catalog acta's row exactly as written, by CLAVE_CASILLA, for the site JSON. */
-  readonly rowsByCasilla: ReadonlyMap<string, string[]>;
+  /**
+   * Where each in-catalog casilla's rows lie in `bytes`, by CLAVE_CASILLA: [byte offset, byte
+   * length], line ends included. A casilla's rows are contiguous (publication order), so the
+   * site can fetch one casilla with an HTTP Range request instead of the whole CSV.
+   */
+  readonly casillaRanges: ReadonlyMap<string, CasillaRange>;
 }
+
+export type CasillaRange = readonly [offset: number, length: number];
 
 export function resultsCsv(input: {
   readonly election: ElectionDefinition;
@@ -157,7 +163,7 @@ export function resultsCsv(input: {
   const time = (ms: number | null): string => (ms === null ? '-' : formatActaTimestamp(ms, offset));
 
   const rows: string[] = [];
-  const rowsByCasilla = new Map<string, string[]>();
+  const rowCasillas: (string | null)[] = [];
   for (const acta of sortForPublication(input.actas, catalog)) {
     const casilla = acta.casilla;
     const id = acta.identification;
@@ -205,11 +211,7 @@ export function resultsCsv(input: {
     // Only the text cells above can hold a delimiter or a quote; they are quoted where built.
     const row = cells.join(delimiter);
     rows.push(row);
-    if (casilla !== null) {
-      const list = rowsByCasilla.get(casilla.key);
-      if (list === undefined) rowsByCasilla.set(casilla.key, [row]);
-      else list.push(row);
-    }
+    rowCasillas.push(casilla === null ? null : casilla.key);
   }
 
   const lines = [
@@ -221,6 +223,19 @@ export function resultsCsv(input: {
     '',
     tableHeader(contest).map(rename).join(delimiter),
   ];
-  const text = `${BOM}${lines.join(LINE_END)}${LINE_END}${rows.length > 0 ? rows.join(LINE_END) + LINE_END : ''}`;
-  return { bytes: Buffer.from(text, 'utf8'), rows, header: tableHeader(contest), rowsByCasilla };
+  const head = `${BOM}${lines.join(LINE_END)}${LINE_END}`;
+  const text = `${head}${rows.length > 0 ? rows.join(LINE_END) + LINE_END : ''}`;
+  const casillaRanges = new Map<string, [number, number]>();
+  let at = Buffer.byteLength(head, 'utf8');
+  for (let i = 0; i < rows.length; i++) {
+    const length = Buffer.byteLength(rows[i]!, 'utf8') + LINE_END.length;
+    const key = rowCasillas[i];
+    if (key !== null && key !== undefined) {
+      const range = casillaRanges.get(key);
+      if (range === undefined) casillaRanges.set(key, [at, length]);
+      else range[1] += length;
+    }
+    at += length;
+  }
+  return { bytes: Buffer.from(text, 'utf8'), rows, header: tableHeader(contest), casillaRanges };
 }

@@ -7,6 +7,7 @@ import { type Casilla, type Catalog, distritoKey, seccionKey } from '../domain/c
 import type { Contest, ElectionDefinition } from '../domain/election.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { formatPercent, type Percent4, truncatedPercent } from '../domain/percent.ts';
+import type { CasillaRange } from './results_csv.ts';
 import {
   AGGREGATE_HEADERS,
   type LevelTotals,
@@ -49,9 +50,10 @@ export function siteJson(input: {
   readonly tabulation: Tabulation;
   readonly cutId: string;
   readonly cutTime: number;
-  /** CSV header and rows, to embed each acta's published row, exactly as in the CSV, in its distrito file. */
+  /** The contest's CSV: its name, table header and where each casilla's rows lie in it. */
+  readonly csvName: string;
   readonly header: readonly string[];
-  readonly rowsByCasilla: ReadonlyMap<string, readonly string[]>;
+  readonly casillaRanges: ReadonlyMap<string, CasillaRange>;
 }): Map<string, Buffer> {
   const { election, contest, catalog, tabulation } = input;
   const files = new Map<string, Buffer>();
@@ -113,8 +115,9 @@ export function siteJson(input: {
     }
     list.push(casilla);
   }
-  // Secciones and casillas are many (a national distrito file holds ~1,700 actas): compact
-  // arrays, with the names given once per file.
+  // Secciones and casillas are many (a national distrito holds ~570 casillas): compact arrays,
+  // with the names given once per file. The acta rows themselves stay in the CSV, published
+  // once: each casilla names the byte range of its rows there.
   for (const distrito of catalog.distritos) {
     const key = distritoKey(distrito.entidad, distrito.id);
     const secciones = byDistrito.get(key) ?? new Map<number, Casilla[]>();
@@ -125,6 +128,7 @@ export function siteJson(input: {
       distrito: { id: distrito.id, name: distrito.name },
       ...level(contest, tabulation.distritos.get(key)!),
       aggregateNames: AGGREGATE_HEADERS.map(([name]) => name),
+      actaCsv: input.csvName,
       actaHeader: input.header,
       secciones: [...secciones].map(([seccion, casillas]) => {
         const totals = tabulation.secciones.get(seccionKey(distrito.entidad, seccion))!;
@@ -133,14 +137,10 @@ export function siteJson(input: {
           seccion,
           aggregates: AGGREGATE_HEADERS.map(([name]) => aggregates[name]),
           votes: contest.columns.map((column) => totals.votes[column.id] ?? 0),
-          casillas: casillas.map((casilla) => ({
-            key: casilla.key,
-            tipo: casilla.tipo,
-            id: casilla.id,
-            extension: casilla.extension,
-            listaNominal: casilla.listaNominal,
-            actas: input.rowsByCasilla.get(casilla.key) ?? [],
-          })),
+          casillas: casillas.map((casilla) => {
+            const range = input.casillaRanges.get(casilla.key);
+            return range === undefined ? [casilla.key, 0, 0] : [casilla.key, range[0], range[1]];
+          }),
         };
       }),
     });

@@ -13,6 +13,8 @@ export interface ParsedResultsCsv {
   readonly header: readonly string[];
   /** Raw row text, without the line terminator. */
   readonly rawRows: readonly string[];
+  /** Byte offset of the first acta row in the file (after the BOM and the 7 header lines). */
+  readonly firstRowOffset: number;
   readonly rows: readonly (readonly string[])[];
 }
 
@@ -128,6 +130,7 @@ export function readResultsCsv(
     aggregateValues: values.value,
     header: header.value,
     rawRows,
+    firstRowOffset: 3 + Buffer.byteLength(all.slice(0, 7).join('\r'), 'utf8') + 1,
     rows,
   });
 }

@@ -8,7 +8,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { generateSigningKey, verifierKeyText } from '../journal/keys.ts';
+import { createHash } from 'node:crypto';
+import { generateSigningKey, loadSigningKey, verifierKeyText } from '../journal/keys.ts';
+import { signNote } from '../journal/note.ts';
 import { verifyCut } from './verify.ts';
 
 const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
@@ -113,6 +115,74 @@ describe('openprep verify on the demo', () => {
       assert.equal(report.ok, false, `a change to ${file} went unnoticed`);
       assert.ok(failedChecks(report).length > 0);
     }
+  });
+
+  test('a publisher who edits a distrito file and re-signs the manifest still fails V10', async () => {
+    const name = cuts.at(-1)!;
+    const signer = await loadSigningKey(path.join(data, 'keys', 'openprep.PEF2024.simulacro.key'));
+    assert.ok(signer.ok);
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    /** Copies the cut, edits one file, and publishes it as the key holder would: new hash, new signature. */
+    type DistritoFile = { secciones: { votes: number[]; casillas: [string, number, number][] }[] };
+    const tamperAndResign = async (edit: (distrito: DistritoFile) => void) => {
+      const copyRoot = path.join(work, 'resigned');
+      await rm(copyRoot, { recursive: true, force: true });
+      await mkdir(copyRoot);
+      await cp(path.join(data, 'cuts', 'catalogo'), path.join(copyRoot, 'catalogo'), { recursive: true });
+      await cp(path.join(data, 'cuts', name), path.join(copyRoot, name), { recursive: true });
+      const folder = path.join(copyRoot, name);
+      const distritoFile = (await listFiles(folder)).find((f) => f.startsWith('json/PRES/distrito/'))!;
+      const distrito = JSON.parse(await readFile(path.join(folder, distritoFile), 'utf8')) as DistritoFile;
+      edit(distrito);
+      const edited = Buffer.from(`${JSON.stringify(distrito)}\n`);
+      await writeFile(path.join(folder, distritoFile), edited);
+      const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
+      const listed = manifest.files.find((f: { path: string }) => f.path === distritoFile);
+      listed.bytes = edited.length;
+      listed.sha256 = sha(edited);
+      const sorted = (v: unknown): unknown =>
+        Array.isArray(v)
+          ? v.map(sorted)
+          : v !== null && typeof v === 'object'
+            ? Object.fromEntries(
+                Object.keys(v)
+                  .sort()
+                  .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+              )
+            : v;
+      const manifestBytes = Buffer.from(`${JSON.stringify(sorted(manifest), null, 2)}\n`);
+      await writeFile(path.join(folder, 'manifest.json'), manifestBytes);
+      await writeFile(
+        path.join(folder, 'manifest.sig'),
+        signNote(`${signer.value.name}/cut\n${name}\nsha256 ${sha(manifestBytes)}\n`, signer.value),
+      );
+      // The zip still carries the honest manifest (V14 notices); V10 is what this test is about.
+      const report = await verifyCut({ cut: folder, publicKey: key });
+      return report.checks.filter((c) => c.status === 'fail');
+    };
+    // Re-serialized and re-signed without a change: the procedure itself leaves a valid cut.
+    assert.deepEqual(await tamperAndResign(() => {}), []);
+    const shifted = await tamperAndResign((d) => {
+      d.secciones[0]!.casillas[0]![1] += 1;
+    });
+    assert.ok(
+      shifted.some((c) => c.id === 'V10' && /byte range/.test(c.detail)),
+      JSON.stringify(shifted),
+    );
+    const dropped = await tamperAndResign((d) => {
+      d.secciones[0]!.casillas.pop();
+    });
+    assert.ok(
+      dropped.some((c) => c.id === 'V10' && /casillas differ/.test(c.detail)),
+      JSON.stringify(dropped),
+    );
+    const votes = await tamperAndResign((d) => {
+      d.secciones[0]!.votes[0]! += 1;
+    });
+    assert.ok(
+      votes.some((c) => c.id === 'V10' && /votes differ/.test(c.detail)),
+      JSON.stringify(votes),
+    );
   });
 
   test('a change to the catalog the cut names fails V11', async () => {

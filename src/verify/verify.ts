@@ -353,7 +353,8 @@ function aggregatesOf(c: Counts, final: boolean): string[] {
 interface RowTotals {
   readonly national: Counts;
   readonly byCasilla: Map<string, Counts>;
-  readonly rowsByCasilla: Map<string, string[]>;
+  /** Where each casilla's rows lie in the CSV: [byte offset, byte length]; length -1 if they are not contiguous. */
+  readonly rangeByCasilla: Map<string, [number, number]>;
 }
 
 function addRow(counts: Counts, rows: ContestRows, row: Row): void {
@@ -655,8 +656,10 @@ export async function verifyContest(
   const totals: RowTotals = {
     national: newCounts(voteColumns.length),
     byCasilla: new Map(),
-    rowsByCasilla: new Map(),
+    rangeByCasilla: new Map(),
   };
+  let offset = csv.value.firstRowOffset;
+  let previousKey: string | null = null;
   const hashAt = col('CODIGO_INTEGRIDAD');
   const claveAt = col('CLAVE_ACTA');
   const byKey = new Map<string, string>();
@@ -665,6 +668,9 @@ export async function verifyContest(
   const width = csv.value.header.length;
   for (let i = 0; i < rawRows.length; i++) {
     const raw = rawRows[i]!;
+    const rowOffset = offset;
+    const rowLength = Buffer.byteLength(raw, 'utf8') + 1;
+    offset += rowLength;
     const cells = splitCells(raw, ',');
     if (!cells.ok) {
       checks.fail('V07', `${entry.csv} line ${i + 8}: ${cells.message}`);
@@ -687,17 +693,19 @@ export async function verifyContest(
         totals.byCasilla.set(key, counts);
       }
       addRow(counts, rows, row);
-      const list = totals.rowsByCasilla.get(key);
-      if (list === undefined) totals.rowsByCasilla.set(key, [raw]);
-      else list.push(raw);
+      const range = totals.rangeByCasilla.get(key);
+      if (range === undefined) totals.rangeByCasilla.set(key, [rowOffset, rowLength]);
+      else if (previousKey === key && range[1] >= 0) range[1] += rowLength;
+      else range[1] = -1;
     }
+    previousKey = clave === '-' ? null : clave.slice(1);
     const hash = row[hashAt]!;
     if (hash !== '-') hashes.add(hash);
     if (row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
   }
   checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog, totals.national);
   if (source.kind === 'folder' && catalog !== null)
-    await checkJson(checks, source, entry.id, rows, catalog, manifest.cut.final, totals);
+    await checkJson(checks, source, entry, rows, catalog, manifest.cut.final, totals);
   return { published: { header: csv.value.header, byKey }, hashes: [...hashes] };
 }
 
@@ -962,14 +970,15 @@ function checkHeader(
 async function checkJson(
   checks: Checks,
   source: CutSource,
-  contestId: string,
+  entry: Manifest['contests'][number],
   rows: ContestRows,
   catalog: Catalog,
   final: boolean,
   fromRows: RowTotals,
 ): Promise<void> {
   if (rows.contest === null) return;
-  const { byCasilla, rowsByCasilla } = fromRows;
+  const contestId = entry.id;
+  const { byCasilla, rangeByCasilla } = fromRows;
   const contest = rows.contest;
   const position = new Map(rows.voteColumns.map((id, i) => [id, i]));
   const esperadas = esperadasByCasilla(catalog, contest);
@@ -1053,6 +1062,8 @@ async function checkJson(
     compare(`${contestId} distrito ${key}`, file, sum(inDistrito.map((c) => c.key)));
     if (JSON.stringify(file['actaHeader']) !== JSON.stringify(rows.csv.header))
       checks.fail('V10', `${contestId} distrito ${key}: actaHeader differs from the CSV header`);
+    if (file['actaCsv'] !== entry.csv)
+      checks.fail('V10', `${contestId} distrito ${key}: actaCsv is not ${entry.csv}`);
     const bySeccion = new Map<number, string[]>();
     for (const c of inDistrito) {
       const list = bySeccion.get(c.seccion);
@@ -1065,7 +1076,7 @@ async function checkJson(
             seccion: number;
             aggregates: unknown[];
             votes: number[];
-            casillas: { key: string; actas: string[] }[];
+            casillas: unknown[];
           }[]
         | undefined) ?? [];
     if (secciones.length !== bySeccion.size)
@@ -1085,12 +1096,34 @@ async function checkJson(
           'V10',
           `${contestId} sección ${distrito.entidad}-${seccion.seccion}: votes differ from the CSV`,
         );
-      for (const casilla of seccion.casillas ?? []) {
-        const published = rowsByCasilla.get(casilla.key) ?? [];
-        const actas = Array.isArray(casilla.actas) ? casilla.actas : [];
-        if (actas.length !== published.length || actas.some((text, i) => text !== published[i]))
-          checks.fail('V10', `${contestId} casilla ${casilla.key}: acta rows differ from the CSV`);
-      }
+      const listed = Array.isArray(seccion.casillas) ? seccion.casillas : [];
+      if (listed.length !== keys.length)
+        checks.fail(
+          'V10',
+          `${contestId} sección ${distrito.entidad}-${seccion.seccion}: casillas differ from the catalog`,
+        );
+      listed.forEach((casilla, i) => {
+        const expectedKey = keys[i];
+        if (expectedKey === undefined) return;
+        if (!Array.isArray(casilla) || casilla[0] !== expectedKey) {
+          checks.fail(
+            'V10',
+            `${contestId} sección ${distrito.entidad}-${seccion.seccion}: casilla ${i + 1} is not ${expectedKey} of the catalog`,
+          );
+          return;
+        }
+        const range = rangeByCasilla.get(expectedKey) ?? [0, 0];
+        if (range[1] < 0)
+          checks.fail(
+            'V10',
+            `${contestId} casilla ${expectedKey}: its acta rows are not contiguous in the CSV`,
+          );
+        else if (casilla.length !== 3 || casilla[1] !== range[0] || casilla[2] !== range[1])
+          checks.fail(
+            'V10',
+            `${contestId} casilla ${expectedKey}: byte range [${String(casilla[1])}, ${String(casilla[2])}] is not its rows in the CSV, [${range[0]}, ${range[1]}]`,
+          );
+      });
     }
   }
 }
