@@ -42,6 +42,16 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, rssMb());
 }, 50);
 
+/** OPENPREP_BENCH_TRACE=1: each phase's end and the memory then, on stderr. */
+function trace(phase: string): void {
+  if (process.env['OPENPREP_BENCH_TRACE'] === undefined) return;
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  process.stderr.write(
+    `${phase}: rss ${mb(rss)} MB (peak so far ${Math.max(peakRss, mb(process.resourceUsage().maxRSS * 1024))}), heap ${mb(heapUsed)}, external ${mb(external)}, array buffers ${mb(arrayBuffers)}\n`,
+  );
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-core-'));
 try {
   const t0 = performance.now();
@@ -97,6 +107,7 @@ try {
     actas.set(contest.id, rows);
   }
   const actasSeconds = seconds(t1);
+  trace('actas generated');
 
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const keyName = `openprep.${election.id}.${election.mode}`;
@@ -117,6 +128,7 @@ try {
   const cutTime = start + 24 * 3600 * 1000;
 
   globalThis.gc?.();
+  trace('journal and keys ready');
   const t2 = performance.now();
   const cut = await buildCut({
     election,
@@ -132,6 +144,7 @@ try {
     signer: { name: keyName, privateKey },
   });
   const buildSeconds = seconds(t2);
+  trace('cut built');
   const t3 = performance.now();
   const written = await writeCut({
     cutsRoot: path.join(work, 'cuts'),
@@ -144,6 +157,7 @@ try {
   });
   if (!written.ok) throw new Error(`writeCut: ${written.message}`);
   const writeSeconds = seconds(t3);
+  trace('cut written');
   const cutBytes = [...cut.files.values()].reduce((sum, file) => sum + file.length, 0) + cut.zip.length;
 
   // Physical baseline: the same number of bytes written and fsynced, one file.
@@ -154,6 +168,7 @@ try {
   await baselineFile.sync();
   await baselineFile.close();
   const baselineSeconds = seconds(t4);
+  trace('baseline written');
 
   // Let go of the snapshot and the built files first: the verifier is measured as it runs for
   // anyone checking a cut, in its own process on an otherwise quiet machine.

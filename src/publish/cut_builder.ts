@@ -10,13 +10,18 @@ import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
 import { tabulate } from '../domain/tabulation.ts';
-import { hashLeafText, rootFromLeafHashes } from '../journal/merkle.ts';
 import { signNote } from '../journal/note.ts';
 import { candidaturasCsv } from './candidaturas_csv.ts';
+import {
+  type ContestPack,
+  type ContestPackTask,
+  CutPacker,
+  type CutTask,
+  type OuterZipTask,
+} from './cut_tasks.ts';
 import { leeme } from './leeme.ts';
-import { resultsCsv } from './results_csv.ts';
+import { LINE_END, resultsCsv } from './results_csv.ts';
 import { siteJson } from './site_json.ts';
-import { zipFiles } from './zip.ts';
 
 export const CUT_FORMAT = 'openprep-cut/1';
 
@@ -76,31 +81,75 @@ export function catalogFileNames(electionId: string): { catalog: string; electio
   return { catalog: `CATALOGO_CASILLAS_${electionId}.csv`, election: `ELECCION_${electionId}.json` };
 }
 
-/** Below this many rows the tree is computed here: a worker's start-up would cost more. */
-const MERKLE_WORKER_ROWS = 20_000;
+/** Below this many acta rows in a cut, a worker's start-up would cost more than it saves. */
+const WORKER_ROWS = 20_000;
 
-/** The RFC 6962 root (hex) over a contest's acta rows; big contests hash on another core. */
-function actaMerkleRoot(rows: readonly string[]): Promise<string> {
-  if (rows.length < MERKLE_WORKER_ROWS)
-    return Promise.resolve(rootFromLeafHashes(rows.map(hashLeafText)).toString('hex'));
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./merkle_worker.ts', import.meta.url), { workerData: rows });
-    worker.once('message', (root: string) => {
-      resolve(root);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
+/** Runs cut tasks: here, or on the second core in one worker thread for the whole build. */
+interface Packer {
+  contest(task: ContestPackTask): Promise<ContestPack>;
+  outerZip(task: OuterZipTask): Promise<Buffer>;
+  close(): void;
+}
+
+function inThreadPacker(): Packer {
+  const packer = new CutPacker();
+  return {
+    contest: (task) => packer.contest(task),
+    outerZip: (task) => packer.outerZip(task),
+    close: () => {},
+  };
+}
+
+function workerPacker(): Packer {
+  const worker = new Worker(new URL('./cut_worker.ts', import.meta.url));
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let next = 0;
+  const fail = (error: Error) => {
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+  };
+  worker.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    const waiting = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.ok) waiting?.resolve(message.result);
+    else waiting?.reject(new Error(`cut worker: ${message.error}`));
   });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`cut worker exited with code ${code}`)));
+  const run = (task: CutTask): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, task });
+    });
+  // Buffers come back from the worker as plain Uint8Arrays.
+  const buffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    contest: async (task) => (await run(task)) as ContestPack,
+    outerZip: async (task) => buffer((await run(task)) as Uint8Array),
+    close: () => void worker.terminate(),
+  };
 }
 
 export async function buildCut(input: CutInput): Promise<BuiltCut> {
+  let totalRows = 0;
+  for (const actas of input.actas.values()) totalRows += actas.length;
+  const packer = totalRows >= WORKER_ROWS ? workerPacker() : inThreadPacker();
+  try {
+    return await build(input, packer);
+  } finally {
+    packer.close();
+  }
+}
+
+async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
   const { election, catalog } = input;
   const cutId = formatCutId(input.cutTime, election.utcOffsetMinutes);
   const files = new Map<string, Buffer>();
   const contests: { id: string; csv: string; actaRows: number; actaMerkleRoot: string }[] = [];
-  const roots: Promise<string>[] = [];
-  // Each contest's zip deflates on libuv's thread pool while the next contest is built.
-  const innerZips: Promise<readonly [string, Buffer]>[] = [];
+  // Each contest is packed (Merkle root, zip) while the next one is rendered.
+  const packs: Promise<ContestPack>[] = [];
+  const contestZips: string[] = [];
   const leemeFile = leeme(election, cutId, input.cutTime);
   files.set('LEEME.txt', leemeFile);
 
@@ -121,7 +170,23 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
     const candidates = candidaturasCsv(election, contest);
     files.set(csvName, csv.bytes);
     files.set(candidatesName, candidates);
-    roots.push(actaMerkleRoot(csv.rows));
+    const zipName = `${cutId}_PREP_${contest.id}.zip`;
+    contestZips.push(zipName);
+    packs.push(
+      packer.contest({
+        kind: 'contest',
+        zipName,
+        csvName,
+        csv: csv.bytes,
+        firstRowOffset: csv.firstRowOffset,
+        rowByteLengths: csv.rowByteLengths,
+        lineEndBytes: Buffer.byteLength(LINE_END),
+        companions: [
+          [candidatesName, candidates],
+          ['LEEME.txt', leemeFile],
+        ],
+      }),
+    );
     contests.push({ id: contest.id, csv: csvName, actaRows: csv.rows.length, actaMerkleRoot: '' });
     for (const [path, data] of siteJson({
       election,
@@ -135,19 +200,11 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
       casillaRanges: csv.casillaRanges,
     }))
       files.set(path, data);
-    const innerName = `${cutId}_PREP_${contest.id}.zip`;
-    innerZips.push(
-      zipFiles([
-        [csvName, csv.bytes],
-        [candidatesName, candidates],
-        ['LEEME.txt', leemeFile],
-      ]).then((zip) => [innerName, zip] as const),
-    );
   }
 
-  const resolvedRoots = await Promise.all(roots);
+  const packed = await Promise.all(packs);
   contests.forEach((contest, i) => {
-    contest.actaMerkleRoot = resolvedRoots[i]!;
+    contest.actaMerkleRoot = packed[i]!.actaMerkleRoot;
   });
   const names = catalogFileNames(election.id);
   const listed = [...files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -190,9 +247,13 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
   files.set('manifest.json', manifestBytes);
   files.set('manifest.sig', signature);
 
-  const inner: (readonly [string, Buffer])[] = [...(await Promise.all(innerZips))];
-  inner.push(['manifest.json', manifestBytes], ['manifest.sig', signature]);
-  // The inner zips are already compressed: store them as they are.
-  const zip = await zipFiles(inner, { compress: false });
+  const zip = await packer.outerZip({
+    kind: 'outer-zip',
+    contestZips,
+    others: [
+      ['manifest.json', manifestBytes],
+      ['manifest.sig', signature],
+    ],
+  });
   return { cutId, files, manifestSha256, zipName: `${cutId}_PREP.zip`, zip };
 }

@@ -143,6 +143,13 @@ export interface ResultsCsv {
 
 export type CasillaRange = readonly [offset: number, length: number];
 
+export interface ResultsCsvLayout {
+  /** Byte offset of the first acta row. */
+  readonly firstRowOffset: number;
+  /** Each acta row's byte length, line end included, in file order. */
+  readonly rowByteLengths: Uint32Array;
+}
+
 export function resultsCsv(input: {
   readonly election: ElectionDefinition;
   readonly contest: Contest;
@@ -151,7 +158,7 @@ export function resultsCsv(input: {
   readonly tabulation: Tabulation;
   readonly cutTime: number;
   readonly legacy?: boolean;
-}): ResultsCsv {
+}): ResultsCsv & ResultsCsvLayout {
   const { election, contest, catalog } = input;
   const delimiter = input.legacy === true ? '|' : ',';
   const offset = election.utcOffsetMinutes;
@@ -224,11 +231,15 @@ export function resultsCsv(input: {
     tableHeader(contest).map(rename).join(delimiter),
   ];
   const head = `${BOM}${lines.join(LINE_END)}${LINE_END}`;
-  const text = `${head}${rows.length > 0 ? rows.join(LINE_END) + LINE_END : ''}`;
+  // Measured first, then written row by row into one buffer: a national contest joined into a
+  // single string would be another ~50 MB to build, flatten and collect.
   const casillaRanges = new Map<string, [number, number]>();
-  let at = Buffer.byteLength(head, 'utf8');
+  const rowByteLengths = new Uint32Array(rows.length);
+  const firstRowOffset = Buffer.byteLength(head, 'utf8');
+  let at = firstRowOffset;
   for (let i = 0; i < rows.length; i++) {
     const length = Buffer.byteLength(rows[i]!, 'utf8') + LINE_END.length;
+    rowByteLengths[i] = length;
     const key = rowCasillas[i];
     if (key !== null && key !== undefined) {
       const range = casillaRanges.get(key);
@@ -237,5 +248,12 @@ export function resultsCsv(input: {
     }
     at += length;
   }
-  return { bytes: Buffer.from(text, 'utf8'), rows, header: tableHeader(contest), casillaRanges };
+  // In shared memory: a large cut hands the file to its worker thread without a copy.
+  const bytes = Buffer.from(new SharedArrayBuffer(at));
+  let written = bytes.write(head, 0, 'utf8');
+  for (const row of rows) {
+    written += bytes.write(row, written, 'utf8');
+    written += bytes.write(LINE_END, written, 'latin1');
+  }
+  return { bytes, rows, header: tableHeader(contest), casillaRanges, firstRowOffset, rowByteLengths };
 }

@@ -18,7 +18,7 @@ import { parseActaKey } from '../domain/keys.ts';
 import { formatCutLine } from '../domain/local_time.ts';
 import { formatPercent, truncatedPercent } from '../domain/percent.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
-import { hashLeafText, rootFromLeafHashes, verifyConsistency } from '../journal/merkle.ts';
+import { CompactRange, hashLeafText, verifyConsistency } from '../journal/merkle.ts';
 import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
 import { parseElectionDefinition } from '../sim/election_definition.ts';
 import { type ParsedResultsCsv, readResultsCsv, splitCells } from './csv_reader.ts';
@@ -625,7 +625,9 @@ export async function verifyContest(
     checks.fail('V07', `${entry.csv}: ${csv.message}`);
     return { published: null, hashes: [] };
   }
-  const root = rootFromLeafHashes(csv.value.rawRows.map(hashLeafText));
+  const tree = new CompactRange();
+  for (const raw of csv.value.rawRows) tree.append(hashLeafText(raw));
+  const root = tree.root();
   if (root.toString('hex') !== entry.actaMerkleRoot) checks.fail('V06', `${entry.id}: Merkle root differs`);
   if (csv.value.rawRows.length !== entry.actaRows)
     checks.fail('V06', `${entry.id}: ${csv.value.rawRows.length} rows, manifest says ${entry.actaRows}`);
