@@ -1,18 +1,26 @@
 /**
- * A worker thread that verifies one contest of a cut folder (V06–V10), so the contests of a
- * national cut are checked on every core. It reads the files itself; only the verdicts and
- * the small cross-cut data come back.
+ * A worker thread that verifies contests of a cut folder (V06–V10), so the contests of a
+ * national cut are checked on every core. It is given the cut, the catalog and the shared
+ * contest queue once, takes contests until none is left, and sends back only the verdicts
+ * and the small cross-cut data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openCutSource } from './cut_source.ts';
-import { Checks, type ContestInput, type Manifest, verifyContest } from './verify.ts';
+import { Checks, type ContestInput, ContestQueue, verifyContest, type WorkerMessage } from './verify.ts';
 
-const data = workerData as ContestInput & {
-  readonly location: string;
-  readonly entry: Manifest['contests'][number];
-};
+const data = workerData as ContestInput & { readonly location: string; readonly queue: SharedArrayBuffer };
 const source = await openCutSource(data.location);
 if (!source.ok) throw new Error(source.message);
-const checks = new Checks();
-const outcome = await verifyContest({ ...data, source: source.value, checks });
-parentPort!.postMessage({ ...outcome, failures: checks.failures() });
+const queue = new ContestQueue(data.manifest.contests.length, data.queue);
+const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+for (let index = queue.take(); index !== null; index = queue.take()) {
+  const checks = new Checks();
+  const outcome = await verifyContest({
+    ...data,
+    source: source.value,
+    entry: data.manifest.contests[index]!,
+    checks,
+  });
+  post({ kind: 'verdict', index, verdict: { ...outcome, failures: checks.failures() } });
+}
+post({ kind: 'done' });

@@ -298,8 +298,13 @@ function numberCell(cell: string): number | null {
 /** Esperadas of a contest by casilla key, from the catalog and the election definition. */
 function esperadasByCasilla(catalog: Catalog, contest: Contest): Map<string, number> {
   const out = new Map<string, number>();
+  const byTipo = new Map<string, number>();
   for (const casilla of catalog.casillas) {
-    const count = contest.actaTypes.filter((t) => t.casillaTypes.includes(casilla.tipo)).length;
+    let count = byTipo.get(casilla.tipo);
+    if (count === undefined) {
+      count = contest.actaTypes.filter((t) => t.casillaTypes.includes(casilla.tipo)).length;
+      byTipo.set(casilla.tipo, count);
+    }
     out.set(casilla.key, count);
   }
   return out;
@@ -315,6 +320,18 @@ interface Counts {
   cCs: number;
   sCs: number;
   votes: number[]; // by position among the CSV's vote columns
+}
+
+/** Adds everything but esperadas (which come from the catalog, not the rows). */
+function addCounts(total: Counts, c: Counts): void {
+  total.fuera += c.fuera;
+  total.capturadas += c.capturadas;
+  total.contabilizadas += c.contabilizadas;
+  total.inconsistentes += c.inconsistentes;
+  total.ln += c.ln;
+  total.cCs += c.cCs;
+  total.sCs += c.sCs;
+  for (let i = 0; i < c.votes.length; i++) total.votes[i] = (total.votes[i] ?? 0) + c.votes[i]!;
 }
 
 function newCounts(columns = 0): Counts {
@@ -480,16 +497,23 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   // V06–V09, per contest.
   const published = new Map<string, PublishedRows>();
   const imageHashes = new Set<string>();
-  const contestInput = { manifest, election, catalog, mode };
+  const contestInput: ContestInput = {
+    manifest,
+    election,
+    catalog,
+    mode,
+    keep: { rows: options.previous !== undefined, imageHashes: options.images !== undefined },
+  };
   // Contests are shared out: for big cuts a worker thread starts on them at once, while this
   // thread hashes every file and streams the zip, then takes contests too.
   const queue = new ContestQueue(manifest.contests.length);
+  const results: ContestVerdict[] = new Array(manifest.contests.length);
   const bigCut = manifest.contests.reduce((sum, c) => sum + c.actaRows, 0) >= WORKER_THRESHOLD_ROWS;
   const workersDone =
     source.kind === 'folder' && bigCut && manifest.contests.length > 1
       ? Promise.all(
           Array.from({ length: Math.max(1, availableParallelism() - 1) }, () =>
-            runContestsInWorker(queue, source.location, contestInput),
+            runContestsInWorker(queue, results, source.location, contestInput),
           ),
         )
       : Promise.resolve([]);
@@ -554,9 +578,8 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
   }
 
-  await Promise.all([workersDone, runContestsHere(queue, source, contestInput)]);
-  const outcomes = queue.results;
-  for (const [i, outcome] of outcomes.entries()) {
+  await Promise.all([workersDone, runContestsHere(queue, results, source, contestInput)]);
+  for (const [i, outcome] of results.entries()) {
     for (const [id, detail] of outcome.failures) checks.fail(id, detail);
     if (outcome.published !== null) published.set(manifest.contests[i]!.id, outcome.published);
     for (const hash of outcome.hashes) imageHashes.add(hash);
@@ -597,6 +620,8 @@ export interface ContestInput {
   readonly election: ElectionDefinition | null;
   readonly catalog: Catalog | null;
   readonly mode: 'simulacro' | 'live';
+  /** What the later checks need from each contest: its rows by acta key (V12), its image hashes (V13). */
+  readonly keep: { readonly rows: boolean; readonly imageHashes: boolean };
 }
 
 export interface ContestOutcome {
@@ -612,7 +637,7 @@ export async function verifyContest(
     readonly checks: Checks;
   },
 ): Promise<ContestOutcome> {
-  const { source, entry, manifest, election, catalog, mode, checks } = input;
+  const { source, entry, manifest, election, catalog, mode, checks, keep } = input;
   const bytes = await source.read(entry.csv);
   if (bytes === null) {
     checks.fail('V07', `${entry.csv} is missing`);
@@ -701,9 +726,11 @@ export async function verifyContest(
       else range[1] = -1;
     }
     previousKey = clave === '-' ? null : clave.slice(1);
-    const hash = row[hashAt]!;
-    if (hash !== '-') hashes.add(hash);
-    if (row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
+    if (keep.imageHashes) {
+      const hash = row[hashAt]!;
+      if (hash !== '-') hashes.add(hash);
+    }
+    if (keep.rows && row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
   }
   checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog, totals.national);
   if (source.kind === 'folder' && catalog !== null)
@@ -716,49 +743,68 @@ const WORKER_THRESHOLD_ROWS = 50_000;
 
 type ContestVerdict = ContestOutcome & { readonly failures: readonly [CheckId, string][] };
 
-/** Hands out contest indexes to whoever is free: a worker thread or the verifier's own thread. */
-class ContestQueue {
-  readonly results: ContestVerdict[];
-  #next = 0;
+/**
+ * Hands out contest indexes to whoever is free: worker threads or the verifier's own thread.
+ * The counter is in shared memory so a worker takes its next contest itself, without waiting
+ * for this thread (busy with a contest of its own) to answer a message.
+ */
+export class ContestQueue {
+  readonly #next: Int32Array;
+  readonly #count: number;
 
-  constructor(count: number) {
-    this.results = new Array(count);
+  constructor(count: number, shared = new SharedArrayBuffer(4)) {
+    this.#next = new Int32Array(shared);
+    this.#count = count;
+  }
+
+  get shared(): SharedArrayBuffer {
+    return this.#next.buffer as SharedArrayBuffer;
   }
 
   take(): number | null {
-    return this.#next < this.results.length ? this.#next++ : null;
+    const index = Atomics.add(this.#next, 0, 1);
+    return index < this.#count ? index : null;
   }
 }
 
-async function runContestsHere(queue: ContestQueue, source: CutSource, input: ContestInput): Promise<void> {
-  for (let index = queue.take(); index !== null; index = queue.take()) {
-    const checks = new Checks();
-    const outcome = await verifyContest({ ...input, source, entry: input.manifest.contests[index]!, checks });
-    queue.results[index] = { ...outcome, failures: checks.failures() };
-  }
-}
+export type WorkerMessage =
+  | { readonly kind: 'verdict'; readonly index: number; readonly verdict: ContestVerdict }
+  | { readonly kind: 'done' };
 
-async function runContestsInWorker(
+async function runContestsHere(
   queue: ContestQueue,
-  location: string,
+  results: ContestVerdict[],
+  source: CutSource,
   input: ContestInput,
 ): Promise<void> {
   for (let index = queue.take(); index !== null; index = queue.take()) {
-    const entry = input.manifest.contests[index]!;
-    queue.results[index] = await new Promise<ContestVerdict>((resolve, reject) => {
-      const worker = new Worker(new URL('./contest_worker.ts', import.meta.url), {
-        workerData: { ...input, location, entry },
-      });
-      worker.once('message', (verdict: ContestVerdict) => {
-        resolve(verdict);
-        void worker.terminate();
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => {
-        if (code !== 0) reject(new Error(`contest worker exited with ${code}`));
-      });
-    });
+    const checks = new Checks();
+    const outcome = await verifyContest({ ...input, source, entry: input.manifest.contests[index]!, checks });
+    results[index] = { ...outcome, failures: checks.failures() };
   }
+}
+
+/** A worker thread takes contests from the queue until it is empty; the catalog is sent to it once. */
+function runContestsInWorker(
+  queue: ContestQueue,
+  results: ContestVerdict[],
+  location: string,
+  input: ContestInput,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./contest_worker.ts', import.meta.url), {
+      workerData: { ...input, location, queue: queue.shared },
+    });
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'verdict') results[message.index] = message.verdict;
+      else {
+        resolve();
+        void worker.terminate();
+      }
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`contest worker exited with ${code}`)));
+  });
 }
 
 function sortKeys(value: unknown): unknown {
@@ -807,13 +853,26 @@ function layoutChecker(
   // Keys agree with the identification columns; order is publication order.
   let previousKey = '';
   let fueraSeen = false;
+  // Column positions once, not per row.
+  const timeColumns = ['FECHA_HORA_ACOPIO', 'FECHA_HORA_CAPTURA', 'FECHA_HORA_VERIFICACION'].map(
+    (column) => [column, rows.col(column)] as const,
+  );
+  const atClaveActa = rows.col('CLAVE_ACTA');
+  const atContabilizada = rows.col('CONTABILIZADA');
+  const atExtContigua = rows.col('EXT_CONTIGUA');
+  const atIdCasilla = rows.col('ID_CASILLA');
+  const atIdDistritoFederal = rows.col('ID_DISTRITO_FEDERAL');
+  const atIdEntidad = rows.col('ID_ENTIDAD');
+  const atSeccion = rows.col('SECCION');
+  const atTipoActa = rows.col('TIPO_ACTA');
+  const atTipoCasilla = rows.col('TIPO_CASILLA');
   return (row, i) => {
     const line = i + 8;
     const clave = row[rows.at.clave]!;
-    const claveActa = row[rows.col('CLAVE_ACTA')]!;
+    const claveActa = row[atClaveActa]!;
     if (clave === '-') {
       fueraSeen = true;
-      if (row[rows.col('CONTABILIZADA')] !== '2')
+      if (row[atContabilizada] !== '2')
         checks.fail('V07', `${file} line ${line}: a row without key must be fuera de catálogo`);
       return;
     }
@@ -828,17 +887,17 @@ function layoutChecker(
     }
     const p = parsed.value;
     const agrees =
-      row[rows.col('ID_ENTIDAD')] === String(p.entidad) &&
-      row[rows.col('SECCION')] === String(p.seccion).padStart(4, '0') &&
-      row[rows.col('TIPO_CASILLA')] === p.tipo &&
-      row[rows.col('ID_CASILLA')] === String(p.id).padStart(2, '0') &&
-      row[rows.col('EXT_CONTIGUA')] === String(p.extension).padStart(2, '0') &&
-      row[rows.col('TIPO_ACTA')] === p.tipoActa;
+      row[atIdEntidad] === String(p.entidad) &&
+      row[atSeccion] === String(p.seccion).padStart(4, '0') &&
+      row[atTipoCasilla] === p.tipo &&
+      row[atIdCasilla] === String(p.id).padStart(2, '0') &&
+      row[atExtContigua] === String(p.extension).padStart(2, '0') &&
+      row[atTipoActa] === p.tipoActa;
     if (!agrees)
       checks.fail('V07', `${file} line ${line}: identification columns disagree with ${claveActa}`);
     const sortKey = [
       String(p.entidad).padStart(2, '0'),
-      row[rows.col('ID_DISTRITO_FEDERAL')],
+      row[atIdDistritoFederal],
       String(p.seccion).padStart(4, '0'),
       'BCES'.indexOf(p.tipo),
       String(p.id).padStart(2, '0'),
@@ -847,8 +906,8 @@ function layoutChecker(
     ].join('|');
     if (sortKey <= previousKey) checks.fail('V07', `${file} line ${line}: rows out of publication order`);
     previousKey = sortKey;
-    for (const column of ['FECHA_HORA_ACOPIO', 'FECHA_HORA_CAPTURA', 'FECHA_HORA_VERIFICACION']) {
-      const cell = row[rows.col(column)]!;
+    for (const [column, at] of timeColumns) {
+      const cell = row[at]!;
       if (cell !== '-' && !/^[0-3][0-9]\/[01][0-9]\/[0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-5][0-9]$/.test(cell))
         checks.fail('V07', `${file} line ${line}: ${column} "${cell}" is not DD/MM/YYYY HH:MM:SS`);
     }
@@ -863,6 +922,13 @@ function rulesChecker(
   catalog: Catalog | null,
 ): (row: Row, i: number) => void {
   const casillas = new Map((catalog?.casillas ?? []).map((c) => [c.key as string, c]));
+  // Column positions once, not per row.
+  const atContabilizada = rows.col('CONTABILIZADA');
+  const atListaNominal = rows.col('LISTA_NOMINAL');
+  const atObservaciones = rows.col('OBSERVACIONES');
+  const atRepresentantesPpCi = rows.col('REPRESENTANTES_PP_CI');
+  const atTipoCasilla = rows.col('TIPO_CASILLA');
+  const atTotalVotosCalculado = rows.col('TOTAL_VOTOS_CALCULADO');
   return (row, i) => {
     const line = i + 8;
     const where = `${file} line ${line}`;
@@ -885,7 +951,7 @@ function rulesChecker(
         else total += Number(cell);
       }
     }
-    const observaciones = parseObservaciones(row[rows.col('OBSERVACIONES')]!);
+    const observaciones = parseObservaciones(row[atObservaciones]!);
     if (!observaciones.ok) {
       checks.fail('V08', `${where}: ${observaciones.message}`);
       return;
@@ -895,7 +961,7 @@ function rulesChecker(
     const expected = new Set<Observation>();
     if (clave === '-') expected.add('FUERA_DE_CATALOGO');
     const sinActa = given.includes('SIN_ACTA');
-    const calculated = row[rows.col('TOTAL_VOTOS_CALCULADO')]!;
+    const calculated = row[atTotalVotosCalculado]!;
     if (sinActa) {
       expected.add('SIN_ACTA');
       if (values > 0 || calculated !== '-') checks.fail('V08', `${where}: a sin acta row holds votes`);
@@ -912,9 +978,9 @@ function rulesChecker(
         if (empty > 0) expected.add('TODOS_VACIOS');
       }
       if (clave !== '-') {
-        const ln = numberCell(row[rows.col('LISTA_NOMINAL')]!);
-        const reps = numberCell(row[rows.col('REPRESENTANTES_PP_CI')]!);
-        const special = row[rows.col('TIPO_CASILLA')] === 'S';
+        const ln = numberCell(row[atListaNominal]!);
+        const reps = numberCell(row[atRepresentantesPpCi]!);
+        const special = row[atTipoCasilla] === 'S';
         const casilla = casillas.get(clave.slice(1));
         if (ln === null || reps === null)
           checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI missing`);
@@ -925,8 +991,8 @@ function rulesChecker(
           expected.add('EXCEDE_LISTA_NOMINAL');
         if (
           casilla !== undefined &&
-          (String(casilla.listaNominal) !== row[rows.col('LISTA_NOMINAL')] ||
-            String(casilla.representantes) !== row[rows.col('REPRESENTANTES_PP_CI')])
+          (String(casilla.listaNominal) !== row[atListaNominal] ||
+            String(casilla.representantes) !== row[atRepresentantesPpCi])
         )
           checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog`);
         if (catalog !== null && casilla === undefined)
@@ -941,7 +1007,7 @@ function rulesChecker(
         'V08',
         `${where}: OBSERVACIONES ${given.join('+') || '-'}, the rules give ${expectedList.join('+') || '-'}`,
       );
-    const contabilizada = row[rows.col('CONTABILIZADA')];
+    const contabilizada = row[atContabilizada];
     if (contabilizada !== String(expectedContabilizada(given)))
       checks.fail('V08', `${where}: CONTABILIZADA ${contabilizada} does not follow from its observations`);
   };
@@ -990,14 +1056,16 @@ async function checkJson(
     for (const key of keys) {
       total.esperadas += esperadas.get(key) ?? 0;
       const c = byCasilla.get(key);
-      if (c === undefined) continue;
-      total.capturadas += c.capturadas;
-      total.contabilizadas += c.contabilizadas;
-      total.inconsistentes += c.inconsistentes;
-      total.ln += c.ln;
-      total.cCs += c.cCs;
-      total.sCs += c.sCs;
-      for (let i = 0; i < c.votes.length; i++) total.votes[i] = (total.votes[i] ?? 0) + c.votes[i]!;
+      if (c !== undefined) addCounts(total, c);
+    }
+    return total;
+  };
+  /** Larger units from smaller ones: each casilla is summed once, into its sección. */
+  const merge = (parts: Iterable<Counts>): Counts => {
+    const total = newCounts(rows.voteColumns.length);
+    for (const part of parts) {
+      total.esperadas += part.esperadas;
+      addCounts(total, part);
     }
     return total;
   };
@@ -1037,41 +1105,51 @@ async function checkJson(
   };
   const nacional = await readJson('nacional.json');
   if (nacional !== null) compare(`${contestId} nacional`, nacional, national);
-  const byEntidad = new Map<number, string[]>();
-  const byDistrito = new Map<string, Catalog['casillas'][number][]>();
+  // Casilla keys by distrito and sección, in catalog order.
+  const byDistrito = new Map<string, Map<number, string[]>>();
   for (const casilla of catalog.casillas) {
-    const entidadList = byEntidad.get(casilla.entidad);
-    if (entidadList === undefined) byEntidad.set(casilla.entidad, [casilla.key]);
-    else entidadList.push(casilla.key);
     const key = `${String(casilla.entidad).padStart(2, '0')}-${String(casilla.distrito).padStart(3, '0')}`;
-    let list = byDistrito.get(key);
-    if (list === undefined) {
-      list = [];
-      byDistrito.set(key, list);
+    let secciones = byDistrito.get(key);
+    if (secciones === undefined) {
+      secciones = new Map();
+      byDistrito.set(key, secciones);
     }
-    list.push(casilla);
+    const list = secciones.get(casilla.seccion);
+    if (list === undefined) secciones.set(casilla.seccion, [casilla.key]);
+    else list.push(casilla.key);
+  }
+  const seccionCounts = new Map<string, Map<number, Counts>>();
+  const distritoCounts = new Map<string, Counts>();
+  for (const [key, secciones] of byDistrito) {
+    const counts = new Map([...secciones].map(([seccion, keys]) => [seccion, sum(keys)] as const));
+    seccionCounts.set(key, counts);
+    distritoCounts.set(key, merge(counts.values()));
   }
   for (const entidad of catalog.entidades) {
     const file = await readJson(`entidad/${String(entidad.id).padStart(2, '0')}.json`);
-    if (file !== null)
-      compare(`${contestId} entidad ${entidad.id}`, file, sum(byEntidad.get(entidad.id) ?? []));
+    const distritos = catalog.distritos
+      .filter((d) => d.entidad === entidad.id)
+      .map((d) =>
+        distritoCounts.get(`${String(d.entidad).padStart(2, '0')}-${String(d.id).padStart(3, '0')}`),
+      )
+      .filter((c) => c !== undefined);
+    if (file !== null) compare(`${contestId} entidad ${entidad.id}`, file, merge(distritos));
   }
   for (const distrito of catalog.distritos) {
     const key = `${String(distrito.entidad).padStart(2, '0')}-${String(distrito.id).padStart(3, '0')}`;
     const file = await readJson(`distrito/${key}.json`);
     if (file === null) continue;
-    const inDistrito = byDistrito.get(key) ?? [];
-    compare(`${contestId} distrito ${key}`, file, sum(inDistrito.map((c) => c.key)));
+    compare(
+      `${contestId} distrito ${key}`,
+      file,
+      distritoCounts.get(key) ?? newCounts(rows.voteColumns.length),
+    );
     if (JSON.stringify(file['actaHeader']) !== JSON.stringify(rows.csv.header))
       checks.fail('V10', `${contestId} distrito ${key}: actaHeader differs from the CSV header`);
     if (file['actaCsv'] !== entry.csv)
       checks.fail('V10', `${contestId} distrito ${key}: actaCsv is not ${entry.csv}`);
-    const bySeccion = new Map<number, string[]>();
-    for (const c of inDistrito) {
-      const list = bySeccion.get(c.seccion);
-      if (list === undefined) bySeccion.set(c.seccion, [c.key]);
-      else list.push(c.key);
-    }
+    const bySeccion = byDistrito.get(key) ?? new Map<number, string[]>();
+    const countsBySeccion = seccionCounts.get(key) ?? new Map<number, Counts>();
     const secciones =
       (file['secciones'] as
         | {
@@ -1085,7 +1163,7 @@ async function checkJson(
       checks.fail('V10', `${contestId} distrito ${key}: secciones differ from the catalog`);
     for (const seccion of secciones) {
       const keys = bySeccion.get(seccion.seccion) ?? [];
-      const counts = sum(keys);
+      const counts = countsBySeccion.get(seccion.seccion) ?? newCounts(rows.voteColumns.length);
       const expected = aggregatesOf(counts, final);
       if (JSON.stringify((seccion.aggregates ?? []).map(String)) !== JSON.stringify(expected))
         checks.fail(
