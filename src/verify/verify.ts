@@ -3,7 +3,7 @@
  * that anyone can write a second one. It shares no code with the cut builder (src/publish/);
  * it reads only what a member of the public can download.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,7 +18,7 @@ import { parseActaKey } from '../domain/keys.ts';
 import { formatCutLine } from '../domain/local_time.ts';
 import { formatPercent, truncatedPercent } from '../domain/percent.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
-import { CompactRange, hashLeafText, verifyConsistency } from '../journal/merkle.ts';
+import { CompactRange, verifyConsistency } from '../journal/merkle.ts';
 import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
 import { parseElectionDefinition } from '../sim/election_definition.ts';
 import { type ParsedResultsCsv, readResultsCsv, splitCells } from './csv_reader.ts';
@@ -650,10 +650,8 @@ export async function verifyContest(
     checks.fail('V07', `${entry.csv}: ${csv.message}`);
     return { published: null, hashes: [] };
   }
+  // V06 is checked after the pass below, which folds each row's leaf into this range.
   const tree = new CompactRange();
-  for (const raw of csv.value.rawRows) tree.append(hashLeafText(raw));
-  const root = tree.root();
-  if (root.toString('hex') !== entry.actaMerkleRoot) checks.fail('V06', `${entry.id}: Merkle root differs`);
   if (csv.value.rawRows.length !== entry.actaRows)
     checks.fail('V06', `${entry.id}: ${csv.value.rawRows.length} rows, manifest says ${entry.actaRows}`);
   const contest = election?.contests.find((c) => c.id === entry.id) ?? null;
@@ -687,6 +685,7 @@ export async function verifyContest(
   };
   let offset = csv.value.firstRowOffset;
   let previousKey: string | null = null;
+  let leaf = Buffer.alloc(4096); // [0x00, row bytes…]
   const hashAt = col('CODIGO_INTEGRIDAD');
   const claveAt = col('CLAVE_ACTA');
   const byKey = new Map<string, string>();
@@ -698,6 +697,10 @@ export async function verifyContest(
     const rowOffset = offset;
     const rowLength = Buffer.byteLength(raw, 'utf8') + 1;
     offset += rowLength;
+    // The leaf is SHA-256(0x00 ‖ row bytes), hashed from the file's own bytes (no re-encoding).
+    if (leaf.length < rowLength) leaf = Buffer.alloc(rowLength * 2);
+    bytes.copy(leaf, 1, rowOffset, rowOffset + rowLength - 1);
+    tree.append(hash('sha256', leaf.subarray(0, rowLength), 'buffer'));
     const cells = splitCells(raw, ',');
     if (!cells.ok) {
       checks.fail('V07', `${entry.csv} line ${i + 8}: ${cells.message}`);
@@ -732,6 +735,8 @@ export async function verifyContest(
     }
     if (keep.rows && row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
   }
+  if (tree.root().toString('hex') !== entry.actaMerkleRoot)
+    checks.fail('V06', `${entry.id}: Merkle root differs`);
   checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog, totals.national);
   if (source.kind === 'folder' && catalog !== null)
     await checkJson(checks, source, entry, rows, catalog, manifest.cut.final, totals);
