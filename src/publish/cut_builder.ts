@@ -187,7 +187,7 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
         ],
       }),
     );
-    contests.push({ id: contest.id, csv: csvName, actaRows: csv.rows.length, actaMerkleRoot: '' });
+    contests.push({ id: contest.id, csv: csvName, actaRows: csv.rowCount, actaMerkleRoot: '' });
     for (const [path, data] of siteJson({
       election,
       contest,

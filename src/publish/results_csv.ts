@@ -130,8 +130,8 @@ export function sortForPublication(actas: readonly PublishedActa[], catalog: Cat
 
 export interface ResultsCsv {
   readonly bytes: Buffer;
-  /** The acta rows as written (without line ends), in file order: the leaves of the acta Merkle tree. */
-  readonly rows: readonly string[];
+  /** How many acta rows (the leaves of the acta Merkle tree) the file holds. */
+  readonly rowCount: number;
   readonly header: readonly string[];
   /**
    * Where each in-catalog casilla's rows lie in `bytes`, by CLAVE_CASILLA: [byte offset, byte
@@ -169,8 +169,22 @@ export function resultsCsv(input: {
   const rename = (name: string): string => (input.legacy === true ? (LEGACY_NAMES[name] ?? name) : name);
   const time = (ms: number | null): string => (ms === null ? '-' : formatActaTimestamp(ms, offset));
 
-  const rows: string[] = [];
-  const rowCasillas: (string | null)[] = [];
+  const lines = [
+    quote(titleLine(election, contest), delimiter),
+    formatCutLine(input.cutTime, offset),
+    '',
+    AGGREGATE_HEADERS.map(([name]) => name).join(delimiter),
+    aggregateValues(input.tabulation).join(delimiter),
+    '',
+    tableHeader(contest).map(rename).join(delimiter),
+  ];
+  // Each row goes to bytes as soon as it is made: ~170,000 row strings kept until the end would
+  // outlive the young generation and load the major collector.
+  const out = new ChunkedBytes();
+  const firstRowOffset = out.write(`${BOM}${lines.join(LINE_END)}${LINE_END}`);
+  const casillaRanges = new Map<string, [number, number]>();
+  const lengths: number[] = [];
+  let at = firstRowOffset;
   for (const acta of sortForPublication(input.actas, catalog)) {
     const casilla = acta.casilla;
     const id = acta.identification;
@@ -217,43 +231,55 @@ export function resultsCsv(input: {
     );
     // Only the text cells above can hold a delimiter or a quote; they are quoted where built.
     const row = cells.join(delimiter);
-    rows.push(row);
-    rowCasillas.push(casilla === null ? null : casilla.key);
-  }
-
-  const lines = [
-    quote(titleLine(election, contest), delimiter),
-    formatCutLine(input.cutTime, offset),
-    '',
-    AGGREGATE_HEADERS.map(([name]) => name).join(delimiter),
-    aggregateValues(input.tabulation).join(delimiter),
-    '',
-    tableHeader(contest).map(rename).join(delimiter),
-  ];
-  const head = `${BOM}${lines.join(LINE_END)}${LINE_END}`;
-  // Measured first, then written row by row into one buffer: a national contest joined into a
-  // single string would be another ~50 MB to build, flatten and collect.
-  const casillaRanges = new Map<string, [number, number]>();
-  const rowByteLengths = new Uint32Array(rows.length);
-  const firstRowOffset = Buffer.byteLength(head, 'utf8');
-  let at = firstRowOffset;
-  for (let i = 0; i < rows.length; i++) {
-    const length = Buffer.byteLength(rows[i]!, 'utf8') + LINE_END.length;
-    rowByteLengths[i] = length;
-    const key = rowCasillas[i];
-    if (key !== null && key !== undefined) {
-      const range = casillaRanges.get(key);
-      if (range === undefined) casillaRanges.set(key, [at, length]);
+    const length = out.write(row) + out.write(LINE_END);
+    lengths.push(length);
+    if (casilla !== null) {
+      const range = casillaRanges.get(casilla.key);
+      if (range === undefined) casillaRanges.set(casilla.key, [at, length]);
       else range[1] += length;
     }
     at += length;
   }
-  // In shared memory: a large cut hands the file to its worker thread without a copy.
-  const bytes = Buffer.from(new SharedArrayBuffer(at));
-  let written = bytes.write(head, 0, 'utf8');
-  for (const row of rows) {
-    written += bytes.write(row, written, 'utf8');
-    written += bytes.write(LINE_END, written, 'latin1');
+  return {
+    // In shared memory: a large cut hands the file to its worker thread without a copy.
+    bytes: out.toShared(),
+    rowCount: lengths.length,
+    header: tableHeader(contest),
+    casillaRanges,
+    firstRowOffset,
+    rowByteLengths: Uint32Array.from(lengths),
+  };
+}
+
+/** UTF-8 text appended into 1 MiB blocks, joined once at the end. */
+class ChunkedBytes {
+  static readonly BLOCK = 1 << 20;
+  readonly #full: Buffer[] = [];
+  #block = Buffer.allocUnsafe(ChunkedBytes.BLOCK);
+  #used = 0;
+  #total = 0;
+
+  /** Appends `text` and returns its length in bytes. */
+  write(text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.#used + text.length * 3 > this.#block.length) {
+      this.#full.push(this.#block.subarray(0, this.#used));
+      this.#block = Buffer.allocUnsafe(Math.max(ChunkedBytes.BLOCK, text.length * 3));
+      this.#used = 0;
+    }
+    const written = this.#block.write(text, this.#used, 'utf8');
+    this.#used += written;
+    this.#total += written;
+    return written;
   }
-  return { bytes, rows, header: tableHeader(contest), casillaRanges, firstRowOffset, rowByteLengths };
+
+  toShared(): Buffer {
+    const bytes = Buffer.from(new SharedArrayBuffer(this.#total));
+    let at = 0;
+    for (const block of [...this.#full, this.#block.subarray(0, this.#used)]) {
+      bytes.set(block, at);
+      at += block.length;
+    }
+    return bytes;
+  }
 }
