@@ -154,6 +154,13 @@ export function tabulate(input: {
     entidades: convert(entidades),
     distritos: convert(distritos),
     secciones: convert(secciones),
-    casillas: convert(byCasilla),
+    casillas: {
+      get: (key: string) => {
+        const counts = byCasilla.get(key);
+        return counts === undefined ? undefined : toTotals(counts);
+      },
+      has: (key: string) => byCasilla.has(key),
+      size: byCasilla.size,
+    },
   };
 }

@@ -58,5 +58,6 @@ export interface Tabulation {
   readonly entidades: ReadonlyMap<number, LevelTotals>; // by entidad id
   readonly distritos: ReadonlyMap<string, LevelTotals>; // by "EE-DDD"
   readonly secciones: ReadonlyMap<string, LevelTotals>; // by "EE-SSSS"
-  readonly casillas: ReadonlyMap<string, LevelTotals>; // by CLAVE_CASILLA
+  /** By CLAVE_CASILLA; computed on request (a national contest has ~170,000 casillas, few are asked for). */
+  readonly casillas: Pick<ReadonlyMap<string, LevelTotals>, 'get' | 'has' | 'size'>;
 }

@@ -5,7 +5,7 @@
  * a national contest is ~170,000 rows.
  */
 import type { DocumentType, PublishedActa } from '../domain/acta.ts';
-import type { Catalog } from '../domain/catalog.ts';
+import type { Casilla, Catalog } from '../domain/catalog.ts';
 import { formatObservaciones } from '../domain/classification.ts';
 import type { Contest, ElectionDefinition } from '../domain/election.ts';
 import { formatActaTimestamp, formatCutLine } from '../domain/local_time.ts';
@@ -128,6 +128,13 @@ export function sortForPublication(actas: readonly PublishedActa[], catalog: Cat
   return [...inCatalog, ...outside];
 }
 
+/**
+ * ID_ENTIDAD … UBICACION_CASILLA of a catalog casilla, comma-separated: the same in every
+ * contest and every cut, so made once per casilla (catalog casillas are immutable and live
+ * as long as the catalog).
+ */
+const PLACE_CELLS = new WeakMap<Casilla, string>();
+
 export interface ResultsCsv {
   readonly bytes: Buffer;
   /** How many acta rows (the leaves of the acta Merkle tree) the file holds. */
@@ -191,20 +198,27 @@ export function resultsCsv(input: {
     const fields = acta.fields;
     const c = acta.classification;
     const submission = acta.submission;
-    const entidad = casilla?.entidad ?? id.entidad;
-    const distrito = casilla?.distrito ?? id.distrito;
+    let place = casilla !== null && delimiter === ',' ? PLACE_CELLS.get(casilla) : undefined;
+    if (place === undefined) {
+      const entidad = casilla?.entidad ?? id.entidad;
+      const distrito = casilla?.distrito ?? id.distrito;
+      place = [
+        entidad === null ? '-' : String(entidad),
+        entidad === null ? '-' : (entidadNames.get(entidad) ?? '-'),
+        pad(distrito, 3),
+        entidad === null || distrito === null ? '-' : (distritoNames.get(`${entidad}-${distrito}`) ?? '-'),
+        pad(casilla?.seccion ?? id.seccion, 4),
+        pad(casilla?.id ?? id.id, 2),
+        casilla?.tipo ?? id.tipo ?? '-',
+        pad(casilla?.extension ?? id.extension, 2),
+        casilla === null ? '-' : casilla.ubicacion === 'URBANA' ? '1' : '2',
+      ].join(delimiter);
+      if (casilla !== null && delimiter === ',') PLACE_CELLS.set(casilla, place);
+    }
     const cells: string[] = [
       casilla !== null ? `'${casilla.key}` : '-',
       casilla !== null && acta.actaKey !== null ? `'${acta.actaKey}` : '-',
-      entidad === null ? '-' : String(entidad),
-      entidad === null ? '-' : (entidadNames.get(entidad) ?? '-'),
-      pad(distrito, 3),
-      entidad === null || distrito === null ? '-' : (distritoNames.get(`${entidad}-${distrito}`) ?? '-'),
-      pad(casilla?.seccion ?? id.seccion, 4),
-      pad(casilla?.id ?? id.id, 2),
-      casilla?.tipo ?? id.tipo ?? '-',
-      pad(casilla?.extension ?? id.extension, 2),
-      casilla === null ? '-' : casilla.ubicacion === 'URBANA' ? '1' : '2',
+      place,
       acta.tipoActa ?? '-',
       value(fields?.boletasSobrantes),
       value(fields?.personasVotaron),
