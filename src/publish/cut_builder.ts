@@ -47,6 +47,8 @@ export interface CutInput {
   } | null;
   readonly signer: { readonly name: string; readonly privateKey: KeyObject };
   readonly legacyCsv?: boolean;
+  /** Where contests are packed; by default a worker thread from WORKER_ROWS acta rows on. */
+  readonly packIn?: 'thread' | 'worker';
 }
 
 export interface BuiltCut {
@@ -134,7 +136,8 @@ function workerPacker(): Packer {
 export async function buildCut(input: CutInput): Promise<BuiltCut> {
   let totalRows = 0;
   for (const actas of input.actas.values()) totalRows += actas.length;
-  const packer = totalRows >= WORKER_ROWS ? workerPacker() : inThreadPacker();
+  const useWorker = input.packIn === undefined ? totalRows >= WORKER_ROWS : input.packIn === 'worker';
+  const packer = useWorker ? workerPacker() : inThreadPacker();
   try {
     return await build(input, packer);
   } finally {
