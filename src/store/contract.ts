@@ -165,5 +165,44 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.equal((await store.cuts())[0]?.id, '20240602_2000');
       await store.close();
     });
+
+    test('devices: enrol, revoke; packages: one per (device, sequence), kept across a reopen', async () => {
+      const opened = await open();
+      const store = opened.store;
+      const device = {
+        id: 'CATD-01-001-S1',
+        publicKey: Buffer.alloc(32, 7).toString('base64'),
+        origin: 'CATD' as const,
+        boundTo: 'CATD-01-001',
+        label: 'escáner 1',
+        enrolledAt: 5,
+        revokedAt: null,
+      };
+      await store.transaction((tx) => tx.putDevice(device));
+      assert.deepEqual(await store.getDevice(device.id), device);
+      const receipt = 'receipt text\n\n— sig\n';
+      const row = {
+        deviceId: device.id,
+        sequence: 0,
+        packageSha256: 'c'.repeat(64),
+        imageSha256: 'd'.repeat(64),
+        recordId: 'PRES:0100',
+        acopioAt: 9,
+        receipt,
+      };
+      await store.transaction((tx) => tx.addPackage(row));
+      await assert.rejects(
+        store.transaction((tx) => tx.addPackage({ ...row, packageSha256: 'e'.repeat(64) })),
+      );
+      assert.deepEqual(await store.transaction((tx) => tx.getPackage(device.id, 0)), row);
+      await store.transaction((tx) => tx.putDevice({ ...device, revokedAt: 20 }));
+      const reopened = await opened.reopen();
+      assert.equal((await reopened.getDevice(device.id))?.revokedAt, 20);
+      assert.equal((await reopened.devices()).length, 1);
+      assert.equal(await reopened.packageCount(device.id), 1);
+      assert.equal(await reopened.packageCount('nobody'), 0);
+      assert.equal((await reopened.transaction((tx) => tx.getPackage(device.id, 0)))?.receipt, receipt);
+      await reopened.close();
+    });
   });
 }

@@ -34,6 +34,31 @@ export interface CutRow {
   readonly final: boolean;
 }
 
+export type DeviceOrigin = 'CASILLA' | 'CATD';
+
+export interface DeviceRow {
+  readonly id: string;
+  /** The raw 32-byte Ed25519 public key, base64. */
+  readonly publicKey: string;
+  readonly origin: DeviceOrigin;
+  /** The CATD or CAE the device belongs to. */
+  readonly boundTo: string;
+  readonly label: string;
+  readonly enrolledAt: number;
+  readonly revokedAt: number | null;
+}
+
+/** A package accepted from a device, with the receipt it was answered with (byte for byte). */
+export interface PackageRow {
+  readonly deviceId: string;
+  readonly sequence: number;
+  readonly packageSha256: string;
+  readonly imageSha256: string;
+  readonly recordId: string;
+  readonly acopioAt: number;
+  readonly receipt: string;
+}
+
 export interface CaptureTask {
   readonly recordId: string;
   readonly contest: string;
@@ -52,6 +77,11 @@ export interface StoreTransaction {
   appendJournal(entry: JournalEntry): Promise<number>;
   addCheckpoint(checkpoint: CheckpointRow): Promise<void>;
   addCut(cut: CutRow): Promise<void>;
+  getDevice(id: string): Promise<DeviceRow | null>;
+  /** Inserts a device, or updates one with the same id (revocation). */
+  putDevice(device: DeviceRow): Promise<void>;
+  getPackage(deviceId: string, sequence: number): Promise<PackageRow | null>;
+  addPackage(row: PackageRow): Promise<void>;
 }
 
 export interface JournalHead {
@@ -81,5 +111,9 @@ export interface Store {
   checkpoints(): Promise<CheckpointRow[]>;
   cuts(): Promise<CutRow[]>;
   images(recordId: string): Promise<ImageRow[]>;
+  getDevice(id: string): Promise<DeviceRow | null>;
+  devices(): Promise<DeviceRow[]>;
+  /** How many packages a device has had accepted (for tests and the dashboard). */
+  packageCount(deviceId?: string): Promise<number>;
   close(): Promise<void>;
 }

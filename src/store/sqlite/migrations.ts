@@ -42,4 +42,29 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
   CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
   `,
+  // 2: intake — enrolled devices and the packages they sent, each with the receipt it was given.
+  `
+  CREATE TABLE device (
+    id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL CHECK (origin IN ('CASILLA', 'CATD')),
+    bound_to TEXT NOT NULL,
+    label TEXT NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  ) STRICT;
+  CREATE TABLE package (
+    device_id TEXT NOT NULL REFERENCES device (id),
+    sequence INTEGER NOT NULL CHECK (sequence >= 0),
+    package_sha256 TEXT NOT NULL CHECK (length(package_sha256) = 64),
+    image_sha256 TEXT NOT NULL CHECK (length(image_sha256) = 64),
+    record_id TEXT NOT NULL,
+    acopio_at INTEGER NOT NULL,
+    receipt TEXT NOT NULL,
+    PRIMARY KEY (device_id, sequence)
+  ) STRICT;
+  -- A receipt once given is never taken back or changed.
+  CREATE TRIGGER package_no_update BEFORE UPDATE ON package BEGIN SELECT RAISE(ABORT, 'packages are append-only'); END;
+  CREATE TRIGGER package_no_delete BEFORE DELETE ON package BEGIN SELECT RAISE(ABORT, 'packages are append-only'); END;
+  `,
 ];

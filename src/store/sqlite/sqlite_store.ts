@@ -13,8 +13,10 @@ import type {
   CaptureTask,
   CheckpointRow,
   CutRow,
+  DeviceRow,
   ImageRow,
   JournalHead,
+  PackageRow,
   Store,
   StoreTransaction,
 } from '../store.ts';
@@ -35,6 +37,10 @@ interface Statements {
   setFrontier: StatementSync;
   addCheckpoint: StatementSync;
   addCut: StatementSync;
+  getDevice: StatementSync;
+  putDevice: StatementSync;
+  getPackage: StatementSync;
+  addPackage: StatementSync;
 }
 
 function migrate(db: DatabaseSync): Result<void, 'database-newer-than-code'> {
@@ -106,6 +112,21 @@ class SqliteStore implements Store {
       addCut: db.prepare(
         'INSERT INTO cut (sequence, id, cut_time, journal_size, manifest_sha256, final) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      getDevice: db.prepare(
+        'SELECT id, public_key, origin, bound_to, label, enrolled_at, revoked_at FROM device WHERE id = ?',
+      ),
+      putDevice: db.prepare(
+        `INSERT INTO device (id, public_key, origin, bound_to, label, enrolled_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at`,
+      ),
+      getPackage: db.prepare(
+        `SELECT device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, receipt
+         FROM package WHERE device_id = ? AND sequence = ?`,
+      ),
+      addPackage: db.prepare(
+        `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, receipt)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
     };
     this.#frontier = this.#readFrontier();
   }
@@ -159,6 +180,23 @@ class SqliteStore implements Store {
             cut.journalSize,
             cut.manifestSha256,
             cut.final ? 1 : 0,
+          );
+        },
+        getDevice: async (id) => toDeviceRow(s.getDevice.get(id) as DeviceDbRow | undefined),
+        putDevice: async (d) => {
+          s.putDevice.run(d.id, d.publicKey, d.origin, d.boundTo, d.label, d.enrolledAt, d.revokedAt);
+        },
+        getPackage: async (deviceId, sequence) =>
+          toPackageRow(s.getPackage.get(deviceId, sequence) as PackageDbRow | undefined),
+        addPackage: async (p) => {
+          s.addPackage.run(
+            p.deviceId,
+            p.sequence,
+            p.packageSha256,
+            p.imageSha256,
+            p.recordId,
+            p.acopioAt,
+            p.receipt,
           );
         },
       };
@@ -313,6 +351,33 @@ class SqliteStore implements Store {
     );
   }
 
+  getDevice(id: string): Promise<DeviceRow | null> {
+    return this.#read(() => toDeviceRow(this.#statements.getDevice.get(id) as DeviceDbRow | undefined));
+  }
+
+  devices(): Promise<DeviceRow[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare(
+            'SELECT id, public_key, origin, bound_to, label, enrolled_at, revoked_at FROM device ORDER BY id',
+          )
+          .all() as unknown as DeviceDbRow[]
+      ).map((row) => toDeviceRow(row)!),
+    );
+  }
+
+  packageCount(deviceId?: string): Promise<number> {
+    return this.#read(
+      () =>
+        (
+          this.#db
+            .prepare('SELECT COUNT(*) AS n FROM package WHERE ? IS NULL OR device_id = ?')
+            .get(deviceId ?? null, deviceId ?? null) as { n: number }
+        ).n,
+    );
+  }
+
   async close(): Promise<void> {
     await this.#queue;
     if (this.#closed) return;
@@ -327,6 +392,52 @@ interface ImageDbRow {
   received_at: number;
   role: ImageRow['role'];
   source: string;
+}
+
+interface DeviceDbRow {
+  id: string;
+  public_key: string;
+  origin: DeviceRow['origin'];
+  bound_to: string;
+  label: string;
+  enrolled_at: number;
+  revoked_at: number | null;
+}
+
+function toDeviceRow(row: DeviceDbRow | undefined): DeviceRow | null {
+  if (row === undefined) return null;
+  return {
+    id: row.id,
+    publicKey: row.public_key,
+    origin: row.origin,
+    boundTo: row.bound_to,
+    label: row.label,
+    enrolledAt: row.enrolled_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+interface PackageDbRow {
+  device_id: string;
+  sequence: number;
+  package_sha256: string;
+  image_sha256: string;
+  record_id: string;
+  acopio_at: number;
+  receipt: string;
+}
+
+function toPackageRow(row: PackageDbRow | undefined): PackageRow | null {
+  if (row === undefined) return null;
+  return {
+    deviceId: row.device_id,
+    sequence: row.sequence,
+    packageSha256: row.package_sha256,
+    imageSha256: row.image_sha256,
+    recordId: row.record_id,
+    acopioAt: row.acopio_at,
+    receipt: row.receipt,
+  };
 }
 
 function toImageRow(row: ImageDbRow): ImageRow {
