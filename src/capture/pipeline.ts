@@ -234,7 +234,15 @@ export class ActaPipeline {
     return ok({ recordId: next.recordId, outcome, leafIndex, record: next });
   }
 
-  async registerSubmission(input: SubmissionInput): Promise<Result<SubmissionResult, PipelineError>> {
+  registerSubmission(input: SubmissionInput): Promise<Result<SubmissionResult, PipelineError>> {
+    return this.store.transaction((tx) => this.registerSubmissionIn(tx, input));
+  }
+
+  /** registerSubmission inside a transaction the caller holds (intake adds its package record to it). */
+  async registerSubmissionIn(
+    tx: StoreTransaction,
+    input: SubmissionInput,
+  ): Promise<Result<SubmissionResult, PipelineError>> {
     const contest = this.#contests.get(input.contest);
     if (contest === undefined) return err('unknown-contest', `unknown election ${input.contest}`);
     if (!HEX64.test(input.imageSha256))
@@ -252,7 +260,7 @@ export class ActaPipeline {
       acopioAt: input.acopioAt,
       source: input.source,
     };
-    return this.store.transaction(async (tx) => {
+    {
       const sameImage = await tx.imagesBySha(input.imageSha256);
       const base = {
         recordId: identified.recordId,
@@ -321,7 +329,7 @@ export class ActaPipeline {
               : 'registered',
         leafIndex: step.value.leafIndex,
       });
-    });
+    }
   }
 
   /** The next acta for this capturista: awaiting capture and not already captured by them this round. */

@@ -16,6 +16,7 @@ import type { SignerError } from '../journal/signer.ts';
 import { buildCut, sha256Hex } from '../publish/cut_builder.ts';
 import { writeCut } from '../publish/cut_writer.ts';
 import { serializeElectionDefinition } from '../sim/election_definition.ts';
+import type { JournalHead } from '../store/store.ts';
 import type { CenterNode } from './node.ts';
 
 export interface PublishedCut {
@@ -51,22 +52,8 @@ export async function publishCut(
 
   const { head, actas } = await pipeline.snapshot();
   const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
-  const lastSigned = node.checkpointSigner.lastSigned;
-  const signedFrom = lastSigned !== null && lastSigned.size <= head.size ? lastSigned.size : 0;
-  const signed = await node.checkpointSigner.sign({
-    size: head.size,
-    rootHash: head.rootHash,
-    consistencyProof: tree.consistencyProof(signedFrom, head.size),
-  });
+  const signed = await signCheckpoint(node, head, options.cutTime, tree);
   if (!signed.ok) return signed;
-  await store.transaction(async (tx) => {
-    await tx.addCheckpoint({
-      size: head.size,
-      rootHash: head.rootHash,
-      note: signed.value,
-      signedAt: options.cutTime,
-    });
-  });
 
   const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
   const electionJson = Buffer.from(serializeElectionDefinition(election), 'utf8');
@@ -168,4 +155,31 @@ export async function verifyJournal(
       );
   }
   return ok({ size: head.size, checkpoints: checkpoints.length });
+}
+
+/**
+ * Signs a checkpoint of the journal at `head` (the signer refuses one inconsistent with the
+ * last it signed) and stores it. Also run periodically by `openprep serve`, so that witnesses
+ * and crash tests have checkpoints between cuts.
+ */
+export async function signCheckpoint(
+  node: CenterNode,
+  head: JournalHead,
+  at: number,
+  tree?: MerkleTree,
+): Promise<Result<string, SignerError>> {
+  const store = node.pipeline.store;
+  tree ??= new MerkleTree(await store.journalLeafHashes(0, head.size));
+  const lastSigned = node.checkpointSigner.lastSigned;
+  const signedFrom = lastSigned !== null && lastSigned.size <= head.size ? lastSigned.size : 0;
+  const signed = await node.checkpointSigner.sign({
+    size: head.size,
+    rootHash: head.rootHash,
+    consistencyProof: tree.consistencyProof(signedFrom, head.size),
+  });
+  if (!signed.ok) return signed;
+  await store.transaction(async (tx) => {
+    await tx.addCheckpoint({ size: head.size, rootHash: head.rootHash, note: signed.value, signedAt: at });
+  });
+  return signed;
 }

@@ -37,6 +37,26 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./verify_command.ts')).runVerify(args),
   },
   {
+    name: 'serve',
+    summary: 'run the center online: signed package intake over HTTP, health, checkpoints',
+    run: async (args) => (await import('./serve_command.ts')).runServe(args),
+  },
+  {
+    name: 'device enroll',
+    summary: 'enrol a phone or scanner with its Ed25519 public key, bound to a CATD or CAE',
+    run: async (args) => (await import('./device_commands.ts')).runDeviceEnroll(args),
+  },
+  {
+    name: 'device list',
+    summary: 'list enrolled devices and whether they are revoked',
+    run: async (args) => (await import('./device_commands.ts')).runDeviceList(args),
+  },
+  {
+    name: 'device revoke',
+    summary: 'revoke a device: its next package is refused',
+    run: async (args) => (await import('./device_commands.ts')).runDeviceRevoke(args),
+  },
+  {
     name: 'journal verify',
     summary: "recompute the journal's Merkle tree and check every stored checkpoint",
     run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),

@@ -188,6 +188,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         imageSha256: 'd'.repeat(64),
         recordId: 'PRES:0100',
         acopioAt: 9,
+        outcome: 'accepted' as const,
         receipt,
       };
       await store.transaction((tx) => tx.addPackage(row));
@@ -195,11 +196,21 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         store.transaction((tx) => tx.addPackage({ ...row, packageSha256: 'e'.repeat(64) })),
       );
       assert.deepEqual(await store.transaction((tx) => tx.getPackage(device.id, 0)), row);
+      await store.transaction((tx) =>
+        tx.addPackage({
+          ...row,
+          sequence: 1,
+          outcome: 'conflict',
+          receipt: null,
+          packageSha256: 'f'.repeat(64),
+        }),
+      );
+      assert.equal((await store.transaction((tx) => tx.getPackage(device.id, 1)))?.outcome, 'conflict');
       await store.transaction((tx) => tx.putDevice({ ...device, revokedAt: 20 }));
       const reopened = await opened.reopen();
       assert.equal((await reopened.getDevice(device.id))?.revokedAt, 20);
       assert.equal((await reopened.devices()).length, 1);
-      assert.equal(await reopened.packageCount(device.id), 1);
+      assert.equal(await reopened.packageCount(device.id), 2);
       assert.equal(await reopened.packageCount('nobody'), 0);
       assert.equal((await reopened.transaction((tx) => tx.getPackage(device.id, 0)))?.receipt, receipt);
       await reopened.close();

@@ -48,16 +48,21 @@ export interface DeviceRow {
   readonly revokedAt: number | null;
 }
 
-/** A package accepted from a device, with the receipt it was answered with (byte for byte). */
-export interface PackageRow {
+/**
+ * A package a device sent, as first received: accepted with the receipt it was answered with
+ * (byte for byte), or refused as a conflict (its image kept aside for review).
+ */
+export type PackageRow = {
   readonly deviceId: string;
   readonly sequence: number;
   readonly packageSha256: string;
   readonly imageSha256: string;
   readonly recordId: string;
   readonly acopioAt: number;
-  readonly receipt: string;
-}
+} & (
+  | { readonly outcome: 'accepted'; readonly receipt: string }
+  | { readonly outcome: 'conflict'; readonly receipt: null }
+);
 
 export interface CaptureTask {
   readonly recordId: string;

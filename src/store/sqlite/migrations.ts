@@ -60,7 +60,9 @@ export const MIGRATIONS: readonly string[] = [
     image_sha256 TEXT NOT NULL CHECK (length(image_sha256) = 64),
     record_id TEXT NOT NULL,
     acopio_at INTEGER NOT NULL,
-    receipt TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'conflict')),
+    receipt TEXT,
+    CHECK ((outcome = 'accepted') = (receipt IS NOT NULL)),
     PRIMARY KEY (device_id, sequence)
   ) STRICT;
   -- A receipt once given is never taken back or changed.

@@ -120,12 +120,12 @@ class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at`,
       ),
       getPackage: db.prepare(
-        `SELECT device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, receipt
+        `SELECT device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt
          FROM package WHERE device_id = ? AND sequence = ?`,
       ),
       addPackage: db.prepare(
-        `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, receipt)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
     this.#frontier = this.#readFrontier();
@@ -196,6 +196,7 @@ class SqliteStore implements Store {
             p.imageSha256,
             p.recordId,
             p.acopioAt,
+            p.outcome,
             p.receipt,
           );
         },
@@ -424,20 +425,23 @@ interface PackageDbRow {
   image_sha256: string;
   record_id: string;
   acopio_at: number;
-  receipt: string;
+  outcome: 'accepted' | 'conflict';
+  receipt: string | null;
 }
 
 function toPackageRow(row: PackageDbRow | undefined): PackageRow | null {
   if (row === undefined) return null;
-  return {
+  const base = {
     deviceId: row.device_id,
     sequence: row.sequence,
     packageSha256: row.package_sha256,
     imageSha256: row.image_sha256,
     recordId: row.record_id,
     acopioAt: row.acopio_at,
-    receipt: row.receipt,
   };
+  if (row.outcome === 'accepted' && row.receipt !== null)
+    return { ...base, outcome: 'accepted', receipt: row.receipt };
+  return { ...base, outcome: 'conflict', receipt: null };
 }
 
 function toImageRow(row: ImageDbRow): ImageRow {

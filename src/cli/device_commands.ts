@@ -1,0 +1,130 @@
+/** `openprep device enroll|list|revoke`. */
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import process from 'node:process';
+import { z } from 'zod';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { enrollDevice, revokeDevice } from '../center/devices.ts';
+import { openCenter } from '../center/node.ts';
+import { parseCommandArgs } from './args.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (command: string, message: string, code = 1): number => {
+  process.stderr.write(`openprep device ${command}: ${message}\n`);
+  return code;
+};
+
+export async function runDeviceEnroll(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      id: { type: 'string' },
+      origin: { type: 'string' },
+      'bound-to': { type: 'string' },
+      label: { type: 'string' },
+      'public-key': { type: 'string' },
+      'generate-key': { type: 'string' },
+    },
+    z
+      .strictObject({
+        data: z.string().min(1).default(defaultDataDir()),
+        id: z.string().min(1),
+        origin: z.enum(['CASILLA', 'CATD']),
+        'bound-to': z.string().min(1).max(64),
+        label: z.string().max(200).default(''),
+        'public-key': z.string().min(1).optional(),
+        'generate-key': z.string().min(1).optional(),
+      })
+      .refine((o) => (o['public-key'] === undefined) !== (o['generate-key'] === undefined), {
+        message: 'give the device public key (--public-key <base64>) or --generate-key <file>, not both',
+        path: ['public-key'],
+      }),
+  );
+  if (!parsed.ok) return fail('enroll', parsed.message, 2);
+  const o = parsed.value.options;
+  let publicKey = o['public-key'];
+  if (o['generate-key'] !== undefined) {
+    // For drills and tests: the key pair a real device would make itself, private half to a 0600 file.
+    const pair = generateKeyPairSync('ed25519');
+    try {
+      await writeFile(o['generate-key'], pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, {
+        mode: 0o600,
+        flag: 'wx',
+      });
+    } catch (error) {
+      return fail('enroll', `cannot write ${o['generate-key']}: ${(error as Error).message}`);
+    }
+    publicKey = Buffer.from(pair.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url').toString('base64');
+  }
+  const node = await openCenter({ root: o.data, clock: Date.now });
+  if (!node.ok) return fail('enroll', node.message);
+  try {
+    const enrolled = await enrollDevice(node.value.pipeline.store, {
+      id: o.id,
+      publicKey: publicKey!,
+      origin: o.origin,
+      boundTo: o['bound-to'],
+      label: o.label,
+      at: Date.now(),
+    });
+    if (!enrolled.ok) return fail('enroll', enrolled.message);
+    out(
+      `enrolled ${enrolled.value.id} (${enrolled.value.origin}, ${enrolled.value.boundTo}) key ${enrolled.value.publicKey}`,
+    );
+    return 0;
+  } finally {
+    await node.value.close();
+  }
+}
+
+export async function runDeviceList(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, json: { type: 'boolean' } },
+    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), json: z.boolean().default(false) }),
+  );
+  if (!parsed.ok) return fail('list', parsed.message, 2);
+  const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
+  if (!node.ok) return fail('list', node.message);
+  try {
+    const devices = await node.value.pipeline.store.devices();
+    if (parsed.value.options.json) out(JSON.stringify(devices));
+    else
+      for (const d of devices)
+        out(
+          `${d.id}\t${d.origin}\t${d.boundTo}\t${d.revokedAt === null ? 'active' : `revoked ${new Date(d.revokedAt).toISOString()}`}\t${d.label}`,
+        );
+    return 0;
+  } finally {
+    await node.value.close();
+  }
+}
+
+export async function runDeviceRevoke(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, id: { type: 'string' }, reason: { type: 'string' } },
+    z.strictObject({
+      data: z.string().min(1).default(defaultDataDir()),
+      id: z.string().min(1),
+      reason: z.string().min(1).max(500),
+    }),
+  );
+  if (!parsed.ok) return fail('revoke', parsed.message, 2);
+  const o = parsed.value.options;
+  const node = await openCenter({ root: o.data, clock: Date.now });
+  if (!node.ok) return fail('revoke', node.message);
+  try {
+    const revoked = await revokeDevice(node.value.pipeline.store, {
+      id: o.id,
+      at: Date.now(),
+      reason: o.reason,
+    });
+    if (!revoked.ok) return fail('revoke', revoked.message);
+    out(`revoked ${revoked.value.id}`);
+    return 0;
+  } finally {
+    await node.value.close();
+  }
+}

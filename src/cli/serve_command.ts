@@ -1,0 +1,105 @@
+/**
+ * `openprep serve`: the center online. Opens the data folder, validates the configuration,
+ * listens, signs a journal checkpoint every few seconds while the journal grows, and on
+ * SIGTERM or SIGINT stops taking work, finishes what is in flight, and closes the store.
+ */
+import process from 'node:process';
+import { z } from 'zod';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { openCenter } from '../center/node.ts';
+import { signCheckpoint } from '../center/publisher.ts';
+import { buildServer } from '../server/app.ts';
+import { loadServeConfig } from '../server/config.ts';
+import { parseCommandArgs } from './args.ts';
+
+const fail = (message: string, code = 1): number => {
+  process.stderr.write(`openprep serve: ${message}\n`);
+  return code;
+};
+
+export async function runServe(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      config: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'simulated-start': { type: 'string' },
+    },
+    z.strictObject({
+      data: z.string().min(1).default(defaultDataDir()),
+      config: z.string().min(1).optional(),
+      host: z.string().min(1).optional(),
+      port: z.coerce.number().int().min(0).max(65_535).optional(),
+      'simulated-start': z.iso.datetime({ offset: true }).optional(),
+    }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  const config = await loadServeConfig({
+    ...(o.config !== undefined ? { file: o.config } : {}),
+    env: process.env,
+    flags: {
+      ...(o.host !== undefined ? { host: o.host } : {}),
+      ...(o.port !== undefined ? { port: o.port } : {}),
+    },
+  });
+  if (!config.ok) return fail(config.message, 2);
+  // A drill may replay a past night: its clock starts at the given time and runs at real speed.
+  const startedAt = Date.now();
+  const simulatedStart = o['simulated-start'] === undefined ? null : Date.parse(o['simulated-start']);
+  const clock = simulatedStart === null ? Date.now : () => simulatedStart + (Date.now() - startedAt);
+  const node = await openCenter({ root: o.data, clock });
+  if (!node.ok) return fail(node.message);
+  if (simulatedStart !== null && node.value.pipeline.election.mode === 'live') {
+    await node.value.close();
+    return fail('--simulated-start is for drills only: a live election runs on the real clock', 2);
+  }
+  const server = await buildServer({ node: node.value, config: config.value, clock });
+  const { app } = server;
+
+  let checkpointing = Promise.resolve();
+  let signedSize = -1;
+  const checkpoint = async () => {
+    const head = await node.value.pipeline.store.journalHead();
+    if (head.size === signedSize) return;
+    const signed = await signCheckpoint(node.value, head, clock());
+    if (signed.ok) signedSize = head.size;
+    else app.log.error({ event: 'security', code: signed.code }, signed.message);
+  };
+  const timer = setInterval(() => {
+    checkpointing = checkpointing.then(checkpoint).catch((error: unknown) => app.log.error({ err: error }));
+  }, config.value.checkpointSeconds * 1000);
+
+  let stopping: Promise<number> | null = null;
+  const stop = (signal: string): Promise<number> => {
+    stopping ??= (async () => {
+      app.log.info({ signal }, 'shutting down: draining requests');
+      server.draining = true;
+      clearInterval(timer);
+      await app.close();
+      await checkpointing;
+      await checkpoint().catch(() => {});
+      await node.value.close();
+      app.log.info('stopped');
+      return 0;
+    })();
+    return stopping;
+  };
+  try {
+    await app.listen({ host: config.value.host, port: config.value.port });
+  } catch (error) {
+    clearInterval(timer);
+    await node.value.close();
+    return fail(`cannot listen on ${config.value.host}:${config.value.port}: ${(error as Error).message}`);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.value.port;
+  // One plain line for people and scripts (tests read the port from it); the rest is JSON logs.
+  process.stderr.write(`openprep serve: listening on http://${config.value.host}:${port}/\n`);
+  return new Promise<number>((resolve) => {
+    process.once('SIGTERM', () => void stop('SIGTERM').then(resolve));
+    process.once('SIGINT', () => void stop('SIGINT').then(resolve));
+  });
+}

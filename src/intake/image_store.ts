@@ -1,0 +1,165 @@
+/**
+ * Acta images, content-addressed: `images/sha256/<first two hex>/<other 62 hex>.<jpg|png>`,
+ * immutable once written. An upload is streamed into a temporary file while it is hashed and
+ * measured, fsynced, checked, then renamed into place and its directory fsynced: only then is
+ * it durable, and only then may a receipt be signed.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { imageSize } from 'image-size';
+import { err, ok, type Result } from '../domain/result.ts';
+import { syncDirectory } from '../journal/durable_file.ts';
+
+export type ImageKind = 'jpg' | 'png';
+
+export type ImageError = 'too-large' | 'not-an-image' | 'too-many-pixels' | 'truncated';
+
+export interface ImageLimits {
+  readonly maxBytes: number;
+  readonly maxPixels: number;
+}
+
+export interface StagedImage {
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly kind: ImageKind;
+  readonly width: number;
+  readonly height: number;
+  /** Moves the staged file into the store (durably); the same bytes already there are kept as they are. */
+  commit(): Promise<string>;
+  discard(): Promise<void>;
+}
+
+/** The first bytes kept in memory for the type and size check: the JPEG frame header can follow a long EXIF block. */
+const HEAD_BYTES = 256 * 1024;
+
+export function imagePath(root: string, sha256: string, kind: ImageKind): string {
+  return path.join(root, 'sha256', sha256.slice(0, 2), `${sha256.slice(2)}.${kind}`);
+}
+
+export function sniffKind(head: Uint8Array): ImageKind | null {
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpg';
+  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (head.length >= 8 && png.every((b, i) => head[i] === b)) return 'png';
+  return null;
+}
+
+export class ImageStore {
+  readonly root: string;
+  readonly #staging: string;
+  #counter = 0;
+
+  constructor(root: string) {
+    this.root = root;
+    this.#staging = path.join(root, 'staging');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#staging, { recursive: true });
+    // Left by a crash between staging and commit: never acknowledged, safe to drop.
+    await rm(this.#staging, { recursive: true, force: true });
+    await mkdir(this.#staging, { recursive: true });
+  }
+
+  /**
+   * Streams an upload to a staging file, refusing it as soon as it passes `maxBytes` (the rest
+   * is not read into memory or disk), then checks it is a JPEG or PNG within `maxPixels`.
+   */
+  async stage(body: Readable, limits: ImageLimits): Promise<Result<StagedImage, ImageError>> {
+    const file = path.join(this.#staging, `${process.pid}-${Date.now()}-${this.#counter++}.part`);
+    const handle = await open(file, 'wx', 0o644);
+    const hash = createHash('sha256');
+    const head: Buffer[] = [];
+    let headLength = 0;
+    let bytes = 0;
+    let failure: Result<never, ImageError> | null = null;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > limits.maxBytes) {
+          failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
+          body.destroy();
+          break;
+        }
+        hash.update(chunk);
+        if (headLength < HEAD_BYTES) {
+          head.push(chunk);
+          headLength += chunk.length;
+        }
+        await handle.write(chunk);
+      }
+      if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
+        failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
+      if (failure === null) await handle.sync();
+    } catch (error) {
+      failure = err('truncated', `the upload ended early: ${(error as Error).message}`);
+    } finally {
+      await handle.close();
+    }
+    const discard = () => rm(file, { force: true });
+    if (failure !== null) {
+      await discard();
+      return failure;
+    }
+    const start = Buffer.concat(head);
+    const kind = sniffKind(start);
+    if (kind === null) {
+      await discard();
+      return err('not-an-image', 'the bytes are neither a JPEG nor a PNG');
+    }
+    let width = 0;
+    let height = 0;
+    try {
+      const size = imageSize(start);
+      width = size.width;
+      height = size.height;
+    } catch {
+      await discard();
+      return err('not-an-image', `the ${kind.toUpperCase()} header cannot be read`);
+    }
+    if (size(width) * size(height) > limits.maxPixels || width <= 0 || height <= 0) {
+      await discard();
+      return err('too-many-pixels', `${width}×${height} pixels is over the limit of ${limits.maxPixels}`);
+    }
+    const sha256 = hash.digest('hex');
+    return ok({
+      sha256,
+      bytes,
+      kind,
+      width,
+      height,
+      commit: async () => {
+        const target = imagePath(this.root, sha256, kind);
+        // A new directory is durable only once its parent is synced too.
+        const created = await mkdir(path.dirname(target), { recursive: true });
+        if (created !== undefined) {
+          await syncDirectory(path.join(this.root, 'sha256'));
+          await syncDirectory(this.root);
+        }
+        if (await exists(target)) {
+          await discard();
+          return target;
+        }
+        await rename(file, target);
+        await syncDirectory(path.dirname(target));
+        return target;
+      },
+      discard,
+    });
+  }
+}
+
+function size(n: number): number {
+  return Number.isFinite(n) ? n : Number.POSITIVE_INFINITY;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

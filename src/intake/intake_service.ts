@@ -1,0 +1,295 @@
+/**
+ * Intake: a signed package from an enrolled device becomes, durably, an image in the
+ * content-addressed store, a registered submission in the pipeline, a journal entry, and a
+ * signed receipt naming that entry. Nothing is answered before it is durable; a retry gets the
+ * very same receipt; a different package under the same (device, sequence), or a different
+ * image for an acta that already has one, is kept aside for review and refused, never
+ * overwriting the first.
+ *
+ * Database work is group-committed: packages that arrive while a transaction is being written
+ * share the next one (one fsync for many receipts), each still answered only after its commit.
+ */
+import type { Readable } from 'node:stream';
+import type { ActaPipeline } from '../capture/pipeline.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import type { JournalEntry } from '../journal/entries.ts';
+import type { NoteSigner } from '../journal/note.ts';
+import type { DeviceRow, Store, StoreTransaction } from '../store/store.ts';
+import type { ImageLimits, ImageStore } from './image_store.ts';
+import {
+  devicePublicKey,
+  type ParsedPackage,
+  parsePackageHeader,
+  signReceipt,
+  verifyPackageSignature,
+} from './package.ts';
+
+/** Why a package was refused: a closed set, each with its HTTP status in the server. */
+export type IntakeRefusal =
+  | 'bad-header'
+  | 'not-canonical'
+  | 'bad-signature'
+  | 'unknown-device'
+  | 'revoked-device'
+  | 'origin-mismatch'
+  | 'too-large'
+  | 'not-an-image'
+  | 'too-many-pixels'
+  | 'truncated'
+  | 'hash-mismatch'
+  | 'unknown-contest'
+  | 'after-close'
+  | 'conflict';
+
+export interface Accepted {
+  readonly receipt: string;
+  /** False when this is a retry of a package already accepted (same receipt, nothing new stored). */
+  readonly first: boolean;
+  readonly recordId: string;
+}
+
+/** A package whose header and signature check out, waiting for its image. */
+export interface CheckedPackage {
+  readonly pkg: ParsedPackage;
+  readonly device: DeviceRow;
+}
+
+export interface IntakeEvent {
+  readonly kind: 'package-accepted' | 'package-refused';
+  readonly code?: IntakeRefusal;
+  readonly deviceId?: string;
+  readonly sequence?: number;
+  readonly packageSha256?: string;
+  readonly message?: string;
+}
+
+/** Runs queued transaction work in shared transactions: whatever queues while one commits goes in the next. */
+export class GroupCommit {
+  readonly #store: Store;
+  #pending: {
+    work: (tx: StoreTransaction) => Promise<unknown>;
+    settle: (r: PromiseSettledResult<unknown>) => void;
+  }[] = [];
+  #running = false;
+  readonly maxBatch: number;
+
+  constructor(store: Store, maxBatch = 256) {
+    this.#store = store;
+    this.maxBatch = maxBatch;
+  }
+
+  run<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({
+        work,
+        settle: (r) => (r.status === 'fulfilled' ? resolve(r.value as T) : reject(r.reason)),
+      });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.maxBatch);
+      try {
+        const results = await this.#store.transaction(async (tx) => {
+          const out: unknown[] = [];
+          for (const item of batch) out.push(await item.work(tx));
+          return out;
+        });
+        for (const [i, item] of batch.entries()) item.settle({ status: 'fulfilled', value: results[i] });
+      } catch (error) {
+        // A throw is a bug, and it rolled the whole batch back: every caller learns it failed.
+        for (const item of batch) item.settle({ status: 'rejected', reason: error });
+      }
+    }
+    this.#running = false;
+  }
+}
+
+export class IntakeService {
+  readonly #pipeline: ActaPipeline;
+  readonly #signer: NoteSigner;
+  readonly #images: ImageStore;
+  readonly #limits: ImageLimits;
+  readonly #clock: () => number;
+  readonly #commits: GroupCommit;
+  readonly #onEvent: (event: IntakeEvent) => void;
+
+  constructor(options: {
+    readonly pipeline: ActaPipeline;
+    readonly signer: NoteSigner;
+    readonly images: ImageStore;
+    readonly limits: ImageLimits;
+    readonly clock: () => number;
+    readonly onEvent?: (event: IntakeEvent) => void;
+  }) {
+    this.#pipeline = options.pipeline;
+    this.#signer = options.signer;
+    this.#images = options.images;
+    this.#limits = options.limits;
+    this.#clock = options.clock;
+    this.#commits = new GroupCommit(options.pipeline.store);
+    this.#onEvent = options.onEvent ?? (() => {});
+  }
+
+  get limits(): ImageLimits {
+    return this.#limits;
+  }
+
+  /** First step, before any image byte is read: the header, the device, the signature. */
+  async check(headerText: string, signature: string): Promise<Result<CheckedPackage, IntakeRefusal>> {
+    const parsed = parsePackageHeader(headerText);
+    if (!parsed.ok) return this.#refuse(parsed.code, parsed.message, null);
+    const pkg = parsed.value;
+    const device = await this.#pipeline.store.getDevice(pkg.header.deviceId);
+    if (device === null)
+      return this.#refuse('unknown-device', `no device ${pkg.header.deviceId} is enrolled`, pkg);
+    if (device.revokedAt !== null)
+      return this.#refuse('revoked-device', `device ${device.id} is revoked`, pkg);
+    const key = devicePublicKey(device.publicKey);
+    if (!key.ok) throw new Error(`enrolled key of ${device.id} no longer parses: ${key.message}`);
+    const verified = verifyPackageSignature(pkg, signature, key.value);
+    if (!verified.ok) return this.#refuse('bad-signature', verified.message, pkg);
+    if (device.origin !== pkg.header.origin)
+      return this.#refuse(
+        'origin-mismatch',
+        `device ${device.id} is enrolled for ${device.origin}, the package says ${pkg.header.origin}`,
+        pkg,
+      );
+    return ok({ pkg, device });
+  }
+
+  /** Second step: the image, streamed to disk within the limits, then the package committed. */
+  async receive(checked: CheckedPackage, body: Readable): Promise<Result<Accepted, IntakeRefusal>> {
+    const { pkg, device } = checked;
+    const staged = await this.#images.stage(body, this.#limits);
+    if (!staged.ok) return this.#refuse(staged.code, staged.message, pkg);
+    const image = staged.value;
+    if (image.sha256 !== pkg.header.imageSha256) {
+      await image.discard();
+      return this.#refuse('hash-mismatch', 'the image bytes do not have the SHA-256 the header claims', pkg);
+    }
+    // Durable before anything refers to it; kept even if the package is then refused as a conflict.
+    await image.commit();
+    const h = pkg.header;
+    const result = await this.#commits.run(async (tx): Promise<Result<Accepted, IntakeRefusal>> => {
+      const existing = await tx.getPackage(device.id, h.sequence);
+      if (existing !== null) {
+        if (existing.packageSha256 === pkg.sha256)
+          return existing.outcome === 'accepted'
+            ? ok({ receipt: existing.receipt, first: false, recordId: existing.recordId })
+            : err('conflict', 'this package was refused before as a conflict; it is kept for review');
+        await this.#journal(tx, {
+          type: 'PACKAGE_CONFLICT',
+          deviceId: device.id,
+          sequence: h.sequence,
+          packageSha256: pkg.sha256,
+          imageSha256: h.imageSha256,
+          firstPackageSha256: existing.packageSha256,
+        });
+        return err(
+          'conflict',
+          `device ${device.id} already sent a different package as number ${h.sequence}; this one is kept for review`,
+        );
+      }
+      const acopioAt = this.#clock();
+      const registered = await this.#pipeline.registerSubmissionIn(tx, {
+        contest: h.contest,
+        claimedKey: h.claimedKey,
+        imageSha256: h.imageSha256,
+        origin: h.origin,
+        digitization: h.digitization,
+        documentType: h.documentType,
+        transfer: h.transfer,
+        acopioAt,
+        source: `device:${device.id}`,
+      });
+      if (!registered.ok) {
+        if (registered.code === 'unknown-contest' || registered.code === 'after-close')
+          return err(registered.code, registered.message);
+        throw new Error(`registering a checked package failed: ${registered.code}: ${registered.message}`);
+      }
+      const { recordId, outcome } = registered.value;
+      const base = {
+        deviceId: device.id,
+        sequence: h.sequence,
+        packageSha256: pkg.sha256,
+        imageSha256: h.imageSha256,
+        recordId,
+        acopioAt,
+      };
+      if (outcome === 'conflict-flagged' || outcome === 'additional-image') {
+        await tx.addPackage({ ...base, outcome: 'conflict', receipt: null });
+        return err(
+          'conflict',
+          outcome === 'conflict-flagged'
+            ? 'these image bytes were already received as another acta; kept for review'
+            : 'this acta already has an image of record; this different image is kept for review',
+        );
+      }
+      const leafIndex = await this.#journal(tx, {
+        type: 'PACKAGE_RECEIVED',
+        deviceId: device.id,
+        sequence: h.sequence,
+        packageSha256: pkg.sha256,
+        imageSha256: h.imageSha256,
+        recordId,
+        deviceTime: h.deviceTime,
+      });
+      const receipt = signReceipt(
+        {
+          pkg,
+          recordId,
+          leafIndex,
+          acopioAt,
+          utcOffsetMinutes: this.#pipeline.election.utcOffsetMinutes,
+        },
+        this.#signer,
+      );
+      await tx.addPackage({ ...base, outcome: 'accepted', receipt });
+      return ok({ receipt, first: true, recordId });
+    });
+    if (!result.ok) return this.#refuse(result.code, result.message, pkg, false);
+    this.#onEvent({
+      kind: 'package-accepted',
+      deviceId: device.id,
+      sequence: h.sequence,
+      packageSha256: pkg.sha256,
+    });
+    return result;
+  }
+
+  #journal(tx: StoreTransaction, entry: Omit<JournalEntry, 'at'>): Promise<number> {
+    return tx.appendJournal({ ...entry, at: this.#clock() } as JournalEntry);
+  }
+
+  /** Logs a refusal and, when the package names itself, journals it (a security event). */
+  async #refuse(
+    code: IntakeRefusal,
+    message: string,
+    pkg: ParsedPackage | null,
+    journal = true,
+  ): Promise<Result<never, IntakeRefusal>> {
+    this.#onEvent({
+      kind: 'package-refused',
+      code,
+      message,
+      ...(pkg === null
+        ? {}
+        : { deviceId: pkg.header.deviceId, sequence: pkg.header.sequence, packageSha256: pkg.sha256 }),
+    });
+    if (journal && pkg !== null)
+      await this.#commits.run((tx) =>
+        this.#journal(tx, {
+          type: 'PACKAGE_REJECTED',
+          reason: code,
+          deviceId: pkg.header.deviceId,
+          sequence: pkg.header.sequence,
+          packageSha256: pkg.sha256,
+        }),
+      );
+    return err(code, message);
+  }
+}

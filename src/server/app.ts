@@ -1,0 +1,206 @@
+/**
+ * The center's HTTP service (Fastify): health and readiness, the journal's latest checkpoint,
+ * and signed-package intake. Every route declares its authorization policy; a route without
+ * one stops the service from starting (and the route inventory test from passing).
+ */
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { CenterNode } from '../center/node.ts';
+import { ImageStore } from '../intake/image_store.ts';
+import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
+import type { ServeConfig } from './config.ts';
+
+/** Who may call a route. Device-signed routes check the signature of each package. */
+export type RoutePolicy = 'public' | 'device-signature';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    policy?: RoutePolicy;
+  }
+}
+
+export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-request', number>> = {
+  'bad-header': 400,
+  'not-canonical': 400,
+  'hash-mismatch': 400,
+  'unknown-contest': 400,
+  truncated: 400,
+  'bad-request': 400,
+  'bad-signature': 401,
+  'unknown-device': 401,
+  'revoked-device': 403,
+  'origin-mismatch': 403,
+  conflict: 409,
+  'after-close': 409,
+  'too-large': 413,
+  'not-an-image': 415,
+  'too-many-pixels': 422,
+  overloaded: 503,
+};
+
+/** Multipart overhead allowed on top of the image when Content-Length is declared. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+export interface ServerHandle {
+  readonly app: FastifyInstance;
+  readonly intake: IntakeService;
+  /** Set when shutting down: readiness then answers 503 so a balancer stops sending work. */
+  draining: boolean;
+}
+
+export async function buildServer(options: {
+  readonly node: CenterNode;
+  readonly config: ServeConfig;
+  readonly clock: () => number;
+  /** pino destination; the default is stdout. */
+  readonly logStream?: NodeJS.WritableStream;
+}): Promise<ServerHandle> {
+  const { node, config } = options;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
+      // Nothing secret ever reaches the log: no credentials, no cookies, no bodies.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    // Behind no proxy by default: the client address is the socket's, which a forged
+    // X-Forwarded-For cannot change.
+    trustProxy: false,
+    bodyLimit: 64 * 1024,
+    disableRequestLogging: false,
+  });
+  const images = new ImageStore(`${node.paths.root}/images`);
+  await images.init();
+  const intake = new IntakeService({
+    pipeline: node.pipeline,
+    signer: node.signer,
+    images,
+    limits: { maxBytes: config.intake.maxImageBytes, maxPixels: config.intake.maxPixels },
+    clock: options.clock,
+    onEvent: (event) => {
+      if (event.kind === 'package-refused') app.log.warn({ event: 'security', ...event }, 'package refused');
+      else app.log.info({ event: 'intake', ...event }, 'package accepted');
+    },
+  });
+  const handle: ServerHandle = { app, intake, draining: false };
+
+  app.addHook('onRoute', (route) => {
+    if (route.config?.policy === undefined)
+      throw new Error(`route ${route.method} ${route.url} declares no authorization policy`);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.warn({ code: error.code, status }, error.message);
+    void reply.code(status).send({
+      error: status >= 500 ? 'internal' : (error.code ?? 'bad-request'),
+      message: status >= 500 ? 'internal error' : error.message,
+    });
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send({ error: 'not-found', message: 'no such route' });
+  });
+  await app.register(multipart, {
+    throwFileSizeLimit: false,
+    limits: {
+      fileSize: config.intake.maxImageBytes,
+      files: 1,
+      fields: 2,
+      parts: 3,
+      fieldSize: 4096,
+      headerPairs: 20,
+    },
+  });
+
+  app.get('/healthz', { config: { policy: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { policy: 'public' } }, async (_request, reply) => {
+    if (handle.draining) return reply.code(503).send({ status: 'draining' });
+    const head = await node.pipeline.store.journalHead();
+    return { status: 'ready', journalSize: head.size };
+  });
+  app.get('/api/v1/checkpoint', { config: { policy: 'public' } }, async (_request, reply) => {
+    const last = (await node.pipeline.store.checkpoints()).at(-1);
+    if (last === undefined)
+      return reply.code(404).send({ error: 'no-checkpoint', message: 'no checkpoint signed yet' });
+    return reply.type('text/plain; charset=utf-8').send(last.note);
+  });
+
+  let inFlight = 0;
+  const refuse = (reply: FastifyReply, code: keyof typeof INTAKE_STATUS, message: string) => {
+    if (code === 'overloaded') reply.header('retry-after', '1');
+    // After a refusal mid-upload the rest of the body is not wanted: close rather than read it.
+    if (code === 'too-large' || code === 'overloaded') reply.header('connection', 'close');
+    return reply.code(INTAKE_STATUS[code]).send({ error: code, message });
+  };
+  app.post('/api/v1/packages', { config: { policy: 'device-signature' } }, async (request, reply) => {
+    if (inFlight >= config.intake.maxInFlight)
+      return refuse(reply, 'overloaded', 'the center is at capacity; retry after the given seconds');
+    if (!request.isMultipart())
+      return refuse(
+        reply,
+        'bad-request',
+        'send multipart/form-data with the fields package, signature and image',
+      );
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > config.intake.maxImageBytes + ENVELOPE_BYTES)
+      return refuse(reply, 'too-large', `the body declares ${declared} bytes, over the limit`);
+    inFlight++;
+    try {
+      let header: string | undefined;
+      let signature: string | undefined;
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (typeof part.value !== 'string')
+            return refuse(reply, 'bad-request', `field ${part.fieldname} is not text`);
+          if (part.fieldname === 'package' && header === undefined) header = part.value;
+          else if (part.fieldname === 'signature' && signature === undefined) signature = part.value;
+          else return refuse(reply, 'bad-request', `unexpected field ${JSON.stringify(part.fieldname)}`);
+          continue;
+        }
+        if (part.fieldname !== 'image' || header === undefined || signature === undefined) {
+          part.file.resume();
+          return refuse(
+            reply,
+            'bad-request',
+            'the fields package and signature come first, then the file image',
+          );
+        }
+        const checked = await intake.check(header, signature);
+        if (!checked.ok) {
+          part.file.resume();
+          return refuse(reply, checked.code, checked.message);
+        }
+        const result = await intake.receive(checked.value, part.file);
+        if (!result.ok) return refuse(reply, result.code, result.message);
+        return reply
+          .code(result.value.first ? 201 : 200)
+          .type('text/plain; charset=utf-8')
+          .send(result.value.receipt);
+      }
+      return refuse(reply, 'bad-request', 'no image file in the request');
+    } catch (error) {
+      const e = error as Error & { statusCode?: number; code?: string };
+      if (e.statusCode !== undefined && e.statusCode < 500)
+        return refuse(reply, e.statusCode === 413 ? 'too-large' : 'bad-request', e.message);
+      if (/Unexpected end of form|Part terminated early|Malformed/i.test(e.message))
+        return refuse(reply, 'truncated', `the multipart body is malformed or ends early: ${e.message}`);
+      throw error;
+    } finally {
+      inFlight--;
+    }
+  });
+
+  return handle;
+}

@@ -1,0 +1,125 @@
+/**
+ * Test helpers for intake: real (tiny) PNG and JPEG bytes, device keys, signed packages, and a
+ * multipart POST over real HTTP. Used by the server tests, the crash test and the intake bench.
+ */
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
+import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/**
+ * A valid greyscale PNG. `pixels` (width × height) is what the header claims; the image data
+ * covers `dataRows` rows only when a test wants a "pixel flood" header over a tiny body.
+ */
+export function makePng(
+  width: number,
+  height: number,
+  options: { seed?: number; dataRows?: number } = {},
+): Buffer {
+  const rows = options.dataRows ?? height;
+  const seed = options.seed ?? 0;
+  const raw = Buffer.alloc(rows * (width + 1));
+  for (let y = 0; y < rows; y++)
+    for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = (x * 7 + y * 13 + seed * 31) & 0xff;
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level: 1 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A PNG of about `bytes` bytes (incompressible rows), different for each seed. */
+export function pngOfSize(bytes: number, seed: number): Buffer {
+  const width = 256;
+  const rows = Math.max(1, Math.ceil(bytes / (width + 1)));
+  const raw = Buffer.alloc(rows * (width + 1));
+  let state = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < raw.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    raw[i] = i % (width + 1) === 0 ? 0 : state & 0xff;
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(rows, 4);
+  ihdr[8] = 8;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level: 0 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+export interface TestDevice {
+  readonly id: string;
+  readonly privateKey: KeyObject;
+  /** Raw public key, base64, as enrolled. */
+  readonly publicKey: string;
+}
+
+export function makeDevice(id: string): TestDevice {
+  const pair = generateKeyPairSync('ed25519');
+  return {
+    id,
+    privateKey: pair.privateKey,
+    publicKey: Buffer.from(pair.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url').toString('base64'),
+  };
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function packageFor(
+  device: TestDevice,
+  image: Uint8Array,
+  fields: { sequence: number; claimedKey: string; contest?: string; origin?: 'CASILLA' | 'CATD' },
+): { header: PackageHeader; text: string; signature: string } {
+  const header: PackageHeader = {
+    format: PACKAGE_FORMAT,
+    contest: fields.contest ?? 'PRES',
+    claimedKey: fields.claimedKey,
+    origin: fields.origin ?? 'CATD',
+    digitization: (fields.origin ?? 'CATD') === 'CATD' ? 'ESCANER' : 'MOVIL',
+    documentType: 'ACTA_PREP',
+    transfer: null,
+    deviceId: device.id,
+    sequence: fields.sequence,
+    deviceTime: '2024-06-02T21:00:00-06:00',
+    imageSha256: sha256Hex(image),
+  };
+  return {
+    header,
+    text: packageBytes(header).toString('utf8'),
+    signature: signPackage(header, device.privateKey),
+  };
+}
+
+/** POSTs a package as multipart/form-data; the parts can be replaced to test hostile input. */
+export async function postPackage(
+  base: string,
+  parts: { text: string; signature: string; image: Uint8Array; filename?: string },
+): Promise<{ status: number; body: string; headers: Headers }> {
+  const form = new FormData();
+  form.append('package', parts.text);
+  form.append('signature', parts.signature);
+  form.append('image', new Blob([parts.image], { type: 'image/png' }), parts.filename ?? 'acta.png');
+  const response = await fetch(`${base}/api/v1/packages`, { method: 'POST', body: form });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
