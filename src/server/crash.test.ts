@@ -1,0 +1,231 @@
+/**
+ * kill -9 of `openprep serve` at random moments, 20 times, while a client keeps submitting
+ * (and retrying whatever got no answer). Afterwards every package the client holds a receipt
+ * for is stored exactly once with that very receipt, its image is on disk, the receipt's
+ * journal leaf records it, and the last checkpoint seen before each crash is consistent with
+ * the final journal.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { enrollDevice } from '../center/devices.ts';
+import { initCenter, openCenter } from '../center/node.ts';
+import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { imagePath } from '../intake/image_store.ts';
+import { parseReceiptBody } from '../intake/package.ts';
+import { openCheckpoint } from '../journal/checkpoint.ts';
+import { decodeEntry } from '../journal/entries.ts';
+import { MerkleTree, verifyConsistency } from '../journal/merkle.ts';
+import { openNote, parseVerifierKey } from '../journal/note.ts';
+import { createRandom } from '../sim/random.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
+
+const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
+const CRASHES = 20;
+
+function startServer(data: string, simulatedStart: number): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'serve',
+      '--data',
+      data,
+      '--port',
+      '0',
+      '--simulated-start',
+      new Date(simulatedStart).toISOString(),
+    ],
+    {
+      env: { ...process.env, OPENPREP_LOG_LEVEL: 'silent', OPENPREP_CHECKPOINT_SECONDS: '0.1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /listening on (http:\/\/[0-9.]+:[0-9]+)\//.exec(text);
+      if (match !== null) resolve({ child, base: match[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening:\n${text}`)));
+  });
+}
+
+test('kill -9 at random moments: every receipted package is stored once, checkpoints stay consistent', async (t) => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-crash-'));
+  try {
+    const catalog = generateCatalog({ scale: 'tiny', seed: 5 });
+    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    const clockStart = Date.parse(election.publicationStart) + 3_600_000;
+    const testStart = Date.now();
+    const clock = () => clockStart + (Date.now() - testStart);
+    const device = makeDevice('CATD-CRASH-1');
+    const created = await initCenter({ root: work, election, catalog, clock });
+    assert.ok(created.ok);
+    assert.ok(
+      (
+        await enrollDevice(created.value.pipeline.store, {
+          id: device.id,
+          publicKey: device.publicKey,
+          origin: 'CATD',
+          boundTo: 'CATD-1',
+          label: '',
+          at: clock(),
+        })
+      ).ok,
+    );
+    const verifierKey = created.value.verifierKey;
+    await created.value.close();
+
+    // Every acta esperada of every contest: more than enough distinct packages.
+    const keys = election.contests.flatMap((contest) =>
+      [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
+    );
+    const random = createRandom('crash-test');
+    const receipts = new Map<number, string>(); // sequence → receipt
+    const pending: number[] = []; // sent, no answer: to retry after the restart
+    let nextSequence = 0;
+    // The actas esperadas first, then keys that name no casilla (fuera de catálogo): one acta each,
+    // and one image each (the width varies too, as the pixel pattern repeats every 256 seeds).
+    const packageOf = (sequence: number) => {
+      const target = keys[sequence] ?? { contest: 'PRES', key: `FC${sequence}` };
+      const image = makePng(24 + Math.floor(sequence / 256), 16, { seed: sequence });
+      return {
+        image,
+        ...packageFor(device, image, { sequence, claimedKey: target.key, contest: target.contest }),
+      };
+    };
+    const checkpointsBeforeCrash: string[] = [];
+
+    for (let round = 0; round < CRASHES; round++) {
+      const { child, base } = await startServer(work, clock());
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      let alive = true;
+      let lastCheckpoint: string | null = null;
+      const client = async () => {
+        while (alive) {
+          const sequence = pending.shift() ?? nextSequence++;
+          const pkg = packageOf(sequence);
+          try {
+            const response = await postPackage(base, {
+              text: pkg.text,
+              signature: pkg.signature,
+              image: pkg.image,
+            });
+            assert.ok(
+              response.status === 201 || response.status === 200,
+              `#${sequence} ${pkg.header.claimedKey}: ${response.status} ${response.body}`,
+            );
+            const earlier = receipts.get(sequence);
+            if (earlier !== undefined) assert.equal(response.body, earlier, 'a retry got another receipt');
+            receipts.set(sequence, response.body);
+          } catch (error) {
+            if (error instanceof assert.AssertionError) throw error;
+            pending.push(sequence); // no answer: the server died under it
+          }
+        }
+      };
+      const poller = async () => {
+        while (alive) {
+          try {
+            const response = await fetch(`${base}/api/v1/checkpoint`);
+            if (response.status === 200) lastCheckpoint = await response.text();
+          } catch {
+            // the server is gone
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      const clients = [client(), client(), client(), poller()];
+      await new Promise((resolve) => setTimeout(resolve, 200 + random.int(0, 500)));
+      child.kill('SIGKILL');
+      await exited;
+      alive = false;
+      await Promise.all(clients);
+      if (lastCheckpoint !== null) checkpointsBeforeCrash.push(lastCheckpoint);
+    }
+    // A last, clean run delivers whatever was left without an answer.
+    const { child, base } = await startServer(work, clock());
+    for (const sequence of pending.splice(0)) {
+      const pkg = packageOf(sequence);
+      const response = await postPackage(base, {
+        text: pkg.text,
+        signature: pkg.signature,
+        image: pkg.image,
+      });
+      assert.ok(response.status === 201 || response.status === 200, response.body);
+      receipts.set(sequence, response.body);
+    }
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    assert.ok(receipts.size > 20, `${receipts.size} receipts`);
+    assert.ok(
+      checkpointsBeforeCrash.length >= CRASHES / 2,
+      `${checkpointsBeforeCrash.length} checkpoints seen`,
+    );
+    t.diagnostic(
+      `${CRASHES} kills, ${receipts.size} receipted packages, ${checkpointsBeforeCrash.length} checkpoints seen before a kill`,
+    );
+    const reopened = await openCenter({ root: work, clock });
+    assert.ok(reopened.ok);
+    const store = reopened.value.pipeline.store;
+    try {
+      const key = parseVerifierKey(verifierKey);
+      assert.ok(key.ok);
+      assert.equal(
+        await store.packageCount(device.id),
+        receipts.size,
+        'each receipted package stored exactly once',
+      );
+      const head = await store.journalHead();
+      const entries = await store.journalEntries(0, head.size);
+      for (const [sequence, receiptText] of receipts) {
+        const stored = await store.transaction((tx) => tx.getPackage(device.id, sequence));
+        assert.equal(stored?.receipt, receiptText, `package ${sequence}`);
+        const note = openNote(receiptText, [key.value]);
+        assert.ok(note.ok);
+        const receipt = parseReceiptBody(note.value.body, key.value.name);
+        assert.ok(receipt.ok);
+        const entry = decodeEntry(entries[receipt.value.leafIndex]!);
+        assert.ok(entry.ok);
+        assert.equal(entry.value.type, 'PACKAGE_RECEIVED');
+        assert.equal(entry.value['sequence'], sequence);
+        await readFile(imagePath(path.join(work, 'images'), receipt.value.imageSha256, 'png'));
+      }
+      const received = entries.filter((e) => {
+        const d = decodeEntry(e);
+        return d.ok && d.value.type === 'PACKAGE_RECEIVED';
+      });
+      assert.equal(received.length, receipts.size, 'one PACKAGE_RECEIVED per package');
+      const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
+      assert.ok(tree.root().equals(head.rootHash));
+      for (const text of checkpointsBeforeCrash) {
+        const checkpoint = openCheckpoint(text, [key.value]);
+        assert.ok(checkpoint.ok, checkpoint.ok ? '' : checkpoint.message);
+        const { size, rootHash } = checkpoint.value;
+        assert.ok(
+          verifyConsistency({
+            oldSize: size,
+            newSize: head.size,
+            oldRoot: rootHash,
+            newRoot: head.rootHash,
+            proof: tree.consistencyProof(size, head.size),
+          }),
+          `checkpoint at ${size} is consistent with the journal at ${head.size}`,
+        );
+      }
+    } finally {
+      await reopened.value.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
