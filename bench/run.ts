@@ -10,6 +10,7 @@ import process from 'node:process';
 const BENCHMARKS: Readonly<Record<string, string>> = {
   core: 'core.ts',
   catalog: 'catalog.ts',
+  intake: 'intake.ts',
 };
 
 const name = process.argv[2];

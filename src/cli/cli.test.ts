@@ -96,4 +96,92 @@ describe('openprep CLI', () => {
     assert.equal(openprep('verify').status, 2);
     assert.equal(openprep('catalog', 'generate', '--scale', 'galactic', '--out', 'x').status, 2);
   });
+
+  test('device enroll, list and revoke; a bad configuration stops serve with a message', async () => {
+    const catalog = path.join(work, 'devices.csv');
+    const data = path.join(work, 'devices-data');
+    assert.equal(
+      openprep('catalog', 'generate', '--scale', 'tiny', '--seed', '2', '--out', catalog).status,
+      0,
+    );
+    assert.equal(openprep('init', '--data', data, '--catalog', catalog).status, 0);
+    const key = path.join(work, 'scanner.key');
+    const enrolled = openprep(
+      'device',
+      'enroll',
+      '--data',
+      data,
+      '--id',
+      'CATD-09-001-S1',
+      '--origin',
+      'CATD',
+      '--bound-to',
+      'CATD-09-001',
+      '--generate-key',
+      key,
+    );
+    assert.equal(enrolled.status, 0, enrolled.stderr);
+    assert.ok(existsSync(key));
+    const again = openprep(
+      'device',
+      'enroll',
+      '--data',
+      data,
+      '--id',
+      'CATD-09-001-S1',
+      '--origin',
+      'CATD',
+      '--bound-to',
+      'X',
+      '--generate-key',
+      path.join(work, 'other.key'),
+    );
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /already enrolled/);
+    assert.equal(
+      openprep(
+        'device',
+        'enroll',
+        '--data',
+        data,
+        '--id',
+        'x',
+        '--origin',
+        'PHONE',
+        '--bound-to',
+        'X',
+        '--public-key',
+        'AA==',
+      ).status,
+      2,
+    );
+    assert.match(
+      openprep('device', 'list', '--data', data).stdout,
+      /CATD-09-001-S1\tCATD\tCATD-09-001\tactive/,
+    );
+    assert.equal(
+      openprep('device', 'revoke', '--data', data, '--id', 'CATD-09-001-S1', '--reason', 'stolen').status,
+      0,
+    );
+    assert.match(
+      openprep('device', 'list', '--data', data).stdout,
+      /CATD-09-001-S1\tCATD\tCATD-09-001\trevoked/,
+    );
+    assert.equal(
+      openprep('device', 'revoke', '--data', data, '--id', 'CATD-09-001-S1', '--reason', 'again').status,
+      1,
+    );
+    const badConfig = path.join(work, 'serve.json');
+    await writeFile(badConfig, JSON.stringify({ port: 'eighty', intake: { maxPixels: -1 } }));
+    const serve = openprep('serve', '--data', data, '--config', badConfig);
+    assert.equal(serve.status, 2);
+    assert.match(serve.stderr, /port/);
+    assert.match(serve.stderr, /intake\.maxPixels/);
+    const badEnv = spawnSync(process.execPath, [MAIN, 'serve', '--data', data], {
+      encoding: 'utf8',
+      env: { ...process.env, OPENPREP_PORT: 'not-a-port' },
+    });
+    assert.equal(badEnv.status, 2);
+    assert.match(badEnv.stderr, /OPENPREP_PORT/);
+  });
 });

@@ -90,6 +90,8 @@ export class GroupCommit {
 
   async #drain(): Promise<void> {
     this.#running = true;
+    // Let the requests already readable in this turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.maxBatch);
       try {
@@ -150,7 +152,7 @@ export class IntakeService {
       return this.#refuse('revoked-device', `device ${device.id} is revoked`, pkg);
     const key = devicePublicKey(device.publicKey);
     if (!key.ok) throw new Error(`enrolled key of ${device.id} no longer parses: ${key.message}`);
-    const verified = verifyPackageSignature(pkg, signature, key.value);
+    const verified = await verifyPackageSignature(pkg, signature, key.value);
     if (!verified.ok) return this.#refuse('bad-signature', verified.message, pkg);
     if (device.origin !== pkg.header.origin)
       return this.#refuse(

@@ -73,8 +73,13 @@ export function parsePackageHeader(text: string): Result<ParsedPackage, PackageE
   return ok({ header: parsed.data, bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
 }
 
+/** Parsed keys by their base64 text: building a KeyObject costs more than verifying a signature. */
+const KEY_OBJECTS = new Map<string, KeyObject>();
+
 /** A device's public key from its raw 32 bytes (base64), as enrolled. */
 export function devicePublicKey(rawBase64: string): Result<KeyObject, 'bad-key'> {
+  const cached = KEY_OBJECTS.get(rawBase64);
+  if (cached !== undefined) return ok(cached);
   const raw = Buffer.from(rawBase64, 'base64');
   if (raw.length !== 32 || raw.toString('base64') !== rawBase64)
     return err('bad-key', 'a device key is 32 bytes of Ed25519 public key, base64');
@@ -91,15 +96,21 @@ export function signPackage(header: PackageHeader, privateKey: KeyObject): strin
   return sign(null, packageBytes(header), privateKey).toString('base64');
 }
 
-export function verifyPackageSignature(
+/** Verifies on libuv's thread pool (the callback form of crypto.verify), off the event loop. */
+export async function verifyPackageSignature(
   pkg: ParsedPackage,
   signatureBase64: string,
   publicKey: KeyObject,
-): Result<void, 'bad-signature'> {
+): Promise<Result<void, 'bad-signature'>> {
   const signature = Buffer.from(signatureBase64, 'base64');
   if (signature.length !== 64 || signature.toString('base64') !== signatureBase64.trim())
     return err('bad-signature', 'the signature is not 64 bytes of base64');
-  return verify(null, pkg.bytes, publicKey, signature)
+  const valid = await new Promise<boolean>((resolve, reject) =>
+    verify(null, pkg.bytes, publicKey, signature, (error, result) =>
+      error ? reject(error) : resolve(result),
+    ),
+  );
+  return valid
     ? ok(undefined)
     : err('bad-signature', "the signature does not verify with the device's enrolled key");
 }

@@ -330,6 +330,36 @@ describe('signed intake over HTTP', () => {
     assert.equal((await postPackage(base, { text: pkg.text, signature: pkg.signature, image })).status, 201);
   });
 
+  test('overload: past maxInFlight uploads, 503 with Retry-After', async () => {
+    const config = serveConfigSchema.parse({
+      logLevel: 'silent',
+      intake: { maxImageBytes: 64 * 1024, maxPixels: 4_000_000, maxInFlight: 1 },
+    });
+    const busy = await buildServer({ node, config, clock });
+    await busy.app.listen({ host: '127.0.0.1', port: 0 });
+    const busyBase = `http://127.0.0.1:${(busy.app.server.address() as AddressInfo).port}`;
+    const image = makePng(20, 20, { seed: 9 });
+    const pkg = packageFor(scanner, image, { sequence: 30, claimedKey: keys[5]! });
+    // A slow client: its upload starts and then stalls, holding the only slot.
+    const boundary = 'slowboundary';
+    const slow = httpRequest(`${busyBase}/api/v1/packages`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    slow.on('error', () => {});
+    slow.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="package"\r\n\r\n${pkg.text}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n${pkg.signature}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = await postPackage(busyBase, { text: pkg.text, signature: pkg.signature, image });
+    assert.equal(refused.status, 503, refused.body);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    slow.destroy();
+    await busy.app.close();
+  });
+
   test('health and readiness', async () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const ready = (await (await fetch(`${base}/readyz`)).json()) as { status: string };
