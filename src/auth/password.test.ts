@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts';
+import { SecretBox } from './secret_box.ts';
+
+const code = (r: ReturnType<typeof checkPasswordPolicy>) => (r.ok ? 'ok' : r.code);
+
+describe('passwords and secrets at rest', () => {
+  test('NIST 800-63B-4: length, blocklist and context words; no composition rules', () => {
+    assert.equal(code(checkPasswordPolicy('corto', [])), 'too-short');
+    assert.equal(code(checkPasswordPolicy('x'.repeat(129), [])), 'too-long');
+    assert.equal(code(checkPasswordPolicy('aaaaaaaaaaaaaa', [])), 'common');
+    assert.equal(code(checkPasswordPolicy('123456789012', [])), 'common');
+    // Decorating a common word with digits and symbols does not make it uncommon.
+    assert.equal(code(checkPasswordPolicy('Contraseña!!!2024', [])), 'common');
+    assert.equal(code(checkPasswordPolicy('contraseña', [])), 'too-short');
+    assert.equal(code(checkPasswordPolicy('mariagarcia-prep-2024', ['mariagarcia'])), 'context');
+    // All lower case, no digits, no symbols: allowed when long and uncommon.
+    assert.equal(code(checkPasswordPolicy('tortuga verde sobre el volcán', ['mariagarcia'])), 'ok');
+    // NFKC: the full-width form of a context word is the same word.
+    assert.equal(code(checkPasswordPolicy('ｍａｒｉａｇａｒｃｉａ estuvo aquí', ['mariagarcia'])), 'context');
+  });
+
+  test('Argon2id in PHC form: verifies the password, refuses another, salts differ', async () => {
+    const a = await hashPassword('tortuga verde sobre el volcán');
+    const b = await hashPassword('tortuga verde sobre el volcán');
+    assert.match(a, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    assert.notEqual(a, b);
+    assert.equal(await verifyPassword('tortuga verde sobre el volcán', a), true);
+    assert.equal(await verifyPassword('tortuga verde sobre el volcan', a), false);
+  });
+
+  test('secret box: opens for its owner only, fails closed when altered or under another key', () => {
+    const box = new SecretBox(randomBytes(32));
+    const secret = randomBytes(20);
+    const sealed = box.seal(secret, 'op-1');
+    assert.deepEqual(box.open(sealed, 'op-1'), secret);
+    assert.equal(box.open(sealed, 'op-2'), null);
+    assert.equal(new SecretBox(randomBytes(32)).open(sealed, 'op-1'), null);
+    const parts = sealed.split('.');
+    const body = Buffer.from(parts[2]!, 'base64url');
+    body[0]! ^= 1;
+    assert.equal(
+      box.open([parts[0], parts[1], body.toString('base64url'), parts[3]].join('.'), 'op-1'),
+      null,
+    );
+    assert.ok(!sealed.includes(secret.toString('base64url')));
+  });
+});
