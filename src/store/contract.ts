@@ -215,5 +215,59 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.equal((await reopened.transaction((tx) => tx.getPackage(device.id, 0)))?.receipt, receipt);
       await reopened.close();
     });
+
+    test('operators and sessions: scope queries, revocation of every live session', async () => {
+      const opened = await open();
+      const store = opened.store;
+      const operator = (id: string, scope: string) => ({
+        id,
+        username: `user-${id}`,
+        name: id,
+        role: 'capturista' as const,
+        scope,
+        passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
+        totpSealed: 'v1.a.b.c',
+        totpLastStep: null,
+        failedAttempts: 0,
+        lockedUntil: null,
+        expiresAt: null,
+        createdAt: 1,
+        disabledAt: null,
+      });
+      await store.transaction(async (tx) => {
+        await tx.putOperator(operator('a', 'catd:09-001'));
+        await tx.putOperator(operator('b', 'catd:09-002'));
+        await tx.putOperator(operator('c', 'entidad:09'));
+        await tx.putOperator(operator('d', 'nacional'));
+        for (const [i, id] of ['a', 'a', 'b'].entries())
+          await tx.putSession({
+            idHash: String(i).repeat(64),
+            operatorId: id,
+            createdAt: 1,
+            lastSeenAt: 1,
+            csrfHash: 'x',
+            revokedAt: null,
+          });
+      });
+      const inScope = await store.transaction((tx) => tx.operatorsInScope('catd'));
+      assert.deepEqual(
+        inScope.map((o) => o.id),
+        ['a', 'b'],
+      );
+      assert.deepEqual(
+        (await store.transaction((tx) => tx.operatorsInScope('catd:09-001'))).map((o) => o.id),
+        ['a'],
+      );
+      assert.equal((await store.transaction((tx) => tx.operatorsInScope(null))).length, 4);
+      assert.equal(await store.transaction((tx) => tx.revokeSessions(['a'], 50)), 2);
+      assert.equal(await store.transaction((tx) => tx.revokeSessions(['a'], 60)), 0);
+      assert.equal((await store.getSession('0'.repeat(64)))?.revokedAt, 50);
+      assert.equal((await store.getSession('2'.repeat(64)))?.revokedAt, null);
+      const reopened = await opened.reopen();
+      assert.equal((await reopened.getOperator('c'))?.scope, 'entidad:09');
+      assert.equal((await reopened.transaction((tx) => tx.getOperatorByUsername('user-d')))?.id, 'd');
+      assert.equal((await reopened.operators()).length, 4);
+      await reopened.close();
+    });
   });
 }

@@ -64,6 +64,45 @@ export type PackageRow = {
   | { readonly outcome: 'conflict'; readonly receipt: null }
 );
 
+export type Role =
+  | 'acopio'
+  | 'capturista'
+  | 'verificador'
+  | 'coordinador'
+  | 'administrador'
+  | 'publicador'
+  | 'auditor';
+
+/** Where an operator may act: the whole nation, one entidad (`entidad:NN`) or one CATD (`catd:ID`). */
+export type Scope = string;
+
+export interface OperatorRow {
+  readonly id: string;
+  readonly username: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly scope: Scope;
+  readonly passwordHash: string;
+  /** The TOTP seed sealed by the secret box; null until (re-)enrolled, e.g. after a purge. */
+  readonly totpSealed: string | null;
+  readonly totpLastStep: number | null;
+  readonly failedAttempts: number;
+  readonly lockedUntil: number | null;
+  readonly expiresAt: number | null;
+  readonly createdAt: number;
+  readonly disabledAt: number | null;
+}
+
+export interface SessionRow {
+  /** SHA-256 of the session token, hex: the token itself is never stored. */
+  readonly idHash: string;
+  readonly operatorId: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly csrfHash: string;
+  readonly revokedAt: number | null;
+}
+
 export interface CaptureTask {
   readonly recordId: string;
   readonly contest: string;
@@ -87,6 +126,15 @@ export interface StoreTransaction {
   putDevice(device: DeviceRow): Promise<void>;
   getPackage(deviceId: string, sequence: number): Promise<PackageRow | null>;
   addPackage(row: PackageRow): Promise<void>;
+  getOperator(id: string): Promise<OperatorRow | null>;
+  getOperatorByUsername(username: string): Promise<OperatorRow | null>;
+  /** Inserts or replaces an operator (same id). */
+  putOperator(operator: OperatorRow): Promise<void>;
+  operatorsInScope(scopePrefix: string | null): Promise<OperatorRow[]>;
+  getSession(idHash: string): Promise<SessionRow | null>;
+  putSession(session: SessionRow): Promise<void>;
+  /** Revokes every live session of these operators; returns how many. */
+  revokeSessions(operatorIds: readonly string[], at: number): Promise<number>;
 }
 
 export interface JournalHead {
@@ -118,6 +166,9 @@ export interface Store {
   images(recordId: string): Promise<ImageRow[]>;
   getDevice(id: string): Promise<DeviceRow | null>;
   devices(): Promise<DeviceRow[]>;
+  operators(): Promise<OperatorRow[]>;
+  getSession(idHash: string): Promise<SessionRow | null>;
+  getOperator(id: string): Promise<OperatorRow | null>;
   /** How many packages a device has had accepted (for tests and the dashboard). */
   packageCount(deviceId?: string): Promise<number>;
   close(): Promise<void>;

@@ -69,4 +69,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER package_no_update BEFORE UPDATE ON package BEGIN SELECT RAISE(ABORT, 'packages are append-only'); END;
   CREATE TRIGGER package_no_delete BEFORE DELETE ON package BEGIN SELECT RAISE(ABORT, 'packages are append-only'); END;
   `,
+  // 3: operators (one JSON record each, role and scope indexed for purges) and their sessions.
+  `
+  CREATE TABLE operator (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    record TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE session (
+    id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
+    operator_id TEXT NOT NULL REFERENCES operator (id),
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    csrf_hash TEXT NOT NULL,
+    revoked_at INTEGER
+  ) STRICT;
+  CREATE INDEX session_by_operator ON session (operator_id, revoked_at);
+  `,
 ];

@@ -16,7 +16,9 @@ import type {
   DeviceRow,
   ImageRow,
   JournalHead,
+  OperatorRow,
   PackageRow,
+  SessionRow,
   Store,
   StoreTransaction,
 } from '../store.ts';
@@ -41,6 +43,11 @@ interface Statements {
   putDevice: StatementSync;
   getPackage: StatementSync;
   addPackage: StatementSync;
+  getOperator: StatementSync;
+  getOperatorByUsername: StatementSync;
+  putOperator: StatementSync;
+  getSession: StatementSync;
+  putSession: StatementSync;
 }
 
 function migrate(db: DatabaseSync): Result<void, 'database-newer-than-code'> {
@@ -127,6 +134,19 @@ class SqliteStore implements Store {
         `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      getOperator: db.prepare('SELECT record FROM operator WHERE id = ?'),
+      getOperatorByUsername: db.prepare('SELECT record FROM operator WHERE username = ?'),
+      putOperator: db.prepare(
+        `INSERT INTO operator (id, username, role, scope, record) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role, scope = excluded.scope, record = excluded.record`,
+      ),
+      getSession: db.prepare(
+        'SELECT id_hash, operator_id, created_at, last_seen_at, csrf_hash, revoked_at FROM session WHERE id_hash = ?',
+      ),
+      putSession: db.prepare(
+        `INSERT INTO session (id_hash, operator_id, created_at, last_seen_at, csrf_hash, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at, revoked_at = excluded.revoked_at`,
+      ),
     };
     this.#frontier = this.#readFrontier();
   }
@@ -199,6 +219,29 @@ class SqliteStore implements Store {
             p.outcome,
             p.receipt,
           );
+        },
+        getOperator: async (id) => operatorOf(s.getOperator.get(id)),
+        getOperatorByUsername: async (username) => operatorOf(s.getOperatorByUsername.get(username)),
+        putOperator: async (o) => {
+          s.putOperator.run(o.id, o.username, o.role, o.scope, JSON.stringify(o));
+        },
+        operatorsInScope: async (prefix) =>
+          (
+            db
+              .prepare('SELECT record FROM operator WHERE ? IS NULL OR scope = ? OR scope LIKE ? ORDER BY id')
+              .all(prefix, prefix, `${prefix ?? ''}:%`) as { record: string }[]
+          ).map((row) => JSON.parse(row.record) as OperatorRow),
+        getSession: async (idHash) => sessionOf(s.getSession.get(idHash)),
+        putSession: async (x) => {
+          s.putSession.run(x.idHash, x.operatorId, x.createdAt, x.lastSeenAt, x.csrfHash, x.revokedAt);
+        },
+        revokeSessions: async (operatorIds, at) => {
+          let revoked = 0;
+          const statement = db.prepare(
+            'UPDATE session SET revoked_at = ? WHERE operator_id = ? AND revoked_at IS NULL',
+          );
+          for (const id of operatorIds) revoked += Number(statement.run(at, id).changes);
+          return revoked;
         },
       };
       db.exec('BEGIN IMMEDIATE');
@@ -368,6 +411,22 @@ class SqliteStore implements Store {
     );
   }
 
+  operators(): Promise<OperatorRow[]> {
+    return this.#read(() =>
+      (this.#db.prepare('SELECT record FROM operator ORDER BY id').all() as { record: string }[]).map(
+        (row) => JSON.parse(row.record) as OperatorRow,
+      ),
+    );
+  }
+
+  getSession(idHash: string): Promise<SessionRow | null> {
+    return this.#read(() => sessionOf(this.#statements.getSession.get(idHash)));
+  }
+
+  getOperator(id: string): Promise<OperatorRow | null> {
+    return this.#read(() => operatorOf(this.#statements.getOperator.get(id)));
+  }
+
   packageCount(deviceId?: string): Promise<number> {
     return this.#read(
       () =>
@@ -393,6 +452,30 @@ interface ImageDbRow {
   received_at: number;
   role: ImageRow['role'];
   source: string;
+}
+
+function operatorOf(row: unknown): OperatorRow | null {
+  return row === undefined ? null : (JSON.parse((row as { record: string }).record) as OperatorRow);
+}
+
+function sessionOf(row: unknown): SessionRow | null {
+  if (row === undefined) return null;
+  const r = row as {
+    id_hash: string;
+    operator_id: string;
+    created_at: number;
+    last_seen_at: number;
+    csrf_hash: string;
+    revoked_at: number | null;
+  };
+  return {
+    idHash: r.id_hash,
+    operatorId: r.operator_id,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    csrfHash: r.csrf_hash,
+    revokedAt: r.revoked_at,
+  };
 }
 
 interface DeviceDbRow {
