@@ -336,11 +336,14 @@ export class ActaPipeline {
   async nextToCapture(options: {
     readonly operatorId: string;
     readonly contest?: string;
+    /** Only actas this returns true for (the operator's scope). */
+    readonly accept?: (record: ActaRecord) => boolean | Promise<boolean>;
   }): Promise<CaptureTaskView | null> {
     const queue = await this.store.captureQueue({ contest: options.contest, limit: 500 });
     for (const task of queue) {
       const record = await this.store.getActa(task.recordId);
       if (record === null || record.captures.some((c) => c.operatorId === options.operatorId)) continue;
+      if (options.accept !== undefined && !(await options.accept(record))) continue;
       const contest = this.#contests.get(record.contest)!;
       return {
         recordId: record.recordId,
@@ -386,6 +389,16 @@ export class ActaPipeline {
   }
 
   /** Actas whose captures differ, with both captures and the image, for a verifier. */
+  /** The columns an acta is captured in (its casilla's coalitions apply). */
+  columnsOf(record: ActaRecord): readonly VoteColumn[] {
+    const contest = this.#contests.get(record.contest);
+    return contest === undefined ? [] : this.#context(contest, record.casillaKey).columns;
+  }
+
+  casillaOf(key: string | null): Casilla | null {
+    return key === null ? null : (this.#casillas.get(key) ?? null);
+  }
+
   async verificationQueue(limit = 50): Promise<ActaRecord[]> {
     return this.store.mismatchQueue(limit);
   }

@@ -8,14 +8,23 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { ImageStore } from '../intake/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
+import path from 'node:path';
+import { Accounts } from '../auth/accounts.ts';
+import { SecretBox } from '../auth/secret_box.ts';
+import type { Role } from '../store/store.ts';
 import type { ServeConfig } from './config.ts';
+import { registerOperatorRoutes } from './operator_routes.ts';
 
-/** Who may call a route. Device-signed routes check the signature of each package. */
-export type RoutePolicy = 'public' | 'device-signature';
+/**
+ * Who may call a route. Device-signed routes check the signature of each package; session
+ * routes need a signed-in operator whose role is in `roles` (and a CSRF token to change anything).
+ */
+export type RoutePolicy = 'public' | 'device-signature' | 'session';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     policy?: RoutePolicy;
+    roles?: readonly Role[];
   }
 }
 
@@ -53,6 +62,7 @@ const SECURITY_HEADERS = {
 export interface ServerHandle {
   readonly app: FastifyInstance;
   readonly intake: IntakeService;
+  readonly accounts: Accounts;
   /** Set when shutting down: readiness then answers 503 so a balancer stops sending work. */
   draining: boolean;
 }
@@ -91,11 +101,20 @@ export async function buildServer(options: {
       else app.log.info({ event: 'intake', ...event }, 'package accepted');
     },
   });
-  const handle: ServerHandle = { app, intake, draining: false };
+  const accounts = new Accounts({
+    store: node.pipeline.store,
+    box: await SecretBox.open(path.join(node.paths.keys, 'secrets.key')),
+    clock: options.clock,
+    issuer: `OpenPREP ${node.pipeline.election.id}`,
+  });
+  const handle: ServerHandle = { app, intake, accounts, draining: false };
 
   app.addHook('onRoute', (route) => {
-    if (route.config?.policy === undefined)
+    const policy = route.config?.policy;
+    if (policy === undefined)
       throw new Error(`route ${route.method} ${route.url} declares no authorization policy`);
+    if (policy === 'session' && (route.config?.roles ?? []).length === 0)
+      throw new Error(`session route ${route.method} ${route.url} names no roles`);
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
@@ -202,5 +221,6 @@ export async function buildServer(options: {
     }
   });
 
+  registerOperatorRoutes(app, node, accounts);
   return handle;
 }

@@ -1,0 +1,322 @@
+/**
+ * The operators' API: sign-in with password and TOTP, sessions in a `__Host-` cookie with a
+ * CSRF token for every change, and the capture, verification and cotejo work of the console.
+ * Each route names the roles allowed; scope (nacional, entidad:NN, catd:ID) is checked against
+ * the acta; separation of duties is the acta lifecycle's (nobody captures both entries or
+ * verifies their own capture).
+ */
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type Accounts, type Authenticated, sameToken } from '../auth/accounts.ts';
+import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import type { ActaFields } from '../domain/values.ts';
+import type { CenterNode } from '../center/node.ts';
+import { imagePath } from '../intake/image_store.ts';
+import type { Role } from '../store/store.ts';
+
+export const SESSION_COOKIE = '__Host-openprep-session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: Authenticated;
+  }
+}
+
+const value = z.union([z.number().int().min(0).max(99_999), z.literal('ilegible'), z.literal('sin_dato')]);
+const fieldsSchema = z
+  .object({
+    boletasSobrantes: value,
+    personasVotaron: value,
+    representantesVotaron: value,
+    votosSacados: value,
+    votes: z.record(z.string().regex(/^[A-Z0-9_]{1,40}$/), value),
+    totalAsentado: value,
+  })
+  .strict();
+const signInSchema = z
+  .object({
+    username: z.string().min(1).max(64),
+    password: z.string().min(1).max(1024),
+    code: z.string().max(16),
+  })
+  .strict();
+
+const ALL_ROLES: readonly Role[] = [
+  'acopio',
+  'capturista',
+  'verificador',
+  'coordinador',
+  'administrador',
+  'publicador',
+  'auditor',
+];
+
+function cookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return null;
+}
+
+const PIPELINE_STATUS: Readonly<Record<string, number>> = {
+  'unknown-acta': 404,
+  'same-operator': 403,
+  'already-captured': 403,
+  'verifier-was-capturista': 403,
+  'bad-fields': 400,
+};
+
+export function registerOperatorRoutes(app: FastifyInstance, node: CenterNode, accounts: Accounts): void {
+  const pipeline = node.pipeline;
+
+  // Sessions first: every route with the 'session' policy gets the operator, or 401/403 here.
+  app.addHook('preHandler', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config.policy !== 'session') return;
+    const auth = await accounts.authenticate(cookie(request.headers.cookie, SESSION_COOKIE) ?? '');
+    if (!auth.ok) return reply.code(401).send({ error: 'no-session', message: 'sign in first' });
+    const roles = config.roles ?? [];
+    if (!roles.includes(auth.value.operator.role)) {
+      await denied(
+        request,
+        auth.value,
+        `role ${auth.value.operator.role} may not ${request.method} ${request.routeOptions.url}`,
+      );
+      return reply.code(403).send({ error: 'forbidden', message: 'your role may not do this' });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const csrf = request.headers['x-csrf-token'];
+      if (typeof csrf !== 'string' || !sameToken(csrf, auth.value.session.csrfHash)) {
+        await denied(request, auth.value, 'missing or wrong CSRF token');
+        return reply.code(403).send({ error: 'csrf', message: 'send the X-CSRF-Token given at sign-in' });
+      }
+    }
+    request.auth = auth.value;
+  });
+
+  const denied = async (request: FastifyRequest, auth: Authenticated, why: string) => {
+    request.log.warn(
+      {
+        event: 'security',
+        kind: 'authorization-failure',
+        operatorId: auth.operator.id,
+        route: request.routeOptions.url,
+      },
+      why,
+    );
+    await pipeline.store.transaction((tx) =>
+      tx.appendJournal({
+        type: 'AUTHORIZATION_DENIED',
+        at: Date.now(),
+        operatorId: auth.operator.id,
+        method: request.method,
+        route: request.routeOptions.url ?? '',
+        reason: why,
+      }),
+    );
+  };
+
+  /** Whether an acta lies in the operator's scope: its casilla's entidad, or the CATD of the device that sent it. */
+  const inScope = async (auth: Authenticated, record: ActaRecord): Promise<boolean> => {
+    const scope = auth.operator.scope;
+    if (scope === 'nacional') return true;
+    if (scope.startsWith('entidad:')) {
+      const entidad = pipeline.casillaOf(record.casillaKey)?.entidad ?? record.identification.entidad;
+      return entidad === Number(scope.slice('entidad:'.length));
+    }
+    const source = record.submission?.source ?? '';
+    if (!source.startsWith('device:')) return false;
+    const device = await pipeline.store.getDevice(source.slice('device:'.length));
+    return device !== null && device.origin === 'CATD' && `catd:${device.boundTo}` === scope;
+  };
+
+  const actaFor = async (request: FastifyRequest, reply: FastifyReply, recordId: string) => {
+    const record = await pipeline.store.getActa(recordId);
+    if (record === null || !(await inScope(request.auth!, record))) {
+      if (record !== null)
+        await denied(
+          request,
+          request.auth!,
+          `acta ${recordId} is outside scope ${request.auth!.operator.scope}`,
+        );
+      void reply.code(record === null ? 404 : 403).send({
+        error: record === null ? 'not-found' : 'out-of-scope',
+        message: record === null ? 'no such acta' : 'this acta is outside your scope',
+      });
+      return null;
+    }
+    return record;
+  };
+
+  const stepReply = (reply: FastifyReply, result: Awaited<ReturnType<typeof pipeline.recordCapture>>) => {
+    if (result.ok) return reply.send({ recordId: result.value.recordId, outcome: result.value.outcome });
+    return reply
+      .code(PIPELINE_STATUS[result.code] ?? 409)
+      .send({ error: result.code, message: result.message });
+  };
+
+  app.post('/api/v1/session', { config: { policy: 'public' } }, async (request, reply) => {
+    const body = signInSchema.safeParse(request.body);
+    if (!body.success)
+      return reply.code(400).send({ error: 'bad-request', message: 'send username, password and code' });
+    const result = await accounts.signIn({
+      ...body.data,
+      address: request.socket.remoteAddress ?? 'unknown',
+    });
+    if (!result.ok) {
+      request.log.warn({ event: 'security', kind: 'login-failure' }, result.message);
+      if (result.code === 'throttled') reply.header('retry-after', '60');
+      return reply
+        .code(result.code === 'throttled' ? 429 : 401)
+        .send({ error: result.code, message: result.message });
+    }
+    const { token, csrfToken, operator } = result.value;
+    request.log.info({ event: 'security', kind: 'login-success', operatorId: operator.id });
+    reply.header('set-cookie', `${SESSION_COOKIE}=${token}; Path=/; Secure; HttpOnly; SameSite=Strict`);
+    return reply.code(201).send({
+      csrfToken,
+      operator: { id: operator.id, username: operator.username, role: operator.role, scope: operator.scope },
+    });
+  });
+
+  app.delete(
+    '/api/v1/session',
+    { config: { policy: 'session', roles: ALL_ROLES } },
+    async (request, reply) => {
+      await accounts.signOut(request.auth!.session);
+      reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/api/v1/me', { config: { policy: 'session', roles: ALL_ROLES } }, async (request) => {
+    const o = request.auth!.operator;
+    return { id: o.id, username: o.username, name: o.name, role: o.role, scope: o.scope };
+  });
+
+  app.get(
+    '/api/v1/capture/next',
+    { config: { policy: 'session', roles: ['capturista', 'coordinador'] } },
+    async (request, reply) => {
+      const contest = (request.query as { contest?: unknown }).contest;
+      const auth = request.auth!;
+      const task = await pipeline.nextToCapture({
+        operatorId: auth.operator.id,
+        ...(typeof contest === 'string' ? { contest } : {}),
+        accept: (record) => inScope(auth, record),
+      });
+      // Blind capture: the task carries the image and the boxes, never another capture.
+      return task === null ? reply.code(204).send() : task;
+    },
+  );
+
+  app.post(
+    '/api/v1/capture/:recordId',
+    { config: { policy: 'session', roles: ['capturista', 'coordinador'] } },
+    async (request, reply) => {
+      const { recordId } = request.params as { recordId: string };
+      const body = z.object({ fields: fieldsSchema }).strict().safeParse(request.body);
+      if (!body.success)
+        return reply
+          .code(400)
+          .send({ error: 'bad-fields', message: body.error.issues[0]?.message ?? 'bad fields' });
+      if ((await actaFor(request, reply, recordId)) === null) return reply;
+      return stepReply(
+        reply,
+        await pipeline.recordCapture({
+          recordId,
+          operatorId: request.auth!.operator.id,
+          fields: body.data.fields as ActaFields,
+        }),
+      );
+    },
+  );
+
+  app.get(
+    '/api/v1/verification/next',
+    { config: { policy: 'session', roles: ['verificador', 'coordinador'] } },
+    async (request, reply) => {
+      const auth = request.auth!;
+      for (const record of await pipeline.verificationQueue(200)) {
+        if (record.captures.some((c) => c.operatorId === auth.operator.id)) continue;
+        if (!(await inScope(auth, record))) continue;
+        return {
+          recordId: record.recordId,
+          contest: record.contest,
+          actaKey: record.actaKey,
+          imageSha256: record.submission?.imageSha256 ?? null,
+          columns: pipeline.columnsOf(record),
+          captures: record.captures.map((c) => c.fields),
+        };
+      }
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/verification/:recordId',
+    { config: { policy: 'session', roles: ['verificador', 'coordinador'] } },
+    async (request, reply) => {
+      const { recordId } = request.params as { recordId: string };
+      const body = z.object({ fields: fieldsSchema }).strict().safeParse(request.body);
+      if (!body.success)
+        return reply
+          .code(400)
+          .send({ error: 'bad-fields', message: body.error.issues[0]?.message ?? 'bad fields' });
+      if ((await actaFor(request, reply, recordId)) === null) return reply;
+      return stepReply(
+        reply,
+        await pipeline.resolveMismatch({
+          recordId,
+          verifierId: request.auth!.operator.id,
+          fields: body.data.fields as ActaFields,
+        }),
+      );
+    },
+  );
+
+  app.post(
+    '/api/v1/cotejo/:recordId',
+    { config: { policy: 'session', roles: ['coordinador'] } },
+    async (request, reply) => {
+      const { recordId } = request.params as { recordId: string };
+      const body = z
+        .object({ decision: z.enum(['accept', 'reopen']), reason: z.string().max(500).optional() })
+        .strict()
+        .safeParse(request.body);
+      if (!body.success)
+        return reply.code(400).send({ error: 'bad-request', message: 'decision is accept or reopen' });
+      if ((await actaFor(request, reply, recordId)) === null) return reply;
+      return stepReply(
+        reply,
+        await pipeline.cotejo({
+          recordId,
+          reviewerId: request.auth!.operator.id,
+          decision: body.data.decision,
+          ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}),
+        }),
+      );
+    },
+  );
+
+  app.get(
+    '/api/v1/images/:sha256',
+    { config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] } },
+    async (request, reply) => {
+      const { sha256 } = request.params as { sha256: string };
+      if (!/^[0-9a-f]{64}$/.test(sha256))
+        return reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
+      for (const kind of ['jpg', 'png'] as const) {
+        try {
+          const bytes = await readFile(imagePath(`${node.paths.root}/images`, sha256, kind));
+          return reply.type(kind === 'jpg' ? 'image/jpeg' : 'image/png').send(bytes);
+        } catch {
+          // try the other kind
+        }
+      }
+      return reply.code(404).send({ error: 'not-found', message: 'no such image' });
+    },
+  );
+}

@@ -1,0 +1,361 @@
+/**
+ * Operators over real HTTP on loopback: sign-in with password and TOTP, replay and concurrent
+ * reuse of a code, lockout, no account enumeration, CSRF, roles and scopes, separation of
+ * duties, timeouts, and the purge that kills live sessions and device keys at once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { LOCK_MS, SESSION_IDLE_MS } from '../auth/accounts.ts';
+import { fromBase32, totp } from '../auth/totp.ts';
+import { enrollDevice } from '../center/devices.ts';
+import { type CenterNode, initCenter } from '../center/node.ts';
+import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { makeDevice, makePng, packageFor, postPackage, type TestDevice } from '../test/packages.ts';
+import { buildServer, type ServerHandle } from './app.ts';
+import { serveConfigSchema } from './config.ts';
+import { SESSION_COOKIE } from './operator_routes.ts';
+
+const catalog = generateCatalog({ scale: 'tiny', seed: 11 });
+const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+let now = Date.parse(election.publicationStart) + 3_600_000;
+const clock = () => now;
+const PASSWORD = 'una frase larga que nadie adivina';
+
+let work: string;
+let node: CenterNode;
+let server: ServerHandle;
+let base: string;
+const secrets = new Map<string, Buffer>();
+const records: Record<'catd1' | 'catd2', string[]> = { catd1: [], catd2: [] };
+
+interface Session {
+  readonly cookie: string;
+  readonly csrf: string;
+}
+
+async function addOperator(username: string, role: string, scope: string): Promise<void> {
+  const added = await server.accounts.addOperator({
+    username,
+    name: username,
+    role,
+    scope,
+    password: PASSWORD,
+    expiresAt: null,
+    by: 'test',
+  });
+  assert.ok(added.ok, added.ok ? '' : added.message);
+  secrets.set(username, fromBase32(added.value.totpSecret));
+}
+
+function signInRaw(username: string, password = PASSWORD, code?: string) {
+  return fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      username,
+      password,
+      code: code ?? totp(secrets.get(username) ?? Buffer.alloc(20), now),
+    }),
+  });
+}
+
+/** Signs in at a fresh TOTP step (the clock moves 30 s), as a person would a little later. */
+async function signIn(username: string): Promise<Session> {
+  now += 30_000;
+  const response = await signInRaw(username);
+  assert.equal(response.status, 201, await response.clone().text());
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+  assert.match(
+    response.headers.get('set-cookie') ?? '',
+    /^__Host-openprep-session=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict$/,
+  );
+  const body = (await response.json()) as { csrfToken: string };
+  return { cookie, csrf: body.csrfToken };
+}
+
+function call(session: Session | null, method: string, route: string, body?: unknown, csrf = true) {
+  return fetch(`${base}${route}`, {
+    method,
+    headers: {
+      ...(session !== null ? { cookie: session.cookie } : {}),
+      ...(session !== null && csrf ? { 'x-csrf-token': session.csrf } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+function fieldsFor(recordId: string, first: number) {
+  const record = records.catd1.includes(recordId) || records.catd2.includes(recordId);
+  assert.ok(record);
+  return (columns: { id: string }[]) => ({
+    fields: {
+      boletasSobrantes: 100,
+      personasVotaron: 200,
+      representantesVotaron: 2,
+      votosSacados: 200,
+      votes: Object.fromEntries(columns.map((c, i) => [c.id, i === 0 ? first : 1])),
+      totalAsentado: 200,
+    },
+  });
+}
+
+before(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'openprep-operators-'));
+  const created = await initCenter({ root: work, election, catalog, clock });
+  assert.ok(created.ok);
+  node = created.value;
+  server = await buildServer({ node, config: serveConfigSchema.parse({ logLevel: 'silent' }), clock });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
+  const scanners: Record<'catd1' | 'catd2', TestDevice> = {
+    catd1: makeDevice('S-CATD-1'),
+    catd2: makeDevice('S-CATD-2'),
+  };
+  for (const [which, device] of Object.entries(scanners) as ['catd1' | 'catd2', TestDevice][]) {
+    assert.ok(
+      (
+        await enrollDevice(node.pipeline.store, {
+          id: device.id,
+          publicKey: device.publicKey,
+          origin: 'CATD',
+          boundTo: which === 'catd1' ? 'CATD-1' : 'CATD-2',
+          label: '',
+          at: now,
+        })
+      ).ok,
+    );
+    for (let i = 0; i < 3; i++) {
+      const image = makePng(16, 16, { seed: which === 'catd1' ? i : 100 + i });
+      const pkg = packageFor(device, image, {
+        sequence: i,
+        claimedKey: keys[which === 'catd1' ? i : 10 + i]!,
+      });
+      const response = await postPackage(base, { text: pkg.text, signature: pkg.signature, image });
+      assert.equal(response.status, 201);
+      records[which].push(keys[which === 'catd1' ? i : 10 + i]!);
+    }
+  }
+  await addOperator('ana.captura', 'capturista', 'catd:CATD-1');
+  await addOperator('beto.captura', 'capturista', 'catd:CATD-1');
+  await addOperator('carla.captura', 'capturista', 'catd:CATD-2');
+  await addOperator('victor.verifica', 'verificador', 'nacional');
+  await addOperator('coral.coordina', 'coordinador', 'catd:CATD-1');
+  await addOperator('aldo.audita', 'auditor', 'nacional');
+});
+
+after(async () => {
+  await server.app.close();
+  await node.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('operators over HTTP', () => {
+  test('sign-in needs password and TOTP; every failure looks the same', async () => {
+    const ana = await signIn('ana.captura');
+    const me = await call(ana, 'GET', '/api/v1/me');
+    assert.equal(((await me.json()) as { role: string }).role, 'capturista');
+    now += 30_000;
+    const failures = [
+      await signInRaw('ana.captura', 'otra frase equivocada por completo'),
+      await signInRaw('nadie.existe', PASSWORD, '123456'),
+      await signInRaw('beto.captura', PASSWORD, '000000'),
+    ];
+    const bodies = await Promise.all(failures.map((r) => r.text()));
+    for (const r of failures) assert.equal(r.status, 401);
+    assert.equal(new Set(bodies).size, 1, 'unknown account, wrong password and wrong code answer alike');
+    assert.equal((await call(null, 'GET', '/api/v1/me')).status, 401);
+  });
+
+  test('a code works once: replayed later, or used twice at the same moment, it signs in once', async () => {
+    now += 30_000;
+    const code = totp(secrets.get('beto.captura')!, now);
+    assert.equal((await signInRaw('beto.captura', PASSWORD, code)).status, 201);
+    assert.equal((await signInRaw('beto.captura', PASSWORD, code)).status, 401);
+    now += 30_000;
+    const fresh = totp(secrets.get('beto.captura')!, now);
+    const both = await Promise.all([
+      signInRaw('beto.captura', PASSWORD, fresh),
+      signInRaw('beto.captura', PASSWORD, fresh),
+    ]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [201, 401]);
+  });
+
+  test('five failures lock the account, even for the right password, until the lock ends', async () => {
+    now += 30_000;
+    for (let i = 0; i < 5; i++)
+      assert.equal((await signInRaw('carla.captura', 'mal mal mal mal mal mal')).status, 401);
+    now += 30_000;
+    assert.equal((await signInRaw('carla.captura')).status, 401);
+    now += LOCK_MS;
+    assert.equal((await signInRaw('carla.captura')).status, 201);
+  });
+
+  test('changes need the CSRF token; a role gets 403 outside its work; scope limits the actas', async () => {
+    const ana = await signIn('ana.captura');
+    const task = await call(ana, 'GET', '/api/v1/capture/next');
+    assert.equal(task.status, 200);
+    const t = (await task.json()) as { recordId: string; columns: { id: string }[] };
+    assert.ok(records.catd1.includes(t.recordId), 'a CATD-1 capturista gets CATD-1 actas');
+    assert.equal(
+      (await call(ana, 'POST', `/api/v1/capture/${t.recordId}`, fieldsFor(t.recordId, 50)(t.columns), false))
+        .status,
+      403,
+    );
+    const carla = await signIn('carla.captura');
+    assert.equal(
+      (await call(carla, 'POST', `/api/v1/capture/${t.recordId}`, fieldsFor(t.recordId, 50)(t.columns)))
+        .status,
+      403,
+    );
+    const carlaTask = (await (await call(carla, 'GET', '/api/v1/capture/next')).json()) as {
+      recordId: string;
+    };
+    assert.ok(records.catd2.includes(carlaTask.recordId));
+    const aldo = await signIn('aldo.audita');
+    assert.equal(
+      (await call(aldo, 'POST', `/api/v1/capture/${t.recordId}`, fieldsFor(t.recordId, 50)(t.columns)))
+        .status,
+      403,
+    );
+    assert.equal((await call(aldo, 'GET', '/api/v1/capture/next')).status, 403);
+  });
+
+  test('two blind captures that differ go to a verifier; nobody verifies their own capture', async () => {
+    const coral = await signIn('coral.coordina');
+    const beto = await signIn('beto.captura');
+    const first = (await (await call(coral, 'GET', '/api/v1/capture/next')).json()) as {
+      recordId: string;
+      columns: { id: string }[];
+    };
+    const body = fieldsFor(first.recordId, 50);
+    assert.equal(
+      (await call(coral, 'POST', `/api/v1/capture/${first.recordId}`, body(first.columns))).status,
+      200,
+    );
+    // The same person cannot give the second capture.
+    assert.equal(
+      (
+        await call(
+          coral,
+          'POST',
+          `/api/v1/capture/${first.recordId}`,
+          fieldsFor(first.recordId, 51)(first.columns),
+        )
+      ).status,
+      403,
+    );
+    // Blind: Beto's task never shows Coral's numbers.
+    let next = (await (await call(beto, 'GET', '/api/v1/capture/next')).json()) as Record<string, unknown>;
+    while (next['recordId'] !== first.recordId) {
+      const columns = next['columns'] as { id: string }[];
+      await call(
+        beto,
+        'POST',
+        `/api/v1/capture/${String(next['recordId'])}`,
+        fieldsFor(String(next['recordId']), 7)(columns),
+      );
+      next = (await (await call(beto, 'GET', '/api/v1/capture/next')).json()) as Record<string, unknown>;
+    }
+    assert.deepEqual(Object.keys(next).sort(), ['actaKey', 'columns', 'contest', 'imageSha256', 'recordId']);
+    const second = await call(
+      beto,
+      'POST',
+      `/api/v1/capture/${first.recordId}`,
+      fieldsFor(first.recordId, 52)(first.columns),
+    );
+    assert.equal(((await second.json()) as { outcome: string }).outcome, 'mismatch');
+    // Coral captured it: the queue does not offer it to her, and resolving it is refused.
+    const forCoral = await call(coral, 'GET', '/api/v1/verification/next');
+    if (forCoral.status === 200)
+      assert.notEqual(((await forCoral.json()) as { recordId: string }).recordId, first.recordId);
+    assert.equal(
+      (await call(coral, 'POST', `/api/v1/verification/${first.recordId}`, body(first.columns))).status,
+      403,
+    );
+    const victor = await signIn('victor.verifica');
+    const queued = (await (await call(victor, 'GET', '/api/v1/verification/next')).json()) as {
+      recordId: string;
+      captures: unknown[];
+    };
+    assert.equal(queued.recordId, first.recordId);
+    assert.equal(queued.captures.length, 2);
+    const resolved = await call(
+      victor,
+      'POST',
+      `/api/v1/verification/${first.recordId}`,
+      body(first.columns),
+    );
+    assert.equal(((await resolved.json()) as { outcome: string }).outcome, 'resolved');
+    assert.equal((await node.pipeline.store.getActa(first.recordId))?.status, 'verified');
+  });
+
+  test('sessions end when idle too long, and at sign-out', async () => {
+    const ana = await signIn('ana.captura');
+    assert.equal((await call(ana, 'GET', '/api/v1/me')).status, 200);
+    now += SESSION_IDLE_MS + 1000;
+    assert.equal((await call(ana, 'GET', '/api/v1/me')).status, 401);
+    const again = await signIn('ana.captura');
+    assert.equal((await call(again, 'DELETE', '/api/v1/session')).status, 204);
+    assert.equal((await call(again, 'GET', '/api/v1/me')).status, 401);
+  });
+
+  test('purge: live sessions die at once, second factors and device keys are revoked, one journal entry', async () => {
+    const ana = await signIn('ana.captura');
+    const carla = await signIn('carla.captura');
+    const purged = await server.accounts.purge({
+      scope: 'catd:CATD-1',
+      reason: 'credentials offered for sale',
+      by: 'test',
+    });
+    assert.ok(purged.ok);
+    assert.equal(purged.value.devices, 1);
+    assert.ok(purged.value.sessions >= 1);
+    assert.equal((await call(ana, 'GET', '/api/v1/me')).status, 401);
+    assert.equal((await call(carla, 'GET', '/api/v1/me')).status, 200, 'another CATD is untouched');
+    now += 30_000;
+    assert.equal((await signInRaw('ana.captura')).status, 401, 'the old second factor no longer works');
+    const enrolled = await server.accounts.enrollTotp('ana.captura', 'test');
+    assert.ok(enrolled.ok);
+    secrets.set('ana.captura', fromBase32(enrolled.value.totpSecret));
+    await signIn('ana.captura');
+    const head = await node.pipeline.store.journalHead();
+    const entries = (await node.pipeline.store.journalEntries(0, head.size)).map(
+      (e) => JSON.parse(e.toString()) as { type: string },
+    );
+    assert.equal(entries.filter((e) => e.type === 'ACCOUNTS_PURGED').length, 1);
+    assert.ok(entries.some((e) => e.type === 'LOGIN_FAILED'));
+    assert.ok(entries.some((e) => e.type === 'AUTHORIZATION_DENIED'));
+    // Nothing secret in the journal.
+    const text = entries.map((e) => JSON.stringify(e)).join('\n');
+    assert.ok(!text.includes(PASSWORD));
+    for (const secret of secrets.values()) assert.ok(!text.includes(secret.toString('base64')));
+  });
+
+  test('sign-in attempts from one address are throttled', async () => {
+    now += 61_000;
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await signInRaw('nadie.existe', 'x', '000000')).status);
+    assert.equal(statuses.at(-1), 429);
+    assert.ok(statuses.slice(0, 19).every((s) => s === 401));
+    // A forged X-Forwarded-For does not buy more attempts.
+    const forged = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' },
+      body: JSON.stringify({ username: 'nadie.existe', password: 'x', code: '000000' }),
+    });
+    assert.equal(forged.status, 429);
+    now += 61_000;
+  });
+
+  test('the session cookie is the __Host- kind', () => {
+    assert.ok(SESSION_COOKIE.startsWith('__Host-'));
+  });
+});
