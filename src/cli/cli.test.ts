@@ -184,4 +184,64 @@ describe('openprep CLI', () => {
     assert.equal(badEnv.status, 2);
     assert.match(badEnv.stderr, /OPENPREP_PORT/);
   });
+
+  test('operator add reads the password from stdin, shows the TOTP URI once; purge forces re-enrolment', () => {
+    const data = path.join(work, 'devices-data');
+    const add = (username: string, password: string, ...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          MAIN,
+          'operator',
+          'add',
+          '--data',
+          data,
+          '--username',
+          username,
+          '--name',
+          'Ana López',
+          '--role',
+          'capturista',
+          '--scope',
+          'catd:CATD-09-001',
+          '--password-stdin',
+          ...extra,
+        ],
+        { encoding: 'utf8', input: `${password}\n` },
+      );
+    const ok = add('ana.lopez', 'una frase larga que nadie adivina');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /otpauth:\/\/totp\/OpenPREP%20PEF2024%3Aana\.lopez\?secret=[A-Z2-7]{32}&/);
+    const weak = add('beto', 'contraseña123');
+    assert.equal(weak.status, 2);
+    assert.match(weak.stderr, /common|at least/);
+    assert.equal(add('ana.lopez', 'otra frase larga y distinta').status, 1);
+    assert.equal(
+      openprep('operator', 'add', '--data', data, '--username', 'x', '--name', 'x', '--role', 'capturista')
+        .status,
+      2,
+    );
+    assert.match(
+      openprep('operator', 'list', '--data', data).stdout,
+      /ana\.lopez\tcapturista\tcatd:CATD-09-001\tactive/,
+    );
+    const purge = openprep(
+      'accounts',
+      'purge',
+      '--data',
+      data,
+      '--scope',
+      'catd:CATD-09-001',
+      '--reason',
+      'VPN accounts for sale',
+    );
+    assert.equal(purge.status, 0, purge.stderr);
+    assert.match(purge.stdout, /1 operators must enrol again/);
+    assert.match(
+      openprep('operator', 'list', '--data', data).stdout,
+      /ana\.lopez\tcapturista\tcatd:CATD-09-001\tmust enrol TOTP/,
+    );
+    assert.equal(openprep('operator', 'enroll-totp', '--data', data, '--username', 'ana.lopez').status, 0);
+    assert.match(openprep('operator', 'list', '--data', data).stdout, /ana\.lopez\t.*\tactive/);
+  });
 });

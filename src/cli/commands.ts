@@ -57,6 +57,26 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./device_commands.ts')).runDeviceRevoke(args),
   },
   {
+    name: 'operator add',
+    summary: 'create an operator account (password on stdin); prints the TOTP enrolment URI once',
+    run: async (args) => (await import('./operator_commands.ts')).runOperatorAdd(args),
+  },
+  {
+    name: 'operator list',
+    summary: 'list operator accounts, their roles, scopes and state',
+    run: async (args) => (await import('./operator_commands.ts')).runOperatorList(args),
+  },
+  {
+    name: 'operator enroll-totp',
+    summary: 'give an operator a new TOTP seed (after a purge); revokes the old one and their sessions',
+    run: async (args) => (await import('./operator_commands.ts')).runOperatorEnrollTotp(args),
+  },
+  {
+    name: 'accounts purge',
+    summary: 'revoke every session, second factor and device key in a scope at once',
+    run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),
+  },
+  {
     name: 'journal verify',
     summary: "recompute the journal's Merkle tree and check every stored checkpoint",
     run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),

@@ -1,0 +1,149 @@
+/**
+ * `openprep operator add|list|enroll-totp` and `openprep accounts purge`. Run by an
+ * administrator on the center itself: the password is read from standard input (never from
+ * the command line, where `ps` and shell history would keep it), and the TOTP seed is shown
+ * once, to be scanned in person.
+ */
+import path from 'node:path';
+import process from 'node:process';
+import { z } from 'zod';
+import { Accounts } from '../auth/accounts.ts';
+import { SecretBox } from '../auth/secret_box.ts';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { type CenterNode, openCenter } from '../center/node.ts';
+import { parseCommandArgs } from './args.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (command: string, message: string, code = 1): number => {
+  process.stderr.write(`openprep ${command}: ${message}\n`);
+  return code;
+};
+
+async function withAccounts(
+  command: string,
+  data: string,
+  work: (accounts: Accounts, node: CenterNode) => Promise<number>,
+): Promise<number> {
+  const node = await openCenter({ root: data, clock: Date.now });
+  if (!node.ok) return fail(command, node.message);
+  try {
+    const accounts = new Accounts({
+      store: node.value.pipeline.store,
+      box: await SecretBox.open(path.join(node.value.paths.keys, 'secrets.key')),
+      clock: Date.now,
+      issuer: `OpenPREP ${node.value.pipeline.election.id}`,
+    });
+    return await work(accounts, node.value);
+  } finally {
+    await node.value.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+export async function runOperatorAdd(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      username: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      scope: { type: 'string' },
+      expires: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+    z.strictObject({
+      data: z.string().min(1).default(defaultDataDir()),
+      username: z.string().min(1),
+      name: z.string().min(1).max(200),
+      role: z.string().min(1),
+      scope: z.string().min(1).default('nacional'),
+      expires: z.iso.datetime({ offset: true }).optional(),
+      'password-stdin': z.literal(true, {
+        message: 'give the password on standard input with --password-stdin',
+      }),
+    }),
+  );
+  if (!parsed.ok) return fail('operator add', parsed.message, 2);
+  const o = parsed.value.options;
+  const password = await readStdin();
+  return withAccounts('operator add', o.data, async (accounts) => {
+    const added = await accounts.addOperator({
+      username: o.username,
+      name: o.name,
+      role: o.role,
+      scope: o.scope,
+      password,
+      expiresAt: o.expires === undefined ? null : Date.parse(o.expires),
+      by: 'cli',
+    });
+    if (!added.ok) return fail('operator add', added.message, added.code === 'username-taken' ? 1 : 2);
+    out(
+      `operator ${added.value.operator.username} (${added.value.operator.role}, ${added.value.operator.scope}) created`,
+    );
+    out(`TOTP: scan this in the authenticator app, in person; it is not shown again:`);
+    out(added.value.totpUri);
+    return 0;
+  });
+}
+
+export async function runOperatorList(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' } },
+    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
+  );
+  if (!parsed.ok) return fail('operator list', parsed.message, 2);
+  return withAccounts('operator list', parsed.value.options.data, async (_accounts, node) => {
+    for (const o of await node.pipeline.store.operators())
+      out(
+        `${o.username}\t${o.role}\t${o.scope}\t${o.totpSealed === null ? 'must enrol TOTP' : 'active'}${o.lockedUntil !== null && o.lockedUntil > Date.now() ? '\tlocked' : ''}`,
+      );
+    return 0;
+  });
+}
+
+export async function runOperatorEnrollTotp(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, username: { type: 'string' } },
+    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), username: z.string().min(1) }),
+  );
+  if (!parsed.ok) return fail('operator enroll-totp', parsed.message, 2);
+  return withAccounts('operator enroll-totp', parsed.value.options.data, async (accounts) => {
+    const enrolled = await accounts.enrollTotp(parsed.value.options.username, 'cli');
+    if (!enrolled.ok) return fail('operator enroll-totp', enrolled.message);
+    out('new TOTP seed; the previous one and every open session are revoked:');
+    out(enrolled.value.totpUri);
+    return 0;
+  });
+}
+
+export async function runAccountsPurge(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, scope: { type: 'string' }, reason: { type: 'string' } },
+    z.strictObject({
+      data: z.string().min(1).default(defaultDataDir()),
+      scope: z.string().min(1).default('nacional'),
+      reason: z.string().min(1).max(500),
+    }),
+  );
+  if (!parsed.ok) return fail('accounts purge', parsed.message, 2);
+  const o = parsed.value.options;
+  return withAccounts('accounts purge', o.data, async (accounts) => {
+    const purged = await accounts.purge({ scope: o.scope, reason: o.reason, by: 'cli' });
+    if (!purged.ok) return fail('accounts purge', purged.message, 2);
+    out(
+      `purged ${o.scope}: ${purged.value.operators} operators must enrol again, ${purged.value.sessions} sessions and ${purged.value.devices} devices revoked`,
+    );
+    return 0;
+  });
+}
