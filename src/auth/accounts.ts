@@ -74,14 +74,16 @@ export class Accounts {
   readonly #store: Store;
   readonly #box: SecretBox;
   readonly #clock: () => number;
+  readonly #electionId: string;
   readonly #issuer: string;
   readonly #attempts = new Map<string, number[]>();
 
-  constructor(options: { store: Store; box: SecretBox; clock: () => number; issuer: string }) {
+  constructor(options: { store: Store; box: SecretBox; clock: () => number; electionId: string }) {
     this.#store = options.store;
     this.#box = options.box;
     this.#clock = options.clock;
-    this.#issuer = options.issuer;
+    this.#electionId = options.electionId;
+    this.#issuer = `OpenPREP ${options.electionId}`;
   }
 
   async addOperator(input: {
@@ -123,6 +125,7 @@ export class Accounts {
       failedAttempts: 0,
       lockedUntil: null,
       expiresAt: input.expiresAt,
+      certifiedFor: this.#electionId,
       createdAt: at,
       disabledAt: null,
     };
@@ -169,6 +172,26 @@ export class Accounts {
     });
     if (!done) return err('no-such-operator', `no operator ${username}`);
     return ok({ totpUri: otpauthUri(seed, username, this.#issuer), totpSecret: base32(seed) });
+  }
+
+  /** Recertifies an operator for this election: accounts carried over from an earlier one cannot sign in until then. */
+  async recertify(username: string, by: string): Promise<Result<OperatorRow, AccountError>> {
+    const at = this.#clock();
+    const done = await this.#store.transaction(async (tx) => {
+      const operator = await tx.getOperatorByUsername(username);
+      if (operator === null) return null;
+      const certified = { ...operator, certifiedFor: this.#electionId };
+      await tx.putOperator(certified);
+      await tx.appendJournal({
+        type: 'OPERATOR_RECERTIFIED',
+        at,
+        operatorId: operator.id,
+        electionId: this.#electionId,
+        by,
+      });
+      return certified;
+    });
+    return done === null ? err('no-such-operator', `no operator ${username}`) : ok(done);
   }
 
   /** Counts an attempt from `address`; false once it is over the per-minute budget. */
@@ -246,7 +269,11 @@ export class Accounts {
         });
         return failed;
       }
-      if (operator.disabledAt !== null || (operator.expiresAt !== null && operator.expiresAt <= now)) {
+      if (
+        operator.disabledAt !== null ||
+        (operator.expiresAt !== null && operator.expiresAt <= now) ||
+        operator.certifiedFor !== this.#electionId
+      ) {
         await tx.appendJournal({
           type: 'LOGIN_FAILED',
           at: now,
@@ -307,6 +334,7 @@ export class Accounts {
       return none;
     const operator = await this.#store.getOperator(session.operatorId);
     if (operator === null || operator.disabledAt !== null || operator.totpSealed === null) return none;
+    if (operator.certifiedFor !== this.#electionId) return none;
     if (operator.expiresAt !== null && operator.expiresAt <= now) return none;
     // Touch at most once a minute: idle time is measured in minutes, writes cost an fsync.
     if (now - session.lastSeenAt > 60_000) {

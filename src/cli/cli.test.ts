@@ -243,5 +243,9 @@ describe('openprep CLI', () => {
     );
     assert.equal(openprep('operator', 'enroll-totp', '--data', data, '--username', 'ana.lopez').status, 0);
     assert.match(openprep('operator', 'list', '--data', data).stdout, /ana\.lopez\t.*\tactive/);
+    assert.match(
+      openprep('operator', 'recertify', '--data', data, '--username', 'ana.lopez').stdout,
+      /certified for PEF2024/,
+    );
   });
 });

@@ -72,6 +72,11 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./operator_commands.ts')).runOperatorEnrollTotp(args),
   },
   {
+    name: 'operator recertify',
+    summary: 'certify an operator account for this election (accounts from an earlier one cannot sign in)',
+    run: async (args) => (await import('./operator_commands.ts')).runOperatorRecertify(args),
+  },
+  {
     name: 'accounts purge',
     summary: 'revoke every session, second factor and device key in a scope at once',
     run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),

@@ -31,7 +31,7 @@ async function withAccounts(
       store: node.value.pipeline.store,
       box: await SecretBox.open(path.join(node.value.paths.keys, 'secrets.key')),
       clock: Date.now,
-      issuer: `OpenPREP ${node.value.pipeline.election.id}`,
+      electionId: node.value.pipeline.election.id,
     });
     return await work(accounts, node.value);
   } finally {
@@ -122,6 +122,21 @@ export async function runOperatorEnrollTotp(args: readonly string[]): Promise<nu
     if (!enrolled.ok) return fail('operator enroll-totp', enrolled.message);
     out('new TOTP seed; the previous one and every open session are revoked:');
     out(enrolled.value.totpUri);
+    return 0;
+  });
+}
+
+export async function runOperatorRecertify(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, username: { type: 'string' } },
+    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), username: z.string().min(1) }),
+  );
+  if (!parsed.ok) return fail('operator recertify', parsed.message, 2);
+  return withAccounts('operator recertify', parsed.value.options.data, async (accounts, node) => {
+    const done = await accounts.recertify(parsed.value.options.username, 'cli');
+    if (!done.ok) return fail('operator recertify', done.message);
+    out(`${done.value.username} is certified for ${node.pipeline.election.id}`);
     return 0;
   });
 }

@@ -105,7 +105,7 @@ export async function buildServer(options: {
     store: node.pipeline.store,
     box: await SecretBox.open(path.join(node.paths.keys, 'secrets.key')),
     clock: options.clock,
-    issuer: `OpenPREP ${node.pipeline.election.id}`,
+    electionId: node.pipeline.election.id,
   });
   const handle: ServerHandle = { app, intake, accounts, draining: false };
 

@@ -297,6 +297,18 @@ describe('operators over HTTP', () => {
     assert.equal((await node.pipeline.store.getActa(first.recordId))?.status, 'verified');
   });
 
+  test('an account from an earlier election cannot sign in until recertified for this one', async () => {
+    await addOperator('olga.anterior', 'capturista', 'nacional');
+    await node.pipeline.store.transaction(async (tx) => {
+      const operator = (await tx.getOperatorByUsername('olga.anterior'))!;
+      await tx.putOperator({ ...operator, certifiedFor: 'PEF2021' });
+    });
+    now += 30_000;
+    assert.equal((await signInRaw('olga.anterior')).status, 401);
+    assert.ok((await server.accounts.recertify('olga.anterior', 'test')).ok);
+    await signIn('olga.anterior');
+  });
+
   test('sessions end when idle too long, and at sign-out', async () => {
     const ana = await signIn('ana.captura');
     assert.equal((await call(ana, 'GET', '/api/v1/me')).status, 200);

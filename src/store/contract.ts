@@ -231,6 +231,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         failedAttempts: 0,
         lockedUntil: null,
         expiresAt: null,
+        certifiedFor: 'PEF2024',
         createdAt: 1,
         disabledAt: null,
       });

@@ -89,6 +89,8 @@ export interface OperatorRow {
   readonly failedAttempts: number;
   readonly lockedUntil: number | null;
   readonly expiresAt: number | null;
+  /** The election the account was last (re)certified for; it cannot sign in for another. */
+  readonly certifiedFor: string;
   readonly createdAt: number;
   readonly disabledAt: number | null;
 }
