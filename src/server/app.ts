@@ -4,6 +4,7 @@
  * one stops the service from starting (and the route inventory test from passing).
  */
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { ImageStore } from '../intake/image_store.ts';
@@ -131,6 +132,17 @@ export async function buildServer(options: {
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).send({ error: 'not-found', message: 'no such route' });
   });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // The socket's address: a forged X-Forwarded-For is not a new client.
+    keyGenerator: (request) => request.socket.remoteAddress ?? 'unknown',
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'rate-limited',
+      message: `more than ${context.max} requests a minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
   await app.register(multipart, {
     throwFileSizeLimit: false,
     limits: {
@@ -163,63 +175,68 @@ export async function buildServer(options: {
     if (code === 'too-large' || code === 'overloaded') reply.header('connection', 'close');
     return reply.code(INTAKE_STATUS[code]).send({ error: code, message });
   };
-  app.post('/api/v1/packages', { config: { policy: 'device-signature' } }, async (request, reply) => {
-    if (inFlight >= config.intake.maxInFlight)
-      return refuse(reply, 'overloaded', 'the center is at capacity; retry after the given seconds');
-    if (!request.isMultipart())
-      return refuse(
-        reply,
-        'bad-request',
-        'send multipart/form-data with the fields package, signature and image',
-      );
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > config.intake.maxImageBytes + ENVELOPE_BYTES)
-      return refuse(reply, 'too-large', `the body declares ${declared} bytes, over the limit`);
-    inFlight++;
-    try {
-      let header: string | undefined;
-      let signature: string | undefined;
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          if (typeof part.value !== 'string')
-            return refuse(reply, 'bad-request', `field ${part.fieldname} is not text`);
-          if (part.fieldname === 'package' && header === undefined) header = part.value;
-          else if (part.fieldname === 'signature' && signature === undefined) signature = part.value;
-          else return refuse(reply, 'bad-request', `unexpected field ${JSON.stringify(part.fieldname)}`);
-          continue;
+  // Devices of a whole CATD share one address: intake is bounded by maxInFlight and signatures instead.
+  app.post(
+    '/api/v1/packages',
+    { config: { policy: 'device-signature', rateLimit: false } },
+    async (request, reply) => {
+      if (inFlight >= config.intake.maxInFlight)
+        return refuse(reply, 'overloaded', 'the center is at capacity; retry after the given seconds');
+      if (!request.isMultipart())
+        return refuse(
+          reply,
+          'bad-request',
+          'send multipart/form-data with the fields package, signature and image',
+        );
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > config.intake.maxImageBytes + ENVELOPE_BYTES)
+        return refuse(reply, 'too-large', `the body declares ${declared} bytes, over the limit`);
+      inFlight++;
+      try {
+        let header: string | undefined;
+        let signature: string | undefined;
+        for await (const part of request.parts()) {
+          if (part.type === 'field') {
+            if (typeof part.value !== 'string')
+              return refuse(reply, 'bad-request', `field ${part.fieldname} is not text`);
+            if (part.fieldname === 'package' && header === undefined) header = part.value;
+            else if (part.fieldname === 'signature' && signature === undefined) signature = part.value;
+            else return refuse(reply, 'bad-request', `unexpected field ${JSON.stringify(part.fieldname)}`);
+            continue;
+          }
+          if (part.fieldname !== 'image' || header === undefined || signature === undefined) {
+            part.file.resume();
+            return refuse(
+              reply,
+              'bad-request',
+              'the fields package and signature come first, then the file image',
+            );
+          }
+          const checked = await intake.check(header, signature);
+          if (!checked.ok) {
+            part.file.resume();
+            return refuse(reply, checked.code, checked.message);
+          }
+          const result = await intake.receive(checked.value, part.file);
+          if (!result.ok) return refuse(reply, result.code, result.message);
+          return reply
+            .code(result.value.first ? 201 : 200)
+            .type('text/plain; charset=utf-8')
+            .send(result.value.receipt);
         }
-        if (part.fieldname !== 'image' || header === undefined || signature === undefined) {
-          part.file.resume();
-          return refuse(
-            reply,
-            'bad-request',
-            'the fields package and signature come first, then the file image',
-          );
-        }
-        const checked = await intake.check(header, signature);
-        if (!checked.ok) {
-          part.file.resume();
-          return refuse(reply, checked.code, checked.message);
-        }
-        const result = await intake.receive(checked.value, part.file);
-        if (!result.ok) return refuse(reply, result.code, result.message);
-        return reply
-          .code(result.value.first ? 201 : 200)
-          .type('text/plain; charset=utf-8')
-          .send(result.value.receipt);
+        return refuse(reply, 'bad-request', 'no image file in the request');
+      } catch (error) {
+        const e = error as Error & { statusCode?: number; code?: string };
+        if (e.statusCode !== undefined && e.statusCode < 500)
+          return refuse(reply, e.statusCode === 413 ? 'too-large' : 'bad-request', e.message);
+        if (/Unexpected end of form|Part terminated early|Malformed/i.test(e.message))
+          return refuse(reply, 'truncated', `the multipart body is malformed or ends early: ${e.message}`);
+        throw error;
+      } finally {
+        inFlight--;
       }
-      return refuse(reply, 'bad-request', 'no image file in the request');
-    } catch (error) {
-      const e = error as Error & { statusCode?: number; code?: string };
-      if (e.statusCode !== undefined && e.statusCode < 500)
-        return refuse(reply, e.statusCode === 413 ? 'too-large' : 'bad-request', e.message);
-      if (/Unexpected end of form|Part terminated early|Malformed/i.test(e.message))
-        return refuse(reply, 'truncated', `the multipart body is malformed or ends early: ${e.message}`);
-      throw error;
-    } finally {
-      inFlight--;
-    }
-  });
+    },
+  );
 
   registerOperatorRoutes(app, node, accounts);
   return handle;

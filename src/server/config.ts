@@ -28,6 +28,8 @@ export const serveConfigSchema = z
       })
       .strict()
       .default({ maxImageBytes: 10 * 1024 * 1024, maxPixels: 50_000_000, maxInFlight: 512 }),
+    /** Requests per minute per client address on each operator and public route (intake has its own bound). */
+    rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600),
     /** How often the journal's checkpoint is signed while serving (when it grew). */
     checkpointSeconds: z.number().min(0.1).max(3600).default(10),
   })
@@ -48,6 +50,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_MAX_PIXELS', ['intake', 'maxPixels'], 'number'],
   ['OPENPREP_MAX_IN_FLIGHT', ['intake', 'maxInFlight'], 'number'],
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
+  ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -360,6 +360,31 @@ describe('signed intake over HTTP', () => {
     await busy.app.close();
   });
 
+  test('rate limits per client address on every route but intake', async () => {
+    const limited = await buildServer({
+      node,
+      config: serveConfigSchema.parse({ logLevel: 'silent', rateLimitPerMinute: 5 }),
+      clock,
+    });
+    await limited.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(limited.app.server.address() as AddressInfo).port}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (await fetch(`${url}/healthz`, { headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status,
+      );
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const refused = await fetch(`${url}/readyz`);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal(((await refused.json()) as { error: string }).error, 'rate-limited');
+    // Intake is not rate-limited by address (a CATD's devices share one).
+    const image = makePng(20, 20, { seed: 10 });
+    const pkg = packageFor(scanner, image, { sequence: 40, claimedKey: keys[6]! });
+    assert.equal((await postPackage(url, { text: pkg.text, signature: pkg.signature, image })).status, 201);
+    await limited.app.close();
+  });
+
   test('health and readiness', async () => {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const ready = (await (await fetch(`${base}/readyz`)).json()) as { status: string };
