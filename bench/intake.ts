@@ -65,9 +65,13 @@ try {
   );
   if (keys.length < total) throw new Error(`only ${keys.length} actas for ${total} packages`);
 
-  // Every request body made before the clock starts: multipart, as a device sends it.
+  // Every request made before the clock starts, in the lean form device agents use: the image
+  // as the body, the signed header and signature in HTTP headers (OPENPREP_BENCH_FORM=multipart
+  // for the browser form).
+  const multipartForm = process.env['OPENPREP_BENCH_FORM'] === 'multipart';
   const boundary = 'openprep-bench-boundary';
   const bodies: Buffer[] = [];
+  const packageHeaders: Record<string, string>[] = [];
   const images: Buffer[] = [];
   for (let i = 0; i < total; i++) {
     const device = devices[i % clients]!;
@@ -79,6 +83,19 @@ try {
       contest: target.contest,
     });
     images.push(image);
+    packageHeaders.push(
+      multipartForm
+        ? { 'content-type': `multipart/form-data; boundary=${boundary}` }
+        : {
+            'content-type': 'image/png',
+            'openprep-package': Buffer.from(pkg.text).toString('base64url'),
+            'openprep-signature': pkg.signature,
+          },
+    );
+    if (!multipartForm) {
+      bodies.push(image);
+      continue;
+    }
     bodies.push(
       Buffer.concat([
         Buffer.from(
@@ -109,12 +126,13 @@ try {
     ],
     {
       env: { ...process.env, OPENPREP_LOG_LEVEL: 'warn', OPENPREP_MAX_IN_FLIGHT: String(clients * 2) },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', process.env['OPENPREP_BENCH_DEBUG'] ? 'inherit' : 'ignore', 'pipe'],
     },
   );
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     server.stderr.on('data', (chunk: Buffer) => {
+      if (process.env['OPENPREP_BENCH_DEBUG']) process.stderr.write(chunk);
       text += chunk.toString();
       const match = /listening on http:\/\/[0-9.]+:([0-9]+)\//.exec(text);
       if (match !== null) resolve(Number(match[1]));
@@ -124,7 +142,7 @@ try {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
-  const send = (body: Buffer) =>
+  const send = (body: Buffer, headers: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
       const req = request(
         {
@@ -133,10 +151,7 @@ try {
           path: '/api/v1/packages',
           method: 'POST',
           agent,
-          headers: {
-            'content-type': `multipart/form-data; boundary=${boundary}`,
-            'content-length': body.length,
-          },
+          headers: { ...headers, 'content-length': body.length },
         },
         (response) => {
           response.resume();
@@ -149,11 +164,13 @@ try {
   const began = performance.now();
   await pool(total, clients, async (i) => {
     const t0 = performance.now();
-    const status = await send(bodies[i]!);
+    const status = await send(bodies[i]!, packageHeaders[i]!);
     latencies.push(performance.now() - t0);
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   });
   const seconds = (performance.now() - began) / 1000;
+  if ((statuses.get(201) ?? 0) !== total)
+    throw new Error(`every package must be accepted (201): ${JSON.stringify(Object.fromEntries(statuses))}`);
   agent.destroy();
   server.kill('SIGTERM');
   await new Promise((resolve) => server.once('exit', resolve));
@@ -181,6 +198,7 @@ try {
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
       packages: total,
       clients,
+      form: multipartForm ? 'multipart' : 'image body',
       image_bytes: IMAGE_BYTES,
       statuses: Object.fromEntries(statuses),
       packages_per_second: Math.round(packagesPerSecond),

@@ -5,7 +5,7 @@
  * it durable, and only then may a receipt be signed.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
@@ -34,6 +34,8 @@ export interface StagedImage {
 
 /** The first bytes kept in memory for the type and size check: the JPEG frame header can follow a long EXIF block. */
 const HEAD_BYTES = 256 * 1024;
+/** Up to this much of an upload waits in memory before it is written. */
+const SPILL_BYTES = 1024 * 1024;
 
 export function imagePath(root: string, sha256: string, kind: ImageKind): string {
   return path.join(root, 'sha256', sha256.slice(0, 2), `${sha256.slice(2)}.${kind}`);
@@ -49,6 +51,8 @@ export function sniffKind(head: Uint8Array): ImageKind | null {
 export class ImageStore {
   readonly root: string;
   readonly #staging: string;
+  /** Directories known to exist (at most 256). */
+  readonly #directories = new Set<string>();
   #counter = 0;
 
   constructor(root: string) {
@@ -69,18 +73,35 @@ export class ImageStore {
    */
   async stage(body: Readable, limits: ImageLimits): Promise<Result<StagedImage, ImageError>> {
     const file = path.join(this.#staging, `${process.pid}-${Date.now()}-${this.#counter++}.part`);
-    const handle = await open(file, 'wx', 0o644);
     const hash = createHash('sha256');
     const head: Buffer[] = [];
     let headLength = 0;
+    // Small images (most) are kept in memory and written with one call; larger ones go to the
+    // file as they arrive, so memory stays bounded whatever is sent.
+    let pending: Buffer[] = [];
+    let pendingLength = 0;
+    let handle: FileHandle | null = null;
+    const flush = async () => {
+      handle ??= await open(file, 'wx', 0o644);
+      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending = [];
+      pendingLength = 0;
+      await handle.write(data);
+    };
     let bytes = 0;
     let failure: Result<never, ImageError> | null = null;
+    // A hand-driven iterator: leaving it without return() stops reading without destroying the
+    // request, so a 413 still reaches the client.
+    const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done === true) break;
+        const chunk = next.value;
         bytes += chunk.length;
         if (bytes > limits.maxBytes) {
+          body.pause();
           failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
-          body.destroy();
           break;
         }
         hash.update(chunk);
@@ -88,15 +109,22 @@ export class ImageStore {
           head.push(chunk);
           headLength += chunk.length;
         }
-        await handle.write(chunk);
+        pending.push(chunk);
+        pendingLength += chunk.length;
+        if (pendingLength >= SPILL_BYTES) await flush();
       }
-      if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
-        failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
-      if (failure === null) await handle.sync();
     } catch (error) {
       failure = err('truncated', `the upload ended early: ${(error as Error).message}`);
+    }
+    if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
+      failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
+    try {
+      if (failure === null) {
+        await flush();
+        await handle!.sync();
+      }
     } finally {
-      await handle.close();
+      await (handle as FileHandle | null)?.close();
     }
     const discard = () => rm(file, { force: true });
     if (failure !== null) {
@@ -132,16 +160,17 @@ export class ImageStore {
       height,
       commit: async () => {
         const target = imagePath(this.root, sha256, kind);
-        // A new directory is durable only once its parent is synced too.
-        const created = await mkdir(path.dirname(target), { recursive: true });
-        if (created !== undefined) {
-          await syncDirectory(path.join(this.root, 'sha256'));
-          await syncDirectory(this.root);
+        const directory = path.dirname(target);
+        if (!this.#directories.has(directory)) {
+          // A new directory is durable only once its parent is synced too.
+          const created = await mkdir(directory, { recursive: true });
+          if (created !== undefined) {
+            await syncDirectory(path.join(this.root, 'sha256'));
+            await syncDirectory(this.root);
+          }
+          this.#directories.add(directory);
         }
-        if (await exists(target)) {
-          await discard();
-          return target;
-        }
+        // The same name always means the same bytes: replacing an image by its twin changes nothing.
         await rename(file, target);
         await syncDirectory(path.dirname(target));
         return target;
@@ -153,13 +182,4 @@ export class ImageStore {
 
 function size(n: number): number {
   return Number.isFinite(n) ? n : Number.POSITIVE_INFINITY;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -90,9 +90,10 @@ export class GroupCommit {
 
   async #drain(): Promise<void> {
     this.#running = true;
-    // Let the requests already readable in this turn of the event loop join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
+      // A transaction runs without yielding to I/O: give the packages whose images finished
+      // meanwhile one turn of the event loop to join this batch.
+      await new Promise((resolve) => setImmediate(resolve));
       const batch = this.#pending.splice(0, this.maxBatch);
       try {
         const results = await this.#store.transaction(async (tx) => {

@@ -5,6 +5,7 @@
  */
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { ImageStore } from '../intake/image_store.ts';
@@ -87,7 +88,6 @@ export async function buildServer(options: {
     // X-Forwarded-For cannot change.
     trustProxy: false,
     bodyLimit: 64 * 1024,
-    disableRequestLogging: false,
   });
   const images = new ImageStore(`${node.paths.root}/images`);
   await images.init();
@@ -168,6 +168,8 @@ export async function buildServer(options: {
     return reply.type('text/plain; charset=utf-8').send(last.note);
   });
 
+  // An image body is handed to the route as the raw stream, to be hashed and written as it arrives.
+  app.addContentTypeParser(['image/jpeg', 'image/png'], (_request, payload, done) => done(null, payload));
   let inFlight = 0;
   const refuse = (reply: FastifyReply, code: keyof typeof INTAKE_STATUS, message: string) => {
     if (code === 'overloaded') reply.header('retry-after', '1');
@@ -182,17 +184,46 @@ export async function buildServer(options: {
     async (request, reply) => {
       if (inFlight >= config.intake.maxInFlight)
         return refuse(reply, 'overloaded', 'the center is at capacity; retry after the given seconds');
-      if (!request.isMultipart())
-        return refuse(
-          reply,
-          'bad-request',
-          'send multipart/form-data with the fields package, signature and image',
-        );
       const declared = Number(request.headers['content-length']);
       if (Number.isFinite(declared) && declared > config.intake.maxImageBytes + ENVELOPE_BYTES)
         return refuse(reply, 'too-large', `the body declares ${declared} bytes, over the limit`);
+      const raw = request.body instanceof Readable;
+      if (!raw && !request.isMultipart())
+        return refuse(
+          reply,
+          'bad-request',
+          'send the image as the body (image/jpeg or image/png) with the OpenPREP-Package and OpenPREP-Signature headers, or multipart/form-data with the fields package, signature and image',
+        );
       inFlight++;
       try {
+        if (raw) {
+          // The lean form for device agents: the body is the image, the signed header rides in HTTP headers.
+          const body = request.body as Readable;
+          const packageHeader = request.headers['openprep-package'];
+          const signature = request.headers['openprep-signature'];
+          if (typeof packageHeader !== 'string' || typeof signature !== 'string') {
+            body.resume();
+            return refuse(
+              reply,
+              'bad-request',
+              'the OpenPREP-Package and OpenPREP-Signature headers are required',
+            );
+          }
+          const checked = await intake.check(
+            Buffer.from(packageHeader, 'base64url').toString('utf8'),
+            signature,
+          );
+          if (!checked.ok) {
+            body.resume();
+            return refuse(reply, checked.code, checked.message);
+          }
+          const result = await intake.receive(checked.value, body);
+          if (!result.ok) return refuse(reply, result.code, result.message);
+          return reply
+            .code(result.value.first ? 201 : 200)
+            .type('text/plain; charset=utf-8')
+            .send(result.value.receipt);
+        }
         let header: string | undefined;
         let signature: string | undefined;
         for await (const part of request.parts()) {

@@ -24,6 +24,7 @@ import {
   packageFor,
   pngOfSize,
   postPackage,
+  postPackageRaw,
   type TestDevice,
 } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
@@ -117,10 +118,39 @@ describe('signed intake over HTTP', () => {
     assert.equal((await node.pipeline.store.getActa(receipt.value.recordId))?.status, 'received');
   });
 
+  test('the lean form (image body, signed header in HTTP headers) gives the same receipt as multipart', async () => {
+    const image = makePng(40, 30, { seed: 11 });
+    const pkg = packageFor(scanner, image, { sequence: 50, claimedKey: keys[7]! });
+    const lean = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image });
+    assert.equal(lean.status, 201, lean.body);
+    const multipart = await postPackage(base, { text: pkg.text, signature: pkg.signature, image });
+    assert.equal(multipart.status, 200);
+    assert.equal(multipart.body, lean.body);
+    const big = pngOfSize(100_000, 12);
+    const bigPkg = packageFor(scanner, big, { sequence: 51, claimedKey: keys[8]! });
+    assert.equal(
+      (await postPackageRaw(base, { text: bigPkg.text, signature: bigPkg.signature, image: big })).status,
+      413,
+    );
+    const noHeaders = await fetch(`${base}/api/v1/packages`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: image,
+    });
+    assert.equal(noHeaders.status, 400);
+    const forged = await postPackageRaw(base, {
+      text: pkg.text.replace('"sequence":50', '"sequence":52'),
+      signature: pkg.signature,
+      image,
+    });
+    assert.equal(forged.status, 401);
+  });
+
   test('ten retries, some at once, give one stored package and byte-identical receipts', async () => {
     const image = makePng(40, 30, { seed: 2 });
     const pkg = packageFor(scanner, image, { sequence: 1, claimedKey: keys[1]! });
     const send = () => postPackage(base, { text: pkg.text, signature: pkg.signature, image });
+    const before = await node.pipeline.store.packageCount(scanner.id);
     const first = await send();
     assert.equal(first.status, 201);
     const concurrent = await Promise.all(Array.from({ length: 6 }, send));
@@ -130,7 +160,7 @@ describe('signed intake over HTTP', () => {
       assert.equal(r.status, 200);
       assert.equal(r.body, first.body);
     }
-    assert.equal(await node.pipeline.store.packageCount(scanner.id), 2);
+    assert.equal(await node.pipeline.store.packageCount(scanner.id), before + 1);
   });
 
   test('a different package under the same sequence is 409 and the first stays as it was', async () => {

@@ -111,6 +111,23 @@ export function packageFor(
   };
 }
 
+/** POSTs a package in the lean form: the image as the body, the header and signature in HTTP headers. */
+export async function postPackageRaw(
+  base: string,
+  parts: { text: string; signature: string; image: Uint8Array; contentType?: string },
+): Promise<{ status: number; body: string; headers: Headers }> {
+  const response = await fetch(`${base}/api/v1/packages`, {
+    method: 'POST',
+    headers: {
+      'content-type': parts.contentType ?? 'image/png',
+      'openprep-package': Buffer.from(parts.text, 'utf8').toString('base64url'),
+      'openprep-signature': parts.signature,
+    },
+    body: parts.image,
+  });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
 /** POSTs a package as multipart/form-data; the parts can be replaced to test hostile input. */
 export async function postPackage(
   base: string,
