@@ -1,4 +1,6 @@
+import { close, fsync, open as openFile } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 
 /**
@@ -20,11 +22,16 @@ export async function writeFileDurably(file: string, data: Uint8Array | string, 
   await syncDirectory(directory);
 }
 
+const openFd = promisify(openFile);
+const fsyncFd = promisify(fsync);
+const closeFd = promisify(close);
+
+/** fsync of a directory, so the names created or renamed in it survive a crash. */
 export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
+  const fd = await openFd(directory, 'r');
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }

@@ -103,10 +103,26 @@ function hasForbiddenControl(text: string): boolean {
   return false;
 }
 
+/** Key ids by signing key: deriving the public key and its id costs more than the signature (receipts sign thousands). */
+const KEY_IDS = new WeakMap<KeyObject, Map<string, Buffer>>();
+
+function keyIdOf(signer: NoteSigner): Buffer {
+  let byName = KEY_IDS.get(signer.privateKey);
+  if (byName === undefined) {
+    byName = new Map();
+    KEY_IDS.set(signer.privateKey, byName);
+  }
+  let id = byName.get(signer.name);
+  if (id === undefined) {
+    id = keyId(signer.name, rawPublicKeyOf(signer.privateKey));
+    byName.set(signer.name, id);
+  }
+  return id;
+}
+
 function signatureLine(body: string, signer: NoteSigner): string {
-  const raw = rawPublicKeyOf(signer.privateKey);
   const signature = sign(null, Buffer.from(body, 'utf8'), signer.privateKey);
-  return `${EM_DASH} ${signer.name} ${Buffer.concat([keyId(signer.name, raw), signature]).toString('base64')}\n`;
+  return `${EM_DASH} ${signer.name} ${Buffer.concat([keyIdOf(signer), signature]).toString('base64')}\n`;
 }
 
 /** Signs a note body (which must end in a newline) with one or more keys. */
