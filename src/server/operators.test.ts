@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { LOCK_MS, SESSION_IDLE_MS } from '../auth/accounts.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
@@ -32,6 +33,7 @@ let node: CenterNode;
 let server: ServerHandle;
 let base: string;
 const secrets = new Map<string, Buffer>();
+const logLines: string[] = [];
 const records: Record<'catd1' | 'catd2', string[]> = { catd1: [], catd2: [] };
 
 interface Session {
@@ -111,7 +113,15 @@ before(async () => {
   const created = await initCenter({ root: work, election, catalog, clock });
   assert.ok(created.ok);
   node = created.value;
-  server = await buildServer({ node, config: serveConfigSchema.parse({ logLevel: 'silent' }), clock });
+  // Every log line at the most verbose level is kept, to show no secret is ever logged.
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logLines.push(chunk.toString()));
+  server = await buildServer({
+    node,
+    config: serveConfigSchema.parse({ logLevel: 'trace' }),
+    clock,
+    logStream,
+  });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
@@ -369,5 +379,21 @@ describe('operators over HTTP', () => {
 
   test('the session cookie is the __Host- kind', () => {
     assert.ok(SESSION_COOKIE.startsWith('__Host-'));
+  });
+
+  test('the log, at trace level, holds security events but never a password, code, seed, token or cookie', async () => {
+    const session = await signIn('victor.verifica');
+    await call(session, 'GET', '/api/v1/me');
+    const text = logLines.join('');
+    assert.ok(text.includes('"event":"security"'));
+    assert.ok(text.includes('login-success'));
+    assert.ok(!text.includes(PASSWORD), 'a password was logged');
+    for (const secret of secrets.values()) {
+      assert.ok(!text.includes(secret.toString('base64')), 'a TOTP seed was logged');
+      // As a JSON string: bare digits could occur in any timestamp.
+      assert.ok(!text.includes(`"${totp(secret, now)}"`), 'a TOTP code was logged');
+    }
+    assert.ok(!text.includes(session.cookie.split('=')[1]!), 'a session token was logged');
+    assert.ok(!text.includes(session.csrf), 'a CSRF token was logged');
   });
 });
