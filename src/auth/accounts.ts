@@ -309,6 +309,7 @@ export class Accounts {
         createdAt: now,
         lastSeenAt: now,
         csrfHash: tokenHash(csrfToken),
+        webauthnAt: null,
         revokedAt: null,
       });
       await tx.appendJournal({

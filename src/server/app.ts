@@ -15,6 +15,7 @@ import { Accounts } from '../auth/accounts.ts';
 import { SecretBox } from '../auth/secret_box.ts';
 import type { Role } from '../store/store.ts';
 import type { ServeConfig } from './config.ts';
+import { registerAdminRoutes } from './admin_routes.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
 
 /**
@@ -27,6 +28,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     policy?: RoutePolicy;
     roles?: readonly Role[];
+    /** A WebAuthn assertion in this session in the last minutes (admin_routes.ts). */
+    stepUp?: boolean;
   }
 }
 
@@ -270,5 +273,17 @@ export async function buildServer(options: {
   );
 
   registerOperatorRoutes(app, node, accounts);
+  registerAdminRoutes(app, {
+    node,
+    accounts,
+    clock: options.clock,
+    rpId: config.webauthn.rpId,
+    origins: () => {
+      if (config.webauthn.origins.length > 0) return config.webauthn.origins;
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      return [`http://localhost:${port}`, `https://localhost:${port}`];
+    },
+  });
   return handle;
 }

@@ -28,6 +28,17 @@ export const serveConfigSchema = z
       })
       .strict()
       .default({ maxImageBytes: 10 * 1024 * 1024, maxPixels: 50_000_000, maxInFlight: 512 }),
+    /**
+     * WebAuthn relying party: the domain the console is served under, and the exact origins
+     * (scheme, host, port) browsers will report; by default localhost on the service's port.
+     */
+    webauthn: z
+      .object({
+        rpId: z.string().min(1).default('localhost'),
+        origins: z.array(z.string().url()).default([]),
+      })
+      .strict()
+      .default({ rpId: 'localhost', origins: [] }),
     /** Requests per minute per client address on each operator and public route (intake has its own bound). */
     rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600),
     /** How often the journal's checkpoint is signed while serving (when it grew). */

@@ -17,6 +17,7 @@ import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { SoftwareAuthenticator } from '../test/authenticator.ts';
 import { makeDevice, makePng, packageFor, postPackage, type TestDevice } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
@@ -395,5 +396,95 @@ describe('operators over HTTP', () => {
     }
     assert.ok(!text.includes(session.cookie.split('=')[1]!), 'a session token was logged');
     assert.ok(!text.includes(session.csrf), 'a CSRF token was logged');
+  });
+});
+
+describe('WebAuthn for administradores and publicadores', () => {
+  test('privileged actions need a security key confirmed in the last minutes', async () => {
+    await addOperator('ada.admin', 'administrador', 'nacional');
+    const origin = base.replace('127.0.0.1', 'localhost');
+    const key = new SoftwareAuthenticator();
+    const ada = await signIn('ada.admin');
+    const revoke = () =>
+      call(ada, 'POST', '/api/v1/admin/devices/S-CATD-2/revoke', { reason: 'lost in transit' });
+    assert.equal(((await (await revoke()).json()) as { error: string }).error, 'step-up-required');
+    // Register the first key right after signing in with password and TOTP.
+    const registration = (await (
+      await call(ada, 'POST', '/api/v1/webauthn/register/options', {})
+    ).json()) as { challenge: string; rp: { id?: string } };
+    assert.equal(
+      (await call(ada, 'POST', '/api/v1/webauthn/register', key.register(registration, origin))).status,
+      201,
+    );
+    // A forged assertion is refused; a real one confirms.
+    let challenge = (await (await call(ada, 'POST', '/api/v1/webauthn/authenticate/options', {})).json()) as {
+      challenge: string;
+      rpId?: string;
+    };
+    assert.equal(
+      (await call(ada, 'POST', '/api/v1/webauthn/authenticate', key.assert(challenge, origin, true))).status,
+      401,
+    );
+    challenge = (await (await call(ada, 'POST', '/api/v1/webauthn/authenticate/options', {})).json()) as {
+      challenge: string;
+      rpId?: string;
+    };
+    // An assertion made for another site does not count.
+    assert.equal(
+      (
+        await call(
+          ada,
+          'POST',
+          '/api/v1/webauthn/authenticate',
+          key.assert(challenge, 'https://evil.example'),
+        )
+      ).status,
+      401,
+    );
+    challenge = (await (await call(ada, 'POST', '/api/v1/webauthn/authenticate/options', {})).json()) as {
+      challenge: string;
+      rpId?: string;
+    };
+    assert.equal(
+      (await call(ada, 'POST', '/api/v1/webauthn/authenticate', key.assert(challenge, origin))).status,
+      200,
+    );
+    assert.equal((await revoke()).status, 200);
+    assert.equal((await node.pipeline.store.getDevice('S-CATD-2'))?.revokedAt !== null, true);
+    // Ten minutes later the same session must confirm again.
+    now += 11 * 60_000;
+    assert.equal(
+      (await call(ada, 'POST', '/api/v1/admin/purge', { scope: 'catd:CATD-2', reason: 'drill' })).status,
+      403,
+    );
+    // A capturista cannot even start the ceremony.
+    const carla = await signIn('carla.captura');
+    assert.equal((await call(carla, 'POST', '/api/v1/webauthn/register/options', {})).status, 403);
+  });
+
+  test('a publicador confirms with a security key to publish a cut now', async () => {
+    await addOperator('pablo.publica', 'publicador', 'nacional');
+    const origin = base.replace('127.0.0.1', 'localhost');
+    const key = new SoftwareAuthenticator();
+    const pablo = await signIn('pablo.publica');
+    assert.equal((await call(pablo, 'POST', '/api/v1/cuts', {})).status, 403);
+    const registration = (await (
+      await call(pablo, 'POST', '/api/v1/webauthn/register/options', {})
+    ).json()) as { challenge: string; rp: { id?: string } };
+    assert.equal(
+      (await call(pablo, 'POST', '/api/v1/webauthn/register', key.register(registration, origin))).status,
+      201,
+    );
+    const challenge = (await (
+      await call(pablo, 'POST', '/api/v1/webauthn/authenticate/options', {})
+    ).json()) as { challenge: string };
+    assert.equal(
+      (await call(pablo, 'POST', '/api/v1/webauthn/authenticate', key.assert(challenge, origin))).status,
+      200,
+    );
+    const cut = await call(pablo, 'POST', '/api/v1/cuts', {});
+    assert.equal(cut.status, 201, await cut.clone().text());
+    assert.equal(((await cut.json()) as { sequence: number }).sequence, 1);
+    assert.equal((await node.pipeline.store.cuts()).length, 1);
   });
 });

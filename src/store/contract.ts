@@ -247,6 +247,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             createdAt: 1,
             lastSeenAt: 1,
             csrfHash: 'x',
+            webauthnAt: i === 2 ? 7 : null,
             revokedAt: null,
           });
       });
@@ -264,6 +265,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.equal(await store.transaction((tx) => tx.revokeSessions(['a'], 60)), 0);
       assert.equal((await store.getSession('0'.repeat(64)))?.revokedAt, 50);
       assert.equal((await store.getSession('2'.repeat(64)))?.revokedAt, null);
+      assert.equal((await store.getSession('2'.repeat(64)))?.webauthnAt, 7);
       const reopened = await opened.reopen();
       assert.equal((await reopened.getOperator('c'))?.scope, 'entidad:09');
       assert.equal((await reopened.transaction((tx) => tx.getOperatorByUsername('user-d')))?.id, 'd');

@@ -91,6 +91,8 @@ export interface OperatorRow {
   readonly expiresAt: number | null;
   /** The election the account was last (re)certified for; it cannot sign in for another. */
   readonly certifiedFor: string;
+  /** Authenticators (administrators and publicadores need one for their work). */
+  readonly webauthn?: readonly WebAuthnKey[];
   readonly createdAt: number;
   readonly disabledAt: number | null;
 }
@@ -102,7 +104,19 @@ export interface SessionRow {
   readonly createdAt: number;
   readonly lastSeenAt: number;
   readonly csrfHash: string;
+  /** When this session last proved a WebAuthn authenticator (step-up), if ever. */
+  readonly webauthnAt: number | null;
   readonly revokedAt: number | null;
+}
+
+/** A WebAuthn authenticator registered by an operator. */
+export interface WebAuthnKey {
+  /** Credential id, base64url. */
+  readonly id: string;
+  /** COSE public key, base64url. */
+  readonly publicKey: string;
+  readonly counter: number;
+  readonly registeredAt: number;
 }
 
 export interface CaptureTask {

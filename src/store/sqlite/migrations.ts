@@ -84,6 +84,7 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL,
     last_seen_at INTEGER NOT NULL,
     csrf_hash TEXT NOT NULL,
+    webauthn_at INTEGER,
     revoked_at INTEGER
   ) STRICT;
   CREATE INDEX session_by_operator ON session (operator_id, revoked_at);

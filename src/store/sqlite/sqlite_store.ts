@@ -141,11 +141,11 @@ class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role, scope = excluded.scope, record = excluded.record`,
       ),
       getSession: db.prepare(
-        'SELECT id_hash, operator_id, created_at, last_seen_at, csrf_hash, revoked_at FROM session WHERE id_hash = ?',
+        'SELECT id_hash, operator_id, created_at, last_seen_at, csrf_hash, webauthn_at, revoked_at FROM session WHERE id_hash = ?',
       ),
       putSession: db.prepare(
-        `INSERT INTO session (id_hash, operator_id, created_at, last_seen_at, csrf_hash, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at, revoked_at = excluded.revoked_at`,
+        `INSERT INTO session (id_hash, operator_id, created_at, last_seen_at, csrf_hash, webauthn_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at, webauthn_at = excluded.webauthn_at, revoked_at = excluded.revoked_at`,
       ),
     };
     this.#frontier = this.#readFrontier();
@@ -233,7 +233,15 @@ class SqliteStore implements Store {
           ).map((row) => JSON.parse(row.record) as OperatorRow),
         getSession: async (idHash) => sessionOf(s.getSession.get(idHash)),
         putSession: async (x) => {
-          s.putSession.run(x.idHash, x.operatorId, x.createdAt, x.lastSeenAt, x.csrfHash, x.revokedAt);
+          s.putSession.run(
+            x.idHash,
+            x.operatorId,
+            x.createdAt,
+            x.lastSeenAt,
+            x.csrfHash,
+            x.webauthnAt,
+            x.revokedAt,
+          );
         },
         revokeSessions: async (operatorIds, at) => {
           let revoked = 0;
@@ -466,6 +474,7 @@ function sessionOf(row: unknown): SessionRow | null {
     created_at: number;
     last_seen_at: number;
     csrf_hash: string;
+    webauthn_at: number | null;
     revoked_at: number | null;
   };
   return {
@@ -474,6 +483,7 @@ function sessionOf(row: unknown): SessionRow | null {
     createdAt: r.created_at,
     lastSeenAt: r.last_seen_at,
     csrfHash: r.csrf_hash,
+    webauthnAt: r.webauthn_at,
     revokedAt: r.revoked_at,
   };
 }

@@ -1,0 +1,289 @@
+/**
+ * WebAuthn (a hardware or platform authenticator) for the roles that can do the most harm —
+ * administradores and publicadores — and the actions that need it: purge, device revocation,
+ * publishing a cut. Those actions also need a fresh proof: an assertion in the last
+ * `STEP_UP_MS`, whatever the age of the session.
+ */
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Accounts } from '../auth/accounts.ts';
+import { revokeDevice } from '../center/devices.ts';
+import type { CenterNode } from '../center/node.ts';
+import { publishCut } from '../center/publisher.ts';
+import type { Role, WebAuthnKey } from '../store/store.ts';
+
+export const STEP_UP_MS = 10 * 60_000;
+const CHALLENGE_MS = 2 * 60_000;
+const WEBAUTHN_ROLES: readonly Role[] = ['administrador', 'publicador'];
+
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  options: {
+    readonly node: CenterNode;
+    readonly accounts: Accounts;
+    readonly clock: () => number;
+    readonly rpId: string;
+    /** The browser origins accepted; computed from the listening port when not configured. */
+    readonly origins: () => string[];
+  },
+): void {
+  const { node, accounts, clock } = options;
+  const store = node.pipeline.store;
+  // One pending challenge per session, short-lived: a ceremony is started and finished in minutes.
+  const challenges = new Map<
+    string,
+    { challenge: string; kind: 'register' | 'authenticate'; expires: number }
+  >();
+  const takeChallenge = (sessionHash: string, kind: 'register' | 'authenticate') => {
+    const pending = challenges.get(sessionHash);
+    challenges.delete(sessionHash);
+    return pending !== undefined && pending.kind === kind && pending.expires > clock()
+      ? pending.challenge
+      : null;
+  };
+  const keysOf = (request: FastifyRequest): readonly WebAuthnKey[] => request.auth!.operator.webauthn ?? [];
+  const refuse = (reply: FastifyReply, status: number, error: string, message: string) =>
+    reply.code(status).send({ error, message });
+
+  // Step-up: the privileged actions below need a WebAuthn assertion in this session, recently.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.config.stepUp !== true || request.auth === undefined) return;
+    const at = request.auth.session.webauthnAt;
+    if (at === null || clock() - at > STEP_UP_MS)
+      return refuse(
+        reply,
+        403,
+        'step-up-required',
+        'confirm with your security key first (POST /api/v1/webauthn/authenticate)',
+      );
+  });
+
+  app.post(
+    '/api/v1/webauthn/register/options',
+    { config: { policy: 'session', roles: WEBAUTHN_ROLES } },
+    async (request, reply) => {
+      const auth = request.auth!;
+      // The first key is registered right after signing in with password and TOTP; more keys need the first.
+      if (
+        keysOf(request).length > 0 &&
+        (auth.session.webauthnAt === null || clock() - auth.session.webauthnAt > STEP_UP_MS)
+      )
+        return refuse(reply, 403, 'step-up-required', 'confirm with a registered key before adding another');
+      const generated = await generateRegistrationOptions({
+        rpName: `OpenPREP ${node.pipeline.election.id}`,
+        rpID: options.rpId,
+        userName: auth.operator.username,
+        userID: new TextEncoder().encode(auth.operator.id),
+        attestationType: 'none',
+        excludeCredentials: keysOf(request).map((k) => ({ id: k.id })),
+        authenticatorSelection: { userVerification: 'required', residentKey: 'preferred' },
+        supportedAlgorithmIDs: [-7, -8, -257],
+      });
+      challenges.set(auth.session.idHash, {
+        challenge: generated.challenge,
+        kind: 'register',
+        expires: clock() + CHALLENGE_MS,
+      });
+      return generated;
+    },
+  );
+
+  app.post(
+    '/api/v1/webauthn/register',
+    { config: { policy: 'session', roles: WEBAUTHN_ROLES } },
+    async (request, reply) => {
+      const auth = request.auth!;
+      const challenge = takeChallenge(auth.session.idHash, 'register');
+      if (challenge === null) return refuse(reply, 400, 'no-challenge', 'ask for registration options first');
+      let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+      try {
+        verified = await verifyRegistrationResponse({
+          response: request.body as Parameters<typeof verifyRegistrationResponse>[0]['response'],
+          expectedChallenge: challenge,
+          expectedOrigin: options.origins(),
+          expectedRPID: options.rpId,
+          requireUserVerification: true,
+        });
+      } catch (error) {
+        return refuse(reply, 400, 'bad-registration', (error as Error).message);
+      }
+      if (!verified.verified)
+        return refuse(reply, 400, 'bad-registration', 'the authenticator response does not verify');
+      const credential = verified.registrationInfo.credential;
+      const key: WebAuthnKey = {
+        id: credential.id,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        counter: credential.counter,
+        registeredAt: clock(),
+      };
+      await store.transaction(async (tx) => {
+        const operator = (await tx.getOperator(auth.operator.id))!;
+        await tx.putOperator({ ...operator, webauthn: [...(operator.webauthn ?? []), key] });
+        await tx.appendJournal({
+          type: 'WEBAUTHN_REGISTERED',
+          at: clock(),
+          operatorId: operator.id,
+          credentialId: key.id,
+        });
+      });
+      return reply.code(201).send({ registered: key.id });
+    },
+  );
+
+  app.post(
+    '/api/v1/webauthn/authenticate/options',
+    { config: { policy: 'session', roles: WEBAUTHN_ROLES } },
+    async (request, reply) => {
+      const keys = keysOf(request);
+      if (keys.length === 0) return refuse(reply, 409, 'no-key', 'register a security key first');
+      const generated = await generateAuthenticationOptions({
+        rpID: options.rpId,
+        allowCredentials: keys.map((k) => ({ id: k.id })),
+        userVerification: 'required',
+      });
+      challenges.set(request.auth!.session.idHash, {
+        challenge: generated.challenge,
+        kind: 'authenticate',
+        expires: clock() + CHALLENGE_MS,
+      });
+      return generated;
+    },
+  );
+
+  app.post(
+    '/api/v1/webauthn/authenticate',
+    { config: { policy: 'session', roles: WEBAUTHN_ROLES } },
+    async (request, reply) => {
+      const auth = request.auth!;
+      const challenge = takeChallenge(auth.session.idHash, 'authenticate');
+      if (challenge === null)
+        return refuse(reply, 400, 'no-challenge', 'ask for authentication options first');
+      const body = request.body as { id?: unknown };
+      const key = keysOf(request).find((k) => k.id === body?.id);
+      if (key === undefined) return refuse(reply, 400, 'unknown-key', 'this key is not registered for you');
+      let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+      try {
+        verified = await verifyAuthenticationResponse({
+          response: request.body as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+          expectedChallenge: challenge,
+          expectedOrigin: options.origins(),
+          expectedRPID: options.rpId,
+          credential: {
+            id: key.id,
+            publicKey: Buffer.from(key.publicKey, 'base64url'),
+            counter: key.counter,
+          },
+          requireUserVerification: true,
+        });
+      } catch (error) {
+        await journalFailure(auth.operator.id, (error as Error).message);
+        return refuse(reply, 401, 'bad-assertion', 'the security key did not confirm');
+      }
+      if (!verified.verified) {
+        await journalFailure(auth.operator.id, 'assertion does not verify');
+        return refuse(reply, 401, 'bad-assertion', 'the security key did not confirm');
+      }
+      const at = clock();
+      await store.transaction(async (tx) => {
+        const operator = (await tx.getOperator(auth.operator.id))!;
+        await tx.putOperator({
+          ...operator,
+          webauthn: (operator.webauthn ?? []).map((k) =>
+            k.id === key.id ? { ...k, counter: verified.authenticationInfo.newCounter } : k,
+          ),
+        });
+        await tx.putSession({ ...auth.session, webauthnAt: at });
+        await tx.appendJournal({
+          type: 'LOGIN_STEP_UP',
+          at,
+          operatorId: operator.id,
+          factor: 'webauthn',
+          credentialId: key.id,
+        });
+      });
+      return { confirmed: true };
+    },
+  );
+
+  const journalFailure = (operatorId: string, reason: string) =>
+    store.transaction((tx) =>
+      tx.appendJournal({ type: 'LOGIN_FAILED', at: clock(), operatorId, factor: 'webauthn', reason }),
+    );
+
+  app.post(
+    '/api/v1/admin/purge',
+    { config: { policy: 'session', roles: ['administrador'], stepUp: true } },
+    async (request, reply) => {
+      const body = z
+        .object({ scope: z.string().min(1), reason: z.string().min(1).max(500) })
+        .strict()
+        .safeParse(request.body);
+      if (!body.success) return refuse(reply, 400, 'bad-request', 'send scope and reason');
+      const purged = await accounts.purge({
+        scope: body.data.scope,
+        reason: body.data.reason,
+        by: request.auth!.operator.id,
+      });
+      if (!purged.ok) return refuse(reply, 400, purged.code, purged.message);
+      request.log.warn(
+        { event: 'security', kind: 'purge', operatorId: request.auth!.operator.id, ...purged.value },
+        'accounts purged',
+      );
+      return purged.value;
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/devices/:id/revoke',
+    { config: { policy: 'session', roles: ['administrador'], stepUp: true } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const body = z
+        .object({ reason: z.string().min(1).max(500) })
+        .strict()
+        .safeParse(request.body);
+      if (!body.success) return refuse(reply, 400, 'bad-request', 'send a reason');
+      const revoked = await revokeDevice(store, {
+        id,
+        at: clock(),
+        reason: `${body.data.reason} (by ${request.auth!.operator.id})`,
+      });
+      if (!revoked.ok)
+        return refuse(reply, revoked.code === 'no-such-device' ? 404 : 409, revoked.code, revoked.message);
+      request.log.warn({
+        event: 'security',
+        kind: 'device-revoked',
+        operatorId: request.auth!.operator.id,
+        deviceId: id,
+      });
+      return { revoked: id };
+    },
+  );
+
+  app.post(
+    '/api/v1/cuts',
+    { config: { policy: 'session', roles: ['publicador'], stepUp: true } },
+    async (request, reply) => {
+      const cut = await publishCut(node, { cutTime: clock() });
+      if (!cut.ok) return refuse(reply, 409, cut.code, cut.message);
+      request.log.info({
+        event: 'security',
+        kind: 'cut-published',
+        operatorId: request.auth!.operator.id,
+        cut: cut.value.id,
+      });
+      return reply.code(201).send({
+        id: cut.value.id,
+        sequence: cut.value.sequence,
+        final: cut.value.final,
+        manifestSha256: cut.value.manifestSha256,
+      });
+    },
+  );
+}
