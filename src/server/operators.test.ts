@@ -308,6 +308,26 @@ describe('operators over HTTP', () => {
     assert.equal((await node.pipeline.store.getActa(first.recordId))?.status, 'verified');
   });
 
+  test('an expired account cannot sign in, and its open sessions end', async () => {
+    const added = await server.accounts.addOperator({
+      username: 'eva.temporal',
+      name: 'Eva',
+      role: 'capturista',
+      scope: 'nacional',
+      password: PASSWORD,
+      expiresAt: now + 120_000,
+      by: 'test',
+    });
+    assert.ok(added.ok);
+    secrets.set('eva.temporal', fromBase32(added.value.totpSecret));
+    const eva = await signIn('eva.temporal');
+    assert.equal((await call(eva, 'GET', '/api/v1/me')).status, 200);
+    now += 120_000;
+    assert.equal((await call(eva, 'GET', '/api/v1/me')).status, 401);
+    now += 30_000;
+    assert.equal((await signInRaw('eva.temporal')).status, 401);
+  });
+
   test('an account from an earlier election cannot sign in until recertified for this one', async () => {
     await addOperator('olga.anterior', 'capturista', 'nacional');
     await node.pipeline.store.transaction(async (tx) => {
