@@ -122,6 +122,8 @@ export async function buildServer(options: {
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
+    // While draining, a finished request must not keep its connection open for the next one.
+    if (handle.draining) reply.header('connection', 'close');
   });
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;

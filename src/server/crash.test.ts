@@ -229,3 +229,71 @@ test('kill -9 at random moments: every receipted package is stored once, checkpo
     await rm(work, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM: an upload in progress still gets its receipt, then the service stops and the store is closed', async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-sigterm-'));
+  try {
+    const catalog = generateCatalog({ scale: 'tiny', seed: 6 });
+    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    const start = Date.parse(election.publicationStart) + 3_600_000;
+    const created = await initCenter({ root: work, election, catalog, clock: () => start });
+    assert.ok(created.ok);
+    const device = makeDevice('CATD-TERM-1');
+    assert.ok(
+      (
+        await enrollDevice(created.value.pipeline.store, {
+          id: device.id,
+          publicKey: device.publicKey,
+          origin: 'CATD',
+          boundTo: 'CATD-1',
+          label: '',
+          at: start,
+        })
+      ).ok,
+    );
+    await created.value.close();
+    const key = [...actasEsperadas(catalog, election.contests[0]!)][0]!.actaKey;
+    const image = makePng(64, 64, { seed: 1 });
+    const pkg = packageFor(device, image, { sequence: 0, claimedKey: key });
+    const { child, base } = await startServer(work, start);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // A slow device: the headers and half the image, then a pause, then the rest.
+    const { request } = await import('node:http');
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/api/v1/packages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'image/png',
+          'content-length': image.length,
+          'openprep-package': Buffer.from(pkg.text).toString('base64url'),
+          'openprep-signature': pkg.signature,
+        },
+      });
+      req.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write(image.subarray(0, image.length >> 1));
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(image.subarray(image.length >> 1)), 300);
+      }, 300);
+    });
+    const result = await answer;
+    assert.equal(result.status, 201, result.body);
+    assert.equal(await exited, 0);
+    const reopened = await openCenter({ root: work, clock: () => start });
+    assert.ok(reopened.ok);
+    assert.equal(
+      (await reopened.value.pipeline.store.transaction((tx) => tx.getPackage(device.id, 0)))?.receipt,
+      result.body,
+    );
+    await reopened.value.close();
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
