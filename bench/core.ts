@@ -8,15 +8,12 @@
  * this size costs at minimum on this disk), so the ratio says how much is our own work.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { catalogToCsv } from '../src/catalog/csv_import.ts';
-import type { PublishedActa, Submission } from '../src/domain/acta.ts';
-import { actasEsperadas, applicableColumns } from '../src/domain/actas_esperadas.ts';
-import { classifyActa } from '../src/domain/classification.ts';
 import { formatIsoLocal } from '../src/domain/local_time.ts';
 import { formatVerifierKey } from '../src/journal/note.ts';
 import { CompactRange, hashLeafText } from '../src/journal/merkle.ts';
@@ -26,7 +23,7 @@ import { buildCut } from '../src/publish/cut_builder.ts';
 import { writeCut } from '../src/publish/cut_writer.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition, serializeElectionDefinition } from '../src/sim/election_definition.ts';
-import { trueActaFields } from '../src/sim/election_night.ts';
+import { publishedActas } from '../src/sim/published_actas.ts';
 import { createRandom } from '../src/sim/random.ts';
 
 function seconds(start: number): number {
@@ -61,51 +58,10 @@ try {
 
   // Every acta esperada captured and verified, with realistic values and observations.
   const t1 = performance.now();
-  const random = createRandom('bench-core');
   const start = Date.parse(election.publicationStart);
-  const actas = new Map<string, PublishedActa[]>();
+  const actas = publishedActas({ catalog, election, random: createRandom('bench-core'), source: 'bench' });
   let actaCount = 0;
-  for (const contest of election.contests) {
-    const rows: PublishedActa[] = [];
-    for (const esperada of actasEsperadas(catalog, contest)) {
-      const columns = applicableColumns(contest, esperada.casilla);
-      const fields = trueActaFields({ random, casilla: esperada.casilla, columns });
-      const acopioAt = start + random.int(0, 22 * 3600) * 1000;
-      const submission: Submission = {
-        imageSha256: createHash('sha256').update(esperada.actaKey).digest('hex'),
-        origin: random.chance(0.6) ? 'CASILLA' : 'CATD',
-        digitization: 'MOVIL',
-        documentType: 'ACTA_PREP',
-        transfer: null,
-        acopioAt,
-        source: 'bench',
-      };
-      rows.push({
-        contest: contest.id,
-        actaKey: esperada.actaKey,
-        casilla: esperada.casilla,
-        tipoActa: esperada.tipoActa,
-        identification: {
-          claimedKey: esperada.actaKey,
-          entidad: esperada.casilla.entidad,
-          distrito: esperada.casilla.distrito,
-          seccion: esperada.casilla.seccion,
-          tipo: esperada.casilla.tipo,
-          id: esperada.casilla.id,
-          extension: esperada.casilla.extension,
-          tipoActa: esperada.tipoActa,
-        },
-        fields,
-        classification: classifyActa({ casilla: esperada.casilla, contest, fields, sinActaReason: null }),
-        submission: submission.origin === 'CATD' ? { ...submission, digitization: 'ESCANER' } : submission,
-        capturedAt: acopioAt + 60_000,
-        verifiedAt: acopioAt + 120_000,
-        cotejada: 0,
-      });
-    }
-    actaCount += rows.length;
-    actas.set(contest.id, rows);
-  }
+  for (const rows of actas.values()) actaCount += rows.length;
   const actasSeconds = seconds(t1);
   trace('actas generated');
 

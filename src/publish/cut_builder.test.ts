@@ -9,14 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { catalogToCsv } from '../catalog/csv_import.ts';
-import type { PublishedActa } from '../domain/acta.ts';
-import { actasEsperadas, applicableColumns } from '../domain/actas_esperadas.ts';
-import { classifyActa } from '../domain/classification.ts';
 import { verifierKeyText } from '../journal/keys.ts';
 import { testSigner } from '../journal/test_keys.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition, serializeElectionDefinition } from '../sim/election_definition.ts';
-import { trueActaFields } from '../sim/election_night.ts';
+import { publishedActas } from '../sim/published_actas.ts';
 import { createRandom } from '../sim/random.ts';
 import { verifyCut } from '../verify/verify.ts';
 import { buildCut, type CutInput } from './cut_builder.ts';
@@ -25,53 +22,14 @@ import { writeCut } from './cut_writer.ts';
 test('a cut packed in the worker thread equals the same cut packed here, and verifies', async () => {
   const catalog = generateCatalog({ scale: 'state', seed: 7 });
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-  const random = createRandom('cut-builder-test');
   const start = Date.parse(election.publicationStart);
-  const actas = new Map<string, PublishedActa[]>();
-  for (const contest of election.contests) {
-    const rows: PublishedActa[] = [];
-    for (const esperada of actasEsperadas(catalog, contest)) {
-      // Every 30th acta never arrives: casillas without rows get [key, 0, 0].
-      if (random.chance(1 / 30)) continue;
-      const fields = trueActaFields({
-        random,
-        casilla: esperada.casilla,
-        columns: applicableColumns(contest, esperada.casilla),
-      });
-      const acopioAt = start + random.int(0, 20 * 3600) * 1000;
-      rows.push({
-        contest: contest.id,
-        actaKey: esperada.actaKey,
-        casilla: esperada.casilla,
-        tipoActa: esperada.tipoActa,
-        identification: {
-          claimedKey: esperada.actaKey,
-          entidad: esperada.casilla.entidad,
-          distrito: esperada.casilla.distrito,
-          seccion: esperada.casilla.seccion,
-          tipo: esperada.casilla.tipo,
-          id: esperada.casilla.id,
-          extension: esperada.casilla.extension,
-          tipoActa: esperada.tipoActa,
-        },
-        fields,
-        classification: classifyActa({ casilla: esperada.casilla, contest, fields, sinActaReason: null }),
-        submission: {
-          imageSha256: createHash('sha256').update(esperada.actaKey).digest('hex'),
-          origin: 'CATD',
-          digitization: 'ESCANER',
-          documentType: 'ACTA_PREP',
-          transfer: null,
-          acopioAt,
-          source: 'test',
-        },
-        capturedAt: acopioAt + 60_000,
-        verifiedAt: acopioAt + 120_000,
-        cotejada: 0,
-      });
-    }
-    actas.set(contest.id, rows);
-  }
+  // Every 30th acta never arrives: casillas without rows get [key, 0, 0].
+  const actas = publishedActas({
+    catalog,
+    election,
+    random: createRandom('cut-builder-test'),
+    missing: 1 / 30,
+  });
   const total = [...actas.values()].reduce((sum, rows) => sum + rows.length, 0);
   assert.ok(total > 20_000, `${total} actas`);
   const signer = testSigner('openprep.PEF2024.simulacro');

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type Accounts, type Authenticated, sameToken } from '../auth/accounts.ts';
+import { type Accounts, type Authenticated, ROLES, sameToken } from '../auth/accounts.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
@@ -42,15 +42,7 @@ const signInSchema = z
   })
   .strict();
 
-const ALL_ROLES: readonly Role[] = [
-  'acopio',
-  'capturista',
-  'verificador',
-  'coordinador',
-  'administrador',
-  'publicador',
-  'auditor',
-];
+const ALL_ROLES = ROLES;
 
 function cookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
@@ -212,10 +204,17 @@ export function registerOperatorRoutes(app: FastifyInstance, node: CenterNode, a
     },
   );
 
-  app.post(
-    '/api/v1/capture/:recordId',
-    { config: { policy: 'session', roles: ['capturista', 'coordinador'] } },
-    async (request, reply) => {
+  /** A route that records typed values for an acta: a capture, or a verifier's resolution. */
+  const fieldsRoute = (
+    route: string,
+    roles: readonly Role[],
+    step: (
+      recordId: string,
+      operatorId: string,
+      fields: ActaFields,
+    ) => ReturnType<typeof pipeline.recordCapture>,
+  ) =>
+    app.post(route, { config: { policy: 'session', roles } }, async (request, reply) => {
       const { recordId } = request.params as { recordId: string };
       const body = z.object({ fields: fieldsSchema }).strict().safeParse(request.body);
       if (!body.success)
@@ -225,13 +224,12 @@ export function registerOperatorRoutes(app: FastifyInstance, node: CenterNode, a
       if ((await actaFor(request, reply, recordId)) === null) return reply;
       return stepReply(
         reply,
-        await pipeline.recordCapture({
-          recordId,
-          operatorId: request.auth!.operator.id,
-          fields: body.data.fields as ActaFields,
-        }),
+        await step(recordId, request.auth!.operator.id, body.data.fields as ActaFields),
       );
-    },
+    });
+
+  fieldsRoute('/api/v1/capture/:recordId', ['capturista', 'coordinador'], (recordId, operatorId, fields) =>
+    pipeline.recordCapture({ recordId, operatorId, fields }),
   );
 
   app.get(
@@ -255,26 +253,10 @@ export function registerOperatorRoutes(app: FastifyInstance, node: CenterNode, a
     },
   );
 
-  app.post(
+  fieldsRoute(
     '/api/v1/verification/:recordId',
-    { config: { policy: 'session', roles: ['verificador', 'coordinador'] } },
-    async (request, reply) => {
-      const { recordId } = request.params as { recordId: string };
-      const body = z.object({ fields: fieldsSchema }).strict().safeParse(request.body);
-      if (!body.success)
-        return reply
-          .code(400)
-          .send({ error: 'bad-fields', message: body.error.issues[0]?.message ?? 'bad fields' });
-      if ((await actaFor(request, reply, recordId)) === null) return reply;
-      return stepReply(
-        reply,
-        await pipeline.resolveMismatch({
-          recordId,
-          verifierId: request.auth!.operator.id,
-          fields: body.data.fields as ActaFields,
-        }),
-      );
-    },
+    ['verificador', 'coordinador'],
+    (recordId, verifierId, fields) => pipeline.resolveMismatch({ recordId, verifierId, fields }),
   );
 
   app.post(
