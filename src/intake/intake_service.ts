@@ -24,6 +24,9 @@ import {
   verifyPackageSignature,
 } from './package.ts';
 
+/** Refusals journaled per minute at most; the rest are logged (and counted in the next entry). */
+export const REJECTIONS_JOURNALED_PER_MINUTE = 600;
+
 /** Why a package was refused: a closed set, each with its HTTP status in the server. */
 export type IntakeRefusal =
   | 'bad-header'
@@ -119,6 +122,7 @@ export class IntakeService {
   readonly #clock: () => number;
   readonly #commits: GroupCommit;
   readonly #onEvent: (event: IntakeEvent) => void;
+  #rejections = { since: 0, journaled: 0, skipped: 0 };
 
   constructor(options: {
     readonly pipeline: ActaPipeline;
@@ -283,16 +287,29 @@ export class IntakeService {
         ? {}
         : { deviceId: pkg.header.deviceId, sequence: pkg.header.sequence, packageSha256: pkg.sha256 }),
     });
-    if (journal && pkg !== null)
-      await this.#commits.run((tx) =>
-        this.#journal(tx, {
-          type: 'PACKAGE_REJECTED',
-          reason: code,
-          deviceId: pkg.header.deviceId,
-          sequence: pkg.header.sequence,
-          packageSha256: pkg.sha256,
-        }),
-      );
+    if (journal && pkg !== null) {
+      // A flood of forged packages must not flood the journal: past the budget of a minute,
+      // refusals are only logged, and the next journaled one says how many were left out.
+      const now = this.#clock();
+      if (now - this.#rejections.since >= 60_000)
+        this.#rejections = { since: now, journaled: 0, skipped: this.#rejections.skipped };
+      if (this.#rejections.journaled >= REJECTIONS_JOURNALED_PER_MINUTE) this.#rejections.skipped++;
+      else {
+        this.#rejections.journaled++;
+        const skipped = this.#rejections.skipped;
+        this.#rejections.skipped = 0;
+        await this.#commits.run((tx) =>
+          this.#journal(tx, {
+            type: 'PACKAGE_REJECTED',
+            reason: code,
+            deviceId: pkg.header.deviceId,
+            sequence: pkg.header.sequence,
+            packageSha256: pkg.sha256,
+            ...(skipped > 0 ? { unjournaledBefore: skipped } : {}),
+          }),
+        );
+      }
+    }
     return err(code, message);
   }
 }

@@ -274,7 +274,7 @@ export async function buildServer(options: {
     },
   );
 
-  registerOperatorRoutes(app, node, accounts);
+  registerOperatorRoutes(app, node, accounts, options.clock);
   registerAdminRoutes(app, {
     node,
     accounts,

@@ -13,6 +13,7 @@ import { enrollDevice, revokeDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { imagePath } from '../intake/image_store.ts';
+import { REJECTIONS_JOURNALED_PER_MINUTE } from '../intake/intake_service.ts';
 import { parseReceiptBody } from '../intake/package.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { openNote, parseVerifierKey } from '../journal/note.ts';
@@ -40,7 +41,8 @@ let scanner: TestDevice;
 const catalog = generateCatalog({ scale: 'tiny', seed: 3 });
 const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
 let now = Date.parse(election.publicationStart) + 3_600_000;
-const clock = () => (now += 1000);
+let tick = 1000; // ms the clock moves at each reading
+const clock = () => (now += tick);
 
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'openprep-intake-'));
@@ -413,6 +415,31 @@ describe('signed intake over HTTP', () => {
     const pkg = packageFor(scanner, image, { sequence: 40, claimedKey: keys[6]! });
     assert.equal((await postPackage(url, { text: pkg.text, signature: pkg.signature, image })).status, 201);
     await limited.app.close();
+  });
+
+  test('a flood of forged packages cannot flood the journal', async () => {
+    const stranger = makeDevice('FLOOD');
+    const image = makePng(8, 8, { seed: 99 });
+    const before = await rejections();
+    const flood = REJECTIONS_JOURNALED_PER_MINUTE + 50;
+    tick = 0; // all within one minute
+    await Promise.all(
+      Array.from({ length: flood }, (_, i) => {
+        const pkg = packageFor(stranger, image, { sequence: i, claimedKey: keys[0]! });
+        return server.intake.check(pkg.text, pkg.signature);
+      }),
+    );
+    const journaled = (await rejections()) - before;
+    assert.ok(journaled <= REJECTIONS_JOURNALED_PER_MINUTE, `${journaled} rejections journaled`);
+    now += 61_000;
+    tick = 1000;
+    const pkg = packageFor(stranger, image, { sequence: flood, claimedKey: keys[0]! });
+    assert.equal((await server.intake.check(pkg.text, pkg.signature)).ok, false);
+    const head = await node.pipeline.store.journalHead();
+    const [last] = await node.pipeline.store.journalEntries(head.size - 1, head.size);
+    const entry = decodeEntry(last!);
+    assert.ok(entry.ok);
+    assert.equal(entry.value['unjournaledBefore'], flood - journaled);
   });
 
   test('health and readiness', async () => {

@@ -60,7 +60,12 @@ const PIPELINE_STATUS: Readonly<Record<string, number>> = {
   'bad-fields': 400,
 };
 
-export function registerOperatorRoutes(app: FastifyInstance, node: CenterNode, accounts: Accounts): void {
+export function registerOperatorRoutes(
+  app: FastifyInstance,
+  node: CenterNode,
+  accounts: Accounts,
+  clock: () => number,
+): void {
   const pipeline = node.pipeline;
 
   // Sessions first: every route with the 'session' policy gets the operator, or 401/403 here.
@@ -101,7 +106,7 @@ export function registerOperatorRoutes(app: FastifyInstance, node: CenterNode, a
     await pipeline.store.transaction((tx) =>
       tx.appendJournal({
         type: 'AUTHORIZATION_DENIED',
-        at: Date.now(),
+        at: clock(),
         operatorId: auth.operator.id,
         method: request.method,
         route: request.routeOptions.url ?? '',
