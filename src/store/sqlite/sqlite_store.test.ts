@@ -36,6 +36,34 @@ storeContract('SQLite (file)', async () => {
 });
 
 describe('SQLite adapter', () => {
+  test('two connections (serve and a command run beside it) append to one consistent journal', async () => {
+    const file = path.join(directory, 'shared.sqlite');
+    const a = openSqliteStore(file);
+    const b = openSqliteStore(file);
+    assert.ok(a.ok && b.ok);
+    const append = (store: typeof a.value, n: number) =>
+      store.transaction((tx) => tx.appendJournal({ type: 'N', at: n, n }));
+    const indexes = [
+      await append(a.value, 0),
+      await append(a.value, 1),
+      await append(b.value, 2),
+      await append(a.value, 3),
+      await append(b.value, 4),
+      await append(b.value, 5),
+      await append(a.value, 6),
+    ];
+    assert.deepEqual(indexes, [0, 1, 2, 3, 4, 5, 6]);
+    const headA = await a.value.journalHead();
+    const headB = await b.value.journalHead();
+    assert.deepEqual(headA, headB);
+    assert.equal(headA.size, 7);
+    const leaves = await a.value.journalLeafHashes(0, 7);
+    assert.deepEqual(new MerkleTree(leaves).root(), headA.rootHash);
+    assert.equal((await b.value.snapshot()).head.size, 7);
+    await a.value.close();
+    await b.value.close();
+  });
+
   test('durability settings: WAL and synchronous=FULL', async () => {
     const file = path.join(directory, 'pragmas.sqlite');
     const opened = openSqliteStore(file);

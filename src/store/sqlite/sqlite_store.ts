@@ -36,6 +36,7 @@ interface Statements {
   addImage: StatementSync;
   appendJournal: StatementSync;
   getFrontier: StatementSync;
+  getFrontierSize: StatementSync;
   setFrontier: StatementSync;
   addCheckpoint: StatementSync;
   addCut: StatementSync;
@@ -110,6 +111,7 @@ class SqliteStore implements Store {
       ),
       appendJournal: db.prepare('INSERT INTO journal (leaf_index, entry, leaf_hash) VALUES (?, ?, ?)'),
       getFrontier: db.prepare('SELECT size, hashes FROM journal_frontier WHERE id = 1'),
+      getFrontierSize: db.prepare('SELECT size FROM journal_frontier WHERE id = 1'),
       setFrontier: db.prepare(
         'INSERT INTO journal_frontier (id, size, hashes) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes',
       ),
@@ -151,6 +153,16 @@ class SqliteStore implements Store {
     this.#frontier = this.#readFrontier();
   }
 
+  /**
+   * Another process on the same database (an `openprep device revoke` while `serve` runs, say)
+   * may have appended to the journal: the cached frontier is checked against the stored size,
+   * and reloaded when they differ, before it is used.
+   */
+  #refresh(): void {
+    const row = this.#statements.getFrontierSize.get() as { size: number } | undefined;
+    if ((row?.size ?? 0) !== this.#frontier.size) this.#frontier = this.#readFrontier();
+  }
+
   #readFrontier(): CompactRange {
     const row = this.#statements.getFrontier.get() as { size: number; hashes: string } | undefined;
     if (row === undefined) return new CompactRange();
@@ -162,7 +174,8 @@ class SqliteStore implements Store {
       if (this.#closed) throw new Error('store is closed');
       const db = this.#db;
       const s = this.#statements;
-      const frontier = CompactRange.fromJSON(this.#frontier.toJSON());
+      // Set once the write lock is held (below): another process may have appended meanwhile.
+      let frontier = this.#frontier;
       let journalChanged = false;
       const tx: StoreTransaction = {
         getMeta: async (key) => (s.getMeta.get(key) as { value: string } | undefined)?.value ?? null,
@@ -254,6 +267,8 @@ class SqliteStore implements Store {
       };
       db.exec('BEGIN IMMEDIATE');
       try {
+        this.#refresh();
+        frontier = CompactRange.fromJSON(this.#frontier.toJSON());
         const result = await work(tx);
         if (journalChanged) s.setFrontier.run(frontier.size, JSON.stringify(frontier.toJSON().hashes));
         db.exec('COMMIT');
@@ -318,17 +333,26 @@ class SqliteStore implements Store {
 
   snapshot(): Promise<{ head: JournalHead; records: ActaRecord[] }> {
     return this.#read(() => {
-      // Between transactions the connection sees one committed state, so the records and the
-      // journal head below belong together.
-      const records = (
-        this.#db.prepare('SELECT record FROM acta ORDER BY record_id').all() as { record: string }[]
-      ).map((row) => JSON.parse(row.record) as ActaRecord);
-      return { head: { size: this.#frontier.size, rootHash: this.#frontier.root() }, records };
+      // One read transaction: the records and the journal head belong to the same committed
+      // state, even while another process writes.
+      this.#db.exec('BEGIN');
+      try {
+        this.#refresh();
+        const records = (
+          this.#db.prepare('SELECT record FROM acta ORDER BY record_id').all() as { record: string }[]
+        ).map((row) => JSON.parse(row.record) as ActaRecord);
+        return { head: { size: this.#frontier.size, rootHash: this.#frontier.root() }, records };
+      } finally {
+        this.#db.exec('COMMIT');
+      }
     });
   }
 
   journalHead(): Promise<JournalHead> {
-    return this.#read(() => ({ size: this.#frontier.size, rootHash: this.#frontier.root() }));
+    return this.#read(() => {
+      this.#refresh();
+      return { size: this.#frontier.size, rootHash: this.#frontier.root() };
+    });
   }
 
   journalLeafHashes(start: number, end: number): Promise<Buffer[]> {
