@@ -297,3 +297,56 @@ test('SIGTERM: an upload in progress still gets its receipt, then the service st
     await rm(work, { recursive: true, force: true });
   }
 });
+
+test('an administrator revokes a device with the CLI while serve runs: the next package is refused, the journal stays whole', async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-beside-'));
+  try {
+    const catalog = generateCatalog({ scale: 'tiny', seed: 8 });
+    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    const start = Date.parse(election.publicationStart) + 3_600_000;
+    const created = await initCenter({ root: work, election, catalog, clock: () => start });
+    assert.ok(created.ok);
+    const [one, two] = [makeDevice('CATD-A-1'), makeDevice('CATD-A-2')];
+    for (const device of [one!, two!])
+      assert.ok(
+        (
+          await enrollDevice(created.value.pipeline.store, {
+            id: device.id,
+            publicKey: device.publicKey,
+            origin: 'CATD',
+            boundTo: 'CATD-A',
+            label: '',
+            at: start,
+          })
+        ).ok,
+      );
+    await created.value.close();
+    const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
+    const { child, base } = await startServer(work, start);
+    const send = (device: typeof one, sequence: number, key: string) => {
+      const image = makePng(16, 16, { seed: sequence + (device === one ? 0 : 500) });
+      const pkg = packageFor(device!, image, { sequence, claimedKey: key });
+      return postPackage(base, { text: pkg.text, signature: pkg.signature, image });
+    };
+    assert.equal((await send(one, 0, keys[0]!)).status, 201);
+    const { spawnSync } = await import('node:child_process');
+    const revoked = spawnSync(
+      process.execPath,
+      [MAIN, 'device', 'revoke', '--data', work, '--id', one!.id, '--reason', 'stolen'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(revoked.status, 0, revoked.stderr);
+    assert.equal((await send(one, 1, keys[1]!)).status, 403);
+    assert.equal((await send(two, 0, keys[2]!)).status, 201);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const verified = spawnSync(process.execPath, [MAIN, 'journal', 'verify', '--data', work], {
+      encoding: 'utf8',
+    });
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
