@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { LOCK_MS, SESSION_IDLE_MS } from '../auth/accounts.ts';
+import { LOCK_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../auth/accounts.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { enrollDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
@@ -348,6 +348,15 @@ describe('operators over HTTP', () => {
     const again = await signIn('ana.captura');
     assert.equal((await call(again, 'DELETE', '/api/v1/session')).status, 204);
     assert.equal((await call(again, 'GET', '/api/v1/me')).status, 401);
+    // Busy all night is not forever: twelve hours after sign-in the session ends anyway.
+    const busy = await signIn('ana.captura');
+    const signedInAt = now;
+    while (now - signedInAt < SESSION_ABSOLUTE_MS - 25 * 60_000) {
+      now += 25 * 60_000;
+      assert.equal((await call(busy, 'GET', '/api/v1/me')).status, 200);
+    }
+    now += 25 * 60_000;
+    assert.equal((await call(busy, 'GET', '/api/v1/me')).status, 401);
   });
 
   test('purge: live sessions die at once, second factors and device keys are revoked, one journal entry', async () => {
