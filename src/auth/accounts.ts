@@ -17,7 +17,7 @@ import {
   type PasswordPolicyError,
   verifyPassword,
 } from './password.ts';
-import type { SecretBox } from './secret_box.ts';
+import { SecretBox } from './secret_box.ts';
 import { newTotpSecret, otpauthUri, verifyTotp, base32 } from './totp.ts';
 
 export const ROLES: readonly Role[] = [
@@ -77,6 +77,22 @@ export class Accounts {
   readonly #electionId: string;
   readonly #issuer: string;
   readonly #attempts = new Map<string, number[]>();
+
+  /** The accounts of a center's data folder, with its secrets key (made on first use). */
+  static async open(
+    node: {
+      readonly pipeline: { readonly store: Store; readonly election: { readonly id: string } };
+      readonly paths: { readonly secretsKey: string };
+    },
+    clock: () => number,
+  ): Promise<Accounts> {
+    return new Accounts({
+      store: node.pipeline.store,
+      box: await SecretBox.open(node.paths.secretsKey),
+      clock,
+      electionId: node.pipeline.election.id,
+    });
+  }
 
   constructor(options: { store: Store; box: SecretBox; clock: () => number; electionId: string }) {
     this.#store = options.store;

@@ -10,6 +10,7 @@ export interface DataPaths {
   readonly database: string; // openprep.sqlite
   readonly keys: string; // keys/: <name>.key (private, 0600), <name>.pub (note verifier key)
   readonly signerState: string; // keys/signer-state.json: the last checkpoint the log key signed
+  readonly secretsKey: string; // keys/secrets.key: seals operators' TOTP seeds (0600)
   readonly cuts: string; // cuts/: what the public sees
 }
 
@@ -24,6 +25,7 @@ export function dataPaths(root: string): DataPaths {
     database: path.join(absolute, 'openprep.sqlite'),
     keys: path.join(absolute, 'keys'),
     signerState: path.join(absolute, 'keys', 'signer-state.json'),
+    secretsKey: path.join(absolute, 'keys', 'secrets.key'),
     cuts: path.join(absolute, 'cuts'),
   };
 }

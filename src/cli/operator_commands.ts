@@ -4,11 +4,9 @@
  * the command line, where `ps` and shell history would keep it), and the TOTP seed is shown
  * once, to be scanned in person.
  */
-import path from 'node:path';
 import process from 'node:process';
 import { z } from 'zod';
 import { Accounts } from '../auth/accounts.ts';
-import { SecretBox } from '../auth/secret_box.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { type CenterNode, openCenter } from '../center/node.ts';
 import { parseCommandArgs } from './args.ts';
@@ -27,13 +25,7 @@ async function withAccounts(
   const node = await openCenter({ root: data, clock: Date.now });
   if (!node.ok) return fail(command, node.message);
   try {
-    const accounts = new Accounts({
-      store: node.value.pipeline.store,
-      box: await SecretBox.open(path.join(node.value.paths.keys, 'secrets.key')),
-      clock: Date.now,
-      electionId: node.value.pipeline.election.id,
-    });
-    return await work(accounts, node.value);
+    return await work(await Accounts.open(node.value, Date.now), node.value);
   } finally {
     await node.value.close();
   }

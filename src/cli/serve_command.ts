@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { signCheckpoint } from '../center/publisher.ts';
+import { MerkleTree } from '../journal/merkle.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs } from './args.ts';
@@ -61,10 +62,14 @@ export async function runServe(args: readonly string[]): Promise<number> {
 
   let checkpointing = Promise.resolve();
   let signedSize = -1;
+  // One tree for the life of the service, grown by the new leaves at each checkpoint.
+  const tree = new MerkleTree([]);
   const checkpoint = async () => {
-    const head = await node.value.pipeline.store.journalHead();
+    const store = node.value.pipeline.store;
+    const head = await store.journalHead();
     if (head.size === signedSize) return;
-    const signed = await signCheckpoint(node.value, head, clock());
+    tree.append(await store.journalLeafHashes(tree.size, head.size));
+    const signed = await signCheckpoint(node.value, head, clock(), tree);
     if (signed.ok) signedSize = head.size;
     else app.log.error({ event: 'security', code: signed.code }, signed.message);
   };

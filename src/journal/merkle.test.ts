@@ -144,6 +144,29 @@ describe('RFC 6962 Merkle tree', () => {
     }
   });
 
+  test('property: a tree grown by appends equals the tree built at once (roots and proofs)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 12 }), (chunks) => {
+        const grown = new MerkleTree([]);
+        let size = 0;
+        for (const n of chunks) {
+          const end = Math.min(300, size + n);
+          grown.append(leaves300.slice(size, end));
+          size = end;
+          if (!grown.root().equals(roots300[size]!)) return false;
+        }
+        for (let m = 1; m <= size; m += 7)
+          if (
+            !Buffer.concat(grown.consistencyProof(m, size)).equals(
+              Buffer.concat(tree300.consistencyProof(m, size)),
+            )
+          )
+            return false;
+        return grown.size === size;
+      }),
+    );
+  });
+
   test('edge cases: empty old tree, equal sizes', () => {
     const root = roots300[5]!;
     assert.ok(verifyConsistency({ oldSize: 0, newSize: 5, oldRoot: roots300[0]!, newRoot: root, proof: [] }));

@@ -84,6 +84,23 @@ export class MerkleTree {
     return this.#levels[0]!.length;
   }
 
+  /**
+   * Extends the tree with more leaves, hashing only the perfect subtrees they complete: a
+   * service that signs checkpoints every few seconds keeps one tree instead of rebuilding it
+   * from every leaf each time.
+   */
+  append(leafHashes: readonly Uint8Array[]): void {
+    const levels = this.#levels;
+    for (const h of leafHashes) levels[0]!.push(Buffer.from(h.buffer, h.byteOffset, h.byteLength));
+    for (let level = 0; levels[level]!.length > 1; level++) {
+      const below = levels[level]!;
+      if (levels[level + 1] === undefined) levels.push([]);
+      const above = levels[level + 1]!;
+      while (above.length < below.length >> 1)
+        above.push(hashChildren(below[2 * above.length]!, below[2 * above.length + 1]!));
+    }
+  }
+
   root(size = this.size): Buffer {
     if (!Number.isInteger(size) || size < 0 || size > this.size) throw new Error(`no tree of size ${size}`);
     return this.#rootOf(0, size);

@@ -10,9 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { ImageStore } from '../intake/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
-import path from 'node:path';
 import { Accounts } from '../auth/accounts.ts';
-import { SecretBox } from '../auth/secret_box.ts';
 import type { Role } from '../store/store.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
@@ -105,12 +103,7 @@ export async function buildServer(options: {
       else app.log.info({ event: 'intake', ...event }, 'package accepted');
     },
   });
-  const accounts = new Accounts({
-    store: node.pipeline.store,
-    box: await SecretBox.open(path.join(node.paths.keys, 'secrets.key')),
-    clock: options.clock,
-    electionId: node.pipeline.election.id,
-  });
+  const accounts = await Accounts.open(node, options.clock);
   const handle: ServerHandle = { app, intake, accounts, draining: false };
 
   app.addHook('onRoute', (route) => {
@@ -201,6 +194,20 @@ export async function buildServer(options: {
         );
       inFlight++;
       try {
+        // Either form ends here: header and signature checked before any image byte is read.
+        const deliver = async (header: string, signature: string, image: Readable) => {
+          const checked = await intake.check(header, signature);
+          if (!checked.ok) {
+            image.resume();
+            return refuse(reply, checked.code, checked.message);
+          }
+          const result = await intake.receive(checked.value, image);
+          if (!result.ok) return refuse(reply, result.code, result.message);
+          return reply
+            .code(result.value.first ? 201 : 200)
+            .type('text/plain; charset=utf-8')
+            .send(result.value.receipt);
+        };
         if (raw) {
           // The lean form for device agents: the body is the image, the signed header rides in HTTP headers.
           const body = request.body as Readable;
@@ -214,20 +221,7 @@ export async function buildServer(options: {
               'the OpenPREP-Package and OpenPREP-Signature headers are required',
             );
           }
-          const checked = await intake.check(
-            Buffer.from(packageHeader, 'base64url').toString('utf8'),
-            signature,
-          );
-          if (!checked.ok) {
-            body.resume();
-            return refuse(reply, checked.code, checked.message);
-          }
-          const result = await intake.receive(checked.value, body);
-          if (!result.ok) return refuse(reply, result.code, result.message);
-          return reply
-            .code(result.value.first ? 201 : 200)
-            .type('text/plain; charset=utf-8')
-            .send(result.value.receipt);
+          return await deliver(Buffer.from(packageHeader, 'base64url').toString('utf8'), signature, body);
         }
         let header: string | undefined;
         let signature: string | undefined;
@@ -248,17 +242,7 @@ export async function buildServer(options: {
               'the fields package and signature come first, then the file image',
             );
           }
-          const checked = await intake.check(header, signature);
-          if (!checked.ok) {
-            part.file.resume();
-            return refuse(reply, checked.code, checked.message);
-          }
-          const result = await intake.receive(checked.value, part.file);
-          if (!result.ok) return refuse(reply, result.code, result.message);
-          return reply
-            .code(result.value.first ? 201 : 200)
-            .type('text/plain; charset=utf-8')
-            .send(result.value.receipt);
+          return await deliver(header, signature, part.file);
         }
         return refuse(reply, 'bad-request', 'no image file in the request');
       } catch (error) {

@@ -58,31 +58,43 @@ function startServer(data: string, simulatedStart: number): Promise<{ child: Chi
   });
 }
 
+/** A tiny election's data folder with these CATD scanners enrolled, closed again for `serve` to open. */
+async function preparedCenter(work: string, seed: number, deviceIds: readonly string[]) {
+  const catalog = generateCatalog({ scale: 'tiny', seed });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  const start = Date.parse(election.publicationStart) + 3_600_000;
+  const created = await initCenter({ root: work, election, catalog, clock: () => start });
+  assert.ok(created.ok);
+  const devices = deviceIds.map((id) => makeDevice(id));
+  for (const device of devices) {
+    const enrolled = await enrollDevice(created.value.pipeline.store, {
+      id: device.id,
+      publicKey: device.publicKey,
+      origin: 'CATD',
+      boundTo: 'CATD-1',
+      label: '',
+      at: start,
+    });
+    assert.ok(enrolled.ok);
+  }
+  const verifierKey = created.value.verifierKey;
+  await created.value.close();
+  return { catalog, election, start, devices, verifierKey };
+}
+
 test('kill -9 at random moments: every receipted package is stored once, checkpoints stay consistent', async (t) => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-crash-'));
   try {
-    const catalog = generateCatalog({ scale: 'tiny', seed: 5 });
-    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-    const clockStart = Date.parse(election.publicationStart) + 3_600_000;
+    const {
+      catalog,
+      election,
+      start: clockStart,
+      devices,
+      verifierKey,
+    } = await preparedCenter(work, 5, ['CATD-CRASH-1']);
+    const device = devices[0]!;
     const testStart = Date.now();
     const clock = () => clockStart + (Date.now() - testStart);
-    const device = makeDevice('CATD-CRASH-1');
-    const created = await initCenter({ root: work, election, catalog, clock });
-    assert.ok(created.ok);
-    assert.ok(
-      (
-        await enrollDevice(created.value.pipeline.store, {
-          id: device.id,
-          publicKey: device.publicKey,
-          origin: 'CATD',
-          boundTo: 'CATD-1',
-          label: '',
-          at: clock(),
-        })
-      ).ok,
-    );
-    const verifierKey = created.value.verifierKey;
-    await created.value.close();
 
     // Every acta esperada of every contest: more than enough distinct packages.
     const keys = election.contests.flatMap((contest) =>
@@ -233,25 +245,8 @@ test('kill -9 at random moments: every receipted package is stored once, checkpo
 test('SIGTERM: an upload in progress still gets its receipt, then the service stops and the store is closed', async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-sigterm-'));
   try {
-    const catalog = generateCatalog({ scale: 'tiny', seed: 6 });
-    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-    const start = Date.parse(election.publicationStart) + 3_600_000;
-    const created = await initCenter({ root: work, election, catalog, clock: () => start });
-    assert.ok(created.ok);
-    const device = makeDevice('CATD-TERM-1');
-    assert.ok(
-      (
-        await enrollDevice(created.value.pipeline.store, {
-          id: device.id,
-          publicKey: device.publicKey,
-          origin: 'CATD',
-          boundTo: 'CATD-1',
-          label: '',
-          at: start,
-        })
-      ).ok,
-    );
-    await created.value.close();
+    const { catalog, election, start, devices } = await preparedCenter(work, 6, ['CATD-TERM-1']);
+    const device = devices[0]!;
     const key = [...actasEsperadas(catalog, election.contests[0]!)][0]!.actaKey;
     const image = makePng(64, 64, { seed: 1 });
     const pkg = packageFor(device, image, { sequence: 0, claimedKey: key });
@@ -301,26 +296,8 @@ test('SIGTERM: an upload in progress still gets its receipt, then the service st
 test('an administrator revokes a device with the CLI while serve runs: the next package is refused, the journal stays whole', async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-beside-'));
   try {
-    const catalog = generateCatalog({ scale: 'tiny', seed: 8 });
-    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-    const start = Date.parse(election.publicationStart) + 3_600_000;
-    const created = await initCenter({ root: work, election, catalog, clock: () => start });
-    assert.ok(created.ok);
-    const [one, two] = [makeDevice('CATD-A-1'), makeDevice('CATD-A-2')];
-    for (const device of [one!, two!])
-      assert.ok(
-        (
-          await enrollDevice(created.value.pipeline.store, {
-            id: device.id,
-            publicKey: device.publicKey,
-            origin: 'CATD',
-            boundTo: 'CATD-A',
-            label: '',
-            at: start,
-          })
-        ).ok,
-      );
-    await created.value.close();
+    const { catalog, election, start, devices } = await preparedCenter(work, 8, ['CATD-A-1', 'CATD-A-2']);
+    const [one, two] = devices;
     const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
     const { child, base } = await startServer(work, start);
     const send = (device: typeof one, sequence: number, key: string) => {

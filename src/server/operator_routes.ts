@@ -42,8 +42,6 @@ const signInSchema = z
   })
   .strict();
 
-const ALL_ROLES = ROLES;
-
 function cookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
@@ -178,17 +176,13 @@ export function registerOperatorRoutes(
     });
   });
 
-  app.delete(
-    '/api/v1/session',
-    { config: { policy: 'session', roles: ALL_ROLES } },
-    async (request, reply) => {
-      await accounts.signOut(request.auth!.session);
-      reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0`);
-      return reply.code(204).send();
-    },
-  );
+  app.delete('/api/v1/session', { config: { policy: 'session', roles: ROLES } }, async (request, reply) => {
+    await accounts.signOut(request.auth!.session);
+    reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0`);
+    return reply.code(204).send();
+  });
 
-  app.get('/api/v1/me', { config: { policy: 'session', roles: ALL_ROLES } }, async (request) => {
+  app.get('/api/v1/me', { config: { policy: 'session', roles: ROLES } }, async (request) => {
     const o = request.auth!.operator;
     return { id: o.id, username: o.username, name: o.name, role: o.role, scope: o.scope };
   });

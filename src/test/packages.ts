@@ -19,6 +19,25 @@ function pngChunk(type: string, data: Buffer): Buffer {
  * A valid greyscale PNG. `pixels` (width × height) is what the header claims; the image data
  * covers `dataRows` rows only when a test wants a "pixel flood" header over a tiny body.
  */
+/** A greyscale PNG file: the header says width × height; `raw` is the filtered image data (all or part of it). */
+function pngFile(width: number, height: number, raw: Buffer, level: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * A valid greyscale PNG. `pixels` (width × height) is what the header claims; the image data
+ * covers `dataRows` rows only when a test wants a "pixel flood" header over a tiny body.
+ */
 export function makePng(
   width: number,
   height: number,
@@ -29,17 +48,7 @@ export function makePng(
   const raw = Buffer.alloc(rows * (width + 1));
   for (let y = 0; y < rows; y++)
     for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = (x * 7 + y * 13 + seed * 31) & 0xff;
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(raw, { level: 1 })),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFile(width, height, raw, 1);
 }
 
 /** A PNG of about `bytes` bytes (incompressible rows), different for each seed. */
@@ -54,16 +63,7 @@ export function pngOfSize(bytes: number, seed: number): Buffer {
     state ^= state << 5;
     raw[i] = i % (width + 1) === 0 ? 0 : state & 0xff;
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(rows, 4);
-  ihdr[8] = 8;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(raw, { level: 0 })),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFile(width, rows, raw, 0);
 }
 
 export interface TestDevice {

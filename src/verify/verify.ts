@@ -737,9 +737,11 @@ export async function verifyContest(
   }
   if (tree.root().toString('hex') !== entry.actaMerkleRoot)
     checks.fail('V06', `${entry.id}: Merkle root differs`);
-  checkHeader(checks, entry.csv, rows, manifest.cut.final, catalog, totals.national);
+  // Once per contest, for the header (V09) and every JSON level (V10).
+  const esperadas = catalog !== null && contest !== null ? esperadasByCasilla(catalog, contest) : null;
+  checkHeader(checks, entry.csv, rows, manifest.cut.final, esperadas, totals.national);
   if (source.kind === 'folder' && catalog !== null)
-    await checkJson(checks, source, entry, rows, catalog, manifest.cut.final, totals);
+    await checkJson(checks, source, entry, rows, catalog, esperadas, manifest.cut.final, totals);
   return { published: { header: csv.value.header, byKey }, hashes: [...hashes] };
 }
 
@@ -1023,12 +1025,12 @@ function checkHeader(
   file: string,
   rows: ContestRows,
   final: boolean,
-  catalog: Catalog | null,
+  esperadas: ReadonlyMap<string, number> | null,
   fromRows: Counts,
 ): void {
   const counts: Counts = { ...fromRows, esperadas: 0 };
-  if (catalog !== null && rows.contest !== null) {
-    for (const n of esperadasByCasilla(catalog, rows.contest).values()) counts.esperadas += n;
+  if (esperadas !== null) {
+    for (const n of esperadas.values()) counts.esperadas += n;
   } else counts.esperadas = numberCell(rows.csv.aggregateValues[0] ?? '') ?? 0;
   const expected = aggregatesOf(counts, final);
   expected.forEach((value, i) => {
@@ -1046,15 +1048,15 @@ async function checkJson(
   entry: Manifest['contests'][number],
   rows: ContestRows,
   catalog: Catalog,
+  esperadas: ReadonlyMap<string, number> | null,
   final: boolean,
   fromRows: RowTotals,
 ): Promise<void> {
-  if (rows.contest === null) return;
+  if (rows.contest === null || esperadas === null) return;
   const contestId = entry.id;
   const { byCasilla, rangeByCasilla } = fromRows;
   const contest = rows.contest;
   const position = new Map(rows.voteColumns.map((id, i) => [id, i]));
-  const esperadas = esperadasByCasilla(catalog, contest);
   const national: Counts = { ...fromRows.national, esperadas: 0 };
   const sum = (keys: Iterable<string>): Counts => {
     const total = newCounts(rows.voteColumns.length);
