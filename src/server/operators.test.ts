@@ -21,7 +21,6 @@ import { SoftwareAuthenticator } from '../test/authenticator.ts';
 import { makeDevice, makePng, packageFor, postPackage, type TestDevice } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
-import { SESSION_COOKIE } from './operator_routes.ts';
 
 const catalog = generateCatalog({ scale: 'tiny', seed: 11 });
 const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
@@ -405,10 +404,6 @@ describe('operators over HTTP', () => {
     });
     assert.equal(forged.status, 429);
     now += 61_000;
-  });
-
-  test('the session cookie is the __Host- kind', () => {
-    assert.ok(SESSION_COOKIE.startsWith('__Host-'));
   });
 
   test('the log, at trace level, holds security events but never a password, code, seed, token or cookie', async () => {
