@@ -1,12 +1,13 @@
 /**
  * Acta images, content-addressed: `images/sha256/<first two hex>/<other 62 hex>.<jpg|png>`,
- * immutable once written. An upload is streamed into a temporary file while it is hashed and
- * measured, fsynced, checked, then renamed into place and its directory fsynced: only then is
+ * immutable once written. An upload is hashed and measured as it arrives and checked; a usual
+ * one (up to 1 MiB) is then written straight under its name, a larger one was streamed to a
+ * staging file and is renamed into place. The file and its directory are fsynced: only then is
  * it durable, and only then may a receipt be signed.
  */
 import { createHash } from 'node:crypto';
 import { close, fsync, open as openFile, write } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -132,14 +133,16 @@ export class ImageStore {
     if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
       failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
     try {
-      if (failure === null) {
+      // Spilled uploads finish in their staging file; the rest stay in memory until commit.
+      if (failure === null && fd !== null) {
         await flush();
-        await fsyncFd(fd!);
+        await fsyncFd(fd);
       }
     } finally {
       if (fd !== null) await closeFd(fd);
     }
-    const discard = () => rm(file, { force: true });
+    const spilled = fd !== null;
+    const discard = () => (spilled ? rm(file, { force: true }) : Promise.resolve());
     if (failure !== null) {
       await discard();
       return failure;
@@ -165,6 +168,7 @@ export class ImageStore {
       return err('too-many-pixels', `${width}×${height} pixels is over the limit of ${limits.maxPixels}`);
     }
     const sha256 = hash.digest('hex');
+    const data = spilled ? null : pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     return ok({
       sha256,
       bytes,
@@ -173,23 +177,75 @@ export class ImageStore {
       height,
       commit: async () => {
         const target = imagePath(this.root, sha256, kind);
-        const directory = path.dirname(target);
-        if (!this.#directories.has(directory)) {
-          // A new directory is durable only once its parent is synced too.
-          const created = await mkdir(directory, { recursive: true });
-          if (created !== undefined) {
-            await syncDirectory(path.join(this.root, 'sha256'));
-            await syncDirectory(this.root);
-          }
-          this.#directories.add(directory);
-        }
-        // The same name always means the same bytes: replacing an image by its twin changes nothing.
-        await rename(file, target);
+        await this.#ensureDirectory(path.dirname(target));
+        if (data === null) {
+          // The same name always means the same bytes: replacing an image by its twin changes nothing.
+          await rename(file, target);
+        } else await this.#writeInPlace(target, data);
         await syncDirectory(path.dirname(target));
         return target;
       },
       discard,
     });
+  }
+
+  async #ensureDirectory(directory: string): Promise<void> {
+    if (this.#directories.has(directory)) return;
+    // A new directory is durable only once its parent is synced too.
+    const created = await mkdir(directory, { recursive: true });
+    if (created !== undefined) {
+      await syncDirectory(path.join(this.root, 'sha256'));
+      await syncDirectory(this.root);
+    }
+    this.#directories.add(directory);
+  }
+
+  /**
+   * Writes an image held in memory straight under its final name: a temporary file and a
+   * rename cost the file system more than everything else intake does. A name that exists
+   * already is trusted only if it holds exactly these bytes (a crash mid-write can leave a
+   * short file, never acknowledged); otherwise it is replaced atomically. Either way the
+   * bytes under the name are fsynced before this returns, even when another upload of the
+   * same image is still writing them.
+   */
+  async #writeInPlace(target: string, data: Buffer): Promise<void> {
+    let fd: number;
+    try {
+      fd = await openFd(target, 'wx', 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const present = await readFile(target).catch(() => null);
+      if (present?.equals(data)) {
+        const existing = await openFd(target, 'r');
+        try {
+          await fsyncFd(existing);
+        } finally {
+          await closeFd(existing);
+        }
+        return;
+      }
+      const temporary = path.join(this.#staging, `${process.pid}-${Date.now()}-${this.#counter++}.part`);
+      await this.#writeNew(await openFd(temporary, 'wx', 0o644), data);
+      await rename(temporary, target);
+      return;
+    }
+    try {
+      await this.#writeNew(fd, data);
+    } catch (error) {
+      // Never acknowledged; removing the short file spares the next upload the check.
+      await rm(target, { force: true });
+      throw error;
+    }
+  }
+
+  /** Writes all of `data` to a new file's descriptor, fsyncs and closes it. */
+  async #writeNew(fd: number, data: Buffer): Promise<void> {
+    try {
+      for (let at = 0; at < data.length; ) at += (await writeFd(fd, data, at, data.length - at)).bytesWritten;
+      await fsyncFd(fd);
+    } finally {
+      await closeFd(fd);
+    }
   }
 }
 

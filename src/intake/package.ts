@@ -73,7 +73,7 @@ export function parsePackageHeader(text: string): Result<ParsedPackage, PackageE
   return ok({ header: parsed.data, bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
 }
 
-/** Parsed keys by their base64 text: building a KeyObject costs more than verifying a signature. */
+/** Parsed keys by their base64 text (only enrolled devices' keys reach here, so it is bounded): building a KeyObject costs more than verifying a signature. */
 const KEY_OBJECTS = new Map<string, KeyObject>();
 
 /** A device's public key from its raw 32 bytes (base64), as enrolled. */
@@ -84,9 +84,12 @@ export function devicePublicKey(rawBase64: string): Result<KeyObject, 'bad-key'>
   if (raw.length !== 32 || raw.toString('base64') !== rawBase64)
     return err('bad-key', 'a device key is 32 bytes of Ed25519 public key, base64');
   try {
-    return ok(
-      createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' }),
-    );
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+      format: 'jwk',
+    });
+    KEY_OBJECTS.set(rawBase64, key);
+    return ok(key);
   } catch (error) {
     return err('bad-key', `not an Ed25519 public key: ${(error as Error).message}`);
   }
