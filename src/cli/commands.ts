@@ -82,6 +82,37 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),
   },
   {
+    name: 'agent init',
+    summary: "create a CATD agent folder: the device's own key and which centers to send to",
+    run: async (args) => (await import('./agent_commands.ts')).runAgentInit(args),
+  },
+  {
+    name: 'agent run',
+    summary: "watch the scanner's folder and send every acta until a receipt comes back",
+    run: async (args) => (await import('./agent_commands.ts')).runAgentRun(args),
+  },
+  {
+    name: 'agent status',
+    summary: 'what the agent has sent, what is pending or refused, and why',
+    run: async (args) => (await import('./agent_commands.ts')).runAgentStatus(args),
+  },
+  {
+    name: 'agent export-bundle',
+    summary: 'write the pending packages as one signed bundle file, for a USB stick',
+    run: async (args) => (await import('./agent_commands.ts')).runAgentExportBundle(args),
+  },
+  {
+    name: 'bundle import',
+    summary:
+      "ingest a device's USB bundle at this center, all checked first; importing twice changes nothing",
+    run: async (args) => (await import('./agent_commands.ts')).runBundleImport(args),
+  },
+  {
+    name: 'drill proxy',
+    summary: 'a fault-injecting proxy (drop, delay, duplicate, reset, lost answer…) for drills and tests',
+    run: async (args) => (await import('./agent_commands.ts')).runDrillProxy(args),
+  },
+  {
     name: 'journal verify',
     summary: "recompute the journal's Merkle tree and check every stored checkpoint",
     run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),

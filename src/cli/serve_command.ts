@@ -64,7 +64,10 @@ export async function runServe(args: readonly string[]): Promise<number> {
   let signedSize = -1;
   // One tree for the life of the service, grown by the new leaves at each checkpoint.
   const tree = new MerkleTree([]);
+  // 0: another node on the same data folder signs the checkpoints; two signers would race.
+  const signs = config.value.checkpointSeconds > 0;
   const checkpoint = async () => {
+    if (!signs) return;
     const store = node.value.pipeline.store;
     const head = await store.journalHead();
     if (head.size === signedSize) return;
@@ -73,9 +76,12 @@ export async function runServe(args: readonly string[]): Promise<number> {
     if (signed.ok) signedSize = head.size;
     else app.log.error({ event: 'security', code: signed.code }, signed.message);
   };
-  const timer = setInterval(() => {
-    checkpointing = checkpointing.then(checkpoint).catch((error: unknown) => app.log.error({ err: error }));
-  }, config.value.checkpointSeconds * 1000);
+  const timer = setInterval(
+    () => {
+      checkpointing = checkpointing.then(checkpoint).catch((error: unknown) => app.log.error({ err: error }));
+    },
+    signs ? config.value.checkpointSeconds * 1000 : 3_600_000,
+  );
 
   let stopping: Promise<number> | null = null;
   const stop = (signal: string): Promise<number> => {

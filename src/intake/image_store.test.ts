@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { pngOfSize, sha256Hex } from '../test/packages.ts';
@@ -26,6 +27,11 @@ async function store(): Promise<ImageStore> {
   return images;
 }
 
+async function stagedFiles(images: ImageStore): Promise<string[]> {
+  const entries = await readdir(path.join(images.root, 'staging'), { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
 async function commitOf(images: ImageStore, bytes: Buffer): Promise<string> {
   const staged = await images.stage(upload(bytes), LIMITS);
   assert.ok(staged.ok, staged.ok ? '' : staged.message);
@@ -39,7 +45,7 @@ describe('image store', () => {
     const target = await commitOf(images, image);
     assert.equal(target, imagePath(images.root, sha256Hex(image), 'png'));
     assert.deepEqual(await readFile(target), image);
-    assert.deepEqual(await readdir(path.join(images.root, 'staging')), []);
+    assert.deepEqual(await stagedFiles(images), []);
   });
 
   test('an image larger than the in-memory limit is streamed through staging to the same place', async () => {
@@ -48,7 +54,7 @@ describe('image store', () => {
     const target = await commitOf(images, image);
     assert.equal(target, imagePath(images.root, sha256Hex(image), 'png'));
     assert.deepEqual(await readFile(target), image);
-    assert.deepEqual(await readdir(path.join(images.root, 'staging')), []);
+    assert.deepEqual(await stagedFiles(images), []);
   });
 
   test('a short file left under the name by a crash is replaced; an identical one is kept', async () => {
@@ -82,7 +88,19 @@ describe('image store', () => {
     assert.ok(!tooLarge.ok && tooLarge.code === 'too-large');
     const spilled = await images.stage(upload(Buffer.concat([Buffer.alloc(2 * 1024 * 1024, 0x41)])), LIMITS);
     assert.ok(!spilled.ok && spilled.code === 'not-an-image');
-    assert.deepEqual(await readdir(path.join(images.root, 'staging')), []);
+    assert.deepEqual(await stagedFiles(images), []);
     assert.deepEqual(await readdir(images.root), ['staging']);
+  });
+
+  test("a new process clears the staging folders of processes that are gone, never a live one's", async () => {
+    const images = await store();
+    const gone = path.join(images.root, 'staging', '999999999');
+    const alive = path.join(images.root, 'staging', String(process.ppid));
+    await mkdir(gone, { recursive: true });
+    await mkdir(alive, { recursive: true });
+    await writeFile(path.join(gone, 'x.part'), 'left by a crash');
+    await writeFile(path.join(alive, 'y.part'), 'still uploading');
+    await new ImageStore(images.root).init();
+    assert.deepEqual(await stagedFiles(images), ['y.part']);
   });
 });

@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { close, fsync, open as openFile, write } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -70,13 +71,21 @@ export class ImageStore {
 
   constructor(root: string) {
     this.root = root;
-    this.#staging = path.join(root, 'staging');
+    // Several intake processes may share the store (more nodes on one data folder, a bundle
+    // import beside serve): each stages in a folder of its own.
+    this.#staging = path.join(root, 'staging', String(process.pid));
   }
 
   async init(): Promise<void> {
-    await mkdir(this.#staging, { recursive: true });
-    // Left by a crash between staging and commit: never acknowledged, safe to drop.
-    await rm(this.#staging, { recursive: true, force: true });
+    const parent = path.dirname(this.#staging);
+    await mkdir(parent, { recursive: true });
+    // Left by a crash between staging and commit: never acknowledged, safe to drop — but only
+    // a process that is gone, never one still receiving.
+    for (const entry of await readdir(parent)) {
+      const pid = Number(entry);
+      if (entry === String(process.pid) || !Number.isInteger(pid) || !processAlive(pid))
+        await rm(path.join(parent, entry), { recursive: true, force: true });
+    }
     await mkdir(this.#staging, { recursive: true });
   }
 
@@ -246,6 +255,15 @@ export class ImageStore {
     } finally {
       await closeFd(fd);
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

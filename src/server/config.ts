@@ -41,8 +41,16 @@ export const serveConfigSchema = z
       .default({ rpId: 'localhost', origins: [] }),
     /** Requests per minute per client address on each operator and public route (intake has its own bound). */
     rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600),
-    /** How often the journal's checkpoint is signed while serving (when it grew). */
-    checkpointSeconds: z.number().min(0.1).max(3600).default(10),
+    /**
+     * How often the journal's checkpoint is signed while serving (when it grew); 0 on every
+     * node but one when several share a data folder.
+     */
+    checkpointSeconds: z
+      .number()
+      .min(0)
+      .max(3600)
+      .refine((s) => s === 0 || s >= 0.1, 'at least 0.1 seconds, or 0 for a node that signs no checkpoints')
+      .default(10),
   })
   .strict();
 

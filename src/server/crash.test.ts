@@ -6,14 +6,12 @@
  * the final journal.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { enrollDevice } from '../center/devices.ts';
-import { initCenter, openCenter } from '../center/node.ts';
+import { openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { imagePath } from '../intake/image_store.ts';
 import { parseReceiptBody } from '../intake/package.ts';
@@ -22,65 +20,10 @@ import { decodeEntry } from '../journal/entries.ts';
 import { MerkleTree, verifyConsistency } from '../journal/merkle.ts';
 import { openNote, parseVerifierKey } from '../journal/note.ts';
 import { createRandom } from '../sim/random.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
+import { MAIN, preparedCenter, startServer } from '../test/center_process.ts';
+import { makePng, packageFor, postPackage } from '../test/packages.ts';
 
-const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
 const CRASHES = 20;
-
-function startServer(data: string, simulatedStart: number): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      'serve',
-      '--data',
-      data,
-      '--port',
-      '0',
-      '--simulated-start',
-      new Date(simulatedStart).toISOString(),
-    ],
-    {
-      env: { ...process.env, OPENPREP_LOG_LEVEL: 'silent', OPENPREP_CHECKPOINT_SECONDS: '0.1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /listening on (http:\/\/[0-9.]+:[0-9]+)\//.exec(text);
-      if (match !== null) resolve({ child, base: match[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening:\n${text}`)));
-  });
-}
-
-/** A tiny election's data folder with these CATD scanners enrolled, closed again for `serve` to open. */
-async function preparedCenter(work: string, seed: number, deviceIds: readonly string[]) {
-  const catalog = generateCatalog({ scale: 'tiny', seed });
-  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-  const start = Date.parse(election.publicationStart) + 3_600_000;
-  const created = await initCenter({ root: work, election, catalog, clock: () => start });
-  assert.ok(created.ok);
-  const devices = deviceIds.map((id) => makeDevice(id));
-  for (const device of devices) {
-    const enrolled = await enrollDevice(created.value.pipeline.store, {
-      id: device.id,
-      publicKey: device.publicKey,
-      origin: 'CATD',
-      boundTo: 'CATD-1',
-      label: '',
-      at: start,
-    });
-    assert.ok(enrolled.ok);
-  }
-  const verifierKey = created.value.verifierKey;
-  await created.value.close();
-  return { catalog, election, start, devices, verifierKey };
-}
 
 test('kill -9 at random moments: every receipted package is stored once, checkpoints stay consistent', async (t) => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-crash-'));

@@ -79,7 +79,11 @@ after(async () => {
 async function storedState() {
   const head = await node.pipeline.store.journalHead();
   const packages = await node.pipeline.store.packageCount();
-  const staging = await readdir(path.join(work, 'images', 'staging'));
+  const staging = (
+    await readdir(path.join(work, 'images', 'staging'), { recursive: true, withFileTypes: true })
+  )
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
   return { packages, staging, nonRejection: head.size - (await rejections()) };
 }
 

@@ -69,6 +69,7 @@ function folderSource(folder: string): CutSource {
 export function readZipEntries(
   zip: Buffer,
   onEntry?: (name: string, data: Buffer) => Promise<void> | void,
+  limits: { readonly entries: number; readonly entryBytes: number; readonly totalBytes: number } = ZIP_LIMITS,
 ): Promise<Result<Map<string, Buffer>, 'bad-zip'>> {
   return new Promise((resolve) => {
     yauzl.fromBuffer(
@@ -89,8 +90,8 @@ export function readZipEntries(
           file.close();
           resolve(err('bad-zip', message));
         };
-        if (file.entryCount > ZIP_LIMITS.entries) {
-          fail(`the zip has ${file.entryCount} entries, more than ${ZIP_LIMITS.entries}`);
+        if (file.entryCount > limits.entries) {
+          fail(`the zip has ${file.entryCount} entries, more than ${limits.entries}`);
           return;
         }
         file.on('error', (error: Error) => fail(`zip error: ${error.message}`));
@@ -110,7 +111,7 @@ export function readZipEntries(
             return;
           }
           total += entry.uncompressedSize;
-          if (entry.uncompressedSize > ZIP_LIMITS.entryBytes || total > ZIP_LIMITS.totalBytes) {
+          if (entry.uncompressedSize > limits.entryBytes || total > limits.totalBytes) {
             fail(`zip entry ${name} would expand beyond the size limits`);
             return;
           }

@@ -1,0 +1,401 @@
+/**
+ * `openprep agent`: the CATD side. An agent folder holds the device's own Ed25519 key, its
+ * configuration (which centers, in which order, and the election's public key to check
+ * receipts), the durable outbox and a status file. The agent watches the scanner's output
+ * folder, queues each finished image as a signed package, sends it over the first healthy
+ * channel, and keeps it until a receipt that verifies comes back — across crashes, restarts
+ * and network failures.
+ *
+ * Until the images issue brings QR identification, an acta is identified by its file name:
+ * `<ELECTION>_<CLAVE_ACTA>.jpg|.jpeg|.png` (e.g. `PRES_010338B010002.jpg`). Other files are
+ * listed as unidentified for the operator to rename; they are never guessed.
+ */
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
+import { watch } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { err, ok, type Result } from '../domain/result.ts';
+import { sniffKind } from '../intake/image_store.ts';
+import { parseReceiptBody } from '../intake/package.ts';
+import { writeFileDurably } from '../journal/durable_file.ts';
+import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
+import { SqliteOutbox } from './sqlite_outbox.ts';
+import {
+  type BackoffPolicy,
+  type Channel,
+  type ChannelHealth,
+  httpChannel,
+  type ReceiptCheck,
+  Sender,
+  type SenderEvent,
+} from './transport.ts';
+
+export const agentConfigSchema = z
+  .object({
+    deviceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; at most 64'),
+    origin: z.enum(['CASILLA', 'CATD']).default('CATD'),
+    /** The election's UTC offset, for the device time in each package. */
+    utcOffsetMinutes: z.number().int().min(-720).max(840).default(-360),
+    /** The scanner's output folder. */
+    watch: z.string().min(1),
+    /** Centers in priority order. */
+    channels: z
+      .array(z.object({ name: z.string().min(1).max(40), url: z.url() }).strict())
+      .min(1)
+      .max(8),
+    /** The election's public key (C2SP verifier key), as in the center's keys/<name>.pub. */
+    centerKey: z.string().min(1),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    backoff: z
+      .object({
+        baseMs: z.number().int().min(10).max(60_000),
+        maxMs: z.number().int().min(10).max(3_600_000),
+      })
+      .strict()
+      .default({ baseMs: 1_000, maxMs: 300_000 }),
+    /** A scanned file is taken once it has not changed for this long (the scanner finished writing). */
+    settleMs: z.number().int().min(0).max(60_000).default(1_000),
+    maxImageBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(20 * 1024 * 1024),
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export type AgentError = 'bad-agent-folder' | 'bad-config';
+
+export interface AgentPaths {
+  readonly root: string;
+  readonly config: string;
+  readonly key: string;
+  readonly status: string;
+}
+
+export function agentPaths(root: string): AgentPaths {
+  return {
+    root,
+    config: path.join(root, 'agent.json'),
+    key: path.join(root, 'device.key'),
+    status: path.join(root, 'status.json'),
+  };
+}
+
+/** Raw Ed25519 public key, base64: what `openprep device enroll --public-key` takes. */
+export function rawPublicKeyBase64(privateKey: KeyObject): string {
+  const x = privateKey.export({ format: 'jwk' }).x;
+  if (x === undefined) throw new Error('not an Ed25519 key');
+  return Buffer.from(x, 'base64url').toString('base64');
+}
+
+/** Creates an agent folder: a fresh device key (0600) and the configuration. */
+export async function initAgent(
+  root: string,
+  config: AgentConfig,
+): Promise<Result<{ publicKey: string }, AgentError>> {
+  const paths = agentPaths(root);
+  const key = parseVerifierKey(config.centerKey);
+  if (!key.ok) return err('bad-config', `centerKey: ${key.message}`);
+  const pair = generateKeyPairSync('ed25519');
+  try {
+    await mkdir(root, { recursive: true });
+    await writeFileDurably(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+    // 'wx': an agent folder's key is never replaced; a new device is a new folder.
+    await writeFile(paths.key, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+  } catch (error) {
+    return err('bad-agent-folder', `cannot create the agent folder ${root}: ${(error as Error).message}`);
+  }
+  return ok({ publicKey: rawPublicKeyBase64(pair.privateKey) });
+}
+
+export interface OpenedAgent {
+  readonly config: AgentConfig;
+  readonly privateKey: KeyObject;
+  readonly centerKey: VerifierKey;
+  readonly outbox: SqliteOutbox;
+  close(): void;
+}
+
+export async function openAgent(root: string, clock: () => number): Promise<Result<OpenedAgent, AgentError>> {
+  const paths = agentPaths(root);
+  let configText: string;
+  let keyText: string;
+  try {
+    configText = await readFile(paths.config, 'utf8');
+    keyText = await readFile(paths.key, 'utf8');
+  } catch (error) {
+    return err(
+      'bad-agent-folder',
+      `${root} is not an agent folder (openprep agent init): ${(error as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(configText);
+  } catch {
+    return err('bad-config', `${paths.config} is not JSON`);
+  }
+  const parsed = agentConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return err(
+      'bad-config',
+      `${paths.config}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const config = parsed.data;
+  const centerKey = parseVerifierKey(config.centerKey);
+  if (!centerKey.ok) return err('bad-config', `${paths.config}: centerKey: ${centerKey.message}`);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(keyText);
+  } catch (error) {
+    return err('bad-agent-folder', `${paths.key}: not a private key: ${(error as Error).message}`);
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    return err('bad-agent-folder', `${paths.key}: not an Ed25519 key`);
+  const outbox = await SqliteOutbox.open(
+    root,
+    {
+      deviceId: config.deviceId,
+      origin: config.origin,
+      privateKey,
+      utcOffsetMinutes: config.utcOffsetMinutes,
+    },
+    clock,
+  );
+  return ok({ config, privateKey, centerKey: centerKey.value, outbox, close: () => outbox.close() });
+}
+
+/**
+ * A receipt proves delivery only if the election's key signed it and it names exactly this
+ * package: its hash, device, sequence and image.
+ */
+export function receiptCheck(centerKey: VerifierKey, deviceId: string): ReceiptCheck {
+  return (item, receipt) => {
+    const note = openNote(receipt, [centerKey]);
+    if (!note.ok) return { ok: false, message: note.message };
+    const body = parseReceiptBody(note.value.body, centerKey.name);
+    if (!body.ok) return { ok: false, message: body.message };
+    const r = body.value;
+    if (
+      r.packageSha256 !== item.packageSha256 ||
+      r.deviceId !== deviceId ||
+      r.sequence !== item.sequence ||
+      r.imageSha256 !== item.imageSha256
+    )
+      return { ok: false, message: 'the receipt names another package' };
+    return { ok: true };
+  };
+}
+
+const FILE_NAME = /^([A-Z0-9_]{1,16}?)_([0-9A-Z]{1,32})\.(jpe?g|png)$/i;
+
+/** Reads the acta a scanned file is for from its name, or null. */
+export function identifyByFileName(name: string): { contest: string; claimedKey: string } | null {
+  const m = FILE_NAME.exec(name);
+  if (m === null) return null;
+  return { contest: m[1]!.toUpperCase(), claimedKey: m[2]!.toUpperCase() };
+}
+
+export interface ScanResult {
+  readonly queued: number;
+  readonly unidentified: readonly string[];
+  readonly rejected: readonly { readonly file: string; readonly reason: string }[];
+}
+
+/**
+ * One pass over the scanner's folder: every settled, identified JPEG/PNG not yet in the outbox
+ * is queued. Safe to repeat at any time, and after any crash.
+ */
+export class FolderScanner {
+  readonly #agent: OpenedAgent;
+  readonly #clock: () => number;
+  /** Files already handled, by name, size and mtime: not read again while unchanged. */
+  readonly #seen = new Map<string, string>();
+
+  constructor(agent: OpenedAgent, clock: () => number) {
+    this.#agent = agent;
+    this.#clock = clock;
+  }
+
+  async scan(): Promise<ScanResult> {
+    const { config, outbox } = this.#agent;
+    const unidentified: string[] = [];
+    const rejected: { file: string; reason: string }[] = [];
+    let queued = 0;
+    let names: string[];
+    try {
+      names = (await readdir(config.watch, { withFileTypes: true }))
+        .filter((d) => d.isFile())
+        .map((d) => d.name);
+    } catch (error) {
+      return { queued, unidentified, rejected: [{ file: config.watch, reason: (error as Error).message }] };
+    }
+    for (const name of names.sort()) {
+      if (name.startsWith('.')) continue;
+      const file = path.join(config.watch, name);
+      let info: Awaited<ReturnType<typeof stat>>;
+      try {
+        info = await stat(file);
+      } catch {
+        continue; // gone meanwhile
+      }
+      const version = `${info.size}:${info.mtimeMs}`;
+      if (this.#seen.get(name) === version) continue;
+      if (this.#clock() - info.mtimeMs < config.settleMs) continue; // still being written
+      const target = identifyByFileName(name);
+      if (target === null) {
+        unidentified.push(name);
+        this.#seen.set(name, version);
+        continue;
+      }
+      if (info.size > config.maxImageBytes || info.size === 0) {
+        rejected.push({
+          file: name,
+          reason: info.size === 0 ? 'empty file' : `larger than ${config.maxImageBytes} bytes`,
+        });
+        this.#seen.set(name, version);
+        continue;
+      }
+      const bytes = await readFile(file);
+      const kind = sniffKind(bytes);
+      if (kind === null) {
+        rejected.push({ file: name, reason: 'neither a JPEG nor a PNG' });
+        this.#seen.set(name, version);
+        continue;
+      }
+      const result = await outbox.queue({
+        image: bytes,
+        contentType: kind === 'png' ? 'image/png' : 'image/jpeg',
+        contest: target.contest,
+        claimedKey: target.claimedKey,
+        source: name,
+      });
+      if (result.queued) queued++;
+      this.#seen.set(name, version);
+    }
+    return { queued, unidentified, rejected };
+  }
+}
+
+export interface AgentStatus {
+  readonly deviceId: string;
+  readonly at: string;
+  readonly pending: number;
+  readonly delivered: number;
+  readonly refused: number;
+  readonly oldestPendingAt: string | null;
+  readonly channels: readonly ChannelHealth[];
+  readonly unidentified: readonly string[];
+  readonly rejected: readonly { readonly file: string; readonly reason: string }[];
+}
+
+export function statusOf(
+  agent: OpenedAgent,
+  channels: readonly ChannelHealth[],
+  scan: ScanResult | null,
+  now: number,
+): AgentStatus {
+  const counts = agent.outbox.counts();
+  return {
+    deviceId: agent.config.deviceId,
+    at: new Date(now).toISOString(),
+    pending: counts.pending,
+    delivered: counts.delivered,
+    refused: counts.refused,
+    oldestPendingAt: counts.oldestPendingAt === null ? null : new Date(counts.oldestPendingAt).toISOString(),
+    channels,
+    unidentified: scan?.unidentified ?? [],
+    rejected: scan?.rejected ?? [],
+  };
+}
+
+/**
+ * Runs the agent until `signal` aborts: scans the folder (on change and every `scanMs`),
+ * sends, and writes status.json every few seconds.
+ */
+export async function runAgent(options: {
+  readonly root: string;
+  readonly signal: AbortSignal;
+  readonly clock?: () => number;
+  readonly scanMs?: number;
+  readonly onEvent?: (event: SenderEvent | { kind: 'queued'; count: number }) => void;
+  readonly channels?: readonly Channel[];
+}): Promise<Result<AgentStatus, AgentError>> {
+  const clock = options.clock ?? Date.now;
+  const opened = await openAgent(options.root, clock);
+  if (!opened.ok) return opened;
+  const agent = opened.value;
+  const { config } = agent;
+  const backoff: BackoffPolicy = config.backoff;
+  const sender = new Sender({
+    outbox: agent.outbox,
+    channels:
+      options.channels ?? config.channels.map((c) => httpChannel(c.name, c.url, config.requestTimeoutMs)),
+    checkReceipt: receiptCheck(agent.centerKey, config.deviceId),
+    clock,
+    random: () => randomInt(0, 2 ** 32) / 2 ** 32,
+    backoff,
+    concurrency: config.concurrency,
+    ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
+  });
+  const scanner = new FolderScanner(agent, clock);
+  let lastScan: ScanResult | null = null;
+  const scan = async () => {
+    lastScan = await scanner.scan();
+    if (lastScan.queued > 0) options.onEvent?.({ kind: 'queued', count: lastScan.queued });
+  };
+  let changed = true;
+  let watcher: ReturnType<typeof watch> | null = null;
+  try {
+    watcher = watch(config.watch, () => {
+      changed = true;
+    });
+    watcher.on('error', () => {
+      watcher = null; // the periodic scan carries on
+    });
+  } catch {
+    watcher = null;
+  }
+  const writeStatus = () =>
+    writeFileDurably(
+      agentPaths(options.root).status,
+      `${JSON.stringify(statusOf(agent, sender.health, lastScan, clock()), null, 2)}\n`,
+    ).catch(() => {});
+  const scanMs = options.scanMs ?? 2_000;
+  let lastScanAt = 0;
+  let lastStatusAt = 0;
+  const sending = sender.run(options.signal, 200);
+  try {
+    while (!options.signal.aborted) {
+      const now = clock();
+      if (changed || now - lastScanAt >= scanMs) {
+        changed = false;
+        lastScanAt = now;
+        await scan();
+      }
+      if (now - lastStatusAt >= 2_000) {
+        lastStatusAt = now;
+        await writeStatus();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    watcher?.close();
+    await sending;
+    await writeStatus();
+  }
+  const status = statusOf(agent, sender.health, lastScan, clock());
+  agent.close();
+  return ok(status);
+}

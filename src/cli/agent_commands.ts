@@ -1,0 +1,356 @@
+/** `openprep agent init|run|status|export-bundle`, `openprep bundle import` and `openprep drill proxy`. */
+import { readFile, stat } from 'node:fs/promises';
+import process from 'node:process';
+import { z } from 'zod';
+import { agentConfigSchema, agentPaths, initAgent, openAgent, runAgent } from '../agent/agent.ts';
+import { BUNDLE_LIMITS, writeBundle } from '../agent/bundle.ts';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { openCenter } from '../center/node.ts';
+import { formatIsoLocal } from '../domain/local_time.ts';
+import { importBundle } from '../intake/bundle_import.ts';
+import { ImageStore } from '../intake/image_store.ts';
+import { IntakeService } from '../intake/intake_service.ts';
+import { writeFileDurably } from '../journal/durable_file.ts';
+import { loadServeConfig } from '../server/config.ts';
+import { parseCommandArgs } from './args.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const failWith =
+  (command: string) =>
+  (message: string, code = 1): number => {
+    process.stderr.write(`openprep ${command}: ${message}\n`);
+    return code;
+  };
+
+export async function runAgentInit(args: readonly string[]): Promise<number> {
+  const fail = failWith('agent init');
+  const parsed = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      'device-id': { type: 'string' },
+      origin: { type: 'string' },
+      watch: { type: 'string' },
+      center: { type: 'string' },
+      alternate: { type: 'string' },
+      'center-key': { type: 'string' },
+      'utc-offset-minutes': { type: 'string' },
+    },
+    z.strictObject({
+      data: z.string().min(1),
+      'device-id': z.string().min(1),
+      origin: z.enum(['CASILLA', 'CATD']).default('CATD'),
+      watch: z.string().min(1),
+      center: z.url(),
+      alternate: z.url().optional(),
+      'center-key': z.string().min(1),
+      'utc-offset-minutes': z.coerce.number().int().default(-360),
+    }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  let centerKey: string;
+  try {
+    centerKey = (await readFile(o['center-key'], 'utf8')).trim();
+  } catch (error) {
+    return fail(`cannot read the election's public key ${o['center-key']}: ${(error as Error).message}`, 2);
+  }
+  const config = agentConfigSchema.safeParse({
+    deviceId: o['device-id'],
+    origin: o.origin,
+    utcOffsetMinutes: o['utc-offset-minutes'],
+    watch: o.watch,
+    channels: [
+      { name: 'primary', url: o.center },
+      ...(o.alternate !== undefined ? [{ name: 'alternate', url: o.alternate }] : []),
+    ],
+    centerKey,
+  });
+  if (!config.success)
+    return fail(config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 2);
+  const created = await initAgent(o.data, config.data);
+  if (!created.ok) return fail(created.message);
+  out(`agent folder ${o.data} created for device ${o['device-id']}`);
+  out(`device public key: ${created.value.publicKey}`);
+  out('enrol it at the center with:');
+  out(
+    `  openprep device enroll --id ${o['device-id']} --origin ${o.origin} --bound-to <CATD> --public-key ${created.value.publicKey}`,
+  );
+  return 0;
+}
+
+export async function runAgentRun(args: readonly string[]): Promise<number> {
+  const fail = failWith('agent run');
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, quiet: { type: 'boolean' } },
+    z.strictObject({ data: z.string().min(1), quiet: z.boolean().default(false) }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const log = (fields: Record<string, unknown>) => {
+    if (!o.quiet) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+  };
+  log({ event: 'agent', message: `agent running on ${o.data}` });
+  const result = await runAgent({
+    root: o.data,
+    signal: controller.signal,
+    onEvent: (event) => log({ ...event }),
+  });
+  if (!result.ok) return fail(result.message, 2);
+  log({
+    event: 'agent',
+    message: 'stopped',
+    pending: result.value.pending,
+    delivered: result.value.delivered,
+  });
+  return 0;
+}
+
+export async function runAgentStatus(args: readonly string[]): Promise<number> {
+  const fail = failWith('agent status');
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' } },
+    z.strictObject({ data: z.string().min(1) }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const root = parsed.value.options.data;
+  const opened = await openAgent(root, Date.now);
+  if (!opened.ok) return fail(opened.message, 2);
+  try {
+    const counts = opened.value.outbox.counts();
+    // The running agent's view of its channels and folder, when it has written one.
+    let live: Record<string, unknown> = {};
+    try {
+      live = JSON.parse(await readFile(agentPaths(root).status, 'utf8')) as Record<string, unknown>;
+    } catch {
+      live = {};
+    }
+    const refused = opened.value.outbox
+      .list('refused')
+      .map((item) => ({ sequence: item.sequence, file: item.source, reason: item.lastError }));
+    const failing = opened.value.outbox
+      .list('pending')
+      .filter((item) => item.lastError !== null)
+      .slice(0, 20)
+      .map((item) => ({
+        sequence: item.sequence,
+        file: item.source,
+        attempts: item.attempts,
+        lastError: item.lastError,
+      }));
+    out(
+      JSON.stringify(
+        {
+          deviceId: opened.value.config.deviceId,
+          pending: counts.pending,
+          delivered: counts.delivered,
+          refused: counts.refused,
+          oldestPendingAt:
+            counts.oldestPendingAt === null ? null : new Date(counts.oldestPendingAt).toISOString(),
+          refusedItems: refused,
+          failingItems: failing,
+          channels: live['channels'] ?? null,
+          unidentified: live['unidentified'] ?? [],
+          rejected: live['rejected'] ?? [],
+          statusWrittenAt: live['at'] ?? null,
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  } finally {
+    opened.value.close();
+  }
+}
+
+export async function runAgentExportBundle(args: readonly string[]): Promise<number> {
+  const fail = failWith('agent export-bundle');
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, out: { type: 'string' } },
+    z.strictObject({ data: z.string().min(1), out: z.string().min(1) }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  const opened = await openAgent(o.data, Date.now);
+  if (!opened.ok) return fail(opened.message, 2);
+  const agent = opened.value;
+  try {
+    const pending = agent.outbox.list('pending').slice(0, BUNDLE_LIMITS.packages);
+    if (pending.length === 0) {
+      out('nothing pending: no bundle written');
+      return 0;
+    }
+    const packages = [];
+    for (const item of pending)
+      packages.push({
+        text: item.packageText,
+        signature: item.signature,
+        contentType: item.contentType,
+        imageSha256: item.imageSha256,
+        image: await agent.outbox.image(item),
+      });
+    const now = Date.now();
+    const zip = await writeBundle({
+      deviceId: agent.config.deviceId,
+      createdAt: formatIsoLocal(now, agent.config.utcOffsetMinutes),
+      privateKey: agent.privateKey,
+      packages,
+    });
+    await writeFileDurably(o.out, zip);
+    agent.outbox.markExported(
+      pending.map((item) => item.sequence),
+      now,
+    );
+    out(`wrote ${o.out}: ${pending.length} packages, ${zip.length} bytes`);
+    out('they stay pending here until a receipt comes back (network, or the import at a center)');
+    return 0;
+  } finally {
+    agent.close();
+  }
+}
+
+export async function runBundleImport(args: readonly string[]): Promise<number> {
+  const fail = failWith('bundle import');
+  const parsed = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      config: { type: 'string' },
+      receipts: { type: 'string' },
+      'simulated-start': { type: 'string' },
+    },
+    z.strictObject({
+      data: z.string().min(1).default(defaultDataDir()),
+      config: z.string().min(1).optional(),
+      receipts: z.string().min(1).optional(),
+      'simulated-start': z.iso.datetime({ offset: true }).optional(),
+    }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  const file = parsed.value.positionals[0];
+  if (file === undefined || parsed.value.positionals.length > 1) return fail('give one bundle file', 2);
+  const config = await loadServeConfig({
+    ...(o.config !== undefined ? { file: o.config } : {}),
+    env: process.env,
+    flags: {},
+  });
+  if (!config.ok) return fail(config.message, 2);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    return fail(`cannot read ${file}: ${(error as Error).message}`, 2);
+  }
+  if (size > BUNDLE_LIMITS.totalBytes + 64 * 1024 * 1024)
+    return fail(`${file} is larger than a bundle may be`);
+  const startedAt = Date.now();
+  const simulatedStart = o['simulated-start'] === undefined ? null : Date.parse(o['simulated-start']);
+  const clock = simulatedStart === null ? Date.now : () => simulatedStart + (Date.now() - startedAt);
+  const node = await openCenter({ root: o.data, clock });
+  if (!node.ok) return fail(node.message);
+  try {
+    if (simulatedStart !== null && node.value.pipeline.election.mode === 'live')
+      return fail('--simulated-start is for drills only', 2);
+    const images = new ImageStore(`${node.value.paths.root}/images`);
+    await images.init();
+    const intake = new IntakeService({
+      pipeline: node.value.pipeline,
+      signer: node.value.signer,
+      images,
+      limits: { maxBytes: config.value.intake.maxImageBytes, maxPixels: config.value.intake.maxPixels },
+      clock,
+    });
+    const imported = await importBundle({
+      zip: await readFile(file),
+      store: node.value.pipeline.store,
+      intake,
+    });
+    if (!imported.ok) return fail(`${imported.code}: ${imported.message} — nothing was stored`);
+    const packages = imported.value.packages;
+    const count = (outcome: string) => packages.filter((p) => p.outcome === outcome).length;
+    if (o.receipts !== undefined)
+      await writeFileDurably(
+        o.receipts,
+        `${packages
+          .filter((p) => p.receipt !== undefined)
+          .map((p) => JSON.stringify({ sequence: p.sequence, receipt: p.receipt }))
+          .join('\n')}\n`,
+      );
+    out(
+      JSON.stringify({
+        deviceId: imported.value.deviceId,
+        accepted: count('accepted'),
+        alreadyAccepted: count('already-accepted'),
+        refused: packages
+          .filter((p) => p.outcome === 'refused')
+          .map((p) => ({ sequence: p.sequence, reason: p.reason, message: p.message })),
+      }),
+    );
+    return 0;
+  } finally {
+    await node.value.close();
+  }
+}
+
+export async function runDrillProxy(args: readonly string[]): Promise<number> {
+  const fail = failWith('drill proxy');
+  const parsed = parseCommandArgs(
+    args,
+    {
+      target: { type: 'string' },
+      listen: { type: 'string' },
+      faults: { type: 'string' },
+      seed: { type: 'string' },
+      'delay-ms': { type: 'string' },
+    },
+    z.strictObject({
+      target: z.url(),
+      listen: z.coerce.number().int().min(0).max(65_535).default(0),
+      faults: z.string().default(''),
+      seed: z.coerce.number().int().default(1),
+      'delay-ms': z
+        .string()
+        .regex(/^[0-9]+,[0-9]+$/, 'MIN,MAX in milliseconds')
+        .optional(),
+    }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  const { parseFaultRates, startFaultProxy } = await import('../drill/fault_proxy.ts');
+  const rates = parseFaultRates(o.faults);
+  if (!rates.ok) return fail(rates.message, 2);
+  const delay = o['delay-ms']?.split(',').map(Number) as [number, number] | undefined;
+  let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
+  try {
+    proxy = await startFaultProxy({
+      target: o.target,
+      rates: rates.value,
+      seed: o.seed,
+      port: o.listen,
+      ...(delay !== undefined ? { delayMs: delay } : {}),
+      onDecision: (decision) => {
+        if (decision.action !== 'pass')
+          process.stderr.write(`${JSON.stringify({ event: 'fault', ...decision })}\n`);
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message, 2);
+  }
+  process.stderr.write(`openprep drill proxy: listening on ${proxy.url} → ${o.target}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await proxy.close();
+  out(JSON.stringify(proxy.counts));
+  return 0;
+}

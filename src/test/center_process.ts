@@ -1,0 +1,90 @@
+/**
+ * Test helpers for a center run as a real `openprep serve` process: a prepared data folder
+ * (a synthetic election with devices enrolled) and a server started on a free loopback port.
+ * Used by the crash tests, the field transport tests and the benchmarks.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import process from 'node:process';
+import { enrollDevice } from '../center/devices.ts';
+import { initCenter } from '../center/node.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { makeDevice, type TestDevice } from './packages.ts';
+
+export const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
+
+/** Starts `openprep serve` on `data` with its clock at `simulatedStart`; resolves once it listens. */
+export function startServer(
+  data: string,
+  simulatedStart: number,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'serve',
+      '--data',
+      data,
+      '--port',
+      '0',
+      '--simulated-start',
+      new Date(simulatedStart).toISOString(),
+    ],
+    {
+      env: { ...process.env, OPENPREP_LOG_LEVEL: 'silent', OPENPREP_CHECKPOINT_SECONDS: '0.1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /listening on (http:\/\/[0-9.]+:[0-9]+)\//.exec(text);
+      if (match !== null) resolve({ child, base: match[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening:\n${text}`)));
+  });
+}
+
+/** Stops a server started by `startServer` (SIGTERM, then waits for it to exit). */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * An election's data folder with CATD scanners enrolled, closed again for `serve` to open:
+ * `deviceIds` get fresh test keys; `enrolled` are devices that made their own (agents).
+ */
+export async function preparedCenter(
+  work: string,
+  seed: number,
+  deviceIds: readonly string[],
+  options: { scale?: 'tiny' | 'state'; enrolled?: readonly { id: string; publicKey: string }[] } = {},
+) {
+  const catalog = generateCatalog({ scale: options.scale ?? 'tiny', seed });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  const start = Date.parse(election.publicationStart) + 3_600_000;
+  const created = await initCenter({ root: work, election, catalog, clock: () => start });
+  assert.ok(created.ok);
+  const devices: TestDevice[] = deviceIds.map((id) => makeDevice(id));
+  for (const device of [...devices, ...(options.enrolled ?? [])]) {
+    const enrolled = await enrollDevice(created.value.pipeline.store, {
+      id: device.id,
+      publicKey: device.publicKey,
+      origin: 'CATD',
+      boundTo: 'CATD-1',
+      label: '',
+      at: start,
+    });
+    assert.ok(enrolled.ok);
+  }
+  const verifierKey = created.value.verifierKey;
+  await created.value.close();
+  return { catalog, election, start, devices, verifierKey };
+}
