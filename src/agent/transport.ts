@@ -55,10 +55,10 @@ export interface OutboxStore {
   markRetry(sequence: number, nextAttemptAt: number, reason: string): Promise<void>;
 }
 
-export type ReceiptCheck = (
-  item: OutboxItem,
-  receipt: string,
-) => { ok: true } | { ok: false; message: string };
+export type ReceiptVerdict = { ok: true } | { ok: false; message: string };
+
+/** Node checks synchronously; the browser's WebCrypto answers with a promise. */
+export type ReceiptCheck = (item: OutboxItem, receipt: string) => ReceiptVerdict | Promise<ReceiptVerdict>;
 
 export interface BackoffPolicy {
   readonly baseMs: number;
@@ -178,7 +178,7 @@ export class Sender {
       outcome = { kind: 'retry', reason: `send failed: ${(error as Error).message}` };
     }
     if (outcome.kind === 'receipt') {
-      const checked = this.#o.checkReceipt(item, outcome.receipt);
+      const checked = await this.#o.checkReceipt(item, outcome.receipt);
       // A receipt that does not verify is no proof of delivery: keep the package and rest the
       // channel (a misconfigured or impersonated center), the next one may be the real one.
       if (!checked.ok) outcome = { kind: 'retry', reason: `bad receipt: ${checked.message}` };

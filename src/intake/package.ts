@@ -13,7 +13,9 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { canonicalJson } from '../journal/entries.ts';
 import { type NoteSigner, signNote } from '../journal/note.ts';
 
-export const PACKAGE_FORMAT = 'openprep-package/1';
+import { PACKAGE_FORMAT } from './package_format.ts';
+
+export { PACKAGE_FORMAT };
 
 export const packageHeaderSchema = z
   .object({

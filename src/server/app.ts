@@ -14,6 +14,7 @@ import { Accounts } from '../auth/accounts.ts';
 import type { Role } from '../store/store.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
+import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
 
 /**
@@ -114,7 +115,9 @@ export async function buildServer(options: {
       throw new Error(`session route ${route.method} ${route.url} names no roles`);
   });
   app.addHook('onSend', async (_request, reply) => {
-    reply.headers(SECURITY_HEADERS);
+    // A route with a policy of its own (the phone app's pages) keeps it.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS))
+      if (!reply.hasHeader(name)) reply.header(name, value);
     // While draining, a finished request must not keep its connection open for the next one.
     if (handle.draining) reply.header('connection', 'close');
   });
@@ -259,6 +262,7 @@ export async function buildServer(options: {
   );
 
   registerOperatorRoutes(app, node, accounts, options.clock);
+  await registerCasillaRoutes(app, node, options.clock);
   registerAdminRoutes(app, {
     node,
     accounts,

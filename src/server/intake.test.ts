@@ -141,7 +141,7 @@ describe('signed intake over HTTP', () => {
     const noHeaders = await fetch(`${base}/api/v1/packages`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
-      body: image,
+      body: new Uint8Array(image),
     });
     assert.equal(noHeaders.status, 400);
     const forged = await postPackageRaw(base, {
@@ -353,7 +353,7 @@ describe('signed intake over HTTP', () => {
     assert.ok(cut.status === 400, `${cut.status} ${await cut.text()}`);
     // Fields out of order: the image before the signed header.
     const form = new FormData();
-    form.append('image', new Blob([image]), 'a.png');
+    form.append('image', new Blob([new Uint8Array(image)]), 'a.png');
     form.append('package', pkg.text);
     const disordered = await fetch(`${base}/api/v1/packages`, { method: 'POST', body: form });
     await expectRefused(400, { status: disordered.status, body: await disordered.text() });

@@ -41,13 +41,14 @@ function pngFile(width: number, height: number, raw: Buffer, level: number): Buf
 export function makePng(
   width: number,
   height: number,
-  options: { seed?: number; dataRows?: number } = {},
+  options: { seed?: number; dataRows?: number; flat?: boolean } = {},
 ): Buffer {
   const rows = options.dataRows ?? height;
   const seed = options.seed ?? 0;
   const raw = Buffer.alloc(rows * (width + 1));
   for (let y = 0; y < rows; y++)
-    for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = (x * 7 + y * 13 + seed * 31) & 0xff;
+    for (let x = 0; x < width; x++)
+      raw[y * (width + 1) + 1 + x] = options.flat === true ? 128 : (x * 7 + y * 13 + seed * 31) & 0xff;
   return pngFile(width, height, raw, 1);
 }
 
@@ -123,7 +124,7 @@ export async function postPackageRaw(
       'openprep-package': Buffer.from(parts.text, 'utf8').toString('base64url'),
       'openprep-signature': parts.signature,
     },
-    body: parts.image,
+    body: new Uint8Array(parts.image),
   });
   return { status: response.status, body: await response.text(), headers: response.headers };
 }
@@ -136,7 +137,11 @@ export async function postPackage(
   const form = new FormData();
   form.append('package', parts.text);
   form.append('signature', parts.signature);
-  form.append('image', new Blob([parts.image], { type: 'image/png' }), parts.filename ?? 'acta.png');
+  form.append(
+    'image',
+    new Blob([new Uint8Array(parts.image)], { type: 'image/png' }),
+    parts.filename ?? 'acta.png',
+  );
   const response = await fetch(`${base}/api/v1/packages`, { method: 'POST', body: form });
   return { status: response.status, body: await response.text(), headers: response.headers };
 }
