@@ -11,6 +11,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   core: 'core.ts',
   catalog: 'catalog.ts',
   intake: 'intake.ts',
+  field: 'field.ts',
 };
 
 const name = process.argv[2];

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { describe, test } from 'node:test';
+import { Accounts } from '../auth/accounts.ts';
+import { fromBase32, totp } from '../auth/totp.ts';
 import { openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { startFaultProxy } from '../drill/fault_proxy.ts';
@@ -450,8 +452,69 @@ describe('field transmission', () => {
   });
 });
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+test('an agent enrols its own device through a coordinator’s sign-in, then delivers', async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-agent-enrol-'));
+  try {
+    const center = path.join(work, 'center');
+    const prepared = await preparedCenter(center, 15, []);
+    const testStart = Date.now();
+    const clock = () => prepared.start + (Date.now() - testStart);
+    const node = await openCenter({ root: center, clock });
+    assert.ok(node.ok);
+    const accounts = await Accounts.open(node.value, clock);
+    const added = await accounts.addOperator({
+      username: 'coral.coordina',
+      name: 'Coral',
+      role: 'coordinador',
+      scope: 'catd:CATD-1',
+      password: 'una frase larga que nadie adivina',
+      expiresAt: null,
+      by: 'test',
+    });
+    assert.ok(added.ok);
+    await node.value.close();
+    const server = await startServer(center, clock());
+    try {
+      const agent = await newAgent(
+        work,
+        'CATD-SELF',
+        [{ name: 'primary', url: server.base }],
+        prepared.verifierKey,
+      );
+      const enrol = (code: string) =>
+        cli(
+          ['agent', 'enroll', '--data', agent.root, '--username', 'coral.coordina', '--bound-to', 'CATD-1'],
+          {
+            stdin: `una frase larga que nadie adivina\n${code}\n`,
+          },
+        );
+      const wrong = await enrol('000000');
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /sign-in-failed/);
+      const right = await enrol(totp(fromBase32(added.value.totpSecret), clock()));
+      assert.equal(right.code, 0, right.stderr);
+      const keys = [...actasEsperadas(prepared.catalog, prepared.election.contests[0]!)].slice(0, 5);
+      await scan(
+        agent.watch,
+        keys.map((k, i) => ({ contest: prepared.election.contests[0]!.id, key: k.actaKey, seed: 500 + i })),
+      );
+      const run = await runUntilDelivered([agent.root], 5, 30_000);
+      assert.equal(run.done, 5);
+      assert.ok(run.events.every((e) => e.kind !== 'refused'));
+    } finally {
+      await stopServer(server.child);
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+function cli(
+  args: readonly string[],
+  options: { stdin?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(options.stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

@@ -4,6 +4,7 @@
  * outbox and send it whenever there is network, showing what arrived with its receipt.
  * Everything the person sees is in Spanish.
  */
+import { enrolOverHttp } from '../agent/enrol_http.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox, type PhoneItem, saveDevice } from './idb_outbox.ts';
 import { ADVICE, assessQuality, DEFAULT_THRESHOLDS, greyOfRgba, type QualityProblem } from './quality.ts';
 import { sendPending } from './sending.ts';
@@ -75,52 +76,33 @@ async function enrol(input: {
   deviceId: string;
   boundTo: string;
 }): Promise<void> {
-  const session = await fetch(`${origin}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: input.username, password: input.password, code: input.code }),
+  const keyPair = await newDeviceKey();
+  const enrolled = await enrolOverHttp({
+    ...input,
+    centerUrl: origin,
+    publicKey: await publicKeyBase64(keyPair.publicKey),
+    origin: 'CASILLA',
   });
-  if (session.status !== 201)
-    throw new Error('No se pudo iniciar sesión: revise usuario, contraseña y código.');
-  const { csrfToken } = (await session.json()) as { csrfToken: string };
-  try {
-    const keyPair = await newDeviceKey();
-    const answer = await fetch(`${origin}/api/v1/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
-      body: JSON.stringify({
-        id: input.deviceId,
-        publicKey: await publicKeyBase64(keyPair.publicKey),
-        boundTo: input.boundTo,
-      }),
-    });
-    const body = (await answer.json()) as {
-      message?: string;
-      electionKey?: string;
-      contests?: string[];
-      utcOffsetMinutes?: number;
-    };
-    if (answer.status !== 201)
-      throw new Error(`El centro no registró el teléfono: ${body.message ?? answer.status}`);
-    if ((await parseVerifierKeyWeb(body.electionKey ?? '')) === null)
-      throw new Error('El centro no dio una llave de elección válida.');
-    const db = await openPhoneDb();
-    await saveDevice(db, {
-      deviceId: input.deviceId,
-      keyPair,
-      electionKey: body.electionKey!,
-      contests: body.contests ?? [],
-      utcOffsetMinutes: body.utcOffsetMinutes ?? -360,
-      nextSequence: 0,
-    });
-    db.close();
-  } finally {
-    // The coordinator's session is not left on the phone.
-    await fetch(`${origin}/api/v1/session`, {
-      method: 'DELETE',
-      headers: { 'x-csrf-token': csrfToken },
-    }).catch(() => undefined);
-  }
+  if (!enrolled.ok)
+    throw new Error(
+      enrolled.code === 'sign-in-failed'
+        ? 'No se pudo iniciar sesión: revise usuario, contraseña y código.'
+        : enrolled.code === 'no-answer'
+          ? 'El centro no responde: intente con red.'
+          : `El centro no registró el teléfono: ${enrolled.message}`,
+    );
+  if ((await parseVerifierKeyWeb(enrolled.value.electionKey)) === null)
+    throw new Error('El centro no dio una llave de elección válida.');
+  const db = await openPhoneDb();
+  await saveDevice(db, {
+    deviceId: input.deviceId,
+    keyPair,
+    electionKey: enrolled.value.electionKey,
+    contests: enrolled.value.contests,
+    utcOffsetMinutes: enrolled.value.utcOffsetMinutes,
+    nextSequence: 0,
+  });
+  db.close();
 }
 
 let checkedPhoto: { image: ArrayBuffer; contentType: 'image/jpeg' | 'image/png' } | null = null;

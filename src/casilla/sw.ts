@@ -18,6 +18,7 @@ const SHELL = [
   '/src/casilla/sending.ts',
   '/src/casilla/web_crypto.ts',
   '/src/agent/transport.ts',
+  '/src/agent/enrol_http.ts',
   '/src/intake/package_format.ts',
   '/src/journal/entries.ts',
   '/src/domain/result.ts',

@@ -2,7 +2,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import process from 'node:process';
 import { z } from 'zod';
-import { agentConfigSchema, agentPaths, initAgent, openAgent, runAgent } from '../agent/agent.ts';
+import {
+  agentConfigSchema,
+  agentPaths,
+  initAgent,
+  openAgent,
+  rawPublicKeyBase64,
+  runAgent,
+} from '../agent/agent.ts';
+import { enrolOverHttp } from '../agent/enrol_http.ts';
 import { BUNDLE_LIMITS, writeBundle } from '../agent/bundle.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
@@ -12,7 +20,7 @@ import { ImageStore } from '../intake/image_store.ts';
 import { IntakeService } from '../intake/intake_service.ts';
 import { writeFileDurably } from '../journal/durable_file.ts';
 import { loadServeConfig } from '../server/config.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, readStdin } from './args.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const failWith =
@@ -72,11 +80,60 @@ export async function runAgentInit(args: readonly string[]): Promise<number> {
   if (!created.ok) return fail(created.message);
   out(`agent folder ${o.data} created for device ${o['device-id']}`);
   out(`device public key: ${created.value.publicKey}`);
-  out('enrol it at the center with:');
+  out('enrol it: a coordinator runs, here (password and code on standard input)');
+  out(`  openprep agent enroll --data ${o.data} --username <coordinator> --bound-to <CATD>`);
+  out('or an administrator, at the center:');
   out(
     `  openprep device enroll --id ${o['device-id']} --origin ${o.origin} --bound-to <CATD> --public-key ${created.value.publicKey}`,
   );
   return 0;
+}
+
+export async function runAgentEnroll(args: readonly string[]): Promise<number> {
+  const fail = failWith('agent enroll');
+  const parsed = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, username: { type: 'string' }, 'bound-to': { type: 'string' } },
+    z.strictObject({
+      data: z.string().min(1),
+      username: z.string().min(1),
+      'bound-to': z.string().min(1).max(64),
+    }),
+  );
+  if (!parsed.ok) return fail(parsed.message, 2);
+  const o = parsed.value.options;
+  // The coordinator's password and current code, one per line, on standard input.
+  const [password, code, ...rest] = (await readStdin()).split(/\r?\n/);
+  if (password === undefined || code === undefined || rest.length > 0 || !/^[0-9]{6}$/.test(code.trim()))
+    return fail('give the password and the 6-digit code on standard input, one per line', 2);
+  const opened = await openAgent(o.data, Date.now);
+  if (!opened.ok) return fail(opened.message, 2);
+  const agent = opened.value;
+  try {
+    const primary = agent.config.channels[0]!;
+    const enrolled = await enrolOverHttp({
+      centerUrl: primary.url,
+      username: o.username,
+      password,
+      code: code.trim(),
+      deviceId: agent.config.deviceId,
+      publicKey: rawPublicKeyBase64(agent.privateKey),
+      origin: agent.config.origin,
+      boundTo: o['bound-to'],
+    });
+    if (!enrolled.ok) return fail(`${enrolled.code}: ${enrolled.message}`);
+    // The center's key must be the one this agent was configured with: receipts are checked with it.
+    if (enrolled.value.electionKey.trim() !== agent.config.centerKey.trim())
+      return fail(
+        `enrolled, but ${primary.url} signs with ${enrolled.value.electionKey}, not the key in agent.json: check which center this is`,
+      );
+    out(
+      `device ${agent.config.deviceId} enrolled at ${primary.url} (${agent.config.origin}, ${o['bound-to']})`,
+    );
+    return 0;
+  } finally {
+    agent.close();
+  }
 }
 
 export async function runAgentRun(args: readonly string[]): Promise<number> {

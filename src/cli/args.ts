@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -30,4 +31,13 @@ export function parseCommandArgs<S extends z.ZodType>(
     return err('bad-arguments', problems.join('; '));
   }
   return ok({ options: checked.data, positionals: parsed.positionals });
+}
+
+/** All of standard input as text, without its final newline (secrets never come as flags). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

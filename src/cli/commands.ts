@@ -87,6 +87,11 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./agent_commands.ts')).runAgentInit(args),
   },
   {
+    name: 'agent enroll',
+    summary: "enrol the agent's device at its center, as a coordinator (password and code on stdin)",
+    run: async (args) => (await import('./agent_commands.ts')).runAgentEnroll(args),
+  },
+  {
     name: 'agent run',
     summary: "watch the scanner's folder and send every acta until a receipt comes back",
     run: async (args) => (await import('./agent_commands.ts')).runAgentRun(args),

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { Accounts } from '../auth/accounts.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { type CenterNode, openCenter } from '../center/node.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, readStdin } from './args.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
@@ -29,14 +29,6 @@ async function withAccounts(
   } finally {
     await node.value.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 export async function runOperatorAdd(args: readonly string[]): Promise<number> {

@@ -2,7 +2,8 @@
  * PREP Casilla served by the center: the phone app's page, its manifest and service worker,
  * and its modules — TypeScript from src/, types stripped by Node once at start (no bundler,
  * no build step), a fixed list and nothing else. Plus the enrolment of a phone by a signed-in
- * coordinator: the phone makes its key and sends the public half.
+ * coordinator (a phone, or a CATD agent with `openprep agent enroll`): the device makes its
+ * key and sends the public half.
  */
 import { readFile } from 'node:fs/promises';
 import { stripTypeScriptTypes } from 'node:module';
@@ -22,6 +23,7 @@ const MODULES = [
   'casilla/sending.ts',
   'casilla/web_crypto.ts',
   'agent/transport.ts',
+  'agent/enrol_http.ts',
   'intake/package_format.ts',
   'journal/entries.ts',
   'domain/result.ts',
@@ -43,6 +45,7 @@ const enrolSchema = z
   .object({
     id: z.string().min(1).max(64),
     publicKey: z.string().min(1).max(100),
+    origin: z.enum(['CASILLA', 'CATD']).default('CASILLA'),
     boundTo: z.string().min(1).max(64),
   })
   .strict();
@@ -87,9 +90,9 @@ export async function registerCasillaRoutes(
       const enrolled = await enrollDevice(node.pipeline.store, {
         id: body.data.id,
         publicKey: body.data.publicKey,
-        origin: 'CASILLA',
+        origin: body.data.origin,
         boundTo: body.data.boundTo,
-        label: `PREP Casilla, alta por ${operator.username} (${operator.scope})`,
+        label: `${body.data.origin === 'CASILLA' ? 'PREP Casilla' : 'agente CATD'}, alta por ${operator.username} (${operator.scope})`,
         at: clock(),
       });
       if (!enrolled.ok)
