@@ -295,7 +295,13 @@ export interface AgentStatus {
   readonly delivered: number;
   readonly refused: number;
   readonly oldestPendingAt: string | null;
-  readonly channels: readonly ChannelHealth[];
+  readonly channels: readonly {
+    readonly name: string;
+    readonly failures: number;
+    readonly downUntil: string | null;
+    readonly lastError: string | null;
+    readonly lastSuccessAt: string | null;
+  }[];
   readonly unidentified: readonly string[];
   readonly rejected: readonly { readonly file: string; readonly reason: string }[];
 }
@@ -314,7 +320,13 @@ export function statusOf(
     delivered: counts.delivered,
     refused: counts.refused,
     oldestPendingAt: counts.oldestPendingAt === null ? null : new Date(counts.oldestPendingAt).toISOString(),
-    channels,
+    channels: channels.map((c) => ({
+      name: c.name,
+      failures: c.failures,
+      downUntil: c.downUntil > now ? new Date(c.downUntil).toISOString() : null,
+      lastError: c.lastError,
+      lastSuccessAt: c.lastSuccessAt === null ? null : new Date(c.lastSuccessAt).toISOString(),
+    })),
     unidentified: scan?.unidentified ?? [],
     rejected: scan?.rejected ?? [],
   };

@@ -97,6 +97,43 @@ describe('openprep CLI', () => {
     assert.equal(openprep('catalog', 'generate', '--scale', 'galactic', '--out', 'x').status, 2);
   });
 
+  test('drill proxy: bad fault rates are refused by name; it runs, faults requests, and reports its counts', async () => {
+    const bad = openprep(
+      'drill',
+      'proxy',
+      '--target',
+      'http://127.0.0.1:9',
+      '--faults',
+      'drop=0.5,jiter=0.1',
+    );
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown fault "jiter"/);
+    assert.equal(openprep('drill', 'proxy', '--target', 'ftp://x', '--faults', 'drop=1').status, 2);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'drill', 'proxy', '--target', 'http://127.0.0.1:9', '--faults', 'drop=1', '--seed', '3'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const url = await new Promise<string>((resolve) => {
+      let text = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const match = /listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(text);
+        if (match !== null) resolve(match[1]!);
+      });
+    });
+    await assert.rejects(fetch(`${url}/api/v1/packages`, { method: 'POST', body: 'x' }));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(JSON.parse(stdout).drop, 1);
+  });
+
   test('device enroll, list and revoke; a bad configuration stops serve with a message', async () => {
     const catalog = path.join(work, 'devices.csv');
     const data = path.join(work, 'devices-data');
