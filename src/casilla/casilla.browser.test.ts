@@ -118,7 +118,7 @@ test('PREP Casilla: enrol, refuse a blurred photo, take one offline, close and r
       buffer: makePng(600, 800, { seed: 0, flat: true }),
     });
     await page.locator('#calidad.rechazo').waitFor();
-    assert.match(await page.locator('#calidad').innerText(), /borrosa: sostenga el teléfono firme/);
+    assert.match((await page.locator('#calidad').textContent()) ?? '', /borrosa: sostenga el teléfono firme/);
     assert.ok(await page.locator('#form-acta button').isDisabled());
 
     await page.setInputFiles('input[name=photo]', {
@@ -140,13 +140,13 @@ test('PREP Casilla: enrol, refuse a blurred photo, take one offline, close and r
     const page = await context.newPage();
     await page.goto(`${base}/casilla/`);
     await page.locator('#lista li[data-state=pending]').waitFor();
-    assert.match(await page.locator('#red').innerText(), /Sin red/);
+    assert.match((await page.locator('#red').textContent()) ?? '', /Sin red/);
 
     network.setRates({});
     await context.setOffline(false);
     await page.locator('#lista li[data-state=delivered]').waitFor({ timeout: 30_000 });
     assert.match(
-      await page.locator('#lista li[data-state=delivered] .acuse').innerText(),
+      (await page.locator('#lista li[data-state=delivered] .acuse').textContent()) ?? '',
       /^Acuse verificado/,
     );
     assert.equal(await page.locator('#lista li').count(), 1, 'the blurred photo was never queued');

@@ -23,6 +23,7 @@ import { sampleArrivalHours, trueActaFields, typeActa } from '../sim/election_ni
 import { createRandom, type Random } from '../sim/random.ts';
 import { formatReport, verifyCut } from '../verify/verify.ts';
 import { startCutServer } from './cut_server.ts';
+import { storeLocation } from './database.ts';
 import { dataPaths } from './data_dir.ts';
 import { type CenterNode, initCenter, openCenter } from './node.ts';
 import { publishCut } from './publisher.ts';
@@ -330,6 +331,9 @@ export interface DemoSummary {
 
 export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary, string>> {
   const paths = dataPaths(options.root);
+  // The demo is the embedded default: its --reset deletes a folder, which a database is not.
+  if (storeLocation(paths.database).kind !== 'sqlite')
+    return err('demo-needs-sqlite', 'the demo runs on the embedded SQLite store: unset DATABASE_URL');
   if (options.reset) await rm(paths.root, { recursive: true, force: true });
   let simulatedNow = 0;
   const clock = () => simulatedNow;

@@ -16,7 +16,7 @@ import {
 } from '../journal/keys.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import { CheckpointSigner } from '../journal/signer.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite_store.ts';
+import { describeLocation, openStore, storeLocation } from './database.ts';
 import { type DataPaths, dataPaths } from './data_dir.ts';
 import path from 'node:path';
 
@@ -56,14 +56,15 @@ export async function initCenter(options: {
   readonly clock: () => number;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
-  if (await exists(paths.database))
+  const location = storeLocation(paths.database);
+  if (location.kind === 'sqlite' && (await exists(paths.database)))
     return err('already-initialised', `${paths.database} already exists: this data folder is in use`);
   await mkdir(paths.root, { recursive: true });
   await mkdir(paths.cuts, { recursive: true });
   const name = keyNameFor(options.election.id, options.election.mode);
   const keyFile = path.join(paths.keys, `${name}.key`);
   if (!(await exists(keyFile))) await saveSigningKey(paths.keys, generateSigningKey(name));
-  const opened = openSqliteStore(paths.database);
+  const opened = await openStore(location);
   if (!opened.ok) return opened;
   const setup = await ActaPipeline.setup({
     store: opened.value,
@@ -84,18 +85,19 @@ export async function openCenter(options: {
   readonly clock: () => number;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
-  if (!(await exists(paths.database)))
+  const location = storeLocation(paths.database);
+  if (location.kind === 'sqlite' && !(await exists(paths.database)))
     return err(
       'not-initialised',
       `no data folder at ${paths.root}: run \`openprep init --data ${options.root}\``,
     );
-  const opened = openSqliteStore(paths.database);
+  const opened = await openStore(location);
   if (!opened.ok) return opened;
   const store = opened.value;
   const pipeline = await ActaPipeline.open({ store, clock: options.clock });
   if (!pipeline.ok) {
     await store.close();
-    return err('not-initialised', pipeline.message);
+    return err('not-initialised', `${describeLocation(location)}: ${pipeline.message}`);
   }
   const election = pipeline.value.election;
   const name = keyNameFor(election.id, election.mode);

@@ -1,0 +1,97 @@
+/**
+ * The PostgreSQL schema, versioned like SQLite's (src/store/sqlite/migrations.ts) and kept to
+ * the same tables and rules: never edit a released migration, add the next one. Times are
+ * epoch milliseconds (BIGINT); hashes and journal entries are BYTEA.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  // 1: the core — meta, acta records, images, the journal and its frontier, checkpoints, cuts.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE acta (
+    record_id TEXT PRIMARY KEY,
+    contest TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('received', 'captured_once', 'mismatch', 'verified', 'sin_acta')),
+    acopio_at BIGINT,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX acta_by_status ON acta (status, acopio_at, record_id);
+  CREATE TABLE image (
+    position BIGSERIAL UNIQUE,
+    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+    record_id TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('record', 'additional', 'conflict')),
+    source TEXT NOT NULL,
+    PRIMARY KEY (sha256, record_id)
+  );
+  CREATE INDEX image_by_record ON image (record_id);
+  CREATE TABLE journal (
+    leaf_index BIGINT PRIMARY KEY CHECK (leaf_index >= 0),
+    entry BYTEA NOT NULL,
+    leaf_hash BYTEA NOT NULL CHECK (length(leaf_hash) = 32)
+  );
+  CREATE TABLE journal_frontier (id INTEGER PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL, hashes TEXT NOT NULL);
+  INSERT INTO journal_frontier (id, size, hashes) VALUES (1, 0, '[]');
+  CREATE TABLE checkpoint (size BIGINT PRIMARY KEY, root BYTEA NOT NULL, note TEXT NOT NULL, signed_at BIGINT NOT NULL);
+  CREATE TABLE cut (
+    sequence BIGINT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    cut_time BIGINT NOT NULL,
+    journal_size BIGINT NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    final BOOLEAN NOT NULL
+  );
+  -- Append-only, enforced by the database itself.
+  CREATE FUNCTION openprep_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;
+  CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON journal
+    FOR EACH ROW EXECUTE FUNCTION openprep_append_only();
+  `,
+  // 2: intake — enrolled devices and the packages they sent, each with the receipt it was given.
+  `
+  CREATE TABLE device (
+    id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL CHECK (origin IN ('CASILLA', 'CATD')),
+    bound_to TEXT NOT NULL,
+    label TEXT NOT NULL,
+    enrolled_at BIGINT NOT NULL,
+    revoked_at BIGINT
+  );
+  CREATE TABLE package (
+    device_id TEXT NOT NULL REFERENCES device (id),
+    sequence BIGINT NOT NULL CHECK (sequence >= 0),
+    package_sha256 TEXT NOT NULL CHECK (length(package_sha256) = 64),
+    image_sha256 TEXT NOT NULL CHECK (length(image_sha256) = 64),
+    record_id TEXT NOT NULL,
+    acopio_at BIGINT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'conflict')),
+    receipt TEXT,
+    CHECK ((outcome = 'accepted') = (receipt IS NOT NULL)),
+    PRIMARY KEY (device_id, sequence)
+  );
+  -- A receipt once given is never taken back or changed.
+  CREATE TRIGGER package_append_only BEFORE UPDATE OR DELETE ON package
+    FOR EACH ROW EXECUTE FUNCTION openprep_append_only();
+  `,
+  // 3: operators (one JSON record each, role and scope indexed for purges) and their sessions.
+  `
+  CREATE TABLE operator (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE TABLE session (
+    id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
+    operator_id TEXT NOT NULL REFERENCES operator (id),
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    csrf_hash TEXT NOT NULL,
+    webauthn_at BIGINT,
+    revoked_at BIGINT
+  );
+  CREATE INDEX session_by_operator ON session (operator_id, revoked_at);
+  `,
+];

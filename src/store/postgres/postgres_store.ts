@@ -1,0 +1,579 @@
+/**
+ * The store on PostgreSQL, for several nodes on one database (selected with DATABASE_URL).
+ * Same tables, same rules and the same contract tests as SQLite (src/store/contract.ts).
+ *
+ * Write transactions take one transaction-scoped advisory lock first, so they are serialised
+ * across every node exactly as SQLite serialises them in one: the journal's leaf indices are
+ * strictly ordered and gap-free whoever writes, the frontier row always describes the leaves
+ * below it, and a read-modify-write of an acta cannot lose an update. Commits are durable
+ * (PostgreSQL's default synchronous_commit). Reads go straight to the pool; a snapshot reads
+ * the records and the journal head in one REPEATABLE READ transaction.
+ */
+import pg from 'pg';
+import type { ActaRecord } from '../../domain/acta_lifecycle.ts';
+import { err, ok, type Result } from '../../domain/result.ts';
+import { encodeEntry } from '../../journal/entries.ts';
+import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
+import type {
+  CaptureTask,
+  CheckpointRow,
+  CutRow,
+  DeviceRow,
+  ImageRow,
+  JournalHead,
+  OperatorRow,
+  PackageRow,
+  SessionRow,
+  Store,
+  StoreTransaction,
+} from '../store.ts';
+import { PG_MIGRATIONS } from './migrations.ts';
+
+export type PostgresOpenError = 'database-newer-than-code' | 'database-unreadable';
+
+/** Advisory lock keys ("OPREP" + a purpose digit): one for writes, one for migrations. */
+const WRITE_LOCK = 0x4f5052455001;
+const MIGRATION_LOCK = 0x4f5052455002;
+
+// BIGINT (oid 20) as a number: every value stored is an epoch millisecond, an index or a count.
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function rows<T>(db: Queryable, sql: string, values: unknown[] = []): Promise<T[]> {
+  return (await db.query(sql, values)).rows as T[];
+}
+
+async function first<T>(db: Queryable, sql: string, values: unknown[] = []): Promise<T | undefined> {
+  return (await rows<T>(db, sql, values))[0];
+}
+
+async function readFrontier(db: Queryable): Promise<CompactRange> {
+  const row = await first<{ size: number; hashes: string }>(
+    db,
+    'SELECT size, hashes FROM journal_frontier WHERE id = 1',
+  );
+  if (row === undefined) return new CompactRange();
+  return CompactRange.fromJSON({ size: row.size, hashes: JSON.parse(row.hashes) as string[] });
+}
+
+const parseRecord = (row: { record: string }) => JSON.parse(row.record) as ActaRecord;
+const parseOperator = (row: { record: string } | undefined) =>
+  row === undefined ? null : (JSON.parse(row.record) as OperatorRow);
+
+class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  #closed = false;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('store is closed');
+    const client = await this.#pool.connect();
+    let frontier: CompactRange | null = null;
+    let journalChanged = false;
+    const tx: StoreTransaction = {
+      getMeta: async (key) =>
+        (await first<{ value: string }>(client, 'SELECT value FROM meta WHERE key = $1', [key]))?.value ??
+        null,
+      setMeta: async (key, value) => {
+        await client.query(
+          'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          [key, value],
+        );
+      },
+      getActa: async (recordId) => {
+        const row = await first<{ record: string }>(client, 'SELECT record FROM acta WHERE record_id = $1', [
+          recordId,
+        ]);
+        return row === undefined ? null : parseRecord(row);
+      },
+      putActa: async (record, acopioAt) => {
+        await client.query(
+          `INSERT INTO acta (record_id, contest, status, acopio_at, record) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (record_id) DO UPDATE SET status = excluded.status, acopio_at = excluded.acopio_at, record = excluded.record`,
+          [record.recordId, record.contest, record.status, acopioAt, JSON.stringify(record)],
+        );
+      },
+      imagesBySha: async (sha) =>
+        (
+          await rows<ImageDbRow>(
+            client,
+            'SELECT sha256, record_id, received_at, role, source FROM image WHERE sha256 = $1 ORDER BY position',
+            [sha],
+          )
+        ).map(toImageRow),
+      addImage: async (image) => {
+        await client.query(
+          'INSERT INTO image (sha256, record_id, received_at, role, source) VALUES ($1, $2, $3, $4, $5)',
+          [image.sha256, image.recordId, image.receivedAt, image.role, image.source],
+        );
+      },
+      appendJournal: async (entry) => {
+        frontier ??= await readFrontier(client);
+        const bytes = encodeEntry(entry);
+        const leafHash = hashLeaf(bytes);
+        const index = frontier.size;
+        await client.query('INSERT INTO journal (leaf_index, entry, leaf_hash) VALUES ($1, $2, $3)', [
+          index,
+          bytes,
+          leafHash,
+        ]);
+        frontier.append(leafHash);
+        journalChanged = true;
+        return index;
+      },
+      addCheckpoint: async (checkpoint) => {
+        await client.query(
+          'INSERT INTO checkpoint (size, root, note, signed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING',
+          [checkpoint.size, checkpoint.rootHash, checkpoint.note, checkpoint.signedAt],
+        );
+      },
+      addCut: async (cut) => {
+        await client.query(
+          'INSERT INTO cut (sequence, id, cut_time, journal_size, manifest_sha256, final) VALUES ($1, $2, $3, $4, $5, $6)',
+          [cut.sequence, cut.id, cut.cutTime, cut.journalSize, cut.manifestSha256, cut.final],
+        );
+      },
+      getDevice: async (id) =>
+        toDeviceRow(await first<DeviceDbRow>(client, `${DEVICE_COLUMNS} WHERE id = $1`, [id])),
+      putDevice: async (d) => {
+        await client.query(
+          `INSERT INTO device (id, public_key, origin, bound_to, label, enrolled_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at`,
+          [d.id, d.publicKey, d.origin, d.boundTo, d.label, d.enrolledAt, d.revokedAt],
+        );
+      },
+      getPackage: async (deviceId, sequence) =>
+        toPackageRow(
+          await first<PackageDbRow>(
+            client,
+            `SELECT device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt
+             FROM package WHERE device_id = $1 AND sequence = $2`,
+            [deviceId, sequence],
+          ),
+        ),
+      addPackage: async (p) => {
+        await client.query(
+          `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            p.deviceId,
+            p.sequence,
+            p.packageSha256,
+            p.imageSha256,
+            p.recordId,
+            p.acopioAt,
+            p.outcome,
+            p.receipt,
+          ],
+        );
+      },
+      getOperator: async (id) =>
+        parseOperator(
+          await first<{ record: string }>(client, 'SELECT record FROM operator WHERE id = $1', [id]),
+        ),
+      getOperatorByUsername: async (username) =>
+        parseOperator(
+          await first<{ record: string }>(client, 'SELECT record FROM operator WHERE username = $1', [
+            username,
+          ]),
+        ),
+      putOperator: async (o) => {
+        await client.query(
+          `INSERT INTO operator (id, username, role, scope, record) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role, scope = excluded.scope, record = excluded.record`,
+          [o.id, o.username, o.role, o.scope, JSON.stringify(o)],
+        );
+      },
+      operatorsInScope: async (prefix) =>
+        (
+          await rows<{ record: string }>(
+            client,
+            'SELECT record FROM operator WHERE $1::text IS NULL OR scope = $1 OR scope LIKE $2 ORDER BY id',
+            [prefix, `${prefix ?? ''}:%`],
+          )
+        ).map((row) => JSON.parse(row.record) as OperatorRow),
+      getSession: async (idHash) =>
+        sessionOf(await first<SessionDbRow>(client, `${SESSION_COLUMNS} WHERE id_hash = $1`, [idHash])),
+      putSession: async (x) => {
+        await client.query(
+          `INSERT INTO session (id_hash, operator_id, created_at, last_seen_at, csrf_hash, webauthn_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at, webauthn_at = excluded.webauthn_at, revoked_at = excluded.revoked_at`,
+          [x.idHash, x.operatorId, x.createdAt, x.lastSeenAt, x.csrfHash, x.webauthnAt, x.revokedAt],
+        );
+      },
+      revokeSessions: async (operatorIds, at) => {
+        if (operatorIds.length === 0) return 0;
+        const result = await client.query(
+          'UPDATE session SET revoked_at = $1 WHERE operator_id = ANY($2::text[]) AND revoked_at IS NULL',
+          [at, [...operatorIds]],
+        );
+        return result.rowCount ?? 0;
+      },
+    };
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+      const result = await work(tx);
+      if (journalChanged && frontier !== null) {
+        const range: CompactRange = frontier;
+        await client.query('UPDATE journal_frontier SET size = $1, hashes = $2 WHERE id = 1', [
+          range.size,
+          JSON.stringify(range.toJSON().hashes),
+        ]);
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return (
+      (await first<{ value: string }>(this.#pool, 'SELECT value FROM meta WHERE key = $1', [key]))?.value ??
+      null
+    );
+  }
+
+  async getActa(recordId: string): Promise<ActaRecord | null> {
+    const row = await first<{ record: string }>(this.#pool, 'SELECT record FROM acta WHERE record_id = $1', [
+      recordId,
+    ]);
+    return row === undefined ? null : parseRecord(row);
+  }
+
+  async captureQueue(options: { contest?: string; limit: number; after?: string }): Promise<CaptureTask[]> {
+    return (
+      await rows<{ record_id: string; contest: string; status: 'received' | 'captured_once' }>(
+        this.#pool,
+        `SELECT record_id, contest, status FROM acta
+         WHERE status IN ('received', 'captured_once') AND ($1::text IS NULL OR contest = $1)
+         ORDER BY acopio_at, record_id LIMIT $2`,
+        [options.contest ?? null, options.limit],
+      )
+    ).map((row) => ({ recordId: row.record_id, contest: row.contest, status: row.status }));
+  }
+
+  async mismatchQueue(limit: number): Promise<ActaRecord[]> {
+    return (
+      await rows<{ record: string }>(
+        this.#pool,
+        "SELECT record FROM acta WHERE status = 'mismatch' ORDER BY acopio_at, record_id LIMIT $1",
+        [limit],
+      )
+    ).map(parseRecord);
+  }
+
+  async snapshot(): Promise<{ head: JournalHead; records: ActaRecord[] }> {
+    const client = await this.#pool.connect();
+    try {
+      // The records and the journal head of one committed state, whatever other nodes write.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const records = (
+        await rows<{ record: string }>(client, 'SELECT record FROM acta ORDER BY record_id')
+      ).map(parseRecord);
+      const frontier = await readFrontier(client);
+      await client.query('COMMIT');
+      return { head: { size: frontier.size, rootHash: frontier.root() }, records };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async journalHead(): Promise<JournalHead> {
+    const frontier = await readFrontier(this.#pool);
+    return { size: frontier.size, rootHash: frontier.root() };
+  }
+
+  async journalLeafHashes(start: number, end: number): Promise<Buffer[]> {
+    return (
+      await rows<{ leaf_hash: Buffer }>(
+        this.#pool,
+        'SELECT leaf_hash FROM journal WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index',
+        [start, end],
+      )
+    ).map((row) => row.leaf_hash);
+  }
+
+  async journalEntries(start: number, end: number): Promise<Buffer[]> {
+    return (
+      await rows<{ entry: Buffer }>(
+        this.#pool,
+        'SELECT entry FROM journal WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index',
+        [start, end],
+      )
+    ).map((row) => row.entry);
+  }
+
+  async checkpoints(): Promise<CheckpointRow[]> {
+    return (
+      await rows<{ size: number; root: Buffer; note: string; signed_at: number }>(
+        this.#pool,
+        'SELECT size, root, note, signed_at FROM checkpoint ORDER BY size',
+      )
+    ).map((row) => ({ size: row.size, rootHash: row.root, note: row.note, signedAt: row.signed_at }));
+  }
+
+  async cuts(): Promise<CutRow[]> {
+    return (
+      await rows<{
+        sequence: number;
+        id: string;
+        cut_time: number;
+        journal_size: number;
+        manifest_sha256: string;
+        final: boolean;
+      }>(
+        this.#pool,
+        'SELECT sequence, id, cut_time, journal_size, manifest_sha256, final FROM cut ORDER BY sequence',
+      )
+    ).map((row) => ({
+      sequence: row.sequence,
+      id: row.id,
+      cutTime: row.cut_time,
+      journalSize: row.journal_size,
+      manifestSha256: row.manifest_sha256,
+      final: row.final,
+    }));
+  }
+
+  async images(recordId: string): Promise<ImageRow[]> {
+    return (
+      await rows<ImageDbRow>(
+        this.#pool,
+        'SELECT sha256, record_id, received_at, role, source FROM image WHERE record_id = $1 ORDER BY position',
+        [recordId],
+      )
+    ).map(toImageRow);
+  }
+
+  async getDevice(id: string): Promise<DeviceRow | null> {
+    return toDeviceRow(await first<DeviceDbRow>(this.#pool, `${DEVICE_COLUMNS} WHERE id = $1`, [id]));
+  }
+
+  async devices(): Promise<DeviceRow[]> {
+    return (await rows<DeviceDbRow>(this.#pool, `${DEVICE_COLUMNS} ORDER BY id`)).map(
+      (row) => toDeviceRow(row)!,
+    );
+  }
+
+  async operators(): Promise<OperatorRow[]> {
+    return (await rows<{ record: string }>(this.#pool, 'SELECT record FROM operator ORDER BY id')).map(
+      (row) => JSON.parse(row.record) as OperatorRow,
+    );
+  }
+
+  async getSession(idHash: string): Promise<SessionRow | null> {
+    return sessionOf(
+      await first<SessionDbRow>(this.#pool, `${SESSION_COLUMNS} WHERE id_hash = $1`, [idHash]),
+    );
+  }
+
+  async getOperator(id: string): Promise<OperatorRow | null> {
+    return parseOperator(
+      await first<{ record: string }>(this.#pool, 'SELECT record FROM operator WHERE id = $1', [id]),
+    );
+  }
+
+  async packageCount(deviceId?: string): Promise<number> {
+    const row = await first<{ n: number }>(
+      this.#pool,
+      'SELECT COUNT(*)::bigint AS n FROM package WHERE $1::text IS NULL OR device_id = $1',
+      [deviceId ?? null],
+    );
+    return row?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+const DEVICE_COLUMNS = 'SELECT id, public_key, origin, bound_to, label, enrolled_at, revoked_at FROM device';
+const SESSION_COLUMNS =
+  'SELECT id_hash, operator_id, created_at, last_seen_at, csrf_hash, webauthn_at, revoked_at FROM session';
+
+interface ImageDbRow {
+  sha256: string;
+  record_id: string;
+  received_at: number;
+  role: ImageRow['role'];
+  source: string;
+}
+
+function toImageRow(row: ImageDbRow): ImageRow {
+  return {
+    sha256: row.sha256,
+    recordId: row.record_id,
+    receivedAt: row.received_at,
+    role: row.role,
+    source: row.source,
+  };
+}
+
+interface DeviceDbRow {
+  id: string;
+  public_key: string;
+  origin: DeviceRow['origin'];
+  bound_to: string;
+  label: string;
+  enrolled_at: number;
+  revoked_at: number | null;
+}
+
+function toDeviceRow(row: DeviceDbRow | undefined): DeviceRow | null {
+  if (row === undefined) return null;
+  return {
+    id: row.id,
+    publicKey: row.public_key,
+    origin: row.origin,
+    boundTo: row.bound_to,
+    label: row.label,
+    enrolledAt: row.enrolled_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+interface PackageDbRow {
+  device_id: string;
+  sequence: number;
+  package_sha256: string;
+  image_sha256: string;
+  record_id: string;
+  acopio_at: number;
+  outcome: 'accepted' | 'conflict';
+  receipt: string | null;
+}
+
+function toPackageRow(row: PackageDbRow | undefined): PackageRow | null {
+  if (row === undefined) return null;
+  const base = {
+    deviceId: row.device_id,
+    sequence: row.sequence,
+    packageSha256: row.package_sha256,
+    imageSha256: row.image_sha256,
+    recordId: row.record_id,
+    acopioAt: row.acopio_at,
+  };
+  if (row.outcome === 'accepted' && row.receipt !== null)
+    return { ...base, outcome: 'accepted', receipt: row.receipt };
+  return { ...base, outcome: 'conflict', receipt: null };
+}
+
+interface SessionDbRow {
+  id_hash: string;
+  operator_id: string;
+  created_at: number;
+  last_seen_at: number;
+  csrf_hash: string;
+  webauthn_at: number | null;
+  revoked_at: number | null;
+}
+
+function sessionOf(r: SessionDbRow | undefined): SessionRow | null {
+  if (r === undefined) return null;
+  return {
+    idHash: r.id_hash,
+    operatorId: r.operator_id,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    csrfHash: r.csrf_hash,
+    webauthnAt: r.webauthn_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+async function migrate(
+  pool: pg.Pool,
+  schema: string | undefined,
+): Promise<Result<void, 'database-newer-than-code'>> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One migrator at a time, whichever node starts first.
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    if (schema !== undefined)
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    );
+    const current =
+      (
+        await first<{ version: number | null }>(
+          client,
+          'SELECT MAX(version) AS version FROM schema_migrations',
+        )
+      )?.version ?? 0;
+    if (current > PG_MIGRATIONS.length) {
+      await client.query('ROLLBACK');
+      return err(
+        'database-newer-than-code',
+        `the database is at schema version ${current}, this code knows ${PG_MIGRATIONS.length}: upgrade OpenPREP`,
+      );
+    }
+    for (let version = current + 1; version <= PG_MIGRATIONS.length; version++) {
+      await client.query(PG_MIGRATIONS[version - 1]!);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        version,
+        Date.now(),
+      ]);
+    }
+    await client.query('COMMIT');
+    return ok(undefined);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Opens (creating and migrating if needed) the store at `url` (a postgres:// URL, as in
+ * DATABASE_URL). `schema` keeps one election's tables apart from another's in one database
+ * (and each test's); by default the URL's own search path.
+ */
+export async function openPostgresStore(options: {
+  readonly url: string;
+  readonly schema?: string;
+  readonly poolSize?: number;
+}): Promise<Result<Store, PostgresOpenError>> {
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
+    return err('database-unreadable', `schema "${options.schema}": lowercase letters, digits and _ only`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types: TYPES,
+    ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client losing its server must not take the process down: the next query fails instead.
+  pool.on('error', () => undefined);
+  try {
+    const migrated = await migrate(pool, options.schema);
+    if (!migrated.ok) {
+      await pool.end();
+      return migrated;
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    return err('database-unreadable', `cannot open the PostgreSQL store: ${(error as Error).message}`);
+  }
+  return ok(new PostgresStore(pool));
+}
