@@ -5,7 +5,8 @@
  * beforehand, so the clients spend little CPU while timed). Prints packages per second and
  * latency percentiles, and the ratio to a baseline measured in the same run: hashing, writing
  * and fsyncing the same images in-process with the same concurrency, which is the least any
- * durable intake must do.
+ * durable intake must do. OPENPREP_BENCH_NODES=N starts N `serve` processes on the one data
+ * folder (one signing checkpoints) and spreads the clients over them.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -109,40 +110,52 @@ try {
     );
   }
 
-  const server = spawn(
-    process.execPath,
-    [
-      ...(process.env['OPENPREP_BENCH_PROFILE']
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env['OPENPREP_BENCH_PROFILE']]
-        : []),
-      MAIN,
-      'serve',
-      '--data',
-      work,
-      '--port',
-      '0',
-      '--simulated-start',
-      new Date(start).toISOString(),
-    ],
-    {
-      env: { ...process.env, OPENPREP_LOG_LEVEL: 'warn', OPENPREP_MAX_IN_FLIGHT: String(clients * 2) },
-      stdio: ['ignore', process.env['OPENPREP_BENCH_DEBUG'] ? 'inherit' : 'ignore', 'pipe'],
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    server.stderr.on('data', (chunk: Buffer) => {
-      if (process.env['OPENPREP_BENCH_DEBUG']) process.stderr.write(chunk);
-      text += chunk.toString();
-      const match = /listening on http:\/\/[0-9.]+:([0-9]+)\//.exec(text);
-      if (match !== null) resolve(Number(match[1]));
+  const nodeCount = Number(process.env['OPENPREP_BENCH_NODES'] ?? 1);
+  const startNode = async (index: number) => {
+    const server = spawn(
+      process.execPath,
+      [
+        ...(process.env['OPENPREP_BENCH_PROFILE']
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env['OPENPREP_BENCH_PROFILE']]
+          : []),
+        MAIN,
+        'serve',
+        '--data',
+        work,
+        '--port',
+        '0',
+        '--simulated-start',
+        new Date(start).toISOString(),
+      ],
+      {
+        env: {
+          ...process.env,
+          OPENPREP_LOG_LEVEL: 'warn',
+          OPENPREP_MAX_IN_FLIGHT: String(clients * 2),
+          // One node signs the checkpoints; the others share its data folder.
+          ...(index > 0 ? { OPENPREP_CHECKPOINT_SECONDS: '0' } : {}),
+        },
+        stdio: ['ignore', process.env['OPENPREP_BENCH_DEBUG'] ? 'inherit' : 'ignore', 'pipe'],
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      server.stderr.on('data', (chunk: Buffer) => {
+        if (process.env['OPENPREP_BENCH_DEBUG']) process.stderr.write(chunk);
+        text += chunk.toString();
+        const match = /listening on http:\/\/[0-9.]+:([0-9]+)\//.exec(text);
+        if (match !== null) resolve(Number(match[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${text}`)));
     });
-    server.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${text}`)));
-  });
+    return { server, port };
+  };
+  const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
+  for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i));
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
-  const send = (body: Buffer, headers: Record<string, string>) =>
+  const send = (body: Buffer, headers: Record<string, string>, port: number) =>
     new Promise<number>((resolve, reject) => {
       const req = request(
         {
@@ -164,7 +177,8 @@ try {
   const began = performance.now();
   await pool(total, clients, async (i) => {
     const t0 = performance.now();
-    const status = await send(bodies[i]!, packageHeaders[i]!);
+    // Each client keeps to one node, as a device keeps to its center.
+    const status = await send(bodies[i]!, packageHeaders[i]!, nodes[(i % clients) % nodeCount]!.port);
     latencies.push(performance.now() - t0);
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   });
@@ -172,8 +186,10 @@ try {
   if ((statuses.get(201) ?? 0) !== total)
     throw new Error(`every package must be accepted (201): ${JSON.stringify(Object.fromEntries(statuses))}`);
   agent.destroy();
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  for (const { server } of nodes) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
 
   // Baseline: hash, write and fsync the same images here, same concurrency.
   const baselineDir = path.join(work, 'baseline');
@@ -199,6 +215,7 @@ try {
       packages: total,
       clients,
       form: multipartForm ? 'multipart' : 'image body',
+      nodes: nodeCount,
       image_bytes: IMAGE_BYTES,
       statuses: Object.fromEntries(statuses),
       packages_per_second: Math.round(packagesPerSecond),
