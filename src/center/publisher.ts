@@ -52,7 +52,7 @@ export async function publishCut(
 
   const { head, actas } = await pipeline.snapshot();
   const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
-  const signed = await signCheckpoint(node, head, options.cutTime, tree);
+  const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
   if (!signed.ok) return signed;
 
   const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
@@ -167,15 +167,20 @@ export async function signCheckpoint(
   head: JournalHead,
   at: number,
   tree?: MerkleTree,
+  options: { readonly allowPrefix?: boolean } = {},
 ): Promise<Result<string, SignerError>> {
   const store = node.pipeline.store;
   tree ??= new MerkleTree(await store.journalLeafHashes(0, head.size));
-  const lastSigned = node.checkpointSigner.lastSigned;
-  const signedFrom = lastSigned !== null && lastSigned.size <= head.size ? lastSigned.size : 0;
+  const proofTree = tree;
   const signed = await node.checkpointSigner.sign({
     size: head.size,
     rootHash: head.rootHash,
-    consistencyProof: tree.consistencyProof(signedFrom, head.size),
+    // Past this head only when another process signed further: then the leaves are read again.
+    consistencyProof: async (from, to) =>
+      to <= proofTree.size
+        ? proofTree.consistencyProof(from, to)
+        : new MerkleTree(await store.journalLeafHashes(0, to)).consistencyProof(from, to),
+    allowPrefix: options.allowPrefix ?? false,
   });
   if (!signed.ok) return signed;
   await store.transaction(async (tx) => {

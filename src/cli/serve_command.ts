@@ -74,6 +74,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     tree.append(await store.journalLeafHashes(tree.size, head.size));
     const signed = await signCheckpoint(node.value, head, clock(), tree);
     if (signed.ok) signedSize = head.size;
+    // Another process on this data folder (a cut, another node) signed a newer head meanwhile.
+    else if (signed.code === 'smaller-than-last-signed') app.log.debug({ code: signed.code }, signed.message);
     else app.log.error({ event: 'security', code: signed.code }, signed.message);
   };
   const timer = setInterval(

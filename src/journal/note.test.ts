@@ -149,6 +149,57 @@ describe('checkpoints and the signer', () => {
   });
 });
 
+describe('the signer shared by processes', () => {
+  const tree = new MerkleTree(Array.from({ length: 40 }, (_, i) => hashLeaf(Buffer.from(`entry ${i}`))));
+  const origin = `${alice.name}/log`;
+  test('two signers on one state file: each sees what the other signed; a prefix only when allowed; the state never moves back', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'openprep-signers-'));
+    try {
+      const stateFile = path.join(directory, 'signer-state.json');
+      const open = async () => {
+        const opened = await CheckpointSigner.open({ signer: alice, origin, stateFile });
+        assert.ok(opened.ok);
+        return opened.value;
+      };
+      const [serve, cut] = [await open(), await open()];
+      const proof = (from: number, to: number) => tree.consistencyProof(from, to);
+      assert.ok((await serve.sign({ size: 20, rootHash: tree.root(20), consistencyProof: proof })).ok);
+      // The other process has never signed, but the file says 20: a smaller tree is refused…
+      const smaller = await cut.sign({ size: 12, rootHash: tree.root(12), consistencyProof: proof });
+      assert.equal(!smaller.ok && smaller.code, 'smaller-than-last-signed');
+      // …unless it is a consistent prefix and the caller asks (a cut whose snapshot was overtaken).
+      assert.ok(
+        (await cut.sign({ size: 12, rootHash: tree.root(12), consistencyProof: proof, allowPrefix: true }))
+          .ok,
+      );
+      assert.equal(cut.lastSigned?.size, 20, 'signing a prefix leaves the state where it was');
+      const forkedPrefix = await cut.sign({
+        size: 12,
+        rootHash: tree.root(11),
+        consistencyProof: proof,
+        allowPrefix: true,
+      });
+      assert.equal(!forkedPrefix.ok && forkedPrefix.code, 'inconsistent-with-last-signed');
+      // Both sign growing trees at once: the state ends at the largest, consistent all along.
+      const sizes = [25, 31, 27, 40, 33, 38];
+      const results = await Promise.all(
+        sizes.map((size, i) =>
+          (i % 2 === 0 ? serve : cut).sign({ size, rootHash: tree.root(size), consistencyProof: proof }),
+        ),
+      );
+      assert.ok(results.some((r) => r.ok));
+      const reopened = await open();
+      assert.equal(reopened.lastSigned?.size, 40);
+      assert.ok(
+        results.every((r, i) => r.ok || (r.code === 'smaller-than-last-signed' && sizes[i]! < 40)),
+        JSON.stringify(results.map((r) => (r.ok ? 'ok' : r.code))),
+      );
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('journal entries', () => {
   test('canonical JSON: key order does not matter, bytes do', () => {
     assert.equal(canonicalJson({ b: 1, a: [2, { d: 'ñ', c: null }] }), '{"a":[2,{"c":null,"d":"ñ"}],"b":1}');
