@@ -1,9 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
+import { runCutScheduler } from '../center/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { publishCut, verifyJournal } from '../center/publisher.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -125,31 +129,38 @@ export async function runCut(args: readonly string[]): Promise<number> {
   const node = await openCenter({ root: o.data, clock: Date.now });
   if (!node.ok) return fail('cut', node.message);
   try {
-    /** Publishes one cut; `published` false on failure, `final` once the PREP is closed. */
-    const once = async (): Promise<{ published: boolean; final: boolean }> => {
+    if (o.every === undefined) {
       const cut = await publishCut(node.value, { cutTime: Date.now(), ...(o.final ? { final: true } : {}) });
-      if (!cut.ok) {
-        process.stderr.write(`openprep cut: ${cut.message}\n`);
-        return { published: false, final: cut.code === 'closed' };
-      }
+      if (!cut.ok) return fail('cut', cut.message);
       out(
         `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)`,
       );
-      return { published: true, final: cut.value.final };
-    };
-    if (o.every === undefined) return (await once()).published ? 0 : 1;
-    // The scheduler: a cut at every multiple of the interval on the wall clock, until the final cut.
-    const interval = o.every * 60_000;
-    out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
-    let stopped = false;
-    process.once('SIGINT', () => {
-      stopped = true;
-    });
-    while (!stopped) {
-      const wait = interval - (Date.now() % interval);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      if (stopped || (await once()).final) break;
+      return 0;
     }
+    // The scheduler: a cut at every multiple of the interval on the wall clock, until the final
+    // cut — by whichever process on this election holds the cut-builder lease.
+    out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    process.once('SIGTERM', () => controller.abort());
+    await runCutScheduler({
+      node: node.value,
+      intervalMs: o.every * 60_000,
+      holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      signal: controller.signal,
+      clock: Date.now,
+      sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+      onEvent: (event) => {
+        if (event.kind === 'published')
+          out(
+            `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)`,
+          );
+        else if (event.kind === 'failed') process.stderr.write(`openprep cut: ${event.message}\n`);
+        else if (event.kind === 'leading')
+          out('this process builds the cuts (it holds the cut-builder lease)');
+        else out(`standing by: ${event.holder ?? 'another process'} builds the cuts`);
+      },
+    });
     return 0;
   } finally {
     await node.value.close();

@@ -216,6 +216,23 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await reopened.close();
     });
 
+    test('leases: kept by their holder, taken by another only once expired, across a reopen', async () => {
+      const opened = await open();
+      await opened.store.transaction((tx) =>
+        tx.putLease({ name: 'cut-builder', holder: 'node-a', expiresAt: 100 }),
+      );
+      assert.equal(await opened.store.transaction((tx) => tx.getLease('nobody')), null);
+      const again = await opened.reopen();
+      assert.deepEqual(await again.transaction((tx) => tx.getLease('cut-builder')), {
+        name: 'cut-builder',
+        holder: 'node-a',
+        expiresAt: 100,
+      });
+      await again.transaction((tx) => tx.putLease({ name: 'cut-builder', holder: 'node-b', expiresAt: 200 }));
+      assert.equal((await again.transaction((tx) => tx.getLease('cut-builder')))?.holder, 'node-b');
+      await again.close();
+    });
+
     test('operators and sessions: scope queries, revocation of every live session', async () => {
       const opened = await open();
       const store = opened.store;

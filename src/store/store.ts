@@ -151,6 +151,15 @@ export interface StoreTransaction {
   putSession(session: SessionRow): Promise<void>;
   /** Revokes every live session of these operators; returns how many. */
   revokeSessions(operatorIds: readonly string[], at: number): Promise<number>;
+  getLease(name: string): Promise<LeaseRow | null>;
+  putLease(lease: LeaseRow): Promise<void>;
+}
+
+/** A role only one process may hold at a time, held until `expiresAt` unless renewed. */
+export interface LeaseRow {
+  readonly name: string;
+  readonly holder: string;
+  readonly expiresAt: number;
 }
 
 export interface JournalHead {

@@ -94,4 +94,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX session_by_operator ON session (operator_id, revoked_at);
   `,
+  // 4: leases — which process holds a role that only one may hold at a time (the cut builder).
+  `
+  CREATE TABLE lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);
+  `,
 ];

@@ -210,6 +210,21 @@ class PostgresStore implements Store {
           [x.idHash, x.operatorId, x.createdAt, x.lastSeenAt, x.csrfHash, x.webauthnAt, x.revokedAt],
         );
       },
+      getLease: async (name) => {
+        const row = await first<{ name: string; holder: string; expires_at: number }>(
+          client,
+          'SELECT name, holder, expires_at FROM lease WHERE name = $1',
+          [name],
+        );
+        return row === undefined ? null : { name: row.name, holder: row.holder, expiresAt: row.expires_at };
+      },
+      putLease: async (lease) => {
+        await client.query(
+          `INSERT INTO lease (name, holder, expires_at) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
+          [lease.name, lease.holder, lease.expiresAt],
+        );
+      },
       revokeSessions: async (operatorIds, at) => {
         if (operatorIds.length === 0) return 0;
         const result = await client.query(

@@ -256,6 +256,18 @@ class SqliteStore implements Store {
             x.revokedAt,
           );
         },
+        getLease: async (name) => {
+          const row = db.prepare('SELECT name, holder, expires_at FROM lease WHERE name = ?').get(name) as
+            | { name: string; holder: string; expires_at: number }
+            | undefined;
+          return row === undefined ? null : { name: row.name, holder: row.holder, expiresAt: row.expires_at };
+        },
+        putLease: async (lease) => {
+          db.prepare(
+            `INSERT INTO lease (name, holder, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
+          ).run(lease.name, lease.holder, lease.expiresAt);
+        },
         revokeSessions: async (operatorIds, at) => {
           let revoked = 0;
           const statement = db.prepare(
