@@ -83,9 +83,11 @@ export async function initCenter(options: {
 export async function openCenter(options: {
   readonly root: string;
   readonly clock: () => number;
+  /** Where DATABASE_URL is read from (the process's environment by default). */
+  readonly env?: NodeJS.ProcessEnv;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
-  const location = storeLocation(paths.database);
+  const location = storeLocation(paths.database, options.env);
   if (location.kind === 'sqlite' && !(await exists(paths.database)))
     return err(
       'not-initialised',

@@ -87,8 +87,9 @@ export async function buildServer(options: {
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     },
     // Behind no proxy by default: the client address is the socket's, which a forged
-    // X-Forwarded-For cannot change.
-    trustProxy: false,
+    // X-Forwarded-For cannot change. Behind a load balancer, only its own addresses are
+    // believed when they say whom they forward for.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 64 * 1024,
   });
   const images = new ImageStore(`${node.paths.root}/images`);
@@ -137,7 +138,7 @@ export async function buildServer(options: {
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
     // The socket's address: a forged X-Forwarded-For is not a new client.
-    keyGenerator: (request) => request.socket.remoteAddress ?? 'unknown',
+    keyGenerator: (request) => request.ip,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'rate-limited',

@@ -39,6 +39,14 @@ export const serveConfigSchema = z
       })
       .strict()
       .default({ rpId: 'localhost', origins: [] }),
+    /**
+     * Load balancers in front of this node (addresses or CIDR ranges): from them alone the
+     * X-Forwarded-For header is believed, for throttling and rate limits by client address.
+     */
+    trustedProxies: z
+      .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))
+      .max(64)
+      .default([]),
     /** Requests per minute per client address on each operator and public route (intake has its own bound). */
     rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600),
     /**
@@ -60,7 +68,7 @@ export type ServeConfig = z.infer<typeof serveConfigSchema>;
 export const ENVIRONMENT: readonly (readonly [
   name: string,
   path: readonly string[],
-  kind: 'string' | 'number',
+  kind: 'string' | 'number' | 'list',
 ])[] = [
   ['OPENPREP_HOST', ['host'], 'string'],
   ['OPENPREP_PORT', ['port'], 'number'],
@@ -70,6 +78,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_MAX_IN_FLIGHT', ['intake', 'maxInFlight'], 'number'],
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
   ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],
+  ['OPENPREP_TRUSTED_PROXIES', ['trustedProxies'], 'list'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -112,7 +121,13 @@ export async function loadServeConfig(options: {
       if (!Number.isFinite(number))
         return err('bad-config', `${name}=${JSON.stringify(value)} is not a number`);
       setPath(raw, path, number);
-    } else setPath(raw, path, value);
+    } else if (kind === 'list')
+      setPath(
+        raw,
+        path,
+        value.split(',').map((item) => item.trim()),
+      );
+    else setPath(raw, path, value);
   }
   if (options.flags.host !== undefined) raw['host'] = options.flags.host;
   if (options.flags.port !== undefined) raw['port'] = options.flags.port;

@@ -158,7 +158,7 @@ export function registerOperatorRoutes(
       return reply.code(400).send({ error: 'bad-request', message: 'send username, password and code' });
     const result = await accounts.signIn({
       ...body.data,
-      address: request.socket.remoteAddress ?? 'unknown',
+      address: request.ip,
     });
     if (!result.ok) {
       request.log.warn({ event: 'security', kind: 'login-failure' }, result.message);

@@ -406,6 +406,35 @@ describe('operators over HTTP', () => {
     now += 61_000;
   });
 
+  test('behind a trusted load balancer, throttling counts each forwarded client apart', async () => {
+    const behind = await buildServer({
+      node,
+      config: serveConfigSchema.parse({ logLevel: 'silent', trustedProxies: ['127.0.0.1'] }),
+      clock,
+    });
+    await behind.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(behind.app.server.address() as AddressInfo).port}/api/v1/session`;
+      const attempt = (client: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          body: JSON.stringify({ username: 'nadie.existe', password: 'x', code: '000000' }),
+        }).then((r) => r.status);
+      const first: number[] = [];
+      for (let i = 0; i < 22; i++) first.push(await attempt('198.51.100.7'));
+      assert.equal(first.at(-1), 429);
+      assert.equal(
+        await attempt('198.51.100.8'),
+        401,
+        'another client behind the same balancer is not throttled',
+      );
+    } finally {
+      await behind.app.close();
+    }
+    now += 61_000;
+  });
+
   test('the log, at trace level, holds security events but never a password, code, seed, token or cookie', async () => {
     const session = await signIn('victor.verifica');
     await call(session, 'GET', '/api/v1/me');

@@ -1,0 +1,341 @@
+/**
+ * Three `serve` nodes on one PostgreSQL behind Debian's nginx, as a deployment runs them: CATD
+ * agents send through nginx while one node is killed with SIGKILL in the middle of the load.
+ * Every receipted package is stored exactly once, capture goes on through the surviving nodes,
+ * and the journal verifies. nginx may resend a request whose node died to another node
+ * (`proxy_next_upstream … non_idempotent`): intake is idempotent, so that is safe.
+ *
+ * Needs PostgreSQL and nginx; says it was skipped without them (CI has both).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { test } from 'node:test';
+import pg from 'pg';
+import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agent.ts';
+import { fromBase32, totp } from '../auth/totp.ts';
+import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { decodeEntry } from '../journal/entries.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { MAIN, startServer, stopServer } from '../test/center_process.ts';
+import { pngOfSize } from '../test/packages.ts';
+import { openCenter } from './node.ts';
+
+const URL = process.env['OPENPREP_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const NGINX = '/usr/sbin/nginx';
+const SCHEMA = `openprep_nodes_${process.pid}`;
+const ENV = { DATABASE_URL: URL, OPENPREP_DATABASE_SCHEMA: SCHEMA };
+const PASSWORD = 'una frase larga que nadie adivina';
+
+async function postgresProblem(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.end();
+    return null;
+  } catch (error) {
+    return `no PostgreSQL at ${URL}: ${(error as Error).message}`;
+  }
+}
+const missing = (await postgresProblem()) ?? (existsSync(NGINX) ? null : `no nginx at ${NGINX}`);
+if (missing !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1') throw new Error(missing);
+
+function cli(
+  args: readonly string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, ...ENV },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(stdin);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** nginx in the foreground with its own prefix: the three nodes as one upstream. */
+async function startNginx(dir: string, port: number, upstreams: readonly string[]): Promise<ChildProcess> {
+  await mkdir(dir, { recursive: true });
+  const config = `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr error;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  client_max_body_size 20m;
+  # Bodies up to 1 MiB stay in memory (the temporary folders belong to the test, not to
+  # nginx's unprivileged worker user).
+  client_body_buffer_size 1m;
+  upstream centers {
+    ${upstreams.map((u) => `server ${u.replace('http://', '')} max_fails=1 fail_timeout=5s;`).join('\n    ')}
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://centers;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_next_upstream error timeout http_502 non_idempotent;
+      proxy_connect_timeout 2s;
+    }
+  }
+}
+`;
+  await writeFile(path.join(dir, 'nginx.conf'), config);
+  const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr);
+  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return child;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('nginx did not start');
+}
+
+test('three nodes behind nginx, one killed mid-load: nothing receipted lost or doubled, capture goes on, the journal verifies', {
+  skip: missing ?? false,
+}, async (t) => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-nodes-'));
+  const children: ChildProcess[] = [];
+  try {
+    const data = path.join(work, 'center');
+    assert.equal(
+      (await cli(['catalog', 'generate', '--scale', 'tiny', '--seed', '6', '--out', `${work}/c.csv`])).code,
+      0,
+    );
+    const init = await cli(['init', '--data', data, '--catalog', `${work}/c.csv`]);
+    assert.equal(init.code, 0, init.stderr);
+    const added = await cli(
+      [
+        'operator',
+        'add',
+        '--data',
+        data,
+        '--username',
+        'ana.captura',
+        '--name',
+        'Ana',
+        '--role',
+        'capturista',
+        '--scope',
+        'nacional',
+        '--password-stdin',
+      ],
+      `${PASSWORD}\n`,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const secret = fromBase32(/secret=([A-Z2-7]+)/.exec(added.stdout)![1]!);
+    const start = Date.parse('2024-06-02T21:00:00-06:00');
+    const startedAt = Date.now();
+    const clock = () => start + (Date.now() - startedAt);
+    const nodes: Awaited<ReturnType<typeof startServer>>[] = [];
+    for (let i = 0; i < 3; i++) {
+      const node = await startServer(data, start, { ...ENV, OPENPREP_CHECKPOINT_SECONDS: '0.5' });
+      children.push(node.child);
+      nodes.push(node);
+    }
+    const port = await freePort();
+    const nginx = await startNginx(
+      path.join(work, 'nginx'),
+      port,
+      nodes.map((n) => n.base),
+    );
+    children.push(nginx);
+    const front = `http://127.0.0.1:${port}`;
+
+    const catalog = generateCatalog({ scale: 'tiny', seed: 6 });
+    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    const keys = election.contests.flatMap((contest) =>
+      [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
+    );
+    const centerKey = (
+      await readFile(path.join(data, 'keys', 'openprep.PEF2024.simulacro.pub'), 'utf8')
+    ).trim();
+    const agents: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const root = path.join(work, 'agents', String(i));
+      const watch = path.join(work, 'scans', String(i));
+      await mkdir(watch, { recursive: true });
+      const created = await initAgent(
+        root,
+        agentConfigSchema.parse({
+          deviceId: `CATD-NODES-${i}`,
+          watch,
+          channels: [{ name: 'nginx', url: front }],
+          centerKey,
+          settleMs: 0,
+          concurrency: 6,
+          backoff: { baseMs: 50, maxMs: 1_000 },
+          requestTimeoutMs: 5_000,
+        }),
+      );
+      assert.ok(created.ok);
+      const enrolled = await cli([
+        'device',
+        'enroll',
+        '--data',
+        data,
+        '--id',
+        `CATD-NODES-${i}`,
+        '--origin',
+        'CATD',
+        '--bound-to',
+        'CATD-1',
+        '--public-key',
+        created.value.publicKey,
+      ]);
+      assert.equal(enrolled.code, 0, enrolled.stderr);
+      agents.push(root);
+      for (let j = i; j < keys.length; j += 2)
+        await writeFile(
+          path.join(watch, `${keys[j]!.contest}_${keys[j]!.key}.png`),
+          pngOfSize(20_000, j + 1),
+        );
+    }
+
+    const controller = new AbortController();
+    let delivered = 0;
+    let killed = false;
+    const all = new Promise<void>((resolve) => {
+      for (const root of agents)
+        void runAgent({
+          root,
+          signal: controller.signal,
+          scanMs: 200,
+          onEvent: (event) => {
+            if (event.kind !== 'delivered') return;
+            delivered++;
+            if (!killed && delivered >= keys.length / 3) {
+              killed = true;
+              nodes[1]!.child.kill('SIGKILL');
+            }
+            if (delivered === keys.length) resolve();
+          },
+        });
+    });
+    const timer = setTimeout(() => controller.abort(), 120_000);
+    await Promise.race([all, new Promise((resolve) => controller.signal.addEventListener('abort', resolve))]);
+    assert.equal(delivered, keys.length, 'every acta delivered within two minutes');
+    clearTimeout(timer);
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(killed);
+
+    // Capture goes on through nginx and the surviving nodes (the session lives in the database).
+    const signIn = await fetch(`${front}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ana.captura', password: PASSWORD, code: totp(secret, clock()) }),
+    });
+    assert.equal(signIn.status, 201, await signIn.clone().text());
+    const session = {
+      cookie: (signIn.headers.get('set-cookie') ?? '').split(';')[0]!,
+      csrf: ((await signIn.json()) as { csrfToken: string }).csrfToken,
+    };
+    for (let i = 0; i < 4; i++) {
+      const next = await fetch(`${front}/api/v1/capture/next`, { headers: { cookie: session.cookie } });
+      assert.equal(next.status, 200);
+      const task = (await next.json()) as { recordId: string; columns: { id: string }[] };
+      const captured = await fetch(`${front}/api/v1/capture/${encodeURIComponent(task.recordId)}`, {
+        method: 'POST',
+        headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          fields: {
+            boletasSobrantes: 100,
+            personasVotaron: 200,
+            representantesVotaron: 2,
+            votosSacados: 200,
+            votes: Object.fromEntries(task.columns.map((c, j) => [c.id, j === 0 ? 50 : 1])),
+            totalAsentado: 200,
+          },
+        }),
+      });
+      assert.ok(captured.status < 300, `capture ${captured.status}: ${await captured.text()}`);
+    }
+
+    for (const child of children.splice(0)) await stopServer(child);
+    const receipts = new Map<string, string>();
+    for (const root of agents) {
+      const opened = await openAgent(root, Date.now);
+      assert.ok(opened.ok);
+      for (const item of opened.value.outbox.list()) {
+        assert.equal(item.state, 'delivered');
+        receipts.set(`${opened.value.config.deviceId}#${item.sequence}`, item.receipt!);
+      }
+      opened.value.close();
+    }
+    assert.equal(receipts.size, keys.length);
+    const node = await openCenter({ root: data, clock, env: { ...process.env, ...ENV } });
+    assert.ok(node.ok);
+    try {
+      const store = node.value.pipeline.store;
+      const head = await store.journalHead();
+      const received = new Map<string, number>();
+      for (const bytes of await store.journalEntries(0, head.size)) {
+        const entry = decodeEntry(bytes);
+        assert.ok(entry.ok);
+        if (entry.value.type !== 'PACKAGE_RECEIVED') continue;
+        const id = `${entry.value['deviceId']}#${entry.value['sequence']}`;
+        received.set(id, (received.get(id) ?? 0) + 1);
+      }
+      assert.deepEqual(
+        [...received.keys()].sort(),
+        [...receipts.keys()].sort(),
+        'every receipted package, once',
+      );
+      assert.ok([...received.values()].every((n) => n === 1));
+      for (const [id, receipt] of receipts) {
+        const [deviceId, sequence] = id.split('#');
+        const stored = await store.transaction((tx) => tx.getPackage(deviceId!, Number(sequence)));
+        assert.equal(stored?.receipt, receipt, `the stored receipt of ${id} is the one the agent holds`);
+      }
+      t.diagnostic(`${keys.length} actas through nginx; node 2 killed after ${Math.ceil(keys.length / 3)}`);
+    } finally {
+      await node.value.close();
+    }
+    const journal = await cli(['journal', 'verify', '--data', data]);
+    assert.equal(journal.code, 0, journal.stderr + journal.stdout);
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    await rm(work, { recursive: true, force: true });
+    if (missing === null) {
+      const client = new pg.Client({ connectionString: URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(SCHEMA)} CASCADE`);
+      await client.end();
+    }
+  }
+});
