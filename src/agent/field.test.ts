@@ -18,7 +18,7 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { startFaultProxy } from '../drill/fault_proxy.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { createRandom } from '../sim/random.ts';
-import { MAIN, preparedCenter, startServer, stopServer } from '../test/center_process.ts';
+import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 import { pngOfSize } from '../test/packages.ts';
 import { agentConfigSchema, initAgent, openAgent, runAgent } from './agent.ts';
 import type { SenderEvent } from './transport.ts';
@@ -509,22 +509,7 @@ test('an agent enrols its own device through a coordinator’s sign-in, then del
   }
 });
 
-function cli(
-  args: readonly string[],
-  options: { stdin?: string } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(options.stdin ?? '');
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: readonly string[], options: { stdin?: string } = {}) => runCli(args, options);
 
 async function enrollWithCli(center: string, id: string, publicKey: string): Promise<void> {
   const result = await cli([

@@ -23,48 +23,20 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { MAIN, startServer, stopServer } from '../test/center_process.ts';
+import { runCli, startServer, stopServer } from '../test/center_process.ts';
+import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 import { pngOfSize } from '../test/packages.ts';
 import { openCenter } from './node.ts';
 
-const URL = process.env['OPENPREP_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const URL = TEST_DATABASE_URL;
 const NGINX = '/usr/sbin/nginx';
 const SCHEMA = `openprep_nodes_${process.pid}`;
 const ENV = { DATABASE_URL: URL, OPENPREP_DATABASE_SCHEMA: SCHEMA };
 const PASSWORD = 'una frase larga que nadie adivina';
 
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return null;
-  } catch (error) {
-    return `no PostgreSQL at ${URL}: ${(error as Error).message}`;
-  }
-}
-const missing = (await postgresProblem()) ?? (existsSync(NGINX) ? null : `no nginx at ${NGINX}`);
+const missing = (await postgresUnavailable()) ?? (existsSync(NGINX) ? null : `no nginx at ${NGINX}`);
 if (missing !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1') throw new Error(missing);
-
-function cli(
-  args: readonly string[],
-  stdin = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, ...ENV },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end(stdin);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: readonly string[], stdin = '') => runCli(args, { env: ENV, stdin });
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -4,7 +4,6 @@
  * journal check and `openprep verify` — the same commands as on SQLite.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,42 +14,16 @@ import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agen
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { MAIN, startServer, stopServer } from '../test/center_process.ts';
+import { runCli, startServer, stopServer } from '../test/center_process.ts';
+import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 import { pngOfSize } from '../test/packages.ts';
 
-const URL = process.env['OPENPREP_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const URL = TEST_DATABASE_URL;
 const SCHEMA = `openprep_center_${process.pid}`;
 const ENV = { DATABASE_URL: URL, OPENPREP_DATABASE_SCHEMA: SCHEMA };
 
-async function reachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-const unreachable = await reachable();
-if (unreachable !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1')
-  throw new Error(`PostgreSQL is required at ${URL}: ${unreachable}`);
-
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, ...ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const unreachable = await postgresUnavailable();
+const cli = (args: readonly string[]) => runCli(args, { env: ENV });
 
 test('a center on PostgreSQL: two serve nodes on one database, an agent through both, a cut that verifies', {
   skip: unreachable === null ? false : `no PostgreSQL at ${URL}: ${unreachable}`,

@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
 import { err, ok, type Result } from '../domain/result.ts';
 import { syncDirectory } from '../journal/durable_file.ts';
+import { processAlive } from '../journal/file_lock.ts';
 
 const openFd = promisify(openFile);
 const writeFd = promisify(write) as (
@@ -255,15 +256,6 @@ export class ImageStore {
     } finally {
       await closeFd(fd);
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -10,7 +10,8 @@ import process from 'node:process';
 /** A lock file older than this is stale whoever it names (a reused pid cannot hold it forever). */
 const STALE_MS = 60_000;
 
-function alive(pid: number): boolean {
+/** Whether a process of this machine still runs (a permission error means it does). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -23,7 +24,7 @@ async function stale(lockFile: string): Promise<boolean> {
   try {
     const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
     const pid = Number(text.trim());
-    return !Number.isInteger(pid) || pid <= 0 || !alive(pid) || Date.now() - info.mtimeMs > STALE_MS;
+    return !Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || Date.now() - info.mtimeMs > STALE_MS;
   } catch {
     // Gone meanwhile (released), or written half-way by an owner that died at once.
     return true;

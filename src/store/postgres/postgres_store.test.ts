@@ -9,28 +9,14 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { MerkleTree } from '../../journal/merkle.ts';
 import { storeContract } from '../contract.ts';
+import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../../test/postgres.ts';
 import { openPostgresStore } from './postgres_store.ts';
 
-const URL = process.env['OPENPREP_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const URL = TEST_DATABASE_URL;
 const schemas: string[] = [];
 let counter = 0;
 
-async function reachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-const unreachable = await reachable();
-// CI requires the database (.ci/run sets OPENPREP_REQUIRE_POSTGRES); a newcomer's machine
-// without one is told the tests were skipped, and why.
-if (unreachable !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1')
-  throw new Error(`PostgreSQL is required at ${URL}: ${unreachable}`);
+const unreachable = await postgresUnavailable();
 
 async function openFresh() {
   const schema = `openprep_test_${process.pid}_${counter++}`;
@@ -48,14 +34,7 @@ async function openFresh() {
   };
 }
 
-after(async () => {
-  if (unreachable !== null) return;
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  for (const schema of schemas)
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-  await client.end();
-});
+after(() => (unreachable === null ? dropSchemas(schemas) : undefined));
 
 if (unreachable === null) {
   storeContract('PostgreSQL', openFresh);
@@ -110,5 +89,5 @@ if (unreachable === null) {
     assert.ok(!schema.ok && /lowercase/.test(schema.message));
   });
 } else {
-  test('PostgreSQL store', { skip: `no PostgreSQL at ${URL}: ${unreachable}` }, () => {});
+  test('PostgreSQL store', { skip: unreachable }, () => {});
 }

@@ -22,11 +22,20 @@ import type {
   ImageRow,
   JournalHead,
   OperatorRow,
-  PackageRow,
   SessionRow,
   Store,
   StoreTransaction,
 } from '../store.ts';
+import {
+  type DeviceDbRow,
+  type ImageDbRow,
+  type PackageDbRow,
+  type SessionDbRow,
+  sessionOf,
+  toDeviceRow,
+  toImageRow,
+  toPackageRow,
+} from '../rows.ts';
 import { PG_MIGRATIONS } from './migrations.ts';
 
 export type PostgresOpenError = 'database-newer-than-code' | 'database-unreadable';
@@ -424,96 +433,6 @@ class PostgresStore implements Store {
 const DEVICE_COLUMNS = 'SELECT id, public_key, origin, bound_to, label, enrolled_at, revoked_at FROM device';
 const SESSION_COLUMNS =
   'SELECT id_hash, operator_id, created_at, last_seen_at, csrf_hash, webauthn_at, revoked_at FROM session';
-
-interface ImageDbRow {
-  sha256: string;
-  record_id: string;
-  received_at: number;
-  role: ImageRow['role'];
-  source: string;
-}
-
-function toImageRow(row: ImageDbRow): ImageRow {
-  return {
-    sha256: row.sha256,
-    recordId: row.record_id,
-    receivedAt: row.received_at,
-    role: row.role,
-    source: row.source,
-  };
-}
-
-interface DeviceDbRow {
-  id: string;
-  public_key: string;
-  origin: DeviceRow['origin'];
-  bound_to: string;
-  label: string;
-  enrolled_at: number;
-  revoked_at: number | null;
-}
-
-function toDeviceRow(row: DeviceDbRow | undefined): DeviceRow | null {
-  if (row === undefined) return null;
-  return {
-    id: row.id,
-    publicKey: row.public_key,
-    origin: row.origin,
-    boundTo: row.bound_to,
-    label: row.label,
-    enrolledAt: row.enrolled_at,
-    revokedAt: row.revoked_at,
-  };
-}
-
-interface PackageDbRow {
-  device_id: string;
-  sequence: number;
-  package_sha256: string;
-  image_sha256: string;
-  record_id: string;
-  acopio_at: number;
-  outcome: 'accepted' | 'conflict';
-  receipt: string | null;
-}
-
-function toPackageRow(row: PackageDbRow | undefined): PackageRow | null {
-  if (row === undefined) return null;
-  const base = {
-    deviceId: row.device_id,
-    sequence: row.sequence,
-    packageSha256: row.package_sha256,
-    imageSha256: row.image_sha256,
-    recordId: row.record_id,
-    acopioAt: row.acopio_at,
-  };
-  if (row.outcome === 'accepted' && row.receipt !== null)
-    return { ...base, outcome: 'accepted', receipt: row.receipt };
-  return { ...base, outcome: 'conflict', receipt: null };
-}
-
-interface SessionDbRow {
-  id_hash: string;
-  operator_id: string;
-  created_at: number;
-  last_seen_at: number;
-  csrf_hash: string;
-  webauthn_at: number | null;
-  revoked_at: number | null;
-}
-
-function sessionOf(r: SessionDbRow | undefined): SessionRow | null {
-  if (r === undefined) return null;
-  return {
-    idHash: r.id_hash,
-    operatorId: r.operator_id,
-    createdAt: r.created_at,
-    lastSeenAt: r.last_seen_at,
-    csrfHash: r.csrf_hash,
-    webauthnAt: r.webauthn_at,
-    revokedAt: r.revoked_at,
-  };
-}
 
 async function migrate(
   pool: pg.Pool,

@@ -17,12 +17,23 @@ import type {
   ImageRow,
   JournalHead,
   OperatorRow,
-  PackageRow,
   SessionRow,
   Store,
   StoreTransaction,
 } from '../store.ts';
+import {
+  type DeviceDbRow,
+  type ImageDbRow,
+  type PackageDbRow,
+  type SessionDbRow,
+  sessionOf as sessionOfRow,
+  toDeviceRow,
+  toImageRow,
+  toPackageRow,
+} from '../rows.ts';
 import { MIGRATIONS } from './migrations.ts';
+
+const sessionOf = (row: unknown) => sessionOfRow(row as SessionDbRow | undefined);
 
 export type OpenError = 'database-newer-than-code' | 'database-unreadable';
 
@@ -490,97 +501,8 @@ class SqliteStore implements Store {
   }
 }
 
-interface ImageDbRow {
-  sha256: string;
-  record_id: string;
-  received_at: number;
-  role: ImageRow['role'];
-  source: string;
-}
-
 function operatorOf(row: unknown): OperatorRow | null {
   return row === undefined ? null : (JSON.parse((row as { record: string }).record) as OperatorRow);
-}
-
-function sessionOf(row: unknown): SessionRow | null {
-  if (row === undefined) return null;
-  const r = row as {
-    id_hash: string;
-    operator_id: string;
-    created_at: number;
-    last_seen_at: number;
-    csrf_hash: string;
-    webauthn_at: number | null;
-    revoked_at: number | null;
-  };
-  return {
-    idHash: r.id_hash,
-    operatorId: r.operator_id,
-    createdAt: r.created_at,
-    lastSeenAt: r.last_seen_at,
-    csrfHash: r.csrf_hash,
-    webauthnAt: r.webauthn_at,
-    revokedAt: r.revoked_at,
-  };
-}
-
-interface DeviceDbRow {
-  id: string;
-  public_key: string;
-  origin: DeviceRow['origin'];
-  bound_to: string;
-  label: string;
-  enrolled_at: number;
-  revoked_at: number | null;
-}
-
-function toDeviceRow(row: DeviceDbRow | undefined): DeviceRow | null {
-  if (row === undefined) return null;
-  return {
-    id: row.id,
-    publicKey: row.public_key,
-    origin: row.origin,
-    boundTo: row.bound_to,
-    label: row.label,
-    enrolledAt: row.enrolled_at,
-    revokedAt: row.revoked_at,
-  };
-}
-
-interface PackageDbRow {
-  device_id: string;
-  sequence: number;
-  package_sha256: string;
-  image_sha256: string;
-  record_id: string;
-  acopio_at: number;
-  outcome: 'accepted' | 'conflict';
-  receipt: string | null;
-}
-
-function toPackageRow(row: PackageDbRow | undefined): PackageRow | null {
-  if (row === undefined) return null;
-  const base = {
-    deviceId: row.device_id,
-    sequence: row.sequence,
-    packageSha256: row.package_sha256,
-    imageSha256: row.image_sha256,
-    recordId: row.record_id,
-    acopioAt: row.acopio_at,
-  };
-  if (row.outcome === 'accepted' && row.receipt !== null)
-    return { ...base, outcome: 'accepted', receipt: row.receipt };
-  return { ...base, outcome: 'conflict', receipt: null };
-}
-
-function toImageRow(row: ImageDbRow): ImageRow {
-  return {
-    sha256: row.sha256,
-    recordId: row.record_id,
-    receivedAt: row.received_at,
-    role: row.role,
-    source: row.source,
-  };
 }
 
 /** Opens (creating and migrating if needed) a SQLite store at `path`, or ':memory:'. */
