@@ -6,7 +6,8 @@
  * latency percentiles, and the ratio to a baseline measured in the same run: hashing, writing
  * and fsyncing the same images in-process with the same concurrency, which is the least any
  * durable intake must do. OPENPREP_BENCH_NODES=N starts N `serve` processes on the one data
- * folder (one signing checkpoints) and spreads the clients over them.
+ * folder (one signing checkpoints) and spreads the clients over them;
+ * OPENPREP_BENCH_DATABASE_URL=postgresql://… puts the store on PostgreSQL.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import pg from 'pg';
 import { enrollDevice } from '../src/center/devices.ts';
 import { initCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
@@ -42,6 +44,13 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-intake-'));
+// OPENPREP_BENCH_DATABASE_URL: the store on PostgreSQL (a schema of its own, dropped after);
+// the nodes inherit it.
+const databaseUrl = process.env['OPENPREP_BENCH_DATABASE_URL'];
+if (databaseUrl !== undefined) {
+  process.env['DATABASE_URL'] = databaseUrl;
+  process.env['OPENPREP_DATABASE_SCHEMA'] = `openprep_bench_${process.pid}`;
+}
 try {
   const catalog = generateCatalog({ scale: 'state', seed: 1 });
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
@@ -216,6 +225,7 @@ try {
       clients,
       form: multipartForm ? 'multipart' : 'image body',
       nodes: nodeCount,
+      store: databaseUrl === undefined ? 'sqlite' : 'postgresql',
       image_bytes: IMAGE_BYTES,
       statuses: Object.fromEntries(statuses),
       packages_per_second: Math.round(packagesPerSecond),
@@ -227,4 +237,10 @@ try {
   );
 } finally {
   await rm(work, { recursive: true, force: true });
+  if (databaseUrl !== undefined) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS openprep_bench_${process.pid} CASCADE`);
+    await client.end();
+  }
 }
