@@ -12,6 +12,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   catalog: 'catalog.ts',
   intake: 'intake.ts',
   field: 'field.ts',
+  site: 'site.ts',
 };
 
 const name = process.argv[2];

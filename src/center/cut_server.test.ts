@@ -63,6 +63,17 @@ describe('cut server (real HTTP on loopback)', () => {
     assert.deepEqual(Buffer.from(await several.arrayBuffer()), whole);
   });
 
+  test('the newest-cut pointer is read afresh each time; cut files may be kept in memory', async () => {
+    assert.equal(await (await fetch(`${base}/latest.json`)).text(), '{"cut":"20240602_2005"}\n');
+    await writeFile(path.join(root, 'latest.json'), '{"cut":"20240602_2010"}\n');
+    assert.equal(await (await fetch(`${base}/latest.json`)).text(), '{"cut":"20240602_2010"}\n');
+    const url = `${base}/20240602_2005/PRES_2024.csv`;
+    const first = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const again = await fetch(url, { method: 'HEAD' });
+    assert.equal(again.headers.get('content-length'), String(first.length));
+    assert.deepEqual(Buffer.from(await (await fetch(url)).arrayBuffer()), first);
+  });
+
   test('nothing outside the root is reachable', async () => {
     for (const attempt of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/escape.txt', '/a%00b']) {
       const response = await fetch(`${base}${attempt}`);

@@ -61,7 +61,41 @@ compruébelo con <code>npx openprep verify &lt;corte&gt; --key &lt;llave públic
 </body></html>`;
 }
 
-async function handle(root: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/**
+ * Files of a cut never change once written (all but the `latest` pointer), so the small ones
+ * are kept in memory once read: the national page then costs no file-system call per reader.
+ */
+const CACHE_FILE_BYTES = 1024 * 1024;
+const CACHE_TOTAL_BYTES = 128 * 1024 * 1024;
+
+class ImmutableFileCache {
+  readonly #files = new Map<string, { readonly resolved: string; readonly body: Buffer }>();
+  #bytes = 0;
+
+  get(relative: string) {
+    return this.#files.get(relative);
+  }
+
+  async fill(relative: string, resolved: string, size: number): Promise<void> {
+    if (size > CACHE_FILE_BYTES || this.#files.has(relative)) return;
+    const body = await readFile(resolved);
+    // The oldest entries make room: a cut server's hot set is the newest cut's pages.
+    for (const [key, file] of this.#files) {
+      if (this.#bytes + body.length <= CACHE_TOTAL_BYTES) break;
+      this.#files.delete(key);
+      this.#bytes -= file.body.length;
+    }
+    this.#files.set(relative, { resolved, body });
+    this.#bytes += body.length;
+  }
+}
+
+async function handle(
+  root: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  cache: ImmutableFileCache,
+): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', ...SECURITY_HEADERS }).end();
     return;
@@ -78,6 +112,13 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
     return;
   }
   const relative = path.posix.normalize(pathname).replace(/^\/+/, '');
+  const cached = cache.get(relative);
+  if (cached !== undefined) {
+    send(request, response, cached.resolved, cached.body.length, (range) =>
+      response.end(range === null ? cached.body : cached.body.subarray(range.start, range.end + 1)),
+    );
+    return;
+  }
   const target = path.join(root, relative);
   let resolved: string;
   try {
@@ -107,33 +148,50 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
     response.end(request.method === 'HEAD' ? undefined : body);
     return;
   }
-  const name = path.basename(resolved);
-  // A cut never changes once written; the pointer to the newest one does.
-  const mutable = name === 'latest.json' || name === 'latest.sig';
+  if (!isMutable(resolved)) await cache.fill(relative, resolved, info.size);
+  send(request, response, resolved, info.size, (range) =>
+    createReadStream(resolved, range ?? {}).pipe(response),
+  );
+}
+
+// A cut never changes once written; the pointer to the newest one does.
+function isMutable(file: string): boolean {
+  const name = path.basename(file);
+  return name === 'latest.json' || name === 'latest.sig';
+}
+
+/** The headers of a file (and of a byte range of it), then its body by `body`. */
+function send(
+  request: IncomingMessage,
+  response: ServerResponse,
+  resolved: string,
+  size: number,
+  body: (range: { start: number; end: number } | null) => void,
+): void {
   const headers = {
-    'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
-    'cache-control': mutable ? 'public, max-age=5' : 'public, max-age=31536000, immutable',
+    'content-type': CONTENT_TYPES[path.extname(resolved)] ?? 'application/octet-stream',
+    'cache-control': isMutable(resolved) ? 'public, max-age=5' : 'public, max-age=31536000, immutable',
     'accept-ranges': 'bytes',
     ...SECURITY_HEADERS,
   };
   // The site reads one casilla's rows out of a contest CSV by byte range (docs/publication-format.md).
-  const range = parseRange(request.headers.range, info.size);
+  const range = parseRange(request.headers.range, size);
   if (range === 'unsatisfiable') {
-    response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${size}` }).end();
     return;
   }
-  if (range === null) response.writeHead(200, { ...headers, 'content-length': String(info.size) });
+  if (range === null) response.writeHead(200, { ...headers, 'content-length': String(size) });
   else
     response.writeHead(206, {
       ...headers,
       'content-length': String(range.end - range.start + 1),
-      'content-range': `bytes ${range.start}-${range.end}/${info.size}`,
+      'content-range': `bytes ${range.start}-${range.end}/${size}`,
     });
   if (request.method === 'HEAD') {
     response.end();
     return;
   }
-  createReadStream(resolved, range ?? {}).pipe(response);
+  body(range);
 }
 
 /**
@@ -166,8 +224,9 @@ export async function startCutServer(options: {
   host?: string;
 }): Promise<Server> {
   const root = await realpath(options.root);
+  const cache = new ImmutableFileCache();
   const server = createServer((request, response) => {
-    handle(root, request, response).catch(() => {
+    handle(root, request, response, cache).catch(() => {
       if (!response.headersSent) response.writeHead(500, SECURITY_HEADERS);
       response.end();
     });
