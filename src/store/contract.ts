@@ -216,6 +216,70 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await reopened.close();
     });
 
+    test('inside a transaction, reads see the rows it added; a package added twice fails the transaction', async () => {
+      const { store } = await open();
+      await store.transaction(async (tx) => {
+        await tx.putActa(record('W'), 5);
+        assert.equal((await tx.getActa('W'))?.recordId, 'W');
+        await tx.putActa({ ...record('W'), round: 1 }, 6);
+        assert.equal((await tx.getActa('W'))?.round, 1, 'the latest write wins');
+        await tx.addImage({
+          sha256: 'f'.repeat(64),
+          recordId: 'W',
+          receivedAt: 1,
+          role: 'record',
+          source: 's',
+        });
+        assert.deepEqual(
+          (await tx.imagesBySha('f'.repeat(64))).map((i) => i.recordId),
+          ['W'],
+        );
+        await tx.putDevice({
+          id: 'D',
+          publicKey: Buffer.alloc(32, 9).toString('base64'),
+          origin: 'CATD',
+          boundTo: 'C',
+          label: '',
+          enrolledAt: 1,
+          revokedAt: null,
+        });
+        const row = {
+          deviceId: 'D',
+          sequence: 0,
+          packageSha256: '1'.repeat(64),
+          imageSha256: 'f'.repeat(64),
+          recordId: 'W',
+          acopioAt: 6,
+          outcome: 'accepted' as const,
+          receipt: 'r',
+        };
+        await tx.addPackage(row);
+        assert.deepEqual(await tx.getPackage('D', 0), row);
+      });
+      assert.equal((await store.getActa('W'))?.round, 1);
+      assert.equal((await store.images('W')).length, 1);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          const row = {
+            deviceId: 'D',
+            sequence: 1,
+            packageSha256: '2'.repeat(64),
+            imageSha256: 'f'.repeat(64),
+            recordId: 'W',
+            acopioAt: 7,
+            outcome: 'accepted' as const,
+            receipt: 'r',
+          };
+          await tx.appendJournal({ type: 'P', at: 7 });
+          await tx.addPackage(row);
+          await tx.addPackage({ ...row, packageSha256: '3'.repeat(64) });
+        }),
+      );
+      assert.equal(await store.packageCount('D'), 1);
+      assert.equal((await store.journalHead()).size, 0, 'nothing of the failed transaction remains');
+      await store.close();
+    });
+
     test('leases: kept by their holder, taken by another only once expired, across a reopen', async () => {
       const opened = await open();
       await opened.store.transaction((tx) =>

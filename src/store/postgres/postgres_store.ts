@@ -22,6 +22,7 @@ import type {
   ImageRow,
   JournalHead,
   OperatorRow,
+  PackageRow,
   SessionRow,
   Store,
   StoreTransaction,
@@ -88,6 +89,10 @@ class PostgresStore implements Store {
     const client = await this.#pool.connect();
     let frontier: CompactRange | null = null;
     let journalChanged = false;
+    // The rows a transaction adds are sent at its end, several to a statement: inside the one
+    // write lock every round trip counts, and intake adds four rows per package. Reads inside
+    // the transaction see them (they look here first).
+    const pending = new PendingRows();
     const tx: StoreTransaction = {
       getMeta: async (key) =>
         (await first<{ value: string }>(client, 'SELECT value FROM meta WHERE key = $1', [key]))?.value ??
@@ -99,42 +104,35 @@ class PostgresStore implements Store {
         );
       },
       getActa: async (recordId) => {
+        const buffered = pending.actas.get(recordId);
+        if (buffered !== undefined) return structuredClone(buffered.record);
         const row = await first<{ record: string }>(client, 'SELECT record FROM acta WHERE record_id = $1', [
           recordId,
         ]);
         return row === undefined ? null : parseRecord(row);
       },
       putActa: async (record, acopioAt) => {
-        await client.query(
-          `INSERT INTO acta (record_id, contest, status, acopio_at, record) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (record_id) DO UPDATE SET status = excluded.status, acopio_at = excluded.acopio_at, record = excluded.record`,
-          [record.recordId, record.contest, record.status, acopioAt, JSON.stringify(record)],
-        );
+        pending.actas.set(record.recordId, { record: structuredClone(record), acopioAt });
       },
-      imagesBySha: async (sha) =>
-        (
+      imagesBySha: async (sha) => [
+        ...(
           await rows<ImageDbRow>(
             client,
             'SELECT sha256, record_id, received_at, role, source FROM image WHERE sha256 = $1 ORDER BY position',
             [sha],
           )
         ).map(toImageRow),
+        ...pending.images.filter((image) => image.sha256 === sha),
+      ],
       addImage: async (image) => {
-        await client.query(
-          'INSERT INTO image (sha256, record_id, received_at, role, source) VALUES ($1, $2, $3, $4, $5)',
-          [image.sha256, image.recordId, image.receivedAt, image.role, image.source],
-        );
+        pending.images.push(image);
       },
       appendJournal: async (entry) => {
         frontier ??= await readFrontier(client);
         const bytes = encodeEntry(entry);
         const leafHash = hashLeaf(bytes);
         const index = frontier.size;
-        await client.query('INSERT INTO journal (leaf_index, entry, leaf_hash) VALUES ($1, $2, $3)', [
-          index,
-          bytes,
-          leafHash,
-        ]);
+        pending.journal.push([index, bytes, leafHash]);
         frontier.append(leafHash);
         journalChanged = true;
         return index;
@@ -161,6 +159,7 @@ class PostgresStore implements Store {
         );
       },
       getPackage: async (deviceId, sequence) =>
+        pending.packages.get(`${deviceId}\u0000${sequence}`) ??
         toPackageRow(
           await first<PackageDbRow>(
             client,
@@ -170,20 +169,10 @@ class PostgresStore implements Store {
           ),
         ),
       addPackage: async (p) => {
-        await client.query(
-          `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            p.deviceId,
-            p.sequence,
-            p.packageSha256,
-            p.imageSha256,
-            p.recordId,
-            p.acopioAt,
-            p.outcome,
-            p.receipt,
-          ],
-        );
+        const key = `${p.deviceId}\u0000${p.sequence}`;
+        // As the table's primary key would, at once.
+        if (pending.packages.has(key)) throw new Error(`package (${p.deviceId}, ${p.sequence}) added twice`);
+        pending.packages.set(key, p);
       },
       getOperator: async (id) =>
         parseOperator(
@@ -247,6 +236,7 @@ class PostgresStore implements Store {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
       const result = await work(tx);
+      await pending.flush(client);
       if (journalChanged && frontier !== null) {
         const range: CompactRange = frontier;
         await client.query('UPDATE journal_frontier SET size = $1, hashes = $2 WHERE id = 1', [
@@ -427,6 +417,68 @@ class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.end();
+  }
+}
+
+/** Rows added in a transaction, written in a few multi-row statements when it ends. */
+class PendingRows {
+  readonly actas = new Map<string, { record: ActaRecord; acopioAt: number | null }>();
+  readonly images: ImageRow[] = [];
+  readonly journal: [index: number, entry: Uint8Array, leafHash: Uint8Array][] = [];
+  readonly packages = new Map<string, PackageRow>();
+
+  async flush(client: Queryable): Promise<void> {
+    await insertMany(
+      client,
+      `INSERT INTO acta (record_id, contest, status, acopio_at, record) VALUES %
+       ON CONFLICT (record_id) DO UPDATE SET status = excluded.status, acopio_at = excluded.acopio_at, record = excluded.record`,
+      [...this.actas.values()].map(({ record, acopioAt }) => [
+        record.recordId,
+        record.contest,
+        record.status,
+        acopioAt,
+        JSON.stringify(record),
+      ]),
+    );
+    await insertMany(
+      client,
+      'INSERT INTO image (sha256, record_id, received_at, role, source) VALUES %',
+      this.images.map((i) => [i.sha256, i.recordId, i.receivedAt, i.role, i.source]),
+    );
+    await insertMany(client, 'INSERT INTO journal (leaf_index, entry, leaf_hash) VALUES %', this.journal);
+    await insertMany(
+      client,
+      `INSERT INTO package (device_id, sequence, package_sha256, image_sha256, record_id, acopio_at, outcome, receipt)
+       VALUES %`,
+      [...this.packages.values()].map((p) => [
+        p.deviceId,
+        p.sequence,
+        p.packageSha256,
+        p.imageSha256,
+        p.recordId,
+        p.acopioAt,
+        p.outcome,
+        p.receipt,
+      ]),
+    );
+  }
+}
+
+/** `sql` with `%` standing for the VALUES tuples, sent for many rows at a time. */
+async function insertMany(
+  client: Queryable,
+  sql: string,
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
+  const width = rows[0]?.length ?? 0;
+  // PostgreSQL takes at most 65,535 parameters a statement.
+  const perStatement = Math.max(1, Math.floor(60_000 / Math.max(width, 1)));
+  for (let at = 0; at < rows.length; at += perStatement) {
+    const chunk = rows.slice(at, at + perStatement);
+    const tuples = chunk.map(
+      (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
+    );
+    await client.query(sql.replace('%', tuples.join(', ')), chunk.flat());
   }
 }
 
