@@ -267,22 +267,32 @@ export class FolderScanner {
         this.#seen.set(name, version);
         continue;
       }
-      const bytes = await readFile(file);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(file);
+      } catch {
+        continue; // moved or deleted meanwhile: the next scan sees what is there
+      }
       const kind = sniffKind(bytes);
       if (kind === null) {
         rejected.push({ file: name, reason: 'neither a JPEG nor a PNG' });
         this.#seen.set(name, version);
         continue;
       }
-      const result = await outbox.queue({
-        image: bytes,
-        contentType: kind === 'png' ? 'image/png' : 'image/jpeg',
-        contest: target.contest,
-        claimedKey: target.claimedKey,
-        source: name,
-      });
-      if (result.queued) queued++;
-      this.#seen.set(name, version);
+      try {
+        const result = await outbox.queue({
+          image: bytes,
+          contentType: kind === 'png' ? 'image/png' : 'image/jpeg',
+          contest: target.contest,
+          claimedKey: target.claimedKey,
+          source: name,
+        });
+        if (result.queued) queued++;
+        this.#seen.set(name, version);
+      } catch (error) {
+        // Disk full, say: not taken, so the next scan tries again; the operator sees why.
+        rejected.push({ file: name, reason: `could not be queued: ${(error as Error).message}` });
+      }
     }
     return { queued, unidentified, rejected };
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import os, { hostname } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { Readable } from 'node:stream';
@@ -94,13 +94,18 @@ describe('image store', () => {
 
   test("a new process clears the staging folders of processes that are gone, never a live one's", async () => {
     const images = await store();
-    const gone = path.join(images.root, 'staging', '999999999');
-    const alive = path.join(images.root, 'staging', String(process.ppid));
-    await mkdir(gone, { recursive: true });
-    await mkdir(alive, { recursive: true });
-    await writeFile(path.join(gone, 'x.part'), 'left by a crash');
-    await writeFile(path.join(alive, 'y.part'), 'still uploading');
+    const gone = path.join(images.root, 'staging', `${hostname()}-999999999`);
+    const alive = path.join(images.root, 'staging', `${hostname()}-${process.ppid}`);
+    const elsewhere = path.join(images.root, 'staging', 'another-machine-999999999');
+    for (const [folder, file] of [
+      [gone, 'x.part'],
+      [alive, 'y.part'],
+      [elsewhere, 'z.part'],
+    ] as const) {
+      await mkdir(folder, { recursive: true });
+      await writeFile(path.join(folder, file), 'bytes');
+    }
     await new ImageStore(images.root).init();
-    assert.deepEqual(await stagedFiles(images), ['y.part']);
+    assert.deepEqual((await stagedFiles(images)).sort(), ['y.part', 'z.part']);
   });
 });

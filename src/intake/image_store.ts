@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { close, fsync, open as openFile, write } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import type { Readable } from 'node:stream';
@@ -73,8 +74,9 @@ export class ImageStore {
   constructor(root: string) {
     this.root = root;
     // Several intake processes may share the store (more nodes on one data folder, a bundle
-    // import beside serve): each stages in a folder of its own.
-    this.#staging = path.join(root, 'staging', String(process.pid));
+    // import beside serve, nodes of several machines on a shared file system): each stages in
+    // a folder of its own.
+    this.#staging = path.join(root, 'staging', `${hostname()}-${process.pid}`);
   }
 
   async init(): Promise<void> {
@@ -82,9 +84,12 @@ export class ImageStore {
     await mkdir(parent, { recursive: true });
     // Left by a crash between staging and commit: never acknowledged, safe to drop — but only
     // a process that is gone, never one still receiving.
+    // Only this machine's processes can be known to be gone.
+    const prefix = `${hostname()}-`;
     for (const entry of await readdir(parent)) {
-      const pid = Number(entry);
-      if (entry === String(process.pid) || !Number.isInteger(pid) || !processAlive(pid))
+      if (!entry.startsWith(prefix)) continue;
+      const pid = Number(entry.slice(prefix.length));
+      if (pid === process.pid || !Number.isInteger(pid) || !processAlive(pid))
         await rm(path.join(parent, entry), { recursive: true, force: true });
     }
     await mkdir(this.#staging, { recursive: true });

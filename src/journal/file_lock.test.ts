@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { after, test } from 'node:test';
@@ -27,15 +27,17 @@ test('the lock excludes: work under one lock never overlaps', async () => {
   await assert.rejects(readFile(lock), 'released afterwards');
 });
 
-test('a lock left by a process that is gone is taken over; a live owner is waited for, then times out', async () => {
+test('a lock left by a process of this machine that is gone is taken over; a live owner, or one of another machine, is waited for', async () => {
   const lock = path.join(directory, 'b.lock');
-  await writeFile(lock, '999999999');
+  await writeFile(lock, `${hostname()} 999999999`);
   assert.equal(await withFileLock(lock, async () => 'taken over'), 'taken over');
-  await writeFile(lock, String(process.ppid));
-  await assert.rejects(
-    withFileLock(lock, async () => 'never', 200),
-    /held by another process/,
-  );
-  assert.equal(await readFile(lock, 'utf8'), String(process.ppid), "a live owner's lock is left alone");
+  for (const owner of [`${hostname()} ${process.ppid}`, 'another-machine 999999999']) {
+    await writeFile(lock, owner);
+    await assert.rejects(
+      withFileLock(lock, async () => 'never', 200),
+      /held by another process/,
+    );
+    assert.equal(await readFile(lock, 'utf8'), owner, "a live (or unknowable) owner's lock is left alone");
+  }
   await rm(lock);
 });

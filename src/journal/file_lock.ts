@@ -1,10 +1,12 @@
 /**
- * A lock between processes on one machine (or one shared folder): a file created with
- * O_EXCL holding the owner's pid. A lock left by a process that is gone — killed mid-work —
- * is taken over; a live owner is waited for. Used around the checkpoint signer's state file,
- * which `serve` and `cut` processes on one data folder both update.
+ * A lock between processes sharing a folder: a file created with O_EXCL naming its owner
+ * (`host pid`). A lock left by a process of this machine that is gone — killed mid-work — is
+ * taken over at once; one of another machine (a shared file system) only once it is older
+ * than any holding should last. A live owner is waited for. Used around the checkpoint
+ * signer's state file, which `serve` and `cut` processes on one data folder all update.
  */
 import { open, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import process from 'node:process';
 
 /** A lock file older than this is stale whoever it names (a reused pid cannot hold it forever). */
@@ -23,8 +25,11 @@ export function processAlive(pid: number): boolean {
 async function stale(lockFile: string): Promise<boolean> {
   try {
     const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
-    const pid = Number(text.trim());
-    return !Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || Date.now() - info.mtimeMs > STALE_MS;
+    if (Date.now() - info.mtimeMs > STALE_MS) return true;
+    const [host, pidText] = text.trim().split(' ');
+    const pid = Number(pidText);
+    if (host !== hostname()) return false;
+    return !Number.isInteger(pid) || pid <= 0 || !processAlive(pid);
   } catch {
     // Gone meanwhile (released), or written half-way by an owner that died at once.
     return true;
@@ -41,7 +46,7 @@ export async function withFileLock<T>(
     try {
       const handle = await open(lockFile, 'wx', 0o600);
       try {
-        await handle.writeFile(String(process.pid));
+        await handle.writeFile(`${hostname()} ${process.pid}`);
       } finally {
         await handle.close();
       }
