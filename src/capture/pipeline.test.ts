@@ -84,6 +84,37 @@ describe('acta pipeline on a real SQLite file', () => {
     await store.close();
   });
 
+  test('capturistas asking at once are handed different actas, at most as many per acta as captures it needs', async () => {
+    let now = AT;
+    const opened = openSqliteStore(path.join(directory, `claims${counter++}.sqlite`));
+    assert.ok(opened.ok);
+    const setup = await ActaPipeline.setup({
+      store: opened.value,
+      election: ELECTION,
+      catalog: CATALOG,
+      clock: () => now,
+    });
+    assert.ok(setup.ok);
+    const pipeline = setup.value;
+    const first = actaKeyOf(BASICA);
+    const second = actaKeyOf(CONTIGUA);
+    assert.ok((await pipeline.registerSubmission(submission(first, 'a'))).ok);
+    now += 1_000;
+    assert.ok((await pipeline.registerSubmission(submission(second, 'b', { acopioAt: now }))).ok);
+    const next = async (operatorId: string) =>
+      (await pipeline.nextToCapture({ operatorId }))?.recordId ?? null;
+    // Asked all at once: two people on the oldest acta (it needs two captures), the third elsewhere.
+    assert.deepEqual(await Promise.all(['ana', 'beto', 'carla'].map(next)), [first, first, second]);
+    assert.equal(await next('ana'), first, 'asking again gives back the same acta');
+    const f = fields(BASICA, [100, 150, 5, 1, 4]);
+    assert.ok((await pipeline.recordCapture({ recordId: first, operatorId: 'ana', fields: f })).ok);
+    assert.equal(await next('dora'), second, 'beto still holds the one capture the first acta needs');
+    assert.equal(await next('eva'), null, 'every acta has as many people as captures it needs');
+    now += 11 * 60_000;
+    assert.equal(await next('eva'), first, 'an unfinished claim expires');
+    await opened.value.close();
+  });
+
   test('separation of duties: nobody captures both entries, no verifier resolves their own', async () => {
     const { pipeline, store } = await fresh();
     const key = actaKeyOf(BASICA);

@@ -95,6 +95,11 @@ const ENTRY_TYPES: Readonly<Record<Exclude<LifecycleOutcome, 'unchanged' | 'dupl
   'sin-acta': 'SIN_ACTA_DECLARED',
 };
 
+/** How long an acta handed to a capturista stays theirs: time to type it, with margin. */
+export const CAPTURE_CLAIM_MS = 10 * 60_000;
+/** Actas in scope looked at per request, oldest first. */
+const CANDIDATES = 200;
+
 export class ActaPipeline {
   readonly store: Store;
   readonly election: ElectionDefinition;
@@ -340,26 +345,47 @@ export class ActaPipeline {
     readonly accept?: (record: ActaRecord) => boolean | Promise<boolean>;
   }): Promise<CaptureTaskView | null> {
     const queue = await this.store.captureQueue({ contest: options.contest, limit: 500 });
+    // Which actas this operator may take, judged outside the transaction: `accept` may read
+    // the store, and a read waits for the transaction in progress.
+    const candidates: string[] = [];
     for (const task of queue) {
       const record = await this.store.getActa(task.recordId);
       if (record === null || record.captures.some((c) => c.operatorId === options.operatorId)) continue;
       if (options.accept !== undefined && !(await options.accept(record))) continue;
-      const contest = this.#contests.get(record.contest)!;
-      return {
-        recordId: record.recordId,
-        contest: record.contest,
-        actaKey: record.actaKey,
-        imageSha256: record.submission?.imageSha256 ?? null,
-        columns: this.#context(contest, record.casillaKey).columns,
-      };
+      candidates.push(record.recordId);
+      if (candidates.length >= CANDIDATES) break;
     }
-    return null;
+    if (candidates.length === 0) return null;
+    // Claimed in a write transaction: capturistas asking at the same moment, on any node, are
+    // handed different actas — at most as many people per acta as captures it still needs.
+    return this.store.transaction(async (tx) => {
+      const now = this.#clock();
+      const claims = await tx.captureClaims(candidates, now);
+      for (const recordId of candidates) {
+        const record = await tx.getActa(recordId);
+        if (record === null || (record.status !== 'received' && record.status !== 'captured_once')) continue;
+        if (record.captures.some((c) => c.operatorId === options.operatorId)) continue;
+        const holders = claims.get(recordId) ?? [];
+        if (!holders.includes(options.operatorId) && holders.length >= 2 - record.captures.length) continue;
+        await tx.putCaptureClaim(recordId, options.operatorId, now + CAPTURE_CLAIM_MS);
+        const contest = this.#contests.get(record.contest)!;
+        return {
+          recordId: record.recordId,
+          contest: record.contest,
+          actaKey: record.actaKey,
+          imageSha256: record.submission?.imageSha256 ?? null,
+          columns: this.#context(contest, record.casillaKey).columns,
+        };
+      }
+      return null;
+    });
   }
 
   #lifecycle(
     recordId: string,
     make: (record: ActaRecord) => LifecycleCommand,
     journal: Record<string, unknown>,
+    after?: (tx: StoreTransaction) => Promise<void>,
   ): Promise<Result<StepResult, PipelineError>> {
     return this.store.transaction(async (tx) => {
       const record = await tx.getActa(recordId);
@@ -367,6 +393,7 @@ export class ActaPipeline {
       const contest = this.#contests.get(record.contest)!;
       const step = await this.#step(tx, record, make(record), contest, record.casillaKey, journal);
       if (!step.ok) return step;
+      await after?.(tx);
       return ok({
         recordId: step.value.recordId,
         outcome: step.value.outcome,
@@ -385,6 +412,8 @@ export class ActaPipeline {
       input.recordId,
       () => ({ kind: 'record-capture', operatorId: input.operatorId, fields: input.fields, at }),
       { operatorId: input.operatorId, captured: input.fields },
+      // The capturista's claim is done with once the capture is in.
+      (tx) => tx.deleteCaptureClaim(input.recordId, input.operatorId),
     );
   }
 

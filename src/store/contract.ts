@@ -280,6 +280,32 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await store.close();
     });
 
+    test('capture claims: who holds which acta until when', async () => {
+      const opened = await open();
+      await opened.store.transaction(async (tx) => {
+        await tx.putCaptureClaim('A', 'ana', 100);
+        await tx.putCaptureClaim('A', 'beto', 50);
+        await tx.putCaptureClaim('B', 'ana', 100);
+        await tx.putCaptureClaim('A', 'beto', 150);
+      });
+      const again = await opened.reopen();
+      await again.transaction(async (tx) => {
+        assert.deepEqual(Object.fromEntries(await tx.captureClaims(['A', 'B', 'C'], 99)), {
+          A: ['ana', 'beto'],
+          B: ['ana'],
+        });
+        assert.deepEqual(
+          Object.fromEntries(await tx.captureClaims(['A'], 100)),
+          { A: ['beto'] },
+          'expired at 100',
+        );
+        await tx.deleteCaptureClaim('A', 'beto');
+        assert.deepEqual(Object.fromEntries(await tx.captureClaims(['A'], 0)), { A: ['ana'] });
+        assert.equal((await tx.captureClaims([], 0)).size, 0);
+      });
+      await again.close();
+    });
+
     test('leases: kept by their holder, taken by another only once expired, across a reopen', async () => {
       const opened = await open();
       await opened.store.transaction((tx) =>

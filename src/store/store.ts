@@ -151,6 +151,10 @@ export interface StoreTransaction {
   putSession(session: SessionRow): Promise<void>;
   /** Revokes every live session of these operators; returns how many. */
   revokeSessions(operatorIds: readonly string[], at: number): Promise<number>;
+  /** The operators holding an unexpired claim on each of these actas. */
+  captureClaims(recordIds: readonly string[], now: number): Promise<Map<string, string[]>>;
+  putCaptureClaim(recordId: string, operatorId: string, expiresAt: number): Promise<void>;
+  deleteCaptureClaim(recordId: string, operatorId: string): Promise<void>;
   getLease(name: string): Promise<LeaseRow | null>;
   putLease(lease: LeaseRow): Promise<void>;
 }

@@ -98,4 +98,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);
   `,
+  // 5: capture claims — who was handed which acta to type, so that many capturistas asking at
+  // once are not all given the same one.
+  `
+  CREATE TABLE capture_claim (
+    record_id TEXT NOT NULL,
+    operator_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (record_id, operator_id)
+  );
+  `,
 ];

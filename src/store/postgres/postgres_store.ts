@@ -208,6 +208,31 @@ class PostgresStore implements Store {
           [x.idHash, x.operatorId, x.createdAt, x.lastSeenAt, x.csrfHash, x.webauthnAt, x.revokedAt],
         );
       },
+      captureClaims: async (recordIds, now) => {
+        const claims = new Map<string, string[]>();
+        if (recordIds.length === 0) return claims;
+        for (const row of await rows<{ record_id: string; operator_id: string }>(
+          client,
+          `SELECT record_id, operator_id FROM capture_claim
+           WHERE record_id = ANY($1::text[]) AND expires_at > $2 ORDER BY record_id, operator_id`,
+          [[...recordIds], now],
+        ))
+          claims.set(row.record_id, [...(claims.get(row.record_id) ?? []), row.operator_id]);
+        return claims;
+      },
+      putCaptureClaim: async (recordId, operatorId, expiresAt) => {
+        await client.query(
+          `INSERT INTO capture_claim (record_id, operator_id, expires_at) VALUES ($1, $2, $3)
+           ON CONFLICT (record_id, operator_id) DO UPDATE SET expires_at = excluded.expires_at`,
+          [recordId, operatorId, expiresAt],
+        );
+      },
+      deleteCaptureClaim: async (recordId, operatorId) => {
+        await client.query('DELETE FROM capture_claim WHERE record_id = $1 AND operator_id = $2', [
+          recordId,
+          operatorId,
+        ]);
+      },
       getLease: async (name) => {
         const row = await first<{ name: string; holder: string; expires_at: number }>(
           client,

@@ -93,4 +93,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) STRICT;
   `,
+  // 5: capture claims — who was handed which acta to type, so that many capturistas asking at
+  // once are not all given the same one.
+  `
+  CREATE TABLE capture_claim (
+    record_id TEXT NOT NULL,
+    operator_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (record_id, operator_id)
+  ) STRICT;
+  `,
 ];

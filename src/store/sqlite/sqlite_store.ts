@@ -267,6 +267,31 @@ class SqliteStore implements Store {
             x.revokedAt,
           );
         },
+        captureClaims: async (recordIds, now) => {
+          const claims = new Map<string, string[]>();
+          if (recordIds.length === 0) return claims;
+          const rows = db
+            .prepare(
+              `SELECT record_id, operator_id FROM capture_claim
+               WHERE record_id IN (SELECT value FROM json_each(?)) AND expires_at > ? ORDER BY record_id, operator_id`,
+            )
+            .all(JSON.stringify(recordIds), now) as { record_id: string; operator_id: string }[];
+          for (const row of rows)
+            claims.set(row.record_id, [...(claims.get(row.record_id) ?? []), row.operator_id]);
+          return claims;
+        },
+        putCaptureClaim: async (recordId, operatorId, expiresAt) => {
+          db.prepare(
+            `INSERT INTO capture_claim (record_id, operator_id, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (record_id, operator_id) DO UPDATE SET expires_at = excluded.expires_at`,
+          ).run(recordId, operatorId, expiresAt);
+        },
+        deleteCaptureClaim: async (recordId, operatorId) => {
+          db.prepare('DELETE FROM capture_claim WHERE record_id = ? AND operator_id = ?').run(
+            recordId,
+            operatorId,
+          );
+        },
         getLease: async (name) => {
           const row = db.prepare('SELECT name, holder, expires_at FROM lease WHERE name = ?').get(name) as
             | { name: string; holder: string; expires_at: number }
