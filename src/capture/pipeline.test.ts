@@ -115,6 +115,59 @@ describe('acta pipeline on a real SQLite file', () => {
     await opened.value.close();
   });
 
+  test('verifiers asking at once are handed different mismatches, never one they captured', async () => {
+    let now = AT;
+    const opened = openSqliteStore(path.join(directory, `verify${counter++}.sqlite`));
+    assert.ok(opened.ok);
+    const setup = await ActaPipeline.setup({
+      store: opened.value,
+      election: ELECTION,
+      catalog: CATALOG,
+      clock: () => now,
+    });
+    assert.ok(setup.ok);
+    const pipeline = setup.value;
+    const keys = [actaKeyOf(BASICA), actaKeyOf(CONTIGUA)];
+    for (const [i, key] of keys.entries()) {
+      now += 1_000;
+      assert.ok((await pipeline.registerSubmission(submission(key, 'ab'[i]!, { acopioAt: now }))).ok);
+      const casilla = i === 0 ? BASICA : CONTIGUA;
+      assert.ok(
+        (
+          await pipeline.recordCapture({
+            recordId: key,
+            operatorId: 'ana',
+            fields: fields(casilla, [100, 150, 5, 1, 4]),
+          })
+        ).ok,
+      );
+      assert.ok(
+        (
+          await pipeline.recordCapture({
+            recordId: key,
+            operatorId: 'beto',
+            fields: fields(casilla, [101, 150, 5, 1, 4]),
+          })
+        ).ok,
+      );
+    }
+    const next = async (operatorId: string) =>
+      (await pipeline.nextToVerify({ operatorId }))?.recordId ?? null;
+    assert.equal(await next('ana'), null, 'ana captured both');
+    assert.deepEqual(await Promise.all(['vera', 'victor', 'vilma'].map(next)), [keys[0], keys[1], null]);
+    assert.equal(await next('vera'), keys[0], 'asking again gives back the same acta');
+    const resolved = await pipeline.resolveMismatch({
+      recordId: keys[0]!,
+      verifierId: 'vera',
+      fields: fields(BASICA, [100, 150, 5, 1, 4]),
+    });
+    assert.ok(resolved.ok);
+    assert.equal(await next('vilma'), null, 'the other mismatch is still victor’s');
+    now += 11 * 60_000;
+    assert.equal(await next('vilma'), keys[1], 'an unfinished claim expires');
+    await opened.value.close();
+  });
+
   test('separation of duties: nobody captures both entries, no verifier resolves their own', async () => {
     const { pipeline, store } = await fresh();
     const key = actaKeyOf(BASICA);

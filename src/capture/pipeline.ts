@@ -99,6 +99,8 @@ const ENTRY_TYPES: Readonly<Record<Exclude<LifecycleOutcome, 'unchanged' | 'dupl
 export const CAPTURE_CLAIM_MS = 10 * 60_000;
 /** Actas in scope looked at per request, oldest first. */
 const CANDIDATES = 200;
+/** A verifier's claim lives beside the capturistas' under its own name. */
+const verificationClaim = (recordId: string) => `verify:${recordId}`;
 
 export class ActaPipeline {
   readonly store: Store;
@@ -432,6 +434,45 @@ export class ActaPipeline {
     return this.store.mismatchQueue(limit);
   }
 
+  /**
+   * The oldest mismatch this verifier may resolve (scope by `accept`; never one they
+   * captured), claimed for them as captures are, so that verifiers asking at once get
+   * different actas.
+   */
+  async nextToVerify(options: {
+    readonly operatorId: string;
+    readonly accept?: (record: ActaRecord) => boolean | Promise<boolean>;
+  }): Promise<ActaRecord | null> {
+    const candidates: ActaRecord[] = [];
+    for (const record of await this.store.mismatchQueue(200)) {
+      if (record.captures.some((c) => c.operatorId === options.operatorId)) continue;
+      if (options.accept !== undefined && !(await options.accept(record))) continue;
+      candidates.push(record);
+      if (candidates.length >= CANDIDATES) break;
+    }
+    if (candidates.length === 0) return null;
+    return this.store.transaction(async (tx) => {
+      const now = this.#clock();
+      const claims = await tx.captureClaims(
+        candidates.map((record) => verificationClaim(record.recordId)),
+        now,
+      );
+      for (const candidate of candidates) {
+        const record = await tx.getActa(candidate.recordId);
+        if (record === null || record.status !== 'mismatch') continue;
+        const holders = claims.get(verificationClaim(record.recordId)) ?? [];
+        if (holders.length > 0 && !holders.includes(options.operatorId)) continue;
+        await tx.putCaptureClaim(
+          verificationClaim(record.recordId),
+          options.operatorId,
+          now + CAPTURE_CLAIM_MS,
+        );
+        return record;
+      }
+      return null;
+    });
+  }
+
   resolveMismatch(input: {
     readonly recordId: string;
     readonly verifierId: string;
@@ -442,6 +483,7 @@ export class ActaPipeline {
       input.recordId,
       () => ({ kind: 'resolve-mismatch', verifierId: input.verifierId, fields: input.fields, at }),
       { verifierId: input.verifierId },
+      (tx) => tx.deleteCaptureClaim(verificationClaim(input.recordId), input.verifierId),
     );
   }
 

@@ -236,19 +236,19 @@ export function registerOperatorRoutes(
     { config: { policy: 'session', roles: ['verificador', 'coordinador'] } },
     async (request, reply) => {
       const auth = request.auth!;
-      for (const record of await pipeline.verificationQueue(200)) {
-        if (record.captures.some((c) => c.operatorId === auth.operator.id)) continue;
-        if (!(await inScope(auth, record))) continue;
-        return {
-          recordId: record.recordId,
-          contest: record.contest,
-          actaKey: record.actaKey,
-          imageSha256: record.submission?.imageSha256 ?? null,
-          columns: pipeline.columnsOf(record),
-          captures: record.captures.map((c) => c.fields),
-        };
-      }
-      return reply.code(204).send();
+      const record = await pipeline.nextToVerify({
+        operatorId: auth.operator.id,
+        accept: (candidate) => inScope(auth, candidate),
+      });
+      if (record === null) return reply.code(204).send();
+      return {
+        recordId: record.recordId,
+        contest: record.contest,
+        actaKey: record.actaKey,
+        imageSha256: record.submission?.imageSha256 ?? null,
+        columns: pipeline.columnsOf(record),
+        captures: record.captures.map((c) => c.fields),
+      };
     },
   );
 
