@@ -8,31 +8,21 @@
  * time until the last receipt, and what the proxies did.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { agentConfigSchema, initAgent, openAgent } from '../src/agent/agent.ts';
 import { enrollDevice } from '../src/center/devices.ts';
 import { openCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { startFaultProxy } from '../src/drill/fault_proxy.ts';
-import { decodeEntry } from '../src/journal/entries.ts';
 import { MAIN, preparedCenter, startServer, stopServer } from '../src/test/center_process.ts';
-import { pngOfSize } from '../src/test/packages.ts';
+import { centerJournal, MIXED_FAULTS, newAgent, outboxOf, scan, type TestAgent } from '../src/test/field.ts';
 
 const total = Number(process.argv[2] ?? 1000);
 const agentCount = Number(process.argv[3] ?? 4);
 const IMAGE_BYTES = 20_000;
-const FAULTS = {
-  drop: 0.05,
-  delay: 0.05,
-  duplicate: 0.05,
-  'reset-mid-upload': 0.05,
-  'lose-response': 0.08,
-  reorder: 0.05,
-  'black-hole': 0.01,
-};
+const FAULTS = MIXED_FAULTS;
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-field-'));
 const children: ChildProcess[] = [];
@@ -51,73 +41,58 @@ try {
   const proxyA = await startFaultProxy({ target: a.base, rates: FAULTS, seed: 1, delayMs: [5, 200] });
   const proxyB = await startFaultProxy({ target: b.base, rates: FAULTS, seed: 2, delayMs: [5, 200] });
 
-  const agents: string[] = [];
+  const agents: TestAgent[] = [];
   const node = await openCenter({ root: center, clock });
   if (!node.ok) throw new Error(node.message);
   for (let i = 0; i < agentCount; i++) {
-    const root = path.join(work, 'agents', String(i));
-    const watch = path.join(work, 'scans', String(i));
-    await mkdir(watch, { recursive: true });
     const [first, second] = i % 2 === 0 ? [proxyA.url, proxyB.url] : [proxyB.url, proxyA.url];
-    const created = await initAgent(
-      root,
-      agentConfigSchema.parse({
-        deviceId: `CATD-BENCH-${i}`,
-        watch,
-        channels: [
-          { name: 'primary', url: first },
-          { name: 'alternate', url: second },
-        ],
-        centerKey: prepared.verifierKey,
-        backoff: { baseMs: 50, maxMs: 2_000 },
-        settleMs: 0,
-        requestTimeoutMs: 3_000,
-        concurrency: 6,
-      }),
+    const agent = await newAgent(
+      work,
+      `CATD-BENCH-${i}`,
+      [
+        { name: 'primary', url: first },
+        { name: 'alternate', url: second },
+      ],
+      prepared.verifierKey,
+      { backoff: { baseMs: 50, maxMs: 2_000 }, concurrency: 6 },
     );
-    if (!created.ok) throw new Error(created.message);
     const enrolled = await enrollDevice(node.value.pipeline.store, {
-      id: `CATD-BENCH-${i}`,
-      publicKey: created.value.publicKey,
+      id: agent.id,
+      publicKey: agent.publicKey,
       origin: 'CATD',
       boundTo: 'CATD-BENCH',
       label: '',
       at: clock(),
     });
     if (!enrolled.ok) throw new Error(enrolled.message);
-    agents.push(root);
+    agents.push(agent);
   }
   await node.value.close();
   // The scans, spread over the agents, written before the clock starts.
-  for (let i = 0; i < total; i++) {
-    const target = keys[i]!;
-    await writeFile(
-      path.join(work, 'scans', String(i % agentCount), `${target.contest}_${target.key}.png`),
-      pngOfSize(IMAGE_BYTES, i + 1),
+  for (const [a, agent] of agents.entries())
+    await scan(
+      agent.watch,
+      keys.slice(0, total).flatMap((k, i) => (i % agentCount === a ? [{ ...k, seed: i + 1 }] : [])),
+      IMAGE_BYTES,
     );
-  }
 
   const started = performance.now();
-  for (const root of agents)
+  for (const agent of agents)
     children.push(
-      spawn(process.execPath, [MAIN, 'agent', 'run', '--data', root, '--quiet'], { stdio: 'ignore' }),
+      spawn(process.execPath, [MAIN, 'agent', 'run', '--data', agent.root, '--quiet'], { stdio: 'ignore' }),
     );
   const states = async () => {
     let delivered = 0;
     let pending = 0;
     let refused = 0;
     let attempts = 0;
-    for (const root of agents) {
-      const opened = await openAgent(root, Date.now);
-      if (!opened.ok) throw new Error(opened.message);
-      for (const item of opened.value.outbox.list()) {
+    for (const agent of agents)
+      for (const item of (await outboxOf(agent.root)).items) {
         attempts += item.attempts;
         if (item.state === 'delivered') delivered++;
         else if (item.state === 'refused') refused++;
         else pending++;
       }
-      opened.value.close();
-    }
     return { delivered, pending, refused, attempts };
   };
   let last = await states();
@@ -132,20 +107,9 @@ try {
   await proxyB.close();
 
   // What the center holds: one PACKAGE_RECEIVED per (device, sequence), one package row each.
-  const reopened = await openCenter({ root: center, clock });
-  if (!reopened.ok) throw new Error(reopened.message);
-  const store = reopened.value.pipeline.store;
-  const head = await store.journalHead();
-  const received = new Map<string, number>();
-  for (const bytes of await store.journalEntries(0, head.size)) {
-    const entry = decodeEntry(bytes);
-    if (!entry.ok || entry.value.type !== 'PACKAGE_RECEIVED') continue;
-    const id = `${entry.value['deviceId']}#${entry.value['sequence']}`;
-    received.set(id, (received.get(id) ?? 0) + 1);
-  }
+  const { received, packages } = await centerJournal(center, clock);
   let stored = 0;
-  for (let i = 0; i < agentCount; i++) stored += await store.packageCount(`CATD-BENCH-${i}`);
-  await reopened.value.close();
+  for (const count of packages.values()) stored += count;
   const duplicated = [...received.values()].reduce((sum, n) => sum + (n - 1), 0) + (stored - received.size);
   process.stdout.write(
     `${JSON.stringify({

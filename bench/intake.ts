@@ -16,13 +16,13 @@ import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import pg from 'pg';
 import { enrollDevice } from '../src/center/devices.ts';
 import { initCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
 import { makeDevice, packageFor, pngOfSize } from '../src/test/packages.ts';
+import { dropSchemas } from '../src/test/postgres.ts';
 
 const total = Number(process.argv[2] ?? 4000);
 const clients = Number(process.argv[3] ?? 64);
@@ -237,10 +237,5 @@ try {
   );
 } finally {
   await rm(work, { recursive: true, force: true });
-  if (databaseUrl !== undefined) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS openprep_bench_${process.pid} CASCADE`);
-    await client.end();
-  }
+  if (databaseUrl !== undefined) await dropSchemas([`openprep_bench_${process.pid}`], databaseUrl);
 }

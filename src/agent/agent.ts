@@ -17,7 +17,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
 import { sniffKind } from '../intake/image_store.ts';
-import { parseReceiptBody } from '../intake/package.ts';
 import { writeFileDurably } from '../journal/durable_file.ts';
 import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
 import { SqliteOutbox } from './sqlite_outbox.ts';
@@ -27,6 +26,7 @@ import {
   type ChannelHealth,
   httpChannel,
   type ReceiptCheck,
+  receiptBodyVerdict,
   Sender,
   type SenderEvent,
 } from './transport.ts';
@@ -184,17 +184,7 @@ export function receiptCheck(centerKey: VerifierKey, deviceId: string): ReceiptC
   return (item, receipt) => {
     const note = openNote(receipt, [centerKey]);
     if (!note.ok) return { ok: false, message: note.message };
-    const body = parseReceiptBody(note.value.body, centerKey.name);
-    if (!body.ok) return { ok: false, message: body.message };
-    const r = body.value;
-    if (
-      r.packageSha256 !== item.packageSha256 ||
-      r.deviceId !== deviceId ||
-      r.sequence !== item.sequence ||
-      r.imageSha256 !== item.imageSha256
-    )
-      return { ok: false, message: 'the receipt names another package' };
-    return { ok: true };
+    return receiptBodyVerdict(note.value.body, centerKey.name, item, deviceId);
   };
 }
 

@@ -16,107 +16,17 @@ import { fromBase32, totp } from '../auth/totp.ts';
 import { openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { startFaultProxy } from '../drill/fault_proxy.ts';
-import { decodeEntry } from '../journal/entries.ts';
 import { createRandom } from '../sim/random.ts';
 import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
-import { pngOfSize } from '../test/packages.ts';
-import { agentConfigSchema, initAgent, openAgent, runAgent } from './agent.ts';
-import type { SenderEvent } from './transport.ts';
-
-const FAST = { baseMs: 20, maxMs: 400 };
-
-async function newAgent(
-  work: string,
-  name: string,
-  channels: readonly { name: string; url: string }[],
-  centerKey: string,
-  extra: Record<string, unknown> = {},
-) {
-  const root = path.join(work, 'agents', name);
-  const watch = path.join(work, 'scans', name);
-  await mkdir(watch, { recursive: true });
-  const config = agentConfigSchema.parse({
-    deviceId: name,
-    watch,
-    channels,
-    centerKey,
-    backoff: FAST,
-    settleMs: 0,
-    requestTimeoutMs: 3_000,
-    ...extra,
-  });
-  const created = await initAgent(root, config);
-  assert.ok(created.ok, created.ok ? '' : created.message);
-  return { id: name, root, watch, publicKey: created.value.publicKey };
-}
-
-/** Places scanned actas in a folder, named as the agent identifies them. */
-async function scan(folder: string, actas: readonly { contest: string; key: string; seed: number }[]) {
-  for (const a of actas)
-    await writeFile(path.join(folder, `${a.contest}_${a.key}.png`), pngOfSize(3_000, a.seed));
-}
-
-/** What the center's journal says about packages: received per (device, sequence), conflicts. */
-async function centerJournal(work: string, clock: () => number) {
-  const node = await openCenter({ root: work, clock });
-  assert.ok(node.ok);
-  try {
-    const store = node.value.pipeline.store;
-    const head = await store.journalHead();
-    const received = new Map<string, number>();
-    let conflicts = 0;
-    for (const bytes of await store.journalEntries(0, head.size)) {
-      const entry = decodeEntry(bytes);
-      assert.ok(entry.ok);
-      if (entry.value.type === 'PACKAGE_CONFLICT') conflicts++;
-      if (entry.value.type !== 'PACKAGE_RECEIVED') continue;
-      const id = `${entry.value['deviceId']}#${entry.value['sequence']}`;
-      received.set(id, (received.get(id) ?? 0) + 1);
-    }
-    const packages = new Map<string, number>();
-    for (const id of new Set([...received.keys()].map((k) => k.split('#')[0]!)))
-      packages.set(id, await store.packageCount(id));
-    return { size: head.size, received, conflicts, packages };
-  } finally {
-    await node.value.close();
-  }
-}
-
-/** Runs agents in this process until every one has nothing pending; returns their events. */
-async function runUntilDelivered(roots: readonly string[], expected: number, timeoutMs: number) {
-  const controller = new AbortController();
-  const events: SenderEvent[] = [];
-  let done = 0;
-  const finished = new Promise<void>((resolve) => {
-    const onEvent = (event: SenderEvent | { kind: 'queued'; count: number }) => {
-      if (event.kind === 'queued') return;
-      events.push(event);
-      if (event.kind === 'delivered' || event.kind === 'refused') done++;
-      if (done >= expected) resolve();
-    };
-    for (const root of roots) void runAgent({ root, signal: controller.signal, scanMs: 200, onEvent });
-  });
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  await Promise.race([
-    finished,
-    new Promise((resolve) => controller.signal.addEventListener('abort', resolve)),
-  ]);
-  clearTimeout(timer);
-  controller.abort();
-  // Let the agents finish their current round and close their outboxes.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return { events, done };
-}
-
-async function outboxOf(root: string) {
-  const opened = await openAgent(root, Date.now);
-  assert.ok(opened.ok);
-  try {
-    return { counts: opened.value.outbox.counts(), items: opened.value.outbox.list() };
-  } finally {
-    opened.value.close();
-  }
-}
+import {
+  centerJournal,
+  enrollWithCli,
+  MIXED_FAULTS,
+  newAgent,
+  outboxOf,
+  runUntilDelivered,
+  scan,
+} from '../test/field.ts';
 
 describe('field transmission', () => {
   test('1,000 actas from 4 agents through two nodes behind faulty proxies: every one arrives exactly once', async (t) => {
@@ -135,15 +45,7 @@ describe('field transmission', () => {
       const clock = () => prepared.start + (Date.now() - testStart);
       const a = await startServer(center, clock());
       const b = await startServer(center, clock(), { OPENPREP_CHECKPOINT_SECONDS: '0' });
-      const faults = {
-        drop: 0.05,
-        delay: 0.05,
-        duplicate: 0.05,
-        'reset-mid-upload': 0.05,
-        'lose-response': 0.08,
-        reorder: 0.05,
-        'black-hole': 0.01,
-      };
+      const faults = MIXED_FAULTS;
       const proxyA = await startFaultProxy({ target: a.base, rates: faults, seed: 1, delayMs: [5, 120] });
       const proxyB = await startFaultProxy({ target: b.base, rates: faults, seed: 2, delayMs: [5, 120] });
       try {
@@ -162,7 +64,7 @@ describe('field transmission', () => {
           const agent = await newAgent(work, `CATD-FIELD-${i}`, channels, prepared.verifierKey, {
             concurrency: 6,
           });
-          await enrollWithCli(center, agent.id, agent.publicKey);
+          await enrollWithCli(center, agent);
           agents.push(agent);
         }
         for (const [i, agent] of agents.entries())
@@ -237,7 +139,7 @@ describe('field transmission', () => {
           ],
           prepared.verifierKey,
         );
-        await enrollWithCli(center, agent.id, agent.publicKey);
+        await enrollWithCli(center, agent);
         await scan(
           agent.watch,
           keys.slice(0, 20).map((k, i) => ({ ...k, seed: 100 + i })),
@@ -298,7 +200,7 @@ describe('field transmission', () => {
         prepared.verifierKey,
       );
       try {
-        await enrollWithCli(center, agent.id, agent.publicKey);
+        await enrollWithCli(center, agent);
         const random = createRandom('agent-kill');
         // Files keep arriving while the agent is being killed, as a scanner's would.
         for (let kill = 0; kill < 20; kill++) {
@@ -360,7 +262,7 @@ describe('field transmission', () => {
         [{ name: 'primary', url: 'http://127.0.0.1:9/' }],
         prepared.verifierKey,
       );
-      await enrollWithCli(center, agent.id, agent.publicKey);
+      await enrollWithCli(center, agent);
       await scan(
         agent.watch,
         keys.slice(0, 30).map((k, i) => ({ ...k, seed: 300 + i })),
@@ -509,22 +411,6 @@ test('an agent enrols its own device through a coordinator’s sign-in, then del
   }
 });
 
-const cli = (args: readonly string[], options: { stdin?: string } = {}) => runCli(args, options);
-
-async function enrollWithCli(center: string, id: string, publicKey: string): Promise<void> {
-  const result = await cli([
-    'device',
-    'enroll',
-    '--data',
-    center,
-    '--id',
-    id,
-    '--origin',
-    'CATD',
-    '--bound-to',
-    'CATD-1',
-    '--public-key',
-    publicKey,
-  ]);
-  assert.equal(result.code, 0, result.stderr);
+function cli(args: readonly string[], options: { stdin?: string } = {}) {
+  return runCli(args, options);
 }

@@ -11,6 +11,8 @@
  * load, then probed again, so traffic returns to the primary when it heals.
  */
 
+import { parseReceiptBody } from '../intake/receipt_body.ts';
+
 export type ItemState = 'pending' | 'delivered' | 'refused';
 
 /** A signed package waiting in the outbox (or done). */
@@ -56,6 +58,29 @@ export interface OutboxStore {
 }
 
 export type ReceiptVerdict = { ok: true } | { ok: false; message: string };
+
+/**
+ * Whether a receipt body (its signature already checked with the election's key) names exactly
+ * this package: its hash, device, sequence and image.
+ */
+export function receiptBodyVerdict(
+  body: string,
+  keyName: string,
+  item: OutboxItem,
+  deviceId: string,
+): ReceiptVerdict {
+  const parsed = parseReceiptBody(body, keyName);
+  if (!parsed.ok) return { ok: false, message: parsed.message };
+  const r = parsed.value;
+  if (
+    r.packageSha256 !== item.packageSha256 ||
+    r.deviceId !== deviceId ||
+    r.sequence !== item.sequence ||
+    r.imageSha256 !== item.imageSha256
+  )
+    return { ok: false, message: 'the receipt names another package' };
+  return { ok: true };
+}
 
 /** Node checks synchronously; the browser's WebCrypto answers with a promise. */
 export type ReceiptCheck = (item: OutboxItem, receipt: string) => ReceiptVerdict | Promise<ReceiptVerdict>;

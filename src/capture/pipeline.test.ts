@@ -21,14 +21,17 @@ after(async () => {
 });
 
 let counter = 0;
-async function fresh(file?: string): Promise<{ pipeline: ActaPipeline; store: Store }> {
+async function fresh(
+  file?: string,
+  clock: () => number = () => AT,
+): Promise<{ pipeline: ActaPipeline; store: Store }> {
   const opened = openSqliteStore(file ?? path.join(directory, `p${counter++}.sqlite`));
   assert.ok(opened.ok);
   const setup = await ActaPipeline.setup({
     store: opened.value,
     election: ELECTION,
     catalog: CATALOG,
-    clock: () => AT,
+    clock,
   });
   assert.ok(setup.ok);
   return { pipeline: setup.value, store: opened.value };
@@ -86,16 +89,7 @@ describe('acta pipeline on a real SQLite file', () => {
 
   test('capturistas asking at once are handed different actas, at most as many per acta as captures it needs', async () => {
     let now = AT;
-    const opened = openSqliteStore(path.join(directory, `claims${counter++}.sqlite`));
-    assert.ok(opened.ok);
-    const setup = await ActaPipeline.setup({
-      store: opened.value,
-      election: ELECTION,
-      catalog: CATALOG,
-      clock: () => now,
-    });
-    assert.ok(setup.ok);
-    const pipeline = setup.value;
+    const { pipeline, store } = await fresh(undefined, () => now);
     const first = actaKeyOf(BASICA);
     const second = actaKeyOf(CONTIGUA);
     assert.ok((await pipeline.registerSubmission(submission(first, 'a'))).ok);
@@ -112,21 +106,12 @@ describe('acta pipeline on a real SQLite file', () => {
     assert.equal(await next('eva'), null, 'every acta has as many people as captures it needs');
     now += 11 * 60_000;
     assert.equal(await next('eva'), first, 'an unfinished claim expires');
-    await opened.value.close();
+    await store.close();
   });
 
   test('verifiers asking at once are handed different mismatches, never one they captured', async () => {
     let now = AT;
-    const opened = openSqliteStore(path.join(directory, `verify${counter++}.sqlite`));
-    assert.ok(opened.ok);
-    const setup = await ActaPipeline.setup({
-      store: opened.value,
-      election: ELECTION,
-      catalog: CATALOG,
-      clock: () => now,
-    });
-    assert.ok(setup.ok);
-    const pipeline = setup.value;
+    const { pipeline, store } = await fresh(undefined, () => now);
     const keys = [actaKeyOf(BASICA), actaKeyOf(CONTIGUA)];
     for (const [i, key] of keys.entries()) {
       now += 1_000;
@@ -165,7 +150,7 @@ describe('acta pipeline on a real SQLite file', () => {
     assert.equal(await next('vilma'), null, 'the other mismatch is still victor’s');
     now += 11 * 60_000;
     assert.equal(await next('vilma'), keys[1], 'an unfinished claim expires');
-    await opened.value.close();
+    await store.close();
   });
 
   test('separation of duties: nobody captures both entries, no verifier resolves their own', async () => {

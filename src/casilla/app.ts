@@ -5,16 +5,11 @@
  * Everything the person sees is in Spanish.
  */
 import { enrolOverHttp } from '../agent/enrol_http.ts';
+import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox, type PhoneItem, saveDevice } from './idb_outbox.ts';
 import { ADVICE, assessQuality, DEFAULT_THRESHOLDS, greyOfRgba, type QualityProblem } from './quality.ts';
 import { sendPending } from './sending.ts';
-import {
-  newDeviceKey,
-  openNoteWeb,
-  parseReceiptWeb,
-  parseVerifierKeyWeb,
-  publicKeyBase64,
-} from './web_crypto.ts';
+import { newDeviceKey, openNoteWeb, parseVerifierKeyWeb, publicKeyBase64 } from './web_crypto.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const origin = location.origin;
@@ -235,7 +230,8 @@ async function row(
   li.append(title);
   if (item.state === 'delivered' && item.receipt !== null && verifier !== null) {
     const body = await openNoteWeb(item.receipt, verifier);
-    const fields = body === null ? null : parseReceiptWeb(body, verifier.name);
+    const parsed = body === null ? null : parseReceiptBody(body, verifier.name);
+    const fields = parsed?.ok === true ? parsed.value : null;
     const detail = document.createElement('div');
     detail.className = 'acuse';
     detail.textContent =

@@ -6,6 +6,7 @@
  * from it, in the page and in the service worker alike.
  */
 import type { ItemState, OutboxItem, OutboxStore } from '../agent/transport.ts';
+import { formatIsoLocal } from '../domain/local_time.ts';
 import { PACKAGE_FORMAT } from '../intake/package_format.ts';
 import { sha256Hex, signHeader } from './web_crypto.ts';
 
@@ -64,14 +65,6 @@ export async function saveDevice(db: IDBDatabase, device: PhoneDevice): Promise<
   await done(tx);
 }
 
-/** Local time with the election's offset, as the header's deviceTime (ISO 8601). */
-function localIso(epochMs: number, offsetMinutes: number): string {
-  const shifted = new Date(epochMs + offsetMinutes * 60_000).toISOString().slice(0, 19);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMinutes);
-  return `${shifted}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
 export class PhoneOutbox implements OutboxStore {
   readonly #db: IDBDatabase;
 
@@ -110,7 +103,7 @@ export class PhoneOutbox implements OutboxStore {
         transfer: null,
         deviceId: device.deviceId,
         sequence,
-        deviceTime: localIso(now, device.utcOffsetMinutes),
+        deviceTime: formatIsoLocal(now, device.utcOffsetMinutes),
         imageSha256,
       },
       device.keyPair.privateKey,

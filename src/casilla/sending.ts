@@ -4,9 +4,9 @@
  * served the app. Several triggers may fire at once (the page coming online, a background
  * sync); they share the round in progress.
  */
-import { httpChannel, type ReceiptVerdict, Sender } from '../agent/transport.ts';
+import { httpChannel, type ReceiptVerdict, receiptBodyVerdict, Sender } from '../agent/transport.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox } from './idb_outbox.ts';
-import { openNoteWeb, parseReceiptWeb, parseVerifierKeyWeb } from './web_crypto.ts';
+import { openNoteWeb, parseVerifierKeyWeb } from './web_crypto.ts';
 
 let inProgress: Promise<number> | null = null;
 
@@ -30,16 +30,7 @@ async function round(origin: string): Promise<number> {
       checkReceipt: async (item, receipt): Promise<ReceiptVerdict> => {
         const body = await openNoteWeb(receipt, verifier);
         if (body === null) return { ok: false, message: 'the receipt is not signed by the election key' };
-        const r = parseReceiptWeb(body, verifier.name);
-        if (
-          r === null ||
-          r.packageSha256 !== item.packageSha256 ||
-          r.deviceId !== device.deviceId ||
-          r.sequence !== item.sequence ||
-          r.imageSha256 !== item.imageSha256
-        )
-          return { ok: false, message: 'the receipt names another package' };
-        return { ok: true };
+        return receiptBodyVerdict(body, verifier.name, item, device.deviceId);
       },
       clock: Date.now,
       random: Math.random,

@@ -4,25 +4,11 @@
  * browser reports the network back (Background Sync), even with the page closed. API
  * requests always go to the network: nothing of the center's answers is cached.
  */
+import { APP_SHELL } from './files.ts';
 import { sendPending } from './sending.ts';
 
 const CACHE = 'openprep-casilla-v1';
-const SHELL = [
-  '/casilla/',
-  '/casilla/manifest.webmanifest',
-  '/casilla/icon.svg',
-  '/casilla/app.css',
-  '/src/casilla/app.ts',
-  '/src/casilla/idb_outbox.ts',
-  '/src/casilla/quality.ts',
-  '/src/casilla/sending.ts',
-  '/src/casilla/web_crypto.ts',
-  '/src/agent/transport.ts',
-  '/src/agent/enrol_http.ts',
-  '/src/intake/package_format.ts',
-  '/src/journal/entries.ts',
-  '/src/domain/result.ts',
-];
+const SHELL = APP_SHELL;
 
 interface ExtendableEvent extends Event {
   waitUntil(promise: Promise<unknown>): void;

@@ -8,15 +8,9 @@ import {
   signReceipt,
   verifyPackageSignature,
 } from '../intake/package.ts';
+import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { formatVerifierKey, type NoteSigner, rawPublicKeyOf } from '../journal/note.ts';
-import {
-  newDeviceKey,
-  openNoteWeb,
-  parseReceiptWeb,
-  parseVerifierKeyWeb,
-  publicKeyBase64,
-  signHeader,
-} from './web_crypto.ts';
+import { newDeviceKey, openNoteWeb, parseVerifierKeyWeb, publicKeyBase64, signHeader } from './web_crypto.ts';
 
 const header = {
   format: PACKAGE_FORMAT,
@@ -69,13 +63,17 @@ describe('the phone’s WebCrypto', () => {
     assert.ok(verifier !== null);
     const body = await openNoteWeb(receipt, verifier);
     assert.ok(body !== null);
-    assert.deepEqual(parseReceiptWeb(body, signer.name), {
-      packageSha256: pkg.value.sha256,
-      deviceId: 'CAE-PHONE-1',
-      sequence: 4,
-      imageSha256: 'a'.repeat(64),
-      leafIndex: 17,
-      acopio: '2024-06-02T20:32:00-06:00',
+    assert.deepEqual(parseReceiptBody(body, signer.name), {
+      ok: true,
+      value: {
+        packageSha256: pkg.value.sha256,
+        deviceId: 'CAE-PHONE-1',
+        sequence: 4,
+        imageSha256: 'a'.repeat(64),
+        recordId: 'R1',
+        leafIndex: 17,
+        acopio: '2024-06-02T20:32:00-06:00',
+      },
     });
     assert.equal(await openNoteWeb(receipt.replace('leaf 17', 'leaf 18'), verifier), null);
     const stranger = formatVerifierKey(

@@ -101,29 +101,3 @@ export async function openNoteWeb(text: string, verifier: WebVerifierKey): Promi
   }
   return null;
 }
-
-export interface ReceiptFields {
-  readonly packageSha256: string;
-  readonly deviceId: string;
-  readonly sequence: number;
-  readonly imageSha256: string;
-  readonly leafIndex: number;
-  readonly acopio: string;
-}
-
-/** The fields of a receipt body (see docs/intake.md), or null. */
-export function parseReceiptWeb(body: string, keyName: string): ReceiptFields | null {
-  const m =
-    /^(.+)\/receipt\npackage ([0-9a-f]{64})\ndevice (\S+) ([0-9]+)\nimage ([0-9a-f]{64})\nrecord (\S+)\nleaf ([0-9]+)\nacopio (\S+)\n$/.exec(
-      body,
-    );
-  if (m === null || m[1] !== keyName) return null;
-  return {
-    packageSha256: m[2]!,
-    deviceId: m[3]!,
-    sequence: Number(m[4]),
-    imageSha256: m[5]!,
-    leafIndex: Number(m[7]),
-    acopio: m[8]!,
-  };
-}

@@ -17,16 +17,13 @@ import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
 import pg from 'pg';
-import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agent.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
-import { decodeEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { runCli, startServer, stopServer } from '../test/center_process.ts';
+import { centerJournal, enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
-import { pngOfSize } from '../test/packages.ts';
-import { openCenter } from './node.ts';
 
 const URL = TEST_DATABASE_URL;
 const NGINX = '/usr/sbin/nginx';
@@ -158,72 +155,31 @@ test('three nodes behind nginx, one killed mid-load: nothing receipted lost or d
     ).trim();
     const agents: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const root = path.join(work, 'agents', String(i));
-      const watch = path.join(work, 'scans', String(i));
-      await mkdir(watch, { recursive: true });
-      const created = await initAgent(
-        root,
-        agentConfigSchema.parse({
-          deviceId: `CATD-NODES-${i}`,
-          watch,
-          channels: [{ name: 'nginx', url: front }],
-          centerKey,
-          settleMs: 0,
-          concurrency: 6,
-          backoff: { baseMs: 50, maxMs: 1_000 },
-          requestTimeoutMs: 5_000,
-        }),
+      const agent = await newAgent(work, `CATD-NODES-${i}`, [{ name: 'nginx', url: front }], centerKey, {
+        concurrency: 6,
+        backoff: { baseMs: 50, maxMs: 1_000 },
+        requestTimeoutMs: 5_000,
+      });
+      await enrollWithCli(data, agent, ENV);
+      agents.push(agent.root);
+      await scan(
+        agent.watch,
+        keys.flatMap((k, j) => (j % 2 === i ? [{ ...k, seed: j + 1 }] : [])),
+        20_000,
       );
-      assert.ok(created.ok);
-      const enrolled = await cli([
-        'device',
-        'enroll',
-        '--data',
-        data,
-        '--id',
-        `CATD-NODES-${i}`,
-        '--origin',
-        'CATD',
-        '--bound-to',
-        'CATD-1',
-        '--public-key',
-        created.value.publicKey,
-      ]);
-      assert.equal(enrolled.code, 0, enrolled.stderr);
-      agents.push(root);
-      for (let j = i; j < keys.length; j += 2)
-        await writeFile(
-          path.join(watch, `${keys[j]!.contest}_${keys[j]!.key}.png`),
-          pngOfSize(20_000, j + 1),
-        );
     }
 
-    const controller = new AbortController();
     let delivered = 0;
     let killed = false;
-    const all = new Promise<void>((resolve) => {
-      for (const root of agents)
-        void runAgent({
-          root,
-          signal: controller.signal,
-          scanMs: 200,
-          onEvent: (event) => {
-            if (event.kind !== 'delivered') return;
-            delivered++;
-            if (!killed && delivered >= keys.length / 3) {
-              killed = true;
-              nodes[1]!.child.kill('SIGKILL');
-            }
-            if (delivered === keys.length) resolve();
-          },
-        });
+    const run = await runUntilDelivered(agents, keys.length, 120_000, (event) => {
+      if (event.kind !== 'delivered') return;
+      delivered++;
+      if (!killed && delivered >= keys.length / 3) {
+        killed = true;
+        nodes[1]!.child.kill('SIGKILL');
+      }
     });
-    const timer = setTimeout(() => controller.abort(), 120_000);
-    await Promise.race([all, new Promise((resolve) => controller.signal.addEventListener('abort', resolve))]);
-    assert.equal(delivered, keys.length, 'every acta delivered within two minutes');
-    clearTimeout(timer);
-    controller.abort();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(run.done, keys.length, 'every acta delivered within two minutes');
     assert.ok(killed);
 
     // Capture goes on through nginx and the surviving nodes (the session lives in the database).
@@ -261,43 +217,27 @@ test('three nodes behind nginx, one killed mid-load: nothing receipted lost or d
     for (const child of children.splice(0)) await stopServer(child);
     const receipts = new Map<string, string>();
     for (const root of agents) {
-      const opened = await openAgent(root, Date.now);
-      assert.ok(opened.ok);
-      for (const item of opened.value.outbox.list()) {
+      const outbox = await outboxOf(root);
+      for (const item of outbox.items) {
         assert.equal(item.state, 'delivered');
-        receipts.set(`${opened.value.config.deviceId}#${item.sequence}`, item.receipt!);
+        receipts.set(`${outbox.deviceId}#${item.sequence}`, item.receipt!);
       }
-      opened.value.close();
     }
     assert.equal(receipts.size, keys.length);
-    const node = await openCenter({ root: data, clock, env: { ...process.env, ...ENV } });
-    assert.ok(node.ok);
-    try {
-      const store = node.value.pipeline.store;
-      const head = await store.journalHead();
-      const received = new Map<string, number>();
-      for (const bytes of await store.journalEntries(0, head.size)) {
-        const entry = decodeEntry(bytes);
-        assert.ok(entry.ok);
-        if (entry.value.type !== 'PACKAGE_RECEIVED') continue;
-        const id = `${entry.value['deviceId']}#${entry.value['sequence']}`;
-        received.set(id, (received.get(id) ?? 0) + 1);
-      }
-      assert.deepEqual(
-        [...received.keys()].sort(),
-        [...receipts.keys()].sort(),
-        'every receipted package, once',
+    const journalState = await centerJournal(data, clock, { ...process.env, ...ENV });
+    assert.deepEqual(
+      [...journalState.received.keys()].sort(),
+      [...receipts.keys()].sort(),
+      'every receipted package, once',
+    );
+    assert.ok([...journalState.received.values()].every((n) => n === 1));
+    for (const [id, receipt] of receipts)
+      assert.equal(
+        journalState.receipts.get(id),
+        receipt,
+        `the stored receipt of ${id} is the one the agent holds`,
       );
-      assert.ok([...received.values()].every((n) => n === 1));
-      for (const [id, receipt] of receipts) {
-        const [deviceId, sequence] = id.split('#');
-        const stored = await store.transaction((tx) => tx.getPackage(deviceId!, Number(sequence)));
-        assert.equal(stored?.receipt, receipt, `the stored receipt of ${id} is the one the agent holds`);
-      }
-      t.diagnostic(`${keys.length} actas through nginx; node 2 killed after ${Math.ceil(keys.length / 3)}`);
-    } finally {
-      await node.value.close();
-    }
+    t.diagnostic(`${keys.length} actas through nginx; node 2 killed after ${Math.ceil(keys.length / 3)}`);
     const journal = await cli(['journal', 'verify', '--data', data]);
     assert.equal(journal.code, 0, journal.stderr + journal.stdout);
   } finally {

@@ -4,19 +4,18 @@
  * journal check and `openprep verify` — the same commands as on SQLite.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
 import pg from 'pg';
-import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agent.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { runCli, startServer, stopServer } from '../test/center_process.ts';
+import { enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
-import { pngOfSize } from '../test/packages.ts';
 
 const URL = TEST_DATABASE_URL;
 const SCHEMA = `openprep_center_${process.pid}`;
@@ -46,65 +45,26 @@ test('a center on PostgreSQL: two serve nodes on one database, an agent through 
       const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
       const contest = election.contests[0]!;
       const keys = [...actasEsperadas(catalog, contest)].slice(0, 30);
-      const root = path.join(work, 'agent');
-      const watch = path.join(work, 'scans');
-      await mkdir(watch, { recursive: true });
       const centerKey = (await readdir(path.join(data, 'keys'))).find((f) => f.endsWith('.pub'))!;
-      const { readFile } = await import('node:fs/promises');
-      const created = await initAgent(
-        root,
-        agentConfigSchema.parse({
-          deviceId: 'CATD-PG-1',
-          watch,
-          channels: [
-            { name: 'primary', url: a.base },
-            { name: 'alternate', url: b.base },
-          ],
-          centerKey: (await readFile(path.join(data, 'keys', centerKey), 'utf8')).trim(),
-          settleMs: 0,
-          concurrency: 6,
-        }),
-      );
-      assert.ok(created.ok);
-      const enrolled = await cli([
-        'device',
-        'enroll',
-        '--data',
-        data,
-        '--id',
+      const agent = await newAgent(
+        work,
         'CATD-PG-1',
-        '--origin',
-        'CATD',
-        '--bound-to',
-        'CATD-1',
-        '--public-key',
-        created.value.publicKey,
-      ]);
-      assert.equal(enrolled.code, 0, enrolled.stderr);
-      for (const [i, k] of keys.entries())
-        await writeFile(path.join(watch, `${contest.id}_${k.actaKey}.png`), pngOfSize(2_000, i + 1));
-      // Half the sends go to each node: the agent's primary is rested half the time.
-      const controller = new AbortController();
-      let delivered = 0;
-      const done = new Promise<void>((resolve) => {
-        void runAgent({
-          root,
-          signal: controller.signal,
-          scanMs: 200,
-          onEvent: (event) => {
-            if (event.kind === 'delivered' && ++delivered === keys.length) resolve();
-          },
-        });
-      });
-      const timer = setTimeout(() => controller.abort(), 60_000);
-      await done;
-      clearTimeout(timer);
-      controller.abort();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const outbox = await openAgent(root, Date.now);
-      assert.ok(outbox.ok);
-      assert.equal(outbox.value.outbox.counts().delivered, keys.length);
-      outbox.value.close();
+        [
+          { name: 'primary', url: a.base },
+          { name: 'alternate', url: b.base },
+        ],
+        (await readFile(path.join(data, 'keys', centerKey), 'utf8')).trim(),
+        { concurrency: 6 },
+      );
+      await enrollWithCli(data, agent, ENV);
+      await scan(
+        agent.watch,
+        keys.map((k, i) => ({ contest: contest.id, key: k.actaKey, seed: i + 1 })),
+        2_000,
+      );
+      const run = await runUntilDelivered([agent.root], keys.length, 60_000);
+      assert.equal(run.done, keys.length);
+      assert.equal((await outboxOf(agent.root)).counts.delivered, keys.length);
     } finally {
       await stopServer(a.child);
       await stopServer(b.child);

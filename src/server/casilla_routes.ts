@@ -12,29 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { enrollDevice } from '../center/devices.ts';
 import type { CenterNode } from '../center/node.ts';
+import { APP_MODULES, APP_PAGES } from '../casilla/files.ts';
 
 const SRC = path.join(import.meta.dirname, '..');
-
-/** Every module the app loads, by URL; the service worker caches the same list. */
-const MODULES = [
-  'casilla/app.ts',
-  'casilla/idb_outbox.ts',
-  'casilla/quality.ts',
-  'casilla/sending.ts',
-  'casilla/web_crypto.ts',
-  'agent/transport.ts',
-  'agent/enrol_http.ts',
-  'intake/package_format.ts',
-  'journal/entries.ts',
-  'domain/result.ts',
-];
-
-const STATIC: readonly (readonly [url: string, file: string, type: string])[] = [
-  ['/casilla/', 'casilla/index.html', 'text/html; charset=utf-8'],
-  ['/casilla/app.css', 'casilla/app.css', 'text/css; charset=utf-8'],
-  ['/casilla/manifest.webmanifest', 'casilla/manifest.webmanifest', 'application/manifest+json'],
-  ['/casilla/icon.svg', 'casilla/icon.svg', 'image/svg+xml'],
-];
 
 /** The app's own policy: its scripts, styles and API from this origin only; photos as blobs. */
 export const CASILLA_CSP =
@@ -56,10 +36,10 @@ export async function registerCasillaRoutes(
   clock: () => number,
 ): Promise<void> {
   const files = new Map<string, { body: string; type: string }>();
-  for (const [url, file, type] of STATIC)
+  for (const [url, file, type] of APP_PAGES)
     files.set(url, { body: await readFile(path.join(SRC, file), 'utf8'), type });
   const javascript = 'text/javascript; charset=utf-8';
-  for (const module of MODULES)
+  for (const module of APP_MODULES)
     files.set(`/src/${module}`, {
       body: stripTypeScriptTypes(await readFile(path.join(SRC, module), 'utf8')),
       type: javascript,

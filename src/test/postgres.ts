@@ -23,9 +23,9 @@ export async function postgresUnavailable(): Promise<string | null> {
   return problem;
 }
 
-export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+export async function dropSchemas(schemas: readonly string[], url = TEST_DATABASE_URL): Promise<void> {
   if (schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     for (const schema of schemas)
