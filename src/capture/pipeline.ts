@@ -30,7 +30,8 @@ import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
 import { ActaIndex } from '../intake/identify.ts';
 import { parseElectionDefinition, serializeElectionDefinition } from '../sim/election_definition.ts';
-import type { JournalHead, Store, StoreTransaction } from '../store/store.ts';
+import { GroupCommit } from '../store/group_commit.ts';
+import type { DeviceRow, JournalHead, QueuePosition, Store, StoreTransaction } from '../store/store.ts';
 import { catalogToCsv, catalogSha256 } from '../catalog/csv_import.ts';
 import { createHash } from 'node:crypto';
 
@@ -99,11 +100,21 @@ const ENTRY_TYPES: Readonly<Record<Exclude<LifecycleOutcome, 'unchanged' | 'dupl
 export const CAPTURE_CLAIM_MS = 10 * 60_000;
 /** Actas in scope looked at per request, oldest first. */
 const CANDIDATES = 200;
+/** Rows of the capture queue read at a time, and pages looked through at most per request. */
+const QUEUE_PAGE = 32;
+const QUEUE_PAGES = 40;
+
+/** What a scope check may read (a CATD-scoped operator's actas are those its devices sent). */
+export interface ScopeReader {
+  getDevice(id: string): Promise<DeviceRow | null>;
+}
 /** A verifier's claim lives beside the capturistas' under its own name. */
 const verificationClaim = (recordId: string) => `verify:${recordId}`;
 
 export class ActaPipeline {
   readonly store: Store;
+  /** Every write of this pipeline, and intake's, goes through here: many share one commit. */
+  readonly commits: GroupCommit;
   readonly election: ElectionDefinition;
   readonly catalog: Catalog;
   readonly catalogCsv: string;
@@ -121,6 +132,7 @@ export class ActaPipeline {
     clock: () => number;
   }) {
     this.store = options.store;
+    this.commits = new GroupCommit(options.store);
     this.election = options.election;
     this.catalog = options.catalog;
     this.catalogCsv = options.catalogCsv;
@@ -242,7 +254,7 @@ export class ActaPipeline {
   }
 
   registerSubmission(input: SubmissionInput): Promise<Result<SubmissionResult, PipelineError>> {
-    return this.store.transaction((tx) => this.registerSubmissionIn(tx, input));
+    return this.commits.run((tx) => this.registerSubmissionIn(tx, input));
   }
 
   /** registerSubmission inside a transaction the caller holds (intake adds its package record to it). */
@@ -339,48 +351,84 @@ export class ActaPipeline {
     }
   }
 
-  /** The next acta for this capturista: awaiting capture and not already captured by them this round. */
+  /**
+   * The next acta for this capturista — the oldest in the queue, in their scope, not captured
+   * by them — claimed for them in a write transaction, so that capturistas asking at the same
+   * moment, on any node, are handed different actas: at most as many people per acta as
+   * captures it still needs. Once it has that many, it leaves the queue (its hold) until a
+   * capture comes in or the claims expire.
+   */
   async nextToCapture(options: {
     readonly operatorId: string;
     readonly contest?: string;
-    /** Only actas this returns true for (the operator's scope). */
-    readonly accept?: (record: ActaRecord) => boolean | Promise<boolean>;
+    /** Only actas this returns true for (the operator's scope); reads go through `reader`. */
+    readonly accept?: (record: ActaRecord, reader: ScopeReader) => boolean | Promise<boolean>;
   }): Promise<CaptureTaskView | null> {
-    const queue = await this.store.captureQueue({ contest: options.contest, limit: 500 });
-    // Which actas this operator may take, judged outside the transaction: `accept` may read
-    // the store, and a read waits for the transaction in progress.
-    const candidates: string[] = [];
-    for (const task of queue) {
-      const record = await this.store.getActa(task.recordId);
-      if (record === null || record.captures.some((c) => c.operatorId === options.operatorId)) continue;
-      if (options.accept !== undefined && !(await options.accept(record))) continue;
-      candidates.push(record.recordId);
-      if (candidates.length >= CANDIDATES) break;
-    }
-    if (candidates.length === 0) return null;
-    // Claimed in a write transaction: capturistas asking at the same moment, on any node, are
-    // handed different actas — at most as many people per acta as captures it still needs.
-    return this.store.transaction(async (tx) => {
+    return this.commits.run(async (tx) => {
       const now = this.#clock();
-      const claims = await tx.captureClaims(candidates, now);
-      for (const recordId of candidates) {
+      const task = (record: ActaRecord): CaptureTaskView => ({
+        recordId: record.recordId,
+        contest: record.contest,
+        actaKey: record.actaKey,
+        imageSha256: record.submission?.imageSha256 ?? null,
+        columns: this.#context(this.#contests.get(record.contest)!, record.casillaKey).columns,
+      });
+      // Asking again (a reload, a lost answer) gives back the acta already handed over.
+      for (const recordId of await tx.claimsOf(options.operatorId, now)) {
         const record = await tx.getActa(recordId);
         if (record === null || (record.status !== 'received' && record.status !== 'captured_once')) continue;
         if (record.captures.some((c) => c.operatorId === options.operatorId)) continue;
-        const holders = claims.get(recordId) ?? [];
-        if (!holders.includes(options.operatorId) && holders.length >= 2 - record.captures.length) continue;
+        if (options.contest !== undefined && record.contest !== options.contest) continue;
         await tx.putCaptureClaim(recordId, options.operatorId, now + CAPTURE_CLAIM_MS);
-        const contest = this.#contests.get(record.contest)!;
-        return {
-          recordId: record.recordId,
-          contest: record.contest,
-          actaKey: record.actaKey,
-          imageSha256: record.submission?.imageSha256 ?? null,
-          columns: this.#context(contest, record.casillaKey).columns,
-        };
+        return task(record);
+      }
+      await tx.releaseCaptureHolds(now);
+      let after: QueuePosition | undefined;
+      for (let page = 0; page < QUEUE_PAGES; page++) {
+        const queue = await tx.captureQueue({
+          limit: QUEUE_PAGE,
+          ...(options.contest !== undefined ? { contest: options.contest } : {}),
+          ...(after !== undefined ? { after } : {}),
+        });
+        for (const row of queue) {
+          const record = await tx.getActa(row.recordId);
+          // The queue's columns may lag an acta changed earlier in this very transaction.
+          if (record === null || (record.status !== 'received' && record.status !== 'captured_once'))
+            continue;
+          if (record.captures.some((c) => c.operatorId === options.operatorId)) continue;
+          if (options.accept !== undefined && !(await options.accept(record, tx))) continue;
+          const needed = 2 - record.captures.length;
+          const holders = (await tx.captureClaims([record.recordId], now)).get(record.recordId) ?? [];
+          if (!holders.includes(options.operatorId) && holders.length >= needed) {
+            await tx.setCaptureHold(record.recordId, now + CAPTURE_CLAIM_MS);
+            continue;
+          }
+          await tx.putCaptureClaim(record.recordId, options.operatorId, now + CAPTURE_CLAIM_MS);
+          const held = new Set([...holders, options.operatorId]).size;
+          if (held >= needed) await tx.setCaptureHold(record.recordId, now + CAPTURE_CLAIM_MS);
+          return task(record);
+        }
+        const last = queue[queue.length - 1];
+        if (queue.length < QUEUE_PAGE || last === undefined) break;
+        after = { acopioAt: last.acopioAt, recordId: last.recordId };
       }
       return null;
     });
+  }
+
+  /**
+   * After a capture (or any step) of an acta: back in the queue if it now needs more
+   * capturistas than hold it, out of it while enough do.
+   */
+  async #refreshHold(tx: StoreTransaction, recordId: string): Promise<void> {
+    const record = await tx.getActa(recordId);
+    if (record === null) return;
+    const needed =
+      record.status === 'received' || record.status === 'captured_once' ? 2 - record.captures.length : 0;
+    if (needed <= 0) return;
+    const now = this.#clock();
+    const holders = (await tx.captureClaims([recordId], now)).get(recordId) ?? [];
+    await tx.setCaptureHold(recordId, holders.length >= needed ? now + CAPTURE_CLAIM_MS : 0);
   }
 
   #lifecycle(
@@ -389,13 +437,15 @@ export class ActaPipeline {
     journal: Record<string, unknown>,
     after?: (tx: StoreTransaction) => Promise<void>,
   ): Promise<Result<StepResult, PipelineError>> {
-    return this.store.transaction(async (tx) => {
+    return this.commits.run(async (tx) => {
       const record = await tx.getActa(recordId);
       if (record === null) return err('unknown-acta' as const, `no acta ${recordId} has been received`);
       const contest = this.#contests.get(record.contest)!;
       const step = await this.#step(tx, record, make(record), contest, record.casillaKey, journal);
       if (!step.ok) return step;
       await after?.(tx);
+      if (step.value.outcome !== 'unchanged' && step.value.outcome !== 'duplicate')
+        await this.#refreshHold(tx, recordId);
       return ok({
         recordId: step.value.recordId,
         outcome: step.value.outcome,
@@ -451,7 +501,7 @@ export class ActaPipeline {
       if (candidates.length >= CANDIDATES) break;
     }
     if (candidates.length === 0) return null;
-    return this.store.transaction(async (tx) => {
+    return this.commits.run(async (tx) => {
       const now = this.#clock();
       const claims = await tx.captureClaims(
         candidates.map((record) => verificationClaim(record.recordId)),
@@ -514,7 +564,7 @@ export class ActaPipeline {
     if (esperada === null)
       return err('not-expected', `${input.actaKey} is not an acta esperada of ${input.contest}`);
     const at = this.#clock();
-    return this.store.transaction(async (tx) => {
+    return this.commits.run(async (tx) => {
       const record = (await tx.getActa(identified.recordId)) ?? undefined;
       const step = await this.#step(
         tx,

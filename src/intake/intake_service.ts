@@ -6,15 +6,16 @@
  * image for an acta that already has one, is kept aside for review and refused, never
  * overwriting the first.
  *
- * Database work is group-committed: packages that arrive while a transaction is being written
- * share the next one (one fsync for many receipts), each still answered only after its commit.
+ * Database work is group-committed with the pipeline's other writes (src/store/group_commit.ts):
+ * one fsync for many receipts, each still answered only after its commit.
  */
 import type { Readable } from 'node:stream';
 import type { ActaPipeline } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { JournalEntry } from '../journal/entries.ts';
 import type { NoteSigner } from '../journal/note.ts';
-import type { DeviceRow, Store, StoreTransaction } from '../store/store.ts';
+import type { GroupCommit } from '../store/group_commit.ts';
+import type { DeviceRow, StoreTransaction } from '../store/store.ts';
 import type { ImageLimits, ImageStore } from './image_store.ts';
 import {
   devicePublicKey,
@@ -66,54 +67,6 @@ export interface IntakeEvent {
   readonly message?: string;
 }
 
-/** Runs queued transaction work in shared transactions: whatever queues while one commits goes in the next. */
-export class GroupCommit {
-  readonly #store: Store;
-  #pending: {
-    work: (tx: StoreTransaction) => Promise<unknown>;
-    settle: (r: PromiseSettledResult<unknown>) => void;
-  }[] = [];
-  #running = false;
-  readonly maxBatch: number;
-
-  constructor(store: Store, maxBatch = 256) {
-    this.#store = store;
-    this.maxBatch = maxBatch;
-  }
-
-  run<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.push({
-        work,
-        settle: (r) => (r.status === 'fulfilled' ? resolve(r.value as T) : reject(r.reason)),
-      });
-      if (!this.#running) void this.#drain();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    this.#running = true;
-    while (this.#pending.length > 0) {
-      // A transaction runs without yielding to I/O: give the packages whose images finished
-      // meanwhile one turn of the event loop to join this batch.
-      await new Promise((resolve) => setImmediate(resolve));
-      const batch = this.#pending.splice(0, this.maxBatch);
-      try {
-        const results = await this.#store.transaction(async (tx) => {
-          const out: unknown[] = [];
-          for (const item of batch) out.push(await item.work(tx));
-          return out;
-        });
-        for (const [i, item] of batch.entries()) item.settle({ status: 'fulfilled', value: results[i] });
-      } catch (error) {
-        // A throw is a bug, and it rolled the whole batch back: every caller learns it failed.
-        for (const item of batch) item.settle({ status: 'rejected', reason: error });
-      }
-    }
-    this.#running = false;
-  }
-}
-
 export class IntakeService {
   readonly #pipeline: ActaPipeline;
   readonly #signer: NoteSigner;
@@ -137,7 +90,7 @@ export class IntakeService {
     this.#images = options.images;
     this.#limits = options.limits;
     this.#clock = options.clock;
-    this.#commits = new GroupCommit(options.pipeline.store);
+    this.#commits = options.pipeline.commits;
     this.#onEvent = options.onEvent ?? (() => {});
   }
 

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Accounts, type Authenticated, ROLES, sameToken } from '../auth/accounts.ts';
+import type { ScopeReader } from '../capture/pipeline.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
@@ -114,7 +115,11 @@ export function registerOperatorRoutes(
   };
 
   /** Whether an acta lies in the operator's scope: its casilla's entidad, or the CATD of the device that sent it. */
-  const inScope = async (auth: Authenticated, record: ActaRecord): Promise<boolean> => {
+  const inScope = async (
+    auth: Authenticated,
+    record: ActaRecord,
+    reader: ScopeReader = pipeline.store,
+  ): Promise<boolean> => {
     const scope = auth.operator.scope;
     if (scope === 'nacional') return true;
     if (scope.startsWith('entidad:')) {
@@ -123,7 +128,7 @@ export function registerOperatorRoutes(
     }
     const source = record.submission?.source ?? '';
     if (!source.startsWith('device:')) return false;
-    const device = await pipeline.store.getDevice(source.slice('device:'.length));
+    const device = await reader.getDevice(source.slice('device:'.length));
     return device !== null && device.origin === 'CATD' && `catd:${device.boundTo}` === scope;
   };
 
@@ -196,7 +201,7 @@ export function registerOperatorRoutes(
       const task = await pipeline.nextToCapture({
         operatorId: auth.operator.id,
         ...(typeof contest === 'string' ? { contest } : {}),
-        accept: (record) => inScope(auth, record),
+        accept: (record, reader) => inScope(auth, record, reader),
       });
       // Blind capture: the task carries the image and the boxes, never another capture.
       return task === null ? reply.code(204).send() : task;

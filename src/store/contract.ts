@@ -119,10 +119,12 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         await tx.putActa(record('bad', 'mismatch'), 7);
         await tx.appendJournal({ type: 'X', at: 1 });
       });
-      assert.deepEqual(
-        (await store.captureQueue({ limit: 10 })).map((t) => t.recordId),
-        ['early', 'late'],
-      );
+      await store.transaction(async (tx) => {
+        assert.deepEqual(
+          (await tx.captureQueue({ limit: 10 })).map((t) => t.recordId),
+          ['early', 'late'],
+        );
+      });
       assert.deepEqual(
         (await store.mismatchQueue(10)).map((r) => r.recordId),
         ['bad'],
@@ -299,9 +301,57 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           { A: ['beto'] },
           'expired at 100',
         );
+        assert.deepEqual(await tx.claimsOf('ana', 99), ['A', 'B']);
+        assert.deepEqual(await tx.claimsOf('beto', 150), []);
         await tx.deleteCaptureClaim('A', 'beto');
         assert.deepEqual(Object.fromEntries(await tx.captureClaims(['A'], 0)), { A: ['ana'] });
         assert.equal((await tx.captureClaims([], 0)).size, 0);
+      });
+      await again.close();
+    });
+
+    test('capture queue: held actas leave it until released, paging, one contest', async () => {
+      const opened = await open();
+      await opened.store.transaction(async (tx) => {
+        for (let i = 0; i < 5; i++) await tx.putActa(record(`r${i}`), 100 + i);
+        await tx.putActa({ ...record('other'), contest: 'SEN' }, 50);
+        await tx.setCaptureHold('r1', 1_000);
+        await tx.setCaptureHold('r3', 2_000);
+      });
+      const again = await opened.reopen();
+      await again.transaction(async (tx) => {
+        const ids = async (options: Parameters<typeof tx.captureQueue>[0]) =>
+          (await tx.captureQueue(options)).map((t) => t.recordId);
+        assert.deepEqual(await ids({ limit: 10 }), ['other', 'r0', 'r2', 'r4']);
+        assert.deepEqual(await ids({ limit: 10, contest: 'SEN' }), ['other']);
+        const first = await tx.captureQueue({ limit: 2 });
+        assert.deepEqual(
+          first.map((t) => [t.recordId, t.acopioAt]),
+          [
+            ['other', 50],
+            ['r0', 100],
+          ],
+        );
+        assert.deepEqual(await ids({ limit: 10, after: { acopioAt: 100, recordId: 'r0' } }), ['r2', 'r4']);
+        await tx.releaseCaptureHolds(999);
+        assert.deepEqual(await ids({ limit: 10 }), ['other', 'r0', 'r2', 'r4'], 'not yet ended');
+        await tx.releaseCaptureHolds(1_000);
+        assert.deepEqual(await ids({ limit: 10 }), ['other', 'r0', 'r1', 'r2', 'r4']);
+        await tx.setCaptureHold('r3', 0);
+        assert.deepEqual(await ids({ limit: 3, after: { acopioAt: 101, recordId: 'r1' } }), [
+          'r2',
+          'r3',
+          'r4',
+        ]);
+        // Putting an acta again (a capture) leaves its hold as it was.
+        await tx.setCaptureHold('r4', 5_000);
+        await tx.putActa({ ...record('r4'), status: 'captured_once' }, 104);
+      });
+      await again.transaction(async (tx) => {
+        assert.deepEqual(
+          (await tx.captureQueue({ limit: 10 })).map((t) => t.recordId),
+          ['other', 'r0', 'r1', 'r2', 'r3'],
+        );
       });
       await again.close();
     });

@@ -2,7 +2,18 @@
  * Rows as both SQL adapters read them (snake_case columns) and as the store hands them out:
  * one mapping, so SQLite and PostgreSQL cannot drift apart.
  */
-import type { DeviceRow, ImageRow, PackageRow, SessionRow } from './store.ts';
+import type { CaptureTask, DeviceRow, ImageRow, PackageRow, SessionRow } from './store.ts';
+
+export interface CaptureDbRow {
+  record_id: string;
+  contest: string;
+  status: CaptureTask['status'];
+  acopio_at: number;
+}
+
+export function toCaptureTask(row: CaptureDbRow): CaptureTask {
+  return { recordId: row.record_id, contest: row.contest, status: row.status, acopioAt: row.acopio_at };
+}
 
 export interface ImageDbRow {
   sha256: string;

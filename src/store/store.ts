@@ -123,6 +123,13 @@ export interface CaptureTask {
   readonly recordId: string;
   readonly contest: string;
   readonly status: 'received' | 'captured_once';
+  readonly acopioAt: number;
+}
+
+/** Where a page of the capture queue ends, to ask for the next one. */
+export interface QueuePosition {
+  readonly acopioAt: number;
+  readonly recordId: string;
 }
 
 /** Reads and writes inside one transaction. */
@@ -153,8 +160,24 @@ export interface StoreTransaction {
   revokeSessions(operatorIds: readonly string[], at: number): Promise<number>;
   /** The operators holding an unexpired claim on each of these actas. */
   captureClaims(recordIds: readonly string[], now: number): Promise<Map<string, string[]>>;
+  /** The actas (and verification claims) this operator holds an unexpired claim on. */
+  claimsOf(operatorId: string, now: number): Promise<string[]>;
   putCaptureClaim(recordId: string, operatorId: string, expiresAt: number): Promise<void>;
   deleteCaptureClaim(recordId: string, operatorId: string): Promise<void>;
+  /**
+   * Actas awaiting a capture that are not held (see setCaptureHold), oldest acopio first, from
+   * an index of exactly those: however many capturistas hold actas at the head of the queue,
+   * finding a free one is not a scan past theirs.
+   */
+  captureQueue(options: {
+    readonly contest?: string;
+    readonly limit: number;
+    readonly after?: QueuePosition;
+  }): Promise<CaptureTask[]>;
+  /** Marks an acta as held by as many capturistas as it needs, until `until`; 0 puts it back in the queue. */
+  setCaptureHold(recordId: string, until: number): Promise<void>;
+  /** Puts back in the queue every acta whose hold ended at or before `now`. */
+  releaseCaptureHolds(now: number): Promise<void>;
   getLease(name: string): Promise<LeaseRow | null>;
   putLease(lease: LeaseRow): Promise<void>;
 }
@@ -175,12 +198,6 @@ export interface Store {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getMeta(key: string): Promise<string | null>;
   getActa(recordId: string): Promise<ActaRecord | null>;
-  /** Actas awaiting a capture, oldest acopio first. */
-  captureQueue(options: {
-    readonly contest?: string;
-    readonly limit: number;
-    readonly after?: string;
-  }): Promise<CaptureTask[]>;
   /** Actas whose two captures differ, oldest first. */
   mismatchQueue(limit: number): Promise<ActaRecord[]>;
   /** Every acta record, with the journal head they correspond to, read in one snapshot. */

@@ -15,7 +15,6 @@ import { err, ok, type Result } from '../../domain/result.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import type {
-  CaptureTask,
   CheckpointRow,
   CutRow,
   DeviceRow,
@@ -28,11 +27,13 @@ import type {
   StoreTransaction,
 } from '../store.ts';
 import {
+  type CaptureDbRow,
   type DeviceDbRow,
   type ImageDbRow,
   type PackageDbRow,
   type SessionDbRow,
   sessionOf,
+  toCaptureTask,
   toDeviceRow,
   toImageRow,
   toPackageRow,
@@ -220,6 +221,14 @@ class PostgresStore implements Store {
           claims.set(row.record_id, [...(claims.get(row.record_id) ?? []), row.operator_id]);
         return claims;
       },
+      claimsOf: async (operatorId, now) =>
+        (
+          await rows<{ record_id: string }>(
+            client,
+            'SELECT record_id FROM capture_claim WHERE operator_id = $1 AND expires_at > $2 ORDER BY record_id',
+            [operatorId, now],
+          )
+        ).map((row) => row.record_id),
       putCaptureClaim: async (recordId, operatorId, expiresAt) => {
         await client.query(
           `INSERT INTO capture_claim (record_id, operator_id, expires_at) VALUES ($1, $2, $3)
@@ -232,6 +241,35 @@ class PostgresStore implements Store {
           recordId,
           operatorId,
         ]);
+      },
+      // The queue and holds are statements on the acta table: the actas this transaction has
+      // written so far go there first.
+      captureQueue: async (options) => {
+        await pending.flushActas(client);
+        return (
+          await rows<CaptureDbRow>(
+            client,
+            `SELECT record_id, contest, status, acopio_at FROM acta
+             WHERE status IN ('received', 'captured_once') AND held_until = 0
+               AND ($1::text IS NULL OR contest = $1)
+               AND ($2::text IS NULL OR (acopio_at, record_id) > ($3::bigint, $2::text))
+             ORDER BY acopio_at, record_id LIMIT $4`,
+            [
+              options.contest ?? null,
+              options.after?.recordId ?? null,
+              options.after?.acopioAt ?? null,
+              options.limit,
+            ],
+          )
+        ).map(toCaptureTask);
+      },
+      setCaptureHold: async (recordId, until) => {
+        await pending.flushActas(client);
+        await client.query('UPDATE acta SET held_until = $1 WHERE record_id = $2', [until, recordId]);
+      },
+      releaseCaptureHolds: async (now) => {
+        await pending.flushActas(client);
+        await client.query('UPDATE acta SET held_until = 0 WHERE held_until > 0 AND held_until <= $1', [now]);
       },
       getLease: async (name) => {
         const row = await first<{ name: string; holder: string; expires_at: number }>(
@@ -291,18 +329,6 @@ class PostgresStore implements Store {
       recordId,
     ]);
     return row === undefined ? null : parseRecord(row);
-  }
-
-  async captureQueue(options: { contest?: string; limit: number; after?: string }): Promise<CaptureTask[]> {
-    return (
-      await rows<{ record_id: string; contest: string; status: 'received' | 'captured_once' }>(
-        this.#pool,
-        `SELECT record_id, contest, status FROM acta
-         WHERE status IN ('received', 'captured_once') AND ($1::text IS NULL OR contest = $1)
-         ORDER BY acopio_at, record_id LIMIT $2`,
-        [options.contest ?? null, options.limit],
-      )
-    ).map((row) => ({ recordId: row.record_id, contest: row.contest, status: row.status }));
   }
 
   async mismatchQueue(limit: number): Promise<ActaRecord[]> {
@@ -452,7 +478,9 @@ class PendingRows {
   readonly journal: [index: number, entry: Uint8Array, leafHash: Uint8Array][] = [];
   readonly packages = new Map<string, PackageRow>();
 
-  async flush(client: Queryable): Promise<void> {
+  /** Writes the buffered actas now, for a statement that must see them (the capture queue). */
+  async flushActas(client: Queryable): Promise<void> {
+    if (this.actas.size === 0) return;
     await insertMany(
       client,
       `INSERT INTO acta (record_id, contest, status, acopio_at, record) VALUES %
@@ -465,6 +493,11 @@ class PendingRows {
         JSON.stringify(record),
       ]),
     );
+    this.actas.clear();
+  }
+
+  async flush(client: Queryable): Promise<void> {
+    await this.flushActas(client);
     await insertMany(
       client,
       'INSERT INTO image (sha256, record_id, received_at, role, source) VALUES %',

@@ -103,4 +103,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (record_id, operator_id)
   ) STRICT;
   `,
+  // 6: the capture queue — an acta held by as many capturistas as it needs leaves the queue's
+  // index until its hold ends, so thousands of capturistas do not each scan past the others'.
+  `
+  ALTER TABLE acta ADD COLUMN held_until INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX acta_capture_queue ON acta (acopio_at, record_id)
+    WHERE status IN ('received', 'captured_once') AND held_until = 0;
+  CREATE INDEX acta_held ON acta (held_until) WHERE held_until > 0;
+  CREATE INDEX capture_claim_by_operator ON capture_claim (operator_id, expires_at);
+  `,
 ];

@@ -109,13 +109,23 @@ describe('SQLite adapter', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let buffer = '';
+      let writing: () => void = () => undefined;
+      const firstAck = new Promise<void>((resolve) => {
+        writing = resolve;
+      });
       child.stdout.on('data', (chunk: Buffer) => {
         buffer += chunk.toString('utf8');
         const lines = buffer.split('\n');
         buffer = lines.pop() ?? '';
-        for (const line of lines) if (line.startsWith('ack ')) acknowledged.add(line.slice(4));
+        for (const line of lines)
+          if (line.startsWith('ack ')) {
+            acknowledged.add(line.slice(4));
+            writing();
+          }
       });
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(Math.random() * 700)));
+      // Killed while it writes, however long a loaded machine takes to start it.
+      await Promise.race([firstAck, new Promise((resolve) => child.once('exit', resolve))]);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 700)));
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     }

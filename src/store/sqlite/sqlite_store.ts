@@ -10,7 +10,6 @@ import { err, ok, type Result } from '../../domain/result.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import type {
-  CaptureTask,
   CheckpointRow,
   CutRow,
   DeviceRow,
@@ -22,11 +21,13 @@ import type {
   StoreTransaction,
 } from '../store.ts';
 import {
+  type CaptureDbRow,
   type DeviceDbRow,
   type ImageDbRow,
   type PackageDbRow,
   type SessionDbRow,
   sessionOf as sessionOfRow,
+  toCaptureTask,
   toDeviceRow,
   toImageRow,
   toPackageRow,
@@ -280,6 +281,14 @@ class SqliteStore implements Store {
             claims.set(row.record_id, [...(claims.get(row.record_id) ?? []), row.operator_id]);
           return claims;
         },
+        claimsOf: async (operatorId, now) =>
+          (
+            db
+              .prepare(
+                'SELECT record_id FROM capture_claim WHERE operator_id = ? AND expires_at > ? ORDER BY record_id',
+              )
+              .all(operatorId, now) as { record_id: string }[]
+          ).map((row) => row.record_id),
         putCaptureClaim: async (recordId, operatorId, expiresAt) => {
           db.prepare(
             `INSERT INTO capture_claim (record_id, operator_id, expires_at) VALUES (?, ?, ?)
@@ -291,6 +300,31 @@ class SqliteStore implements Store {
             recordId,
             operatorId,
           );
+        },
+        captureQueue: async (options) => {
+          const after = options.after ?? null;
+          const rows = db
+            .prepare(
+              `SELECT record_id, contest, status, acopio_at FROM acta
+               WHERE status IN ('received', 'captured_once') AND held_until = 0
+                 AND (? IS NULL OR contest = ?) AND (? IS NULL OR (acopio_at, record_id) > (?, ?))
+               ORDER BY acopio_at, record_id LIMIT ?`,
+            )
+            .all(
+              options.contest ?? null,
+              options.contest ?? null,
+              after?.recordId ?? null,
+              after?.acopioAt ?? null,
+              after?.recordId ?? null,
+              options.limit,
+            ) as unknown as CaptureDbRow[];
+          return rows.map(toCaptureTask);
+        },
+        setCaptureHold: async (recordId, until) => {
+          db.prepare('UPDATE acta SET held_until = ? WHERE record_id = ?').run(until, recordId);
+        },
+        releaseCaptureHolds: async (now) => {
+          db.prepare('UPDATE acta SET held_until = 0 WHERE held_until > 0 AND held_until <= ?').run(now);
         },
         getLease: async (name) => {
           const row = db.prepare('SELECT name, holder, expires_at FROM lease WHERE name = ?').get(name) as
@@ -349,23 +383,6 @@ class SqliteStore implements Store {
     return this.#read(() => {
       const row = this.#statements.getActa.get(recordId) as { record: string } | undefined;
       return row === undefined ? null : (JSON.parse(row.record) as ActaRecord);
-    });
-  }
-
-  captureQueue(options: { contest?: string; limit: number; after?: string }): Promise<CaptureTask[]> {
-    return this.#read(() => {
-      const rows = this.#db
-        .prepare(
-          `SELECT record_id, contest, status FROM acta
-           WHERE status IN ('received', 'captured_once') AND (? IS NULL OR contest = ?)
-           ORDER BY acopio_at, record_id LIMIT ?`,
-        )
-        .all(options.contest ?? null, options.contest ?? null, options.limit) as {
-        record_id: string;
-        contest: string;
-        status: 'received' | 'captured_once';
-      }[];
-      return rows.map((row) => ({ recordId: row.record_id, contest: row.contest, status: row.status }));
     });
   }
 
