@@ -13,6 +13,8 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   intake: 'intake.ts',
   field: 'field.ts',
   site: 'site.ts',
+  capture: 'capture.ts',
+  national: 'national.ts',
 };
 
 const name = process.argv[2];
