@@ -101,8 +101,8 @@ export const CAPTURE_CLAIM_MS = 10 * 60_000;
 /** Actas in scope looked at per request, oldest first. */
 const CANDIDATES = 200;
 /** Rows of the capture queue read at a time, and pages looked through at most per request. */
-const QUEUE_PAGE = 32;
-const QUEUE_PAGES = 40;
+const QUEUE_PAGE = 8;
+const QUEUE_PAGES = 160;
 
 /** What a scope check may read (a CATD-scoped operator's actas are those its devices sent). */
 export interface ScopeReader {

@@ -35,6 +35,11 @@ const fieldsSchema = z
     totalAsentado: value,
   })
   .strict();
+// Built once: a zod schema compiles itself on first use.
+const fieldsBodySchema = z.object({ fields: fieldsSchema, next: z.boolean().optional() }).strict();
+const cotejoBodySchema = z
+  .object({ decision: z.enum(['accept', 'reopen']), reason: z.string().max(500).optional() })
+  .strict();
 const signInSchema = z
   .object({
     username: z.string().min(1).max(64),
@@ -192,23 +197,32 @@ export function registerOperatorRoutes(
     return { id: o.id, username: o.username, name: o.name, role: o.role, scope: o.scope };
   });
 
+  /** The next acta for this capturista, claimed for them (null when the queue is empty for them). */
+  const nextTask = (request: FastifyRequest) => {
+    const contest = (request.query as { contest?: unknown }).contest;
+    const auth = request.auth!;
+    return pipeline.nextToCapture({
+      operatorId: auth.operator.id,
+      ...(typeof contest === 'string' ? { contest } : {}),
+      accept: (record, reader) => inScope(auth, record, reader),
+    });
+  };
+
   app.get(
     '/api/v1/capture/next',
     { config: { policy: 'session', roles: ['capturista', 'coordinador'] } },
     async (request, reply) => {
-      const contest = (request.query as { contest?: unknown }).contest;
-      const auth = request.auth!;
-      const task = await pipeline.nextToCapture({
-        operatorId: auth.operator.id,
-        ...(typeof contest === 'string' ? { contest } : {}),
-        accept: (record, reader) => inScope(auth, record, reader),
-      });
+      const task = await nextTask(request);
       // Blind capture: the task carries the image and the boxes, never another capture.
       return task === null ? reply.code(204).send() : task;
     },
   );
 
-  /** A route that records typed values for an acta: a capture, or a verifier's resolution. */
+  /**
+   * A route that records typed values for an acta: a capture, or a verifier's resolution.
+   * With `"next": true` a capture's answer also carries the capturista's next acta (or null),
+   * so the console shows it at once, in one round trip.
+   */
   const fieldsRoute = (
     route: string,
     roles: readonly Role[],
@@ -217,23 +231,32 @@ export function registerOperatorRoutes(
       operatorId: string,
       fields: ActaFields,
     ) => ReturnType<typeof pipeline.recordCapture>,
+    next?: (request: FastifyRequest) => Promise<unknown>,
   ) =>
     app.post(route, { config: { policy: 'session', roles } }, async (request, reply) => {
       const { recordId } = request.params as { recordId: string };
-      const body = z.object({ fields: fieldsSchema }).strict().safeParse(request.body);
+      const body = fieldsBodySchema.safeParse(request.body);
       if (!body.success)
         return reply
           .code(400)
           .send({ error: 'bad-fields', message: body.error.issues[0]?.message ?? 'bad fields' });
+      if (body.data.next === true && next === undefined)
+        return reply.code(400).send({ error: 'bad-fields', message: 'next is for captures only' });
       if ((await actaFor(request, reply, recordId)) === null) return reply;
-      return stepReply(
-        reply,
-        await step(recordId, request.auth!.operator.id, body.data.fields as ActaFields),
-      );
+      const result = await step(recordId, request.auth!.operator.id, body.data.fields as ActaFields);
+      if (!result.ok || body.data.next !== true || next === undefined) return stepReply(reply, result);
+      return reply.send({
+        recordId: result.value.recordId,
+        outcome: result.value.outcome,
+        next: await next(request),
+      });
     });
 
-  fieldsRoute('/api/v1/capture/:recordId', ['capturista', 'coordinador'], (recordId, operatorId, fields) =>
-    pipeline.recordCapture({ recordId, operatorId, fields }),
+  fieldsRoute(
+    '/api/v1/capture/:recordId',
+    ['capturista', 'coordinador'],
+    (recordId, operatorId, fields) => pipeline.recordCapture({ recordId, operatorId, fields }),
+    nextTask,
   );
 
   app.get(
@@ -268,10 +291,7 @@ export function registerOperatorRoutes(
     { config: { policy: 'session', roles: ['coordinador'] } },
     async (request, reply) => {
       const { recordId } = request.params as { recordId: string };
-      const body = z
-        .object({ decision: z.enum(['accept', 'reopen']), reason: z.string().max(500).optional() })
-        .strict()
-        .safeParse(request.body);
+      const body = cotejoBodySchema.safeParse(request.body);
       if (!body.success)
         return reply.code(400).send({ error: 'bad-request', message: 'decision is accept or reopen' });
       if ((await actaFor(request, reply, recordId)) === null) return reply;

@@ -270,13 +270,15 @@ describe('operators over HTTP', () => {
     let next = (await (await call(beto, 'GET', '/api/v1/capture/next')).json()) as Record<string, unknown>;
     while (next['recordId'] !== first.recordId) {
       const columns = next['columns'] as { id: string }[];
-      await call(
-        beto,
-        'POST',
-        `/api/v1/capture/${String(next['recordId'])}`,
-        fieldsFor(String(next['recordId']), 7)(columns),
-      );
-      next = (await (await call(beto, 'GET', '/api/v1/capture/next')).json()) as Record<string, unknown>;
+      // The console's way: each capture's answer carries the next acta.
+      const answer = await call(beto, 'POST', `/api/v1/capture/${String(next['recordId'])}`, {
+        ...fieldsFor(String(next['recordId']), 7)(columns),
+        next: true,
+      });
+      assert.equal(answer.status, 200);
+      const body = (await answer.json()) as { outcome: string; next: Record<string, unknown> | null };
+      assert.ok(body.next !== null, 'the acta Coral captured is still to come');
+      next = body.next;
     }
     assert.deepEqual(Object.keys(next).sort(), ['actaKey', 'columns', 'contest', 'imageSha256', 'recordId']);
     const second = await call(
@@ -293,6 +295,16 @@ describe('operators over HTTP', () => {
     assert.equal(
       (await call(coral, 'POST', `/api/v1/verification/${first.recordId}`, body(first.columns))).status,
       403,
+    );
+    assert.equal(
+      (
+        await call(coral, 'POST', `/api/v1/verification/${first.recordId}`, {
+          ...body(first.columns),
+          next: true,
+        })
+      ).status,
+      400,
+      'next is for captures',
     );
     const victor = await signIn('victor.verifica');
     const queued = (await (await call(victor, 'GET', '/api/v1/verification/next')).json()) as {

@@ -187,29 +187,34 @@ export async function captureShift(
   counts: WorkCounts,
   more: () => boolean,
 ): Promise<void> {
+  let task: CaptureTask | null = null;
   for (;;) {
-    const next = await client.send(node, 'GET', '/api/v1/capture/next', {
-      session,
-      address: session.login.address,
-      label: 'capture/next',
-    });
-    if (next.status === 204) {
-      counts.emptyAnswers++;
-      if (!more()) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      continue;
+    if (task === null) {
+      const next = await client.send(node, 'GET', '/api/v1/capture/next', {
+        session,
+        address: session.login.address,
+        label: 'capture/next',
+      });
+      if (next.status === 204) {
+        counts.emptyAnswers++;
+        if (!more()) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      if (next.status !== 200)
+        throw new Error(`capture/next answered ${next.status}: ${JSON.stringify(next.body)}`);
+      task = next.body as CaptureTask;
     }
-    if (next.status !== 200)
-      throw new Error(`capture/next answered ${next.status}: ${JSON.stringify(next.body)}`);
-    const task = next.body as CaptureTask;
+    // The answer to a capture carries the next acta, as the console asks for it.
     const sent = await client.send(node, 'POST', `/api/v1/capture/${encodeURIComponent(task.recordId)}`, {
       session,
       address: session.login.address,
-      body: { fields: type(task) },
+      body: { fields: type(task), next: true },
       label: 'capture',
     });
     if (sent.status !== 200) throw new Error(`capture answered ${sent.status}: ${JSON.stringify(sent.body)}`);
     counts.captures++;
+    task = (sent.body as { next: CaptureTask | null }).next;
   }
 }
 

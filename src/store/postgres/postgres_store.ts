@@ -246,20 +246,19 @@ class PostgresStore implements Store {
       // written so far go there first.
       captureQueue: async (options) => {
         await pending.flushActas(client);
+        const after = options.after;
+        // Walks the partial index in order from where the last page ended.
+        const sql = `SELECT record_id, contest, status, acopio_at FROM acta
+           WHERE status IN ('received', 'captured_once') AND held_until = 0 AND ($1::text IS NULL OR contest = $1)
+           ${after === undefined ? '' : 'AND (acopio_at, record_id) > ($3::bigint, $4::text)'}
+           ORDER BY acopio_at, record_id LIMIT $2`;
         return (
           await rows<CaptureDbRow>(
             client,
-            `SELECT record_id, contest, status, acopio_at FROM acta
-             WHERE status IN ('received', 'captured_once') AND held_until = 0
-               AND ($1::text IS NULL OR contest = $1)
-               AND ($2::text IS NULL OR (acopio_at, record_id) > ($3::bigint, $2::text))
-             ORDER BY acopio_at, record_id LIMIT $4`,
-            [
-              options.contest ?? null,
-              options.after?.recordId ?? null,
-              options.after?.acopioAt ?? null,
-              options.limit,
-            ],
+            sql,
+            after === undefined
+              ? [options.contest ?? null, options.limit]
+              : [options.contest ?? null, options.limit, after.acopioAt, after.recordId],
           )
         ).map(toCaptureTask);
       },

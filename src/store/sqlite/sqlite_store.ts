@@ -97,6 +97,7 @@ class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #statements: Statements;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #cache = new Map<string, StatementSync>();
   #frontier: CompactRange;
   #closed = false;
 
@@ -181,11 +182,22 @@ class SqliteStore implements Store {
     return CompactRange.fromJSON({ size: row.size, hashes: JSON.parse(row.hashes) as string[] });
   }
 
+  /** A statement compiled once per connection: claims and the queue run several per capture. */
+  #prepared(sql: string): StatementSync {
+    let statement = this.#cache.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#cache.set(sql, statement);
+    }
+    return statement;
+  }
+
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.#closed) throw new Error('store is closed');
       const db = this.#db;
       const s = this.#statements;
+      const prepared = (sql: string) => this.#prepared(sql);
       // Set once the write lock is held (below): another process may have appended meanwhile.
       let frontier = this.#frontier;
       let journalChanged = false;
@@ -252,9 +264,9 @@ class SqliteStore implements Store {
         },
         operatorsInScope: async (prefix) =>
           (
-            db
-              .prepare('SELECT record FROM operator WHERE ? IS NULL OR scope = ? OR scope LIKE ? ORDER BY id')
-              .all(prefix, prefix, `${prefix ?? ''}:%`) as { record: string }[]
+            prepared(
+              'SELECT record FROM operator WHERE ? IS NULL OR scope = ? OR scope LIKE ? ORDER BY id',
+            ).all(prefix, prefix, `${prefix ?? ''}:%`) as { record: string }[]
           ).map((row) => JSON.parse(row.record) as OperatorRow),
         getSession: async (idHash) => sessionOf(s.getSession.get(idHash)),
         putSession: async (x) => {
@@ -271,76 +283,73 @@ class SqliteStore implements Store {
         captureClaims: async (recordIds, now) => {
           const claims = new Map<string, string[]>();
           if (recordIds.length === 0) return claims;
-          const rows = db
-            .prepare(
-              `SELECT record_id, operator_id FROM capture_claim
+          const rows = prepared(
+            `SELECT record_id, operator_id FROM capture_claim
                WHERE record_id IN (SELECT value FROM json_each(?)) AND expires_at > ? ORDER BY record_id, operator_id`,
-            )
-            .all(JSON.stringify(recordIds), now) as { record_id: string; operator_id: string }[];
+          ).all(JSON.stringify(recordIds), now) as { record_id: string; operator_id: string }[];
           for (const row of rows)
             claims.set(row.record_id, [...(claims.get(row.record_id) ?? []), row.operator_id]);
           return claims;
         },
         claimsOf: async (operatorId, now) =>
           (
-            db
-              .prepare(
-                'SELECT record_id FROM capture_claim WHERE operator_id = ? AND expires_at > ? ORDER BY record_id',
-              )
-              .all(operatorId, now) as { record_id: string }[]
+            prepared(
+              'SELECT record_id FROM capture_claim WHERE operator_id = ? AND expires_at > ? ORDER BY record_id',
+            ).all(operatorId, now) as { record_id: string }[]
           ).map((row) => row.record_id),
         putCaptureClaim: async (recordId, operatorId, expiresAt) => {
-          db.prepare(
+          prepared(
             `INSERT INTO capture_claim (record_id, operator_id, expires_at) VALUES (?, ?, ?)
              ON CONFLICT (record_id, operator_id) DO UPDATE SET expires_at = excluded.expires_at`,
           ).run(recordId, operatorId, expiresAt);
         },
         deleteCaptureClaim: async (recordId, operatorId) => {
-          db.prepare('DELETE FROM capture_claim WHERE record_id = ? AND operator_id = ?').run(
+          prepared('DELETE FROM capture_claim WHERE record_id = ? AND operator_id = ?').run(
             recordId,
             operatorId,
           );
         },
         captureQueue: async (options) => {
-          const after = options.after ?? null;
-          const rows = db
-            .prepare(
-              `SELECT record_id, contest, status, acopio_at FROM acta
-               WHERE status IN ('received', 'captured_once') AND held_until = 0
-                 AND (? IS NULL OR contest = ?) AND (? IS NULL OR (acopio_at, record_id) > (?, ?))
-               ORDER BY acopio_at, record_id LIMIT ?`,
-            )
-            .all(
-              options.contest ?? null,
-              options.contest ?? null,
-              after?.recordId ?? null,
-              after?.acopioAt ?? null,
-              after?.recordId ?? null,
-              options.limit,
-            ) as unknown as CaptureDbRow[];
+          const after = options.after;
+          // The partial index, walked in order from where the last page ended: the planner
+          // would otherwise pick the status index and sort every acta awaiting capture.
+          const sql = `SELECT record_id, contest, status, acopio_at FROM acta INDEXED BY acta_capture_queue
+             WHERE status IN ('received', 'captured_once') AND held_until = 0 AND (? IS NULL OR contest = ?)
+             ${after === undefined ? '' : 'AND (acopio_at, record_id) > (?, ?)'}
+             ORDER BY acopio_at, record_id LIMIT ?`;
+          const contest = options.contest ?? null;
+          const rows = (after === undefined
+            ? prepared(sql).all(contest, contest, options.limit)
+            : prepared(sql).all(
+                contest,
+                contest,
+                after.acopioAt,
+                after.recordId,
+                options.limit,
+              )) as unknown as CaptureDbRow[];
           return rows.map(toCaptureTask);
         },
         setCaptureHold: async (recordId, until) => {
-          db.prepare('UPDATE acta SET held_until = ? WHERE record_id = ?').run(until, recordId);
+          prepared('UPDATE acta SET held_until = ? WHERE record_id = ?').run(until, recordId);
         },
         releaseCaptureHolds: async (now) => {
-          db.prepare('UPDATE acta SET held_until = 0 WHERE held_until > 0 AND held_until <= ?').run(now);
+          prepared('UPDATE acta SET held_until = 0 WHERE held_until > 0 AND held_until <= ?').run(now);
         },
         getLease: async (name) => {
-          const row = db.prepare('SELECT name, holder, expires_at FROM lease WHERE name = ?').get(name) as
+          const row = prepared('SELECT name, holder, expires_at FROM lease WHERE name = ?').get(name) as
             | { name: string; holder: string; expires_at: number }
             | undefined;
           return row === undefined ? null : { name: row.name, holder: row.holder, expiresAt: row.expires_at };
         },
         putLease: async (lease) => {
-          db.prepare(
+          prepared(
             `INSERT INTO lease (name, holder, expires_at) VALUES (?, ?, ?)
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
           ).run(lease.name, lease.holder, lease.expiresAt);
         },
         revokeSessions: async (operatorIds, at) => {
           let revoked = 0;
-          const statement = db.prepare(
+          const statement = prepared(
             'UPDATE session SET revoked_at = ? WHERE operator_id = ? AND revoked_at IS NULL',
           );
           for (const id of operatorIds) revoked += Number(statement.run(at, id).changes);
