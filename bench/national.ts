@@ -38,7 +38,7 @@ import {
   type WorkCounts,
 } from '../src/test/capturistas.ts';
 import { startServer, stopServer } from '../src/test/center_process.ts';
-import { makeDevice, packageFor, pngOfSize } from '../src/test/packages.ts';
+import { makeDevice, packageFor, uniquePng } from '../src/test/packages.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
 
 const capturistaCount = Number(process.argv[2] ?? 200);
@@ -162,7 +162,7 @@ try {
   const send = (index: number) => {
     const device = devices[index % AGENTS]!;
     const target = actas[index]!;
-    const image = pngOfSize(IMAGE_BYTES, index + 1);
+    const image = uniquePng(IMAGE_BYTES, index + 1);
     const pkg = packageFor(device, image, {
       sequence: Math.floor(index / AGENTS),
       claimedKey: target.key,
@@ -286,7 +286,7 @@ try {
   await Promise.all(
     Array.from({ length: AGENTS }, async () => {
       for (let i = nextBaseline++; i < baselineCount; i = nextBaseline++) {
-        const image = pngOfSize(IMAGE_BYTES, i + 1);
+        const image = uniquePng(IMAGE_BYTES, i + 1);
         const file = await open(
           path.join(baselineDir, createHash('sha256').update(image).digest('hex')),
           'w',

@@ -364,6 +364,13 @@ export class ActaPipeline {
     /** Only actas this returns true for (the operator's scope); reads go through `reader`. */
     readonly accept?: (record: ActaRecord, reader: ScopeReader) => boolean | Promise<boolean>;
   }): Promise<CaptureTaskView | null> {
+    // Capturistas waiting on an empty queue ask often: answer them with a read.
+    const work = await this.store.mayHaveCaptureWork({
+      operatorId: options.operatorId,
+      now: this.#clock(),
+      ...(options.contest !== undefined ? { contest: options.contest } : {}),
+    });
+    if (!work) return null;
     return this.commits.run(async (tx) => {
       const now = this.#clock();
       const task = (record: ActaRecord): CaptureTaskView => ({

@@ -356,6 +356,27 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await again.close();
     });
 
+    test('whether the next acta may be there: a claim, the queue, an ended hold', async () => {
+      const { store } = await open();
+      const may = (operatorId: string, now: number, contest?: string) =>
+        store.mayHaveCaptureWork({ operatorId, now, ...(contest !== undefined ? { contest } : {}) });
+      assert.equal(await may('ana', 0), false, 'an empty store');
+      await store.transaction(async (tx) => {
+        await tx.putActa(record('a'), 10);
+        await tx.setCaptureHold('a', 1_000);
+        await tx.putActa(record('v', 'verified'), 11);
+      });
+      assert.equal(await may('ana', 999), false, 'the only acta is held');
+      assert.equal(await may('ana', 1_000), true, 'its hold has ended');
+      await store.transaction((tx) => tx.putCaptureClaim('a', 'ana', 500));
+      assert.equal(await may('ana', 499), true, 'ana holds a claim');
+      assert.equal(await may('beto', 499), false);
+      await store.transaction((tx) => tx.setCaptureHold('a', 0));
+      assert.equal(await may('beto', 600), true, 'back in the queue');
+      assert.equal(await may('beto', 600, 'SEN'), false, 'not for another contest');
+      await store.close();
+    });
+
     test('leases: kept by their holder, taken by another only once expired, across a reopen', async () => {
       const opened = await open();
       await opened.store.transaction((tx) =>

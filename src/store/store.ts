@@ -198,6 +198,16 @@ export interface Store {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getMeta(key: string): Promise<string | null>;
   getActa(recordId: string): Promise<ActaRecord | null>;
+  /**
+   * Whether asking for the next acta can give anything: this operator holds a claim, the
+   * capture queue is not empty, or a hold has ended. A read, so that capturistas waiting on an
+   * empty queue cost no write transaction.
+   */
+  mayHaveCaptureWork(options: {
+    readonly operatorId: string;
+    readonly contest?: string;
+    readonly now: number;
+  }): Promise<boolean>;
   /** Actas whose two captures differ, oldest first. */
   mismatchQueue(limit: number): Promise<ActaRecord[]>;
   /** Every acta record, with the journal head they correspond to, read in one snapshot. */

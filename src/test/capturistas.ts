@@ -198,7 +198,8 @@ export async function captureShift(
       if (next.status === 204) {
         counts.emptyAnswers++;
         if (!more()) return;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // Nothing to type yet: look again in a moment, as the console does.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
         continue;
       }
       if (next.status !== 200)
@@ -236,7 +237,7 @@ export async function verifyShift(
     if (next.status === 204) {
       counts.emptyAnswers++;
       if (!more()) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
       continue;
     }
     if (next.status !== 200) throw new Error(`verification/next answered ${next.status}`);

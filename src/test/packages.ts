@@ -67,6 +67,27 @@ export function pngOfSize(bytes: number, seed: number): Buffer {
   return pngFile(width, rows, raw, 0);
 }
 
+const pngBodies = new Map<number, Buffer>();
+
+/**
+ * A PNG of about `bytes` bytes that no other seed gives, cheaply: the pixels of one size are
+ * made once, and the seed goes in a text chunk — for load generators sending hundreds of
+ * thousands of distinct images.
+ */
+export function uniquePng(bytes: number, seed: number): Buffer {
+  let body = pngBodies.get(bytes);
+  if (body === undefined) {
+    const png = pngOfSize(bytes, 1);
+    body = png.subarray(0, png.length - 12); // all but IEND
+    pngBodies.set(bytes, body);
+  }
+  return Buffer.concat([
+    body,
+    pngChunk('tEXt', Buffer.from(`OpenPREP\u0000${seed}`, 'latin1')),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 export interface TestDevice {
   readonly id: string;
   readonly privateKey: KeyObject;

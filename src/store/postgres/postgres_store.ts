@@ -330,6 +330,18 @@ class PostgresStore implements Store {
     return row === undefined ? null : parseRecord(row);
   }
 
+  async mayHaveCaptureWork(options: { operatorId: string; contest?: string; now: number }): Promise<boolean> {
+    const row = await first<{ work: boolean }>(
+      this.#pool,
+      `SELECT EXISTS (SELECT 1 FROM capture_claim WHERE operator_id = $1 AND expires_at > $2)
+           OR EXISTS (SELECT 1 FROM acta
+                      WHERE status IN ('received', 'captured_once') AND held_until = 0 AND ($3::text IS NULL OR contest = $3))
+           OR EXISTS (SELECT 1 FROM acta WHERE held_until > 0 AND held_until <= $2) AS work`,
+      [options.operatorId, options.now, options.contest ?? null],
+    );
+    return row?.work === true;
+  }
+
   async mismatchQueue(limit: number): Promise<ActaRecord[]> {
     return (
       await rows<{ record: string }>(

@@ -395,6 +395,26 @@ class SqliteStore implements Store {
     });
   }
 
+  mayHaveCaptureWork(options: { operatorId: string; contest?: string; now: number }): Promise<boolean> {
+    return this.#read(() => {
+      const row = this.#prepared(
+        `SELECT EXISTS (SELECT 1 FROM capture_claim WHERE operator_id = ? AND expires_at > ?)
+             OR EXISTS (SELECT 1 FROM acta INDEXED BY acta_capture_queue
+                        WHERE status IN ('received', 'captured_once') AND held_until = 0 AND (? IS NULL OR contest = ?))
+             OR EXISTS (SELECT 1 FROM acta WHERE held_until > 0 AND held_until <= ?) AS work`,
+      ).get(
+        options.operatorId,
+        options.now,
+        options.contest ?? null,
+        options.contest ?? null,
+        options.now,
+      ) as {
+        work: number;
+      };
+      return row.work === 1;
+    });
+  }
+
   mismatchQueue(limit: number): Promise<ActaRecord[]> {
     return this.#read(() =>
       (
@@ -565,6 +585,9 @@ export function openSqliteStore(path: string): Result<Store, OpenError> {
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
     db.exec('PRAGMA busy_timeout = 5000');
+    // A national night's store is ~1 GB; SQLite's default page cache is 2 MB, and every
+    // capture then reads its B-tree pages back from the kernel. 256 MiB keeps the hot part.
+    db.exec('PRAGMA cache_size = -262144');
   } catch (error) {
     return err('database-unreadable', `cannot open ${path}: ${(error as Error).message}`);
   }
