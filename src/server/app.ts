@@ -48,6 +48,9 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   'too-large': 413,
   'not-an-image': 415,
   'too-many-pixels': 422,
+  // Not 503 ("busy, come back here"): a device treats any other 5xx as a failing center and
+  // tries its alternate, whose images may live elsewhere; nginx tries another node.
+  'image-store-unavailable': 502,
   overloaded: 503,
 };
 
@@ -93,6 +96,7 @@ export async function buildServer(options: {
     bodyLimit: 64 * 1024,
   });
   const images = new ImageStore(`${node.paths.root}/images`);
+  app.addHook('onClose', async () => images.blobs.close());
   await images.init();
   const intake = new IntakeService({
     pipeline: node.pipeline,
@@ -102,6 +106,8 @@ export async function buildServer(options: {
     clock: options.clock,
     onEvent: (event) => {
       if (event.kind === 'package-refused') app.log.warn({ event: 'security', ...event }, 'package refused');
+      else if (event.kind === 'image-store-unavailable')
+        app.log.error({ event: 'image-store', ...event }, 'image store unavailable');
       else app.log.info({ event: 'intake', ...event }, 'package accepted');
     },
   });
@@ -262,7 +268,7 @@ export async function buildServer(options: {
     },
   );
 
-  registerOperatorRoutes(app, node, accounts, options.clock);
+  registerOperatorRoutes(app, node, accounts, options.clock, images.blobs);
   await registerCasillaRoutes(app, node, options.clock);
   registerAdminRoutes(app, {
     node,
