@@ -17,6 +17,7 @@ import { imageSize } from 'image-size';
 import { err, ok, type Result } from '../domain/result.ts';
 import { processAlive } from '../journal/file_lock.ts';
 import { type BlobStore, FolderBlobStore, type ImageKind } from './blob_store.ts';
+import type { S3Settings } from './s3_blob_store.ts';
 
 const openFd = promisify(openFile);
 const writeFd = promisify(write) as (
@@ -53,6 +54,27 @@ export interface StagedImage {
 const HEAD_BYTES = 256 * 1024;
 /** Up to this much of an upload waits in memory before it is written. */
 const SPILL_BYTES = 1024 * 1024;
+
+/** Which blob store holds the images: the configuration's `images` (server/config.ts, validated there). */
+export interface ImageStoreSettings {
+  readonly store: 'folder' | 's3';
+  readonly s3?: Omit<S3Settings, 'bucket'> & { readonly bucket?: string };
+}
+
+/**
+ * The image store of a data folder (`root` is its `images/`, where uploads are staged) with
+ * the configured blob store. Check it (`blobs.check()`) before taking uploads; close it after.
+ */
+export async function openImageStore(root: string, settings: ImageStoreSettings): Promise<ImageStore> {
+  if (settings.store === 'folder') return new ImageStore(root);
+  const bucket = settings.s3?.bucket;
+  if (bucket === undefined)
+    throw new Error('images.store is s3 without a bucket: the configuration was not validated');
+  // Loaded only here: the AWS SDK takes a quarter of a second to load, which every other
+  // command (and the CATD agent, which shares this module) would pay for nothing.
+  const { S3BlobStore } = await import('./s3_blob_store.ts');
+  return new ImageStore(root, new S3BlobStore({ ...settings.s3, bucket }));
+}
 
 export function sniffKind(head: Uint8Array): ImageKind | null {
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpg';

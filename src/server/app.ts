@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
-import { ImageStore } from '../intake/image_store.ts';
+import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import type { Role } from '../store/store.ts';
@@ -80,6 +80,8 @@ export async function buildServer(options: {
   readonly clock: () => number;
   /** pino destination; the default is stdout. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Opened (and checked) by the caller; the server closes it when it closes. By default, the configured one. */
+  readonly images?: ImageStore;
 }): Promise<ServerHandle> {
   const { node, config } = options;
   const app = Fastify({
@@ -95,7 +97,7 @@ export async function buildServer(options: {
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 64 * 1024,
   });
-  const images = new ImageStore(`${node.paths.root}/images`);
+  const images = options.images ?? (await openImageStore(`${node.paths.root}/images`, config.images));
   app.addHook('onClose', async () => images.blobs.close());
   await images.init();
   const intake = new IntakeService({
