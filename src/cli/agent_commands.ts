@@ -16,7 +16,7 @@ import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { importBundle } from '../intake/bundle_import.ts';
-import { ImageStore } from '../intake/image_store.ts';
+import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { IntakeService } from '../intake/intake_service.ts';
 import { writeFileDurably } from '../journal/durable_file.ts';
 import { loadServeConfig } from '../server/config.ts';
@@ -314,10 +314,16 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
   const clock = simulatedStart === null ? Date.now : () => simulatedStart + (Date.now() - startedAt);
   const node = await openCenter({ root: o.data, clock });
   if (!node.ok) return fail(node.message);
+  let openedImages: ImageStore | null = null;
   try {
     if (simulatedStart !== null && node.value.pipeline.election.mode === 'live')
       return fail('--simulated-start is for drills only', 2);
-    const images = new ImageStore(`${node.value.paths.root}/images`);
+    // The same image store as `serve` with the same configuration, checked before anything is stored.
+    const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
+    openedImages = images;
+    const reachable = await images.blobs.check();
+    if (!reachable.ok)
+      return fail(`the image store cannot be used: ${reachable.message} — nothing was stored`);
     await images.init();
     const intake = new IntakeService({
       pipeline: node.value.pipeline,
@@ -354,6 +360,7 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
     );
     return 0;
   } finally {
+    openedImages?.blobs.close();
     await node.value.close();
   }
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { signCheckpoint } from '../center/publisher.ts';
+import { openImageStore } from '../intake/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
@@ -57,7 +58,15 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await node.value.close();
     return fail('--simulated-start is for drills only: a live election runs on the real clock', 2);
   }
-  const server = await buildServer({ node: node.value, config: config.value, clock });
+  // A bucket that cannot be reached stops the service now, not at the first acta of the night.
+  const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
+  const reachable = await images.blobs.check();
+  if (!reachable.ok) {
+    images.blobs.close();
+    await node.value.close();
+    return fail(`the image store cannot be used: ${reachable.message}`);
+  }
+  const server = await buildServer({ node: node.value, config: config.value, clock, images });
   const { app } = server;
 
   let checkpointing = Promise.resolve();
@@ -104,6 +113,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await app.listen({ host: config.value.host, port: config.value.port });
   } catch (error) {
     clearInterval(timer);
+    images.blobs.close();
     await node.value.close();
     return fail(`cannot listen on ${config.value.host}:${config.value.port}: ${(error as Error).message}`);
   }

@@ -6,7 +6,8 @@ import process from 'node:process';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { pngOfSize, sha256Hex } from '../test/packages.ts';
-import { ImageStore, imagePath } from './image_store.ts';
+import { imagePath } from './blob_store.ts';
+import { ImageStore } from './image_store.ts';
 
 const LIMITS = { maxBytes: 8 * 1024 * 1024, maxPixels: 50_000_000 };
 
@@ -35,7 +36,9 @@ async function stagedFiles(images: ImageStore): Promise<string[]> {
 async function commitOf(images: ImageStore, bytes: Buffer): Promise<string> {
   const staged = await images.stage(upload(bytes), LIMITS);
   assert.ok(staged.ok, staged.ok ? '' : staged.message);
-  return staged.value.commit();
+  const stored = await staged.value.commit();
+  assert.ok(stored.ok, stored.ok ? '' : stored.message);
+  return stored.value;
 }
 
 describe('image store', () => {

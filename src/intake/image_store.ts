@@ -1,13 +1,13 @@
 /**
- * Acta images, content-addressed: `images/sha256/<first two hex>/<other 62 hex>.<jpg|png>`,
- * immutable once written. An upload is hashed and measured as it arrives and checked; a usual
- * one (up to 1 MiB) is then written straight under its name, a larger one was streamed to a
- * staging file and is renamed into place. The file and its directory are fsynced: only then is
- * it durable, and only then may a receipt be signed.
+ * Acta uploads on their way into the blob store (blob_store.ts): an upload is hashed and
+ * measured as it arrives and checked; a usual one (up to 1 MiB) is kept in memory, a larger
+ * one is streamed to a staging file in `<root>/staging`. Committing puts it in the blob store
+ * under its content address; only once that resolves is it durable, and only then may a
+ * receipt be signed.
  */
 import { createHash } from 'node:crypto';
 import { close, fsync, open as openFile, write } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -15,8 +15,9 @@ import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
 import { err, ok, type Result } from '../domain/result.ts';
-import { syncDirectory } from '../journal/durable_file.ts';
 import { processAlive } from '../journal/file_lock.ts';
+import { type BlobStore, FolderBlobStore, type ImageKind } from './blob_store.ts';
+import type { S3Settings } from './s3_blob_store.ts';
 
 const openFd = promisify(openFile);
 const writeFd = promisify(write) as (
@@ -27,8 +28,6 @@ const writeFd = promisify(write) as (
 ) => Promise<{ bytesWritten: number; buffer: Buffer }>;
 const fsyncFd = promisify(fsync);
 const closeFd = promisify(close);
-
-export type ImageKind = 'jpg' | 'png';
 
 export type ImageError = 'too-large' | 'not-an-image' | 'too-many-pixels' | 'truncated';
 
@@ -43,8 +42,11 @@ export interface StagedImage {
   readonly kind: ImageKind;
   readonly width: number;
   readonly height: number;
-  /** Moves the staged file into the store (durably); the same bytes already there are kept as they are. */
-  commit(): Promise<string>;
+  /**
+   * Puts the image in the blob store (durably) and says where it is; the same bytes already
+   * there are kept as they are. `unavailable`: the store cannot be reached, nothing is stored.
+   */
+  commit(): Promise<Result<string, 'unavailable'>>;
   discard(): Promise<void>;
 }
 
@@ -53,8 +55,25 @@ const HEAD_BYTES = 256 * 1024;
 /** Up to this much of an upload waits in memory before it is written. */
 const SPILL_BYTES = 1024 * 1024;
 
-export function imagePath(root: string, sha256: string, kind: ImageKind): string {
-  return path.join(root, 'sha256', sha256.slice(0, 2), `${sha256.slice(2)}.${kind}`);
+/** Which blob store holds the images: the configuration's `images` (server/config.ts, validated there). */
+export interface ImageStoreSettings {
+  readonly store: 'folder' | 's3';
+  readonly s3?: Omit<S3Settings, 'bucket'> & { readonly bucket?: string };
+}
+
+/**
+ * The image store of a data folder (`root` is its `images/`, where uploads are staged) with
+ * the configured blob store. Check it (`blobs.check()`) before taking uploads; close it after.
+ */
+export async function openImageStore(root: string, settings: ImageStoreSettings): Promise<ImageStore> {
+  if (settings.store === 'folder') return new ImageStore(root);
+  const bucket = settings.s3?.bucket;
+  if (bucket === undefined)
+    throw new Error('images.store is s3 without a bucket: the configuration was not validated');
+  // Loaded only here: the AWS SDK takes a quarter of a second to load, which every other
+  // command (and the CATD agent, which shares this module) would pay for nothing.
+  const { S3BlobStore } = await import('./s3_blob_store.ts');
+  return new ImageStore(root, new S3BlobStore({ ...settings.s3, bucket }));
 }
 
 export function sniffKind(head: Uint8Array): ImageKind | null {
@@ -65,14 +84,15 @@ export function sniffKind(head: Uint8Array): ImageKind | null {
 }
 
 export class ImageStore {
+  /** The images folder of the data folder: staging, and the images themselves with the folder backend. */
   readonly root: string;
+  readonly blobs: BlobStore;
   readonly #staging: string;
-  /** Directories known to exist (at most 256). */
-  readonly #directories = new Set<string>();
   #counter = 0;
 
-  constructor(root: string) {
+  constructor(root: string, blobs: BlobStore = new FolderBlobStore(root)) {
     this.root = root;
+    this.blobs = blobs;
     // Several intake processes may share the store (more nodes on one data folder, a bundle
     // import beside serve, nodes of several machines on a shared file system): each stages in
     // a folder of its own.
@@ -191,76 +211,15 @@ export class ImageStore {
       width,
       height,
       commit: async () => {
-        const target = imagePath(this.root, sha256, kind);
-        await this.#ensureDirectory(path.dirname(target));
-        if (data === null) {
-          // The same name always means the same bytes: replacing an image by its twin changes nothing.
-          await rename(file, target);
-        } else await this.#writeInPlace(target, data);
-        await syncDirectory(path.dirname(target));
-        return target;
+        try {
+          return await this.blobs.put({ sha256, kind }, data === null ? { file, bytes } : { data });
+        } finally {
+          // The folder backend moved it; any other leaves it here.
+          if (data === null) await rm(file, { force: true });
+        }
       },
       discard,
     });
-  }
-
-  async #ensureDirectory(directory: string): Promise<void> {
-    if (this.#directories.has(directory)) return;
-    // A new directory is durable only once its parent is synced too.
-    const created = await mkdir(directory, { recursive: true });
-    if (created !== undefined) {
-      await syncDirectory(path.join(this.root, 'sha256'));
-      await syncDirectory(this.root);
-    }
-    this.#directories.add(directory);
-  }
-
-  /**
-   * Writes an image held in memory straight under its final name: a temporary file and a
-   * rename cost the file system more than everything else intake does. A name that exists
-   * already is trusted only if it holds exactly these bytes (a crash mid-write can leave a
-   * short file, never acknowledged); otherwise it is replaced atomically. Either way the
-   * bytes under the name are fsynced before this returns, even when another upload of the
-   * same image is still writing them.
-   */
-  async #writeInPlace(target: string, data: Buffer): Promise<void> {
-    let fd: number;
-    try {
-      fd = await openFd(target, 'wx', 0o644);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const present = await readFile(target).catch(() => null);
-      if (present?.equals(data)) {
-        const existing = await openFd(target, 'r');
-        try {
-          await fsyncFd(existing);
-        } finally {
-          await closeFd(existing);
-        }
-        return;
-      }
-      const temporary = path.join(this.#staging, `${process.pid}-${Date.now()}-${this.#counter++}.part`);
-      await this.#writeNew(await openFd(temporary, 'wx', 0o644), data);
-      await rename(temporary, target);
-      return;
-    }
-    try {
-      await this.#writeNew(fd, data);
-    } catch (error) {
-      // Never acknowledged; removing the short file spares the next upload the check.
-      await rm(target, { force: true });
-      throw error;
-    }
-  }
-
-  /** Writes all of `data` to a new file's descriptor, fsyncs and closes it. */
-  async #writeNew(fd: number, data: Buffer): Promise<void> {
-    try {
-      for (let at = 0; at < data.length; ) at += (await writeFd(fd, data, at, data.length - at)).bytesWritten;
-      await fsyncFd(fd);
-    } finally {
-      await closeFd(fd);
-    }
   }
 }
 

@@ -43,7 +43,9 @@ export type IntakeRefusal =
   | 'hash-mismatch'
   | 'unknown-contest'
   | 'after-close'
-  | 'conflict';
+  | 'conflict'
+  /** Not the package's fault: the image could not be stored (object storage down); the device retries. */
+  | 'image-store-unavailable';
 
 export interface Accepted {
   readonly receipt: string;
@@ -59,7 +61,7 @@ export interface CheckedPackage {
 }
 
 export interface IntakeEvent {
-  readonly kind: 'package-accepted' | 'package-refused';
+  readonly kind: 'package-accepted' | 'package-refused' | 'image-store-unavailable';
   readonly code?: IntakeRefusal;
   readonly deviceId?: string;
   readonly sequence?: number;
@@ -132,7 +134,21 @@ export class IntakeService {
       return this.#refuse('hash-mismatch', 'the image bytes do not have the SHA-256 the header claims', pkg);
     }
     // Durable before anything refers to it; kept even if the package is then refused as a conflict.
-    await image.commit();
+    const stored = await image.commit();
+    if (!stored.ok) {
+      this.#onEvent({
+        kind: 'image-store-unavailable',
+        deviceId: device.id,
+        sequence: pkg.header.sequence,
+        packageSha256: pkg.sha256,
+        message: stored.message,
+      });
+      // The details (addresses, bucket) are for the log, not for devices.
+      return err(
+        'image-store-unavailable',
+        'the image could not be stored now; send the package again later',
+      );
+    }
     const h = pkg.header;
     const result = await this.#commits.run(async (tx): Promise<Result<Accepted, IntakeRefusal>> => {
       const existing = await tx.getPackage(device.id, h.sequence);

@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
-import { ImageStore } from '../intake/image_store.ts';
+import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import type { Role } from '../store/store.ts';
@@ -48,6 +48,9 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   'too-large': 413,
   'not-an-image': 415,
   'too-many-pixels': 422,
+  // Not 503 ("busy, come back here"): a device treats any other 5xx as a failing center and
+  // tries its alternate, whose images may live elsewhere; nginx tries another node.
+  'image-store-unavailable': 502,
   overloaded: 503,
 };
 
@@ -77,6 +80,8 @@ export async function buildServer(options: {
   readonly clock: () => number;
   /** pino destination; the default is stdout. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Opened (and checked) by the caller; the server closes it when it closes. By default, the configured one. */
+  readonly images?: ImageStore;
 }): Promise<ServerHandle> {
   const { node, config } = options;
   const app = Fastify({
@@ -92,7 +97,8 @@ export async function buildServer(options: {
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 64 * 1024,
   });
-  const images = new ImageStore(`${node.paths.root}/images`);
+  const images = options.images ?? (await openImageStore(`${node.paths.root}/images`, config.images));
+  app.addHook('onClose', async () => images.blobs.close());
   await images.init();
   const intake = new IntakeService({
     pipeline: node.pipeline,
@@ -102,6 +108,8 @@ export async function buildServer(options: {
     clock: options.clock,
     onEvent: (event) => {
       if (event.kind === 'package-refused') app.log.warn({ event: 'security', ...event }, 'package refused');
+      else if (event.kind === 'image-store-unavailable')
+        app.log.error({ event: 'image-store', ...event }, 'image store unavailable');
       else app.log.info({ event: 'intake', ...event }, 'package accepted');
     },
   });
@@ -262,7 +270,7 @@ export async function buildServer(options: {
     },
   );
 
-  registerOperatorRoutes(app, node, accounts, options.clock);
+  registerOperatorRoutes(app, node, accounts, options.clock, images.blobs);
   await registerCasillaRoutes(app, node, options.clock);
   registerAdminRoutes(app, {
     node,

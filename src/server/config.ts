@@ -7,6 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
 
+/** S3's bucket naming rules (the strict, DNS-compatible ones every service accepts). */
+const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Folders of plain names, each ending in `/` (the last one may omit it). */
+const PREFIX = /^(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/;
+
 export const serveConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -28,6 +33,51 @@ export const serveConfigSchema = z
       })
       .strict()
       .default({ maxImageBytes: 10 * 1024 * 1024, maxPixels: 50_000_000, maxInFlight: 512 }),
+    /**
+     * Where acta images are kept: the data folder's `images/` (local, or a file system the
+     * nodes share), or an S3-compatible bucket (credentials from the AWS SDK's standard chain).
+     */
+    images: z
+      .object({
+        store: z.enum(['folder', 's3']).default('folder'),
+        s3: z
+          .object({
+            bucket: z
+              .string()
+              .regex(
+                BUCKET,
+                '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+              )
+              .optional(),
+            prefix: z
+              .string()
+              .max(512)
+              .regex(
+                PREFIX,
+                'folder names of letters, digits, ".", "_" and "-", separated by "/", not starting with "/"',
+              )
+              .refine((p) => !p.split('/').includes('..'), 'no ".." in the prefix')
+              .default(''),
+            endpoint: z.url({ protocol: /^https?$/ }).optional(),
+            region: z
+              .string()
+              .regex(/^[A-Za-z0-9-]{1,64}$/, 'a region name such as us-east-1')
+              .optional(),
+            forcePathStyle: z.boolean().default(false),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .superRefine((images, context) => {
+        if (images.store === 's3' && images.s3?.bucket === undefined)
+          context.addIssue({
+            code: 'custom',
+            path: ['s3', 'bucket'],
+            message: 'required when images.store is s3 (OPENPREP_S3_BUCKET)',
+          });
+      })
+      .default({ store: 'folder' }),
     /**
      * WebAuthn relying party: the domain the console is served under, and the exact origins
      * (scheme, host, port) browsers will report; by default localhost on the service's port.
@@ -68,7 +118,7 @@ export type ServeConfig = z.infer<typeof serveConfigSchema>;
 export const ENVIRONMENT: readonly (readonly [
   name: string,
   path: readonly string[],
-  kind: 'string' | 'number' | 'list',
+  kind: 'string' | 'number' | 'list' | 'boolean',
 ])[] = [
   ['OPENPREP_HOST', ['host'], 'string'],
   ['OPENPREP_PORT', ['port'], 'number'],
@@ -79,6 +129,12 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
   ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],
   ['OPENPREP_TRUSTED_PROXIES', ['trustedProxies'], 'list'],
+  ['OPENPREP_IMAGE_STORE', ['images', 'store'], 'string'],
+  ['OPENPREP_S3_BUCKET', ['images', 's3', 'bucket'], 'string'],
+  ['OPENPREP_S3_PREFIX', ['images', 's3', 'prefix'], 'string'],
+  ['OPENPREP_S3_ENDPOINT', ['images', 's3', 'endpoint'], 'string'],
+  ['OPENPREP_S3_REGION', ['images', 's3', 'region'], 'string'],
+  ['OPENPREP_S3_FORCE_PATH_STYLE', ['images', 's3', 'forcePathStyle'], 'boolean'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -121,6 +177,10 @@ export async function loadServeConfig(options: {
       if (!Number.isFinite(number))
         return err('bad-config', `${name}=${JSON.stringify(value)} is not a number`);
       setPath(raw, path, number);
+    } else if (kind === 'boolean') {
+      if (!['true', 'false', '1', '0'].includes(value))
+        return err('bad-config', `${name}=${JSON.stringify(value)} is not true or false`);
+      setPath(raw, path, value === 'true' || value === '1');
     } else if (kind === 'list')
       setPath(
         raw,

@@ -5,7 +5,6 @@
  * the acta; separation of duties is the acta lifecycle's (nobody captures both entries or
  * verifies their own capture).
  */
-import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Accounts, type Authenticated, ROLES, sameToken } from '../auth/accounts.ts';
@@ -13,7 +12,7 @@ import type { ScopeReader } from '../capture/pipeline.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
-import { imagePath } from '../intake/image_store.ts';
+import type { BlobStore } from '../intake/blob_store.ts';
 import type { Role } from '../store/store.ts';
 
 export const SESSION_COOKIE = '__Host-openprep-session';
@@ -69,6 +68,7 @@ export function registerOperatorRoutes(
   node: CenterNode,
   accounts: Accounts,
   clock: () => number,
+  images: BlobStore,
 ): void {
   const pipeline = node.pipeline;
 
@@ -314,15 +314,19 @@ export function registerOperatorRoutes(
       const { sha256 } = request.params as { sha256: string };
       if (!/^[0-9a-f]{64}$/.test(sha256))
         return reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
-      for (const kind of ['jpg', 'png'] as const) {
-        try {
-          const bytes = await readFile(imagePath(`${node.paths.root}/images`, sha256, kind));
-          return reply.type(kind === 'jpg' ? 'image/jpeg' : 'image/png').send(bytes);
-        } catch {
-          // try the other kind
-        }
-      }
-      return reply.code(404).send({ error: 'not-found', message: 'no such image' });
+      const image = await images.get(sha256);
+      if (image.ok)
+        return reply.type(image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png').send(image.value.bytes);
+      if (image.code === 'not-found')
+        return reply.code(404).send({ error: 'not-found', message: 'no such image' });
+      request.log.error({ event: 'image-store', code: image.code }, image.message);
+      // Bytes that are not the image of record are never shown to an operator.
+      if (image.code === 'corrupt')
+        return reply.code(500).send({ error: 'image-corrupt', message: 'the stored image is damaged' });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'image-store-unavailable', message: 'the image store cannot be reached; retry' });
     },
   );
 }

@@ -106,6 +106,7 @@ export async function runUntilDelivered(
   const controller = new AbortController();
   const events: SenderEvent[] = [];
   let done = 0;
+  const running: Promise<unknown>[] = [];
   const finished = new Promise<void>((resolve) => {
     const record = (event: SenderEvent | { kind: 'queued'; count: number }) => {
       if (event.kind === 'queued') return;
@@ -115,7 +116,7 @@ export async function runUntilDelivered(
       if (done >= expected) resolve();
     };
     for (const root of roots)
-      void runAgent({ root, signal: controller.signal, scanMs: 200, onEvent: record });
+      running.push(runAgent({ root, signal: controller.signal, scanMs: 200, onEvent: record }));
   });
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   await Promise.race([
@@ -124,8 +125,10 @@ export async function runUntilDelivered(
   ]);
   clearTimeout(timer);
   controller.abort();
-  // Let the agents finish their current round and close their outboxes.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The agents finish their current round, write their last status and close their outboxes:
+  // a fixed pause was not always enough on a loaded machine, and a folder removed meanwhile
+  // got a new file.
+  await Promise.all(running);
   return { events, done };
 }
 
