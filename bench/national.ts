@@ -151,6 +151,19 @@ try {
         sessions[i] = await signIn(client, i, everyone[i]!, clock());
     }),
   );
+  // Every package signed before the clock starts, as the intake benchmark does: on the night
+  // each agent signs on its own machine, not on the center's two cores. The image itself is
+  // made again when sent (cheap, and the same bytes for the same index).
+  const signed: { header: string; signature: string }[] = new Array(actas.length);
+  for (let index = 0; index < actas.length; index++) {
+    const target = actas[index]!;
+    const pkg = packageFor(devices[index % AGENTS]!, uniquePng(IMAGE_BYTES, index + 1), {
+      sequence: Math.floor(index / AGENTS),
+      claimedKey: target.key,
+      contest: target.contest,
+    });
+    signed[index] = { header: Buffer.from(pkg.text).toString('base64url'), signature: pkg.signature };
+  }
   const setupSeconds = (performance.now() - setupBegan) / 1000;
   log(`set up in ${Math.round(setupSeconds)} s: ${actas.length} actas, ${everyone.length} operators`);
 
@@ -160,19 +173,12 @@ try {
   const intakeLatencies: number[] = [];
   const statuses = new Map<number, number>();
   const send = (index: number) => {
-    const device = devices[index % AGENTS]!;
-    const target = actas[index]!;
     const image = uniquePng(IMAGE_BYTES, index + 1);
-    const pkg = packageFor(device, image, {
-      sequence: Math.floor(index / AGENTS),
-      claimedKey: target.key,
-      contest: target.contest,
-    });
     const headers = {
       'content-type': 'image/png',
       'content-length': image.length,
-      'openprep-package': Buffer.from(pkg.text).toString('base64url'),
-      'openprep-signature': pkg.signature,
+      'openprep-package': signed[index]!.header,
+      'openprep-signature': signed[index]!.signature,
       'x-forwarded-for': `10.200.${index % AGENTS}.1`,
     };
     const base = new URL(servers[(index % AGENTS) % servers.length]!.base);
