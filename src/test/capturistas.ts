@@ -139,7 +139,13 @@ export class ConsoleClient {
           response.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed as we reused it: send again on a new one,
+        // as Node's documentation advises (request.reusedSocket).
+        if (req.reusedSocket && error.code === 'ECONNRESET')
+          this.send(node, method, route, options).then(resolve, reject);
+        else reject(error);
+      });
       req.end(payload ?? undefined);
     });
   }
