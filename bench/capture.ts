@@ -21,15 +21,18 @@ import { createRandom } from '../src/sim/random.ts';
 import {
   actaSheets,
   ConsoleClient,
-  captureShift,
-  createOperators,
+  createShift,
   percentile,
-  type Session,
-  signIn,
-  verifyShift,
+  signInAll,
   type WorkCounts,
+  workShift,
 } from '../src/test/capturistas.ts';
-import { preparedCenter, startServer, stopServer } from '../src/test/center_process.ts';
+import {
+  preparedCenter,
+  startBalancedNodes,
+  stopServer,
+  type startServer,
+} from '../src/test/center_process.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
 
 const capturistaCount = Number(process.argv[2] ?? 4000);
@@ -80,63 +83,26 @@ try {
     );
   }
   await node.value.close();
-  const capturistas = await createOperators(center, clock, {
-    prefix: 'cap',
-    role: 'capturista',
-    scope: 'nacional',
-    count: capturistaCount,
-  });
-  const verifiers = await createOperators(center, clock, {
-    prefix: 'ver',
-    role: 'verificador',
-    scope: 'nacional',
-    count: verifierCount,
-  });
-
-  for (let i = 0; i < nodeCount; i++)
-    servers.push(
-      await startServer(center, clock(), {
-        OPENPREP_LOG_LEVEL: 'warn',
-        OPENPREP_CHECKPOINT_SECONDS: i === 0 ? '5' : '0',
-        // The operators reach the nodes as through a load balancer on this host.
-        OPENPREP_TRUSTED_PROXIES: '127.0.0.1',
-        OPENPREP_RATE_LIMIT_PER_MINUTE: '100000',
-      }),
-    );
+  const shift = await createShift(center, clock, { capturistas: capturistaCount, verifiers: verifierCount });
+  // The operators reach the nodes as through a load balancer on this host.
+  servers.push(...(await startBalancedNodes(center, clock, nodeCount)));
   const client = new ConsoleClient(servers.map((s) => s.base));
 
   const signInBegan = performance.now();
-  const sessions: Session[] = [];
-  const everyone = [...capturistas, ...verifiers];
-  let nextLogin = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let i = nextLogin++; i < everyone.length; i = nextLogin++)
-        sessions[i] = await signIn(client, i, everyone[i]!, clock());
-    }),
-  );
+  const everyone = [...shift.capturistas, ...shift.verifiers];
+  const sessions = await signInAll(client, everyone, clock, 16);
   const signInSeconds = (performance.now() - signInBegan) / 1000;
 
   const counts: WorkCounts = { captures: 0, verifications: 0, emptyAnswers: 0 };
-  let capturing = capturistaCount;
   const workBegan = performance.now();
-  await Promise.all([
-    ...capturistas.map(async (_, i) => {
-      const typist = sheets.typist(createRandom(`typist:${i}`), TYPING_ERROR_RATE);
-      await captureShift(client, i, sessions[i]!, typist, counts, () => false);
-      capturing--;
-    }),
-    ...verifiers.map((_, v) =>
-      verifyShift(
-        client,
-        capturistaCount + v,
-        sessions[capturistaCount + v]!,
-        sheets.truth,
-        counts,
-        () => capturing > 0,
-      ),
-    ),
-  ]);
+  await workShift(
+    client,
+    sessions,
+    capturistaCount,
+    { typist: (i) => sheets.typist(createRandom(`typist:${i}`), TYPING_ERROR_RATE), truth: sheets.truth },
+    counts,
+    () => false,
+  );
   const workSeconds = (performance.now() - workBegan) / 1000;
   client.close();
   for (const server of servers) await stopServer(server.child);

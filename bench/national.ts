@@ -29,15 +29,13 @@ import { createRandom } from '../src/sim/random.ts';
 import {
   actaSheets,
   ConsoleClient,
-  captureShift,
-  createOperators,
+  createShift,
   percentile,
-  type Session,
-  signIn,
-  verifyShift,
+  signInAll,
   type WorkCounts,
+  workShift,
 } from '../src/test/capturistas.ts';
-import { startServer, stopServer } from '../src/test/center_process.ts';
+import { startBalancedNodes, stopServer, type startServer } from '../src/test/center_process.ts';
 import { makeDevice, packageFor, uniquePng } from '../src/test/packages.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
 
@@ -118,39 +116,12 @@ try {
   const actas = all.slice(0, Number(process.env['OPENPREP_BENCH_ACTAS'] ?? all.length));
   const sheets = actaSheets(catalog, election);
 
-  const capturistas = await createOperators(center, clock, {
-    prefix: 'cap',
-    role: 'capturista',
-    scope: 'nacional',
-    count: capturistaCount,
-  });
-  const verifiers = await createOperators(center, clock, {
-    prefix: 'ver',
-    role: 'verificador',
-    scope: 'nacional',
-    count: verifierCount,
-  });
-  for (let i = 0; i < nodeCount; i++)
-    servers.push(
-      await startServer(center, clock(), {
-        OPENPREP_LOG_LEVEL: 'warn',
-        OPENPREP_CHECKPOINT_SECONDS: i === 0 ? '5' : '0',
-        OPENPREP_MAX_IN_FLIGHT: '256',
-        // Agents and operators reach the nodes as through a load balancer on this host.
-        OPENPREP_TRUSTED_PROXIES: '127.0.0.1',
-        OPENPREP_RATE_LIMIT_PER_MINUTE: '1000000',
-      }),
-    );
+  const shift = await createShift(center, clock, { capturistas: capturistaCount, verifiers: verifierCount });
+  // Agents and operators reach the nodes as through a load balancer on this host.
+  servers.push(...(await startBalancedNodes(center, clock, nodeCount, { OPENPREP_MAX_IN_FLIGHT: '256' })));
   const client = new ConsoleClient(servers.map((s) => s.base));
-  const everyone = [...capturistas, ...verifiers];
-  const sessions: Session[] = [];
-  let nextLogin = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let i = nextLogin++; i < everyone.length; i = nextLogin++)
-        sessions[i] = await signIn(client, i, everyone[i]!, clock());
-    }),
-  );
+  const everyone = [...shift.capturistas, ...shift.verifiers];
+  const sessions = await signInAll(client, everyone, clock, 8);
   // Every package signed before the clock starts, as the intake benchmark does: on the night
   // each agent signs on its own machine, not on the center's two cores. The image itself is
   // made again when sent (cheap, and the same bytes for the same index).
@@ -233,7 +204,6 @@ try {
     log(`cut ${midCut.id} under load in ${midCut.seconds} s`);
   })();
   const counts: WorkCounts = { captures: 0, verifications: 0, emptyAnswers: 0 };
-  let capturing = capturistaCount;
   const progress = setInterval(
     () => log(`captures ${counts.captures}, verifications ${counts.verifications}, sent ${sent}`),
     60_000,
@@ -241,20 +211,13 @@ try {
   await Promise.all([
     intake,
     halfway,
-    ...capturistas.map(async (_, i) => {
-      const typist = sheets.typist(createRandom(`typist:${i}`), TYPING_ERROR_RATE);
-      await captureShift(client, i, sessions[i]!, typist, counts, () => !intakeDone);
-      capturing--;
-    }),
-    ...verifiers.map((_, v) =>
-      verifyShift(
-        client,
-        capturistaCount + v,
-        sessions[capturistaCount + v]!,
-        sheets.truth,
-        counts,
-        () => capturing > 0,
-      ),
+    workShift(
+      client,
+      sessions,
+      capturistaCount,
+      { typist: (i) => sheets.typist(createRandom(`typist:${i}`), TYPING_ERROR_RATE), truth: sheets.truth },
+      counts,
+      () => !intakeDone,
     ),
   ]);
   clearInterval(progress);

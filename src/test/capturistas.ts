@@ -291,6 +291,71 @@ export function actaSheets(catalog: Catalog, election: ElectionDefinition) {
   return { truth, typist, count: casillaOf.size };
 }
 
+/** A shift's people: `capturistas` capturistas and `verifiers` verificadores, national scope. */
+export async function createShift(
+  root: string,
+  clock: () => number,
+  counts: { readonly capturistas: number; readonly verifiers: number },
+): Promise<{ capturistas: OperatorLogin[]; verifiers: OperatorLogin[] }> {
+  const capturistas = await createOperators(root, clock, {
+    prefix: 'cap',
+    role: 'capturista',
+    scope: 'nacional',
+    count: counts.capturistas,
+  });
+  const verifiers = await createOperators(root, clock, {
+    prefix: 'ver',
+    role: 'verificador',
+    scope: 'nacional',
+    count: counts.verifiers,
+  });
+  return { capturistas, verifiers };
+}
+
+/** Signs everyone in, `concurrency` at a time; operator i keeps to node i (modulo the nodes). */
+export async function signInAll(
+  client: ConsoleClient,
+  logins: readonly OperatorLogin[],
+  clock: () => number,
+  concurrency: number,
+): Promise<Session[]> {
+  const sessions: Session[] = new Array(logins.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < logins.length; i = next++)
+        sessions[i] = await signIn(client, i, logins[i]!, clock());
+    }),
+  );
+  return sessions;
+}
+
+/**
+ * Everyone works at once: the capturistas (the first `capturistas` sessions, each a typist of
+ * its own) until `more()` is false and the queue is empty, the verificadores (the rest) until
+ * the last capturista has stopped and no mismatch is left.
+ */
+export async function workShift(
+  client: ConsoleClient,
+  sessions: readonly Session[],
+  capturistas: number,
+  people: {
+    readonly typist: (index: number) => (task: CaptureTask) => ActaFields;
+    readonly truth: (task: CaptureTask) => ActaFields;
+  },
+  counts: WorkCounts,
+  more: () => boolean,
+): Promise<void> {
+  let capturing = capturistas;
+  await Promise.all(
+    sessions.map(async (session, i) => {
+      if (i >= capturistas) return verifyShift(client, i, session, people.truth, counts, () => capturing > 0);
+      await captureShift(client, i, session, people.typist(i), counts, more);
+      capturing--;
+    }),
+  );
+}
+
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return (

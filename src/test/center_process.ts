@@ -49,6 +49,30 @@ export function startServer(
   });
 }
 
+/**
+ * Starts `count` serve nodes on one data folder as behind a load balancer on this host (they
+ * trust 127.0.0.1's X-Forwarded-For); the first signs checkpoints.
+ */
+export async function startBalancedNodes(
+  data: string,
+  simulatedStart: () => number,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; base: string }[]> {
+  const nodes: { child: ChildProcess; base: string }[] = [];
+  for (let i = 0; i < count; i++)
+    nodes.push(
+      await startServer(data, simulatedStart(), {
+        OPENPREP_LOG_LEVEL: 'warn',
+        OPENPREP_CHECKPOINT_SECONDS: i === 0 ? '5' : '0',
+        OPENPREP_TRUSTED_PROXIES: '127.0.0.1',
+        OPENPREP_RATE_LIMIT_PER_MINUTE: '1000000',
+        ...env,
+      }),
+    );
+  return nodes;
+}
+
 /** Runs `openprep <args>` as an operator would, with extra environment and standard input. */
 export function runCli(
   args: readonly string[],
