@@ -22,7 +22,6 @@ import {
   actaSheets,
   ConsoleClient,
   createShift,
-  percentile,
   signInAll,
   type WorkCounts,
   workShift,
@@ -128,10 +127,6 @@ try {
 
   const opsPerSecond = operations / workSeconds;
   const baselinePerSecond = baselineOps / baselineSeconds;
-  const route = (label: string) => {
-    const list = client.latencies.get(label) ?? [];
-    return { count: list.length, p50_ms: percentile(list, 50), p99_ms: percentile(list, 99) };
-  };
   process.stdout.write(
     `${JSON.stringify({
       benchmark: 'capture',
@@ -147,10 +142,10 @@ try {
       seconds: Math.round(workSeconds * 10) / 10,
       operations_per_second: Math.round(opsPerSecond),
       routes: {
-        'capture/next': route('capture/next'),
-        capture: route('capture'),
-        'verification/next': route('verification/next'),
-        verification: route('verification'),
+        'capture/next': client.routeStats('capture/next'),
+        capture: client.routeStats('capture'),
+        'verification/next': client.routeStats('verification/next'),
+        verification: client.routeStats('verification'),
       },
       baseline_fsynced_writes_per_second: Math.round(baselinePerSecond),
       baseline_ratio: Math.round((opsPerSecond / baselinePerSecond) * 100) / 100,

@@ -287,10 +287,6 @@ try {
   const cutWriteSeconds = (performance.now() - writeBegan) / 1000;
 
   const total = (await intakeSeconds) > 0 ? actas.length / (await intakeSeconds) : 0;
-  const route = (label: string) => {
-    const list = client.latencies.get(label) ?? [];
-    return { count: list.length, p50_ms: percentile(list, 50), p99_ms: percentile(list, 99) };
-  };
   process.stdout.write(
     `${JSON.stringify({
       benchmark: 'national',
@@ -314,7 +310,7 @@ try {
       captures: counts.captures,
       verifications: counts.verifications,
       capture_operations_per_second: Math.round((counts.captures + counts.verifications) / captureSeconds),
-      routes: { 'capture/next': route('capture/next'), capture: route('capture') },
+      routes: { 'capture/next': client.routeStats('capture/next'), capture: client.routeStats('capture') },
       cut_under_load: midCut,
       final_cut_seconds: finalCut.seconds,
       final_cut_mb: Math.round(cutBytes / 2 ** 20),

@@ -8,24 +8,12 @@
  * signs no receipt before.
  */
 import { createHash } from 'node:crypto';
-import { close, fsync, open as openFile, write } from 'node:fs';
 import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { promisify } from 'node:util';
 import { err, ok, type Result } from '../domain/result.ts';
-import { syncDirectory } from '../journal/durable_file.ts';
-
-const openFd = promisify(openFile);
-const writeFd = promisify(write) as (
-  fd: number,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-) => Promise<{ bytesWritten: number; buffer: Buffer }>;
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
+import { closeFd, fsyncFd, openFd, syncDirectory, writeAllFd } from '../journal/durable_file.ts';
 
 export type ImageKind = 'jpg' | 'png';
 
@@ -197,7 +185,7 @@ export class FolderBlobStore implements BlobStore {
 /** Writes all of `data` to a new file's descriptor, fsyncs and closes it. */
 async function writeNew(fd: number, data: Buffer): Promise<void> {
   try {
-    for (let at = 0; at < data.length; ) at += (await writeFd(fd, data, at, data.length - at)).bytesWritten;
+    await writeAllFd(fd, data);
     await fsyncFd(fd);
   } finally {
     await closeFd(fd);

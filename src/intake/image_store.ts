@@ -6,28 +6,17 @@
  * receipt be signed.
  */
 import { createHash } from 'node:crypto';
-import { close, fsync, open as openFile, write } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
 import { err, ok, type Result } from '../domain/result.ts';
+import { closeFd, fsyncFd, openFd, writeAllFd } from '../journal/durable_file.ts';
 import { processAlive } from '../journal/file_lock.ts';
 import { type BlobStore, FolderBlobStore, type ImageKind } from './blob_store.ts';
 import type { S3Settings } from './s3_blob_store.ts';
-
-const openFd = promisify(openFile);
-const writeFd = promisify(write) as (
-  fd: number,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-) => Promise<{ bytesWritten: number; buffer: Buffer }>;
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
 
 export type ImageError = 'too-large' | 'not-an-image' | 'too-many-pixels' | 'truncated';
 
@@ -135,7 +124,7 @@ export class ImageStore {
       const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
       pending = [];
       pendingLength = 0;
-      for (let at = 0; at < data.length; ) at += (await writeFd(fd, data, at, data.length - at)).bytesWritten;
+      await writeAllFd(fd, data);
     };
     let bytes = 0;
     let failure: Result<never, ImageError> | null = null;

@@ -1,7 +1,26 @@
-import { close, fsync, open as openFile } from 'node:fs';
+import { close, fsync, open as openFile, write } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
+
+/**
+ * Plain file descriptors for the intake hot path (a FileHandle per image costs more than the
+ * write): open, write all of a buffer, fsync, close.
+ */
+export const openFd = promisify(openFile);
+const writeFd = promisify(write) as (
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+) => Promise<{ bytesWritten: number; buffer: Buffer }>;
+export const fsyncFd = promisify(fsync);
+export const closeFd = promisify(close);
+
+/** Writes all of `data` to `fd` from its current position. */
+export async function writeAllFd(fd: number, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await writeFd(fd, data, at, data.length - at)).bytesWritten;
+}
 
 /**
  * Replaces a file so that after a crash it holds either the old or the new bytes, never a mix:
@@ -21,10 +40,6 @@ export async function writeFileDurably(file: string, data: Uint8Array | string, 
   await rename(temporary, file);
   await syncDirectory(directory);
 }
-
-const openFd = promisify(openFile);
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
 
 /** fsync of a directory, so the names created or renamed in it survive a crash. */
 export async function syncDirectory(directory: string): Promise<void> {

@@ -150,6 +150,12 @@ export class ConsoleClient {
     });
   }
 
+  /** How many requests of one label were answered, and their p50 / p99 latency. */
+  routeStats(label: string): { count: number; p50_ms: number; p99_ms: number } {
+    const list = this.latencies.get(label) ?? [];
+    return { count: list.length, p50_ms: percentile(list, 50), p99_ms: percentile(list, 99) };
+  }
+
   close(): void {
     this.#agent.destroy();
   }
