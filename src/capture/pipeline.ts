@@ -427,9 +427,8 @@ export class ActaPipeline {
    * After a capture (or any step) of an acta: back in the queue if it now needs more
    * capturistas than hold it, out of it while enough do.
    */
-  async #refreshHold(tx: StoreTransaction, recordId: string): Promise<void> {
-    const record = await tx.getActa(recordId);
-    if (record === null) return;
+  async #refreshHold(tx: StoreTransaction, record: ActaRecord): Promise<void> {
+    const recordId = record.recordId;
     const needed =
       record.status === 'received' || record.status === 'captured_once' ? 2 - record.captures.length : 0;
     if (needed <= 0) return;
@@ -452,7 +451,7 @@ export class ActaPipeline {
       if (!step.ok) return step;
       await after?.(tx);
       if (step.value.outcome !== 'unchanged' && step.value.outcome !== 'duplicate')
-        await this.#refreshHold(tx, recordId);
+        await this.#refreshHold(tx, step.value.record);
       return ok({
         recordId: step.value.recordId,
         outcome: step.value.outcome,
