@@ -50,18 +50,24 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
         releaseOnStop,
         onEvent: (event) => events[name].push(event),
       });
+    // Fails, naming what each scheduler did, instead of waiting forever.
+    const twoCutsBy = async (name: 'a' | 'b') => {
+      const deadline = Date.now() + 60_000;
+      while (events[name].filter((e) => e.kind === 'published').length < 2) {
+        assert.ok(Date.now() < deadline, `no two cuts by ${name} in 60 s: ${JSON.stringify(events)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
     const stopA = new AbortController();
     const stopB = new AbortController();
     const a = run('a', created.value, stopA.signal, false);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const b = run('b', other.value, stopB.signal, true);
     // Until A has published two cuts; then A "dies" without giving the lease back.
-    while (events.a.filter((e) => e.kind === 'published').length < 2)
-      await new Promise((r) => setTimeout(r, 20));
+    await twoCutsBy('a');
     stopA.abort();
     await a;
-    while (events.b.filter((e) => e.kind === 'published').length < 2)
-      await new Promise((r) => setTimeout(r, 20));
+    await twoCutsBy('b');
     stopB.abort();
     await b;
 
