@@ -21,7 +21,7 @@ import {
 } from './cut_tasks.ts';
 import { leeme } from './leeme.ts';
 import { LINE_END, resultsCsv } from './results_csv.ts';
-import { siteJson } from './site_json.ts';
+import { cutIndexJson, siteJson } from './site_json.ts';
 
 export const CUT_FORMAT = 'openprep-cut/1';
 
@@ -205,6 +205,16 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       files.set(path, data);
   }
 
+  files.set(
+    'json/index.json',
+    cutIndexJson({
+      election,
+      cutId,
+      cutTime: input.cutTime,
+      final: input.final,
+      contests: election.contests.map((c, i) => ({ id: c.id, title: c.title, csv: contests[i]!.csv })),
+    }),
+  );
   const packed = await Promise.all(packs);
   contests.forEach((contest, i) => {
     contest.actaMerkleRoot = packed[i]!.actaMerkleRoot;

@@ -147,3 +147,28 @@ export function siteJson(input: {
   }
   return files;
 }
+
+/**
+ * `json/index.json`: what the site needs before anything else — the election, the cut and its
+ * contests (with their CSV files) — in a few hundred bytes, so a reader's first load does not
+ * fetch the manifest (hundreds of KB at national scale).
+ */
+export function cutIndexJson(input: {
+  readonly election: ElectionDefinition;
+  readonly cutId: string;
+  readonly cutTime: number;
+  readonly final: boolean;
+  readonly contests: readonly { readonly id: string; readonly title: string; readonly csv: string }[];
+}): Buffer {
+  const { election } = input;
+  const value = {
+    election: { id: election.id, name: election.name, mode: election.mode, year: election.year },
+    cut: {
+      id: input.cutId,
+      time: formatIsoLocal(input.cutTime, election.utcOffsetMinutes),
+      final: input.final,
+    },
+    contests: input.contests.map((c) => ({ id: c.id, title: c.title, csv: c.csv })),
+  };
+  return Buffer.from(`${JSON.stringify(value)}\n`);
+}

@@ -593,7 +593,27 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     catalog !== null ? 'recomputed, esperadas from the catalog' : 'recomputed, esperadas as published',
   );
 
-  // V10 ran per contest above, while its rows were parsed.
+  // V10 ran per contest above, while its rows were parsed; the site's index of the cut here.
+  if (source.kind !== 'zip' && catalog !== null) {
+    const index = await source.read('json/index.json');
+    const expected = {
+      election: {
+        id: manifest.election.id,
+        name: manifest.election.name,
+        mode: manifest.election.mode,
+        year: manifest.election.year,
+      },
+      cut: { id: manifest.cut.id, time: manifest.cut.time, final: manifest.cut.final },
+      contests: manifest.contests.map((c) => ({
+        id: c.id,
+        title: election?.contests.find((e) => e.id === c.id)?.title ?? null,
+        csv: c.csv,
+      })),
+    };
+    if (index === null) checks.fail('V10', 'json/index.json is missing');
+    else if (index.toString('utf8') !== `${JSON.stringify(expected)}\n`)
+      checks.fail('V10', "json/index.json does not state the manifest's election, cut and contests");
+  }
   if (source.kind === 'zip') checks.skip('V10', 'the zip does not carry the site JSON');
   else if (catalog === null) checks.skip('V10', 'needs the catalog');
   else checks.finish('V10', 'every JSON aggregate recomputed from the CSV');
