@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startCutServer } from './cut_server.ts';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { acceptedEncoding, startCutServer } from './cut_server.ts';
 
 describe('cut server (real HTTP on loopback)', () => {
   let root: string;
@@ -84,5 +86,90 @@ describe('cut server (real HTTP on loopback)', () => {
   test('only GET and HEAD', async () => {
     const response = await fetch(`${base}/latest.json`, { method: 'POST', body: 'x' });
     assert.equal(response.status, 405);
+  });
+});
+
+describe('cut server with the public site, compressed (real HTTP on loopback)', () => {
+  let work: string;
+  let port: number;
+  let close: () => Promise<void>;
+  const json = `${JSON.stringify({ entidades: Array.from({ length: 300 }, (_, i) => ({ id: i, name: 'ENTIDAD' })) })}\n`;
+
+  /** A plain node:http GET: the bytes as they travel, nothing decoded. */
+  const get = (urlPath: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path: urlPath, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      }).on('error', reject);
+    });
+
+  before(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'openprep-site-server-'));
+    const cuts = path.join(work, 'cuts');
+    const site = path.join(work, 'site');
+    await mkdir(path.join(cuts, '20240602_2005', 'json', 'PRES'), { recursive: true });
+    await mkdir(path.join(site, 'assets'), { recursive: true });
+    await writeFile(path.join(cuts, '20240602_2005', 'json', 'PRES', 'nacional.json'), json);
+    await writeFile(path.join(cuts, 'latest.json'), '{"cut":"20240602_2005"}\n');
+    await writeFile(path.join(site, 'index.html'), '<!doctype html><title>PREP</title>');
+    await writeFile(path.join(site, 'assets', 'app-abc123.js'), 'console.log(1);\n'.repeat(200));
+    const server = await startCutServer({ root: cuts, site, port: 0 });
+    port = (server.address() as AddressInfo).port;
+    close = () => new Promise((resolve) => server.close(() => resolve()));
+  });
+  after(async () => {
+    await close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('/ is the site, revalidated on every visit; its assets are immutable; cuts beside it', async () => {
+    const page = await get('/');
+    assert.equal(page.status, 200);
+    assert.equal(page.body.toString(), '<!doctype html><title>PREP</title>');
+    assert.equal(page.headers['cache-control'], 'no-cache');
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    const script = await get('/assets/app-abc123.js');
+    assert.equal(script.status, 200);
+    assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.match(script.headers['cache-control'] ?? '', /immutable/);
+    assert.equal((await get('/latest.json')).status, 200);
+    assert.equal((await get('/assets/../latest.json')).status, 200); // normalised to the cuts' pointer
+    assert.equal((await get('/assets/missing.js')).status, 404);
+  });
+
+  test('brotli or gzip as the reader accepts, from the first reader on; plain for ranges and refusals', async () => {
+    const file = '/20240602_2005/json/PRES/nacional.json';
+    const br = await get(file, { 'accept-encoding': 'gzip, br' });
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(br.headers.vary, 'accept-encoding');
+    assert.equal(brotliDecompressSync(br.body).toString(), json);
+    assert.ok(br.body.length < json.length / 4, `${br.body.length} bytes compressed of ${json.length}`);
+    const gz = await get(file, { 'accept-encoding': 'gzip;q=1, br;q=0' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(gz.body).toString(), json);
+    const plain = await get(file, { 'accept-encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body.toString(), json);
+    const range = await get(file, { 'accept-encoding': 'br', range: 'bytes=0-9' });
+    assert.equal(range.status, 206);
+    assert.equal(range.headers['content-encoding'], undefined);
+    assert.equal(range.body.toString(), json.slice(0, 10));
+  });
+
+  test('accepted encodings, parsed as RFC 9110 says', () => {
+    assert.equal(acceptedEncoding(undefined), null);
+    assert.equal(acceptedEncoding('gzip, deflate, br, zstd'), 'br');
+    assert.equal(acceptedEncoding('GZIP'), 'gzip');
+    assert.equal(acceptedEncoding('br;q=0, gzip;q=0.5'), 'gzip');
+    assert.equal(acceptedEncoding('br; q=0.0, gzip; q=0'), null);
+    assert.equal(acceptedEncoding('deflate'), null);
   });
 });

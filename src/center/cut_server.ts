@@ -1,12 +1,16 @@
 /**
- * A plain read-only HTTP server for the cuts folder, used by the demo until the public site
- * exists. Static files only: no database on the read path. Paths are resolved inside the
- * root and never follow a name outside it.
+ * A plain read-only HTTP server for the cuts folder and the public site (`src/site/`, built
+ * into a folder of its own): `/`, `/index.html` and `/assets/…` come from the site's folder,
+ * everything else from the cuts folder — the same layout a CDN or a mirror serves from one
+ * root (docs/site.md). Static files only: no database on the read path. Paths are resolved
+ * inside their root and never follow a name outside it.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.csv': 'text/csv; charset=utf-8',
@@ -15,11 +19,19 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.sig': 'text/plain; charset=utf-8',
   '.pub': 'text/plain; charset=utf-8',
   '.zip': 'application/zip',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
 };
 
+/** The site's policy (docs/site.md); files that are not pages are covered by it harmlessly. */
+export const SITE_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy': SITE_CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -52,7 +64,7 @@ async function listing(root: string, relative: string): Promise<string> {
   const title = relative === '' ? 'OpenPREP — cortes publicados' : `OpenPREP — ${escapeHtml(relative)}`;
   return `<!doctype html><html lang="es"><head><meta charset="utf-8"><title>${title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem">
+<body>
 <h1>${title}</h1>${latest}
 ${relative === '' ? '' : '<p><a href="../">↑ arriba</a></p>'}
 <ul>${items}</ul>
@@ -68,8 +80,42 @@ compruébelo con <code>npx openprep verify &lt;corte&gt; --key &lt;llave públic
 const CACHE_FILE_BYTES = 1024 * 1024;
 const CACHE_TOTAL_BYTES = 128 * 1024 * 1024;
 
+/** Text that shrinks several-fold compressed: the site's page, script and style, the cut's JSON. */
+const COMPRESSIBLE = new Set(['.json', '.js', '.css', '.html', '.csv', '.txt', '.svg']);
+type Encoding = 'br' | 'gzip';
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
+
+class CachedFile {
+  readonly #encoded = new Map<Encoding, Promise<Buffer>>();
+  readonly resolved: string;
+  readonly body: Buffer;
+  constructor(resolved: string, body: Buffer) {
+    this.resolved = resolved;
+    this.body = body;
+  }
+
+  /** Compressed once, on the first reader who accepts it, then served from memory. */
+  encoded(encoding: Encoding): Promise<Buffer> {
+    let body = this.#encoded.get(encoding);
+    if (body === undefined) {
+      body =
+        encoding === 'br'
+          ? brotli(this.body, {
+              params: {
+                [zlibConstants.BROTLI_PARAM_QUALITY]: 11,
+                [zlibConstants.BROTLI_PARAM_SIZE_HINT]: this.body.length,
+              },
+            })
+          : gzipAsync(this.body, { level: 9 });
+      this.#encoded.set(encoding, body);
+    }
+    return body;
+  }
+}
+
 class ImmutableFileCache {
-  readonly #files = new Map<string, { readonly resolved: string; readonly body: Buffer }>();
+  readonly #files = new Map<string, CachedFile>();
   #bytes = 0;
 
   get(relative: string) {
@@ -85,13 +131,53 @@ class ImmutableFileCache {
       this.#files.delete(key);
       this.#bytes -= file.body.length;
     }
-    this.#files.set(relative, { resolved, body });
+    this.#files.set(relative, new CachedFile(resolved, body));
     this.#bytes += body.length;
   }
 }
 
+/** The best encoding the reader accepts (RFC 9110 §12.5.3; q=0 refuses), or none. */
+export function acceptedEncoding(header: string | undefined): Encoding | null {
+  if (header === undefined) return null;
+  const accepted = new Set<string>();
+  for (const part of header.split(',')) {
+    const [name = '', ...parameters] = part.trim().toLowerCase().split(';');
+    const q = parameters.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) accepted.add(name.trim());
+  }
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip')) return 'gzip';
+  return null;
+}
+
+/** A file held in memory: compressed when the reader accepts it and asked for the whole file. */
+async function sendCached(
+  request: IncomingMessage,
+  response: ServerResponse,
+  cached: CachedFile,
+): Promise<void> {
+  const compressible = COMPRESSIBLE.has(path.extname(cached.resolved));
+  const encoding =
+    compressible && request.headers.range === undefined && cached.body.length > 1024
+      ? acceptedEncoding(request.headers['accept-encoding'])
+      : null;
+  if (encoding === null) {
+    send(request, response, cached.resolved, cached.body.length, compressible, (range) =>
+      response.end(range === null ? cached.body : cached.body.subarray(range.start, range.end + 1)),
+    );
+    return;
+  }
+  const body = await cached.encoded(encoding);
+  response.writeHead(200, {
+    ...headersOf(cached.resolved, true),
+    'content-encoding': encoding,
+    'content-length': String(body.length),
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
 async function handle(
-  root: string,
+  roots: { readonly cuts: string; readonly site: string | null },
   request: IncomingMessage,
   response: ServerResponse,
   cache: ImmutableFileCache,
@@ -111,12 +197,19 @@ async function handle(
     response.writeHead(400, SECURITY_HEADERS).end('bad request\n');
     return;
   }
-  const relative = path.posix.normalize(pathname).replace(/^\/+/, '');
-  const cached = cache.get(relative);
+  let relative = path.posix.normalize(pathname).replace(/^\/+/, '');
+  let root = roots.cuts;
+  if (
+    roots.site !== null &&
+    (relative === '' || relative === 'index.html' || relative.startsWith('assets/'))
+  ) {
+    root = roots.site;
+    relative = relative === '' ? 'index.html' : relative;
+  }
+  const cacheKey = `${root === roots.cuts ? 'cuts' : 'site'}:${relative}`;
+  const cached = cache.get(cacheKey);
   if (cached !== undefined) {
-    send(request, response, cached.resolved, cached.body.length, (range) =>
-      response.end(range === null ? cached.body : cached.body.subarray(range.start, range.end + 1)),
-    );
+    await sendCached(request, response, cached);
     return;
   }
   const target = path.join(root, relative);
@@ -148,16 +241,39 @@ async function handle(
     response.end(request.method === 'HEAD' ? undefined : body);
     return;
   }
-  if (!isMutable(resolved)) await cache.fill(relative, resolved, info.size);
-  send(request, response, resolved, info.size, (range) =>
+  if (!isMutable(resolved)) {
+    await cache.fill(cacheKey, resolved, info.size);
+    const filled = cache.get(cacheKey);
+    if (filled !== undefined) {
+      await sendCached(request, response, filled);
+      return;
+    }
+  }
+  send(request, response, resolved, info.size, COMPRESSIBLE.has(path.extname(resolved)), (range) =>
     createReadStream(resolved, range ?? {}).pipe(response),
   );
 }
 
-// A cut never changes once written; the pointer to the newest one does.
+// A cut never changes once written, nor does a site asset (its name carries its hash); the
+// pointer to the newest cut does, and so does the site's page when the site is rebuilt.
 function isMutable(file: string): boolean {
   const name = path.basename(file);
-  return name === 'latest.json' || name === 'latest.sig';
+  return name === 'latest.json' || name === 'latest.sig' || name === 'index.html';
+}
+
+function headersOf(resolved: string, compressible: boolean): Record<string, string> {
+  return {
+    'content-type': CONTENT_TYPES[path.extname(resolved)] ?? 'application/octet-stream',
+    'cache-control': !isMutable(resolved)
+      ? 'public, max-age=31536000, immutable'
+      : path.basename(resolved) === 'index.html'
+        ? 'no-cache'
+        : 'public, max-age=5',
+    'accept-ranges': 'bytes',
+    // A CDN in front must keep compressed and plain answers apart.
+    ...(compressible ? { vary: 'accept-encoding' } : {}),
+    ...SECURITY_HEADERS,
+  };
 }
 
 /** The headers of a file (and of a byte range of it), then its body by `body`. */
@@ -166,14 +282,10 @@ function send(
   response: ServerResponse,
   resolved: string,
   size: number,
+  compressible: boolean,
   body: (range: { start: number; end: number } | null) => void,
 ): void {
-  const headers = {
-    'content-type': CONTENT_TYPES[path.extname(resolved)] ?? 'application/octet-stream',
-    'cache-control': isMutable(resolved) ? 'public, max-age=5' : 'public, max-age=31536000, immutable',
-    'accept-ranges': 'bytes',
-    ...SECURITY_HEADERS,
-  };
+  const headers = headersOf(resolved, compressible);
   // The site reads one casilla's rows out of a contest CSV by byte range (docs/publication-format.md).
   const range = parseRange(request.headers.range, size);
   if (range === 'unsatisfiable') {
@@ -220,13 +332,18 @@ export function parseRange(
 
 export async function startCutServer(options: {
   root: string;
+  /** The built public site (`npm run build:site`); without it `/` lists the cuts. */
+  site?: string;
   port: number;
   host?: string;
 }): Promise<Server> {
-  const root = await realpath(options.root);
+  const roots = {
+    cuts: await realpath(options.root),
+    site: options.site === undefined ? null : await realpath(options.site),
+  };
   const cache = new ImmutableFileCache();
   const server = createServer((request, response) => {
-    handle(root, request, response, cache).catch(() => {
+    handle(roots, request, response, cache).catch(() => {
       if (!response.headersSent) response.writeHead(500, SECURITY_HEADERS);
       response.end();
     });
