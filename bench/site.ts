@@ -5,6 +5,9 @@
  * on the same files. Baseline in the same run: a bare Node HTTP server answering the same bytes
  * from memory (no file system, no headers to decide). Without a folder, a national cut is built
  * first (`bench/core.ts`, kept for this run). Load generator and servers share the two cores.
+ * Then the site is built (`src/site/build.ts`) and its national page loaded once in Chromium
+ * from the project's own server: `national_page_kb` is every byte that crossed the wire for
+ * that first load (compressed bodies plus headers), with the built site's sizes beside it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,7 +17,22 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import { brotliCompressSync } from 'node:zlib';
+import { chromium, type Request } from 'playwright-core';
 import { startCutServer } from '../src/center/cut_server.ts';
+import { buildSite } from '../src/site/build.ts';
+
+const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
+
+async function listFiles(root: string): Promise<{ bytes: number; data: Buffer }[]> {
+  const out: { bytes: number; data: Buffer }[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const data = await readFile(path.join(entry.parentPath, entry.name));
+    out.push({ bytes: data.length, data });
+  }
+  return out;
+}
 
 const NGINX = '/usr/sbin/nginx';
 const CONNECTIONS = 64;
@@ -132,6 +150,47 @@ http {
     nginx.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });
   } else results['nginx'] = `not installed at ${NGINX}`;
+
+  // The national page as a reader's browser first loads it: the site (built now) and the
+  // cut's files, from the project's own server, every byte on the wire counted (compressed
+  // bodies and headers), cold cache.
+  const siteDir = path.join(os.tmpdir(), `openprep-bench-site-${process.pid}`);
+  await buildSite(siteDir);
+  const siteFiles = await listFiles(siteDir);
+  results['site_files'] = siteFiles.length;
+  results['site_bytes'] = siteFiles.reduce((sum, f) => sum + f.bytes, 0);
+  results['site_brotli_bytes'] = siteFiles.reduce((sum, f) => sum + brotliCompressSync(f.data).length, 0);
+  if (existsSync(CHROMIUM)) {
+    const server = await startCutServer({ root: cutsRoot, site: siteDir, port: 0 });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const context = await browser.newContext({ viewport: { width: 412, height: 915 }, isMobile: true });
+      const pageInBrowser = await context.newPage();
+      const requests: Request[] = [];
+      pageInBrowser.on('requestfinished', (request) => requests.push(request));
+      const started = performance.now();
+      await pageInBrowser.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await pageInBrowser.locator('h1', { hasText: 'Nacional' }).waitFor();
+      await pageInBrowser.waitForLoadState('networkidle');
+      const loadMs = performance.now() - started;
+      let transferred = 0;
+      const files: Record<string, number> = {};
+      for (const request of requests) {
+        const sizes = await request.sizes();
+        const bytes = sizes.responseBodySize + sizes.responseHeadersSize;
+        transferred += bytes;
+        files[new URL(request.url()).pathname] = bytes;
+      }
+      results['national_page_kb'] = Math.round((transferred / 1024) * 10) / 10;
+      results['national_page_requests'] = requests.length;
+      results['national_page_files'] = files;
+      results['national_page_load_ms_loopback'] = Math.round(loadMs);
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  } else results['national_page_kb'] = `no Chromium at ${CHROMIUM}`;
+  await rm(siteDir, { recursive: true, force: true });
 
   const ratio = (name: string) => {
     const r = results[name] as { requests_per_second: number } | string;

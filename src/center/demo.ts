@@ -22,6 +22,7 @@ import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { sampleArrivalHours, trueActaFields, typeActa } from '../sim/election_night.ts';
 import { createRandom, type Random } from '../sim/random.ts';
 import { formatReport, verifyCut } from '../verify/verify.ts';
+import { DEFAULT_SITE_OUT } from '../site/build.ts';
 import { startCutServer } from './cut_server.ts';
 import { storeLocation } from './database.ts';
 import { dataPaths } from './data_dir.ts';
@@ -369,8 +370,17 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     options.log(`Public key of this election: ${node.verifierKey}`);
     options.log(`  (also in ${path.join(paths.keys, `${node.signer.name}.pub`)})`);
     if (options.serve) {
-      server = await startCutServer({ root: paths.cuts, port: options.port });
-      options.log(`Serving the cuts at http://127.0.0.1:${options.port}/`);
+      const site = (await exists(path.join(DEFAULT_SITE_OUT, 'index.html'))) ? DEFAULT_SITE_OUT : undefined;
+      server = await startCutServer({
+        root: paths.cuts,
+        ...(site === undefined ? {} : { site }),
+        port: options.port,
+      });
+      options.log(
+        site === undefined
+          ? `Serving the cuts at http://127.0.0.1:${options.port}/ (the public site is not built: npm run build:site)`
+          : `Serving the public site and the cuts at http://127.0.0.1:${options.port}/`,
+      );
     }
     const resumeAfter = last?.cutTime ?? Number.NEGATIVE_INFINITY;
     let nextCut = last === null ? start : last.cutTime + options.cutEvery * MINUTE;

@@ -1,0 +1,138 @@
+/**
+ * The site's words in Spanish (the default: the official language of the publication) and
+ * English. Column names and aggregate names of the CSV are shown as published, with a plain
+ * label beside them.
+ */
+export type Language = 'es' | 'en';
+
+const es = {
+  siteTitle: 'Resultados Electorales Preliminares',
+  skipToContent: 'Saltar al contenido',
+  language: 'Idioma',
+  otherLanguage: 'English',
+  otherLanguageCode: 'en',
+  drill: 'SIMULACRO — estos datos no son resultados de una elección',
+  cut: 'Corte',
+  cutTime: 'Hora del corte (tiempo del centro)',
+  finalCut: 'Corte final',
+  newCut: 'Hay un corte nuevo',
+  updated: 'Datos actualizados al corte',
+  loading: 'Cargando…',
+  noCuts: 'Aún no se publica ningún corte.',
+  failed: 'No se pudieron leer los datos publicados',
+  retry: 'Reintentar',
+  notFound: 'No existe esta página',
+  home: 'Inicio',
+  nacional: 'Nacional',
+  entidad: 'Entidad',
+  entidades: 'Entidades',
+  distrito: 'Distrito',
+  distritos: 'Distritos federales',
+  seccion: 'Sección',
+  secciones: 'Secciones',
+  casilla: 'Casilla',
+  casillas: 'Casillas',
+  contest: 'Elección',
+  candidate: 'Partido, coalición o candidatura',
+  votes: 'Votos',
+  percent: 'Porcentaje',
+  leading: 'Primer lugar',
+  participation: 'Participación ciudadana',
+  actasEsperadas: 'Actas esperadas',
+  actasCapturadas: 'Actas capturadas',
+  actasContabilizadas: 'Actas contabilizadas',
+  actasNoContabilizadas: 'Actas no contabilizadas',
+  listaNominal: 'Lista nominal de las actas contabilizadas',
+  totalVotos: 'Total de votos',
+  coalitionBreakdown: 'Votos por combinación de coalición',
+  parties: 'Partidos que combina',
+  map: 'Mapa de las entidades',
+  mapBy: 'Colorear por',
+  mapByLeader: 'primer lugar',
+  mapByParticipation: 'participación',
+  mapHelp: 'Use Tab para recorrer las entidades y Entrar para abrir una.',
+  table: 'Tabla',
+  acta: 'Acta',
+  noRows: 'Esta casilla aún no tiene actas registradas en este corte.',
+  field: 'Campo',
+  value: 'Valor',
+  observaciones: 'Observaciones',
+  image: 'Imagen del acta',
+  hash: 'Código de integridad (SHA-256) publicado',
+  downloads: 'Descargas',
+  verify: 'Verificar este corte',
+  of: 'de',
+} as const;
+
+export type Words = { readonly [K in keyof typeof es]: string };
+
+const en: Words = {
+  siteTitle: 'Preliminary Election Results',
+  skipToContent: 'Skip to content',
+  language: 'Language',
+  otherLanguage: 'Español',
+  otherLanguageCode: 'es',
+  drill: 'DRILL — these figures are not results of an election',
+  cut: 'Cut',
+  cutTime: 'Cut time (central Mexico)',
+  finalCut: 'Final cut',
+  newCut: 'A new cut is out',
+  updated: 'Figures as of the cut',
+  loading: 'Loading…',
+  noCuts: 'No cut has been published yet.',
+  failed: 'The published data could not be read',
+  retry: 'Try again',
+  notFound: 'There is no such page',
+  home: 'Home',
+  nacional: 'National',
+  entidad: 'State',
+  entidades: 'States',
+  distrito: 'District',
+  distritos: 'Federal districts',
+  seccion: 'Section',
+  secciones: 'Sections',
+  casilla: 'Polling station',
+  casillas: 'Polling stations',
+  contest: 'Election',
+  candidate: 'Party, coalition or candidate',
+  votes: 'Votes',
+  percent: 'Share',
+  leading: 'Leading',
+  participation: 'Turnout',
+  actasEsperadas: 'Tally sheets expected',
+  actasCapturadas: 'Tally sheets captured',
+  actasContabilizadas: 'Tally sheets counted',
+  actasNoContabilizadas: 'Tally sheets not counted',
+  listaNominal: 'Registered voters of the counted tally sheets',
+  totalVotos: 'Total votes',
+  coalitionBreakdown: 'Votes per coalition combination',
+  parties: 'Parties it combines',
+  map: 'Map of the states',
+  mapBy: 'Colour by',
+  mapByLeader: 'leader',
+  mapByParticipation: 'turnout',
+  mapHelp: 'Use Tab to move between states and Enter to open one.',
+  table: 'Table',
+  acta: 'Tally sheet',
+  noRows: 'No tally sheet of this polling station is registered in this cut yet.',
+  field: 'Field',
+  value: 'Value',
+  observaciones: 'Remarks',
+  image: 'Image of the tally sheet',
+  hash: 'Published integrity code (SHA-256)',
+  downloads: 'Downloads',
+  verify: 'Verify this cut',
+  of: 'of',
+};
+
+export const WORDS: Readonly<Record<Language, Words>> = { es, en };
+
+/** Whole numbers with the reader's grouping (es-MX: 1,234,567). */
+export function formatCount(value: number, language: Language): string {
+  return value.toLocaleString(language === 'es' ? 'es-MX' : 'en-US');
+}
+
+/** A published 4-decimal percentage shown with the published digits, never re-rounded. */
+export function formatPercent(text: string): string {
+  return `${text} %`;
+}

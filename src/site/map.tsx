@@ -1,0 +1,170 @@
+/**
+ * The 32 entidades on a map (@svg-maps/mexico, CC BY 4.0), coloured by the leading option or by
+ * participation. Each entidad is a link, reachable with Tab and opened with Enter, named for
+ * screen readers with what its colour means; the entidades table below says the same in text.
+ */
+import mexicoMap from '@svg-maps/mexico';
+import { useState } from 'preact/hooks';
+import type { Words } from './i18n.ts';
+import type { Aggregates, Column } from './publication.ts';
+import { leaderOf } from './leader.ts';
+
+/** The package's shape (its own types point at a package that is not published). */
+interface SvgMap {
+  readonly viewBox: string;
+  readonly locations: readonly { readonly id: string; readonly name: string; readonly path: string }[];
+}
+const mexico = mexicoMap as unknown as SvgMap;
+
+/** The map's ids in INE's entidad order (1 Aguascalientes … 32 Zacatecas). */
+const MAP_IDS = [
+  'agu',
+  'bcn',
+  'bcs',
+  'cam',
+  'coa',
+  'col',
+  'chp',
+  'chh',
+  'cmx',
+  'dur',
+  'gua',
+  'gro',
+  'hid',
+  'jal',
+  'mex',
+  'mic',
+  'mor',
+  'nay',
+  'nle',
+  'oax',
+  'pue',
+  'que',
+  'roo',
+  'slp',
+  'sin',
+  'son',
+  'tab',
+  'tam',
+  'tla',
+  'ver',
+  'yuc',
+  'zac',
+] as const;
+
+/** The same Okabe–Ito palette as the stylesheet (--c0 … --c7), by column position. */
+export const PALETTE = [
+  '#0072b2',
+  '#e69f00',
+  '#009e73',
+  '#cc79a7',
+  '#d55e00',
+  '#56b4e9',
+  '#f0e442',
+  '#000000',
+];
+const NO_DATA = '#d9d9d9';
+const OUTSIDE = '#f3f4f6';
+/** Participation, light to dark; bins of 10 points from 40 %. */
+const PARTICIPATION = ['#deebf7', '#9ecae1', '#6baed6', '#3182bd', '#08519c'];
+const PARTICIPATION_BINS = ['< 40 %', '40–50 %', '50–60 %', '60–70 %', '≥ 70 %'];
+
+interface MapUnit {
+  readonly key: string;
+  readonly label: string;
+  readonly href: string;
+  readonly aggregates: Aggregates;
+  readonly votes: readonly number[];
+}
+
+function participationBin(percent: string): number {
+  const value = Number(percent);
+  return Math.max(0, Math.min(4, Math.floor((value - 30) / 10)));
+}
+
+export function EntidadMap(props: {
+  words: Words;
+  contest: string;
+  columns: readonly Column[];
+  entidades: readonly MapUnit[];
+}) {
+  const { words, columns } = props;
+  const [by, setBy] = useState<'leader' | 'participation'>('leader');
+  const byId = new Map(props.entidades.map((e) => [Number(e.key), e]));
+  const leaders = new Set<Column>();
+  const shapes = mexico.locations.map((location) => {
+    const id = MAP_IDS.indexOf(location.id as (typeof MAP_IDS)[number]) + 1;
+    const unit = byId.get(id);
+    // An entidad this election does not hold (a state election's map): drawn, not a link.
+    if (unit === undefined) return <path key={location.id} d={location.path} fill={OUTSIDE} />;
+    const leader = leaderOf(columns, unit.votes);
+    if (leader !== null) leaders.add(leader);
+    const counted = unit.aggregates.ACTAS_CONTABILIZADAS > 0;
+    const fill =
+      by === 'leader'
+        ? leader === null
+          ? NO_DATA
+          : (PALETTE[columns.indexOf(leader) % PALETTE.length] ?? NO_DATA)
+        : counted
+          ? (PARTICIPATION[participationBin(unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA)] ?? NO_DATA)
+          : NO_DATA;
+    const meaning =
+      by === 'leader'
+        ? `${words.leading}: ${leader?.name ?? '—'}`
+        : `${words.participation}: ${unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA} %`;
+    const name = `${unit.label}. ${meaning}`;
+    return (
+      <a key={location.id} href={unit.href} aria-label={name}>
+        <title>{name}</title>
+        <path d={location.path} fill={fill} />
+      </a>
+    );
+  });
+  const legend =
+    by === 'leader'
+      ? columns
+          .filter((c) => leaders.has(c))
+          .map((c) => [PALETTE[columns.indexOf(c) % PALETTE.length] ?? NO_DATA, c.name] as const)
+      : PARTICIPATION.map((color, i) => [color, PARTICIPATION_BINS[i] ?? ''] as const);
+  return (
+    <section class="map-section" aria-labelledby="mapa">
+      <h2 id="mapa">{words.map}</h2>
+      <fieldset class="map-controls">
+        <legend>{words.mapBy}</legend>
+        <label>
+          <input type="radio" name="map-by" checked={by === 'leader'} onChange={() => setBy('leader')} />{' '}
+          {words.mapByLeader}
+        </label>
+        <label>
+          <input
+            type="radio"
+            name="map-by"
+            checked={by === 'participation'}
+            onChange={() => setBy('participation')}
+          />{' '}
+          {words.mapByParticipation}
+        </label>
+      </fieldset>
+      <p class="map-help">{words.mapHelp}</p>
+      <div class="map">
+        <svg viewBox={mexico.viewBox} aria-labelledby="mapa-titulo">
+          <title id="mapa-titulo">{words.map}</title>
+          {shapes}
+        </svg>
+      </div>
+      <ul class="legend">
+        {legend.map(([color, label]) => (
+          <li key={label}>
+            <svg width="14" height="14" aria-hidden="true">
+              <rect width="14" height="14" fill={color} stroke="#1a1a1a" />
+            </svg>{' '}
+            {label}
+          </li>
+        ))}
+      </ul>
+      <p class="attribution">
+        <small>Mapa: @svg-maps/mexico, Victor Cazanave, CC BY 4.0.</small>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,252 @@
+/**
+ * The public site in a real Chromium (Debian's, driven by playwright-core) against a real cut:
+ * the demo's night at tiny scale, served over HTTP on loopback by `openprep`'s own static
+ * server, the site freshly built by Vite. Checks the national figures against the cut's CSV,
+ * drill-down by clicks and by URL down to one casilla's actas, keyboard use, axe-core, no
+ * console errors or CSP violations, and writes screenshots at phone and desktop sizes.
+ *
+ * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createRequire } from 'node:module';
+import { type Browser, chromium, devices, type Page } from 'playwright-core';
+import { startCutServer } from '../center/cut_server.ts';
+import { runDemo } from '../center/demo.ts';
+import { dataPaths } from '../center/data_dir.ts';
+import { parseCsvRecords } from './acta_rows.ts';
+import { buildSite } from './build.ts';
+
+const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
+/** Screenshots land here (OPENPREP_SCREENSHOTS to keep them, e.g. to refresh docs/screenshots). */
+const SCREENSHOTS = process.env['OPENPREP_SCREENSHOTS'];
+
+let work: string;
+let cuts: string;
+let server: Server;
+let base: string;
+let browser: Browser;
+let latestCut: string;
+let csv: string[][];
+
+before(async () => {
+  if (skip !== false) return;
+  work = await mkdtemp(path.join(tmpdir(), 'openprep-site-'));
+  const site = path.join(work, 'site');
+  const [, demo] = await Promise.all([
+    buildSite(site),
+    runDemo({
+      root: path.join(work, 'demo'),
+      scale: 'tiny',
+      seed: 7,
+      untilClose: true,
+      serve: false,
+      port: 0,
+      speed: 0,
+      cutEvery: 60,
+      reset: false,
+      log: () => {},
+    }),
+  ]);
+  assert.ok(demo.ok, demo.ok ? '' : demo.message);
+  cuts = dataPaths(path.join(work, 'demo')).cuts;
+  server = await startCutServer({ root: cuts, site, port: 0 });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  latestCut = (JSON.parse(await readFile(path.join(cuts, 'latest.json'), 'utf8')) as { cut: string }).cut;
+  const text = (await readFile(path.join(cuts, latestCut, 'PRES_2024.csv'), 'utf8')).replace(/^\uFEFF/, '');
+  const records = parseCsvRecords(text);
+  assert.ok(records.ok);
+  csv = records.value;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+/** A page that fails the test on any console error, page error or CSP violation. */
+async function openPage(options: Parameters<Browser['newContext']>[0] = {}) {
+  const context = await browser.newContext({
+    locale: 'es-MX',
+    timezoneId: 'America/Mexico_City',
+    ...options,
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) =>
+      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
+  return { page, problems, close: () => context.close() };
+}
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2.x A/AA rules; serious and critical violations fail. */
+async function accessibility(page: Page, where: string): Promise<void> {
+  await page.evaluate(axeSource);
+  const violations = (await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run: (
+            context: Document,
+            options: unknown,
+          ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  })) as { id: string; impact: string; targets: string[] }[];
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `${where}: ${JSON.stringify(bad)}`);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const folder = SCREENSHOTS ?? path.join(work, 'screenshots');
+  await mkdir(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: false });
+}
+
+test('the national figures on the page are those of the cut CSV', { skip }, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await page.goto(`${base}/`);
+    await page.locator('h1', { hasText: 'Nacional' }).waitFor();
+    // Lines 4 and 5 of the CSV: the 13 aggregate names and their national values.
+    const names = csv[3]!;
+    const values = csv[4]!;
+    for (const name of [
+      'ACTAS_ESPERADAS',
+      'ACTAS_CAPTURADAS',
+      'ACTAS_CONTABILIZADAS',
+      'TOTAL_VOTOS_C_CS',
+      'LISTA_NOMINAL_ACTAS_CONTABILIZADAS',
+      'PORCENTAJE_ACTAS_CAPTURADAS',
+      'PORCENTAJE_ACTAS_CONTABILIZADAS',
+      'PORCENTAJE_PARTICIPACION_CIUDADANA',
+    ]) {
+      const expected = values[names.indexOf(name)]!;
+      const shown = (await page.locator(`[data-aggregate="${name}"]`).first().textContent()) ?? '';
+      assert.equal(shown.replace(/[(),\s%]/g, ''), expected, name);
+    }
+    // Each option's national votes: the sum of its column over the counted rows.
+    const header = csv[6]!;
+    const rows = csv.slice(7).filter((row) => row[header.indexOf('CONTABILIZADA')] === '1');
+    const first = header.indexOf('TOTAL_VOTOS_SACADOS') + 1;
+    const last = header.indexOf('TOTAL_VOTOS_ASENTADO');
+    for (const column of header.slice(first, last)) {
+      const i = header.indexOf(column);
+      const total = rows.reduce((sum, row) => sum + (Number.parseInt(row[i] ?? '', 10) || 0), 0);
+      const shown = await page.locator(`tr[data-column="${column}"] [data-votes]`).getAttribute('data-votes');
+      assert.equal(Number(shown), total, column);
+    }
+    assert.match((await page.locator('.cut-id').textContent()) ?? '', new RegExp(latestCut));
+    await accessibility(page, 'nacional');
+    await screenshot(page, 'nacional-desktop');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test('drill-down by clicks to one casilla, and the same casilla by its URL', { skip }, async () => {
+  const { page, problems, close } = await openPage({ ...devices['Pixel 7'] });
+  try {
+    await page.goto(`${base}/`);
+    await page.locator('h1', { hasText: 'Nacional' }).waitFor();
+    await screenshot(page, 'nacional-phone');
+    await page.locator('table.children a').first().click();
+    await page.locator('h1', { hasText: 'PRESIDENCIA' }).waitFor();
+    assert.match(page.url(), /#\/PRES\/entidad\/\d\d$/);
+    await accessibility(page, 'entidad');
+    await page.locator('table.children a').first().click();
+    await page.waitForURL(/#\/PRES\/distrito\/\d\d-\d\d\d$/);
+    await accessibility(page, 'distrito');
+    await page.locator('table.children a').first().click();
+    await page.waitForURL(/seccion\/\d{4}$/);
+    await accessibility(page, 'sección');
+    await page.locator('ul.casillas a').first().click();
+    await page.waitForURL(/casilla\/\d{6}[BCES]\d{4}$/);
+    await page.locator('section.acta').first().waitFor();
+    await accessibility(page, 'casilla');
+    await screenshot(page, 'casilla-phone');
+    const address = page.url();
+    const casilla = address.split('/').at(-1)!;
+    // The actas shown are the CSV's rows of that casilla, field by field.
+    const header = csv[6]!;
+    const expected = csv.slice(7).filter((row) => row[0] === `'${casilla}`);
+    assert.ok(expected.length > 0);
+    const shown = await page.locator('section.acta').count();
+    assert.equal(shown, expected.length);
+    const firstActa = page.locator('section.acta').first();
+    for (const field of ['TOTAL_VOTOS_CALCULADO', 'LISTA_NOMINAL']) {
+      const value = await firstActa.locator(`tr[data-field="${field}"] td`).textContent();
+      assert.equal(value, expected[0]![header.indexOf(field)], field);
+    }
+    assert.equal(
+      await firstActa.locator('code.hash').textContent(),
+      expected[0]![header.indexOf('CODIGO_INTEGRIDAD')],
+    );
+    // The same page from its address, in a fresh page.
+    const direct = await page.context().newPage();
+    await direct.goto(address);
+    await direct.locator('section.acta').first().waitFor();
+    assert.equal(await direct.locator('section.acta').count(), expected.length);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test('the site by keyboard alone, and in English', { skip }, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await page.goto(`${base}/`);
+    await page.locator('h1', { hasText: 'Nacional' }).waitFor();
+    // Skip link first, then into the content; Tab until an entidad's link, then Enter.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Saltar al contenido');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 200; i++) {
+      await page.keyboard.press('Tab');
+      const href = await page.evaluate(() => document.activeElement?.getAttribute('href') ?? '');
+      if (/^#\/PRES\/entidad\/\d\d$/.test(href)) break;
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/PRES\/entidad\/\d\d$/);
+    await page.locator('h1', { hasText: 'PRESIDENCIA' }).waitFor();
+    // The language button, by keyboard too.
+    await page.locator('button.language').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('html[lang="en"]').waitFor();
+    await page.locator('dt', { hasText: 'Tally sheets expected' }).waitFor();
+    await accessibility(page, 'entidad (en)');
+    await screenshot(page, 'entidad-english-desktop');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});

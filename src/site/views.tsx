@@ -1,0 +1,500 @@
+/**
+ * The views of one level: its figures (actas, participation, votes per option, coalition
+ * combinations), the units below it with a link to each, and the way back up.
+ */
+import type { ActaRow } from './acta_rows.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { fetchCasillaRows } from './data.ts';
+import { formatCount, formatPercent, type Language, type Words } from './i18n.ts';
+import { leaderOf } from './leader.ts';
+import { EntidadMap } from './map.tsx';
+import type { Aggregates, Column, Distrito, Entidad, Nacional, Votes } from './publication.ts';
+import { routeHash } from './routes.ts';
+
+interface Common {
+  readonly words: Words;
+  readonly language: Language;
+  readonly cutId: string;
+}
+
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+
+/** A row of the children table: a unit with its own figures. */
+interface Child {
+  readonly key: string;
+  readonly label: string;
+  readonly href: string;
+  readonly aggregates: Aggregates;
+  readonly votes: readonly number[];
+}
+
+function Breadcrumbs(props: { words: Words; items: readonly (readonly [string, string | null])[] }) {
+  return (
+    <nav aria-label="Ruta" class="breadcrumbs">
+      <ol>
+        {props.items.map(([label, href], i) => (
+          <li key={i}>
+            {href === null ? <span aria-current="page">{label}</span> : <a href={href}>{label}</a>}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+function Summary(props: { words: Words; language: Language; aggregates: Aggregates }) {
+  const { words, language, aggregates: a } = props;
+  const n = (value: number) => formatCount(value, language);
+  return (
+    <dl class="summary">
+      <div>
+        <dt>{words.actasEsperadas}</dt>
+        <dd data-aggregate="ACTAS_ESPERADAS">{n(a.ACTAS_ESPERADAS)}</dd>
+      </div>
+      <div>
+        <dt>{words.actasCapturadas}</dt>
+        <dd>
+          <span data-aggregate="ACTAS_CAPTURADAS">{n(a.ACTAS_CAPTURADAS)}</span>{' '}
+          <small data-aggregate="PORCENTAJE_ACTAS_CAPTURADAS">
+            ({formatPercent(a.PORCENTAJE_ACTAS_CAPTURADAS)})
+          </small>
+        </dd>
+      </div>
+      <div>
+        <dt>{words.actasContabilizadas}</dt>
+        <dd>
+          <span data-aggregate="ACTAS_CONTABILIZADAS">{n(a.ACTAS_CONTABILIZADAS)}</span>{' '}
+          <small data-aggregate="PORCENTAJE_ACTAS_CONTABILIZADAS">
+            ({formatPercent(a.PORCENTAJE_ACTAS_CONTABILIZADAS)})
+          </small>
+        </dd>
+      </div>
+      <div>
+        <dt>{words.participation}</dt>
+        <dd data-aggregate="PORCENTAJE_PARTICIPACION_CIUDADANA">
+          {formatPercent(a.PORCENTAJE_PARTICIPACION_CIUDADANA)}
+        </dd>
+      </div>
+      <div>
+        <dt>{words.totalVotos}</dt>
+        <dd data-aggregate="TOTAL_VOTOS_C_CS">{n(a.TOTAL_VOTOS_C_CS)}</dd>
+      </div>
+      <div>
+        <dt>{words.listaNominal}</dt>
+        <dd data-aggregate="LISTA_NOMINAL_ACTAS_CONTABILIZADAS">{n(a.LISTA_NOMINAL_ACTAS_CONTABILIZADAS)}</dd>
+      </div>
+    </dl>
+  );
+}
+
+/** Votes per option, largest first; coalition combinations in their own table below. */
+function VotesTables(props: { words: Words; language: Language; columns: readonly Column[]; votes: Votes }) {
+  const { words, language, columns } = props;
+  const byId = new Map(columns.map((c) => [c.id, c]));
+  const rows = props.votes.map((v) => ({ ...v, column: byId.get(v.column) }));
+  const main = rows
+    .filter((r) => r.column?.kind !== 'coalition')
+    .sort((a, b) => b.votes - a.votes || columns.indexOf(a.column!) - columns.indexOf(b.column!));
+  const combinations = rows.filter((r) => r.column?.kind === 'coalition');
+  const table = (list: typeof rows, caption: string, withParties: boolean) => (
+    <table class="votes">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{words.candidate}</th>
+          {withParties && <th scope="col">{words.parties}</th>}
+          <th scope="col" class="number">
+            {words.votes}
+          </th>
+          <th scope="col" class="number">
+            {words.percent}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {list.map((r) => (
+          <tr key={r.column?.id} data-column={r.column?.id}>
+            <th scope="row">
+              <span
+                class="swatch"
+                style={`--swatch: var(--c${columns.indexOf(r.column!) % 8})`}
+                aria-hidden="true"
+              />
+              {r.column?.name ?? ''} <span class="column-id">{r.column?.id}</span>
+            </th>
+            {withParties && <td>{r.column?.parties?.join(' + ') ?? ''}</td>}
+            <td class="number" data-votes={r.votes}>
+              {formatCount(r.votes, language)}
+            </td>
+            <td class="number">
+              <span class="bar" style={`--share: ${Number(r.percent)}%`} aria-hidden="true" />
+              {formatPercent(r.percent)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+  return (
+    <>
+      {table(main, words.votes, false)}
+      {combinations.length > 0 && table(combinations, words.coalitionBreakdown, true)}
+    </>
+  );
+}
+
+function Children(props: {
+  words: Words;
+  language: Language;
+  caption: string;
+  columns: readonly Column[];
+  units: readonly Child[];
+}) {
+  const { words, language, columns } = props;
+  return (
+    <div class="table-scroll">
+      <table class="children">
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{props.caption}</th>
+            <th scope="col">{words.leading}</th>
+            <th scope="col" class="number">
+              {words.actasContabilizadas}
+            </th>
+            <th scope="col" class="number">
+              {words.participation}
+            </th>
+            <th scope="col" class="number">
+              {words.totalVotos}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.units.map((unit) => {
+            const leader = leaderOf(columns, unit.votes);
+            return (
+              <tr key={unit.key}>
+                <th scope="row">
+                  <a href={unit.href}>{unit.label}</a>
+                </th>
+                <td>{leader === null ? '—' : leader.name}</td>
+                <td class="number">{formatPercent(unit.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS)}</td>
+                <td class="number">{formatPercent(unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA)}</td>
+                <td class="number">{formatCount(unit.aggregates.TOTAL_VOTOS_C_CS, language)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const votesOf = (votes: Votes) => votes.map((v) => v.votes);
+
+export function NacionalView(props: Common & { data: Nacional }) {
+  const { words, language, data } = props;
+  const units: Child[] = data.entidades.map((e) => ({
+    key: String(e.id),
+    label: e.name,
+    href: routeHash({ view: 'entidad', contest: data.contest, entidad: e.id }),
+    aggregates: e.aggregates,
+    votes: votesOf(e.votes),
+  }));
+  return (
+    <>
+      <Breadcrumbs words={words} items={[[words.nacional, null]]} />
+      <h1>
+        {data.title} · {words.nacional}
+      </h1>
+      <Summary words={words} language={language} aggregates={data.aggregates} />
+      <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
+      <EntidadMap words={words} contest={data.contest} columns={data.columns} entidades={units} />
+      <Children
+        words={words}
+        language={language}
+        caption={words.entidades}
+        columns={data.columns}
+        units={units}
+      />
+    </>
+  );
+}
+
+export function EntidadView(props: Common & { data: Entidad }) {
+  const { words, language, data } = props;
+  const units: Child[] = data.distritos.map((d) => ({
+    key: String(d.id),
+    label: `${pad(d.id, 2)} · ${d.name}`,
+    href: routeHash({ view: 'distrito', contest: data.contest, entidad: data.entidad.id, distrito: d.id }),
+    aggregates: d.aggregates,
+    votes: votesOf(d.votes),
+  }));
+  return (
+    <>
+      <Breadcrumbs
+        words={words}
+        items={[
+          [words.nacional, `#/${data.contest}`],
+          [data.entidad.name ?? '', null],
+        ]}
+      />
+      <h1>
+        {data.title} · {data.entidad.name}
+      </h1>
+      <Summary words={words} language={language} aggregates={data.aggregates} />
+      <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
+      <Children
+        words={words}
+        language={language}
+        caption={words.distritos}
+        columns={data.columns}
+        units={units}
+      />
+    </>
+  );
+}
+
+/** A sección's figures come as arrays in `aggregateNames` order (docs/publication-format.md). */
+function seccionAggregates(data: Distrito, values: readonly (number | string)[]): Aggregates {
+  return Object.fromEntries(data.aggregateNames.map((name, i) => [name, values[i]])) as unknown as Aggregates;
+}
+
+function distritoCrumbs(words: Words, data: Distrito, last: string | null) {
+  const items: [string, string | null][] = [
+    [words.nacional, `#/${data.contest}`],
+    [
+      data.entidad.name ?? '',
+      routeHash({ view: 'entidad', contest: data.contest, entidad: data.entidad.id }),
+    ],
+    [
+      `${words.distrito} ${pad(data.distrito.id, 2)} · ${data.distrito.name ?? ''}`,
+      last === null
+        ? null
+        : routeHash({
+            view: 'distrito',
+            contest: data.contest,
+            entidad: data.entidad.id,
+            distrito: data.distrito.id,
+          }),
+    ],
+  ];
+  if (last !== null) items.push([last, null]);
+  return items;
+}
+
+export function DistritoView(props: Common & { data: Distrito }) {
+  const { words, language, data } = props;
+  const units: Child[] = data.secciones.map((s) => ({
+    key: String(s.seccion),
+    label: `${words.seccion} ${pad(s.seccion, 4)}`,
+    href: routeHash({
+      view: 'seccion',
+      contest: data.contest,
+      entidad: data.entidad.id,
+      distrito: data.distrito.id,
+      seccion: s.seccion,
+    }),
+    aggregates: seccionAggregates(data, s.aggregates),
+    votes: s.votes,
+  }));
+  return (
+    <>
+      <Breadcrumbs words={words} items={distritoCrumbs(words, data, null)} />
+      <h1>
+        {data.title} · {words.distrito} {pad(data.distrito.id, 2)} {data.distrito.name}
+      </h1>
+      <Summary words={words} language={language} aggregates={data.aggregates} />
+      <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
+      <Children
+        words={words}
+        language={language}
+        caption={words.secciones}
+        columns={data.columns}
+        units={units}
+      />
+    </>
+  );
+}
+
+export function SeccionView(props: Common & { data: Distrito; seccion: number }) {
+  const { words, language, data } = props;
+  const seccion = data.secciones.find((s) => s.seccion === props.seccion);
+  const label = `${words.seccion} ${pad(props.seccion, 4)}`;
+  if (seccion === undefined)
+    return (
+      <>
+        <Breadcrumbs words={words} items={distritoCrumbs(words, data, label)} />
+        <h1>{words.notFound}</h1>
+      </>
+    );
+  const aggregates = seccionAggregates(data, seccion.aggregates);
+  const total = aggregates.TOTAL_VOTOS_C_CS;
+  const votes: Votes = data.columns.map((column, i) => {
+    const v = seccion.votes[i] ?? 0;
+    // The same truncated 4-decimal share the cut publishes for the levels above.
+    const share = total === 0 ? 0 : Math.floor((v * 1_000_000) / total);
+    return {
+      column: column.id,
+      votes: v,
+      percent: `${Math.floor(share / 10_000)}.${pad(share % 10_000, 4)}`,
+    };
+  });
+  return (
+    <>
+      <Breadcrumbs words={words} items={distritoCrumbs(words, data, label)} />
+      <h1>
+        {data.title} · {label}
+      </h1>
+      <Summary words={words} language={language} aggregates={aggregates} />
+      <VotesTables words={words} language={language} columns={data.columns} votes={votes} />
+      <h2>{words.casillas}</h2>
+      <ul class="casillas">
+        {seccion.casillas.map(([key, , length]) => (
+          <li key={key}>
+            <a
+              href={routeHash({
+                view: 'casilla',
+                contest: data.contest,
+                entidad: data.entidad.id,
+                distrito: data.distrito.id,
+                casilla: key,
+              })}
+            >
+              {words.casilla} {key}
+            </a>
+            {length === 0 && <small> · {words.noRows}</small>}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** Columns shown with each acta, in the CSV's order; the vote columns come between. */
+const ACTA_FIELDS_BEFORE = [
+  'TOTAL_BOLETAS_SOBRANTES',
+  'TOTAL_PERSONAS_VOTARON',
+  'TOTAL_REP_PARTIDO_CI_VOTARON',
+  'TOTAL_VOTOS_SACADOS',
+];
+const ACTA_FIELDS_AFTER = ['TOTAL_VOTOS_ASENTADO', 'TOTAL_VOTOS_CALCULADO', 'LISTA_NOMINAL', 'CONTABILIZADA'];
+const ACTA_FACTS = [
+  'FECHA_HORA_ACOPIO',
+  'FECHA_HORA_CAPTURA',
+  'FECHA_HORA_VERIFICACION',
+  'ORIGEN',
+  'DIGITALIZACION',
+  'TIPO_DOCUMENTO',
+  'MECANISMOS_TRASLADO',
+  'COTEJADA',
+];
+
+export function CasillaView(props: Common & { data: Distrito; casilla: string }) {
+  const { words, data, casilla, cutId } = props;
+  const [rows, setRows] = useState<
+    { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready'; rows: ActaRow[] }
+  >({ state: 'loading' });
+  useEffect(() => {
+    let current = true;
+    setRows({ state: 'loading' });
+    void fetchCasillaRows(cutId, data, casilla).then((loaded) => {
+      if (current)
+        setRows(
+          loaded.ok ? { state: 'ready', rows: loaded.value } : { state: 'failed', message: loaded.message },
+        );
+    });
+    return () => {
+      current = false;
+    };
+  }, [cutId, data, casilla]);
+  const seccion = Number(casilla.slice(2, 6));
+  const crumbs = distritoCrumbs(words, data, null);
+  crumbs[2] = [
+    crumbs[2]![0],
+    routeHash({
+      view: 'distrito',
+      contest: data.contest,
+      entidad: data.entidad.id,
+      distrito: data.distrito.id,
+    }),
+  ];
+  crumbs.push([
+    `${words.seccion} ${pad(seccion, 4)}`,
+    routeHash({
+      view: 'seccion',
+      contest: data.contest,
+      entidad: data.entidad.id,
+      distrito: data.distrito.id,
+      seccion,
+    }),
+  ]);
+  crumbs.push([`${words.casilla} ${casilla}`, null]);
+  const voteColumns = data.columns.map((c) => c.id);
+  return (
+    <>
+      <Breadcrumbs words={words} items={crumbs} />
+      <h1>
+        {data.title} · {words.casilla} {casilla}
+      </h1>
+      {rows.state === 'loading' && <p aria-busy="true">{words.loading}</p>}
+      {rows.state === 'failed' && (
+        <p role="alert">
+          {words.failed}: <code>{rows.message}</code>
+        </p>
+      )}
+      {rows.state === 'ready' && rows.rows.length === 0 && <p>{words.noRows}</p>}
+      {rows.state === 'ready' &&
+        rows.rows.map((row) => {
+          const key = (row['CLAVE_ACTA'] ?? '').replace(/^'/, '');
+          return (
+            <section class="acta" key={key} aria-labelledby={`acta-${key}`}>
+              <h2 id={`acta-${key}`}>
+                {words.acta} {key}
+              </h2>
+              <table class="acta-fields">
+                <thead>
+                  <tr>
+                    <th scope="col">{words.field}</th>
+                    <th scope="col" class="number">
+                      {words.value}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...ACTA_FIELDS_BEFORE, ...voteColumns, ...ACTA_FIELDS_AFTER].map((name) => (
+                    <tr key={name} data-field={name}>
+                      <th scope="row">
+                        {data.columns.find((c) => c.id === name)?.name ?? name}{' '}
+                        <span class="column-id">{name}</span>
+                      </th>
+                      <td class="number">{row[name] ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <dl class="acta-facts">
+                <div>
+                  <dt>{words.observaciones}</dt>
+                  <dd>{row['OBSERVACIONES']}</dd>
+                </div>
+                {ACTA_FACTS.map((name) => (
+                  <div key={name}>
+                    <dt>{name}</dt>
+                    <dd>{row[name]}</dd>
+                  </div>
+                ))}
+                <div>
+                  <dt>{words.hash}</dt>
+                  <dd>
+                    <code class="hash">{row['CODIGO_INTEGRIDAD']}</code>
+                  </dd>
+                </div>
+              </dl>
+            </section>
+          );
+        })}
+    </>
+  );
+}
