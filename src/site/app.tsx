@@ -9,9 +9,18 @@ import { fetchCutIndex, fetchLatest, fetchLevel, type LevelData } from './data.t
 import { type Language, WORDS, type Words } from './i18n.ts';
 import type { CutIndex } from './publication.ts';
 import { parseRoute, type Route, routeHash } from './routes.ts';
+import { VerifyView } from './verify_view.tsx';
 import { CasillaView, DistritoView, EntidadView, NacionalView, SeccionView } from './views.tsx';
 
-const POLL_MS = 30_000;
+/**
+ * How often the `latest` pointer is asked for: 30 s, or `?poll=N` seconds (2–300) in the page's
+ * address — a newsroom's screen may want it sooner, a mirror under load later.
+ */
+export function pollMs(search: string): number {
+  const asked = Number(new URLSearchParams(search).get('poll'));
+  return Number.isInteger(asked) && asked >= 2 && asked <= 300 ? asked * 1000 : 30_000;
+}
+const POLL_MS = pollMs(location.search);
 
 function initialLanguage(): Language {
   const stored = localStorage.getItem('openprep-language');
@@ -43,7 +52,8 @@ function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
-  // The pointer, now and every POLL_MS: a new cut replaces the one shown, and says so.
+  // The pointer, now, every POLL_MS and when the reader comes back to the tab: a new cut
+  // replaces the one shown, and says so.
   const shownCut = useRef<string | null>(null);
   const wordsNow = useRef(words);
   wordsNow.current = words;
@@ -73,7 +83,14 @@ function App() {
   useEffect(() => {
     void refresh();
     const timer = setInterval(() => void refresh(), POLL_MS);
-    return () => clearInterval(timer);
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') void refresh();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
   }, [refresh]);
 
   const cut = index.state === 'ready' ? index.value : null;
@@ -147,6 +164,11 @@ function App() {
                 {words.downloads}
               </a>
             </li>
+            <li>
+              <a href="#/verificar" aria-current={route.view === 'verificar' ? 'page' : undefined}>
+                {words.verify}
+              </a>
+            </li>
           </ul>
         </nav>
       )}
@@ -168,7 +190,7 @@ function App() {
       </p>
       <footer class="site-footer">
         <p>
-          OpenPREP · <a href="#/descargas">{words.downloads}</a>
+          OpenPREP · <a href="#/descargas">{words.downloads}</a> · <a href="#/verificar">{words.verify}</a>
         </p>
       </footer>
     </>
@@ -195,7 +217,8 @@ function Body(props: {
   const cut = index.value;
   if (cut === null) return <h1>{words.noCuts}</h1>;
   if (route.view === 'descargas') return <Downloads words={words} cut={cut} />;
-  if (route.view === 'not-found' || route.view === 'verificar' || contestOf(route, cut) === null)
+  if (route.view === 'verificar') return <VerifyView words={words} cutId={cut.cut.id} />;
+  if (route.view === 'not-found' || contestOf(route, cut) === null)
     return (
       <>
         <h1>{words.notFound}</h1>

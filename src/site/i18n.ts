@@ -60,8 +60,20 @@ const es = {
   image: 'Imagen del acta',
   hash: 'Código de integridad (SHA-256) publicado',
   downloads: 'Descargas',
-  verify: 'Verificar este corte',
+  verify: 'Verificar el corte',
   of: 'de',
+  verifyIntro:
+    'Su navegador comprueba, sin confiar en este servidor, que el corte está firmado con la llave pública de la elección y que cada archivo es el que el manifiesto firmado lista. Copie la llave pública del sitio oficial del instituto o del medio en que la publicó, y péguela aquí.',
+  publicKey: 'Llave pública de la elección',
+  verifyButton: 'Verificar',
+  verifying: 'Comprobando archivos:',
+  verifyPassed: 'El corte es auténtico e íntegro',
+  verifyFailed: 'El corte NO pasa la verificación',
+  checkPass: 'correcto',
+  checkFail: 'FALLA',
+  checkSkip: 'no comprobado',
+  verifyMore:
+    'Las reglas del PREP fila por fila, los agregados, el catálogo y el corte anterior se comprueban con el verificador completo: npx openprep verify <corte> --key <llave>.',
 } as const;
 
 export type Words = { readonly [K in keyof typeof es]: string };
@@ -121,8 +133,20 @@ const en: Words = {
   image: 'Image of the tally sheet',
   hash: 'Published integrity code (SHA-256)',
   downloads: 'Downloads',
-  verify: 'Verify this cut',
+  verify: 'Verify the cut',
   of: 'of',
+  verifyIntro:
+    'Your browser checks, without trusting this server, that the cut is signed with the election’s public key and that every file is the one the signed manifest lists. Copy the public key from the institute’s official site or wherever it published it, and paste it here.',
+  publicKey: 'The election’s public key',
+  verifyButton: 'Verify',
+  verifying: 'Checking files:',
+  verifyPassed: 'The cut is authentic and whole',
+  verifyFailed: 'The cut does NOT pass verification',
+  checkPass: 'correct',
+  checkFail: 'FAILS',
+  checkSkip: 'not checked',
+  verifyMore:
+    'The PREP rules on every row, the aggregates, the catalog and the previous cut are checked by the full verifier: npx openprep verify <cut> --key <key>.',
 };
 
 export const WORDS: Readonly<Record<Language, Words>> = { es, en };

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,11 +35,13 @@ let base: string;
 let browser: Browser;
 let latestCut: string;
 let csv: string[][];
+let site: string;
+let publicKey: string;
 
 before(async () => {
   if (skip !== false) return;
   work = await mkdtemp(path.join(tmpdir(), 'openprep-site-'));
-  const site = path.join(work, 'site');
+  site = path.join(work, 'site');
   const [, demo] = await Promise.all([
     buildSite(site),
     runDemo({
@@ -57,6 +59,12 @@ before(async () => {
   ]);
   assert.ok(demo.ok, demo.ok ? '' : demo.message);
   cuts = dataPaths(path.join(work, 'demo')).cuts;
+  publicKey = (
+    await readFile(
+      path.join(dataPaths(path.join(work, 'demo')).keys, 'openprep.PEF2024.simulacro.pub'),
+      'utf8',
+    )
+  ).trim();
   server = await startCutServer({ root: cuts, site, port: 0 });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   latestCut = (JSON.parse(await readFile(path.join(cuts, 'latest.json'), 'utf8')) as { cut: string }).cut;
@@ -248,5 +256,70 @@ test('the site by keyboard alone, and in English', { skip }, async () => {
     assert.deepEqual(problems, []);
   } finally {
     await close();
+  }
+});
+
+test('"verify this cut" passes with the election\'s key, and fails visibly for a tampered file', {
+  skip,
+}, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  // A mirror that altered one byte of one file, served the same way.
+  const tampered = path.join(work, 'tampered');
+  await cp(cuts, tampered, { recursive: true });
+  const target = path.join(tampered, latestCut, 'LEEME.txt');
+  await writeFile(target, `${await readFile(target, 'utf8')} `);
+  const mirror = await startCutServer({ root: tampered, site, port: 0 });
+  try {
+    const check = async (origin: string) => {
+      await page.goto(`${origin}/#/verificar`);
+      await page.locator('textarea#llave').fill(publicKey);
+      await page.getByRole('button', { name: 'Verificar', exact: true }).click();
+      await page.locator('.verdict').waitFor({ timeout: 60_000 });
+      return page;
+    };
+    await check(base);
+    assert.equal(await page.locator('.verdict').textContent(), 'El corte es auténtico e íntegro');
+    assert.equal(await page.locator('li.check[data-status="pass"]').count(), 7);
+    await accessibility(page, 'verificar');
+    await screenshot(page, 'verify-desktop');
+
+    await check(`http://127.0.0.1:${(mirror.address() as AddressInfo).port}`);
+    assert.equal(await page.locator('.verdict').textContent(), 'El corte NO pasa la verificación');
+    const failed = page.locator('li.check[data-status="fail"]');
+    assert.equal(await failed.count(), 1);
+    assert.equal(await failed.getAttribute('data-check'), 'V04');
+    assert.match((await failed.textContent()) ?? '', /LEEME\.txt/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    await new Promise((resolve) => mirror.close(resolve));
+  }
+});
+
+test('a new cut is picked up by polling the pointer, without a reload, and announced', { skip }, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  const root = path.join(work, 'polling');
+  await cp(cuts, root, { recursive: true });
+  const ids = (await readdir(root)).filter((name) => /^\d{8}_\d{4}$/.test(name)).sort();
+  const earlier = ids.at(-2)!;
+  const pointer = await readFile(path.join(root, 'latest.json'), 'utf8');
+  await writeFile(path.join(root, 'latest.json'), pointer.replace(latestCut, earlier));
+  const server = await startCutServer({ root, site, port: 0 });
+  try {
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?poll=2#/PRES`);
+    await page.locator('.cut-id', { hasText: earlier }).waitFor();
+    const marker = await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+      return 42;
+    });
+    // The publisher writes the pointer last; the page follows within its polling interval.
+    await writeFile(path.join(root, 'latest.json'), pointer);
+    await page.locator('.cut-id', { hasText: latestCut }).waitFor({ timeout: 10_000 });
+    await page.locator('.announcement', { hasText: latestCut }).waitFor();
+    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), marker);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
