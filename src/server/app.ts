@@ -15,6 +15,8 @@ import type { Role } from '../store/store.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
+import { registerConsoleRoutes } from './console_routes.ts';
+import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
 
 /**
@@ -82,6 +84,8 @@ export async function buildServer(options: {
   readonly logStream?: NodeJS.WritableStream;
   /** Opened (and checked) by the caller; the server closes it when it closes. By default, the configured one. */
   readonly images?: ImageStore;
+  /** The built operators' console (`npm run build`); by default `dist/console`. */
+  readonly consoleDir?: string;
 }): Promise<ServerHandle> {
   const { node, config } = options;
   const app = Fastify({
@@ -272,6 +276,7 @@ export async function buildServer(options: {
 
   registerOperatorRoutes(app, node, accounts, options.clock, images.blobs);
   await registerCasillaRoutes(app, node, options.clock);
+  await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {
     node,
     accounts,

@@ -1,11 +1,12 @@
 /**
- * Builds the public site with Vite into a folder of static files (`dist/site` by default):
- * `index.html`, hashed scripts and styles under `assets/`. Every script and stylesheet the page
+ * Builds the public site (`src/site/`) and the operators' console (`src/console/`) with Vite,
+ * each into a folder of static files (`dist/site`, `dist/console`): `index.html`, hashed
+ * scripts and styles under `assets/`. Every script and stylesheet the page
  * loads carries Subresource Integrity (SHA-384), so a CDN or mirror that alters one byte of
  * the code gets it refused by the browser; the page's Content Security Policy allows scripts
  * and styles from its own origin only.
  *
- *   node src/site/build.ts [out folder]
+ *   node src/site/build.ts            (npm run build)
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -13,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 
 const SITE = path.dirname(fileURLToPath(import.meta.url));
+const CONSOLE = path.resolve(SITE, '../console');
 export const DEFAULT_SITE_OUT = path.resolve(SITE, '../../dist/site');
+export const DEFAULT_CONSOLE_OUT = path.resolve(SITE, '../../dist/console');
 
 /** Adds integrity="sha384-…" to every <script src> and <link href> of the page that names a built file. */
 export function subresourceIntegrity(): Plugin {
@@ -49,10 +52,18 @@ export function subresourceIntegrity(): Plugin {
   };
 }
 
-export async function buildSite(outDir: string = DEFAULT_SITE_OUT): Promise<void> {
+export function buildSite(outDir: string = DEFAULT_SITE_OUT): Promise<void> {
+  return buildApp(SITE, outDir);
+}
+
+export function buildConsole(outDir: string = DEFAULT_CONSOLE_OUT): Promise<void> {
+  return buildApp(CONSOLE, outDir);
+}
+
+async function buildApp(root: string, outDir: string): Promise<void> {
   const { build } = await import('vite');
   await build({
-    root: SITE,
+    root,
     base: './',
     logLevel: 'warn',
     configFile: false,
@@ -72,7 +83,6 @@ export async function buildSite(outDir: string = DEFAULT_SITE_OUT): Promise<void
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = path.resolve(process.argv[2] ?? DEFAULT_SITE_OUT);
-  await buildSite(out);
-  console.log(`site built in ${out}`);
+  await Promise.all([buildSite(), buildConsole()]);
+  console.log(`built the public site in ${DEFAULT_SITE_OUT} and the console in ${DEFAULT_CONSOLE_OUT}`);
 }

@@ -1,0 +1,123 @@
+/**
+ * The console's calls to `openprep serve` (docs/operators.md): the session cookie travels by
+ * itself (HttpOnly, __Host-, SameSite=Strict); every change carries the CSRF token given at
+ * sign-in, kept for the tab's life in sessionStorage. Every answer is parsed with a schema.
+ */
+import * as z from 'zod/mini';
+import { err, ok, type Result } from '../domain/result.ts';
+import type { ApiFields } from './entry.ts';
+
+const CSRF_KEY = 'openprep-csrf';
+
+const fieldValue = z.union([z.number(), z.literal('ilegible'), z.literal('sin_dato')]);
+const fieldsSchema = z.object({
+  boletasSobrantes: fieldValue,
+  personasVotaron: fieldValue,
+  representantesVotaron: fieldValue,
+  votosSacados: fieldValue,
+  votes: z.record(z.string(), fieldValue),
+  totalAsentado: fieldValue,
+});
+const column = z.object({ id: z.string(), name: z.string(), kind: z.string() });
+export const operatorSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  name: z.optional(z.string()),
+  role: z.string(),
+  scope: z.string(),
+});
+export type Operator = z.infer<typeof operatorSchema>;
+const taskSchema = z.object({
+  recordId: z.string(),
+  contest: z.string(),
+  actaKey: z.nullable(z.string()),
+  imageSha256: z.nullable(z.string()),
+  columns: z.array(column),
+});
+export type CaptureTask = z.infer<typeof taskSchema>;
+const verificationSchema = z.object({ ...taskSchema.shape, captures: z.array(fieldsSchema) });
+export type VerificationTask = z.infer<typeof verificationSchema>;
+const captureAnswer = z.object({ recordId: z.string(), outcome: z.string(), next: z.nullable(taskSchema) });
+const stepAnswer = z.object({ recordId: z.string(), outcome: z.string() });
+const signInAnswer = z.object({ csrfToken: z.string(), operator: operatorSchema });
+const problem = z.object({ error: z.string(), message: z.string() });
+
+export type ApiError = 'no-session' | 'refused' | 'unreachable' | 'malformed';
+
+async function call<T>(
+  method: string,
+  path: string,
+  schema: z.ZodMiniType<T> | null,
+  body?: unknown,
+): Promise<Result<T | null, ApiError>> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(method === 'GET' ? {} : { 'x-csrf-token': sessionStorage.getItem(CSRF_KEY) ?? '' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    return err('unreachable', `the center cannot be reached: ${(error as Error).message}`);
+  }
+  if (response.status === 204) return ok(null);
+  let data: unknown = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const parsed = problem.safeParse(data);
+    const message = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
+    return err(response.status === 401 ? 'no-session' : 'refused', message);
+  }
+  if (schema === null) return ok(null);
+  const parsed = schema.safeParse(data);
+  return parsed.success ? ok(parsed.data) : err('malformed', `${path}: unexpected answer`);
+}
+
+export async function signIn(
+  username: string,
+  password: string,
+  code: string,
+): Promise<Result<Operator, ApiError>> {
+  const answer = await call('POST', '/api/v1/session', signInAnswer, { username, password, code });
+  if (!answer.ok) return answer;
+  sessionStorage.setItem(CSRF_KEY, answer.value!.csrfToken);
+  return ok(answer.value!.operator);
+}
+
+/** The operator of this tab's session, if it has one and still holds its CSRF token. */
+export async function currentOperator(): Promise<Operator | null> {
+  if (sessionStorage.getItem(CSRF_KEY) === null) return null;
+  const me = await call('GET', '/api/v1/me', operatorSchema);
+  return me.ok ? me.value : null;
+}
+
+export async function signOut(): Promise<void> {
+  await call('DELETE', '/api/v1/session', null);
+  sessionStorage.removeItem(CSRF_KEY);
+}
+
+export const nextCapture = () => call('GET', '/api/v1/capture/next', taskSchema);
+
+/** Sends a capture; the answer carries the next acta (null when none is waiting). */
+export async function sendCapture(recordId: string, fields: ApiFields) {
+  return call('POST', `/api/v1/capture/${encodeURIComponent(recordId)}`, captureAnswer, {
+    fields,
+    next: true,
+  });
+}
+
+export const nextVerification = () => call('GET', '/api/v1/verification/next', verificationSchema);
+
+export const sendVerification = (recordId: string, fields: ApiFields) =>
+  call('POST', `/api/v1/verification/${encodeURIComponent(recordId)}`, stepAnswer, { fields });
+
+export const imageUrl = (sha256: string) => `/api/v1/images/${sha256}`;

@@ -1,0 +1,253 @@
+/**
+ * The operators' console in a real Chromium (Debian's, driven by playwright-core) against a
+ * real `openprep serve` on loopback with a freshly built console: two capturistas sign in with
+ * password and TOTP and type the same two actas by keyboard alone (the second capturista
+ * mistypes one box of one acta); the acta they agree on is verified; the other reaches the
+ * verification screen with that box highlighted, where a verificador types the value and it
+ * is verified. axe-core on every screen; no console error, no CSP violation.
+ *
+ * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { fromBase32, totp } from '../auth/totp.ts';
+import { enrollDevice } from '../center/devices.ts';
+import { type CenterNode, initCenter } from '../center/node.ts';
+import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { buildServer, type ServerHandle } from '../server/app.ts';
+import { serveConfigSchema } from '../server/config.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { buildConsole } from '../site/build.ts';
+import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
+
+const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
+const SCREENSHOTS = process.env['OPENPREP_SCREENSHOTS'];
+const PASSWORD = 'una frase larga que nadie adivina';
+const catalog = generateCatalog({ scale: 'tiny', seed: 31 });
+const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+const started = Date.now();
+const clock = () => Date.parse(election.publicationStart) + 3_600_000 + (Date.now() - started);
+
+let work: string;
+let node: CenterNode;
+let server: ServerHandle;
+let base: string;
+let browser: Browser;
+const secrets = new Map<string, Buffer>();
+const recordIds: string[] = [];
+
+before(async () => {
+  if (skip !== false) return;
+  work = await mkdtemp(path.join(tmpdir(), 'openprep-console-'));
+  const consoleDir = path.join(work, 'console');
+  await buildConsole(consoleDir);
+  const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
+  assert.ok(created.ok);
+  node = created.value;
+  server = await buildServer({
+    node,
+    config: serveConfigSchema.parse({ logLevel: 'silent' }),
+    clock,
+    consoleDir,
+  });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  // localhost: a secure context, where the __Host- session cookie is kept.
+  base = `http://localhost:${(server.app.server.address() as AddressInfo).port}`;
+  const device = makeDevice('CONSOLE-CATD-1');
+  assert.ok(
+    (
+      await enrollDevice(node.pipeline.store, {
+        id: device.id,
+        publicKey: device.publicKey,
+        origin: 'CATD',
+        boundTo: 'CATD-1',
+        label: '',
+        at: clock(),
+      })
+    ).ok,
+  );
+  const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
+  for (let i = 0; i < 2; i++) {
+    const image = makePng(120, 160, { seed: i });
+    const pkg = packageFor(device, image, { sequence: i, claimedKey: keys[i]! });
+    const response = await postPackage(base.replace('localhost', '127.0.0.1'), { ...pkg, image });
+    assert.equal(response.status, 201, response.body);
+    recordIds.push(/\nrecord (\S+)\n/.exec(response.body)?.[1] ?? '');
+  }
+  for (const [username, role] of [
+    ['ana.captura', 'capturista'],
+    ['beto.captura', 'capturista'],
+    ['vero.verifica', 'verificador'],
+  ] as const) {
+    const added = await server.accounts.addOperator({
+      username,
+      name: username.split('.')[0]!,
+      role,
+      scope: 'nacional',
+      password: PASSWORD,
+      expiresAt: null,
+      by: 'test',
+    });
+    assert.ok(added.ok, added.ok ? '' : added.message);
+    secrets.set(username, fromBase32(added.value.totpSecret));
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.app.close();
+  await node?.close();
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+async function accessibility(page: Page, where: string): Promise<void> {
+  await page.evaluate(axeSource);
+  const violations = (await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: { run: (c: Document, o: unknown) => Promise<{ violations: { id: string; impact: string }[] }> };
+      }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact }));
+  })) as { id: string; impact: string }[];
+  assert.deepEqual(
+    violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
+    [],
+    where,
+  );
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const folder = SCREENSHOTS ?? path.join(work, 'screenshots');
+  await mkdir(folder, { recursive: true });
+  await page.screenshot({ path: path.join(folder, `${name}.png`) });
+}
+
+/** An operator's tab, signed in through the console's form; fails the test on any console error. */
+async function operatorPage(username: string) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective}`),
+    );
+  });
+  await page.goto(`${base}/consola/`);
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('#code').fill(totp(secrets.get(username)!, clock()));
+  await accessibility(page, 'sign-in');
+  await page.keyboard.press('Enter');
+  await page.locator('.console-header').waitFor();
+  return { page, problems, close: () => context.close() };
+}
+
+/** Types one acta by keyboard alone: each box's keys, then Enter (the last Enter sends). */
+async function typeActa(page: Page, boxes: readonly string[]): Promise<string> {
+  const key = (await page.locator('.acta-key').textContent()) ?? '';
+  for (const value of boxes) {
+    await page.keyboard.type(value);
+    await page.keyboard.press('Enter');
+  }
+  const message = page.locator('.message');
+  await message.filter({ hasText: /registrada|No se registró|Falta/ }).waitFor();
+  assert.match((await message.textContent()) ?? '', new RegExp(`Acta ${key} registrada`));
+  return key;
+}
+
+/** The values on an acta: 4 top boxes, one per vote column (how many the acta shows), the total. */
+async function actaValues(page: Page, mistype: boolean): Promise<string[]> {
+  const count = await page.locator('input.box').count();
+  const votes = count - 5;
+  const values = [
+    '120',
+    '230',
+    '4',
+    '230',
+    ...Array.from({ length: votes }, (_, i) => String(10 + i)),
+    '230',
+  ];
+  // The last vote box read as Ilegible by everyone: one key, `i`.
+  values[4 + votes - 1] = 'i';
+  if (mistype) values[4] = '91';
+  return values;
+}
+
+test('two capturistas type the same actas; one agrees and is verified, the other reaches verification', {
+  skip,
+}, async () => {
+  const ana = await operatorPage('ana.captura');
+  const beto = await operatorPage('beto.captura');
+  try {
+    // Ana types both actas; the second is on screen as soon as the first is sent.
+    await ana.page.locator('.acta-key').waitFor();
+    await accessibility(ana.page, 'capture');
+    await ana.page.keyboard.type('1');
+    await ana.page.locator('.current-value', { hasText: '1' }).waitFor();
+    await screenshot(ana.page, 'console-capture');
+    await ana.page.keyboard.press('Backspace');
+    const first = await typeActa(ana.page, await actaValues(ana.page, false));
+    const second = await typeActa(ana.page, await actaValues(ana.page, false));
+    assert.notEqual(first, second);
+    await ana.page.locator('text=No hay actas por capturar').waitFor();
+
+    // Beto gets the same two (never his own, never a third capture); he mistypes one box of the second.
+    await beto.page.locator('.acta-key').waitFor();
+    const betoFirst = await typeActa(beto.page, await actaValues(beto.page, false));
+    const betoSecond = await typeActa(beto.page, await actaValues(beto.page, true));
+    assert.deepEqual([betoFirst, betoSecond].sort(), [first, second].sort());
+    const statuses = await Promise.all(
+      recordIds.map(async (id) => (await node.pipeline.store.getActa(id))?.status),
+    );
+    assert.deepEqual(statuses.sort(), ['mismatch', 'verified']);
+    assert.deepEqual(ana.problems, []);
+    assert.deepEqual(beto.problems, []);
+  } finally {
+    await ana.close();
+    await beto.close();
+  }
+
+  const vero = await operatorPage('vero.verifica');
+  try {
+    await vero.page.locator('.acta-key').waitFor();
+    const differing = vero.page.locator('tr.differs');
+    assert.equal(await differing.count(), 1);
+    assert.match((await differing.textContent()) ?? '', /\(difiere\)/);
+    await accessibility(vero.page, 'verification');
+    await screenshot(vero.page, 'console-verification');
+    // Focus starts on the differing box: the value read on the image, then Enter to the end.
+    assert.equal(await vero.page.evaluate(() => document.activeElement?.closest('tr')?.className), 'differs');
+    await vero.page.keyboard.type('10');
+    const count = await vero.page.locator('input.box').count();
+    for (let i = 4; i < count; i++) await vero.page.keyboard.press('Enter');
+    await vero.page.locator('.message', { hasText: 'verificada' }).waitFor();
+    await vero.page.locator('text=No hay actas por verificar').waitFor();
+    const statuses = await Promise.all(
+      recordIds.map(async (id) => (await node.pipeline.store.getActa(id))?.status),
+    );
+    assert.deepEqual(statuses, ['verified', 'verified']);
+    assert.deepEqual(vero.problems, []);
+  } finally {
+    await vero.close();
+  }
+});

@@ -1,0 +1,349 @@
+/**
+ * The operators' console, served by `openprep serve` at /consola/: sign-in with password and
+ * TOTP, the capture screen (the acta's image beside its boxes, keyboard only, the next acta
+ * loaded with the answer to the last) and the verification screen (both captures, their
+ * differences highlighted, the right values typed from the image).
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import {
+  type CaptureTask,
+  currentOperator,
+  imageUrl,
+  nextCapture,
+  nextVerification,
+  type Operator,
+  sendCapture,
+  sendVerification,
+  signIn,
+  signOut,
+  type VerificationTask,
+} from './api.ts';
+import { BoxForm } from './boxes.tsx';
+import { type Box, type BoxValue, boxesOf, differences, fromFields, shown, toFields } from './entry.ts';
+
+const WAIT_MS = 3_000;
+
+function SignIn(props: { onSignedIn: (operator: Operator) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <main id="contenido">
+      <h1>Consola de operación — iniciar sesión</h1>
+      <form
+        class="sign-in"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          const form = new FormData(event.currentTarget as HTMLFormElement);
+          setBusy(true);
+          const result = await signIn(
+            String(form.get('username')),
+            String(form.get('password')),
+            String(form.get('code')),
+          );
+          setBusy(false);
+          if (result.ok) props.onSignedIn(result.value);
+          else setError(result.message);
+        }}
+      >
+        <label for="username">Usuario</label>
+        <input id="username" name="username" autoComplete="username" required />
+        <label for="password">Contraseña</label>
+        <input id="password" name="password" type="password" autoComplete="current-password" required />
+        <label for="code">Código de su aplicación de autenticación (6 dígitos)</label>
+        <input
+          id="code"
+          name="code"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+          required
+        />
+        <button type="submit" disabled={busy}>
+          Entrar
+        </button>
+        {error !== null && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}
+
+function ActaImage(props: { sha256: string | null; actaKey: string | null }) {
+  if (props.sha256 === null) return <p class="no-image">Esta acta no tiene imagen.</p>;
+  return (
+    <figure class="acta-image">
+      <img src={imageUrl(props.sha256)} alt={`Imagen del acta ${props.actaKey ?? ''}`} />
+      <figcaption>
+        SHA-256 <code>{props.sha256}</code>
+      </figcaption>
+    </figure>
+  );
+}
+
+type Work<T> =
+  | { readonly state: 'loading' }
+  | { readonly state: 'waiting' }
+  | { readonly state: 'ready'; readonly task: T };
+
+function CaptureScreen() {
+  const [work, setWork] = useState<Work<CaptureTask>>({ state: 'loading' });
+  const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
+  const [message, setMessage] = useState('');
+  const [busy, setBusy] = useState(false);
+  const show = (task: CaptureTask | null) => {
+    setValues(new Map());
+    setWork(task === null ? { state: 'waiting' } : { state: 'ready', task });
+  };
+  useEffect(() => {
+    if (work.state === 'ready') return;
+    let live = true;
+    const look = async () => {
+      const next = await nextCapture();
+      if (!live) return;
+      if (next.ok) show(next.value);
+      else setMessage(next.message);
+    };
+    const timer = setTimeout(look, work.state === 'loading' ? 0 : WAIT_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [work]);
+  if (work.state !== 'ready')
+    return (
+      <section>
+        <h2>Captura</h2>
+        <p role="status">
+          {work.state === 'loading'
+            ? 'Buscando la siguiente acta…'
+            : 'No hay actas por capturar; se buscan cada pocos segundos.'}
+        </p>
+        <p role="status" class="message">
+          {message}
+        </p>
+      </section>
+    );
+  const { task } = work;
+  const boxes = boxesOf(task.columns);
+  const submit = async () => {
+    const fields = toFields(boxes, values);
+    if (!fields.ok) {
+      setMessage(`Falta la casilla «${fields.message}».`);
+      return;
+    }
+    setBusy(true);
+    const sent = await sendCapture(task.recordId, fields.value);
+    setBusy(false);
+    if (!sent.ok) {
+      setMessage(`No se registró: ${sent.message}`);
+      return;
+    }
+    setMessage(`Acta ${task.actaKey ?? task.recordId} registrada.`);
+    show(sent.value?.next ?? null);
+  };
+  return (
+    <section class="work" aria-labelledby="acta-titulo">
+      <h2 id="acta-titulo">
+        Captura · acta <span class="acta-key">{task.actaKey ?? 'sin clave'}</span> · {task.contest}
+      </h2>
+      <p role="status" class="message">
+        {message}
+      </p>
+      <div class="side-by-side">
+        <ActaImage sha256={task.imageSha256} actaKey={task.actaKey} />
+        <BoxForm
+          recordId={task.recordId}
+          boxes={boxes}
+          values={values}
+          onChange={(key, value) => setValues((before) => new Map(before).set(key, value))}
+          onSubmit={submit}
+          submitLabel="Enviar captura"
+          busy={busy}
+        />
+      </div>
+    </section>
+  );
+}
+
+function VerificationScreen() {
+  const [work, setWork] = useState<Work<VerificationTask>>({ state: 'loading' });
+  const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
+  const [message, setMessage] = useState('');
+  const [busy, setBusy] = useState(false);
+  const show = (task: VerificationTask | null) => {
+    if (task === null) return setWork({ state: 'waiting' });
+    const boxes = boxesOf(task.columns);
+    const [a, b] = task.captures;
+    const agreed = new Map<string, BoxValue>();
+    if (a !== undefined && b !== undefined) {
+      const first = fromFields(boxes, a);
+      const second = fromFields(boxes, b);
+      // Where both capturistas agree the value is offered; where they differ, the box is empty.
+      for (const box of boxes)
+        if (first.get(box.key) === second.get(box.key)) agreed.set(box.key, first.get(box.key) ?? '');
+    }
+    setValues(agreed);
+    setWork({ state: 'ready', task });
+  };
+  useEffect(() => {
+    if (work.state === 'ready') return;
+    let live = true;
+    const timer = setTimeout(
+      async () => {
+        const next = await nextVerification();
+        if (!live) return;
+        if (next.ok) show(next.value);
+        else setMessage(next.message);
+      },
+      work.state === 'loading' ? 0 : WAIT_MS,
+    );
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [work]);
+  if (work.state !== 'ready')
+    return (
+      <section>
+        <h2>Verificación</h2>
+        <p role="status">
+          {work.state === 'loading'
+            ? 'Buscando la siguiente acta…'
+            : 'No hay actas por verificar; se buscan cada pocos segundos.'}
+        </p>
+        <p role="status" class="message">
+          {message}
+        </p>
+      </section>
+    );
+  const { task } = work;
+  const boxes = boxesOf(task.columns);
+  const [a, b] = task.captures;
+  const differ = a !== undefined && b !== undefined ? differences(boxes, a, b) : new Set<string>();
+  const captured = task.captures.map((c) => fromFields(boxes, c));
+  const firstDiffering = boxes.find((box) => differ.has(box.key))?.key;
+  const submit = async () => {
+    const fields = toFields(boxes, values);
+    if (!fields.ok) {
+      setMessage(`Falta la casilla «${fields.message}».`);
+      return;
+    }
+    setBusy(true);
+    const sent = await sendVerification(task.recordId, fields.value);
+    setBusy(false);
+    if (!sent.ok) {
+      setMessage(`No se registró: ${sent.message}`);
+      return;
+    }
+    setMessage(`Acta ${task.actaKey ?? task.recordId} verificada.`);
+    setWork({ state: 'loading' });
+  };
+  const beside = (box: Box) =>
+    captured.map((values, i) => (
+      <td key={i} class="captured">
+        {shown(values.get(box.key) ?? '')}
+        {differ.has(box.key) && i === 0 && <span class="differs-mark"> (difiere)</span>}
+      </td>
+    ));
+  return (
+    <section class="work" aria-labelledby="acta-titulo">
+      <h2 id="acta-titulo">
+        Verificación · acta <span class="acta-key">{task.actaKey ?? 'sin clave'}</span> · {task.contest}
+      </h2>
+      <p>
+        Las dos capturas difieren en {differ.size} {differ.size === 1 ? 'casilla' : 'casillas'}, marcadas. Lea
+        el valor en la imagen y escríbalo.
+      </p>
+      <p role="status" class="message">
+        {message}
+      </p>
+      <div class="side-by-side">
+        <ActaImage sha256={task.imageSha256} actaKey={task.actaKey} />
+        <div>
+          <p class="captures-head" aria-hidden="true">
+            Captura 1 · Captura 2 · Valor correcto
+          </p>
+          <BoxForm
+            recordId={task.recordId}
+            boxes={boxes}
+            values={values}
+            onChange={(key, value) => setValues((before) => new Map(before).set(key, value))}
+            onSubmit={submit}
+            beside={beside}
+            highlighted={differ}
+            {...(firstDiffering === undefined ? {} : { focusFirst: firstDiffering })}
+            submitLabel="Registrar valores verificados"
+            busy={busy}
+          />
+        </div>
+      </div>
+    </section>
+  );
+}
+
+const ROLE_NAMES: Readonly<Record<string, string>> = {
+  capturista: 'Capturista',
+  verificador: 'Verificador(a)',
+  coordinador: 'Coordinador(a)',
+  auditor: 'Auditor(a)',
+  administrador: 'Administrador(a)',
+  publicador: 'Publicador(a)',
+};
+
+function Workspace(props: { operator: Operator; onSignOut: () => void }) {
+  const { operator } = props;
+  const screens = [
+    ...(['capturista', 'coordinador'].includes(operator.role) ? (['captura'] as const) : []),
+    ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
+  ];
+  const [screen, setScreen] = useState(screens[0] ?? null);
+  return (
+    <>
+      <header class="console-header">
+        <span>
+          <strong>OpenPREP · Consola</strong> · {operator.name ?? operator.username} ·{' '}
+          {ROLE_NAMES[operator.role] ?? operator.role} · {operator.scope}
+        </span>
+        <nav aria-label="Pantallas">
+          {screens.map((s) => (
+            <button key={s} type="button" aria-pressed={screen === s} onClick={() => setScreen(s)}>
+              {s === 'captura' ? 'Captura' : 'Verificación'}
+            </button>
+          ))}
+          <button
+            type="button"
+            onClick={async () => {
+              await signOut();
+              props.onSignOut();
+            }}
+          >
+            Salir
+          </button>
+        </nav>
+      </header>
+      <main id="contenido">
+        <h1 class="visually-hidden">Consola de operación</h1>
+        {screen === 'captura' && <CaptureScreen />}
+        {screen === 'verificacion' && <VerificationScreen />}
+        {screen === null && <p>Su función no tiene pantallas en esta consola todavía.</p>}
+      </main>
+    </>
+  );
+}
+
+function Console() {
+  const [operator, setOperator] = useState<Operator | null | undefined>(undefined);
+  useEffect(() => {
+    void currentOperator().then(setOperator);
+  }, []);
+  if (operator === undefined) return <p aria-busy="true">Cargando…</p>;
+  if (operator === null) return <SignIn onSignedIn={setOperator} />;
+  return <Workspace operator={operator} onSignOut={() => setOperator(null)} />;
+}
+
+const root = document.getElementById('app');
+if (root !== null) render(<Console />, root);
