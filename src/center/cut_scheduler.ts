@@ -6,6 +6,7 @@
  * is due at each multiple of the interval after the last one published (or after the
  * scheduler started, before the first).
  */
+import type { BlobStore } from '../intake/blob_store.ts';
 import type { StoreTransaction } from '../store/store.ts';
 import type { CenterNode } from './node.ts';
 import { type PublishedCut, publishCut } from './publisher.ts';
@@ -58,8 +59,12 @@ export async function runCutScheduler(options: {
   readonly timeScale?: number;
   /** False to leave the lease to expire, as a killed process would (tests). */
   readonly releaseOnStop?: boolean;
+  /** The center's image store: each cut's images are made public beside it (publishCut). */
+  readonly images?: BlobStore;
   readonly onEvent?: (event: SchedulerEvent) => void;
 }): Promise<{ readonly published: number; readonly final: boolean }> {
+  // Images already public, remembered across this process's cuts (a stat each is spared).
+  const publishedImages = new Set<string>();
   const { node, intervalMs } = options;
   const store = node.pipeline.store;
   const tickMs = options.tickMs ?? 5_000;
@@ -103,7 +108,12 @@ export async function runCutScheduler(options: {
             },
             tickMs / (options.timeScale ?? 1),
           );
-          const cut = await publishCut(node, { cutTime: now }).finally(() => clearInterval(heartbeat));
+          const cut = await publishCut(node, {
+            cutTime: now,
+            ...(options.images === undefined
+              ? {}
+              : { images: { blobs: options.images, known: publishedImages } }),
+          }).finally(() => clearInterval(heartbeat));
           if (cut.ok) {
             published++;
             final = cut.value.final;

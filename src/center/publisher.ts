@@ -15,6 +15,8 @@ import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
 import { buildCut, sha256Hex } from '../publish/cut_builder.ts';
 import { writeCut } from '../publish/cut_writer.ts';
+import { type PublishedImages, publishImages } from '../publish/public_images.ts';
+import type { BlobStore } from '../intake/blob_store.ts';
 import { serializeElectionDefinition } from '../sim/election_definition.ts';
 import type { JournalHead } from '../store/store.ts';
 import type { CenterNode } from './node.ts';
@@ -27,13 +29,23 @@ export interface PublishedCut {
   readonly journalSize: number;
   readonly final: boolean;
   readonly seconds: number;
+  /** The acta images made public with this cut (null: no image store was given). */
+  readonly images: PublishedImages | null;
 }
 
 export type PublishError = SignerError | 'cut-exists' | 'catalog-changed' | 'closed' | 'time-went-backwards';
 
 export async function publishCut(
   node: CenterNode,
-  options: { readonly cutTime: number; readonly final?: boolean },
+  options: {
+    readonly cutTime: number;
+    readonly final?: boolean;
+    /**
+     * The center's image store: the images the cut names are made public beside it first
+     * (src/publish/public_images.ts). `known` remembers, across a process's cuts, those already there.
+     */
+    readonly images?: { readonly blobs: BlobStore; readonly known?: Set<string> };
+  },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
   const { pipeline } = node;
@@ -51,6 +63,18 @@ export async function publishCut(
   const final = options.final ?? options.cutTime >= pipeline.closesAt;
 
   const { head, actas } = await pipeline.snapshot();
+  let images: PublishedImages | null = null;
+  if (options.images !== undefined) {
+    const hashes: string[] = [];
+    for (const list of actas.values())
+      for (const acta of list) if (acta.submission !== null) hashes.push(acta.submission.imageSha256);
+    images = await publishImages({
+      blobs: options.images.blobs,
+      cutsRoot: node.paths.cuts,
+      hashes,
+      ...(options.images.known === undefined ? {} : { known: options.images.known }),
+    });
+  }
   const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
   const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
   if (!signed.ok) return signed;
@@ -122,6 +146,7 @@ export async function publishCut(
     journalSize: head.size,
     final,
     seconds: Math.round(performance.now() - started) / 1000,
+    images,
   });
 }
 

@@ -10,6 +10,9 @@ import { defaultDataDir } from '../center/data_dir.ts';
 import { runCutScheduler } from '../center/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { publishCut, verifyJournal } from '../center/publisher.ts';
+import { openImageStore } from '../intake/image_store.ts';
+import type { PublishedImages } from '../publish/public_images.ts';
+import { loadServeConfig } from '../server/config.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -117,23 +120,52 @@ export function runCatalogImportInto(args: readonly string[]): Promise<number> {
 export async function runCut(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(
     args,
-    { data: { type: 'string' }, final: { type: 'boolean' }, every: { type: 'string' } },
+    {
+      data: { type: 'string' },
+      final: { type: 'boolean' },
+      every: { type: 'string' },
+      config: { type: 'string' },
+    },
     z.strictObject({
       data: z.string().min(1).default(defaultDataDir()),
       final: z.boolean().default(false),
       every: z.coerce.number().int().min(1).max(20).optional(),
+      config: z.string().min(1).optional(),
     }),
   );
   if (!parsed.ok) return fail('cut', parsed.message, 2);
   const o = parsed.value.options;
+  // The image store is serve's (its configuration file and environment): each cut's images
+  // are made public beside it.
+  const config = await loadServeConfig({
+    ...(o.config !== undefined ? { file: o.config } : {}),
+    env: process.env,
+    flags: {},
+  });
+  if (!config.ok) return fail('cut', config.message, 2);
   const node = await openCenter({ root: o.data, clock: Date.now });
   if (!node.ok) return fail('cut', node.message);
+  const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
+  const reachable = await images.blobs.check();
+  if (!reachable.ok) {
+    images.blobs.close();
+    await node.value.close();
+    return fail('cut', `the image store cannot be used: ${reachable.message}`);
+  }
+  const imageNote = (published: PublishedImages | null) =>
+    published === null
+      ? ''
+      : `; images: ${published.copied} published, ${published.present} already public${published.missing.length > 0 ? `, ${published.missing.length} MISSING from the image store` : ''}`;
   try {
     if (o.every === undefined) {
-      const cut = await publishCut(node.value, { cutTime: Date.now(), ...(o.final ? { final: true } : {}) });
+      const cut = await publishCut(node.value, {
+        cutTime: Date.now(),
+        ...(o.final ? { final: true } : {}),
+        images: { blobs: images.blobs },
+      });
       if (!cut.ok) return fail('cut', cut.message);
       out(
-        `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)`,
+        `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)${imageNote(cut.value.images)}`,
       );
       return 0;
     }
@@ -150,10 +182,11 @@ export async function runCut(args: readonly string[]): Promise<number> {
       signal: controller.signal,
       clock: Date.now,
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+      images: images.blobs,
       onEvent: (event) => {
         if (event.kind === 'published')
           out(
-            `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)`,
+            `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)${imageNote(event.cut.images)}`,
           );
         else if (event.kind === 'failed') process.stderr.write(`openprep cut: ${event.message}\n`);
         else if (event.kind === 'leading')
@@ -163,6 +196,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     });
     return 0;
   } finally {
+    images.blobs.close();
     await node.value.close();
   }
 }

@@ -4,6 +4,7 @@
  * publishing a cut. Those actions also need a fresh proof: an assertion in the last
  * `STEP_UP_MS`, whatever the age of the session.
  */
+import type { BlobStore } from '../intake/blob_store.ts';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -31,9 +32,12 @@ export function registerAdminRoutes(
     readonly rpId: string;
     /** The browser origins accepted; computed from the listening port when not configured. */
     readonly origins: () => string[];
+    /** The image store: a cut published from here makes its images public too. */
+    readonly images: BlobStore;
   },
 ): void {
   const { node, accounts, clock } = options;
+  const publicImages = new Set<string>();
   const store = node.pipeline.store;
   // One pending challenge per session, short-lived: a ceremony is started and finished in minutes.
   const challenges = new Map<
@@ -270,7 +274,10 @@ export function registerAdminRoutes(
     '/api/v1/cuts',
     { config: { policy: 'session', roles: ['publicador'], stepUp: true } },
     async (request, reply) => {
-      const cut = await publishCut(node, { cutTime: clock() });
+      const cut = await publishCut(node, {
+        cutTime: clock(),
+        images: { blobs: options.images, known: publicImages },
+      });
       if (!cut.ok) return refuse(reply, 409, cut.code, cut.message);
       request.log.info({
         event: 'security',

@@ -282,6 +282,7 @@ export async function buildServer(options: {
     accounts,
     clock: options.clock,
     rpId: config.webauthn.rpId,
+    images: images.blobs,
     origins: () => {
       if (config.webauthn.origins.length > 0) return config.webauthn.origins;
       const address = app.server.address();

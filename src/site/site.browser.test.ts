@@ -8,6 +8,7 @@
  * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -20,6 +21,18 @@ import { type Browser, chromium, devices, type Page } from 'playwright-core';
 import { startCutServer } from '../center/cut_server.ts';
 import { runDemo } from '../center/demo.ts';
 import { dataPaths } from '../center/data_dir.ts';
+import { enrollDevice } from '../center/devices.ts';
+import { initCenter } from '../center/node.ts';
+import { publishCut } from '../center/publisher.ts';
+import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import type { ActaFields } from '../domain/values.ts';
+import { openImageStore } from '../intake/image_store.ts';
+import { publicImageName } from '../publish/public_images.ts';
+import { buildServer } from '../server/app.ts';
+import { serveConfigSchema } from '../server/config.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
 import { parseCsvRecords } from './acta_rows.ts';
 import { buildSite } from './build.ts';
 
@@ -321,5 +334,103 @@ test('a new cut is picked up by polling the pointer, without a reload, and annou
   } finally {
     await close();
     await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test("each acta's image with its SHA-256 recomputed in the browser: it matches, and a tampered image says so", {
+  skip,
+}, async () => {
+  // A center that received real images over HTTP, had them captured twice, and published a cut
+  // with its images beside it.
+  const catalog = generateCatalog({ scale: 'tiny', seed: 5 });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  const clock = () => Date.parse(election.publicationStart) + 3_600_000;
+  const root = path.join(work, 'center-with-images');
+  const created = await initCenter({ root, election, catalog, clock });
+  assert.ok(created.ok);
+  const node = created.value;
+  const center = await buildServer({ node, config: serveConfigSchema.parse({ logLevel: 'silent' }), clock });
+  await center.app.listen({ host: '127.0.0.1', port: 0 });
+  const device = makeDevice('SITE-CATD-1');
+  assert.ok(
+    (
+      await enrollDevice(node.pipeline.store, {
+        id: device.id,
+        publicKey: device.publicKey,
+        origin: 'CATD',
+        boundTo: 'CATD-1',
+        label: '',
+        at: clock(),
+      })
+    ).ok,
+  );
+  const esperada = actasEsperadas(catalog, election.contests[0]!)[0]!;
+  const image = makePng(90, 120, { seed: 9 });
+  const pkg = packageFor(device, image, { sequence: 0, claimedKey: esperada.actaKey });
+  const posted = await postPackage(`http://127.0.0.1:${(center.app.server.address() as AddressInfo).port}`, {
+    ...pkg,
+    image,
+  });
+  assert.equal(posted.status, 201, posted.body);
+  const recordId = /\nrecord (\S+)\n/.exec(posted.body)![1]!;
+  const record = (await node.pipeline.store.getActa(recordId))!;
+  const columns = node.pipeline.columnsOf(record);
+  const fields: ActaFields = {
+    boletasSobrantes: 100,
+    personasVotaron: 50,
+    representantesVotaron: 2,
+    votosSacados: 50,
+    votes: Object.fromEntries(columns.map((c, i) => [c.id, i === 0 ? 50 : 0])),
+    totalAsentado: 50,
+  } as ActaFields;
+  for (const operatorId of ['op-a', 'op-b'])
+    assert.ok((await node.pipeline.recordCapture({ recordId, operatorId, fields })).ok);
+  const images = await openImageStore(path.join(root, 'images'), serveConfigSchema.parse({}).images);
+  const cut = await publishCut(node, { cutTime: clock(), images: { blobs: images.blobs } });
+  assert.ok(cut.ok, cut.ok ? '' : cut.message);
+  assert.deepEqual(cut.value.images, { copied: 1, present: 0, missing: [] });
+  images.blobs.close();
+  await center.app.close();
+  await node.close();
+
+  const cutsRoot = path.join(root, 'cuts');
+  const sha = createHash('sha256').update(image).digest('hex');
+  assert.deepEqual(await readFile(path.join(cutsRoot, ...publicImageName(sha).split('/'))), image);
+  const casilla = esperada.casilla;
+  const address = `#/PRES/distrito/${String(casilla.entidad).padStart(2, '0')}-${String(casilla.distrito).padStart(3, '0')}/casilla/${casilla.key}`;
+  // A mirror whose copy of the image was altered (one byte).
+  const mirrorRoot = path.join(work, 'mirror-with-images');
+  await cp(cutsRoot, mirrorRoot, { recursive: true });
+  const altered = Buffer.from(image);
+  altered[altered.length - 20] = altered[altered.length - 20]! ^ 0x01;
+  await writeFile(path.join(mirrorRoot, ...publicImageName(sha).split('/')), altered);
+
+  const origin = await startCutServer({ root: cutsRoot, site, port: 0 });
+  const mirror = await startCutServer({ root: mirrorRoot, site, port: 0 });
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await page.goto(`http://127.0.0.1:${(origin.address() as AddressInfo).port}/${address}`);
+    await page.getByRole('button', { name: /Ver la imagen del acta/ }).click();
+    await page.locator('[data-hash-check]').waitFor();
+    assert.equal(await page.locator('[data-hash-check]').getAttribute('data-hash-check'), 'pass');
+    assert.equal(await page.locator('.hash-line code').textContent(), sha);
+    assert.ok(
+      await page
+        .locator('.acta-image img')
+        .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 90),
+    );
+    await accessibility(page, 'casilla with image');
+    await screenshot(page, 'acta-image-desktop');
+
+    await page.goto(`http://127.0.0.1:${(mirror.address() as AddressInfo).port}/${address}`);
+    await page.getByRole('button', { name: /Ver la imagen del acta/ }).click();
+    await page.locator('[data-hash-check]').waitFor();
+    assert.equal(await page.locator('[data-hash-check]').getAttribute('data-hash-check'), 'fail');
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /NO coincide/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    await new Promise((resolve) => origin.close(resolve));
+    await new Promise((resolve) => mirror.close(resolve));
   }
 });

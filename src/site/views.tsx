@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { fetchCasillaRows } from './data.ts';
 import { formatCount, formatPercent, type Language, type Words } from './i18n.ts';
 import { leaderOf } from './leader.ts';
+import { ActaImage } from './acta_image.tsx';
 import { EntidadMap } from './map.tsx';
 import type { Aggregates, Column, Distrito, Entidad, Nacional, Votes } from './publication.ts';
 import { routeHash } from './routes.ts';
@@ -492,6 +493,9 @@ export function CasillaView(props: Common & { data: Distrito; casilla: string })
                   </dd>
                 </div>
               </dl>
+              {/^[0-9a-f]{64}$/.test(row['CODIGO_INTEGRIDAD'] ?? '') && (
+                <ActaImage words={words} sha256={row['CODIGO_INTEGRIDAD']!} actaKey={key} />
+              )}
             </section>
           );
         })}
