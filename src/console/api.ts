@@ -3,6 +3,12 @@
  * itself (HttpOnly, __Host-, SameSite=Strict); every change carries the CSRF token given at
  * sign-in, kept for the tab's life in sessionStorage. Every answer is parsed with a schema.
  */
+import {
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  startAuthentication,
+  startRegistration,
+} from '@simplewebauthn/browser';
 import * as z from 'zod/mini';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ApiFields } from './entry.ts';
@@ -42,7 +48,7 @@ const stepAnswer = z.object({ recordId: z.string(), outcome: z.string() });
 const signInAnswer = z.object({ csrfToken: z.string(), operator: operatorSchema });
 const problem = z.object({ error: z.string(), message: z.string() });
 
-export type ApiError = 'no-session' | 'refused' | 'unreachable' | 'malformed';
+export type ApiError = 'no-session' | 'step-up-required' | 'refused' | 'unreachable' | 'malformed';
 
 async function call<T>(
   method: string,
@@ -75,7 +81,11 @@ async function call<T>(
   if (!response.ok) {
     const parsed = problem.safeParse(data);
     const message = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
-    return err(response.status === 401 ? 'no-session' : 'refused', message);
+    const code = parsed.success ? parsed.data.error : '';
+    return err(
+      code === 'no-session' ? 'no-session' : code === 'step-up-required' ? 'step-up-required' : 'refused',
+      message,
+    );
   }
   if (schema === null) return ok(null);
   const parsed = schema.safeParse(data);
@@ -121,3 +131,72 @@ export const sendVerification = (recordId: string, fields: ApiFields) =>
   call('POST', `/api/v1/verification/${encodeURIComponent(recordId)}`, stepAnswer, { fields });
 
 export const imageUrl = (sha256: string) => `/api/v1/images/${sha256}`;
+
+/** Registers this browser's security key (or platform authenticator) for the operator. */
+export async function registerSecurityKey(): Promise<Result<null, ApiError>> {
+  const options = await call('POST', '/api/v1/webauthn/register/options', z.unknown(), {});
+  if (!options.ok) return options;
+  let response: unknown;
+  try {
+    response = await startRegistration({
+      optionsJSON: options.value as PublicKeyCredentialCreationOptionsJSON,
+    });
+  } catch (error) {
+    return err('refused', `the security key did not register: ${(error as Error).message}`);
+  }
+  return call('POST', '/api/v1/webauthn/register', null, response);
+}
+
+/** Confirms with the security key (step-up): privileged actions need one in the last 10 minutes. */
+export async function confirmWithSecurityKey(): Promise<Result<null, ApiError>> {
+  const options = await call('POST', '/api/v1/webauthn/authenticate/options', z.unknown(), {});
+  if (!options.ok) return options;
+  let response: unknown;
+  try {
+    response = await startAuthentication({
+      optionsJSON: options.value as PublicKeyCredentialRequestOptionsJSON,
+    });
+  } catch (error) {
+    return err('refused', `the security key did not confirm: ${(error as Error).message}`);
+  }
+  const confirmed = await call<null>('POST', '/api/v1/webauthn/authenticate', null, response);
+  if (confirmed.ok) confirmedAt = Date.now();
+  return confirmed;
+}
+
+/** When this tab last confirmed with the key; the server keeps the authoritative time. */
+let confirmedAt = Number.NEGATIVE_INFINITY;
+const STEP_UP_MARGIN_MS = 9 * 60_000; // the server's window is 10 minutes
+
+/**
+ * A privileged action. The key is asked first when this tab has not confirmed recently (so the
+ * server is not asked for what it would refuse); if the server still asks for a fresh
+ * confirmation, it is given and the action tried once more.
+ */
+export async function withStepUp<T>(
+  action: () => Promise<Result<T, ApiError>>,
+): Promise<Result<T, ApiError>> {
+  if (Date.now() - confirmedAt > STEP_UP_MARGIN_MS) {
+    const confirmed = await confirmWithSecurityKey();
+    if (!confirmed.ok) return confirmed;
+  }
+  const first = await action();
+  if (first.ok || first.code !== 'step-up-required') return first;
+  const confirmed = await confirmWithSecurityKey();
+  if (!confirmed.ok) return confirmed;
+  return action();
+}
+
+const cutAnswer = z.object({
+  id: z.string(),
+  sequence: z.number(),
+  final: z.boolean(),
+  manifestSha256: z.string(),
+});
+export const publishCutNow = () => withStepUp(() => call('POST', '/api/v1/cuts', cutAnswer, {}));
+export const revokeDevice = (id: string, reason: string) =>
+  withStepUp(() =>
+    call('POST', `/api/v1/admin/devices/${encodeURIComponent(id)}/revoke`, z.unknown(), { reason }),
+  );
+export const purge = (scope: string, reason: string) =>
+  withStepUp(() => call('POST', '/api/v1/admin/purge', z.unknown(), { scope, reason }));

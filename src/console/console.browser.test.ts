@@ -87,6 +87,7 @@ before(async () => {
     ['ana.captura', 'capturista'],
     ['beto.captura', 'capturista'],
     ['vero.verifica', 'verificador'],
+    ['pablo.publica', 'publicador'],
   ] as const) {
     const added = await server.accounts.addOperator({
       username,
@@ -249,5 +250,43 @@ test('two capturistas type the same actas; one agrees and is verified, the other
     assert.deepEqual(vero.problems, []);
   } finally {
     await vero.close();
+  }
+});
+
+test('a publicador registers a security key and publishes a cut now, confirming with the key when asked', {
+  skip,
+}, async () => {
+  const pablo = await operatorPage('pablo.publica');
+  try {
+    // The browser's authenticator: Chromium's virtual one, which signs real WebAuthn assertions.
+    const cdp = await pablo.page.context().newCDPSession(pablo.page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    const message = pablo.page.locator('.message');
+    await pablo.page.getByRole('button', { name: 'Registrar una llave de seguridad' }).click();
+    await message.filter({ hasText: /Llave registrada|No se registró/ }).waitFor();
+    assert.equal(await message.textContent(), 'Llave registrada.');
+    await accessibility(pablo.page, 'administration');
+    // Publishing needs a confirmation in the last 10 minutes: the console asks the key for one.
+    await pablo.page.getByRole('button', { name: 'Publicar un corte ahora' }).click();
+    await message.filter({ hasText: /publicado|No se publicó/ }).waitFor();
+    const published = (await message.textContent()) ?? '';
+    assert.match(published, /^Corte \d{8}_\d{4} publicado \(número 1\)\.$/);
+    const cuts = await node.pipeline.store.cuts();
+    assert.equal(cuts.length, 1);
+    assert.ok(published.includes(cuts[0]!.id));
+    await screenshot(pablo.page, 'console-administration');
+    assert.deepEqual(pablo.problems, []);
+  } finally {
+    await pablo.close();
   }
 });

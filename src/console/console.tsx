@@ -19,6 +19,7 @@ import {
   signOut,
   type VerificationTask,
 } from './api.ts';
+import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { type Box, type BoxValue, boxesOf, differences, fromFields, shown, toFields } from './entry.ts';
 
@@ -299,7 +300,13 @@ function Workspace(props: { operator: Operator; onSignOut: () => void }) {
   const screens = [
     ...(['capturista', 'coordinador'].includes(operator.role) ? (['captura'] as const) : []),
     ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
+    ...(['administrador', 'publicador'].includes(operator.role) ? (['administracion'] as const) : []),
   ];
+  const SCREEN_NAMES = {
+    captura: 'Captura',
+    verificacion: 'Verificación',
+    administracion: 'Administración',
+  } as const;
   const [screen, setScreen] = useState(screens[0] ?? null);
   return (
     <>
@@ -311,7 +318,7 @@ function Workspace(props: { operator: Operator; onSignOut: () => void }) {
         <nav aria-label="Pantallas">
           {screens.map((s) => (
             <button key={s} type="button" aria-pressed={screen === s} onClick={() => setScreen(s)}>
-              {s === 'captura' ? 'Captura' : 'Verificación'}
+              {SCREEN_NAMES[s]}
             </button>
           ))}
           <button
@@ -329,6 +336,7 @@ function Workspace(props: { operator: Operator; onSignOut: () => void }) {
         <h1 class="visually-hidden">Consola de operación</h1>
         {screen === 'captura' && <CaptureScreen />}
         {screen === 'verificacion' && <VerificationScreen />}
+        {screen === 'administracion' && <AdminScreen operator={operator} />}
         {screen === null && <p>Su función no tiene pantallas en esta consola todavía.</p>}
       </main>
     </>
