@@ -200,3 +200,26 @@ export const revokeDevice = (id: string, reason: string) =>
   );
 export const purge = (scope: string, reason: string) =>
   withStepUp(() => call('POST', '/api/v1/admin/purge', z.unknown(), { scope, reason }));
+
+const count = z.number();
+const dashboardSchema = z.object({
+  at: z.number(),
+  actas: z.object({
+    received: count,
+    captured_once: count,
+    mismatch: count,
+    verified: count,
+    sin_acta: count,
+  }),
+  catds: z.array(
+    z.object({
+      catd: z.string(),
+      accepted: count,
+      conflicts: count,
+      acceptedSince: count,
+      conflictsSince: count,
+    }),
+  ),
+});
+export type Dashboard = z.infer<typeof dashboardSchema>;
+export const dashboard = () => call('GET', '/api/v1/dashboard', dashboardSchema);

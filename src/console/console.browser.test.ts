@@ -88,12 +88,13 @@ before(async () => {
     ['beto.captura', 'capturista'],
     ['vero.verifica', 'verificador'],
     ['pablo.publica', 'publicador'],
+    ['coral.coordina', 'coordinador'],
   ] as const) {
     const added = await server.accounts.addOperator({
       username,
       name: username.split('.')[0]!,
       role,
-      scope: 'nacional',
+      scope: role === 'coordinador' ? 'catd:CATD-1' : 'nacional',
       password: PASSWORD,
       expiresAt: null,
       by: 'test',
@@ -171,7 +172,8 @@ async function typeActa(page: Page, boxes: readonly string[]): Promise<string> {
     await page.keyboard.press('Enter');
   }
   const message = page.locator('.message');
-  await message.filter({ hasText: /registrada|No se registró|Falta/ }).waitFor();
+  // The previous acta's confirmation may still be on screen: wait for this one's, or an error.
+  await message.filter({ hasText: new RegExp(`Acta ${key} registrada|No se registró|Falta`) }).waitFor();
   assert.match((await message.textContent()) ?? '', new RegExp(`Acta ${key} registrada`));
   return key;
 }
@@ -288,5 +290,24 @@ test('a publicador registers a security key and publishes a cut now, confirming 
     assert.deepEqual(pablo.problems, []);
   } finally {
     await pablo.close();
+  }
+});
+
+test("a CATD's coordinator follows the night on the dashboard", { skip }, async () => {
+  const coral = await operatorPage('coral.coordina');
+  try {
+    await coral.page.getByRole('button', { name: 'Tablero' }).click();
+    await coral.page.locator('[data-figure="verified"]').waitFor();
+    // After the first test: both actas verified, nothing waiting; the CATD's two packages.
+    assert.equal(await coral.page.locator('[data-figure="verified"]').textContent(), '2');
+    assert.equal(await coral.page.locator('[data-figure="pending-capture"]').textContent(), '0');
+    assert.equal(await coral.page.locator('[data-figure="pending-verification"]').textContent(), '0');
+    const row = coral.page.locator('tr[data-catd="CATD-1"] td');
+    assert.deepEqual(await row.allTextContents(), ['2', '0', '2', '0']);
+    await accessibility(coral.page, 'dashboard');
+    await screenshot(coral.page, 'console-dashboard');
+    assert.deepEqual(coral.problems, []);
+  } finally {
+    await coral.close();
   }
 });

@@ -307,6 +307,27 @@ export function registerOperatorRoutes(
     },
   );
 
+  /**
+   * The CATD dashboard's figures: actas by status (the whole election), and packages received
+   * and refused as conflicts per CATD, in all and in the last hour — a coordinator of one CATD
+   * sees that CATD's row only.
+   */
+  app.get(
+    '/api/v1/dashboard',
+    { config: { policy: 'session', roles: ['coordinador', 'auditor', 'administrador'] } },
+    async (request) => {
+      const now = clock();
+      const activity = await pipeline.store.activity(now - 3_600_000);
+      const scope = request.auth!.operator.scope;
+      const catd = scope.startsWith('catd:') ? scope.slice('catd:'.length) : null;
+      return {
+        at: now,
+        actas: activity.actas,
+        catds: catd === null ? activity.catds : activity.catds.filter((row) => row.catd === catd),
+      };
+    },
+  );
+
   app.get(
     '/api/v1/images/:sha256',
     { config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] } },

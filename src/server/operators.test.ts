@@ -239,6 +239,30 @@ describe('operators over HTTP', () => {
     assert.equal((await call(aldo, 'GET', '/api/v1/capture/next')).status, 403);
   });
 
+  test('the dashboard: actas by status; packages per CATD, of one CATD for its coordinator; not for capturistas', async () => {
+    type Dashboard = {
+      actas: Record<string, number>;
+      catds: { catd: string; accepted: number; conflicts: number; acceptedSince: number }[];
+    };
+    const coral = await signIn('coral.coordina');
+    const mine = (await (await call(coral, 'GET', '/api/v1/dashboard')).json()) as Dashboard;
+    assert.deepEqual(
+      mine.catds.map((row) => [row.catd, row.accepted, row.conflicts]),
+      [['CATD-1', 3, 0]],
+    );
+    assert.equal(
+      Object.values(mine.actas).reduce((a, b) => a + b, 0),
+      6,
+    );
+    const aldo = await signIn('aldo.audita');
+    const all = (await (await call(aldo, 'GET', '/api/v1/dashboard')).json()) as Dashboard;
+    assert.deepEqual(
+      all.catds.map((row) => row.catd),
+      ['CATD-1', 'CATD-2'],
+    );
+    assert.equal((await call(await signIn('ana.captura'), 'GET', '/api/v1/dashboard')).status, 403);
+  });
+
   test('two blind captures that differ go to a verifier; nobody verifies their own capture', async () => {
     const coral = await signIn('coral.coordina');
     const beto = await signIn('beto.captura');

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { MerkleTree } from '../journal/merkle.ts';
-import type { Store } from './store.ts';
+import type { PackageRow, Store } from './store.ts';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -280,6 +280,57 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.equal(await store.packageCount('D'), 1);
       assert.equal((await store.journalHead()).size, 0, 'nothing of the failed transaction remains');
       await store.close();
+    });
+
+    test('activity for the dashboard: actas by status, packages by CATD in all and since a time', async () => {
+      const opened = await open();
+      const store = opened.store;
+      const device = (id: string, boundTo: string) => ({
+        id,
+        publicKey: Buffer.alloc(32, id.charCodeAt(id.length - 1)).toString('base64'),
+        origin: 'CATD' as const,
+        boundTo,
+        label: '',
+        enrolledAt: 1,
+        revokedAt: null,
+      });
+      const pkg = (deviceId: string, sequence: number, acopioAt: number, accepted: boolean): PackageRow => {
+        const common = {
+          deviceId,
+          sequence,
+          packageSha256: String(sequence % 10).repeat(64),
+          imageSha256: 'a'.repeat(64),
+          recordId: `R${sequence}`,
+          acopioAt,
+        };
+        return accepted
+          ? { ...common, outcome: 'accepted', receipt: 'r' }
+          : { ...common, outcome: 'conflict', receipt: null };
+      };
+      assert.deepEqual(await store.activity(0), {
+        actas: { received: 0, captured_once: 0, mismatch: 0, verified: 0, sin_acta: 0 },
+        catds: [],
+      });
+      await store.transaction(async (tx) => {
+        await tx.putDevice(device('S1', 'CATD-02'));
+        await tx.putDevice(device('S2', 'CATD-02'));
+        await tx.putDevice(device('S33', 'CATD-01'));
+        await tx.putActa(record('A'), 10);
+        await tx.putActa(record('B', 'verified'), 10);
+        await tx.putActa(record('C', 'verified'), 10);
+        await tx.putActa(record('D', 'mismatch'), 10);
+        await tx.addPackage(pkg('S1', 0, 100, true));
+        await tx.addPackage(pkg('S1', 1, 200, true));
+        await tx.addPackage(pkg('S2', 0, 300, false));
+        await tx.addPackage(pkg('S33', 0, 50, true));
+      });
+      assert.deepEqual(await (await opened.reopen()).activity(150), {
+        actas: { received: 1, captured_once: 0, mismatch: 1, verified: 2, sin_acta: 0 },
+        catds: [
+          { catd: 'CATD-01', accepted: 1, conflicts: 0, acceptedSince: 0, conflictsSince: 0 },
+          { catd: 'CATD-02', accepted: 2, conflicts: 1, acceptedSince: 1, conflictsSince: 1 },
+        ],
+      });
     });
 
     test('capture claims: who holds which acta until when', async () => {

@@ -36,6 +36,21 @@ export interface CutRow {
 
 export type DeviceOrigin = 'CASILLA' | 'CATD';
 
+export interface CatdActivity {
+  /** The CATD (or CAE) the devices are bound to. */
+  readonly catd: string;
+  readonly accepted: number;
+  /** Packages refused as conflicts: another image already holds that acta (docs/intake.md). */
+  readonly conflicts: number;
+  readonly acceptedSince: number;
+  readonly conflictsSince: number;
+}
+
+export interface Activity {
+  readonly actas: Readonly<Record<ActaRecord['status'], number>>;
+  readonly catds: readonly CatdActivity[];
+}
+
 export interface DeviceRow {
   readonly id: string;
   /** The raw 32-byte Ed25519 public key, base64. */
@@ -227,5 +242,7 @@ export interface Store {
   getOperator(id: string): Promise<OperatorRow | null>;
   /** How many packages a device has had accepted (for tests and the dashboard). */
   packageCount(deviceId?: string): Promise<number>;
+  /** What the CATD dashboard shows: actas by status; packages by CATD, in all and since `since`. */
+  activity(since: number): Promise<Activity>;
   close(): Promise<void>;
 }

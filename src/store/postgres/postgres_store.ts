@@ -15,6 +15,8 @@ import { err, ok, type Result } from '../../domain/result.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import type {
+  Activity,
+  CatdActivity,
   CheckpointRow,
   CutRow,
   DeviceRow,
@@ -473,6 +475,26 @@ class PostgresStore implements Store {
       [deviceId ?? null],
     );
     return row?.n ?? 0;
+  }
+
+  async activity(since: number): Promise<Activity> {
+    const actas = { received: 0, captured_once: 0, mismatch: 0, verified: 0, sin_acta: 0 };
+    for (const row of await rows<{ status: keyof typeof actas; n: number }>(
+      this.#pool,
+      'SELECT status, COUNT(*)::int AS n FROM acta GROUP BY status',
+    ))
+      actas[row.status] = row.n;
+    const catds = await rows<CatdActivity>(
+      this.#pool,
+      `SELECT d.bound_to AS catd,
+              COUNT(*) FILTER (WHERE p.outcome = 'accepted')::int AS "accepted",
+              COUNT(*) FILTER (WHERE p.outcome = 'conflict')::int AS "conflicts",
+              COUNT(*) FILTER (WHERE p.outcome = 'accepted' AND p.acopio_at >= $1)::int AS "acceptedSince",
+              COUNT(*) FILTER (WHERE p.outcome = 'conflict' AND p.acopio_at >= $1)::int AS "conflictsSince"
+       FROM package p JOIN device d ON d.id = p.device_id GROUP BY d.bound_to ORDER BY d.bound_to COLLATE "C"`,
+      [since],
+    );
+    return { actas, catds };
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,8 @@ import { closeFd, fsyncFd, openFd, syncDirectory } from '../../journal/durable_f
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import type {
+  Activity,
+  CatdActivity,
   CheckpointRow,
   CutRow,
   DeviceRow,
@@ -600,6 +602,27 @@ class SqliteStore implements Store {
             .get(deviceId ?? null, deviceId ?? null) as { n: number }
         ).n,
     );
+  }
+
+  activity(since: number): Promise<Activity> {
+    return this.#read(() => {
+      const actas = { received: 0, captured_once: 0, mismatch: 0, verified: 0, sin_acta: 0 };
+      for (const row of this.#prepared('SELECT status, COUNT(*) AS n FROM acta GROUP BY status').all() as {
+        status: keyof typeof actas;
+        n: number;
+      }[])
+        actas[row.status] = row.n;
+      const catds = (
+        this.#prepared(
+          `SELECT d.bound_to AS catd,
+                  SUM(p.outcome = 'accepted') AS accepted, SUM(p.outcome = 'conflict') AS conflicts,
+                  SUM(p.outcome = 'accepted' AND p.acopio_at >= ?) AS acceptedSince,
+                  SUM(p.outcome = 'conflict' AND p.acopio_at >= ?) AS conflictsSince
+           FROM package p JOIN device d ON d.id = p.device_id GROUP BY d.bound_to ORDER BY d.bound_to`,
+        ).all(since, since) as unknown as CatdActivity[]
+      ).map((row) => ({ ...row }));
+      return { actas, catds };
+    });
   }
 
   async close(): Promise<void> {
