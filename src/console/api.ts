@@ -223,3 +223,18 @@ const dashboardSchema = z.object({
 });
 export type Dashboard = z.infer<typeof dashboardSchema>;
 export const dashboard = () => call('GET', '/api/v1/dashboard', dashboardSchema);
+
+const cotejoSchema = z.object({
+  ...taskSchema.shape,
+  status: z.string(),
+  cotejada: z.number(),
+  fields: z.nullable(fieldsSchema),
+});
+export type CotejoActa = z.infer<typeof cotejoSchema>;
+export const cotejoActa = (recordId: string) =>
+  call('GET', `/api/v1/cotejo/${encodeURIComponent(recordId)}`, cotejoSchema);
+export const sendCotejo = (recordId: string, decision: 'accept' | 'reopen', reason?: string) =>
+  call('POST', `/api/v1/cotejo/${encodeURIComponent(recordId)}`, stepAnswer, {
+    decision,
+    ...(reason === undefined ? {} : { reason }),
+  });

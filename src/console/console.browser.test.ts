@@ -293,7 +293,9 @@ test('a publicador registers a security key and publishes a cut now, confirming 
   }
 });
 
-test("a CATD's coordinator follows the night on the dashboard", { skip }, async () => {
+test("a CATD's coordinator follows the night on the dashboard, and cotejo accepts one acta and reopens another", {
+  skip,
+}, async () => {
   const coral = await operatorPage('coral.coordina');
   try {
     await coral.page.getByRole('button', { name: 'Tablero' }).click();
@@ -306,6 +308,33 @@ test("a CATD's coordinator follows the night on the dashboard", { skip }, async 
     assert.deepEqual(await row.allTextContents(), ['2', '0', '2', '0']);
     await accessibility(coral.page, 'dashboard');
     await screenshot(coral.page, 'console-dashboard');
+
+    // Cotejo: one acta's published values agree with its image; the other's do not, and it is reopened.
+    await coral.page.getByRole('button', { name: 'Cotejo' }).click();
+    const message = coral.page.locator('.message');
+    const find = async (recordId: string) => {
+      await coral.page.locator('#clave').fill(recordId);
+      await coral.page.keyboard.press('Enter');
+      await coral.page.locator('.acta-key', { hasText: recordId }).waitFor();
+    };
+    await find(recordIds[0]!);
+    assert.equal(await coral.page.locator('[data-cotejada]').getAttribute('data-cotejada'), '0');
+    await accessibility(coral.page, 'cotejo');
+    await coral.page.getByRole('button', { name: 'Coincide con el acta: aceptar' }).click();
+    await message.filter({ hasText: 'cotejada' }).waitFor();
+    await coral.page.locator('[data-cotejada="1"]').waitFor();
+    assert.equal((await node.pipeline.store.getActa(recordIds[0]!))?.cotejada, 1);
+    await find(recordIds[1]!);
+    await coral.page.locator('#reopen-reason').fill('el total no coincide con la imagen');
+    await coral.page.getByRole('button', { name: 'No coincide: reabrir para nueva captura' }).click();
+    await message.filter({ hasText: /reabierta|No se registró/ }).waitFor();
+    assert.match((await message.textContent()) ?? '', /reabierta/);
+    const reopened = await node.pipeline.store.getActa(recordIds[1]!);
+    // Back to capture; what was published stays published until a new version is verified.
+    assert.deepEqual(
+      [reopened?.status, reopened?.cotejada, reopened?.published !== null],
+      ['received', 3, true],
+    );
     assert.deepEqual(coral.problems, []);
   } finally {
     await coral.close();

@@ -21,6 +21,7 @@ import {
 } from './api.ts';
 import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
+import { CotejoScreen } from './cotejo.tsx';
 import { DashboardScreen } from './dashboard.tsx';
 import { type Box, type BoxValue, boxesOf, differences, fromFields, shown, toFields } from './entry.ts';
 
@@ -301,12 +302,14 @@ function Workspace(props: { operator: Operator; onSignOut: () => void }) {
   const screens = [
     ...(['capturista', 'coordinador'].includes(operator.role) ? (['captura'] as const) : []),
     ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
+    ...(operator.role === 'coordinador' ? (['cotejo'] as const) : []),
     ...(['coordinador', 'auditor', 'administrador'].includes(operator.role) ? (['tablero'] as const) : []),
     ...(['administrador', 'publicador'].includes(operator.role) ? (['administracion'] as const) : []),
   ];
   const SCREEN_NAMES = {
     captura: 'Captura',
     verificacion: 'Verificación',
+    cotejo: 'Cotejo',
     tablero: 'Tablero',
     administracion: 'Administración',
   } as const;
@@ -339,6 +342,7 @@ function Workspace(props: { operator: Operator; onSignOut: () => void }) {
         <h1 class="visually-hidden">Consola de operación</h1>
         {screen === 'captura' && <CaptureScreen />}
         {screen === 'verificacion' && <VerificationScreen />}
+        {screen === 'cotejo' && <CotejoScreen />}
         {screen === 'tablero' && <DashboardScreen />}
         {screen === 'administracion' && <AdminScreen operator={operator} />}
         {screen === null && <p>Su función no tiene pantallas en esta consola todavía.</p>}

@@ -286,6 +286,27 @@ export function registerOperatorRoutes(
     (recordId, verifierId, fields) => pipeline.resolveMismatch({ recordId, verifierId, fields }),
   );
 
+  /** An acta as published, with its image, for cotejo: comparing what was published with the acta. */
+  app.get(
+    '/api/v1/cotejo/:recordId',
+    { config: { policy: 'session', roles: ['coordinador'] } },
+    async (request, reply) => {
+      const { recordId } = request.params as { recordId: string };
+      const record = await actaFor(request, reply, recordId);
+      if (record === null) return reply;
+      return {
+        recordId: record.recordId,
+        contest: record.contest,
+        actaKey: record.actaKey,
+        status: record.status,
+        cotejada: record.cotejada,
+        imageSha256: record.submission?.imageSha256 ?? null,
+        columns: pipeline.columnsOf(record),
+        fields: record.published?.fields ?? null,
+      };
+    },
+  );
+
   app.post(
     '/api/v1/cotejo/:recordId',
     { config: { policy: 'session', roles: ['coordinador'] } },
