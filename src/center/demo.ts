@@ -24,12 +24,14 @@ import { createRandom, type Random } from '../sim/random.ts';
 import { formatReport, verifyCut } from '../verify/verify.ts';
 import { DEFAULT_SITE_OUT } from '../site/build.ts';
 import { startCutServer } from './cut_server.ts';
+import { buildServer, type ServerHandle } from '../server/app.ts';
+import { serveConfigSchema } from '../server/config.ts';
 import { storeLocation } from './database.ts';
 import { dataPaths } from './data_dir.ts';
 import { type CenterNode, initCenter, openCenter } from './node.ts';
 import { publishCut } from './publisher.ts';
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 
 export interface DemoOptions {
   readonly root: string;
@@ -328,6 +330,64 @@ export interface DemoSummary {
   readonly verified: number;
   readonly failedVerifications: number;
   readonly server: Server | null;
+  /** Stops the servers and closes the store (the console needs it open while it serves). */
+  readonly close: () => Promise<void>;
+}
+
+/** The demo's operators, one of each role a person would try in the console. */
+const DEMO_OPERATORS = [
+  ['demo.captura1', 'capturista'],
+  ['demo.captura2', 'capturista'],
+  ['demo.verifica', 'verificador'],
+  ['demo.coordina', 'coordinador'],
+] as const;
+export const DEMO_PASSWORD = 'simulacro de la noche electoral';
+
+/**
+ * The operators' console beside the demo (docs/console.md): `openprep serve`'s API and console on
+ * the next port, over the demo's own center, with demo accounts made on the first run. Their
+ * second factor is a TOTP seed, written with the password to a file in the demo's data folder:
+ * a drill on one's own machine, never an election. Sessions and codes run on the real clock;
+ * the actas on the night's.
+ */
+async function startDemoConsole(
+  node: CenterNode,
+  root: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<ServerHandle> {
+  const center = await buildServer({
+    node,
+    config: serveConfigSchema.parse({ logLevel: 'silent', port }),
+    clock: Date.now,
+  });
+  await center.app.listen({ host: '127.0.0.1', port });
+  const file = path.join(root, 'consola-demo.txt');
+  const lines: string[] = [];
+  for (const [username, role] of DEMO_OPERATORS) {
+    const added = await center.accounts.addOperator({
+      username,
+      name: username,
+      role,
+      scope: 'nacional',
+      password: DEMO_PASSWORD,
+      expiresAt: null,
+      by: 'demo',
+    });
+    if (added.ok)
+      lines.push(`${username} (${role}): TOTP ${added.value.totpSecret} — ${added.value.totpUri}`);
+  }
+  if (lines.length > 0)
+    await writeFile(
+      file,
+      `Consola de la demostración (SIMULACRO): http://localhost:${port}/consola/\n` +
+        `Contraseña de todas las cuentas: ${DEMO_PASSWORD}\n` +
+        `Código de 6 dígitos: agregue la semilla TOTP a su aplicación de autenticación, o: oathtool --totp -b <semilla>\n\n` +
+        `${lines.join('\n')}\n`,
+      { mode: 0o600 },
+    );
+  log(`Operators' console at http://localhost:${port}/consola/ — demo accounts in ${file}`);
+  return center;
 }
 
 export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary, string>> {
@@ -356,6 +416,8 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     );
   }
   let server: Server | null = null;
+  let center: ServerHandle | null = null;
+  let handedOver = false;
   try {
     const { election } = node.pipeline;
     const offset = election.utcOffsetMinutes;
@@ -378,9 +440,10 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       });
       options.log(
         site === undefined
-          ? `Serving the cuts at http://127.0.0.1:${options.port}/ (the public site is not built: npm run build:site)`
+          ? `Serving the cuts at http://127.0.0.1:${options.port}/ (the public site is not built: npm run build)`
           : `Serving the public site and the cuts at http://127.0.0.1:${options.port}/`,
       );
+      center = await startDemoConsole(node, paths.root, options.port + 1, options.log);
     }
     const resumeAfter = last?.cutTime ?? Number.NEGATIVE_INFINITY;
     let nextCut = last === null ? start : last.cutTime + options.cutEvery * MINUTE;
@@ -438,11 +501,27 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       }
     }
     for (const [problem, count] of errors) options.log(`note: ${count} × ${problem}`);
-    return ok({ cuts: published, verified, failedVerifications: failed, server });
-  } catch (error) {
-    server?.close();
-    throw error;
+    const serving = { server, center };
+    // Serving, the store stays open for the console until the caller closes; otherwise it closes now.
+    handedOver = options.serve;
+    return ok({
+      cuts: published,
+      verified,
+      failedVerifications: failed,
+      server: serving.server,
+      close: async () => {
+        if (!handedOver) return;
+        serving.server?.close();
+        await serving.center?.app.close();
+        await node.close();
+      },
+    });
   } finally {
-    await node.close();
+    // A night that failed or threw closes everything here; a finished one hands it to the caller.
+    if (!handedOver) {
+      server?.close();
+      await center?.app.close();
+      await node.close();
+    }
   }
 }

@@ -71,9 +71,11 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
     `${cuts} cuts published, ${verified} verified, ${failedVerifications} failed verification.\n`,
   );
   if (server !== null && !controller.signal.aborted) {
-    process.stdout.write(`Still serving at http://127.0.0.1:${o.port}/ — Ctrl-C to stop.\n`);
+    process.stdout.write(
+      `Still serving the site at http://127.0.0.1:${o.port}/ and the console at http://localhost:${o.port + 1}/consola/ — Ctrl-C to stop.\n`,
+    );
     await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
   }
-  server?.close();
+  await result.value.close();
   return failedVerifications === 0 ? 0 : 1;
 }
