@@ -8,6 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { fetchCutIndex, fetchLatest, fetchLevel, type LevelData } from './data.ts';
 import { type Language, WORDS, type Words } from './i18n.ts';
 import type { CutIndex } from './publication.ts';
+import { COLUMN_HELP, CSV_LAYOUT } from './columns_help.ts';
 import { parseRoute, type Route, routeHash } from './routes.ts';
 import { VerifyView } from './verify_view.tsx';
 import { CasillaView, DistritoView, EntidadView, NacionalView, SeccionView } from './views.tsx';
@@ -216,7 +217,7 @@ function Body(props: {
   if (index.state === 'failed') return <Failure words={words} message={index.message} retry={props.retry} />;
   const cut = index.value;
   if (cut === null) return <h1>{words.noCuts}</h1>;
-  if (route.view === 'descargas') return <Downloads words={words} cut={cut} />;
+  if (route.view === 'descargas') return <Downloads words={words} language={language} cut={cut} />;
   if (route.view === 'verificar') return <VerifyView words={words} cutId={cut.cut.id} />;
   if (route.view === 'not-found' || contestOf(route, cut) === null)
     return (
@@ -252,15 +253,15 @@ function Failure(props: { words: Words; message: string; retry: () => void }) {
   );
 }
 
-function Downloads(props: { words: Words; cut: CutIndex }) {
-  const { words, cut } = props;
+function Downloads(props: { words: Words; language: Language; cut: CutIndex }) {
+  const { words, language, cut } = props;
   const id = cut.cut.id;
   return (
     <>
       <h1>{words.downloads}</h1>
       <ul class="downloads">
         <li>
-          <a href={`${id}/${id}_PREP.zip`} download>{`${id}_PREP.zip`}</a>
+          <a href={`${id}/${id}_PREP.zip`} download>{`${id}_PREP.zip`}</a> — {words.zipHelp}
         </li>
         {cut.contests.map((c) => (
           <li key={c.id}>
@@ -271,12 +272,33 @@ function Downloads(props: { words: Words; cut: CutIndex }) {
           </li>
         ))}
         <li>
-          <a href={`${id}/LEEME.txt`}>LEEME.txt</a>
+          <a href={`${id}/LEEME.txt`}>LEEME.txt</a> — {words.leemeHelp}
         </li>
         <li>
-          <a href={`${id}/manifest.json`}>manifest.json</a> · <a href={`${id}/manifest.sig`}>manifest.sig</a>
+          <a href={`${id}/manifest.json`}>manifest.json</a> · <a href={`${id}/manifest.sig`}>manifest.sig</a>{' '}
+          — {words.manifestHelp}
         </li>
       </ul>
+      <h2>{words.columnsTitle}</h2>
+      <p>{CSV_LAYOUT[language]}</p>
+      <table class="columns-help">
+        <thead>
+          <tr>
+            <th scope="col">{words.columnsHeader}</th>
+            <th scope="col">{words.meaningHeader}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {COLUMN_HELP.map(([columns, es, en]) => (
+            <tr key={columns}>
+              <th scope="row">
+                <code>{columns}</code>
+              </th>
+              <td>{language === 'es' ? es : en}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }

@@ -187,6 +187,16 @@ test('the national figures on the page are those of the cut CSV', { skip }, asyn
     assert.match((await page.locator('.cut-id').textContent()) ?? '', new RegExp(latestCut));
     await accessibility(page, 'nacional');
     await screenshot(page, 'nacional-desktop');
+    // The downloads: every file offered is there, and the columns are explained.
+    await page.getByRole('link', { name: 'Descargas' }).first().click();
+    await page.locator('h1', { hasText: 'Descargas' }).waitFor();
+    const links = await page
+      .locator('ul.downloads a')
+      .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    assert.ok(links.length >= 6, links.join(' '));
+    for (const link of links) assert.equal((await fetch(link, { method: 'HEAD' })).status, 200, link);
+    assert.ok((await page.locator('table.columns-help tbody tr').count()) >= 8);
+    await accessibility(page, 'descargas');
     assert.deepEqual(problems, []);
   } finally {
     await close();
