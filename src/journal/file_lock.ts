@@ -22,18 +22,30 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-async function stale(lockFile: string): Promise<boolean> {
+/**
+ * What to do about a lock file that exists: wait for its live owner, take it over from a dead
+ * one, or try again at once because it is gone (released meanwhile). Gone must not be taken
+ * for stale: removing "it" would remove the lock a third process has just taken.
+ */
+async function judge(lockFile: string): Promise<'wait' | 'take-over' | 'gone'> {
+  let text: string;
+  let modified: number;
   try {
-    const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
-    if (Date.now() - info.mtimeMs > STALE_MS) return true;
-    const [host, pidText] = text.trim().split(' ');
-    const pid = Number(pidText);
-    if (host !== hostname()) return false;
-    return !Number.isInteger(pid) || pid <= 0 || !processAlive(pid);
-  } catch {
-    // Gone meanwhile (released), or written half-way by an owner that died at once.
-    return true;
+    [text, modified] = await Promise.all([
+      readFile(lockFile, 'utf8'),
+      stat(lockFile).then((info) => info.mtimeMs),
+    ]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw error;
   }
+  if (Date.now() - modified > STALE_MS) return 'take-over';
+  // Empty: its owner has created it and not yet written its name — alive a moment ago.
+  if (text.trim() === '') return 'wait';
+  const [host, pidText] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (host !== hostname()) return 'wait';
+  return !Number.isInteger(pid) || pid <= 0 || !processAlive(pid) ? 'take-over' : 'wait';
 }
 
 export async function withFileLock<T>(
@@ -53,7 +65,9 @@ export async function withFileLock<T>(
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (await stale(lockFile)) {
+      const verdict = await judge(lockFile);
+      if (verdict === 'gone') continue;
+      if (verdict === 'take-over') {
         await rm(lockFile, { force: true });
         continue;
       }
