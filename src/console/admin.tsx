@@ -4,9 +4,13 @@
  * the last 10 minutes, asked for when the server requires it), publishing a cut now, revoking a
  * device, and the purge.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
+  type Account,
+  accountsList,
+  type CreatedAccount,
   confirmWithSecurityKey,
+  createAccount,
   type Operator,
   publishCutNow,
   purge,
@@ -79,6 +83,7 @@ export function AdminScreen(props: { operator: Operator }) {
           </button>
         </>
       )}
+      {operator.role === 'administrador' && <Accounts scope={operator.scope} />}
       {operator.role === 'administrador' && (
         <>
           <h3>Revocar un dispositivo</h3>
@@ -133,5 +138,147 @@ export function AdminScreen(props: { operator: Operator }) {
         </>
       )}
     </section>
+  );
+}
+
+const ROLE_OPTIONS = ['capturista', 'verificador', 'coordinador', 'auditor', 'administrador', 'publicador'];
+
+/** Accounts of the administrador's scope: the list, and a new one whose second factor is shown once. */
+function Accounts(props: { scope: string }) {
+  const [accounts, setAccounts] = useState<readonly Account[] | null>(null);
+  const [created, setCreated] = useState<CreatedAccount | null>(null);
+  const [message, setMessage] = useState('');
+  const [busy, setBusy] = useState(false);
+  const reload = async () => {
+    const list = await accountsList();
+    if (list.ok) setAccounts(list.value ?? []);
+    else setMessage(list.message);
+  };
+  useEffect(() => {
+    void reload();
+  }, []);
+  return (
+    <>
+      <h3>Cuentas</h3>
+      <p role="status" class="message">
+        {message}
+      </p>
+      {created !== null && (
+        <div class="enrolment" role="alert">
+          <p>
+            Cuenta <strong>{created.username}</strong> creada ({created.role}, {created.scope}). Entregue a la
+            persona, en mano, su semilla de segundo factor para su aplicación de autenticación.{' '}
+            <strong>No se volverá a mostrar.</strong>
+          </p>
+          <p>
+            Semilla: <code class="seed">{created.totpSecret}</code>
+          </p>
+          <p>
+            <code class="seed">{created.totpUri}</code>
+          </p>
+          <button type="button" onClick={() => setCreated(null)}>
+            Ya la entregué
+          </button>
+        </div>
+      )}
+      <form
+        class="admin-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const element = event.currentTarget as HTMLFormElement;
+          const form = new FormData(element);
+          const expires = String(form.get('expires') ?? '');
+          setBusy(true);
+          void createAccount({
+            username: String(form.get('username')),
+            name: String(form.get('name')),
+            role: String(form.get('role')),
+            scope: String(form.get('scope')),
+            password: String(form.get('password')),
+            expiresAt: expires === '' ? null : new Date(`${expires}T23:59:59`).toISOString(),
+          }).then(async (result) => {
+            setBusy(false);
+            if (!result.ok || result.value === null) {
+              setMessage(`No se creó la cuenta: ${result.ok ? '' : result.message}`);
+              return;
+            }
+            element.reset();
+            setMessage('');
+            setCreated(result.value);
+            await reload();
+          });
+        }}
+      >
+        <label for="new-username">Usuario</label>
+        <input id="new-username" name="username" required autoComplete="off" pattern="[a-z0-9._\-]{3,64}" />
+        <label for="new-name">Nombre</label>
+        <input id="new-name" name="name" required autoComplete="off" />
+        <label for="new-role">Función</label>
+        <select id="new-role" name="role" required>
+          {ROLE_OPTIONS.map((role) => (
+            <option key={role} value={role}>
+              {role}
+            </option>
+          ))}
+        </select>
+        <label for="new-scope">Ámbito</label>
+        <input
+          id="new-scope"
+          name="scope"
+          required
+          autoComplete="off"
+          value={props.scope === 'nacional' ? undefined : props.scope}
+          readOnly={props.scope !== 'nacional'}
+        />
+        <label for="new-password">Contraseña inicial (12 caracteres o más; entréguela en mano)</label>
+        <input
+          id="new-password"
+          name="password"
+          type="password"
+          required
+          minLength={12}
+          autoComplete="new-password"
+        />
+        <label for="new-expires">Vence (opcional)</label>
+        <input id="new-expires" name="expires" type="date" />
+        <button type="submit" disabled={busy}>
+          Crear cuenta
+        </button>
+      </form>
+      {accounts !== null && (
+        <table class="catds accounts">
+          <caption>Cuentas del ámbito {props.scope}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Usuario</th>
+              <th scope="col">Nombre</th>
+              <th scope="col">Función</th>
+              <th scope="col">Ámbito</th>
+              <th scope="col">Estado</th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.map((a) => (
+              <tr key={a.id} data-username={a.username}>
+                <th scope="row">{a.username}</th>
+                <td>{a.name}</td>
+                <td>{a.role}</td>
+                <td>{a.scope}</td>
+                <td>
+                  {a.disabledAt !== null
+                    ? 'deshabilitada'
+                    : !a.secondFactor
+                      ? 'sin segundo factor (volver a dar de alta)'
+                      : a.lockedUntil !== null && a.lockedUntil > Date.now()
+                        ? 'bloqueada'
+                        : 'activa'}
+                  {a.expiresAt !== null && ` · vence ${new Date(a.expiresAt).toLocaleDateString('es-MX')}`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

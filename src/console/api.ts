@@ -238,3 +238,35 @@ export const sendCotejo = (recordId: string, decision: 'accept' | 'reopen', reas
     decision,
     ...(reason === undefined ? {} : { reason }),
   });
+
+const accountSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  name: z.string(),
+  role: z.string(),
+  scope: z.string(),
+  expiresAt: z.nullable(z.number()),
+  lockedUntil: z.nullable(z.number()),
+  disabledAt: z.nullable(z.number()),
+  secondFactor: z.boolean(),
+  securityKeys: z.number(),
+});
+export type Account = z.infer<typeof accountSchema>;
+export const accountsList = () => call('GET', '/api/v1/admin/operators', z.array(accountSchema));
+const createdSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  role: z.string(),
+  scope: z.string(),
+  totpUri: z.string(),
+  totpSecret: z.string(),
+});
+export type CreatedAccount = z.infer<typeof createdSchema>;
+export const createAccount = (account: {
+  username: string;
+  name: string;
+  role: string;
+  scope: string;
+  password: string;
+  expiresAt: string | null;
+}) => withStepUp(() => call('POST', '/api/v1/admin/operators', createdSchema, account));

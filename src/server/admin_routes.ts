@@ -243,6 +243,86 @@ export function registerAdminRoutes(
     },
   );
 
+  // Accounts. An administrador of one scope sees and creates accounts of that scope only.
+  const scopeAllows = (adminScope: string, scope: string) =>
+    adminScope === 'nacional' || adminScope === scope;
+  const newOperatorSchema = z
+    .object({
+      username: z.string().min(1).max(64),
+      name: z.string().min(1).max(100),
+      role: z.string().min(1).max(32),
+      scope: z.string().min(1).max(80),
+      password: z.string().min(1).max(1024),
+      expiresAt: z.iso.datetime({ offset: true }).nullable().default(null),
+    })
+    .strict();
+
+  app.get(
+    '/api/v1/admin/operators',
+    { config: { policy: 'session', roles: ['administrador'] } },
+    async (request) => {
+      const adminScope = request.auth!.operator.scope;
+      return (await store.operators())
+        .filter((o) => scopeAllows(adminScope, o.scope))
+        .map((o) => ({
+          id: o.id,
+          username: o.username,
+          name: o.name,
+          role: o.role,
+          scope: o.scope,
+          expiresAt: o.expiresAt,
+          lockedUntil: o.lockedUntil,
+          disabledAt: o.disabledAt,
+          secondFactor: o.totpSealed !== null,
+          securityKeys: o.webauthn?.length ?? 0,
+        }));
+    },
+  );
+
+  /** Creates an account; its TOTP enrolment is in this answer and nowhere else, ever. */
+  app.post(
+    '/api/v1/admin/operators',
+    { config: { policy: 'session', roles: ['administrador'], stepUp: true } },
+    async (request, reply) => {
+      const body = newOperatorSchema.safeParse(request.body);
+      if (!body.success)
+        return refuse(reply, 400, 'bad-request', body.error.issues[0]?.message ?? 'bad account');
+      const admin = request.auth!.operator;
+      if (!scopeAllows(admin.scope, body.data.scope))
+        return refuse(
+          reply,
+          403,
+          'out-of-scope',
+          `an administrador of ${admin.scope} creates accounts of that scope`,
+        );
+      const added = await accounts.addOperator({
+        username: body.data.username,
+        name: body.data.name,
+        role: body.data.role,
+        scope: body.data.scope,
+        password: body.data.password,
+        expiresAt: body.data.expiresAt === null ? null : Date.parse(body.data.expiresAt),
+        by: admin.id,
+      });
+      if (!added.ok)
+        return refuse(reply, added.code === 'username-taken' ? 409 : 400, added.code, added.message);
+      request.log.info({
+        event: 'security',
+        kind: 'operator-created',
+        operatorId: admin.id,
+        created: added.value.operator.id,
+      });
+      return reply.code(201).send({
+        id: added.value.operator.id,
+        username: added.value.operator.username,
+        role: added.value.operator.role,
+        scope: added.value.operator.scope,
+        totpUri: added.value.totpUri,
+        totpSecret: added.value.totpSecret,
+      });
+    },
+  );
+
   app.post(
     '/api/v1/admin/devices/:id/revoke',
     { config: { policy: 'session', roles: ['administrador'], stepUp: true } },

@@ -555,6 +555,63 @@ describe('WebAuthn for administradores and publicadores', () => {
     assert.equal((await call(carla, 'POST', '/api/v1/webauthn/register/options', {})).status, 403);
   });
 
+  test('an administrador creates accounts of their scope, after confirming with the key; the new person signs in', async () => {
+    await addOperator('adela.admin', 'administrador', 'catd:CATD-1');
+    const origin = base.replace('127.0.0.1', 'localhost');
+    const key = new SoftwareAuthenticator();
+    const adela = await signIn('adela.admin');
+    const account = {
+      username: 'nora.captura',
+      name: 'Nora',
+      role: 'capturista',
+      scope: 'catd:CATD-1',
+      password: 'otra frase larga para la noche',
+    };
+    const create = (body: unknown) => call(adela, 'POST', '/api/v1/admin/operators', body);
+    assert.equal(((await (await create(account)).json()) as { error: string }).error, 'step-up-required');
+    const registration = (await (
+      await call(adela, 'POST', '/api/v1/webauthn/register/options', {})
+    ).json()) as {
+      challenge: string;
+      rp: { id?: string };
+    };
+    assert.equal(
+      (await call(adela, 'POST', '/api/v1/webauthn/register', key.register(registration, origin))).status,
+      201,
+    );
+    const challenge = (await (
+      await call(adela, 'POST', '/api/v1/webauthn/authenticate/options', {})
+    ).json()) as {
+      challenge: string;
+    };
+    assert.equal(
+      (await call(adela, 'POST', '/api/v1/webauthn/authenticate', key.assert(challenge, origin))).status,
+      200,
+    );
+
+    assert.equal((await create({ ...account, scope: 'catd:CATD-2' })).status, 403);
+    assert.equal((await create({ ...account, password: 'corta' })).status, 400);
+    assert.equal((await create({ ...account, role: 'emperador' })).status, 400);
+    const created = await create(account);
+    assert.equal(created.status, 201, await created.clone().text());
+    const enrolment = (await created.json()) as { totpSecret: string; totpUri: string };
+    assert.match(enrolment.totpUri, /^otpauth:\/\/totp\//);
+    assert.equal((await create(account)).status, 409);
+    // The new capturista signs in with the password and a code from the seed handed over once.
+    secrets.set('nora.captura', fromBase32(enrolment.totpSecret));
+    now += 30_000;
+    const nora = await signInRaw('nora.captura', account.password);
+    assert.equal(nora.status, 201);
+    const listed = (await (await call(adela, 'GET', '/api/v1/admin/operators')).json()) as {
+      username: string;
+      scope: string;
+    }[];
+    assert.ok(listed.some((o) => o.username === 'nora.captura'));
+    assert.ok(listed.every((o) => o.scope === 'catd:CATD-1'));
+    assert.ok(!JSON.stringify(listed).includes(enrolment.totpSecret), 'the seed is never listed');
+    assert.equal((await call(await signIn('ana.captura'), 'GET', '/api/v1/admin/operators')).status, 403);
+  });
+
   test('a publicador confirms with a security key to publish a cut now', async () => {
     await addOperator('pablo.publica', 'publicador', 'nacional');
     const origin = base.replace('127.0.0.1', 'localhost');
