@@ -9,13 +9,18 @@
  * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import {
+  addVirtualAuthenticator,
+  assertAccessible,
+  CHROMIUM,
+  saveScreenshot,
+  skipWithoutChromium,
+} from '../test/browser.ts';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { enrollDevice } from '../center/devices.ts';
@@ -28,9 +33,7 @@ import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { buildConsole } from '../site/build.ts';
 import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
 
-const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
-const SCREENSHOTS = process.env['OPENPREP_SCREENSHOTS'];
+const skip = skipWithoutChromium;
 const PASSWORD = 'una frase larga que nadie adivina';
 const catalog = generateCatalog({ scale: 'tiny', seed: 31 });
 const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
@@ -113,32 +116,8 @@ after(async () => {
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function accessibility(page: Page, where: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = (await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: { run: (c: Document, o: unknown) => Promise<{ violations: { id: string; impact: string }[] }> };
-      }
-    ).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact }));
-  })) as { id: string; impact: string }[];
-  assert.deepEqual(
-    violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
-    [],
-    where,
-  );
-}
-
 async function screenshot(page: Page, name: string): Promise<void> {
-  const folder = SCREENSHOTS ?? path.join(work, 'screenshots');
-  await mkdir(folder, { recursive: true });
-  await page.screenshot({ path: path.join(folder, `${name}.png`) });
+  await saveScreenshot(page, path.join(work, 'screenshots'), name);
 }
 
 /** An operator's tab, signed in through the console's form; fails the test on any console error. */
@@ -159,7 +138,7 @@ async function operatorPage(username: string) {
   await page.locator('#username').fill(username);
   await page.locator('#password').fill(PASSWORD);
   await page.locator('#code').fill(totp(secrets.get(username)!, clock()));
-  await accessibility(page, 'sign-in');
+  await assertAccessible(page, 'sign-in');
   await page.keyboard.press('Enter');
   await page.locator('.console-header').waitFor();
   return { page, problems, close: () => context.close() };
@@ -205,7 +184,7 @@ test('two capturistas type the same actas; one agrees and is verified, the other
   try {
     // Ana types both actas; the second is on screen as soon as the first is sent.
     await ana.page.locator('.acta-key').waitFor();
-    await accessibility(ana.page, 'capture');
+    await assertAccessible(ana.page, 'capture');
     await ana.page.keyboard.type('1');
     await ana.page.locator('.current-value', { hasText: '1' }).waitFor();
     await screenshot(ana.page, 'console-capture');
@@ -237,7 +216,7 @@ test('two capturistas type the same actas; one agrees and is verified, the other
     const differing = vero.page.locator('tr.differs');
     assert.equal(await differing.count(), 1);
     assert.match((await differing.textContent()) ?? '', /\(difiere\)/);
-    await accessibility(vero.page, 'verification');
+    await assertAccessible(vero.page, 'verification');
     await screenshot(vero.page, 'console-verification');
     // Focus starts on the differing box: the value read on the image, then Enter to the end.
     assert.equal(await vero.page.evaluate(() => document.activeElement?.closest('tr')?.className), 'differs');
@@ -262,23 +241,12 @@ test('a publicador registers a security key and publishes a cut now, confirming 
   const pablo = await operatorPage('pablo.publica');
   try {
     // The browser's authenticator: Chromium's virtual one, which signs real WebAuthn assertions.
-    const cdp = await pablo.page.context().newCDPSession(pablo.page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await addVirtualAuthenticator(pablo.page);
     const message = pablo.page.locator('.message');
     await pablo.page.getByRole('button', { name: 'Registrar una llave de seguridad' }).click();
     await message.filter({ hasText: /Llave registrada|No se registró/ }).waitFor();
     assert.equal(await message.textContent(), 'Llave registrada.');
-    await accessibility(pablo.page, 'administration');
+    await assertAccessible(pablo.page, 'administration');
     // Publishing needs a confirmation in the last 10 minutes: the console asks the key for one.
     await pablo.page.getByRole('button', { name: 'Publicar un corte ahora' }).click();
     await message.filter({ hasText: /publicado|No se publicó/ }).waitFor();
@@ -307,7 +275,7 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     assert.equal(await coral.page.locator('[data-figure="pending-verification"]').textContent(), '0');
     const row = coral.page.locator('tr[data-catd="CATD-1"] td');
     assert.deepEqual(await row.allTextContents(), ['2', '0', '2', '0']);
-    await accessibility(coral.page, 'dashboard');
+    await assertAccessible(coral.page, 'dashboard');
     await screenshot(coral.page, 'console-dashboard');
 
     // Cotejo: one acta's published values agree with its image; the other's do not, and it is reopened.
@@ -320,7 +288,7 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     };
     await find(recordIds[0]!);
     assert.equal(await coral.page.locator('[data-cotejada]').getAttribute('data-cotejada'), '0');
-    await accessibility(coral.page, 'cotejo');
+    await assertAccessible(coral.page, 'cotejo');
     await coral.page.getByRole('button', { name: 'Coincide con el acta: aceptar' }).click();
     await message.filter({ hasText: 'cotejada' }).waitFor();
     await coral.page.locator('[data-cotejada="1"]').waitFor();
@@ -347,18 +315,8 @@ test('an administrador creates an account in the console; its second factor is s
 }, async () => {
   const ada = await operatorPage('ada.admin');
   try {
-    const cdp = await ada.page.context().newCDPSession(ada.page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    // The browser's authenticator: Chromium's virtual one, which signs real WebAuthn assertions.
+    await addVirtualAuthenticator(ada.page);
     await ada.page.getByRole('button', { name: 'Administración' }).click();
     const message = ada.page.locator('section.admin > .message');
     await ada.page.getByRole('button', { name: 'Registrar una llave de seguridad' }).click();
@@ -374,7 +332,7 @@ test('an administrador creates an account in the console; its second factor is s
     const seed = (await enrolment.locator('code.seed').first().textContent()) ?? '';
     assert.match(seed, /^[A-Z2-7]{16,}$/);
     await ada.page.locator('tr[data-username="nuevo.captura"]').waitFor();
-    await accessibility(ada.page, 'accounts');
+    await assertAccessible(ada.page, 'accounts');
     // The person signs in with the seed handed over.
     const signIn = await fetch(`${base}/api/v1/session`, {
       method: 'POST',

@@ -9,14 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createRequire } from 'node:module';
+import { assertAccessible, CHROMIUM, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
 import { type Browser, chromium, devices, type Page } from 'playwright-core';
 import { startCutServer } from '../center/cut_server.ts';
 import { runDemo } from '../center/demo.ts';
@@ -36,10 +35,7 @@ import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.t
 import { parseCsvRecords } from './acta_rows.ts';
 import { buildSite } from './build.ts';
 
-const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
-/** Screenshots land here (OPENPREP_SCREENSHOTS to keep them, e.g. to refresh docs/screenshots). */
-const SCREENSHOTS = process.env['OPENPREP_SCREENSHOTS'];
+const skip = skipWithoutChromium;
 
 let work: string;
 let cuts: string;
@@ -116,39 +112,8 @@ async function openPage(options: Parameters<Browser['newContext']>[0] = {}) {
   return { page, problems, close: () => context.close() };
 }
 
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's WCAG 2.x A/AA rules; serious and critical violations fail. */
-async function accessibility(page: Page, where: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = (await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run: (
-            context: Document,
-            options: unknown,
-          ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-    }));
-  })) as { id: string; impact: string; targets: string[] }[];
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `${where}: ${JSON.stringify(bad)}`);
-}
-
 async function screenshot(page: Page, name: string): Promise<void> {
-  const folder = SCREENSHOTS ?? path.join(work, 'screenshots');
-  await mkdir(folder, { recursive: true });
-  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: false });
+  await saveScreenshot(page, path.join(work, 'screenshots'), name);
 }
 
 test('the national figures on the page are those of the cut CSV', { skip }, async () => {
@@ -185,7 +150,7 @@ test('the national figures on the page are those of the cut CSV', { skip }, asyn
       assert.equal(Number(shown), total, column);
     }
     assert.match((await page.locator('.cut-id').textContent()) ?? '', new RegExp(latestCut));
-    await accessibility(page, 'nacional');
+    await assertAccessible(page, 'nacional');
     await screenshot(page, 'nacional-desktop');
     // The downloads: every file offered is there, and the columns are explained.
     await page.getByRole('link', { name: 'Descargas' }).first().click();
@@ -196,7 +161,7 @@ test('the national figures on the page are those of the cut CSV', { skip }, asyn
     assert.ok(links.length >= 6, links.join(' '));
     for (const link of links) assert.equal((await fetch(link, { method: 'HEAD' })).status, 200, link);
     assert.ok((await page.locator('table.columns-help tbody tr').count()) >= 8);
-    await accessibility(page, 'descargas');
+    await assertAccessible(page, 'descargas');
     assert.deepEqual(problems, []);
   } finally {
     await close();
@@ -212,17 +177,17 @@ test('drill-down by clicks to one casilla, and the same casilla by its URL', { s
     await page.locator('table.children a').first().click();
     await page.locator('h1', { hasText: 'PRESIDENCIA' }).waitFor();
     assert.match(page.url(), /#\/PRES\/entidad\/\d\d$/);
-    await accessibility(page, 'entidad');
+    await assertAccessible(page, 'entidad');
     await page.locator('table.children a').first().click();
     await page.waitForURL(/#\/PRES\/distrito\/\d\d-\d\d\d$/);
-    await accessibility(page, 'distrito');
+    await assertAccessible(page, 'distrito');
     await page.locator('table.children a').first().click();
     await page.waitForURL(/seccion\/\d{4}$/);
-    await accessibility(page, 'sección');
+    await assertAccessible(page, 'sección');
     await page.locator('ul.casillas a').first().click();
     await page.waitForURL(/casilla\/\d{6}[BCES]\d{4}$/);
     await page.locator('section.acta').first().waitFor();
-    await accessibility(page, 'casilla');
+    await assertAccessible(page, 'casilla');
     await screenshot(page, 'casilla-phone');
     const address = page.url();
     const casilla = address.split('/').at(-1)!;
@@ -274,7 +239,7 @@ test('the site by keyboard alone, and in English', { skip }, async () => {
     await page.keyboard.press('Enter');
     await page.locator('html[lang="en"]').waitFor();
     await page.locator('dt', { hasText: 'Tally sheets expected' }).waitFor();
-    await accessibility(page, 'entidad (en)');
+    await assertAccessible(page, 'entidad (en)');
     await screenshot(page, 'entidad-english-desktop');
     assert.deepEqual(problems, []);
   } finally {
@@ -303,7 +268,7 @@ test('"verify this cut" passes with the election\'s key, and fails visibly for a
     await check(base);
     assert.equal(await page.locator('.verdict').textContent(), 'El corte es auténtico e íntegro');
     assert.equal(await page.locator('li.check[data-status="pass"]').count(), 7);
-    await accessibility(page, 'verificar');
+    await assertAccessible(page, 'verificar');
     await screenshot(page, 'verify-desktop');
 
     await check(`http://127.0.0.1:${(mirror.address() as AddressInfo).port}`);
@@ -429,7 +394,7 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
         .locator('.acta-image img')
         .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 90),
     );
-    await accessibility(page, 'casilla with image');
+    await assertAccessible(page, 'casilla with image');
     await screenshot(page, 'acta-image-desktop');
 
     await page.goto(`http://127.0.0.1:${(mirror.address() as AddressInfo).port}/${address}`);
