@@ -7,6 +7,7 @@
  * minutes. The night is a pure function of the seed, and every step is idempotent, so a demo
  * that is stopped picks up where it was.
  */
+import { pathExists } from '../journal/durable_file.ts';
 import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -31,7 +32,7 @@ import { dataPaths } from './data_dir.ts';
 import { type CenterNode, initCenter, openCenter } from './node.ts';
 import { publishCut } from './publisher.ts';
 import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 export interface DemoOptions {
   readonly root: string;
@@ -306,15 +307,6 @@ async function applyEvent(node: CenterNode, event: DemoEvent): Promise<string | 
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -399,7 +391,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
   let simulatedNow = 0;
   const clock = () => simulatedNow;
   let node: CenterNode;
-  if (await exists(paths.database)) {
+  if (await pathExists(paths.database)) {
     const opened = await openCenter({ root: paths.root, clock });
     if (!opened.ok) return err(opened.code, opened.message);
     node = opened.value;
@@ -432,7 +424,9 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     options.log(`Public key of this election: ${node.verifierKey}`);
     options.log(`  (also in ${path.join(paths.keys, `${node.signer.name}.pub`)})`);
     if (options.serve) {
-      const site = (await exists(path.join(DEFAULT_SITE_OUT, 'index.html'))) ? DEFAULT_SITE_OUT : undefined;
+      const site = (await pathExists(path.join(DEFAULT_SITE_OUT, 'index.html')))
+        ? DEFAULT_SITE_OUT
+        : undefined;
       server = await startCutServer({
         root: paths.cuts,
         ...(site === undefined ? {} : { site }),

@@ -2,7 +2,8 @@
  * A center node on the embedded default: the data folder, its SQLite store, the acta
  * pipeline, and the election's signing key with the checkpoint signer's own state file.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { pathExists } from '../journal/durable_file.ts';
+import { mkdir } from 'node:fs/promises';
 import { ActaPipeline } from '../capture/pipeline.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
@@ -39,15 +40,6 @@ export type CenterError =
   | 'not-ed25519'
   | 'bad-state-file';
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Creates a data folder: the store with the definition and catalog, and the signing key of the mode. */
 export async function initCenter(options: {
   readonly root: string;
@@ -57,13 +49,13 @@ export async function initCenter(options: {
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
   const location = storeLocation(paths.database);
-  if (location.kind === 'sqlite' && (await exists(paths.database)))
+  if (location.kind === 'sqlite' && (await pathExists(paths.database)))
     return err('already-initialised', `${paths.database} already exists: this data folder is in use`);
   await mkdir(paths.root, { recursive: true });
   await mkdir(paths.cuts, { recursive: true });
   const name = keyNameFor(options.election.id, options.election.mode);
   const keyFile = path.join(paths.keys, `${name}.key`);
-  if (!(await exists(keyFile))) await saveSigningKey(paths.keys, generateSigningKey(name));
+  if (!(await pathExists(keyFile))) await saveSigningKey(paths.keys, generateSigningKey(name));
   const opened = await openStore(location);
   if (!opened.ok) return opened;
   const setup = await ActaPipeline.setup({
@@ -88,7 +80,7 @@ export async function openCenter(options: {
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
   const location = storeLocation(paths.database, options.env);
-  if (location.kind === 'sqlite' && !(await exists(paths.database)))
+  if (location.kind === 'sqlite' && !(await pathExists(paths.database)))
     return err(
       'not-initialised',
       `no data folder at ${paths.root}: run \`openprep init --data ${options.root}\``,

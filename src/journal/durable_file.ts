@@ -1,5 +1,5 @@
 import { close, fsync, open as openFile, write } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 
@@ -48,5 +48,16 @@ export async function syncDirectory(directory: string): Promise<void> {
     await fsyncFd(fd);
   } finally {
     await closeFd(fd);
+  }
+}
+
+/** Whether something is at `file`; an error other than "no such file" (permissions, I/O) is thrown. */
+export async function pathExists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }

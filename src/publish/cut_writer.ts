@@ -3,10 +3,10 @@
  * fsynced in a temporary folder that is then renamed into place, and only afterwards is the
  * `latest` pointer replaced. A published cut is never overwritten.
  */
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../domain/result.ts';
-import { syncDirectory, writeFileDurably } from '../journal/durable_file.ts';
+import { syncDirectory, writeFileDurably, pathExists } from '../journal/durable_file.ts';
 import { type NoteSigner, signNote } from '../journal/note.ts';
 import { type BuiltCut, catalogFileNames, sha256Hex, stableJson } from './cut_builder.ts';
 
@@ -19,16 +19,6 @@ async function writeSynced(file: string, data: Buffer): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
   }
 }
 
@@ -49,7 +39,7 @@ export async function writeCut(input: {
     [names.election, input.electionJson],
   ] as const) {
     const file = path.join(cutsRoot, 'catalogo', name);
-    if (await exists(file)) {
+    if (await pathExists(file)) {
       if (sha256Hex(await readFile(file)) !== sha256Hex(data))
         return err(
           'catalog-changed',
@@ -59,7 +49,7 @@ export async function writeCut(input: {
   }
 
   const folder = path.join(cutsRoot, cut.cutId);
-  if (await exists(folder))
+  if (await pathExists(folder))
     return err('cut-exists', `cut ${cut.cutId} is already published; a cut never changes`);
   const temporary = path.join(cutsRoot, `.${cut.cutId}.${process.pid}.tmp`);
   await rm(temporary, { recursive: true, force: true });

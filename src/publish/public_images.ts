@@ -7,10 +7,10 @@
  * Once there an image never changes; later cuts copy only the new ones.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore } from '../intake/blob_store.ts';
-import { closeFd, fsyncFd, openFd, syncDirectory, writeAllFd } from '../journal/durable_file.ts';
+import { closeFd, fsyncFd, openFd, syncDirectory, writeAllFd, pathExists } from '../journal/durable_file.ts';
 
 export const PUBLIC_IMAGES = 'imagenes';
 const PARALLEL = 8;
@@ -25,15 +25,6 @@ export interface PublishedImages {
   readonly present: number;
   /** Named by the cut but not in the image store, or no longer whole there: not published. */
   readonly missing: readonly string[];
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -57,7 +48,7 @@ export async function publishImages(options: {
   const worker = async () => {
     for (let hash = queue.shift(); hash !== undefined; hash = queue.shift()) {
       const target = path.join(options.cutsRoot, ...publicImageName(hash).split('/'));
-      if (await exists(target)) {
+      if (await pathExists(target)) {
         present++;
         options.known?.add(hash);
         continue;
