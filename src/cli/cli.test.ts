@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -95,6 +95,28 @@ describe('openprep CLI', () => {
     assert.equal(openprep('no-such-command').status, 2);
     assert.equal(openprep('verify').status, 2);
     assert.equal(openprep('catalog', 'generate', '--scale', 'galactic', '--out', 'x').status, 2);
+    assert.equal(openprep('sim', 'render', '--count', '0', '--out', 'x').status, 2);
+  });
+
+  test('sim render writes synthetic actas and their ground truth, the same for the same seed', async () => {
+    const render = (out: string) => openprep('sim', 'render', '--count', '3', '--seed', '5', '--out', out);
+    const first = path.join(work, 'actas-1');
+    const second = path.join(work, 'actas-2');
+    assert.equal(render(first).status, 0);
+    assert.equal(render(second).status, 0);
+    const names = (await readdir(first)).sort();
+    assert.equal(names.filter((n) => n.endsWith('.png')).length, 3);
+    assert.equal(names.filter((n) => n.endsWith('.json')).length, 3);
+    for (const name of names)
+      assert.deepEqual(await readFile(path.join(first, name)), await readFile(path.join(second, name)), name);
+    const truth = JSON.parse(
+      await readFile(path.join(first, names.find((n) => n.endsWith('.json'))!), 'utf8'),
+    ) as {
+      actaKey: string;
+      boxes: Record<string, unknown>;
+    };
+    assert.match(truth.actaKey, /^\d{6}[BCES]\d{6}$/);
+    assert.ok('totalAsentado' in truth.boxes);
   });
 
   test('drill proxy: bad fault rates are refused by name; it runs, faults requests, and reports its counts', async () => {

@@ -27,6 +27,11 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./catalog_commands.ts')).runCatalogGenerate(args),
   },
   {
+    name: 'sim render',
+    summary: 'render synthetic actas (PNG) with their ground truth (JSON), deterministic from a seed',
+    run: async (args) => (await import('./sim_commands.ts')).runSimRender(args),
+  },
+  {
     name: 'cut',
     summary: 'build and publish a signed cut now, or every N minutes with --every',
     run: async (args) => (await import('./center_commands.ts')).runCut(args),
