@@ -105,7 +105,7 @@ describe('openprep CLI', () => {
     assert.equal(render(first).status, 0);
     assert.equal(render(second).status, 0);
     const names = (await readdir(first)).sort();
-    assert.equal(names.filter((n) => n.endsWith('.png')).length, 3);
+    assert.equal(names.filter((n) => n.endsWith('.png') || n.endsWith('.jpg')).length, 3);
     assert.equal(names.filter((n) => n.endsWith('.json')).length, 3);
     for (const name of names)
       assert.deepEqual(await readFile(path.join(first, name)), await readFile(path.join(second, name)), name);

@@ -7,7 +7,10 @@ import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { parseCommandArgs } from './args.ts';
 
-/** `openprep sim render`: synthetic actas (PNG) and their ground truth (JSON), deterministic from the seed. */
+/**
+ * `openprep sim render`: synthetic actas (PNG from the scanner, JPEG from a phone) and their
+ * ground truth (JSON), a share of them with a labelled defect; deterministic from the seed.
+ */
 export async function runSimRender(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(
     args,
@@ -27,29 +30,39 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
         .default(1),
       out: z.string().min(1),
       scale: z.enum(['tiny', 'state']).default('tiny'),
+      'phone-share': z.coerce.number().min(0).max(1).default(0.55),
+      defective: z.coerce.number().min(0).max(1).default(0.12),
     }),
   );
   if (!parsed.ok) {
     process.stderr.write(`openprep sim render: ${parsed.message}\n`);
     return 2;
   }
-  const { count, seed, out, scale } = parsed.value.options;
+  const { count, seed, out, scale, 'phone-share': phoneShare, defective } = parsed.value.options;
   const catalog = generateCatalog({ scale, seed });
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
   await mkdir(out, { recursive: true });
   const started = performance.now();
   let made = 0;
-  for await (const acta of renderActaSet({ catalog, election, count, seed })) {
+  for await (const acta of renderActaSet({
+    catalog,
+    election,
+    count,
+    seed,
+    phoneShare,
+    defectiveShare: defective,
+  })) {
     const base = path.join(out, acta.truth.actaKey);
+    const image = `${base}.${acta.truth.format === 'jpeg' ? 'jpg' : 'png'}`;
     // Each file whole or absent: written aside, then renamed.
-    await writeFile(`${base}.png.tmp`, acta.png);
-    await rename(`${base}.png.tmp`, `${base}.png`);
+    await writeFile(`${image}.tmp`, acta.png);
+    await rename(`${image}.tmp`, image);
     await writeFile(`${base}.json.tmp`, `${JSON.stringify(acta.truth, null, 2)}\n`);
     await rename(`${base}.json.tmp`, `${base}.json`);
     made++;
   }
   process.stdout.write(
-    `${made} actas in ${out} (PNG + ground truth JSON), ${((performance.now() - started) / made).toFixed(0)} ms each\n`,
+    `${made} actas in ${out} (image + ground truth JSON), ${((performance.now() - started) / made).toFixed(0)} ms each\n`,
   );
   return 0;
 }

@@ -9,6 +9,7 @@ import type { ElectionDefinition } from '../domain/election.ts';
 import type { ActaFields } from '../domain/values.ts';
 import { trueActaFields } from '../sim/election_night.ts';
 import { createRandom } from '../sim/random.ts';
+import { IMAGE_DEFECTS } from './defects.ts';
 import { type RenderedActa, renderActa } from './render_acta.ts';
 import type { ActaContent } from './synthetic_acta.ts';
 
@@ -43,6 +44,10 @@ export async function* renderActaSet(input: {
   readonly election: ElectionDefinition;
   readonly count: number;
   readonly seed: number;
+  /** Share photographed at the casilla by phone (the rest scanned at the CATD). */
+  readonly phoneShare?: number;
+  /** Share with one defect (INE's technical committee found 12% unfit to publish). */
+  readonly defectiveShare?: number;
 }): AsyncGenerator<RenderedActa> {
   const entidades = new Map(input.catalog.entidades.map((e) => [e.id, e.name]));
   const distritos = new Map(input.catalog.distritos.map((d) => [`${d.entidad}-${d.id}`, d.name]));
@@ -52,11 +57,10 @@ export async function* renderActaSet(input: {
       if (made >= input.count) return;
       const casilla = esperada.casilla;
       const columns = applicableColumns(contest, casilla);
-      const fields = trueActaFields({
-        random: createRandom(`values:${input.seed}:${esperada.actaKey}`),
-        casilla,
-        columns,
-      });
+      const random = createRandom(`values:${input.seed}:${esperada.actaKey}`);
+      const fields = trueActaFields({ random, casilla, columns });
+      const style = random.chance(input.phoneShare ?? 0) ? 'phone' : 'scanner';
+      const defects = random.chance(input.defectiveShare ?? 0) ? [random.pick(IMAGE_DEFECTS)] : [];
       const pad = (n: number, w: number) => String(n).padStart(w, '0');
       yield await renderActa(
         {
@@ -69,6 +73,7 @@ export async function* renderActaSet(input: {
           boxes: actaBoxes(columns, fields),
         },
         input.seed,
+        { style, defects },
       );
       made++;
     }

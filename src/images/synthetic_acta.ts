@@ -87,6 +87,8 @@ export function writtenText(value: BoxValue): string {
 export function actaSvg(
   content: ActaContent,
   random: Random,
+  /** The QR label as stuck on, peeled off (missing), or scratched and torn (damaged). */
+  label: 'present' | 'missing' | 'damaged' = 'present',
 ): { svg: string; layout: ActaLayout; font: string } {
   const font = HANDWRITING_FONTS[random.int(0, HANDWRITING_FONTS.length - 1)]!;
   const ink = random.pick(['#1b2a6b', '#13183a', '#222222', '#1f3f8f']);
@@ -121,11 +123,23 @@ export function actaSvg(
   });
   // The QR label, a white sticker on the top right corner.
   const qr: Rect = { x: PAGE.width - MARGIN - 330, y: 110, width: 330, height: 330 };
-  parts.push(
-    `<rect x="${qr.x - 12}" y="${qr.y - 12}" width="${qr.width + 24}" height="${qr.height + 70}" fill="#ffffff" stroke="#bbb" stroke-width="2"/>`,
-  );
-  parts.push(`<path d="${qrPath(content.actaKey, qr.x, qr.y, qr.width)}" fill="#000"/>`);
-  text(qr.x + 20, qr.y + qr.height + 42, 30, content.actaKey, '', 'DejaVu Sans Mono, monospace');
+  if (label !== 'missing') {
+    parts.push(
+      `<rect x="${qr.x - 12}" y="${qr.y - 12}" width="${qr.width + 24}" height="${qr.height + 70}" fill="#ffffff" stroke="#bbb" stroke-width="2"/>`,
+    );
+    parts.push(`<path d="${qrPath(content.actaKey, qr.x, qr.y, qr.width)}" fill="#000"/>`);
+    text(qr.x + 20, qr.y + qr.height + 42, 30, content.actaKey, '', 'DejaVu Sans Mono, monospace');
+  }
+  if (label === 'damaged') {
+    // Torn across its finder patterns and scratched: no decoder can read it.
+    parts.push(
+      `<path d="M${qr.x - 12} ${qr.y + 40} L${qr.x + qr.width * 0.6} ${qr.y - 12} L${qr.x + qr.width + 12} ${qr.y - 12} L${qr.x + qr.width + 12} ${qr.y + 120} L${qr.x + 60} ${qr.y + qr.height * 0.55} L${qr.x - 12} ${qr.y + qr.height * 0.7} Z" fill="#fbfaf5"/>`,
+    );
+    for (let i = 0; i < 6; i++)
+      parts.push(
+        `<line x1="${qr.x + random.int(0, qr.width)}" y1="${qr.y + random.int(0, qr.height)}" x2="${qr.x + random.int(0, qr.width)}" y2="${qr.y + random.int(0, qr.height)}" stroke="#fbfaf5" stroke-width="${random.int(10, 22)}"/>`,
+      );
+  }
   // The table.
   const top = 560;
   const boxX = PAGE.width - MARGIN - 420;
@@ -187,4 +201,20 @@ export function actaSvg(
   parts[0] = `<rect width="${PAGE.width}" height="${height}" fill="#fbfaf5"/>`;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${PAGE.width}" height="${height}" viewBox="0 0 ${PAGE.width} ${height}">${parts.join('')}</svg>`;
   return { svg, layout: { width: PAGE.width, height, qr, boxes }, font };
+}
+
+/**
+ * Another document of the package photographed by mistake (the wrong-document defect): the
+ * constancia de clausura, with the same QR label stuck on it — the label alone would accept it.
+ */
+export function otherDocumentSvg(actaKey: string, random: Random): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 14; i++) {
+    const y = 620 + i * 90;
+    lines.push(
+      `<line x1="${MARGIN}" y1="${y}" x2="${PAGE.width - MARGIN - random.int(0, 400)}" y2="${y}" stroke="#666" stroke-width="2"/>`,
+    );
+  }
+  const qr: Rect = { x: PAGE.width - MARGIN - 330, y: 110, width: 330, height: 330 };
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${PAGE.width}" height="${PAGE.height}" viewBox="0 0 ${PAGE.width} ${PAGE.height}"><rect width="${PAGE.width}" height="${PAGE.height}" fill="#fbfaf5"/><text x="${MARGIN}" y="160" font-family="DejaVu Sans, sans-serif" font-size="38" font-weight="bold" fill="#111">CONSTANCIA DE CLAUSURA DE CASILLA</text><text x="${MARGIN}" y="215" font-family="DejaVu Sans, sans-serif" font-size="30" fill="#111">Y REMISIÓN DEL PAQUETE ELECTORAL</text><rect x="${qr.x - 12}" y="${qr.y - 12}" width="${qr.width + 24}" height="${qr.height + 24}" fill="#ffffff" stroke="#bbb" stroke-width="2"/><path d="${qrPath(actaKey, qr.x, qr.y, qr.width)}" fill="#000"/>${lines.join('')}</svg>`;
 }
