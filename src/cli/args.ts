@@ -1,6 +1,6 @@
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
@@ -41,3 +41,11 @@ export async function readStdin(): Promise<string> {
     .toString('utf8')
     .replace(/\r?\n$/, '');
 }
+
+/** `--seed N`: what makes a synthetic catalog, night or acta set reproducible (a 32-bit number, 1 by default). */
+export const seedOption = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1)
+  .default(1);

@@ -4,7 +4,7 @@ import process from 'node:process';
 import { z } from 'zod';
 import { catalogToCsv } from '../catalog/csv_import.ts';
 import { CATALOG_SCALES, generateCatalog } from '../sim/catalog_generator.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, seedOption } from './args.ts';
 
 export async function runCatalogGenerate(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -12,12 +12,7 @@ export async function runCatalogGenerate(args: readonly string[]): Promise<numbe
     { scale: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } },
     z.strictObject({
       scale: z.enum(CATALOG_SCALES),
-      seed: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(2 ** 32 - 1)
-        .default(1),
+      seed: seedOption,
       out: z.string().min(1),
     }),
   );

@@ -2,7 +2,7 @@ import process from 'node:process';
 import { z } from 'zod';
 import { runDemo } from '../center/demo.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, seedOption } from './args.ts';
 
 export async function runDemoCommand(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -20,12 +20,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
     },
     z.strictObject({
       scale: z.enum(['tiny', 'state']).default('state'),
-      seed: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(2 ** 32 - 1)
-        .default(1),
+      seed: seedOption,
       data: z.string().min(1).default(defaultDataDir()),
       'until-close': z.boolean().default(false),
       'no-serve': z.boolean().default(false),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { renderActaSet } from '../images/acta_set.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, seedOption } from './args.ts';
 
 /**
  * `openprep sim render`: synthetic actas (PNG from the scanner, JPEG from a phone) and their
@@ -22,12 +22,7 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
     },
     z.strictObject({
       count: z.coerce.number().int().min(1).max(100_000).default(20),
-      seed: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(2 ** 32 - 1)
-        .default(1),
+      seed: seedOption,
       out: z.string().min(1),
       scale: z.enum(['tiny', 'state']).default('tiny'),
       'phone-share': z.coerce.number().min(0).max(1).default(0.55),

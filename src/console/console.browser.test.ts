@@ -23,7 +23,6 @@ import {
 } from '../test/browser.ts';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { fromBase32, totp } from '../auth/totp.ts';
-import { enrollDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
@@ -31,7 +30,7 @@ import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { buildConsole } from '../site/build.ts';
-import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
+import { enrolledDevice, makePng, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
 
 const skip = skipWithoutChromium;
 const PASSWORD = 'una frase larga que nadie adivina';
@@ -65,26 +64,18 @@ before(async () => {
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   // localhost: a secure context, where the __Host- session cookie is kept.
   base = `http://localhost:${(server.app.server.address() as AddressInfo).port}`;
-  const device = makeDevice('CONSOLE-CATD-1');
-  assert.ok(
-    (
-      await enrollDevice(node.pipeline.store, {
-        id: device.id,
-        publicKey: device.publicKey,
-        origin: 'CATD',
-        boundTo: 'CATD-1',
-        label: '',
-        at: clock(),
-      })
-    ).ok,
-  );
+  const device = await enrolledDevice(node.pipeline.store, {
+    id: 'CONSOLE-CATD-1',
+    boundTo: 'CATD-1',
+    at: clock(),
+  });
   const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
   for (let i = 0; i < 2; i++) {
     const image = makePng(120, 160, { seed: i });
     const pkg = packageFor(device, image, { sequence: i, claimedKey: keys[i]! });
     const response = await postPackage(base.replace('localhost', '127.0.0.1'), { ...pkg, image });
     assert.equal(response.status, 201, response.body);
-    recordIds.push(/\nrecord (\S+)\n/.exec(response.body)?.[1] ?? '');
+    recordIds.push(receiptRecordId(response.body));
   }
   for (const [username, role] of [
     ['ana.captura', 'capturista'],

@@ -6,8 +6,9 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { Result } from '../domain/result.ts';
 import {
-  type CaptureTask,
+  type ApiError,
   currentOperator,
   imageUrl,
   nextCapture,
@@ -23,7 +24,16 @@ import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { CotejoScreen } from './cotejo.tsx';
 import { DashboardScreen } from './dashboard.tsx';
-import { type Box, type BoxValue, boxesOf, differences, fromFields, shown, toFields } from './entry.ts';
+import {
+  type ApiFields,
+  type Box,
+  type BoxValue,
+  boxesOf,
+  differences,
+  fromFields,
+  shown,
+  toFields,
+} from './entry.ts';
 
 const WAIT_MS = 3_000;
 
@@ -92,61 +102,102 @@ type Work<T> =
   | { readonly state: 'waiting' }
   | { readonly state: 'ready'; readonly task: T };
 
-function CaptureScreen() {
-  const [work, setWork] = useState<Work<CaptureTask>>({ state: 'loading' });
-  const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
-  const [message, setMessage] = useState('');
-  const [busy, setBusy] = useState(false);
-  const show = (task: CaptureTask | null) => {
-    setValues(new Map());
+/**
+ * A screen's queue: the next task asked for at once, then every WAIT_MS while none waits.
+ * `prepare` sets the screen up for a task before it shows; `show(null)` means none waits.
+ */
+function useQueue<T>(
+  next: () => Promise<Result<T | null, ApiError>>,
+  prepare: (task: T) => void,
+  setMessage: (message: string) => void,
+) {
+  const [work, setWork] = useState<Work<T>>({ state: 'loading' });
+  const show = (task: T | null) => {
+    if (task !== null) prepare(task);
     setWork(task === null ? { state: 'waiting' } : { state: 'ready', task });
   };
   useEffect(() => {
     if (work.state === 'ready') return;
     let live = true;
-    const look = async () => {
-      const next = await nextCapture();
-      if (!live) return;
-      if (next.ok) show(next.value);
-      else setMessage(next.message);
-    };
-    const timer = setTimeout(look, work.state === 'loading' ? 0 : WAIT_MS);
+    const timer = setTimeout(
+      async () => {
+        const answer = await next();
+        if (!live) return;
+        if (answer.ok) show(answer.value);
+        else setMessage(answer.message);
+      },
+      work.state === 'loading' ? 0 : WAIT_MS,
+    );
     return () => {
       live = false;
       clearTimeout(timer);
     };
   }, [work]);
+  return { work, show, again: () => setWork({ state: 'loading' }) };
+}
+
+function Waiting(props: { title: string; loading: boolean; empty: string; message: string }) {
+  return (
+    <section>
+      <h2>{props.title}</h2>
+      <p role="status">{props.loading ? 'Buscando la siguiente acta…' : props.empty}</p>
+      <p role="status" class="message">
+        {props.message}
+      </p>
+    </section>
+  );
+}
+
+/** Sends the boxes once all are filled; says what is missing or what the center refused. */
+async function sendBoxes<R>(
+  boxes: readonly Box[],
+  values: ReadonlyMap<string, BoxValue>,
+  send: (fields: ApiFields) => Promise<Result<R | null, ApiError>>,
+  setMessage: (message: string) => void,
+  setBusy: (busy: boolean) => void,
+): Promise<{ readonly answer: R | null } | null> {
+  const fields = toFields(boxes, values);
+  if (!fields.ok) {
+    setMessage(`Falta la casilla «${fields.message}».`);
+    return null;
+  }
+  setBusy(true);
+  const sent = await send(fields.value);
+  setBusy(false);
+  if (!sent.ok) {
+    setMessage(`No se registró: ${sent.message}`);
+    return null;
+  }
+  return { answer: sent.value };
+}
+
+function CaptureScreen() {
+  const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
+  const [message, setMessage] = useState('');
+  const [busy, setBusy] = useState(false);
+  const { work, show } = useQueue(nextCapture, () => setValues(new Map()), setMessage);
   if (work.state !== 'ready')
     return (
-      <section>
-        <h2>Captura</h2>
-        <p role="status">
-          {work.state === 'loading'
-            ? 'Buscando la siguiente acta…'
-            : 'No hay actas por capturar; se buscan cada pocos segundos.'}
-        </p>
-        <p role="status" class="message">
-          {message}
-        </p>
-      </section>
+      <Waiting
+        title="Captura"
+        loading={work.state === 'loading'}
+        empty="No hay actas por capturar; se buscan cada pocos segundos."
+        message={message}
+      />
     );
   const { task } = work;
   const boxes = boxesOf(task.columns);
   const submit = async () => {
-    const fields = toFields(boxes, values);
-    if (!fields.ok) {
-      setMessage(`Falta la casilla «${fields.message}».`);
-      return;
-    }
-    setBusy(true);
-    const sent = await sendCapture(task.recordId, fields.value);
-    setBusy(false);
-    if (!sent.ok) {
-      setMessage(`No se registró: ${sent.message}`);
-      return;
-    }
+    const sent = await sendBoxes(
+      boxes,
+      values,
+      (fields) => sendCapture(task.recordId, fields),
+      setMessage,
+      setBusy,
+    );
+    if (sent === null) return;
     setMessage(`Acta ${task.actaKey ?? task.recordId} registrada.`);
-    show(sent.value?.next ?? null);
+    show(sent.answer?.next ?? null);
   };
   return (
     <section class="work" aria-labelledby="acta-titulo">
@@ -173,12 +224,10 @@ function CaptureScreen() {
 }
 
 function VerificationScreen() {
-  const [work, setWork] = useState<Work<VerificationTask>>({ state: 'loading' });
   const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
-  const show = (task: VerificationTask | null) => {
-    if (task === null) return setWork({ state: 'waiting' });
+  const prepare = (task: VerificationTask) => {
     const boxes = boxesOf(task.columns);
     const [a, b] = task.captures;
     const agreed = new Map<string, BoxValue>();
@@ -190,38 +239,16 @@ function VerificationScreen() {
         if (first.get(box.key) === second.get(box.key)) agreed.set(box.key, first.get(box.key) ?? '');
     }
     setValues(agreed);
-    setWork({ state: 'ready', task });
   };
-  useEffect(() => {
-    if (work.state === 'ready') return;
-    let live = true;
-    const timer = setTimeout(
-      async () => {
-        const next = await nextVerification();
-        if (!live) return;
-        if (next.ok) show(next.value);
-        else setMessage(next.message);
-      },
-      work.state === 'loading' ? 0 : WAIT_MS,
-    );
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [work]);
+  const { work, again } = useQueue(nextVerification, prepare, setMessage);
   if (work.state !== 'ready')
     return (
-      <section>
-        <h2>Verificación</h2>
-        <p role="status">
-          {work.state === 'loading'
-            ? 'Buscando la siguiente acta…'
-            : 'No hay actas por verificar; se buscan cada pocos segundos.'}
-        </p>
-        <p role="status" class="message">
-          {message}
-        </p>
-      </section>
+      <Waiting
+        title="Verificación"
+        loading={work.state === 'loading'}
+        empty="No hay actas por verificar; se buscan cada pocos segundos."
+        message={message}
+      />
     );
   const { task } = work;
   const boxes = boxesOf(task.columns);
@@ -230,20 +257,16 @@ function VerificationScreen() {
   const captured = task.captures.map((c) => fromFields(boxes, c));
   const firstDiffering = boxes.find((box) => differ.has(box.key))?.key;
   const submit = async () => {
-    const fields = toFields(boxes, values);
-    if (!fields.ok) {
-      setMessage(`Falta la casilla «${fields.message}».`);
-      return;
-    }
-    setBusy(true);
-    const sent = await sendVerification(task.recordId, fields.value);
-    setBusy(false);
-    if (!sent.ok) {
-      setMessage(`No se registró: ${sent.message}`);
-      return;
-    }
+    const sent = await sendBoxes(
+      boxes,
+      values,
+      (fields) => sendVerification(task.recordId, fields),
+      setMessage,
+      setBusy,
+    );
+    if (sent === null) return;
     setMessage(`Acta ${task.actaKey ?? task.recordId} verificada.`);
-    setWork({ state: 'loading' });
+    again();
   };
   const beside = (box: Box) =>
     captured.map((values, i) => (

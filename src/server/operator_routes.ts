@@ -13,9 +13,11 @@ import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
 import type { BlobStore } from '../intake/blob_store.ts';
-import type { Role } from '../store/store.ts';
+import type { Activity, Role } from '../store/store.ts';
 
 export const SESSION_COOKIE = '__Host-openprep-session';
+/** How long one count of the dashboard's figures serves every screen that asks. */
+const DASHBOARD_FRESH_MS = 3_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -333,12 +335,28 @@ export function registerOperatorRoutes(
    * and refused as conflicts per CATD, in all and in the last hour — a coordinator of one CATD
    * sees that CATD's row only.
    */
+  // Counting every acta by status scans an index of the whole election: every coordinator's
+  // screen asks every 10 s, so one count serves them all for a few seconds.
+  let lastCount: { at: number; value: Promise<Activity> } | null = null;
+  const recentActivity = (now: number) => {
+    if (lastCount === null || now - lastCount.at >= DASHBOARD_FRESH_MS || now < lastCount.at) {
+      const value = pipeline.store.activity(now - 3_600_000);
+      lastCount = { at: now, value };
+      // A failed count is not kept: the next screen asks again.
+      value.catch(() => {
+        if (lastCount?.value === value) lastCount = null;
+      });
+    }
+    return lastCount;
+  };
+
   app.get(
     '/api/v1/dashboard',
     { config: { policy: 'session', roles: ['coordinador', 'auditor', 'administrador'] } },
     async (request) => {
-      const now = clock();
-      const activity = await pipeline.store.activity(now - 3_600_000);
+      const counted = recentActivity(clock());
+      const now = counted.at;
+      const activity = await counted.value;
       const scope = request.auth!.operator.scope;
       const catd = scope.startsWith('catd:') ? scope.slice('catd:'.length) : null;
       return {

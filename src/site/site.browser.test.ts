@@ -20,7 +20,6 @@ import { type Browser, chromium, devices, type Page } from 'playwright-core';
 import { startCutServer } from '../center/cut_server.ts';
 import { runDemo } from '../center/demo.ts';
 import { dataPaths } from '../center/data_dir.ts';
-import { enrollDevice } from '../center/devices.ts';
 import { initCenter } from '../center/node.ts';
 import { publishCut } from '../center/publisher.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
@@ -31,7 +30,7 @@ import { buildServer } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { makeDevice, makePng, packageFor, postPackage } from '../test/packages.ts';
+import { enrolledDevice, makePng, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
 import { parseCsvRecords } from './acta_rows.ts';
 import { buildSite } from './build.ts';
 
@@ -326,19 +325,11 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
   const node = created.value;
   const center = await buildServer({ node, config: serveConfigSchema.parse({ logLevel: 'silent' }), clock });
   await center.app.listen({ host: '127.0.0.1', port: 0 });
-  const device = makeDevice('SITE-CATD-1');
-  assert.ok(
-    (
-      await enrollDevice(node.pipeline.store, {
-        id: device.id,
-        publicKey: device.publicKey,
-        origin: 'CATD',
-        boundTo: 'CATD-1',
-        label: '',
-        at: clock(),
-      })
-    ).ok,
-  );
+  const device = await enrolledDevice(node.pipeline.store, {
+    id: 'SITE-CATD-1',
+    boundTo: 'CATD-1',
+    at: clock(),
+  });
   const esperada = actasEsperadas(catalog, election.contests[0]!)[0]!;
   const image = makePng(90, 120, { seed: 9 });
   const pkg = packageFor(device, image, { sequence: 0, claimedKey: esperada.actaKey });
@@ -347,7 +338,7 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
     image,
   });
   assert.equal(posted.status, 201, posted.body);
-  const recordId = /\nrecord (\S+)\n/.exec(posted.body)![1]!;
+  const recordId = receiptRecordId(posted.body);
   const record = (await node.pipeline.store.getActa(recordId))!;
   const columns = node.pipeline.columnsOf(record);
   const fields: ActaFields = {

@@ -5,7 +5,9 @@
  * listed file's size and SHA-256 (V04), the journal checkpoint (V05), each contest's Merkle
  * root over its acta rows (V06) — and the signed `latest` pointer. The rest (the PREP rules on
  * every row, aggregates, the catalog, the previous cut, images) is `npx openprep verify`'s.
- * The same code runs in Node's tests (Node has WebCrypto and fetch).
+ * The same code runs in Node's tests (Node has WebCrypto and fetch). Its manifest schema
+ * restates src/verify/verify.ts's in zod's mini build, which keeps the page small: a second,
+ * independent reading of docs/publication-format.md, as the verifier is meant to have.
  */
 import * as z from 'zod/mini';
 import { openNoteWeb, parseVerifierKeyWeb, sha256Hex, toHex } from '../casilla/web_crypto.ts';

@@ -4,7 +4,9 @@
  */
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
+import { enrollDevice } from '../center/devices.ts';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
+import type { Store } from '../store/store.ts';
 
 function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -165,4 +167,34 @@ export async function postPackage(
   );
   const response = await fetch(`${base}/api/v1/packages`, { method: 'POST', body: form });
   return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+/** A new device, enrolled in the store (bound to a CATD or CAE), ready to sign packages. */
+export async function enrolledDevice(
+  store: Store,
+  options: {
+    readonly id: string;
+    readonly boundTo: string;
+    readonly at: number;
+    readonly origin?: 'CATD' | 'CASILLA';
+  },
+): Promise<TestDevice> {
+  const device = makeDevice(options.id);
+  const enrolled = await enrollDevice(store, {
+    id: device.id,
+    publicKey: device.publicKey,
+    origin: options.origin ?? 'CATD',
+    boundTo: options.boundTo,
+    label: '',
+    at: options.at,
+  });
+  if (!enrolled.ok) throw new Error(`enrolling ${options.id}: ${enrolled.message}`);
+  return device;
+}
+
+/** The acta record a receipt names (its `record` line). */
+export function receiptRecordId(receipt: string): string {
+  const recordId = /\nrecord (\S+)\n/.exec(receipt)?.[1];
+  if (recordId === undefined) throw new Error(`not a receipt: ${receipt.slice(0, 200)}`);
+  return recordId;
 }
