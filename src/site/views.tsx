@@ -6,6 +6,7 @@ import type { ActaRow } from './acta_rows.ts';
 import { useEffect, useState } from 'preact/hooks';
 import { fetchCasillaRows } from './data.ts';
 import { formatCount, formatPercent, type Language, type Words } from './i18n.ts';
+import { formatPercent as formatPercent4, truncatedPercent } from '../domain/percent.ts';
 import { leaderOf } from './leader.ts';
 import { ActaImage } from './acta_image.tsx';
 import { EntidadMap } from './map.tsx';
@@ -334,12 +335,11 @@ export function SeccionView(props: Common & { data: Distrito; seccion: number })
   const total = aggregates.TOTAL_VOTOS_C_CS;
   const votes: Votes = data.columns.map((column, i) => {
     const v = seccion.votes[i] ?? 0;
-    // The same truncated 4-decimal share the cut publishes for the levels above.
-    const share = total === 0 ? 0 : Math.floor((v * 1_000_000) / total);
+    // The same truncated 4-decimal share the cut publishes for the levels above, by the same rule.
     return {
       column: column.id,
       votes: v,
-      percent: `${Math.floor(share / 10_000)}.${pad(share % 10_000, 4)}`,
+      percent: formatPercent4(truncatedPercent(v, total)),
     };
   });
   return (
