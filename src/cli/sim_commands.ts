@@ -19,6 +19,8 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
       seed: { type: 'string' },
       out: { type: 'string' },
       scale: { type: 'string' },
+      'phone-share': { type: 'string' },
+      defective: { type: 'string' },
     },
     z.strictObject({
       count: z.coerce.number().int().min(1).max(100_000).default(20),

@@ -5,7 +5,7 @@
  */
 import { actasEsperadas, applicableColumns } from '../domain/actas_esperadas.ts';
 import type { Casilla, Catalog } from '../domain/catalog.ts';
-import type { ElectionDefinition } from '../domain/election.ts';
+import type { Contest, ElectionDefinition } from '../domain/election.ts';
 import type { ActaFields } from '../domain/values.ts';
 import { trueActaFields } from '../sim/election_night.ts';
 import { createRandom } from '../sim/random.ts';
@@ -39,6 +39,59 @@ export function actaBoxes(
   ];
 }
 
+/** What is written on an acta esperada's sheet: its header from the catalog, its boxes with `fields`. */
+export function actaContent(
+  catalog: Catalog,
+  contest: Contest,
+  esperada: { readonly actaKey: string; readonly casilla: Casilla },
+  fields: ActaFields,
+): ActaContent {
+  const casilla = esperada.casilla;
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  const entidad = catalog.entidades.find((e) => e.id === casilla.entidad)?.name ?? '';
+  const distrito =
+    catalog.distritos.find((d) => d.entidad === casilla.entidad && d.id === casilla.distrito)?.name ?? '';
+  return {
+    actaKey: esperada.actaKey,
+    contestTitle: contest.title,
+    entidad: `${pad(casilla.entidad, 2)} ${entidad}`,
+    distrito: `${pad(casilla.distrito, 2)} ${distrito}`,
+    seccion: pad(casilla.seccion, 4),
+    casilla: `${TIPO[casilla.tipo]} ${pad(casilla.id, 2)}${casilla.extension > 0 ? ` C${pad(casilla.extension, 2)}` : ''}`,
+    boxes: actaBoxes(applicableColumns(contest, casilla), fields),
+  };
+}
+
+/**
+ * One acta of a presidential election with values on every kind of box (numbers, an illegible
+ * one, an empty one): for tests, samples and examples.
+ */
+export function sampleActaContent(actaKey = '010338B010001'): ActaContent {
+  return {
+    actaKey,
+    contestTitle: 'PRESIDENCIA DE LA REPÚBLICA',
+    entidad: '01 AGUASCALIENTES',
+    distrito: '01 JESÚS MARÍA',
+    seccion: actaKey.slice(2, 6),
+    casilla: 'BÁSICA 01',
+    boxes: [
+      { key: 'boletasSobrantes', label: 'Boletas sobrantes', value: 212 },
+      { key: 'personasVotaron', label: 'Personas que votaron', value: 388 },
+      { key: 'representantesVotaron', label: 'Representantes de partidos que votaron', value: 4 },
+      { key: 'votosSacados', label: 'Votos sacados de la urna', value: 392 },
+      { key: 'vote:PAN', label: 'Partido Acción Nacional', value: 101 },
+      { key: 'vote:PRI', label: 'Partido Revolucionario Institucional', value: 87 },
+      { key: 'vote:PRD', label: 'Partido de la Revolución Democrática', value: 12 },
+      { key: 'vote:PVEM', label: 'Partido Verde Ecologista de México', value: 19 },
+      { key: 'vote:PT', label: 'Partido del Trabajo', value: 14 },
+      { key: 'vote:MC', label: 'Movimiento Ciudadano', value: 35 },
+      { key: 'vote:MORENA', label: 'Morena', value: 'ilegible' },
+      { key: 'vote:NULOS', label: 'Votos nulos', value: 'sin_dato' },
+      { key: 'totalAsentado', label: 'Total de votos', value: 392 },
+    ],
+  };
+}
+
 export async function* renderActaSet(input: {
   readonly catalog: Catalog;
   readonly election: ElectionDefinition;
@@ -48,34 +101,28 @@ export async function* renderActaSet(input: {
   readonly phoneShare?: number;
   /** Share with one defect (INE's technical committee found 12% unfit to publish). */
   readonly defectiveShare?: number;
-}): AsyncGenerator<RenderedActa> {
-  const entidades = new Map(input.catalog.entidades.map((e) => [e.id, e.name]));
-  const distritos = new Map(input.catalog.distritos.map((d) => [`${d.entidad}-${d.id}`, d.name]));
+  /** Renders only the actas at these positions of the set (workers share a set this way); all by default. */
+  readonly select?: (index: number) => boolean;
+}): AsyncGenerator<RenderedActa & { readonly index: number }> {
   let made = 0;
   for (const contest of input.election.contests) {
     for (const esperada of actasEsperadas(input.catalog, contest)) {
       if (made >= input.count) return;
+      const index = made++;
+      // Each acta's values, style and defects come from its own random stream: skipping one
+      // changes nothing for the others.
+      if (input.select !== undefined && !input.select(index)) continue;
       const casilla = esperada.casilla;
       const columns = applicableColumns(contest, casilla);
       const random = createRandom(`values:${input.seed}:${esperada.actaKey}`);
       const fields = trueActaFields({ random, casilla, columns });
       const style = random.chance(input.phoneShare ?? 0) ? 'phone' : 'scanner';
       const defects = random.chance(input.defectiveShare ?? 0) ? [random.pick(IMAGE_DEFECTS)] : [];
-      const pad = (n: number, w: number) => String(n).padStart(w, '0');
-      yield await renderActa(
-        {
-          actaKey: esperada.actaKey,
-          contestTitle: contest.title,
-          entidad: `${pad(casilla.entidad, 2)} ${entidades.get(casilla.entidad) ?? ''}`,
-          distrito: `${pad(casilla.distrito, 2)} ${distritos.get(`${casilla.entidad}-${casilla.distrito}`) ?? ''}`,
-          seccion: pad(casilla.seccion, 4),
-          casilla: `${TIPO[casilla.tipo]} ${pad(casilla.id, 2)}${casilla.extension > 0 ? ` C${pad(casilla.extension, 2)}` : ''}`,
-          boxes: actaBoxes(columns, fields),
-        },
-        input.seed,
-        { style, defects },
-      );
-      made++;
+      const rendered = await renderActa(actaContent(input.catalog, contest, esperada, fields), input.seed, {
+        style,
+        defects,
+      });
+      yield { ...rendered, index };
     }
   }
 }

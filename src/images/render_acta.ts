@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { createRandom } from '../sim/random.ts';
-import { type ImageDefect, PAGE_DEFECTS, photograph } from './defects.ts';
+import { type ImageDefect, PAGE_DEFECTS, PNG_OPTIONS, photograph } from './defects.ts';
 import {
   type ActaContent,
   type ActaLayout,
@@ -51,8 +51,9 @@ export async function renderActa(
   // Deterministic bytes: no timestamps or metadata, fixed compression.
   const page = await sharp(Buffer.from(svg), { density: 72 })
     .flatten({ background: '#ffffff' })
-    .greyscale()
-    .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
+    // One grey channel, as a scanner's greyscale PNG (sharp's greyscale() keeps three).
+    .toColourspace('b-w')
+    .png(PNG_OPTIONS)
     .toBuffer();
   const pixelDefects = defects.filter((d) => !PAGE_DEFECTS.has(d));
   const shot =

@@ -11,6 +11,19 @@
  */
 import QRCode from 'qrcode';
 import type { Random } from '../sim/random.ts';
+import {
+  boxRect,
+  MARGIN,
+  PAGE,
+  pageHeight,
+  QR_LABEL,
+  type Rect,
+  ROW,
+  TABLE_TOP,
+  tableBottom,
+} from './acta_form.ts';
+
+export { PAGE, type Rect };
 
 /** Handwriting fonts packaged in Debian (fonts-dkg-handwriting, fonts-breip, …); fontconfig finds them by family. */
 export const HANDWRITING_FONTS = [
@@ -39,24 +52,12 @@ export interface ActaContent {
   readonly boxes: readonly { readonly key: string; readonly label: string; readonly value: BoxValue }[];
 }
 
-export interface Rect {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
-
 export interface ActaLayout {
   readonly width: number;
   readonly height: number;
   readonly qr: Rect;
   readonly boxes: readonly (Rect & { readonly key: string })[];
 }
-
-/** A letter-size sheet at 200 dpi (longer when the ballot has many options). */
-export const PAGE = { width: 1700, height: 2200 } as const;
-const MARGIN = 110;
-const ROW = 72;
 
 const escapeXml = (text: string) =>
   text.replace(
@@ -122,7 +123,7 @@ export function actaSvg(
     text(MARGIN + 205, y, 28, value);
   });
   // The QR label, a white sticker on the top right corner.
-  const qr: Rect = { x: PAGE.width - MARGIN - 330, y: 110, width: 330, height: 330 };
+  const qr = QR_LABEL;
   if (label !== 'missing') {
     parts.push(
       `<rect x="${qr.x - 12}" y="${qr.y - 12}" width="${qr.width + 24}" height="${qr.height + 70}" fill="#ffffff" stroke="#bbb" stroke-width="2"/>`,
@@ -141,8 +142,7 @@ export function actaSvg(
       );
   }
   // The table.
-  const top = 560;
-  const boxX = PAGE.width - MARGIN - 420;
+  const top = TABLE_TOP;
   const boxes: (Rect & { key: string })[] = [];
   parts.push(
     `<line x1="${MARGIN}" y1="${top - 20}" x2="${PAGE.width - MARGIN}" y2="${top - 20}" stroke="#333" stroke-width="3"/>`,
@@ -154,7 +154,7 @@ export function actaSvg(
         `<rect x="${MARGIN}" y="${y}" width="${PAGE.width - 2 * MARGIN}" height="${ROW}" fill="#eef0f4"/>`,
       );
     text(MARGIN + 14, y + 41, 27, box.label.length > 52 ? `${box.label.slice(0, 51)}…` : box.label);
-    const rect = { key: box.key, x: boxX, y: y + 6, width: 420, height: ROW - 12 };
+    const rect = { key: box.key, ...boxRect(i) };
     boxes.push(rect);
     parts.push(
       `<rect x="${rect.x}" y="${rect.y}" width="${rect.width}" height="${rect.height}" fill="#ffffff" stroke="#333" stroke-width="2"/>`,
@@ -187,7 +187,7 @@ export function actaSvg(
       cursor += charSize * (0.5 + random.next() * 0.15);
     }
   });
-  const bottom = top + content.boxes.length * ROW + 20;
+  const bottom = tableBottom(content.boxes.length);
   parts.push(
     `<line x1="${MARGIN}" y1="${bottom}" x2="${PAGE.width - MARGIN}" y2="${bottom}" stroke="#333" stroke-width="3"/>`,
   );
@@ -196,8 +196,7 @@ export function actaSvg(
     parts.push(
       `<line x1="${MARGIN + i * 500}" y1="${bottom + 190}" x2="${MARGIN + i * 500 + 420}" y2="${bottom + 190}" stroke="#555" stroke-width="2"/>`,
     );
-  // A ballot with many options takes a longer sheet, as the real actas do.
-  const height = Math.max(PAGE.height, bottom + 280);
+  const height = pageHeight(content.boxes.length);
   parts[0] = `<rect width="${PAGE.width}" height="${height}" fill="#fbfaf5"/>`;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${PAGE.width}" height="${height}" viewBox="0 0 ${PAGE.width} ${height}">${parts.join('')}</svg>`;
   return { svg, layout: { width: PAGE.width, height, qr, boxes }, font };
@@ -215,6 +214,6 @@ export function otherDocumentSvg(actaKey: string, random: Random): string {
       `<line x1="${MARGIN}" y1="${y}" x2="${PAGE.width - MARGIN - random.int(0, 400)}" y2="${y}" stroke="#666" stroke-width="2"/>`,
     );
   }
-  const qr: Rect = { x: PAGE.width - MARGIN - 330, y: 110, width: 330, height: 330 };
+  const qr = QR_LABEL;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${PAGE.width}" height="${PAGE.height}" viewBox="0 0 ${PAGE.width} ${PAGE.height}"><rect width="${PAGE.width}" height="${PAGE.height}" fill="#fbfaf5"/><text x="${MARGIN}" y="160" font-family="DejaVu Sans, sans-serif" font-size="38" font-weight="bold" fill="#111">CONSTANCIA DE CLAUSURA DE CASILLA</text><text x="${MARGIN}" y="215" font-family="DejaVu Sans, sans-serif" font-size="30" fill="#111">Y REMISIÓN DEL PAQUETE ELECTORAL</text><rect x="${qr.x - 12}" y="${qr.y - 12}" width="${qr.width + 24}" height="${qr.height + 24}" fill="#ffffff" stroke="#bbb" stroke-width="2"/><path d="${qrPath(actaKey, qr.x, qr.y, qr.width)}" fill="#000"/>${lines.join('')}</svg>`;
 }
