@@ -1,0 +1,17 @@
+/** One worker of the quality gate pool (gate_pool.ts): judges the images it is sent, one at a time. */
+import { parentPort } from 'node:worker_threads';
+import { assessActaImage } from './quality_gate.ts';
+
+if (parentPort === null) throw new Error('gate_worker.ts runs as a worker thread');
+const port = parentPort;
+port.on('message', async (message: { id: number; bytes: Uint8Array; claimedKey?: string }) => {
+  try {
+    const report = await assessActaImage(
+      message.bytes,
+      message.claimedKey === undefined ? {} : { claimedKey: message.claimedKey },
+    );
+    port.postMessage({ id: message.id, report });
+  } catch (error) {
+    port.postMessage({ id: message.id, error: (error as Error).message });
+  }
+});

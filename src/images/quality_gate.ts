@@ -1,0 +1,100 @@
+/**
+ * The quality gate on an image file, as the center's intake and the CATD agent receive it: what
+ * the bytes say before any pixel is decoded (container.ts: empty, not a JPEG or PNG, truncated,
+ * data glued after the image, more pixels than allowed — a PNG that decompresses to gigapixels
+ * stops here), then one decode with sharp (EXIF orientation applied, as a browser shows it;
+ * CMYK and 16-bit images become 8-bit grey) at the working size, then the judgement
+ * (judge.ts). A hostile file is answered with a reason, never with a throw.
+ */
+import sharp, { type OutputInfo } from 'sharp';
+import { readContainer } from './container.ts';
+import type { Grey } from './measure.ts';
+import { readQrLabel } from './qr_label.ts';
+import { defaultThresholds, type QualityThresholds } from './quality_config.ts';
+import { judgeGrey, type QualityReport, reason, refused, WORKING_SIZE } from './judge.ts';
+
+export {
+  QUALITY_REASONS,
+  type QualityReason,
+  type QualityReasonCode,
+  type QualityReport,
+  type QualityVerdict,
+} from './judge.ts';
+
+export async function assessActaImage(
+  bytes: Uint8Array,
+  options: { readonly claimedKey?: string; readonly thresholds?: QualityThresholds } = {},
+): Promise<QualityReport> {
+  const t = options.thresholds ?? defaultThresholds;
+  const container = readContainer(bytes);
+  if (!container.ok) {
+    const code =
+      container.code === 'empty'
+        ? 'empty_file'
+        : container.code === 'not-jpeg-or-png'
+          ? 'not_an_image'
+          : 'damaged_file';
+    const words: Record<typeof code, string> = {
+      empty_file: 'el archivo está vacío (0 bytes): tome la foto de nuevo',
+      not_an_image: 'el archivo no es una imagen JPEG ni PNG: tome la foto de nuevo con la aplicación',
+      damaged_file: `el archivo está incompleto o dañado (${container.message}): tome la foto de nuevo`,
+    };
+    return refused([reason(code, words[code])]);
+  }
+  const c = container.value;
+  if (c.width * c.height > t.maxPixels)
+    return refused([
+      reason(
+        'too_many_pixels',
+        `la imagen dice medir ${c.width} × ${c.height} píxeles, más de lo admitido (${t.maxPixels / 1e6} millones): envíe la foto tal como la toma la cámara`,
+      ),
+    ]);
+  if (c.trailingBytes > 0)
+    return refused([
+      reason(
+        'extra_data',
+        `el archivo trae ${c.trailingBytes} bytes después de la imagen (otro archivo pegado a ella): tome la foto de nuevo con la aplicación`,
+      ),
+    ]);
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    // Transparency on white paper, then 8-bit luminance whatever came in (grey, colour, CMYK,
+    // 16-bit); on a grey page the conversion is the cheapest way to one channel.
+    decoded = await sharp(bytes, { limitInputPixels: t.maxPixels, failOn: 'truncated' })
+      .autoOrient()
+      .resize({
+        width: WORKING_SIZE,
+        height: WORKING_SIZE,
+        fit: 'inside',
+        withoutEnlargement: true,
+        kernel: 'linear',
+      })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('b-w')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    return refused([
+      reason(
+        'damaged_file',
+        `la imagen no se puede leer (${(error as Error).message.split('\n')[0]}): tome la foto de nuevo`,
+      ),
+    ]);
+  }
+  const { width: w, height: h, channels } = decoded.info;
+  // One channel is what libvips gives for b-w; should an image keep more, its first is the grey.
+  const grey = channels === 1 ? decoded.data : decoded.data.filter((_, i) => i % channels === 0);
+  const image: Grey = { data: grey, width: w, height: h };
+  // The displayed size: a quarter turn in the EXIF orientation swaps the stored sides.
+  const turned = decoded.info.width > decoded.info.height !== c.width > c.height;
+  const width = turned ? c.height : c.width;
+  const height = turned ? c.width : c.height;
+  return judgeGrey(image, {
+    width,
+    height,
+    jpegQuality: c.jpegQuality,
+    thresholds: t,
+    readQr: readQrLabel,
+    ...(options.claimedKey === undefined ? {} : { claimedKey: options.claimedKey }),
+  });
+}
