@@ -15,6 +15,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   site: 'site.ts',
   capture: 'capture.ts',
   national: 'national.ts',
+  images: 'images.ts',
 };
 
 const name = process.argv[2];

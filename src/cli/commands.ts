@@ -32,6 +32,16 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./sim_commands.ts')).runSimRender(args),
   },
   {
+    name: 'quality evaluate',
+    summary: 'score the image quality gate on labelled synthetic actas (JSON; exit 1 below target)',
+    run: async (args) => (await import('./quality_commands.ts')).runQualityEvaluate(args),
+  },
+  {
+    name: 'quality calibrate',
+    summary: "propose the quality gate's thresholds from labelled synthetic actas (--write to keep them)",
+    run: async (args) => (await import('./quality_commands.ts')).runQualityCalibrate(args),
+  },
+  {
     name: 'cut',
     summary: 'build and publish a signed cut now, or every N minutes with --every',
     run: async (args) => (await import('./center_commands.ts')).runCut(args),

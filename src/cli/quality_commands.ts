@@ -1,0 +1,119 @@
+/**
+ * `openprep quality evaluate` and `openprep quality calibrate`: the quality gate scored on a
+ * labelled set of synthetic actas, and its thresholds proposed from one (docs/images.md).
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import process from 'node:process';
+import { z } from 'zod';
+import { calibrate } from '../images/calibrate.ts';
+import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../images/evaluate.ts';
+import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../images/quality_config.ts';
+import { parseCommandArgs, seedOption } from './args.ts';
+
+const setOptions = {
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  'phone-share': { type: 'string' },
+  defective: { type: 'string' },
+  'wrong-claims': { type: 'string' },
+  jobs: { type: 'string' },
+  thresholds: { type: 'string' },
+} as const;
+
+const setSchema = {
+  count: z.coerce.number().int().min(10).max(100_000).default(2000),
+  seed: seedOption,
+  'phone-share': z.coerce.number().min(0).max(1).default(0.55),
+  defective: z.coerce.number().min(0).max(1).default(0.12),
+  'wrong-claims': z.coerce.number().min(0).max(1).default(0.05),
+  jobs: z.coerce.number().int().min(1).max(64).optional(),
+  thresholds: z.string().min(1).optional(),
+};
+
+async function settingsFrom(
+  command: string,
+  options: z.infer<z.ZodObject<typeof setSchema>>,
+): Promise<EvaluationSettings | null> {
+  let thresholds = defaultThresholds;
+  if (options.thresholds !== undefined) {
+    try {
+      thresholds = parseThresholds(await readFile(options.thresholds, 'utf8'));
+    } catch (error) {
+      process.stderr.write(`openprep ${command}: ${options.thresholds}: ${(error as Error).message}\n`);
+      return null;
+    }
+  }
+  return {
+    count: options.count,
+    seed: options.seed,
+    phoneShare: options['phone-share'],
+    defectiveShare: options.defective,
+    wrongClaimShare: options['wrong-claims'],
+    thresholds,
+  };
+}
+
+function progress(total: number): (done: number) => void {
+  let shown = 0;
+  return (done) => {
+    if (done === total || done - shown >= Math.max(50, total / 20)) {
+      shown = done;
+      process.stderr.write(`  ${done}/${total} images judged\n`);
+    }
+  };
+}
+
+/** Prints one JSON object; exits 0 when the issue's targets are met, 1 when not. */
+export async function runQualityEvaluate(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(args, setOptions, z.strictObject(setSchema));
+  if (!parsed.ok) {
+    process.stderr.write(`openprep quality evaluate: ${parsed.message}\n`);
+    return 2;
+  }
+  const settings = await settingsFrom('quality evaluate', parsed.value.options);
+  if (settings === null) return 2;
+  const started = performance.now();
+  const records = await judgeSet(settings, parsed.value.options.jobs, progress(settings.count));
+  const report = scoreJudgements(records);
+  process.stdout.write(
+    `${JSON.stringify({
+      command: 'quality evaluate',
+      seed: settings.seed,
+      phone_share: settings.phoneShare,
+      defective_share: settings.defectiveShare,
+      thresholds: settings.thresholds.calibration,
+      targets: TARGETS,
+      ...report,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    })}\n`,
+  );
+  return report.targets_met ? 0 : 1;
+}
+
+/** Prints the proposed thresholds and how each was placed; `--write` puts them in the reviewed file. */
+export async function runQualityCalibrate(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    args,
+    { ...setOptions, write: { type: 'boolean' } },
+    z.strictObject({ ...setSchema, write: z.boolean().default(false) }),
+  );
+  if (!parsed.ok) {
+    process.stderr.write(`openprep quality calibrate: ${parsed.message}\n`);
+    return 2;
+  }
+  const { options } = parsed.value;
+  const settings = await settingsFrom('quality calibrate', options);
+  if (settings === null) return 2;
+  const records = await judgeSet(settings, options.jobs, progress(settings.count));
+  const provenance = `openprep quality calibrate --count ${settings.count} --seed ${settings.seed} --phone-share ${settings.phoneShare} --defective ${settings.defectiveShare} (${new Date().toISOString().slice(0, 10)})`;
+  const { thresholds, report } = calibrate(records, settings.thresholds, provenance);
+  if (options.write) {
+    const file = THRESHOLDS_FILE;
+    await writeFile(new URL(`${file.href}.tmp`), `${JSON.stringify(thresholds, null, 2)}\n`);
+    await rename(new URL(`${file.href}.tmp`), file);
+  }
+  process.stdout.write(
+    `${JSON.stringify({ command: 'quality calibrate', thresholds, report, written: options.write })}\n`,
+  );
+  return 0;
+}
