@@ -6,7 +6,7 @@
  * receipt be signed.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -37,6 +37,8 @@ export interface StagedImage {
    */
   commit(): Promise<Result<string, 'unavailable'>>;
   discard(): Promise<void>;
+  /** The bytes, for the quality gate (from memory, or the staging file of a large upload). */
+  read(): Promise<Buffer>;
 }
 
 /** The first bytes kept in memory for the type and size check: the JPEG frame header can follow a long EXIF block. */
@@ -208,6 +210,7 @@ export class ImageStore {
         }
       },
       discard,
+      read: async () => data ?? (await readFile(file)),
     });
   }
 }

@@ -44,11 +44,40 @@ export type IntakeRefusal =
   | 'unknown-contest'
   | 'after-close'
   | 'conflict'
+  /** The quality gate refused the image (src/images): the message says why and how to retake. */
+  | 'image-quality'
   /** Not the package's fault: the image could not be stored (object storage down); the device retries. */
   | 'image-store-unavailable';
 
+/** The quality gate's judgement, as intake needs it (src/images/judge.ts's QualityReport). */
+export interface GateJudgement {
+  readonly verdict: 'accept' | 'reject' | 'review';
+  readonly reasons: readonly { readonly code: string; readonly message: string }[];
+  readonly qr: string | null;
+}
+
+/** Judges an image as the package claims it (src/images/gate_pool.ts); none when intake runs without the gate. */
+export type ImageGate = (bytes: Buffer, claimedKey: string) => Promise<GateJudgement>;
+
+/** A judgement that was not a plain accept, for the CATD dashboard. */
+export interface QualityEvent {
+  readonly at: number;
+  readonly deviceId: string;
+  /** The CATD or CAE the device is bound to. */
+  readonly boundTo: string;
+  readonly claimedKey: string;
+  readonly verdict: 'reject' | 'review';
+  readonly reasons: GateJudgement['reasons'];
+  readonly qr: string | null;
+}
+
+/** Quality events kept in memory for the dashboard. */
+const QUALITY_LOG = 100;
+
 export interface Accepted {
   readonly receipt: string;
+  /** What the gate said: accept, or review (the QR label unreadable or naming another acta: flagged for a person). */
+  readonly quality: GateJudgement | null;
   /** False when this is a retry of a package already accepted (same receipt, nothing new stored). */
   readonly first: boolean;
   readonly recordId: string;
@@ -77,6 +106,10 @@ export class IntakeService {
   readonly #clock: () => number;
   readonly #commits: GroupCommit;
   readonly #onEvent: (event: IntakeEvent) => void;
+  readonly #gate: ImageGate | null;
+  /** The gate's refusals and reviews since start, the newest last (the journal keeps them all). */
+  readonly #qualityLog: QualityEvent[] = [];
+  #qualityCounts = { rejected: 0, review: 0 };
   #rejections = { since: 0, journaled: 0, skipped: 0 };
 
   constructor(options: {
@@ -86,6 +119,8 @@ export class IntakeService {
     readonly limits: ImageLimits;
     readonly clock: () => number;
     readonly onEvent?: (event: IntakeEvent) => void;
+    /** The quality gate; without it every well-formed image is taken (devices gate before sending). */
+    readonly gate?: ImageGate;
   }) {
     this.#pipeline = options.pipeline;
     this.#signer = options.signer;
@@ -94,6 +129,16 @@ export class IntakeService {
     this.#clock = options.clock;
     this.#commits = options.pipeline.commits;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#gate = options.gate ?? null;
+  }
+
+  /** Images the gate refused or sent to a person since this process started, and the latest of them. */
+  qualityActivity(): {
+    readonly rejected: number;
+    readonly review: number;
+    readonly recent: readonly QualityEvent[];
+  } {
+    return { ...this.#qualityCounts, recent: [...this.#qualityLog] };
   }
 
   get limits(): ImageLimits {
@@ -133,6 +178,33 @@ export class IntakeService {
       await image.discard();
       return this.#refuse('hash-mismatch', 'the image bytes do not have the SHA-256 the header claims', pkg);
     }
+    let quality: GateJudgement | null = null;
+    if (this.#gate !== null) {
+      quality = await this.#gate(await image.read(), pkg.header.claimedKey);
+      if (quality.verdict !== 'accept') {
+        this.#qualityCounts[quality.verdict === 'reject' ? 'rejected' : 'review']++;
+        this.#qualityLog.push({
+          at: this.#clock(),
+          deviceId: device.id,
+          boundTo: device.boundTo,
+          claimedKey: pkg.header.claimedKey,
+          verdict: quality.verdict,
+          reasons: quality.reasons,
+          qr: quality.qr,
+        });
+        if (this.#qualityLog.length > QUALITY_LOG) this.#qualityLog.shift();
+      }
+      if (quality.verdict === 'reject') {
+        await image.discard();
+        return this.#refuse(
+          'image-quality',
+          `la imagen no pasa el control de calidad: ${quality.reasons.map((r) => r.message).join(' · ')}`,
+          pkg,
+          true,
+          { quality: quality.reasons.map((r) => r.code) },
+        );
+      }
+    }
     // Durable before anything refers to it; kept even if the package is then refused as a conflict.
     const stored = await image.commit();
     if (!stored.ok) {
@@ -155,7 +227,7 @@ export class IntakeService {
       if (existing !== null) {
         if (existing.packageSha256 === pkg.sha256)
           return existing.outcome === 'accepted'
-            ? ok({ receipt: existing.receipt, first: false, recordId: existing.recordId })
+            ? ok({ receipt: existing.receipt, first: false, recordId: existing.recordId, quality })
             : err('conflict', 'this package was refused before as a conflict; it is kept for review');
         await this.#journal(tx, {
           type: 'PACKAGE_CONFLICT',
@@ -213,6 +285,10 @@ export class IntakeService {
         imageSha256: h.imageSha256,
         recordId,
         deviceTime: h.deviceTime,
+        // A label that does not read, or names another acta: on record, for the person who checks it.
+        ...(quality !== null && quality.verdict === 'review'
+          ? { quality: 'review', qualityReasons: quality.reasons.map((r) => r.code), qr: quality.qr }
+          : {}),
       });
       const receipt = signReceipt(
         {
@@ -225,7 +301,7 @@ export class IntakeService {
         this.#signer,
       );
       await tx.addPackage({ ...base, outcome: 'accepted', receipt });
-      return ok({ receipt, first: true, recordId });
+      return ok({ receipt, first: true, recordId, quality });
     });
     if (!result.ok) return this.#refuse(result.code, result.message, pkg, false);
     this.#onEvent({
@@ -247,6 +323,7 @@ export class IntakeService {
     message: string,
     pkg: ParsedPackage | null,
     journal = true,
+    details: Readonly<Record<string, unknown>> = {},
   ): Promise<Result<never, IntakeRefusal>> {
     this.#onEvent({
       kind: 'package-refused',
@@ -274,6 +351,7 @@ export class IntakeService {
             deviceId: pkg.header.deviceId,
             sequence: pkg.header.sequence,
             packageSha256: pkg.sha256,
+            ...details,
             ...(skipped > 0 ? { unjournaledBefore: skipped } : {}),
           }),
         );

@@ -50,6 +50,7 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   'too-large': 413,
   'not-an-image': 415,
   'too-many-pixels': 422,
+  'image-quality': 422,
   // Not 503 ("busy, come back here"): a device treats any other 5xx as a failing center and
   // tries its alternate, whose images may live elsewhere; nginx tries another node.
   'image-store-unavailable': 502,
@@ -104,7 +105,16 @@ export async function buildServer(options: {
   const images = options.images ?? (await openImageStore(`${node.paths.root}/images`, config.images));
   app.addHook('onClose', async () => images.blobs.close());
   await images.init();
+  // Loaded only when enforced: the gate's workers and libvips cost nothing to a center without it.
+  const gatePool =
+    config.intake.qualityGate === 'enforce'
+      ? new (await import('../images/gate_pool.ts')).QualityGatePool()
+      : null;
+  if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
   const intake = new IntakeService({
+    ...(gatePool === null
+      ? {}
+      : { gate: (bytes: Buffer, claimedKey: string) => gatePool.assess(bytes, claimedKey) }),
     pipeline: node.pipeline,
     signer: node.signer,
     images,
@@ -219,6 +229,15 @@ export async function buildServer(options: {
           }
           const result = await intake.receive(checked.value, image);
           if (!result.ok) return refuse(reply, result.code, result.message);
+          // The gate's word beside the receipt: "review" names why a person will look at it.
+          const quality = result.value.quality;
+          if (quality !== null)
+            reply.header(
+              'openprep-quality',
+              quality.verdict === 'accept'
+                ? 'accept'
+                : `review; ${quality.reasons.map((r) => r.code).join(',')}`,
+            );
           return reply
             .code(result.value.first ? 201 : 200)
             .type('text/plain; charset=utf-8')
@@ -274,7 +293,7 @@ export async function buildServer(options: {
     },
   );
 
-  registerOperatorRoutes(app, node, accounts, options.clock, images.blobs);
+  registerOperatorRoutes(app, node, accounts, options.clock, images.blobs, () => intake.qualityActivity());
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {

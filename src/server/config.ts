@@ -30,9 +30,20 @@ export const serveConfigSchema = z
         maxPixels: z.number().int().min(1).max(1_000_000_000).default(50_000_000),
         /** Uploads handled at once; beyond it, 503 with Retry-After. */
         maxInFlight: z.number().int().min(1).max(100_000).default(512),
+        /**
+         * The image quality gate (docs/images.md): `enforce` refuses unfit images (422, with the
+         * reasons) and flags unreadable or mismatched QR labels; `off` takes every well-formed
+         * image (the devices gate before sending).
+         */
+        qualityGate: z.enum(['enforce', 'off']).default('enforce'),
       })
       .strict()
-      .default({ maxImageBytes: 10 * 1024 * 1024, maxPixels: 50_000_000, maxInFlight: 512 }),
+      .default({
+        maxImageBytes: 10 * 1024 * 1024,
+        maxPixels: 50_000_000,
+        maxInFlight: 512,
+        qualityGate: 'enforce',
+      }),
     /**
      * Where acta images are kept: the data folder's `images/` (local, or a file system the
      * nodes share), or an S3-compatible bucket (credentials from the AWS SDK's standard chain).
@@ -126,6 +137,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_MAX_IMAGE_BYTES', ['intake', 'maxImageBytes'], 'number'],
   ['OPENPREP_MAX_PIXELS', ['intake', 'maxPixels'], 'number'],
   ['OPENPREP_MAX_IN_FLIGHT', ['intake', 'maxInFlight'], 'number'],
+  ['OPENPREP_QUALITY_GATE', ['intake', 'qualityGate'], 'string'],
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
   ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],
   ['OPENPREP_TRUSTED_PROXIES', ['trustedProxies'], 'list'],

@@ -51,7 +51,7 @@ before(async () => {
   node = created.value;
   const config = serveConfigSchema.parse({
     logLevel: 'silent',
-    intake: { maxImageBytes: 64 * 1024, maxPixels: 4_000_000, maxInFlight: 64 },
+    intake: { maxImageBytes: 64 * 1024, maxPixels: 4_000_000, maxInFlight: 64, qualityGate: 'off' },
   });
   server = await buildServer({ node, config, clock });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -369,7 +369,7 @@ describe('signed intake over HTTP', () => {
   test('overload: past maxInFlight uploads, 503 with Retry-After', async () => {
     const config = serveConfigSchema.parse({
       logLevel: 'silent',
-      intake: { maxImageBytes: 64 * 1024, maxPixels: 4_000_000, maxInFlight: 1 },
+      intake: { maxImageBytes: 64 * 1024, maxPixels: 4_000_000, maxInFlight: 1, qualityGate: 'off' },
     });
     const busy = await buildServer({ node, config, clock });
     await busy.app.listen({ host: '127.0.0.1', port: 0 });
@@ -399,7 +399,11 @@ describe('signed intake over HTTP', () => {
   test('rate limits per client address on every route but intake', async () => {
     const limited = await buildServer({
       node,
-      config: serveConfigSchema.parse({ logLevel: 'silent', rateLimitPerMinute: 5 }),
+      config: serveConfigSchema.parse({
+        logLevel: 'silent',
+        rateLimitPerMinute: 5,
+        intake: { qualityGate: 'off' },
+      }),
       clock,
     });
     await limited.app.listen({ host: '127.0.0.1', port: 0 });
@@ -453,7 +457,7 @@ describe('signed intake over HTTP', () => {
   });
 
   test('route inventory: every route declares an authorization policy, and one without cannot be added', async () => {
-    const config = serveConfigSchema.parse({ logLevel: 'silent' });
+    const config = serveConfigSchema.parse({ logLevel: 'silent', intake: { qualityGate: 'off' } });
     const probe = await buildServer({ node, config, clock });
     assert.throws(() => probe.app.get('/no-policy', async () => 'x'), /declares no authorization policy/);
     await probe.app.ready();

@@ -119,7 +119,7 @@ before(async () => {
   logStream.on('data', (chunk: Buffer) => logLines.push(chunk.toString()));
   server = await buildServer({
     node,
-    config: serveConfigSchema.parse({ logLevel: 'trace' }),
+    config: serveConfigSchema.parse({ logLevel: 'trace', intake: { qualityGate: 'off' } }),
     clock,
     logStream,
   });
@@ -449,7 +449,11 @@ describe('operators over HTTP', () => {
   test('behind a trusted load balancer, throttling counts each forwarded client apart', async () => {
     const behind = await buildServer({
       node,
-      config: serveConfigSchema.parse({ logLevel: 'silent', trustedProxies: ['127.0.0.1'] }),
+      config: serveConfigSchema.parse({
+        logLevel: 'silent',
+        trustedProxies: ['127.0.0.1'],
+        intake: { qualityGate: 'off' },
+      }),
       clock,
     });
     await behind.app.listen({ host: '127.0.0.1', port: 0 });

@@ -34,7 +34,15 @@ export function startServer(
       new Date(simulatedStart).toISOString(),
     ],
     {
-      env: { ...process.env, OPENPREP_LOG_LEVEL: 'silent', OPENPREP_CHECKPOINT_SECONDS: '0.1', ...env },
+      // The test packages carry noise PNGs, which the quality gate would refuse: it is tested
+      // with real synthetic actas on its own (src/server/intake_quality.test.ts).
+      env: {
+        ...process.env,
+        OPENPREP_LOG_LEVEL: 'silent',
+        OPENPREP_CHECKPOINT_SECONDS: '0.1',
+        OPENPREP_QUALITY_GATE: 'off',
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -79,7 +87,7 @@ export function runCli(
   options: { readonly env?: Record<string, string>; readonly stdin?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, OPENPREP_QUALITY_GATE: 'off', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin.end(options.stdin ?? '');
