@@ -6,9 +6,13 @@
  * channel, and keeps it until a receipt that verifies comes back — across crashes, restarts
  * and network failures.
  *
- * Until the images issue brings QR identification, an acta is identified by its file name:
- * `<ELECTION>_<CLAVE_ACTA>.jpg|.jpeg|.png` (e.g. `PRES_010338B010002.jpg`). Other files are
- * listed as unidentified for the operator to rename; they are never guessed.
+ * An acta is identified by its file name, `<ELECTION>_<CLAVE_ACTA>.jpg|.jpeg|.png` (e.g.
+ * `PRES_010338B010002.jpg`), and checked before it is queued by the quality gate
+ * (src/images/quality_gate.ts), which also reads the QR label stuck on the acta: an unfit image
+ * is held with the reasons to rescan it; a label that does not read, or names another acta, is
+ * held until the operator confirms the key by adding `_CONFIRMADA` to the name
+ * (`PRES_010338B010002_CONFIRMADA.jpg`). Other files are listed as unidentified for the operator
+ * to rename; they are never guessed.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { watch } from 'node:fs';
@@ -64,6 +68,8 @@ export const agentConfigSchema = z
       .min(1)
       .default(20 * 1024 * 1024),
     requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** The image quality gate before queuing (docs/images.md); `off` queues every well-formed image. */
+    qualityGate: z.enum(['enforce', 'off']).default('enforce'),
   })
   .strict();
 
@@ -188,19 +194,26 @@ export function receiptCheck(centerKey: VerifierKey, deviceId: string): ReceiptC
   };
 }
 
-const FILE_NAME = /^([A-Z0-9_]{1,16}?)_([0-9A-Z]{1,32})\.(jpe?g|png)$/i;
+const FILE_NAME = /^([A-Z0-9_]{1,16}?)_([0-9A-Z]{1,32})(_CONFIRMADA)?\.(jpe?g|png)$/i;
 
-/** Reads the acta a scanned file is for from its name, or null. */
-export function identifyByFileName(name: string): { contest: string; claimedKey: string } | null {
+/**
+ * Reads the acta a scanned file is for from its name, or null; `confirmed` when the operator
+ * confirmed the key of an acta whose QR label does not read or disagrees.
+ */
+export function identifyByFileName(
+  name: string,
+): { contest: string; claimedKey: string; confirmed: boolean } | null {
   const m = FILE_NAME.exec(name);
   if (m === null) return null;
-  return { contest: m[1]!.toUpperCase(), claimedKey: m[2]!.toUpperCase() };
+  return { contest: m[1]!.toUpperCase(), claimedKey: m[2]!.toUpperCase(), confirmed: m[3] !== undefined };
 }
 
 export interface ScanResult {
   readonly queued: number;
   readonly unidentified: readonly string[];
   readonly rejected: readonly { readonly file: string; readonly reason: string }[];
+  /** Held for the operator: the QR label does not read or names another acta (confirm by renaming). */
+  readonly review: readonly { readonly file: string; readonly reason: string }[];
 }
 
 /**
@@ -212,6 +225,8 @@ export class FolderScanner {
   readonly #clock: () => number;
   /** Files already handled, by name, size and mtime: not read again while unchanged. */
   readonly #seen = new Map<string, string>();
+  /** Files the quality gate held, with why: listed on every scan until they change or go. */
+  readonly #held = new Map<string, { version: string; list: 'rejected' | 'review'; reason: string }>();
 
   constructor(agent: OpenedAgent, clock: () => number) {
     this.#agent = agent;
@@ -222,6 +237,7 @@ export class FolderScanner {
     const { config, outbox } = this.#agent;
     const unidentified: string[] = [];
     const rejected: { file: string; reason: string }[] = [];
+    const review: { file: string; reason: string }[] = [];
     let queued = 0;
     let names: string[];
     try {
@@ -229,7 +245,12 @@ export class FolderScanner {
         .filter((d) => d.isFile())
         .map((d) => d.name);
     } catch (error) {
-      return { queued, unidentified, rejected: [{ file: config.watch, reason: (error as Error).message }] };
+      return {
+        queued,
+        unidentified,
+        rejected: [{ file: config.watch, reason: (error as Error).message }],
+        review,
+      };
     }
     for (const name of names.sort()) {
       if (name.startsWith('.')) continue;
@@ -241,7 +262,13 @@ export class FolderScanner {
         continue; // gone meanwhile
       }
       const version = `${info.size}:${info.mtimeMs}`;
-      if (this.#seen.get(name) === version) continue;
+      if (this.#seen.get(name) === version) {
+        const held = this.#held.get(name);
+        if (held?.version === version)
+          (held.list === 'rejected' ? rejected : review).push({ file: name, reason: held.reason });
+        continue;
+      }
+      this.#held.delete(name);
       if (this.#clock() - info.mtimeMs < config.settleMs) continue; // still being written
       const target = identifyByFileName(name);
       if (target === null) {
@@ -269,6 +296,23 @@ export class FolderScanner {
         this.#seen.set(name, version);
         continue;
       }
+      if (config.qualityGate === 'enforce') {
+        // Loaded on first use: an agent without the gate never loads libvips.
+        const { assessActaImage } = await import('../images/quality_gate.ts');
+        const report = await assessActaImage(bytes, { claimedKey: target.claimedKey });
+        const why = report.reasons.map((r) => r.message).join(' · ');
+        if (report.verdict === 'reject' || (report.verdict === 'review' && !target.confirmed)) {
+          const list = report.verdict === 'reject' ? 'rejected' : 'review';
+          const reason =
+            list === 'review'
+              ? `${why} — si la clave es correcta, agregue _CONFIRMADA al nombre del archivo`
+              : why;
+          (list === 'rejected' ? rejected : review).push({ file: name, reason });
+          this.#held.set(name, { version, list, reason });
+          this.#seen.set(name, version);
+          continue;
+        }
+      }
       try {
         const result = await outbox.queue({
           image: bytes,
@@ -284,7 +328,7 @@ export class FolderScanner {
         rejected.push({ file: name, reason: `could not be queued: ${(error as Error).message}` });
       }
     }
-    return { queued, unidentified, rejected };
+    return { queued, unidentified, rejected, review };
   }
 }
 
@@ -304,6 +348,7 @@ export interface AgentStatus {
   }[];
   readonly unidentified: readonly string[];
   readonly rejected: readonly { readonly file: string; readonly reason: string }[];
+  readonly review: readonly { readonly file: string; readonly reason: string }[];
 }
 
 export function statusOf(
@@ -329,6 +374,7 @@ export function statusOf(
     })),
     unidentified: scan?.unidentified ?? [],
     rejected: scan?.rejected ?? [],
+    review: scan?.review ?? [],
   };
 }
 

@@ -98,14 +98,21 @@ describe('agent outbox', () => {
     outbox.close();
   });
 
-  test('file names identify the acta: <ELECTION>_<CLAVE_ACTA>.jpg|jpeg|png, nothing else', () => {
+  test('file names identify the acta: <ELECTION>_<CLAVE_ACTA>[_CONFIRMADA].jpg|jpeg|png, nothing else', () => {
     assert.deepEqual(identifyByFileName('PRES_010338B010002.jpg'), {
       contest: 'PRES',
       claimedKey: '010338B010002',
+      confirmed: false,
     });
     assert.deepEqual(identifyByFileName('DIP_FED_010338B010002.PNG'), {
       contest: 'DIP_FED',
       claimedKey: '010338B010002',
+      confirmed: false,
+    });
+    assert.deepEqual(identifyByFileName('PRES_010338B010002_CONFIRMADA.jpg'), {
+      contest: 'PRES',
+      claimedKey: '010338B010002',
+      confirmed: true,
     });
     for (const name of [
       'scan0001.jpg',

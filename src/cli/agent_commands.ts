@@ -18,6 +18,7 @@ import { formatIsoLocal } from '../domain/local_time.ts';
 import { importBundle } from '../intake/bundle_import.ts';
 import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { IntakeService } from '../intake/intake_service.ts';
+import type { QualityGatePool } from '../images/gate_pool.ts';
 import { writeFileDurably } from '../journal/durable_file.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs, readStdin } from './args.ts';
@@ -215,6 +216,7 @@ export async function runAgentStatus(args: readonly string[]): Promise<number> {
           channels: live['channels'] ?? null,
           unidentified: live['unidentified'] ?? [],
           rejected: live['rejected'] ?? [],
+          review: live['review'] ?? [],
           statusWrittenAt: live['at'] ?? null,
         },
         null,
@@ -315,6 +317,7 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
   const node = await openCenter({ root: o.data, clock });
   if (!node.ok) return fail(node.message);
   let openedImages: ImageStore | null = null;
+  let gatePool: QualityGatePool | null = null;
   try {
     if (simulatedStart !== null && node.value.pipeline.election.mode === 'live')
       return fail('--simulated-start is for drills only', 2);
@@ -325,12 +328,19 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
     if (!reachable.ok)
       return fail(`the image store cannot be used: ${reachable.message} — nothing was stored`);
     await images.init();
+    // The same quality gate as `serve`: a bundle's images are judged as if they came online.
+    if (config.value.intake.qualityGate === 'enforce')
+      gatePool = new (await import('../images/gate_pool.ts')).QualityGatePool();
+    const pool = gatePool;
     const intake = new IntakeService({
       pipeline: node.value.pipeline,
       signer: node.value.signer,
       images,
       limits: { maxBytes: config.value.intake.maxImageBytes, maxPixels: config.value.intake.maxPixels },
       clock,
+      ...(pool === null
+        ? {}
+        : { gate: (bytes: Buffer, claimedKey: string) => pool.assess(bytes, claimedKey) }),
     });
     const imported = await importBundle({
       zip: await readFile(file),
@@ -361,6 +371,7 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
     return 0;
   } finally {
     openedImages?.blobs.close();
+    await gatePool?.close();
     await node.value.close();
   }
 }

@@ -50,6 +50,8 @@ export async function newAgent(
     backoff: { baseMs: 20, maxMs: 400 },
     settleMs: 0,
     requestTimeoutMs: 3_000,
+    // Scans here are noise PNGs: the agent's gate is tested with real synthetic actas (agent_quality.test.ts).
+    qualityGate: 'off',
     ...extra,
   });
   const created = await initAgent(root, config);
