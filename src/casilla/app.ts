@@ -7,7 +7,7 @@
 import { enrolOverHttp } from '../agent/enrol_http.ts';
 import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox, type PhoneItem, saveDevice } from './idb_outbox.ts';
-import { ADVICE, assessQuality, DEFAULT_THRESHOLDS, greyOfRgba, type QualityProblem } from './quality.ts';
+import { assessActaPhoto, greyOfRgba, WORKING_SIZE } from './quality.ts';
 import { sendPending } from './sending.ts';
 import { newDeviceKey, openNoteWeb, parseVerifierKeyWeb, publicKeyBase64 } from './web_crypto.ts';
 
@@ -166,7 +166,7 @@ async function showCapture(): Promise<void> {
 async function checkPhoto(file: File) {
   try {
     const bitmap = await createImageBitmap(file);
-    const scale = Math.min(1, 1000 / Math.max(bitmap.width, bitmap.height));
+    const scale = Math.min(1, WORKING_SIZE / Math.max(bitmap.width, bitmap.height));
     const width = Math.max(1, Math.round(bitmap.width * scale));
     const height = Math.max(1, Math.round(bitmap.height * scale));
     const canvas = new OffscreenCanvas(width, height);
@@ -174,16 +174,8 @@ async function checkPhoto(file: File) {
     if (context === null) throw new Error('no canvas');
     context.drawImage(bitmap, 0, 0, width, height);
     const pixels = context.getImageData(0, 0, width, height).data;
-    // The size is judged on the photo as taken; sharpness and light on the scaled copy.
-    const verdict = assessQuality(greyOfRgba(pixels), width, height, {
-      ...DEFAULT_THRESHOLDS,
-      minWidth: 0,
-      minHeight: 0,
-    });
-    const problems: QualityProblem[] = [...verdict.problems];
-    if (bitmap.width < DEFAULT_THRESHOLDS.minWidth || bitmap.height < DEFAULT_THRESHOLDS.minHeight)
-      problems.unshift('too-small');
-    return { accepted: problems.length === 0, advice: problems.map((p) => ADVICE[p]) };
+    // The resolution is judged on the photo as taken; the rest on the scaled copy.
+    return assessActaPhoto(greyOfRgba(pixels), width, height, { width: bitmap.width, height: bitmap.height });
   } catch {
     return { accepted: false, advice: ['El archivo no es una foto legible (JPEG o PNG).'] };
   }

@@ -23,7 +23,7 @@ import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { makePng } from '../test/packages.ts';
+import { testActaImage } from '../test/actas.ts';
 
 const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
 const PASSWORD = 'una frase larga que nadie adivina';
@@ -44,7 +44,11 @@ before(async () => {
   const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
   assert.ok(created.ok);
   node = created.value;
-  server = await buildServer({ node, config: serveConfigSchema.parse({ logLevel: 'silent' }), clock });
+  server = await buildServer({
+    node,
+    config: serveConfigSchema.parse({ logLevel: 'silent' }),
+    clock,
+  });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   // The phone's network: a proxy that passes everything, or nothing (drop=1) when it is gone —
   // for the page and its service worker alike, which the browser's offline switch is not.
@@ -111,20 +115,20 @@ test('PREP Casilla: enrol, refuse a blurred photo, take one offline, close and r
     network.setRates({ drop: 1 });
     await context.setOffline(true);
     await page.fill('input[name=claimedKey]', actaKey);
-    // A uniform grey page: nothing in focus.
+    // A photo of the acta taken with a shaking hand.
     await page.setInputFiles('input[name=photo]', {
-      name: 'acta.png',
-      mimeType: 'image/png',
-      buffer: makePng(600, 800, { seed: 0, flat: true }),
+      name: 'acta.jpg',
+      mimeType: 'image/jpeg',
+      buffer: (await testActaImage({ actaKey, style: 'phone', defects: ['motion_blur'] })).png,
     });
     await page.locator('#calidad.rechazo').waitFor();
-    assert.match((await page.locator('#calidad').textContent()) ?? '', /borrosa: sostenga el teléfono firme/);
+    assert.match((await page.locator('#calidad').textContent()) ?? '', /movida: sostenga el teléfono firme/);
     assert.ok(await page.locator('#form-acta button').isDisabled());
 
     await page.setInputFiles('input[name=photo]', {
-      name: 'acta.png',
-      mimeType: 'image/png',
-      buffer: makePng(600, 800, { seed: 3 }),
+      name: 'acta.jpg',
+      mimeType: 'image/jpeg',
+      buffer: (await testActaImage({ actaKey, style: 'phone' })).png,
     });
     await page.locator('#calidad.aceptada').waitFor();
     await page.click('#form-acta button');

@@ -18,6 +18,10 @@ export const APP_MODULES = [
   'domain/local_time.ts',
   'journal/entries.ts',
   'domain/result.ts',
+  // The quality gate's judgement and its reviewed thresholds (src/images).
+  'images/judge.ts',
+  'images/measure.ts',
+  'images/quality_thresholds.json',
 ] as const;
 
 /** The page and its static files: URL, file under src/, content type. */

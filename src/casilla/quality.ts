@@ -1,51 +1,24 @@
 /**
- * The phone's own quality check, before an acta photo is queued: is it sharp, is it exposed
- * well enough to read? Pure (grey pixels in, verdict out) so it runs the same in the browser,
- * on a canvas's pixels, and in tests. The full gate (sheet, corners, skew, QR) joins with the
- * images issue; this one catches the two commonest retakes at the moment the photo is taken.
- *
- * Sharpness is the variance of the Laplacian (a blurred photo has few strong second
- * derivatives); exposure is the mean grey level and the share of clipped pixels. The
+ * The phone's quality check, before an acta photo is queued: the quality gate's own judgement
+ * (src/images/judge.ts — the sheet and its corners, skew, resolution, light, glare, sharpness,
+ * whether it is an acta) with the reviewed thresholds, on the pixels of a canvas the photo was
+ * drawn on, scaled so its longer side is the gate's working size. The QR label is read by the
+ * center's gate when the package arrives (a label that does not read, or names another acta,
+ * is flagged there for a person). Pure, so it runs the same in the browser and in tests; the
  * reasons are in Spanish, for the CAE holding the phone, and say what to do.
  */
+import { judgeGrey, type QualityReport, WORKING_SIZE } from '../images/judge.ts';
+import type { QualityThresholds } from '../images/quality_config.ts';
+import reviewed from '../images/quality_thresholds.json' with { type: 'json' };
 
-export interface QualityThresholds {
-  /** Below this variance of the Laplacian, the photo is blurred. */
-  readonly minSharpness: number;
-  readonly minMeanGrey: number;
-  readonly maxMeanGrey: number;
-  /** Share of pixels at 250 or above beyond which highlights are burnt (glare, flash). */
-  readonly maxClippedWhite: number;
-  readonly minWidth: number;
-  readonly minHeight: number;
-}
+export { WORKING_SIZE };
 
-/** Reviewed defaults, for a photo scaled so its longer side is about 1,000 pixels. */
-export const DEFAULT_THRESHOLDS: QualityThresholds = {
-  minSharpness: 100,
-  minMeanGrey: 60,
-  maxMeanGrey: 235,
-  maxClippedWhite: 0.35,
-  minWidth: 480,
-  minHeight: 480,
-};
-
-export type QualityProblem = 'too-small' | 'blurred' | 'too-dark' | 'overexposed';
-
-export interface QualityVerdict {
+export interface PhotoVerdict {
   readonly accepted: boolean;
-  readonly problems: readonly QualityProblem[];
   /** One line per problem, for the person holding the phone. */
   readonly advice: readonly string[];
-  readonly measures: { readonly sharpness: number; readonly meanGrey: number; readonly clippedWhite: number };
+  readonly report: QualityReport;
 }
-
-export const ADVICE: Readonly<Record<QualityProblem, string>> = {
-  'too-small': 'resolución insuficiente: acérquese al acta o use la cámara principal y repita',
-  blurred: 'borrosa: sostenga el teléfono firme, espere a que enfoque y repita',
-  'too-dark': 'muy oscura: busque más luz o encienda una lámpara y repita',
-  overexposed: 'sobreexpuesta: evite el reflejo directo o el flash y repita',
-};
 
 /** Grey level of RGBA pixels (ITU-R BT.601 weights), as canvases give them. */
 export function greyOfRgba(rgba: Uint8ClampedArray | Uint8Array): Uint8Array {
@@ -55,45 +28,21 @@ export function greyOfRgba(rgba: Uint8ClampedArray | Uint8Array): Uint8Array {
   return grey;
 }
 
-export function assessQuality(
+/**
+ * Judges a photo from its grey pixels (`width` × `height`, the photo scaled to the working
+ * size) and the size it was taken at (`taken`), which its resolution is judged on.
+ */
+export function assessActaPhoto(
   grey: Uint8Array,
   width: number,
   height: number,
-  thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
-): QualityVerdict {
+  taken: { readonly width: number; readonly height: number },
+  thresholds: QualityThresholds = reviewed as QualityThresholds,
+): PhotoVerdict {
   if (grey.length !== width * height) throw new Error('grey pixels do not match width × height');
-  let sum = 0;
-  let clipped = 0;
-  for (const g of grey) {
-    sum += g;
-    if (g >= 250) clipped++;
-  }
-  const n = Math.max(1, grey.length);
-  const meanGrey = sum / n;
-  const clippedWhite = clipped / n;
-  // Variance of the 4-neighbour Laplacian over the interior.
-  let lapSum = 0;
-  let lapSquares = 0;
-  let count = 0;
-  for (let y = 1; y < height - 1; y++)
-    for (let x = 1; x < width - 1; x++) {
-      const i = y * width + x;
-      const lap = grey[i - 1]! + grey[i + 1]! + grey[i - width]! + grey[i + width]! - 4 * grey[i]!;
-      lapSum += lap;
-      lapSquares += lap * lap;
-      count++;
-    }
-  const sharpness = count === 0 ? 0 : lapSquares / count - (lapSum / count) ** 2;
-  const problems: QualityProblem[] = [];
-  if (width < thresholds.minWidth || height < thresholds.minHeight) problems.push('too-small');
-  if (sharpness < thresholds.minSharpness) problems.push('blurred');
-  if (meanGrey < thresholds.minMeanGrey) problems.push('too-dark');
-  if (meanGrey > thresholds.maxMeanGrey || clippedWhite > thresholds.maxClippedWhite)
-    problems.push('overexposed');
-  return {
-    accepted: problems.length === 0,
-    problems,
-    advice: problems.map((p) => ADVICE[p]),
-    measures: { sharpness, meanGrey, clippedWhite },
-  };
+  const report = judgeGrey(
+    { data: grey, width, height },
+    { width: taken.width, height: taken.height, jpegQuality: null, thresholds, readQr: null },
+  );
+  return { accepted: report.verdict === 'accept', advice: report.reasons.map((r) => r.message), report };
 }
