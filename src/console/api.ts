@@ -131,6 +131,8 @@ export const sendVerification = (recordId: string, fields: ApiFields) =>
   call('POST', `/api/v1/verification/${encodeURIComponent(recordId)}`, stepAnswer, { fields });
 
 export const imageUrl = (sha256: string) => `/api/v1/images/${sha256}`;
+/** The image turned upright and cropped to the sheet, for reading (the original stays at imageUrl). */
+export const sheetUrl = (sha256: string) => `/api/v1/images/${sha256}/sheet`;
 
 /** Registers this browser's security key (or platform authenticator) for the operator. */
 export async function registerSecurityKey(): Promise<Result<null, ApiError>> {
@@ -220,6 +222,21 @@ const dashboardSchema = z.object({
       conflictsSince: count,
     }),
   ),
+  quality: z.object({
+    rejected: count,
+    review: count,
+    recent: z.array(
+      z.object({
+        at: z.number(),
+        catd: z.string(),
+        deviceId: z.string(),
+        claimedKey: z.string(),
+        verdict: z.enum(['reject', 'review']),
+        qr: z.nullable(z.string()),
+        reasons: z.array(z.string()),
+      }),
+    ),
+  }),
 });
 export type Dashboard = z.infer<typeof dashboardSchema>;
 export const dashboard = () => call('GET', '/api/v1/dashboard', dashboardSchema);

@@ -24,13 +24,18 @@ import {
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
-import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { actasEsperadas, applicableColumns } from '../domain/actas_esperadas.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { buildConsole } from '../site/build.ts';
-import { enrolledDevice, makePng, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
+import { actaContent } from '../images/acta_set.ts';
+import { renderActa } from '../images/render_acta.ts';
+import { trueActaFields } from '../sim/election_night.ts';
+import { createRandom } from '../sim/random.ts';
+import { testActaImage } from '../test/actas.ts';
+import { enrolledDevice, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
 
 const skip = skipWithoutChromium;
 const PASSWORD = 'una frase larga que nadie adivina';
@@ -69,14 +74,33 @@ before(async () => {
     boundTo: 'CATD-1',
     at: clock(),
   });
-  const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
+  // Real acta images (a scan and a phone photo), through the quality gate as in production.
+  const contest = election.contests[0]!;
+  const esperadas = [...actasEsperadas(catalog, contest)];
   for (let i = 0; i < 2; i++) {
-    const image = makePng(120, 160, { seed: i });
-    const pkg = packageFor(device, image, { sequence: i, claimedKey: keys[i]! });
+    const esperada = esperadas[i]!;
+    const fields = trueActaFields({
+      random: createRandom(`console-test:${i}`),
+      casilla: esperada.casilla,
+      columns: applicableColumns(contest, esperada.casilla),
+    });
+    const image = (
+      await renderActa(actaContent(catalog, contest, esperada, fields), i, {
+        style: i === 0 ? 'scanner' : 'phone',
+      })
+    ).png;
+    const pkg = packageFor(device, image, { sequence: i, claimedKey: esperada.actaKey });
     const response = await postPackage(base.replace('localhost', '127.0.0.1'), { ...pkg, image });
     assert.equal(response.status, 201, response.body);
     recordIds.push(receiptRecordId(response.body));
   }
+  // A third acta photographed with a shaking hand: refused by the gate, shown on the dashboard.
+  const shaken = (
+    await testActaImage({ actaKey: esperadas[2]!.actaKey, style: 'phone', defects: ['motion_blur'] })
+  ).png;
+  const refused = packageFor(device, shaken, { sequence: 2, claimedKey: esperadas[2]!.actaKey });
+  const answer = await postPackage(base.replace('localhost', '127.0.0.1'), { ...refused, image: shaken });
+  assert.equal(answer.status, 422, answer.body);
   for (const [username, role] of [
     ['ana.captura', 'capturista'],
     ['beto.captura', 'capturista'],
@@ -207,6 +231,9 @@ test('two capturistas type the same actas; one agrees and is verified, the other
     const differing = vero.page.locator('tr.differs');
     assert.equal(await differing.count(), 1);
     assert.match((await differing.textContent()) ?? '', /\(difiere\)/);
+    // The image turned upright and cropped to the sheet, the differing box outlined on it.
+    await vero.page.locator('svg.box-marks rect').waitFor();
+    assert.equal(await vero.page.locator('svg.box-marks rect').count(), 1);
     await assertAccessible(vero.page, 'verification');
     await screenshot(vero.page, 'console-verification');
     // Focus starts on the differing box: the value read on the image, then Enter to the end.
@@ -266,6 +293,10 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     assert.equal(await coral.page.locator('[data-figure="pending-verification"]').textContent(), '0');
     const row = coral.page.locator('tr[data-catd="CATD-1"] td');
     assert.deepEqual(await row.allTextContents(), ['2', '0', '2', '0']);
+    // The image the quality gate refused, and why.
+    const quality = coral.page.locator('tr[data-quality="reject"]');
+    assert.equal(await quality.count(), 1);
+    assert.match((await quality.textContent()) ?? '', /Rechazada.*la imagen salió movida/);
     await assertAccessible(coral.page, 'dashboard');
     await screenshot(coral.page, 'console-dashboard');
 

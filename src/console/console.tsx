@@ -11,6 +11,7 @@ import {
   type ApiError,
   currentOperator,
   imageUrl,
+  sheetUrl,
   nextCapture,
   nextVerification,
   type Operator,
@@ -20,6 +21,7 @@ import {
   signOut,
   type VerificationTask,
 } from './api.ts';
+import { boxRect, PAGE, pageHeight } from '../images/acta_form.ts';
 import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { CotejoScreen } from './cotejo.tsx';
@@ -85,13 +87,56 @@ function SignIn(props: { onSignedIn: (operator: Operator) => void }) {
   );
 }
 
-function ActaImage(props: { sha256: string | null; actaKey: string | null }) {
+/**
+ * The acta's image as the capturista reads it: turned upright and cropped to the sheet by the
+ * center (the original, whose SHA-256 is published, one click away). When the view has the
+ * form's proportions — the sheet was found — the boxes in `marked` (by their line on the acta)
+ * are outlined on it.
+ */
+function ActaImage(props: {
+  sha256: string | null;
+  actaKey: string | null;
+  lines: number;
+  marked?: readonly number[];
+}) {
+  const [sheet, setSheet] = useState(false);
   if (props.sha256 === null) return <p class="no-image">Esta acta no tiene imagen.</p>;
+  const height = pageHeight(props.lines);
   return (
-    <figure class="acta-image">
-      <img src={imageUrl(props.sha256)} alt={`Imagen del acta ${props.actaKey ?? ''}`} />
+    <figure class="acta-image" key={props.sha256}>
+      <div class="sheet-frame">
+        <img
+          src={sheetUrl(props.sha256)}
+          alt={`Imagen del acta ${props.actaKey ?? ''}`}
+          onLoad={(event) => {
+            const img = event.currentTarget;
+            setSheet(Math.abs(img.naturalWidth / img.naturalHeight - PAGE.width / height) < 0.04);
+          }}
+        />
+        {sheet && (props.marked ?? []).length > 0 && (
+          <svg class="box-marks" viewBox={`0 0 ${PAGE.width} ${height}`} aria-hidden="true">
+            {(props.marked ?? []).map((line) => {
+              const r = boxRect(line);
+              return (
+                <rect
+                  key={line}
+                  x={r.x - 10}
+                  y={r.y - 8}
+                  width={r.width + 20}
+                  height={r.height + 16}
+                  rx={8}
+                />
+              );
+            })}
+          </svg>
+        )}
+      </div>
       <figcaption>
-        SHA-256 <code>{props.sha256}</code>
+        Hoja enderezada y recortada para leerla ·{' '}
+        <a href={imageUrl(props.sha256)} target="_blank" rel="noopener">
+          imagen original
+        </a>{' '}
+        · SHA-256 <code>{props.sha256}</code>
       </figcaption>
     </figure>
   );
@@ -208,7 +253,7 @@ function CaptureScreen() {
         {message}
       </p>
       <div class="side-by-side">
-        <ActaImage sha256={task.imageSha256} actaKey={task.actaKey} />
+        <ActaImage sha256={task.imageSha256} actaKey={task.actaKey} lines={boxes.length} />
         <BoxForm
           recordId={task.recordId}
           boxes={boxes}
@@ -288,7 +333,12 @@ function VerificationScreen() {
         {message}
       </p>
       <div class="side-by-side">
-        <ActaImage sha256={task.imageSha256} actaKey={task.actaKey} />
+        <ActaImage
+          sha256={task.imageSha256}
+          actaKey={task.actaKey}
+          lines={boxes.length}
+          marked={boxes.flatMap((box, line) => (differ.has(box.key) ? [line] : []))}
+        />
         <div>
           <p class="captures-head" aria-hidden="true">
             Captura 1 · Captura 2 · Valor correcto

@@ -1,7 +1,8 @@
 /**
  * The CATD dashboard: where the night stands (actas by state), how fast it moves (measured by
- * this screen between its refreshes), and per CATD the packages received and refused — a
- * refusal here is a conflict: another image already holds that acta (docs/intake.md).
+ * this screen between its refreshes), per CATD the packages received and refused as conflicts
+ * (another image already holds that acta, docs/intake.md), and the images the quality gate
+ * refused or sent to a person, and why (docs/images.md).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Dashboard, dashboard } from './api.ts';
@@ -111,6 +112,40 @@ export function DashboardScreen() {
       <p class="note">
         Un rechazo por conflicto es un paquete cuya acta ya tiene otra imagen registrada: queda guardado para
         revisión y no se publica.
+      </p>
+      <table class="quality">
+        <caption>
+          Control de calidad de imágenes: {n(data.quality.rejected)} rechazadas, {n(data.quality.review)} por
+          revisar
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Hora</th>
+            <th scope="col">CATD</th>
+            <th scope="col">Acta</th>
+            <th scope="col">Resultado</th>
+            <th scope="col">Motivo</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.quality.recent.map((e) => (
+            <tr key={`${e.at}-${e.deviceId}-${e.claimedKey}`} data-quality={e.verdict}>
+              <td>{new Date(e.at).toLocaleTimeString('es-MX')}</td>
+              <td>{e.catd}</td>
+              <td>
+                {e.claimedKey}
+                {e.qr !== null && e.qr !== e.claimedKey ? ` (etiqueta QR: ${e.qr})` : ''}
+              </td>
+              <td>{e.verdict === 'reject' ? 'Rechazada' : 'Por revisar'}</td>
+              <td>{e.reasons.join(' · ')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="note">
+        Una imagen rechazada no se guarda: el dispositivo recibe el motivo y se toma de nuevo. Una imagen «por
+        revisar» se recibió, pero su etiqueta QR no se lee o nombra otra acta: una persona confirma la clave.
+        Cuenta desde que arrancó este nodo; la bitácora las registra todas.
       </p>
     </section>
   );

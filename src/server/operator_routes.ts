@@ -13,6 +13,7 @@ import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
 import type { BlobStore } from '../intake/blob_store.ts';
+import type { IntakeService } from '../intake/intake_service.ts';
 import type { Activity, Role } from '../store/store.ts';
 
 export const SESSION_COOKIE = '__Host-openprep-session';
@@ -71,6 +72,8 @@ export function registerOperatorRoutes(
   accounts: Accounts,
   clock: () => number,
   images: BlobStore,
+  /** This node's quality gate at intake: what it refused or sent to a person since it started. */
+  quality: () => ReturnType<IntakeService['qualityActivity']>,
 ): void {
   const pipeline = node.pipeline;
 
@@ -331,9 +334,10 @@ export function registerOperatorRoutes(
   );
 
   /**
-   * The CATD dashboard's figures: actas by status (the whole election), and packages received
-   * and refused as conflicts per CATD, in all and in the last hour — a coordinator of one CATD
-   * sees that CATD's row only.
+   * The CATD dashboard's figures: actas by status (the whole election), packages received and
+   * refused as conflicts per CATD, in all and in the last hour, and the images this node's
+   * quality gate refused or sent to a person, and why — a coordinator of one CATD sees that
+   * CATD's only.
    */
   // Counting every acta by status scans an index of the whole election: every coordinator's
   // screen asks every 10 s, so one count serves them all for a few seconds.
@@ -359,11 +363,81 @@ export function registerOperatorRoutes(
       const activity = await counted.value;
       const scope = request.auth!.operator.scope;
       const catd = scope.startsWith('catd:') ? scope.slice('catd:'.length) : null;
+      const gate = quality();
+      const recent = catd === null ? gate.recent : gate.recent.filter((e) => e.boundTo === catd);
       return {
         at: now,
         actas: activity.actas,
         catds: catd === null ? activity.catds : activity.catds.filter((row) => row.catd === catd),
+        // Per node, since it started (the journal keeps every refusal): the newest first.
+        quality: {
+          rejected: catd === null ? gate.rejected : recent.filter((e) => e.verdict === 'reject').length,
+          review: catd === null ? gate.review : recent.filter((e) => e.verdict === 'review').length,
+          recent: recent
+            .slice(-20)
+            .reverse()
+            .map((e) => ({
+              at: e.at,
+              catd: e.boundTo,
+              deviceId: e.deviceId,
+              claimedKey: e.claimedKey,
+              verdict: e.verdict,
+              qr: e.qr,
+              reasons: e.reasons.map((r) => r.message),
+            })),
+        },
       };
+    },
+  );
+
+  // The capture view of an image (src/images/sheet_view.ts): derived on request, a few kept.
+  const views = new Map<string, Promise<{ bytes: Buffer; type: string; found: boolean } | null>>();
+  const VIEWS_KEPT = 64;
+  app.get(
+    '/api/v1/images/:sha256/sheet',
+    { config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] } },
+    async (request, reply) => {
+      const { sha256 } = request.params as { sha256: string };
+      if (!/^[0-9a-f]{64}$/.test(sha256))
+        return reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
+      let view = views.get(sha256);
+      if (view === undefined) {
+        view = (async () => {
+          const image = await images.get(sha256);
+          if (!image.ok) return null;
+          const [{ assessActaImage }, { sheetView }] = await Promise.all([
+            import('../images/quality_gate.ts'),
+            import('../images/sheet_view.ts'),
+          ]);
+          const report = await assessActaImage(image.value.bytes);
+          // No sheet found: the capturista sees the image as it came.
+          if (report.corners === null)
+            return {
+              bytes: image.value.bytes,
+              type: image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png',
+              found: false,
+            };
+          return {
+            bytes: (await sheetView(image.value.bytes, report.corners)).jpeg,
+            type: 'image/jpeg',
+            found: true,
+          };
+        })();
+        views.set(sha256, view);
+        if (views.size > VIEWS_KEPT) views.delete(views.keys().next().value!);
+        view.then(
+          (v) => v === null && views.delete(sha256),
+          () => views.delete(sha256),
+        );
+      }
+      const made = await view;
+      // Not found, or the store unreachable: the original's route says which.
+      if (made === null) return reply.redirect(`/api/v1/images/${sha256}`, 303);
+      return reply
+        .header('openprep-sheet', made.found ? 'found' : 'not-found')
+        .header('cache-control', 'private, max-age=3600')
+        .type(made.type)
+        .send(made.bytes);
     },
   );
 
