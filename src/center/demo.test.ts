@@ -4,7 +4,7 @@
  * Real HTTP on loopback.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +69,18 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
     const next = await fetch(`${center}/api/v1/capture/next`, { headers: { cookie } });
     assert.ok(next.status === 200 || next.status === 204, `capture/next: ${next.status}`);
+    // The demo's actas carry rendered images: published beside the cuts, shown in the console
+    // turned upright and cropped to the sheet.
+    const published = await readdir(path.join(work, 'cuts', 'imagenes', 'sha256'), { recursive: true });
+    assert.ok(published.filter((f) => /^[0-9a-f]{2}\/[0-9a-f]{62}$/.test(f)).length > 10, published.join());
+    if (next.status === 200) {
+      const task = (await next.json()) as { imageSha256: string | null };
+      assert.ok(task.imageSha256 !== null);
+      const sheet = await fetch(`${center}/api/v1/images/${task.imageSha256}/sheet`, { headers: { cookie } });
+      assert.equal(sheet.status, 200);
+      assert.equal(sheet.headers.get('openprep-sheet'), 'found');
+      assert.equal(sheet.headers.get('content-type'), 'image/jpeg');
+    }
   } finally {
     await demo.value.close();
     await rm(work, { recursive: true, force: true });

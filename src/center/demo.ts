@@ -17,7 +17,11 @@ import type { Casilla } from '../domain/catalog.ts';
 import { formatActaTimestamp } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
+import { actaContent } from '../images/acta_set.ts';
+import type { ActaContent } from '../images/synthetic_acta.ts';
+import type { BlobStore } from '../intake/blob_store.ts';
 import { ActaIndex } from '../intake/identify.ts';
+import { openImageStore } from '../intake/image_store.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { sampleArrivalHours, trueActaFields, typeActa } from '../sim/election_night.ts';
@@ -46,6 +50,12 @@ export interface DemoOptions {
   /** Simulated minutes between cuts. */
   readonly cutEvery: number;
   readonly reset: boolean;
+  /**
+   * Render each submitted acta's image (a synthetic acta with the night's true values, by phone
+   * or scanner) and keep it in the center's image store, so the site and the console show it;
+   * off, the actas carry placeholder hashes and no image (true by default).
+   */
+  readonly images?: boolean;
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -57,6 +67,8 @@ type DemoEvent =
       readonly contest: string;
       readonly claimedKey: string;
       readonly imageSha256: string;
+      /** What the image shows, when the demo renders images. */
+      readonly sheet: ActaContent;
       readonly origin: Origin;
       readonly digitization: Digitization;
       readonly documentType: DocumentType;
@@ -108,7 +120,7 @@ function operator(prefix: string, n: number): string {
   return `${prefix}-${String(n).padStart(2, '0')}`;
 }
 
-/** A plausible image hash for a simulated acta (no image bytes exist in this demo yet). */
+/** A plausible image hash for a simulated acta, when the demo renders no images. */
 function imageHash(label: string): string {
   return createHash('sha256').update(`openprep-demo-image:${label}`).digest('hex');
 }
@@ -181,23 +193,25 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
       }
       const arrivedAt = start + Math.round(hours * 60) * MINUTE;
       const phone = random.chance(0.55);
+      const truth = trueActaFields({
+        random,
+        casilla: esperada.casilla,
+        columns: applicableColumns(contest, esperada.casilla),
+      });
+      const sheet = actaContent(catalog, contest, esperada, truth);
       events.push({
         at: arrivedAt,
         kind: 'submit',
         contest: contest.id,
         claimedKey: esperada.actaKey,
         imageSha256: imageHash(`${contest.id}:${esperada.actaKey}`),
+        sheet,
         origin: phone ? 'CASILLA' : 'CATD',
         digitization: phone ? 'MOVIL' : 'ESCANER',
         documentType: random.chance(0.97) ? 'ACTA_PREP' : 'COPIA_PE',
         source: phone
           ? `cae-${esperada.casilla.distrito}`
           : `catd-${esperada.casilla.entidad}-${esperada.casilla.distrito}`,
-      });
-      const truth = trueActaFields({
-        random,
-        casilla: esperada.casilla,
-        columns: applicableColumns(contest, esperada.casilla),
       });
       captureEvents(random, esperada.actaKey, truth, arrivedAt);
       // Later, the scanner sends the same acta again: the first image stays the image of record.
@@ -208,6 +222,7 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
           contest: contest.id,
           claimedKey: esperada.actaKey,
           imageSha256: imageHash(`${contest.id}:${esperada.actaKey}:scan`),
+          sheet,
           origin: 'CATD',
           digitization: 'ESCANER',
           documentType: 'ACTA_PREP',
@@ -222,18 +237,20 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
       const claimedKey = fueraKey(template.casilla, template.tipoActa, i);
       const hours = sampleArrivalHours(random) ?? 23;
       const arrivedAt = start + Math.round(hours * 60) * MINUTE;
+      const truth = trueActaFields({ random, casilla: template.casilla, columns: contest.columns });
       events.push({
         at: arrivedAt,
         kind: 'submit',
         contest: contest.id,
         claimedKey,
         imageSha256: imageHash(`${contest.id}:fuera:${i}`),
+        // The sheet of the casilla it copies, under the key that names no approved casilla.
+        sheet: { ...actaContent(catalog, contest, template, truth), actaKey: claimedKey },
         origin: 'CATD',
         digitization: 'ESCANER',
         documentType: 'ACTA_PREP',
         source: `catd-${template.casilla.entidad}-${template.casilla.distrito}`,
       });
-      const truth = trueActaFields({ random, casilla: template.casilla, columns: contest.columns });
       captureEvents(random, `FC:${contest.id}:${claimedKey}`, truth, arrivedAt);
     }
   }
@@ -254,14 +271,42 @@ function fueraKey(casilla: Casilla, tipoActa: string, i: number): string {
   return `${entidad}${String(9000 + (i % 1000)).padStart(4, '0')}${casilla.tipo}0100${tipoActa}`;
 }
 
-async function applyEvent(node: CenterNode, event: DemoEvent): Promise<string | null> {
+/**
+ * The image a submission carries: rendered (a phone's JPEG or a scanner's PNG, deterministic
+ * from the seed) and put in the center's image store before it is registered, as intake does.
+ */
+async function submittedImage(
+  event: Extract<DemoEvent, { kind: 'submit' }>,
+  blobs: BlobStore | null,
+  seed: number,
+): Promise<string> {
+  if (blobs === null) return event.imageSha256;
+  const { renderActa } = await import('../images/render_acta.ts');
+  const rendered = await renderActa(event.sheet, seed, {
+    style: event.digitization === 'MOVIL' ? 'phone' : 'scanner',
+  });
+  const sha256 = createHash('sha256').update(rendered.png).digest('hex');
+  const stored = await blobs.put(
+    { sha256, kind: rendered.truth.format === 'jpeg' ? 'jpg' : 'png' },
+    { data: rendered.png },
+  );
+  if (!stored.ok) throw new Error(`the demo's image store refused an image: ${stored.message}`);
+  return sha256;
+}
+
+async function applyEvent(
+  node: CenterNode,
+  event: DemoEvent,
+  blobs: BlobStore | null,
+  seed: number,
+): Promise<string | null> {
   const p = node.pipeline;
   switch (event.kind) {
     case 'submit': {
       const r = await p.registerSubmission({
         contest: event.contest,
         claimedKey: event.claimedKey,
-        imageSha256: event.imageSha256,
+        imageSha256: await submittedImage(event, blobs, seed),
         origin: event.origin,
         digitization: event.digitization,
         documentType: event.documentType,
@@ -416,6 +461,14 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     const start = Date.parse(election.publicationStart);
     const close = node.pipeline.closesAt;
     const events = planNight(node, options.seed);
+    // The center's own image store (the data folder's images/), as `serve` keeps it.
+    let blobs: BlobStore | null = null;
+    if (options.images ?? true) {
+      const store = await openImageStore(path.join(paths.root, 'images'), { store: 'folder' });
+      await store.init();
+      blobs = store.blobs;
+    }
+    const publicImages = new Set<string>();
     const cuts = await node.pipeline.store.cuts();
     const last = cuts.at(-1) ?? null;
     if (last?.final === true) {
@@ -453,13 +506,17 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       while (eventIndex < events.length && events[eventIndex]!.at <= nextCut) {
         const event = events[eventIndex]!;
         simulatedNow = event.at;
-        const problem = await applyEvent(node, event);
+        const problem = await applyEvent(node, event, blobs, options.seed);
         if (problem !== null) errors.set(problem, (errors.get(problem) ?? 0) + 1);
         eventIndex++;
       }
       simulatedNow = nextCut;
       const isFinal = nextCut >= close;
-      const cut = await publishCut(node, { cutTime: nextCut, final: isFinal });
+      const cut = await publishCut(node, {
+        cutTime: nextCut,
+        final: isFinal,
+        ...(blobs === null ? {} : { images: { blobs, known: publicImages } }),
+      });
       if (!cut.ok) return err(cut.code, `cut at ${formatActaTimestamp(nextCut, offset)}: ${cut.message}`);
       published++;
       const report = await verifyCut({

@@ -13,6 +13,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
       data: { type: 'string' },
       'until-close': { type: 'boolean' },
       'no-serve': { type: 'boolean' },
+      'no-images': { type: 'boolean' },
       port: { type: 'string' },
       speed: { type: 'string' },
       'cut-every': { type: 'string' },
@@ -24,6 +25,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
       data: z.string().min(1).default(defaultDataDir()),
       'until-close': z.boolean().default(false),
       'no-serve': z.boolean().default(false),
+      'no-images': z.boolean().default(false),
       port: z.coerce
         .number()
         .int()
@@ -54,6 +56,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
     speed: o.speed,
     cutEvery: o['cut-every'],
     reset: o.reset,
+    images: !o['no-images'],
     log: (line) => process.stdout.write(`${line}\n`),
     signal: controller.signal,
   });

@@ -39,7 +39,19 @@ before(async () => {
   // The unattended night of the README, with hourly cuts to keep the test short.
   const run = spawnSync(
     process.execPath,
-    [MAIN, 'demo', '--scale', 'tiny', '--until-close', '--no-serve', '--data', data, '--cut-every', '20'],
+    [
+      MAIN,
+      'demo',
+      '--scale',
+      'tiny',
+      '--until-close',
+      '--no-serve',
+      '--no-images',
+      '--data',
+      data,
+      '--cut-every',
+      '20',
+    ],
     { encoding: 'utf8', timeout: 120_000 },
   );
   assert.equal(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
