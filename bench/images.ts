@@ -11,8 +11,8 @@
 import process from 'node:process';
 import sharp from 'sharp';
 import { renderActaSet } from '../src/images/acta_set.ts';
-import { WORKING_SIZE } from '../src/images/judge.ts';
-import { assessActaImage } from '../src/images/quality_gate.ts';
+import { assessActaImage, decodeToWorkingSize } from '../src/images/quality_gate.ts';
+import { defaultThresholds } from '../src/images/quality_config.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
 
@@ -74,20 +74,7 @@ const decodeMs = (performance.now() - decodeStarted) / count;
 // The gate's own decode, to the working size (quality_gate.ts): the rest of ms_per_image is the
 // measurements, the QR reading and glue, in JavaScript.
 const workingStarted = performance.now();
-for (const image of scanner.images)
-  await sharp(image.bytes, { failOn: 'truncated' })
-    .autoOrient()
-    .resize({
-      width: WORKING_SIZE,
-      height: WORKING_SIZE,
-      fit: 'inside',
-      withoutEnlargement: true,
-      kernel: 'linear',
-    })
-    .flatten({ background: '#ffffff' })
-    .toColourspace('b-w')
-    .raw()
-    .toBuffer();
+for (const image of scanner.images) await decodeToWorkingSize(image.bytes, defaultThresholds.maxPixels);
 const workingMs = (performance.now() - workingStarted) / count;
 
 const round = (n: number) => Math.round(n * 10) / 10;

@@ -21,6 +21,31 @@ export {
   type QualityVerdict,
 } from './judge.ts';
 
+/**
+ * One decode of an image file to the gate's working size: EXIF orientation applied,
+ * transparency on white paper, then 8-bit luminance whatever came in (grey, colour, CMYK,
+ * 16-bit; on a grey page the conversion is the cheapest way to one channel). Throws what
+ * libvips throws for a damaged file.
+ */
+export function decodeToWorkingSize(
+  bytes: Uint8Array,
+  maxPixels: number,
+): Promise<{ data: Buffer; info: OutputInfo }> {
+  return sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' })
+    .autoOrient()
+    .resize({
+      width: WORKING_SIZE,
+      height: WORKING_SIZE,
+      fit: 'inside',
+      withoutEnlargement: true,
+      kernel: 'linear',
+    })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('b-w')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+}
+
 export async function assessActaImage(
   bytes: Uint8Array,
   options: { readonly claimedKey?: string; readonly thresholds?: QualityThresholds } = {},
@@ -58,21 +83,7 @@ export async function assessActaImage(
     ]);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    // Transparency on white paper, then 8-bit luminance whatever came in (grey, colour, CMYK,
-    // 16-bit); on a grey page the conversion is the cheapest way to one channel.
-    decoded = await sharp(bytes, { limitInputPixels: t.maxPixels, failOn: 'truncated' })
-      .autoOrient()
-      .resize({
-        width: WORKING_SIZE,
-        height: WORKING_SIZE,
-        fit: 'inside',
-        withoutEnlargement: true,
-        kernel: 'linear',
-      })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('b-w')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    decoded = await decodeToWorkingSize(bytes, t.maxPixels);
   } catch (error) {
     return refused([
       reason(

@@ -3,32 +3,15 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import jsqrModule from 'jsqr';
 import sharp from 'sharp';
+import { sampleActaContent } from './acta_set.ts';
 import { IMAGE_DEFECTS } from './defects.ts';
 import { renderActa } from './render_acta.ts';
-import type { ActaContent } from './synthetic_acta.ts';
 
 // jsQR is CommonJS whose function is its `default` export.
 type Decode = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
 const jsQR = (jsqrModule as unknown as { default?: Decode }).default ?? (jsqrModule as unknown as Decode);
 
-const content: ActaContent = {
-  actaKey: '010338B010001',
-  contestTitle: 'PRESIDENCIA DE LA REPÚBLICA',
-  entidad: '01 AGUASCALIENTES',
-  distrito: '01 JESÚS MARÍA',
-  seccion: '0338',
-  casilla: 'BÁSICA 01',
-  boxes: [
-    { key: 'boletasSobrantes', label: 'Boletas sobrantes', value: 212 },
-    { key: 'personasVotaron', label: 'Personas que votaron', value: 388 },
-    { key: 'representantesVotaron', label: 'Representantes de partidos que votaron', value: 4 },
-    { key: 'votosSacados', label: 'Votos sacados de la urna', value: 392 },
-    { key: 'vote:PAN', label: 'Partido Acción Nacional', value: 101 },
-    { key: 'vote:MORENA', label: 'Morena', value: 'ilegible' },
-    { key: 'vote:NULOS', label: 'Votos nulos', value: 'sin_dato' },
-    { key: 'totalAsentado', label: 'Total de votos', value: 392 },
-  ],
-};
+const content = sampleActaContent();
 
 test('a synthetic acta: a 200 dpi page whose QR label reads as its CLAVE_ACTA, with its ground truth', async () => {
   const { png, truth } = await renderActa(content, 7);
