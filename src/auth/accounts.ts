@@ -210,6 +210,42 @@ export class Accounts {
     return done === null ? err('no-such-operator', `no operator ${username}`) : ok(done);
   }
 
+  /**
+   * Disables or enables an account and sets or clears its expiry (journaled with who and why);
+   * disabling ends its sessions at once.
+   */
+  async setAccess(input: {
+    readonly operatorId: string;
+    readonly disabled: boolean;
+    readonly expiresAt: number | null;
+    readonly by: string;
+    readonly reason: string;
+  }): Promise<Result<OperatorRow, AccountError>> {
+    const at = this.#clock();
+    const done = await this.#store.transaction(async (tx) => {
+      const operator = await tx.getOperator(input.operatorId);
+      if (operator === null) return null;
+      const changed: OperatorRow = {
+        ...operator,
+        disabledAt: input.disabled ? (operator.disabledAt ?? at) : null,
+        expiresAt: input.expiresAt,
+      };
+      await tx.putOperator(changed);
+      if (input.disabled) await tx.revokeSessions([operator.id], at);
+      await tx.appendJournal({
+        type: 'OPERATOR_ACCESS_CHANGED',
+        at,
+        operatorId: operator.id,
+        disabled: input.disabled,
+        expiresAt: input.expiresAt,
+        by: input.by,
+        reason: input.reason,
+      });
+      return changed;
+    });
+    return done === null ? err('no-such-operator', `no operator ${input.operatorId}`) : ok(done);
+  }
+
   /** Counts an attempt from `address`; false once it is over the per-minute budget. */
   #allow(address: string, now: number): boolean {
     const recent = (this.#attempts.get(address) ?? []).filter((t) => t > now - 60_000);

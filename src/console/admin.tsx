@@ -16,6 +16,7 @@ import {
   purge,
   registerSecurityKey,
   revokeDevice,
+  setAccountAccess,
 } from './api.ts';
 
 export function AdminScreen(props: { operator: Operator }) {
@@ -143,6 +144,61 @@ export function AdminScreen(props: { operator: Operator }) {
 
 const ROLE_OPTIONS = ['capturista', 'verificador', 'coordinador', 'auditor', 'administrador', 'publicador'];
 
+/** Disable or enable an account, set or clear its expiry, saying why (journaled). */
+function AccessForm(props: { account: Account; onDone: (message: string) => Promise<void> }) {
+  const a = props.account;
+  const [busy, setBusy] = useState(false);
+  const id = `access-${a.id}`;
+  const day = (ms: number) => {
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  };
+  return (
+    <details>
+      <summary>Cambiar acceso de {a.username}</summary>
+      <form
+        class="admin-form access-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const form = new FormData(event.currentTarget as HTMLFormElement);
+          const expires = String(form.get('expires') ?? '');
+          setBusy(true);
+          void setAccountAccess(a.id, {
+            disabled: form.get('state') === 'disabled',
+            expiresAt: expires === '' ? null : new Date(`${expires}T23:59:59`).toISOString(),
+            reason: String(form.get('reason') ?? ''),
+          }).then(async (result) => {
+            setBusy(false);
+            await props.onDone(
+              result.ok
+                ? `Acceso de ${a.username} actualizado.`
+                : `No se cambió el acceso: ${result.message}`,
+            );
+          });
+        }}
+      >
+        <label for={`${id}-state`}>Estado</label>
+        <select id={`${id}-state`} name="state" value={a.disabledAt === null ? 'enabled' : 'disabled'}>
+          <option value="enabled">habilitada</option>
+          <option value="disabled">deshabilitada (cierra sus sesiones)</option>
+        </select>
+        <label for={`${id}-expires`}>Vence (vacío: no vence)</label>
+        <input
+          id={`${id}-expires`}
+          name="expires"
+          type="date"
+          value={a.expiresAt === null ? '' : day(a.expiresAt)}
+        />
+        <label for={`${id}-reason`}>Motivo (queda en la bitácora)</label>
+        <input id={`${id}-reason`} name="reason" required minLength={3} maxLength={500} autoComplete="off" />
+        <button type="submit" disabled={busy}>
+          Guardar acceso
+        </button>
+      </form>
+    </details>
+  );
+}
+
 /** Accounts of the administrador's scope: the list, and a new one whose second factor is shown once. */
 function Accounts(props: { scope: string }) {
   const [accounts, setAccounts] = useState<readonly Account[] | null>(null);
@@ -255,6 +311,7 @@ function Accounts(props: { scope: string }) {
               <th scope="col">Función</th>
               <th scope="col">Ámbito</th>
               <th scope="col">Estado</th>
+              <th scope="col">Acceso</th>
             </tr>
           </thead>
           <tbody>
@@ -273,6 +330,15 @@ function Accounts(props: { scope: string }) {
                         ? 'bloqueada'
                         : 'activa'}
                   {a.expiresAt !== null && ` · vence ${new Date(a.expiresAt).toLocaleDateString('es-MX')}`}
+                </td>
+                <td>
+                  <AccessForm
+                    account={a}
+                    onDone={async (text) => {
+                      setMessage(text);
+                      await reload();
+                    }}
+                  />
                 </td>
               </tr>
             ))}

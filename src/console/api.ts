@@ -279,6 +279,19 @@ const createdSchema = z.object({
   totpSecret: z.string(),
 });
 export type CreatedAccount = z.infer<typeof createdSchema>;
+/** Disables or enables an account and sets or clears its expiry (step-up; disabling ends its sessions). */
+export const setAccountAccess = (
+  id: string,
+  access: { disabled: boolean; expiresAt: string | null; reason: string },
+) =>
+  withStepUp(() =>
+    call(
+      'POST',
+      `/api/v1/admin/operators/${encodeURIComponent(id)}/access`,
+      z.object({ id: z.string(), disabledAt: z.nullable(z.number()), expiresAt: z.nullable(z.number()) }),
+      access,
+    ),
+  );
 export const createAccount = (account: {
   username: string;
   name: string;

@@ -332,7 +332,7 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
   }
 });
 
-test('an administrador creates an account in the console; its second factor is shown once; the list has it', {
+test('an administrador creates an account in the console; its second factor is shown once; the list has it; disabling it ends its session', {
   skip,
 }, async () => {
   const ada = await operatorPage('ada.admin');
@@ -366,8 +366,23 @@ test('an administrador creates an account in the console; its second factor is s
       }),
     });
     assert.equal(signIn.status, 201);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
     await ada.page.getByRole('button', { name: 'Ya la entregué' }).click();
     assert.equal(await enrolment.count(), 0);
+    // The account is disabled from the console, saying why: its session ends at once.
+    const row = ada.page.locator('tr[data-username="nuevo.captura"]');
+    await row.locator('summary').click();
+    await row.locator('select[name=state]').selectOption('disabled');
+    await row.locator('input[name=reason]').fill('dejó el turno');
+    await row.getByRole('button', { name: 'Guardar acceso' }).click();
+    await message.filter({ hasText: 'Acceso de nuevo.captura actualizado.' }).waitFor();
+    await row.locator('td', { hasText: 'deshabilitada' }).first().waitFor();
+    assert.equal((await fetch(`${base}/api/v1/capture/next`, { headers: { cookie } })).status, 401);
+    const entries = await node.pipeline.store.journalEntries(
+      0,
+      (await node.pipeline.store.journalHead()).size,
+    );
+    assert.ok(entries.some((e) => e.toString().includes('OPERATOR_ACCESS_CHANGED')));
     assert.deepEqual(ada.problems, []);
   } finally {
     await ada.close();

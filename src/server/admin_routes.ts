@@ -323,6 +323,58 @@ export function registerAdminRoutes(
     },
   );
 
+  const accessSchema = z
+    .object({
+      disabled: z.boolean(),
+      expiresAt: z.iso.datetime({ offset: true }).nullable(),
+      reason: z.string().trim().min(3).max(500),
+    })
+    .strict();
+
+  /** Disables or enables an account, sets or clears its expiry; disabling ends its sessions. */
+  app.post(
+    '/api/v1/admin/operators/:id/access',
+    { config: { policy: 'session', roles: ['administrador'], stepUp: true } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const body = accessSchema.safeParse(request.body);
+      if (!body.success)
+        return refuse(
+          reply,
+          400,
+          'bad-request',
+          body.error.issues[0]?.message ?? 'send disabled, expiresAt and reason',
+        );
+      const admin = request.auth!.operator;
+      const target = await store.getOperator(id);
+      if (target === null || !scopeAllows(admin.scope, target.scope))
+        return refuse(reply, 404, 'no-such-operator', 'no such account in your scope');
+      // An administrador never locks themselves out of the console they are using.
+      if (target.id === admin.id && body.data.disabled)
+        return refuse(reply, 409, 'own-account', 'an administrador cannot disable their own account');
+      const changed = await accounts.setAccess({
+        operatorId: target.id,
+        disabled: body.data.disabled,
+        expiresAt: body.data.expiresAt === null ? null : Date.parse(body.data.expiresAt),
+        by: admin.id,
+        reason: body.data.reason,
+      });
+      if (!changed.ok) return refuse(reply, 404, changed.code, changed.message);
+      request.log.warn({
+        event: 'security',
+        kind: 'operator-access-changed',
+        operatorId: admin.id,
+        target: target.id,
+        disabled: body.data.disabled,
+      });
+      return {
+        id: changed.value.id,
+        disabledAt: changed.value.disabledAt,
+        expiresAt: changed.value.expiresAt,
+      };
+    },
+  );
+
   app.post(
     '/api/v1/admin/devices/:id/revoke',
     { config: { policy: 'session', roles: ['administrador'], stepUp: true } },
