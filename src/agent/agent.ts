@@ -11,7 +11,8 @@
  * (src/images/quality_gate.ts), which also reads the QR label stuck on the acta: an unfit image
  * is held with the reasons to rescan it; a label that does not read, or names another acta, is
  * held until the operator confirms the key by adding `_CONFIRMADA` to the name
- * (`PRES_010338B010002_CONFIRMADA.jpg`). Other files are listed as unidentified for the operator
+ * (`PRES_010338B010002_CONFIRMADA.jpg`), and then sent saying so (`keyConfirmed` in the
+ * package: the center refuses such an image otherwise). Other files are listed as unidentified for the operator
  * to rename; they are never guessed.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
@@ -320,6 +321,7 @@ export class FolderScanner {
           contest: target.contest,
           claimedKey: target.claimedKey,
           source: name,
+          ...(target.confirmed ? { keyConfirmed: true } : {}),
         });
         if (result.queued) queued++;
         this.#seen.set(name, version);

@@ -86,4 +86,14 @@ test('a good scan is queued; a blurred one is held with the reason; a mismatched
   assert.deepEqual(third.rejected, []);
   assert.deepEqual(third.review, []);
   assert.equal(agent.outbox.counts().pending, 3);
+  // The confirmed one says so in its signed package (the center refuses a doubtful label otherwise).
+  const headers = agent.outbox.list().map((item) => JSON.parse(item.packageText) as Record<string, unknown>);
+  assert.deepEqual(
+    headers.map((h) => [h['claimedKey'], h['keyConfirmed'] ?? false]),
+    [
+      ['010338B010001', false],
+      ['010338B010002', false],
+      ['010338B010004', true],
+    ],
+  );
 });

@@ -50,6 +50,8 @@ export interface QueueRequest {
   readonly claimedKey: string;
   /** Where it came from, for the operator (a file name). */
   readonly source: string;
+  /** The operator confirmed the key of an acta whose QR label does not read or disagrees. */
+  readonly keyConfirmed?: boolean;
 }
 
 export interface DeviceIdentity {
@@ -180,6 +182,7 @@ export class SqliteOutbox implements OutboxStore {
         sequence,
         deviceTime: formatIsoLocal(now, this.#device.utcOffsetMinutes),
         imageSha256,
+        ...(request.keyConfirmed === true ? { keyConfirmed: true as const } : {}),
       };
       const bytes = packageBytes(header);
       this.#db

@@ -140,6 +140,7 @@ async function showCapture(): Promise<void> {
       ...checkedPhoto,
       contest: String(data.get('contest')),
       claimedKey: String(data.get('claimedKey')).toUpperCase(),
+      keyConfirmed: data.get('keyConfirmed') === 'on',
     });
     db.close();
     checkedPhoto = null;

@@ -82,6 +82,8 @@ export class PhoneOutbox implements OutboxStore {
     contentType: 'image/jpeg' | 'image/png';
     contest: string;
     claimedKey: string;
+    /** The CAE confirmed the key of an acta whose QR label the center could not match. */
+    keyConfirmed?: boolean;
   }): Promise<PhoneItem> {
     const reserve = this.#db.transaction('device', 'readwrite');
     const store = reserve.objectStore('device');
@@ -105,6 +107,7 @@ export class PhoneOutbox implements OutboxStore {
         sequence,
         deviceTime: formatIsoLocal(now, device.utcOffsetMinutes),
         imageSha256,
+        ...(photo.keyConfirmed === true ? { keyConfirmed: true as const } : {}),
       },
       device.keyPair.privateKey,
     );

@@ -45,7 +45,7 @@ export async function publicKeyBase64(key: CryptoKey): Promise<string> {
 
 /** The canonical header text and its signature (base64), as the center verifies them. */
 export async function signHeader(
-  header: Record<string, string | number | null>,
+  header: Record<string, string | number | boolean | null>,
   privateKey: CryptoKey,
 ): Promise<{ text: string; signature: string; sha256: string }> {
   const text = canonicalJson(header);

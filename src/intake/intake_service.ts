@@ -46,6 +46,8 @@ export type IntakeRefusal =
   | 'conflict'
   /** The quality gate refused the image (src/images): the message says why and how to retake. */
   | 'image-quality'
+  /** The QR label does not read or names another acta, and the device did not confirm the key. */
+  | 'identification'
   /** Not the package's fault: the image could not be stored (object storage down); the device retries. */
   | 'image-store-unavailable';
 
@@ -194,6 +196,17 @@ export class IntakeService {
         });
         if (this.#qualityLog.length > QUALITY_LOG) this.#qualityLog.shift();
       }
+      if (quality.verdict === 'review' && pkg.header.keyConfirmed !== true) {
+        // Never taken on the label's doubt alone: the person at the device confirms the key.
+        await image.discard();
+        return this.#refuse(
+          'identification',
+          `${quality.reasons.map((r) => r.message).join(' · ')} — si la clave es correcta, confírmela y envíe de nuevo`,
+          pkg,
+          true,
+          { quality: quality.reasons.map((r) => r.code), qr: quality.qr },
+        );
+      }
       if (quality.verdict === 'reject') {
         await image.discard();
         return this.#refuse(
@@ -285,9 +298,15 @@ export class IntakeService {
         imageSha256: h.imageSha256,
         recordId,
         deviceTime: h.deviceTime,
-        // A label that does not read, or names another acta: on record, for the person who checks it.
+        // A label that does not read, or names another acta, taken on the device operator's
+        // confirmation of the key: on record, for the person who checks it.
         ...(quality !== null && quality.verdict === 'review'
-          ? { quality: 'review', qualityReasons: quality.reasons.map((r) => r.code), qr: quality.qr }
+          ? {
+              quality: 'review',
+              qualityReasons: quality.reasons.map((r) => r.code),
+              qr: quality.qr,
+              keyConfirmed: true,
+            }
           : {}),
       });
       const receipt = signReceipt(

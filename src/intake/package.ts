@@ -33,6 +33,11 @@ export const packageHeaderSchema = z
     sequence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     deviceTime: z.iso.datetime({ offset: true }),
     imageSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+    /**
+     * The device's operator confirmed the claimed key of an acta whose QR label does not read
+     * or names another acta (docs/images.md); absent otherwise.
+     */
+    keyConfirmed: z.literal(true).optional(),
   })
   .strict();
 

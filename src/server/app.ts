@@ -51,6 +51,7 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   'not-an-image': 415,
   'too-many-pixels': 422,
   'image-quality': 422,
+  identification: 422,
   // Not 503 ("busy, come back here"): a device treats any other 5xx as a failing center and
   // tries its alternate, whose images may live elsewhere; nginx tries another node.
   'image-store-unavailable': 502,

@@ -1,8 +1,9 @@
 /**
  * The quality gate at intake, over real HTTP on loopback, with real synthetic actas: a good
  * image gets its receipt (and says so), an unfit one is refused with the reasons and leaves
- * nothing stored, an image whose QR label names another acta is taken but flagged for a person
- * — in the answer, the journal and the dashboard's activity.
+ * nothing stored, an image whose QR label names another acta is refused until the device
+ * confirms the key, then taken but flagged for a person — in the answer, the journal and the
+ * dashboard's activity.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -107,11 +108,29 @@ test('a blurred image is refused with the reasons in Spanish, journaled, and not
   assert.equal(accepted.status, 201, accepted.body);
 });
 
-test('an image whose QR label names another acta is taken but flagged for a person: answer, journal, dashboard', async () => {
+test('an image whose QR label names another acta is refused until the device confirms the key, then taken and flagged: answer, journal, dashboard', async () => {
   // The label says keys[2]; the device claims keys[3].
   const { png } = await testActaImage({ actaKey: keys[2]! });
+  const packagesBefore = await node.pipeline.store.packageCount();
   const pkg = packageFor(scanner, png, { sequence: 2, claimedKey: keys[3]! });
-  const response = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image: png });
+  const doubtful = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image: png });
+  assert.equal(doubtful.status, 422, doubtful.body);
+  const refusal = JSON.parse(doubtful.body) as { error: string; message: string };
+  assert.equal(refusal.error, 'identification');
+  assert.match(refusal.message, new RegExp(`la etiqueta QR dice ${keys[2]}, no ${keys[3]}.*confírmela`));
+  assert.equal(await node.pipeline.store.packageCount(), packagesBefore);
+  const refused = await lastEntry();
+  assert.equal(refused['type'], 'PACKAGE_REJECTED');
+  assert.equal(refused['reason'], 'identification');
+  assert.equal(refused['qr'], keys[2]);
+
+  // The person at the device confirms the key: a new package saying so.
+  const confirmed = packageFor(scanner, png, { sequence: 3, claimedKey: keys[3]!, keyConfirmed: true });
+  const response = await postPackageRaw(base, {
+    text: confirmed.text,
+    signature: confirmed.signature,
+    image: png,
+  });
   assert.equal(response.status, 201, response.body);
   assert.equal(response.headers.get('openprep-quality'), 'review; qr_mismatch');
   const entry = await lastEntry();
@@ -119,13 +138,15 @@ test('an image whose QR label names another acta is taken but flagged for a pers
   assert.equal(entry['quality'], 'review');
   assert.deepEqual(entry['qualityReasons'], ['qr_mismatch']);
   assert.equal(entry['qr'], keys[2]);
+  assert.equal(entry['keyConfirmed'], true);
   const activity = server.intake.qualityActivity();
   assert.equal(activity.rejected, 1);
-  assert.equal(activity.review, 1);
+  assert.equal(activity.review, 2);
   assert.deepEqual(
     activity.recent.map((e) => [e.verdict, e.claimedKey, e.qr]),
     [
       ['reject', keys[1], null],
+      ['review', keys[3], keys[2]],
       ['review', keys[3], keys[2]],
     ],
   );
@@ -134,7 +155,7 @@ test('an image whose QR label names another acta is taken but flagged for a pers
 test('hostile bytes that pass the type check are refused by the gate with a reason, not a crash', async () => {
   const good = (await testActaImage({ actaKey: keys[4]! })).png;
   const polyglot = Buffer.concat([good, Buffer.from('<html><script>alert(1)</script></html>')]);
-  const pkg = packageFor(scanner, polyglot, { sequence: 3, claimedKey: keys[4]! });
+  const pkg = packageFor(scanner, polyglot, { sequence: 4, claimedKey: keys[4]! });
   const response = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image: polyglot });
   assert.equal(response.status, 422, response.body);
   assert.match(JSON.parse(response.body).message, /bytes después de la imagen/);

@@ -113,7 +113,13 @@ export function sha256Hex(data: Uint8Array): string {
 export function packageFor(
   device: TestDevice,
   image: Uint8Array,
-  fields: { sequence: number; claimedKey: string; contest?: string; origin?: 'CASILLA' | 'CATD' },
+  fields: {
+    sequence: number;
+    claimedKey: string;
+    contest?: string;
+    origin?: 'CASILLA' | 'CATD';
+    keyConfirmed?: true;
+  },
 ): { header: PackageHeader; text: string; signature: string } {
   const header: PackageHeader = {
     format: PACKAGE_FORMAT,
@@ -127,6 +133,7 @@ export function packageFor(
     sequence: fields.sequence,
     deviceTime: '2024-06-02T21:00:00-06:00',
     imageSha256: sha256Hex(image),
+    ...(fields.keyConfirmed === true ? { keyConfirmed: true as const } : {}),
   };
   return {
     header,
