@@ -48,19 +48,105 @@ const pixels = (pipeline: Sharp): Promise<Pixels> => pipeline.raw().toBuffer({ r
 /** The table's wood, in grey (its luminance): the phone shot is made in grey and warmed at the end. */
 const TABLE_GREY = 87;
 
+/** The projective map sending each of four points to its pair (an 8 × 8 linear system, solved by elimination). */
+export function homography(
+  from: readonly (readonly [number, number])[],
+  to: readonly (readonly [number, number])[],
+) {
+  const rows: number[][] = [];
+  for (let i = 0; i < 4; i++) {
+    const [x, y] = from[i]!;
+    const [u, v] = to[i]!;
+    rows.push([x, y, 1, 0, 0, 0, -x * u, -y * u, u]);
+    rows.push([0, 0, 0, x, y, 1, -x * v, -y * v, v]);
+  }
+  for (let col = 0; col < 8; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < 8; r++) if (Math.abs(rows[r]![col]!) > Math.abs(rows[pivot]![col]!)) pivot = r;
+    [rows[col], rows[pivot]] = [rows[pivot]!, rows[col]!];
+    const p = rows[col]!;
+    for (let r = 0; r < 8; r++) {
+      if (r === col) continue;
+      const f = rows[r]![col]! / p[col]!;
+      if (f !== 0) for (let k = col; k < 9; k++) rows[r]![k]! -= f * p[k]!;
+    }
+  }
+  const [a, b, c, d, e, f, g, h] = rows.map((r, i) => r[8]! / r[i]!) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return (x: number, y: number): [number, number] => {
+    const w = g * x + h * y + 1;
+    return [(a * x + b * y + c) / w, (d * x + e * y + f) / w];
+  };
+}
+
 /**
- * The page as a phone takes it: on a wooden table, turned and sheared a little, lit from one
- * side, under warm indoor light. Worked in one grey channel, with the light and the warmth as
- * arithmetic on the pixels: libvips' composites on a whole colour page took three times as long.
+ * The page seen by a camera tilted towards it: its far (top) edge shorter than the near one —
+ * a true perspective (projective) warp of the grey page, sampled bilinearly; outside the page,
+ * the table.
+ */
+function keystone(page: Pixels, topScale: number, shift: number): Pixels {
+  const { width: w, height: h } = page.info;
+  const inset = (w * (1 - topScale)) / 2;
+  // Each output pixel looks up where it came from on the page.
+  const toPage = homography(
+    [
+      [inset + shift, 0],
+      [w - inset + shift, 0],
+      [w, h],
+      [0, h],
+    ],
+    [
+      [0, 0],
+      [w, 0],
+      [w, h],
+      [0, h],
+    ],
+  );
+  const src = page.data;
+  const out = Buffer.alloc(w * h, TABLE_GREY);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [u, v] = toPage(x + 0.5, y + 0.5);
+      const fx = u - 0.5;
+      const fy = v - 0.5;
+      const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
+      if (x0 < 0 || y0 < 0 || x0 + 1 >= w || y0 + 1 >= h) continue;
+      const ax = fx - x0;
+      const ay = fy - y0;
+      const i = y0 * w + x0;
+      const top = src[i]! * (1 - ax) + src[i + 1]! * ax;
+      const bottom = src[i + w]! * (1 - ax) + src[i + w + 1]! * ax;
+      out[y * w + x] = top * (1 - ay) + bottom * ay;
+    }
+  return { data: out, info: { ...page.info, channels: 1, size: out.length } };
+}
+
+/**
+ * The page as a phone takes it: on a wooden table, in perspective (the top edge 3–9% shorter),
+ * turned and sheared a little, lit from one side, under warm indoor light. Worked in one grey
+ * channel, with the perspective, the light and the warmth as arithmetic on the pixels:
+ * libvips' composites on a whole colour page took three times as long.
  */
 async function phoneShot(page: Pixels, random: Random): Promise<Pixels> {
+  const topScale = 0.91 + random.next() * 0.06;
+  const inset = (page.info.width * (1 - topScale)) / 2;
+  const tilted = keystone(page, topScale, (random.next() - 0.5) * inset);
   const angle = ((random.next() - 0.5) * 8 * Math.PI) / 180;
-  const shear = (random.next() - 0.5) * 0.08;
+  const shear = (random.next() - 0.5) * 0.04;
   // Turned and sheared in one resampling: the rotation times the shear.
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   const turned = await pixels(
-    open(page)
+    open(tilted)
       .affine(
         [
           [cos, cos * shear - sin],
@@ -138,7 +224,7 @@ export async function photograph(
   defects: readonly ImageDefect[],
   random: Random,
 ): Promise<Photographed> {
-  let image = await pixels(sharp(page));
+  let image = await pixels(sharp(page).extractChannel(0));
   if (style === 'phone') image = await phoneShot(image, random);
   let jpegQuality = style === 'phone' ? 85 : null;
   for (const defect of defects) {
