@@ -296,7 +296,7 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     // The image the quality gate refused, and why.
     const quality = coral.page.locator('tr[data-quality="reject"]');
     assert.equal(await quality.count(), 1);
-    assert.match((await quality.textContent()) ?? '', /Rechazada.*la imagen salió movida/);
+    assert.match((await quality.textContent()) ?? '', /Rechazada.*la imagen (salió movida|está borrosa)/);
     await assertAccessible(coral.page, 'dashboard');
     await screenshot(coral.page, 'console-dashboard');
 

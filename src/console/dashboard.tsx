@@ -113,7 +113,7 @@ export function DashboardScreen() {
         Un rechazo por conflicto es un paquete cuya acta ya tiene otra imagen registrada: queda guardado para
         revisión y no se publica.
       </p>
-      <table class="quality">
+      <table class="catds quality">
         <caption>
           Control de calidad de imágenes: {n(data.quality.rejected)} rechazadas, {n(data.quality.review)} por
           revisar
@@ -144,8 +144,9 @@ export function DashboardScreen() {
       </table>
       <p class="note">
         Una imagen rechazada no se guarda: el dispositivo recibe el motivo y se toma de nuevo. Una imagen «por
-        revisar» se recibió, pero su etiqueta QR no se lee o nombra otra acta: una persona confirma la clave.
-        Cuenta desde que arrancó este nodo; la bitácora las registra todas.
+        revisar» tiene una etiqueta QR que no se lee o que nombra otra acta: se recibe solo cuando la persona
+        del dispositivo confirma la clave, y queda señalada aquí para revisarla. Cuenta desde que arrancó este
+        nodo; la bitácora las registra todas.
       </p>
     </section>
   );
