@@ -144,6 +144,9 @@ export function AdminScreen(props: { operator: Operator }) {
 
 const ROLE_OPTIONS = ['capturista', 'verificador', 'coordinador', 'auditor', 'administrador', 'publicador'];
 
+/** An expiry chosen as a day (a date input's value): the end of that day, local time; none when empty. */
+const endOfDay = (day: string) => (day === '' ? null : new Date(`${day}T23:59:59`).toISOString());
+
 /** Disable or enable an account, set or clear its expiry, saying why (journaled). */
 function AccessForm(props: { account: Account; onDone: (message: string) => Promise<void> }) {
   const a = props.account;
@@ -165,7 +168,7 @@ function AccessForm(props: { account: Account; onDone: (message: string) => Prom
           setBusy(true);
           void setAccountAccess(a.id, {
             disabled: form.get('state') === 'disabled',
-            expiresAt: expires === '' ? null : new Date(`${expires}T23:59:59`).toISOString(),
+            expiresAt: endOfDay(expires),
             reason: String(form.get('reason') ?? ''),
           }).then(async (result) => {
             setBusy(false);
@@ -251,7 +254,7 @@ function Accounts(props: { scope: string }) {
             role: String(form.get('role')),
             scope: String(form.get('scope')),
             password: String(form.get('password')),
-            expiresAt: expires === '' ? null : new Date(`${expires}T23:59:59`).toISOString(),
+            expiresAt: endOfDay(expires),
           }).then(async (result) => {
             setBusy(false);
             if (!result.ok || result.value === null) {

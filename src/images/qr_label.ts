@@ -12,7 +12,8 @@ type Decode = (
   height: number,
   options?: { inversionAttempts?: 'dontInvert' | 'onlyInvert' | 'attemptBoth' | 'invertFirst' },
 ) => { data: string } | null;
-const jsQR = (jsqrModule as unknown as { default?: Decode }).default ?? (jsqrModule as unknown as Decode);
+export const jsQR =
+  (jsqrModule as unknown as { default?: Decode }).default ?? (jsqrModule as unknown as Decode);
 
 /** The grey pixels of a region, as the RGBA jsQR reads. */
 function rgba(image: Grey, x0: number, y0: number, w: number, h: number): Uint8ClampedArray {

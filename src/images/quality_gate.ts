@@ -48,7 +48,12 @@ export function decodeToWorkingSize(
 
 export async function assessActaImage(
   bytes: Uint8Array,
-  options: { readonly claimedKey?: string; readonly thresholds?: QualityThresholds } = {},
+  options: {
+    readonly claimedKey?: string;
+    readonly thresholds?: QualityThresholds;
+    /** False when only the image's quality and sheet are wanted (the capture view): the label is not read. */
+    readonly readQr?: boolean;
+  } = {},
 ): Promise<QualityReport> {
   const t = options.thresholds ?? defaultThresholds;
   const container = readContainer(bytes);
@@ -105,7 +110,7 @@ export async function assessActaImage(
     height,
     jpegQuality: c.jpegQuality,
     thresholds: t,
-    readQr: readQrLabel,
+    readQr: options.readQr === false ? null : readQrLabel,
     ...(options.claimedKey === undefined ? {} : { claimedKey: options.claimedKey }),
   });
 }

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import jsqrModule from 'jsqr';
 import sharp from 'sharp';
 import { sampleActaContent } from './acta_set.ts';
 import { IMAGE_DEFECTS } from './defects.ts';
+import { jsQR } from './qr_label.ts';
 import { renderActa } from './render_acta.ts';
-
-// jsQR is CommonJS whose function is its `default` export.
-type Decode = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-const jsQR = (jsqrModule as unknown as { default?: Decode }).default ?? (jsqrModule as unknown as Decode);
 
 const content = sampleActaContent();
 

@@ -390,77 +390,79 @@ export function registerOperatorRoutes(
     },
   );
 
+  // An image, as the original or as its capture view: named by its SHA-256, for those who read actas.
+  const IMAGE_ROUTE = {
+    config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] },
+  } as const;
+  const imageNamed = (request: FastifyRequest, reply: FastifyReply): string | null => {
+    const { sha256 } = request.params as { sha256: string };
+    if (/^[0-9a-f]{64}$/.test(sha256)) return sha256;
+    void reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
+    return null;
+  };
+
   // The capture view of an image (src/images/sheet_view.ts): derived on request, a few kept.
   const views = new Map<string, Promise<{ bytes: Buffer; type: string; found: boolean } | null>>();
   const VIEWS_KEPT = 64;
-  app.get(
-    '/api/v1/images/:sha256/sheet',
-    { config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] } },
-    async (request, reply) => {
-      const { sha256 } = request.params as { sha256: string };
-      if (!/^[0-9a-f]{64}$/.test(sha256))
-        return reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
-      let view = views.get(sha256);
-      if (view === undefined) {
-        view = (async () => {
-          const image = await images.get(sha256);
-          if (!image.ok) return null;
-          const [{ assessActaImage }, { sheetView }] = await Promise.all([
-            import('../images/quality_gate.ts'),
-            import('../images/sheet_view.ts'),
-          ]);
-          const report = await assessActaImage(image.value.bytes);
-          // No sheet found: the capturista sees the image as it came.
-          if (report.corners === null)
-            return {
-              bytes: image.value.bytes,
-              type: image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png',
-              found: false,
-            };
+  app.get('/api/v1/images/:sha256/sheet', IMAGE_ROUTE, async (request, reply) => {
+    const sha256 = imageNamed(request, reply);
+    if (sha256 === null) return reply;
+    let view = views.get(sha256);
+    if (view === undefined) {
+      view = (async () => {
+        const image = await images.get(sha256);
+        if (!image.ok) return null;
+        const [{ assessActaImage }, { sheetView }] = await Promise.all([
+          import('../images/quality_gate.ts'),
+          import('../images/sheet_view.ts'),
+        ]);
+        // The corners are all it needs: the QR label is not read.
+        const report = await assessActaImage(image.value.bytes, { readQr: false });
+        // No sheet found: the capturista sees the image as it came.
+        if (report.corners === null)
           return {
-            bytes: (await sheetView(image.value.bytes, report.corners)).jpeg,
-            type: 'image/jpeg',
-            found: true,
+            bytes: image.value.bytes,
+            type: image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png',
+            found: false,
           };
-        })();
-        views.set(sha256, view);
-        if (views.size > VIEWS_KEPT) views.delete(views.keys().next().value!);
-        view.then(
-          (v) => v === null && views.delete(sha256),
-          () => views.delete(sha256),
-        );
-      }
-      const made = await view;
-      // Not found, or the store unreachable: the original's route says which.
-      if (made === null) return reply.redirect(`/api/v1/images/${sha256}`, 303);
-      return reply
-        .header('openprep-sheet', made.found ? 'found' : 'not-found')
-        .header('cache-control', 'private, max-age=3600')
-        .type(made.type)
-        .send(made.bytes);
-    },
-  );
+        return {
+          bytes: (await sheetView(image.value.bytes, report.corners)).jpeg,
+          type: 'image/jpeg',
+          found: true,
+        };
+      })();
+      views.set(sha256, view);
+      if (views.size > VIEWS_KEPT) views.delete(views.keys().next().value!);
+      view.then(
+        (v) => v === null && views.delete(sha256),
+        () => views.delete(sha256),
+      );
+    }
+    const made = await view;
+    // Not found, or the store unreachable: the original's route says which.
+    if (made === null) return reply.redirect(`/api/v1/images/${sha256}`, 303);
+    return reply
+      .header('openprep-sheet', made.found ? 'found' : 'not-found')
+      .header('cache-control', 'private, max-age=3600')
+      .type(made.type)
+      .send(made.bytes);
+  });
 
-  app.get(
-    '/api/v1/images/:sha256',
-    { config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] } },
-    async (request, reply) => {
-      const { sha256 } = request.params as { sha256: string };
-      if (!/^[0-9a-f]{64}$/.test(sha256))
-        return reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
-      const image = await images.get(sha256);
-      if (image.ok)
-        return reply.type(image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png').send(image.value.bytes);
-      if (image.code === 'not-found')
-        return reply.code(404).send({ error: 'not-found', message: 'no such image' });
-      request.log.error({ event: 'image-store', code: image.code }, image.message);
-      // Bytes that are not the image of record are never shown to an operator.
-      if (image.code === 'corrupt')
-        return reply.code(500).send({ error: 'image-corrupt', message: 'the stored image is damaged' });
-      return reply
-        .code(503)
-        .header('retry-after', '5')
-        .send({ error: 'image-store-unavailable', message: 'the image store cannot be reached; retry' });
-    },
-  );
+  app.get('/api/v1/images/:sha256', IMAGE_ROUTE, async (request, reply) => {
+    const sha256 = imageNamed(request, reply);
+    if (sha256 === null) return reply;
+    const image = await images.get(sha256);
+    if (image.ok)
+      return reply.type(image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png').send(image.value.bytes);
+    if (image.code === 'not-found')
+      return reply.code(404).send({ error: 'not-found', message: 'no such image' });
+    request.log.error({ event: 'image-store', code: image.code }, image.message);
+    // Bytes that are not the image of record are never shown to an operator.
+    if (image.code === 'corrupt')
+      return reply.code(500).send({ error: 'image-corrupt', message: 'the stored image is damaged' });
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .send({ error: 'image-store-unavailable', message: 'the image store cannot be reached; retry' });
+  });
 }

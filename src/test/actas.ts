@@ -7,9 +7,6 @@ import type { ImageDefect } from '../images/defects.ts';
 import { type RenderedActa, renderActa } from '../images/render_acta.ts';
 import { sampleActaContent } from '../images/acta_set.ts';
 
-/** The sample acta (src/images/acta_set.ts) under `actaKey`. */
-export const testActaContent = sampleActaContent;
-
 const cache = new Map<string, Promise<RenderedActa>>();
 
 /** The test acta `actaKey` as `style` takes it, with `defects`; the same bytes for the same arguments. */
@@ -24,7 +21,7 @@ export function testActaImage(
   const key = JSON.stringify(options);
   let rendered = cache.get(key);
   if (rendered === undefined) {
-    rendered = renderActa(testActaContent(options.actaKey), options.seed ?? 11, {
+    rendered = renderActa(sampleActaContent(options.actaKey), options.seed ?? 11, {
       style: options.style ?? 'scanner',
       defects: options.defects ?? [],
     });
