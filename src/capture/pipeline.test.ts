@@ -153,6 +153,53 @@ describe('acta pipeline on a real SQLite file', () => {
     await store.close();
   });
 
+  test('a capture or resolution counts only for the acta handed to that person; a claim that expired counts while nobody else took it', async () => {
+    let now = AT;
+    const { pipeline, store } = await fresh(undefined, () => now);
+    const key = actaKeyOf(BASICA);
+    assert.ok((await pipeline.registerSubmission(submission(key, 'a'))).ok);
+    const f = fields(BASICA, [100, 150, 5, 1, 4]);
+    const capture = (operatorId: string, values = f) =>
+      pipeline.recordCapture({ recordId: key, operatorId, fields: values, requireClaim: true });
+    // Two people agreeing on values for an acta neither was handed: refused, nothing written.
+    const head = await store.journalHead();
+    for (const operatorId of ['ana', 'beto']) {
+      const refused = await capture(operatorId);
+      assert.equal(!refused.ok && refused.code, 'not-handed-out');
+    }
+    assert.equal((await store.getActa(key))?.captures.length, 0);
+    assert.deepEqual(await store.journalHead(), head);
+    // Handed to ana; she types past the claim's end, nobody took her place: it counts.
+    assert.equal((await pipeline.nextToCapture({ operatorId: 'ana' }))?.recordId, key);
+    now += 11 * 60_000;
+    assert.equal((await capture('ana')).ok, true);
+    // Handed to beto, who is slow; once his claim ends it goes to carla: beto's capture is refused.
+    assert.equal((await pipeline.nextToCapture({ operatorId: 'beto' }))?.recordId, key);
+    now += 11 * 60_000;
+    assert.equal((await pipeline.nextToCapture({ operatorId: 'carla' }))?.recordId, key);
+    const late = await capture('beto', fields(BASICA, [101, 150, 5, 1, 4]));
+    assert.equal(!late.ok && late.code, 'claim-taken');
+    const second = await capture('carla', fields(BASICA, [101, 150, 5, 1, 4]));
+    assert.ok(second.ok);
+    assert.equal(second.value.outcome, 'mismatch');
+    // Repeating a capture already in (a lost answer) still answers as before.
+    assert.equal((await capture('ana')).ok, true);
+    // Verification: only the verifier handed the mismatch resolves it.
+    const resolve = (verifierId: string) =>
+      pipeline.resolveMismatch({ recordId: key, verifierId, fields: f, requireClaim: true });
+    const unasked = await resolve('vera');
+    assert.equal(!unasked.ok && unasked.code, 'not-handed-out');
+    assert.equal((await pipeline.nextToVerify({ operatorId: 'vera' }))?.recordId, key);
+    now += 11 * 60_000;
+    assert.equal((await pipeline.nextToVerify({ operatorId: 'victor' }))?.recordId, key);
+    const taken = await resolve('vera');
+    assert.equal(!taken.ok && taken.code, 'claim-taken');
+    const resolved = await resolve('victor');
+    assert.ok(resolved.ok);
+    assert.equal(resolved.value.outcome, 'resolved');
+    await store.close();
+  });
+
   test('separation of duties: nobody captures both entries, no verifier resolves their own', async () => {
     const { pipeline, store } = await fresh();
     const key = actaKeyOf(BASICA);

@@ -42,7 +42,11 @@ export type PipelineError =
   | 'after-close'
   | 'not-expected'
   | 'not-configured'
-  | 'already-configured';
+  | 'already-configured'
+  /** Captured or resolved without the server having handed the acta to this person. */
+  | 'not-handed-out'
+  /** Handed to this person, but the claim ended and someone else holds the acta now. */
+  | 'claim-taken';
 
 export interface SubmissionInput {
   readonly contest: string;
@@ -81,6 +85,19 @@ export interface StepResult {
 
 const META_ELECTION = 'election_definition';
 const META_CATALOG = 'catalog_csv';
+/**
+ * Set once, before the final cut's snapshot, and never cleared: from then on nothing may change
+ * a result (the final cut publishes them). In the store, not in a process, so that every node
+ * on the election refuses alike.
+ */
+const META_INTAKE_CLOSED = 'intake_closed';
+
+/** Whether the PREP is closed (the final cut is being or has been published). */
+export async function isIntakeClosed(reader: {
+  getMeta(key: string): Promise<string | null>;
+}): Promise<boolean> {
+  return (await reader.getMeta(META_INTAKE_CLOSED)) !== null;
+}
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The journal entry type of each lifecycle outcome (unchanged and duplicate write none). */
@@ -123,6 +140,8 @@ export class ActaPipeline {
   readonly #casillas: ReadonlyMap<string, Casilla>;
   readonly #contests: ReadonlyMap<string, Contest>;
   readonly #closesAt: number;
+  /** Once seen closed, always closed: the store is not asked again. */
+  #closed = false;
 
   private constructor(options: {
     store: Store;
@@ -216,6 +235,30 @@ export class ActaPipeline {
     return this.#closesAt;
   }
 
+  /**
+   * Closes the PREP ahead of the final cut, journaled once (INTAKE_CLOSED). Write transactions
+   * are serialised (both stores), so every one that commits after this sees it, and every one
+   * before is in the snapshot the final cut takes next.
+   */
+  async closeIntake(at: number, reason: string): Promise<void> {
+    await this.commits.run(async (tx) => {
+      if (await isIntakeClosed(tx)) return;
+      await tx.setMeta(META_INTAKE_CLOSED, JSON.stringify({ at, reason }));
+      await tx.appendJournal({ type: 'INTAKE_CLOSED', at, reason });
+    });
+    this.#closed = true;
+  }
+
+  async intakeClosed(): Promise<boolean> {
+    if (!this.#closed) this.#closed = await isIntakeClosed(this.store);
+    return this.#closed;
+  }
+
+  async #closedIn(tx: StoreTransaction): Promise<boolean> {
+    if (!this.#closed) this.#closed = await isIntakeClosed(tx);
+    return this.#closed;
+  }
+
   #context(contest: Contest, casillaKey: string | null): LifecycleContext {
     const casilla = casillaKey === null ? null : (this.#casillas.get(casillaKey) ?? null);
     return {
@@ -232,13 +275,18 @@ export class ActaPipeline {
     contest: Contest,
     casillaKey: string | null,
     journal: Record<string, unknown>,
-  ): Promise<Result<StepResult & { record: ActaRecord }, LifecycleError>> {
+  ): Promise<Result<StepResult & { record: ActaRecord }, LifecycleError | 'after-close'>> {
     const context = this.#context(contest, casillaKey);
     const transition = applyCommand(record, command, context);
     if (!transition.ok) return transition;
     const { outcome, record: next } = transition.value;
     if (outcome === 'unchanged' || outcome === 'duplicate')
       return ok({ recordId: next.recordId, outcome, leafIndex: null, record: next });
+    if (await this.#closedIn(tx))
+      return err(
+        'after-close',
+        'the final cut is published: the PREP is closed and its results no longer change',
+      );
     await tx.putActa(next, next.submission?.acopioAt ?? null);
     const leafIndex = await tx.appendJournal({
       type: ENTRY_TYPES[outcome],
@@ -268,6 +316,8 @@ export class ActaPipeline {
       return err('bad-image-hash', 'the image SHA-256 must be 64 lowercase hex digits');
     if (input.acopioAt > this.#closesAt)
       return err('after-close', 'the PREP has closed: actas arriving after the close are not published');
+    if (await this.#closedIn(tx))
+      return err('after-close', 'the final cut is published: the PREP is closed and takes no more actas');
     const identified = this.#index.identify(input.contest, input.claimedKey);
     const esperada = identified.esperada;
     const submission: Submission = {
@@ -437,15 +487,46 @@ export class ActaPipeline {
     await tx.setCaptureHold(recordId, holders.length >= needed ? now + CAPTURE_CLAIM_MS : 0);
   }
 
+  /**
+   * Whether the acta was handed to `operatorId` under `claimId`: a live claim, or one that ended
+   * while the person was still typing and that nobody took since (fewer others hold it than the
+   * `places` it has). Without this, two people agreeing on values for an acta they picked
+   * themselves would verify it with no verifier involved.
+   */
+  async #handedOut(
+    tx: StoreTransaction,
+    claimId: string,
+    operatorId: string,
+    places: number,
+  ): Promise<Result<void, PipelineError>> {
+    const live = (await tx.captureClaims([claimId], this.#clock())).get(claimId) ?? [];
+    if (live.includes(operatorId)) return ok(undefined);
+    // A claim is deleted only once its work is in: an ended one is still there, expired.
+    const ever = (await tx.captureClaims([claimId], Number.MIN_SAFE_INTEGER)).get(claimId) ?? [];
+    if (!ever.includes(operatorId))
+      return err('not-handed-out', 'this acta was not handed to you: ask for the next one');
+    if (live.length >= places)
+      return err(
+        'claim-taken',
+        'your time for this acta ended and it was handed to someone else; nothing was recorded',
+      );
+    return ok(undefined);
+  }
+
   #lifecycle(
     recordId: string,
     make: (record: ActaRecord) => LifecycleCommand,
     journal: Record<string, unknown>,
     after?: (tx: StoreTransaction) => Promise<void>,
+    allowed?: (tx: StoreTransaction, record: ActaRecord) => Promise<Result<void, PipelineError>>,
   ): Promise<Result<StepResult, PipelineError>> {
     return this.commits.run(async (tx) => {
       const record = await tx.getActa(recordId);
       if (record === null) return err('unknown-acta' as const, `no acta ${recordId} has been received`);
+      if (allowed !== undefined) {
+        const check = await allowed(tx, record);
+        if (!check.ok) return check;
+      }
       const contest = this.#contests.get(record.contest)!;
       const step = await this.#step(tx, record, make(record), contest, record.casillaKey, journal);
       if (!step.ok) return step;
@@ -464,6 +545,12 @@ export class ActaPipeline {
     readonly recordId: string;
     readonly operatorId: string;
     readonly fields: ActaFields;
+    /**
+     * Only for an acta handed to this capturista by nextToCapture (see #handedOut). The
+     * operators' API always asks it; callers that hand out work themselves (the demo's
+     * simulated night, lifecycle tests) do not.
+     */
+    readonly requireClaim?: boolean;
   }): Promise<Result<StepResult, PipelineError>> {
     const at = this.#clock();
     return this.#lifecycle(
@@ -472,6 +559,13 @@ export class ActaPipeline {
       { operatorId: input.operatorId, captured: input.fields },
       // The capturista's claim is done with once the capture is in.
       (tx) => tx.deleteCaptureClaim(input.recordId, input.operatorId),
+      async (tx, record) =>
+        // A repeat of one's own capture, or an acta no longer awaiting one: the lifecycle answers.
+        input.requireClaim !== true ||
+        (record.status !== 'received' && record.status !== 'captured_once') ||
+        record.captures.some((c) => c.operatorId === input.operatorId)
+          ? ok(undefined)
+          : this.#handedOut(tx, input.recordId, input.operatorId, 2 - record.captures.length),
     );
   }
 
@@ -533,6 +627,8 @@ export class ActaPipeline {
     readonly recordId: string;
     readonly verifierId: string;
     readonly fields: ActaFields;
+    /** Only for a mismatch handed to this verifier by nextToVerify (as recordCapture's). */
+    readonly requireClaim?: boolean;
   }): Promise<Result<StepResult, PipelineError>> {
     const at = this.#clock();
     return this.#lifecycle(
@@ -540,6 +636,12 @@ export class ActaPipeline {
       () => ({ kind: 'resolve-mismatch', verifierId: input.verifierId, fields: input.fields, at }),
       { verifierId: input.verifierId },
       (tx) => tx.deleteCaptureClaim(verificationClaim(input.recordId), input.verifierId),
+      async (tx, record) =>
+        input.requireClaim !== true ||
+        record.status !== 'mismatch' ||
+        record.captures.some((c) => c.operatorId === input.verifierId)
+          ? ok(undefined)
+          : this.#handedOut(tx, verificationClaim(input.recordId), input.verifierId, 1),
     );
   }
 

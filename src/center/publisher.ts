@@ -60,7 +60,11 @@ export async function publishCut(
   const cutId = formatCutId(options.cutTime, election.utcOffsetMinutes);
   if (previous !== null && previous.id === cutId)
     return err('cut-exists', `cut ${cutId} is already published; cuts are at least a minute apart`);
-  const final = options.final ?? options.cutTime >= pipeline.closesAt;
+  // Once closed (a final cut that failed after closing), every next cut is the final one.
+  const final = options.final ?? (options.cutTime >= pipeline.closesAt || (await pipeline.intakeClosed()));
+  // Closed before the snapshot: whatever intake, capture or import commits afterwards is
+  // refused (after-close) instead of being accepted into a result the final cut never shows.
+  if (final) await pipeline.closeIntake(options.cutTime, `final cut ${cutId}`);
 
   const { head, actas } = await pipeline.snapshot();
   let images: PublishedImages | null = null;

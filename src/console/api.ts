@@ -48,7 +48,16 @@ const stepAnswer = z.object({ recordId: z.string(), outcome: z.string() });
 const signInAnswer = z.object({ csrfToken: z.string(), operator: operatorSchema });
 const problem = z.object({ error: z.string(), message: z.string() });
 
-export type ApiError = 'no-session' | 'step-up-required' | 'refused' | 'unreachable' | 'malformed';
+export type ApiError =
+  | 'no-session'
+  | 'step-up-required'
+  /** The acta's time ran out while the person typed and it was handed to someone else. */
+  | 'claim-taken'
+  | 'refused'
+  | 'unreachable'
+  | 'malformed';
+/** The center's error codes the console tells apart; any other is 'refused' with its message. */
+const KNOWN_ERRORS: readonly ApiError[] = ['no-session', 'step-up-required', 'claim-taken'];
 
 async function call<T>(
   method: string,
@@ -82,10 +91,7 @@ async function call<T>(
     const parsed = problem.safeParse(data);
     const message = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
     const code = parsed.success ? parsed.data.error : '';
-    return err(
-      code === 'no-session' ? 'no-session' : code === 'step-up-required' ? 'step-up-required' : 'refused',
-      message,
-    );
+    return err(KNOWN_ERRORS.find((known) => known === code) ?? 'refused', message);
   }
   if (schema === null) return ok(null);
   const parsed = schema.safeParse(data);

@@ -200,7 +200,7 @@ async function sendBoxes<R>(
   send: (fields: ApiFields) => Promise<Result<R | null, ApiError>>,
   setMessage: (message: string) => void,
   setBusy: (busy: boolean) => void,
-): Promise<{ readonly answer: R | null } | null> {
+): Promise<{ readonly answer: R | null; readonly taken: boolean } | null> {
   const fields = toFields(boxes, values);
   if (!fields.ok) {
     setMessage(`Falta la casilla «${fields.message}».`);
@@ -210,17 +210,21 @@ async function sendBoxes<R>(
   const sent = await send(fields.value);
   setBusy(false);
   if (!sent.ok) {
-    setMessage(`No se registró: ${sent.message}`);
-    return null;
+    setMessage(
+      sent.code === 'claim-taken'
+        ? 'No se registró: pasó el tiempo para esta acta y ya se asignó a otra persona. Siga con la siguiente.'
+        : `No se registró: ${sent.message}`,
+    );
+    return sent.code === 'claim-taken' ? { answer: null, taken: true } : null;
   }
-  return { answer: sent.value };
+  return { answer: sent.value, taken: false };
 }
 
 function CaptureScreen() {
   const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
-  const { work, show } = useQueue(nextCapture, () => setValues(new Map()), setMessage);
+  const { work, show, again } = useQueue(nextCapture, () => setValues(new Map()), setMessage);
   if (work.state !== 'ready')
     return (
       <Waiting
@@ -241,6 +245,8 @@ function CaptureScreen() {
       setBusy,
     );
     if (sent === null) return;
+    // Taken by someone else meanwhile: on to the next acta, the message says why.
+    if (sent.taken) return again();
     setMessage(`Acta ${task.actaKey ?? task.recordId} registrada.`);
     show(sent.answer?.next ?? null);
   };
@@ -310,7 +316,7 @@ function VerificationScreen() {
       setBusy,
     );
     if (sent === null) return;
-    setMessage(`Acta ${task.actaKey ?? task.recordId} verificada.`);
+    if (!sent.taken) setMessage(`Acta ${task.actaKey ?? task.recordId} verificada.`);
     again();
   };
   const beside = (box: Box) =>

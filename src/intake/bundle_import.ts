@@ -7,12 +7,13 @@
  */
 import { Readable } from 'node:stream';
 import { openBundle, verifyBundle } from '../agent/bundle.ts';
+import { isIntakeClosed } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { Store } from '../store/store.ts';
 import type { IntakeRefusal, IntakeService } from './intake_service.ts';
 import { devicePublicKey } from './package.ts';
 
-export type BundleImportError = 'bad-bundle' | 'unknown-device' | 'revoked-device';
+export type BundleImportError = 'bad-bundle' | 'unknown-device' | 'revoked-device' | 'after-close';
 
 export interface ImportedPackage {
   readonly sequence: number;
@@ -32,6 +33,10 @@ export async function importBundle(options: {
   readonly store: Store;
   readonly intake: IntakeService;
 }): Promise<Result<BundleImport, BundleImportError>> {
+  // Refused whole, before any image is stored; a close during the import is still caught per
+  // package by the pipeline.
+  if (await isIntakeClosed(options.store))
+    return err('after-close', 'the final cut is published: the PREP is closed and takes no more actas');
   const opened = await openBundle(options.zip);
   if (!opened.ok) return opened;
   const bundle = opened.value;

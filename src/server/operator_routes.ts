@@ -64,6 +64,10 @@ const PIPELINE_STATUS: Readonly<Record<string, number>> = {
   'already-captured': 403,
   'verifier-was-capturista': 403,
   'bad-fields': 400,
+  // Not the acta the server handed this person (claims, src/capture/pipeline.ts).
+  'not-handed-out': 403,
+  // Handed to them, but their time ran out and someone else holds it now: the console says so.
+  'claim-taken': 409,
 };
 
 export function registerOperatorRoutes(
@@ -249,6 +253,8 @@ export function registerOperatorRoutes(
         return reply.code(400).send({ error: 'bad-fields', message: 'next is for captures only' });
       if ((await actaFor(request, reply, recordId)) === null) return reply;
       const result = await step(recordId, request.auth!.operator.id, body.data.fields as ActaFields);
+      if (!result.ok && result.code === 'not-handed-out')
+        await denied(request, request.auth!, `acta ${recordId} was not handed to this operator`);
       if (!result.ok || body.data.next !== true || next === undefined) return stepReply(reply, result);
       return reply.send({
         recordId: result.value.recordId,
@@ -260,7 +266,8 @@ export function registerOperatorRoutes(
   fieldsRoute(
     '/api/v1/capture/:recordId',
     ['capturista', 'coordinador'],
-    (recordId, operatorId, fields) => pipeline.recordCapture({ recordId, operatorId, fields }),
+    (recordId, operatorId, fields) =>
+      pipeline.recordCapture({ recordId, operatorId, fields, requireClaim: true }),
     nextTask,
   );
 
@@ -288,7 +295,8 @@ export function registerOperatorRoutes(
   fieldsRoute(
     '/api/v1/verification/:recordId',
     ['verificador', 'coordinador'],
-    (recordId, verifierId, fields) => pipeline.resolveMismatch({ recordId, verifierId, fields }),
+    (recordId, verifierId, fields) =>
+      pipeline.resolveMismatch({ recordId, verifierId, fields, requireClaim: true }),
   );
 
   /** An acta as published, with its image, for cotejo: comparing what was published with the acta. */

@@ -430,6 +430,86 @@ describe('operators over HTTP', () => {
     for (const secret of secrets.values()) assert.ok(!text.includes(secret.toString('base64')));
   });
 
+  test('a capture or resolution is taken only for the acta the server handed to that person', async () => {
+    // A CATD of its own, so that the queue holds only this test's actas.
+    const scanner = makeDevice('S-CATD-9');
+    assert.ok(
+      (
+        await enrollDevice(node.pipeline.store, {
+          id: scanner.id,
+          publicKey: scanner.publicKey,
+          origin: 'CATD',
+          boundTo: 'CATD-9',
+          label: '',
+          at: now,
+        })
+      ).ok,
+    );
+    const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey).slice(30, 32);
+    for (const [i, key] of keys.entries()) {
+      const image = makePng(16, 16, { seed: 900 + i });
+      const pkg = packageFor(scanner, image, { sequence: i, claimedKey: key });
+      assert.equal(
+        (await postPackage(base, { text: pkg.text, signature: pkg.signature, image })).status,
+        201,
+      );
+      records.catd1.push(key);
+      now += 1_000;
+    }
+    const [a, b] = [keys[0]!, keys[1]!];
+    for (const name of ['dora', 'eli', 'fer'])
+      await addOperator(`${name}.captura`, 'capturista', 'catd:CATD-9');
+    await addOperator('vale.verifica', 'verificador', 'catd:CATD-9');
+    const [dora, eli, fer] = [
+      await signIn('dora.captura'),
+      await signIn('eli.captura'),
+      await signIn('fer.captura'),
+    ];
+    type Task = { recordId: string; columns: { id: string }[] };
+    const next = async (who: Session) => {
+      const response = await call(who, 'GET', '/api/v1/capture/next');
+      return response.status === 204 ? null : ((await response.json()) as Task);
+    };
+    const columns = (await next(dora))!.columns;
+    now += CAPTURE_CLAIM_MS + 1;
+    // Dora and Eli agree on values for an acta nobody handed them: refused, nothing recorded.
+    for (const who of [dora, eli]) {
+      const refused = await call(who, 'POST', `/api/v1/capture/${b}`, fieldsFor(b, 9)(columns));
+      assert.equal(refused.status, 403);
+      assert.equal(((await refused.json()) as { error: string }).error, 'not-handed-out');
+    }
+    assert.equal((await node.pipeline.store.getActa(b))?.captures.length, 0);
+    // Asked through the queue, the same two captures verify the acta.
+    for (const who of [dora, eli]) {
+      const task = (await next(who))!;
+      assert.equal(task.recordId, a);
+      assert.equal((await call(who, 'POST', `/api/v1/capture/${a}`, fieldsFor(a, 9)(columns))).status, 200);
+    }
+    assert.equal((await node.pipeline.store.getActa(a))?.status, 'verified');
+    // Fer types past the end of his claim; nobody took his place: it counts.
+    assert.equal((await next(fer))?.recordId, b);
+    now += CAPTURE_CLAIM_MS + 1;
+    assert.equal((await call(fer, 'POST', `/api/v1/capture/${b}`, fieldsFor(b, 9)(columns))).status, 200);
+    // Dora is handed the second capture and is slow; Eli gets it once her claim ends.
+    assert.equal((await next(dora))?.recordId, b);
+    now += CAPTURE_CLAIM_MS + 1;
+    assert.equal((await next(eli))?.recordId, b);
+    const late = await call(dora, 'POST', `/api/v1/capture/${b}`, fieldsFor(b, 8)(columns));
+    assert.equal(late.status, 409);
+    assert.equal(((await late.json()) as { error: string }).error, 'claim-taken');
+    assert.equal((await call(eli, 'POST', `/api/v1/capture/${b}`, fieldsFor(b, 8)(columns))).status, 200);
+    assert.equal((await node.pipeline.store.getActa(b))?.status, 'mismatch');
+    // A verifier resolves only the mismatch handed to them.
+    const vale = await signIn('vale.verifica');
+    const unasked = await call(vale, 'POST', `/api/v1/verification/${b}`, fieldsFor(b, 9)(columns));
+    assert.equal(unasked.status, 403);
+    assert.equal((await node.pipeline.store.getActa(b))?.status, 'mismatch');
+    const handed = (await (await call(vale, 'GET', '/api/v1/verification/next')).json()) as Task;
+    assert.equal(handed.recordId, b);
+    const resolved = await call(vale, 'POST', `/api/v1/verification/${b}`, fieldsFor(b, 9)(columns));
+    assert.equal(((await resolved.json()) as { outcome: string }).outcome, 'resolved');
+  });
+
   test('sign-in attempts from one address are throttled', async () => {
     now += 61_000;
     const statuses: number[] = [];
