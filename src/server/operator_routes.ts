@@ -402,10 +402,44 @@ export function registerOperatorRoutes(
   const IMAGE_ROUTE = {
     config: { policy: 'session', roles: ['capturista', 'verificador', 'coordinador', 'auditor'] },
   } as const;
-  const imageNamed = (request: FastifyRequest, reply: FastifyReply): string | null => {
+  const noSuchImage = { error: 'not-found', message: 'no such image' } as const;
+  /**
+   * Whether an image is of an acta in the operator's scope, was sent by one of their CATD's
+   * devices, or belongs to an acta handed to them. The public sees images through the cuts.
+   */
+  const imageInScope = async (auth: Authenticated, sha256: string): Promise<boolean> => {
+    if (auth.operator.scope === 'nacional') return true;
+    const catd = auth.operator.scope.startsWith('catd:') ? auth.operator.scope.slice('catd:'.length) : null;
+    // The same bytes under a few actas at most (conflicts); a batch of the group commit reads them.
+    return pipeline.commits.run(async (tx) => {
+      const rows = (await tx.imagesBySha(sha256)).slice(0, 16);
+      if (rows.length === 0) return false;
+      const claimed = new Set(await tx.claimsOf(auth.operator.id, clock()));
+      for (const row of rows) {
+        if (claimed.has(row.recordId) || claimed.has(`verify:${row.recordId}`)) return true;
+        if (catd !== null && row.source.startsWith('device:')) {
+          const device = await tx.getDevice(row.source.slice('device:'.length));
+          if (device !== null && device.origin === 'CATD' && device.boundTo === catd) return true;
+        }
+        const record = await tx.getActa(row.recordId);
+        if (record !== null && (await inScope(auth, record, tx))) return true;
+      }
+      return false;
+    });
+  };
+  /** The image's SHA-256 if it is well formed and in scope; otherwise answered (404 outside scope, as for none). */
+  const imageNamed = async (request: FastifyRequest, reply: FastifyReply): Promise<string | null> => {
     const { sha256 } = request.params as { sha256: string };
-    if (/^[0-9a-f]{64}$/.test(sha256)) return sha256;
-    void reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      void reply.code(400).send({ error: 'bad-request', message: 'an image is named by its SHA-256' });
+      return null;
+    }
+    if (await imageInScope(request.auth!, sha256)) return sha256;
+    request.log.warn(
+      { event: 'security', kind: 'image-outside-scope', operatorId: request.auth!.operator.id },
+      "an image outside the operator's scope was asked for",
+    );
+    void reply.code(404).send(noSuchImage);
     return null;
   };
 
@@ -413,7 +447,7 @@ export function registerOperatorRoutes(
   const views = new Map<string, Promise<{ bytes: Buffer; type: string; found: boolean } | null>>();
   const VIEWS_KEPT = 64;
   app.get('/api/v1/images/:sha256/sheet', IMAGE_ROUTE, async (request, reply) => {
-    const sha256 = imageNamed(request, reply);
+    const sha256 = await imageNamed(request, reply);
     if (sha256 === null) return reply;
     let view = views.get(sha256);
     if (view === undefined) {
@@ -457,13 +491,12 @@ export function registerOperatorRoutes(
   });
 
   app.get('/api/v1/images/:sha256', IMAGE_ROUTE, async (request, reply) => {
-    const sha256 = imageNamed(request, reply);
+    const sha256 = await imageNamed(request, reply);
     if (sha256 === null) return reply;
     const image = await images.get(sha256);
     if (image.ok)
       return reply.type(image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png').send(image.value.bytes);
-    if (image.code === 'not-found')
-      return reply.code(404).send({ error: 'not-found', message: 'no such image' });
+    if (image.code === 'not-found') return reply.code(404).send(noSuchImage);
     request.log.error({ event: 'image-store', code: image.code }, image.message);
     // Bytes that are not the image of record are never shown to an operator.
     if (image.code === 'corrupt')

@@ -239,6 +239,38 @@ describe('operators over HTTP', () => {
     assert.equal((await call(aldo, 'GET', '/api/v1/capture/next')).status, 403);
   });
 
+  test("an acta image is shown only within the operator's scope; outside it, 404 as for no image", async () => {
+    const imageOf = async (recordId: string) =>
+      (await node.pipeline.store.getActa(recordId))!.submission!.imageSha256;
+    const entidadOf = async (recordId: string) =>
+      node.pipeline.casillaOf((await node.pipeline.store.getActa(recordId))!.casillaKey)!.entidad;
+    const mine = await imageOf(records.catd1[0]!);
+    const theirs = await imageOf(records.catd2[0]!);
+    const entidad = await entidadOf(records.catd1[0]!);
+    await addOperator('ema.captura', 'capturista', `entidad:${String(entidad).padStart(2, '0')}`);
+    const ana = await signIn('ana.captura');
+    const ema = await signIn('ema.captura');
+    const aldo = await signIn('aldo.audita');
+    const status = async (who: Session, sha256: string, sheet = false) =>
+      (await call(who, 'GET', `/api/v1/images/${sha256}${sheet ? '/sheet' : ''}`)).status;
+    const none = 'f'.repeat(64);
+    for (const sheet of [false, true]) {
+      assert.equal(await status(ana, mine, sheet), 200, 'a CATD sees the actas its devices sent');
+      assert.equal(await status(ana, theirs, sheet), 404, "not another CATD's");
+      assert.equal(await status(aldo, theirs, sheet), 200, 'nacional sees all');
+      assert.equal(await status(ema, mine, sheet), 200, 'an entidad sees its actas');
+      assert.equal(
+        await status(ema, theirs, sheet),
+        (await entidadOf(records.catd2[0]!)) === entidad ? 200 : 404,
+      );
+    }
+    // Outside scope and unknown answer alike: a hash tells nothing about whether it exists.
+    const outside = await call(ana, 'GET', `/api/v1/images/${theirs}`);
+    const unknown = await call(ana, 'GET', `/api/v1/images/${none}`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(await outside.json(), await unknown.json());
+  });
+
   test('the dashboard: actas by status; packages per CATD, of one CATD for its coordinator; not for capturistas', async () => {
     type Dashboard = {
       actas: Record<string, number>;
