@@ -18,6 +18,7 @@ import {
 import type { NoteSigner } from '../journal/note.ts';
 import { CheckpointSigner } from '../journal/signer.ts';
 import { describeLocation, openStore, storeLocation } from './database.ts';
+import { readDrillClock, recordDrillClock, simulatedClock } from './drill_clock.ts';
 import { type DataPaths, dataPaths } from './data_dir.ts';
 import path from 'node:path';
 
@@ -28,6 +29,11 @@ export interface CenterNode {
   readonly checkpointSigner: CheckpointSigner;
   /** The public key anyone verifies this election's cuts with. */
   readonly verifierKey: string;
+  /**
+   * The node's clock: the given one, or in a drill the simulated one its store records
+   * (drill_clock.ts). The pipeline uses it; so must everything else that stamps a time.
+   */
+  readonly clock: () => number;
   close(): Promise<void>;
 }
 
@@ -38,6 +44,7 @@ export type CenterError =
   | 'database-unreadable'
   | 'key-unreadable'
   | 'not-ed25519'
+  | 'simulated-live'
   | 'bad-state-file';
 
 /** Creates a data folder: the store with the definition and catalog, and the signing key of the mode. */
@@ -77,6 +84,8 @@ export async function openCenter(options: {
   readonly clock: () => number;
   /** Where DATABASE_URL is read from (the process's environment by default). */
   readonly env?: NodeJS.ProcessEnv;
+  /** A drill's simulated time now: recorded in the store for every later command (drill_clock.ts). */
+  readonly simulatedStart?: number;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
   const location = storeLocation(paths.database, options.env);
@@ -88,12 +97,28 @@ export async function openCenter(options: {
   const opened = await openStore(location);
   if (!opened.ok) return opened;
   const store = opened.value;
-  const pipeline = await ActaPipeline.open({ store, clock: options.clock });
+  // The election (its mode) is known once the pipeline is open; its clock is settled after.
+  let clock = options.clock;
+  const pipeline = await ActaPipeline.open({ store, clock: () => clock() });
   if (!pipeline.ok) {
     await store.close();
     return err('not-initialised', `${describeLocation(location)}: ${pipeline.message}`);
   }
   const election = pipeline.value.election;
+  if (election.mode === 'live') {
+    if (options.simulatedStart !== undefined) {
+      await store.close();
+      return err(
+        'simulated-live',
+        '--simulated-start is for drills only: a live election runs on the real clock',
+      );
+    }
+  } else {
+    if (options.simulatedStart !== undefined)
+      await recordDrillClock(store, { simulatedStart: options.simulatedStart, realStart: options.clock() });
+    const drill = await readDrillClock(store);
+    if (drill !== null) clock = simulatedClock(drill, options.clock);
+  }
   const name = keyNameFor(election.id, election.mode);
   const signer = await loadSigningKey(path.join(paths.keys, `${name}.key`));
   if (!signer.ok) {
@@ -115,6 +140,7 @@ export async function openCenter(options: {
     signer: signer.value,
     checkpointSigner: checkpointSigner.value,
     verifierKey: verifierKeyText(signer.value),
+    clock: () => clock(),
     close: () => store.close(),
   });
 }

@@ -311,16 +311,18 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
   }
   if (size > BUNDLE_LIMITS.totalBytes + 64 * 1024 * 1024)
     return fail(`${file} is larger than a bundle may be`);
-  const startedAt = Date.now();
+  // A drill's acopio times are its simulated ones, recorded in the store by serve (or here).
   const simulatedStart = o['simulated-start'] === undefined ? null : Date.parse(o['simulated-start']);
-  const clock = simulatedStart === null ? Date.now : () => simulatedStart + (Date.now() - startedAt);
-  const node = await openCenter({ root: o.data, clock });
-  if (!node.ok) return fail(node.message);
+  const node = await openCenter({
+    root: o.data,
+    clock: Date.now,
+    ...(simulatedStart === null ? {} : { simulatedStart }),
+  });
+  if (!node.ok) return fail(node.message, node.code === 'simulated-live' ? 2 : 1);
+  const clock = node.value.clock;
   let openedImages: ImageStore | null = null;
   let gatePool: QualityGatePool | null = null;
   try {
-    if (simulatedStart !== null && node.value.pipeline.election.mode === 'live')
-      return fail('--simulated-start is for drills only', 2);
     // The same image store as `serve` with the same configuration, checked before anything is stored.
     const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
     openedImages = images;

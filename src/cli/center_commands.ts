@@ -125,12 +125,14 @@ export async function runCut(args: readonly string[]): Promise<number> {
       final: { type: 'boolean' },
       every: { type: 'string' },
       config: { type: 'string' },
+      'simulated-start': { type: 'string' },
     },
     z.strictObject({
       data: z.string().min(1).default(defaultDataDir()),
       final: z.boolean().default(false),
       every: z.coerce.number().int().min(1).max(20).optional(),
       config: z.string().min(1).optional(),
+      'simulated-start': z.iso.datetime({ offset: true }).optional(),
     }),
   );
   if (!parsed.ok) return fail('cut', parsed.message, 2);
@@ -143,8 +145,15 @@ export async function runCut(args: readonly string[]): Promise<number> {
     flags: {},
   });
   if (!config.ok) return fail('cut', config.message, 2);
-  const node = await openCenter({ root: o.data, clock: Date.now });
-  if (!node.ok) return fail('cut', node.message);
+  // A drill's cuts are at its simulated time (recorded by serve, or started here), so the
+  // decision "is this the final cut" is the drill's, not the machine clock's.
+  const node = await openCenter({
+    root: o.data,
+    clock: Date.now,
+    ...(o['simulated-start'] === undefined ? {} : { simulatedStart: Date.parse(o['simulated-start']) }),
+  });
+  if (!node.ok) return fail('cut', node.message, node.code === 'simulated-live' ? 2 : 1);
+  const clock = node.value.clock;
   const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
   const reachable = await images.blobs.check();
   if (!reachable.ok) {
@@ -159,7 +168,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
   try {
     if (o.every === undefined) {
       const cut = await publishCut(node.value, {
-        cutTime: Date.now(),
+        cutTime: clock(),
         ...(o.final ? { final: true } : {}),
         images: { blobs: images.blobs },
       });
@@ -169,8 +178,8 @@ export async function runCut(args: readonly string[]): Promise<number> {
       );
       return 0;
     }
-    // The scheduler: a cut at every multiple of the interval on the wall clock, until the final
-    // cut — by whichever process on this election holds the cut-builder lease.
+    // The scheduler: a cut at every multiple of the interval on the node's clock (a drill's
+    // simulated one), until the final cut — by whichever process holds the cut-builder lease.
     out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
@@ -180,7 +189,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       intervalMs: o.every * 60_000,
       holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       signal: controller.signal,
-      clock: Date.now,
+      clock,
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       images: images.blobs,
       onEvent: (event) => {

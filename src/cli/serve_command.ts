@@ -49,15 +49,16 @@ export async function runServe(args: readonly string[]): Promise<number> {
   });
   if (!config.ok) return fail(config.message, 2);
   // A drill may replay a past night: its clock starts at the given time and runs at real speed.
-  const startedAt = Date.now();
+  // Recorded in the store, so that `openprep cut` and every other command of the drill, and
+  // the other nodes, run on the same simulated clock (src/center/drill_clock.ts).
   const simulatedStart = o['simulated-start'] === undefined ? null : Date.parse(o['simulated-start']);
-  const clock = simulatedStart === null ? Date.now : () => simulatedStart + (Date.now() - startedAt);
-  const node = await openCenter({ root: o.data, clock });
-  if (!node.ok) return fail(node.message);
-  if (simulatedStart !== null && node.value.pipeline.election.mode === 'live') {
-    await node.value.close();
-    return fail('--simulated-start is for drills only: a live election runs on the real clock', 2);
-  }
+  const node = await openCenter({
+    root: o.data,
+    clock: Date.now,
+    ...(simulatedStart === null ? {} : { simulatedStart }),
+  });
+  if (!node.ok) return fail(node.message, node.code === 'simulated-live' ? 2 : 1);
+  const clock = node.value.clock;
   // A bucket that cannot be reached stops the service now, not at the first acta of the night.
   const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
   const reachable = await images.blobs.check();
