@@ -87,6 +87,86 @@ describe('cut server (real HTTP on loopback)', () => {
     const response = await fetch(`${base}/latest.json`, { method: 'POST', body: 'x' });
     assert.equal(response.status, 405);
   });
+
+  /** A request with its target exactly as written: fetch would normalise `..` and `//`. */
+  const raw = (target: string) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const { port } = new URL(base);
+      httpGet({ host: '127.0.0.1', port, path: target }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+        );
+      }).on('error', reject);
+    });
+
+  test('a redirect never leaves the site: its Location is a path with a single leading slash', async () => {
+    const plain = await raw('/20240602_2005');
+    assert.equal(plain.status, 301);
+    assert.equal(plain.headers.location, '/20240602_2005/');
+    for (const target of [
+      '/%2F%2Fevil.example%2F..%2F20240602_2005',
+      '//evil.example/..%2F20240602_2005',
+      '/%2Fevil.example/%2E%2E/20240602_2005',
+      '/%5C%5Cevil.example%2F..%2F20240602_2005',
+      '/%2F%5Cevil.example%2F..%2F20240602_2005',
+      '///evil.example/%2e%2e/20240602_2005',
+    ]) {
+      const response = await raw(target);
+      const location = response.headers.location;
+      if (location !== undefined)
+        assert.match(location, /^\/(?![/\\])/, `${target} redirected to ${location}`);
+      assert.ok([301, 400, 404].includes(response.status), `${target} answered ${response.status}`);
+    }
+  });
+
+  test('dot-files, temporary cut folders and half-written images are never served nor listed', async () => {
+    await mkdir(path.join(root, '.20240602_2010.4242.tmp'));
+    await writeFile(path.join(root, '.20240602_2010.4242.tmp', 'PRES_2024.csv'), 'half written');
+    await writeFile(path.join(root, '20240602_2005', '.env'), 'SECRET=1');
+    await mkdir(path.join(root, 'imagenes', 'sha256', 'ab'), { recursive: true });
+    await writeFile(path.join(root, 'imagenes', 'sha256', 'ab', 'abcd.png.0badf00d.tmp'), 'half an image');
+    for (const target of [
+      '/.20240602_2010.4242.tmp/',
+      '/.20240602_2010.4242.tmp/PRES_2024.csv',
+      '/%2E20240602_2010.4242.tmp/PRES_2024.csv',
+      '/20240602_2005/.env',
+      '/20240602_2005/%2eenv',
+      '/imagenes/sha256/ab/abcd.png.0badf00d.tmp',
+    ]) {
+      const response = await raw(target);
+      assert.equal(response.status, 404, `${target} answered ${response.status}`);
+      assert.doesNotMatch(response.body, /half|SECRET/);
+    }
+    const listing = await raw('/');
+    assert.doesNotMatch(listing.body, /\.tmp|\.env/);
+  });
+
+  test('traversal and encoding tricks: double encoding, backslashes, NUL, overlong UTF-8 and paths, dot segments', async () => {
+    const cases: [string, number[]][] = [
+      ['/%252e%252e/%252e%252e/etc/passwd', [404]],
+      ['/..%5C..%5Cetc%5Cpasswd', [404]],
+      ['/20240602_2005%5C..%5C..%5Cescape.txt', [404]],
+      ['/20240602_2005%2F..%2F..%2Fetc%2Fpasswd', [404]],
+      ['/../../etc/passwd', [404]],
+      ['/20240602_2005/../../../etc/passwd', [404]],
+      ['/latest.json%00.html', [400]],
+      ['/%00', [400]],
+      ['/%c0%ae%c0%ae/etc/passwd', [400]],
+      ['/%e0%80%ae%e0%80%ae/etc/passwd', [400]],
+      ['/%', [400]],
+      [`/${'a/'.repeat(3000)}`, [414]],
+      [`/${'x'.repeat(6000)}`, [414]],
+    ];
+    for (const [target, statuses] of cases) {
+      const response = await raw(target);
+      assert.ok(statuses.includes(response.status), `${target.slice(0, 60)} answered ${response.status}`);
+      assert.doesNotMatch(response.body, /secret|root:/);
+    }
+  });
 });
 
 describe('cut server with the public site, compressed (real HTTP on loopback)', () => {

@@ -176,6 +176,18 @@ async function sendCached(
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
+/** Longer is no name a cut or the site has: refused before any file-system call. */
+const MAX_PATH_LENGTH = 1024;
+
+/**
+ * Names the public never gets, whatever the folder holds: dot-files, `..`, the publisher's
+ * `.<cut>.<pid>.tmp/` folders and `<image>.<random>.tmp` files being written (or left by a
+ * crash), and a backslash, which some mirrors and CDNs read as a separator.
+ */
+function hiddenSegment(segment: string): boolean {
+  return segment.startsWith('.') || segment.endsWith('.tmp') || segment.includes('\\');
+}
+
 async function handle(
   roots: { readonly cuts: string; readonly site: string | null },
   request: IncomingMessage,
@@ -195,6 +207,16 @@ async function handle(
   }
   if (pathname.includes('\0')) {
     response.writeHead(400, SECURITY_HEADERS).end('bad request\n');
+    return;
+  }
+  if (pathname.length > MAX_PATH_LENGTH) {
+    response.writeHead(414, SECURITY_HEADERS).end();
+    return;
+  }
+  if (pathname.split('/').some(hiddenSegment)) {
+    response
+      .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
+      .end('no encontrado\n');
     return;
   }
   let relative = path.posix.normalize(pathname).replace(/^\/+/, '');
@@ -229,7 +251,10 @@ async function handle(
   const info = await stat(resolved);
   if (info.isDirectory()) {
     if (!pathname.endsWith('/')) {
-      response.writeHead(301, { location: `${pathname}/`, ...SECURITY_HEADERS }).end();
+      // Built from the resolved folder, never from what was asked: `//evil.example/..` would
+      // otherwise come back as a Location a browser reads as another host.
+      const folder = path.relative(root, resolved).split(path.sep).map(encodeURIComponent).join('/');
+      response.writeHead(301, { location: `/${folder}/`, ...SECURITY_HEADERS }).end();
       return;
     }
     const body = await listing(root, path.relative(root, resolved));

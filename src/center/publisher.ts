@@ -4,8 +4,9 @@
  * CUT_PUBLISHED. A crash between writing and recording is harmless: the rebuilt cut is
  * byte-identical, so the next attempt adopts the folder already on disk.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import process from 'node:process';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
@@ -15,7 +16,7 @@ import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
 import { buildCut, sha256Hex } from '../publish/cut_builder.ts';
 import { writeCut } from '../publish/cut_writer.ts';
-import { type PublishedImages, publishImages } from '../publish/public_images.ts';
+import { PUBLIC_IMAGES, type PublishedImages, publishImages } from '../publish/public_images.ts';
 import type { BlobStore } from '../intake/blob_store.ts';
 import { serializeElectionDefinition } from '../sim/election_definition.ts';
 import type { JournalHead } from '../store/store.ts';
@@ -152,6 +153,64 @@ export async function publishCut(
     seconds: Math.round(performance.now() - started) / 1000,
     images,
   });
+}
+
+/**
+ * A temporary touched this recently may be another process's write in progress — on this
+ * machine or on another sharing the folder, whose pids cannot be checked from here. Writing a
+ * national cut takes seconds; one image, far less.
+ */
+const IN_PROGRESS_MS = 10 * 60_000;
+/** Past this, no write is in progress whatever the pid says (pids are reused). */
+const ABANDONED_MS = 2 * 3_600_000;
+/** `.<cut>.<pid>.tmp`, as src/publish/cut_writer.ts names a cut being written. */
+const CUT_TEMPORARY = /^\.\d{8}_\d{4}\.(\d+)\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function ageMs(file: string, now: number): Promise<number | null> {
+  try {
+    return now - (await stat(file)).mtimeMs;
+  } catch {
+    return null; // gone meanwhile: its writer renamed it into place
+  }
+}
+
+/**
+ * Removes what a publisher that crashed left in the cuts folder: its temporary cut folders and
+ * half-copied public images. Run when `openprep cut` starts. Returns what it removed (relative).
+ */
+export async function cleanLeftoverTemporaries(cutsRoot: string, now: number): Promise<string[]> {
+  const removed: string[] = [];
+  const names = async (folder: string) => readdir(folder).catch(() => [] as string[]);
+  for (const name of await names(cutsRoot)) {
+    const pid = CUT_TEMPORARY.exec(name)?.[1];
+    if (pid === undefined) continue;
+    const age = await ageMs(path.join(cutsRoot, name), now);
+    if (age === null || age < IN_PROGRESS_MS) continue;
+    if (age < ABANDONED_MS && processAlive(Number(pid))) continue;
+    await rm(path.join(cutsRoot, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  const images = path.join(cutsRoot, PUBLIC_IMAGES, 'sha256');
+  for (const prefix of await names(images))
+    for (const name of await names(path.join(images, prefix))) {
+      if (!name.endsWith('.tmp')) continue;
+      const file = path.join(images, prefix, name);
+      const age = await ageMs(file, now);
+      if (age === null || age < IN_PROGRESS_MS) continue;
+      await rm(file, { force: true });
+      removed.push(path.join(PUBLIC_IMAGES, 'sha256', prefix, name));
+    }
+  return removed;
 }
 
 /** Recomputes the journal's tree from its stored entries and checks every stored checkpoint. */

@@ -9,7 +9,7 @@ import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { runCutScheduler } from '../center/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
-import { publishCut, verifyJournal } from '../center/publisher.ts';
+import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../center/publisher.ts';
 import { openImageStore } from '../intake/image_store.ts';
 import type { PublishedImages } from '../publish/public_images.ts';
 import { loadServeConfig } from '../server/config.ts';
@@ -154,6 +154,9 @@ export async function runCut(args: readonly string[]): Promise<number> {
   });
   if (!node.ok) return fail('cut', node.message, node.code === 'simulated-live' ? 2 : 1);
   const clock = node.value.clock;
+  // What a crashed publisher left (on the machine's clock: file times are real ones).
+  for (const leftover of await cleanLeftoverTemporaries(node.value.paths.cuts, Date.now()))
+    out(`removed ${leftover}, left by an interrupted cut`);
   const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
   const reachable = await images.blobs.check();
   if (!reachable.ok) {
