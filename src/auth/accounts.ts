@@ -1,23 +1,28 @@
 /**
  * Operator accounts: creation with a policy-checked password and a TOTP seed, sign-in with
- * both factors, sessions with idle and absolute timeouts, lockout, and the purge that revokes
- * every session, second factor and device key in a scope at once (the 2024 VPN-purge case).
+ * both factors, sessions with idle and absolute timeouts, throttling of failed sign-ins (never
+ * a lockout an attacker can set off), and the purge that revokes every session, second factor
+ * and device key in a scope at once (the 2024 VPN-purge case).
  *
- * Every sign-in, failed or not, and every purge is a journal entry; no password, code, seed
- * or token is ever written to the journal or the log.
+ * Every sign-in and every purge is a journal entry (failed and throttled ones within a budget
+ * per minute, see security_journal.ts); no password, code, seed or token is ever written to
+ * the journal or the log.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { err, ok, type Result } from '../domain/result.ts';
+import { type Err, err, type Ok, ok, type Result } from '../domain/result.ts';
 import type { JournalEntry } from '../journal/entries.ts';
 import type { OperatorRow, Role, Scope, SessionRow, Store } from '../store/store.ts';
+import { GroupCommit } from '../store/group_commit.ts';
 import {
   checkPasswordPolicy,
   decoyHash,
   hashPassword,
+  inHashingSlot,
   type PasswordPolicyError,
   verifyPassword,
 } from './password.ts';
 import { SecretBox } from './secret_box.ts';
+import { SecurityJournal } from './security_journal.ts';
 import { newTotpSecret, otpauthUri, verifyTotp, base32 } from './totp.ts';
 
 export const ROLES: readonly Role[] = [
@@ -32,10 +37,44 @@ export const ROLES: readonly Role[] = [
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
-export const LOCK_AFTER_FAILURES = 5;
-export const LOCK_MS = 15 * 60_000;
-/** Sign-in attempts per client address per minute, whatever the accounts tried. */
-export const ATTEMPTS_PER_MINUTE = 20;
+/**
+ * Throttling, not lockout (NIST SP 800-63B-4 §3.2.2): after FREE_FAILURES failed sign-ins in a
+ * row an account takes its next attempt only FIRST_DELAY_MS after the last failure, a delay
+ * that doubles with each further failure up to MAX_DELAY_MS; attempts during it are answered
+ * 429 with Retry-After, their password unchecked. A success ends it. The browser an operator
+ * signed in with before is not held by the account's delay (only by its own failures): a
+ * trickle of wrong guesses from elsewhere never keeps them out.
+ */
+export const FREE_FAILURES = 5;
+export const FIRST_DELAY_MS = 1_000;
+export const MAX_DELAY_MS = 5 * 60_000;
+/** Per client address likewise, from more failures (a whole CATD may share one address). */
+export const ADDRESS_FREE_FAILURES = 20;
+/** An address's failures are forgotten after this long without one. */
+export const ADDRESS_MEMORY_MS = 15 * 60_000;
+/** How long a browser stays trusted for the account that signed in with it. */
+export const TRUSTED_BROWSER_MS = 30 * 24 * 3_600_000;
+/** How stale the list of usernames may be when a name is not on it (accounts made by another node). */
+const NAMES_FRESH_MS = 5_000;
+/** Entries kept per in-memory table of failures, at most (addresses, unknown names, browsers). */
+const TABLE_LIMIT = 100_000;
+
+/** The wait after `failures` failures in a row: none below `free`, then doubling, capped. */
+export function delayAfter(failures: number, free: number): number {
+  if (failures < free) return 0;
+  return Math.min(FIRST_DELAY_MS * 2 ** Math.min(failures - free, 30), MAX_DELAY_MS);
+}
+
+/** The cookie that marks a browser as one an account signed in with (one per account, by username). */
+export function trustCookieName(username: string): string {
+  return `__Host-openprep-trust-${createHash('sha256').update(username).digest('hex').slice(0, 16)}`;
+}
+
+/** Failures in a row and when the last one was, for what has no row of its own. */
+interface Failures {
+  failures: number;
+  lastAt: number;
+}
 
 const USERNAME = /^[a-z0-9._-]{3,64}$/;
 const SCOPE = /^(nacional|entidad:[0-9]{2}|catd:[A-Za-z0-9._-]{1,64})$/;
@@ -53,7 +92,14 @@ export interface SignedIn {
   readonly token: string;
   readonly csrfToken: string;
   readonly operator: OperatorRow;
+  /** The value of trustCookieName(username) for this browser (sealed; bound to the TOTP seed). */
+  readonly trust: string;
 }
+
+/** Why a sign-in was refused; throttled and busy say when to try again. */
+export type SignInRefusal =
+  | Err<'sign-in-failed'>
+  | (Err<'throttled' | 'busy'> & { readonly retryAfterMs: number });
 
 export interface Authenticated {
   readonly session: SessionRow;
@@ -76,26 +122,47 @@ export class Accounts {
   readonly #clock: () => number;
   readonly #electionId: string;
   readonly #issuer: string;
-  readonly #attempts = new Map<string, number[]>();
+  readonly #commits: GroupCommit;
+  readonly #security: SecurityJournal;
+  /** Per node: failures from each address, for usernames that do not exist, from trusted browsers. */
+  readonly #addresses = new Map<string, Failures>();
+  readonly #unknownNames = new Map<string, Failures>();
+  readonly #browsers = new Map<string, Failures>();
+  #names: { readonly at: number; readonly ids: Map<string, string> } | null = null;
+  #loadingNames: Promise<void> | null = null;
 
   /** The accounts of a center's data folder, with its secrets key (made on first use). */
   static async open(
     node: {
-      readonly pipeline: { readonly store: Store; readonly election: { readonly id: string } };
+      readonly pipeline: {
+        readonly store: Store;
+        readonly commits: GroupCommit;
+        readonly election: { readonly id: string };
+      };
       readonly paths: { readonly secretsKey: string };
     },
     clock: () => number,
   ): Promise<Accounts> {
     return new Accounts({
       store: node.pipeline.store,
+      commits: node.pipeline.commits,
       box: await SecretBox.open(node.paths.secretsKey),
       clock,
       electionId: node.pipeline.election.id,
     });
   }
 
-  constructor(options: { store: Store; box: SecretBox; clock: () => number; electionId: string }) {
+  constructor(options: {
+    store: Store;
+    /** Sign-ins and security events share commits (one fsync) with intake's receipts. */
+    commits?: GroupCommit;
+    box: SecretBox;
+    clock: () => number;
+    electionId: string;
+  }) {
     this.#store = options.store;
+    this.#commits = options.commits ?? new GroupCommit(options.store);
+    this.#security = new SecurityJournal(this.#commits, options.clock);
     this.#box = options.box;
     this.#clock = options.clock;
     this.#electionId = options.electionId;
@@ -160,6 +227,7 @@ export class Accounts {
       return true;
     });
     if (!created) return err('username-taken', `the username ${input.username} is taken`);
+    this.#names?.ids.set(input.username, id);
     return ok({
       operator,
       totpUri: otpauthUri(seed, input.username, this.#issuer),
@@ -246,92 +314,174 @@ export class Accounts {
     return done === null ? err('no-such-operator', `no operator ${input.operatorId}`) : ok(done);
   }
 
-  /** Counts an attempt from `address`; false once it is over the per-minute budget. */
-  #allow(address: string, now: number): boolean {
-    const recent = (this.#attempts.get(address) ?? []).filter((t) => t > now - 60_000);
-    recent.push(now);
-    this.#attempts.set(address, recent);
-    if (this.#attempts.size > 100_000) this.#attempts.clear();
-    return recent.length <= ATTEMPTS_PER_MINUTE;
+  /**
+   * The operator with this username, without a transaction (a flood of unknown names must not
+   * cost a commit each): names come from a list read again at most every NAMES_FRESH_MS.
+   */
+  async #operatorNamed(username: string): Promise<OperatorRow | null> {
+    const now = this.#clock();
+    const names = this.#names;
+    if (
+      names === null ||
+      (!names.ids.has(username) && (now - names.at >= NAMES_FRESH_MS || now < names.at))
+    ) {
+      this.#loadingNames ??= this.#store
+        .operators()
+        .then((rows) => {
+          this.#names = { at: now, ids: new Map(rows.map((row) => [row.username, row.id])) };
+        })
+        .finally(() => {
+          this.#loadingNames = null;
+        });
+      await this.#loadingNames;
+    }
+    const id = this.#names?.ids.get(username);
+    return id === undefined ? null : this.#store.getOperator(id);
+  }
+
+  /** Whether `trust` is this operator's mark on the browser (same account, same TOTP seed, not too old). */
+  #trusts(operator: OperatorRow, trust: string | undefined, now: number): boolean {
+    if (trust === undefined || trust.length > 200 || operator.totpSealed === null) return false;
+    const issued = Number(this.#box.open(trust, `trust:${operator.id}:${operator.totpSealed}`)?.toString());
+    return Number.isFinite(issued) && issued <= now + 60_000 && now - issued < TRUSTED_BROWSER_MS;
+  }
+
+  #trustFor(operator: OperatorRow, now: number): string {
+    return this.#box.seal(Buffer.from(String(now)), `trust:${operator.id}:${operator.totpSealed}`);
+  }
+
+  /** How long what these failures belong to must still wait (0: it may try now). */
+  #wait(failures: Failures | undefined, free: number, now: number): number {
+    if (failures === undefined) return 0;
+    return Math.max(0, failures.lastAt + delayAfter(failures.failures, free) - now);
+  }
+
+  #failed(
+    table: Map<string, Failures>,
+    key: string,
+    now: number,
+    forgetAfter = Number.POSITIVE_INFINITY,
+  ): void {
+    const before = table.get(key);
+    const failures = before === undefined || now - before.lastAt > forgetAfter ? 0 : before.failures;
+    if (table.size >= TABLE_LIMIT && before === undefined) table.clear();
+    table.set(key, { failures: failures + 1, lastAt: now });
+  }
+
+  async #throttled(
+    now: number,
+    waitMs: number,
+    entry: { readonly operatorId: string | null; readonly address: string; readonly by: string },
+  ): Promise<SignInRefusal> {
+    await this.#security.record({ type: 'LOGIN_THROTTLED', at: now, ...entry });
+    return {
+      ...err('throttled', 'too many failed sign-ins: wait before trying again'),
+      retryAfterMs: waitMs,
+    };
+  }
+
+  /** Anything journaled about security events that is not a sign-in (a refused authorisation), within the budget. */
+  securityEvent(entry: JournalEntry): Promise<boolean> {
+    return this.#security.record(entry);
   }
 
   /**
    * Password and TOTP code together. Every failure answers the same 'sign-in-failed' (unknown
-   * account, wrong password, wrong or reused code, locked, expired, not enrolled), after the
-   * same Argon2id work, so an answer never tells which accounts exist.
+   * account, wrong password, wrong or reused code, expired, not enrolled), after the same
+   * Argon2id work, so an answer never tells which accounts exist; a username that does not exist
+   * is throttled as an account would be. Refusals cost little: a throttled attempt is answered
+   * from memory or the operator's row, and password hashing runs in a bounded number of slots
+   * ('busy' beyond).
    */
   async signIn(input: {
     readonly username: string;
     readonly password: string;
     readonly code: string;
     readonly address: string;
-  }): Promise<Result<SignedIn, 'sign-in-failed' | 'throttled'>> {
+    /** The browser's trustCookieName(username) cookie, if it has one. */
+    readonly trust?: string;
+  }): Promise<Ok<SignedIn> | SignInRefusal> {
     const now = this.#clock();
-    if (!this.#allow(input.address, now)) {
-      await this.#journal({ type: 'LOGIN_THROTTLED', at: now, address: input.address });
-      return err('throttled', 'too many sign-in attempts from this address; wait a minute');
-    }
+    const address = input.address;
+    // An address's failures are forgotten after ADDRESS_MEMORY_MS, longer than any delay.
+    const addressWait = this.#wait(this.#addresses.get(address), ADDRESS_FREE_FAILURES, now);
+    if (addressWait > 0)
+      return this.#throttled(now, addressWait, { operatorId: null, address, by: 'address' });
+    const found = await this.#operatorNamed(input.username);
+    const trust = found !== null && this.#trusts(found, input.trust, now) ? input.trust! : null;
+    const accountWait =
+      found === null
+        ? this.#wait(this.#unknownNames.get(input.username), FREE_FAILURES, now)
+        : trust !== null
+          ? this.#wait(this.#browsers.get(trust), FREE_FAILURES, now)
+          : Math.max(0, (found.lockedUntil ?? 0) - now);
+    if (accountWait > 0)
+      return this.#throttled(now, accountWait, { operatorId: found?.id ?? null, address, by: 'account' });
+    const passwordOk = await inHashingSlot(async () =>
+      verifyPassword(input.password, found?.passwordHash ?? (await decoyHash())),
+    );
+    if (passwordOk === 'busy')
+      return {
+        ...err('busy', 'too many sign-ins at this moment: try again in a second'),
+        retryAfterMs: 1_000,
+      };
     const failed = err('sign-in-failed', 'sign-in failed: check the username, password and code');
-    const found = await this.#store.transaction((tx) => tx.getOperatorByUsername(input.username));
-    const passwordOk = await verifyPassword(input.password, found?.passwordHash ?? (await decoyHash()));
-    if (found === null) {
-      await this.#journal({
-        type: 'LOGIN_FAILED',
-        at: now,
-        operatorId: null,
-        factor: 'account',
-        address: input.address,
-      });
-      return failed;
-    }
-    const outcome = await this.#store.transaction(async (tx): Promise<Result<SignedIn, 'sign-in-failed'>> => {
+    const outcome = await this.#commits.run(async (tx): Promise<Ok<SignedIn> | SignInRefusal> => {
       // Read again inside the transaction: concurrent sign-ins with one code are serialised here.
-      const operator = (await tx.getOperator(found.id))!;
-      const fail = async (factor: string) => {
+      const operator = found === null ? null : await tx.getOperator(found.id);
+      if (operator === null) {
+        await this.#security.recordIn(tx, {
+          type: 'LOGIN_FAILED',
+          at: now,
+          operatorId: null,
+          factor: 'account',
+          address,
+        });
+        return failed;
+      }
+      const fail = async (factor: string): Promise<SignInRefusal> => {
         const failures = operator.failedAttempts + 1;
-        const lock = failures >= LOCK_AFTER_FAILURES;
+        const delay = delayAfter(failures, FREE_FAILURES);
         await tx.putOperator({
           ...operator,
-          failedAttempts: lock ? 0 : failures,
-          lockedUntil: lock ? now + LOCK_MS : operator.lockedUntil,
+          failedAttempts: failures,
+          lockedUntil: delay > 0 ? now + delay : null,
         });
-        await tx.appendJournal({
+        await this.#security.recordIn(tx, {
           type: 'LOGIN_FAILED',
           at: now,
           operatorId: operator.id,
           factor,
-          address: input.address,
+          address,
         });
-        if (lock)
-          await tx.appendJournal({
-            type: 'ACCOUNT_LOCKED',
+        if (failures === FREE_FAILURES)
+          await this.#security.recordIn(tx, {
+            type: 'ACCOUNT_THROTTLED',
             at: now,
             operatorId: operator.id,
-            until: now + LOCK_MS,
+            failures,
+            until: now + delay,
           });
         return failed;
       };
-      if (operator.lockedUntil !== null && operator.lockedUntil > now) {
-        await tx.appendJournal({
-          type: 'LOGIN_FAILED',
-          at: now,
+      // Others failed meanwhile (the hashing took a while): the delay they started holds this one too.
+      if (trust === null && operator.lockedUntil !== null && operator.lockedUntil > now)
+        return this.#throttled(now, operator.lockedUntil - now, {
           operatorId: operator.id,
-          factor: 'locked',
-          address: input.address,
+          address,
+          by: 'account',
         });
-        return failed;
-      }
       if (
         operator.disabledAt !== null ||
         (operator.expiresAt !== null && operator.expiresAt <= now) ||
         operator.certifiedFor !== this.#electionId
       ) {
-        await tx.appendJournal({
+        await this.#security.recordIn(tx, {
           type: 'LOGIN_FAILED',
           at: now,
           operatorId: operator.id,
           factor: 'expired',
-          address: input.address,
+          address,
         });
         return failed;
       }
@@ -369,10 +519,17 @@ export class Accounts {
         at: now,
         operatorId: operator.id,
         factors: ['password', 'totp'],
-        address: input.address,
+        address,
       });
-      return ok({ token, csrfToken, operator: signedIn });
+      return ok({ token, csrfToken, operator: signedIn, trust: this.#trustFor(signedIn, now) });
     });
+    if (outcome.ok) {
+      if (trust !== null) this.#browsers.delete(trust);
+    } else if (outcome.code === 'sign-in-failed') {
+      this.#failed(this.#addresses, address, now, ADDRESS_MEMORY_MS);
+      if (found === null) this.#failed(this.#unknownNames, input.username, now);
+      if (trust !== null) this.#failed(this.#browsers, trust, now);
+    }
     return outcome;
   }
 
@@ -459,9 +616,5 @@ export class Accounts {
       return { operators: operators.length, sessions, devices };
     });
     return ok(counts);
-  }
-
-  #journal(entry: JournalEntry): Promise<number> {
-    return this.#store.transaction((tx) => tx.appendJournal(entry));
   }
 }

@@ -97,6 +97,34 @@ export async function verifyPassword(password: string, phc: string): Promise<boo
   return tag.length === expected.length && timingSafeEqual(tag, expected);
 }
 
+/**
+ * Password hashings running at once, at most. Argon2id (node:crypto's callback form) runs on
+ * libuv's thread pool — 4 threads, shared with every file write and fsync of intake and the
+ * store: a flood of sign-ins hashing on all four would hold receipts behind it.
+ */
+export const CONCURRENT_HASHINGS = 2;
+/** Sign-ins waiting for a hashing slot, at most (~40 ms each); beyond, the answer is "busy" at once. */
+export const HASHINGS_WAITING = 8;
+
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `work` in a hashing slot, or answers 'busy' when too many already wait for one. */
+export async function inHashingSlot<T>(work: () => Promise<T>): Promise<T | 'busy'> {
+  if (hashing >= CONCURRENT_HASHINGS) {
+    if (waiting.length >= HASHINGS_WAITING) return 'busy';
+    // The slot is handed over by the one that ends (below): `hashing` stays as it is.
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else hashing++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next !== undefined) next();
+    else hashing--;
+  }
+}
+
 /** A hash of nothing, checked when the account does not exist, so the answer takes as long either way. */
 let decoy: Promise<string> | null = null;
 export function decoyHash(): Promise<string> {

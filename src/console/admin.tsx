@@ -330,7 +330,7 @@ function Accounts(props: { scope: string }) {
                     : !a.secondFactor
                       ? 'sin segundo factor (volver a dar de alta)'
                       : a.lockedUntil !== null && a.lockedUntil > Date.now()
-                        ? 'bloqueada'
+                        ? 'en espera tras intentos fallidos'
                         : 'activa'}
                   {a.expiresAt !== null && ` · vence ${new Date(a.expiresAt).toLocaleDateString('es-MX')}`}
                 </td>

@@ -7,7 +7,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type Accounts, type Authenticated, ROLES, sameToken } from '../auth/accounts.ts';
+import {
+  type Accounts,
+  type Authenticated,
+  ROLES,
+  sameToken,
+  TRUSTED_BROWSER_MS,
+  trustCookieName,
+} from '../auth/accounts.ts';
 import type { ScopeReader } from '../capture/pipeline.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
@@ -116,16 +123,14 @@ export function registerOperatorRoutes(
       },
       why,
     );
-    await pipeline.store.transaction((tx) =>
-      tx.appendJournal({
-        type: 'AUTHORIZATION_DENIED',
-        at: clock(),
-        operatorId: auth.operator.id,
-        method: request.method,
-        route: request.routeOptions.url ?? '',
-        reason: why,
-      }),
-    );
+    await accounts.securityEvent({
+      type: 'AUTHORIZATION_DENIED',
+      at: clock(),
+      operatorId: auth.operator.id,
+      method: request.method,
+      route: request.routeOptions.url ?? '',
+      reason: why,
+    });
   };
 
   /** Whether an acta lies in the operator's scope: its casilla's entidad, or the CATD of the device that sent it. */
@@ -175,20 +180,30 @@ export function registerOperatorRoutes(
     const body = signInSchema.safeParse(request.body);
     if (!body.success)
       return reply.code(400).send({ error: 'bad-request', message: 'send username, password and code' });
+    const trustCookie = trustCookieName(body.data.username);
+    const trust = cookie(request.headers.cookie, trustCookie);
     const result = await accounts.signIn({
       ...body.data,
       address: request.ip,
+      ...(trust !== null ? { trust } : {}),
     });
     if (!result.ok) {
-      request.log.warn({ event: 'security', kind: 'login-failure' }, result.message);
-      if (result.code === 'throttled') reply.header('retry-after', '60');
+      // Every refusal is logged; the journal keeps them within a budget per minute.
+      request.log.warn({ event: 'security', kind: 'login-failure', code: result.code }, result.message);
+      if (result.code === 'sign-in-failed')
+        return reply.code(401).send({ error: result.code, message: result.message });
+      reply.header('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
+      // Throttled: this account or address must wait. Busy: the server's hashing slots are full.
       return reply
-        .code(result.code === 'throttled' ? 429 : 401)
+        .code(result.code === 'throttled' ? 429 : 503)
         .send({ error: result.code, message: result.message });
     }
     const { token, csrfToken, operator } = result.value;
     request.log.info({ event: 'security', kind: 'login-success', operatorId: operator.id });
-    reply.header('set-cookie', `${SESSION_COOKIE}=${token}; Path=/; Secure; HttpOnly; SameSite=Strict`);
+    reply.header('set-cookie', [
+      `${SESSION_COOKIE}=${token}; Path=/; Secure; HttpOnly; SameSite=Strict`,
+      `${trustCookie}=${result.value.trust}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${TRUSTED_BROWSER_MS / 1000}`,
+    ]);
     return reply.code(201).send({
       csrfToken,
       operator: { id: operator.id, username: operator.username, role: operator.role, scope: operator.scope },

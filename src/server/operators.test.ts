@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { LOCK_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../auth/accounts.ts';
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import {
+  ADDRESS_FREE_FAILURES,
+  ADDRESS_MEMORY_MS,
+  FREE_FAILURES,
+  MAX_DELAY_MS,
+  SESSION_ABSOLUTE_MS,
+  SESSION_IDLE_MS,
+} from '../auth/accounts.ts';
 import { CAPTURE_CLAIM_MS } from '../capture/pipeline.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { enrollDevice } from '../center/devices.ts';
@@ -19,7 +27,14 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { SoftwareAuthenticator } from '../test/authenticator.ts';
-import { makeDevice, makePng, packageFor, postPackage, type TestDevice } from '../test/packages.ts';
+import {
+  makeDevice,
+  makePng,
+  packageFor,
+  postPackage,
+  servesWholeCatalog,
+  type TestDevice,
+} from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
 
@@ -56,6 +71,52 @@ async function addOperator(username: string, role: string, scope: string): Promi
   secrets.set(username, fromBase32(added.value.totpSecret));
 }
 
+/** A sign-in from another loopback address (each has its own per-address count), with cookies. */
+function signInFrom(
+  localAddress: string,
+  username: string,
+  password = PASSWORD,
+  cookies: readonly string[] = [],
+  extraHeaders: Readonly<Record<string, string>> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; cookies: string[] }> {
+  const body = JSON.stringify({
+    username,
+    password,
+    code: totp(secrets.get(username) ?? Buffer.alloc(20), now),
+  });
+  return new Promise((resolve, reject) => {
+    const url = new URL(`${base}/api/v1/session`);
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress,
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(cookies.length > 0 ? { cookie: cookies.join('; ') } : {}),
+          ...extraHeaders,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            cookies: (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function signInRaw(username: string, password = PASSWORD, code?: string) {
   return fetch(`${base}/api/v1/session`, {
     method: 'POST',
@@ -73,11 +134,9 @@ async function signIn(username: string): Promise<Session> {
   now += 30_000;
   const response = await signInRaw(username);
   assert.equal(response.status, 201, await response.clone().text());
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
-  assert.match(
-    response.headers.get('set-cookie') ?? '',
-    /^__Host-openprep-session=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict$/,
-  );
+  const session = response.headers.getSetCookie().find((c) => c.startsWith('__Host-openprep-session='));
+  assert.match(session ?? '', /^__Host-openprep-session=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict$/);
+  const cookie = session!.split(';')[0]!;
   const body = (await response.json()) as { csrfToken: string };
   return { cookie, csrf: body.csrfToken };
 }
@@ -143,6 +202,9 @@ before(async () => {
         })
       ).ok,
     );
+    await servesWholeCatalog(node.pipeline.store, catalog, which === 'catd1' ? 'CATD-1' : 'CATD-2', {
+      at: now,
+    });
     for (let i = 0; i < 3; i++) {
       const image = makePng(16, 16, { seed: which === 'catd1' ? i : 100 + i });
       const pkg = packageFor(device, image, {
@@ -199,14 +261,59 @@ describe('operators over HTTP', () => {
     assert.deepEqual(both.map((r) => r.status).sort(), [201, 401]);
   });
 
-  test('five failures lock the account, even for the right password, until the lock ends', async () => {
+  test('failures slow an account down, never lock it: 429 with Retry-After during the delay, then the right password and code sign in', async () => {
     now += 30_000;
-    for (let i = 0; i < 5; i++)
-      assert.equal((await signInRaw('carla.captura', 'mal mal mal mal mal mal')).status, 401);
+    const wrong = 'mal mal mal mal mal mal';
+    for (let i = 0; i < FREE_FAILURES; i++)
+      assert.equal((await signInFrom('127.0.0.2', 'carla.captura', wrong)).status, 401);
+    // During the delay even the right password and code are answered 429, unchecked.
+    const held = await signInFrom('127.0.0.3', 'carla.captura');
+    assert.equal(held.status, 429);
+    assert.equal(held.headers['retry-after'], '1');
+    now += 1_000;
+    assert.equal((await signInFrom('127.0.0.2', 'carla.captura', wrong)).status, 401);
+    const doubled = await signInFrom('127.0.0.3', 'carla.captura');
+    assert.equal(doubled.status, 429);
+    assert.equal(doubled.headers['retry-after'], '2', 'the delay doubles with each failure');
+    // An unknown name is held alike: a 429 does not tell which accounts exist.
+    for (let i = 0; i < FREE_FAILURES; i++)
+      assert.equal((await signInFrom('127.0.0.4', 'nadie.mas', wrong)).status, 401);
+    assert.equal((await signInFrom('127.0.0.4', 'nadie.mas', wrong)).status, 429);
+    now += 2_000;
+    assert.equal((await signInFrom('127.0.0.3', 'carla.captura')).status, 201);
+  });
+
+  test('a trickle of wrong passwords never keeps the operator out: the delay is capped, and the browser they signed in with is not held', async () => {
     now += 30_000;
-    assert.equal((await signInRaw('carla.captura')).status, 401);
-    now += LOCK_MS;
-    assert.equal((await signInRaw('carla.captura')).status, 201);
+    const signedIn = await signInFrom('127.0.0.5', 'carla.captura');
+    assert.equal(signedIn.status, 201);
+    const trust = signedIn.cookies.find((c) => c.startsWith('__Host-openprep-trust-'));
+    assert.ok(trust !== undefined, "a sign-in marks the browser as this account's");
+    assert.match(
+      signedIn.headers['set-cookie']?.join('\n') ?? '',
+      /__Host-openprep-trust-[0-9a-f]+=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=\d+/,
+    );
+    // An attacker tries a wrong password each time the delay ends, from ever new addresses.
+    let retryAfter = 0;
+    for (let i = 0; i < 24; i++) {
+      now += retryAfter * 1_000;
+      const attempt = await signInFrom(`127.0.1.${i + 1}`, 'carla.captura', 'adivinanza número ' + i);
+      assert.equal(attempt.status, 401);
+      if (i < FREE_FAILURES - 1) continue;
+      const probe = await signInFrom(`127.0.2.${i + 1}`, 'carla.captura', 'otra adivinanza ' + i);
+      assert.equal(probe.status, 429);
+      retryAfter = Number(probe.headers['retry-after']);
+      assert.ok(retryAfter <= MAX_DELAY_MS / 1_000, 'the delay is capped');
+    }
+    assert.equal(retryAfter, MAX_DELAY_MS / 1_000);
+    now += 30_000;
+    // Without that browser the delay holds (whatever the password); from it, she signs in now.
+    assert.equal((await signInFrom('127.0.0.5', 'carla.captura')).status, 429);
+    const back = await signInFrom('127.0.0.5', 'carla.captura', PASSWORD, [trust]);
+    assert.equal(back.status, 201);
+    // Her success ends the delay for everyone: the count starts again.
+    now += 30_000;
+    assert.equal((await signInFrom('127.0.0.6', 'carla.captura')).status, 201);
   });
 
   test('changes need the CSRF token; a role gets 403 outside its work; scope limits the actas', async () => {
@@ -477,14 +584,13 @@ describe('operators over HTTP', () => {
         })
       ).ok,
     );
+    await servesWholeCatalog(node.pipeline.store, catalog, 'CATD-9', { at: now });
     const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey).slice(30, 32);
     for (const [i, key] of keys.entries()) {
       const image = makePng(16, 16, { seed: 900 + i });
       const pkg = packageFor(scanner, image, { sequence: i, claimedKey: key });
-      assert.equal(
-        (await postPackage(base, { text: pkg.text, signature: pkg.signature, image })).status,
-        201,
-      );
+      const posted = await postPackage(base, { text: pkg.text, signature: pkg.signature, image });
+      assert.equal(posted.status, 201, JSON.stringify(posted));
       records.catd1.push(key);
       now += 1_000;
     }
@@ -542,19 +648,28 @@ describe('operators over HTTP', () => {
     assert.equal(((await resolved.json()) as { outcome: string }).outcome, 'resolved');
   });
 
-  test('sign-in attempts from one address are throttled', async () => {
-    now += 61_000;
+  test('failed sign-ins from one address, whatever the names, slow that address down alike', async () => {
+    now += ADDRESS_MEMORY_MS;
+    const address = '127.0.0.40';
     const statuses: number[] = [];
-    for (let i = 0; i < 22; i++) statuses.push((await signInRaw('nadie.existe', 'x', '000000')).status);
-    assert.equal(statuses.at(-1), 429);
-    assert.ok(statuses.slice(0, 19).every((s) => s === 401));
+    // Many names, a few tries each: no account's own delay starts.
+    for (let i = 0; i < ADDRESS_FREE_FAILURES + 1; i++)
+      statuses.push((await signInFrom(address, `nadie.${i}`, 'x')).status);
+    assert.deepEqual(statuses, [...Array(ADDRESS_FREE_FAILURES).fill(401), 429]);
+    const held = await signInFrom(address, 'ana.captura');
+    assert.equal(held.status, 429, 'held whatever the account');
+    assert.equal(held.headers['retry-after'], '1');
+    now += 1_000;
+    assert.equal((await signInFrom(address, 'nadie.mas', 'x')).status, 401);
+    assert.equal((await signInFrom(address, 'nadie.mas', 'x')).headers['retry-after'], '2');
     // A forged X-Forwarded-For does not buy more attempts.
-    const forged = await fetch(`${base}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' },
-      body: JSON.stringify({ username: 'nadie.existe', password: 'x', code: '000000' }),
-    });
+    const forged = await signInFrom(address, 'nadie.forjado', 'x', [], { 'x-forwarded-for': '203.0.113.9' });
     assert.equal(forged.status, 429);
+    assert.equal(
+      (await signInFrom('127.0.0.41', 'nadie.otro', 'x')).status,
+      401,
+      'another address is not held',
+    );
     now += 61_000;
   });
 
@@ -575,10 +690,11 @@ describe('operators over HTTP', () => {
         fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
-          body: JSON.stringify({ username: 'nadie.existe', password: 'x', code: '000000' }),
+          body: JSON.stringify({ username: `nadie.lb${names++}`, password: 'x', code: '000000' }),
         }).then((r) => r.status);
+      let names = 0;
       const first: number[] = [];
-      for (let i = 0; i < 22; i++) first.push(await attempt('198.51.100.7'));
+      for (let i = 0; i < ADDRESS_FREE_FAILURES + 1; i++) first.push(await attempt('198.51.100.7'));
       assert.equal(first.at(-1), 429);
       assert.equal(
         await attempt('198.51.100.8'),
