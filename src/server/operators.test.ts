@@ -20,6 +20,7 @@ import {
   SESSION_IDLE_MS,
 } from '../auth/accounts.ts';
 import { CAPTURE_CLAIM_MS } from '../capture/pipeline.ts';
+import { SECURITY_EVENTS_JOURNALED_PER_MINUTE } from '../auth/security_journal.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { enrollDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
@@ -671,6 +672,73 @@ describe('operators over HTTP', () => {
       'another address is not held',
     );
     now += 61_000;
+  });
+
+  test('a sign-in flood from 30 addresses: the journal keeps a bounded number of its events, intake keeps taking packages', async () => {
+    now += ADDRESS_MEMORY_MS;
+    const scanner = makeDevice('S-CATD-7');
+    assert.ok(
+      (
+        await enrollDevice(node.pipeline.store, {
+          id: scanner.id,
+          publicKey: scanner.publicKey,
+          origin: 'CATD',
+          boundTo: 'CATD-7',
+          label: '',
+          at: now,
+        })
+      ).ok,
+    );
+    await servesWholeCatalog(node.pipeline.store, catalog, 'CATD-7', { at: now });
+    const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey).slice(32, 40);
+    const before = (await node.pipeline.store.journalHead()).size;
+    const statuses = new Map<number, number>();
+    let flooding = true;
+    const flood = Promise.all(
+      Array.from({ length: 30 }, async (_, a) => {
+        for (let i = 0; i < 40; i++) {
+          const status = (await signInFrom(`127.0.0.${a + 2}`, `intruso.${i % 3}`, 'x')).status;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      }),
+    ).finally(() => {
+      flooding = false;
+    });
+    const intake: number[] = [];
+    const duringFlood: boolean[] = [];
+    for (const [i, key] of keys.entries()) {
+      const image = makePng(16, 16, { seed: 700 + i });
+      const pkg = packageFor(scanner, image, { sequence: i, claimedKey: key });
+      intake.push((await postPackage(base, { text: pkg.text, signature: pkg.signature, image })).status);
+      duringFlood.push(flooding);
+    }
+    await flood;
+    assert.deepEqual(intake, Array(keys.length).fill(201), 'every package is taken during the flood');
+    assert.ok(duringFlood[0] === true, `the packages were sent while the flood went on: ${duringFlood}`);
+    const attempts = [...statuses.values()].reduce((a, b) => a + b, 0);
+    assert.equal(attempts, 1_200);
+    assert.ok((statuses.get(429) ?? 0) > 1_000, `most are throttled: ${JSON.stringify([...statuses])}`);
+    const entries = (
+      await node.pipeline.store.journalEntries(before, (await node.pipeline.store.journalHead()).size)
+    ).map((e) => JSON.parse(e.toString()) as { type: string; unjournaledBefore?: number });
+    const security = entries.filter((e) => /^(LOGIN_|ACCOUNT_)/.test(e.type));
+    assert.ok(
+      security.length <= SECURITY_EVENTS_JOURNALED_PER_MINUTE,
+      `${security.length} security events journaled for ${attempts} attempts`,
+    );
+    // A minute on, the next one journaled says how many were left out.
+    now += 60_000;
+    assert.equal((await signInFrom('127.0.0.40', 'nadie.despues', 'x')).status, 401);
+    const last = (
+      await node.pipeline.store.journalEntries(
+        (await node.pipeline.store.journalHead()).size - 1,
+        (
+          await node.pipeline.store.journalHead()
+        ).size,
+      )
+    ).map((e) => JSON.parse(e.toString()) as { type: string; unjournaledBefore?: number })[0]!;
+    assert.equal(last.type, 'LOGIN_FAILED');
+    assert.equal(last.unjournaledBefore, attempts - (statuses.get(503) ?? 0) - security.length);
   });
 
   test('behind a trusted load balancer, throttling counts each forwarded client apart', async () => {
