@@ -28,7 +28,7 @@ import type { Casilla, Catalog } from '../domain/catalog.ts';
 import type { Contest, ElectionDefinition, VoteColumn } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
-import { ActaIndex } from '../intake/identify.ts';
+import { ActaIndex, type Identified } from '../intake/identify.ts';
 import { parseElectionDefinition, serializeElectionDefinition } from '../sim/election_definition.ts';
 import { GroupCommit } from '../store/group_commit.ts';
 import type { DeviceRow, JournalHead, QueuePosition, Store, StoreTransaction } from '../store/store.ts';
@@ -299,6 +299,11 @@ export class ActaPipeline {
         : {}),
     });
     return ok({ recordId: next.recordId, outcome, leafIndex, record: next });
+  }
+
+  /** Which acta esperada a claimed key names in a contest, or fuera de catálogo (intake's scope check). */
+  identify(contest: string, claimedKey: string): Identified {
+    return this.#index.identify(contest, claimedKey);
   }
 
   registerSubmission(input: SubmissionInput): Promise<Result<SubmissionResult, PipelineError>> {

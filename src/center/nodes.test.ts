@@ -22,7 +22,7 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { runCli, startServer, stopServer } from '../test/center_process.ts';
-import { centerJournal, enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
+import { centerJournal, declareTerritoryWithCli, enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 
 const URL = TEST_DATABASE_URL;
@@ -107,6 +107,7 @@ test('three nodes behind nginx, one killed mid-load: nothing receipted lost or d
     );
     const init = await cli(['init', '--data', data, '--catalog', `${work}/c.csv`]);
     assert.equal(init.code, 0, init.stderr);
+    await declareTerritoryWithCli(data, generateCatalog({ scale: 'tiny', seed: 6 }), ENV);
     const added = await cli(
       [
         'operator',

@@ -14,7 +14,7 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { runCli, startServer, stopServer } from '../test/center_process.ts';
-import { enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
+import { declareTerritoryWithCli, enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 
 const URL = TEST_DATABASE_URL;
@@ -37,6 +37,7 @@ test('a center on PostgreSQL: two serve nodes on one database, an agent through 
     const init = await cli(['init', '--data', data, '--catalog', `${work}/c.csv`]);
     assert.equal(init.code, 0, init.stderr);
     assert.match((await cli(['init', '--data', data, '--catalog', `${work}/c.csv`])).stderr, /already/);
+    await declareTerritoryWithCli(data, generateCatalog({ scale: 'tiny', seed: 4 }), ENV);
     const start = Date.parse('2024-06-02T21:00:00-06:00');
     const a = await startServer(data, start, ENV);
     const b = await startServer(data, start, { ...ENV, OPENPREP_CHECKPOINT_SECONDS: '0' });

@@ -62,6 +62,16 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./device_commands.ts')).runDeviceEnroll(args),
   },
   {
+    name: 'territory import',
+    summary: 'declare which distritos or casillas each CATD and CAE serves (CSV, all or nothing)',
+    run: async (args) => (await import('./territory_commands.ts')).runTerritoryImport(args),
+  },
+  {
+    name: 'territory list',
+    summary: 'list the declared territory: each CATD or CAE and its distritos or casillas',
+    run: async (args) => (await import('./territory_commands.ts')).runTerritoryList(args),
+  },
+  {
     name: 'device list',
     summary: 'list enrolled devices and whether they are revoked',
     run: async (args) => (await import('./device_commands.ts')).runDeviceList(args),

@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import type { ActaPipeline } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
+import { areaOf, decideScope } from '../domain/territory.ts';
 import type { JournalEntry } from '../journal/entries.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import type { GroupCommit } from '../store/group_commit.ts';
@@ -49,7 +50,9 @@ export type IntakeRefusal =
   /** The QR label does not read or names another acta, and the device did not confirm the key. */
   | 'identification'
   /** Not the package's fault: the image could not be stored (object storage down); the device retries. */
-  | 'image-store-unavailable';
+  | 'image-store-unavailable'
+  /** The acta is outside the territory of the CATD or CAE the device is bound to (docs/territory.md). */
+  | 'out-of-scope';
 
 /** The quality gate's judgement, as intake needs it (src/images/judge.ts's QualityReport). */
 export interface GateJudgement {
@@ -167,7 +170,42 @@ export class IntakeService {
         `device ${device.id} is enrolled for ${device.origin}, the package says ${pkg.header.origin}`,
         pkg,
       );
+    // Before the image is read, stored or anything registered: a package from outside the
+    // territory must not take the acta's place ahead of the genuine scan.
+    const outside = await this.#outsideTerritory(device, pkg);
+    if (outside !== null)
+      return this.#refuse('out-of-scope', outside, pkg, true, {
+        boundTo: device.boundTo,
+        claimedKey: pkg.header.claimedKey,
+      });
     return ok({ pkg, device });
+  }
+
+  /** Why this acta is outside the device's territory, or null when it may send it. */
+  async #outsideTerritory(device: DeviceRow, pkg: ParsedPackage): Promise<string | null> {
+    const h = pkg.header;
+    // An unknown contest registers nothing; it is refused as such once the image is read.
+    if (!this.#pipeline.election.contests.some((c) => c.id === h.contest)) return null;
+    const esperada = this.#pipeline.identify(h.contest, h.claimedKey).esperada;
+    const acta =
+      esperada === null
+        ? null
+        : {
+            entidad: esperada.casilla.entidad,
+            distrito: esperada.casilla.distrito,
+            casillaKey: esperada.casilla.key,
+          };
+    const area = areaOf(await this.#pipeline.store.territoryOf(device.boundTo));
+    const decision = decideScope(device.origin, area, acta);
+    if (decision.inScope) return null;
+    switch (decision.why) {
+      case 'no-area':
+        return `device ${device.id} is bound to ${device.boundTo}, which has no declared territory: the center's administrator declares its distritos or casillas (openprep territory import)`;
+      case 'fuera-de-catalogo':
+        return `${h.claimedKey} names no casilla of the catalog; the phone of a CAE sends only the casillas of its ARE`;
+      case 'outside':
+        return `acta ${h.claimedKey} (entidad ${acta?.entidad}, distrito ${acta?.distrito}) is outside the territory of ${device.boundTo}, to which device ${device.id} is bound`;
+    }
   }
 
   /** Second step: the image, streamed to disk within the limits, then the package committed. */

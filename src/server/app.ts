@@ -56,6 +56,7 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   // tries its alternate, whose images may live elsewhere; nginx tries another node.
   'image-store-unavailable': 502,
   overloaded: 503,
+  'out-of-scope': 403,
 };
 
 /** Multipart overhead allowed on top of the image when Content-Length is declared. */

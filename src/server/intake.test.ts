@@ -26,6 +26,7 @@ import {
   pngOfSize,
   postPackage,
   postPackageRaw,
+  servesWholeCatalog,
   type TestDevice,
 } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
@@ -67,6 +68,7 @@ before(async () => {
     at: clock(),
   });
   assert.ok(enrolled.ok);
+  await servesWholeCatalog(node.pipeline.store, catalog, 'CATD-01-001', { at: clock() });
 });
 
 after(async () => {

@@ -49,6 +49,7 @@ before(async () => {
     id: 'CATD-01-001-S1',
     boundTo: 'CATD-01-001',
     at: clock(),
+    serves: catalog,
   });
 });
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import type { TerritoryRow } from '../domain/territory.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { MerkleTree } from '../journal/merkle.ts';
 import type { PackageRow, Store } from './store.ts';
@@ -442,6 +443,30 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
       await again.transaction((tx) => tx.putLease({ name: 'cut-builder', holder: 'node-b', expiresAt: 200 }));
       assert.equal((await again.transaction((tx) => tx.getLease('cut-builder')))?.holder, 'node-b');
+      await again.close();
+    });
+
+    test('territory: replaced whole, read by unit, kept across a reopen, a CAE never given a distrito', async () => {
+      const opened = await open();
+      assert.deepEqual(await opened.store.territoryOf('CATD-01'), [], 'nothing declared yet');
+      const rows: TerritoryRow[] = [
+        { unit: 'CATD-01', unitKind: 'CATD', areaKind: 'distrito', area: '01-001' },
+        { unit: 'CATD-01', unitKind: 'CATD', areaKind: 'casilla', area: '010338B0100' },
+        { unit: 'CAE-7', unitKind: 'CAE', areaKind: 'casilla', area: '010339B0100' },
+      ];
+      await opened.store.transaction((tx) => tx.replaceTerritory(rows));
+      const again = await opened.reopen();
+      assert.deepEqual(await again.territoryOf('CATD-01'), [rows[0], rows[1]]);
+      assert.deepEqual(await again.territoryOf('CAE-7'), [rows[2]]);
+      assert.deepEqual(await again.territory(), [rows[2], rows[0], rows[1]]);
+      await again.transaction((tx) => tx.replaceTerritory([rows[2]!]));
+      assert.deepEqual(await again.territoryOf('CATD-01'), [], 'the new file is the whole territory');
+      await assert.rejects(
+        again.transaction((tx) =>
+          tx.replaceTerritory([{ unit: 'CAE-8', unitKind: 'CAE', areaKind: 'distrito', area: '01-002' }]),
+        ),
+      );
+      assert.deepEqual(await again.territory(), [rows[2]], 'a refused replacement changes nothing');
       await again.close();
     });
 

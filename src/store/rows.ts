@@ -2,6 +2,7 @@
  * Rows as both SQL adapters read them (snake_case columns) and as the store hands them out:
  * one mapping, so SQLite and PostgreSQL cannot drift apart.
  */
+import type { TerritoryRow } from '../domain/territory.ts';
 import type { CaptureTask, DeviceRow, ImageRow, PackageRow, SessionRow } from './store.ts';
 
 export interface CaptureDbRow {
@@ -102,5 +103,23 @@ export function sessionOf(r: SessionDbRow | undefined): SessionRow | null {
     csrfHash: r.csrf_hash,
     webauthnAt: r.webauthn_at,
     revokedAt: r.revoked_at,
+  };
+}
+
+export interface TerritoryDbRow {
+  readonly unit: string;
+  readonly unit_kind: string;
+  readonly area_kind: string;
+  readonly area: string;
+}
+
+export const TERRITORY_COLUMNS = 'SELECT unit, unit_kind, area_kind, area FROM territory';
+
+export function toTerritoryRow(row: TerritoryDbRow): TerritoryRow {
+  return {
+    unit: row.unit,
+    unitKind: row.unit_kind as TerritoryRow['unitKind'],
+    areaKind: row.area_kind as TerritoryRow['areaKind'],
+    area: row.area,
   };
 }

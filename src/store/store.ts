@@ -7,6 +7,7 @@
  * records it: either both commit or neither does.
  */
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import type { TerritoryRow } from '../domain/territory.ts';
 import type { JournalEntry } from '../journal/entries.ts';
 
 export interface ImageRow {
@@ -195,6 +196,8 @@ export interface StoreTransaction {
   releaseCaptureHolds(now: number): Promise<void>;
   getLease(name: string): Promise<LeaseRow | null>;
   putLease(lease: LeaseRow): Promise<void>;
+  /** Replaces the whole declared territory (docs/territory.md): the imported file is all of it. */
+  replaceTerritory(rows: readonly TerritoryRow[]): Promise<void>;
 }
 
 /** A role only one process may hold at a time, held until `expiresAt` unless renewed. */
@@ -237,6 +240,10 @@ export interface Store {
   images(recordId: string): Promise<ImageRow[]>;
   getDevice(id: string): Promise<DeviceRow | null>;
   devices(): Promise<DeviceRow[]>;
+  /** The area declared for one CATD or CAE (empty: none), read on every package. */
+  territoryOf(unit: string): Promise<TerritoryRow[]>;
+  /** The whole declared territory, by unit then area. */
+  territory(): Promise<TerritoryRow[]>;
   operators(): Promise<OperatorRow[]>;
   getSession(idHash: string): Promise<SessionRow | null>;
   getOperator(id: string): Promise<OperatorRow | null>;

@@ -11,7 +11,7 @@ import { enrollDevice } from '../center/devices.ts';
 import { initCenter } from '../center/node.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { makeDevice, type TestDevice } from './packages.ts';
+import { makeDevice, servesWholeCatalog, type TestDevice } from './packages.ts';
 
 export const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
 
@@ -137,6 +137,7 @@ export async function preparedCenter(
     });
     assert.ok(enrolled.ok);
   }
+  await servesWholeCatalog(created.value.pipeline.store, catalog, 'CATD-1', { at: start });
   const verifierKey = created.value.verifierKey;
   await created.value.close();
   return { catalog, election, start, devices, verifierKey };

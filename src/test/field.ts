@@ -9,6 +9,7 @@ import path from 'node:path';
 import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agent.ts';
 import type { SenderEvent } from '../agent/transport.ts';
 import { openCenter } from '../center/node.ts';
+import type { Catalog } from '../domain/catalog.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { runCli } from './center_process.ts';
 import { pngOfSize } from './packages.ts';
@@ -57,6 +58,25 @@ export async function newAgent(
   const created = await initAgent(root, config);
   if (!created.ok) throw new Error(created.message);
   return { id, root, watch, publicKey: created.value.publicKey };
+}
+
+/** `openprep territory import`, as the center's administrator runs it: CATD-1 serves every distrito. */
+export async function declareTerritoryWithCli(
+  center: string,
+  catalog: Catalog,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const file = path.join(center, '..', `territory-${path.basename(center)}.csv`);
+  await writeFile(
+    file,
+    [
+      'UNIDAD,TIPO_UNIDAD,ID_ENTIDAD,ID_DISTRITO_FEDERAL,CLAVE_CASILLA',
+      ...catalog.distritos.map((d) => `CATD-1,CATD,${d.entidad},${d.id},`),
+      '',
+    ].join('\n'),
+  );
+  const result = await runCli(['territory', 'import', file, '--data', center], { env });
+  if (result.code !== 0) throw new Error(`territory import: ${result.stderr}`);
 }
 
 /** `openprep device enroll` for an agent's key, as the center's administrator runs it. */

@@ -5,6 +5,10 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import { enrollDevice } from '../center/devices.ts';
+import { declareTerritory } from '../center/territory.ts';
+import { territoryOf } from '../catalog/territory_csv.ts';
+import { type Catalog, distritoKey } from '../domain/catalog.ts';
+import type { TerritoryRow, UnitKind } from '../domain/territory.ts';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
 import type { Store } from '../store/store.ts';
 
@@ -176,6 +180,25 @@ export async function postPackage(
   return { status: response.status, body: await response.text(), headers: response.headers };
 }
 
+/**
+ * Declares that a unit serves the whole catalog (a CATD every distrito, a CAE every casilla),
+ * keeping what was declared for others: for tests whose subject is not the territory.
+ */
+export async function servesWholeCatalog(
+  store: Store,
+  catalog: Catalog,
+  unit: string,
+  options: { readonly kind?: UnitKind; readonly at?: number } = {},
+): Promise<void> {
+  const unitKind = options.kind ?? 'CATD';
+  const rows: TerritoryRow[] =
+    unitKind === 'CATD'
+      ? catalog.distritos.map((d) => ({ unit, unitKind, areaKind: 'distrito', area: distritoKey(d.entidad, d.id) }))
+      : catalog.casillas.map((c) => ({ unit, unitKind, areaKind: 'casilla', area: c.key }));
+  const others = (await store.territory()).filter((r) => r.unit !== unit);
+  await declareTerritory(store, territoryOf([...others, ...rows]), options.at ?? 0);
+}
+
 /** A new device, enrolled in the store (bound to a CATD or CAE), ready to sign packages. */
 export async function enrolledDevice(
   store: Store,
@@ -184,6 +207,8 @@ export async function enrolledDevice(
     readonly boundTo: string;
     readonly at: number;
     readonly origin?: 'CATD' | 'CASILLA';
+    /** Declares the whole catalog as its unit's territory (tests not about the territory). */
+    readonly serves?: Catalog;
   },
 ): Promise<TestDevice> {
   const device = makeDevice(options.id);
@@ -196,6 +221,11 @@ export async function enrolledDevice(
     at: options.at,
   });
   if (!enrolled.ok) throw new Error(`enrolling ${options.id}: ${enrolled.message}`);
+  if (options.serves !== undefined)
+    await servesWholeCatalog(store, options.serves, options.boundTo, {
+      kind: options.origin === 'CASILLA' ? 'CAE' : 'CATD',
+      at: options.at,
+    });
   return device;
 }
 

@@ -117,4 +117,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX acta_held ON acta (held_until) WHERE held_until > 0;
   CREATE INDEX capture_claim_by_operator ON capture_claim (operator_id, expires_at);
   `,
+  // 7: territory — which distritos or casillas each CATD or CAE serves (docs/territory.md);
+  // intake takes a device's package only for an acta within its unit's area.
+  `
+  CREATE TABLE territory (
+    unit TEXT NOT NULL,
+    unit_kind TEXT NOT NULL CHECK (unit_kind IN ('CATD', 'CAE')),
+    area_kind TEXT NOT NULL CHECK (area_kind IN ('distrito', 'casilla')),
+    area TEXT NOT NULL,
+    -- A CAE's área de responsabilidad is casillas, never a whole distrito.
+    CHECK (unit_kind = 'CATD' OR area_kind = 'casilla'),
+    PRIMARY KEY (unit, area)
+  );
+  `,
 ];

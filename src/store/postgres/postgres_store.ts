@@ -12,6 +12,7 @@
 import pg from 'pg';
 import type { ActaRecord } from '../../domain/acta_lifecycle.ts';
 import { err, ok, type Result } from '../../domain/result.ts';
+import type { TerritoryRow } from '../../domain/territory.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import type {
@@ -39,6 +40,9 @@ import {
   toDeviceRow,
   toImageRow,
   toPackageRow,
+  TERRITORY_COLUMNS,
+  type TerritoryDbRow,
+  toTerritoryRow,
 } from '../rows.ts';
 import { PG_MIGRATIONS } from './migrations.ts';
 
@@ -287,6 +291,23 @@ class PostgresStore implements Store {
           [lease.name, lease.holder, lease.expiresAt],
         );
       },
+      replaceTerritory: async (territory) => {
+        await client.query('DELETE FROM territory');
+        // A national ARE assignment is ~170,000 rows: sent as arrays, a few thousand per statement.
+        for (let start = 0; start < territory.length; start += 5_000) {
+          const slice = territory.slice(start, start + 5_000);
+          await client.query(
+            `INSERT INTO territory (unit, unit_kind, area_kind, area)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+            [
+              slice.map((r) => r.unit),
+              slice.map((r) => r.unitKind),
+              slice.map((r) => r.areaKind),
+              slice.map((r) => r.area),
+            ],
+          );
+        }
+      },
       revokeSessions: async (operatorIds, at) => {
         if (operatorIds.length === 0) return 0;
         const result = await client.query(
@@ -447,6 +468,18 @@ class PostgresStore implements Store {
   async devices(): Promise<DeviceRow[]> {
     return (await rows<DeviceDbRow>(this.#pool, `${DEVICE_COLUMNS} ORDER BY id`)).map(
       (row) => toDeviceRow(row)!,
+    );
+  }
+
+  async territoryOf(unit: string): Promise<TerritoryRow[]> {
+    return (
+      await rows<TerritoryDbRow>(this.#pool, `${TERRITORY_COLUMNS} WHERE unit = $1 ORDER BY area`, [unit])
+    ).map(toTerritoryRow);
+  }
+
+  async territory(): Promise<TerritoryRow[]> {
+    return (await rows<TerritoryDbRow>(this.#pool, `${TERRITORY_COLUMNS} ORDER BY unit, area`)).map(
+      toTerritoryRow,
     );
   }
 

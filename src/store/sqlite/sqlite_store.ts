@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ActaRecord } from '../../domain/acta_lifecycle.ts';
 import { err, ok, type Result } from '../../domain/result.ts';
+import type { TerritoryRow } from '../../domain/territory.ts';
 import { closeFd, fsyncFd, openFd, syncDirectory } from '../../journal/durable_file.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
@@ -43,6 +44,9 @@ import {
   toDeviceRow,
   toImageRow,
   toPackageRow,
+  TERRITORY_COLUMNS,
+  type TerritoryDbRow,
+  toTerritoryRow,
 } from '../rows.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -391,6 +395,13 @@ class SqliteStore implements Store {
         },
       };
       let result: T;
+        replaceTerritory: async (rows) => {
+          prepared('DELETE FROM territory').run();
+          const insert = prepared(
+            'INSERT INTO territory (unit, unit_kind, area_kind, area) VALUES (?, ?, ?, ?)',
+          );
+          for (const row of rows) insert.run(row.unit, row.unitKind, row.areaKind, row.area);
+        },
       db.exec('BEGIN IMMEDIATE');
       try {
         this.#refresh();
@@ -587,6 +598,24 @@ class SqliteStore implements Store {
 
   getSession(idHash: string): Promise<SessionRow | null> {
     return this.#read(() => sessionOf(this.#statements.getSession.get(idHash)));
+  territoryOf(unit: string): Promise<TerritoryRow[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare(`${TERRITORY_COLUMNS} WHERE unit = ? ORDER BY area`)
+          .all(unit) as unknown as TerritoryDbRow[]
+      ).map(toTerritoryRow),
+    );
+  }
+
+  territory(): Promise<TerritoryRow[]> {
+    return this.#read(() =>
+      (this.#db.prepare(`${TERRITORY_COLUMNS} ORDER BY unit, area`).all() as unknown as TerritoryDbRow[]).map(
+        toTerritoryRow,
+      ),
+    );
+  }
+
   }
 
   getOperator(id: string): Promise<OperatorRow | null> {
