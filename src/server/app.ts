@@ -45,6 +45,7 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   'unknown-device': 401,
   'revoked-device': 403,
   'origin-mismatch': 403,
+  'out-of-scope': 403,
   conflict: 409,
   'after-close': 409,
   'too-large': 413,
@@ -56,7 +57,6 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   // tries its alternate, whose images may live elsewhere; nginx tries another node.
   'image-store-unavailable': 502,
   overloaded: 503,
-  'out-of-scope': 403,
 };
 
 /** Multipart overhead allowed on top of the image when Content-Length is declared. */

@@ -385,6 +385,13 @@ class SqliteStore implements Store {
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
           ).run(lease.name, lease.holder, lease.expiresAt);
         },
+        replaceTerritory: async (rows) => {
+          prepared('DELETE FROM territory').run();
+          const insert = prepared(
+            'INSERT INTO territory (unit, unit_kind, area_kind, area) VALUES (?, ?, ?, ?)',
+          );
+          for (const row of rows) insert.run(row.unit, row.unitKind, row.areaKind, row.area);
+        },
         revokeSessions: async (operatorIds, at) => {
           let revoked = 0;
           const statement = prepared(
@@ -395,13 +402,6 @@ class SqliteStore implements Store {
         },
       };
       let result: T;
-        replaceTerritory: async (rows) => {
-          prepared('DELETE FROM territory').run();
-          const insert = prepared(
-            'INSERT INTO territory (unit, unit_kind, area_kind, area) VALUES (?, ?, ?, ?)',
-          );
-          for (const row of rows) insert.run(row.unit, row.unitKind, row.areaKind, row.area);
-        },
       db.exec('BEGIN IMMEDIATE');
       try {
         this.#refresh();
@@ -588,16 +588,6 @@ class SqliteStore implements Store {
     );
   }
 
-  operators(): Promise<OperatorRow[]> {
-    return this.#read(() =>
-      (this.#db.prepare('SELECT record FROM operator ORDER BY id').all() as { record: string }[]).map(
-        (row) => JSON.parse(row.record) as OperatorRow,
-      ),
-    );
-  }
-
-  getSession(idHash: string): Promise<SessionRow | null> {
-    return this.#read(() => sessionOf(this.#statements.getSession.get(idHash)));
   territoryOf(unit: string): Promise<TerritoryRow[]> {
     return this.#read(() =>
       (
@@ -616,6 +606,16 @@ class SqliteStore implements Store {
     );
   }
 
+  operators(): Promise<OperatorRow[]> {
+    return this.#read(() =>
+      (this.#db.prepare('SELECT record FROM operator ORDER BY id').all() as { record: string }[]).map(
+        (row) => JSON.parse(row.record) as OperatorRow,
+      ),
+    );
+  }
+
+  getSession(idHash: string): Promise<SessionRow | null> {
+    return this.#read(() => sessionOf(this.#statements.getSession.get(idHash)));
   }
 
   getOperator(id: string): Promise<OperatorRow | null> {
