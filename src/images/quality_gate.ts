@@ -7,11 +7,11 @@
  * (judge.ts). A hostile file is answered with a reason, never with a throw.
  */
 import sharp, { type OutputInfo } from 'sharp';
-import { readContainer } from './container.ts';
+import { CONTAINER_LIMITS, type Container, pngDataExcess, readContainer } from './container.ts';
 import type { Grey } from './measure.ts';
 import { readQrLabel } from './qr_label.ts';
 import { defaultThresholds, type QualityThresholds } from './quality_config.ts';
-import { judgeGrey, type QualityReport, reason, refused, WORKING_SIZE } from './judge.ts';
+import { judgeGrey, type QualityReason, type QualityReport, reason, refused, WORKING_SIZE } from './judge.ts';
 
 export {
   QUALITY_REASONS,
@@ -44,6 +44,57 @@ export function decodeToWorkingSize(
     .toColourspace('b-w')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
+}
+
+const kib = (bytes: number) => `${Math.ceil(bytes / 1024).toLocaleString('es-MX')} KB`;
+
+/**
+ * A payload riding inside a well-formed image (CONTAINER_LIMITS): metadata, a colour profile
+ * or image data beyond what a photo or a scan carries, or markup where text belongs. All
+ * extra_data, the reason a file with bytes after its end already gets: what the person does is
+ * the same (send the image as the camera or scanner made it), and the closed set of reasons
+ * that devices and dashboards already know stays as it is.
+ */
+async function hiddenData(bytes: Uint8Array, c: Container): Promise<QualityReason | null> {
+  const retake = 'envíe la imagen tal como la toma la cámara o el escáner';
+  if (c.markupIn !== null)
+    return reason(
+      'extra_data',
+      `el archivo trae marcas de página web (HTML) en sus metadatos (${c.markupIn}): ${retake}`,
+    );
+  if (c.metadataBytes > CONTAINER_LIMITS.metadataBytes)
+    return reason(
+      'extra_data',
+      `el archivo trae ${kib(c.metadataBytes)} de metadatos (comentarios, datos de la cámara), más de los ${kib(CONTAINER_LIMITS.metadataBytes)} admitidos: ${retake}`,
+    );
+  if (c.iccBytes > CONTAINER_LIMITS.iccBytes)
+    return reason(
+      'extra_data',
+      `el archivo trae un perfil de color de ${kib(c.iccBytes)}, más de los ${kib(CONTAINER_LIMITS.iccBytes)} admitidos: ${retake}`,
+    );
+  if (c.format === 'jpeg') {
+    const most =
+      c.width * c.height * c.channels * CONTAINER_LIMITS.jpegBytesPerPixelComponent +
+      CONTAINER_LIMITS.jpegSlackBytes;
+    if (c.imageDataBytes > most)
+      return reason(
+        'extra_data',
+        `el archivo ocupa ${kib(c.imageDataBytes)}, mucho más de lo que ocupan sus ${c.width} × ${c.height} píxeles en una foto o un escaneo real (hasta ${kib(most)}): ${retake}`,
+      );
+    return null;
+  }
+  const excess = await pngDataExcess(bytes, c);
+  if (excess === null)
+    return reason(
+      'damaged_file',
+      'los datos de la imagen PNG están incompletos o dañados: tome la foto de nuevo',
+    );
+  if (excess > 0)
+    return reason(
+      'extra_data',
+      `la imagen PNG trae ${kib(excess)} de datos después de sus píxeles (otro archivo escondido en ella): ${retake}`,
+    );
+  return null;
 }
 
 export async function assessActaImage(
@@ -86,6 +137,8 @@ export async function assessActaImage(
         `el archivo trae ${c.trailingBytes} bytes después de la imagen (otro archivo pegado a ella): tome la foto de nuevo con la aplicación`,
       ),
     ]);
+  const hidden = await hiddenData(bytes, c);
+  if (hidden !== null) return refused([hidden]);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     decoded = await decodeToWorkingSize(bytes, t.maxPixels);
