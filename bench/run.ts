@@ -16,6 +16,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   capture: 'capture.ts',
   national: 'national.ts',
   images: 'images.ts',
+  'signin-flood': 'signin_flood.ts',
 };
 
 const name = process.argv[2];

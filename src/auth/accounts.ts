@@ -417,8 +417,9 @@ export class Accounts {
           : Math.max(0, (found.lockedUntil ?? 0) - now);
     if (accountWait > 0)
       return this.#throttled(now, accountWait, { operatorId: found?.id ?? null, address, by: 'account' });
-    const passwordOk = await inHashingSlot(async () =>
-      verifyPassword(input.password, found?.passwordHash ?? (await decoyHash())),
+    const passwordOk = await inHashingSlot(
+      async () => verifyPassword(input.password, found?.passwordHash ?? (await decoyHash())),
+      { trusted: trust !== null },
     );
     if (passwordOk === 'busy')
       return {

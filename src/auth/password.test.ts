@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from './password.ts';
+import {
+  CONCURRENT_HASHINGS,
+  checkPasswordPolicy,
+  HASHINGS_WAITING,
+  hashPassword,
+  inHashingSlot,
+  verifyPassword,
+} from './password.ts';
 import { SecretBox } from './secret_box.ts';
 
 const code = (r: ReturnType<typeof checkPasswordPolicy>) => (r.ok ? 'ok' : r.code);
@@ -46,5 +53,37 @@ describe('passwords and secrets at rest', () => {
       null,
     );
     assert.ok(!sealed.includes(secret.toString('base64url')));
+  });
+
+  test('hashing slots: a few at once, a few waiting, the rest answered busy at once — but never a trusted browser', async () => {
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const work = () =>
+      new Promise<string>((resolve) => {
+        running++;
+        most = Math.max(most, running);
+        releases.push(() => {
+          running--;
+          resolve('done');
+        });
+      });
+    const held = Array.from({ length: CONCURRENT_HASHINGS + HASHINGS_WAITING }, () => inHashingSlot(work));
+    assert.equal(await inHashingSlot(work), 'busy', 'past the waiting places: busy at once');
+    const trusted = inHashingSlot(work, { trusted: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(running, CONCURRENT_HASHINGS);
+    // As each ends the next begins; the trusted browser's attempt goes first of those waiting.
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(releases.length, CONCURRENT_HASHINGS);
+    releases.pop()!();
+    assert.equal(await trusted, 'done');
+    while (releases.length > 0) {
+      releases.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(new Set(await Promise.all(held)), new Set(['done']));
+    assert.equal(most, CONCURRENT_HASHINGS);
   });
 });

@@ -109,12 +109,21 @@ export const HASHINGS_WAITING = 8;
 let hashing = 0;
 const waiting: (() => void)[] = [];
 
-/** Runs `work` in a hashing slot, or answers 'busy' when too many already wait for one. */
-export async function inHashingSlot<T>(work: () => Promise<T>): Promise<T | 'busy'> {
+/**
+ * Runs `work` in a hashing slot, or answers 'busy' when too many already wait for one. A
+ * trusted browser's sign-in (see accounts.ts) is never busy and goes first of those waiting:
+ * a flood of strangers must not keep the operators out.
+ */
+export async function inHashingSlot<T>(
+  work: () => Promise<T>,
+  options: { readonly trusted?: boolean } = {},
+): Promise<T | 'busy'> {
   if (hashing >= CONCURRENT_HASHINGS) {
-    if (waiting.length >= HASHINGS_WAITING) return 'busy';
+    if (options.trusted !== true && waiting.length >= HASHINGS_WAITING) return 'busy';
     // The slot is handed over by the one that ends (below): `hashing` stays as it is.
-    await new Promise<void>((resolve) => waiting.push(resolve));
+    await new Promise<void>((resolve) =>
+      options.trusted === true ? waiting.unshift(resolve) : waiting.push(resolve),
+    );
   } else hashing++;
   try {
     return await work();
