@@ -218,6 +218,22 @@ export class IntakeService {
       await image.discard();
       return this.#refuse('hash-mismatch', 'the image bytes do not have the SHA-256 the header claims', pkg);
     }
+    // After the final cut, only a retry of a package accepted before goes on (to its receipt):
+    // nothing new reaches the image store, nor the gate's time.
+    if (await this.#pipeline.intakeClosed()) {
+      const before = await this.#pipeline.store.transaction((tx) =>
+        tx.getPackage(device.id, pkg.header.sequence),
+      );
+      if (before?.outcome !== 'accepted' || before.packageSha256 !== pkg.sha256) {
+        await image.discard();
+        return this.#refuse(
+          'after-close',
+          'the final cut is published: the PREP is closed and takes no more actas',
+          pkg,
+          false,
+        );
+      }
+    }
     let quality: GateJudgement | null = null;
     if (this.#gate !== null) {
       quality = await this.#gate(await image.read(), pkg.header.claimedKey);

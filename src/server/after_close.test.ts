@@ -5,7 +5,7 @@
  * the cut (another process on the same PostgreSQL) refuses as well.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { writeBundle } from '../agent/bundle.ts';
 import { type CenterNode, initCenter, openCenter } from '../center/node.ts';
 import { publishCut } from '../center/publisher.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { imagePath } from '../intake/blob_store.ts';
 import { importBundle } from '../intake/bundle_import.ts';
 import { IntakeService } from '../intake/intake_service.ts';
 import { ImageStore } from '../intake/image_store.ts';
@@ -58,6 +59,7 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
     const device = await enrolledDevice(node.pipeline.store, {
       id: 'CATD-01-001-S1',
       boundTo: 'CATD-01-001',
+      serves: catalog,
       at: clock(),
     });
     const first = await send(base, device, 0, keys[0]!, 1);
@@ -76,6 +78,8 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
     assert.equal(JSON.parse(late.response.body).error, 'after-close');
     assert.equal(await node.pipeline.store.packageCount(), packages);
     assert.equal(await node.pipeline.store.getActa(`PRES:${keys[1]}`), null);
+    // Not even its image: refused before it is committed to the image store.
+    await assert.rejects(readFile(imagePath(path.join(work, 'images'), late.pkg.header.imageSha256, 'png')));
 
     // A device that never got its answer for a package accepted before the close gets it now.
     const retry = await postPackage(base, { ...first.pkg, image: first.image });
@@ -170,6 +174,7 @@ test('on PostgreSQL, a node that did not publish the final cut refuses after-clo
     const device = await enrolledDevice(a.pipeline.store, {
       id: 'CATD-01-001-S1',
       boundTo: 'CATD-01-001',
+      serves: catalog,
       at: clock(),
     });
     assert.equal((await send(served.base, device, 0, keys[0]!, 1)).response.status, 201);
