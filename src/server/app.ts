@@ -5,8 +5,9 @@
  */
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
+import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
@@ -18,6 +19,15 @@ import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
 import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
+import { type AdmissionRefusal, IntakeAdmission, type Permit } from './intake_admission.ts';
+import { fieldsOf, headersOf } from './intake_body.ts';
+import {
+  closeUnreadBody,
+  limitConnectionsPerAddress,
+  proxyMatcher,
+  type SlowClientEvent,
+  UploadWatcher,
+} from './slow_clients.ts';
 
 /**
  * Who may call a route. Device-signed routes check the signature of each package; session
@@ -77,6 +87,8 @@ export interface ServerHandle {
   readonly accounts: Accounts;
   /** Set when shutting down: readiness then answers 503 so a balancer stops sending work. */
   draining: boolean;
+  /** Intake's admission counters (upload slots, unauthenticated requests). */
+  admission: IntakeAdmission | null;
 }
 
 export async function buildServer(options: {
@@ -103,6 +115,17 @@ export async function buildServer(options: {
     // believed when they say whom they forward for.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 64 * 1024,
+    // Node's own header deadline, checked every second (its default check runs every 30 s):
+    // a client that opens a connection and trickles its headers is dropped.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: config.connections.headersSeconds * 1000,
+          requestTimeout: 0,
+          connectionsCheckingInterval: 1000,
+        },
+        handler,
+      ),
   });
   const images = options.images ?? (await openImageStore(`${node.paths.root}/images`, config.images));
   app.addHook('onClose', async () => images.blobs.close());
@@ -130,7 +153,32 @@ export async function buildServer(options: {
     },
   });
   const accounts = await Accounts.open(node, options.clock);
-  const handle: ServerHandle = { app, intake, accounts, draining: false };
+  const handle: ServerHandle = { app, intake, accounts, draining: false, admission: null };
+
+  // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
+  const onSlowClient = (event: SlowClientEvent) =>
+    app.log.warn({ event: 'security', slowClient: event.kind, address: event.address }, event.detail);
+  limitConnectionsPerAddress(app.server, {
+    perAddress: config.connections.perAddress,
+    trusted: proxyMatcher(config.trustedProxies),
+    onEvent: onSlowClient,
+  });
+  // Every other route's body is small (64 KiB at most): it arrives whole within the deadline or
+  // the connection goes. Intake's uploads have their own rules (header deadline, minimum rate).
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url === '/api/v1/packages' || request.raw.complete) return;
+    const timer = setTimeout(() => {
+      if (request.raw.complete) return;
+      onSlowClient({
+        kind: 'body-deadline',
+        address: request.ip,
+        detail: `body not received within ${config.connections.bodySeconds} s`,
+      });
+      request.raw.socket.destroy();
+    }, config.connections.bodySeconds * 1000);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+  });
 
   app.addHook('onRoute', (route) => {
     const policy = route.config?.policy;
@@ -196,101 +244,94 @@ export async function buildServer(options: {
 
   // An image body is handed to the route as the raw stream, to be hashed and written as it arrives.
   app.addContentTypeParser(['image/jpeg', 'image/png'], (_request, payload, done) => done(null, payload));
-  let inFlight = 0;
-  const refuse = (reply: FastifyReply, code: keyof typeof INTAKE_STATUS, message: string) => {
-    if (code === 'overloaded') reply.header('retry-after', '1');
-    // After a refusal mid-upload the rest of the body is not wanted: close rather than read it.
-    if (code === 'too-large' || code === 'overloaded') reply.header('connection', 'close');
+  const limits = config.intake;
+  const admission = new IntakeAdmission({
+    inFlight: limits.maxInFlight,
+    perDevice: limits.maxPerDevice,
+    unauthenticated: limits.maxUnauthenticated,
+    unauthenticatedPerAddress: limits.maxUnauthenticatedPerAddress,
+  });
+  handle.admission = admission;
+  const watcher = new UploadWatcher({
+    headerDeadlineMs: limits.headerDeadlineSeconds * 1000,
+    minBytesPerSecond: limits.minBytesPerSecond,
+    windowMs: limits.rateWindowSeconds * 1000,
+    onEvent: onSlowClient,
+  });
+  const refuse = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: keyof typeof INTAKE_STATUS,
+    message: string,
+  ) => {
+    if (INTAKE_STATUS[code] === 503) reply.header('retry-after', '1');
+    // Refused while the body is still arriving: the rest is not wanted, and reading it to its
+    // end would let a refused client hold the connection as long as it likes.
+    if (!request.raw.complete) {
+      reply.header('connection', 'close');
+      reply.raw.once('finish', () => closeUnreadBody(request.raw.socket));
+    }
     return reply.code(INTAKE_STATUS[code]).send({ error: code, message });
   };
-  // Devices of a whole CATD share one address: intake is bounded by maxInFlight and signatures instead.
+  const busy = (refusal: AdmissionRefusal): string =>
+    refusal === 'address-busy'
+      ? 'too many unfinished uploads from this address; retry after the given seconds'
+      : refusal === 'device-busy'
+        ? `this device already has ${limits.maxPerDevice} uploads in progress; retry after the given seconds`
+        : 'the center is at capacity; retry after the given seconds';
+  // Devices of a whole CATD share one address, so intake is not under the per-address request
+  // rate: it is bounded by admission (src/server/intake_admission.ts), deadlines and signatures.
   app.post(
     '/api/v1/packages',
     { config: { policy: 'device-signature', rateLimit: false } },
     async (request, reply) => {
-      if (inFlight >= config.intake.maxInFlight)
-        return refuse(reply, 'overloaded', 'the center is at capacity; retry after the given seconds');
       const declared = Number(request.headers['content-length']);
-      if (Number.isFinite(declared) && declared > config.intake.maxImageBytes + ENVELOPE_BYTES)
-        return refuse(reply, 'too-large', `the body declares ${declared} bytes, over the limit`);
+      if (Number.isFinite(declared) && declared > limits.maxImageBytes + ENVELOPE_BYTES)
+        return refuse(request, reply, 'too-large', `the body declares ${declared} bytes, over the limit`);
       const raw = request.body instanceof Readable;
       if (!raw && !request.isMultipart())
         return refuse(
+          request,
           reply,
           'bad-request',
           'send the image as the body (image/jpeg or image/png) with the OpenPREP-Package and OpenPREP-Signature headers, or multipart/form-data with the fields package, signature and image',
         );
-      inFlight++;
+      // Until its signed header is verified a request holds no upload slot, only one of the
+      // places for unauthenticated requests, and only until the header deadline.
+      const waiting = admission.unauthenticated(request.ip);
+      if (typeof waiting === 'string') return refuse(request, reply, 'overloaded', busy(waiting));
+      const watch = watcher.watch(request.raw.socket, request.ip);
+      let upload: Permit | null = null;
       try {
-        // Either form ends here: header and signature checked before any image byte is read.
-        const deliver = async (header: string, signature: string, image: Readable) => {
-          const checked = await intake.check(header, signature);
-          if (!checked.ok) {
-            image.resume();
-            return refuse(reply, checked.code, checked.message);
-          }
-          const result = await intake.receive(checked.value, image);
-          if (!result.ok) return refuse(reply, result.code, result.message);
-          // The gate's word beside the receipt: "review" names why a person will look at it.
-          const quality = result.value.quality;
-          if (quality !== null)
-            reply.header(
-              'openprep-quality',
-              quality.verdict === 'accept'
-                ? 'accept'
-                : `review; ${quality.reasons.map((r) => r.code).join(',')}`,
-            );
-          return reply
-            .code(result.value.first ? 201 : 200)
-            .type('text/plain; charset=utf-8')
-            .send(result.value.receipt);
-        };
-        if (raw) {
-          // The lean form for device agents: the body is the image, the signed header rides in HTTP headers.
-          const body = request.body as Readable;
-          const packageHeader = request.headers['openprep-package'];
-          const signature = request.headers['openprep-signature'];
-          if (typeof packageHeader !== 'string' || typeof signature !== 'string') {
-            body.resume();
-            return refuse(
-              reply,
-              'bad-request',
-              'the OpenPREP-Package and OpenPREP-Signature headers are required',
-            );
-          }
-          return await deliver(Buffer.from(packageHeader, 'base64url').toString('utf8'), signature, body);
-        }
-        let header: string | undefined;
-        let signature: string | undefined;
-        for await (const part of request.parts()) {
-          if (part.type === 'field') {
-            if (typeof part.value !== 'string')
-              return refuse(reply, 'bad-request', `field ${part.fieldname} is not text`);
-            if (part.fieldname === 'package' && header === undefined) header = part.value;
-            else if (part.fieldname === 'signature' && signature === undefined) signature = part.value;
-            else return refuse(reply, 'bad-request', `unexpected field ${JSON.stringify(part.fieldname)}`);
-            continue;
-          }
-          if (part.fieldname !== 'image' || header === undefined || signature === undefined) {
-            part.file.resume();
-            return refuse(
-              reply,
-              'bad-request',
-              'the fields package and signature come first, then the file image',
-            );
-          }
-          return await deliver(header, signature, part.file);
-        }
-        return refuse(reply, 'bad-request', 'no image file in the request');
-      } catch (error) {
-        const e = error as Error & { statusCode?: number; code?: string };
-        if (e.statusCode !== undefined && e.statusCode < 500)
-          return refuse(reply, e.statusCode === 413 ? 'too-large' : 'bad-request', e.message);
-        if (/Unexpected end of form|Part terminated early|Malformed/i.test(e.message))
-          return refuse(reply, 'truncated', `the multipart body is malformed or ends early: ${e.message}`);
-        throw error;
+        const signed = raw ? headersOf(request) : await fieldsOf(request);
+        if (!signed.ok) return refuse(request, reply, signed.code, signed.message);
+        const { header, signature, image } = signed.value;
+        const checked = await intake.check(header, signature);
+        if (!checked.ok) return refuse(request, reply, checked.code, checked.message);
+        const slot = admission.upload(checked.value.device.id);
+        if (typeof slot === 'string') return refuse(request, reply, 'overloaded', busy(slot));
+        upload = slot;
+        waiting.release();
+        watch.authenticated();
+        const result = await intake.receive(checked.value, image);
+        if (!result.ok) return refuse(request, reply, result.code, result.message);
+        // The gate's word beside the receipt: "review" names why a person will look at it.
+        const quality = result.value.quality;
+        if (quality !== null)
+          reply.header(
+            'openprep-quality',
+            quality.verdict === 'accept'
+              ? 'accept'
+              : `review; ${quality.reasons.map((r) => r.code).join(',')}`,
+          );
+        return reply
+          .code(result.value.first ? 201 : 200)
+          .type('text/plain; charset=utf-8')
+          .send(result.value.receipt);
       } finally {
-        inFlight--;
+        watch.stop();
+        waiting.release();
+        upload?.release();
       }
     },
   );

@@ -36,6 +36,22 @@ export const serveConfigSchema = z
          * image (the devices gate before sending).
          */
         qualityGate: z.enum(['enforce', 'off']).default('enforce'),
+        /** Uploads one enrolled device may have at once (its agent sends 4 by default). */
+        maxPerDevice: z.number().int().min(1).max(1024).default(8),
+        /**
+         * Requests whose signed header is not verified yet, in all and per client address: they
+         * hold no upload slot, and past these bounds they are refused at once (503, closed).
+         */
+        maxUnauthenticated: z.number().int().min(1).max(100_000).default(1024),
+        maxUnauthenticatedPerAddress: z.number().int().min(1).max(100_000).default(32),
+        /** Seconds from the request's start to a verified signed header (multipart: its first two fields). */
+        headerDeadlineSeconds: z.number().min(0.1).max(300).default(10),
+        /**
+         * Slowest upload kept, in bytes per second averaged over `rateWindowSeconds`: a phone on
+         * a 2G link sends ~5 KB/s, a slowloris one byte every few seconds.
+         */
+        minBytesPerSecond: z.number().int().min(1).max(10_000_000).default(1024),
+        rateWindowSeconds: z.number().min(1).max(600).default(30),
       })
       .strict()
       .default({
@@ -43,7 +59,26 @@ export const serveConfigSchema = z
         maxPixels: 50_000_000,
         maxInFlight: 512,
         qualityGate: 'enforce',
+        maxPerDevice: 8,
+        maxUnauthenticated: 1024,
+        maxUnauthenticatedPerAddress: 32,
+        headerDeadlineSeconds: 10,
+        minBytesPerSecond: 1024,
+        rateWindowSeconds: 30,
       }),
+    /**
+     * Connections and request deadlines for every route: the request's headers must arrive within
+     * `headersSeconds` of the connection; any other route's body within `bodySeconds`; one
+     * address may hold at most `perAddress` connections (a trusted proxy's are not counted).
+     */
+    connections: z
+      .object({
+        headersSeconds: z.number().min(1).max(300).default(10),
+        bodySeconds: z.number().min(1).max(600).default(30),
+        perAddress: z.number().int().min(1).max(1_000_000).default(256),
+      })
+      .strict()
+      .default({ headersSeconds: 10, bodySeconds: 30, perAddress: 256 }),
     /**
      * Where acta images are kept: the data folder's `images/` (local, or a file system the
      * nodes share), or an S3-compatible bucket (credentials from the AWS SDK's standard chain).
@@ -137,6 +172,8 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_MAX_IMAGE_BYTES', ['intake', 'maxImageBytes'], 'number'],
   ['OPENPREP_MAX_PIXELS', ['intake', 'maxPixels'], 'number'],
   ['OPENPREP_MAX_IN_FLIGHT', ['intake', 'maxInFlight'], 'number'],
+  ['OPENPREP_MAX_PER_DEVICE', ['intake', 'maxPerDevice'], 'number'],
+  ['OPENPREP_MIN_BYTES_PER_SECOND', ['intake', 'minBytesPerSecond'], 'number'],
   ['OPENPREP_QUALITY_GATE', ['intake', 'qualityGate'], 'string'],
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
   ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],
