@@ -21,7 +21,7 @@ import { initCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
-import { makeDevice, packageFor, pngOfSize } from '../src/test/packages.ts';
+import { makeDevice, packageFor, pngOfSize, servesWholeCatalog } from '../src/test/packages.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
 
 const total = Number(process.argv[2] ?? 4000);
@@ -69,6 +69,7 @@ try {
     });
     if (!enrolled.ok) throw new Error(enrolled.message);
   }
+  await servesWholeCatalog(created.value.pipeline.store, catalog, 'CATD-BENCH', { at: start });
   await created.value.close();
   const keys = election.contests.flatMap((contest) =>
     [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),

@@ -22,7 +22,10 @@ import path from 'node:path';
 import process from 'node:process';
 import { enrollDevice } from '../src/center/devices.ts';
 import { initCenter } from '../src/center/node.ts';
+import { declareTerritory } from '../src/center/territory.ts';
+import { territoryOf } from '../src/catalog/territory_csv.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
+import { distritoKey } from '../src/domain/catalog.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
 import { createRandom } from '../src/sim/random.ts';
@@ -101,6 +104,22 @@ try {
     });
     if (!enrolled.ok) throw new Error(enrolled.message);
   }
+  // Actas reach any agent (below), so each agent's CATD is declared to serve every distrito;
+  // intake reads only an acta's own distrito and casilla, so this costs what one distrito would.
+  await declareTerritory(
+    created.value.pipeline.store,
+    territoryOf(
+      devices.flatMap((device) =>
+        catalog.distritos.map((d) => ({
+          unit: device.id,
+          unitKind: 'CATD' as const,
+          areaKind: 'distrito' as const,
+          area: distritoKey(d.entidad, d.id),
+        })),
+      ),
+    ),
+    clock(),
+  );
   const verifierKey = created.value.verifierKey;
   await created.value.close();
 

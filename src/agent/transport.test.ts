@@ -127,6 +127,11 @@ describe('transport rules', () => {
       code: 'conflict',
       message: 'kept for review',
     });
+    // Outside the territory of the device's CATD: a retry would get the same answer.
+    assert.deepEqual(
+      outcomeOfResponse(403, '{"error":"out-of-scope","message":"acta 0100 is outside the territory of CATD-01"}', null),
+      { kind: 'refused', status: 403, code: 'out-of-scope', message: 'acta 0100 is outside the territory of CATD-01' },
+    );
     assert.deepEqual(outcomeOfResponse(403, '<html>', null), {
       kind: 'refused',
       status: 403,

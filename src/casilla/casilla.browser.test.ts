@@ -24,6 +24,7 @@ import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { testActaImage } from '../test/actas.ts';
+import { servesWholeCatalog } from '../test/packages.ts';
 
 const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';
 const PASSWORD = 'una frase larga que nadie adivina';
@@ -44,6 +45,8 @@ before(async () => {
   const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
   assert.ok(created.ok);
   node = created.value;
+  // The CAE whose phone the test enrols (below, as a coordinator does) is assigned its casillas.
+  await servesWholeCatalog(node.pipeline.store, catalog, 'CAE-0101-07', { kind: 'CAE', at: clock() });
   server = await buildServer({
     node,
     config: serveConfigSchema.parse({ logLevel: 'silent' }),

@@ -73,7 +73,7 @@ export async function runDeviceEnroll(args: readonly string[]): Promise<number> 
       `enrolled ${enrolled.value.id} (${enrolled.value.origin}, ${enrolled.value.boundTo}) key ${enrolled.value.publicKey}`,
     );
     // Enrolment may come before the territory file; intake refuses this device's packages until then.
-    if ((await node.value.pipeline.store.territoryOf(enrolled.value.boundTo)).length === 0)
+    if (!(await node.value.pipeline.store.territoryOf(enrolled.value.boundTo, [])).declared)
       process.stderr.write(
         `openprep device enroll: warning: ${enrolled.value.boundTo} has no declared territory yet; the device's packages are refused until its distritos or casillas are declared (openprep territory import)\n`,
       );

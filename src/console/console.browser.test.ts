@@ -73,6 +73,7 @@ before(async () => {
     id: 'CONSOLE-CATD-1',
     boundTo: 'CATD-1',
     at: clock(),
+    serves: catalog,
   });
   // Real acta images (a scan and a phone photo), through the quality gate as in production.
   const contest = election.contests[0]!;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { distritoKey } from './catalog.ts';
-import { areaOf, decideScope, type PlacedActa, type TerritoryRow } from './territory.ts';
+import { areaOf, areasOfActa, decideScope, type PlacedActa, type TerritoryRow } from './territory.ts';
 
 const placed = fc.record({
   entidad: fc.integer({ min: 1, max: 3 }),
@@ -62,6 +62,19 @@ describe('territory: which actas a device may send', () => {
           inScope: false,
           why: 'fuera-de-catalogo',
         });
+      }),
+    );
+  });
+
+  test("reading only the acta's distrito and casilla (as intake asks the store) decides as the whole area does", () => {
+    fc.assert(
+      fc.property(origin, fc.array(row, { maxLength: 8 }), placed, (o, rows, acta) => {
+        const wanted = new Set(areasOfActa(acta));
+        const narrowed = areaOf(
+          rows.filter((r) => wanted.has(r.area)),
+          rows.length > 0,
+        );
+        assert.deepEqual(decideScope(o, narrowed, acta), decideScope(o, areaOf(rows), acta));
       }),
     );
   });

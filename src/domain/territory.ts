@@ -25,17 +25,24 @@ export interface TerritoryRow {
 /** A unit id: what `--bound-to` names. Kept to characters that need no quoting anywhere. */
 export const UNIT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** The area of one unit, as sets for lookup. Empty: nothing declared for it. */
+/** The area of one unit as sets for lookup (all of it, or only the rows that matter to one acta). */
 export interface Area {
+  /** Whether anything at all is declared for the unit. */
+  readonly declared: boolean;
   readonly distritos: ReadonlySet<string>;
   readonly casillas: ReadonlySet<string>;
 }
 
-export function areaOf(rows: readonly TerritoryRow[]): Area {
+export function areaOf(rows: readonly TerritoryRow[], declared = rows.length > 0): Area {
   const distritos = new Set<string>();
   const casillas = new Set<string>();
   for (const row of rows) (row.areaKind === 'distrito' ? distritos : casillas).add(row.area);
-  return { distritos, casillas };
+  return { declared: declared || rows.length > 0, distritos, casillas };
+}
+
+/** The areas that decide whether an acta is in a unit's territory: its distrito and its casilla. */
+export function areasOfActa(acta: PlacedActa): readonly string[] {
+  return [distritoKey(acta.entidad, acta.distrito), acta.casillaKey];
 }
 
 /** The casilla an acta claims to be from, as the catalog places it; null for fuera de catálogo. */
@@ -62,7 +69,7 @@ export type ScopeDecision =
  *   casillas of their ARE, all of which are in the catalog.
  */
 export function decideScope(origin: 'CATD' | 'CASILLA', area: Area, acta: PlacedActa | null): ScopeDecision {
-  if (area.distritos.size === 0 && area.casillas.size === 0) return { inScope: false, why: 'no-area' };
+  if (!area.declared) return { inScope: false, why: 'no-area' };
   if (acta === null)
     return origin === 'CATD'
       ? { inScope: true, why: 'fuera-de-catalogo' }

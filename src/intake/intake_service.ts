@@ -12,7 +12,7 @@
 import type { Readable } from 'node:stream';
 import type { ActaPipeline } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
-import { areaOf, decideScope } from '../domain/territory.ts';
+import { areaOf, areasOfActa, decideScope } from '../domain/territory.ts';
 import type { JournalEntry } from '../journal/entries.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import type { GroupCommit } from '../store/group_commit.ts';
@@ -195,7 +195,12 @@ export class IntakeService {
             distrito: esperada.casilla.distrito,
             casillaKey: esperada.casilla.key,
           };
-    const area = areaOf(await this.#pipeline.store.territoryOf(device.boundTo));
+    // Only this acta's distrito and casilla are read, whatever the size of the unit's area.
+    const declared = await this.#pipeline.store.territoryOf(
+      device.boundTo,
+      acta === null ? [] : areasOfActa(acta),
+    );
+    const area = areaOf(declared.rows, declared.declared);
     const decision = decideScope(device.origin, area, acta);
     if (decision.inScope) return null;
     switch (decision.why) {

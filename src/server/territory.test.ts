@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeBundle } from '../agent/bundle.ts';
+import { enrollDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { declareTerritory } from '../center/territory.ts';
 import { territoryOf } from '../catalog/territory_csv.ts';
@@ -21,6 +22,7 @@ import { importBundle } from '../intake/bundle_import.ts';
 import { decodeEntry, type JournalEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
 import { enrolledDevice, packageFor, postPackage, type TestDevice, uniquePng } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
@@ -156,6 +158,40 @@ describe('territory at intake', () => {
     const response = await send(nowhere, 0, inDistrito(d1.id)[3]!.actaKey);
     assert.equal(response.status, 403);
     assert.match(JSON.parse(response.body).message, /CATD-99.*no declared territory.*territory import/);
+  });
+
+  test('a CATD agent gives up an out-of-scope acta as refused (listed with the reason) and delivers its own', async () => {
+    const agent = await newAgent(work, 'CATD-01-AGENT', [{ name: 'primary', url: base }], node.verifierKey);
+    assert.ok(
+      (
+        await enrollDevice(node.pipeline.store, {
+          id: agent.id,
+          publicKey: agent.publicKey,
+          origin: 'CATD',
+          boundTo: 'CATD-01',
+          label: '',
+          at: clock(),
+        })
+      ).ok,
+    );
+    const contest = election.contests[0]!.id;
+    const own = inDistrito(d1.id)[8]!.actaKey;
+    const other = inDistrito(d2.id)[8]!.actaKey;
+    await scan(agent.watch, [
+      { contest, key: own, seed: 501 },
+      { contest, key: other, seed: 502 },
+    ]);
+    const run = await runUntilDelivered([agent.root], 2, 30_000);
+    assert.equal(run.done, 2);
+    const outbox = await outboxOf(agent.root);
+    const refused = outbox.items.filter((item) => item.state === 'refused');
+    assert.equal(refused.length, 1);
+    assert.match(refused[0]!.source, new RegExp(other));
+    assert.match(
+      refused[0]!.lastError ?? '',
+      /^403 out-of-scope: acta .* is outside the territory of CATD-01/,
+    );
+    assert.equal(outbox.items.filter((item) => item.state === 'delivered').length, 1);
   });
 
   test('a USB bundle: each package checked as over HTTP, the out-of-scope one refused without blocking', async () => {

@@ -335,6 +335,7 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
     id: 'SITE-CATD-1',
     boundTo: 'CATD-1',
     at: clock(),
+    serves: catalog,
   });
   const esperada = actasEsperadas(catalog, election.contests[0]!)[0]!;
   const image = makePng(90, 120, { seed: 9 });

@@ -448,7 +448,11 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
     test('territory: replaced whole, read by unit, kept across a reopen, a CAE never given a distrito', async () => {
       const opened = await open();
-      assert.deepEqual(await opened.store.territoryOf('CATD-01'), [], 'nothing declared yet');
+      assert.deepEqual(
+        await opened.store.territoryOf('CATD-01'),
+        { declared: false, rows: [] },
+        'nothing yet',
+      );
       const rows: TerritoryRow[] = [
         { unit: 'CATD-01', unitKind: 'CATD', areaKind: 'distrito', area: '01-001' },
         { unit: 'CATD-01', unitKind: 'CATD', areaKind: 'casilla', area: '010338B0100' },
@@ -456,11 +460,26 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       ];
       await opened.store.transaction((tx) => tx.replaceTerritory(rows));
       const again = await opened.reopen();
-      assert.deepEqual(await again.territoryOf('CATD-01'), [rows[0], rows[1]]);
-      assert.deepEqual(await again.territoryOf('CAE-7'), [rows[2]]);
+      assert.deepEqual(await again.territoryOf('CATD-01'), { declared: true, rows: [rows[0], rows[1]] });
+      assert.deepEqual(await again.territoryOf('CAE-7'), { declared: true, rows: [rows[2]] });
+      // Intake asks only for the acta's distrito and casilla: the unit's other rows are not read.
+      assert.deepEqual(await again.territoryOf('CATD-01', ['01-001', '010339B0100']), {
+        declared: true,
+        rows: [rows[0]],
+      });
+      assert.deepEqual(await again.territoryOf('CATD-01', ['01-002', '010339B0100']), {
+        declared: true,
+        rows: [],
+      });
+      assert.deepEqual(await again.territoryOf('CATD-01', []), { declared: true, rows: [] });
+      assert.deepEqual(await again.territoryOf('CATD-09', ['01-001']), { declared: false, rows: [] });
       assert.deepEqual(await again.territory(), [rows[2], rows[0], rows[1]]);
       await again.transaction((tx) => tx.replaceTerritory([rows[2]!]));
-      assert.deepEqual(await again.territoryOf('CATD-01'), [], 'the new file is the whole territory');
+      assert.deepEqual(
+        await again.territoryOf('CATD-01'),
+        { declared: false, rows: [] },
+        'the new file is the whole territory',
+      );
       await assert.rejects(
         again.transaction((tx) =>
           tx.replaceTerritory([{ unit: 'CAE-8', unitKind: 'CAE', areaKind: 'distrito', area: '01-002' }]),

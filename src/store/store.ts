@@ -240,8 +240,15 @@ export interface Store {
   images(recordId: string): Promise<ImageRow[]>;
   getDevice(id: string): Promise<DeviceRow | null>;
   devices(): Promise<DeviceRow[]>;
-  /** The area declared for one CATD or CAE (empty: none), read on every package. */
-  territoryOf(unit: string): Promise<TerritoryRow[]>;
+  /**
+   * Whether a CATD or CAE has any declared area, and its rows for these areas (distritoKey or
+   * CLAVE_CASILLA; all its rows when omitted). Read on every package, by the primary key: as
+   * cheap for a CATD of a thousand casillas as for one distrito.
+   */
+  territoryOf(
+    unit: string,
+    areas?: readonly string[],
+  ): Promise<{ readonly declared: boolean; readonly rows: TerritoryRow[] }>;
   /** The whole declared territory, by unit then area. */
   territory(): Promise<TerritoryRow[]>;
   operators(): Promise<OperatorRow[]>;

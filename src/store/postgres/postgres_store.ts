@@ -471,10 +471,24 @@ class PostgresStore implements Store {
     );
   }
 
-  async territoryOf(unit: string): Promise<TerritoryRow[]> {
-    return (
-      await rows<TerritoryDbRow>(this.#pool, `${TERRITORY_COLUMNS} WHERE unit = $1 ORDER BY area`, [unit])
-    ).map(toTerritoryRow);
+  async territoryOf(
+    unit: string,
+    areas?: readonly string[],
+  ): Promise<{ readonly declared: boolean; readonly rows: TerritoryRow[] }> {
+    const found =
+      areas === undefined
+        ? await rows<TerritoryDbRow>(this.#pool, `${TERRITORY_COLUMNS} WHERE unit = $1 ORDER BY area`, [unit])
+        : await rows<TerritoryDbRow>(
+            this.#pool,
+            `${TERRITORY_COLUMNS} WHERE unit = $1 AND area = ANY($2::text[]) ORDER BY area`,
+            [unit, [...areas]],
+          );
+    const declared =
+      found.length > 0 ||
+      (await first<{ one: number }>(this.#pool, 'SELECT 1 AS one FROM territory WHERE unit = $1 LIMIT 1', [
+        unit,
+      ])) !== undefined;
+    return { declared, rows: found.map(toTerritoryRow) };
   }
 
   async territory(): Promise<TerritoryRow[]> {

@@ -588,14 +588,23 @@ class SqliteStore implements Store {
     );
   }
 
-  territoryOf(unit: string): Promise<TerritoryRow[]> {
-    return this.#read(() =>
-      (
-        this.#db
-          .prepare(`${TERRITORY_COLUMNS} WHERE unit = ? ORDER BY area`)
-          .all(unit) as unknown as TerritoryDbRow[]
-      ).map(toTerritoryRow),
-    );
+  territoryOf(
+    unit: string,
+    areas?: readonly string[],
+  ): Promise<{ readonly declared: boolean; readonly rows: TerritoryRow[] }> {
+    return this.#read(() => {
+      const rows = (areas === undefined
+        ? this.#db.prepare(`${TERRITORY_COLUMNS} WHERE unit = ? ORDER BY area`).all(unit)
+        : this.#db
+            .prepare(
+              `${TERRITORY_COLUMNS} WHERE unit = ? AND area IN (SELECT value FROM json_each(?)) ORDER BY area`,
+            )
+            .all(unit, JSON.stringify(areas))) as unknown as TerritoryDbRow[];
+      const declared =
+        rows.length > 0 ||
+        this.#db.prepare('SELECT 1 FROM territory WHERE unit = ? LIMIT 1').get(unit) !== undefined;
+      return { declared, rows: rows.map(toTerritoryRow) };
+    });
   }
 
   territory(): Promise<TerritoryRow[]> {
