@@ -31,6 +31,7 @@ import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { buildConsole } from '../site/build.ts';
 import { actaContent } from '../images/acta_set.ts';
+import { CAPTURE_CLAIM_MS } from '../capture/pipeline.ts';
 import { renderActa } from '../images/render_acta.ts';
 import { trueActaFields } from '../sim/election_night.ts';
 import { createRandom } from '../sim/random.ts';
@@ -42,7 +43,9 @@ const PASSWORD = 'una frase larga que nadie adivina';
 const catalog = generateCatalog({ scale: 'tiny', seed: 31 });
 const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
 const started = Date.now();
-const clock = () => Date.parse(election.publicationStart) + 3_600_000 + (Date.now() - started);
+/** Simulated time that passes at once (a capturista who takes too long). */
+let skipped = 0;
+const clock = () => Date.parse(election.publicationStart) + 3_600_000 + (Date.now() - started) + skipped;
 
 let work: string;
 let node: CenterNode;
@@ -387,5 +390,59 @@ test('an administrador creates an account in the console; its second factor is s
     assert.deepEqual(ada.problems, []);
   } finally {
     await ada.close();
+  }
+});
+
+test('a capture sent after its acta went to someone else is not recorded; the console says why and moves on', {
+  skip,
+}, async () => {
+  // One more acta, handed to Ana when her screen opens.
+  const contest = election.contests[0]!;
+  const esperada = [...actasEsperadas(catalog, contest)][5]!;
+  const device = await enrolledDevice(node.pipeline.store, {
+    id: 'CONSOLE-CATD-2',
+    boundTo: 'CATD-1',
+    at: clock(),
+  });
+  const fields = trueActaFields({
+    random: createRandom('console-test:late'),
+    casilla: esperada.casilla,
+    columns: applicableColumns(contest, esperada.casilla),
+  });
+  const image = (await renderActa(actaContent(catalog, contest, esperada, fields), 5, { style: 'scanner' }))
+    .png;
+  const pkg = packageFor(device, image, { sequence: 0, claimedKey: esperada.actaKey });
+  const response = await postPackage(base.replace('localhost', '127.0.0.1'), { ...pkg, image });
+  assert.equal(response.status, 201, response.body);
+  const recordId = receiptRecordId(response.body);
+  const ana = await operatorPage('ana.captura');
+  try {
+    // Any acta still waiting from earlier tests comes first: Ana types those until this one shows.
+    for (;;) {
+      await ana.page.locator('.acta-key').waitFor({ timeout: 10_000 });
+      if ((await ana.page.locator('.acta-key').textContent()) === esperada.actaKey) break;
+      await typeActa(ana.page, await actaValues(ana.page, false));
+    }
+    // She takes longer than her claim; two others are handed the acta meanwhile.
+    skipped += CAPTURE_CLAIM_MS + 60_000;
+    await node.pipeline.commits.run(async (tx) => {
+      for (const operatorId of ['op-otra-1', 'op-otra-2'])
+        await tx.putCaptureClaim(recordId, operatorId, clock() + CAPTURE_CLAIM_MS);
+      await tx.setCaptureHold(recordId, clock() + CAPTURE_CLAIM_MS);
+    });
+    for (const value of await actaValues(ana.page, false)) {
+      await ana.page.keyboard.type(value);
+      await ana.page.keyboard.press('Enter');
+    }
+    await ana.page.locator('.message', { hasText: 'ya se asignó a otra persona' }).waitFor();
+    await ana.page.locator('text=No hay actas por capturar').waitFor();
+    assert.equal((await node.pipeline.store.getActa(recordId))?.captures.length, 0);
+    // Chromium reports the 409 itself as a console error: the only one expected.
+    assert.deepEqual(
+      ana.problems.filter((p) => !p.includes('status of 409')),
+      [],
+    );
+  } finally {
+    await ana.close();
   }
 });
