@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { DEMO_PASSWORD, runDemo } from './demo.ts';
+import { openCenter } from './node.ts';
 
 /** Two consecutive free ports on loopback (the demo takes `port` and `port + 1`). */
 async function freePortPair(): Promise<number> {
@@ -83,6 +84,23 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
     }
   } finally {
     await demo.value.close();
+  }
+  try {
+    // A phone or scanner enrolled in the demo (PREP Casilla, a CATD agent) has a territory to
+    // send from: a CATD per distrito and a CAE per few casillas (docs/demo.md).
+    const node = await openCenter({ root: work, clock: Date.now });
+    assert.ok(node.ok, node.ok ? '' : node.message);
+    try {
+      const store = node.value.pipeline.store;
+      assert.deepEqual((await store.territoryOf('CATD-01-001')).rows, [
+        { unit: 'CATD-01-001', unitKind: 'CATD', areaKind: 'distrito', area: '01-001' },
+      ]);
+      const cae = (await store.territory()).filter((r) => r.unit === 'CAE-01-001-01');
+      assert.ok(cae.length > 0 && cae.every((r) => r.unitKind === 'CAE' && r.areaKind === 'casilla'));
+    } finally {
+      await node.value.close();
+    }
+  } finally {
     await rm(work, { recursive: true, force: true });
   }
 });

@@ -13,7 +13,10 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Digitization, DocumentType, Origin, SinActaReason } from '../domain/acta.ts';
 import { applicableColumns } from '../domain/actas_esperadas.ts';
-import type { Casilla } from '../domain/catalog.ts';
+import { type Casilla, type Catalog, distritoKey } from '../domain/catalog.ts';
+import type { TerritoryRow } from '../domain/territory.ts';
+import { territoryOf } from '../catalog/territory_csv.ts';
+import { declareTerritory } from './territory.ts';
 import { formatActaTimestamp } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
@@ -371,6 +374,33 @@ export interface DemoSummary {
   readonly close: () => Promise<void>;
 }
 
+/** CAE areas of the demo: this many casillas each, within one distrito. */
+const DEMO_CASILLAS_PER_CAE = 6;
+
+/**
+ * The demo's territory (docs/demo.md): a CATD per distrito, `CATD-EE-DDD`, and a CAE per six
+ * casillas of a distrito, `CAE-EE-DDD-NN` (numbered within the distrito).
+ */
+export function demoTerritory(catalog: Catalog): TerritoryRow[] {
+  const rows: TerritoryRow[] = [];
+  const perDistrito = new Map<string, number>();
+  for (const d of catalog.distritos)
+    rows.push({
+      unit: `CATD-${distritoKey(d.entidad, d.id)}`,
+      unitKind: 'CATD',
+      areaKind: 'distrito',
+      area: distritoKey(d.entidad, d.id),
+    });
+  for (const c of catalog.casillas) {
+    const key = distritoKey(c.entidad, c.distrito);
+    const index = perDistrito.get(key) ?? 0;
+    perDistrito.set(key, index + 1);
+    const cae = String(Math.floor(index / DEMO_CASILLAS_PER_CAE) + 1).padStart(2, '0');
+    rows.push({ unit: `CAE-${key}-${cae}`, unitKind: 'CAE', areaKind: 'casilla', area: c.key });
+  }
+  return rows;
+}
+
 /** The demo's operators, one of each role a person would try in the console. */
 const DEMO_OPERATORS = [
   ['demo.captura1', 'capturista'],
@@ -448,6 +478,8 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     const created = await initCenter({ root: paths.root, election, catalog, clock });
     if (!created.ok) return err(created.code, created.message);
     node = created.value;
+    // So that a phone or scanner enrolled in the demo has a territory to send from.
+    await declareTerritory(node.pipeline.store, territoryOf(demoTerritory(catalog)), clock());
     options.log(
       `New demo in ${paths.root}: ${catalog.casillas.length} casillas, ${catalog.distritos.length} distritos, election ${election.id} (SIMULACRO).`,
     );
