@@ -65,6 +65,25 @@ export function delayAfter(failures: number, free: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.min(failures - free, 30), MAX_DELAY_MS);
 }
 
+/**
+ * What an address's failures are counted under: an IPv4 address itself, an IPv6 address's /64
+ * (one subscriber's network is a /64 at least: counting single IPv6 addresses would give an
+ * attacker 2^64 fresh ones). An IPv4-mapped IPv6 address counts as its IPv4 address.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:([0-9.]+)$/i.exec(address);
+  if (mapped !== null) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 /** The cookie that marks a browser as one an account signed in with (one per account, by username). */
 export function trustCookieName(username: string): string {
   return `__Host-openprep-trust-${createHash('sha256').update(username).digest('hex').slice(0, 16)}`;
@@ -402,7 +421,7 @@ export class Accounts {
     readonly trust?: string;
   }): Promise<Ok<SignedIn> | SignInRefusal> {
     const now = this.#clock();
-    const address = input.address;
+    const address = addressKey(input.address);
     // An address's failures are forgotten after ADDRESS_MEMORY_MS, longer than any delay.
     const addressWait = this.#wait(this.#addresses.get(address), ADDRESS_FREE_FAILURES, now);
     if (addressWait > 0)
