@@ -14,7 +14,14 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
 import { runCli, startServer, stopServer } from '../test/center_process.ts';
-import { declareTerritoryWithCli, enrollWithCli, newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
+import {
+  declareTerritoryWithCli,
+  enrollWithCli,
+  newAgent,
+  outboxOf,
+  runUntilDelivered,
+  scan,
+} from '../test/field.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 
 const URL = TEST_DATABASE_URL;

@@ -193,7 +193,12 @@ export async function servesWholeCatalog(
   const unitKind = options.kind ?? 'CATD';
   const rows: TerritoryRow[] =
     unitKind === 'CATD'
-      ? catalog.distritos.map((d) => ({ unit, unitKind, areaKind: 'distrito', area: distritoKey(d.entidad, d.id) }))
+      ? catalog.distritos.map((d) => ({
+          unit,
+          unitKind,
+          areaKind: 'distrito',
+          area: distritoKey(d.entidad, d.id),
+        }))
       : catalog.casillas.map((c) => ({ unit, unitKind, areaKind: 'casilla', area: c.key }));
   const others = (await store.territory()).filter((r) => r.unit !== unit);
   await declareTerritory(store, territoryOf([...others, ...rows]), options.at ?? 0);
