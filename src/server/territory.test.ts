@@ -22,6 +22,7 @@ import { importBundle } from '../intake/bundle_import.ts';
 import { decodeEntry, type JournalEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { runCli } from '../test/center_process.ts';
 import { newAgent, outboxOf, runUntilDelivered, scan } from '../test/field.ts';
 import { enrolledDevice, packageFor, postPackage, type TestDevice, uniquePng } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
@@ -192,6 +193,15 @@ describe('territory at intake', () => {
       /^403 out-of-scope: acta .* is outside the territory of CATD-01/,
     );
     assert.equal(outbox.items.filter((item) => item.state === 'delivered').length, 1);
+    // What CATD staff see.
+    const status = await runCli(['agent', 'status', '--data', agent.root]);
+    assert.equal(status.code, 0, status.stderr);
+    const shown = JSON.parse(status.stdout) as {
+      refused: number;
+      refusedItems: { file: string; reason: string }[];
+    };
+    assert.equal(shown.refused, 1);
+    assert.match(shown.refusedItems[0]?.reason ?? '', /^403 out-of-scope: .*CATD-01/);
   });
 
   test('a USB bundle: each package checked as over HTTP, the out-of-scope one refused without blocking', async () => {
