@@ -10,6 +10,8 @@ import { defaultDataDir } from '../center/data_dir.ts';
 import { runCutScheduler } from '../center/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../center/publisher.ts';
+import { checkNodeAtStart } from '../center/startup_check.ts';
+import { classifyFault } from '../store/faults.ts';
 import { openImageStore } from '../intake/image_store.ts';
 import type { PublishedImages } from '../publish/public_images.ts';
 import { loadServeConfig } from '../server/config.ts';
@@ -220,16 +222,29 @@ export async function runJournalVerify(args: readonly string[]): Promise<number>
     z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
   );
   if (!parsed.ok) return fail('journal verify', parsed.message, 2);
-  const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
+  // A damaged store fails its reads: one line for the operator, not a stack trace.
+  const faultLine = (error: unknown) => {
+    const fault = classifyFault(error);
+    if (fault === null) throw error;
+    return err('database-unreadable', `the store cannot be read: ${fault.message} (${fault.code})`);
+  };
+  const node = await openCenter({ root: parsed.value.options.data, clock: Date.now }).catch(faultLine);
   if (!node.ok) return fail('journal verify', node.message);
   try {
-    const result = await verifyJournal(node.value);
+    // The same checks as serve's start: the SQLite file's pages, and the journal against the
+    // last checkpoint this center signed (a journal that lost entries still hashes consistently).
+    const startup = await checkNodeAtStart(node.value).catch(faultLine);
+    if (!startup.ok) return fail('journal verify', startup.message);
+    const result = await verifyJournal(node.value).catch(faultLine);
     if (!result.ok) return fail('journal verify', result.message);
     out(
-      `journal OK: ${result.value.size} entries, ${result.value.checkpoints} signed checkpoints consistent`,
+      `journal OK: ${result.value.size} entries, ${result.value.checkpoints} signed checkpoints consistent` +
+        (startup.value.signedSize === null
+          ? ''
+          : `, extends the last one this center signed (${startup.value.signedSize})`),
     );
     return 0;
   } finally {
-    await node.value.close();
+    await node.value.close().catch(() => undefined);
   }
 }

@@ -7,6 +7,9 @@ import process from 'node:process';
 import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
+import { checkNodeAtStart } from '../center/startup_check.ts';
+import { err } from '../domain/result.ts';
+import { classifyFault } from '../store/faults.ts';
 import { signCheckpoint } from '../center/publisher.ts';
 import { openImageStore } from '../intake/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
@@ -56,9 +59,24 @@ export async function runServe(args: readonly string[]): Promise<number> {
     root: o.data,
     clock: Date.now,
     ...(simulatedStart === null ? {} : { simulatedStart }),
+  }).catch((error: unknown) => {
+    // A damaged store can fail the first reads: one line for the operator, not a stack trace.
+    const fault = classifyFault(error);
+    if (fault === null) throw error;
+    return err('database-unreadable', `the store cannot be read: ${fault.message} (${fault.code})`);
   });
   if (!node.ok) return fail(node.message, node.code === 'simulated-live' ? 2 : 1);
   const clock = node.value.clock;
+  // Before any work: a damaged file, or a journal missing what this center signed, stops here.
+  const startup = await checkNodeAtStart(node.value).catch((error: unknown) => {
+    const fault = classifyFault(error);
+    if (fault === null) throw error;
+    return err('store-damaged', `the store cannot be read: ${fault.message} (${fault.code})`);
+  });
+  if (!startup.ok) {
+    await node.value.close().catch(() => undefined);
+    return fail(startup.message);
+  }
   // A bucket that cannot be reached stops the service now, not at the first acta of the night.
   const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
   const reachable = await images.blobs.check();
@@ -69,6 +87,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
   }
   const server = await buildServer({ node: node.value, config: config.value, clock, images });
   const { app } = server;
+  app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
 
   let checkpointing = Promise.resolve();
   let signedSize = -1;

@@ -130,12 +130,21 @@ export class ImageStore {
     };
     let bytes = 0;
     let failure: Result<never, ImageError> | null = null;
+    // A write to the staging file that fails is this center's disk, never the client's
+    // upload: it is rethrown as it is (src/store/faults.ts makes it a 507/503), not `truncated`.
+    let diskError: unknown = null;
     // A hand-driven iterator: leaving it without return() stops reading without destroying the
     // request, so a 413 still reaches the client.
     const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await chunks.next();
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } catch (error) {
+          failure = err('truncated', `the upload ended early: ${(error as Error).message}`);
+          break;
+        }
         if (next.done === true) break;
         const chunk = next.value;
         bytes += chunk.length;
@@ -153,22 +162,26 @@ export class ImageStore {
         pendingLength += chunk.length;
         if (pendingLength >= SPILL_BYTES) await flush();
       }
-    } catch (error) {
-      failure = err('truncated', `the upload ended early: ${(error as Error).message}`);
-    }
-    if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
-      failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
-    try {
+      if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
+        failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);
       // Spilled uploads finish in their staging file; the rest stay in memory until commit.
       if (failure === null && fd !== null) {
         await flush();
         await fsyncFd(fd);
       }
+    } catch (error) {
+      diskError = error;
+      // The rest of the upload is not wanted; the answer closes the connection.
+      body.resume();
     } finally {
-      if (fd !== null) await closeFd(fd);
+      if (fd !== null) await closeFd(fd).catch(() => undefined);
     }
     const spilled = fd !== null;
     const discard = () => (spilled ? rm(file, { force: true }) : Promise.resolve());
+    if (diskError !== null) {
+      await discard().catch(() => undefined);
+      throw diskError;
+    }
     if (failure !== null) {
       await discard();
       return failure;

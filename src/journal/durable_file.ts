@@ -7,18 +7,62 @@ import path from 'node:path';
  * Plain file descriptors for the intake hot path (a FileHandle per image costs more than the
  * write): open, write all of a buffer, fsync, close.
  */
-export const openFd = promisify(openFile);
+const openAsync = promisify(openFile) as (file: string, flags: string, mode?: number) => Promise<number>;
 const writeFd = promisify(write) as (
   fd: number,
   buffer: Buffer,
   offset: number,
   length: number,
 ) => Promise<{ bytesWritten: number; buffer: Buffer }>;
-export const fsyncFd = promisify(fsync);
+const fsyncAsync = promisify(fsync);
 export const closeFd = promisify(close);
+
+export type FileOperation = 'open' | 'write' | 'fsync';
+
+/**
+ * Test seam: an error to raise instead of doing the I/O, as a full or failing disk would
+ * (ENOSPC, EIO…), so that every test environment can exercise it without a real full disk.
+ * Null in production.
+ */
+let injected: ((operation: FileOperation) => Error | null) | null = null;
+
+/** Sets (or, with null, clears) the fault injected into openFd, writeAllFd and fsyncFd. */
+export function injectFileFault(fault: ((operation: FileOperation) => Error | null) | null): void {
+  injected = fault;
+}
+
+/** An error shaped as node:fs raises it, for tests that inject one. */
+export function errnoError(
+  code: 'ENOSPC' | 'EIO' | 'EDQUOT' | 'EROFS',
+  syscall: string,
+): NodeJS.ErrnoException {
+  const messages = {
+    ENOSPC: 'no space left on device',
+    EIO: 'i/o error',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'read-only file system',
+  };
+  return Object.assign(new Error(`${code}: ${messages[code]}, ${syscall}`), { code, syscall });
+}
+
+function raiseInjected(operation: FileOperation): void {
+  const error = injected?.(operation) ?? null;
+  if (error !== null) throw error;
+}
+
+export async function openFd(file: string, flags: string, mode?: number): Promise<number> {
+  if (flags !== 'r') raiseInjected('open');
+  return openAsync(file, flags, mode);
+}
+
+export async function fsyncFd(fd: number): Promise<void> {
+  raiseInjected('fsync');
+  return fsyncAsync(fd);
+}
 
 /** Writes all of `data` to `fd` from its current position. */
 export async function writeAllFd(fd: number, data: Buffer): Promise<void> {
+  raiseInjected('write');
   for (let at = 0; at < data.length; ) at += (await writeFd(fd, data, at, data.length - at)).bytesWritten;
 }
 

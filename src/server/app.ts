@@ -19,6 +19,7 @@ import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
 import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
+import { faultResponse, NodeHealth, probeDisk, RETRY_AFTER_SECONDS } from './health.ts';
 import { type AdmissionRefusal, IntakeAdmission, type Permit } from './intake_admission.ts';
 import { fieldsOf, headersOf } from './intake_body.ts';
 import {
@@ -89,6 +90,8 @@ export interface ServerHandle {
   draining: boolean;
   /** Intake's admission counters (upload slots, unauthenticated requests). */
   admission: IntakeAdmission | null;
+  /** Whether the store and the disk work (readiness, and how a fault is answered). */
+  readonly health: NodeHealth;
 }
 
 export async function buildServer(options: {
@@ -153,7 +156,26 @@ export async function buildServer(options: {
     },
   });
   const accounts = await Accounts.open(node, options.clock);
-  const handle: ServerHandle = { app, intake, accounts, draining: false, admission: null };
+  const health = new NodeHealth({
+    // A small durable write to each, at most once a second and only while faulty.
+    probe: async () => {
+      await node.pipeline.store.transaction((tx) => tx.setMeta('health-probe', String(options.clock())));
+      await probeDisk(node.paths.root);
+    },
+    folders: [node.paths.root, images.root],
+    // Room for two of the largest uploads: below it the next one may fail half-written.
+    minFreeBytes: Math.max(2 * config.intake.maxImageBytes, 1024 * 1024),
+    onEvent: (event) => {
+      const { kind, code, permanent } = event.fault;
+      if (event.kind === 'fault')
+        app.log.fatal(
+          { event: 'store-fault', kind, code, permanent },
+          `not ready: ${event.fault.message}${permanent ? ' — restart on a repaired store (docs/store.md)' : ''}`,
+        );
+      else app.log.warn({ event: 'store-recovered', kind, code }, 'ready again: the store and the disk work');
+    },
+  });
+  const handle: ServerHandle = { app, intake, accounts, draining: false, admission: null, health };
 
   // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
   const onSlowClient = (event: SlowClientEvent) =>
@@ -195,6 +217,28 @@ export async function buildServer(options: {
     if (handle.draining) reply.header('connection', 'close');
   });
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    // The store or the disk failed, not the request: never a 4xx (a device gives its acta up),
+    // never "internal" (our bug) — 503 or 507 with Retry-After, and readiness goes false.
+    const fault = health.report(error);
+    if (fault !== null) {
+      const { status, code } = faultResponse(fault);
+      request.log.error(
+        { event: 'store-fault', kind: fault.kind, code: fault.code, err: error },
+        'request failed on a fault of the store or the disk',
+      );
+      if (!request.raw.complete) reply.header('connection', 'close');
+      void reply
+        .code(status)
+        .header('retry-after', String(RETRY_AFTER_SECONDS[fault.kind]))
+        .send({
+          error: code,
+          message:
+            code === 'disk-full'
+              ? 'the center is out of disk space; send it again after the given seconds'
+              : 'the center cannot use its store now; send it again after the given seconds',
+        });
+      return;
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.warn({ code: error.code, status }, error.message);
@@ -232,8 +276,22 @@ export async function buildServer(options: {
   app.get('/healthz', { config: { policy: 'public' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { policy: 'public' } }, async (_request, reply) => {
     if (handle.draining) return reply.code(503).send({ status: 'draining' });
-    const head = await node.pipeline.store.journalHead();
-    return { status: 'ready', journalSize: head.size };
+    let fault = await health.check();
+    let journalSize = 0;
+    if (fault === null)
+      try {
+        journalSize = (await node.pipeline.store.journalHead()).size;
+      } catch (error) {
+        fault = health.report(error);
+        if (fault === null) throw error;
+      }
+    // What failed is in the log; the public answer names only the kind and the code.
+    if (fault !== null)
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS[fault.kind]))
+        .send({ status: faultResponse(fault).code, code: fault.code });
+    return { status: 'ready', journalSize };
   });
   app.get('/api/v1/checkpoint', { config: { policy: 'public' } }, async (_request, reply) => {
     const last = (await node.pipeline.store.checkpoints()).at(-1);

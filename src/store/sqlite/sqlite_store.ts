@@ -48,6 +48,7 @@ import {
   type TerritoryDbRow,
   toTerritoryRow,
 } from '../rows.ts';
+import { classifyFault, StoreFaultError } from '../faults.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 const sessionOf = (row: unknown) => sessionOfRow(row as SessionDbRow | undefined);
@@ -214,7 +215,16 @@ class SqliteStore implements Store {
       }
       await fsyncFd(this.#walFd);
     } catch (error) {
-      this.#failed = new Error(`the store could not make a commit durable: ${(error as Error).message}`);
+      const fault = classifyFault(error);
+      this.#failed = new StoreFaultError(
+        {
+          kind: fault?.kind ?? 'store-unavailable',
+          code: fault?.code ?? 'fsync',
+          message: `the store could not make a commit durable: ${(error as Error).message}`,
+          permanent: true,
+        },
+        { cause: error },
+      );
       throw this.#failed;
     }
   }
@@ -692,10 +702,41 @@ export function openSqliteStore(path: string): Result<Store, OpenError> {
   } catch (error) {
     return err('database-unreadable', `cannot open ${path}: ${(error as Error).message}`);
   }
-  const migrated = migrate(db);
-  if (!migrated.ok) {
+  try {
+    const migrated = migrate(db);
+    if (!migrated.ok) {
+      db.close();
+      return migrated;
+    }
+    return ok(new SqliteStore(db, path === ':memory:' ? null : `${path}-wal`));
+  } catch (error) {
+    // A damaged file often shows only at the first read (the schema, the frontier).
+    const fault = classifyFault(error);
+    if (fault === null) throw error;
     db.close();
-    return migrated;
+    return err('database-unreadable', `cannot read ${path}: ${fault.message} (${fault.code})`);
   }
-  return ok(new SqliteStore(db, path === ':memory:' ? null : `${path}-wal`));
+}
+
+/**
+ * SQLite's `PRAGMA quick_check` on its own read-only connection: every page's structure,
+ * without matching indexes to their tables (integrity_check's costly part). Run at start, so a
+ * damaged file stops the service before its first acta instead of failing them one by one.
+ */
+export function quickCheckSqlite(path: string): Result<void, 'store-damaged'> {
+  let db: DatabaseSync | null = null;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    const rows = db.prepare('PRAGMA quick_check(20)').all() as { quick_check: string }[];
+    const problems = rows.map((row) => row.quick_check).filter((line) => line !== 'ok');
+    if (problems.length > 0)
+      return err('store-damaged', `${path} is damaged: ${problems.slice(0, 3).join('; ')}`);
+    return ok(undefined);
+  } catch (error) {
+    const fault = classifyFault(error);
+    if (fault === null) throw error;
+    return err('store-damaged', `${path} is damaged: ${fault.message} (${fault.code})`);
+  } finally {
+    db?.close();
+  }
 }
