@@ -6,6 +6,7 @@ import {
   type Channel,
   type ChannelHealth,
   chooseChannel,
+  DEFINITIVE_REFUSALS,
   type OutboxItem,
   type OutboxStore,
   outcomeOfResponse,
@@ -129,15 +130,104 @@ describe('transport rules', () => {
     });
     // Outside the territory of the device's CATD: a retry would get the same answer.
     assert.deepEqual(
-      outcomeOfResponse(403, '{"error":"out-of-scope","message":"acta 0100 is outside the territory of CATD-01"}', null),
-      { kind: 'refused', status: 403, code: 'out-of-scope', message: 'acta 0100 is outside the territory of CATD-01' },
+      outcomeOfResponse(
+        403,
+        '{"error":"out-of-scope","message":"acta 0100 is outside the territory of CATD-01"}',
+        null,
+      ),
+      {
+        kind: 'refused',
+        status: 403,
+        code: 'out-of-scope',
+        message: 'acta 0100 is outside the territory of CATD-01',
+      },
     );
-    assert.deepEqual(outcomeOfResponse(403, '<html>', null), {
-      kind: 'refused',
-      status: 403,
-      code: 'refused',
-      message: '<html>',
+  });
+
+  test("a fault of the center is never a refusal: 5xx, a truncated upload, a 4xx without an intake code (a proxy's page) are retried", () => {
+    // The center's store or disk failed: later, as told, and on another center meanwhile.
+    assert.deepEqual(
+      outcomeOfResponse(
+        503,
+        '{"error":"store-unavailable","message":"the center cannot use its store now"}',
+        '10',
+      ),
+      { kind: 'retry', reason: '503 store-unavailable', retryAfterMs: 10_000, failing: true },
+    );
+    assert.deepEqual(outcomeOfResponse(507, '{"error":"disk-full","message":"out of disk space"}', '60'), {
+      kind: 'retry',
+      reason: '507 disk-full',
+      retryAfterMs: 60_000,
+      failing: true,
     });
+    // The upload was cut on its way: the same bytes sent again are whole.
+    assert.equal(outcomeOfResponse(400, '{"error":"truncated","message":"ends early"}', null).kind, 'retry');
+    // Not the center's word: a proxy's or a firewall's page, a wrong address.
+    assert.equal(outcomeOfResponse(403, '<html>', null).kind, 'retry');
+    assert.equal(
+      outcomeOfResponse(404, '{"error":"not-found","message":"no such route"}', null).kind,
+      'retry',
+    );
+    assert.equal(outcomeOfResponse(413, '<html>413 Request Entity Too Large</html>', null).kind, 'retry');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 500, max: 599 }),
+        fc.string(),
+        fc.option(fc.string()),
+        (status, body, after) => {
+          assert.equal(outcomeOfResponse(status, body, after).kind, 'retry');
+        },
+      ),
+    );
+  });
+
+  test("every refusal of the center's closed set that a retry cannot change gives the acta up, and only those", async () => {
+    const { INTAKE_STATUS } = await import('../server/app.ts');
+    for (const [code, status] of Object.entries(INTAKE_STATUS)) {
+      const outcome = outcomeOfResponse(status, JSON.stringify({ error: code, message: 'm' }), '1');
+      const definitive = status >= 400 && status < 500 && code !== 'truncated' && code !== 'bad-request';
+      assert.equal(outcome.kind, definitive ? 'refused' : 'retry', `${status} ${code}`);
+      assert.equal(DEFINITIVE_REFUSALS.has(code), definitive, `${code} in the closed set`);
+    }
+  });
+
+  test('a center whose store fails: the acta stays pending, waits the Retry-After, and goes to the alternate meanwhile', async () => {
+    let now = 0;
+    const outbox = new MemoryOutbox(2);
+    let full = true;
+    const primary = scriptedChannel('primary', (item) =>
+      full
+        ? outcomeOfResponse(507, '{"error":"disk-full","message":"out of disk space"}', '60')
+        : { kind: 'receipt', receipt: `ok ${item.sequence}` },
+    );
+    const alternate = scriptedChannel('alternate', (item) => ({
+      kind: 'receipt',
+      receipt: `ok ${item.sequence}`,
+    }));
+    const sender = new Sender({
+      outbox,
+      channels: [primary, alternate],
+      checkReceipt: () => ({ ok: true }),
+      clock: () => now,
+      random: () => 0.5,
+      backoff: { baseMs: 100, maxMs: 1_000 },
+      concurrency: 1,
+    });
+    outbox.items.set(1, { ...outbox.items.get(1)!, nextAttemptAt: 5 });
+    await sender.round();
+    const first = outbox.items.get(0)!;
+    assert.equal(first.state, 'pending');
+    assert.equal(first.nextAttemptAt, 60_000, 'as long as the center said');
+    assert.match(first.lastError ?? '', /507 disk-full/);
+    assert.ok(sender.health[0]!.failures > 0, 'the failing center rests');
+    now = 5;
+    await sender.round();
+    assert.equal(outbox.items.get(1)!.deliveredVia, 'alternate');
+    // Space freed: once the wait is over the primary takes it.
+    full = false;
+    now = 60_000;
+    await sender.round();
+    assert.equal(outbox.items.get(0)!.deliveredVia, 'primary', 'delivered once the wait is over');
   });
 
   test('a sender delivers over the primary, fails over when it breaks, and keeps a package whose receipt is bad', async () => {

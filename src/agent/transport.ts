@@ -38,8 +38,17 @@ export type SendOutcome =
   | { readonly kind: 'receipt'; readonly receipt: string }
   /** The center will not take it, and sending it again will not change that. */
   | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string }
-  /** Try again later (network, timeout, overload, a server error); `retryAfterMs` when the center said. */
-  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number };
+  /**
+   * Try again later (network, timeout, overload, a server error); `retryAfterMs` when the center
+   * said; `failing` when the center itself is failing (its store or disk) even though it said
+   * when to come back: the channel rests and the next one carries the load meanwhile.
+   */
+  | {
+      readonly kind: 'retry';
+      readonly reason: string;
+      readonly retryAfterMs?: number;
+      readonly failing?: boolean;
+    };
 
 export interface Channel {
   readonly name: string;
@@ -228,7 +237,8 @@ export class Sender {
           backoffMs(item.attempts, this.#backoff, this.#o.random),
         );
         // Overload is the center working as designed: wait as told, but the channel is not down.
-        if (outcome.retryAfterMs === undefined) this.#channelFailed(index, outcome.reason, after);
+        if (outcome.retryAfterMs === undefined || outcome.failing === true)
+          this.#channelFailed(index, outcome.reason, after);
         await this.#o.outbox.markRetry(item.sequence, after + wait, `${channel.name}: ${outcome.reason}`);
         this.#o.onEvent?.({
           kind: 'retry',
@@ -286,22 +296,42 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
+ * The center's refusals that sending the same package again cannot change (its intake's closed
+ * set, src/server/app.ts's INTAKE_STATUS): only these give an acta up. Not in it: `truncated`
+ * (the upload was cut on its way; whole, it may pass) and `bad-request`; nor any 5xx, network
+ * error, or 4xx that is not the center's word (a proxy's page, a wrong address).
+ */
+export const DEFINITIVE_REFUSALS: ReadonlySet<string> = new Set([
+  'bad-header',
+  'not-canonical',
+  'hash-mismatch',
+  'unknown-contest',
+  'bad-signature',
+  'unknown-device',
+  'revoked-device',
+  'origin-mismatch',
+  'out-of-scope',
+  'conflict',
+  'after-close',
+  'too-large',
+  'not-an-image',
+  'too-many-pixels',
+  'image-quality',
+  'identification',
+]);
+
+/** The center's own faults (its store or its disk): it says when to come back, but it is failing. */
+const CENTER_FAULTS: ReadonlySet<string> = new Set(['store-unavailable', 'disk-full']);
+
+/**
  * What an HTTP answer from a center's intake means for the package. 201/200 carry a receipt;
- * 503 and 429 are "later" (with Retry-After); other 5xx are a failing channel; the remaining
- * 4xx are refusals that a retry would not change (bad signature, revoked device, conflict…).
+ * 503, 507, 429 and 408 are "later" (with Retry-After; a store or disk fault also rests the
+ * channel); other 5xx are a failing channel; a 4xx gives the acta up only when it names a
+ * refusal of the closed set (DEFINITIVE_REFUSALS) — anything else is tried again.
  */
 export function outcomeOfResponse(status: number, body: string, retryAfter: string | null): SendOutcome {
   if (status === 200 || status === 201) return { kind: 'receipt', receipt: body };
-  if (status === 503 || status === 429 || status === 408) {
-    const seconds = Number(retryAfter);
-    return {
-      kind: 'retry',
-      reason: `${status} busy`,
-      retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 3600) * 1000 : 1000,
-    };
-  }
-  if (status >= 500 || status < 400) return { kind: 'retry', reason: `${status} from the center` };
-  let code = 'refused';
+  let code: string | null = null;
   let message = body.slice(0, 300);
   try {
     const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
@@ -310,6 +340,22 @@ export function outcomeOfResponse(status: number, body: string, retryAfter: stri
   } catch {
     // Not JSON (a proxy's page, say): the text is the message.
   }
+  if (status === 503 || status === 507 || status === 429 || status === 408) {
+    const seconds = Number(retryAfter);
+    const failing = code !== null && CENTER_FAULTS.has(code);
+    return {
+      kind: 'retry',
+      reason: failing ? `${status} ${code}` : `${status} busy`,
+      retryAfterMs:
+        retryAfter !== null && Number.isFinite(seconds) && seconds >= 0
+          ? Math.min(seconds, 3600) * 1000
+          : 1000,
+      ...(failing ? { failing } : {}),
+    };
+  }
+  if (status >= 500 || status < 400) return { kind: 'retry', reason: `${status} from the center` };
+  if (code === null || !DEFINITIVE_REFUSALS.has(code))
+    return { kind: 'retry', reason: `${status} ${code ?? 'not the center'}: ${message.slice(0, 120)}` };
   return { kind: 'refused', status, code, message };
 }
 
