@@ -20,6 +20,8 @@ import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { IntakeService } from '../intake/intake_service.ts';
 import type { QualityGatePool } from '../images/gate_pool.ts';
 import { writeFileDurably } from '../journal/durable_file.ts';
+import { openNote } from '../journal/note.ts';
+import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs, readStdin } from './args.ts';
 
@@ -233,8 +235,12 @@ export async function runAgentExportBundle(args: readonly string[]): Promise<num
   const fail = failWith('agent export-bundle');
   const parsed = parseCommandArgs(
     args,
-    { data: { type: 'string' }, out: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1), out: z.string().min(1) }),
+    { data: { type: 'string' }, out: { type: 'string' }, 'from-leaf': { type: 'string' } },
+    z.strictObject({
+      data: z.string().min(1),
+      out: z.string().min(1),
+      'from-leaf': z.coerce.number().int().min(0).optional(),
+    }),
   );
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
@@ -242,6 +248,8 @@ export async function runAgentExportBundle(args: readonly string[]): Promise<num
   if (!opened.ok) return fail(opened.message, 2);
   const agent = opened.value;
   try {
+    const fromLeaf = o['from-leaf'];
+    if (fromLeaf !== undefined) return await exportDeliveredFromLeaf(agent, fromLeaf, o.out);
     const pending = agent.outbox.list('pending').slice(0, BUNDLE_LIMITS.packages);
     if (pending.length === 0) {
       out('nothing pending: no bundle written');
@@ -274,6 +282,63 @@ export async function runAgentExportBundle(args: readonly string[]): Promise<num
   } finally {
     agent.close();
   }
+}
+
+/**
+ * Recovery after a center lost storage (docs/journal.md, "Lost storage"): the packages this
+ * agent delivered whose receipts name a journal leaf at or past `fromLeaf` — the restored
+ * journal's size — in one bundle, so the center can take again the ones it no longer holds
+ * (`bundle import` answers the others with their receipts). Nothing changes in the outbox.
+ */
+async function exportDeliveredFromLeaf(
+  agent: Extract<Awaited<ReturnType<typeof openAgent>>, { ok: true }>['value'],
+  fromLeaf: number,
+  file: string,
+): Promise<number> {
+  const named = agent.outbox
+    .list('delivered')
+    .flatMap((item) => {
+      const note = item.receipt === null ? null : openNote(item.receipt, [agent.centerKey]);
+      const receipt = note?.ok === true ? parseReceiptBody(note.value.body, agent.centerKey.name) : null;
+      return receipt?.ok === true && receipt.value.leafIndex >= fromLeaf
+        ? [{ item, leaf: receipt.value.leafIndex }]
+        : [];
+    })
+    .sort((a, b) => a.leaf - b.leaf);
+  if (named.length === 0) {
+    out(`no delivered package has a receipt at leaf ${fromLeaf} or later: no bundle written`);
+    return 0;
+  }
+  const chosen = named.slice(0, BUNDLE_LIMITS.packages);
+  const packages = [];
+  for (const { item } of chosen)
+    packages.push({
+      text: item.packageText,
+      signature: item.signature,
+      contentType: item.contentType,
+      imageSha256: item.imageSha256,
+      image: await agent.outbox.image(item),
+    });
+  const zip = await writeBundle({
+    deviceId: agent.config.deviceId,
+    createdAt: formatIsoLocal(Date.now(), agent.config.utcOffsetMinutes),
+    privateKey: agent.privateKey,
+    packages: packages.sort((a, b) => sequenceOf(a.text) - sequenceOf(b.text)),
+  });
+  await writeFileDurably(file, zip);
+  const last = chosen.at(-1)!.leaf;
+  out(
+    `wrote ${file}: ${chosen.length} delivered packages whose receipts name leaves ${chosen[0]!.leaf}–${last}, ${zip.length} bytes`,
+  );
+  if (chosen.length < named.length)
+    out(
+      `${named.length - chosen.length} more: after importing this one, export again with --from-leaf ${last + 1}`,
+    );
+  return 0;
+}
+
+function sequenceOf(packageText: string): number {
+  return (JSON.parse(packageText) as { sequence: number }).sequence;
 }
 
 export async function runBundleImport(args: readonly string[]): Promise<number> {

@@ -128,7 +128,8 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'agent export-bundle',
-    summary: 'write the pending packages as one signed bundle file, for a USB stick',
+    summary:
+      'write the pending packages as one signed bundle file, for a USB stick (--from-leaf N: the delivered ones receipted at journal leaf N or later, after a center lost storage)',
     run: async (args) => (await import('./agent_commands.ts')).runAgentExportBundle(args),
   },
   {
