@@ -142,6 +142,11 @@ export class ActaPipeline {
   readonly #closesAt: number;
   /** Once seen closed, always closed: the store is not asked again. */
   #closed = false;
+  /**
+   * Transactions already seen open. Write transactions are serialised, so none can close
+   * under another (closeIntake removes its own): one read per group commit, not per acta.
+   */
+  readonly #openIn = new WeakSet<StoreTransaction>();
 
   private constructor(options: {
     store: Store;
@@ -242,6 +247,7 @@ export class ActaPipeline {
    */
   async closeIntake(at: number, reason: string): Promise<void> {
     await this.commits.run(async (tx) => {
+      this.#openIn.delete(tx);
       if (await isIntakeClosed(tx)) return;
       await tx.setMeta(META_INTAKE_CLOSED, JSON.stringify({ at, reason }));
       await tx.appendJournal({ type: 'INTAKE_CLOSED', at, reason });
@@ -254,8 +260,16 @@ export class ActaPipeline {
     return this.#closed;
   }
 
+  /** What this process knows without asking the store: a hint (the transactions decide). */
+  get knownClosed(): boolean {
+    return this.#closed;
+  }
+
   async #closedIn(tx: StoreTransaction): Promise<boolean> {
-    if (!this.#closed) this.#closed = await isIntakeClosed(tx);
+    if (this.#closed) return true;
+    if (this.#openIn.has(tx)) return false;
+    this.#closed = await isIntakeClosed(tx);
+    if (!this.#closed) this.#openIn.add(tx);
     return this.#closed;
   }
 

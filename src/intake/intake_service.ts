@@ -224,8 +224,10 @@ export class IntakeService {
       return this.#refuse('hash-mismatch', 'the image bytes do not have the SHA-256 the header claims', pkg);
     }
     // After the final cut, only a retry of a package accepted before goes on (to its receipt):
-    // nothing new reaches the image store, nor the gate's time.
-    if (await this.#pipeline.intakeClosed()) {
+    // nothing new reaches the image store, nor the gate's time. What this process knows, with
+    // no read per package: a node that learns of the close in the transaction below refuses
+    // there, its image already stored (unreferenced), and from then on refuses here.
+    if (this.#pipeline.knownClosed) {
       const before = await this.#pipeline.store.transaction((tx) =>
         tx.getPackage(device.id, pkg.header.sequence),
       );
