@@ -53,11 +53,16 @@ export type ApiError =
   | 'step-up-required'
   /** The acta's time ran out while the person typed and it was handed to someone else. */
   | 'claim-taken'
+  /** The final cut is published: nothing changes a result any more. */
+  | 'after-close'
   | 'refused'
   | 'unreachable'
   | 'malformed';
+/** The center's 409 after-close, as the people at the console read it. */
+export const AFTER_CLOSE_TEXT =
+  'No se registró: el PREP ya cerró (se publicó el corte final) y sus resultados ya no cambian.';
 /** The center's error codes the console tells apart; any other is 'refused' with its message. */
-const KNOWN_ERRORS: readonly ApiError[] = ['no-session', 'step-up-required', 'claim-taken'];
+const KNOWN_ERRORS: readonly ApiError[] = ['no-session', 'step-up-required', 'claim-taken', 'after-close'];
 
 async function call<T>(
   method: string,

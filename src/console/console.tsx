@@ -8,6 +8,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Result } from '../domain/result.ts';
 import {
+  AFTER_CLOSE_TEXT,
   type ApiError,
   currentOperator,
   imageUrl,
@@ -213,7 +214,9 @@ async function sendBoxes<R>(
     setMessage(
       sent.code === 'claim-taken'
         ? 'No se registró: pasó el tiempo para esta acta y ya se asignó a otra persona. Siga con la siguiente.'
-        : `No se registró: ${sent.message}`,
+        : sent.code === 'after-close'
+          ? AFTER_CLOSE_TEXT
+          : `No se registró: ${sent.message}`,
     );
     return sent.code === 'claim-taken' ? { answer: null, taken: true } : null;
   }

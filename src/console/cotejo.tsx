@@ -5,7 +5,7 @@
  * (docs/pipeline.md).
  */
 import { useState } from 'preact/hooks';
-import { type CotejoActa, cotejoActa, imageUrl, sendCotejo } from './api.ts';
+import { AFTER_CLOSE_TEXT, type CotejoActa, cotejoActa, imageUrl, sendCotejo } from './api.ts';
 import { boxesOf, fromFields, shown } from './entry.ts';
 
 const COTEJADA = ['sin cotejar', 'cotejada', 'cotejada con modificación', 'en corrección'];
@@ -32,7 +32,10 @@ export function CotejoScreen() {
     setBusy(true);
     const sent = await sendCotejo(acta.recordId, decision, reason);
     setBusy(false);
-    if (!sent.ok) return setMessage(`No se registró el cotejo: ${sent.message}`);
+    if (!sent.ok)
+      return setMessage(
+        sent.code === 'after-close' ? AFTER_CLOSE_TEXT : `No se registró el cotejo: ${sent.message}`,
+      );
     setMessage(
       decision === 'accept'
         ? `Acta ${acta.recordId} cotejada: coincide con lo publicado.`
