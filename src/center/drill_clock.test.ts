@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { formatCutId } from '../domain/local_time.ts';
 import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
+import { makeDevice } from '../test/packages.ts';
 import { openCenter } from './node.ts';
 
 const cutLine = (stdout: string) => /^cut (\d{8}_\d{4}) #(\d+)( \(final\))?:/m.exec(stdout);
@@ -31,12 +32,40 @@ test('openprep cut uses the drill clock serve recorded: the first cut of a past 
     assert.equal(line[1]!.slice(0, 8), formatCutId(start, election.utcOffsetMinutes).slice(0, 8));
     assert.equal(line[3], undefined, `the drill's first cut must not be final: ${cut.stdout}`);
 
+    // Other commands stamp the drill's time too (device enrolment, in the journal).
+    const device = makeDevice('CATD-1-S9');
+    const enrolled = await runCli([
+      'device',
+      'enroll',
+      '--data',
+      data,
+      '--id',
+      device.id,
+      '--origin',
+      'CATD',
+      '--bound-to',
+      'CATD-1',
+      '--public-key',
+      device.publicKey,
+    ]);
+    assert.equal(enrolled.code, 0, enrolled.stderr);
+
     // Any other opening of the folder reads the same clock.
     const node = await openCenter({ root: data, clock: Date.now });
     assert.ok(node.ok);
     const simulated = node.value.clock();
+    const head = await node.value.pipeline.store.journalHead();
+    const entries = (await node.value.pipeline.store.journalEntries(0, head.size)).map(
+      (e) => JSON.parse(e.toString()) as { type: string; at: number },
+    );
     await node.value.close();
     assert.ok(Math.abs(simulated - start) < 5 * 60_000, `${new Date(simulated).toISOString()}`);
+    const enrolment = entries.find((e) => e.type === 'DEVICE_ENROLLED');
+    assert.ok(enrolment !== undefined);
+    assert.ok(
+      Math.abs(enrolment.at - start) < 5 * 60_000,
+      `enrolled at ${new Date(enrolment.at).toISOString()}`,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -66,7 +66,8 @@ export async function runDeviceEnroll(args: readonly string[]): Promise<number> 
       origin: o.origin,
       boundTo: o['bound-to'],
       label: o.label,
-      at: Date.now(),
+      // The election's time: a drill's simulated one (src/center/drill_clock.ts).
+      at: node.value.clock(),
     });
     if (!enrolled.ok) return fail('enroll', enrolled.message);
     out(
@@ -123,7 +124,7 @@ export async function runDeviceRevoke(args: readonly string[]): Promise<number> 
   try {
     const revoked = await revokeDevice(node.value.pipeline.store, {
       id: o.id,
-      at: Date.now(),
+      at: node.value.clock(),
       reason: o.reason,
     });
     if (!revoked.ok) return fail('revoke', revoked.message);
