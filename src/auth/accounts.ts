@@ -11,7 +11,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Err, err, type Ok, ok, type Result } from '../domain/result.ts';
 import type { JournalEntry } from '../journal/entries.ts';
-import type { OperatorRow, Role, Scope, SessionRow, Store } from '../store/store.ts';
+import type { OperatorRow, Role, Scope, SessionRow, Store, StoreTransaction } from '../store/store.ts';
 import { GroupCommit } from '../store/group_commit.ts';
 import {
   checkPasswordPolicy,
@@ -391,8 +391,12 @@ export class Accounts {
     now: number,
     waitMs: number,
     entry: { readonly operatorId: string | null; readonly address: string; readonly by: string },
+    tx?: StoreTransaction,
   ): Promise<SignInRefusal> {
-    await this.#security.record({ type: 'LOGIN_THROTTLED', at: now, ...entry });
+    // Inside a group-committed transaction the event joins it: a second commit awaited from
+    // within the batch would wait for the batch itself, and every store write behind it.
+    if (tx === undefined) await this.#security.record({ type: 'LOGIN_THROTTLED', at: now, ...entry });
+    else await this.#security.recordIn(tx, { type: 'LOGIN_THROTTLED', at: now, ...entry });
     return {
       ...err('throttled', 'too many failed sign-ins: wait before trying again'),
       retryAfterMs: waitMs,
@@ -486,11 +490,12 @@ export class Accounts {
       };
       // Others failed meanwhile (the hashing took a while): the delay they started holds this one too.
       if (trust === null && operator.lockedUntil !== null && operator.lockedUntil > now)
-        return this.#throttled(now, operator.lockedUntil - now, {
-          operatorId: operator.id,
-          address,
-          by: 'account',
-        });
+        return this.#throttled(
+          now,
+          operator.lockedUntil - now,
+          { operatorId: operator.id, address, by: 'account' },
+          tx,
+        );
       if (
         operator.disabledAt !== null ||
         (operator.expiresAt !== null && operator.expiresAt <= now) ||
