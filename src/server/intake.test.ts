@@ -378,7 +378,8 @@ describe('signed intake over HTTP', () => {
     const busyBase = `http://127.0.0.1:${(busy.app.server.address() as AddressInfo).port}`;
     const image = makePng(20, 20, { seed: 9 });
     const pkg = packageFor(scanner, image, { sequence: 30, claimedKey: keys[5]! });
-    // A slow client: its upload starts and then stalls, holding the only slot.
+    // A slow client whose signed header checks out: its upload starts and then stalls, holding
+    // the only slot (an unauthenticated one would hold none: src/server/slow_clients.test.ts).
     const boundary = 'slowboundary';
     const slow = httpRequest(`${busyBase}/api/v1/packages`, {
       method: 'POST',
@@ -390,6 +391,8 @@ describe('signed intake over HTTP', () => {
         `--${boundary}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n${pkg.signature}\r\n` +
         `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n`,
     );
+    // The first bytes of the image: the parser holds back a tail that could begin a boundary.
+    slow.write(image.subarray(0, 32));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const refused = await postPackage(busyBase, { text: pkg.text, signature: pkg.signature, image });
     assert.equal(refused.status, 503, refused.body);

@@ -124,6 +124,8 @@ export class UploadWatcher {
     const stop = () => {
       if (entry.done) return;
       entry.done = true;
+      // A kept-alive socket carries many requests: its listener goes with the request.
+      socket.off('close', stop);
       this.#watched.delete(entry);
       if (this.#watched.size === 0 && this.#timer !== null) {
         clearInterval(this.#timer);
