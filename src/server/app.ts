@@ -90,6 +90,8 @@ export interface ServerHandle {
   draining: boolean;
   /** Intake's admission counters (upload slots, unauthenticated requests). */
   admission: IntakeAdmission | null;
+  /** Every route served, with its policy: the inventory the adversarial suite fuzzes. */
+  readonly routes: { readonly method: string; readonly url: string; readonly policy: RoutePolicy }[];
   /** Whether the store and the disk work (readiness, and how a fault is answered). */
   readonly health: NodeHealth;
 }
@@ -175,7 +177,15 @@ export async function buildServer(options: {
       else app.log.warn({ event: 'store-recovered', kind, code }, 'ready again: the store and the disk work');
     },
   });
-  const handle: ServerHandle = { app, intake, accounts, draining: false, admission: null, health };
+  const handle: ServerHandle = {
+    app,
+    intake,
+    accounts,
+    draining: false,
+    admission: null,
+    routes: [],
+    health,
+  };
 
   // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
   const onSlowClient = (event: SlowClientEvent) =>
@@ -208,6 +218,8 @@ export async function buildServer(options: {
       throw new Error(`route ${route.method} ${route.url} declares no authorization policy`);
     if (policy === 'session' && (route.config?.roles ?? []).length === 0)
       throw new Error(`session route ${route.method} ${route.url} names no roles`);
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') handle.routes.push({ method, url: route.url, policy });
   });
   app.addHook('onSend', async (_request, reply) => {
     // A route with a policy of its own (the phone app's pages) keeps it.
