@@ -17,6 +17,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   national: 'national.ts',
   images: 'images.ts',
   'signin-flood': 'signin_flood.ts',
+  adversarial: 'adversarial.ts',
 };
 
 const name = process.argv[2];

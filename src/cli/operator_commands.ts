@@ -88,7 +88,7 @@ export async function runOperatorList(args: readonly string[]): Promise<number> 
   return withAccounts('operator list', parsed.value.options.data, async (_accounts, node) => {
     for (const o of await node.pipeline.store.operators())
       out(
-        `${o.username}\t${o.role}\t${o.scope}\t${o.totpSealed === null ? 'must enrol TOTP' : 'active'}${o.lockedUntil !== null && o.lockedUntil > Date.now() ? '\tlocked' : ''}`,
+        `${o.username}\t${o.role}\t${o.scope}\t${o.totpSealed === null ? 'must enrol TOTP' : 'active'}${o.lockedUntil !== null && o.lockedUntil > Date.now() ? '\tthrottled (failed sign-ins)' : ''}`,
       );
     return 0;
   });
