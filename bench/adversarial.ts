@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- adversarial [slow] [seconds]`: a center (`openprep serve`, SQLite, a
+ * `npm run bench -- adversarial [slow] [seconds] [flood per second] [signin,forged,fuzz]`: a center (`openprep serve`, SQLite, a
  * state-sized election) takes genuine packages from 4 scanners, first alone (the baseline), then
  * while 500 slow uploads, sign-in floods, forged packages, an enrolled scanner of another CATD and
  * random bytes at every route try at once, then under attack again while the process is killed
@@ -17,10 +17,21 @@ import { prepareSiege, type SiegeReport, siege } from '../src/adversarial/siege.
 
 const slow = Number(process.argv[2] ?? 500);
 const seconds = Number(process.argv[3] ?? 30);
+/** Requests a second of each flooding class (sign-in, forged, random bytes). */
+const perSecond = Number(process.argv[4] ?? 300);
 const DEVICES = 4;
 const EVERY_MS = 200;
 const packagesPerDevice = Math.max(10, Math.round((seconds * 1000) / EVERY_MS));
-const ATTACK = { slow, signin: 10, forged: 4, fuzz: 4, perSecond: 300, outOfScope: true } as const;
+/** The flooding classes to run (all by default): sign-in, forged, fuzz. */
+const floods = new Set((process.argv[5] ?? 'signin,forged,fuzz').split(','));
+const ATTACK = {
+  slow,
+  signin: floods.has('signin') ? 10 : 0,
+  forged: floods.has('forged') ? 4 : 0,
+  fuzz: floods.has('fuzz') ? 4 : 0,
+  perSecond,
+  outOfScope: true,
+} as const;
 
 const work = await mkdtemp(path.join(tmpdir(), 'openprep-bench-adversarial-'));
 try {
@@ -50,6 +61,7 @@ try {
         genuine_devices: DEVICES,
         genuine_every_ms: EVERY_MS,
         slow_clients: slow,
+        flood_per_second_per_class: perSecond,
         attempts,
         receipts_held: sum((r) => r.receiptsHeld),
         receipts_stored: sum((r) => r.receiptsStored),

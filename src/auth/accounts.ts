@@ -15,7 +15,7 @@ import type { OperatorRow, Role, Scope, SessionRow, Store, StoreTransaction } fr
 import { GroupCommit } from '../store/group_commit.ts';
 import {
   checkPasswordPolicy,
-  decoyHash,
+  decoyVerification,
   hashPassword,
   inHashingSlot,
   type PasswordPolicyError,
@@ -410,9 +410,10 @@ export class Accounts {
 
   /**
    * Password and TOTP code together. Every failure answers the same 'sign-in-failed' (unknown
-   * account, wrong password, wrong or reused code, expired, not enrolled), after the same
-   * Argon2id work, so an answer never tells which accounts exist; a username that does not exist
-   * is throttled as an account would be. Refusals cost little: a throttled attempt is answered
+   * account, wrong password, wrong or reused code, expired, not enrolled), after as long as an
+   * Argon2id hashing takes (a name that does not exist waits it out on a timer, in a hashing slot
+   * like the others, without the CPU: password.ts decoyVerification), so an answer never tells
+   * which accounts exist; a username that does not exist is throttled as an account would be. Refusals cost little: a throttled attempt is answered
    * from memory or the operator's row, and password hashing runs in a bounded number of slots
    * ('busy' beyond).
    */
@@ -441,7 +442,7 @@ export class Accounts {
     if (accountWait > 0)
       return this.#throttled(now, accountWait, { operatorId: found?.id ?? null, address, by: 'account' });
     const passwordOk = await inHashingSlot(
-      async () => verifyPassword(input.password, found?.passwordHash ?? (await decoyHash())),
+      async () => (found === null ? decoyVerification() : verifyPassword(input.password, found.passwordHash)),
       { trusted: trust !== null },
     );
     if (passwordOk === 'busy')

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import {
+  decoyVerification,
+  hashingsRun,
   CONCURRENT_HASHINGS,
   checkPasswordPolicy,
   HASHINGS_WAITING,
@@ -36,6 +38,15 @@ describe('passwords and secrets at rest', () => {
     assert.notEqual(a, b);
     assert.equal(await verifyPassword('tortuga verde sobre el volcán', a), true);
     assert.equal(await verifyPassword('tortuga verde sobre el volcan', a), false);
+  });
+
+  test('a decoy verification (a name that does not exist) fails after about a hashing, and hashes nothing', async () => {
+    await hashPassword('una frase para medir cuánto tarda');
+    const before = hashingsRun();
+    const started = performance.now();
+    assert.equal(await decoyVerification(), false);
+    assert.ok(performance.now() - started > 1, 'it takes time, as a hashing does');
+    assert.equal(hashingsRun(), before, 'no Argon2id was run for it');
   });
 
   test('secret box: opens for its owner only, fails closed when altered or under another key', () => {
