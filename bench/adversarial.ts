@@ -18,7 +18,7 @@ import { prepareSiege, type SiegeReport, siege } from '../src/adversarial/siege.
 const slow = Number(process.argv[2] ?? 500);
 const seconds = Number(process.argv[3] ?? 30);
 /** Requests a second of each flooding class (sign-in, forged, random bytes). */
-const perSecond = Number(process.argv[4] ?? 300);
+const perSecond = Number(process.argv[4] ?? 100);
 const DEVICES = 4;
 const EVERY_MS = 200;
 const packagesPerDevice = Math.max(10, Math.round((seconds * 1000) / EVERY_MS));

@@ -1,13 +1,14 @@
 /**
- * The attackers of a siege (src/adversarial/siege.ts), run on a worker thread of their own so
- * that their sockets and loops do not slow the genuine devices' clock on the measuring thread.
+ * The attackers of a siege (src/adversarial/siege.ts), run as a process of their own at the
+ * lowest CPU priority: on a shared 2-core machine they stand for attackers on other machines,
+ * so what they cost the center is the center's own work, not theirs.
  * Every class is a bounded loop against a loopback address and stops when told to (or at its
  * own deadline): slow uploads from many addresses, sign-in floods, forged packages, an enrolled
  * device sending actas outside its CATD, and random bytes at every route.
  */
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { parentPort, workerData } from 'node:worker_threads';
+import process from 'node:process';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
 import { createRandom } from '../sim/random.ts';
 
@@ -26,7 +27,7 @@ export interface AttackPlan {
   readonly fuzz: number;
   /**
    * Requests a second of each flooding class (sign-in, forged, fuzz), all its loops together:
-   * the issue's flood was ~230 sign-ins a second. Unbounded, the flood measures only whether
+   * the flood seen on main was ~230 sign-ins a second. Unbounded, the flood measures only whether
    * two cores can answer anything at all.
    */
   readonly perSecond: number;
@@ -325,15 +326,17 @@ function slowUpload(base: string, localAddress: string, going: () => boolean): P
   });
 }
 
-// As a worker: run the plan given, stop on the parent's word, post the counts.
-if (parentPort !== null && workerData !== null && typeof workerData === 'object') {
+// As a child process (siege.ts forks it at the lowest CPU priority): the first message is the
+// plan, then 'stop' or a new base address; the counts are sent back once every loop ended.
+if (process.send !== undefined && process.env['OPENPREP_ATTACKERS'] === '1') {
   let stop = false;
-  const port = parentPort;
-  const plan = workerData as AttackPlan;
-  port.on('message', (message: unknown) => {
+  let plan: AttackPlan | null = null;
+  process.on('message', (message: unknown) => {
     if (message === 'stop') stop = true;
-    else if (typeof message === 'object' && message !== null && 'base' in message)
+    else if (plan === null) {
+      plan = message as AttackPlan;
+      void attack(plan, () => stop).then((counts) => process.send?.(counts, () => process.exit(0)));
+    } else if (typeof message === 'object' && message !== null && 'base' in message)
       (plan as { base: string }).base = String((message as { base: unknown }).base);
   });
-  void attack(plan, () => stop).then((counts) => port.postMessage(counts));
 }

@@ -120,6 +120,9 @@ export async function buildServer(options: {
     // believed when they say whom they forward for.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 64 * 1024,
+    // Two log lines for every request would make a flood fill the disk with logs and cost a
+    // serialisation each: requests are logged at debug (below), refusals and faults as events.
+    disableRequestLogging: true,
     // Node's own header deadline, checked every second (its default check runs every 30 s):
     // a client that opens a connection and trickles its headers is dropped.
     serverFactory: (handler) =>
@@ -220,6 +223,12 @@ export async function buildServer(options: {
       throw new Error(`session route ${route.method} ${route.url} names no roles`);
     for (const method of [route.method].flat())
       if (method !== 'HEAD') handle.routes.push({ method, url: route.url, policy });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request completed',
+    );
   });
   app.addHook('onSend', async (_request, reply) => {
     // A route with a policy of its own (the phone app's pages) keeps it.
