@@ -352,6 +352,7 @@ export async function buildServer(options: {
     }
     return reply.code(INTAKE_STATUS[code]).send({ error: code, message });
   };
+  const NO_PERMIT: Permit = { release: () => {} };
   const busy = (refusal: AdmissionRefusal): string =>
     refusal === 'address-busy'
       ? 'too many unfinished uploads from this address; retry after the given seconds'
@@ -375,9 +376,12 @@ export async function buildServer(options: {
           'bad-request',
           'send the image as the body (image/jpeg or image/png) with the OpenPREP-Package and OpenPREP-Signature headers, or multipart/form-data with the fields package, signature and image',
         );
-      // Until its signed header is verified a request holds no upload slot, only one of the
-      // places for unauthenticated requests, and only until the header deadline.
-      const waiting = admission.unauthenticated(request.ip);
+      // Until its signed header is verified a request holds no upload slot. A multipart one,
+      // whose header arrives in its body, holds one of the places for unauthenticated requests,
+      // and only until the header deadline. The lean form's header came whole with the request
+      // line (Node's header deadline): it is checked at once, and the scanners of a CATD behind
+      // one address are never refused for sending together.
+      const waiting = raw ? NO_PERMIT : admission.unauthenticated(request.ip);
       if (typeof waiting === 'string') return refuse(request, reply, 'overloaded', busy(waiting));
       const watch = watcher.watch(request.raw.socket, request.ip);
       let upload: Permit | null = null;

@@ -39,8 +39,9 @@ export const serveConfigSchema = z
         /** Uploads one enrolled device may have at once (its agent sends 4 by default). */
         maxPerDevice: z.number().int().min(1).max(1024).default(8),
         /**
-         * Requests whose signed header is not verified yet, in all and per client address: they
-         * hold no upload slot, and past these bounds they are refused at once (503, closed).
+         * Multipart requests whose signed header (their first two fields) is not verified yet,
+         * in all and per client address: they hold no upload slot, and past these bounds they are
+         * refused at once (503, closed). The lean form's header is checked as it arrives.
          */
         maxUnauthenticated: z.number().int().min(1).max(100_000).default(1024),
         maxUnauthenticatedPerAddress: z.number().int().min(1).max(100_000).default(32),
