@@ -60,7 +60,8 @@ try {
       id: agent.id,
       publicKey: agent.publicKey,
       origin: 'CATD',
-      boundTo: 'CATD-BENCH',
+      // preparedCenter declares CATD-1's territory: the whole catalog.
+      boundTo: 'CATD-1',
       label: '',
       at: clock(),
     });

@@ -168,11 +168,24 @@ export async function signIn(
   login: OperatorLogin,
   at: number,
 ): Promise<Session> {
-  const answer = await client.send(node, 'POST', '/api/v1/session', {
+  let answer = await client.send(node, 'POST', '/api/v1/session', {
     address: login.address,
     body: { username: login.username, password: OPERATOR_PASSWORD, code: totp(login.secret, at) },
     label: 'sign-in',
   });
+  // A shift signing in at once finds the hashing slots full (503 busy): as the console does,
+  // it waits the given seconds and tries again — a bounded number of times.
+  for (let attempt = 0; answer.status === 503 && attempt < 120; attempt++) {
+    const wait = Number(answer.headers['retry-after'] ?? 1);
+    await new Promise((resolve) =>
+      setTimeout(resolve, (Number.isFinite(wait) ? wait : 1) * 1000 * Math.random()),
+    );
+    answer = await client.send(node, 'POST', '/api/v1/session', {
+      address: login.address,
+      body: { username: login.username, password: OPERATOR_PASSWORD, code: totp(login.secret, at) },
+      label: 'sign-in',
+    });
+  }
   if (answer.status !== 201)
     throw new Error(`${login.username} could not sign in: ${answer.status} ${JSON.stringify(answer.body)}`);
   const setCookie = answer.headers['set-cookie'];
