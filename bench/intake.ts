@@ -196,13 +196,14 @@ try {
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   });
   const seconds = (performance.now() - began) / 1000;
-  if ((statuses.get(201) ?? 0) !== total)
-    throw new Error(`every package must be accepted (201): ${JSON.stringify(Object.fromEntries(statuses))}`);
   agent.destroy();
   for (const { server } of nodes) {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
   }
+  // After the servers are stopped: a failed run must not leave them serving.
+  if ((statuses.get(201) ?? 0) !== total)
+    throw new Error(`every package must be accepted (201): ${JSON.stringify(Object.fromEntries(statuses))}`);
 
   // Baseline: hash, write and fsync the same images here, same concurrency.
   const baselineDir = path.join(work, 'baseline');

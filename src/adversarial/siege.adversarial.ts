@@ -31,7 +31,9 @@ const count = (answers: Record<string, number>, keep: (status: string) => boolea
     .reduce((sum, [, n]) => sum + n, 0);
 
 describe('a center under siege', () => {
-  test('every attack at once: genuine packages all receipted and stored, attackers refused', async () => {
+  test('every attack at once: genuine packages all receipted and stored, attackers refused', {
+    timeout: 240_000,
+  }, async () => {
     const report = await siege(center, {
       seed: 1,
       packagesPerDevice: 30,
@@ -68,7 +70,9 @@ describe('a center under siege', () => {
     assert.ok(report.genuine.p99Ms < 5000, `genuine p99 ${Math.round(report.genuine.p99Ms)} ms`);
   });
 
-  test('SIGKILL at random moments under attack: nothing receipted is lost, the center starts again each time', async () => {
+  test('SIGKILL at random moments under attack: nothing receipted is lost, the center starts again each time', {
+    timeout: 240_000,
+  }, async () => {
     const report = await siege(center, {
       seed: 2,
       packagesPerDevice: 25,

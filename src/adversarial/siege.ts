@@ -1,17 +1,18 @@
 /**
  * A siege: a center run as `openprep serve` (a real process, as the README starts it) takes
- * genuine packages from enrolled scanners while attackers (src/adversarial/attackers.ts, on a
- * worker thread) try everything at once, and optionally while the process is killed with
- * SIGKILL at random moments and restarted. Afterwards the store is opened and every receipt a
+ * genuine packages from enrolled scanners while attackers (src/adversarial/attackers.ts, a
+ * process of their own at the lowest CPU priority) try everything at once, and optionally while
+ * the process is killed with SIGKILL at random moments and restarted. Afterwards the store is opened and every receipt a
  * device holds is looked up: a receipt whose package is not stored with that very receipt is
  * lost. Shared by the adversarial suite (`npm run adversarial`) and `npm run bench -- adversarial`.
  *
  * Loopback only, every loop bounded in count and time.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { constants, setPriority } from 'node:os';
+import process from 'node:process';
 import { openCenter } from '../center/node.ts';
 import { declareTerritory } from '../center/territory.ts';
 import { territoryOf } from '../catalog/territory_csv.ts';
@@ -170,7 +171,7 @@ export async function siege(center: SiegeCenter, options: SiegeOptions): Promise
   const attempts = Object.fromEntries(
     [...ATTACK_CLASSES, 'genuine', 'kill'].map((c) => [c, 0]),
   ) as SiegeReport['attempts'];
-  let worker: Worker | null = null;
+  let worker: ChildProcess | null = null;
   let attackDone: Promise<AttackCounts> | null = null;
   const total = options.packagesPerDevice * center.devices.length;
   const mine = center.actas.splice(0, total);
@@ -198,12 +199,22 @@ export async function siege(center: SiegeCenter, options: SiegeOptions): Promise
       usernames: center.usernames,
       deviceIds: center.devices.map((d) => d.id),
     };
-    const spawned = new Worker(new URL('./attackers.ts', import.meta.url), { workerData: plan });
-    worker = spawned;
-    attackDone = new Promise((resolve, reject) => {
-      spawned.once('message', (counts: AttackCounts) => resolve(counts));
-      spawned.once('error', reject);
+    const spawned = fork(new URL('./attackers.ts', import.meta.url), [], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, OPENPREP_ATTACKERS: '1' },
+      // Not the test runner's flags (--test…, --inspect-port…): a plain process.
+      execArgv: [],
     });
+    worker = spawned;
+    // The attackers stand for machines elsewhere: they get the CPU only when nothing else wants it.
+    if (spawned.pid !== undefined) setPriority(spawned.pid, constants.priority.PRIORITY_LOW);
+    attackDone = new Promise((resolve, reject) => {
+      spawned.once('message', (counts) => resolve(counts as AttackCounts));
+      spawned.once('error', reject);
+      spawned.once('exit', (code) => reject(new Error(`the attackers exited (${code}) before reporting`)));
+    });
+    attackDone.catch(() => {});
+    spawned.send(plan);
     // Let the crowd gather before the first genuine package.
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
@@ -228,7 +239,7 @@ export async function siege(center: SiegeCenter, options: SiegeOptions): Promise
         await exited;
         server = await startServer(center.data, center.start, env);
         target.base = server.base;
-        worker?.postMessage({ base: server.base });
+        worker?.send({ base: server.base });
       })();
       await restarting;
       restarting = null;
@@ -281,9 +292,15 @@ export async function siege(center: SiegeCenter, options: SiegeOptions): Promise
   await killer;
   let attackCounts: AttackCounts | null = null;
   if (worker !== null && attackDone !== null) {
-    worker.postMessage('stop');
-    attackCounts = await attackDone;
-    await worker.terminate();
+    worker.send('stop');
+    // Bounded: attackers that do not report within a minute are a failure, never a hang.
+    const child = worker;
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    try {
+      attackCounts = await attackDone;
+    } finally {
+      clearTimeout(deadline);
+    }
     for (const kind of ATTACK_CLASSES) attempts[kind] = attackCounts.attempts[kind];
   }
   await stopServer(server.child);

@@ -7,7 +7,12 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../intake/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
@@ -122,7 +127,7 @@ export async function buildServer(options: {
     bodyLimit: 64 * 1024,
     // Two log lines for every request would make a flood fill the disk with logs and cost a
     // serialisation each: requests are logged at debug (below), refusals and faults as events.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Node's own header deadline, checked every second (its default check runs every 30 s):
     // a client that opens a connection and trickles its headers is dropped.
     serverFactory: (handler) =>

@@ -134,6 +134,27 @@ function slowUpload(
   return { request, closed };
 }
 
+/** Opens a lean-form upload (signed header in HTTP headers) whose body the test writes itself. */
+function openUpload(
+  base: string,
+  pkg: { readonly text: string; readonly signature: string },
+  length?: number,
+): ClientRequest {
+  const url = new URL(`${base}/api/v1/packages`);
+  return httpRequest({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'POST',
+    headers: {
+      'content-type': 'image/png',
+      ...(length === undefined ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(length) }),
+      'openprep-package': Buffer.from(pkg.text).toString('base64url'),
+      'openprep-signature': pkg.signature,
+    },
+  });
+}
+
 function p99(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
@@ -201,19 +222,7 @@ describe('intake under slow and crowding clients', () => {
     const { server, base } = await start({ minBytesPerSecond: 4096, rateWindowSeconds: 2 });
     const packagesBefore = await node.pipeline.store.packageCount();
     const { image, pkg } = genuine(devices[1]!);
-    const url = new URL(`${base}/api/v1/packages`);
-    const request = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      method: 'POST',
-      headers: {
-        'content-type': 'image/png',
-        'transfer-encoding': 'chunked',
-        'openprep-package': Buffer.from(pkg.text).toString('base64url'),
-        'openprep-signature': pkg.signature,
-      },
-    });
+    const request = openUpload(base, pkg);
     const opened = Date.now();
     const closed = new Promise<number>((resolve) => {
       request.on('error', () => resolve(Date.now() - opened));
@@ -240,19 +249,7 @@ describe('intake under slow and crowding clients', () => {
     const { server, base } = await start({ maxPerDevice: 1, maxInFlight: 8 });
     // Device 0 has one authenticated upload stalled mid-image.
     const stalled = genuine(devices[0]!);
-    const url = new URL(`${base}/api/v1/packages`);
-    const request = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      method: 'POST',
-      headers: {
-        'content-type': 'image/png',
-        'content-length': String(stalled.image.length),
-        'openprep-package': Buffer.from(stalled.pkg.text).toString('base64url'),
-        'openprep-signature': stalled.pkg.signature,
-      },
-    });
+    const request = openUpload(base, stalled.pkg, stalled.image.length);
     request.on('error', () => {});
     request.write(stalled.image.subarray(0, 10));
     for (let i = 0; i < 50 && server.admission?.counts.inFlight !== 1; i++)
@@ -271,20 +268,8 @@ describe('intake under slow and crowding clients', () => {
     const stranger = { ...devices[0]!, id: 'NOT-ENROLLED' };
     const image = makePng(32, 32, { seed: 7 });
     const pkg = packageFor(stranger, image, { sequence: 1, claimedKey: keys[0]!.key });
-    const url = new URL(`${base}/api/v1/packages`);
     const outcome = await new Promise<{ status: number; sentBytes: number; closedMs: number }>((resolve) => {
-      const request = httpRequest({
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: {
-          'content-type': 'image/png',
-          'transfer-encoding': 'chunked',
-          'openprep-package': Buffer.from(pkg.text).toString('base64url'),
-          'openprep-signature': pkg.signature,
-        },
-      });
+      const request = openUpload(base, pkg);
       let status = 0;
       let sentBytes = 0;
       const opened = Date.now();
