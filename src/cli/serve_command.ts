@@ -120,7 +120,12 @@ export async function runServe(args: readonly string[]): Promise<number> {
       app.log.info({ signal }, 'shutting down: draining requests');
       server.draining = true;
       clearInterval(timer);
+      // Requests in flight get a few seconds to finish; a client that never finishes (a slow or
+      // vanished uploader) must not keep the node from stopping: its connection is closed.
+      const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+      force.unref();
       await app.close();
+      clearTimeout(force);
       await checkpointing;
       await checkpoint().catch(() => {});
       await node.value.close();

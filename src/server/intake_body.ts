@@ -35,25 +35,39 @@ export async function fieldsOf(request: FastifyRequest): Promise<Result<SignedUp
   let header: string | undefined;
   let signature: string | undefined;
   const parts = request.parts()[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Awaited<ReturnType<typeof parts.next>>['value']>;
-    try {
-      next = await parts.next();
-    } catch (error) {
-      return multipartError(error);
+  // The multipart parser may wait for good on a connection that is gone (the client vanished,
+  // or a deadline closed it): the connection's end settles the wait.
+  const socket = request.raw.socket;
+  let onClose: () => void = () => {};
+  const gone = new Promise<'gone'>((resolve) => {
+    onClose = () => resolve('gone');
+    if (socket.destroyed) resolve('gone');
+    else socket.once('close', onClose);
+  });
+  try {
+    for (;;) {
+      let next: IteratorResult<Awaited<ReturnType<typeof parts.next>>['value']> | 'gone';
+      try {
+        next = await Promise.race([parts.next(), gone]);
+      } catch (error) {
+        return multipartError(error);
+      }
+      if (next === 'gone') return err('truncated', 'the connection closed before the package was read');
+      if (next.done === true) return err('bad-request', 'no image file in the request');
+      const part = next.value;
+      if (part.type === 'field') {
+        if (typeof part.value !== 'string') return err('bad-request', `field ${part.fieldname} is not text`);
+        if (part.fieldname === 'package' && header === undefined) header = part.value;
+        else if (part.fieldname === 'signature' && signature === undefined) signature = part.value;
+        else return err('bad-request', `unexpected field ${JSON.stringify(part.fieldname)}`);
+        continue;
+      }
+      if (part.fieldname !== 'image' || header === undefined || signature === undefined)
+        return err('bad-request', 'the fields package and signature come first, then the file image');
+      return ok({ header, signature, image: part.file });
     }
-    if (next.done === true) return err('bad-request', 'no image file in the request');
-    const part = next.value;
-    if (part.type === 'field') {
-      if (typeof part.value !== 'string') return err('bad-request', `field ${part.fieldname} is not text`);
-      if (part.fieldname === 'package' && header === undefined) header = part.value;
-      else if (part.fieldname === 'signature' && signature === undefined) signature = part.value;
-      else return err('bad-request', `unexpected field ${JSON.stringify(part.fieldname)}`);
-      continue;
-    }
-    if (part.fieldname !== 'image' || header === undefined || signature === undefined)
-      return err('bad-request', 'the fields package and signature come first, then the file image');
-    return ok({ header, signature, image: part.file });
+  } finally {
+    socket.off('close', onClose);
   }
 }
 

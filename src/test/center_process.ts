@@ -107,7 +107,10 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  // serve gives its requests 10 s; past 30 s a test must not wait on it for good.
+  const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await exited;
+  clearTimeout(kill);
 }
 
 /**
