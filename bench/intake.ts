@@ -16,12 +16,9 @@ import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { enrollDevice } from '../src/center/devices.ts';
-import { initCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
-import { generateCatalog } from '../src/sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
-import { makeDevice, packageFor, pngOfSize, servesWholeCatalog } from '../src/test/packages.ts';
+import { preparedCenter } from '../src/test/center_process.ts';
+import { packageFor, pngOfSize } from '../src/test/packages.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
 
 const total = Number(process.argv[2] ?? 4000);
@@ -52,25 +49,13 @@ if (databaseUrl !== undefined) {
   process.env['OPENPREP_DATABASE_SCHEMA'] = `openprep_bench_${process.pid}`;
 }
 try {
-  const catalog = generateCatalog({ scale: 'state', seed: 1 });
-  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-  const start = Date.parse(election.publicationStart) + 3_600_000;
-  const created = await initCenter({ root: work, election, catalog, clock: () => start });
-  if (!created.ok) throw new Error(created.message);
-  const devices = Array.from({ length: clients }, (_, i) => makeDevice(`CATD-BENCH-${i}`));
-  for (const device of devices) {
-    const enrolled = await enrollDevice(created.value.pipeline.store, {
-      id: device.id,
-      publicKey: device.publicKey,
-      origin: 'CATD',
-      boundTo: 'CATD-BENCH',
-      label: '',
-      at: start,
-    });
-    if (!enrolled.ok) throw new Error(enrolled.message);
-  }
-  await servesWholeCatalog(created.value.pipeline.store, catalog, 'CATD-BENCH', { at: start });
-  await created.value.close();
+  // A state-sized election, one scanner of CATD-1 (which serves the whole catalog) per client.
+  const { catalog, election, start, devices } = await preparedCenter(
+    work,
+    1,
+    Array.from({ length: clients }, (_, i) => `CATD-BENCH-${i}`),
+    { scale: 'state' },
+  );
   const keys = election.contests.flatMap((contest) =>
     [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
   );

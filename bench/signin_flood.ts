@@ -14,12 +14,10 @@ import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { enrollDevice } from '../src/center/devices.ts';
-import { initCenter, openCenter } from '../src/center/node.ts';
+import { openCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
-import { generateCatalog } from '../src/sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
-import { makeDevice, packageFor, pngOfSize, servesWholeCatalog } from '../src/test/packages.ts';
+import { preparedCenter } from '../src/test/center_process.ts';
+import { packageFor, pngOfSize } from '../src/test/packages.ts';
 
 const perPhase = Number(process.argv[2] ?? 200);
 const floodSeconds = Number(process.argv[3] ?? 10);
@@ -34,26 +32,18 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-flood-'));
 try {
-  const catalog = generateCatalog({ scale: 'state', seed: 1 });
-  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-  const start = Date.parse(election.publicationStart) + 3_600_000;
-  const created = await initCenter({ root: work, election, catalog, clock: () => start });
-  if (!created.ok) throw new Error(created.message);
-  const scanners = Array.from({ length: SCANNERS }, (_, i) => makeDevice(`S-FLOOD-${i}`));
-  for (const device of scanners) {
-    const enrolled = await enrollDevice(created.value.pipeline.store, {
-      id: device.id,
-      publicKey: device.publicKey,
-      origin: 'CATD',
-      boundTo: 'CATD-FLOOD',
-      label: '',
-      at: start,
-    });
-    if (!enrolled.ok) throw new Error(enrolled.message);
-  }
-  await servesWholeCatalog(created.value.pipeline.store, catalog, 'CATD-FLOOD', { at: start });
-  const journalBefore = (await created.value.pipeline.store.journalHead()).size;
-  await created.value.close();
+  // A state-sized election with the scanners of CATD-1, which serves the whole catalog.
+  const {
+    catalog,
+    election,
+    start,
+    devices: scanners,
+  } = await preparedCenter(
+    work,
+    1,
+    Array.from({ length: SCANNERS }, (_, i) => `S-FLOOD-${i}`),
+    { scale: 'state' },
+  );
   const keys = election.contests.flatMap((contest) =>
     [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
   );
@@ -205,7 +195,7 @@ try {
   const store = reopened.value.pipeline.store;
   const types = new Map<string, number>();
   const head = (await store.journalHead()).size;
-  for (const entry of await store.journalEntries(journalBefore, head)) {
+  for (const entry of await store.journalEntries(0, head)) {
     const type = (JSON.parse(entry.toString()) as { type: string }).type;
     types.set(type, (types.get(type) ?? 0) + 1);
   }
