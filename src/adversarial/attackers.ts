@@ -7,7 +7,7 @@
  * device sending actas outside its CATD, and random bytes at every route.
  */
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, type ClientRequest, request as httpRequest } from 'node:http';
 import process from 'node:process';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
 import { createRandom } from '../sim/random.ts';
@@ -294,27 +294,32 @@ export async function attack(plan: AttackPlan, stopped: () => boolean): Promise<
   return { attempts, answers };
 }
 
-/** A multipart upload that never shows its signed header: one byte a second until dropped. */
-function slowUpload(base: string, localAddress: string, going: () => boolean): Promise<Answer> {
+/**
+ * A multipart upload that never shows its signed header: its first bytes, then one byte every
+ * `everyMs` until the center drops it (or the caller destroys the request).
+ */
+export function openSlowUpload(
+  base: string,
+  localAddress: string,
+  everyMs: number,
+): { readonly request: ClientRequest; readonly closed: Promise<{ status: number | 'error'; ms: number }> } {
   const url = new URL(`${base}/api/v1/packages`);
-  return new Promise((resolve) => {
-    const request = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      method: 'POST',
-      localAddress,
-      agent: false,
-      headers: { 'content-type': 'multipart/form-data; boundary=slowloris', 'transfer-encoding': 'chunked' },
-    });
-    let status: number | 'error' = 'error';
-    const timer = setInterval(() => {
-      if (!going()) request.destroy();
-      else if (!request.destroyed) request.write('a');
-    }, 1000);
+  const request = httpRequest({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'POST',
+    localAddress,
+    agent: false,
+    headers: { 'content-type': 'multipart/form-data; boundary=slowloris', 'transfer-encoding': 'chunked' },
+  });
+  const opened = Date.now();
+  let status: number | 'error' = 'error';
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<{ status: number | 'error'; ms: number }>((resolve) => {
     const done = () => {
       clearInterval(timer);
-      resolve({ status });
+      resolve({ status, ms: Date.now() - opened });
     };
     request.on('response', (response) => {
       status = response.statusCode ?? 0;
@@ -322,8 +327,23 @@ function slowUpload(base: string, localAddress: string, going: () => boolean): P
     });
     request.on('error', done);
     request.on('close', done);
-    request.write('--slowloris\r\nContent-Disposition: form-data; name="package"\r\n\r\n{');
   });
+  request.write('--slowloris\r\nContent-Disposition: form-data; name="package"\r\n\r\n{');
+  timer = setInterval(() => {
+    if (!request.destroyed) request.write('a');
+  }, everyMs);
+  return { request, closed };
+}
+
+/** A slow upload held until the center drops it or the attack stops. */
+async function slowUpload(base: string, localAddress: string, going: () => boolean): Promise<Answer> {
+  const upload = openSlowUpload(base, localAddress, 1000);
+  const watch = setInterval(() => {
+    if (!going()) upload.request.destroy();
+  }, 1000);
+  const { status } = await upload.closed;
+  clearInterval(watch);
+  return { status };
 }
 
 // As a child process (siege.ts forks it at the lowest CPU priority): the first message is the

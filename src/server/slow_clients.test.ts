@@ -25,6 +25,7 @@ import {
   postPackageRaw,
   type TestDevice,
 } from '../test/packages.ts';
+import { openSlowUpload } from '../adversarial/attackers.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
 
@@ -101,39 +102,6 @@ async function settled(server: ServerHandle): Promise<{ inFlight: number; unauth
   return server.admission!.counts;
 }
 
-/** Opens a multipart upload and sends its first bytes, then one byte at a time, slowly. */
-function slowUpload(
-  base: string,
-  localAddress: string,
-  options: { readonly everyMs: number; readonly preamble?: string },
-): { readonly request: ClientRequest; readonly closed: Promise<number> } {
-  const url = new URL(`${base}/api/v1/packages`);
-  const request = httpRequest({
-    host: url.hostname,
-    port: url.port,
-    path: url.pathname,
-    method: 'POST',
-    localAddress,
-    headers: { 'content-type': 'multipart/form-data; boundary=slowloris', 'transfer-encoding': 'chunked' },
-  });
-  const opened = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const closed = new Promise<number>((resolve) => {
-    const done = () => {
-      clearInterval(timer);
-      resolve(Date.now() - opened);
-    };
-    request.on('error', done);
-    request.on('close', done);
-    request.on('response', (response) => response.resume());
-  });
-  request.write(options.preamble ?? '--slowloris\r\nContent-Disposition: form-data; name="package"\r\n\r\n{');
-  timer = setInterval(() => {
-    if (!request.destroyed) request.write('a');
-  }, options.everyMs);
-  return { request, closed };
-}
-
 /** Opens a lean-form upload (signed header in HTTP headers) whose body the test writes itself. */
 function openUpload(
   base: string,
@@ -170,7 +138,7 @@ describe('intake under slow and crowding clients', () => {
     // The attacker keeps 300 uploads open, opening a new one whenever one is dropped.
     const keepOpen = async (i: number): Promise<void> => {
       while (!stop) {
-        const slow = slowUpload(base, `127.0.0.${2 + (i % 100)}`, { everyMs: 1000 });
+        const slow = openSlowUpload(base, `127.0.0.${2 + (i % 100)}`, 1000);
         crowd[i] = slow;
         await slow.closed;
       }
@@ -212,8 +180,8 @@ describe('intake under slow and crowding clients', () => {
 
   test('an upload that shows no signed header within the deadline is dropped', async () => {
     const { server, base } = await start({ headerDeadlineSeconds: 1 });
-    const slow = slowUpload(base, '127.0.0.7', { everyMs: 200 });
-    const closedAfter = await slow.closed;
+    const slow = openSlowUpload(base, '127.0.0.7', 200);
+    const closedAfter = (await slow.closed).ms;
     assert.ok(closedAfter >= 900 && closedAfter < 5000, `closed after ${closedAfter} ms`);
     assert.equal((await settled(server)).unauthenticated, 0);
   });
