@@ -5,38 +5,21 @@
  * serving center, then 20 KB cut off its SQLite WAL, as a lying disk or a restored snapshot does.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import process from 'node:process';
 import { describe, test } from 'node:test';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
 import { parseVerifierKey } from '../journal/note.ts';
-import { MAIN, preparedCenter, startServer } from '../test/center_process.ts';
+import { preparedCenter, runCli, startServer } from '../test/center_process.ts';
 import { makePng, packageFor, postPackageRaw } from '../test/packages.ts';
 import { openCenter } from './node.ts';
 import { checkJournalAgainstSigner, checkNodeAtStart } from './startup_check.ts';
 
 /** Runs `openprep <args>` to its end (killed past 20 s): exit code and standard error. */
-function runCommand(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, OPENPREP_LOG_LEVEL: 'silent', OPENPREP_QUALITY_GATE: 'off' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    }),
-  );
-}
+const runCommand = (args: readonly string[]) =>
+  runCli(args, { env: { OPENPREP_LOG_LEVEL: 'silent' }, timeoutMs: 20_000 });
 
 describe('the journal against the last signed checkpoint', () => {
   test('kill -9, then 20 KB cut off the WAL: serve refuses to start and says which entries are missing; journal verify fails too', async () => {

@@ -6,7 +6,7 @@
  * verify` refuse a damaged store with one line, never a stack trace.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { imagePath } from '../intake/blob_store.ts';
 import { errnoError, injectFileFault } from '../journal/durable_file.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/election_definition.ts';
-import { MAIN } from '../test/center_process.ts';
+import { runCli } from '../test/center_process.ts';
 import {
   enrolledDevice,
   makePng,
@@ -113,24 +113,9 @@ async function readyAgain(base: string): Promise<void> {
   assert.fail('not ready again within 10 s');
 }
 
-/** Runs `openprep <args>` and returns its exit code and standard error, killed if it runs past 20 s. */
-function runCommand(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, OPENPREP_LOG_LEVEL: 'silent', OPENPREP_QUALITY_GATE: 'off' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    }),
-  );
-}
+/** Runs `openprep <args>` to its end (killed past 20 s): exit code and standard error. */
+const runCommand = (args: readonly string[]) =>
+  runCli(args, { env: { OPENPREP_LOG_LEVEL: 'silent' }, timeoutMs: 20_000 });
 
 describe('a damaged store', () => {
   let work: string;

@@ -84,7 +84,12 @@ export async function startBalancedNodes(
 /** Runs `openprep <args>` as an operator would, with extra environment and standard input. */
 export function runCli(
   args: readonly string[],
-  options: { readonly env?: Record<string, string>; readonly stdin?: string } = {},
+  options: {
+    readonly env?: Record<string, string>;
+    readonly stdin?: string;
+    /** Killed past this (a command expected to end, such as a serve that must refuse to start). */
+    readonly timeoutMs?: number;
+  } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, OPENPREP_QUALITY_GATE: 'off', ...options.env },
@@ -99,7 +104,14 @@ export function runCli(
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  const timer =
+    options.timeoutMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      if (timer !== null) clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
 
 /** Stops a server started by `startServer` (SIGTERM, then waits for it to exit). */
