@@ -22,7 +22,8 @@ import { signNote } from '../src/journal/note.ts';
 import { buildCut } from '../src/publish/cut_builder.ts';
 import { writeCut } from '../src/publish/cut_writer.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
-import { defaultElectionDefinition, serializeElectionDefinition } from '../src/sim/election_definition.ts';
+import { serializeElectionDefinition } from '../src/domain/election_definition.ts';
+import { defaultElectionDefinition } from '../src/sim/default_election.ts';
 import { publishedActas } from '../src/sim/published_actas.ts';
 import { createRandom } from '../src/sim/random.ts';
 

@@ -4,7 +4,7 @@
  */
 import process from 'node:process';
 import { openCenter } from '../src/center/node.ts';
-import { publishCut } from '../src/center/publisher.ts';
+import { publishCut } from '../src/publish/publisher.ts';
 
 const [root, cutTime, final] = process.argv.slice(2);
 const node = await openCenter({ root: root!, clock: () => Number(cutTime) });

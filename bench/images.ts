@@ -10,11 +10,11 @@
  */
 import process from 'node:process';
 import sharp from 'sharp';
-import { renderActaSet } from '../src/images/acta_set.ts';
-import { assessActaImage, decodeToWorkingSize } from '../src/images/quality_gate.ts';
-import { defaultThresholds } from '../src/images/quality_config.ts';
+import { renderActaSet } from '../src/sim/acta_images/acta_set.ts';
+import { assessActaImage, decodeToWorkingSize } from '../src/gate/quality_gate.ts';
+import { defaultThresholds } from '../src/gate/quality_config.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
+import { defaultElectionDefinition } from '../src/sim/default_election.ts';
 
 const count = Number(process.argv[2] ?? 100);
 if (!Number.isInteger(count) || count < 1) {

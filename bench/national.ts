@@ -27,7 +27,7 @@ import { territoryOf } from '../src/catalog/territory_csv.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { distritoKey } from '../src/domain/catalog.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../src/sim/election_definition.ts';
+import { defaultElectionDefinition } from '../src/sim/default_election.ts';
 import { createRandom } from '../src/sim/random.ts';
 import {
   actaSheets,

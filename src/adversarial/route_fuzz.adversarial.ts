@@ -21,7 +21,7 @@ import { decodeEntry } from '../journal/entries.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { totp, fromBase32 } from '../auth/totp.ts';
 
 const RUNS = Number(process.env['OPENPREP_FUZZ_RUNS'] ?? 50);

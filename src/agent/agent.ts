@@ -8,7 +8,7 @@
  *
  * An acta is identified by its file name, `<ELECTION>_<CLAVE_ACTA>.jpg|.jpeg|.png` (e.g.
  * `PRES_010338B010002.jpg`), and checked before it is queued by the quality gate
- * (src/images/quality_gate.ts), which also reads the QR label stuck on the acta: an unfit image
+ * (src/gate/quality_gate.ts), which also reads the QR label stuck on the acta: an unfit image
  * is held with the reasons to rescan it; a label that does not read, or names another acta, is
  * held until the operator confirms the key by adding `_CONFIRMADA` to the name
  * (`PRES_010338B010002_CONFIRMADA.jpg`), and then sent saying so (`keyConfirmed` in the
@@ -21,8 +21,8 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
-import { sniffKind } from '../intake/image_store.ts';
-import { writeFileDurably } from '../journal/durable_file.ts';
+import { sniffKind } from '../images/image_store.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
 import { SqliteOutbox } from './sqlite_outbox.ts';
 import {
@@ -299,7 +299,7 @@ export class FolderScanner {
       }
       if (config.qualityGate === 'enforce') {
         // Loaded on first use: an agent without the gate never loads libvips.
-        const { assessActaImage } = await import('../images/quality_gate.ts');
+        const { assessActaImage } = await import('../gate/quality_gate.ts');
         const report = await assessActaImage(bytes, { claimedKey: target.claimedKey });
         const why = report.reasons.map((r) => r.message).join(' · ');
         if (report.verdict === 'reject' || (report.verdict === 'review' && !target.confirmed)) {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes } from '../intake/package.ts';
-import { writeFileDurably } from '../journal/durable_file.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 import type { ItemState, OutboxItem, OutboxStore } from './transport.ts';
 
 const SCHEMA = `

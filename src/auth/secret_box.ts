@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writeFileDurably } from '../journal/durable_file.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 
 export class SecretBox {
   readonly #key: Buffer;

@@ -9,7 +9,12 @@ import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox, type PhoneItem, saveDevice } from './idb_outbox.ts';
 import { assessActaPhoto, greyOfRgba, WORKING_SIZE } from './quality.ts';
 import { sendPending } from './sending.ts';
-import { newDeviceKey, openNoteWeb, parseVerifierKeyWeb, publicKeyBase64 } from './web_crypto.ts';
+import {
+  newDeviceKey,
+  openNoteWeb,
+  parseVerifierKeyWeb,
+  publicKeyBase64,
+} from '../platform/web/web_crypto.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const origin = location.origin;

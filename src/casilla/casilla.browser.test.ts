@@ -22,7 +22,7 @@ import { type FaultProxy, startFaultProxy } from '../drill/fault_proxy.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { testActaImage } from '../test/actas.ts';
 import { servesWholeCatalog } from '../test/packages.ts';
 

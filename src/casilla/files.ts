@@ -10,7 +10,7 @@ export const APP_MODULES = [
   'casilla/idb_outbox.ts',
   'casilla/quality.ts',
   'casilla/sending.ts',
-  'casilla/web_crypto.ts',
+  'platform/web/web_crypto.ts',
   'agent/transport.ts',
   'agent/enrol_http.ts',
   'intake/package_format.ts',
@@ -19,9 +19,9 @@ export const APP_MODULES = [
   'journal/entries.ts',
   'domain/result.ts',
   // The quality gate's judgement and its reviewed thresholds (src/images).
-  'images/judge.ts',
-  'images/measure.ts',
-  'images/quality_thresholds.json',
+  'gate/judge.ts',
+  'gate/measure.ts',
+  'gate/quality_thresholds.json',
 ] as const;
 
 /** The page and its static files: URL, file under src/, content type. */

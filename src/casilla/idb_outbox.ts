@@ -8,7 +8,7 @@
 import type { ItemState, OutboxItem, OutboxStore } from '../agent/transport.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { PACKAGE_FORMAT } from '../intake/package_format.ts';
-import { sha256Hex, signHeader } from './web_crypto.ts';
+import { sha256Hex, signHeader } from '../platform/web/web_crypto.ts';
 
 const DB_NAME = 'openprep-casilla';
 

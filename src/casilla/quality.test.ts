@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import type { ImageDefect } from '../images/defects.ts';
-import { assessActaImage } from '../images/quality_gate.ts';
+import type { ImageDefect } from '../sim/acta_images/defects.ts';
+import { assessActaImage } from '../gate/quality_gate.ts';
 import { testActaImage } from '../test/actas.ts';
 import { assessActaPhoto, greyOfRgba, WORKING_SIZE } from './quality.ts';
 

@@ -1,15 +1,15 @@
 /**
  * The phone's quality check, before an acta photo is queued: the quality gate's own judgement
- * (src/images/judge.ts — the sheet and its corners, skew, resolution, light, glare, sharpness,
+ * (src/gate/judge.ts — the sheet and its corners, skew, resolution, light, glare, sharpness,
  * whether it is an acta) with the reviewed thresholds, on the pixels of a canvas the photo was
  * drawn on, scaled so its longer side is the gate's working size. The QR label is read by the
  * center's gate when the package arrives (a label that does not read, or names another acta,
  * is flagged there for a person). Pure, so it runs the same in the browser and in tests; the
  * reasons are in Spanish, for the CAE holding the phone, and say what to do.
  */
-import { judgeGrey, type QualityReport, WORKING_SIZE } from '../images/judge.ts';
-import type { QualityThresholds } from '../images/quality_config.ts';
-import reviewed from '../images/quality_thresholds.json' with { type: 'json' };
+import { judgeGrey, type QualityReport, WORKING_SIZE } from '../gate/judge.ts';
+import type { QualityThresholds } from '../gate/quality_config.ts';
+import reviewed from '../gate/quality_thresholds.json' with { type: 'json' };
 
 export { WORKING_SIZE };
 

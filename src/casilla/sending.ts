@@ -6,7 +6,7 @@
  */
 import { httpChannel, type ReceiptVerdict, receiptBodyVerdict, Sender } from '../agent/transport.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox } from './idb_outbox.ts';
-import { openNoteWeb, parseVerifierKeyWeb } from './web_crypto.ts';
+import { openNoteWeb, parseVerifierKeyWeb } from '../platform/web/web_crypto.ts';
 
 let inProgress: Promise<number> | null = null;
 

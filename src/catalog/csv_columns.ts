@@ -2,7 +2,8 @@
  * The catalog CSV's columns: canonical names, INE aliases, the header, and the parsing of the
  * cells that are not plain numbers (TIPO_CASILLA and UBICACION labels, names).
  */
-import type { TipoCasilla, Ubicacion } from '../domain/catalog.ts';
+import type { Ubicacion } from '../domain/catalog.ts';
+import type { TipoCasilla } from '../domain/keys.ts';
 import { type Collector, hex, report } from './problems.ts';
 
 /** The canonical columns, in the order `catalogToCsv` writes them. */

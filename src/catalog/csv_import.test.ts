@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { Casilla, Catalog, Distrito, Entidad, TipoCasilla } from '../domain/catalog.ts';
+import type { Casilla, Catalog, Distrito, Entidad } from '../domain/catalog.ts';
+import type { TipoCasilla } from '../domain/keys.ts';
 import { compareCasillas } from '../domain/catalog.ts';
 import { formatCasillaKey } from '../domain/keys.ts';
 import {

@@ -14,9 +14,9 @@ import {
   compareCasillas,
   type Distrito,
   type Entidad,
-  type TipoCasilla,
   type Ubicacion,
 } from '../domain/catalog.ts';
+import type { TipoCasilla } from '../domain/keys.ts';
 import { formatCasillaKey } from '../domain/keys.ts';
 import type { Err, Ok } from '../domain/result.ts';
 import { err, ok } from '../domain/result.ts';

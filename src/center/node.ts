@@ -2,7 +2,7 @@
  * A center node on the embedded default: the data folder, its SQLite store, the acta
  * pipeline, and the election's signing key with the checkpoint signer's own state file.
  */
-import { pathExists } from '../journal/durable_file.ts';
+import { pathExists } from '../platform/durable_file.ts';
 import { mkdir } from 'node:fs/promises';
 import { ActaPipeline } from '../capture/pipeline.ts';
 import type { Catalog } from '../domain/catalog.ts';

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { runCli, startServer, stopServer } from '../test/center_process.ts';
 import {
   centerJournal,

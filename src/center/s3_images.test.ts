@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { writeBundle } from '../agent/bundle.ts';
+import { writeBundle } from '../intake/bundle.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
-import { blobName } from '../intake/blob_store.ts';
+import { blobName } from '../images/blob_store.ts';
 import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
-import { makePng, packageFor, postPackageRaw, sha256Hex } from '../test/packages.ts';
+import { makePng, packageFor, postPackageRaw } from '../test/packages.ts';
+import { sha256Hex } from '../platform/hashing.ts';
 import { S3_CREDENTIALS, startS3 } from '../test/s3.ts';
 
 const PASSWORD = 'una frase larga que nadie adivina';

@@ -11,15 +11,15 @@ import {
   runAgent,
 } from '../agent/agent.ts';
 import { enrolOverHttp } from '../agent/enrol_http.ts';
-import { BUNDLE_LIMITS, writeBundle } from '../agent/bundle.ts';
+import { BUNDLE_LIMITS, writeBundle } from '../intake/bundle.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { importBundle } from '../intake/bundle_import.ts';
-import { type ImageStore, openImageStore } from '../intake/image_store.ts';
+import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { IntakeService } from '../intake/intake_service.ts';
-import type { QualityGatePool } from '../images/gate_pool.ts';
-import { writeFileDurably } from '../journal/durable_file.ts';
+import type { QualityGatePool } from '../gate/gate_pool.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 import { openNote } from '../journal/note.ts';
 import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadServeConfig } from '../server/config.ts';
@@ -397,7 +397,7 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
     await images.init();
     // The same quality gate as `serve`: a bundle's images are judged as if they came online.
     if (config.value.intake.qualityGate === 'enforce')
-      gatePool = new (await import('../images/gate_pool.ts')).QualityGatePool();
+      gatePool = new (await import('../gate/gate_pool.ts')).QualityGatePool();
     const pool = gatePool;
     const intake = new IntakeService({
       pipeline: node.value.pipeline,

@@ -1,6 +1,6 @@
 import process from 'node:process';
 import { z } from 'zod';
-import { runDemo } from '../center/demo.ts';
+import { runDemo } from '../demo/demo.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { parseCommandArgs, seedOption } from './args.ts';
 

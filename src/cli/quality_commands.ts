@@ -5,9 +5,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import process from 'node:process';
 import { z } from 'zod';
-import { calibrate } from '../images/calibrate.ts';
-import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../images/evaluate.ts';
-import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../images/quality_config.ts';
+import { calibrate } from '../sim/acta_images/calibrate.ts';
+import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../sim/acta_images/evaluate.ts';
+import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/quality_config.ts';
 import { parseCommandArgs, seedOption } from './args.ts';
 
 const setOptions = {

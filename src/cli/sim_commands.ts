@@ -2,9 +2,9 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { z } from 'zod';
-import { renderActaSet } from '../images/acta_set.ts';
+import { renderActaSet } from '../sim/acta_images/acta_set.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs, seedOption } from './args.ts';
 
 /**

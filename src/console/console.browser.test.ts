@@ -28,11 +28,11 @@ import { actasEsperadas, applicableColumns } from '../domain/actas_esperadas.ts'
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { buildConsole } from '../site/build.ts';
-import { actaContent } from '../images/acta_set.ts';
+import { actaContent } from '../sim/acta_images/acta_set.ts';
 import { CAPTURE_CLAIM_MS } from '../capture/pipeline.ts';
-import { renderActa } from '../images/render_acta.ts';
+import { renderActa } from '../sim/acta_images/render_acta.ts';
 import { trueActaFields } from '../sim/election_night.ts';
 import { createRandom } from '../sim/random.ts';
 import { testActaImage } from '../test/actas.ts';

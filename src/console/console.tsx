@@ -22,7 +22,7 @@ import {
   signOut,
   type VerificationTask,
 } from './api.ts';
-import { boxRect, PAGE, pageHeight } from '../images/acta_form.ts';
+import { boxRect, PAGE, pageHeight } from '../domain/acta_form.ts';
 import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { CotejoScreen } from './cotejo.tsx';

@@ -1,4 +1,5 @@
-import type { Casilla, TipoCasilla } from './catalog.ts';
+import type { Casilla } from './catalog.ts';
+import type { TipoCasilla } from './keys.ts';
 import type { ActaKey } from './keys.ts';
 import type { ActaFields } from './values.ts';
 

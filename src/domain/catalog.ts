@@ -1,11 +1,9 @@
-import type { CasillaKey } from './keys.ts';
+import type { CasillaKey, TipoCasilla } from './keys.ts';
 
 /**
  * Casilla types. B básica, C contigua, E extraordinaria, S especial (voters from anywhere:
  * lista nominal 0, capped by approved ballots).
  */
-export const TIPOS_CASILLA = ['B', 'C', 'E', 'S'] as const;
-export type TipoCasilla = (typeof TIPOS_CASILLA)[number];
 
 export type Ubicacion = 'URBANA' | 'NO_URBANA';
 

@@ -1,4 +1,4 @@
-import type { TipoCasilla } from './catalog.ts';
+import type { TipoCasilla } from './keys.ts';
 
 /**
  * Every election runs in one mode. A drill (simulacro) has its own keys, says so in every

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { TIPOS_CASILLA } from './catalog.ts';
+import { TIPOS_CASILLA } from './keys.ts';
 import { formatActaKey, formatCasillaKey, parseActaKey, parseCasillaKey } from './keys.ts';
 import { formatActaTimestamp, formatCutId, formatCutLine, formatIsoLocal } from './local_time.ts';
 

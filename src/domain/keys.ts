@@ -1,5 +1,8 @@
-import { TIPOS_CASILLA, type TipoCasilla } from './catalog.ts';
 import { err, ok, type Result } from './result.ts';
+
+/** The casilla types, in the catalog's order: básica, contigua, extraordinaria, especial. */
+export const TIPOS_CASILLA = ['B', 'C', 'E', 'S'] as const;
+export type TipoCasilla = (typeof TIPOS_CASILLA)[number];
 
 /**
  * CLAVE_CASILLA = ID_ENTIDAD (2) + SECCION (4) + TIPO_CASILLA (1) + ID_CASILLA (2) + EXT_CONTIGUA (2),

@@ -6,7 +6,7 @@
  * bundle twice changes nothing.
  */
 import { Readable } from 'node:stream';
-import { openBundle, verifyBundle } from '../agent/bundle.ts';
+import { openBundle, verifyBundle } from './bundle.ts';
 import { isIntakeClosed } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { Store } from '../store/store.ts';

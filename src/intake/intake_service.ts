@@ -17,7 +17,7 @@ import type { JournalEntry } from '../journal/entries.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import type { GroupCommit } from '../store/group_commit.ts';
 import type { DeviceRow, StoreTransaction } from '../store/store.ts';
-import type { ImageLimits, ImageStore } from './image_store.ts';
+import type { ImageLimits, ImageStore } from '../images/image_store.ts';
 import {
   devicePublicKey,
   type ParsedPackage,
@@ -54,14 +54,14 @@ export type IntakeRefusal =
   /** The acta is outside the territory of the CATD or CAE the device is bound to (docs/territory.md). */
   | 'out-of-scope';
 
-/** The quality gate's judgement, as intake needs it (src/images/judge.ts's QualityReport). */
+/** The quality gate's judgement, as intake needs it (src/gate/judge.ts's QualityReport). */
 export interface GateJudgement {
   readonly verdict: 'accept' | 'reject' | 'review';
   readonly reasons: readonly { readonly code: string; readonly message: string }[];
   readonly qr: string | null;
 }
 
-/** Judges an image as the package claims it (src/images/gate_pool.ts); none when intake runs without the gate. */
+/** Judges an image as the package claims it (src/gate/gate_pool.ts); none when intake runs without the gate. */
 export type ImageGate = (bytes: Buffer, claimedKey: string) => Promise<GateJudgement>;
 
 /** A judgement that was not a plain accept, for the CATD dashboard. */

@@ -10,7 +10,7 @@ import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:
 import { z } from 'zod';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
-import { canonicalJson } from '../journal/entries.ts';
+import { canonicalJson } from '../platform/web/canonical_json.ts';
 import { type NoteSigner, signNote } from '../journal/note.ts';
 
 import { PACKAGE_FORMAT } from './package_format.ts';

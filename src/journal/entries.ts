@@ -3,34 +3,12 @@
  * has the same bytes, so its leaf hash is reproducible by anyone.
  */
 import { err, ok, type Result } from '../domain/result.ts';
+import { canonicalJson } from '../platform/web/canonical_json.ts';
 
 export interface JournalEntry {
   readonly type: string;
   readonly at: number; // epoch ms
   readonly [field: string]: unknown;
-}
-
-export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new Error(`canonical JSON has no ${value}`);
-      return JSON.stringify(value);
-    case 'string':
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((key) => record[key] !== undefined)
-        .sort();
-      return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
-    }
-    default:
-      throw new Error(`canonical JSON has no ${typeof value}`);
-  }
 }
 
 export function encodeEntry(entry: JournalEntry): Uint8Array {

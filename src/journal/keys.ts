@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ElectionMode } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
-import { writeFileDurably } from './durable_file.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 import { formatVerifierKey, type NoteSigner, rawPublicKeyOf } from './note.ts';
 
 export function keyNameFor(electionId: string, mode: ElectionMode): string {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { formatCheckpointBody, openCheckpoint, parseCheckpointBody } from './checkpoint.ts';
-import { canonicalJson, decodeEntry, encodeEntry } from './entries.ts';
+import { decodeEntry, encodeEntry } from './entries.ts';
+import { canonicalJson } from '../platform/web/canonical_json.ts';
 import { MerkleTree, hashLeaf } from './merkle.ts';
 import {
   formatVerifierKey,

@@ -10,10 +10,10 @@
  * the remembered checkpoint only ever grows whoever signs.
  */
 import { readFile } from 'node:fs/promises';
-import { withFileLock } from './file_lock.ts';
+import { withFileLock } from '../platform/file_lock.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { formatCheckpointBody } from './checkpoint.ts';
-import { writeFileDurably } from './durable_file.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 import { verifyConsistency } from './merkle.ts';
 import { type NoteSigner, signNote } from './note.ts';
 

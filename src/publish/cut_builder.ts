@@ -3,7 +3,7 @@
  * the zip. A pure function of its input (no clock, no randomness): the same snapshot,
  * catalog, definition and cut time give byte-identical files.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { PublishedActa } from '../domain/acta.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -22,6 +22,8 @@ import {
 import { leeme } from './leeme.ts';
 import { LINE_END, resultsCsv } from './results_csv.ts';
 import { cutIndexJson, siteJson } from './site_json.ts';
+import { sha256Hex } from '../platform/hashing.ts';
+import { stableJson } from '../platform/web/canonical_json.ts';
 
 export const CUT_FORMAT = 'openprep-cut/1';
 
@@ -58,25 +60,6 @@ export interface BuiltCut {
   readonly manifestSha256: string;
   readonly zipName: string;
   readonly zip: Buffer;
-}
-
-export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** JSON with object keys sorted, two-space indentation and a final newline. */
-export function stableJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v !== null && typeof v === 'object')
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-      );
-    return v;
-  };
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
 }
 
 export function catalogFileNames(electionId: string): { catalog: string; election: string } {

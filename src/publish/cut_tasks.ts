@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import { CompactRange } from '../journal/merkle.ts';
-import { zipFiles } from './zip.ts';
+import { zipFiles } from '../platform/zip.ts';
 
 export interface ContestPackTask {
   readonly kind: 'contest';

@@ -6,9 +6,11 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../domain/result.ts';
-import { syncDirectory, writeFileDurably, pathExists } from '../journal/durable_file.ts';
+import { syncDirectory, writeFileDurably, pathExists } from '../platform/durable_file.ts';
 import { type NoteSigner, signNote } from '../journal/note.ts';
-import { type BuiltCut, catalogFileNames, sha256Hex, stableJson } from './cut_builder.ts';
+import { type BuiltCut, catalogFileNames } from './cut_builder.ts';
+import { sha256Hex } from '../platform/hashing.ts';
+import { stableJson } from '../platform/web/canonical_json.ts';
 
 export type WriteCutError = 'cut-exists' | 'catalog-changed';
 

@@ -3,8 +3,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { FolderBlobStore } from '../intake/blob_store.ts';
-import { makePng, sha256Hex } from '../test/packages.ts';
+import { FolderBlobStore } from '../images/blob_store.ts';
+import { makePng } from '../test/packages.ts';
+import { sha256Hex } from '../platform/hashing.ts';
 import { publicImageName, publishImages } from './public_images.ts';
 
 let work: string;

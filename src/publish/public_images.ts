@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { BlobStore } from '../intake/blob_store.ts';
-import { closeFd, fsyncFd, openFd, syncDirectory, writeAllFd, pathExists } from '../journal/durable_file.ts';
+import type { BlobStore } from '../images/blob_store.ts';
+import { closeFd, fsyncFd, openFd, syncDirectory, writeAllFd, pathExists } from '../platform/durable_file.ts';
 
 export const PUBLIC_IMAGES = 'imagenes';
 const PARALLEL = 8;

@@ -4,7 +4,7 @@
  * publishing a cut. Those actions also need a fresh proof: an assertion in the last
  * `STEP_UP_MS`, whatever the age of the session.
  */
-import type { BlobStore } from '../intake/blob_store.ts';
+import type { BlobStore } from '../images/blob_store.ts';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Accounts } from '../auth/accounts.ts';
 import { revokeDevice } from '../center/devices.ts';
 import type { CenterNode } from '../center/node.ts';
-import { publishCut } from '../center/publisher.ts';
+import { publishCut } from '../publish/publisher.ts';
 import type { Role, WebAuthnKey } from '../store/store.ts';
 
 export const STEP_UP_MS = 10 * 60_000;

@@ -14,7 +14,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
-import { type ImageStore, openImageStore } from '../intake/image_store.ts';
+import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import type { Role } from '../store/store.ts';
@@ -146,7 +146,7 @@ export async function buildServer(options: {
   // Loaded only when enforced: the gate's workers and libvips cost nothing to a center without it.
   const gatePool =
     config.intake.qualityGate === 'enforce'
-      ? new (await import('../images/gate_pool.ts')).QualityGatePool()
+      ? new (await import('../gate/gate_pool.ts')).QualityGatePool()
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
   const intake = new IntakeService({

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
-import { imagePath } from '../intake/blob_store.ts';
+import { imagePath } from '../images/blob_store.ts';
 import { parseReceiptBody } from '../intake/package.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
 import { decodeEntry } from '../journal/entries.ts';

@@ -8,7 +8,7 @@
 import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { closeFd, fsyncFd, openFd, writeAllFd } from '../journal/durable_file.ts';
+import { closeFd, fsyncFd, openFd, writeAllFd } from '../platform/durable_file.ts';
 import { classifyFault, type StoreFault } from '../store/faults.ts';
 
 /** Seconds a device is told to wait (Retry-After) on each kind of fault. */

@@ -12,13 +12,13 @@ import { after, before, describe, test } from 'node:test';
 import { enrollDevice, revokeDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
-import { imagePath } from '../intake/blob_store.ts';
+import { imagePath } from '../images/blob_store.ts';
 import { REJECTIONS_JOURNALED_PER_MINUTE } from '../intake/intake_service.ts';
 import { parseReceiptBody } from '../intake/package.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { openNote, parseVerifierKey } from '../journal/note.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import {
   makeDevice,
   makePng,

@@ -15,7 +15,7 @@ import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { testActaImage } from '../test/actas.ts';
 import { enrolledDevice, packageFor, postPackageRaw, type TestDevice } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';

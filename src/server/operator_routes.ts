@@ -19,7 +19,7 @@ import type { ScopeReader } from '../capture/pipeline.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
-import type { BlobStore } from '../intake/blob_store.ts';
+import type { BlobStore } from '../images/blob_store.ts';
 import type { IntakeService } from '../intake/intake_service.ts';
 import type { Activity, Role } from '../store/store.ts';
 
@@ -458,7 +458,7 @@ export function registerOperatorRoutes(
     return null;
   };
 
-  // The capture view of an image (src/images/sheet_view.ts): derived on request, a few kept.
+  // The capture view of an image (src/gate/sheet_view.ts): derived on request, a few kept.
   const views = new Map<string, Promise<{ bytes: Buffer; type: string; found: boolean } | null>>();
   const VIEWS_KEPT = 64;
   app.get('/api/v1/images/:sha256/sheet', IMAGE_ROUTE, async (request, reply) => {
@@ -470,8 +470,8 @@ export function registerOperatorRoutes(
         const image = await images.get(sha256);
         if (!image.ok) return null;
         const [{ assessActaImage }, { sheetView }] = await Promise.all([
-          import('../images/quality_gate.ts'),
-          import('../images/sheet_view.ts'),
+          import('../gate/quality_gate.ts'),
+          import('../gate/sheet_view.ts'),
         ]);
         // The corners are all it needs: the QR label is not read.
         const report = await assessActaImage(image.value.bytes, { readQr: false });

@@ -26,7 +26,7 @@ import { enrollDevice } from '../center/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { SoftwareAuthenticator } from '../test/authenticator.ts';
 import {
   makeDevice,

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import {
   enrolledDevice,
   makePng,

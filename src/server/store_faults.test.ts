@@ -16,10 +16,10 @@ import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { type CenterNode, initCenter, openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
-import { imagePath } from '../intake/blob_store.ts';
-import { errnoError, injectFileFault } from '../journal/durable_file.ts';
+import { imagePath } from '../images/blob_store.ts';
+import { errnoError, injectFileFault } from '../platform/durable_file.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { runCli } from '../test/center_process.ts';
 import {
   enrolledDevice,
@@ -28,9 +28,9 @@ import {
   pngOfSize,
   postPackage,
   postPackageRaw,
-  sha256Hex,
   type TestDevice,
 } from '../test/packages.ts';
+import { sha256Hex } from '../platform/hashing.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
 

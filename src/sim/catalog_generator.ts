@@ -9,9 +9,9 @@ import {
   compareCasillas,
   type Distrito,
   type Entidad,
-  type TipoCasilla,
   type Ubicacion,
 } from '../domain/catalog.ts';
+import type { TipoCasilla } from '../domain/keys.ts';
 import { formatCasillaKey } from '../domain/keys.ts';
 import { ENTIDAD_PROFILES, type EntidadProfile } from './names.ts';
 import { createRandom, type Random } from './random.ts';

@@ -4,7 +4,7 @@
  * an image a server or a mirror altered says so, in words, next to it.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { sha256Hex } from '../casilla/web_crypto.ts';
+import { sha256Hex } from '../platform/web/web_crypto.ts';
 import type { Words } from './i18n.ts';
 
 type State =

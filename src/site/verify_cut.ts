@@ -10,7 +10,8 @@
  * independent reading of docs/publication-format.md, as the verifier is meant to have.
  */
 import * as z from 'zod/mini';
-import { openNoteWeb, parseVerifierKeyWeb, sha256Hex, toHex } from '../casilla/web_crypto.ts';
+import { openNoteWeb, parseVerifierKeyWeb, sha256Hex, toHex } from '../platform/web/web_crypto.ts';
+import { stableJson } from '../platform/web/canonical_json.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 export interface CheckResult {
@@ -66,21 +67,6 @@ const manifestSchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string(), bytes: z.number(), sha256: hex64 })),
 });
 type Manifest = z.infer<typeof manifestSchema>;
-
-/** Sorted keys at every level, two-space indentation, final newline: how manifests are written. */
-export function stableJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v !== null && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
-}
 
 const SAFE_PATH = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 

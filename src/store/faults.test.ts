@@ -12,7 +12,7 @@ import process from 'node:process';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
-import { errnoError } from '../journal/durable_file.ts';
+import { errnoError } from '../platform/durable_file.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 import { classifyFault, StoreFaultError } from './faults.ts';
 import { openPostgresStore } from './postgres/postgres_store.ts';

@@ -3,9 +3,9 @@
  * phone would take it, with or without a defect; kept per process, since rendering takes a
  * fraction of a second.
  */
-import type { ImageDefect } from '../images/defects.ts';
-import { type RenderedActa, renderActa } from '../images/render_acta.ts';
-import { sampleActaContent } from '../images/acta_set.ts';
+import type { ImageDefect } from '../sim/acta_images/defects.ts';
+import { type RenderedActa, renderActa } from '../sim/acta_images/render_acta.ts';
+import { sampleActaContent } from '../sim/acta_images/acta_set.ts';
 
 const cache = new Map<string, Promise<RenderedActa>>();
 

@@ -10,7 +10,7 @@ import process from 'node:process';
 import { enrollDevice } from '../center/devices.ts';
 import { initCenter } from '../center/node.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/election_definition.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { makeDevice, servesWholeCatalog, type TestDevice } from './packages.ts';
 
 export const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');

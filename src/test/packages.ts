@@ -2,7 +2,7 @@
  * Test helpers for intake: real (tiny) PNG and JPEG bytes, device keys, signed packages, and a
  * multipart POST over real HTTP. Used by the server tests, the crash test and the intake bench.
  */
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import { enrollDevice } from '../center/devices.ts';
 import { declareTerritory } from '../center/territory.ts';
@@ -11,6 +11,7 @@ import { type Catalog, distritoKey } from '../domain/catalog.ts';
 import type { TerritoryRow, UnitKind } from '../domain/territory.ts';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
 import type { Store } from '../store/store.ts';
+import { sha256Hex } from '../platform/hashing.ts';
 
 function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -108,10 +109,6 @@ export function makeDevice(id: string): TestDevice {
     privateKey: pair.privateKey,
     publicKey: Buffer.from(pair.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url').toString('base64'),
   };
-}
-
-export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 export function packageFor(

@@ -5,8 +5,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import yauzl from 'yauzl';
 import { err, ok, type Result } from '../domain/result.ts';
+import { readZipEntries, safeRelativePath } from '../platform/zip.ts';
 
 export interface CutSource {
   readonly kind: 'folder' | 'zip';
@@ -17,18 +17,6 @@ export interface CutSource {
   list(): Promise<string[]>;
   /** Problems found while opening (unsafe zip entries and the like). */
   readonly problems: readonly string[];
-}
-
-export const ZIP_LIMITS = { entries: 256, entryBytes: 2 * 1024 ** 3, totalBytes: 6 * 1024 ** 3 } as const;
-
-export function safeRelativePath(relative: string): boolean {
-  return (
-    relative.length > 0 &&
-    !relative.startsWith('/') &&
-    !relative.includes('\\') &&
-    !relative.includes('\0') &&
-    relative.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
-  );
 }
 
 async function walk(root: string, relative = ''): Promise<string[]> {
@@ -60,88 +48,6 @@ function folderSource(folder: string): CutSource {
       return (await walk(folder)).filter((name) => !/^[0-9]{8}_[0-9]{4}_PREP\.zip$/.test(name));
     },
   };
-}
-
-/**
- * Reads every entry of a zip held in memory, within the limits. With `onEntry`, each entry is
- * handed over as it is inflated and not kept, so a large zip is checked in little memory.
- */
-export function readZipEntries(
-  zip: Buffer,
-  onEntry?: (name: string, data: Buffer) => Promise<void> | void,
-  limits: { readonly entries: number; readonly entryBytes: number; readonly totalBytes: number } = ZIP_LIMITS,
-): Promise<Result<Map<string, Buffer>, 'bad-zip'>> {
-  return new Promise((resolve) => {
-    yauzl.fromBuffer(
-      zip,
-      { lazyEntries: true, validateEntrySizes: true, strictFileNames: true },
-      (openError, file) => {
-        if (openError || file === undefined) {
-          resolve(err('bad-zip', `not a readable zip: ${openError?.message ?? 'unknown error'}`));
-          return;
-        }
-        const entries = new Map<string, Buffer>();
-        const names = new Set<string>();
-        let total = 0;
-        let settled = false;
-        const fail = (message: string): void => {
-          if (settled) return;
-          settled = true;
-          file.close();
-          resolve(err('bad-zip', message));
-        };
-        if (file.entryCount > limits.entries) {
-          fail(`the zip has ${file.entryCount} entries, more than ${limits.entries}`);
-          return;
-        }
-        file.on('error', (error: Error) => fail(`zip error: ${error.message}`));
-        file.on('end', () => {
-          if (settled) return;
-          settled = true;
-          resolve(ok(entries));
-        });
-        file.on('entry', (entry: yauzl.Entry) => {
-          const name = entry.fileName;
-          if (!safeRelativePath(name) || name.includes('/') || name.endsWith('/')) {
-            fail(`unsafe or nested zip entry name ${JSON.stringify(name)}`);
-            return;
-          }
-          if (entries.has(name) || names.has(name)) {
-            fail(`duplicate zip entry ${name}`);
-            return;
-          }
-          total += entry.uncompressedSize;
-          if (entry.uncompressedSize > limits.entryBytes || total > limits.totalBytes) {
-            fail(`zip entry ${name} would expand beyond the size limits`);
-            return;
-          }
-          file.openReadStream(entry, (streamError, stream) => {
-            if (streamError || stream === undefined) {
-              fail(`cannot read ${name}: ${streamError?.message ?? 'unknown error'}`);
-              return;
-            }
-            const chunks: Buffer[] = [];
-            stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-            stream.on('error', (error: Error) => fail(`cannot read ${name}: ${error.message}`));
-            stream.on('end', () => {
-              const data = Buffer.concat(chunks);
-              if (onEntry === undefined) entries.set(name, data);
-              else {
-                names.add(name);
-                Promise.resolve(onEntry(name, data)).then(
-                  () => file.readEntry(),
-                  (error: Error) => fail(`checking ${name}: ${error.message}`),
-                );
-                return;
-              }
-              file.readEntry();
-            });
-          });
-        });
-        file.readEntry();
-      },
-    );
-  });
 }
 
 async function zipSource(zipPath: string): Promise<Result<CutSource, 'bad-zip'>> {

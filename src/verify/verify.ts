@@ -20,9 +20,10 @@ import { formatPercent, truncatedPercent } from '../domain/percent.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
 import { CompactRange, verifyConsistency } from '../journal/merkle.ts';
 import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
-import { parseElectionDefinition } from '../sim/election_definition.ts';
+import { parseElectionDefinition } from '../domain/election_definition.ts';
 import { type ParsedResultsCsv, readResultsCsv, splitCells } from './csv_reader.ts';
-import { type CutSource, openCutSource, readZipEntries, safeRelativePath } from './cut_source.ts';
+import { type CutSource, openCutSource } from './cut_source.ts';
+import { readZipEntries, safeRelativePath } from '../platform/zip.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 

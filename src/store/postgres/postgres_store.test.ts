@@ -8,7 +8,7 @@ import process from 'node:process';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { MerkleTree } from '../../journal/merkle.ts';
-import { storeContract } from '../contract.ts';
+import { storeContract } from '../store.contract.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../../test/postgres.ts';
 import { openPostgresStore } from './postgres_store.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The store on PostgreSQL, for several nodes on one database (selected with DATABASE_URL).
- * Same tables, same rules and the same contract tests as SQLite (src/store/contract.ts).
+ * Same tables, same rules and the same contract tests as SQLite (src/store/store.contract.ts).
  *
  * Write transactions take one transaction-scoped advisory lock first, so they are serialised
  * across every node exactly as SQLite serialises them in one: the journal's leaf indices are

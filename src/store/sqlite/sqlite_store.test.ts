@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { decodeEntry } from '../../journal/entries.ts';
 import { MerkleTree } from '../../journal/merkle.ts';
-import { storeContract } from '../contract.ts';
+import { storeContract } from '../store.contract.ts';
 import { openSqliteStore } from './sqlite_store.ts';
 
 let directory: string;

@@ -17,7 +17,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ActaRecord } from '../../domain/acta_lifecycle.ts';
 import { err, ok, type Result } from '../../domain/result.ts';
 import type { TerritoryRow } from '../../domain/territory.ts';
-import { closeFd, fsyncFd, openFd, syncDirectory } from '../../journal/durable_file.ts';
+import { closeFd, fsyncFd, openFd, syncDirectory } from '../../platform/durable_file.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import type {

@@ -1,0 +1,260 @@
+/**
+ * The election definition's schema and the parser for `election.json` files
+ * (`catalogo/ELECCION_<ID>.json`); the default definition modelled on 2024 is in
+ * src/sim/default_election.ts.
+ */
+import { z } from 'zod';
+import { type Catalog, distritoKey } from './catalog.ts';
+import { TIPOS_CASILLA, type TipoCasilla } from './keys.ts';
+import type { ActaType, Contest, ElectionDefinition, VoteColumn } from './election.ts';
+import { err, ok, type Result } from './result.ts';
+
+/** Actas esperadas: every casilla × every acta type of the contest that its casilla type produces. */
+export function countActasEsperadas(
+  catalog: Catalog,
+  definition: ElectionDefinition,
+): { readonly total: number; readonly byContest: Readonly<Record<string, number>> } {
+  const byTipo: Record<TipoCasilla, number> = { B: 0, C: 0, E: 0, S: 0 };
+  for (const casilla of catalog.casillas) byTipo[casilla.tipo]++;
+  const byContest: Record<string, number> = {};
+  let total = 0;
+  for (const contest of definition.contests) {
+    let count = 0;
+    for (const actaType of contest.actaTypes) for (const tipo of actaType.casillaTypes) count += byTipo[tipo];
+    byContest[contest.id] = count;
+    total += count;
+  }
+  return { total, byContest };
+}
+
+// ---------------------------------------------------------------------------------------------
+// election.json
+
+/** Column names of the results table that a vote column must not reuse (the CSV header would repeat). */
+export const RESERVED_COLUMN_IDS: readonly string[] = [
+  'CLAVE_CASILLA',
+  'CLAVE_ACTA',
+  'ID_ENTIDAD',
+  'ENTIDAD',
+  'ID_DISTRITO_FEDERAL',
+  'DISTRITO_FEDERAL',
+  'SECCION',
+  'ID_CASILLA',
+  'TIPO_CASILLA',
+  'EXT_CONTIGUA',
+  'UBICACION_CASILLA',
+  'TIPO_ACTA',
+  'TOTAL_BOLETAS_SOBRANTES',
+  'TOTAL_PERSONAS_VOTARON',
+  'TOTAL_REP_PARTIDO_CI_VOTARON',
+  'TOTAL_VOTOS_SACADOS',
+  'TOTAL_VOTOS_ASENTADO',
+  'TOTAL_VOTOS_CALCULADO',
+  'LISTA_NOMINAL',
+  'REPRESENTANTES_PP_CI',
+  'OBSERVACIONES',
+  'CONTABILIZADA',
+  'MECANISMOS_TRASLADO',
+  'CODIGO_INTEGRIDAD',
+  'FECHA_HORA_ACOPIO',
+  'FECHA_HORA_CAPTURA',
+  'FECHA_HORA_VERIFICACION',
+  'ORIGEN',
+  'DIGITALIZACION',
+  'TIPO_DOCUMENTO',
+  'COTEJADA',
+  // legacy 2018/2021 spellings
+  'ID_ESTADO',
+  'ESTADO',
+  'SHA',
+  'NO_REGISTRADOS',
+];
+
+const IDENTIFIER = /^[A-Z][A-Z0-9_]{0,39}$/;
+const ELECTION_ID = /^[A-Z0-9][A-Z0-9_-]{0,31}$/;
+const TIPO_ACTA_CODE = /^[0-9A-Z]{1,5}$/; // as keys.ts: the suffix of CLAVE_ACTA
+const DISTRITO_KEY = /^(\d{2})-(\d{3})$/;
+
+const scopeSchema = z.strictObject({
+  entidades: z.array(z.number().int().min(1).max(32)).min(1).optional(),
+  distritos: z.array(z.string().regex(DISTRITO_KEY, 'must be "EE-DDD"')).min(1).optional(),
+});
+
+const voteColumnSchema = z.strictObject({
+  id: z.string().regex(IDENTIFIER, 'must be capital letters, digits and _, starting with a letter'),
+  kind: z.enum(['party', 'coalition', 'independent', 'no_registradas', 'nulos']),
+  name: z.string().min(1).max(200),
+  parties: z.array(z.string()).optional(),
+  candidate: z.string().min(1).max(200).optional(),
+  scope: scopeSchema.optional(),
+});
+
+const actaTypeSchema = z.strictObject({
+  code: z.string().regex(TIPO_ACTA_CODE, 'must be 1 to 5 digits or capital letters (CLAVE_ACTA suffix)'),
+  label: z.string().min(1).max(40),
+  casillaTypes: z.array(z.enum(TIPOS_CASILLA)).min(1),
+});
+
+const contestSchema = z.strictObject({
+  id: z.string().regex(IDENTIFIER, 'must be capital letters, digits and _, starting with a letter'),
+  title: z.string().min(1).max(200),
+  actaTypes: z.array(actaTypeSchema).min(1),
+  columns: z.array(voteColumnSchema).min(3),
+});
+
+/** The shape of `election.json`; cross-field rules are checked by `parseElectionDefinition`. */
+export const electionDefinitionSchema: z.ZodType<ElectionDefinition> = z.strictObject({
+  id: z.string().regex(ELECTION_ID, 'must be capital letters, digits, _ or -'),
+  name: z.string().min(1).max(200),
+  year: z.number().int().min(1990).max(2999),
+  mode: z.enum(['simulacro', 'live']),
+  utcOffsetMinutes: z.number().int().min(-720).max(840),
+  publicationStart: z.iso.datetime({ offset: true }),
+  publicationHours: z.number().int().min(1).max(168),
+  // Anexo 13: at least three cuts an hour.
+  cutIntervalMinutes: z.number().int().min(1).max(20),
+  contests: z.array(contestSchema).min(1),
+});
+
+export interface ParseElectionOptions {
+  /** When given, scopes must name entidades and distritos of this catalog. */
+  readonly catalog?: Catalog;
+}
+
+function duplicates(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const value of values) (seen.has(value) ? repeated : seen).add(value);
+  return [...repeated];
+}
+
+function checkScope(
+  column: VoteColumn,
+  where: string,
+  catalog: Catalog | undefined,
+  problems: string[],
+): void {
+  const scope = column.scope;
+  if (scope === undefined) return;
+  if (column.kind === 'no_registradas' || column.kind === 'nulos')
+    problems.push(`${where}: ${column.kind} applies everywhere and cannot have a scope`);
+  if (scope.entidades === undefined && scope.distritos === undefined)
+    problems.push(`${where}: an empty scope; leave "scope" out for a column that applies everywhere`);
+  for (const d of duplicates((scope.entidades ?? []).map(String)))
+    problems.push(`${where}: entidad ${d} repeated`);
+  for (const d of duplicates(scope.distritos ?? [])) problems.push(`${where}: distrito ${d} repeated`);
+  const entidades = catalog === undefined ? null : new Set(catalog.entidades.map((e) => e.id));
+  const distritos =
+    catalog === undefined ? null : new Set(catalog.distritos.map((d) => distritoKey(d.entidad, d.id)));
+  for (const entidad of scope.entidades ?? [])
+    if (entidades !== null && !entidades.has(entidad))
+      problems.push(`${where}: entidad ${entidad} is not in the catalog`);
+  for (const key of scope.distritos ?? []) {
+    const match = DISTRITO_KEY.exec(key);
+    const entidad = Number(match?.[1]);
+    const distrito = Number(match?.[2]);
+    if (entidad < 1 || entidad > 32 || distrito < 1 || distrito > 99)
+      problems.push(`${where}: distrito "${key}" is not a valid EE-DDD key`);
+    else if (distritos !== null && !distritos.has(key))
+      problems.push(`${where}: distrito ${key} is not in the catalog`);
+    if (scope.entidades !== undefined && !scope.entidades.includes(entidad))
+      problems.push(
+        `${where}: distrito ${key} lies outside the scope's entidades, so the column never applies there`,
+      );
+  }
+}
+
+function checkColumns(
+  contest: Contest,
+  where: string,
+  catalog: Catalog | undefined,
+  problems: string[],
+): void {
+  const { columns } = contest;
+  for (const id of duplicates(columns.map((c) => c.id)))
+    problems.push(`${where}: column ${id} appears twice`);
+  const parties = new Set(columns.filter((c) => c.kind === 'party').map((c) => c.id));
+  columns.forEach((column, i) => {
+    const at = `${where}.columns[${i}] (${column.id})`;
+    if (RESERVED_COLUMN_IDS.includes(column.id))
+      problems.push(`${at}: ${column.id} is a fixed column of the results CSV`);
+    const last = i === columns.length - 1;
+    const secondLast = i === columns.length - 2;
+    if (secondLast && (column.id !== 'NO_REGISTRADAS' || column.kind !== 'no_registradas'))
+      problems.push(`${at}: the second-last column must be NO_REGISTRADAS (kind no_registradas)`);
+    if (last && (column.id !== 'NULOS' || column.kind !== 'nulos'))
+      problems.push(`${at}: the last column must be NULOS (kind nulos)`);
+    if (!last && !secondLast && (column.kind === 'no_registradas' || column.kind === 'nulos'))
+      problems.push(`${at}: ${column.kind} must come last (NO_REGISTRADAS, then NULOS)`);
+    if (column.kind === 'coalition') {
+      const members = column.parties ?? [];
+      if (members.length < 2) problems.push(`${at}: a coalition combination needs at least two parties`);
+      for (const party of members)
+        if (!parties.has(party)) problems.push(`${at}: party ${party} is not a party column of this contest`);
+      for (const party of duplicates(members)) problems.push(`${at}: party ${party} repeated`);
+    } else if (column.parties !== undefined) {
+      problems.push(`${at}: only coalition columns list parties`);
+    }
+    checkScope(column, at, catalog, problems);
+  });
+}
+
+function checkActaTypes(actaTypes: readonly ActaType[], where: string, problems: string[]): void {
+  actaTypes.forEach((actaType, i) => {
+    for (const tipo of duplicates(actaType.casillaTypes))
+      problems.push(`${where}.actaTypes[${i}]: casilla type ${tipo} repeated`);
+  });
+}
+
+/** Cross-field rules a schema cannot say; empty when the definition is sound. */
+export function electionDefinitionProblems(
+  definition: ElectionDefinition,
+  options: ParseElectionOptions = {},
+): string[] {
+  const problems: string[] = [];
+  for (const id of duplicates(definition.contests.map((c) => c.id)))
+    problems.push(`contest ${id} appears twice`);
+  // CLAVE_ACTA must identify an acta across the whole election, so codes are unique election-wide.
+  const codes = definition.contests.flatMap((c) => c.actaTypes.map((a) => a.code));
+  for (const code of duplicates(codes)) problems.push(`TIPO_ACTA ${code} is used twice`);
+  definition.contests.forEach((contest, i) => {
+    const where = `contests[${i}] (${contest.id})`;
+    checkActaTypes(contest.actaTypes, where, problems);
+    checkColumns(contest, where, options.catalog, problems);
+  });
+  return problems;
+}
+
+/** Reads an `election.json` document (already JSON-parsed). */
+export function parseElectionDefinition(
+  json: unknown,
+  options: ParseElectionOptions = {},
+): Result<ElectionDefinition, 'election-invalid'> {
+  const parsed = electionDefinitionSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    return err('election-invalid', `election definition invalid: ${issues.join('; ')}`);
+  }
+  const problems = electionDefinitionProblems(parsed.data, options);
+  if (problems.length > 0)
+    return err('election-invalid', `election definition invalid: ${problems.join('; ')}`);
+  return ok(parsed.data);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  return value;
+}
+
+/** `election.json` bytes: sorted keys, two-space indentation, trailing newline (stable for hashing). */
+export function serializeElectionDefinition(definition: ElectionDefinition): string {
+  return `${JSON.stringify(sortKeys(definition), null, 2)}\n`;
+}

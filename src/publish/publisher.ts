@@ -1,0 +1,279 @@
+/**
+ * Publishing a cut: snapshot the pipeline, sign the journal checkpoint (the signer refuses a
+ * rewritten history), build the cut, write it atomically, then record it and journal
+ * CUT_PUBLISHED. A crash between writing and recording is harmless: the rebuilt cut is
+ * byte-identical, so the next attempt adopts the folder already on disk.
+ */
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import process from 'node:process';
+import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import { openCheckpoint } from '../journal/checkpoint.ts';
+import { decodeEntry } from '../journal/entries.ts';
+import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
+import { parseVerifierKey } from '../journal/note.ts';
+import type { SignerError } from '../journal/signer.ts';
+import { buildCut } from './cut_builder.ts';
+import { sha256Hex } from '../platform/hashing.ts';
+import { writeCut } from './cut_writer.ts';
+import { PUBLIC_IMAGES, type PublishedImages, publishImages } from './public_images.ts';
+import type { BlobStore } from '../images/blob_store.ts';
+import { serializeElectionDefinition } from '../domain/election_definition.ts';
+import type { JournalHead } from '../store/store.ts';
+import type { CenterNode } from '../center/node.ts';
+
+export interface PublishedCut {
+  readonly id: string;
+  readonly sequence: number;
+  readonly folder: string;
+  readonly manifestSha256: string;
+  readonly journalSize: number;
+  readonly final: boolean;
+  readonly seconds: number;
+  /** The acta images made public with this cut (null: no image store was given). */
+  readonly images: PublishedImages | null;
+}
+
+export type PublishError = SignerError | 'cut-exists' | 'catalog-changed' | 'closed' | 'time-went-backwards';
+
+export async function publishCut(
+  node: CenterNode,
+  options: {
+    readonly cutTime: number;
+    readonly final?: boolean;
+    /**
+     * The center's image store: the images the cut names are made public beside it first
+     * (src/publish/public_images.ts). `known` remembers, across a process's cuts, those already there.
+     */
+    readonly images?: { readonly blobs: BlobStore; readonly known?: Set<string> };
+  },
+): Promise<Result<PublishedCut, PublishError>> {
+  const started = performance.now();
+  const { pipeline } = node;
+  const election = pipeline.election;
+  const store = pipeline.store;
+  const cuts = await store.cuts();
+  const previous = cuts.at(-1) ?? null;
+  if (previous?.final === true)
+    return err('closed', `the final cut ${previous.id} is published; the PREP is closed`);
+  if (previous !== null && options.cutTime <= previous.cutTime)
+    return err('time-went-backwards', `cut time is not after the last cut ${previous.id}`);
+  const cutId = formatCutId(options.cutTime, election.utcOffsetMinutes);
+  if (previous !== null && previous.id === cutId)
+    return err('cut-exists', `cut ${cutId} is already published; cuts are at least a minute apart`);
+  // Once closed (a final cut that failed after closing), every next cut is the final one.
+  const final = options.final ?? (options.cutTime >= pipeline.closesAt || (await pipeline.intakeClosed()));
+  // Closed before the snapshot: whatever intake, capture or import commits afterwards is
+  // refused (after-close) instead of being accepted into a result the final cut never shows.
+  if (final) await pipeline.closeIntake(options.cutTime, `final cut ${cutId}`);
+
+  const { head, actas } = await pipeline.snapshot();
+  let images: PublishedImages | null = null;
+  if (options.images !== undefined) {
+    const hashes: string[] = [];
+    for (const list of actas.values())
+      for (const acta of list) if (acta.submission !== null) hashes.push(acta.submission.imageSha256);
+    images = await publishImages({
+      blobs: options.images.blobs,
+      cutsRoot: node.paths.cuts,
+      hashes,
+      ...(options.images.known === undefined ? {} : { known: options.images.known }),
+    });
+  }
+  const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
+  const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
+  if (!signed.ok) return signed;
+
+  const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
+  const electionJson = Buffer.from(serializeElectionDefinition(election), 'utf8');
+  const sequence = (previous?.sequence ?? 0) + 1;
+  const cut = await buildCut({
+    election,
+    catalog: pipeline.catalog,
+    catalogCsv,
+    electionJson,
+    actas,
+    cutTime: options.cutTime,
+    sequence,
+    final,
+    journal: {
+      size: head.size,
+      rootHash: head.rootHash,
+      checkpointNote: signed.value,
+      consistencyProof: previous === null ? [] : tree.consistencyProof(previous.journalSize, head.size),
+    },
+    previous:
+      previous === null
+        ? null
+        : { id: previous.id, journalSize: previous.journalSize, manifestSha256: previous.manifestSha256 },
+    signer: node.signer,
+  });
+  const written = await writeCut({
+    cutsRoot: node.paths.cuts,
+    cut,
+    electionId: election.id,
+    catalogCsv,
+    electionJson,
+    cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
+    signer: node.signer,
+  });
+  if (!written.ok) {
+    const adopted =
+      written.code === 'cut-exists' &&
+      sha256Hex(await readFile(path.join(node.paths.cuts, cut.cutId, 'manifest.json'))) ===
+        cut.manifestSha256;
+    if (!adopted) return written;
+  }
+  await store.transaction(async (tx) => {
+    await tx.addCut({
+      sequence,
+      id: cut.cutId,
+      cutTime: options.cutTime,
+      journalSize: head.size,
+      manifestSha256: cut.manifestSha256,
+      final,
+    });
+    await tx.appendJournal({
+      type: 'CUT_PUBLISHED',
+      at: options.cutTime,
+      cutId: cut.cutId,
+      sequence,
+      final,
+      journalSize: head.size,
+      manifestSha256: cut.manifestSha256,
+    });
+  });
+  return ok({
+    id: cut.cutId,
+    sequence,
+    folder: path.join(node.paths.cuts, cut.cutId),
+    manifestSha256: cut.manifestSha256,
+    journalSize: head.size,
+    final,
+    seconds: Math.round(performance.now() - started) / 1000,
+    images,
+  });
+}
+
+/**
+ * A temporary touched this recently may be another process's write in progress — on this
+ * machine or on another sharing the folder, whose pids cannot be checked from here. Writing a
+ * national cut takes seconds; one image, far less.
+ */
+const IN_PROGRESS_MS = 10 * 60_000;
+/** Past this, no write is in progress whatever the pid says (pids are reused). */
+const ABANDONED_MS = 2 * 3_600_000;
+/** `.<cut>.<pid>.tmp`, as src/publish/cut_writer.ts names a cut being written. */
+const CUT_TEMPORARY = /^\.\d{8}_\d{4}\.(\d+)\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function ageMs(file: string, now: number): Promise<number | null> {
+  try {
+    return now - (await stat(file)).mtimeMs;
+  } catch {
+    return null; // gone meanwhile: its writer renamed it into place
+  }
+}
+
+/**
+ * Removes what a publisher that crashed left in the cuts folder: its temporary cut folders and
+ * half-copied public images. Run when `openprep cut` starts. Returns what it removed (relative).
+ */
+export async function cleanLeftoverTemporaries(cutsRoot: string, now: number): Promise<string[]> {
+  const removed: string[] = [];
+  const names = async (folder: string) => readdir(folder).catch(() => [] as string[]);
+  for (const name of await names(cutsRoot)) {
+    const pid = CUT_TEMPORARY.exec(name)?.[1];
+    if (pid === undefined) continue;
+    const age = await ageMs(path.join(cutsRoot, name), now);
+    if (age === null || age < IN_PROGRESS_MS) continue;
+    if (age < ABANDONED_MS && processAlive(Number(pid))) continue;
+    await rm(path.join(cutsRoot, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  const images = path.join(cutsRoot, PUBLIC_IMAGES, 'sha256');
+  for (const prefix of await names(images))
+    for (const name of await names(path.join(images, prefix))) {
+      if (!name.endsWith('.tmp')) continue;
+      const file = path.join(images, prefix, name);
+      const age = await ageMs(file, now);
+      if (age === null || age < IN_PROGRESS_MS) continue;
+      await rm(file, { force: true });
+      removed.push(path.join(PUBLIC_IMAGES, 'sha256', prefix, name));
+    }
+  return removed;
+}
+
+/** Recomputes the journal's tree from its stored entries and checks every stored checkpoint. */
+export async function verifyJournal(
+  node: CenterNode,
+): Promise<Result<{ size: number; checkpoints: number }, 'journal-corrupt'>> {
+  const store = node.pipeline.store;
+  const head = await store.journalHead();
+  const entries = await store.journalEntries(0, head.size);
+  const hashes = await store.journalLeafHashes(0, head.size);
+  for (let i = 0; i < entries.length; i++) {
+    if (!hashLeaf(entries[i]!).equals(hashes[i]!))
+      return err('journal-corrupt', `entry ${i} does not hash to its leaf`);
+    if (!decodeEntry(entries[i]!).ok)
+      return err('journal-corrupt', `entry ${i} is not a canonical journal entry`);
+  }
+  const tree = new MerkleTree(hashes);
+  if (!tree.root(head.size).equals(head.rootHash))
+    return err('journal-corrupt', 'the stored frontier does not match the stored leaves');
+  const checkpoints = await store.checkpoints();
+  const key = parseVerifierKey(node.verifierKey);
+  if (!key.ok) throw new Error(key.message);
+  for (const checkpoint of checkpoints) {
+    const opened = openCheckpoint(checkpoint.note, [key.value]);
+    if (!opened.ok) return err('journal-corrupt', `checkpoint ${checkpoint.size}: ${opened.message}`);
+    if (checkpoint.size > head.size || !tree.root(checkpoint.size).equals(opened.value.rootHash))
+      return err(
+        'journal-corrupt',
+        `checkpoint ${checkpoint.size} does not match the journal: history was rewritten`,
+      );
+  }
+  return ok({ size: head.size, checkpoints: checkpoints.length });
+}
+
+/**
+ * Signs a checkpoint of the journal at `head` (the signer refuses one inconsistent with the
+ * last it signed) and stores it. Also run periodically by `openprep serve`, so that witnesses
+ * and crash tests have checkpoints between cuts.
+ */
+export async function signCheckpoint(
+  node: CenterNode,
+  head: JournalHead,
+  at: number,
+  tree?: MerkleTree,
+  options: { readonly allowPrefix?: boolean } = {},
+): Promise<Result<string, SignerError>> {
+  const store = node.pipeline.store;
+  tree ??= new MerkleTree(await store.journalLeafHashes(0, head.size));
+  const proofTree = tree;
+  const signed = await node.checkpointSigner.sign({
+    size: head.size,
+    rootHash: head.rootHash,
+    // Past this head only when another process signed further: then the leaves are read again.
+    consistencyProof: async (from, to) =>
+      to <= proofTree.size
+        ? proofTree.consistencyProof(from, to)
+        : new MerkleTree(await store.journalLeafHashes(0, to)).consistencyProof(from, to),
+    allowPrefix: options.allowPrefix ?? false,
+  });
+  if (!signed.ok) return signed;
+  await store.transaction(async (tx) => {
+    await tx.addCheckpoint({ size: head.size, rootHash: head.rootHash, note: signed.value, signedAt: at });
+  });
+  return signed;
+}

@@ -1,0 +1,59 @@
+/**
+ * One worker of the gate's evaluation (evaluate.ts): renders its share of the labelled set (the
+ * images at positions worker, worker + workers, …), judges each as a device would send it, and
+ * posts one record per image.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { actasEsperadas } from '../../domain/actas_esperadas.ts';
+import { generateCatalog } from '../catalog_generator.ts';
+import { defaultElectionDefinition } from '../default_election.ts';
+import { createRandom } from '../random.ts';
+import { renderActaSet } from './acta_set.ts';
+import type { EvaluationSettings, JudgedImage } from './evaluate.ts';
+import { assessActaImage } from '../../gate/quality_gate.ts';
+
+const { settings, worker, workers } = workerData as {
+  settings: EvaluationSettings;
+  worker: number;
+  workers: number;
+};
+if (parentPort === null) throw new Error('evaluate_worker.ts runs as a worker thread');
+const port = parentPort;
+
+const catalog = generateCatalog({ scale: 'state', seed: settings.seed });
+const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+// The set's keys in order: an image sent under a wrong key claims its neighbour's.
+const keys: string[] = [];
+for (const contest of election.contests)
+  for (const esperada of actasEsperadas(catalog, contest)) {
+    if (keys.length >= settings.count) break;
+    keys.push(esperada.actaKey);
+  }
+
+for await (const acta of renderActaSet({
+  catalog,
+  election,
+  count: settings.count,
+  seed: settings.seed,
+  phoneShare: settings.phoneShare,
+  defectiveShare: settings.defectiveShare,
+  select: (index) => index % workers === worker,
+})) {
+  const wrong = createRandom(`claim:${settings.seed}:${acta.index}`).chance(settings.wrongClaimShare);
+  const claimedKey = wrong ? keys[(acta.index + 1) % keys.length]! : acta.truth.actaKey;
+  const started = performance.now();
+  const report = await assessActaImage(acta.png, { claimedKey, thresholds: settings.thresholds });
+  const record: JudgedImage = {
+    index: acta.index,
+    actaKey: acta.truth.actaKey,
+    claimedKey,
+    style: acta.truth.style,
+    defects: acta.truth.defects,
+    verdict: report.verdict,
+    reasons: report.reasons.map((r) => r.code),
+    qr: report.qr,
+    measures: report.measures,
+    ms: performance.now() - started,
+  };
+  port.postMessage(record);
+}
