@@ -16,9 +16,9 @@ export const APP_MODULES = [
   'intake/package_format.ts',
   'intake/receipt_body.ts',
   'domain/local_time.ts',
-  'journal/entries.ts',
+  'platform/web/canonical_json.ts',
   'domain/result.ts',
-  // The quality gate's judgement and its reviewed thresholds (src/images).
+  // The quality gate's judgement and its reviewed thresholds (src/gate).
   'gate/judge.ts',
   'gate/measure.ts',
   'gate/quality_thresholds.json',
