@@ -148,8 +148,8 @@ function roomCycles(edges: readonly ImportEdge[]): Violation[] {
     const a = roomOf(edge.from);
     const b = roomOf(edge.to);
     if (a === null || b === null || a === b) continue;
-    let targets = graph.get(a);
-    if (targets === undefined) graph.set(a, (targets = new Map()));
+    const targets = graph.get(a) ?? new Map<string, ImportEdge>();
+    graph.set(a, targets);
     if (!targets.has(b)) targets.set(b, edge);
   }
   // Tarjan's strongly connected components: every component of more than one room is a cycle.
