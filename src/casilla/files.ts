@@ -16,7 +16,7 @@ export const APP_MODULES = [
   'intake/package_format.ts',
   'intake/receipt_body.ts',
   'domain/local_time.ts',
-  'journal/entries.ts',
+  'platform/web/canonical_json.ts',
   'domain/result.ts',
   // The quality gate's judgement and its reviewed thresholds (src/images).
   'gate/judge.ts',

@@ -8,7 +8,7 @@ import { type JudgedImage, scoreJudgements } from './evaluate.ts';
 import { defaultThresholds } from '../../gate/quality_config.ts';
 import type { QualityReasonCode, QualityVerdict } from '../../gate/quality_gate.ts';
 
-const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
+const MAIN = path.join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
 
 function judged(
   index: number,
