@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Err, err, type Ok, ok, type Result } from '../domain/result.ts';
-import type { JournalEntry } from '../journal/entries.ts';
+import type { SecurityEntry } from '../journal/entries.ts';
 import type { OperatorRow, Role, Scope, SessionRow, Store, StoreTransaction } from '../store/store.ts';
 import { GroupCommit } from '../store/group_commit.ts';
 import {
@@ -390,7 +390,11 @@ export class Accounts {
   async #throttled(
     now: number,
     waitMs: number,
-    entry: { readonly operatorId: string | null; readonly address: string; readonly by: string },
+    entry: {
+      readonly operatorId: string | null;
+      readonly address: string;
+      readonly by: 'address' | 'account';
+    },
     tx?: StoreTransaction,
   ): Promise<SignInRefusal> {
     // Inside a group-committed transaction the event joins it: a second commit awaited from
@@ -404,7 +408,7 @@ export class Accounts {
   }
 
   /** Anything journaled about security events that is not a sign-in (a refused authorisation), within the budget. */
-  securityEvent(entry: JournalEntry): Promise<boolean> {
+  securityEvent(entry: SecurityEntry): Promise<boolean> {
     return this.#security.record(entry);
   }
 

@@ -5,7 +5,7 @@
  * budget an event is only logged (by the route that answered it); the next journaled one says
  * how many were left out, as intake does for refused packages.
  */
-import type { JournalEntry } from '../journal/entries.ts';
+import type { SecurityEntry } from '../journal/entries.ts';
 import type { GroupCommit } from '../store/group_commit.ts';
 import type { StoreTransaction } from '../store/store.ts';
 
@@ -22,7 +22,7 @@ export class SecurityJournal {
   }
 
   /** The entry to journal now, with the count left out before it; null when over the budget. */
-  #admit(entry: JournalEntry): JournalEntry | null {
+  #admit(entry: SecurityEntry): SecurityEntry | null {
     const now = this.#clock();
     if (now - this.#window.since >= 60_000 || now < this.#window.since)
       this.#window = { since: now, journaled: 0, skipped: this.#window.skipped };
@@ -37,7 +37,7 @@ export class SecurityJournal {
   }
 
   /** Journals the event in a commit shared with other writers; false when only logged. */
-  async record(entry: JournalEntry): Promise<boolean> {
+  async record(entry: SecurityEntry): Promise<boolean> {
     const admitted = this.#admit(entry);
     if (admitted === null) return false;
     await this.#commits.run((tx) => tx.appendJournal(admitted));
@@ -45,7 +45,7 @@ export class SecurityJournal {
   }
 
   /** As record, inside a transaction the caller holds (with the change the event goes with). */
-  async recordIn(tx: StoreTransaction, entry: JournalEntry): Promise<boolean> {
+  async recordIn(tx: StoreTransaction, entry: SecurityEntry): Promise<boolean> {
     const admitted = this.#admit(entry);
     if (admitted === null) return false;
     await tx.appendJournal(admitted);

@@ -27,6 +27,7 @@ import { applicableColumns } from '../domain/actas_esperadas.ts';
 import type { Casilla, Catalog } from '../domain/catalog.ts';
 import type { Contest, ElectionDefinition, VoteColumn } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
+import type { EntryOf, JournalEntry, JournalEntryType } from '../journal/entries.ts';
 import type { ActaFields } from '../domain/values.ts';
 import { ActaIndex, type Identified } from './identify.ts';
 import { parseElectionDefinition, serializeElectionDefinition } from '../domain/election_definition.ts';
@@ -100,8 +101,10 @@ export async function isIntakeClosed(reader: {
 }
 const HEX64 = /^[0-9a-f]{64}$/;
 
+type JournaledOutcome = Exclude<LifecycleOutcome, 'unchanged' | 'duplicate'>;
+
 /** The journal entry type of each lifecycle outcome (unchanged and duplicate write none). */
-const ENTRY_TYPES: Readonly<Record<Exclude<LifecycleOutcome, 'unchanged' | 'duplicate'>, string>> = {
+const ENTRY_TYPES = {
   registered: 'SUBMISSION_REGISTERED',
   'additional-image': 'ADDITIONAL_IMAGE_REGISTERED',
   captured: 'CAPTURE_RECORDED',
@@ -111,7 +114,63 @@ const ENTRY_TYPES: Readonly<Record<Exclude<LifecycleOutcome, 'unchanged' | 'dupl
   'cotejo-accepted': 'COTEJO_ACCEPTED',
   'cotejo-reopened': 'COTEJO_REOPENED',
   'sin-acta': 'SIN_ACTA_DECLARED',
-};
+} as const satisfies Readonly<Record<JournaledOutcome, JournalEntryType>>;
+
+/** The fields a lifecycle command adds to its entry (the outcome decides the entry's type). */
+type LifecyclePayload =
+  | Pick<EntryOf<'SUBMISSION_REGISTERED'>, 'inCatalog' | 'claimedKey' | 'submission'>
+  | Pick<EntryOf<'CAPTURE_RECORDED'>, 'operatorId' | 'captured'>
+  | Pick<EntryOf<'MISMATCH_RESOLVED'>, 'verifierId'>
+  | Pick<EntryOf<'COTEJO_ACCEPTED'>, 'reviewerId' | 'reason'>
+  | Pick<EntryOf<'SIN_ACTA_DECLARED'>, 'reason' | 'operatorId'>;
+
+/**
+ * The entry of one lifecycle step. Each command has one payload and its own outcomes, so a
+ * payload that does not go with the outcome is a bug in this file.
+ */
+function lifecycleEntry(
+  outcome: JournaledOutcome,
+  base: { readonly at: number; readonly recordId: string; readonly contest: string },
+  journal: LifecyclePayload,
+  published: ActaRecord['published'],
+): JournalEntry {
+  const bug = () => new Error(`a ${outcome} step was given the journal fields of another command`);
+  switch (outcome) {
+    case 'registered':
+    case 'additional-image':
+      if (!('submission' in journal)) throw bug();
+      return { type: ENTRY_TYPES[outcome], ...base, ...journal };
+    case 'captured':
+    case 'mismatch':
+      if (!('captured' in journal)) throw bug();
+      return { type: ENTRY_TYPES[outcome], ...base, ...journal };
+    case 'verified':
+      if (!('captured' in journal) || published === null) throw bug();
+      return {
+        type: 'ACTA_VERIFIED',
+        ...base,
+        ...journal,
+        classification: published.classification,
+        fields: published.fields,
+      };
+    case 'resolved':
+      if (!('verifierId' in journal) || published === null) throw bug();
+      return {
+        type: 'MISMATCH_RESOLVED',
+        ...base,
+        ...journal,
+        classification: published.classification,
+        fields: published.fields,
+      };
+    case 'cotejo-accepted':
+    case 'cotejo-reopened':
+      if (!('reviewerId' in journal)) throw bug();
+      return { type: ENTRY_TYPES[outcome], ...base, ...journal };
+    case 'sin-acta':
+      if ('reviewerId' in journal || !('reason' in journal)) throw bug();
+      return { type: 'SIN_ACTA_DECLARED', ...base, ...journal };
+  }
+}
 
 /** How long an acta handed to a capturista stays theirs: time to type it, with margin. */
 export const CAPTURE_CLAIM_MS = 10 * 60_000;
@@ -288,7 +347,7 @@ export class ActaPipeline {
     command: LifecycleCommand,
     contest: Contest,
     casillaKey: string | null,
-    journal: Record<string, unknown>,
+    journal: LifecyclePayload,
   ): Promise<Result<StepResult & { record: ActaRecord }, LifecycleError | 'after-close'>> {
     const context = this.#context(contest, casillaKey);
     const transition = applyCommand(record, command, context);
@@ -302,16 +361,14 @@ export class ActaPipeline {
         'the final cut is published: the PREP is closed and its results no longer change',
       );
     await tx.putActa(next, next.submission?.acopioAt ?? null);
-    const leafIndex = await tx.appendJournal({
-      type: ENTRY_TYPES[outcome],
-      at: this.#clock(),
-      recordId: next.recordId,
-      contest: next.contest,
-      ...journal,
-      ...(outcome === 'verified' || outcome === 'resolved'
-        ? { classification: next.published?.classification, fields: next.published?.fields }
-        : {}),
-    });
+    const leafIndex = await tx.appendJournal(
+      lifecycleEntry(
+        outcome,
+        { at: this.#clock(), recordId: next.recordId, contest: next.contest },
+        journal,
+        next.published,
+      ),
+    );
     return ok({ recordId: next.recordId, outcome, leafIndex, record: next });
   }
 
@@ -535,7 +592,7 @@ export class ActaPipeline {
   #lifecycle(
     recordId: string,
     make: (record: ActaRecord) => LifecycleCommand,
-    journal: Record<string, unknown>,
+    journal: LifecyclePayload,
     after?: (tx: StoreTransaction) => Promise<void>,
     allowed?: (tx: StoreTransaction, record: ActaRecord) => Promise<Result<void, PipelineError>>,
   ): Promise<Result<StepResult, PipelineError>> {

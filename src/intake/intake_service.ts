@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type { ActaPipeline } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { areaOf, areasOfActa, decideScope } from '../domain/territory.ts';
-import type { JournalEntry } from '../journal/entries.ts';
+import type { EntryOf, UntimedEntry } from '../journal/entries.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import type { GroupCommit } from '../store/group_commit.ts';
 import type { DeviceRow, StoreTransaction } from '../store/store.ts';
@@ -393,8 +393,11 @@ export class IntakeService {
     return result;
   }
 
-  #journal(tx: StoreTransaction, entry: Omit<JournalEntry, 'at'>): Promise<number> {
-    return tx.appendJournal({ ...entry, at: this.#clock() } as JournalEntry);
+  #journal(
+    tx: StoreTransaction,
+    entry: UntimedEntry<'PACKAGE_RECEIVED' | 'PACKAGE_CONFLICT' | 'PACKAGE_REJECTED'>,
+  ): Promise<number> {
+    return tx.appendJournal({ ...entry, at: this.#clock() });
   }
 
   /** Logs a refusal and, when the package names itself, journals it (a security event). */
@@ -403,7 +406,7 @@ export class IntakeService {
     message: string,
     pkg: ParsedPackage | null,
     journal = true,
-    details: Readonly<Record<string, unknown>> = {},
+    details: Pick<EntryOf<'PACKAGE_REJECTED'>, 'boundTo' | 'claimedKey' | 'quality' | 'qr'> = {},
   ): Promise<Result<never, IntakeRefusal>> {
     this.#onEvent({
       kind: 'package-refused',

@@ -205,12 +205,12 @@ describe('journal entries', () => {
   test('canonical JSON: key order does not matter, bytes do', () => {
     assert.equal(canonicalJson({ b: 1, a: [2, { d: 'ñ', c: null }] }), '{"a":[2,{"c":null,"d":"ñ"}],"b":1}');
     assert.deepEqual(
-      encodeEntry({ type: 'X', at: 1, z: 1, a: 2 }),
-      encodeEntry({ a: 2, at: 1, type: 'X', z: 1 }),
+      encodeEntry({ type: 'DEVICE_REVOKED', at: 1, reason: 'z', deviceId: 'a' }),
+      encodeEntry({ deviceId: 'a', at: 1, type: 'DEVICE_REVOKED', reason: 'z' }),
     );
-    const decoded = decodeEntry(encodeEntry({ type: 'X', at: 5, name: 'Querétaro' }));
+    const decoded = decodeEntry(encodeEntry({ type: 'INTAKE_CLOSED', at: 5, reason: 'Querétaro' }));
     assert.ok(decoded.ok);
-    assert.equal(decoded.value['name'], 'Querétaro');
+    assert.equal(decoded.value['reason'], 'Querétaro');
     assert.equal(decodeEntry(Buffer.from('{"type":"X", "at":1}')).ok, false);
     assert.equal(decodeEntry(Buffer.from([0xff, 0xfe])).ok, false);
     assert.throws(() => canonicalJson({ n: Number.NaN }));

@@ -10,7 +10,7 @@ import process from 'node:process';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
-import { decodeEntry } from '../journal/entries.ts';
+import { checkEntry, decodeEntry } from '../journal/entries.ts';
 import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
@@ -225,8 +225,11 @@ export async function verifyJournal(
   for (let i = 0; i < entries.length; i++) {
     if (!hashLeaf(entries[i]!).equals(hashes[i]!))
       return err('journal-corrupt', `entry ${i} does not hash to its leaf`);
-    if (!decodeEntry(entries[i]!).ok)
-      return err('journal-corrupt', `entry ${i} is not a canonical journal entry`);
+    const decoded = decodeEntry(entries[i]!);
+    if (!decoded.ok) return err('journal-corrupt', `entry ${i} is not a canonical journal entry`);
+    // Every entry is of a known type with exactly its fields (docs/journal.md, entry_types.ts).
+    const typed = checkEntry(decoded.value);
+    if (!typed.ok) return err('journal-corrupt', `entry ${i}: ${typed.message}`);
   }
   const tree = new MerkleTree(hashes);
   if (!tree.root(head.size).equals(head.rootHash))

@@ -31,6 +31,7 @@ import {
 } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
+import { typedJournal } from '../test/journal.ts';
 
 let work: string;
 let node: CenterNode;
@@ -470,5 +471,16 @@ describe('signed intake over HTTP', () => {
     const inventory = server.app.printRoutes({ commonPrefix: false });
     for (const url of ['/healthz', '/readyz', '/api/v1/packages', '/api/v1/checkpoint'])
       assert.ok(inventory.includes(url), `${url} is served`);
+  });
+
+  test('every entry this file journaled is of a known type with exactly its fields', async () => {
+    const types = await typedJournal(node.pipeline.store);
+    for (const type of [
+      'PACKAGE_RECEIVED',
+      'PACKAGE_CONFLICT',
+      'PACKAGE_REJECTED',
+      'SUBMISSION_REGISTERED',
+    ] as const)
+      assert.ok(types.has(type), `no ${type} entry was written`);
   });
 });

@@ -38,6 +38,7 @@ import {
 } from '../test/packages.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
+import { typedJournal } from '../test/journal.ts';
 
 const catalog = generateCatalog({ scale: 'tiny', seed: 11 });
 const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
@@ -945,5 +946,22 @@ describe('WebAuthn for administradores and publicadores', () => {
     assert.equal(cut.status, 201, await cut.clone().text());
     assert.equal(((await cut.json()) as { sequence: number }).sequence, 1);
     assert.equal((await node.pipeline.store.cuts()).length, 1);
+  });
+
+  test('every entry this file journaled is of a known type with exactly its fields', async () => {
+    const types = await typedJournal(node.pipeline.store);
+    for (const type of [
+      'OPERATOR_CREATED',
+      'LOGIN_SUCCEEDED',
+      'LOGIN_FAILED',
+      'LOGIN_THROTTLED',
+      'AUTHORIZATION_DENIED',
+      'LOGOUT',
+      'ACCOUNTS_PURGED',
+      'WEBAUTHN_REGISTERED',
+      'LOGIN_STEP_UP',
+      'CUT_PUBLISHED',
+    ] as const)
+      assert.ok(types.has(type), `no ${type} entry was written`);
   });
 });

@@ -19,7 +19,7 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { distritoKey } from '../domain/catalog.ts';
 import { imagePath } from '../images/blob_store.ts';
 import { importBundle } from '../intake/bundle_import.ts';
-import { decodeEntry, type JournalEntry } from '../journal/entries.ts';
+import { type DecodedEntry, decodeEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { runCli } from '../test/center_process.ts';
@@ -97,7 +97,7 @@ async function send(device: TestDevice, sequence: number, claimedKey: string, or
   return { ...response, imageSha256: pkg.header.imageSha256 };
 }
 
-async function journal(): Promise<JournalEntry[]> {
+async function journal(): Promise<DecodedEntry[]> {
   const head = await node.pipeline.store.journalHead();
   return (await node.pipeline.store.journalEntries(0, head.size)).map((bytes) => {
     const decoded = decodeEntry(bytes);

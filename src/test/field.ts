@@ -10,7 +10,7 @@ import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agen
 import type { SenderEvent } from '../agent/transport.ts';
 import { openCenter } from '../center/node.ts';
 import type { Catalog } from '../domain/catalog.ts';
-import { decodeEntry } from '../journal/entries.ts';
+import { readEntry } from '../journal/entries.ts';
 import { runCli } from './center_process.ts';
 import { pngOfSize } from './packages.ts';
 
@@ -181,11 +181,12 @@ export async function centerJournal(center: string, clock: () => number, env?: N
     const received = new Map<string, number>();
     let conflicts = 0;
     for (const bytes of await store.journalEntries(0, head.size)) {
-      const entry = decodeEntry(bytes);
-      if (!entry.ok) throw new Error(`journal entry does not decode: ${entry.message}`);
+      // Typed: every entry of a field test's journal must be one of the known types.
+      const entry = readEntry(bytes);
+      if (!entry.ok) throw new Error(`journal entry does not read: ${entry.message}`);
       if (entry.value.type === 'PACKAGE_CONFLICT') conflicts++;
       if (entry.value.type !== 'PACKAGE_RECEIVED') continue;
-      const id = `${entry.value['deviceId']}#${entry.value['sequence']}`;
+      const id = `${entry.value.deviceId}#${entry.value.sequence}`;
       received.set(id, (received.get(id) ?? 0) + 1);
     }
     const packages = new Map<string, number>();

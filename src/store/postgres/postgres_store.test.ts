@@ -8,7 +8,7 @@ import process from 'node:process';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { MerkleTree } from '../../journal/merkle.ts';
-import { storeContract } from '../store.contract.ts';
+import { opaqueEntry, storeContract } from '../store.contract.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../../test/postgres.ts';
 import { openPostgresStore } from './postgres_store.ts';
 
@@ -53,7 +53,7 @@ if (unreachable === null) {
         nodes[i % 3]!.transaction(async (tx) => {
           const before = Number((await tx.getMeta('n')) ?? '0');
           await tx.setMeta('n', String(before + 1));
-          return tx.appendJournal({ type: 'N', at: i, node: i % 3 });
+          return tx.appendJournal(opaqueEntry('N', i, { node: i % 3 }));
         }),
       ),
     );
@@ -70,7 +70,7 @@ if (unreachable === null) {
 
   test('PostgreSQL: the journal and receipts are append-only in the database itself', async () => {
     const { store } = await openFresh();
-    await store.transaction((tx) => tx.appendJournal({ type: 'X', at: 1 }));
+    await store.transaction((tx) => tx.appendJournal(opaqueEntry('X', 1)));
     const client = new pg.Client({ connectionString: URL, options: `-c search_path=${schemas.at(-1)}` });
     await client.connect();
     try {

@@ -43,7 +43,23 @@ for (let i = 0; ; i++) {
       },
       i,
     );
-    await tx.appendJournal({ type: 'SUBMISSION_REGISTERED', at: i, recordId: id });
+    await tx.appendJournal({
+      type: 'SUBMISSION_REGISTERED',
+      at: i,
+      recordId: id,
+      contest: 'PRES',
+      inCatalog: false,
+      claimedKey: id,
+      submission: {
+        imageSha256: '0'.repeat(64),
+        origin: 'CATD',
+        digitization: 'ESCANER',
+        documentType: 'ACTA_PREP',
+        transfer: null,
+        acopioAt: i,
+        source: 'crash-writer',
+      },
+    });
   });
   process.stdout.write(`ack ${id}\n`);
 }

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { decodeEntry } from '../../journal/entries.ts';
 import { MerkleTree } from '../../journal/merkle.ts';
-import { storeContract } from '../store.contract.ts';
+import { opaqueEntry, storeContract } from '../store.contract.ts';
 import { openSqliteStore } from './sqlite_store.ts';
 
 let directory: string;
@@ -42,7 +42,7 @@ describe('SQLite adapter', () => {
     const b = openSqliteStore(file);
     assert.ok(a.ok && b.ok);
     const append = (store: typeof a.value, n: number) =>
-      store.transaction((tx) => tx.appendJournal({ type: 'N', at: n, n }));
+      store.transaction((tx) => tx.appendJournal(opaqueEntry('N', n, { n })));
     const indexes = [
       await append(a.value, 0),
       await append(a.value, 1),
@@ -92,7 +92,7 @@ describe('SQLite adapter', () => {
     const file = path.join(directory, 'append-only.sqlite');
     const opened = openSqliteStore(file);
     assert.ok(opened.ok);
-    await opened.value.transaction((tx) => tx.appendJournal({ type: 'T', at: 1 }));
+    await opened.value.transaction((tx) => tx.appendJournal(opaqueEntry('T', 1)));
     await opened.value.close();
     const db = new DatabaseSync(file);
     assert.throws(() => db.prepare("UPDATE journal SET entry = x'00'").run(), /append-only/);
