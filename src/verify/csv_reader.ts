@@ -1,7 +1,8 @@
 /**
  * Reads a published results CSV: the header block and the acta rows, with each row's raw text
  * (the Merkle leaves). Written for verification: every deviation from the published layout is
- * reported, never guessed around.
+ * reported, never guessed around. The verifier's own reading of the format, deliberately
+ * independent of the builder in src/publish/ (only the column names come from domain/).
  */
 import { err, ok, type Result } from '../domain/result.ts';
 import { type ParsedResultsCsv, splitCells } from './core/csv_cells.ts';
