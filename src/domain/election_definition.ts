@@ -8,6 +8,7 @@ import { type Catalog, distritoKey } from './catalog.ts';
 import { TIPOS_CASILLA, type TipoCasilla } from './keys.ts';
 import type { ActaType, Contest, ElectionDefinition, VoteColumn } from './election.ts';
 import { err, ok, type Result } from './result.ts';
+import { FIXED_LEADING_COLUMNS, FIXED_TRAILING_COLUMNS, LEGACY_NAMES } from './results_layout.ts';
 
 /** Actas esperadas: every casilla × every acta type of the contest that its casilla type produces. */
 export function countActasEsperadas(
@@ -32,42 +33,10 @@ export function countActasEsperadas(
 
 /** Column names of the results table that a vote column must not reuse (the CSV header would repeat). */
 export const RESERVED_COLUMN_IDS: readonly string[] = [
-  'CLAVE_CASILLA',
-  'CLAVE_ACTA',
-  'ID_ENTIDAD',
-  'ENTIDAD',
-  'ID_DISTRITO_FEDERAL',
-  'DISTRITO_FEDERAL',
-  'SECCION',
-  'ID_CASILLA',
-  'TIPO_CASILLA',
-  'EXT_CONTIGUA',
-  'UBICACION_CASILLA',
-  'TIPO_ACTA',
-  'TOTAL_BOLETAS_SOBRANTES',
-  'TOTAL_PERSONAS_VOTARON',
-  'TOTAL_REP_PARTIDO_CI_VOTARON',
-  'TOTAL_VOTOS_SACADOS',
-  'TOTAL_VOTOS_ASENTADO',
-  'TOTAL_VOTOS_CALCULADO',
-  'LISTA_NOMINAL',
-  'REPRESENTANTES_PP_CI',
-  'OBSERVACIONES',
-  'CONTABILIZADA',
-  'MECANISMOS_TRASLADO',
-  'CODIGO_INTEGRIDAD',
-  'FECHA_HORA_ACOPIO',
-  'FECHA_HORA_CAPTURA',
-  'FECHA_HORA_VERIFICACION',
-  'ORIGEN',
-  'DIGITALIZACION',
-  'TIPO_DOCUMENTO',
-  'COTEJADA',
+  ...FIXED_LEADING_COLUMNS,
+  ...FIXED_TRAILING_COLUMNS,
   // legacy 2018/2021 spellings
-  'ID_ESTADO',
-  'ESTADO',
-  'SHA',
-  'NO_REGISTRADOS',
+  ...Object.values(LEGACY_NAMES),
 ];
 
 const IDENTIFIER = /^[A-Z][A-Z0-9_]{0,39}$/;

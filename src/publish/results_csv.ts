@@ -11,55 +11,17 @@ import type { Contest, ElectionDefinition } from '../domain/election.ts';
 import { formatActaTimestamp, formatCutLine } from '../domain/local_time.ts';
 import { formatPercent, type Percent4 } from '../domain/percent.ts';
 import { AGGREGATE_HEADERS, PERCENT_AGGREGATES, type Tabulation } from '../domain/tabulation_types.ts';
+import {
+  AGGREGATE_NAMES,
+  LEGACY_NAMES,
+  LINE_END,
+  SIMULACRO_TITLE_PREFIX,
+  tableHeaderOf,
+} from '../domain/results_layout.ts';
 import type { CapturedValue } from '../domain/values.ts';
 
-export const LINE_END = '\r';
+export { LINE_END };
 const BOM = '\uFEFF';
-
-export const FIXED_LEADING_COLUMNS = [
-  'CLAVE_CASILLA',
-  'CLAVE_ACTA',
-  'ID_ENTIDAD',
-  'ENTIDAD',
-  'ID_DISTRITO_FEDERAL',
-  'DISTRITO_FEDERAL',
-  'SECCION',
-  'ID_CASILLA',
-  'TIPO_CASILLA',
-  'EXT_CONTIGUA',
-  'UBICACION_CASILLA',
-  'TIPO_ACTA',
-  'TOTAL_BOLETAS_SOBRANTES',
-  'TOTAL_PERSONAS_VOTARON',
-  'TOTAL_REP_PARTIDO_CI_VOTARON',
-  'TOTAL_VOTOS_SACADOS',
-] as const;
-
-export const FIXED_TRAILING_COLUMNS = [
-  'TOTAL_VOTOS_ASENTADO',
-  'TOTAL_VOTOS_CALCULADO',
-  'LISTA_NOMINAL',
-  'REPRESENTANTES_PP_CI',
-  'OBSERVACIONES',
-  'CONTABILIZADA',
-  'MECANISMOS_TRASLADO',
-  'CODIGO_INTEGRIDAD',
-  'FECHA_HORA_ACOPIO',
-  'FECHA_HORA_CAPTURA',
-  'FECHA_HORA_VERIFICACION',
-  'ORIGEN',
-  'DIGITALIZACION',
-  'TIPO_DOCUMENTO',
-  'COTEJADA',
-] as const;
-
-/** 2018/2021 spellings of the legacy pipe-delimited variant. */
-const LEGACY_NAMES: Readonly<Record<string, string>> = {
-  ID_ENTIDAD: 'ID_ESTADO',
-  ENTIDAD: 'ESTADO',
-  CODIGO_INTEGRIDAD: 'SHA',
-  NO_REGISTRADAS: 'NO_REGISTRADOS',
-};
 
 const DOCUMENT_LABELS: Readonly<Record<DocumentType, string>> = {
   ACTA_PREP: 'Acta PREP',
@@ -70,7 +32,7 @@ const DOCUMENT_LABELS: Readonly<Record<DocumentType, string>> = {
 };
 
 export function tableHeader(contest: Contest): string[] {
-  return [...FIXED_LEADING_COLUMNS, ...contest.columns.map((c) => c.id), ...FIXED_TRAILING_COLUMNS];
+  return tableHeaderOf(contest.columns.map((c) => c.id));
 }
 
 /** RFC 4180 quoting only where needed, like pandas' QUOTE_MINIMAL. */
@@ -98,7 +60,7 @@ function pad(n: number | null, width: number): string {
 }
 
 export function titleLine(election: ElectionDefinition, contest: Contest): string {
-  return election.mode === 'simulacro' ? `SIMULACRO - ${contest.title}` : contest.title;
+  return election.mode === 'simulacro' ? `${SIMULACRO_TITLE_PREFIX}${contest.title}` : contest.title;
 }
 
 export function aggregateValues(tabulation: Tabulation): string[] {
@@ -180,7 +142,7 @@ export function resultsCsv(input: {
     quote(titleLine(election, contest), delimiter),
     formatCutLine(input.cutTime, offset),
     '',
-    AGGREGATE_HEADERS.map(([name]) => name).join(delimiter),
+    AGGREGATE_NAMES.join(delimiter),
     aggregateValues(input.tabulation).join(delimiter),
     '',
     tableHeader(contest).map(rename).join(delimiter),

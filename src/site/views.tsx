@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { fetchCasillaRows } from './data.ts';
 import { formatCount, formatPercent, type Language, type Words } from './i18n.ts';
 import { formatPercent as formatPercent4, truncatedPercent } from '../domain/percent.ts';
+import { BALLOT_COLUMNS, type FixedColumn } from '../domain/results_layout.ts';
 import { leaderOf } from './leader.ts';
 import { ActaImage } from './acta_image.tsx';
 import { EntidadMap } from './map.tsx';
@@ -374,14 +375,14 @@ export function SeccionView(props: Common & { data: Distrito; seccion: number })
 }
 
 /** Columns shown with each acta, in the CSV's order; the vote columns come between. */
-const ACTA_FIELDS_BEFORE = [
-  'TOTAL_BOLETAS_SOBRANTES',
-  'TOTAL_PERSONAS_VOTARON',
-  'TOTAL_REP_PARTIDO_CI_VOTARON',
-  'TOTAL_VOTOS_SACADOS',
+const ACTA_FIELDS_BEFORE: readonly FixedColumn[] = BALLOT_COLUMNS;
+const ACTA_FIELDS_AFTER: readonly FixedColumn[] = [
+  'TOTAL_VOTOS_ASENTADO',
+  'TOTAL_VOTOS_CALCULADO',
+  'LISTA_NOMINAL',
+  'CONTABILIZADA',
 ];
-const ACTA_FIELDS_AFTER = ['TOTAL_VOTOS_ASENTADO', 'TOTAL_VOTOS_CALCULADO', 'LISTA_NOMINAL', 'CONTABILIZADA'];
-const ACTA_FACTS = [
+const ACTA_FACTS: readonly FixedColumn[] = [
   'FECHA_HORA_ACOPIO',
   'FECHA_HORA_CAPTURA',
   'FECHA_HORA_VERIFICACION',

@@ -5,8 +5,10 @@
  * and the small cross-cut data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { type ContestInput, verifyContest } from './contest.ts';
+import { ContestQueue, type WorkerMessage } from './contest_queue.ts';
+import { Checks } from './core/report.ts';
 import { openCutSource } from './cut_source.ts';
-import { Checks, type ContestInput, ContestQueue, verifyContest, type WorkerMessage } from './verify.ts';
 
 const data = workerData as ContestInput & { readonly location: string; readonly queue: SharedArrayBuffer };
 const source = await openCutSource(data.location);

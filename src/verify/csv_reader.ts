@@ -1,62 +1,13 @@
 /**
  * Reads a published results CSV: the header block and the acta rows, with each row's raw text
  * (the Merkle leaves). Written for verification: every deviation from the published layout is
- * reported, never guessed around.
+ * reported, never guessed around. The verifier's own reading of the format, deliberately
+ * independent of the builder in src/publish/ (only the column names come from domain/).
  */
 import { err, ok, type Result } from '../domain/result.ts';
+import { type ParsedResultsCsv, splitCells } from './core/csv_cells.ts';
 
-export interface ParsedResultsCsv {
-  readonly title: string;
-  readonly cutLine: string;
-  readonly aggregateNames: readonly string[];
-  readonly aggregateValues: readonly string[];
-  readonly header: readonly string[];
-  /** Raw row text, without the line terminator. */
-  readonly rawRows: readonly string[];
-  /** Byte offset of the first acta row in the file (after the BOM and the 7 header lines). */
-  readonly firstRowOffset: number;
-  readonly rows: readonly (readonly string[])[];
-}
-
-/** Splits one line into cells (RFC 4180 quotes). */
-export function splitCells(line: string, delimiter: string): Result<string[], 'bad-quoting'> {
-  if (!line.includes('"')) return ok(line.split(delimiter));
-  const cells: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let cell = '';
-      i++;
-      for (;;) {
-        const next = line.indexOf('"', i);
-        if (next < 0) return err('bad-quoting', 'unterminated quoted cell');
-        cell += line.slice(i, next);
-        if (line[next + 1] === '"') {
-          cell += '"';
-          i = next + 2;
-        } else {
-          i = next + 1;
-          break;
-        }
-      }
-      cells.push(cell);
-      if (i === line.length) break;
-      if (line[i] !== delimiter) return err('bad-quoting', 'text after a closing quote');
-      i++;
-      if (i === line.length) cells.push('');
-    } else {
-      const next = line.indexOf(delimiter, i);
-      if (next < 0) {
-        cells.push(line.slice(i));
-        break;
-      }
-      cells.push(line.slice(i, next));
-      i = next + 1;
-      if (i === line.length) cells.push('');
-    }
-  }
-  return ok(cells);
-}
+export { type ParsedResultsCsv, splitCells };
 
 /** Splits on `\r`, re-joining a line whose quotes are unbalanced (a quoted line break). */
 function lines(text: string): string[] {

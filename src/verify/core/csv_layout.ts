@@ -1,0 +1,170 @@
+/**
+ * The CSV layout room (V07): the header block (cut line, the 13 aggregate names, the fixed
+ * columns of the 2024 layout, the vote columns and title of the election definition) and, row
+ * by row, the keys against the identification columns, publication order and the timestamps.
+ * The layout's names come from src/domain/results_layout.ts, the format's vocabulary; the
+ * reading of the rows is the verifier's own, independent of the builder in src/publish/.
+ */
+import type { Contest, ElectionDefinition } from '../../domain/election.ts';
+import { parseActaKey } from '../../domain/keys.ts';
+import { formatCutLine } from '../../domain/local_time.ts';
+import {
+  AGGREGATE_NAMES,
+  FIRST_ROW_LINE,
+  FIXED_LEADING_COLUMNS,
+  FIXED_TRAILING_COLUMNS,
+  SIMULACRO_TITLE_PREFIX,
+} from '../../domain/results_layout.ts';
+import type { ParsedResultsCsv, Row } from './csv_cells.ts';
+import type { Manifest } from './manifest.ts';
+import type { Failures } from './report.ts';
+
+export interface ContestRows {
+  readonly contest: Contest | null;
+  readonly csv: ParsedResultsCsv;
+  readonly col: (name: string) => number;
+  readonly voteColumns: readonly string[];
+  /** Positions of the vote columns, and of the cells every row check reads, computed once per file. */
+  readonly voteIndexes: readonly number[];
+  readonly at: {
+    readonly clave: number;
+    readonly contabilizada: number;
+    readonly observaciones: number;
+    readonly listaNominal: number;
+    readonly calculado: number;
+    readonly tipoCasilla: number;
+  };
+}
+
+/** A contest's parsed CSV with the positions every row check reads, computed once per file. */
+export function contestRows(csv: ParsedResultsCsv, contest: Contest | null): ContestRows {
+  const index = new Map(csv.header.map((name, i) => [name, i]));
+  const voteColumns = csv.header.slice(
+    FIXED_LEADING_COLUMNS.length,
+    csv.header.length - FIXED_TRAILING_COLUMNS.length,
+  );
+  const col = (name: string) => index.get(name) ?? -1;
+  return {
+    contest,
+    csv,
+    col,
+    voteColumns,
+    voteIndexes: voteColumns.map(col),
+    at: {
+      clave: col('CLAVE_CASILLA'),
+      contabilizada: col('CONTABILIZADA'),
+      observaciones: col('OBSERVACIONES'),
+      listaNominal: col('LISTA_NOMINAL'),
+      calculado: col('TOTAL_VOTOS_CALCULADO'),
+      tipoCasilla: col('TIPO_CASILLA'),
+    },
+  };
+}
+
+/** V02's per-file half: a drill's titles start with SIMULACRO, a live election's do not. */
+export function checkTitleMode(
+  checks: Failures,
+  file: string,
+  csv: ParsedResultsCsv,
+  mode: 'simulacro' | 'live',
+): void {
+  if ((mode === 'simulacro') !== csv.title.startsWith(SIMULACRO_TITLE_PREFIX))
+    checks.fail('V02', `${file}: the title line does not match the mode`);
+}
+
+/** Checks the header block now and returns the per-row half of V07. */
+export function layoutChecker(
+  checks: Failures,
+  file: string,
+  rows: ContestRows,
+  manifest: Manifest,
+  election: ElectionDefinition | null,
+): (row: Row, i: number) => void {
+  const csv = rows.csv;
+  const offset = election?.utcOffsetMinutes ?? -360;
+  const expectedCut = formatCutLine(Date.parse(manifest.cut.timeUtc), offset);
+  if (csv.cutLine !== expectedCut)
+    checks.fail('V07', `${file}: cut line "${csv.cutLine}", expected "${expectedCut}"`);
+  if (csv.aggregateNames.join(',') !== AGGREGATE_NAMES.join(','))
+    checks.fail('V07', `${file}: the 13 aggregate names are not the INE ones in order`);
+  if (csv.aggregateValues.length !== 13) checks.fail('V07', `${file}: line 5 does not hold 13 values`);
+  const header = csv.header;
+  if (
+    header.slice(0, FIXED_LEADING_COLUMNS.length).join(',') !== FIXED_LEADING_COLUMNS.join(',') ||
+    header.slice(-FIXED_TRAILING_COLUMNS.length).join(',') !== FIXED_TRAILING_COLUMNS.join(',')
+  )
+    checks.fail('V07', `${file}: the table header's fixed columns are not the 2024 layout`);
+  if (rows.contest !== null) {
+    const expected = rows.contest.columns.map((c) => c.id).join(',');
+    if (rows.voteColumns.join(',') !== expected)
+      checks.fail(
+        'V07',
+        `${file}: vote columns ${rows.voteColumns.join(',')} differ from the election definition`,
+      );
+    const title =
+      election?.mode === 'simulacro' ? `${SIMULACRO_TITLE_PREFIX}${rows.contest.title}` : rows.contest.title;
+    if (csv.title !== title) checks.fail('V07', `${file}: title "${csv.title}", expected "${title}"`);
+  }
+  // Keys agree with the identification columns; order is publication order.
+  let previousKey = '';
+  let fueraSeen = false;
+  // Column positions once, not per row.
+  const timeColumns = ['FECHA_HORA_ACOPIO', 'FECHA_HORA_CAPTURA', 'FECHA_HORA_VERIFICACION'].map(
+    (column) => [column, rows.col(column)] as const,
+  );
+  const atClaveActa = rows.col('CLAVE_ACTA');
+  const atContabilizada = rows.col('CONTABILIZADA');
+  const atExtContigua = rows.col('EXT_CONTIGUA');
+  const atIdCasilla = rows.col('ID_CASILLA');
+  const atIdDistritoFederal = rows.col('ID_DISTRITO_FEDERAL');
+  const atIdEntidad = rows.col('ID_ENTIDAD');
+  const atSeccion = rows.col('SECCION');
+  const atTipoActa = rows.col('TIPO_ACTA');
+  const atTipoCasilla = rows.col('TIPO_CASILLA');
+  return (row, i) => {
+    const line = i + FIRST_ROW_LINE;
+    const clave = row[rows.at.clave]!;
+    const claveActa = row[atClaveActa]!;
+    if (clave === '-') {
+      fueraSeen = true;
+      if (row[atContabilizada] !== '2')
+        checks.fail('V07', `${file} line ${line}: a row without key must be fuera de catálogo`);
+      return;
+    }
+    if (fueraSeen) checks.fail('V07', `${file} line ${line}: a catalog row after fuera de catálogo rows`);
+    const parsed = parseActaKey(claveActa);
+    if (!clave.startsWith("'") || !parsed.ok || `'${parsed.value.casillaKey}` !== clave) {
+      checks.fail(
+        'V07',
+        `${file} line ${line}: CLAVE_CASILLA ${clave} / CLAVE_ACTA ${claveActa} malformed or disagree`,
+      );
+      return;
+    }
+    const p = parsed.value;
+    const agrees =
+      row[atIdEntidad] === String(p.entidad) &&
+      row[atSeccion] === String(p.seccion).padStart(4, '0') &&
+      row[atTipoCasilla] === p.tipo &&
+      row[atIdCasilla] === String(p.id).padStart(2, '0') &&
+      row[atExtContigua] === String(p.extension).padStart(2, '0') &&
+      row[atTipoActa] === p.tipoActa;
+    if (!agrees)
+      checks.fail('V07', `${file} line ${line}: identification columns disagree with ${claveActa}`);
+    const sortKey = [
+      String(p.entidad).padStart(2, '0'),
+      row[atIdDistritoFederal],
+      String(p.seccion).padStart(4, '0'),
+      'BCES'.indexOf(p.tipo),
+      String(p.id).padStart(2, '0'),
+      String(p.extension).padStart(2, '0'),
+      p.tipoActa,
+    ].join('|');
+    if (sortKey <= previousKey) checks.fail('V07', `${file} line ${line}: rows out of publication order`);
+    previousKey = sortKey;
+    for (const [column, at] of timeColumns) {
+      const cell = row[at]!;
+      if (cell !== '-' && !/^[0-3][0-9]\/[01][0-9]\/[0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-5][0-9]$/.test(cell))
+        checks.fail('V07', `${file} line ${line}: ${column} "${cell}" is not DD/MM/YYYY HH:MM:SS`);
+    }
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The images room (V13): every acta image the cut names by its CODIGO_INTEGRIDAD is present
+ * and hashes to that name. Finding the files is the caller's (src/verify/images.ts scans a
+ * folder).
+ */
+import type { VerifierCrypto } from './ports.ts';
+import type { Failures } from './report.ts';
+
+export interface ImageFile {
+  readonly name: string;
+  read(): Promise<Uint8Array>;
+}
+
+/** How many of `hashes` are present and hash to their name. */
+export async function checkImages(
+  checks: Failures,
+  crypto: Pick<VerifierCrypto, 'sha256Hex'>,
+  hashes: ReadonlySet<string>,
+  available: ReadonlyMap<string, ImageFile>,
+): Promise<number> {
+  let count = 0;
+  for (const hash of hashes) {
+    const file = available.get(hash);
+    if (file === undefined) {
+      checks.fail('V13', `missing image ${hash}`);
+      continue;
+    }
+    if ((await crypto.sha256Hex(await file.read())) !== hash)
+      checks.fail('V13', `image ${file.name} does not hash to its name`);
+    else count++;
+  }
+  return count;
+}

@@ -1,0 +1,239 @@
+/**
+ * The rules room: each acta row recomputed from the PREP rules (V08: observations,
+ * CONTABILIZADA, totals, the catalog's lista nominal), the header's 13 aggregates recomputed
+ * from the rows (V09), and the counts the site JSON is checked against (V10). The rules come
+ * from src/domain/classification.ts, the PREP's own vocabulary; the arithmetic over the
+ * published cells is the verifier's, independent of the tabulation in src/publish/.
+ */
+import type { Observation } from '../../domain/acta.ts';
+import type { Catalog } from '../../domain/catalog.ts';
+import { expectedContabilizada, parseObservaciones, votesCap } from '../../domain/classification.ts';
+import type { Contest } from '../../domain/election.ts';
+import { formatPercent, truncatedPercent } from '../../domain/percent.ts';
+import { AGGREGATE_NAMES, FIRST_ROW_LINE } from '../../domain/results_layout.ts';
+import { numberCell, type Row } from './csv_cells.ts';
+import type { ContestRows } from './csv_layout.ts';
+import type { Failures } from './report.ts';
+
+/** Esperadas of a contest by casilla key, from the catalog and the election definition. */
+export function esperadasByCasilla(catalog: Catalog, contest: Contest): Map<string, number> {
+  const out = new Map<string, number>();
+  const byTipo = new Map<string, number>();
+  for (const casilla of catalog.casillas) {
+    let count = byTipo.get(casilla.tipo);
+    if (count === undefined) {
+      count = contest.actaTypes.filter((t) => t.casillaTypes.includes(casilla.tipo)).length;
+      byTipo.set(casilla.tipo, count);
+    }
+    out.set(casilla.key, count);
+  }
+  return out;
+}
+
+export interface Counts {
+  esperadas: number;
+  fuera: number;
+  capturadas: number;
+  contabilizadas: number;
+  inconsistentes: number;
+  ln: number;
+  cCs: number;
+  sCs: number;
+  votes: number[]; // by position among the CSV's vote columns
+}
+
+/** Adds everything but esperadas (which come from the catalog, not the rows). */
+export function addCounts(total: Counts, c: Counts): void {
+  total.fuera += c.fuera;
+  total.capturadas += c.capturadas;
+  total.contabilizadas += c.contabilizadas;
+  total.inconsistentes += c.inconsistentes;
+  total.ln += c.ln;
+  total.cCs += c.cCs;
+  total.sCs += c.sCs;
+  for (let i = 0; i < c.votes.length; i++) total.votes[i] = (total.votes[i] ?? 0) + c.votes[i]!;
+}
+
+export function newCounts(columns = 0): Counts {
+  return {
+    esperadas: 0,
+    fuera: 0,
+    capturadas: 0,
+    contabilizadas: 0,
+    inconsistentes: 0,
+    ln: 0,
+    cCs: 0,
+    sCs: 0,
+    votes: new Array<number>(columns).fill(0),
+  };
+}
+
+export function aggregatesOf(c: Counts, final: boolean): string[] {
+  return [
+    String(c.esperadas),
+    String(c.capturadas + c.fuera),
+    String(c.fuera),
+    String(c.capturadas),
+    formatPercent(truncatedPercent(c.capturadas, c.esperadas)),
+    String(c.contabilizadas),
+    formatPercent(truncatedPercent(c.contabilizadas, c.esperadas)),
+    formatPercent(truncatedPercent(c.inconsistentes, c.esperadas)),
+    String(c.capturadas - c.contabilizadas),
+    String(c.ln),
+    String(c.cCs),
+    String(c.sCs),
+    formatPercent(truncatedPercent(final ? c.cCs : c.sCs, c.ln)),
+  ];
+}
+
+/** What one pass over a contest's rows accumulates for V09 and V10. */
+export interface RowTotals {
+  readonly national: Counts;
+  readonly byCasilla: Map<string, Counts>;
+  /** Where each casilla's rows lie in the CSV: [byte offset, byte length]; length -1 if they are not contiguous. */
+  readonly rangeByCasilla: Map<string, [number, number]>;
+}
+
+export function addRow(counts: Counts, rows: ContestRows, row: Row): void {
+  const at = rows.at;
+  const contabilizada = row[at.contabilizada];
+  if (contabilizada === '2') {
+    counts.fuera++;
+    return;
+  }
+  counts.capturadas++;
+  if (row[at.observaciones] !== '-') counts.inconsistentes++;
+  if (contabilizada !== '1') return;
+  counts.contabilizadas++;
+  counts.ln += numberCell(row[at.listaNominal]!) ?? 0;
+  const total = numberCell(row[at.calculado]!) ?? 0;
+  counts.cCs += total;
+  if (row[at.tipoCasilla] !== 'S') counts.sCs += total;
+  const indexes = rows.voteIndexes;
+  for (let i = 0; i < indexes.length; i++) {
+    const v = numberCell(row[indexes[i]!]!);
+    if (v !== null) counts.votes[i] = (counts.votes[i] ?? 0) + v;
+  }
+}
+
+/** V08 for one row at a time. */
+export function rulesChecker(
+  checks: Failures,
+  file: string,
+  rows: ContestRows,
+  catalog: Catalog | null,
+): (row: Row, i: number) => void {
+  const casillas = new Map((catalog?.casillas ?? []).map((c) => [c.key as string, c]));
+  // Column positions once, not per row.
+  const atContabilizada = rows.col('CONTABILIZADA');
+  const atListaNominal = rows.col('LISTA_NOMINAL');
+  const atObservaciones = rows.col('OBSERVACIONES');
+  const atRepresentantesPpCi = rows.col('REPRESENTANTES_PP_CI');
+  const atTipoCasilla = rows.col('TIPO_CASILLA');
+  const atTotalVotosCalculado = rows.col('TOTAL_VOTOS_CALCULADO');
+  return (row, i) => {
+    const line = i + FIRST_ROW_LINE;
+    const where = `${file} line ${line}`;
+    let total = 0;
+    let values = 0;
+    let illegible = 0;
+    let empty = 0;
+    let dashes = 0;
+    for (let v = 0; v < rows.voteIndexes.length; v++) {
+      const cell = row[rows.voteIndexes[v]!]!;
+      if (numberCell(cell) === null && cell !== '-' && cell !== 'Ilegible' && cell !== 'Sin dato') {
+        checks.fail('V08', `${where}: ${rows.voteColumns[v]} holds "${cell}"`);
+        return;
+      }
+      if (cell === '-') dashes++;
+      else {
+        values++;
+        if (cell === 'Ilegible') illegible++;
+        else if (cell === 'Sin dato') empty++;
+        else total += Number(cell);
+      }
+    }
+    const observaciones = parseObservaciones(row[atObservaciones]!);
+    if (!observaciones.ok) {
+      checks.fail('V08', `${where}: ${observaciones.message}`);
+      return;
+    }
+    const given = observaciones.value.observations;
+    const clave = row[rows.at.clave]!;
+    const expected = new Set<Observation>();
+    if (clave === '-') expected.add('FUERA_DE_CATALOGO');
+    const sinActa = given.includes('SIN_ACTA');
+    const calculated = row[atTotalVotosCalculado]!;
+    if (sinActa) {
+      expected.add('SIN_ACTA');
+      if (values > 0 || calculated !== '-') checks.fail('V08', `${where}: a sin acta row holds votes`);
+    } else {
+      if (calculated !== String(total))
+        checks.fail(
+          'V08',
+          `${where}: TOTAL_VOTOS_CALCULADO ${calculated} is not the sum of the votes (${total})`,
+        );
+      if (illegible > 0) expected.add('ILEGIBLE');
+      if (empty > 0) expected.add('SIN_DATO');
+      if (values > 0 && illegible + empty === values) {
+        if (illegible > 0) expected.add('TODOS_ILEGIBLES');
+        if (empty > 0) expected.add('TODOS_VACIOS');
+      }
+      if (clave !== '-') {
+        const ln = numberCell(row[atListaNominal]!);
+        const reps = numberCell(row[atRepresentantesPpCi]!);
+        const special = row[atTipoCasilla] === 'S';
+        const casilla = casillas.get(clave.slice(1));
+        if (ln === null || reps === null)
+          checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI missing`);
+        else if (!special && total > ln + reps) expected.add('EXCEDE_LISTA_NOMINAL');
+        else if (special && casilla !== undefined && total > votesCap(casilla))
+          expected.add('EXCEDE_LISTA_NOMINAL');
+        else if (special && casilla === undefined && given.includes('EXCEDE_LISTA_NOMINAL'))
+          expected.add('EXCEDE_LISTA_NOMINAL');
+        if (
+          casilla !== undefined &&
+          (String(casilla.listaNominal) !== row[atListaNominal] ||
+            String(casilla.representantes) !== row[atRepresentantesPpCi])
+        )
+          checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog`);
+        if (catalog !== null && casilla === undefined)
+          checks.fail('V08', `${where}: ${clave} is not in the catalog`);
+      }
+    }
+    void dashes;
+    const expectedList = [...expected];
+    const same = given.length === expectedList.length && given.every((o) => expected.has(o));
+    if (!same)
+      checks.fail(
+        'V08',
+        `${where}: OBSERVACIONES ${given.join('+') || '-'}, the rules give ${expectedList.join('+') || '-'}`,
+      );
+    const contabilizada = row[atContabilizada];
+    if (contabilizada !== String(expectedContabilizada(given)))
+      checks.fail('V08', `${where}: CONTABILIZADA ${contabilizada} does not follow from its observations`);
+  };
+}
+
+/** V09: the header's 13 aggregates, from the rows (esperadas from the catalog when there is one). */
+export function checkHeader(
+  checks: Failures,
+  file: string,
+  rows: ContestRows,
+  final: boolean,
+  esperadas: ReadonlyMap<string, number> | null,
+  fromRows: Counts,
+): void {
+  const counts: Counts = { ...fromRows, esperadas: 0 };
+  if (esperadas !== null) {
+    for (const n of esperadas.values()) counts.esperadas += n;
+  } else counts.esperadas = numberCell(rows.csv.aggregateValues[0] ?? '') ?? 0;
+  const expected = aggregatesOf(counts, final);
+  expected.forEach((value, i) => {
+    if (rows.csv.aggregateValues[i] !== value)
+      checks.fail(
+        'V09',
+        `${file}: ${AGGREGATE_NAMES[i]} is ${rows.csv.aggregateValues[i]}, the rows give ${value}`,
+      );
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * The site JSON room (V10): every aggregate and vote of the site's JSON (nacional, entidad,
+ * distrito, sección), recomputed from the CSV's rows and the catalog; each casilla's byte range
+ * into the CSV; and json/index.json against the manifest. The verifier's own reading of
+ * docs/publication-format.md, independent of the builder in src/publish/.
+ */
+import type { Catalog } from '../../domain/catalog.ts';
+import type { ElectionDefinition } from '../../domain/election.ts';
+import { formatPercent, truncatedPercent } from '../../domain/percent.ts';
+import { AGGREGATE_NAMES } from '../../domain/results_layout.ts';
+import type { ContestRows } from './csv_layout.ts';
+import type { Manifest } from './manifest.ts';
+import { type ReadFile, utf8 } from './ports.ts';
+import type { Failures } from './report.ts';
+import { addCounts, aggregatesOf, type Counts, newCounts, type RowTotals } from './rules.ts';
+
+/** V10 for one contest, from the counts its rows gave. */
+export async function checkJson(
+  checks: Failures,
+  read: ReadFile,
+  entry: Manifest['contests'][number],
+  rows: ContestRows,
+  catalog: Catalog,
+  esperadas: ReadonlyMap<string, number> | null,
+  final: boolean,
+  fromRows: RowTotals,
+): Promise<void> {
+  if (rows.contest === null || esperadas === null) return;
+  const contestId = entry.id;
+  const { byCasilla, rangeByCasilla } = fromRows;
+  const contest = rows.contest;
+  const position = new Map(rows.voteColumns.map((id, i) => [id, i]));
+  const national: Counts = { ...fromRows.national, esperadas: 0 };
+  const sum = (keys: Iterable<string>): Counts => {
+    const total = newCounts(rows.voteColumns.length);
+    for (const key of keys) {
+      total.esperadas += esperadas.get(key) ?? 0;
+      const c = byCasilla.get(key);
+      if (c !== undefined) addCounts(total, c);
+    }
+    return total;
+  };
+  /** Larger units from smaller ones: each casilla is summed once, into its sección. */
+  const merge = (parts: Iterable<Counts>): Counts => {
+    const total = newCounts(rows.voteColumns.length);
+    for (const part of parts) {
+      total.esperadas += part.esperadas;
+      addCounts(total, part);
+    }
+    return total;
+  };
+  for (const n of esperadas.values()) national.esperadas += n;
+  const compare = (where: string, level: { aggregates?: unknown; votes?: unknown }, counts: Counts): void => {
+    const expected = aggregatesOf(counts, final);
+    const got = level.aggregates as Record<string, unknown> | undefined;
+    AGGREGATE_NAMES.forEach((name, i) => {
+      const value = got?.[name];
+      if (String(value) !== expected[i])
+        checks.fail('V10', `${where}: ${name} is ${String(value)}, the CSV gives ${expected[i]}`);
+    });
+    const votes = level.votes as { column: string; votes: number; percent: string }[] | undefined;
+    for (const column of contest.columns) {
+      const entry = votes?.find((v) => v.column === column.id);
+      const v = counts.votes[position.get(column.id) ?? -1] ?? 0;
+      if (
+        entry === undefined ||
+        entry.votes !== v ||
+        entry.percent !== formatPercent(truncatedPercent(v, counts.cCs))
+      )
+        checks.fail('V10', `${where}: votes of ${column.id} differ from the CSV`);
+    }
+  };
+  const readJson = async (relative: string): Promise<Record<string, unknown> | null> => {
+    const data = await read(`json/${contestId}/${relative}`);
+    if (data === null) {
+      checks.fail('V10', `json/${contestId}/${relative} is missing`);
+      return null;
+    }
+    try {
+      return JSON.parse(utf8(data)) as Record<string, unknown>;
+    } catch {
+      checks.fail('V10', `json/${contestId}/${relative} is not JSON`);
+      return null;
+    }
+  };
+  const nacional = await readJson('nacional.json');
+  if (nacional !== null) compare(`${contestId} nacional`, nacional, national);
+  // Casilla keys by distrito and sección, in catalog order.
+  const byDistrito = new Map<string, Map<number, string[]>>();
+  for (const casilla of catalog.casillas) {
+    const key = `${String(casilla.entidad).padStart(2, '0')}-${String(casilla.distrito).padStart(3, '0')}`;
+    let secciones = byDistrito.get(key);
+    if (secciones === undefined) {
+      secciones = new Map();
+      byDistrito.set(key, secciones);
+    }
+    const list = secciones.get(casilla.seccion);
+    if (list === undefined) secciones.set(casilla.seccion, [casilla.key]);
+    else list.push(casilla.key);
+  }
+  const seccionCounts = new Map<string, Map<number, Counts>>();
+  const distritoCounts = new Map<string, Counts>();
+  for (const [key, secciones] of byDistrito) {
+    const counts = new Map([...secciones].map(([seccion, keys]) => [seccion, sum(keys)] as const));
+    seccionCounts.set(key, counts);
+    distritoCounts.set(key, merge(counts.values()));
+  }
+  for (const entidad of catalog.entidades) {
+    const file = await readJson(`entidad/${String(entidad.id).padStart(2, '0')}.json`);
+    const distritos = catalog.distritos
+      .filter((d) => d.entidad === entidad.id)
+      .map((d) =>
+        distritoCounts.get(`${String(d.entidad).padStart(2, '0')}-${String(d.id).padStart(3, '0')}`),
+      )
+      .filter((c) => c !== undefined);
+    if (file !== null) compare(`${contestId} entidad ${entidad.id}`, file, merge(distritos));
+  }
+  for (const distrito of catalog.distritos) {
+    const key = `${String(distrito.entidad).padStart(2, '0')}-${String(distrito.id).padStart(3, '0')}`;
+    const file = await readJson(`distrito/${key}.json`);
+    if (file === null) continue;
+    compare(
+      `${contestId} distrito ${key}`,
+      file,
+      distritoCounts.get(key) ?? newCounts(rows.voteColumns.length),
+    );
+    if (JSON.stringify(file['actaHeader']) !== JSON.stringify(rows.csv.header))
+      checks.fail('V10', `${contestId} distrito ${key}: actaHeader differs from the CSV header`);
+    if (file['actaCsv'] !== entry.csv)
+      checks.fail('V10', `${contestId} distrito ${key}: actaCsv is not ${entry.csv}`);
+    const bySeccion = byDistrito.get(key) ?? new Map<number, string[]>();
+    const countsBySeccion = seccionCounts.get(key) ?? new Map<number, Counts>();
+    const secciones =
+      (file['secciones'] as
+        | {
+            seccion: number;
+            aggregates: unknown[];
+            votes: number[];
+            casillas: unknown[];
+          }[]
+        | undefined) ?? [];
+    if (secciones.length !== bySeccion.size)
+      checks.fail('V10', `${contestId} distrito ${key}: secciones differ from the catalog`);
+    for (const seccion of secciones) {
+      const keys = bySeccion.get(seccion.seccion) ?? [];
+      const counts = countsBySeccion.get(seccion.seccion) ?? newCounts(rows.voteColumns.length);
+      const expected = aggregatesOf(counts, final);
+      if (JSON.stringify((seccion.aggregates ?? []).map(String)) !== JSON.stringify(expected))
+        checks.fail(
+          'V10',
+          `${contestId} sección ${distrito.entidad}-${seccion.seccion}: aggregates differ from the CSV`,
+        );
+      const votes = contest.columns.map((c) => counts.votes[position.get(c.id) ?? -1] ?? 0);
+      if (JSON.stringify(seccion.votes) !== JSON.stringify(votes))
+        checks.fail(
+          'V10',
+          `${contestId} sección ${distrito.entidad}-${seccion.seccion}: votes differ from the CSV`,
+        );
+      const listed = Array.isArray(seccion.casillas) ? seccion.casillas : [];
+      if (listed.length !== keys.length)
+        checks.fail(
+          'V10',
+          `${contestId} sección ${distrito.entidad}-${seccion.seccion}: casillas differ from the catalog`,
+        );
+      listed.forEach((casilla, i) => {
+        const expectedKey = keys[i];
+        if (expectedKey === undefined) return;
+        if (!Array.isArray(casilla) || casilla[0] !== expectedKey) {
+          checks.fail(
+            'V10',
+            `${contestId} sección ${distrito.entidad}-${seccion.seccion}: casilla ${i + 1} is not ${expectedKey} of the catalog`,
+          );
+          return;
+        }
+        const range = rangeByCasilla.get(expectedKey) ?? [0, 0];
+        if (range[1] < 0)
+          checks.fail(
+            'V10',
+            `${contestId} casilla ${expectedKey}: its acta rows are not contiguous in the CSV`,
+          );
+        else if (casilla.length !== 3 || casilla[1] !== range[0] || casilla[2] !== range[1])
+          checks.fail(
+            'V10',
+            `${contestId} casilla ${expectedKey}: byte range [${String(casilla[1])}, ${String(casilla[2])}] is not its rows in the CSV, [${range[0]}, ${range[1]}]`,
+          );
+      });
+    }
+  }
+}
+
+/** V10: json/index.json states the manifest's election, cut and contests, byte for byte. */
+export async function checkSiteIndex(
+  checks: Failures,
+  read: ReadFile,
+  manifest: Manifest,
+  election: ElectionDefinition | null,
+): Promise<void> {
+  const index = await read('json/index.json');
+  const expected = {
+    election: {
+      id: manifest.election.id,
+      name: manifest.election.name,
+      mode: manifest.election.mode,
+      year: manifest.election.year,
+    },
+    cut: { id: manifest.cut.id, time: manifest.cut.time, final: manifest.cut.final },
+    contests: manifest.contests.map((c) => ({
+      id: c.id,
+      title: election?.contests.find((e) => e.id === c.id)?.title ?? null,
+      csv: c.csv,
+    })),
+  };
+  if (index === null) checks.fail('V10', 'json/index.json is missing');
+  else if (utf8(index) !== `${JSON.stringify(expected)}\n`)
+    checks.fail('V10', "json/index.json does not state the manifest's election, cut and contests");
+}

@@ -1,0 +1,46 @@
+/**
+ * V14 for a cut folder: the zip published in it carries exactly the signed manifest and the
+ * files it lists (a zip opened on its own is checked as it is read, in cut_source.ts). The zip
+ * is hostile input, read with platform/zip.ts's limits, entry by entry.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { readZipEntries } from '../platform/zip.ts';
+import type { LoadedManifest } from './core/manifest.ts';
+import type { Checks } from './core/report.ts';
+import type { CutSource } from './cut_source.ts';
+import { sha256Hex } from './node_crypto.ts';
+
+export async function checkFolderZip(
+  checks: Checks,
+  source: CutSource,
+  loaded: LoadedManifest,
+): Promise<void> {
+  const { manifest, manifestBytes } = loaded;
+  const zipName = `${manifest.cut.id}_PREP.zip`;
+  const zipPath = path.join(source.location, zipName);
+  const listedHashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
+  const signature = (await source.read('manifest.sig')) ?? Buffer.alloc(0);
+  const seen = new Set<string>();
+  // Streamed: each entry is checked as it is inflated and dropped, so the zip costs little memory.
+  const outer = await readZipEntries(await readFile(zipPath), async (name, data) => {
+    seen.add(name);
+    if (name === 'manifest.json') {
+      if (!data.equals(manifestBytes))
+        checks.fail('V14', `${zipName}: its manifest.json differs from the folder's`);
+    } else if (name === 'manifest.sig') {
+      if (!data.equals(signature))
+        checks.fail('V14', `${zipName}: its manifest.sig differs from the folder's`);
+    } else if (/^[0-9]{8}_[0-9]{4}_PREP_[A-Z0-9_]+\.zip$/.test(name)) {
+      const inner = await readZipEntries(data, (innerName, innerData) => {
+        if (listedHashes.get(innerName) !== sha256Hex(innerData))
+          checks.fail('V14', `${zipName}: ${name}/${innerName} is not the file the manifest lists`);
+      });
+      if (!inner.ok) checks.fail('V14', `${zipName}: ${name}: ${inner.message}`);
+    } else checks.fail('V14', `${zipName}: unexpected entry ${name}`);
+  }).catch((error: Error) => ({ ok: false as const, message: error.message }));
+  if (!outer.ok) checks.fail('V14', `${zipName}: ${outer.message}`);
+  for (const required of ['manifest.json', 'manifest.sig'])
+    if (!seen.has(required)) checks.fail('V14', `${zipName}: ${required} is missing`);
+  checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
+}
