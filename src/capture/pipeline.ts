@@ -31,8 +31,8 @@ import type { ActaFields } from '../domain/values.ts';
 import { ActaIndex, type Identified } from './identify.ts';
 import { parseElectionDefinition, serializeElectionDefinition } from '../domain/election_definition.ts';
 import type { Commits } from '../platform/group_commit.ts';
+import type { JournalHead } from '../journal/journal_port.ts';
 import type { ActaRecords, ActaRecordsTx, CaptureTx, QueuePosition } from './records_port.ts';
-import type { PublicationSnapshot, PublicationSource } from '../publish/snapshot_port.ts';
 import { catalogToCsv, catalogSha256 } from '../catalog/csv_import.ts';
 import { createHash } from 'node:crypto';
 
@@ -138,7 +138,8 @@ export type ImageScopeReader = Pick<ActaRecordsTx, 'imagesBySha' | 'claimsOf' | 
 /** A verifier's claim lives beside the capturistas' under its own name. */
 const verificationClaim = (recordId: string) => `verify:${recordId}`;
 
-export class ActaPipeline implements PublicationSource {
+/** Capture's service; it is also what the publisher snapshots (publish/snapshot_port.ts, checked where the node wires it). */
+export class ActaPipeline {
   readonly #records: ActaRecords;
   /** Every write of this pipeline, and intake's, goes through the wiring's group commit: many share one commit. */
   readonly #commits: Commits<SubmissionTx>;
@@ -745,7 +746,7 @@ export class ActaPipeline implements PublicationSource {
   }
 
   /** What a cut publishes, per contest, and the journal head it corresponds to. */
-  async snapshot(): Promise<PublicationSnapshot> {
+  async snapshot(): Promise<{ head: JournalHead; actas: Map<string, PublishedActa[]> }> {
     const { head, records } = await this.#records.snapshot();
     const actas = new Map<string, PublishedActa[]>(this.election.contests.map((c) => [c.id, []]));
     for (const record of records) {
