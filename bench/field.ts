@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { enrollDevice } from '../src/center/devices.ts';
+import { enrollDevice } from '../src/intake/devices.ts';
 import { openCenter } from '../src/center/node.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { startFaultProxy } from '../src/drill/fault_proxy.ts';
@@ -56,7 +56,7 @@ try {
       prepared.verifierKey,
       { backoff: { baseMs: 50, maxMs: 2_000 }, concurrency: 6 },
     );
-    const enrolled = await enrollDevice(node.value.pipeline.store, {
+    const enrolled = await enrollDevice(node.value.devices, {
       id: agent.id,
       publicKey: agent.publicKey,
       origin: 'CATD',

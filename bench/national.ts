@@ -20,9 +20,9 @@ import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { enrollDevice } from '../src/center/devices.ts';
+import { enrollDevice } from '../src/intake/devices.ts';
 import { initCenter } from '../src/center/node.ts';
-import { declareTerritory } from '../src/center/territory.ts';
+import { declareTerritory } from '../src/intake/territory.ts';
 import { territoryOf } from '../src/catalog/territory_csv.ts';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { distritoKey } from '../src/domain/catalog.ts';
@@ -94,7 +94,7 @@ try {
   if (!created.ok) throw new Error(created.message);
   const devices = Array.from({ length: AGENTS }, (_, i) => makeDevice(`CATD-${String(i).padStart(3, '0')}`));
   for (const device of devices) {
-    const enrolled = await enrollDevice(created.value.pipeline.store, {
+    const enrolled = await enrollDevice(created.value.devices, {
       id: device.id,
       publicKey: device.publicKey,
       origin: 'CATD',
@@ -107,7 +107,7 @@ try {
   // Actas reach any agent (below), so each agent's CATD is declared to serve every distrito;
   // intake reads only an acta's own distrito and casilla, so this costs what one distrito would.
   await declareTerritory(
-    created.value.pipeline.store,
+    created.value.devices,
     territoryOf(
       devices.flatMap((device) =>
         catalog.distritos.map((d) => ({

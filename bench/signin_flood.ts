@@ -192,7 +192,7 @@ try {
 
   const reopened = await openCenter({ root: work, clock: () => start });
   if (!reopened.ok) throw new Error(reopened.message);
-  const store = reopened.value.pipeline.store;
+  const store = reopened.value.journal;
   const types = new Map<string, number>();
   const head = (await store.journalHead()).size;
   for (const entry of await store.journalEntries(0, head)) {

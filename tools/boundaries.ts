@@ -29,7 +29,7 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   gate: ['domain', 'platform'],
   auth: ['domain', 'platform', 'platform/web', 'journal'],
   capture: ['domain', 'platform', 'journal', 'catalog'],
-  intake: ['domain', 'platform', 'platform/web', 'journal', 'images', 'gate', 'capture'],
+  intake: ['domain', 'platform', 'platform/web', 'journal', 'catalog', 'images', 'gate', 'capture'],
   publish: ['domain', 'platform', 'platform/web', 'journal', 'images', 'catalog'],
   'verify/core': ['domain', 'platform/web'],
   verify: ['domain', 'platform', 'platform/web', 'journal', 'catalog', 'verify/core'],

@@ -223,7 +223,7 @@ describe('every route, fuzzed', () => {
   test('random and hostile requests to every route: never a server fault, never a crash, nothing written', async () => {
     const routes = server.routes;
     assert.ok(routes.length >= 20, `the inventory lists ${routes.length} routes`);
-    const journalBefore = (await node.pipeline.store.journalHead()).size;
+    const journalBefore = (await node.journal.journalHead()).size;
     let requests = 0;
     for (const route of routes) {
       await fc.assert(
@@ -264,8 +264,8 @@ describe('every route, fuzzed', () => {
     }
     // Still serving, and what the fuzz wrote is security events only.
     assert.equal((await send('GET', '/healthz')).status, 200);
-    const head = await node.pipeline.store.journalHead();
-    const entries = await node.pipeline.store.journalEntries(journalBefore, head.size);
+    const head = await node.journal.journalHead();
+    const entries = await node.journal.journalEntries(journalBefore, head.size);
     const written = new Set(
       entries.map((e) => {
         const decoded = decodeEntry(e);

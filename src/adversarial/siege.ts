@@ -14,7 +14,7 @@ import path from 'node:path';
 import { constants, setPriority } from 'node:os';
 import process from 'node:process';
 import { openCenter } from '../center/node.ts';
-import { declareTerritory } from '../center/territory.ts';
+import { declareTerritory } from '../intake/territory.ts';
 import { territoryOf } from '../catalog/territory_csv.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { distritoKey } from '../domain/catalog.ts';
@@ -61,7 +61,7 @@ export async function prepareSiege(work: string, seed: number, devices: number):
   let outsider: TestDevice;
   let routes: { method: string; url: string }[];
   try {
-    const store = node.value.pipeline.store;
+    const store = node.value.devices;
     outsider = await enrolledDevice(store, { id: 'CATD-2-S1', boundTo: 'CATD-2', at: prepared.start });
     const first = prepared.catalog.distritos[0]!;
     const others = (await store.territory()).filter((r) => r.unit !== 'CATD-2');
@@ -311,9 +311,7 @@ export async function siege(center: SiegeCenter, options: SiegeOptions): Promise
   let stored = 0;
   try {
     for (const held of receipts) {
-      const row = await node.value.pipeline.store.transaction((tx) =>
-        tx.getPackage(held.deviceId, held.sequence),
-      );
+      const row = await node.value.devices.transaction((tx) => tx.getPackage(held.deviceId, held.sequence));
       if (row !== null && row.outcome === 'accepted' && row.receipt === held.receipt) stored++;
     }
   } finally {

@@ -11,8 +11,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Err, err, type Ok, ok, type Result } from '../domain/result.ts';
 import type { SecurityEntry } from '../journal/entries.ts';
-import type { OperatorRow, Role, Scope, SessionRow, Store, StoreTransaction } from '../store/store.ts';
-import { GroupCommit } from '../store/group_commit.ts';
+import { type Commits, GroupCommit } from '../platform/group_commit.ts';
+import type {
+  AccountsTx,
+  OperatorRow,
+  OperatorsPort,
+  Role,
+  Scope,
+  SessionRow,
+  WebAuthnKey,
+} from './operators_port.ts';
 import {
   checkPasswordPolicy,
   decoyVerification,
@@ -136,12 +144,12 @@ export function sameToken(token: string, hash: string): boolean {
 }
 
 export class Accounts {
-  readonly #store: Store;
+  readonly #store: OperatorsPort;
   readonly #box: SecretBox;
   readonly #clock: () => number;
   readonly #electionId: string;
   readonly #issuer: string;
-  readonly #commits: GroupCommit;
+  readonly #commits: Commits<AccountsTx>;
   readonly #security: SecurityJournal;
   /** Per node: failures from each address, for usernames that do not exist, from trusted browsers. */
   readonly #addresses = new Map<string, Failures>();
@@ -153,18 +161,16 @@ export class Accounts {
   /** The accounts of a center's data folder, with its secrets key (made on first use). */
   static async open(
     node: {
-      readonly pipeline: {
-        readonly store: Store;
-        readonly commits: GroupCommit;
-        readonly election: { readonly id: string };
-      };
+      readonly operators: OperatorsPort;
+      readonly commits: Commits<AccountsTx>;
+      readonly pipeline: { readonly election: { readonly id: string } };
       readonly paths: { readonly secretsKey: string };
     },
     clock: () => number,
   ): Promise<Accounts> {
     return new Accounts({
-      store: node.pipeline.store,
-      commits: node.pipeline.commits,
+      store: node.operators,
+      commits: node.commits,
       box: await SecretBox.open(node.paths.secretsKey),
       clock,
       electionId: node.pipeline.election.id,
@@ -172,9 +178,9 @@ export class Accounts {
   }
 
   constructor(options: {
-    store: Store;
+    store: OperatorsPort;
     /** Sign-ins and security events share commits (one fsync) with intake's receipts. */
-    commits?: GroupCommit;
+    commits?: Commits<AccountsTx>;
     box: SecretBox;
     clock: () => number;
     electionId: string;
@@ -395,7 +401,7 @@ export class Accounts {
       readonly address: string;
       readonly by: 'address' | 'account';
     },
-    tx?: StoreTransaction,
+    tx?: AccountsTx,
   ): Promise<SignInRefusal> {
     // Inside a group-committed transaction the event joins it: a second commit awaited from
     // within the batch would wait for the batch itself, and every store write behind it.
@@ -591,6 +597,58 @@ export class Accounts {
       await tx.putSession({ ...session, revokedAt: at });
       await tx.appendJournal({ type: 'LOGOUT', at, operatorId: session.operatorId });
     });
+  }
+
+  /** Every operator account (the administrators' list). */
+  operators(): Promise<OperatorRow[]> {
+    return this.#store.operators();
+  }
+
+  getOperator(id: string): Promise<OperatorRow | null> {
+    return this.#store.getOperator(id);
+  }
+
+  /** Adds a WebAuthn authenticator to an operator, journaled (WEBAUTHN_REGISTERED). */
+  async registerWebAuthn(operatorId: string, key: WebAuthnKey, at: number): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      const operator = (await tx.getOperator(operatorId))!;
+      await tx.putOperator({ ...operator, webauthn: [...(operator.webauthn ?? []), key] });
+      await tx.appendJournal({
+        type: 'WEBAUTHN_REGISTERED',
+        at,
+        operatorId: operator.id,
+        credentialId: key.id,
+      });
+    });
+  }
+
+  /**
+   * A session proved a WebAuthn authenticator (step-up): the key's new counter and the
+   * session's time of proof are kept, journaled (LOGIN_STEP_UP).
+   */
+  async confirmStepUp(session: SessionRow, keyId: string, counter: number, at: number): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      const operator = (await tx.getOperator(session.operatorId))!;
+      await tx.putOperator({
+        ...operator,
+        webauthn: (operator.webauthn ?? []).map((k) => (k.id === keyId ? { ...k, counter } : k)),
+      });
+      await tx.putSession({ ...session, webauthnAt: at });
+      await tx.appendJournal({
+        type: 'LOGIN_STEP_UP',
+        at,
+        operatorId: operator.id,
+        factor: 'webauthn',
+        credentialId: keyId,
+      });
+    });
+  }
+
+  /** A WebAuthn assertion that failed, journaled (LOGIN_FAILED, factor webauthn). */
+  async webAuthnFailed(operatorId: string, reason: string, at: number): Promise<void> {
+    await this.#store.transaction((tx) =>
+      tx.appendJournal({ type: 'LOGIN_FAILED', at, operatorId, factor: 'webauthn', reason }),
+    );
   }
 
   /**

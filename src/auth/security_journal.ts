@@ -6,17 +6,17 @@
  * how many were left out, as intake does for refused packages.
  */
 import type { SecurityEntry } from '../journal/entries.ts';
-import type { GroupCommit } from '../store/group_commit.ts';
-import type { StoreTransaction } from '../store/store.ts';
+import type { JournalTx } from '../journal/journal_port.ts';
+import type { Commits } from '../platform/group_commit.ts';
 
 export const SECURITY_EVENTS_JOURNALED_PER_MINUTE = 120;
 
 export class SecurityJournal {
-  readonly #commits: GroupCommit;
+  readonly #commits: Commits<JournalTx>;
   readonly #clock: () => number;
   #window = { since: Number.NEGATIVE_INFINITY, journaled: 0, skipped: 0 };
 
-  constructor(commits: GroupCommit, clock: () => number) {
+  constructor(commits: Commits<JournalTx>, clock: () => number) {
     this.#commits = commits;
     this.#clock = clock;
   }
@@ -45,7 +45,7 @@ export class SecurityJournal {
   }
 
   /** As record, inside a transaction the caller holds (with the change the event goes with). */
-  async recordIn(tx: StoreTransaction, entry: SecurityEntry): Promise<boolean> {
+  async recordIn(tx: JournalTx, entry: SecurityEntry): Promise<boolean> {
     const admitted = this.#admit(entry);
     if (admitted === null) return false;
     await tx.appendJournal(admitted);

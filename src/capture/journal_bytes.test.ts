@@ -13,6 +13,7 @@ import { readEntry } from '../journal/entries.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite_store.ts';
 import { BASICA, CATALOG, CONTIGUA, ELECTION, EXTRAORDINARIA, actaKeyOf, fields } from '../test/fixtures.ts';
 import { ActaPipeline, type SubmissionInput } from './pipeline.ts';
+import { GroupCommit } from '../platform/group_commit.ts';
 
 const EXPECTED = [
   '{"at":1717387200000,"definitionSha256":"a8ee521e62588e5e0342b321d691e4992595bfc22a8a7a9e532bfaa7d5aadd62","electionId":"TEST2024","mode":"simulacro","type":"ELECTION_CONFIGURED"}',
@@ -42,7 +43,13 @@ test('the pipeline journals every step of an acta in the same bytes as before th
     const opened = openSqliteStore(path.join(directory, 'journal.sqlite'));
     assert.ok(opened.ok);
     const store = opened.value;
-    const setup = await ActaPipeline.setup({ store, election: ELECTION, catalog: CATALOG, clock });
+    const setup = await ActaPipeline.setup({
+      records: store,
+      commits: new GroupCommit(store),
+      election: ELECTION,
+      catalog: CATALOG,
+      clock,
+    });
     assert.ok(setup.ok);
     const pipeline = setup.value;
     const submission = (claimedKey: string, image: string): SubmissionInput => ({

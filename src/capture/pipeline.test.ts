@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { BASICA, CATALOG, CONTIGUA, ELECTION, ESPECIAL, actaKeyOf, fields } from '../test/fixtures.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite_store.ts';
 import type { Store } from '../store/store.ts';
+import { GroupCommit } from '../platform/group_commit.ts';
 import { ActaPipeline, type SubmissionInput } from './pipeline.ts';
 import { tabulate } from '../domain/tabulation.ts';
 
@@ -28,7 +29,8 @@ async function fresh(
   const opened = openSqliteStore(file ?? path.join(directory, `p${counter++}.sqlite`));
   assert.ok(opened.ok);
   const setup = await ActaPipeline.setup({
-    store: opened.value,
+    records: opened.value,
+    commits: new GroupCommit(opened.value),
     election: ELECTION,
     catalog: CATALOG,
     clock,
@@ -339,7 +341,11 @@ describe('acta pipeline on a real SQLite file', () => {
     await store.close();
     const reopened = openSqliteStore(file);
     assert.ok(reopened.ok);
-    const again = await ActaPipeline.open({ store: reopened.value, clock: () => AT });
+    const again = await ActaPipeline.open({
+      records: reopened.value,
+      commits: new GroupCommit(reopened.value),
+      clock: () => AT,
+    });
     assert.ok(again.ok);
     assert.deepEqual((await again.value.snapshot()).head, before.head);
     await reopened.value.close();

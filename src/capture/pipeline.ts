@@ -31,8 +31,9 @@ import type { EntryOf, JournalEntry, JournalEntryType } from '../journal/entries
 import type { ActaFields } from '../domain/values.ts';
 import { ActaIndex, type Identified } from './identify.ts';
 import { parseElectionDefinition, serializeElectionDefinition } from '../domain/election_definition.ts';
-import { GroupCommit } from '../store/group_commit.ts';
-import type { DeviceRow, JournalHead, QueuePosition, Store, StoreTransaction } from '../store/store.ts';
+import type { Commits } from '../platform/group_commit.ts';
+import type { JournalHead } from '../journal/journal_port.ts';
+import type { ActaRecords, ActaRecordsTx, CaptureTx, QueuePosition } from './records_port.ts';
 import { catalogToCsv, catalogSha256 } from '../catalog/csv_import.ts';
 import { createHash } from 'node:crypto';
 
@@ -182,15 +183,25 @@ const QUEUE_PAGES = 160;
 
 /** What a scope check may read (a CATD-scoped operator's actas are those its devices sent). */
 export interface ScopeReader {
-  getDevice(id: string): Promise<DeviceRow | null>;
+  getDevice(id: string): Promise<{ readonly origin: string; readonly boundTo: string } | null>;
 }
+
+/**
+ * The pipeline's transaction view: capture's records and the journal, and the devices a scope
+ * check reads. Intake's transaction, which registers a submission with its package, includes it.
+ */
+export type SubmissionTx = CaptureTx & ScopeReader;
+
+/** What a scope check of an image reads, in a batch of the shared commit. */
+export type ImageScopeReader = Pick<ActaRecordsTx, 'imagesBySha' | 'claimsOf' | 'getActa'> & ScopeReader;
 /** A verifier's claim lives beside the capturistas' under its own name. */
 const verificationClaim = (recordId: string) => `verify:${recordId}`;
 
+/** Capture's service; it is also what the publisher snapshots (publish/snapshot_port.ts, checked where the node wires it). */
 export class ActaPipeline {
-  readonly store: Store;
-  /** Every write of this pipeline, and intake's, goes through here: many share one commit. */
-  readonly commits: GroupCommit;
+  readonly #records: ActaRecords;
+  /** Every write of this pipeline, and intake's, goes through the wiring's group commit: many share one commit. */
+  readonly #commits: Commits<SubmissionTx>;
   readonly election: ElectionDefinition;
   readonly catalog: Catalog;
   readonly catalogCsv: string;
@@ -205,17 +216,18 @@ export class ActaPipeline {
    * Transactions already seen open. Write transactions are serialised, so none can close
    * under another (closeIntake removes its own): one read per group commit, not per acta.
    */
-  readonly #openIn = new WeakSet<StoreTransaction>();
+  readonly #openIn = new WeakSet<object>();
 
   private constructor(options: {
-    store: Store;
+    records: ActaRecords;
+    commits: Commits<SubmissionTx>;
     election: ElectionDefinition;
     catalog: Catalog;
     catalogCsv: string;
     clock: () => number;
   }) {
-    this.store = options.store;
-    this.commits = new GroupCommit(options.store);
+    this.#records = options.records;
+    this.#commits = options.commits;
     this.election = options.election;
     this.catalog = options.catalog;
     this.catalogCsv = options.catalogCsv;
@@ -229,14 +241,15 @@ export class ActaPipeline {
 
   /** Stores the election definition and catalog in a new store and journals both (the first entries). */
   static async setup(options: {
-    readonly store: Store;
+    readonly records: ActaRecords;
+    readonly commits: Commits<SubmissionTx>;
     readonly election: ElectionDefinition;
     readonly catalog: Catalog;
     readonly clock: () => number;
   }): Promise<Result<ActaPipeline, 'already-configured'>> {
     const catalogCsv = catalogToCsv(options.catalog);
     const electionJson = serializeElectionDefinition(options.election);
-    const configured = await options.store.transaction(async (tx) => {
+    const configured = await options.commits.run(async (tx) => {
       if ((await tx.getMeta(META_ELECTION)) !== null) return false;
       await tx.setMeta(META_ELECTION, electionJson);
       await tx.setMeta(META_CATALOG, catalogCsv);
@@ -262,7 +275,8 @@ export class ActaPipeline {
       return err('already-configured', 'this store already holds an election; use a new data folder');
     return ok(
       new ActaPipeline({
-        store: options.store,
+        records: options.records,
+        commits: options.commits,
         election: options.election,
         catalog: options.catalog,
         catalogCsv,
@@ -273,11 +287,12 @@ export class ActaPipeline {
 
   /** Opens the pipeline of a configured store. */
   static async open(options: {
-    readonly store: Store;
+    readonly records: ActaRecords;
+    readonly commits: Commits<SubmissionTx>;
     readonly clock: () => number;
   }): Promise<Result<ActaPipeline, 'not-configured'>> {
-    const electionJson = await options.store.getMeta(META_ELECTION);
-    const catalogCsv = await options.store.getMeta(META_CATALOG);
+    const electionJson = await options.records.getMeta(META_ELECTION);
+    const catalogCsv = await options.records.getMeta(META_CATALOG);
     if (electionJson === null || catalogCsv === null)
       return err('not-configured', 'the store holds no election yet: run `openprep init` first');
     const catalog = await parseCatalogCsv(Buffer.from(catalogCsv));
@@ -286,7 +301,8 @@ export class ActaPipeline {
     if (!election.ok) throw new Error(`stored election definition no longer parses: ${election.message}`);
     return ok(
       new ActaPipeline({
-        store: options.store,
+        records: options.records,
+        commits: options.commits,
         election: election.value,
         catalog: catalog.value,
         catalogCsv,
@@ -305,7 +321,7 @@ export class ActaPipeline {
    * before is in the snapshot the final cut takes next.
    */
   async closeIntake(at: number, reason: string): Promise<void> {
-    await this.commits.run(async (tx) => {
+    await this.#commits.run(async (tx) => {
       this.#openIn.delete(tx);
       if (await isIntakeClosed(tx)) return;
       await tx.setMeta(META_INTAKE_CLOSED, JSON.stringify({ at, reason }));
@@ -315,7 +331,7 @@ export class ActaPipeline {
   }
 
   async intakeClosed(): Promise<boolean> {
-    if (!this.#closed) this.#closed = await isIntakeClosed(this.store);
+    if (!this.#closed) this.#closed = await isIntakeClosed(this.#records);
     return this.#closed;
   }
 
@@ -324,7 +340,7 @@ export class ActaPipeline {
     return this.#closed;
   }
 
-  async #closedIn(tx: StoreTransaction): Promise<boolean> {
+  async #closedIn(tx: SubmissionTx): Promise<boolean> {
     if (this.#closed) return true;
     if (this.#openIn.has(tx)) return false;
     this.#closed = await isIntakeClosed(tx);
@@ -342,7 +358,7 @@ export class ActaPipeline {
   }
 
   async #step(
-    tx: StoreTransaction,
+    tx: SubmissionTx,
     record: ActaRecord | undefined,
     command: LifecycleCommand,
     contest: Contest,
@@ -378,12 +394,12 @@ export class ActaPipeline {
   }
 
   registerSubmission(input: SubmissionInput): Promise<Result<SubmissionResult, PipelineError>> {
-    return this.commits.run((tx) => this.registerSubmissionIn(tx, input));
+    return this.#commits.run((tx) => this.registerSubmissionIn(tx, input));
   }
 
   /** registerSubmission inside a transaction the caller holds (intake adds its package record to it). */
   async registerSubmissionIn(
-    tx: StoreTransaction,
+    tx: SubmissionTx,
     input: SubmissionInput,
   ): Promise<Result<SubmissionResult, PipelineError>> {
     const contest = this.#contests.get(input.contest);
@@ -491,13 +507,13 @@ export class ActaPipeline {
     readonly accept?: (record: ActaRecord, reader: ScopeReader) => boolean | Promise<boolean>;
   }): Promise<CaptureTaskView | null> {
     // Capturistas waiting on an empty queue ask often: answer them with a read.
-    const work = await this.store.mayHaveCaptureWork({
+    const work = await this.#records.mayHaveCaptureWork({
       operatorId: options.operatorId,
       now: this.#clock(),
       ...(options.contest !== undefined ? { contest: options.contest } : {}),
     });
     if (!work) return null;
-    return this.commits.run(async (tx) => {
+    return this.#commits.run(async (tx) => {
       const now = this.#clock();
       const task = (record: ActaRecord): CaptureTaskView => ({
         recordId: record.recordId,
@@ -553,7 +569,7 @@ export class ActaPipeline {
    * After a capture (or any step) of an acta: back in the queue if it now needs more
    * capturistas than hold it, out of it while enough do.
    */
-  async #refreshHold(tx: StoreTransaction, record: ActaRecord): Promise<void> {
+  async #refreshHold(tx: SubmissionTx, record: ActaRecord): Promise<void> {
     const recordId = record.recordId;
     const needed =
       record.status === 'received' || record.status === 'captured_once' ? 2 - record.captures.length : 0;
@@ -570,7 +586,7 @@ export class ActaPipeline {
    * themselves would verify it with no verifier involved.
    */
   async #handedOut(
-    tx: StoreTransaction,
+    tx: SubmissionTx,
     claimId: string,
     operatorId: string,
     places: number,
@@ -593,10 +609,10 @@ export class ActaPipeline {
     recordId: string,
     make: (record: ActaRecord) => LifecycleCommand,
     journal: LifecyclePayload,
-    after?: (tx: StoreTransaction) => Promise<void>,
-    allowed?: (tx: StoreTransaction, record: ActaRecord) => Promise<Result<void, PipelineError>>,
+    after?: (tx: SubmissionTx) => Promise<void>,
+    allowed?: (tx: SubmissionTx, record: ActaRecord) => Promise<Result<void, PipelineError>>,
   ): Promise<Result<StepResult, PipelineError>> {
-    return this.commits.run(async (tx) => {
+    return this.#commits.run(async (tx) => {
       const record = await tx.getActa(recordId);
       if (record === null) return err('unknown-acta' as const, `no acta ${recordId} has been received`);
       if (allowed !== undefined) {
@@ -656,8 +672,16 @@ export class ActaPipeline {
     return key === null ? null : (this.#casillas.get(key) ?? null);
   }
 
+  /**
+   * Reads for a scope check of an image (its rows, the operator's claims, their actas and
+   * devices) in a batch of the shared commit: many readers, one transaction.
+   */
+  readImageScope<T>(work: (reader: ImageScopeReader) => Promise<T>): Promise<T> {
+    return this.#commits.run(work);
+  }
+
   async verificationQueue(limit = 50): Promise<ActaRecord[]> {
-    return this.store.mismatchQueue(limit);
+    return this.#records.mismatchQueue(limit);
   }
 
   /**
@@ -670,14 +694,14 @@ export class ActaPipeline {
     readonly accept?: (record: ActaRecord) => boolean | Promise<boolean>;
   }): Promise<ActaRecord | null> {
     const candidates: ActaRecord[] = [];
-    for (const record of await this.store.mismatchQueue(200)) {
+    for (const record of await this.#records.mismatchQueue(200)) {
       if (record.captures.some((c) => c.operatorId === options.operatorId)) continue;
       if (options.accept !== undefined && !(await options.accept(record))) continue;
       candidates.push(record);
       if (candidates.length >= CANDIDATES) break;
     }
     if (candidates.length === 0) return null;
-    return this.commits.run(async (tx) => {
+    return this.#commits.run(async (tx) => {
       const now = this.#clock();
       const claims = await tx.captureClaims(
         candidates.map((record) => verificationClaim(record.recordId)),
@@ -748,7 +772,7 @@ export class ActaPipeline {
     if (esperada === null)
       return err('not-expected', `${input.actaKey} is not an acta esperada of ${input.contest}`);
     const at = this.#clock();
-    return this.commits.run(async (tx) => {
+    return this.#commits.run(async (tx) => {
       const record = (await tx.getActa(identified.recordId)) ?? undefined;
       const step = await this.#step(
         tx,
@@ -780,7 +804,7 @@ export class ActaPipeline {
 
   /** What a cut publishes, per contest, and the journal head it corresponds to. */
   async snapshot(): Promise<{ head: JournalHead; actas: Map<string, PublishedActa[]> }> {
-    const { head, records } = await this.store.snapshot();
+    const { head, records } = await this.#records.snapshot();
     const actas = new Map<string, PublishedActa[]>(this.election.contests.map((c) => [c.id, []]));
     for (const record of records) {
       const contest = this.#contests.get(record.contest);

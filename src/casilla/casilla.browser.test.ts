@@ -46,7 +46,7 @@ before(async () => {
   assert.ok(created.ok);
   node = created.value;
   // The CAE whose phone the test enrols (below, as a coordinator does) is assigned its casillas.
-  await servesWholeCatalog(node.pipeline.store, catalog, 'CAE-0101-07', { kind: 'CAE', at: clock() });
+  await servesWholeCatalog(node.devices, catalog, 'CAE-0101-07', { kind: 'CAE', at: clock() });
   server = await buildServer({
     node,
     config: serveConfigSchema.parse({ logLevel: 'silent' }),
@@ -108,7 +108,7 @@ test('PREP Casilla: enrol, refuse a blurred photo, take one offline, close and r
     await page.fill('input[name=boundTo]', 'CAE-0101-07');
     await page.click('#form-registro button');
     await page.locator('#captura').waitFor();
-    const enrolled = await node.pipeline.store.getDevice('CAE-TEL-01');
+    const enrolled = await node.devices.getDevice('CAE-TEL-01');
     assert.equal(enrolled?.origin, 'CASILLA');
     // The app shell is cached once the service worker is in charge.
     await page.evaluate(async () => {
@@ -139,7 +139,7 @@ test('PREP Casilla: enrol, refuse a blurred photo, take one offline, close and r
   } finally {
     await context.close();
   }
-  assert.equal(await node.pipeline.store.packageCount('CAE-TEL-01'), 0, 'nothing reached the center offline');
+  assert.equal(await node.devices.packageCount('CAE-TEL-01'), 0, 'nothing reached the center offline');
 
   // The browser reopened hours later, still with no network: the app opens from its cache.
   context = await launch(true);
@@ -160,5 +160,5 @@ test('PREP Casilla: enrol, refuse a blurred photo, take one offline, close and r
   } finally {
     await context.close();
   }
-  assert.equal(await node.pipeline.store.packageCount('CAE-TEL-01'), 1);
+  assert.equal(await node.devices.packageCount('CAE-TEL-01'), 1);
 });

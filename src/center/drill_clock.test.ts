@@ -54,8 +54,8 @@ test('openprep cut uses the drill clock serve recorded: the first cut of a past 
     const node = await openCenter({ root: data, clock: Date.now });
     assert.ok(node.ok);
     const simulated = node.value.clock();
-    const head = await node.value.pipeline.store.journalHead();
-    const entries = (await node.value.pipeline.store.journalEntries(0, head.size)).map(
+    const head = await node.value.journal.journalHead();
+    const entries = (await node.value.journal.journalEntries(0, head.size)).map(
       (e) => JSON.parse(e.toString()) as { type: string; at: number },
     );
     await node.value.close();

@@ -1,10 +1,21 @@
 /**
- * A center node on the embedded default: the data folder, its SQLite store, the acta
- * pipeline, and the election's signing key with the checkpoint signer's own state file.
+ * A center node, wired: the data folder, its store (SQLite by default, PostgreSQL when
+ * configured: database.ts), the acta pipeline, and the election's signing key with the
+ * checkpoint signer's own state file. The store never leaves this file whole: each part is
+ * handed the port it owns (acta records, journal, devices, operators, leases) and the one
+ * group commit every writer shares.
  */
 import { pathExists } from '../platform/durable_file.ts';
 import { mkdir } from 'node:fs/promises';
+import type { OperatorsPort } from '../auth/operators_port.ts';
 import { ActaPipeline } from '../capture/pipeline.ts';
+import type { ActaRecordsPort } from '../capture/records_port.ts';
+import type { DevicesPort } from '../intake/devices_port.ts';
+import type { JournalPort } from '../journal/journal_port.ts';
+import { type Commits, GroupCommit } from '../platform/group_commit.ts';
+import type { LeasePort } from '../publish/lease_port.ts';
+import type { PublicationSource } from '../publish/snapshot_port.ts';
+import type { Store, StoreTransaction } from '../store/store.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -24,7 +35,27 @@ import path from 'node:path';
 
 export interface CenterNode {
   readonly paths: DataPaths;
+  /** Capture's service: submissions, captures and claims, verification, cotejo, sin acta. */
   readonly pipeline: ActaPipeline;
+  /** What the publisher snapshots (the pipeline, seen through publish's port). */
+  readonly publication: PublicationSource;
+  /** The acta records port (capture's): reads, and transactions in capture's view. */
+  readonly records: ActaRecordsPort;
+  /** The journal port. */
+  readonly journal: JournalPort;
+  /** The devices port (intake's): devices, packages, territory. */
+  readonly devices: DevicesPort;
+  /** The operators port (auth's): operators, sessions, WebAuthn keys. */
+  readonly operators: OperatorsPort;
+  /** The lease port (the cut scheduler's). */
+  readonly leases: LeasePort;
+  /**
+   * The node's group commit: capture, intake and auth write through it, so that many facts
+   * share one commit. Handed by the wiring to the services it makes (IntakeService, Accounts).
+   */
+  readonly commits: Commits<StoreTransaction>;
+  /** A small durable write to the store, for the health check while a fault lasts. */
+  probeStore(at: number): Promise<void>;
   readonly signer: NoteSigner;
   readonly checkpointSigner: CheckpointSigner;
   /** The public key anyone verifies this election's cuts with. */
@@ -66,7 +97,8 @@ export async function initCenter(options: {
   const opened = await openStore(location);
   if (!opened.ok) return opened;
   const setup = await ActaPipeline.setup({
-    store: opened.value,
+    records: opened.value,
+    commits: new GroupCommit(opened.value),
     election: options.election,
     catalog: options.catalog,
     clock: options.clock,
@@ -99,7 +131,8 @@ export async function openCenter(options: {
   const store = opened.value;
   // The election (its mode) is known once the pipeline is open; its clock is settled after.
   let clock = options.clock;
-  const pipeline = await ActaPipeline.open({ store, clock: () => clock() });
+  const commits = new GroupCommit(store);
+  const pipeline = await ActaPipeline.open({ records: store, commits, clock: () => clock() });
   if (!pipeline.ok) {
     await store.close();
     return err('not-initialised', `${describeLocation(location)}: ${pipeline.message}`);
@@ -137,10 +170,21 @@ export async function openCenter(options: {
   return ok({
     paths,
     pipeline: pipeline.value,
+    publication: pipeline.value,
+    ...ports(store),
+    commits,
+    probeStore: async (at) => {
+      await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
+    },
     signer: signer.value,
     checkpointSigner: checkpointSigner.value,
     verifierKey: verifierKeyText(signer.value),
     clock: () => clock(),
     close: () => store.close(),
   });
+}
+
+/** The store seen through each part's port (the same object: one database, one transaction). */
+function ports(store: Store): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases'> {
+  return { records: store, journal: store, devices: store, operators: store, leases: store };
 }

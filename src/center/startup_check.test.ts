@@ -90,7 +90,7 @@ describe('the journal against the last signed checkpoint', () => {
       assert.ok(opened.ok);
       const node = opened.value;
       try {
-        const store = node.pipeline.store;
+        const store = node.journal;
         const head = await store.journalHead();
         assert.ok(head.size > 2, 'init, the device and the territory are journaled');
         assert.deepEqual(await checkJournalAgainstSigner(store, null), {

@@ -15,7 +15,7 @@ import process from 'node:process';
 import { err, ok, type Result } from '../domain/result.ts';
 import { CompactRange } from '../journal/merkle.ts';
 import { quickCheckSqlite } from '../store/sqlite/sqlite_store.ts';
-import type { Store } from '../store/store.ts';
+import type { JournalReads } from '../journal/journal_port.ts';
 import type { SignedState } from '../journal/signer.ts';
 import { storeLocation } from './database.ts';
 import type { CenterNode } from './node.ts';
@@ -45,7 +45,7 @@ export async function checkNodeAtStart(
     if (!checked.ok) return checked;
     quickCheckMs = Math.round(performance.now() - started);
   }
-  const journal = await checkJournalAgainstSigner(node.pipeline.store, node.checkpointSigner.lastSigned);
+  const journal = await checkJournalAgainstSigner(node.journal, node.checkpointSigner.lastSigned);
   if (!journal.ok) return journal;
   return ok({ quickCheckMs, ...journal.value });
 }
@@ -56,7 +56,7 @@ export async function checkNodeAtStart(
  * not taken from the stored frontier, which lost storage could have kept consistent).
  */
 export async function checkJournalAgainstSigner(
-  store: Store,
+  store: JournalReads,
   signed: SignedState | null,
 ): Promise<Result<{ journalSize: number; signedSize: number | null }, 'journal-lost' | 'journal-diverged'>> {
   const head = await store.journalHead();

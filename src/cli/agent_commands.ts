@@ -401,6 +401,8 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
     const pool = gatePool;
     const intake = new IntakeService({
       pipeline: node.value.pipeline,
+      devices: node.value.devices,
+      commits: node.value.commits,
       signer: node.value.signer,
       images,
       limits: { maxBytes: config.value.intake.maxImageBytes, maxPixels: config.value.intake.maxPixels },
@@ -411,7 +413,6 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
     });
     const imported = await importBundle({
       zip: await readFile(file),
-      store: node.value.pipeline.store,
       intake,
     });
     if (!imported.ok) return fail(`${imported.code}: ${imported.message} — nothing was stored`);

@@ -11,7 +11,7 @@ import { runCutScheduler } from '../publish/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
-import { classifyFault } from '../store/faults.ts';
+import { classifyFault } from '../platform/faults.ts';
 import { openImageStore } from '../images/image_store.ts';
 import type { PublishedImages } from '../publish/public_images.ts';
 import { loadServeConfig } from '../server/config.ts';

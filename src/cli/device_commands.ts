@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import process from 'node:process';
 import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
-import { enrollDevice, revokeDevice } from '../center/devices.ts';
+import { enrollDevice, revokeDevice } from '../intake/devices.ts';
 import { openCenter } from '../center/node.ts';
 import { parseCommandArgs } from './args.ts';
 
@@ -60,7 +60,7 @@ export async function runDeviceEnroll(args: readonly string[]): Promise<number> 
   const node = await openCenter({ root: o.data, clock: Date.now });
   if (!node.ok) return fail('enroll', node.message);
   try {
-    const enrolled = await enrollDevice(node.value.pipeline.store, {
+    const enrolled = await enrollDevice(node.value.devices, {
       id: o.id,
       publicKey: publicKey!,
       origin: o.origin,
@@ -74,7 +74,7 @@ export async function runDeviceEnroll(args: readonly string[]): Promise<number> 
       `enrolled ${enrolled.value.id} (${enrolled.value.origin}, ${enrolled.value.boundTo}) key ${enrolled.value.publicKey}`,
     );
     // Enrolment may come before the territory file; intake refuses this device's packages until then.
-    if (!(await node.value.pipeline.store.territoryOf(enrolled.value.boundTo, [])).declared)
+    if (!(await node.value.devices.territoryOf(enrolled.value.boundTo, [])).declared)
       process.stderr.write(
         `openprep device enroll: warning: ${enrolled.value.boundTo} has no declared territory yet; the device's packages are refused until its distritos or casillas are declared (openprep territory import)\n`,
       );
@@ -94,7 +94,7 @@ export async function runDeviceList(args: readonly string[]): Promise<number> {
   const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
   if (!node.ok) return fail('list', node.message);
   try {
-    const devices = await node.value.pipeline.store.devices();
+    const devices = await node.value.devices.devices();
     if (parsed.value.options.json) out(JSON.stringify(devices));
     else
       for (const d of devices)
@@ -122,7 +122,7 @@ export async function runDeviceRevoke(args: readonly string[]): Promise<number> 
   const node = await openCenter({ root: o.data, clock: Date.now });
   if (!node.ok) return fail('revoke', node.message);
   try {
-    const revoked = await revokeDevice(node.value.pipeline.store, {
+    const revoked = await revokeDevice(node.value.devices, {
       id: o.id,
       at: node.value.clock(),
       reason: o.reason,

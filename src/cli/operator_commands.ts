@@ -86,7 +86,7 @@ export async function runOperatorList(args: readonly string[]): Promise<number> 
   );
   if (!parsed.ok) return fail('operator list', parsed.message, 2);
   return withAccounts('operator list', parsed.value.options.data, async (_accounts, node) => {
-    for (const o of await node.pipeline.store.operators())
+    for (const o of await node.operators.operators())
       out(
         `${o.username}\t${o.role}\t${o.scope}\t${o.totpSealed === null ? 'must enrol TOTP' : 'active'}${o.lockedUntil !== null && o.lockedUntil > Date.now() ? '\tthrottled (failed sign-ins)' : ''}`,
       );

@@ -9,7 +9,7 @@ import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { err } from '../domain/result.ts';
-import { classifyFault } from '../store/faults.ts';
+import { classifyFault } from '../platform/faults.ts';
 import { signCheckpoint } from '../publish/publisher.ts';
 import { openImageStore } from '../images/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
@@ -97,7 +97,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
   const signs = config.value.checkpointSeconds > 0;
   const checkpoint = async () => {
     if (!signs) return;
-    const store = node.value.pipeline.store;
+    const store = node.value.journal;
     const head = await store.journalHead();
     if (head.size === signedSize) return;
     tree.append(await store.journalLeafHashes(tree.size, head.size));

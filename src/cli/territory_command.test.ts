@@ -73,7 +73,7 @@ describe('openprep territory', () => {
     const node = await openCenter({ root: data, clock: Date.now });
     assert.ok(node.ok);
     try {
-      const store = node.value.pipeline.store;
+      const store = node.value.journal;
       const head = await store.journalHead();
       const last = decodeEntry((await store.journalEntries(head.size - 1, head.size))[0]!);
       assert.ok(last.ok);

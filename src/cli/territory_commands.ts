@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { MAX_TERRITORY_BYTES, parseTerritoryCsv } from '../catalog/territory_csv.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
-import { declareTerritory } from '../center/territory.ts';
+import { declareTerritory } from '../intake/territory.ts';
 import { parseCommandArgs } from './args.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -60,14 +60,14 @@ export async function runTerritoryImport(args: readonly string[]): Promise<numbe
         `${territory.message}\n${lines.join('\n')}${territory.truncated ? '\n  (stopped reading: more problems may follow)' : ''}`,
       );
     }
-    await declareTerritory(node.value.pipeline.store, territory.value, Date.now());
+    await declareTerritory(node.value.devices, territory.value, Date.now());
     const rows = territory.value.rows;
     const declared = new Set(rows.map((r) => r.unit));
     out(
       `territory of ${territory.value.units} units declared (${rows.filter((r) => r.areaKind === 'distrito').length} distritos, ${rows.filter((r) => r.areaKind === 'casilla').length} casillas); SHA-256 ${territory.value.sha256}`,
     );
     // A device bound to a unit the file leaves out can send nothing from now on: say so.
-    const orphans = (await node.value.pipeline.store.devices()).filter(
+    const orphans = (await node.value.devices.devices()).filter(
       (d) => d.revokedAt === null && !declared.has(d.boundTo),
     );
     if (orphans.length > 0)
@@ -93,7 +93,7 @@ export async function runTerritoryList(args: readonly string[]): Promise<number>
   const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
   if (!node.ok) return fail('list', node.message);
   try {
-    const rows = await node.value.pipeline.store.territory();
+    const rows = await node.value.devices.territory();
     if (parsed.value.options.json) out(JSON.stringify(rows));
     else for (const r of rows) out(`${r.unit}\t${r.unitKind}\t${r.areaKind}\t${r.area}`);
     return 0;

@@ -72,7 +72,7 @@ before(async () => {
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   // localhost: a secure context, where the __Host- session cookie is kept.
   base = `http://localhost:${(server.app.server.address() as AddressInfo).port}`;
-  const device = await enrolledDevice(node.pipeline.store, {
+  const device = await enrolledDevice(node.devices, {
     id: 'CONSOLE-CATD-1',
     boundTo: 'CATD-1',
     at: clock(),
@@ -226,9 +226,7 @@ test('two capturistas type the same actas; one agrees and is verified, the other
     const betoFirst = await typeActa(beto.page, await actaValues(beto.page, false));
     const betoSecond = await typeActa(beto.page, await actaValues(beto.page, true));
     assert.deepEqual([betoFirst, betoSecond].sort(), [first, second].sort());
-    const statuses = await Promise.all(
-      recordIds.map(async (id) => (await node.pipeline.store.getActa(id))?.status),
-    );
+    const statuses = await Promise.all(recordIds.map(async (id) => (await node.records.getActa(id))?.status));
     assert.deepEqual(statuses.sort(), ['mismatch', 'verified']);
     assert.deepEqual(ana.problems, []);
     assert.deepEqual(beto.problems, []);
@@ -255,9 +253,7 @@ test('two capturistas type the same actas; one agrees and is verified, the other
     for (let i = 4; i < count; i++) await vero.page.keyboard.press('Enter');
     await vero.page.locator('.message', { hasText: 'verificada' }).waitFor();
     await vero.page.locator('text=No hay actas por verificar').waitFor();
-    const statuses = await Promise.all(
-      recordIds.map(async (id) => (await node.pipeline.store.getActa(id))?.status),
-    );
+    const statuses = await Promise.all(recordIds.map(async (id) => (await node.records.getActa(id))?.status));
     assert.deepEqual(statuses, ['verified', 'verified']);
     assert.deepEqual(vero.problems, []);
   } finally {
@@ -282,7 +278,7 @@ test('a publicador registers a security key and publishes a cut now, confirming 
     await message.filter({ hasText: /publicado|No se publicó/ }).waitFor();
     const published = (await message.textContent()) ?? '';
     assert.match(published, /^Corte \d{8}_\d{4} publicado \(número 1\)\.$/);
-    const cuts = await node.pipeline.store.cuts();
+    const cuts = await node.journal.cuts();
     assert.equal(cuts.length, 1);
     assert.ok(published.includes(cuts[0]!.id));
     await screenshot(pablo.page, 'console-administration');
@@ -326,13 +322,13 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     await coral.page.getByRole('button', { name: 'Coincide con el acta: aceptar' }).click();
     await message.filter({ hasText: 'cotejada' }).waitFor();
     await coral.page.locator('[data-cotejada="1"]').waitFor();
-    assert.equal((await node.pipeline.store.getActa(recordIds[0]!))?.cotejada, 1);
+    assert.equal((await node.records.getActa(recordIds[0]!))?.cotejada, 1);
     await find(recordIds[1]!);
     await coral.page.locator('#reopen-reason').fill('el total no coincide con la imagen');
     await coral.page.getByRole('button', { name: 'No coincide: reabrir para nueva captura' }).click();
     await message.filter({ hasText: /reabierta|No se registró/ }).waitFor();
     assert.match((await message.textContent()) ?? '', /reabierta/);
-    const reopened = await node.pipeline.store.getActa(recordIds[1]!);
+    const reopened = await node.records.getActa(recordIds[1]!);
     // Back to capture; what was published stays published until a new version is verified.
     assert.deepEqual(
       [reopened?.status, reopened?.cotejada, reopened?.published !== null],
@@ -390,10 +386,7 @@ test('an administrador creates an account in the console; its second factor is s
     await message.filter({ hasText: 'Acceso de nuevo.captura actualizado.' }).waitFor();
     await row.locator('td', { hasText: 'deshabilitada' }).first().waitFor();
     assert.equal((await fetch(`${base}/api/v1/capture/next`, { headers: { cookie } })).status, 401);
-    const entries = await node.pipeline.store.journalEntries(
-      0,
-      (await node.pipeline.store.journalHead()).size,
-    );
+    const entries = await node.journal.journalEntries(0, (await node.journal.journalHead()).size);
     assert.ok(entries.some((e) => e.toString().includes('OPERATOR_ACCESS_CHANGED')));
     assert.deepEqual(ada.problems, []);
   } finally {
@@ -407,7 +400,7 @@ test('a capture sent after its acta went to someone else is not recorded; the co
   // One more acta, handed to Ana when her screen opens.
   const contest = election.contests[0]!;
   const esperada = [...actasEsperadas(catalog, contest)][5]!;
-  const device = await enrolledDevice(node.pipeline.store, {
+  const device = await enrolledDevice(node.devices, {
     id: 'CONSOLE-CATD-2',
     boundTo: 'CATD-1',
     at: clock(),
@@ -433,7 +426,7 @@ test('a capture sent after its acta went to someone else is not recorded; the co
     }
     // She takes longer than her claim; two others are handed the acta meanwhile.
     skipped += CAPTURE_CLAIM_MS + 60_000;
-    await node.pipeline.commits.run(async (tx) => {
+    await node.records.transaction(async (tx) => {
       for (const operatorId of ['op-otra-1', 'op-otra-2'])
         await tx.putCaptureClaim(recordId, operatorId, clock() + CAPTURE_CLAIM_MS);
       await tx.setCaptureHold(recordId, clock() + CAPTURE_CLAIM_MS);
@@ -444,7 +437,7 @@ test('a capture sent after its acta went to someone else is not recorded; the co
     }
     await ana.page.locator('.message', { hasText: 'ya se asignó a otra persona' }).waitFor();
     await ana.page.locator('text=No hay actas por capturar').waitFor();
-    assert.equal((await node.pipeline.store.getActa(recordId))?.captures.length, 0);
+    assert.equal((await node.records.getActa(recordId))?.captures.length, 0);
     // Chromium reports the 409 itself as a console error: the only one expected.
     assert.deepEqual(
       ana.problems.filter((p) => !p.includes('status of 409')),

@@ -91,7 +91,7 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
     const node = await openCenter({ root: work, clock: Date.now });
     assert.ok(node.ok, node.ok ? '' : node.message);
     try {
-      const store = node.value.pipeline.store;
+      const store = node.value.devices;
       assert.deepEqual((await store.territoryOf('CATD-01-001')).rows, [
         { unit: 'CATD-01-001', unitKind: 'CATD', areaKind: 'distrito', area: '01-001' },
       ]);

@@ -16,7 +16,7 @@ import { applicableColumns } from '../domain/actas_esperadas.ts';
 import { type Casilla, type Catalog, distritoKey } from '../domain/catalog.ts';
 import type { TerritoryRow } from '../domain/territory.ts';
 import { territoryOf } from '../catalog/territory_csv.ts';
-import { declareTerritory } from '../center/territory.ts';
+import { declareTerritory } from '../intake/territory.ts';
 import { formatActaTimestamp } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
@@ -479,7 +479,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     if (!created.ok) return err(created.code, created.message);
     node = created.value;
     // So that a phone or scanner enrolled in the demo has a territory to send from.
-    await declareTerritory(node.pipeline.store, territoryOf(demoTerritory(catalog)), clock());
+    await declareTerritory(node.devices, territoryOf(demoTerritory(catalog)), clock());
     options.log(
       `New demo in ${paths.root}: ${catalog.casillas.length} casillas, ${catalog.distritos.length} distritos, election ${election.id} (SIMULACRO).`,
     );
@@ -501,7 +501,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       blobs = store.blobs;
     }
     const publicImages = new Set<string>();
-    const cuts = await node.pipeline.store.cuts();
+    const cuts = await node.journal.cuts();
     const last = cuts.at(-1) ?? null;
     if (last?.final === true) {
       options.log(`This night is over: the final cut ${last.id} is published.`);

@@ -131,7 +131,7 @@ export class ImageStore {
     let bytes = 0;
     let failure: Result<never, ImageError> | null = null;
     // A write to the staging file that fails is this center's disk, never the client's
-    // upload: it is rethrown as it is (src/store/faults.ts makes it a 507/503), not `truncated`.
+    // upload: it is rethrown as it is (src/platform/faults.ts makes it a 507/503), not `truncated`.
     let diskError: unknown = null;
     // A hand-driven iterator: leaving it without return() stops reading without destroying the
     // request, so a 413 still reaches the client.

@@ -7,9 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { openBundle, verifyBundle } from './bundle.ts';
-import { isIntakeClosed } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
-import type { Store } from '../store/store.ts';
 import type { IntakeRefusal, IntakeService } from './intake_service.ts';
 import { devicePublicKey } from './package.ts';
 
@@ -30,17 +28,16 @@ export interface BundleImport {
 
 export async function importBundle(options: {
   readonly zip: Buffer;
-  readonly store: Store;
   readonly intake: IntakeService;
 }): Promise<Result<BundleImport, BundleImportError>> {
   // Refused whole, before any image is stored; a close during the import is still caught per
   // package by the pipeline.
-  if (await isIntakeClosed(options.store))
+  if (await options.intake.intakeClosed())
     return err('after-close', 'the final cut is published: the PREP is closed and takes no more actas');
   const opened = await openBundle(options.zip);
   if (!opened.ok) return opened;
   const bundle = opened.value;
-  const device = await options.store.getDevice(bundle.manifest.deviceId);
+  const device = await options.intake.device(bundle.manifest.deviceId);
   if (device === null) return err('unknown-device', `no device ${bundle.manifest.deviceId} is enrolled here`);
   if (device.revokedAt !== null) return err('revoked-device', `device ${device.id} is revoked`);
   const key = devicePublicKey(device.publicKey);

@@ -6,17 +6,18 @@
  * image for an acta that already has one, is kept aside for review and refused, never
  * overwriting the first.
  *
- * Database work is group-committed with the pipeline's other writes (src/store/group_commit.ts):
+ * Database work is group-committed with the pipeline's other writes (src/platform/group_commit.ts):
  * one fsync for many receipts, each still answered only after its commit.
  */
 import type { Readable } from 'node:stream';
-import type { ActaPipeline } from '../capture/pipeline.ts';
+import type { ActaPipeline, SubmissionTx } from '../capture/pipeline.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { areaOf, areasOfActa, decideScope } from '../domain/territory.ts';
 import type { EntryOf, UntimedEntry } from '../journal/entries.ts';
 import type { NoteSigner } from '../journal/note.ts';
-import type { GroupCommit } from '../store/group_commit.ts';
-import type { DeviceRow, StoreTransaction } from '../store/store.ts';
+import type { Commits } from '../platform/group_commit.ts';
+import type { DevicesPort, DevicesTx } from './devices_port.ts';
+import type { DeviceRow } from '../domain/device.ts';
 import type { ImageLimits, ImageStore } from '../images/image_store.ts';
 import {
   devicePublicKey,
@@ -103,13 +104,20 @@ export interface IntakeEvent {
   readonly message?: string;
 }
 
+/**
+ * Intake's transaction view: its devices and packages, and capture's, since a package and the
+ * submission it registers commit together (with the journal entries of both).
+ */
+export type IntakeTx = DevicesTx & SubmissionTx;
+
 export class IntakeService {
   readonly #pipeline: ActaPipeline;
+  readonly #devices: DevicesPort;
   readonly #signer: NoteSigner;
   readonly #images: ImageStore;
   readonly #limits: ImageLimits;
   readonly #clock: () => number;
-  readonly #commits: GroupCommit;
+  readonly #commits: Commits<IntakeTx>;
   readonly #onEvent: (event: IntakeEvent) => void;
   readonly #gate: ImageGate | null;
   /** The gate's refusals and reviews since start, the newest last (the journal keeps them all). */
@@ -119,6 +127,10 @@ export class IntakeService {
 
   constructor(options: {
     readonly pipeline: ActaPipeline;
+    /** The devices port: enrolled devices, their packages, the declared territory. */
+    readonly devices: DevicesPort;
+    /** The node's group commit, shared with capture's writes (one fsync for many receipts). */
+    readonly commits: Commits<IntakeTx>;
     readonly signer: NoteSigner;
     readonly images: ImageStore;
     readonly limits: ImageLimits;
@@ -128,11 +140,12 @@ export class IntakeService {
     readonly gate?: ImageGate;
   }) {
     this.#pipeline = options.pipeline;
+    this.#devices = options.devices;
     this.#signer = options.signer;
     this.#images = options.images;
     this.#limits = options.limits;
     this.#clock = options.clock;
-    this.#commits = options.pipeline.commits;
+    this.#commits = options.commits;
     this.#onEvent = options.onEvent ?? (() => {});
     this.#gate = options.gate ?? null;
   }
@@ -146,6 +159,16 @@ export class IntakeService {
     return { ...this.#qualityCounts, recent: [...this.#qualityLog] };
   }
 
+  /** Whether the PREP is closed (the final cut is being or has been published): nothing more is taken. */
+  intakeClosed(): Promise<boolean> {
+    return this.#pipeline.intakeClosed();
+  }
+
+  /** The enrolled device with this id, if any (revoked ones too). */
+  device(id: string): Promise<DeviceRow | null> {
+    return this.#devices.getDevice(id);
+  }
+
   get limits(): ImageLimits {
     return this.#limits;
   }
@@ -155,7 +178,7 @@ export class IntakeService {
     const parsed = parsePackageHeader(headerText);
     if (!parsed.ok) return this.#refuse(parsed.code, parsed.message, null);
     const pkg = parsed.value;
-    const device = await this.#pipeline.store.getDevice(pkg.header.deviceId);
+    const device = await this.#devices.getDevice(pkg.header.deviceId);
     if (device === null)
       return this.#refuse('unknown-device', `no device ${pkg.header.deviceId} is enrolled`, pkg);
     if (device.revokedAt !== null)
@@ -196,10 +219,7 @@ export class IntakeService {
             casillaKey: esperada.casilla.key,
           };
     // Only this acta's distrito and casilla are read, whatever the size of the unit's area.
-    const declared = await this.#pipeline.store.territoryOf(
-      device.boundTo,
-      acta === null ? [] : areasOfActa(acta),
-    );
+    const declared = await this.#devices.territoryOf(device.boundTo, acta === null ? [] : areasOfActa(acta));
     const area = areaOf(declared.rows, declared.declared);
     const decision = decideScope(device.origin, area, acta);
     if (decision.inScope) return null;
@@ -228,9 +248,7 @@ export class IntakeService {
     // no read per package: a node that learns of the close in the transaction below refuses
     // there, its image already stored (unreferenced), and from then on refuses here.
     if (this.#pipeline.knownClosed) {
-      const before = await this.#pipeline.store.transaction((tx) =>
-        tx.getPackage(device.id, pkg.header.sequence),
-      );
+      const before = await this.#devices.transaction((tx) => tx.getPackage(device.id, pkg.header.sequence));
       if (before?.outcome !== 'accepted' || before.packageSha256 !== pkg.sha256) {
         await image.discard();
         return this.#refuse(
@@ -394,7 +412,7 @@ export class IntakeService {
   }
 
   #journal(
-    tx: StoreTransaction,
+    tx: IntakeTx,
     entry: UntimedEntry<'PACKAGE_RECEIVED' | 'PACKAGE_CONFLICT' | 'PACKAGE_REJECTED'>,
   ): Promise<number> {
     return tx.appendJournal({ ...entry, at: this.#clock() });

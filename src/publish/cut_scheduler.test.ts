@@ -80,7 +80,7 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
     const published = (name: 'a' | 'b') =>
       events[name].flatMap((e) => (e.kind === 'published' ? [e.cut.sequence] : []));
     assert.ok(events.a.every((e) => e.kind !== 'failed') && events.b.every((e) => e.kind !== 'failed'));
-    const cuts = await created.value.pipeline.store.cuts();
+    const cuts = await created.value.journal.cuts();
     assert.deepEqual(
       cuts.map((c) => c.sequence),
       [...published('a'), ...published('b')],
@@ -95,9 +95,9 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
       if (i > 0) assert.ok(cut.cutTime - cuts[i - 1]!.cutTime >= 2 * 60_000 - 60_000, `cut ${cut.id}`);
     // A lease already held is not taken by another before it expires.
     const now = clock();
-    assert.ok(await acquireLease(other.value.pipeline.store, { name: 'x', holder: 'p', now, ttlMs: 1_000 }));
+    assert.ok(await acquireLease(other.value.leases, { name: 'x', holder: 'p', now, ttlMs: 1_000 }));
     assert.ok(
-      !(await acquireLease(created.value.pipeline.store, {
+      !(await acquireLease(created.value.leases, {
         name: 'x',
         holder: 'q',
         now: now + 999,
@@ -105,7 +105,7 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
       })),
     );
     assert.ok(
-      await acquireLease(created.value.pipeline.store, {
+      await acquireLease(created.value.leases, {
         name: 'x',
         holder: 'q',
         now: now + 1_000,

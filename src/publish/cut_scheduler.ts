@@ -7,15 +7,15 @@
  * scheduler started, before the first).
  */
 import type { BlobStore } from '../images/blob_store.ts';
-import type { StoreTransaction } from '../store/store.ts';
-import type { CenterNode } from '../center/node.ts';
-import { type PublishedCut, publishCut } from './publisher.ts';
+import type { Transactional } from '../platform/group_commit.ts';
+import type { LeasePort, LeaseTx } from './lease_port.ts';
+import { type PublishedCut, type Publisher, publishCut } from './publisher.ts';
 
 export const CUT_BUILDER_LEASE = 'cut-builder';
 
 /** Takes or renews a lease in one transaction: free, expired, or already ours. */
 export async function acquireLease(
-  store: { transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> },
+  store: Transactional<LeaseTx>,
   lease: { readonly name: string; readonly holder: string; readonly now: number; readonly ttlMs: number },
 ): Promise<boolean> {
   return store.transaction(async (tx) => {
@@ -28,7 +28,7 @@ export async function acquireLease(
 
 /** Gives a lease back (if still ours), so another node need not wait for it to expire. */
 export async function releaseLease(
-  store: { transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> },
+  store: Transactional<LeaseTx>,
   name: string,
   holder: string,
 ): Promise<void> {
@@ -45,7 +45,8 @@ export type SchedulerEvent =
   | { readonly kind: 'failed'; readonly code: string; readonly message: string };
 
 export async function runCutScheduler(options: {
-  readonly node: CenterNode;
+  /** The publisher's parts (the snapshot, the journal, the signers, the cuts folder) and the lease port. */
+  readonly node: Publisher & { readonly leases: LeasePort };
   readonly intervalMs: number;
   /** Who this process is, in the lease: host, pid and a random part. */
   readonly holder: string;
@@ -66,7 +67,7 @@ export async function runCutScheduler(options: {
   // Images already public, remembered across this process's cuts (a stat each is spared).
   const publishedImages = new Set<string>();
   const { node, intervalMs } = options;
-  const store = node.pipeline.store;
+  const store = node.leases;
   const tickMs = options.tickMs ?? 5_000;
   const leaseMs = options.leaseMs ?? 30_000;
   const nextMultiple = (t: number) => (Math.floor(t / intervalMs) + 1) * intervalMs;
@@ -92,7 +93,7 @@ export async function runCutScheduler(options: {
         }
       }
       if (lead) {
-        const last = (await store.cuts()).at(-1);
+        const last = (await node.journal.cuts()).at(-1);
         if (last?.final === true) final = true;
         else if (now >= (last === undefined ? firstDue : nextMultiple(last.cutTime))) {
           // Building a cut takes a while: the lease is renewed meanwhile, so that no other node

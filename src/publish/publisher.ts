@@ -20,8 +20,23 @@ import { writeCut } from './cut_writer.ts';
 import { PUBLIC_IMAGES, type PublishedImages, publishImages } from './public_images.ts';
 import type { BlobStore } from '../images/blob_store.ts';
 import { serializeElectionDefinition } from '../domain/election_definition.ts';
-import type { JournalHead } from '../store/store.ts';
-import type { CenterNode } from '../center/node.ts';
+import type { CheckpointSigner } from '../journal/signer.ts';
+import type { NoteSigner } from '../journal/note.ts';
+import type { JournalHead, JournalPort } from '../journal/journal_port.ts';
+import type { PublicationSource } from './snapshot_port.ts';
+
+/**
+ * What the publisher works with, handed in by the wiring (src/center/node.ts): the snapshot it
+ * publishes, the journal it signs and records cuts in, the election's signers, and the folder
+ * cuts are written to.
+ */
+export interface Publisher {
+  readonly publication: PublicationSource;
+  readonly journal: JournalPort;
+  readonly signer: NoteSigner;
+  readonly checkpointSigner: CheckpointSigner;
+  readonly paths: { readonly cuts: string };
+}
 
 export interface PublishedCut {
   readonly id: string;
@@ -38,7 +53,7 @@ export interface PublishedCut {
 export type PublishError = SignerError | 'cut-exists' | 'catalog-changed' | 'closed' | 'time-went-backwards';
 
 export async function publishCut(
-  node: CenterNode,
+  node: Publisher,
   options: {
     readonly cutTime: number;
     readonly final?: boolean;
@@ -50,9 +65,9 @@ export async function publishCut(
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
-  const { pipeline } = node;
+  const pipeline = node.publication;
   const election = pipeline.election;
-  const store = pipeline.store;
+  const store = node.journal;
   const cuts = await store.cuts();
   const previous = cuts.at(-1) ?? null;
   if (previous?.final === true)
@@ -215,10 +230,12 @@ export async function cleanLeftoverTemporaries(cutsRoot: string, now: number): P
 }
 
 /** Recomputes the journal's tree from its stored entries and checks every stored checkpoint. */
-export async function verifyJournal(
-  node: CenterNode,
-): Promise<Result<{ size: number; checkpoints: number }, 'journal-corrupt'>> {
-  const store = node.pipeline.store;
+export async function verifyJournal(node: {
+  readonly journal: JournalPort;
+  /** The public key the checkpoints are verified with. */
+  readonly verifierKey: string;
+}): Promise<Result<{ size: number; checkpoints: number }, 'journal-corrupt'>> {
+  const store = node.journal;
   const head = await store.journalHead();
   const entries = await store.journalEntries(0, head.size);
   const hashes = await store.journalLeafHashes(0, head.size);
@@ -255,13 +272,13 @@ export async function verifyJournal(
  * and crash tests have checkpoints between cuts.
  */
 export async function signCheckpoint(
-  node: CenterNode,
+  node: Pick<Publisher, 'journal' | 'checkpointSigner'>,
   head: JournalHead,
   at: number,
   tree?: MerkleTree,
   options: { readonly allowPrefix?: boolean } = {},
 ): Promise<Result<string, SignerError>> {
-  const store = node.pipeline.store;
+  const store = node.journal;
   tree ??= new MerkleTree(await store.journalLeafHashes(0, head.size));
   const proofTree = tree;
   const signed = await node.checkpointSigner.sign({

@@ -14,10 +14,10 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Accounts } from '../auth/accounts.ts';
-import { revokeDevice } from '../center/devices.ts';
+import { revokeDevice } from '../intake/devices.ts';
 import type { CenterNode } from '../center/node.ts';
 import { publishCut } from '../publish/publisher.ts';
-import type { Role, WebAuthnKey } from '../store/store.ts';
+import type { Role, WebAuthnKey } from '../auth/operators_port.ts';
 
 export const STEP_UP_MS = 10 * 60_000;
 const CHALLENGE_MS = 2 * 60_000;
@@ -38,7 +38,6 @@ export function registerAdminRoutes(
 ): void {
   const { node, accounts, clock } = options;
   const publicImages = new Set<string>();
-  const store = node.pipeline.store;
   // One pending challenge per session, short-lived: a ceremony is started and finished in minutes.
   const challenges = new Map<
     string,
@@ -126,16 +125,7 @@ export function registerAdminRoutes(
         counter: credential.counter,
         registeredAt: clock(),
       };
-      await store.transaction(async (tx) => {
-        const operator = (await tx.getOperator(auth.operator.id))!;
-        await tx.putOperator({ ...operator, webauthn: [...(operator.webauthn ?? []), key] });
-        await tx.appendJournal({
-          type: 'WEBAUTHN_REGISTERED',
-          at: clock(),
-          operatorId: operator.id,
-          credentialId: key.id,
-        });
-      });
+      await accounts.registerWebAuthn(auth.operator.id, key, clock());
       return reply.code(201).send({ registered: key.id });
     },
   );
@@ -194,31 +184,13 @@ export function registerAdminRoutes(
         return refuse(reply, 401, 'bad-assertion', 'the security key did not confirm');
       }
       const at = clock();
-      await store.transaction(async (tx) => {
-        const operator = (await tx.getOperator(auth.operator.id))!;
-        await tx.putOperator({
-          ...operator,
-          webauthn: (operator.webauthn ?? []).map((k) =>
-            k.id === key.id ? { ...k, counter: verified.authenticationInfo.newCounter } : k,
-          ),
-        });
-        await tx.putSession({ ...auth.session, webauthnAt: at });
-        await tx.appendJournal({
-          type: 'LOGIN_STEP_UP',
-          at,
-          operatorId: operator.id,
-          factor: 'webauthn',
-          credentialId: key.id,
-        });
-      });
+      await accounts.confirmStepUp(auth.session, key.id, verified.authenticationInfo.newCounter, at);
       return { confirmed: true };
     },
   );
 
   const journalFailure = (operatorId: string, reason: string) =>
-    store.transaction((tx) =>
-      tx.appendJournal({ type: 'LOGIN_FAILED', at: clock(), operatorId, factor: 'webauthn', reason }),
-    );
+    accounts.webAuthnFailed(operatorId, reason, clock());
 
   app.post(
     '/api/v1/admin/purge',
@@ -262,7 +234,7 @@ export function registerAdminRoutes(
     { config: { policy: 'session', roles: ['administrador'] } },
     async (request) => {
       const adminScope = request.auth!.operator.scope;
-      return (await store.operators())
+      return (await accounts.operators())
         .filter((o) => scopeAllows(adminScope, o.scope))
         .map((o) => ({
           id: o.id,
@@ -346,7 +318,7 @@ export function registerAdminRoutes(
           body.error.issues[0]?.message ?? 'send disabled, expiresAt and reason',
         );
       const admin = request.auth!.operator;
-      const target = await store.getOperator(id);
+      const target = await accounts.getOperator(id);
       if (target === null || !scopeAllows(admin.scope, target.scope))
         return refuse(reply, 404, 'no-such-operator', 'no such account in your scope');
       // An administrador never locks themselves out of the console they are using.
@@ -385,7 +357,7 @@ export function registerAdminRoutes(
         .strict()
         .safeParse(request.body);
       if (!body.success) return refuse(reply, 400, 'bad-request', 'send a reason');
-      const revoked = await revokeDevice(store, {
+      const revoked = await revokeDevice(node.devices, {
         id,
         at: clock(),
         reason: `${body.data.reason} (by ${request.auth!.operator.id})`,

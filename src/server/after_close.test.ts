@@ -56,7 +56,7 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
   const node = created.value;
   const { server, base } = await serve(node);
   try {
-    const device = await enrolledDevice(node.pipeline.store, {
+    const device = await enrolledDevice(node.devices, {
       id: 'CATD-01-001-S1',
       boundTo: 'CATD-01-001',
       serves: catalog,
@@ -70,14 +70,14 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
     const cut = await publishCut(node, { cutTime: clock(), final: true });
     assert.ok(cut.ok, cut.ok ? '' : cut.message);
     assert.equal(cut.value.final, true);
-    const head = await node.pipeline.store.journalHead();
-    const packages = await node.pipeline.store.packageCount();
+    const head = await node.journal.journalHead();
+    const packages = await node.devices.packageCount();
 
     const late = await send(base, device, 1, keys[1]!, 2);
     assert.equal(late.response.status, 409, late.response.body);
     assert.equal(JSON.parse(late.response.body).error, 'after-close');
-    assert.equal(await node.pipeline.store.packageCount(), packages);
-    assert.equal(await node.pipeline.store.getActa(`PRES:${keys[1]}`), null);
+    assert.equal(await node.devices.packageCount(), packages);
+    assert.equal(await node.records.getActa(`PRES:${keys[1]}`), null);
     // Not even its image: refused before it is committed to the image store.
     await assert.rejects(readFile(imagePath(path.join(work, 'images'), late.pkg.header.imageSha256, 'png')));
 
@@ -112,6 +112,8 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
     const images = new ImageStore(path.join(work, 'images'));
     const intake = new IntakeService({
       pipeline: node.pipeline,
+      devices: node.devices,
+      commits: node.commits,
       signer: node.signer,
       images,
       limits: { maxBytes: 64 * 1024, maxPixels: 4_000_000 },
@@ -125,15 +127,12 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
       privateKey: device.privateKey,
       packages: [{ ...pkg, contentType: 'image/png', imageSha256: pkg.header.imageSha256, image }],
     });
-    const imported = await importBundle({ zip, store: node.pipeline.store, intake });
+    const imported = await importBundle({ zip, intake });
     assert.ok(!imported.ok && imported.code === 'after-close', JSON.stringify(imported));
-    assert.equal(await node.pipeline.store.packageCount(), packages);
+    assert.equal(await node.devices.packageCount(), packages);
 
     // Nothing but the refusals' own journal lines (if any) was written, and no new cut.
-    const entries = await node.pipeline.store.journalEntries(
-      head.size,
-      (await node.pipeline.store.journalHead()).size,
-    );
+    const entries = await node.journal.journalEntries(head.size, (await node.journal.journalHead()).size);
     for (const entry of entries)
       assert.doesNotMatch(
         entry.toString(),
@@ -171,7 +170,7 @@ test('on PostgreSQL, a node that did not publish the final cut refuses after-clo
     assert.ok(opened.ok);
     b = opened.value;
     served = await serve(b);
-    const device = await enrolledDevice(a.pipeline.store, {
+    const device = await enrolledDevice(a.devices, {
       id: 'CATD-01-001-S1',
       boundTo: 'CATD-01-001',
       serves: catalog,
@@ -184,7 +183,7 @@ test('on PostgreSQL, a node that did not publish the final cut refuses after-clo
     const late = await send(served.base, device, 1, keys[1]!, 2);
     assert.equal(late.response.status, 409, late.response.body);
     assert.equal(JSON.parse(late.response.body).error, 'after-close');
-    assert.equal(await b.pipeline.store.packageCount(), 1);
+    assert.equal(await b.devices.packageCount(), 1);
   } finally {
     await served?.server.app.close();
     await b?.close();

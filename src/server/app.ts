@@ -17,7 +17,7 @@ import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
-import type { Role } from '../store/store.ts';
+import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
@@ -154,6 +154,8 @@ export async function buildServer(options: {
       ? {}
       : { gate: (bytes: Buffer, claimedKey: string) => gatePool.assess(bytes, claimedKey) }),
     pipeline: node.pipeline,
+    devices: node.devices,
+    commits: node.commits,
     signer: node.signer,
     images,
     limits: { maxBytes: config.intake.maxImageBytes, maxPixels: config.intake.maxPixels },
@@ -169,7 +171,7 @@ export async function buildServer(options: {
   const health = new NodeHealth({
     // A small durable write to each, at most once a second and only while faulty.
     probe: async () => {
-      await node.pipeline.store.transaction((tx) => tx.setMeta('health-probe', String(options.clock())));
+      await node.probeStore(options.clock());
       await probeDisk(node.paths.root);
     },
     folders: [node.paths.root, images.root],
@@ -306,7 +308,7 @@ export async function buildServer(options: {
     let journalSize = 0;
     if (fault === null)
       try {
-        journalSize = (await node.pipeline.store.journalHead()).size;
+        journalSize = (await node.journal.journalHead()).size;
       } catch (error) {
         fault = health.report(error);
         if (fault === null) throw error;
@@ -320,7 +322,7 @@ export async function buildServer(options: {
     return { status: 'ready', journalSize };
   });
   app.get('/api/v1/checkpoint', { config: { policy: 'public' } }, async (_request, reply) => {
-    const last = (await node.pipeline.store.checkpoints()).at(-1);
+    const last = (await node.journal.checkpoints()).at(-1);
     if (last === undefined)
       return reply.code(404).send({ error: 'no-checkpoint', message: 'no checkpoint signed yet' });
     return reply.type('text/plain; charset=utf-8').send(last.note);

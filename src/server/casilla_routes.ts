@@ -10,7 +10,7 @@ import { stripTypeScriptTypes } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { enrollDevice } from '../center/devices.ts';
+import { enrollDevice } from '../intake/devices.ts';
 import type { CenterNode } from '../center/node.ts';
 import { APP_MODULES, APP_PAGES } from '../casilla/files.ts';
 
@@ -72,7 +72,7 @@ export async function registerCasillaRoutes(
       if (!body.success)
         return reply.code(400).send({ error: 'bad-request', message: 'send id, publicKey and boundTo' });
       const operator = request.auth!.operator;
-      const enrolled = await enrollDevice(node.pipeline.store, {
+      const enrolled = await enrollDevice(node.devices, {
         id: body.data.id,
         publicKey: body.data.publicKey,
         origin: body.data.origin,

@@ -131,7 +131,7 @@ test('kill -9 at random moments: every receipted package is stored once, checkpo
     );
     const reopened = await openCenter({ root: work, clock });
     assert.ok(reopened.ok);
-    const store = reopened.value.pipeline.store;
+    const { journal, devices: store } = reopened.value;
     try {
       const key = parseVerifierKey(verifierKey);
       assert.ok(key.ok);
@@ -140,8 +140,8 @@ test('kill -9 at random moments: every receipted package is stored once, checkpo
         receipts.size,
         'each receipted package stored exactly once',
       );
-      const head = await store.journalHead();
-      const entries = await store.journalEntries(0, head.size);
+      const head = await journal.journalHead();
+      const entries = await journal.journalEntries(0, head.size);
       for (const [sequence, receiptText] of receipts) {
         const stored = await store.transaction((tx) => tx.getPackage(device.id, sequence));
         assert.equal(stored?.receipt, receiptText, `package ${sequence}`);
@@ -160,7 +160,7 @@ test('kill -9 at random moments: every receipted package is stored once, checkpo
         return d.ok && d.value.type === 'PACKAGE_RECEIVED';
       });
       assert.equal(received.length, receipts.size, 'one PACKAGE_RECEIVED per package');
-      const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
+      const tree = new MerkleTree(await journal.journalLeafHashes(0, head.size));
       assert.ok(tree.root().equals(head.rootHash));
       for (const text of checkpointsBeforeCrash) {
         const checkpoint = openCheckpoint(text, [key.value]);
@@ -227,7 +227,7 @@ test('SIGTERM: an upload in progress still gets its receipt, then the service st
     const reopened = await openCenter({ root: work, clock: () => start });
     assert.ok(reopened.ok);
     assert.equal(
-      (await reopened.value.pipeline.store.transaction((tx) => tx.getPackage(device.id, 0)))?.receipt,
+      (await reopened.value.devices.transaction((tx) => tx.getPackage(device.id, 0)))?.receipt,
       result.body,
     );
     await reopened.value.close();

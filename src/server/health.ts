@@ -1,6 +1,6 @@
 /**
  * The node's health: whether its store and its disk work. A request that fails on a fault of
- * either (src/store/faults.ts) marks the node faulty; readiness then answers 503 so a balancer
+ * either (src/platform/faults.ts) marks the node faulty; readiness then answers 503 so a balancer
  * stops sending work here, until a probe — a small durable write to the store and to the disk,
  * and enough free space — succeeds again. Damage that does not heal by itself (a corrupt page,
  * a commit of unknown durability) keeps the node unready until it is restarted.
@@ -9,7 +9,7 @@ import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { closeFd, fsyncFd, openFd, writeAllFd } from '../platform/durable_file.ts';
-import { classifyFault, type StoreFault } from '../store/faults.ts';
+import { classifyFault, type StoreFault } from '../platform/faults.ts';
 
 /** Seconds a device is told to wait (Retry-After) on each kind of fault. */
 export const RETRY_AFTER_SECONDS: Readonly<Record<StoreFault['kind'], number>> = {

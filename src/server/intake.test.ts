@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { enrollDevice, revokeDevice } from '../center/devices.ts';
+import { enrollDevice, revokeDevice } from '../intake/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { imagePath } from '../images/blob_store.ts';
@@ -60,7 +60,7 @@ before(async () => {
   base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
   scanner = makeDevice('CATD-01-001-S1');
-  const enrolled = await enrollDevice(node.pipeline.store, {
+  const enrolled = await enrollDevice(node.devices, {
     id: scanner.id,
     publicKey: scanner.publicKey,
     origin: 'CATD',
@@ -69,7 +69,7 @@ before(async () => {
     at: clock(),
   });
   assert.ok(enrolled.ok);
-  await servesWholeCatalog(node.pipeline.store, catalog, 'CATD-01-001', { at: clock() });
+  await servesWholeCatalog(node.devices, catalog, 'CATD-01-001', { at: clock() });
 });
 
 after(async () => {
@@ -80,8 +80,8 @@ after(async () => {
 
 /** What a refused request must leave unchanged. */
 async function storedState() {
-  const head = await node.pipeline.store.journalHead();
-  const packages = await node.pipeline.store.packageCount();
+  const head = await node.journal.journalHead();
+  const packages = await node.devices.packageCount();
   const staging = (
     await readdir(path.join(work, 'images', 'staging'), { recursive: true, withFileTypes: true })
   )
@@ -91,8 +91,8 @@ async function storedState() {
 }
 
 async function rejections(): Promise<number> {
-  const head = await node.pipeline.store.journalHead();
-  const entries = await node.pipeline.store.journalEntries(0, head.size);
+  const head = await node.journal.journalHead();
+  const entries = await node.journal.journalEntries(0, head.size);
   return entries.filter((e) => {
     const d = decodeEntry(e);
     return d.ok && d.value.type === 'PACKAGE_REJECTED';
@@ -114,17 +114,14 @@ describe('signed intake over HTTP', () => {
     assert.ok(receipt.ok);
     assert.equal(receipt.value.deviceId, scanner.id);
     assert.equal(receipt.value.imageSha256, pkg.header.imageSha256);
-    const [entry] = await node.pipeline.store.journalEntries(
-      receipt.value.leafIndex,
-      receipt.value.leafIndex + 1,
-    );
+    const [entry] = await node.journal.journalEntries(receipt.value.leafIndex, receipt.value.leafIndex + 1);
     const decoded = decodeEntry(entry!);
     assert.ok(decoded.ok);
     assert.equal(decoded.value.type, 'PACKAGE_RECEIVED');
     assert.equal(decoded.value['packageSha256'], receipt.value.packageSha256);
     const stored = await readFile(imagePath(path.join(work, 'images'), pkg.header.imageSha256, 'png'));
     assert.ok(stored.equals(image));
-    assert.equal((await node.pipeline.store.getActa(receipt.value.recordId))?.status, 'received');
+    assert.equal((await node.records.getActa(receipt.value.recordId))?.status, 'received');
   });
 
   test('the lean form (image body, signed header in HTTP headers) gives the same receipt as multipart', async () => {
@@ -159,7 +156,7 @@ describe('signed intake over HTTP', () => {
     const image = makePng(40, 30, { seed: 2 });
     const pkg = packageFor(scanner, image, { sequence: 1, claimedKey: keys[1]! });
     const send = () => postPackage(base, { text: pkg.text, signature: pkg.signature, image });
-    const before = await node.pipeline.store.packageCount(scanner.id);
+    const before = await node.devices.packageCount(scanner.id);
     const first = await send();
     assert.equal(first.status, 201);
     const concurrent = await Promise.all(Array.from({ length: 6 }, send));
@@ -169,7 +166,7 @@ describe('signed intake over HTTP', () => {
       assert.equal(r.status, 200);
       assert.equal(r.body, first.body);
     }
-    assert.equal(await node.pipeline.store.packageCount(scanner.id), before + 1);
+    assert.equal(await node.devices.packageCount(scanner.id), before + 1);
   });
 
   test('a different package under the same sequence is 409 and the first stays as it was', async () => {
@@ -235,7 +232,7 @@ describe('signed intake over HTTP', () => {
     const phone = makeDevice('PHONE-CAE-7');
     assert.ok(
       (
-        await enrollDevice(node.pipeline.store, {
+        await enrollDevice(node.devices, {
           id: phone.id,
           publicKey: phone.publicKey,
           origin: 'CASILLA',
@@ -245,7 +242,7 @@ describe('signed intake over HTTP', () => {
         })
       ).ok,
     );
-    assert.ok((await revokeDevice(node.pipeline.store, { id: phone.id, at: clock(), reason: 'lost' })).ok);
+    assert.ok((await revokeDevice(node.devices, { id: phone.id, at: clock(), reason: 'lost' })).ok);
     const revoked = packageFor(phone, image, { sequence: 0, claimedKey: keys[3]!, origin: 'CASILLA' });
     assert.equal(
       (await postPackage(base, { text: revoked.text, signature: revoked.signature, image })).status,
@@ -449,8 +446,8 @@ describe('signed intake over HTTP', () => {
     tick = 1000;
     const pkg = packageFor(stranger, image, { sequence: flood, claimedKey: keys[0]! });
     assert.equal((await server.intake.check(pkg.text, pkg.signature)).ok, false);
-    const head = await node.pipeline.store.journalHead();
-    const [last] = await node.pipeline.store.journalEntries(head.size - 1, head.size);
+    const head = await node.journal.journalHead();
+    const [last] = await node.journal.journalEntries(head.size - 1, head.size);
     const entry = decodeEntry(last!);
     assert.ok(entry.ok);
     assert.equal(entry.value['unjournaledBefore'], flood - journaled);
@@ -474,7 +471,7 @@ describe('signed intake over HTTP', () => {
   });
 
   test('every entry this file journaled is of a known type with exactly its fields', async () => {
-    const types = await typedJournal(node.pipeline.store);
+    const types = await typedJournal(node.journal);
     for (const type of [
       'PACKAGE_RECEIVED',
       'PACKAGE_CONFLICT',

@@ -45,7 +45,7 @@ before(async () => {
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey);
-  scanner = await enrolledDevice(node.pipeline.store, {
+  scanner = await enrolledDevice(node.devices, {
     id: 'CATD-01-001-S1',
     boundTo: 'CATD-01-001',
     at: clock(),
@@ -60,8 +60,8 @@ after(async () => {
 });
 
 async function lastEntry() {
-  const head = await node.pipeline.store.journalHead();
-  const [entry] = await node.pipeline.store.journalEntries(head.size - 1, head.size);
+  const head = await node.journal.journalHead();
+  const [entry] = await node.journal.journalEntries(head.size - 1, head.size);
   const decoded = decodeEntry(entry!);
   assert.ok(decoded.ok);
   return decoded.value as unknown as Record<string, unknown>;
@@ -79,7 +79,7 @@ test('a good acta image gets its receipt, and the answer says the gate accepted 
 });
 
 test('a blurred image is refused with the reasons in Spanish, journaled, and nothing is stored', async () => {
-  const packagesBefore = await node.pipeline.store.packageCount();
+  const packagesBefore = await node.devices.packageCount();
   const { png } = await testActaImage({ actaKey: keys[1]!, style: 'phone', defects: ['motion_blur'] });
   const pkg = packageFor(scanner, png, { sequence: 1, claimedKey: keys[1]! });
   const response = await postPackageRaw(base, {
@@ -92,7 +92,7 @@ test('a blurred image is refused with the reasons in Spanish, journaled, and not
   const body = JSON.parse(response.body) as { error: string; message: string };
   assert.equal(body.error, 'image-quality');
   assert.match(body.message, /movida: sostenga el teléfono firme/);
-  assert.equal(await node.pipeline.store.packageCount(), packagesBefore);
+  assert.equal(await node.devices.packageCount(), packagesBefore);
   const entry = await lastEntry();
   assert.equal(entry['type'], 'PACKAGE_REJECTED');
   assert.equal(entry['reason'], 'image-quality');
@@ -112,14 +112,14 @@ test('a blurred image is refused with the reasons in Spanish, journaled, and not
 test('an image whose QR label names another acta is refused until the device confirms the key, then taken and flagged: answer, journal, dashboard', async () => {
   // The label says keys[2]; the device claims keys[3].
   const { png } = await testActaImage({ actaKey: keys[2]! });
-  const packagesBefore = await node.pipeline.store.packageCount();
+  const packagesBefore = await node.devices.packageCount();
   const pkg = packageFor(scanner, png, { sequence: 2, claimedKey: keys[3]! });
   const doubtful = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image: png });
   assert.equal(doubtful.status, 422, doubtful.body);
   const refusal = JSON.parse(doubtful.body) as { error: string; message: string };
   assert.equal(refusal.error, 'identification');
   assert.match(refusal.message, new RegExp(`la etiqueta QR dice ${keys[2]}, no ${keys[3]}.*confírmela`));
-  assert.equal(await node.pipeline.store.packageCount(), packagesBefore);
+  assert.equal(await node.devices.packageCount(), packagesBefore);
   const refused = await lastEntry();
   assert.equal(refused['type'], 'PACKAGE_REJECTED');
   assert.equal(refused['reason'], 'identification');

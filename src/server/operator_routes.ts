@@ -21,7 +21,8 @@ import type { ActaFields } from '../domain/values.ts';
 import type { CenterNode } from '../center/node.ts';
 import type { BlobStore } from '../images/blob_store.ts';
 import type { IntakeService } from '../intake/intake_service.ts';
-import type { Activity, Role } from '../store/store.ts';
+import type { Role } from '../auth/operators_port.ts';
+import type { Activity } from '../intake/devices_port.ts';
 
 export const SESSION_COOKIE = '__Host-openprep-session';
 /** How long one count of the dashboard's figures serves every screen that asks. */
@@ -137,7 +138,7 @@ export function registerOperatorRoutes(
   const inScope = async (
     auth: Authenticated,
     record: ActaRecord,
-    reader: ScopeReader = pipeline.store,
+    reader: ScopeReader = node.devices,
   ): Promise<boolean> => {
     const scope = auth.operator.scope;
     if (scope === 'nacional') return true;
@@ -152,7 +153,7 @@ export function registerOperatorRoutes(
   };
 
   const actaFor = async (request: FastifyRequest, reply: FastifyReply, recordId: string) => {
-    const record = await pipeline.store.getActa(recordId);
+    const record = await node.records.getActa(recordId);
     if (record === null || !(await inScope(request.auth!, record))) {
       if (record !== null)
         await denied(
@@ -367,7 +368,7 @@ export function registerOperatorRoutes(
   let lastCount: { at: number; value: Promise<Activity> } | null = null;
   const recentActivity = (now: number) => {
     if (lastCount === null || now - lastCount.at >= DASHBOARD_FRESH_MS || now < lastCount.at) {
-      const value = pipeline.store.activity(now - 3_600_000);
+      const value = node.devices.activity(now - 3_600_000);
       lastCount = { at: now, value };
       // A failed count is not kept: the next screen asks again.
       value.catch(() => {
@@ -426,7 +427,7 @@ export function registerOperatorRoutes(
     if (auth.operator.scope === 'nacional') return true;
     const catd = auth.operator.scope.startsWith('catd:') ? auth.operator.scope.slice('catd:'.length) : null;
     // The same bytes under a few actas at most (conflicts); a batch of the group commit reads them.
-    return pipeline.commits.run(async (tx) => {
+    return pipeline.readImageScope(async (tx) => {
       const rows = (await tx.imagesBySha(sha256)).slice(0, 16);
       if (rows.length === 0) return false;
       const claimed = new Set(await tx.claimsOf(auth.operator.id, clock()));

@@ -22,7 +22,7 @@ import {
 import { CAPTURE_CLAIM_MS } from '../capture/pipeline.ts';
 import { SECURITY_EVENTS_JOURNALED_PER_MINUTE } from '../auth/security_journal.ts';
 import { fromBase32, totp } from '../auth/totp.ts';
-import { enrollDevice } from '../center/devices.ts';
+import { enrollDevice } from '../intake/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
@@ -194,7 +194,7 @@ before(async () => {
   for (const [which, device] of Object.entries(scanners) as ['catd1' | 'catd2', TestDevice][]) {
     assert.ok(
       (
-        await enrollDevice(node.pipeline.store, {
+        await enrollDevice(node.devices, {
           id: device.id,
           publicKey: device.publicKey,
           origin: 'CATD',
@@ -204,7 +204,7 @@ before(async () => {
         })
       ).ok,
     );
-    await servesWholeCatalog(node.pipeline.store, catalog, which === 'catd1' ? 'CATD-1' : 'CATD-2', {
+    await servesWholeCatalog(node.devices, catalog, which === 'catd1' ? 'CATD-1' : 'CATD-2', {
       at: now,
     });
     for (let i = 0; i < 3; i++) {
@@ -350,9 +350,9 @@ describe('operators over HTTP', () => {
 
   test("an acta image is shown only within the operator's scope; outside it, 404 as for no image", async () => {
     const imageOf = async (recordId: string) =>
-      (await node.pipeline.store.getActa(recordId))!.submission!.imageSha256;
+      (await node.records.getActa(recordId))!.submission!.imageSha256;
     const entidadOf = async (recordId: string) =>
-      node.pipeline.casillaOf((await node.pipeline.store.getActa(recordId))!.casillaKey)!.entidad;
+      node.pipeline.casillaOf((await node.records.getActa(recordId))!.casillaKey)!.entidad;
     const mine = await imageOf(records.catd1[0]!);
     const theirs = await imageOf(records.catd2[0]!);
     const entidad = await entidadOf(records.catd1[0]!);
@@ -485,7 +485,7 @@ describe('operators over HTTP', () => {
       body(first.columns),
     );
     assert.equal(((await resolved.json()) as { outcome: string }).outcome, 'resolved');
-    assert.equal((await node.pipeline.store.getActa(first.recordId))?.status, 'verified');
+    assert.equal((await node.records.getActa(first.recordId))?.status, 'verified');
   });
 
   test('an expired account cannot sign in, and its open sessions end', async () => {
@@ -510,7 +510,7 @@ describe('operators over HTTP', () => {
 
   test('an account from an earlier election cannot sign in until recertified for this one', async () => {
     await addOperator('olga.anterior', 'capturista', 'nacional');
-    await node.pipeline.store.transaction(async (tx) => {
+    await node.operators.transaction(async (tx) => {
       const operator = (await tx.getOperatorByUsername('olga.anterior'))!;
       await tx.putOperator({ ...operator, certifiedFor: 'PEF2021' });
     });
@@ -558,8 +558,8 @@ describe('operators over HTTP', () => {
     assert.ok(enrolled.ok);
     secrets.set('ana.captura', fromBase32(enrolled.value.totpSecret));
     await signIn('ana.captura');
-    const head = await node.pipeline.store.journalHead();
-    const entries = (await node.pipeline.store.journalEntries(0, head.size)).map(
+    const head = await node.journal.journalHead();
+    const entries = (await node.journal.journalEntries(0, head.size)).map(
       (e) => JSON.parse(e.toString()) as { type: string },
     );
     assert.equal(entries.filter((e) => e.type === 'ACCOUNTS_PURGED').length, 1);
@@ -576,7 +576,7 @@ describe('operators over HTTP', () => {
     const scanner = makeDevice('S-CATD-9');
     assert.ok(
       (
-        await enrollDevice(node.pipeline.store, {
+        await enrollDevice(node.devices, {
           id: scanner.id,
           publicKey: scanner.publicKey,
           origin: 'CATD',
@@ -586,7 +586,7 @@ describe('operators over HTTP', () => {
         })
       ).ok,
     );
-    await servesWholeCatalog(node.pipeline.store, catalog, 'CATD-9', { at: now });
+    await servesWholeCatalog(node.devices, catalog, 'CATD-9', { at: now });
     const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey).slice(30, 32);
     for (const [i, key] of keys.entries()) {
       const image = makePng(16, 16, { seed: 900 + i });
@@ -618,14 +618,14 @@ describe('operators over HTTP', () => {
       assert.equal(refused.status, 403);
       assert.equal(((await refused.json()) as { error: string }).error, 'not-handed-out');
     }
-    assert.equal((await node.pipeline.store.getActa(b))?.captures.length, 0);
+    assert.equal((await node.records.getActa(b))?.captures.length, 0);
     // Asked through the queue, the same two captures verify the acta.
     for (const who of [dora, eli]) {
       const task = (await next(who))!;
       assert.equal(task.recordId, a);
       assert.equal((await call(who, 'POST', `/api/v1/capture/${a}`, fieldsFor(a, 9)(columns))).status, 200);
     }
-    assert.equal((await node.pipeline.store.getActa(a))?.status, 'verified');
+    assert.equal((await node.records.getActa(a))?.status, 'verified');
     // Fer types past the end of his claim; nobody took his place: it counts.
     assert.equal((await next(fer))?.recordId, b);
     now += CAPTURE_CLAIM_MS + 1;
@@ -638,12 +638,12 @@ describe('operators over HTTP', () => {
     assert.equal(late.status, 409);
     assert.equal(((await late.json()) as { error: string }).error, 'claim-taken');
     assert.equal((await call(eli, 'POST', `/api/v1/capture/${b}`, fieldsFor(b, 8)(columns))).status, 200);
-    assert.equal((await node.pipeline.store.getActa(b))?.status, 'mismatch');
+    assert.equal((await node.records.getActa(b))?.status, 'mismatch');
     // A verifier resolves only the mismatch handed to them.
     const vale = await signIn('vale.verifica');
     const unasked = await call(vale, 'POST', `/api/v1/verification/${b}`, fieldsFor(b, 9)(columns));
     assert.equal(unasked.status, 403);
-    assert.equal((await node.pipeline.store.getActa(b))?.status, 'mismatch');
+    assert.equal((await node.records.getActa(b))?.status, 'mismatch');
     const handed = (await (await call(vale, 'GET', '/api/v1/verification/next')).json()) as Task;
     assert.equal(handed.recordId, b);
     const resolved = await call(vale, 'POST', `/api/v1/verification/${b}`, fieldsFor(b, 9)(columns));
@@ -680,7 +680,7 @@ describe('operators over HTTP', () => {
     const scanner = makeDevice('S-CATD-7');
     assert.ok(
       (
-        await enrollDevice(node.pipeline.store, {
+        await enrollDevice(node.devices, {
           id: scanner.id,
           publicKey: scanner.publicKey,
           origin: 'CATD',
@@ -690,9 +690,9 @@ describe('operators over HTTP', () => {
         })
       ).ok,
     );
-    await servesWholeCatalog(node.pipeline.store, catalog, 'CATD-7', { at: now });
+    await servesWholeCatalog(node.devices, catalog, 'CATD-7', { at: now });
     const keys = [...actasEsperadas(catalog, election.contests[0]!)].map((e) => e.actaKey).slice(32, 40);
-    const before = (await node.pipeline.store.journalHead()).size;
+    const before = (await node.journal.journalHead()).size;
     const statuses = new Map<number, number>();
     let flooding = true;
     const flood = Promise.all(
@@ -728,9 +728,9 @@ describe('operators over HTTP', () => {
       (statuses.get(401) ?? 0) <= 100,
       `the rest are refused without hashing: ${JSON.stringify([...statuses])}`,
     );
-    const entries = (
-      await node.pipeline.store.journalEntries(before, (await node.pipeline.store.journalHead()).size)
-    ).map((e) => JSON.parse(e.toString()) as { type: string; unjournaledBefore?: number });
+    const entries = (await node.journal.journalEntries(before, (await node.journal.journalHead()).size)).map(
+      (e) => JSON.parse(e.toString()) as { type: string; unjournaledBefore?: number },
+    );
     const security = entries.filter((e) => /^(LOGIN_|ACCOUNT_)/.test(e.type));
     assert.ok(
       security.length <= SECURITY_EVENTS_JOURNALED_PER_MINUTE,
@@ -740,10 +740,10 @@ describe('operators over HTTP', () => {
     now += 60_000;
     assert.equal((await signInFrom('127.0.0.40', 'nadie.despues', 'x')).status, 401);
     const last = (
-      await node.pipeline.store.journalEntries(
-        (await node.pipeline.store.journalHead()).size - 1,
+      await node.journal.journalEntries(
+        (await node.journal.journalHead()).size - 1,
         (
-          await node.pipeline.store.journalHead()
+          await node.journal.journalHead()
         ).size,
       )
     ).map((e) => JSON.parse(e.toString()) as { type: string; unjournaledBefore?: number })[0]!;
@@ -853,7 +853,7 @@ describe('WebAuthn for administradores and publicadores', () => {
       200,
     );
     assert.equal((await revoke()).status, 200);
-    assert.equal((await node.pipeline.store.getDevice('S-CATD-2'))?.revokedAt !== null, true);
+    assert.equal((await node.devices.getDevice('S-CATD-2'))?.revokedAt !== null, true);
     // Ten minutes later the same session must confirm again.
     now += 11 * 60_000;
     assert.equal(
@@ -945,11 +945,11 @@ describe('WebAuthn for administradores and publicadores', () => {
     const cut = await call(pablo, 'POST', '/api/v1/cuts', {});
     assert.equal(cut.status, 201, await cut.clone().text());
     assert.equal(((await cut.json()) as { sequence: number }).sequence, 1);
-    assert.equal((await node.pipeline.store.cuts()).length, 1);
+    assert.equal((await node.journal.cuts()).length, 1);
   });
 
   test('every entry this file journaled is of a known type with exactly its fields', async () => {
-    const types = await typedJournal(node.pipeline.store);
+    const types = await typedJournal(node.journal);
     for (const type of [
       'OPERATOR_CREATED',
       'LOGIN_SUCCEEDED',

@@ -51,7 +51,7 @@ before(async () => {
   devices = [];
   for (let i = 1; i <= 3; i++)
     devices.push(
-      await enrolledDevice(node.pipeline.store, {
+      await enrolledDevice(node.devices, {
         id: `CATD-01-S${i}`,
         boundTo: 'CATD-01',
         at: clock(),
@@ -188,7 +188,7 @@ describe('intake under slow and crowding clients', () => {
 
   test('an authenticated upload under the minimum rate is dropped and leaves nothing', async () => {
     const { server, base } = await start({ minBytesPerSecond: 4096, rateWindowSeconds: 2 });
-    const packagesBefore = await node.pipeline.store.packageCount();
+    const packagesBefore = await node.devices.packageCount();
     const { image, pkg } = genuine(devices[1]!);
     const request = openUpload(base, pkg);
     const opened = Date.now();
@@ -204,7 +204,7 @@ describe('intake under slow and crowding clients', () => {
     const closedAfter = await closed;
     clearInterval(timer);
     assert.ok(closedAfter < 6000, `closed after ${closedAfter} ms`);
-    assert.equal(await node.pipeline.store.packageCount(), packagesBefore);
+    assert.equal(await node.devices.packageCount(), packagesBefore);
     assert.equal((await settled(server)).inFlight, 0, 'its upload slot is given back');
     // The same package, sent at a normal rate, is taken.
     assert.equal(

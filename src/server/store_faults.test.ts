@@ -83,7 +83,7 @@ async function newCenter(root?: string): Promise<{ work: string; node: CenterNod
   if (root === undefined) folders.push(work);
   const created = await initCenter({ root: work, election, catalog, clock });
   assert.ok(created.ok, created.ok ? '' : created.message);
-  const device = await enrolledDevice(created.value.pipeline.store, {
+  const device = await enrolledDevice(created.value.devices, {
     id: 'CATD-F-S1',
     boundTo: 'CATD-F',
     at: start,
@@ -216,10 +216,7 @@ describe('a full disk (ENOSPC injected at the file layer)', () => {
       assert.equal(again.status, 200, again.body);
       assert.equal(again.body, receipt.body);
       // Nothing of the refused package was kept.
-      assert.equal(
-        await center.node.pipeline.store.transaction((tx) => tx.getPackage(center.device.id, 1)),
-        null,
-      );
+      assert.equal(await center.node.devices.transaction((tx) => tx.getPackage(center.device.id, 1)), null);
       await assert.rejects(
         stat(imagePath(path.join(center.work, 'images'), sha256Hex(refused.image), 'png')),
       );
@@ -329,8 +326,7 @@ describe('a really full disk (a small tmpfs)', () => {
       assert.equal(taken.status, 201, taken.body);
       for (const [sequence, receipt] of receipts.entries())
         assert.equal(
-          (await center.node.pipeline.store.transaction((tx) => tx.getPackage(center.device.id, sequence)))
-            ?.receipt,
+          (await center.node.devices.transaction((tx) => tx.getPackage(center.device.id, sequence)))?.receipt,
           receipt,
         );
     } finally {

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeBundle } from '../intake/bundle.ts';
-import { enrollDevice } from '../center/devices.ts';
+import { enrollDevice } from '../intake/devices.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
-import { declareTerritory } from '../center/territory.ts';
+import { declareTerritory } from '../intake/territory.ts';
 import { territoryOf } from '../catalog/territory_csv.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { distritoKey } from '../domain/catalog.ts';
@@ -58,7 +58,7 @@ before(async () => {
   server = await buildServer({ node, config, clock });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
-  const store = node.pipeline.store;
+  const store = node.devices;
   catd1 = await enrolledDevice(store, { id: 'CATD-01-S1', boundTo: 'CATD-01', at: clock() });
   catd2 = await enrolledDevice(store, { id: 'CATD-02-S1', boundTo: 'CATD-02', at: clock() });
   catd3 = await enrolledDevice(store, { id: 'CATD-03-S1', boundTo: 'CATD-03', at: clock() });
@@ -98,8 +98,8 @@ async function send(device: TestDevice, sequence: number, claimedKey: string, or
 }
 
 async function journal(): Promise<DecodedEntry[]> {
-  const head = await node.pipeline.store.journalHead();
-  return (await node.pipeline.store.journalEntries(0, head.size)).map((bytes) => {
+  const head = await node.journal.journalHead();
+  return (await node.journal.journalEntries(0, head.size)).map((bytes) => {
     const decoded = decodeEntry(bytes);
     assert.ok(decoded.ok);
     return decoded.value;
@@ -119,15 +119,15 @@ describe('territory at intake', () => {
     assert.equal(refusal?.['deviceId'], catd1.id);
     assert.equal(refusal?.['boundTo'], 'CATD-01');
     assert.equal(refusal?.['claimedKey'], acta);
-    assert.equal(await node.pipeline.store.getActa(acta), null, 'nothing registered for the acta');
-    assert.deepEqual(await node.pipeline.store.images(acta), []);
+    assert.equal(await node.records.getActa(acta), null, 'nothing registered for the acta');
+    assert.deepEqual(await node.records.images(acta), []);
     await assert.rejects(stat(imagePath(path.join(work, 'images'), hostile.imageSha256, 'png')), {
       code: 'ENOENT',
     });
 
     const genuine = await send(catd2, 0, acta);
     assert.equal(genuine.status, 201, genuine.body);
-    assert.equal((await node.pipeline.store.getActa(acta))?.submission?.imageSha256, genuine.imageSha256);
+    assert.equal((await node.records.getActa(acta))?.submission?.imageSha256, genuine.imageSha256);
   });
 
   test('a distrito split at casilla level: the helping CATD sends its casilla only', async () => {
@@ -165,7 +165,7 @@ describe('territory at intake', () => {
     const agent = await newAgent(work, 'CATD-01-AGENT', [{ name: 'primary', url: base }], node.verifierKey);
     assert.ok(
       (
-        await enrollDevice(node.pipeline.store, {
+        await enrollDevice(node.devices, {
           id: agent.id,
           publicKey: agent.publicKey,
           origin: 'CATD',
@@ -224,7 +224,7 @@ describe('territory at intake', () => {
       privateKey: catd1.privateKey,
       packages,
     });
-    const imported = await importBundle({ zip, store: node.pipeline.store, intake: server.intake });
+    const imported = await importBundle({ zip, intake: server.intake });
     assert.ok(imported.ok, imported.ok ? '' : imported.message);
     assert.deepEqual(
       imported.value.packages.map((p) => [p.sequence, p.outcome, p.reason ?? null]),
@@ -233,7 +233,7 @@ describe('territory at intake', () => {
         [11, 'refused', 'out-of-scope'],
       ],
     );
-    assert.equal(await node.pipeline.store.getActa(theirs), null);
+    assert.equal(await node.records.getActa(theirs), null);
     assert.equal((await send(catd2, 2, theirs)).status, 201);
   });
 });

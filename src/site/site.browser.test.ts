@@ -331,7 +331,7 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
     clock,
   });
   await center.app.listen({ host: '127.0.0.1', port: 0 });
-  const device = await enrolledDevice(node.pipeline.store, {
+  const device = await enrolledDevice(node.devices, {
     id: 'SITE-CATD-1',
     boundTo: 'CATD-1',
     at: clock(),
@@ -346,7 +346,7 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
   });
   assert.equal(posted.status, 201, posted.body);
   const recordId = receiptRecordId(posted.body);
-  const record = (await node.pipeline.store.getActa(recordId))!;
+  const record = (await node.records.getActa(recordId))!;
   const columns = node.pipeline.columnsOf(record);
   const fields: ActaFields = {
     boletasSobrantes: 100,

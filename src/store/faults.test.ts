@@ -14,7 +14,7 @@ import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { errnoError } from '../platform/durable_file.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
-import { classifyFault, StoreFaultError } from './faults.ts';
+import { classifyFault, StoreFaultError } from '../platform/faults.ts';
 import { openPostgresStore } from './postgres/postgres_store.ts';
 import { openSqliteStore, quickCheckSqlite } from './sqlite/sqlite_store.ts';
 

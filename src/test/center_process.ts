@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import process from 'node:process';
-import { enrollDevice } from '../center/devices.ts';
+import { enrollDevice } from '../intake/devices.ts';
 import { initCenter } from '../center/node.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
@@ -142,7 +142,7 @@ export async function preparedCenter(
   assert.ok(created.ok);
   const devices: TestDevice[] = deviceIds.map((id) => makeDevice(id));
   for (const device of [...devices, ...(options.enrolled ?? [])]) {
-    const enrolled = await enrollDevice(created.value.pipeline.store, {
+    const enrolled = await enrollDevice(created.value.devices, {
       id: device.id,
       publicKey: device.publicKey,
       origin: 'CATD',
@@ -152,7 +152,7 @@ export async function preparedCenter(
     });
     assert.ok(enrolled.ok);
   }
-  await servesWholeCatalog(created.value.pipeline.store, catalog, 'CATD-1', { at: start });
+  await servesWholeCatalog(created.value.devices, catalog, 'CATD-1', { at: start });
   const verifierKey = created.value.verifierKey;
   await created.value.close();
   return { catalog, election, start, devices, verifierKey };

@@ -176,11 +176,11 @@ export async function centerJournal(center: string, clock: () => number, env?: N
   const node = await openCenter({ root: center, clock, ...(env !== undefined ? { env } : {}) });
   if (!node.ok) throw new Error(node.message);
   try {
-    const store = node.value.pipeline.store;
-    const head = await store.journalHead();
+    const { journal, devices } = node.value;
+    const head = await journal.journalHead();
     const received = new Map<string, number>();
     let conflicts = 0;
-    for (const bytes of await store.journalEntries(0, head.size)) {
+    for (const bytes of await journal.journalEntries(0, head.size)) {
       // Typed: every entry of a field test's journal must be one of the known types.
       const entry = readEntry(bytes);
       if (!entry.ok) throw new Error(`journal entry does not read: ${entry.message}`);
@@ -193,8 +193,8 @@ export async function centerJournal(center: string, clock: () => number, env?: N
     const receipts = new Map<string, string | null>();
     for (const id of received.keys()) {
       const [deviceId, sequence] = id.split('#') as [string, string];
-      packages.set(deviceId, packages.get(deviceId) ?? (await store.packageCount(deviceId)));
-      const row = await store.transaction((tx) => tx.getPackage(deviceId, Number(sequence)));
+      packages.set(deviceId, packages.get(deviceId) ?? (await devices.packageCount(deviceId)));
+      const row = await devices.transaction((tx) => tx.getPackage(deviceId, Number(sequence)));
       receipts.set(id, row?.receipt ?? null);
     }
     return { size: head.size, received, conflicts, packages, receipts };

@@ -4,13 +4,13 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
-import { enrollDevice } from '../center/devices.ts';
-import { declareTerritory } from '../center/territory.ts';
+import { enrollDevice } from '../intake/devices.ts';
+import { declareTerritory } from '../intake/territory.ts';
 import { territoryOf } from '../catalog/territory_csv.ts';
 import { type Catalog, distritoKey } from '../domain/catalog.ts';
 import type { TerritoryRow, UnitKind } from '../domain/territory.ts';
 import { PACKAGE_FORMAT, type PackageHeader, packageBytes, signPackage } from '../intake/package.ts';
-import type { Store } from '../store/store.ts';
+import type { DevicesPort } from '../intake/devices_port.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 
 function pngChunk(type: string, data: Buffer): Buffer {
@@ -182,7 +182,7 @@ export async function postPackage(
  * keeping what was declared for others: for tests whose subject is not the territory.
  */
 export async function servesWholeCatalog(
-  store: Store,
+  store: DevicesPort,
   catalog: Catalog,
   unit: string,
   options: { readonly kind?: UnitKind; readonly at?: number } = {},
@@ -203,7 +203,7 @@ export async function servesWholeCatalog(
 
 /** A new device, enrolled in the store (bound to a CATD or CAE), ready to sign packages. */
 export async function enrolledDevice(
-  store: Store,
+  store: DevicesPort,
   options: {
     readonly id: string;
     readonly boundTo: string;

@@ -48,7 +48,7 @@ import {
   type TerritoryDbRow,
   toTerritoryRow,
 } from '../rows.ts';
-import { classifyFault, StoreFaultError } from '../faults.ts';
+import { classifyFault, StoreFaultError } from '../../platform/faults.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 const sessionOf = (row: unknown) => sessionOfRow(row as SessionDbRow | undefined);

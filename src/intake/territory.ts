@@ -4,10 +4,14 @@
  * when on (its SHA-256 is reproducible from the file: src/catalog/territory_csv.ts).
  */
 import type { Territory } from '../catalog/territory_csv.ts';
-import type { Store } from '../store/store.ts';
+import type { DevicesPort } from './devices_port.ts';
 
-export async function declareTerritory(store: Store, territory: Territory, at: number): Promise<void> {
-  await store.transaction(async (tx) => {
+export async function declareTerritory(
+  devices: DevicesPort,
+  territory: Territory,
+  at: number,
+): Promise<void> {
+  await devices.transaction(async (tx) => {
     await tx.replaceTerritory(territory.rows);
     await tx.appendJournal({
       type: 'TERRITORY_DECLARED',

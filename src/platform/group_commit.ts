@@ -3,25 +3,37 @@
  * many receipts, captures and claims cost one commit (one fsync on SQLite, one round of the
  * write lock on PostgreSQL) and each caller is still answered only after its commit. A piece
  * of work returns its expected failures as values; a throw is a bug and fails the whole batch.
+ *
+ * Generic over the transaction: each part sees only its own view of it (its port), while one
+ * group commit, made by the wiring, serves every part that writes.
  */
-import type { Store, StoreTransaction } from './store.ts';
+
+/** Something that runs work in one transaction of type Tx (a store, or a port of one). */
+export interface Transactional<Tx> {
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/** Work run in a shared transaction: what a part that writes is given by the wiring. */
+export interface Commits<Tx> {
+  run<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+}
 
 /** Runs queued transaction work in shared transactions: whatever queues while one commits goes in the next. */
-export class GroupCommit {
-  readonly #store: Store;
+export class GroupCommit<Tx> implements Commits<Tx> {
+  readonly #store: Transactional<Tx>;
   #pending: {
-    work: (tx: StoreTransaction) => Promise<unknown>;
+    work: (tx: Tx) => Promise<unknown>;
     settle: (r: PromiseSettledResult<unknown>) => void;
   }[] = [];
   #running = false;
   readonly maxBatch: number;
 
-  constructor(store: Store, maxBatch = 256) {
+  constructor(store: Transactional<Tx>, maxBatch = 256) {
     this.#store = store;
     this.maxBatch = maxBatch;
   }
 
-  run<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({
         work,

@@ -4,8 +4,9 @@
  * takes effect for the very next package, since intake reads the device on every package.
  */
 import { err, ok, type Result } from '../domain/result.ts';
-import { devicePublicKey } from '../intake/package.ts';
-import type { DeviceOrigin, DeviceRow, Store } from '../store/store.ts';
+import type { DevicesPort } from './devices_port.ts';
+import type { DeviceOrigin, DeviceRow } from '../domain/device.ts';
+import { devicePublicKey } from './package.ts';
 
 export type DeviceError =
   | 'bad-key'
@@ -18,7 +19,7 @@ export type DeviceError =
 const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export async function enrollDevice(
-  store: Store,
+  devices: DevicesPort,
   input: {
     readonly id: string;
     readonly publicKey: string;
@@ -32,7 +33,7 @@ export async function enrollDevice(
     return err('bad-id', 'a device id is 1 to 64 letters, digits, dots, dashes or underscores');
   const key = devicePublicKey(input.publicKey);
   if (!key.ok) return key;
-  return store.transaction(async (tx) => {
+  return devices.transaction(async (tx) => {
     if ((await tx.getDevice(input.id)) !== null)
       return err('device-exists', `device ${input.id} is already enrolled (ids are never reused)`);
     const device: DeviceRow = { ...input, enrolledAt: input.at, revokedAt: null };
@@ -54,10 +55,10 @@ export async function enrollDevice(
 }
 
 export async function revokeDevice(
-  store: Store,
+  devices: DevicesPort,
   input: { readonly id: string; readonly at: number; readonly reason: string },
 ): Promise<Result<DeviceRow, DeviceError>> {
-  return store.transaction(async (tx) => {
+  return devices.transaction(async (tx) => {
     const device = await tx.getDevice(input.id);
     if (device === null) return err('no-such-device', `no device ${input.id} is enrolled`);
     if (device.revokedAt !== null) return err('already-revoked', `device ${input.id} is already revoked`);
