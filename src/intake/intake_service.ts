@@ -46,7 +46,7 @@ export type IntakeRefusal =
   | 'unknown-contest'
   | 'after-close'
   | 'conflict'
-  /** The quality gate refused the image (src/images): the message says why and how to retake. */
+  /** The quality gate refused the image (src/gate): the message says why and how to retake. */
   | 'image-quality'
   /** The QR label does not read or names another acta, and the device did not confirm the key. */
   | 'identification'

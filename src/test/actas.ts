@@ -1,5 +1,5 @@
 /**
- * Synthetic acta images for tests (src/images): one acta's content, rendered as a scanner or a
+ * Synthetic acta images for tests (src/sim/acta_images): one acta's content, rendered as a scanner or a
  * phone would take it, with or without a defect; kept per process, since rendering takes a
  * fraction of a second.
  */
