@@ -33,7 +33,6 @@ export {
   type SubmissionTx,
 } from './core.ts';
 export type { CaptureTaskView, ImageScopeReader } from './capture_work.ts';
-export { isIntakeClosed } from './settings.ts';
 export type { SubmissionInput, SubmissionResult } from './submissions.ts';
 
 /** Capture's services, composed (see the file's comment). */
