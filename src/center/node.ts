@@ -35,9 +35,9 @@ import path from 'node:path';
 
 export interface CenterNode {
   readonly paths: DataPaths;
-  /** Capture's service: submissions, captures and claims, verification, cotejo, sin acta. */
+  /** Capture's services (submissions and sin acta, captures and claims, verification and cotejo), composed. */
   readonly pipeline: ActaPipeline;
-  /** What the publisher snapshots (the pipeline, seen through publish's port). */
+  /** What the publisher snapshots (capture's publication service, seen through publish's port). */
   readonly publication: PublicationSource;
   /** The acta records port (capture's): reads, and transactions in capture's view. */
   readonly records: ActaRecordsPort;
@@ -170,7 +170,7 @@ export async function openCenter(options: {
   return ok({
     paths,
     pipeline: pipeline.value,
-    publication: pipeline.value,
+    publication: pipeline.value.publication,
     ...ports(store),
     commits,
     probeStore: async (at) => {

@@ -66,7 +66,7 @@ const cotejo = { ...acta, reviewerId: z.string(), reason: z.string().nullable() 
 const unjournaledBefore = count.optional();
 
 export const journalEntrySchemas = [
-  // Setup (capture/pipeline.ts), in the same transaction.
+  // Setup (capture/settings.ts), in the same transaction.
   entry('ELECTION_CONFIGURED', {
     electionId: z.string(),
     mode: z.enum(['simulacro', 'live']),
@@ -78,7 +78,7 @@ export const journalEntrySchemas = [
     distritos: count,
     casillas: count,
   }),
-  // One acta's lifecycle (capture/pipeline.ts).
+  // One acta's lifecycle (capture/core.ts, for capture's services).
   entry('SUBMISSION_REGISTERED', registration),
   entry('ADDITIONAL_IMAGE_REGISTERED', registration),
   entry('SUBMISSION_CONFLICT', {

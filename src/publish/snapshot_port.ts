@@ -2,7 +2,7 @@
  * What the publisher reads to build a cut (the snapshot port): the election and its catalog,
  * when the PREP closes, and a snapshot of the published actas per contest with the journal
  * head they correspond to; and the one write a final cut needs first, closing intake. Capture's
- * pipeline implements it (src/capture/pipeline.ts); the wiring hands it to the publisher.
+ * publication service implements it (src/capture/publication.ts); the wiring hands it to the publisher.
  */
 import type { PublishedActa } from '../domain/acta.ts';
 import type { Catalog } from '../domain/catalog.ts';
