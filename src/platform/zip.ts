@@ -7,6 +7,7 @@
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { err, ok, type Result } from '../domain/result.ts';
+import { safeRelativePath } from './web/paths.ts';
 
 const ZIP_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
 
@@ -33,16 +34,6 @@ export function zipFiles(
 }
 
 export const ZIP_LIMITS = { entries: 256, entryBytes: 2 * 1024 ** 3, totalBytes: 6 * 1024 ** 3 } as const;
-
-export function safeRelativePath(relative: string): boolean {
-  return (
-    relative.length > 0 &&
-    !relative.startsWith('/') &&
-    !relative.includes('\\') &&
-    !relative.includes('\0') &&
-    relative.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
-  );
-}
 
 /**
  * Reads every entry of a zip held in memory, within the limits. With `onEntry`, each entry is

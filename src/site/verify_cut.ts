@@ -24,9 +24,9 @@ import {
   checkManifestForm,
   manifestSummary,
   openManifest,
-  safeRelativePath,
   unsafePathFailure,
 } from '../verify/core/manifest.ts';
+import { safeRelativePath } from '../platform/web/paths.ts';
 import type { VerifierCrypto } from '../verify/core/ports.ts';
 import {
   CHECK_TITLES,

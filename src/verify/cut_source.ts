@@ -6,7 +6,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../domain/result.ts';
-import { readZipEntries, safeRelativePath } from '../platform/zip.ts';
+import { readZipEntries } from '../platform/zip.ts';
+import { safeRelativePath } from '../platform/web/paths.ts';
 
 export interface CutSource {
   readonly kind: 'folder' | 'zip';

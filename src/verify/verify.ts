@@ -26,9 +26,9 @@ import {
   checkManifestForm,
   loadManifest,
   manifestSummary,
-  safeRelativePath,
   unsafePathFailure,
 } from './core/manifest.ts';
+import { safeRelativePath } from '../platform/web/paths.ts';
 import { Checks, type VerifyReport } from './core/report.ts';
 import { checkSiteIndex } from './core/site_json.ts';
 import { openCutSource } from './cut_source.ts';

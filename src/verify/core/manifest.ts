@@ -60,17 +60,6 @@ export interface LoadedManifest {
   readonly manifest: Manifest;
 }
 
-/** A path inside the cut: relative, no `.` or `..` parts, no backslash or NUL. */
-export function safeRelativePath(relative: string): boolean {
-  return (
-    relative.length > 0 &&
-    !relative.startsWith('/') &&
-    !relative.includes('\\') &&
-    !relative.includes('\0') &&
-    relative.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
-  );
-}
-
 /** Reads manifest.json and manifest.sig, then opens them (V01). */
 export async function loadManifest(
   read: ReadFile,
