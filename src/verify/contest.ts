@@ -26,10 +26,15 @@ import { checkJson } from './core/site_json.ts';
 import { readResultsCsv } from './csv_reader.ts';
 import type { CutSource } from './cut_source.ts';
 
-/** What the cross-cut checks keep of a contest: its header and each acta's row text by CLAVE_ACTA. */
+/**
+ * What the later checks keep of a contest: its title and header (V15), each acta's row text by
+ * CLAVE_ACTA and the fuera de catálogo rows, which have no CLAVE_ACTA (V12).
+ */
 export interface PublishedRows {
+  readonly title: string;
   readonly header: readonly string[];
   readonly byKey: ReadonlyMap<string, string>;
+  readonly fueraDeCatalogo: readonly string[];
 }
 
 export interface ContestInput {
@@ -88,6 +93,7 @@ export async function verifyContest(
   const hashAt = col('CODIGO_INTEGRIDAD');
   const claveAt = col('CLAVE_ACTA');
   const byKey = new Map<string, string>();
+  const fueraDeCatalogo: string[] = [];
   const hashes = new Set<string>();
   const rawRows = csv.value.rawRows;
   const width = csv.value.header.length;
@@ -135,7 +141,10 @@ export async function verifyContest(
       const hash = row[hashAt]!;
       if (hash !== '-') hashes.add(hash);
     }
-    if (keep.rows && row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
+    if (keep.rows) {
+      if (row[claveAt] !== '-') byKey.set(row[claveAt]!, raw);
+      else fueraDeCatalogo.push(raw);
+    }
   }
   checkActaRoot(checks, entry, tree.root().toString('hex'));
   // Once per contest, for the header (V09) and every JSON level (V10).
@@ -152,5 +161,8 @@ export async function verifyContest(
       manifest.cut.final,
       totals,
     );
-  return { published: { header: csv.value.header, byKey }, hashes: [...hashes] };
+  return {
+    published: { title: csv.value.title, header: csv.value.header, byKey, fueraDeCatalogo },
+    hashes: [...hashes],
+  };
 }

@@ -130,7 +130,7 @@ export type VerifyConsistency = (input: {
   readonly proof: readonly string[];
 }) => boolean;
 
-/** V12's link: this cut names the previous one, follows it in sequence and time, and extends its journal. */
+/** V12's link: this cut names the previous one, follows it in sequence (by exactly one) and time, and extends its journal. */
 export function checkExtends(
   checks: Failures,
   manifest: Manifest,
@@ -147,8 +147,15 @@ export function checkExtends(
   if (link.manifestSha256 !== previousManifestSha256)
     checks.fail('V12', "the previous manifest's SHA-256 differs from the one this cut names");
   if (link.journalSize !== previous.journal.size) checks.fail('V12', 'previous journal size differs');
+  // The publisher numbers each cut its predecessor's sequence + 1 and names that predecessor
+  // (src/publish/publisher.ts), so between a cut and the one it names there is no gap.
   if (manifest.cut.sequence <= previous.cut.sequence)
     checks.fail('V12', 'the cut sequence does not increase');
+  else if (manifest.cut.sequence !== previous.cut.sequence + 1)
+    checks.fail(
+      'V12',
+      `the cut sequence ${manifest.cut.sequence} is not the previous cut's + 1 (${previous.cut.sequence + 1})`,
+    );
   if (Date.parse(manifest.cut.timeUtc) <= Date.parse(previous.cut.timeUtc))
     checks.fail('V12', 'the cut time goes backwards');
   if (manifest.journal.size < previous.journal.size) checks.fail('V12', 'the journal shrank: a rollback');

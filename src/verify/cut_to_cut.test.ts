@@ -1,0 +1,238 @@
+/**
+ * The promises that span cuts and the files beside the acta tables, against real cuts of the
+ * demo's night, tampered by the key holder (every hash updated and the manifest re-signed, so
+ * only the promise under test is left to notice): fuera de catálogo rows are published facts
+ * (V12), the catalog and the election never change during a night (V12), cuts are numbered one
+ * by one (V12), the candidaturas CSV states the contest's columns (V15), and the signed latest
+ * pointer names a published cut (V16).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadSigningKey } from '../journal/keys.ts';
+import type { NoteSigner } from '../journal/note.ts';
+import { resignCut, sha256Hex } from '../test/resigned_cut.ts';
+import { splitCells } from './core/csv_cells.ts';
+import { verifyCut } from './verify.ts';
+
+const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
+let work: string;
+let cutsRoot: string;
+let key: string;
+let signer: NoteSigner;
+let cuts: string[];
+
+type Report = Awaited<ReturnType<typeof verifyCut>>;
+const failed = (report: Report) => report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+const check = (report: Report, id: string) => report.checks.find((c) => c.id === id);
+
+before(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'openprep-cut-to-cut-'));
+  const data = path.join(work, 'data');
+  const run = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'demo',
+      '--scale',
+      'tiny',
+      '--until-close',
+      '--no-serve',
+      '--no-images',
+      '--data',
+      data,
+      '--cut-every',
+      '20',
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
+  cutsRoot = path.join(data, 'cuts');
+  key = (await readFile(path.join(data, 'keys', 'openprep.PEF2024.simulacro.pub'), 'utf8')).trim();
+  const loaded = await loadSigningKey(path.join(data, 'keys', 'openprep.PEF2024.simulacro.key'));
+  assert.ok(loaded.ok);
+  signer = loaded.value;
+  cuts = (await readdir(cutsRoot)).filter((name) => /^[0-9]{8}_[0-9]{4}$/.test(name)).sort();
+});
+
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** A fresh root holding the catalog and copies of the named cuts (and the pointer, if asked). */
+async function copyRoot(label: string, names: readonly string[], withPointer = false): Promise<string> {
+  const root = path.join(work, label);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root);
+  await cp(path.join(cutsRoot, 'catalogo'), path.join(root, 'catalogo'), { recursive: true });
+  for (const name of names) await cp(path.join(cutsRoot, name), path.join(root, name), { recursive: true });
+  if (withPointer)
+    for (const file of ['latest.json', 'latest.sig'])
+      await cp(path.join(cutsRoot, file), path.join(root, file));
+  return root;
+}
+
+/** A results CSV as lines (without `\r`), the first with its BOM. */
+const csvLines = (bytes: Buffer) => bytes.toString('utf8').split('\r').slice(0, -1);
+const csvBytes = (lines: readonly string[]) => Buffer.from(`${lines.join('\r')}\r`, 'utf8');
+const joinCells = (cells: readonly string[]) =>
+  cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',');
+
+/** Two consecutive cuts and a contest whose later CSV repeats a fuera de catálogo row of the earlier one. */
+async function cutsWithFueraDeCatalogo(): Promise<{ previous: string; later: string; csv: string }> {
+  for (let i = 1; i < cuts.length; i++) {
+    for (const csv of ['PRES_2024.csv', 'SEN_2024.csv', 'DIP_FED_2024.csv']) {
+      const before = csvLines(await readFile(path.join(cutsRoot, cuts[i - 1]!, csv)));
+      if (before.slice(7).some((line) => line.startsWith('-,')))
+        return { previous: cuts[i - 1]!, later: cuts[i]!, csv };
+    }
+  }
+  throw new Error('the demo night published no fuera de catálogo acta');
+}
+
+describe('V12: fuera de catálogo rows are published facts', () => {
+  test('a re-signed cut that alters a previously published fuera de catálogo row fails V12', async () => {
+    const { previous, later, csv } = await cutsWithFueraDeCatalogo();
+    const root = await copyRoot('fdc-altered', [previous, later]);
+    const file = path.join(root, later, csv);
+    const lines = csvLines(await readFile(file));
+    const header = splitCells(lines[6]!, ',');
+    assert.ok(header.ok);
+    const at = (name: string) => header.value.indexOf(name);
+    const total = at('TOTAL_VOTOS_CALCULADO');
+    // One vote taken from a fuera de catálogo row, its total kept true: the row stays valid under
+    // the PREP rules and the same length, and counts in no total: only the previous cut can tell.
+    let edited = false;
+    for (let i = 7; i < lines.length && !edited; i++) {
+      if (!lines[i]!.startsWith('-,')) continue;
+      const cells = splitCells(lines[i]!, ',');
+      assert.ok(cells.ok);
+      const row = cells.value;
+      const sum = Number(row[total]);
+      if (!['0', '1'].includes(row[at('COTEJADA')]!) || String(sum - 1).length !== String(sum).length)
+        continue;
+      for (let c = 16; c < total - 1; c++) {
+        const n = Number(row[c]);
+        if (!/^[1-9][0-9]*$/.test(row[c]!) || String(n - 1).length !== row[c]!.length) continue;
+        row[c] = String(n - 1);
+        row[total] = String(sum - 1);
+        lines[i] = joinCells(row);
+        edited = true;
+        break;
+      }
+    }
+    assert.ok(edited, 'no fuera de catálogo row to edit');
+    await resignCut(path.join(root, later), signer, { files: { [csv]: csvBytes(lines) } });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.deepEqual(
+      failed(report),
+      ['V12'],
+      JSON.stringify(report.checks.filter((c) => c.status === 'fail')),
+    );
+    assert.match(check(report, 'V12')!.detail, /fuera de catálogo .* changed without a logged correction/);
+  });
+
+  test('a re-signed cut that drops a previously published fuera de catálogo row fails V12', async () => {
+    const { previous, later, csv } = await cutsWithFueraDeCatalogo();
+    const root = await copyRoot('fdc-dropped', [previous, later]);
+    const file = path.join(root, later, csv);
+    const lines = csvLines(await readFile(file));
+    const dropped = lines.findIndex((line, i) => i >= 7 && line.startsWith('-,'));
+    lines.splice(dropped, 1);
+    await resignCut(path.join(root, later), signer, { files: { [csv]: csvBytes(lines) } });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.ok(failed(report).includes('V12'));
+    assert.match(check(report, 'V12')!.detail, /fuera de catálogo .* was published and is gone/);
+  });
+
+  test('the untouched pair passes, fuera de catálogo rows included', async () => {
+    const { previous, later } = await cutsWithFueraDeCatalogo();
+    const report = await verifyCut({
+      cut: path.join(cutsRoot, later),
+      publicKey: key,
+      previous: path.join(cutsRoot, previous),
+    });
+    assert.deepEqual(failed(report), []);
+  });
+});
+
+describe('V12: the catalog, the election and the numbering between cuts', () => {
+  test('a later cut naming a changed catalog fails V12, although its own catalog (V11) matches', async () => {
+    const [previous, later] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('catalog-changed', [previous, later]);
+    const catalogFile = path.join(root, 'catalogo', 'CATALOGO_CASILLAS_PEF2024.csv');
+    const text = await readFile(catalogFile, 'utf8');
+    // BOLETAS_APROBADAS of a basic casilla: read by no rule, so only the catalog's hash changes.
+    const changed = text.replace(
+      /(,B,[^\n]*,)(\d+)\n/,
+      (_, head: string, ballots: string) => `${head}${Number(ballots) + 1}\n`,
+    );
+    assert.notEqual(changed, text);
+    await writeFile(catalogFile, changed);
+    await resignCut(path.join(root, later), signer, {
+      editManifest: (m) => {
+        m.catalog.sha256 = sha256Hex(Buffer.from(changed));
+      },
+    });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.equal(check(report, 'V11')!.status, 'pass');
+    assert.deepEqual(failed(report), ['V12']);
+    assert.match(check(report, 'V12')!.detail, /the catalog changed since the previous cut/);
+  });
+
+  test('a later cut naming a changed election definition fails V12', async () => {
+    const [previous, later] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('election-changed', [previous, later]);
+    const electionFile = path.join(root, 'catalogo', 'ELECCION_PEF2024.json');
+    const definition = JSON.parse(await readFile(electionFile, 'utf8'));
+    definition.cutIntervalMinutes += 1;
+    const changed = Buffer.from(`${JSON.stringify(definition, null, 2)}\n`);
+    await writeFile(electionFile, changed);
+    await resignCut(path.join(root, later), signer, {
+      editManifest: (m) => {
+        m.catalog.electionSha256 = sha256Hex(changed);
+      },
+    });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.equal(check(report, 'V11')!.status, 'pass');
+    assert.deepEqual(failed(report), ['V12']);
+    assert.match(check(report, 'V12')!.detail, /the election definition changed since the previous cut/);
+  });
+
+  test('a cut whose sequence skips a number fails V12: the publisher numbers cuts one by one', async () => {
+    const [previous, later] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('sequence-gap', [previous, later]);
+    await resignCut(path.join(root, later), signer, {
+      editManifest: (m) => {
+        m.cut.sequence += 1;
+      },
+    });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.deepEqual(failed(report), ['V12']);
+    assert.match(check(report, 'V12')!.detail, /sequence .* not the previous cut's \+ 1/);
+  });
+});
