@@ -3,11 +3,11 @@
  * nothing but the published files and the election's public key — the manifest's signature
  * (V01), drill or live (V02), the manifest's form (V03), every listed file's size and SHA-256
  * (V04), the journal checkpoint (V05), each contest's Merkle root over its acta rows (V06) —
- * and the signed `latest` pointer (V00, the browser's own). The checks are the verifier's pure
- * core (src/verify/core/, the same code as `openprep verify`, with the same messages); this
- * file binds it to WebCrypto and fetch. The rest (the PREP rules on every row, aggregates, the
- * catalog, the previous cut, images) is `npx openprep verify`'s. The same code runs in Node's
- * tests (Node has WebCrypto and fetch).
+ * and the signed `latest` pointer (V00, the browser's own; `openprep verify` checks it as V16).
+ * The checks are the verifier's pure core (src/verify/core/, the same code as `openprep
+ * verify`, with the same messages); this file binds it to WebCrypto and fetch. The rest (the
+ * PREP rules on every row, aggregates, the catalog, the previous cut, images) is `npx openprep
+ * verify`'s. The same code runs in Node's tests (Node has WebCrypto and fetch).
  */
 import { openNoteWeb, parseVerifierKeyWeb, sha256Hex, toHex } from '../platform/web/web_crypto.ts';
 import {
@@ -27,6 +27,7 @@ import {
   unsafePathFailure,
 } from '../verify/core/manifest.ts';
 import { safeRelativePath } from '../platform/web/paths.ts';
+import { openLatestPointer } from '../verify/core/pointer.ts';
 import type { VerifierCrypto } from '../verify/core/ports.ts';
 import {
   CHECK_TITLES,
@@ -83,7 +84,6 @@ export async function verifyCutInBrowser(options: {
       return null;
     }
   };
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
   const key = await parseVerifierKeyWeb(options.keyText).catch(() => null);
   if (key === null) {
@@ -107,19 +107,10 @@ export async function verifyCutInBrowser(options: {
   if (latest === null || latestSig === null)
     checks.skip('V00', 'latest.json or latest.sig is not published here');
   else {
-    const body = await openNoteWeb(text(latestSig), key);
-    const pointer = (() => {
-      try {
-        return JSON.parse(text(latest)) as { cut?: unknown };
-      } catch {
-        return {};
-      }
-    })();
-    if (body === null) checks.fail('V00', 'latest.sig is not signed by this key');
-    else if (body !== `${key.name}/latest\n${String(pointer.cut)}\nsha256 ${await sha256Hex(latest)}\n`)
-      checks.fail('V00', 'latest.sig does not sign these latest.json bytes');
-    checks.finish('V00', `points to ${String(pointer.cut)}`);
-    if (cutId === undefined && typeof pointer.cut === 'string') cutId = pointer.cut;
+    const opened = await openLatestPointer(latest, latestSig, web);
+    for (const failure of opened.failures) checks.fail('V00', failure);
+    checks.finish('V00', `points to ${String(opened.namedCut)}`);
+    if (cutId === undefined && opened.namedCut !== null) cutId = opened.namedCut;
   }
   if (cutId === undefined || !/^\d{8}_\d{4}$/.test(cutId)) {
     checks.fail('V01', 'no cut to check');

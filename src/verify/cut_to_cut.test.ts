@@ -13,9 +13,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadSigningKey } from '../journal/keys.ts';
+import { generateSigningKey, loadSigningKey } from '../journal/keys.ts';
 import type { NoteSigner } from '../journal/note.ts';
-import { resignCut, sha256Hex } from '../test/resigned_cut.ts';
+import { stableJson } from '../platform/web/canonical_json.ts';
+import { resignCut, sha256Hex, signLatest } from '../test/resigned_cut.ts';
 import { splitCells } from './core/csv_cells.ts';
 import { verifyCut } from './verify.ts';
 
@@ -234,5 +235,121 @@ describe('V12: the catalog, the election and the numbering between cuts', () => 
     });
     assert.deepEqual(failed(report), ['V12']);
     assert.match(check(report, 'V12')!.detail, /sequence .* not the previous cut's \+ 1/);
+  });
+});
+
+describe('V15: the candidaturas CSV', () => {
+  test('passes on a real cut, folder and zip', async () => {
+    const last = path.join(cutsRoot, cuts.at(-1)!);
+    assert.equal(check(await verifyCut({ cut: last, publicKey: key }), 'V15')?.status, 'pass');
+    const zip = await verifyCut({
+      cut: path.join(last, `${cuts.at(-1)}_PREP.zip`),
+      publicKey: key,
+      catalog: path.join(cutsRoot, 'catalogo'),
+    });
+    assert.equal(check(zip, 'V15')?.status, 'pass', JSON.stringify(check(zip, 'V15')));
+  });
+
+  const tampered = async (label: string, edit: (lines: string[]) => void) => {
+    const name = cuts.at(-1)!;
+    const root = await copyRoot(label, [name]);
+    const file = 'PRES_CANDIDATURAS_2024.csv';
+    const lines = csvLines(await readFile(path.join(root, name, file)));
+    edit(lines);
+    await resignCut(path.join(root, name), signer, { files: { [file]: csvBytes(lines) } });
+    return verifyCut({ cut: path.join(root, name), publicKey: key });
+  };
+
+  test('a renamed option fails V15', async () => {
+    const report = await tampered('cand-name', (lines) => {
+      lines[2] = lines[2]!.replace('Partido Acción Nacional', 'Partido Acción Nacional Renovado');
+    });
+    assert.deepEqual(failed(report), ['V15']);
+    assert.match(check(report, 'V15')!.detail, /PAN: NOMBRE/);
+  });
+
+  test('a dropped column fails V15', async () => {
+    const report = await tampered('cand-dropped', (lines) => {
+      lines.splice(3, 1);
+    });
+    assert.deepEqual(failed(report), ['V15']);
+    assert.match(check(report, 'V15')!.detail, /columns .* are not the results CSV's/);
+  });
+
+  test('a changed coalition and a wrong header both fail V15', async () => {
+    const report = await tampered('cand-coalition', (lines) => {
+      const i = lines.findIndex((l) => l.startsWith('PAN_PRI,'));
+      lines[i] = lines[i]!.replace('PAN PRI', 'PAN PRD');
+      lines[1] = lines[1]!.replace('PARTIDOS', 'PARTIDO');
+    });
+    assert.deepEqual(failed(report), ['V15']);
+    const detail = check(report, 'V15')!.detail;
+    assert.match(detail, /line 2/);
+    assert.match(detail, /PAN_PRI: PARTIDOS/);
+  });
+
+  test('a missing candidaturas file fails V15', async () => {
+    const name = cuts.at(-1)!;
+    const root = await copyRoot('cand-missing', [name]);
+    await resignCut(path.join(root, name), signer, { files: { 'SEN_CANDIDATURAS_2024.csv': null } });
+    const report = await verifyCut({ cut: path.join(root, name), publicKey: key });
+    assert.deepEqual(failed(report), ['V15']);
+    assert.match(check(report, 'V15')!.detail, /SEN_CANDIDATURAS_2024.csv is missing/);
+  });
+});
+
+describe('V16: the signed latest pointer', () => {
+  test('beside the cut folder it passes, for the newest cut and for an older one; absent, it is skipped', async () => {
+    const [older, newest] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('pointer-ok', [older, newest], true);
+    for (const name of [older, newest]) {
+      const report = await verifyCut({ cut: path.join(root, name), publicKey: key });
+      assert.equal(check(report, 'V16')?.status, 'pass', JSON.stringify(check(report, 'V16')));
+    }
+    const alone = await copyRoot('pointer-none', [newest]);
+    assert.equal(
+      check(await verifyCut({ cut: path.join(alone, newest), publicKey: key }), 'V16')?.status,
+      'skip',
+    );
+  });
+
+  test('a pointer signed by another key fails V16', async () => {
+    const newest = cuts.at(-1)!;
+    const root = await copyRoot('pointer-impostor', [newest], true);
+    const latest = await readFile(path.join(root, 'latest.json'));
+    const impostor = generateSigningKey(signer.name);
+    await writeFile(path.join(root, 'latest.sig'), signLatest(latest, newest, impostor));
+    const report = await verifyCut({ cut: path.join(root, newest), publicKey: key });
+    assert.deepEqual(failed(report), ['V16']);
+    assert.match(check(report, 'V16')!.detail, /latest.sig is not signed by this key/);
+  });
+
+  test('a pointer the key holder signs over another manifest, or an older cut, fails V16', async () => {
+    const [older, newest] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('pointer-resigned', [older, newest], true);
+    const point = async (pointer: object, signedCut: string) => {
+      const latest = Buffer.from(stableJson(pointer));
+      await writeFile(path.join(root, 'latest.json'), latest);
+      await writeFile(path.join(root, 'latest.sig'), signLatest(latest, signedCut, signer));
+      return verifyCut({ cut: path.join(root, older), publicKey: key });
+    };
+    const honest = JSON.parse(await readFile(path.join(cutsRoot, 'latest.json'), 'utf8'));
+    const wrongHash = await point({ ...honest, manifestSha256: '0'.repeat(64) }, newest);
+    assert.deepEqual(failed(wrongHash), ['V16']);
+    assert.match(check(wrongHash, 'V16')!.detail, /manifestSha256/);
+    // Back to the older cut: a rollback of the pointer behind a published cut.
+    const olderSha = sha256Hex(await readFile(path.join(root, older, 'manifest.json')));
+    const olderManifest = JSON.parse(await readFile(path.join(root, older, 'manifest.json'), 'utf8'));
+    const rolledBack = await point(
+      { cut: older, manifestSha256: olderSha, time: olderManifest.cut.time },
+      older,
+    );
+    assert.equal(check(rolledBack, 'V16')?.status, 'pass');
+    const rollbackFromNewest = await verifyCut({ cut: path.join(root, newest), publicKey: key });
+    assert.deepEqual(failed(rollbackFromNewest), ['V16']);
+    assert.match(check(rollbackFromNewest, 'V16')!.detail, /points back/);
+    const mismatched = await point({ ...honest }, older);
+    assert.deepEqual(failed(mismatched), ['V16']);
+    assert.match(check(mismatched, 'V16')!.detail, /latest.sig does not sign these latest.json bytes/);
   });
 });

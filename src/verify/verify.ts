@@ -5,12 +5,14 @@
  * live in rooms — the pure core in ./core/ (manifest, journal, CSV layout, rules, site JSON,
  * images, report), which the site's "verify this cut" page runs too — and the Node side here:
  * the cut's folder or zip (cut_source.ts), node:crypto (node_crypto.ts), the catalog (V11),
- * the folder's zip (V14), the previous cut (V12), the image folder (V13), and the contests
- * shared out between this thread and worker threads (contest_queue.ts).
+ * the folder's zip (V14), the previous cut (V12), the image folder (V13), the signed latest
+ * pointer beside the cut folder (V16), and the contests shared out between this thread and
+ * worker threads (contest_queue.ts). The candidaturas CSV (V15) is the core's.
  */
 import { availableParallelism } from 'node:os';
 import { parseVerifierKey } from '../journal/note.ts';
 import { checkCatalog } from './catalog.ts';
+import { candidaturasName, checkCandidaturas } from './core/candidaturas.ts';
 import type { PublishedRows } from './contest.ts';
 import {
   ContestQueue,
@@ -34,6 +36,7 @@ import { checkSiteIndex } from './core/site_json.ts';
 import { openCutSource } from './cut_source.ts';
 import { checkImageFolder } from './images.ts';
 import { nodeVerifierCrypto } from './node_crypto.ts';
+import { checkLatestPointer } from './pointer.ts';
 import { checkPrevious } from './previous.ts';
 import { checkFolderZip } from './zip_check.ts';
 
@@ -164,6 +167,24 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     catalog !== null ? 'recomputed, esperadas from the catalog' : 'recomputed, esperadas as published',
   );
 
+  // V15: each contest's candidaturas CSV, against its results CSV and the election definition.
+  for (const entry of manifest.contests) {
+    const file = candidaturasName(manifest, entry.id);
+    const contest = election?.contests.find((c) => c.id === entry.id) ?? null;
+    checkCandidaturas(
+      checks,
+      file,
+      await source.read(file),
+      published.get(entry.id) ?? null,
+      contest,
+      election,
+    );
+  }
+  checks.finish(
+    'V15',
+    `${manifest.contests.length} files${election !== null ? ', as the election definition says' : ''}`,
+  );
+
   // V10 ran per contest above, while its rows were parsed; the site's index of the cut here.
   if (source.kind !== 'zip' && catalog !== null) await checkSiteIndex(checks, read, manifest, election);
   if (source.kind === 'zip') checks.skip('V10', 'the zip does not carry the site JSON');
@@ -183,6 +204,9 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     const count = await checkImageFolder(checks, crypto, options.images, imageHashes);
     checks.finish('V13', `${count} images match their CODIGO_INTEGRIDAD`);
   }
+
+  // V16: the signed latest pointer of the cuts folder this cut is in.
+  await checkLatestPointer(checks, source, crypto, loaded.value);
 
   return checks.report(options.cut);
 }

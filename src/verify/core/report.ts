@@ -34,6 +34,8 @@ export const CHECK_TITLES = {
   V12: 'consistency with the previous cut',
   V13: 'acta image hashes',
   V14: 'zip contents',
+  V15: 'candidaturas CSV',
+  V16: 'signed latest pointer',
 } as const;
 export type CheckId = keyof typeof CHECK_TITLES;
 
