@@ -13,6 +13,7 @@ import { verifierKeyText } from '../journal/keys.ts';
 import { testSigner } from '../journal/test_keys.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { serializeElectionDefinition } from '../domain/election_definition.ts';
+import { formatIsoLocal } from '../domain/local_time.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { publishedActas } from '../sim/published_actas.ts';
 import { createRandom } from '../sim/random.ts';
@@ -64,7 +65,8 @@ test('a cut packed in the worker thread equals the same cut packed here, and ver
       electionId: election.id,
       catalogCsv,
       electionJson,
-      cutTime: 'x',
+      // latest.json states the cut's local time, as the publisher writes it (V16 compares them).
+      cutTime: formatIsoLocal(input.cutTime, election.utcOffsetMinutes),
       signer,
     });
     assert.ok(written.ok);

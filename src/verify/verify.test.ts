@@ -279,7 +279,7 @@ describe('V13: acta images', () => {
       electionId: ELECTION.id,
       catalogCsv,
       electionJson,
-      cutTime: 'x',
+      cutTime: '2024-06-02T21:00:00-06:00',
       signer,
     });
     assert.ok(written.ok);
