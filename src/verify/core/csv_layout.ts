@@ -102,8 +102,8 @@ export function isTimestamp(cell: string): boolean {
     number,
     number,
   ];
-  // Day 0 of the next month is the last day of this one (UTC: no time zone enters).
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
   return (
     month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59
   );
