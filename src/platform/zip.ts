@@ -35,13 +35,19 @@ export function zipFiles(
 
 export const ZIP_LIMITS = { entries: 256, entryBytes: 2 * 1024 ** 3, totalBytes: 6 * 1024 ** 3 } as const;
 
+/** An entry's modification time as the zip stores it: MS-DOS date and time, local, 2-second steps. */
+export interface ZipEntryTime {
+  readonly dosDate: number;
+  readonly dosTime: number;
+}
+
 /**
  * Reads every entry of a zip held in memory, within the limits. With `onEntry`, each entry is
  * handed over as it is inflated and not kept, so a large zip is checked in little memory.
  */
 export function readZipEntries(
   zip: Buffer,
-  onEntry?: (name: string, data: Buffer) => Promise<void> | void,
+  onEntry?: (name: string, data: Buffer, time: ZipEntryTime) => Promise<void> | void,
   limits: { readonly entries: number; readonly entryBytes: number; readonly totalBytes: number } = ZIP_LIMITS,
 ): Promise<Result<Map<string, Buffer>, 'bad-zip'>> {
   return new Promise((resolve) => {
@@ -101,10 +107,13 @@ export function readZipEntries(
               if (onEntry === undefined) entries.set(name, data);
               else {
                 names.add(name);
-                Promise.resolve(onEntry(name, data)).then(
-                  () => file.readEntry(),
-                  (error: Error) => fail(`checking ${name}: ${error.message}`),
-                );
+                const time = { dosDate: entry.lastModFileDate, dosTime: entry.lastModFileTime };
+                Promise.resolve()
+                  .then(() => onEntry(name, data, time))
+                  .then(
+                    () => file.readEntry(),
+                    (error: Error) => fail(`checking ${name}: ${error.message}`),
+                  );
                 return;
               }
               file.readEntry();

@@ -46,11 +46,25 @@ export async function runContestsHere(
   source: CutSource,
   input: ContestInput,
 ): Promise<void> {
-  for (let index = queue.take(); index !== null; index = queue.take()) {
-    const checks = new Checks();
-    const outcome = await verifyContest({ ...input, source, entry: input.manifest.contests[index]!, checks });
-    results[index] = { ...outcome, failures: checks.failures() };
-  }
+  for (let index = queue.take(); index !== null; index = queue.take())
+    results[index] = await contestVerdict(input, source, index);
+}
+
+/**
+ * One contest's verdict. An exception inside its checks (an unreadable CSV, a bug met by
+ * hostile input) fails V07 for that contest, the check that reads its CSV; the others go on.
+ */
+export async function contestVerdict(
+  input: ContestInput,
+  source: CutSource,
+  index: number,
+): Promise<ContestVerdict> {
+  const checks = new Checks();
+  const entry = input.manifest.contests[index]!;
+  const outcome = await checks.attempt<ContestOutcome>('V07', { published: null, hashes: [] }, () =>
+    verifyContest({ ...input, source, entry, checks }),
+  );
+  return { ...outcome, failures: checks.failures() };
 }
 
 /** A worker thread takes contests from the queue until it is empty; the catalog is sent to it once. */

@@ -5,9 +5,8 @@
  * and the small cross-cut data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ContestInput, verifyContest } from './contest.ts';
-import { ContestQueue, type WorkerMessage } from './contest_queue.ts';
-import { Checks } from './core/report.ts';
+import type { ContestInput } from './contest.ts';
+import { ContestQueue, contestVerdict, type WorkerMessage } from './contest_queue.ts';
 import { openCutSource } from './cut_source.ts';
 
 const data = workerData as ContestInput & { readonly location: string; readonly queue: SharedArrayBuffer };
@@ -15,14 +14,6 @@ const source = await openCutSource(data.location);
 if (!source.ok) throw new Error(source.message);
 const queue = new ContestQueue(data.manifest.contests.length, data.queue);
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
-for (let index = queue.take(); index !== null; index = queue.take()) {
-  const checks = new Checks();
-  const outcome = await verifyContest({
-    ...data,
-    source: source.value,
-    entry: data.manifest.contests[index]!,
-    checks,
-  });
-  post({ kind: 'verdict', index, verdict: { ...outcome, failures: checks.failures() } });
-}
+for (let index = queue.take(); index !== null; index = queue.take())
+  post({ kind: 'verdict', index, verdict: await contestVerdict(data, source.value, index) });
 post({ kind: 'done' });

@@ -31,7 +31,7 @@ import {
   unsafePathFailure,
 } from './core/manifest.ts';
 import { safeRelativePath } from '../platform/web/paths.ts';
-import { Checks, type VerifyReport } from './core/report.ts';
+import { Checks, errorMessage, type VerifyReport } from './core/report.ts';
 import { checkSiteIndex } from './core/site_json.ts';
 import { openCutSource } from './cut_source.ts';
 import { checkImageFolder } from './images.ts';
@@ -69,7 +69,9 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     return checks.report(options.cut);
   }
   const crypto = nodeVerifierCrypto(key.value);
-  const opened = await openCutSource(options.cut);
+  // Every stage below runs inside `checks.attempt`: whatever it throws is a FAIL of its check.
+  const opened = await checks.attempt('V03', null, () => openCutSource(options.cut));
+  if (opened === null) return checks.report(options.cut);
   if (!opened.ok) {
     checks.fail(opened.code === 'bad-zip' ? 'V14' : 'V03', opened.message);
     checks.finish(opened.code === 'bad-zip' ? 'V14' : 'V03', '');
@@ -77,8 +79,9 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   }
   const source = opened.value;
   const read = (relative: string) => source.read(relative);
-  const loaded = await loadManifest(read, crypto, checks);
+  const loaded = await checks.attempt('V03', null, () => loadManifest(read, crypto, checks));
   checks.finish('V01', `signed by ${key.value.name}`);
+  if (loaded === null) return checks.report(options.cut);
   if (loaded.error !== undefined) {
     checks.fail('V03', loaded.error);
     checks.finish('V03', '');
@@ -88,10 +91,12 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   checkManifestForm(checks, loaded.value);
   checks.finish('V03', manifestSummary(manifest));
 
-  await checkCheckpoint(checks, crypto, manifest);
+  await checks.attempt('V05', undefined, () => checkCheckpoint(checks, crypto, manifest));
   checks.finish('V05', checkpointSummary(manifest));
 
-  const { catalog, election } = await checkCatalog(checks, source, manifest, options.catalog);
+  const { catalog, election } = await checks.attempt('V11', { catalog: null, election: null }, () =>
+    checkCatalog(checks, source, manifest, options.catalog),
+  );
 
   // V02: the mode agrees everywhere (the CSV titles are checked with each contest).
   const mode = manifest.election.mode;
@@ -100,7 +105,7 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
     checks.fail('V02', `this cut is a ${mode} cut, not ${options.expectMode}`);
   if (election !== null && election.mode !== mode)
     checks.fail('V02', 'the election definition has another mode');
-  const leeme = await source.read('LEEME.txt');
+  const leeme = await checks.attempt('V02', null, () => source.read('LEEME.txt'));
   if (leeme !== null && leeme.toString('utf8').includes('*** SIMULACRO ***') !== (mode === 'simulacro'))
     checks.fail('V02', 'LEEME.txt does not match the mode');
 
@@ -125,8 +130,11 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
           Array.from({ length: Math.max(1, availableParallelism() - 1) }, () =>
             runContestsInWorker(queue, results, source.location, contestInput),
           ),
-        )
-      : Promise.resolve([]);
+        ).catch((error: unknown) => {
+          // A worker that died leaves its contests without a verdict: each fails V07 below.
+          checks.fail('V07', `a contest worker stopped: ${errorMessage(error)}`);
+        })
+      : Promise.resolve();
   // V04: every listed file with its size and hash; nothing unlisted.
   let hashed = 0;
   for (const file of manifest.files) {
@@ -134,12 +142,19 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
       checks.fail('V04', unsafePathFailure(file.path));
       continue;
     }
-    const data = await source.read(file.path);
+    let data: Buffer | null;
+    try {
+      data = await source.read(file.path);
+    } catch (error) {
+      // Present but unreadable: this file fails, the others are still checked.
+      checks.fail('V04', errorMessage(error));
+      continue;
+    }
     const jsonBesideZip = source.kind === 'zip' && file.path.startsWith('json/');
     if ((await checkListedFile(checks, crypto, file, data, jsonBesideZip)) !== 'missing') hashed++;
   }
   const listed = new Set([...manifest.files.map((f) => f.path), 'manifest.json', 'manifest.sig']);
-  for (const present of await source.list())
+  for (const present of await checks.attempt('V04', [], () => source.list()))
     if (!listed.has(present)) checks.fail('V04', `${present} is in the cut but not in the manifest`);
   checks.finish(
     'V04',
@@ -150,10 +165,15 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   if (source.kind === 'zip') {
     for (const problem of source.problems) checks.fail('V14', problem);
     checks.finish('V14', 'entries safe, inner zips agree with the manifest');
-  } else await checkFolderZip(checks, source, loaded.value);
+  } else await checks.attempt('V14', undefined, () => checkFolderZip(checks, source, loaded.value));
 
   await Promise.all([workersDone, runContestsHere(queue, results, source, contestInput)]);
-  for (const [i, outcome] of results.entries()) {
+  for (const [i, entry] of manifest.contests.entries()) {
+    const outcome = results[i];
+    if (outcome === undefined) {
+      checks.fail('V07', `${entry.csv} was not checked`);
+      continue;
+    }
     for (const [id, detail] of outcome.failures) checks.fail(id, detail);
     if (outcome.published !== null) published.set(manifest.contests[i]!.id, outcome.published);
     for (const hash of outcome.hashes) imageHashes.add(hash);
@@ -186,7 +206,8 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   );
 
   // V10 ran per contest above, while its rows were parsed; the site's index of the cut here.
-  if (source.kind !== 'zip' && catalog !== null) await checkSiteIndex(checks, read, manifest, election);
+  if (source.kind !== 'zip' && catalog !== null)
+    await checks.attempt('V10', undefined, () => checkSiteIndex(checks, read, manifest, election));
   if (source.kind === 'zip') checks.skip('V10', 'the zip does not carry the site JSON');
   else if (catalog === null) checks.skip('V10', 'needs the catalog');
   else checks.finish('V10', 'every JSON aggregate recomputed from the CSV');
@@ -194,14 +215,18 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   // V12: the previous cut.
   if (options.previous === undefined) checks.skip('V12', 'no --previous cut given');
   else {
-    await checkPrevious(checks, options.previous, crypto, manifest, published);
+    const previous = options.previous;
+    await checks.attempt('V12', undefined, () =>
+      checkPrevious(checks, previous, crypto, manifest, published),
+    );
     checks.finish('V12', `extends ${manifest.previous?.id ?? '-'}`);
   }
 
   // V13: the images.
   if (options.images === undefined) checks.skip('V13', 'no --images folder given');
   else {
-    const count = await checkImageFolder(checks, crypto, options.images, imageHashes);
+    const images = options.images;
+    const count = await checks.attempt('V13', 0, () => checkImageFolder(checks, crypto, images, imageHashes));
     checks.finish('V13', `${count} images match their CODIGO_INTEGRIDAD`);
   }
 

@@ -1,14 +1,14 @@
 /**
- * V14 for a cut folder: the zip published in it carries exactly the signed manifest and the
- * files it lists (a zip opened on its own is checked as it is read, in cut_source.ts). The zip
- * is hostile input, read with platform/zip.ts's limits, entry by entry.
+ * V14 for a cut folder: the zip published in it (which must be there) carries exactly the
+ * signed manifest and the files it lists, every entry dated 1980-01-01 00:00 (a zip opened on
+ * its own is checked as it is read, in cut_source.ts). The zip is hostile input, read with
+ * platform/zip.ts's limits, entry by entry.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readZipEntries } from '../platform/zip.ts';
+import { readZipEntries, type ZipEntryTime } from '../platform/zip.ts';
 import type { LoadedManifest } from './core/manifest.ts';
 import type { Checks } from './core/report.ts';
-import type { CutSource } from './cut_source.ts';
+import { type CutSource, readZipFile, zipEntryDateProblem } from './cut_source.ts';
 import { sha256Hex } from './node_crypto.ts';
 
 export async function checkFolderZip(
@@ -18,13 +18,24 @@ export async function checkFolderZip(
 ): Promise<void> {
   const { manifest, manifestBytes } = loaded;
   const zipName = `${manifest.cut.id}_PREP.zip`;
-  const zipPath = path.join(source.location, zipName);
+  // The format publishes the zip in every cut folder: a folder without it fails, it is not skipped.
+  const zipBytes = await readZipFile(path.join(source.location, zipName), zipName);
+  if (!zipBytes.ok) {
+    checks.fail('V14', zipBytes.message);
+    checks.finish('V14', '');
+    return;
+  }
   const listedHashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
   const signature = (await source.read('manifest.sig')) ?? Buffer.alloc(0);
   const seen = new Set<string>();
+  const dated = (where: string, time: ZipEntryTime) => {
+    const problem = zipEntryDateProblem(`${zipName}: ${where}`, time);
+    if (problem !== null) checks.fail('V14', problem);
+  };
   // Streamed: each entry is checked as it is inflated and dropped, so the zip costs little memory.
-  const outer = await readZipEntries(await readFile(zipPath), async (name, data) => {
+  const outer = await readZipEntries(zipBytes.value, async (name, data, time) => {
     seen.add(name);
+    dated(name, time);
     if (name === 'manifest.json') {
       if (!data.equals(manifestBytes))
         checks.fail('V14', `${zipName}: its manifest.json differs from the folder's`);
@@ -32,7 +43,8 @@ export async function checkFolderZip(
       if (!data.equals(signature))
         checks.fail('V14', `${zipName}: its manifest.sig differs from the folder's`);
     } else if (/^[0-9]{8}_[0-9]{4}_PREP_[A-Z0-9_]+\.zip$/.test(name)) {
-      const inner = await readZipEntries(data, (innerName, innerData) => {
+      const inner = await readZipEntries(data, (innerName, innerData, innerTime) => {
+        dated(`${name}/${innerName}`, innerTime);
         if (listedHashes.get(innerName) !== sha256Hex(innerData))
           checks.fail('V14', `${zipName}: ${name}/${innerName} is not the file the manifest lists`);
       });

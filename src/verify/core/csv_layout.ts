@@ -72,6 +72,43 @@ export function checkTitleMode(
     checks.fail('V02', `${file}: the title line does not match the mode`);
 }
 
+/**
+ * The closed value sets of docs/publication-format.md's cells table, checked on every row
+ * (fuera de catálogo rows included). Whether a `-` is allowed on a given row (sin acta) is
+ * V08's, which knows the row's observations.
+ */
+const CELL_DOMAINS: readonly (readonly [string, ReadonlySet<string>])[] = [
+  ['MECANISMOS_TRASLADO', new Set(['D', 'F', 'I', '-'])],
+  ['ORIGEN', new Set(['CASILLA', 'CATD', '-'])],
+  ['DIGITALIZACION', new Set(['Móvil', 'Escáner', '-'])],
+  [
+    'TIPO_DOCUMENTO',
+    new Set(['Acta PREP', 'Copia PE', 'Acta Consejo', 'Acta Consejo S', 'Copia RPPCI', '-']),
+  ],
+  ['COTEJADA', new Set(['0', '1', '2', '3'])],
+];
+
+const TIMESTAMP = /^([0-9]{2})\/([0-9]{2})\/([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})$/;
+
+/** `DD/MM/YYYY HH:MM:SS` naming a moment that exists: a real calendar day, 00–23 h, 00–59 min and s. */
+export function isTimestamp(cell: string): boolean {
+  const m = TIMESTAMP.exec(cell);
+  if (m === null) return false;
+  const [day, month, year, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return (
+    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59
+  );
+}
+
 /** Checks the header block now and returns the per-row half of V07. */
 export function layoutChecker(
   checks: Failures,
@@ -121,10 +158,30 @@ export function layoutChecker(
   const atSeccion = rows.col('SECCION');
   const atTipoActa = rows.col('TIPO_ACTA');
   const atTipoCasilla = rows.col('TIPO_CASILLA');
+  const domains = CELL_DOMAINS.map(([column, values]) => [column, rows.col(column), values] as const);
+  const atUbicacion = rows.col('UBICACION_CASILLA');
   return (row, i) => {
     const line = i + FIRST_ROW_LINE;
     const clave = row[rows.at.clave]!;
     const claveActa = row[atClaveActa]!;
+    // Every row's cells in their documented domains; a fuera de catálogo row may lack what
+    // only the catalog gives (the casilla's place, its distrito).
+    for (const [column, at, values] of domains) {
+      const cell = row[at]!;
+      if (!values.has(cell))
+        checks.fail('V07', `${file} line ${line}: ${column} "${cell}" is not one of its values`);
+    }
+    for (const [column, at] of timeColumns) {
+      const cell = row[at]!;
+      if (cell !== '-' && !isTimestamp(cell))
+        checks.fail('V07', `${file} line ${line}: ${column} "${cell}" is not a real DD/MM/YYYY HH:MM:SS`);
+    }
+    const ubicacion = row[atUbicacion]!;
+    if (ubicacion !== '1' && ubicacion !== '2' && !(clave === '-' && ubicacion === '-'))
+      checks.fail('V07', `${file} line ${line}: UBICACION_CASILLA "${ubicacion}" is not 1 or 2`);
+    const distrito = row[atIdDistritoFederal]!;
+    if (!/^[0-9]{3}$/.test(distrito) && !(clave === '-' && distrito === '-'))
+      checks.fail('V07', `${file} line ${line}: ID_DISTRITO_FEDERAL "${distrito}" is not 3 digits`);
     if (clave === '-') {
       fueraSeen = true;
       if (row[atContabilizada] !== '2')
@@ -161,10 +218,5 @@ export function layoutChecker(
     ].join('|');
     if (sortKey <= previousKey) checks.fail('V07', `${file} line ${line}: rows out of publication order`);
     previousKey = sortKey;
-    for (const [column, at] of timeColumns) {
-      const cell = row[at]!;
-      if (cell !== '-' && !/^[0-3][0-9]\/[01][0-9]\/[0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-5][0-9]$/.test(cell))
-        checks.fail('V07', `${file} line ${line}: ${column} "${cell}" is not DD/MM/YYYY HH:MM:SS`);
-    }
   };
 }

@@ -4,7 +4,7 @@
  * folder).
  */
 import type { VerifierCrypto } from './ports.ts';
-import type { Failures } from './report.ts';
+import { errorMessage, type Failures } from './report.ts';
 
 export interface ImageFile {
   readonly name: string;
@@ -25,7 +25,15 @@ export async function checkImages(
       checks.fail('V13', `missing image ${hash}`);
       continue;
     }
-    if ((await crypto.sha256Hex(await file.read())) !== hash)
+    let bytes: Uint8Array;
+    try {
+      bytes = await file.read();
+    } catch (error) {
+      // Listed, then gone or unreadable: this image fails, the others are still checked.
+      checks.fail('V13', `cannot read image ${file.name}: ${errorMessage(error)}`);
+      continue;
+    }
+    if ((await crypto.sha256Hex(bytes)) !== hash)
       checks.fail('V13', `image ${file.name} does not hash to its name`);
     else count++;
   }

@@ -68,6 +68,8 @@ export async function loadManifest(
 ): Promise<Loaded<LoadedManifest>> {
   const manifestBytes = await read('manifest.json');
   const signature = await read('manifest.sig');
+  // Without its signature nothing in the cut is signed: V01 fails, not only V03.
+  if (signature === null) checks?.fail('V01', 'manifest.sig is missing');
   if (manifestBytes === null || signature === null)
     return { error: 'manifest.json or manifest.sig is missing' };
   return openManifest(manifestBytes, signature, crypto, checks);

@@ -83,22 +83,45 @@ export class Checks<Id extends string = CheckId> {
     } else this.results.set(id, { id, title, status: 'pass', detail: passDetail });
   }
 
+  /**
+   * Runs one check's work; an exception no check expected (a bug met by hostile input, a disk
+   * that fails mid-read) becomes a FAIL of that check, never a crash of the verifier, and the
+   * other checks still run. `fallback` stands in for the work's result.
+   */
+  async attempt<T>(id: Id, fallback: T, work: () => Promise<T> | T): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.fail(id, `${id} stopped on an unexpected error: ${errorMessage(error)}`);
+      this.finish(id, '');
+      return fallback;
+    }
+  }
+
   skip(id: Id, detail: string): void {
     this.results.set(id, { id, title: this.#titles[id], status: 'skip', detail });
   }
 
   report(cut: string): VerifyReport {
-    const checks = (Object.keys(this.#titles) as Id[]).map(
-      (id) =>
+    const checks = (Object.keys(this.#titles) as Id[]).map((id): CheckResult => {
+      // A failure recorded without its verdict (a check cut short) still fails the report.
+      if (this.failed(id) && this.results.get(id)?.status !== 'fail') this.finish(id, '');
+      return (
         this.results.get(id) ?? {
           id,
           title: this.#titles[id],
           status: 'skip' as const,
           detail: 'not reached',
-        },
-    );
+        }
+      );
+    });
     return { ok: checks.every((c) => c.status !== 'fail'), cut, checks };
   }
+}
+
+/** An exception's message, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export function formatReport(report: VerifyReport): string {

@@ -6,9 +6,9 @@
  * published cells is the verifier's, independent of the tabulation in src/publish/.
  */
 import type { Observation } from '../../domain/acta.ts';
-import type { Catalog } from '../../domain/catalog.ts';
+import { type Catalog, distritoKey } from '../../domain/catalog.ts';
 import { expectedContabilizada, parseObservaciones, votesCap } from '../../domain/classification.ts';
-import type { Contest } from '../../domain/election.ts';
+import { type Contest, columnApplies } from '../../domain/election.ts';
 import { formatPercent, truncatedPercent } from '../../domain/percent.ts';
 import { AGGREGATE_NAMES, FIRST_ROW_LINE } from '../../domain/results_layout.ts';
 import { numberCell, type Row } from './csv_cells.ts';
@@ -116,6 +116,48 @@ export function addRow(counts: Counts, rows: ContestRows, row: Row): void {
   }
 }
 
+/**
+ * The acta's box cells: the four ballot counts and TOTAL_VOTOS_ASENTADO. They are on every
+ * ballot, so they are never `-` except on a sin acta row, and they enter no sum.
+ */
+const BOX_COLUMNS = [
+  'TOTAL_BOLETAS_SOBRANTES',
+  'TOTAL_PERSONAS_VOTARON',
+  'TOTAL_REP_PARTIDO_CI_VOTARON',
+  'TOTAL_VOTOS_SACADOS',
+  'TOTAL_VOTOS_ASENTADO',
+] as const;
+
+/** The cells that come from the acta's image: `-` exactly on a sin acta row, which has none. */
+const IMAGE_COLUMNS = ['CODIGO_INTEGRIDAD', 'ORIGEN', 'DIGITALIZACION', 'TIPO_DOCUMENTO'] as const;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+const isCapturedCell = (cell: string): boolean =>
+  numberCell(cell) !== null || cell === 'Ilegible' || cell === 'Sin dato';
+
+/**
+ * Which of the contest's vote columns are on the ballot in a distrito, by `EE-DDD`, from the
+ * election definition's scopes; cached, since a night has ~300 distritos and ~170,000 rows.
+ * Null without the definition, or when the CSV's vote columns are not the definition's (V07
+ * fails then): the ballot is unknown, and only the cells' form is checked.
+ */
+function ballotOf(rows: ContestRows): ((entidad: number, distrito: number) => readonly boolean[]) | null {
+  const contest = rows.contest;
+  if (contest === null || contest.columns.map((c) => c.id).join(',') !== rows.voteColumns.join(','))
+    return null;
+  const cache = new Map<string, boolean[]>();
+  return (entidad, distrito) => {
+    const key = distritoKey(entidad, distrito);
+    let applies = cache.get(key);
+    if (applies === undefined) {
+      applies = contest.columns.map((column) => columnApplies(column, entidad, key));
+      cache.set(key, applies);
+    }
+    return applies;
+  };
+}
+
 /** V08 for one row at a time. */
 export function rulesChecker(
   checks: Failures,
@@ -124,6 +166,11 @@ export function rulesChecker(
   catalog: Catalog | null,
 ): (row: Row, i: number) => void {
   const casillas = new Map((catalog?.casillas ?? []).map((c) => [c.key as string, c]));
+  const ballot = ballotOf(rows);
+  const boxes = BOX_COLUMNS.map((column) => [column, rows.col(column)] as const);
+  const imageCells = IMAGE_COLUMNS.map((column) => [column, rows.col(column)] as const);
+  const atIdEntidad = rows.col('ID_ENTIDAD');
+  const atIdDistrito = rows.col('ID_DISTRITO_FEDERAL');
   // Column positions once, not per row.
   const atContabilizada = rows.col('CONTABILIZADA');
   const atListaNominal = rows.col('LISTA_NOMINAL');
@@ -164,6 +211,27 @@ export function rulesChecker(
     if (clave === '-') expected.add('FUERA_DE_CATALOGO');
     const sinActa = given.includes('SIN_ACTA');
     const calculated = row[atTotalVotosCalculado]!;
+    // Box cells and image cells: present exactly when the acta is (not sin acta).
+    for (const [column, at] of boxes) {
+      const cell = row[at]!;
+      if (sinActa ? cell !== '-' : !isCapturedCell(cell))
+        checks.fail('V08', `${where}: ${sinActa ? 'a sin acta row: ' : ''}${column} holds "${cell}"`);
+    }
+    for (const [column, at] of imageCells) {
+      const cell = row[at]!;
+      if (sinActa && cell !== '-')
+        checks.fail('V08', `${where}: ${column} "${cell}" on a sin acta row, which has no image`);
+      else if (!sinActa && (column === 'CODIGO_INTEGRIDAD' ? !SHA256_HEX.test(cell) : cell === '-'))
+        checks.fail(
+          'V08',
+          `${where}: ${column} "${cell}": every acta but a sin acta one is published from its image${column === 'CODIGO_INTEGRIDAD' ? ', named by its SHA-256 (64 lowercase hex)' : ''}`,
+        );
+    }
+    if (sinActa && clave === '-')
+      checks.fail(
+        'V08',
+        `${where}: a fuera de catálogo row cannot be sin acta: it exists because an image came`,
+      );
     if (sinActa) {
       expected.add('SIN_ACTA');
       if (values > 0 || calculated !== '-') checks.fail('V08', `${where}: a sin acta row holds votes`);
@@ -184,6 +252,28 @@ export function rulesChecker(
         const reps = numberCell(row[atRepresentantesPpCi]!);
         const special = row[atTipoCasilla] === 'S';
         const casilla = casillas.get(clave.slice(1));
+        // The ballot: a vote cell is `-` exactly where its column is not on it. A fuera de
+        // catálogo row is left out: its claimed key is unverified, and it is captured in
+        // whichever of the contest's columns its image shows.
+        const entidad = casilla?.entidad ?? numberCell(row[atIdEntidad]!);
+        const distritoCell = row[atIdDistrito]!;
+        const distrito = casilla?.distrito ?? (/^[0-9]{3}$/.test(distritoCell) ? Number(distritoCell) : null);
+        if (ballot !== null && entidad !== null && distrito !== null) {
+          const applies = ballot(entidad, distrito);
+          for (let v = 0; v < rows.voteIndexes.length; v++) {
+            const cell = row[rows.voteIndexes[v]!]!;
+            if (applies[v] === true && cell === '-')
+              checks.fail(
+                'V08',
+                `${where}: ${rows.voteColumns[v]} is "-" but the column is on this acta's ballot`,
+              );
+            else if (applies[v] === false && cell !== '-')
+              checks.fail(
+                'V08',
+                `${where}: ${rows.voteColumns[v]} holds "${cell}" but the column is not on this acta's ballot`,
+              );
+          }
+        }
         if (ln === null || reps === null)
           checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI missing`);
         else if (!special && total > ln + reps) expected.add('EXCEDE_LISTA_NOMINAL');
