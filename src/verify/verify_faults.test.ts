@@ -38,6 +38,8 @@ import {
 } from '../test/fixtures.ts';
 import { splitCells } from './core/csv_cells.ts';
 import { type VerifyReport, verifyCut } from './verify.ts';
+import { formatIsoLocal } from '../domain/local_time.ts';
+import { signLatest } from '../test/resigned_cut.ts';
 
 const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
 const CSV = 'DIP_FED_2024.csv';
@@ -90,7 +92,8 @@ before(async () => {
     electionId: ELECTION.id,
     catalogCsv,
     electionJson,
-    cutTime: 'x',
+    // latest.json states the cut's local time, as the publisher writes it (V16 compares them).
+    cutTime: formatIsoLocal(Date.parse('2024-06-03T05:00:00.000Z'), ELECTION.utcOffsetMinutes),
     signer,
   });
   assert.ok(written.ok);
@@ -241,6 +244,13 @@ async function resign(
     path.join(folder, 'manifest.sig'),
     signNote(`${signer.name}/cut\n${cutId}\nsha256 ${sha(manifestBytes)}\n`, signer),
   );
+  // The key holder moves the signed pointer too (V16 compares it with the manifest).
+  const latestPath = path.join(folder, '..', 'latest.json');
+  const pointer = JSON.parse(await readFile(latestPath, 'utf8')) as Record<string, unknown>;
+  pointer['manifestSha256'] = sha(manifestBytes);
+  const latest = Buffer.from(stableJson(pointer));
+  await writeFile(latestPath, latest);
+  await writeFile(path.join(folder, '..', 'latest.sig'), signLatest(latest, cutId, signer));
 }
 
 const verify = (cut: string, extra: { catalog?: string } = {}) =>
