@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_2000
+sha256 58e060c38e5068d6cf2be18523e0a6071c9cdb9d1c6d113fa4f1c58eb6c057c8
+
+— openprep.PEF2024.simulacro eg8vL3tn7fQgmMiWRlCgvQXY10xY0H4H5Q/hM2jwtZXt2eWELDUIghVguhmxNUuBrANKehqzPUxlMF864mqia6b8LA4=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 e7758e2365c38d602cfddcd9cced410fa1314b0dae20cac3dec039b5470cb721
+
+— openprep.PEF2024.simulacro eg8vL85ZbwPGslll2UKFKF5DP3/n564nlcqwRH55jiloQAmMGj9LZw79uUg/LGWpkl4jMVaskZq4oE0d6kIfaHudtg0=

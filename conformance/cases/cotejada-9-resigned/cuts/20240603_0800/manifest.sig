@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 77e5a9eb092f81362338dca5886c994436c429bfc95744d736f2dcc4323f3105
+
+— openprep.PEF2024.simulacro eg8vL3tRDugvd+iWP23DSak8XFtdtU84aYM9RcI4jk4ttAebn8fRRZRD/50ybxf/pFS6iKsWXJrcf0Aee43UpTWv8gs=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 dd12f3e03f1ff28c89fe65e0f2e59bde2eade180c0136c6df040328f055ce79b
+
+— openprep.PEF2024.simulacro eg8vL52Ibk/vOJ0WRspJYVq4SFZxCQi+n8ZQxO+P5PtQy7J+qwN1ioPYCuudGHI8pCw96XhIfXHrEGeW01QMCmrZtgg=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 02b4822d1066b498d226bb3a7e8b81a1438878396afb9d7f505bc5fe5a1cda7b
+
+— openprep.PEF2024.simulacro eg8vL9XlI3LVz5Dig2rujsg9su/r4ygrhLxTJYM7Bal6YkGgt7GI+gWwHNQv6uvJaL+O2Z9yfFOj059WmDVsMTUwHw4=

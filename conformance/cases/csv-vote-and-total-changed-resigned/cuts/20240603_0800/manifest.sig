@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 5f29d902cb5c725aa0efcafb4e898a436ae426dc11cd946fd701e5350b19dc4d
+
+— openprep.PEF2024.simulacro eg8vL/XsW3uvlzMT/3VFiX9PFItR8j88L/2waOZcWrYS2AZaVB9xgPfQIRcaV7RFZLAHZ1CYMJZLJryGcdPF0lqZXAQ=

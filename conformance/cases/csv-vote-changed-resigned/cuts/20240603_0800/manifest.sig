@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 10b71f0d60b2c9fe8ea6ae623a9c20229828c1d44a72178ec905bbe0f0025e6b
+
+— openprep.PEF2024.simulacro eg8vLxFbnlzvlMZtSjU1JQbfK3uwwkEpQVsr6miD/GOrbSWK08LmxTCqstmQxVnM6aDekwcstpOYVmuZg7Frouf4yAg=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 f28c11c07d7a04bac0f3b716230f9bcd28e4115442537e385cf54166f9d9c3d6
+
+— openprep.PEF2024.simulacro eg8vL6drnqJjZZcF43rSPiRr7WHIEu3Df3PuJ2sIa4v/IRIwP8GVaxcZI7EeuI42ZXJpuao96yNDFATwdtxblUFbfw4=

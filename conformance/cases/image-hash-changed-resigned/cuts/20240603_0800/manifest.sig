@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 5a68f9727305f8ec67b22cc58f8e03ccf67d6d69dc51ba65621e6ba0c897544f
+
+— openprep.PEF2024.simulacro eg8vLw8Tb94IRE/Elox453F0exj3AfF+7WvvwbzXJUP6uOzqC7+Vx0fOGLQezSNEnl0KmaYLQ86Y2X4GkP/5m6gS9QQ=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 b09895c90533a0dc7aa1773e97a103b8df1f3a9b9b5218778db3d4e3d0764af8
+
+— openprep.PEF2024.simulacro eg8vL96uRYE09G+Nxb05rrjgdKj7g5u/TRLje/1dK81YgUXAc40IE1J+BDogBit2eSOOA8Gw5K3AswYveR8NcHmhKQg=

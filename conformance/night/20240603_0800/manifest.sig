@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 fbb6ca5afb6507b54944b79cf262f874b642b52d0053b0b76fa5593923de7dcd
+
+— openprep.PEF2024.simulacro eg8vLxAhHFONNgkveTn8OWq/V/kJjgi+gWwLD4rmnsikS3NFlLPFX88ryv5jZo8Oy4fWthuiMzdUc3/M87wv0f1/KA4=

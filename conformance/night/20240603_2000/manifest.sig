@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_2000
+sha256 02fcb936fbb618da9bb2fcd002afc61483b955285305676ee225265841041ded
+
+— openprep.PEF2024.simulacro eg8vL7Xj//3TURkcoAsZ8drHKLRNrSy1PT1xu7MLeuuCvmmIZqWeRvggVDZ04WxBa5rksVacSM872zizVVicCtlIfAI=
