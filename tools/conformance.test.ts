@@ -65,9 +65,7 @@ async function verify(caseDir: string, args: readonly string[]) {
 
 describe('openprep verify on the conformance corpus', { concurrency: 2 }, () => {
   for (const c of CASES) {
-    const skip =
-      c.pendingFix === true ? `pending the fix of issue 23, first list, item ${c.issueItem}` : false;
-    test(c.name, { skip }, async () => {
+    test(c.name, async () => {
       const caseDir = path.join(CORPUS, 'cases', c.name);
       const spec = JSON.parse(await readFile(path.join(caseDir, 'case.json'), 'utf8')) as CaseFile;
       const { code, stdout, stderr } = await verify(caseDir, spec.args);

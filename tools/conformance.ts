@@ -458,13 +458,7 @@ export interface ConformanceCase {
   readonly expected: { readonly ok: boolean; readonly failing: readonly CheckId[] };
   /** The files beside case.json (none: the case runs on the night's cuts). */
   readonly files?: (night: Night) => Promise<Files> | Files;
-  /**
-   * `openprep verify` does not yet do what this case expects: a fix for the named item of issue
-   * 23's first list is being made on another branch. The test skips the case with that note;
-   * remove the flag once the fix is merged. Not written to case.json: it is about our verifier,
-   * not the corpus.
-   */
-  readonly pendingFix?: true;
+  /** The item of issue 23's first list this case was written for (what the verifier once missed). */
   readonly issueItem?: string;
 }
 
@@ -766,7 +760,6 @@ export const CASES: readonly ConformanceCase[] = [
     args: (n) => [folder(n), '--key', KEY],
     expected: { ok: false, failing: ['V14'] },
     files: (n) => cutsRoot(n, n.first, { zip: 'none' }),
-    pendingFix: true,
     issueItem: '1: a cut folder without its _PREP.zip crashes the verifier',
   },
   {
@@ -785,7 +778,6 @@ export const CASES: readonly ConformanceCase[] = [
       );
       return cutsRoot(n, await n.buildSecond({ actas }));
     },
-    pendingFix: true,
     issueItem: '2: fuera de catálogo rows are ignored by V12',
   },
   {
@@ -818,7 +810,6 @@ export const CASES: readonly ConformanceCase[] = [
       );
       return cutsRoot(n, await n.buildSecond({ actas }));
     },
-    pendingFix: true,
     issueItem: '2: fuera de catálogo rows are ignored by V12',
   },
   {
@@ -840,7 +831,6 @@ export const CASES: readonly ConformanceCase[] = [
           }),
         }),
       ),
-    pendingFix: true,
     issueItem: '3: a vote cell on the ballot can be `-`',
   },
   {
@@ -860,7 +850,6 @@ export const CASES: readonly ConformanceCase[] = [
           }),
         }),
       ),
-    pendingFix: true,
     issueItem: '4: CODIGO_INTEGRIDAD can be `-` on a counted acta',
   },
   {
@@ -885,7 +874,6 @@ export const CASES: readonly ConformanceCase[] = [
         catalogCsv: Buffer.from(catalogToCsv(catalog)),
       });
     },
-    pendingFix: true,
     issueItem: '5: a change to the catalog between cuts is not noticed',
   },
   {
@@ -894,7 +882,7 @@ export const CASES: readonly ConformanceCase[] = [
     changed: 'PRES_2024.csv: COTEJADA of the first counted acta became "9"; re-signed',
     resigned: true,
     args: (n) => [folder(n), '--key', KEY],
-    expected: { ok: false, failing: ['V08'] },
+    expected: { ok: false, failing: ['V07'] },
     files: async (n) =>
       cutsRoot(
         n,
@@ -904,7 +892,6 @@ export const CASES: readonly ConformanceCase[] = [
           }),
         }),
       ),
-    pendingFix: true,
     issueItem: '6: values outside their documented domains pass (COTEJADA 9)',
   },
   {
@@ -924,7 +911,6 @@ export const CASES: readonly ConformanceCase[] = [
           }),
         }),
       ),
-    pendingFix: true,
     issueItem: '6: values outside their documented domains pass (a date 31/02)',
   },
   {
@@ -944,7 +930,6 @@ export const CASES: readonly ConformanceCase[] = [
         },
         { zip: 'alone' },
       ),
-    pendingFix: true,
     issueItem: '6: values outside their documented domains pass (zip entries not dated 1980-01-01)',
   },
 ];
