@@ -9,7 +9,7 @@ import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { parseElectionDefinition } from '../domain/election_definition.ts';
-import type { Manifest } from './core/manifest.ts';
+import { cutUtcOffsetMinutes, type Manifest } from './core/manifest.ts';
 import type { Checks } from './core/report.ts';
 import type { CutSource } from './cut_source.ts';
 import { sha256Hex } from './node_crypto.ts';
@@ -50,7 +50,15 @@ export async function checkCatalog(
         catalog,
       });
       if (!parsedElection.ok) checks.fail('V11', `election definition: ${parsedElection.message}`);
-      else election = parsedElection.value;
+      else {
+        election = parsedElection.value;
+        // The manifest restates the definition's facts; the cut's times are at its offset.
+        const stated = manifest.election;
+        if (election.id !== stated.id || election.name !== stated.name || election.year !== stated.year)
+          checks.fail('V11', "the manifest's election id, name or year is not the definition's");
+        if (cutUtcOffsetMinutes(manifest) !== election.utcOffsetMinutes)
+          checks.fail('V11', `cut.time "${manifest.cut.time}" is not at the definition's UTC offset`);
+      }
     }
   } catch (error) {
     checks.fail('V11', `cannot read the catalog: ${(error as Error).message}`);

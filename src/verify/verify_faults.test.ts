@@ -483,3 +483,122 @@ describe('item 6: values outside their documented domains fail', () => {
     }
   });
 });
+
+describe('issue 23: edges docs/verification.md states', () => {
+  test("a CLAVE_ACTA without its leading ' fails V07", async () => {
+    const report = await verify(
+      await republish((row, clave) => {
+        if (clave === `'${BASICA.key}03`) row[row.at('CLAVE_ACTA')] = clave.slice(1);
+      }),
+    );
+    assert.ok(failedIds(report).includes('V07'), JSON.stringify(failures(report)));
+    assert.ok(failures(report).some((f) => /CLAVE_ACTA .* malformed or disagree/.test(f)));
+  });
+
+  test("a Sin acta row's LISTA_NOMINAL must still be the catalog's (V08)", async () => {
+    const report = await verify(
+      await republish((row, clave) => {
+        if (clave === `'${ESPECIAL.key}04`) {
+          assert.equal(row[row.at('LISTA_NOMINAL')], '0');
+          row[row.at('LISTA_NOMINAL')] = '5';
+        }
+      }),
+    );
+    assert.deepEqual(failedIds(report), ['V08'], JSON.stringify(failures(report)));
+    assert.match(failures(report)[0]!, /LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog/);
+  });
+
+  test('a distrito file that lists one sección twice and leaves another out fails V10', async () => {
+    const folder = await copyCut();
+    const relative = `json/${CONTEST.id}/distrito/01-002.json`;
+    const json = JSON.parse(await readFile(path.join(folder, relative), 'utf8')) as {
+      secciones: { seccion: number }[];
+    };
+    assert.deepEqual(
+      json.secciones.map((s) => s.seccion),
+      [512, 600],
+    );
+    json.secciones[1] = json.secciones[0]!;
+    const bytes = Buffer.from(`${JSON.stringify(json)}\n`);
+    await writeFile(path.join(folder, relative), bytes);
+    await resign(folder, new Map([[relative, bytes]]));
+    await rezip(folder);
+    const report = await verify(folder);
+    assert.deepEqual(failedIds(report), ['V10'], JSON.stringify(failures(report)));
+    assert.match(failures(report)[0]!, /secciones differ from the catalog/);
+  });
+
+  test("cut.time that is not cut.timeUtc at the cut's offset fails V03", async () => {
+    const folder = await copyCut();
+    await resign(folder, new Map(), (manifest) => {
+      const cut = (manifest as unknown as { cut: { time: string } }).cut;
+      cut.time = cut.time.replace('-06:00', '-05:00');
+    });
+    const report = await verify(folder);
+    assert.ok(failedIds(report).includes('V03'), JSON.stringify(failures(report)));
+    assert.ok(failures(report).some((f) => /cut\.time .* is not cut\.timeUtc/.test(f)));
+  });
+});
+
+describe('issue 23: the cut line and times at any offset the definition allows (V03, V07, V11)', () => {
+  for (const offset of [0, 330, -570, 840, -720]) {
+    test(`UTC offset ${offset} minutes: the folder and the zip alone verify`, async () => {
+      const election = { ...ELECTION, utcOffsetMinutes: offset };
+      const catalogCsv = Buffer.from(catalogToCsv(CATALOG));
+      const electionJson = Buffer.from(serializeElectionDefinition(election));
+      const cutTime = Date.parse('2024-06-03T05:00:00.000Z');
+      const cut = await buildCut({
+        election,
+        catalog: CATALOG,
+        catalogCsv,
+        electionJson,
+        actas: new Map([[CONTEST.id, [published(BASICA, fields(BASICA, [0, 20, 5, 1, 4]))]]]),
+        cutTime,
+        sequence: 1,
+        final: false,
+        journal: {
+          size: 0,
+          rootHash: EMPTY_ROOT,
+          checkpointNote: signCheckpoint(
+            { origin: `${signer.name}/log`, size: 0, rootHash: EMPTY_ROOT },
+            signer,
+          ),
+          consistencyProof: [],
+        },
+        previous: null,
+        signer,
+      });
+      const cutsRoot = path.join(work, `offset-${offset}`);
+      const written = await writeCut({
+        cutsRoot,
+        cut,
+        electionId: election.id,
+        catalogCsv,
+        electionJson,
+        cutTime: formatIsoLocal(cutTime, offset),
+        signer,
+      });
+      assert.ok(written.ok);
+      const csv = await readFile(path.join(written.value.folder, CSV), 'utf8');
+      const label = { 0: 'UTC+0', 330: 'UTC+5:30', [-570]: 'UTC-9:30', 840: 'UTC+14', [-720]: 'UTC-12' }[
+        offset
+      ];
+      assert.equal(csv.split('\r')[1]!.slice(-label!.length - 2), `(${label})`);
+      assert.deepEqual(failures(await verify(written.value.folder)), []);
+      // A zip alone has no election definition: the offset is the one cut.time states.
+      assert.deepEqual(failures(await verify(path.join(written.value.folder, `${cut.cutId}_PREP.zip`))), []);
+      // The same cut checked against a definition at another offset fails V11.
+      const other = path.join(work, `offset-${offset}-other`);
+      await mkdir(other, { recursive: true });
+      await writeFile(path.join(other, `CATALOGO_CASILLAS_${ELECTION.id}.csv`), catalogCsv);
+      await writeFile(
+        path.join(other, `ELECCION_${ELECTION.id}.json`),
+        serializeElectionDefinition({ ...election, utcOffsetMinutes: offset === 0 ? 60 : 0 }),
+      );
+      const mismatched = await verify(path.join(written.value.folder, `${cut.cutId}_PREP.zip`), {
+        catalog: other,
+      });
+      assert.ok(failedIds(mismatched).includes('V11'), JSON.stringify(failures(mismatched)));
+    });
+  }
+});

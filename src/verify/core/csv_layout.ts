@@ -16,7 +16,7 @@ import {
   SIMULACRO_TITLE_PREFIX,
 } from '../../domain/results_layout.ts';
 import type { ParsedResultsCsv, Row } from './csv_cells.ts';
-import type { Manifest } from './manifest.ts';
+import { cutUtcOffsetMinutes, type Manifest } from './manifest.ts';
 import type { Failures } from './report.ts';
 
 export interface ContestRows {
@@ -118,7 +118,8 @@ export function layoutChecker(
   election: ElectionDefinition | null,
 ): (row: Row, i: number) => void {
   const csv = rows.csv;
-  const offset = election?.utcOffsetMinutes ?? -360;
+  // The definition's offset; without it, the one cut.time states (V03 checked they name one instant).
+  const offset = election?.utcOffsetMinutes ?? cutUtcOffsetMinutes(manifest) ?? -360;
   const expectedCut = formatCutLine(Date.parse(manifest.cut.timeUtc), offset);
   if (csv.cutLine !== expectedCut)
     checks.fail('V07', `${file}: cut line "${csv.cutLine}", expected "${expectedCut}"`);
@@ -190,7 +191,12 @@ export function layoutChecker(
     }
     if (fueraSeen) checks.fail('V07', `${file} line ${line}: a catalog row after fuera de catálogo rows`);
     const parsed = parseActaKey(claveActa);
-    if (!clave.startsWith("'") || !parsed.ok || `'${parsed.value.casillaKey}` !== clave) {
+    if (
+      !clave.startsWith("'") ||
+      !claveActa.startsWith("'") ||
+      !parsed.ok ||
+      `'${parsed.value.casillaKey}` !== clave
+    ) {
       checks.fail(
         'V07',
         `${file} line ${line}: CLAVE_CASILLA ${clave} / CLAVE_ACTA ${claveActa} malformed or disagree`,

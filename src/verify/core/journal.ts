@@ -24,6 +24,9 @@ function parseCheckpointBody(body: string): { value: CheckpointBody } | { messag
     return { message: 'a checkpoint is an origin, a size and a root, each on its own line' };
   const [origin, sizeText, rootText] = lines as [string, string, string];
   if (origin.length === 0) return { message: 'empty origin' };
+  // C2SP tlog-checkpoint: optional extension lines follow the root, each non-empty; they are ignored.
+  if (lines.slice(3, -1).some((line) => line.length === 0))
+    return { message: 'an empty line after the root: extension lines are non-empty' };
   if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
     return { message: `tree size "${sizeText}" is not a decimal without leading zeros` };
   const root = fromBase64(rootText);

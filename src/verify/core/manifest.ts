@@ -7,6 +7,7 @@
  * (src/verify/node_crypto.ts does so for the CLI).
  */
 import * as z from 'zod/mini';
+import { formatCutId, formatIsoLocal } from '../../domain/local_time.ts';
 import { stableJson } from '../../platform/web/canonical_json.ts';
 import type { Failures } from './report.ts';
 import { type ReadFile, utf8, type VerifierCrypto } from './ports.ts';
@@ -117,6 +118,45 @@ export function checkManifestForm(checks: Failures, loaded: LoadedManifest): voi
   const paths = manifest.files.map((f) => f.path);
   if (paths.some((p, i) => i > 0 && paths[i - 1]! >= p))
     checks.fail('V03', 'files are not sorted by path, or repeat');
+  // The cut's three names for one moment agree: V07 formats the CSV's cut line from timeUtc in
+  // the offset cut.time states, so they must be the same instant at the same offset.
+  const { id, time, timeUtc } = manifest.cut;
+  const instant = Date.parse(timeUtc);
+  const offset = cutUtcOffsetMinutes(manifest);
+  if (
+    !/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/.test(timeUtc) ||
+    Number.isNaN(instant) ||
+    new Date(instant).toISOString() !== timeUtc
+  )
+    checks.fail('V03', `cut.timeUtc "${timeUtc}" is not an instant written YYYY-MM-DDTHH:MM:SS.sssZ`);
+  else if (offset === null)
+    checks.fail(
+      'V03',
+      `cut.time "${time}" is not YYYY-MM-DDTHH:MM:SS±HH:MM with an offset from -12:00 to +14:00`,
+    );
+  else {
+    if (formatIsoLocal(instant, offset) !== time)
+      checks.fail('V03', `cut.time "${time}" is not cut.timeUtc ${timeUtc} at its offset`);
+    if (formatCutId(instant, offset) !== id)
+      checks.fail(
+        'V03',
+        `cut.id "${id}" is not cut.timeUtc's local YYYYMMDD_HHMM (${formatCutId(instant, offset)})`,
+      );
+  }
+}
+
+/**
+ * The offset from UTC, in minutes, that `cut.time` states (`…-06:00` is -360): the election's,
+ * which formats every local time of the cut. Null when cut.time is not `YYYY-MM-DDTHH:MM:SS±HH:MM`
+ * with minutes 00–59 and an offset within -12:00..+14:00 (the election definition's range).
+ */
+export function cutUtcOffsetMinutes(manifest: Manifest): number | null {
+  const m = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([+-])([0-9]{2}):([0-9]{2})$/.exec(
+    manifest.cut.time,
+  );
+  if (m === null || Number(m[3]) > 59) return null;
+  const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  return minutes < -720 || minutes > 840 ? null : minutes;
 }
 
 export function manifestSummary(manifest: Manifest): string {

@@ -227,6 +227,16 @@ export function rulesChecker(
           `${where}: ${column} "${cell}": every acta but a sin acta one is published from its image${column === 'CODIGO_INTEGRIDAD' ? ', named by its SHA-256 (64 lowercase hex)' : ''}`,
         );
     }
+    // A catalog row, sin acta or not, names a catalog casilla and states its catalog facts.
+    const casilla = clave === '-' ? undefined : casillas.get(clave.slice(1));
+    if (
+      casilla !== undefined &&
+      (String(casilla.listaNominal) !== row[atListaNominal] ||
+        String(casilla.representantes) !== row[atRepresentantesPpCi])
+    )
+      checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog`);
+    if (catalog !== null && clave !== '-' && casilla === undefined)
+      checks.fail('V08', `${where}: ${clave} is not in the catalog`);
     if (sinActa && clave === '-')
       checks.fail(
         'V08',
@@ -251,7 +261,6 @@ export function rulesChecker(
         const ln = numberCell(row[atListaNominal]!);
         const reps = numberCell(row[atRepresentantesPpCi]!);
         const special = row[atTipoCasilla] === 'S';
-        const casilla = casillas.get(clave.slice(1));
         // The ballot: a vote cell is `-` exactly where its column is not on it. A fuera de
         // catálogo row is left out: its claimed key is unverified, and it is captured in
         // whichever of the contest's columns its image shows.
@@ -281,14 +290,6 @@ export function rulesChecker(
           expected.add('EXCEDE_LISTA_NOMINAL');
         else if (special && casilla === undefined && given.includes('EXCEDE_LISTA_NOMINAL'))
           expected.add('EXCEDE_LISTA_NOMINAL');
-        if (
-          casilla !== undefined &&
-          (String(casilla.listaNominal) !== row[atListaNominal] ||
-            String(casilla.representantes) !== row[atRepresentantesPpCi])
-        )
-          checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog`);
-        if (catalog !== null && casilla === undefined)
-          checks.fail('V08', `${where}: ${clave} is not in the catalog`);
       }
     }
     void dashes;

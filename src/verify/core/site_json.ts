@@ -139,7 +139,8 @@ export async function checkJson(
             casillas: unknown[];
           }[]
         | undefined) ?? [];
-    if (secciones.length !== bySeccion.size)
+    // The catalog's secciones of the distrito, each once, in catalog order.
+    if (JSON.stringify(secciones.map((s) => s?.seccion)) !== JSON.stringify([...bySeccion.keys()]))
       checks.fail('V10', `${contestId} distrito ${key}: secciones differ from the catalog`);
     for (const seccion of secciones) {
       const keys = bySeccion.get(seccion.seccion) ?? [];
