@@ -528,6 +528,33 @@ describe('issue 23: edges docs/verification.md states', () => {
     assert.match(failures(report)[0]!, /secciones differ from the catalog/);
   });
 
+  test("nacional.json's entidades and an entidad's distritos are recomputed too (V10)", async () => {
+    for (const [relative, edit] of [
+      [
+        `json/${CONTEST.id}/nacional.json`,
+        (json: Record<string, { aggregates: Record<string, number> }[]>) => {
+          json['entidades']![0]!.aggregates['TOTAL_VOTOS_C_CS']! += 1;
+        },
+      ],
+      [
+        `json/${CONTEST.id}/entidad/01.json`,
+        (json: Record<string, { aggregates: Record<string, number> }[]>) => {
+          json['distritos']!.reverse();
+        },
+      ],
+    ] as const) {
+      const folder = await copyCut();
+      const json = JSON.parse(await readFile(path.join(folder, relative), 'utf8'));
+      edit(json);
+      const bytes = Buffer.from(`${JSON.stringify(json)}\n`);
+      await writeFile(path.join(folder, relative), bytes);
+      await resign(folder, new Map([[relative, bytes]]));
+      await rezip(folder);
+      const report = await verify(folder);
+      assert.deepEqual(failedIds(report), ['V10'], `${relative}: ${JSON.stringify(failures(report))}`);
+    }
+  });
+
   test("cut.time that is not cut.timeUtc at the cut's offset fails V03", async () => {
     const folder = await copyCut();
     await resign(folder, new Map(), (manifest) => {

@@ -85,6 +85,18 @@ export async function checkJson(
   };
   const nacional = await readJson('nacional.json');
   if (nacional !== null) compare(`${contestId} nacional`, nacional, national);
+  /**
+   * A level's list of its parts (nacional's entidades, an entidad's distritos): the catalog's,
+   * in catalog order, by id, each with the aggregates and votes of that part.
+   */
+  const compareParts = (where: string, listed: unknown, parts: readonly (readonly [number, Counts])[]) => {
+    const items = Array.isArray(listed) ? (listed as Record<string, unknown>[]) : [];
+    if (JSON.stringify(items.map((item) => item?.id)) !== JSON.stringify(parts.map(([id]) => id))) {
+      checks.fail('V10', `${where}: its list is not the catalog's, in order`);
+      return;
+    }
+    parts.forEach(([id, counts], i) => compare(`${where} ${id}`, items[i] ?? {}, counts));
+  };
   // Casilla keys by distrito and sección, in catalog order.
   const byDistrito = new Map<string, Map<number, string[]>>();
   for (const casilla of catalog.casillas) {
@@ -105,6 +117,7 @@ export async function checkJson(
     seccionCounts.set(key, counts);
     distritoCounts.set(key, merge(counts.values()));
   }
+  const entidadCounts: [number, Counts][] = [];
   for (const entidad of catalog.entidades) {
     const file = await readJson(`entidad/${String(entidad.id).padStart(2, '0')}.json`);
     const distritos = catalog.distritos
@@ -114,7 +127,22 @@ export async function checkJson(
       )
       .filter((c) => c !== undefined);
     if (file !== null) compare(`${contestId} entidad ${entidad.id}`, file, merge(distritos));
+    entidadCounts.push([entidad.id, merge(distritos)]);
+    if (file !== null)
+      compareParts(
+        `${contestId} entidad ${entidad.id}: distritos`,
+        file['distritos'],
+        catalog.distritos
+          .filter((d) => d.entidad === entidad.id)
+          .map((d) => [
+            d.id,
+            distritoCounts.get(`${String(d.entidad).padStart(2, '0')}-${String(d.id).padStart(3, '0')}`) ??
+              newCounts(rows.voteColumns.length),
+          ]),
+      );
   }
+  if (nacional !== null)
+    compareParts(`${contestId} nacional: entidades`, nacional['entidades'], entidadCounts);
   for (const distrito of catalog.distritos) {
     const key = `${String(distrito.entidad).padStart(2, '0')}-${String(distrito.id).padStart(3, '0')}`;
     const file = await readJson(`distrito/${key}.json`);
