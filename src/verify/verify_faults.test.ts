@@ -528,6 +528,23 @@ describe('issue 23: edges docs/verification.md states', () => {
     assert.match(failures(report)[0]!, /secciones differ from the catalog/);
   });
 
+  test("a catalog row's entidad, distrito and ubicación are the catalog's (V08)", async () => {
+    for (const [column, value] of [
+      ['ENTIDAD', 'ZACATECAS'],
+      ['ID_DISTRITO_FEDERAL', '002'],
+      ['DISTRITO_FEDERAL', 'AGUASCALIENTES'],
+      ['UBICACION_CASILLA', '2'],
+    ] as const) {
+      const report = await verify(
+        await republish((row, clave) => {
+          if (clave === `'${BASICA.key}03`) row[row.at(column)] = value;
+        }),
+      );
+      assert.ok(failedIds(report).includes('V08'), `${column}: ${JSON.stringify(failures(report))}`);
+      assert.ok(failures(report).some((f) => f.includes(`${column} "${value}" is not the catalog's`)));
+    }
+  });
+
   test("nacional.json's entidades and an entidad's distritos are recomputed too (V10)", async () => {
     for (const [relative, edit] of [
       [

@@ -6,7 +6,7 @@
  * published cells is the verifier's, independent of the tabulation in src/publish/.
  */
 import type { Observation } from '../../domain/acta.ts';
-import { type Catalog, distritoKey } from '../../domain/catalog.ts';
+import { type Casilla, type Catalog, distritoKey } from '../../domain/catalog.ts';
 import { expectedContabilizada, parseObservaciones, votesCap } from '../../domain/classification.ts';
 import { type Contest, columnApplies } from '../../domain/election.ts';
 import { formatPercent, truncatedPercent } from '../../domain/percent.ts';
@@ -133,6 +133,9 @@ const IMAGE_COLUMNS = ['CODIGO_INTEGRIDAD', 'ORIGEN', 'DIGITALIZACION', 'TIPO_DO
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/** Catalog text as the CSV publishes it: a leading = + - @ TAB CR or NUL gets a `'` (a lone `-` does not). */
+const guarded = (text: string): string => (text !== '-' && /^[=+\-@\t\r\0]/.test(text) ? `'${text}` : text);
+
 const isCapturedCell = (cell: string): boolean =>
   numberCell(cell) !== null || cell === 'Ilegible' || cell === 'Sin dato';
 
@@ -178,6 +181,20 @@ export function rulesChecker(
   const atRepresentantesPpCi = rows.col('REPRESENTANTES_PP_CI');
   const atTipoCasilla = rows.col('TIPO_CASILLA');
   const atTotalVotosCalculado = rows.col('TOTAL_VOTOS_CALCULADO');
+  // Where the catalog places a casilla, as the CSV writes it (names with the formula guard).
+  const entidadNames = new Map((catalog?.entidades ?? []).map((e) => [e.id, e.name]));
+  const distritoNames = new Map(
+    (catalog?.distritos ?? []).map((d) => [distritoKey(d.entidad, d.id), d.name]),
+  );
+  const placeColumns = ['ENTIDAD', 'ID_DISTRITO_FEDERAL', 'DISTRITO_FEDERAL', 'UBICACION_CASILLA'].map(
+    (column) => [column, rows.col(column)] as const,
+  );
+  const placeCells = (casilla: Casilla): Record<string, string> => ({
+    ENTIDAD: guarded(entidadNames.get(casilla.entidad) ?? ''),
+    ID_DISTRITO_FEDERAL: String(casilla.distrito).padStart(3, '0'),
+    DISTRITO_FEDERAL: guarded(distritoNames.get(distritoKey(casilla.entidad, casilla.distrito)) ?? ''),
+    UBICACION_CASILLA: casilla.ubicacion === 'URBANA' ? '1' : '2',
+  });
   return (row, i) => {
     const line = i + FIRST_ROW_LINE;
     const where = `${file} line ${line}`;
@@ -235,6 +252,12 @@ export function rulesChecker(
         String(casilla.representantes) !== row[atRepresentantesPpCi])
     )
       checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog`);
+    if (casilla !== undefined) {
+      const place = placeCells(casilla);
+      for (const [column, at] of placeColumns)
+        if (row[at] !== place[column])
+          checks.fail('V08', `${where}: ${column} "${row[at]}" is not the catalog's "${place[column]}"`);
+    }
     if (catalog !== null && clave !== '-' && casilla === undefined)
       checks.fail('V08', `${where}: ${clave} is not in the catalog`);
     if (sinActa && clave === '-')
