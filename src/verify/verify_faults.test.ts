@@ -288,6 +288,14 @@ describe('item 1: a missing or unreadable file is a numbered FAIL, never an exce
     assert.deepEqual(failedIds(await verify(empty)), ['V01', 'V03']);
   });
 
+  test('a cut folder without manifest.json fails V01 and V03, not V01 alone', async () => {
+    const folder = await copyCut();
+    await rm(path.join(folder, 'manifest.json'));
+    const report = await verify(folder);
+    assert.deepEqual(failedIds(report), ['V01', 'V03']);
+    assert.match(report.checks.find((c) => c.id === 'V01')!.detail, /manifest\.json is missing/);
+  });
+
   test('a zip that cannot be opened fails V14; a path that does not exist fails V03', async () => {
     const garbage = path.join(work, 'garbage_PREP.zip');
     await writeFile(garbage, 'not a zip at all');

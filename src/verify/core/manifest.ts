@@ -71,6 +71,7 @@ export async function loadManifest(
   const signature = await read('manifest.sig');
   // Without its signature nothing in the cut is signed: V01 fails, not only V03.
   if (signature === null) checks?.fail('V01', 'manifest.sig is missing');
+  else if (manifestBytes === null) checks?.fail('V01', 'manifest.json is missing: nothing is signed');
   if (manifestBytes === null || signature === null)
     return { error: 'manifest.json or manifest.sig is missing' };
   return openManifest(manifestBytes, signature, crypto, checks);
