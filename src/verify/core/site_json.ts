@@ -95,7 +95,7 @@ export async function checkJson(
       checks.fail('V10', `${where}: its list is not the catalog's, in order`);
       return;
     }
-    parts.forEach(([id, counts], i) => compare(`${where} ${id}`, items[i] ?? {}, counts));
+    for (const [i, [id, counts]] of parts.entries()) compare(`${where} ${id}`, items[i] ?? {}, counts);
   };
   // Casilla keys by distrito and sección, in catalog order.
   const byDistrito = new Map<string, Map<number, string[]>>();
