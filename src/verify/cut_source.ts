@@ -20,6 +20,8 @@ export interface CutSource {
   list(): Promise<string[]>;
   /** Problems found while opening (unsafe zip entries and the like). */
   readonly problems: readonly string[];
+  /** Zip mode: each inner zip's name and the names of its entries, in zip order (empty for a folder). */
+  readonly innerZips: ReadonlyMap<string, readonly string[]>;
 }
 
 async function walk(root: string, relative = ''): Promise<string[]> {
@@ -46,6 +48,7 @@ function folderSource(folder: string): CutSource {
     kind: 'folder',
     location: folder,
     problems: [],
+    innerZips: new Map(),
     async read(relative) {
       if (!safeRelativePath(relative)) return null;
       try {
@@ -95,6 +98,7 @@ async function zipSource(zipPath: string): Promise<Result<CutSource, 'bad-zip'>>
     if (problem !== null) problems.push(problem);
   };
   let innerError: string | null = null;
+  const innerZips = new Map<string, string[]>();
   const outer = await readZipEntries(bytes.value, async (name, data, time) => {
     date(name, time);
     if (name === 'manifest.json' || name === 'manifest.sig') {
@@ -105,7 +109,10 @@ async function zipSource(zipPath: string): Promise<Result<CutSource, 'bad-zip'>>
       problems.push(`unexpected entry ${name} in the zip`);
       return;
     }
+    const innerNames: string[] = [];
+    innerZips.set(name, innerNames);
     const inner = await readZipEntries(data, (innerName, innerData, innerTime) => {
+      innerNames.push(innerName);
       date(`${name}/${innerName}`, innerTime);
       const existing = files.get(innerName);
       if (existing !== undefined && !existing.equals(innerData))
@@ -120,6 +127,7 @@ async function zipSource(zipPath: string): Promise<Result<CutSource, 'bad-zip'>>
     kind: 'zip',
     location: zipPath,
     problems,
+    innerZips,
     async read(relative) {
       return files.get(relative) ?? null;
     },

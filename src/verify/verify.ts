@@ -38,7 +38,7 @@ import { checkImageFolder } from './images.ts';
 import { nodeVerifierCrypto } from './node_crypto.ts';
 import { checkLatestPointer } from './pointer.ts';
 import { checkPrevious } from './previous.ts';
-import { checkFolderZip } from './zip_check.ts';
+import { checkFolderZip, innerZipProblems } from './zip_check.ts';
 
 export type { Manifest } from './core/manifest.ts';
 export {
@@ -164,6 +164,7 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   // V14: the zip.
   if (source.kind === 'zip') {
     for (const problem of source.problems) checks.fail('V14', problem);
+    for (const problem of innerZipProblems(manifest, source.innerZips, '')) checks.fail('V14', problem);
     checks.finish('V14', 'entries safe, inner zips agree with the manifest');
   } else await checks.attempt('V14', undefined, () => checkFolderZip(checks, source, loaded.value));
 

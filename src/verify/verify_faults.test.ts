@@ -490,6 +490,53 @@ describe('item 6: values outside their documented domains fail', () => {
       assert.deepEqual(failedIds(zip), ['V14'], JSON.stringify(failures(zip)));
     }
   });
+
+  test('the zip holds one inner zip per contest of this cut, each with its contest files (V14)', async () => {
+    /** Rewrites the folder's outer zip: `edit` gets its entries (name → bytes) and returns new ones. */
+    const rewrite = async (folder: string, edit: (entries: Map<string, Buffer>) => Promise<void> | void) => {
+      const zipPath = path.join(folder, `${cutId}_PREP.zip`);
+      const outer = await readZipEntries(await readFile(zipPath));
+      assert.ok(outer.ok);
+      const entries = new Map(outer.value);
+      await edit(entries);
+      await writeFile(zipPath, await zipWith([...entries]));
+    };
+    const honest = await readZipEntries(await readFile(path.join(root, cutId, `${cutId}_PREP.zip`)));
+    assert.ok(honest.ok);
+    const innerName = [...honest.value.keys()].find((name) => name.endsWith('.zip'))!;
+    const tampers: [string, (entries: Map<string, Buffer>) => Promise<void> | void, RegExp][] = [
+      ['left out', (e) => void e.delete(innerName), /_PREP_\w+\.zip is missing/],
+      [
+        'from another cut',
+        (e) => {
+          e.set(innerName.replace(cutId, '20240602_2000'), e.get(innerName)!);
+          e.delete(innerName);
+        },
+        /is not the zip of a contest of cut/,
+      ],
+      [
+        'without its LEEME.txt',
+        async (e) => {
+          const inner = await readZipEntries(e.get(innerName)!);
+          assert.ok(inner.ok);
+          e.set(innerName, await zipWith([...inner.value].filter(([name]) => name !== 'LEEME.txt')));
+        },
+        /does not hold LEEME\.txt/,
+      ],
+    ];
+    for (const [what, edit, message] of tampers) {
+      const folder = await copyCut();
+      await rewrite(folder, edit);
+      const report = await verify(folder);
+      assert.deepEqual(failedIds(report), ['V14'], `${what}: ${JSON.stringify(failures(report))}`);
+      assert.match(failures(report).join('\n'), message, what);
+      const zip = await verify(path.join(folder, `${cutId}_PREP.zip`), {
+        catalog: path.join(path.dirname(folder), 'catalogo'),
+      });
+      assert.ok(failedIds(zip).includes('V14'), `${what} (zip): ${JSON.stringify(failures(zip))}`);
+      assert.match(failures(zip).join('\n'), message, `${what} (zip)`);
+    }
+  });
 });
 
 describe('issue 23: edges docs/verification.md states', () => {

@@ -11,6 +11,40 @@ import type { Checks } from './core/report.ts';
 import { type CutSource, readZipFile, zipEntryDateProblem } from './cut_source.ts';
 import { sha256Hex } from './node_crypto.ts';
 
+/**
+ * V14 for both modes: the outer zip holds exactly one `<cut id>_PREP_<CONTEST>.zip` per
+ * manifest contest — no contest left out, none added, none from another cut — and each holds
+ * exactly that contest's results CSV, its candidaturas CSV and LEEME.txt (publication-format.md).
+ */
+export function innerZipProblems(
+  manifest: LoadedManifest['manifest'],
+  innerZips: ReadonlyMap<string, readonly string[]>,
+  where: string,
+): string[] {
+  const problems: string[] = [];
+  const expected = new Map(
+    manifest.contests.map((contest) => [
+      `${manifest.cut.id}_PREP_${contest.id}.zip`,
+      [contest.csv, `${contest.id}_CANDIDATURAS_${manifest.election.year}.csv`, 'LEEME.txt'],
+    ]),
+  );
+  for (const [name, files] of expected) {
+    const entries = innerZips.get(name);
+    if (entries === undefined) {
+      problems.push(`${where}${name} is missing`);
+      continue;
+    }
+    for (const file of files)
+      if (!entries.includes(file)) problems.push(`${where}${name} does not hold ${file}`);
+    for (const entry of entries)
+      if (!files.includes(entry)) problems.push(`${where}${name} holds ${entry}, not a file of its contest`);
+  }
+  for (const name of innerZips.keys())
+    if (!expected.has(name))
+      problems.push(`${where}${name} is not the zip of a contest of cut ${manifest.cut.id}`);
+  return problems;
+}
+
 export async function checkFolderZip(
   checks: Checks,
   source: CutSource,
@@ -28,6 +62,7 @@ export async function checkFolderZip(
   const listedHashes = new Map(manifest.files.map((f) => [f.path, f.sha256]));
   const signature = (await source.read('manifest.sig')) ?? Buffer.alloc(0);
   const seen = new Set<string>();
+  const innerZips = new Map<string, string[]>();
   const dated = (where: string, time: ZipEntryTime) => {
     const problem = zipEntryDateProblem(`${zipName}: ${where}`, time);
     if (problem !== null) checks.fail('V14', problem);
@@ -43,7 +78,10 @@ export async function checkFolderZip(
       if (!data.equals(signature))
         checks.fail('V14', `${zipName}: its manifest.sig differs from the folder's`);
     } else if (/^[0-9]{8}_[0-9]{4}_PREP_[A-Z0-9_]+\.zip$/.test(name)) {
+      const innerNames: string[] = [];
+      innerZips.set(name, innerNames);
       const inner = await readZipEntries(data, (innerName, innerData, innerTime) => {
+        innerNames.push(innerName);
         dated(`${name}/${innerName}`, innerTime);
         if (listedHashes.get(innerName) !== sha256Hex(innerData))
           checks.fail('V14', `${zipName}: ${name}/${innerName} is not the file the manifest lists`);
@@ -54,5 +92,7 @@ export async function checkFolderZip(
   if (!outer.ok) checks.fail('V14', `${zipName}: ${outer.message}`);
   for (const required of ['manifest.json', 'manifest.sig'])
     if (!seen.has(required)) checks.fail('V14', `${zipName}: ${required} is missing`);
+  if (outer.ok)
+    for (const problem of innerZipProblems(manifest, innerZips, `${zipName}: `)) checks.fail('V14', problem);
   checks.finish('V14', `${zipName} carries the signed manifest and the listed files`);
 }
