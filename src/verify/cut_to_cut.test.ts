@@ -236,6 +236,35 @@ describe('V12: the catalog, the election and the numbering between cuts', () => 
     assert.deepEqual(failed(report), ['V12']);
     assert.match(check(report, 'V12')!.detail, /sequence .* not the previous cut's \+ 1/);
   });
+
+  test("a previous cut whose time does not parse fails V12's time check, not passes it", async () => {
+    const [previous, later] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('previous-time', [previous, later]);
+    // The key holder re-signs both: the previous cut with a time that is no instant, and the
+    // later one naming that previous manifest, so only the time can fail.
+    await resignCut(path.join(root, previous), signer, {
+      editManifest: (m) => {
+        m.cut.timeUtc = 'not a time';
+      },
+    });
+    const previousSha = sha256Hex(await readFile(path.join(root, previous, 'manifest.json')));
+    await resignCut(path.join(root, later), signer, {
+      editManifest: (m) => {
+        m.previous.manifestSha256 = previousSha;
+      },
+    });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.deepEqual(
+      failed(report),
+      ['V12'],
+      JSON.stringify(report.checks.filter((c) => c.status === 'fail')),
+    );
+    assert.match(check(report, 'V12')!.detail, /the cut time does not move forward/);
+  });
 });
 
 describe('V15: the candidaturas CSV', () => {

@@ -159,8 +159,9 @@ export function checkExtends(
       'V12',
       `the cut sequence ${manifest.cut.sequence} is not the previous cut's + 1 (${previous.cut.sequence + 1})`,
     );
-  if (Date.parse(manifest.cut.timeUtc) <= Date.parse(previous.cut.timeUtc))
-    checks.fail('V12', 'the cut time goes backwards');
+  // Written so that an unparseable time on either side fails too (NaN compares false).
+  if (!(Date.parse(manifest.cut.timeUtc) > Date.parse(previous.cut.timeUtc)))
+    checks.fail('V12', 'the cut time does not move forward from the previous cut');
   if (manifest.journal.size < previous.journal.size) checks.fail('V12', 'the journal shrank: a rollback');
   const consistent = verifyConsistency({
     oldSize: previous.journal.size,
