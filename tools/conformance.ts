@@ -635,6 +635,32 @@ export const CASES: readonly ConformanceCase[] = [
       ),
   },
   {
+    name: 'inconsistencias-count-sin-acta-resigned',
+    description:
+      "PORCENTAJE_ACTAS_INCONSISTENCIAS recomputed by INE's 2024 generator's rule (every captured row " +
+      "with observations, so the sin acta row too) instead of the LEEME's (Excede Lista Nominal, Ilegible, " +
+      'Sin dato, Todos los campos ilegibles / vacíos) and re-signed.',
+    changed:
+      'PRES_2024.csv: line 5 PORCENTAJE_ACTAS_INCONSISTENCIAS 2.5000 (the Ilegible row) became 5.0000 ' +
+      '(the Ilegible and the sin acta rows, of 40 esperadas); re-signed',
+    resigned: true,
+    args: (n) => [folder(n), '--key', KEY],
+    expected: { ok: false, failing: ['V09'] },
+    files: async (n) =>
+      cutsRoot(
+        n,
+        await resign(n.first, n.signer, {
+          files: editCsv('PRES_2024.csv', (csv) => {
+            const values = csv.head[4]!.split(',');
+            if (values[7] !== '2.5000' || values[0] !== '40')
+              throw new Error(`unexpected aggregates line ${csv.head[4]}`);
+            values[7] = '5.0000';
+            csv.head[4] = values.join(',');
+          }),
+        }),
+      ),
+  },
+  {
     name: 'site-json-total-changed-resigned',
     description: "The national site JSON's first column's votes raised by one and re-signed.",
     changed: 'json/PRES/nacional.json: votes[0].votes +1; re-signed',

@@ -105,6 +105,50 @@ describe('PREP classification (domain.md "Classification")', () => {
     assert.equal(isInconsistent(c), false);
   });
 
+  test('actas con inconsistencias: Excede Lista Nominal, Ilegible, Sin dato, Todos los campos ilegibles / vacíos', () => {
+    const inconsistent = {
+      'Excede Lista Nominal': classify(BASICA, fields(BASICA, [300, 200, 5, 1, 5])),
+      Ilegible: classify(BASICA, fields(BASICA, [100, 'ilegible', 5, 1, 4])),
+      'Sin dato': classify(BASICA, fields(BASICA, ['sin_dato', 150, 5, 1, 4])),
+      'Todos los campos ilegibles': classify(
+        BASICA,
+        fields(BASICA, ['ilegible', 'ilegible', 'ilegible', 'ilegible', 'ilegible']),
+      ),
+      'Todos los campos vacíos': classify(
+        BASICA,
+        fields(BASICA, ['sin_dato', 'sin_dato', 'sin_dato', 'sin_dato', 'sin_dato']),
+      ),
+    };
+    for (const [label, c] of Object.entries(inconsistent)) {
+      assert.ok(formatObservaciones(c).includes(`'${label}'`), label);
+      assert.equal(isInconsistent(c), true, label);
+    }
+    assert.equal(
+      isInconsistent(classify(BASICA, fields(BASICA, [100, 150, 5, 1, 4]))),
+      false,
+      'a clean acta',
+    );
+  });
+
+  test('sin acta, whatever its reason, and fuera de catálogo are not inconsistencies', () => {
+    for (const reason of [
+      'PAQUETE_NO_ENTREGADO',
+      'CASILLA_NO_INSTALADA',
+      'SIN_SOBRE',
+      'CONTINGENCIA_URNA_ELECTRONICA',
+    ] as const) {
+      const c = classify(CONTIGUA, null, reason);
+      assert.equal(c.contabilizada, 0, 'not counted…');
+      assert.equal(isInconsistent(c), false, `…but not an inconsistency (${reason})`);
+    }
+    // Fuera de catálogo stays out even when its fields would be inconsistent in the catalog.
+    assert.equal(
+      isInconsistent(classify(null, fields(BASICA, [100, 'ilegible', 'sin_dato', 1, 600]))),
+      false,
+    );
+    assert.equal(isInconsistent(classify(null, null)), false);
+  });
+
   test('rule 6: a written total that differs is flagged, never a reason to exclude', () => {
     const c = classify(EXTRAORDINARIA, fields(EXTRAORDINARIA, [100, 50, 1, 2], 160));
     assert.equal(c.totalMismatch, true);
@@ -120,7 +164,17 @@ describe('PREP classification (domain.md "Classification")', () => {
     const c = classify(BASICA, fields(BASICA, [600, 'ilegible', 'sin_dato', 1, 4]));
     assert.deepEqual(c.observations, ['EXCEDE_LISTA_NOMINAL', 'ILEGIBLE', 'SIN_DATO']);
     assert.equal(c.contabilizada, 0);
-    assert.equal(formatObservaciones(c), "['Excede lista nominal', 'Ilegible', 'Sin dato']");
+    assert.equal(formatObservaciones(c), "['Excede Lista Nominal', 'Ilegible', 'Sin dato']");
+  });
+
+  test('OBSERVACIONES refuses the pre-2024 spelling, naming the 2024 one', () => {
+    const old = parseObservaciones("['Excede lista nominal']");
+    assert.equal(old.ok, false);
+    assert.match(!old.ok ? old.message : '', /INE 2024 writes "Excede Lista Nominal"/);
+    assert.deepEqual(parseObservaciones("['Excede Lista Nominal']"), {
+      ok: true,
+      value: { observations: ['EXCEDE_LISTA_NOMINAL'], sinActaReason: null },
+    });
   });
 
   test('OBSERVACIONES round-trips and rejects what is not published', () => {

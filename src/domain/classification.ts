@@ -82,11 +82,30 @@ export function classifyActa(input: {
 }
 
 /**
- * Counts toward PORCENTAJE_ACTAS_INCONSISTENCIAS: a captured (in-catalog) acta with any
- * observation (the 2024 practice); fuera de catálogo actas are outside the expected set.
+ * The observations that make an acta one "con inconsistencias" (domain.md "Aggregates"): the
+ * LEEME names Excede Lista Nominal, Ilegible and Sin dato, and INE's own QA of PRES_2024.csv
+ * filtered OBSERVACIONES on those texts plus Todos los campos ilegibles / vacíos. INE's 2024 CSV
+ * generator counted every row with a non-empty OBSERVACIONES instead (so Sin acta too); where
+ * the two disagree the LEEME wins: it is the published definition readers check us against.
+ * Sin acta and Fuera de catálogo are not inconsistencies.
+ */
+export const INCONSISTENCY_OBSERVATIONS: ReadonlySet<Observation> = new Set([
+  'EXCEDE_LISTA_NOMINAL',
+  'TODOS_ILEGIBLES',
+  'TODOS_VACIOS',
+  'ILEGIBLE',
+  'SIN_DATO',
+]);
+
+/**
+ * Counts toward PORCENTAJE_ACTAS_INCONSISTENCIAS: a captured (in-catalog) acta with one of the
+ * inconsistency observations; fuera de catálogo actas are outside the expected set.
  */
 export function isInconsistent(classification: Classification): boolean {
-  return classification.contabilizada !== 2 && classification.observations.length > 0;
+  return (
+    classification.contabilizada !== 2 &&
+    classification.observations.some((o) => INCONSISTENCY_OBSERVATIONS.has(o))
+  );
 }
 
 export const SIN_ACTA_LABELS: Readonly<Record<SinActaReason, string>> = {
@@ -96,9 +115,13 @@ export const SIN_ACTA_LABELS: Readonly<Record<SinActaReason, string>> = {
   CONTINGENCIA_URNA_ELECTRONICA: 'contingencia en urna electrónica',
 };
 
+/**
+ * The OBSERVACIONES texts, byte for byte as INE 2024 writes them (readers filter on the exact
+ * text: INE's QA matched `Excede Lista Nominal`, capitalized, and `Sin dato`, not).
+ */
 const OBSERVATION_LABELS: Readonly<Record<Exclude<Observation, 'SIN_ACTA'>, string>> = {
   FUERA_DE_CATALOGO: 'Fuera de catálogo',
-  EXCEDE_LISTA_NOMINAL: 'Excede lista nominal',
+  EXCEDE_LISTA_NOMINAL: 'Excede Lista Nominal',
   TODOS_ILEGIBLES: 'Todos los campos ilegibles',
   TODOS_VACIOS: 'Todos los campos vacíos',
   ILEGIBLE: 'Ilegible',
@@ -147,8 +170,14 @@ export function parseObservaciones(text: string): Result<ParsedObservaciones, 'b
     const reason = (Object.entries(SIN_ACTA_LABELS) as [SinActaReason, string][]).find(
       ([, label]) => item === `Sin acta (${label})`,
     );
-    if (reason === undefined)
-      return err('bad-observaciones', `OBSERVACIONES "${text}": unknown item "${item}"`);
+    if (reason === undefined) {
+      // A label in another case is the likeliest slip (2012–2021 wrote `Excede lista nominal`): name the 2024 spelling.
+      const spelled = Object.values(OBSERVATION_LABELS).find((l) => l.toLowerCase() === item.toLowerCase());
+      return err(
+        'bad-observaciones',
+        `OBSERVACIONES "${text}": unknown item "${item}"${spelled === undefined ? '' : ` (INE 2024 writes "${spelled}")`}`,
+      );
+    }
     observations.push('SIN_ACTA');
     sinActaReason = reason[0];
   }

@@ -35,7 +35,8 @@ describe('tabulation (domain.md "Aggregates")', () => {
     assert.equal(a.actasNoContabilizadas, 1);
     assert.equal(formatPercent(a.porcentajeActasCapturadas), '60.0000');
     assert.equal(formatPercent(a.porcentajeActasContabilizadas), '40.0000');
-    assert.equal(formatPercent(a.porcentajeActasInconsistencias), '20.0000');
+    // The only acta with an observation in the catalog is sin acta: not an inconsistency.
+    assert.equal(formatPercent(a.porcentajeActasInconsistencias), '0.0000');
     assert.equal(a.listaNominalActasContabilizadas, 500);
     assert.equal(a.totalVotosConCasillasEspeciales, 1020);
     assert.equal(a.totalVotosSinCasillasEspeciales, 260);
@@ -52,6 +53,20 @@ describe('tabulation (domain.md "Aggregates")', () => {
     assert.equal(t.distritos.get('01-002')!.aggregates.actasEsperadas, 3);
     assert.equal(t.secciones.get('01-0338')!.aggregates.actasCapturadas, 2);
     assert.equal(t.casillas.get(EXTRAORDINARIA.key)!.aggregates.actasCapturadas, 0);
+  });
+
+  test('inconsistencias: Ilegible, Sin dato and Excede Lista Nominal count; sin acta and fuera de catálogo do not', () => {
+    const actas = [
+      published(BASICA, fields(BASICA, [100, 'ilegible', 5, 1, 4])), // counted, inconsistent
+      published(CONTIGUA, null, { sinActaReason: 'CASILLA_NO_INSTALADA' }), // not counted, not inconsistent
+      published(ESPECIAL, fields(ESPECIAL, [400, 300, 50, 11])), // excede: not counted, inconsistent
+      published(EXTRAORDINARIA, fields(EXTRAORDINARIA, ['sin_dato', 50, 1, 2])), // counted, inconsistent
+      published(null, fields(BASICA, ['ilegible', 2, 3, 4, 5])), // fuera de catálogo: outside the expected set
+    ];
+    const a = tabulate({ contest: CONTEST, catalog: CATALOG, actas, final: false }).national.aggregates;
+    assert.equal(a.actasEsperadas, 5);
+    assert.equal(a.actasCapturadas, 4);
+    assert.equal(formatPercent(a.porcentajeActasInconsistencias), '60.0000'); // 3 of 5
   });
 
   test('the final cut switches participation to the votes with special casillas', () => {

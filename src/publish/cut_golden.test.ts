@@ -68,8 +68,8 @@ test('the same night builds the same cut, byte for byte (pinned digests)', async
 });
 
 const GOLDEN: Record<string, string> = {
-  'first.zip': '6b8138101d1ca8a4b416259bc90a09cb5f1ced4d565e2a65738d8c379585c310',
-  'first/LEEME.txt': '9eeddeed52bee201acea4898da2ff8235ecd371fc17b82b2dbffd7493f87bc1d',
+  'first.zip': 'dcdb021058ad14821863a0e22f2beedb26494fccbb869765b1545ed6b8308d0b',
+  'first/LEEME.txt': '380845cb0a883d0c9bb9ab820e6830110ae6a109d27a7aea161dec54c4f92b10',
   'first/PRES_2024.csv': '65f56ebe0840298de72b6d83e5577091e3fecd768426194e980ea78091ad54d0',
   'first/PRES_CANDIDATURAS_2024.csv': 'fe7f645d6d8cd925ce731bcffb6691838378ba639ad84d2a30bf0b61b4ae62a2',
   'first/json/PRES/nacional.json': 'eb94b571b2f9d94484e776905317d7b777bf50d29ee3e05a74920f8d90c2dc54',
@@ -91,8 +91,8 @@ const GOLDEN: Record<string, string> = {
   'first/json/DIP_FED/distrito/01-002.json':
     '50f5bca100f715773138945f0892683a30394260a312f1794b88332807111c93',
   'first/json/index.json': 'b10b028dade961f670c42595a3b02064144d68dc79c3264eb6121c4684dce9dd',
-  'first/manifest.json': '342702ef3c90812b17cf7deb69275b08a6e4c57c7d176c76dab53c89b25f22f6',
-  'first/manifest.sig': '9c8ff4e0c62e6ea8ce8bf8abca379668d5aac60da76c85e0981db231f0bcaec5',
-  'second.zip': '863650dd86ab130058e5a3d482f4ec757202a3a43e219070c367a6c61ea1cb28',
-  'legacy.zip': '72ad4ad5d808f5d7f622f5342af6d51124fb9a47d60c64cf170d48d170feb1d7',
+  'first/manifest.json': '5363062c44f4b0cbe2f45a58f9a47a7baace77459ab410561be8f790c95b3e06',
+  'first/manifest.sig': 'c4dd6c0775b1c6c2a1bcf480d43019795386e53411908d771ff9cea380060c82',
+  'second.zip': '90cb413f89313218e0a7c58dc0b1592326ac43c2a0fc81a842b9c32f401926b0',
+  'legacy.zip': '1b793f221b3c1a3d4663fecb0a6fc14273f5726ff9b79ec86e4e9d5c15894b6f',
 };

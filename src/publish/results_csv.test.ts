@@ -16,6 +16,9 @@ import {
 } from '../test/fixtures.ts';
 import { buildCut } from './cut_builder.ts';
 import { resultsCsv, safeText } from './results_csv.ts';
+import { readResultsCsv } from '../verify/csv_reader.ts';
+import { contestRows } from '../verify/core/csv_layout.ts';
+import { addRow, aggregatesOf, newCounts } from '../verify/core/rules.ts';
 import { testSigner } from '../journal/test_keys.ts';
 import type { PublishedActa } from '../domain/acta.ts';
 
@@ -89,7 +92,8 @@ describe('results CSV, INE 2024 layout', () => {
       lines[3],
       'ACTAS_ESPERADAS,ACTAS_REGISTRADAS,ACTAS_FUERA_CATALOGO,ACTAS_CAPTURADAS,PORCENTAJE_ACTAS_CAPTURADAS,ACTAS_CONTABILIZADAS,PORCENTAJE_ACTAS_CONTABILIZADAS,PORCENTAJE_ACTAS_INCONSISTENCIAS,ACTAS_NO_CONTABILIZADAS,LISTA_NOMINAL_ACTAS_CONTABILIZADAS,TOTAL_VOTOS_C_CS,TOTAL_VOTOS_S_CS,PORCENTAJE_PARTICIPACION_CIUDADANA',
     );
-    assert.equal(lines[4], '5,4,1,3,60.0000,2,40.0000,40.0000,1,500,870,110,22.0000');
+    // Inconsistencias 20.0000: the Ilegible row only; the sin acta row is not an inconsistency.
+    assert.equal(lines[4], '5,4,1,3,60.0000,2,40.0000,20.0000,1,500,870,110,22.0000');
     assert.equal(lines[5], '');
     assert.ok(lines[6]!.startsWith('CLAVE_CASILLA,CLAVE_ACTA,ID_ENTIDAD,ENTIDAD,ID_DISTRITO_FEDERAL,'));
     assert.ok(lines[6]!.includes(',PAN,MORENA,PAN_MORENA,NO_REGISTRADAS,NULOS,TOTAL_VOTOS_ASENTADO,'));
@@ -135,13 +139,42 @@ describe('results CSV, INE 2024 layout', () => {
         .tuple(fc.constantFrom(EXTRAORDINARIA, ESPECIAL), fc.array(value, { minLength: 4, maxLength: 4 }))
         .map(([c, v]) => published(c, fields(c, v))),
       fc.array(value, { minLength: 5, maxLength: 5 }).map((v) => published(null, fields(BASICA, v))),
+      fc
+        .tuple(
+          fc.constantFrom(BASICA, CONTIGUA, EXTRAORDINARIA, ESPECIAL),
+          fc.constantFrom('PAQUETE_NO_ENTREGADO', 'CASILLA_NO_INSTALADA', 'SIN_SOBRE') as fc.Arbitrary<
+            'PAQUETE_NO_ENTREGADO' | 'CASILLA_NO_INSTALADA' | 'SIN_SOBRE'
+          >,
+        )
+        .map(([c, reason]) => published(c, null, { sinActaReason: reason })),
     );
+    // The LEEME's definition, written out the way INE's QA filtered PRES_2024.csv: the quoted
+    // items of OBSERVACIONES against the five texts, on rows in the catalog.
+    const INE_INCONSISTENCIES = [
+      'Excede Lista Nominal',
+      'Ilegible',
+      'Sin dato',
+      'Todos los campos ilegibles',
+      'Todos los campos vacíos',
+    ];
+    const inconsistent = (r: Record<string, string>): boolean =>
+      r['CONTABILIZADA'] !== '2' &&
+      [...r['OBSERVACIONES']!.matchAll(/'([^']*)'/g)].some((m) => INE_INCONSISTENCIES.includes(m[1]!));
     fc.assert(
       fc.property(
         fc.uniqueArray(acta, { maxLength: 6, selector: (a) => a.actaKey ?? JSON.stringify(a.fields) }),
         fc.boolean(),
         (actas, final) => {
-          const { summary, rows } = pandasStyle(csvFor(actas, { final }).bytes);
+          const bytes = csvFor(actas, { final }).bytes;
+          const { summary, rows } = pandasStyle(bytes);
+          // The verifier's own recomputation (V09) over the same bytes.
+          const parsed = readResultsCsv(bytes);
+          assert.ok(parsed.ok);
+          const verifierRows = contestRows(parsed.value, CONTEST);
+          const verifierCounts = newCounts(verifierRows.voteColumns.length);
+          for (const row of parsed.value.rows) addRow(verifierCounts, verifierRows, row);
+          verifierCounts.esperadas = 5;
+          const verifierAggregates = aggregatesOf(verifierCounts, final);
           const counted = rows.filter((r) => r['CONTABILIZADA'] === '1');
           const capturadas = rows.filter((r) => r['CONTABILIZADA'] !== '2').length;
           const ln = counted.reduce((s, r) => s + Number(r['LISTA_NOMINAL']), 0);
@@ -159,6 +192,8 @@ describe('results CSV, INE 2024 layout', () => {
             summary['TOTAL_VOTOS_C_CS'] === String(cCs) &&
             summary['TOTAL_VOTOS_S_CS'] === String(sCs) &&
             summary['PORCENTAJE_ACTAS_CAPTURADAS'] === truncated(capturadas, 5) &&
+            summary['PORCENTAJE_ACTAS_INCONSISTENCIAS'] === truncated(rows.filter(inconsistent).length, 5) &&
+            verifierAggregates.join(',') === parsed.value.aggregateValues.join(',') &&
             summary['PORCENTAJE_PARTICIPACION_CIUDADANA'] === truncated(final ? cCs : sCs, ln)
           );
         },

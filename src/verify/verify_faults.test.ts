@@ -157,10 +157,14 @@ type Cells = string[] & { readonly at: (column: string) => number };
  * Publishes an edit of the contest's CSV rows as the key holder would: every derived byte
  * (Merkle root, casilla ranges, manifest, signature, zip) made to agree with it.
  */
-async function republish(edit: (cells: Cells, clave: string) => void): Promise<string> {
+async function republish(
+  edit: (cells: Cells, clave: string) => void,
+  editHeader: (lines: string[]) => void = () => {},
+): Promise<string> {
   const folder = await copyCut();
   const csvPath = path.join(folder, CSV);
   const lines = (await readFile(csvPath, 'utf8')).slice(1).split('\r').slice(0, -1);
+  editHeader(lines);
   const header = splitCells(lines[6]!, ',');
   assert.ok(header.ok);
   const at = (column: string) => {
@@ -426,6 +430,38 @@ describe('item 4: CODIGO_INTEGRIDAD is "-" exactly on Sin acta rows (V08)', () =
       }),
     );
     assert.deepEqual(failedIds(sinActa), ['V08'], JSON.stringify(failures(sinActa)));
+  });
+});
+
+describe('issue 16: actas con inconsistencias and the OBSERVACIONES texts as INE 2024 writes them', () => {
+  test("a header that counts the sin acta row as an inconsistency (the 2024 generator's rule) fails V09", async () => {
+    const honest = (await readFile(path.join(root, cutId, CSV), 'utf8')).split('\r')[4]!.split(',');
+    assert.equal(honest[7], '0.0000', 'the cut has one sin acta row and no inconsistency');
+    const report = await verify(
+      await republish(
+        () => {},
+        (lines) => {
+          const values = lines[4]!.split(',');
+          values[7] = '20.0000'; // 1 of 5 esperadas
+          lines[4] = values.join(',');
+        },
+      ),
+    );
+    assert.deepEqual(failedIds(report), ['V09'], JSON.stringify(failures(report)));
+    assert.match(failures(report)[0]!, /PORCENTAJE_ACTAS_INCONSISTENCIAS is 20\.0000, the rows give 0\.0000/);
+  });
+
+  test('an observation in the pre-2024 spelling fails V08, naming the 2024 one', async () => {
+    const report = await verify(
+      await republish((row, clave) => {
+        if (clave === `'${BASICA.key}03`) row[row.at('OBSERVACIONES')] = "['Excede lista nominal']";
+      }),
+    );
+    assert.deepEqual(failedIds(report), ['V08'], JSON.stringify(failures(report)));
+    assert.match(
+      failures(report)[0]!,
+      /unknown item "Excede lista nominal" \(INE 2024 writes "Excede Lista Nominal"\)/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 fbb6ca5afb6507b54944b79cf262f874b642b52d0053b0b76fa5593923de7dcd
+sha256 05d083b7e01fe5f96d786846a13e26d90a4cebe2f342f45175d16283b89bae3e
 
-— openprep.PEF2024.simulacro eg8vLxAhHFONNgkveTn8OWq/V/kJjgi+gWwLD4rmnsikS3NFlLPFX88ryv5jZo8Oy4fWthuiMzdUc3/M87wv0f1/KA4=
+— openprep.PEF2024.simulacro eg8vL5/tNzKDUQC1WHKQKBEAzStdGxpVHVn7XH/kKtS39jGYa3TGNmsxpp8l+3XAy0HnAhHgcYpjrU8trWTb+EvfaQc=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 02fcb936fbb618da9bb2fcd002afc61483b955285305676ee225265841041ded
+sha256 2fcd921704dc5229e217520b575be24dcefbe17427910a36aca80ae4888663ef
 
-— openprep.PEF2024.simulacro eg8vL7Xj//3TURkcoAsZ8drHKLRNrSy1PT1xu7MLeuuCvmmIZqWeRvggVDZ04WxBa5rksVacSM872zizVVicCtlIfAI=
+— openprep.PEF2024.simulacro eg8vL801GQpXmAuraE6Yil1Snue+RXrRWyDiQuoQFMDMA+FevVoBFnscQT9m5bCERhrWjZFjUtRy+z16BZ40BZ1Yxg0=

@@ -94,6 +94,29 @@ export interface RowTotals {
   readonly rangeByCasilla: Map<string, [number, number]>;
 }
 
+/**
+ * The OBSERVACIONES texts that make an acta one "con inconsistencias", as the LEEME defines it
+ * and as INE's own QA of PRES_2024.csv filtered: written out here rather than taken from the
+ * domain's classification, so that a slip in the builder's rule or spelling shows up in V09.
+ * Sin acta and Fuera de catálogo are not among them.
+ */
+const INCONSISTENCY_TEXTS: ReadonlySet<string> = new Set([
+  'Excede Lista Nominal',
+  'Ilegible',
+  'Sin dato',
+  'Todos los campos ilegibles',
+  'Todos los campos vacíos',
+]);
+
+/** The items of an OBSERVACIONES list, read the way INE's QA read them: every `'…'`. */
+const QUOTED_ITEM = /'([^']*)'/g;
+
+function isInconsistentRow(observaciones: string): boolean {
+  for (const match of observaciones.matchAll(QUOTED_ITEM))
+    if (INCONSISTENCY_TEXTS.has(match[1]!)) return true;
+  return false;
+}
+
 export function addRow(counts: Counts, rows: ContestRows, row: Row): void {
   const at = rows.at;
   const contabilizada = row[at.contabilizada];
@@ -102,7 +125,7 @@ export function addRow(counts: Counts, rows: ContestRows, row: Row): void {
     return;
   }
   counts.capturadas++;
-  if (row[at.observaciones] !== '-') counts.inconsistentes++;
+  if (isInconsistentRow(row[at.observaciones] ?? '')) counts.inconsistentes++;
   if (contabilizada !== '1') return;
   counts.contabilizadas++;
   counts.ln += numberCell(row[at.listaNominal]!) ?? 0;

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 58e060c38e5068d6cf2be18523e0a6071c9cdb9d1c6d113fa4f1c58eb6c057c8
+sha256 078ba90463939cc7e25ca74baac82ad1746c85a558469f9e2f54c8300fe4cee1
 
-— openprep.PEF2024.simulacro eg8vL3tn7fQgmMiWRlCgvQXY10xY0H4H5Q/hM2jwtZXt2eWELDUIghVguhmxNUuBrANKehqzPUxlMF864mqia6b8LA4=
+— openprep.PEF2024.simulacro eg8vL9unsTlFswj4b+KrnJS+bQDnfgkm8QCTkJYQ1hGSfpTtdIiILsaoKPpkS5F8RHBfbt5FEgRKoDqTQfQP+6osFAc=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 e7758e2365c38d602cfddcd9cced410fa1314b0dae20cac3dec039b5470cb721
+sha256 0879868fbf5d89815ebfd1c47834958cdd27657b2219012aecea1a1f6625764d
 
-— openprep.PEF2024.simulacro eg8vL85ZbwPGslll2UKFKF5DP3/n564nlcqwRH55jiloQAmMGj9LZw79uUg/LGWpkl4jMVaskZq4oE0d6kIfaHudtg0=
+— openprep.PEF2024.simulacro eg8vL4boUPRMyaUybsspXmrc8oOnbXQO/ZXAyW25AhT8281n47uGNwpKkTrjlHKggp7sZhmHCyTuz68d4hRA9orHYgo=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 dd12f3e03f1ff28c89fe65e0f2e59bde2eade180c0136c6df040328f055ce79b
+sha256 02f8adceda94f2f550a72e058448c60295d2f0749408d89582dd7e43a38d0aea
 
-— openprep.PEF2024.simulacro eg8vL52Ibk/vOJ0WRspJYVq4SFZxCQi+n8ZQxO+P5PtQy7J+qwN1ioPYCuudGHI8pCw96XhIfXHrEGeW01QMCmrZtgg=
+— openprep.PEF2024.simulacro eg8vL/oivP/dtdKta/JZz92NxIVxgK9qAbdhe0eS5Be697jAfoeUtCvCCyHJEaRyqEkmAbW7+JH2x2fzlP/J968e0gA=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 02b4822d1066b498d226bb3a7e8b81a1438878396afb9d7f505bc5fe5a1cda7b
+sha256 8390bfd2a4a007fd8377e9f1dca1479f486838fa697accff7209e307fd7dfc84
 
-— openprep.PEF2024.simulacro eg8vL9XlI3LVz5Dig2rujsg9su/r4ygrhLxTJYM7Bal6YkGgt7GI+gWwHNQv6uvJaL+O2Z9yfFOj059WmDVsMTUwHw4=
+— openprep.PEF2024.simulacro eg8vL0NOMq1QhckmeZ2UEMpPjdhQWCOhPFUU2qjwq7smFzQcFly3iiK+xsZgBLvcofXxobmOqrw633F7Xwmb5JDI5wA=

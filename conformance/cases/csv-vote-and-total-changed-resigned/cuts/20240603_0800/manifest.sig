@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 5f29d902cb5c725aa0efcafb4e898a436ae426dc11cd946fd701e5350b19dc4d
+sha256 e064c2e83e3ec55647d066fee781d83d5011d59acd15132b83ad5fed9fcf4cd2
 
-— openprep.PEF2024.simulacro eg8vL/XsW3uvlzMT/3VFiX9PFItR8j88L/2waOZcWrYS2AZaVB9xgPfQIRcaV7RFZLAHZ1CYMJZLJryGcdPF0lqZXAQ=
+— openprep.PEF2024.simulacro eg8vLzlUgVKthlRxpRos/zIT0WGPxSlapVy8N6kI+8fL3qQNTqwH2bDh8Fjzad3uU9SVLndb/QjfgoX0oTQxSabJHgE=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 f28c11c07d7a04bac0f3b716230f9bcd28e4115442537e385cf54166f9d9c3d6
+sha256 25630b10e99b1ce00da96e23d7f4ad4740885c6ded9120f163f75cf6b9ac8a0d
 
-— openprep.PEF2024.simulacro eg8vL6drnqJjZZcF43rSPiRr7WHIEu3Df3PuJ2sIa4v/IRIwP8GVaxcZI7EeuI42ZXJpuao96yNDFATwdtxblUFbfw4=
+— openprep.PEF2024.simulacro eg8vLy+zTd5no85qkdYZjLHT2aVFZnQ0xiAF5x6rof+o9FTg7yJ6a53UtV+R0PscEFbTCGt25c1UkKTNsxIwHV3Fdw8=

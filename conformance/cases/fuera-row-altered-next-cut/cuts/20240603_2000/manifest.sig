@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 25bd2381e32387d1ad62f81c029e723edf7f33ec15d72c13f9ed7250f6e729cc
+sha256 40e60764ef13b1b9addca9106162566d60a02829223fda15f9e1058a0ebc6052
 
-— openprep.PEF2024.simulacro eg8vLzweOv7dp7hoNUdu+dmZu/Lqi56L+1vgl0UpVICszsuQ/bwg4h21QSF+F4sDMBUBeSv8OW5axJJzFIf6QOHhjA4=
+— openprep.PEF2024.simulacro eg8vL6PSaTbtYgp3YJ+3eymr/Jqd+GSueVfBa25CISOJ+OIFzQ1RwJbw7SlZZKp7OUlq1nN7EJXz3Ka7msu/4TZUJgw=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 0bd6f79df3751d2ff68ab5db4fadb2f449bff6c9bec9f35f3b36102e756ce065
+sha256 d740dc48de7d1ae28d43d1575dd89b3670f76164177a9a33bc3b939c7c2adc3f
 
-— openprep.PEF2024.simulacro eg8vL2xug3OBy74TyHSxbcxBN1yotF6Hc45FHXlgJelyq3e3faIcV7Te96bmnG8lHdhjlozFKsiy10dTd/VH7l5VFwk=
+— openprep.PEF2024.simulacro eg8vL4zgkywDIoyaoN7tT982uBALegKONmk3xB3Zx/qVTMmqH2t07mD8mWCvBBlPHNPc4lmLoMCpGWe6+kg8suKsQgY=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 b36792b4a0d5737f88f91c0fbd5d75b664b2a48b1314c98b147efcdbf6c29ad8
+
+— openprep.PEF2024.simulacro eg8vL34pThsmdY5C9ofVun7Rtjk2P23vyyTGLI74XpeIvnmH9lYhXKhTF7skCZk5D2q+6mBlCNcINotL9N5I8C1axgM=
