@@ -322,8 +322,10 @@ describe('V15: the candidaturas CSV', () => {
     const root = await copyRoot('cand-missing', [name]);
     await resignCut(path.join(root, name), signer, { files: { 'SEN_CANDIDATURAS_2024.csv': null } });
     const report = await verifyCut({ cut: path.join(root, name), publicKey: key });
-    assert.deepEqual(failed(report), ['V15']);
+    // The re-signed zip lacks it too, and every contest's inner zip must hold its candidaturas (V14).
+    assert.deepEqual(failed(report), ['V14', 'V15']);
     assert.match(check(report, 'V15')!.detail, /SEN_CANDIDATURAS_2024.csv is missing/);
+    assert.match(check(report, 'V14')!.detail, /_PREP_SEN\.zip does not hold SEN_CANDIDATURAS_2024\.csv/);
   });
 });
 
