@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 ab40f65854366269958a0d8fdaf1706c315838eb34966c670be5995953a59b62
+
+— openprep.PEF2024.simulacro eg8vL5Xjb9vSANUTgPPmeibg90TWQfmmuDnXCZkfasJH4xx2DgTDD+r+/bMcmqccFs3TWBFmjK2X0XDOZiuqNnmKlwo=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 05bce1b0960dc114bca577ccd2a9ddd20fd5d41bc36cd2801b9c297e3179c218
+
+— openprep.PEF2024.simulacro eg8vL9shgmaxA3UfNPX9IIPpewCQCC4S6vN/6e8FfrqZmpL+ar0gR8FpPmLvT4GAL2wWWHOT4ceAUGw/DgsgbyZ7bA4=
