@@ -678,6 +678,46 @@ export const CASES: readonly ConformanceCase[] = [
       ),
   },
   {
+    name: 'manifest-extra-field-resigned',
+    description:
+      'A field the format does not have added to the manifest and re-signed: manifest.json must match ' +
+      'docs/schemas/manifest.schema.json, whose objects admit no other field.',
+    changed: 'manifest.json: "note": "x" added to "cut"; re-serialized, re-signed',
+    resigned: true,
+    args: (n) => [folder(n), '--key', KEY],
+    expected: { ok: false, failing: ['V03'] },
+    files: async (n) =>
+      cutsRoot(
+        n,
+        await resign(n.first, n.signer, {
+          files: editJson('manifest.json', (json) => {
+            (json.cut as Record<string, unknown>).note = 'x';
+          }),
+        }),
+      ),
+  },
+  {
+    name: 'site-json-count-as-text-resigned',
+    description:
+      'A count of the national site JSON published as text, its value unchanged, and re-signed: the site JSON must ' +
+      'match docs/schemas/site.schema.json, where counts are JSON numbers.',
+    changed:
+      'json/PRES/nacional.json: aggregates.ACTAS_ESPERADAS became the same number as a string; re-signed',
+    resigned: true,
+    args: (n) => [folder(n), '--key', KEY],
+    expected: { ok: false, failing: ['V10'] },
+    files: async (n) =>
+      cutsRoot(
+        n,
+        await resign(n.first, n.signer, {
+          files: editJson('json/PRES/nacional.json', (json) => {
+            const aggregates = json.aggregates as Record<string, unknown>;
+            aggregates.ACTAS_ESPERADAS = String(aggregates.ACTAS_ESPERADAS);
+          }),
+        }),
+      ),
+  },
+  {
     name: 'csv-header-line-changed-resigned',
     description: "The CSV's cut time (line 2) moved one hour and re-signed.",
     changed: 'SEN_2024.csv: line 2 "03/06/2024 08:00 (UTC-6)" became "03/06/2024 09:00 (UTC-6)"; re-signed',

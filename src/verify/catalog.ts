@@ -1,7 +1,8 @@
 /**
  * V11: the catalog and the election definition the cut names, read from the cut's folder (or
  * `--catalog`), hashed against the manifest and parsed with the domain's own parsers, which
- * the later checks then recompute the PREP rules and esperadas from.
+ * the later checks then recompute the PREP rules and esperadas from. The definition must first
+ * match its published schema (docs/schemas/election.schema.json).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { cutUtcOffsetMinutes, type Manifest } from './core/manifest.ts';
 import type { Checks } from './core/report.ts';
 import type { CutSource } from './cut_source.ts';
 import { sha256Hex } from './node_crypto.ts';
+import { parseJson, schemaFailure } from './schemas.ts';
 
 export interface CatalogAndElection {
   readonly catalog: Catalog | null;
@@ -44,11 +46,16 @@ export async function checkCatalog(
       checks.fail('V11', 'the election definition SHA-256 differs');
     const parsedCatalog = await parseCatalogCsv(catalogBytes);
     if (!parsedCatalog.ok) checks.fail('V11', `catalog: ${parsedCatalog.message}`);
-    else {
-      catalog = parsedCatalog.value;
-      const parsedElection = parseElectionDefinition(JSON.parse(electionBytes.toString('utf8')), {
-        catalog,
-      });
+    else catalog = parsedCatalog.value;
+    // The definition's shape is the published schema's; the parser adds the rules across fields
+    // (unique ids, the closing columns, coalitions of the contest's parties, scopes in the catalog).
+    const electionName = path.basename(manifest.catalog.electionPath);
+    const definition = parseJson(electionBytes);
+    const shape = definition === null ? null : schemaFailure('election', definition.json, electionName);
+    if (definition === null) checks.fail('V11', `${electionName} is not JSON`);
+    else if (shape !== null) checks.fail('V11', shape);
+    else if (catalog !== null) {
+      const parsedElection = parseElectionDefinition(definition.json, { catalog });
       if (!parsedElection.ok) checks.fail('V11', `election definition: ${parsedElection.message}`);
       else {
         election = parsedElection.value;

@@ -25,6 +25,7 @@ import {
 import { checkJson } from './core/site_json.ts';
 import { readResultsCsv } from './csv_reader.ts';
 import type { CutSource } from './cut_source.ts';
+import { siteShapeCheck } from './schemas.ts';
 
 /**
  * What the later checks keep of a contest: its title and header (V15), each acta's row text by
@@ -160,6 +161,7 @@ export async function verifyContest(
       esperadas,
       manifest.cut.final,
       totals,
+      siteShapeCheck,
     );
   return {
     published: { title: csv.value.title, header: csv.value.header, byKey, fueraDeCatalogo },

@@ -1,9 +1,10 @@
 /**
  * V16: the signed `latest` pointer of the cuts folder a cut folder sits in (`<cuts>/latest.json`
  * and `latest.sig`, written after every cut by src/publish/cut_writer.ts). The core checks the
- * signature and the form (the site's V00, src/verify/core/pointer.ts); here, with the folder at
- * hand, the pointer must also name a cut published beside this one — its manifest's SHA-256
- * and local time — that is not older than this cut: the pointer only moves forward.
+ * signature and the form (the site's V00, src/verify/core/pointer.ts), and here also the
+ * published schema (docs/schemas/latest.schema.json). With the folder at hand, the pointer must
+ * also name a cut published beside this one — its manifest's SHA-256 and local time — that is
+ * not older than this cut: the pointer only moves forward.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { openLatestPointer } from './core/pointer.ts';
 import { utf8, type VerifierCrypto } from './core/ports.ts';
 import type { Checks } from './core/report.ts';
 import type { CutSource } from './cut_source.ts';
+import { bytesSchemaFailure } from './schemas.ts';
 
 async function readOrNull(file: string): Promise<Buffer | null> {
   try {
@@ -45,6 +47,8 @@ export async function checkLatestPointer(
   }
   const opened = await openLatestPointer(latest, signature, crypto);
   for (const failure of opened.failures) checks.fail('V16', failure);
+  const shape = bytesSchemaFailure('latest', latest, 'latest.json');
+  if (shape !== null) checks.fail('V16', shape);
   const pointer = opened.pointer;
   const { manifest, manifestBytes } = loaded;
   if (pointer !== null) {

@@ -6,8 +6,10 @@
  * images, report), which the site's "verify this cut" page runs too — and the Node side here:
  * the cut's folder or zip (cut_source.ts), node:crypto (node_crypto.ts), the catalog (V11),
  * the folder's zip (V14), the previous cut (V12), the image folder (V13), the signed latest
- * pointer beside the cut folder (V16), and the contests shared out between this thread and
- * worker threads (contest_queue.ts). The candidaturas CSV (V15) is the core's.
+ * pointer beside the cut folder (V16), the published JSON Schemas of docs/schemas/ (schemas.ts:
+ * the manifest's shape in V03, the site JSON's in V10, the election definition's in V11), and
+ * the contests shared out between this thread and worker threads (contest_queue.ts). The
+ * candidaturas CSV (V15) is the core's.
  */
 import { availableParallelism } from 'node:os';
 import { parseVerifierKey } from '../journal/note.ts';
@@ -38,6 +40,7 @@ import { checkImageFolder } from './images.ts';
 import { nodeVerifierCrypto } from './node_crypto.ts';
 import { checkLatestPointer } from './pointer.ts';
 import { checkPrevious } from './previous.ts';
+import { bytesSchemaFailure } from './schemas.ts';
 import { checkFolderZip, innerZipProblems } from './zip_check.ts';
 
 export type { Manifest } from './core/manifest.ts';
@@ -82,8 +85,14 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   const loaded = await checks.attempt('V03', null, () => loadManifest(read, crypto, checks));
   checks.finish('V01', `signed by ${key.value.name}`);
   if (loaded === null) return checks.report(options.cut);
+  // V03: the published schema names every way the manifest's shape is wrong, by JSON pointer.
+  const manifestShape = await checks.attempt('V03', null, async () =>
+    bytesSchemaFailure('manifest', await read('manifest.json'), 'manifest.json'),
+  );
+  if (manifestShape !== null) checks.fail('V03', manifestShape);
   if (loaded.error !== undefined) {
-    checks.fail('V03', loaded.error);
+    // The core's reading stops at the first problem; the schema's words say more, when it has any.
+    if (manifestShape === null) checks.fail('V03', loaded.error);
     checks.finish('V03', '');
     return checks.report(options.cut);
   }
@@ -208,7 +217,11 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
 
   // V10 ran per contest above, while its rows were parsed; the site's index of the cut here.
   if (source.kind !== 'zip' && catalog !== null)
-    await checks.attempt('V10', undefined, () => checkSiteIndex(checks, read, manifest, election));
+    await checks.attempt('V10', undefined, async () => {
+      const shape = bytesSchemaFailure('site-index', await read('json/index.json'), 'json/index.json');
+      if (shape !== null) checks.fail('V10', shape);
+      await checkSiteIndex(checks, read, manifest, election);
+    });
   if (source.kind === 'zip') checks.skip('V10', 'the zip does not carry the site JSON');
   else if (catalog === null) checks.skip('V10', 'needs the catalog');
   else checks.finish('V10', 'every JSON aggregate recomputed from the CSV');

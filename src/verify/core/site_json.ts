@@ -14,7 +14,18 @@ import { type ReadFile, utf8 } from './ports.ts';
 import type { Failures } from './report.ts';
 import { addCounts, aggregatesOf, type Counts, newCounts, type RowTotals } from './rules.ts';
 
-/** V10 for one contest, from the counts its rows gave. */
+/**
+ * Why a parsed site file does not match its published JSON Schema (docs/schemas/site.schema.json),
+ * or null: the CLI's check (src/verify/schemas.ts). The browser has none — ajv's compiled
+ * validators need `new Function` — and checks the values alone.
+ */
+export type JsonShapeCheck = (file: string, json: unknown) => string | null;
+
+/**
+ * V10 for one contest, from the counts its rows gave. A file that fails `shape` (or is no JSON
+ * object) is that file's failure; its values are not compared, so a malformed file never stops
+ * the check.
+ */
 export async function checkJson(
   checks: Failures,
   read: ReadFile,
@@ -24,6 +35,7 @@ export async function checkJson(
   esperadas: ReadonlyMap<string, number> | null,
   final: boolean,
   fromRows: RowTotals,
+  shape: JsonShapeCheck | null = null,
 ): Promise<void> {
   if (rows.contest === null || esperadas === null) return;
   const contestId = entry.id;
@@ -71,17 +83,29 @@ export async function checkJson(
     }
   };
   const readJson = async (relative: string): Promise<Record<string, unknown> | null> => {
-    const data = await read(`json/${contestId}/${relative}`);
+    const file = `json/${contestId}/${relative}`;
+    const data = await read(file);
     if (data === null) {
-      checks.fail('V10', `json/${contestId}/${relative} is missing`);
+      checks.fail('V10', `${file} is missing`);
       return null;
     }
+    let json: unknown;
     try {
-      return JSON.parse(utf8(data)) as Record<string, unknown>;
+      json = JSON.parse(utf8(data));
     } catch {
-      checks.fail('V10', `json/${contestId}/${relative} is not JSON`);
+      checks.fail('V10', `${file} is not JSON`);
       return null;
     }
+    const problem = shape?.(file, json) ?? null;
+    if (problem !== null) {
+      checks.fail('V10', problem);
+      return null;
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      checks.fail('V10', `${file} is not a JSON object`);
+      return null;
+    }
+    return json as Record<string, unknown>;
   };
   const nacional = await readJson('nacional.json');
   if (nacional !== null) compare(`${contestId} nacional`, nacional, national);

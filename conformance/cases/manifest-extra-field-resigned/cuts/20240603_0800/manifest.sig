@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 f50492f3610336da24b4e36e10ea37fe2eaecf17e6edf43454b60c30cf1c2ec2
+
+— openprep.PEF2024.simulacro eg8vLyMhWgQgA+4lXQy2XP8gdXda/qIzv6Hk4JqOy23Eqwtskc/aNWw/0IwaJk6PyplXAfMJWz3/5EC1pAW0SBcniA8=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_0800
+sha256 09981e5f44a48718fd1bc8a51cc7f92be39d746ec27e262a7eb692cd7e275890
+
+— openprep.PEF2024.simulacro eg8vL1eEAF0pdnrKuA3BGzgxN+FL1ptZfQvi7owaml5Ha20WXkUHyHgXaf4KYcSaUp5SxLLUKxcY0E2savZa2cvULgM=
