@@ -678,6 +678,28 @@ export const CASES: readonly ConformanceCase[] = [
       ),
   },
   {
+    name: 'site-json-candidatura-swapped-resigned',
+    description:
+      "The national site JSON's two leading candidaturas swapped their votes (the column votes untouched) and " +
+      're-signed: each candidatura is its columns plus its coalition combinations, from the CSV and the definition.',
+    changed: 'json/PRES/nacional.json: candidaturas[0].votes and candidaturas[1].votes exchanged; re-signed',
+    resigned: true,
+    args: (n) => [folder(n), '--key', KEY],
+    expected: { ok: false, failing: ['V10'] },
+    files: async (n) =>
+      cutsRoot(
+        n,
+        await resign(n.first, n.signer, {
+          files: editJson('json/PRES/nacional.json', (json) => {
+            const [a, b] = json.candidaturas as { votes: number }[];
+            if (a === undefined || b === undefined || a.votes === b.votes)
+              throw new Error('the night has no two candidaturas with different votes');
+            [a.votes, b.votes] = [b.votes, a.votes];
+          }),
+        }),
+      ),
+  },
+  {
     name: 'manifest-extra-field-resigned',
     description:
       'A field the format does not have added to the manifest and re-signed: manifest.json must match ' +

@@ -19,6 +19,11 @@ export interface VoteColumn {
   readonly parties?: readonly string[]; // coalition combinations: the parties it combines
   readonly candidate?: string; // candidate name where one applies
   /**
+   * The party's (or independent's) colour, `#RRGGBB`, for the site. Only parties and
+   * independents have one: coalition combinations, NO_REGISTRADAS and NULOS never do.
+   */
+  readonly color?: string;
+  /**
    * Where the column is on the ballot. Absent: everywhere. Coalitions and independents vary
    * by entidad (senate) or distrito (deputies); elsewhere the CSV writes `-`.
    */
@@ -35,11 +40,32 @@ export interface ActaType {
   readonly casillaTypes: readonly TipoCasilla[]; // casilla types that produce this acta
 }
 
+/**
+ * What a voter chose: a candidate (or senate formula) and the parties that nominated them.
+ * Its votes are those of its columns plus every coalition combination of only its parties
+ * (docs/catalog.md "Candidaturas"). It runs where it names a candidate.
+ */
+export interface Candidatura {
+  readonly id: string; // e.g. SHH, FCM, MC, PVEM, CAND_IND_1
+  readonly name: string; // e.g. Sigamos Haciendo Historia
+  /** The party columns that nominated the candidate, or the one independent column. */
+  readonly columns: readonly string[];
+  /** The candidate, the same everywhere (presidency); it then runs on every ballot. */
+  readonly candidate?: string;
+  /**
+   * The candidate by entidad (`"09"`) or distrito (`"09-022"`); it runs exactly in those
+   * (every distrito of a listed entidad).
+   */
+  readonly candidates?: Readonly<Record<string, string>>;
+}
+
 export interface Contest {
   readonly id: string; // PRES, SEN, DIP_FED: the file stem (PRES_2024.csv)
   readonly title: string; // line 1 of the CSV, e.g. PRESIDENCIA DE LA REPÚBLICA
   readonly actaTypes: readonly ActaType[];
   readonly columns: readonly VoteColumn[];
+  /** Absent: the contest publishes votes by column only. */
+  readonly candidaturas?: readonly Candidatura[];
 }
 
 export interface ElectionDefinition {
@@ -63,4 +89,21 @@ export function columnApplies(column: VoteColumn, entidad: number, distritoKey: 
   if (scope.entidades !== undefined && !scope.entidades.includes(entidad)) return false;
   if (scope.distritos !== undefined && !scope.distritos.includes(distritoKey)) return false;
   return true;
+}
+
+/** The candidate a candidatura has on this distrito's ballot, or null where it does not run. */
+export function candidateIn(candidatura: Candidatura, distritoKey: string): string | null {
+  if (candidatura.candidate !== undefined) return candidatura.candidate;
+  const byPlace = candidatura.candidates ?? {};
+  return byPlace[distritoKey] ?? byPlace[distritoKey.slice(0, 2)] ?? null;
+}
+
+/**
+ * Do a column's votes count toward the candidatura (where both are on the ballot)? Its own
+ * columns, and every coalition combination of only its parties.
+ */
+export function candidaturaCounts(candidatura: Candidatura, column: VoteColumn): boolean {
+  if (column.kind === 'coalition')
+    return (column.parties ?? []).every((party) => candidatura.columns.includes(party));
+  return candidatura.columns.includes(column.id);
 }

@@ -238,4 +238,50 @@ describe('parseElectionDefinition', () => {
     doc.cutIntervalMinutes = 30;
     assert.match(rejection(doc), /cutIntervalMinutes/);
   });
+
+  test('colours: #RRGGBB, on parties and independents only, never shared', () => {
+    const doc = copy(definition);
+    const lower = copy(definition);
+    lower.contests[0].columns[0].color = '#00539f';
+    assert.match(rejection(lower), /columns\.0\.color: must be #RRGGBB/);
+    doc.contests[0].columns[2].color = doc.contests[0].columns[1].color;
+    doc.contests[0].columns.at(-1).color = '#777777';
+    const message = rejection(doc);
+    assert.match(message, /colour #008C45 is given to two columns/);
+    assert.match(message, /\(NULOS\): only party and independent columns have a colour/);
+  });
+
+  test('candidaturas name their candidate once and join party or independent columns', () => {
+    const doc = copy(definition);
+    const [fuerza, sigamos, mc] = doc.contests[0].candidaturas;
+    fuerza.candidates = { '01': 'Nadie' };
+    sigamos.columns = ['PVEM', 'PT', 'MORENA', 'PT_MORENA'];
+    mc.id = 'FCM';
+    const message = rejection(doc);
+    assert.match(message, /\(FCM\): give either "candidate" \(everywhere\) or "candidates"/);
+    assert.match(message, /\(SHH\): PT_MORENA is not a party or independent column/);
+    assert.match(message, /candidatura FCM appears twice/);
+  });
+
+  test('on every ballot each column counts toward exactly one candidatura', () => {
+    const doc = copy(defaultElectionDefinition(national, { mode: 'simulacro' }));
+    const deputies = doc.contests[2];
+    // PAN's own candidatura now also runs where Fuerza y Corazón does; PT's runs nowhere.
+    const pan = deputies.candidaturas.find((c: { id: string }) => c.id === 'PAN');
+    pan.candidates = Object.fromEntries(
+      national.distritos.map((d) => [distritoKey(d.entidad, d.id), 'Alguien']),
+    );
+    deputies.candidaturas = deputies.candidaturas.filter((c: { id: string }) => c.id !== 'PT');
+    const message = rejection(doc, national);
+    assert.match(message, /column PAN counts toward FCM and PAN in distrito 01-001 and 269 more/);
+    assert.match(message, /column PT counts toward no candidatura in distrito 01-002 and 49 more/);
+    // A coalition candidatura where its coalition is not on the ballot.
+    const sen = copy(defaultElectionDefinition(national, { mode: 'simulacro' }));
+    const shh = sen.contests[1].candidaturas.find((c: { id: string }) => c.id === 'SHH');
+    shh.candidates['08'] = 'Alguien';
+    assert.match(
+      rejection(sen, national),
+      /candidatura SHH runs where no coalition of its parties is on the ballot/,
+    );
+  });
 });

@@ -6,7 +6,15 @@
 import { z } from 'zod';
 import { type Catalog, distritoKey } from './catalog.ts';
 import { TIPOS_CASILLA, type TipoCasilla } from './keys.ts';
-import type { ActaType, Contest, ElectionDefinition, VoteColumn } from './election.ts';
+import {
+  type ActaType,
+  candidateIn,
+  candidaturaCounts,
+  columnApplies,
+  type Contest,
+  type ElectionDefinition,
+  type VoteColumn,
+} from './election.ts';
 import { err, ok, type Result } from './result.ts';
 import { FIXED_LEADING_COLUMNS, FIXED_TRAILING_COLUMNS, LEGACY_NAMES } from './results_layout.ts';
 
@@ -56,6 +64,25 @@ const voteColumnSchema = z.strictObject({
   parties: z.array(z.string()).optional(),
   candidate: z.string().min(1).max(200).optional(),
   scope: scopeSchema.optional(),
+  color: z
+    .string()
+    .regex(/^#[0-9A-F]{6}$/, 'must be #RRGGBB (capital hex digits)')
+    .optional(),
+});
+
+const PLACE = /^\d{2}(-\d{3})?$/;
+
+const candidaturaSchema = z.strictObject({
+  id: z.string().regex(IDENTIFIER, 'must be capital letters, digits and _, starting with a letter'),
+  name: z.string().min(1).max(200),
+  columns: z.array(z.string()).min(1),
+  candidate: z.string().min(1).max(200).optional(),
+  candidates: z
+    .record(
+      z.string().regex(PLACE, 'must be an entidad "EE" or a distrito "EE-DDD"'),
+      z.string().min(1).max(200),
+    )
+    .optional(),
 });
 
 const actaTypeSchema = z.strictObject({
@@ -69,6 +96,7 @@ const contestSchema = z.strictObject({
   title: z.string().min(1).max(200),
   actaTypes: z.array(actaTypeSchema).min(1),
   columns: z.array(voteColumnSchema).min(3),
+  candidaturas: z.array(candidaturaSchema).min(1).optional(),
 });
 
 /** The shape of `election.json`; cross-field rules are checked by `parseElectionDefinition`. */
@@ -143,6 +171,8 @@ function checkColumns(
   for (const id of duplicates(columns.map((c) => c.id)))
     problems.push(`${where}: column ${id} appears twice`);
   const parties = new Set(columns.filter((c) => c.kind === 'party').map((c) => c.id));
+  for (const color of duplicates(columns.flatMap((c) => (c.color === undefined ? [] : [c.color]))))
+    problems.push(`${where}: colour ${color} is given to two columns`);
   columns.forEach((column, i) => {
     const at = `${where}.columns[${i}] (${column.id})`;
     if (RESERVED_COLUMN_IDS.includes(column.id))
@@ -164,8 +194,87 @@ function checkColumns(
     } else if (column.parties !== undefined) {
       problems.push(`${at}: only coalition columns list parties`);
     }
+    if (column.color !== undefined && column.kind !== 'party' && column.kind !== 'independent')
+      problems.push(`${at}: only party and independent columns have a colour`);
     checkScope(column, at, catalog, problems);
   });
+}
+
+/**
+ * Candidaturas: each names its candidate once (everywhere, or by entidad / distrito), joins
+ * party columns or one independent column, and on every ballot the candidaturas that run share
+ * out the vote columns on it, each to exactly one of them. Ballots are the catalog's distritos
+ * when one is given, else the distritos the definition names.
+ */
+function checkCandidaturas(
+  contest: Contest,
+  where: string,
+  catalog: Catalog | undefined,
+  problems: string[],
+): void {
+  const candidaturas = contest.candidaturas;
+  if (candidaturas === undefined) return;
+  for (const id of duplicates(candidaturas.map((c) => c.id)))
+    problems.push(`${where}: candidatura ${id} appears twice`);
+  const byId = new Map(contest.columns.map((c) => [c.id, c]));
+  const places: string[] = [];
+  candidaturas.forEach((candidatura, i) => {
+    const at = `${where}.candidaturas[${i}] (${candidatura.id})`;
+    const kinds = candidatura.columns.map((id) => byId.get(id)?.kind);
+    for (const [j, id] of candidatura.columns.entries())
+      if (kinds[j] !== 'party' && kinds[j] !== 'independent')
+        problems.push(`${at}: ${id} is not a party or independent column of this contest`);
+    if (kinds.includes('independent') && candidatura.columns.length > 1)
+      problems.push(`${at}: an independent candidatura has its one column alone`);
+    for (const id of duplicates(candidatura.columns)) problems.push(`${at}: column ${id} repeated`);
+    if ((candidatura.candidate === undefined) === (candidatura.candidates === undefined))
+      problems.push(`${at}: give either "candidate" (everywhere) or "candidates" (by entidad or distrito)`);
+    const keys = Object.keys(candidatura.candidates ?? {});
+    if (candidatura.candidates !== undefined && keys.length === 0)
+      problems.push(`${at}: "candidates" names no entidad or distrito`);
+    for (const key of keys) {
+      if (key.length > 2 && keys.includes(key.slice(0, 2)))
+        problems.push(`${at}: distrito ${key} lies in entidad ${key.slice(0, 2)}, also listed`);
+      if (key.length > 2) places.push(key);
+      const entidad = Number(key.slice(0, 2));
+      if (entidad < 1 || entidad > 32) problems.push(`${at}: "${key}" is not an entidad 01–32`);
+    }
+  });
+  for (const column of contest.columns) places.push(...(column.scope?.distritos ?? []));
+  const ballots =
+    catalog === undefined
+      ? [...new Set(places)].sort()
+      : catalog.distritos.map((d) => distritoKey(d.entidad, d.id));
+  // One line per problem, naming the first distrito it happens in, not one line per distrito.
+  const found = new Map<string, string[]>();
+  const report = (problem: string, ballot: string): void => {
+    const list = found.get(problem);
+    if (list === undefined) found.set(problem, [ballot]);
+    else list.push(ballot);
+  };
+  for (const ballot of ballots) {
+    const entidad = Number(ballot.slice(0, 2));
+    const running = candidaturas.filter((c) => candidateIn(c, ballot) !== null);
+    const onBallot = contest.columns.filter(
+      (c) => c.kind !== 'no_registradas' && c.kind !== 'nulos' && columnApplies(c, entidad, ballot),
+    );
+    for (const column of onBallot) {
+      const claims = running.filter((c) => candidaturaCounts(c, column)).map((c) => c.id);
+      if (claims.length === 0) report(`${where}: column ${column.id} counts toward no candidatura`, ballot);
+      if (claims.length > 1)
+        report(`${where}: column ${column.id} counts toward ${claims.join(' and ')}`, ballot);
+    }
+    for (const candidatura of running) {
+      if (candidatura.columns.length < 2) continue;
+      if (!onBallot.some((c) => c.kind === 'coalition' && candidaturaCounts(candidatura, c)))
+        report(
+          `${where}: candidatura ${candidatura.id} runs where no coalition of its parties is on the ballot`,
+          ballot,
+        );
+    }
+  }
+  for (const [problem, at] of found)
+    problems.push(`${problem} in distrito ${at[0]}${at.length > 1 ? ` and ${at.length - 1} more` : ''}`);
 }
 
 function checkActaTypes(actaTypes: readonly ActaType[], where: string, problems: string[]): void {
@@ -190,6 +299,7 @@ export function electionDefinitionProblems(
     const where = `contests[${i}] (${contest.id})`;
     checkActaTypes(contest.actaTypes, where, problems);
     checkColumns(contest, where, options.catalog, problems);
+    checkCandidaturas(contest, where, options.catalog, problems);
   });
   return problems;
 }

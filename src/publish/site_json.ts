@@ -4,6 +4,7 @@
  * very rows of the CSV, so the verifier can recompute every number from the CSV.
  */
 import { type Casilla, type Catalog, distritoKey, seccionKey } from '../domain/catalog.ts';
+import { candidaturaTotals, type DistritoVotes } from '../domain/candidaturas.ts';
 import type { Contest, ElectionDefinition } from '../domain/election.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { formatPercent, type Percent4, truncatedPercent } from '../domain/percent.ts';
@@ -68,8 +69,15 @@ export function siteJson(input: {
       kind: c.kind,
       name: c.name,
       parties: c.parties ?? null,
+      color: c.color ?? null,
     })),
   };
+  const distritoVotes = (keys: readonly string[]): DistritoVotes[] =>
+    keys.map((key) => ({ key, votes: tabulation.distritos.get(key)?.votes ?? {} }));
+  // The headline of each file (not of its list of parts: the national page's first load stays small).
+  const candidaturas = (keys: readonly string[], totals: LevelTotals) =>
+    candidaturaTotals(contest, distritoVotes(keys), totals.aggregates.totalVotosConCasillasEspeciales);
+  const allKeys = catalog.distritos.map((d) => distritoKey(d.entidad, d.id));
   const write = (path: string, value: unknown): void => {
     // Objects are built in a fixed order, so plain JSON.stringify is deterministic.
     files.set(`json/${contest.id}/${path}`, Buffer.from(`${JSON.stringify(value)}\n`));
@@ -79,6 +87,7 @@ export function siteJson(input: {
     ...common,
     level: 'nacional',
     ...level(contest, tabulation.national),
+    candidaturas: candidaturas(allKeys, tabulation.national),
     entidades: catalog.entidades.map((e) => ({
       id: e.id,
       name: e.name,
@@ -92,6 +101,10 @@ export function siteJson(input: {
       level: 'entidad',
       entidad: { id: entidad.id, name: entidad.name },
       ...level(contest, tabulation.entidades.get(entidad.id)!),
+      candidaturas: candidaturas(
+        distritos.map((d) => distritoKey(d.entidad, d.id)),
+        tabulation.entidades.get(entidad.id)!,
+      ),
       distritos: distritos.map((d) => ({
         id: d.id,
         name: d.name,
@@ -127,6 +140,7 @@ export function siteJson(input: {
       entidad: { id: distrito.entidad, name: entidadName.get(distrito.entidad) ?? null },
       distrito: { id: distrito.id, name: distrito.name },
       ...level(contest, tabulation.distritos.get(key)!),
+      candidaturas: candidaturas([key], tabulation.distritos.get(key)!),
       aggregateNames: AGGREGATE_HEADERS.map(([name]) => name),
       actaCsv: input.csvName,
       actaHeader: input.header,

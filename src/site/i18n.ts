@@ -86,6 +86,11 @@ const es = {
   checkSkip: 'no comprobado',
   verifyMore:
     'Las reglas del PREP fila por fila, los agregados, el catálogo y el corte anterior se comprueban con el verificador completo: npx openprep verify <corte> --key <llave>.',
+  // Votes per candidatura and party identity (issue 16, items 3-4).
+  candidaturasTitle: 'Votos por candidatura',
+  candidatesVary: 'Candidaturas distintas por entidad o distrito',
+  combinations: 'combinaciones',
+  votesUnit: 'votos',
 } as const;
 
 export type Words = { readonly [K in keyof typeof es]: string };
@@ -171,6 +176,11 @@ const en: Words = {
   checkSkip: 'not checked',
   verifyMore:
     'The PREP rules on every row, the aggregates, the catalog and the previous cut are checked by the full verifier: npx openprep verify <cut> --key <key>.',
+  // Votes per candidatura and party identity (issue 16, items 3-4).
+  candidaturasTitle: 'Votes per candidacy',
+  candidatesVary: 'A different candidate in each state or district',
+  combinations: 'combinations',
+  votesUnit: 'votes',
 };
 
 export const WORDS: Readonly<Record<Language, Words>> = { es, en };

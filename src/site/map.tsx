@@ -7,6 +7,7 @@ import mexicoMap from '@svg-maps/mexico';
 import { useState } from 'preact/hooks';
 import type { Words } from './i18n.ts';
 import type { Aggregates, Column } from './publication.ts';
+import { columnColor } from './colors.ts';
 import { leaderOf } from './leader.ts';
 
 /** The package's shape (its own types point at a package that is not published). */
@@ -52,17 +53,6 @@ const MAP_IDS = [
   'zac',
 ] as const;
 
-/** The same Okabe–Ito palette as the stylesheet (--c0 … --c7), by column position. */
-export const PALETTE = [
-  '#0072b2',
-  '#e69f00',
-  '#009e73',
-  '#cc79a7',
-  '#d55e00',
-  '#56b4e9',
-  '#f0e442',
-  '#000000',
-];
 const NO_DATA = '#d9d9d9';
 const OUTSIDE = '#f3f4f6';
 /** Participation, light to dark; bins of 10 points from 40 %. */
@@ -104,7 +94,7 @@ export function EntidadMap(props: {
       by === 'leader'
         ? leader === null
           ? NO_DATA
-          : (PALETTE[columns.indexOf(leader) % PALETTE.length] ?? NO_DATA)
+          : columnColor(leader, columns)
         : counted
           ? (PARTICIPATION[participationBin(unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA)] ?? NO_DATA)
           : NO_DATA;
@@ -124,7 +114,7 @@ export function EntidadMap(props: {
     by === 'leader'
       ? columns
           .filter((c) => leaders.has(c))
-          .map((c) => [PALETTE[columns.indexOf(c) % PALETTE.length] ?? NO_DATA, c.name] as const)
+          .map((c) => [columnColor(c, columns), `${c.id} · ${c.name}`] as const)
       : PARTICIPATION.map((color, i) => [color, PARTICIPATION_BINS[i] ?? ''] as const);
   return (
     <section class="map-section" aria-labelledby="mapa">

@@ -30,8 +30,20 @@ const column = z.object({
   kind: z.enum(['party', 'coalition', 'independent', 'no_registradas', 'nulos']),
   name: z.string(),
   parties: z.nullable(z.array(z.string())),
+  // Cuts published before colours and candidaturas have neither.
+  color: z.optional(z.nullable(z.string())),
 });
 export type Column = z.infer<typeof column>;
+
+const candidatura = z.object({
+  id: z.string(),
+  name: z.string(),
+  candidate: z.nullable(z.string()),
+  columns: z.array(z.string()),
+  votes: count,
+  percent,
+});
+export type Candidatura = z.infer<typeof candidatura>;
 
 /** The 13 aggregates by their CSV names; counts are numbers, percentages 4-decimal text. */
 const aggregates = z.object({
@@ -64,6 +76,7 @@ const common = {
   columns: z.array(column),
   aggregates,
   votes,
+  candidaturas: z.optional(z.array(candidatura)),
 };
 const unit = z.object({ id: z.number(), name: z.string(), aggregates, votes });
 export type Unit = z.infer<typeof unit>;

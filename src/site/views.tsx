@@ -10,6 +10,7 @@ import { formatPercent as formatPercent4, truncatedPercent } from '../domain/per
 import { BALLOT_COLUMNS, type FixedColumn } from '../domain/results_layout.ts';
 import { leaderOf } from './leader.ts';
 import { ActaImage } from './acta_image.tsx';
+import { CandidaturasHeadline, swatchStyle } from './candidaturas.tsx';
 import { EntidadMap } from './map.tsx';
 import type { Aggregates, Column, Distrito, Entidad, Nacional, Votes } from './publication.ts';
 import { routeHash } from './routes.ts';
@@ -118,11 +119,7 @@ function VotesTables(props: { words: Words; language: Language; columns: readonl
         {list.map((r) => (
           <tr key={r.column?.id} data-column={r.column?.id}>
             <th scope="row">
-              <span
-                class="swatch"
-                style={`--swatch: var(--c${columns.indexOf(r.column!) % 8})`}
-                aria-hidden="true"
-              />
+              <span class="swatch" style={swatchStyle(r.column, columns)} aria-hidden="true" />
               {r.column?.name ?? ''} <span class="column-id">{r.column?.id}</span>
             </th>
             {withParties && <td>{r.column?.parties?.join(' + ') ?? ''}</td>}
@@ -211,6 +208,7 @@ export function NacionalView(props: Common & { data: Nacional }) {
       <h1>
         {data.title} · {words.nacional}
       </h1>
+      <CandidaturasHeadline words={words} language={language} data={data} />
       <Summary words={words} language={language} aggregates={data.aggregates} />
       <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
       <EntidadMap words={words} contest={data.contest} columns={data.columns} entidades={units} />
@@ -246,6 +244,7 @@ export function EntidadView(props: Common & { data: Entidad }) {
       <h1>
         {data.title} · {data.entidad.name}
       </h1>
+      <CandidaturasHeadline words={words} language={language} data={data} />
       <Summary words={words} language={language} aggregates={data.aggregates} />
       <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
       <Children
@@ -308,6 +307,7 @@ export function DistritoView(props: Common & { data: Distrito }) {
       <h1>
         {data.title} · {words.distrito} {pad(data.distrito.id, 2)} {data.distrito.name}
       </h1>
+      <CandidaturasHeadline words={words} language={language} data={data} />
       <Summary words={words} language={language} aggregates={data.aggregates} />
       <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
       <Children

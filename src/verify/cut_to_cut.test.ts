@@ -297,6 +297,17 @@ describe('V15: the candidaturas CSV', () => {
     assert.match(check(report, 'V15')!.detail, /PAN: NOMBRE/);
   });
 
+  test('a candidate moved to another column fails V15', async () => {
+    const report = await tampered('cand-candidate', (lines) => {
+      const mc = lines.findIndex((l) => l.startsWith('MC,'));
+      const morena = lines.findIndex((l) => l.startsWith('MORENA,'));
+      const [, , , mcCandidate] = lines[mc]!.split(',');
+      lines[morena] = lines[morena]!.split(',').with(3, mcCandidate!).join(',');
+    });
+    assert.deepEqual(failed(report), ['V15']);
+    assert.match(check(report, 'V15')!.detail, /MORENA: CANDIDATURA/);
+  });
+
   test('a dropped column fails V15', async () => {
     const report = await tampered('cand-dropped', (lines) => {
       lines.splice(3, 1);

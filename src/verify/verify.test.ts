@@ -135,7 +135,10 @@ describe('openprep verify on the demo', () => {
     assert.ok(signer.ok);
     const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
     /** Copies the cut, edits one file, and publishes it as the key holder would: new hash, new signature. */
-    type DistritoFile = { secciones: { votes: number[]; casillas: [string, number, number][] }[] };
+    type DistritoFile = {
+      secciones: { votes: number[]; casillas: [string, number, number][] }[];
+      candidaturas: { id: string; candidate: string | null; votes: number }[];
+    };
     const tamperAndResign = async (edit: (distrito: DistritoFile) => void) => {
       const copyRoot = path.join(work, 'resigned');
       await rm(copyRoot, { recursive: true, force: true });
@@ -195,6 +198,24 @@ describe('openprep verify on the demo', () => {
       votes.some((c) => c.id === 'V10' && /votes differ/.test(c.detail)),
       JSON.stringify(votes),
     );
+    // A candidatura's headline: its votes, its candidate, or the order of the list.
+    for (const edit of [
+      (d: DistritoFile) => {
+        d.candidaturas[0]!.votes += 1;
+      },
+      (d: DistritoFile) => {
+        d.candidaturas[1]!.candidate = 'Otra Persona';
+      },
+      (d: DistritoFile) => {
+        d.candidaturas.reverse();
+      },
+    ]) {
+      const failed = await tamperAndResign(edit);
+      assert.ok(
+        failed.some((c) => c.id === 'V10' && /candidaturas differ/.test(c.detail)),
+        JSON.stringify(failed),
+      );
+    }
   });
 
   test('a change to the catalog the cut names fails V11', async () => {

@@ -11,6 +11,7 @@ import {
   FIXED_TRAILING_COLUMNS,
   SIMULACRO_TITLE_PREFIX,
 } from '../../domain/results_layout.ts';
+import { candidateOfColumn } from './candidatura_votes.ts';
 import { splitCells } from './csv_cells.ts';
 import type { Manifest } from './manifest.ts';
 import type { Failures } from './report.ts';
@@ -39,12 +40,14 @@ function safeText(text: string): string {
 }
 
 /** The 7 cells the election definition implies for a column. */
-function expectedCells(column: VoteColumn): string[] {
+function expectedCells(contest: Contest, column: VoteColumn): string[] {
+  const candidate =
+    contest.candidaturas !== undefined ? candidateOfColumn(contest, column) : (column.candidate ?? '-');
   return [
     column.id,
     column.kind.toUpperCase(),
     safeText(column.name),
-    column.candidate === undefined ? '-' : safeText(column.candidate),
+    safeText(candidate),
     column.parties === undefined ? '-' : column.parties.join(' '),
     column.scope?.entidades === undefined ? 'TODAS' : column.scope.entidades.join(' '),
     column.scope?.distritos === undefined ? 'TODOS' : column.scope.distritos.join(' '),
@@ -154,7 +157,7 @@ export function checkCandidaturas(
       fail(`the definition's column ${column.id} is not listed`);
       continue;
     }
-    const expected = expectedCells(column);
+    const expected = expectedCells(contest, column);
     for (let c = 1; c < NAMES.length; c++)
       if (row[c] !== expected[c])
         fail(`${column.id}: ${NAMES[c]} is "${row[c]}", the election definition says "${expected[c]}"`);

@@ -8,6 +8,7 @@ import type { Catalog } from '../../domain/catalog.ts';
 import type { ElectionDefinition } from '../../domain/election.ts';
 import { formatPercent, truncatedPercent } from '../../domain/percent.ts';
 import { AGGREGATE_NAMES } from '../../domain/results_layout.ts';
+import { expectedCandidaturas, publishedCandidaturas } from './candidatura_votes.ts';
 import type { ContestRows } from './csv_layout.ts';
 import type { Manifest } from './manifest.ts';
 import { type ReadFile, utf8 } from './ports.ts';
@@ -82,6 +83,19 @@ export async function checkJson(
         checks.fail('V10', `${where}: votes of ${column.id} differ from the CSV`);
     }
   };
+  /** A file's headline candidaturas, from the counts of the distritos it covers. */
+  const compareCandidaturas = (
+    where: string,
+    file: Record<string, unknown>,
+    distritos: readonly string[],
+    counts: Counts,
+  ): void => {
+    const votesOf = (distrito: string, column: string): number =>
+      distritoCounts.get(distrito)?.votes[position.get(column) ?? -1] ?? 0;
+    const expected = JSON.stringify(expectedCandidaturas(contest, distritos, votesOf, counts.cCs));
+    if (publishedCandidaturas(file['candidaturas']) !== expected)
+      checks.fail('V10', `${where}: candidaturas differ from the CSV and the election definition`);
+  };
   const readJson = async (relative: string): Promise<Record<string, unknown> | null> => {
     const file = `json/${contestId}/${relative}`;
     const data = await read(file);
@@ -150,7 +164,17 @@ export async function checkJson(
         distritoCounts.get(`${String(d.entidad).padStart(2, '0')}-${String(d.id).padStart(3, '0')}`),
       )
       .filter((c) => c !== undefined);
-    if (file !== null) compare(`${contestId} entidad ${entidad.id}`, file, merge(distritos));
+    if (file !== null) {
+      compare(`${contestId} entidad ${entidad.id}`, file, merge(distritos));
+      compareCandidaturas(
+        `${contestId} entidad ${entidad.id}`,
+        file,
+        catalog.distritos
+          .filter((d) => d.entidad === entidad.id)
+          .map((d) => `${String(d.entidad).padStart(2, '0')}-${String(d.id).padStart(3, '0')}`),
+        merge(distritos),
+      );
+    }
     entidadCounts.push([entidad.id, merge(distritos)]);
     if (file !== null)
       compareParts(
@@ -165,8 +189,12 @@ export async function checkJson(
           ]),
       );
   }
-  if (nacional !== null)
+  const keyOf = (d: { entidad: number; id: number }) =>
+    `${String(d.entidad).padStart(2, '0')}-${String(d.id).padStart(3, '0')}`;
+  if (nacional !== null) {
     compareParts(`${contestId} nacional: entidades`, nacional['entidades'], entidadCounts);
+    compareCandidaturas(`${contestId} nacional`, nacional, catalog.distritos.map(keyOf), national);
+  }
   for (const distrito of catalog.distritos) {
     const key = `${String(distrito.entidad).padStart(2, '0')}-${String(distrito.id).padStart(3, '0')}`;
     const file = await readJson(`distrito/${key}.json`);
@@ -174,6 +202,12 @@ export async function checkJson(
     compare(
       `${contestId} distrito ${key}`,
       file,
+      distritoCounts.get(key) ?? newCounts(rows.voteColumns.length),
+    );
+    compareCandidaturas(
+      `${contestId} distrito ${key}`,
+      file,
+      [key],
       distritoCounts.get(key) ?? newCounts(rows.voteColumns.length),
     );
     if (JSON.stringify(file['actaHeader']) !== JSON.stringify(rows.csv.header))

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 078ba90463939cc7e25ca74baac82ad1746c85a558469f9e2f54c8300fe4cee1
+sha256 d20fa85351ff1ab250fe80bb6bb4fa2bc90169638879b72a55ccabbfba0e036a
 
-— openprep.PEF2024.simulacro eg8vL9unsTlFswj4b+KrnJS+bQDnfgkm8QCTkJYQ1hGSfpTtdIiILsaoKPpkS5F8RHBfbt5FEgRKoDqTQfQP+6osFAc=
+— openprep.PEF2024.simulacro eg8vLwxkwesPXG3trWfJBdCyCl/CIW/0ScWFUwTdd+AixhZX25mz6DxwEf4J3xAAoM/jY4/Wq3UpTqET1BPVALxNrQo=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 02f8adceda94f2f550a72e058448c60295d2f0749408d89582dd7e43a38d0aea
+sha256 4812086a2c19995b6ba189af80a9b75bb9791d2b4c57b370d43a6a9ff5453d35
 
-— openprep.PEF2024.simulacro eg8vL/oivP/dtdKta/JZz92NxIVxgK9qAbdhe0eS5Be697jAfoeUtCvCCyHJEaRyqEkmAbW7+JH2x2fzlP/J968e0gA=
+— openprep.PEF2024.simulacro eg8vL2ill9SI9843wc/vaEP14Isl25ztcfoV1aSpFbmkZpgyUnkOu3oVipMDWIqEHX2Ik3Cqb8Unj6GmdHzRocOcggg=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 8390bfd2a4a007fd8377e9f1dca1479f486838fa697accff7209e307fd7dfc84
+sha256 ba09cd8feebfc086e2cd84b198a32980cbc152ffa8db316c8239a05b1ebecb0c
 
-— openprep.PEF2024.simulacro eg8vL0NOMq1QhckmeZ2UEMpPjdhQWCOhPFUU2qjwq7smFzQcFly3iiK+xsZgBLvcofXxobmOqrw633F7Xwmb5JDI5wA=
+— openprep.PEF2024.simulacro eg8vL0BQVgkEAleq/cM3vWt+5Gm9h9FOFEC7eFxfT4CiaClKZY9ruBk3cA0ViKKinfg59FuZfZnNY6by+5SsBYFlmQY=

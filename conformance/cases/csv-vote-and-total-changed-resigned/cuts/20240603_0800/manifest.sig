@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 e064c2e83e3ec55647d066fee781d83d5011d59acd15132b83ad5fed9fcf4cd2
+sha256 d4297b602fb322ca81525efc1085b2c17056baa4d4c73d39601bc1153104868f
 
-— openprep.PEF2024.simulacro eg8vLzlUgVKthlRxpRos/zIT0WGPxSlapVy8N6kI+8fL3qQNTqwH2bDh8Fjzad3uU9SVLndb/QjfgoX0oTQxSabJHgE=
+— openprep.PEF2024.simulacro eg8vL8dvOE4BAoK97iR/3JRK93kIZoNUGRFQmAMhfNiH7xgFGYjTkyqaW+TnLfua70Y83b6vUCwMCQ26OpVnlMDNEwY=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 25630b10e99b1ce00da96e23d7f4ad4740885c6ded9120f163f75cf6b9ac8a0d
+sha256 539c0ed836a4c6aa2d01de875ae966eb1b1304f4c5bcc486a364b2718a37770c
 
-— openprep.PEF2024.simulacro eg8vLy+zTd5no85qkdYZjLHT2aVFZnQ0xiAF5x6rof+o9FTg7yJ6a53UtV+R0PscEFbTCGt25c1UkKTNsxIwHV3Fdw8=
+— openprep.PEF2024.simulacro eg8vL+RPSjGDnXNxb1P5fjm8yCCTJagR/8lddmPSxqygHqbBqKMvPfNfO20qfKqePWftxxnF3V1rflLaUagtesxCZw8=

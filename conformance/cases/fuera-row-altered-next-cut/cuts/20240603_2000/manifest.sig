@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 40e60764ef13b1b9addca9106162566d60a02829223fda15f9e1058a0ebc6052
+sha256 703ee7b67fedbdba1fca00bccc9aedaa4f8a453a49ca6dbfb8eb3b9f9f228a31
 
-— openprep.PEF2024.simulacro eg8vL6PSaTbtYgp3YJ+3eymr/Jqd+GSueVfBa25CISOJ+OIFzQ1RwJbw7SlZZKp7OUlq1nN7EJXz3Ka7msu/4TZUJgw=
+— openprep.PEF2024.simulacro eg8vL9RJZCYyGALHsj77hw6iVReMkOCKwkSuYIALrRSfdtQybjcZiApzAfUjqgoGz3afdtSgZO0CykLC2lH/Ts+R2g8=

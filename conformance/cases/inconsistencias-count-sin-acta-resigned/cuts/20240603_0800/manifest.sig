@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 b36792b4a0d5737f88f91c0fbd5d75b664b2a48b1314c98b147efcdbf6c29ad8
+sha256 3613467f27df6212d7e4218df01e125c415e74fa9445b354b877babcf10d2193
 
-— openprep.PEF2024.simulacro eg8vL34pThsmdY5C9ofVun7Rtjk2P23vyyTGLI74XpeIvnmH9lYhXKhTF7skCZk5D2q+6mBlCNcINotL9N5I8C1axgM=
+— openprep.PEF2024.simulacro eg8vL1b2eJGVI9JpJ+jPDCQvdqXU3pdh4alav8+336nvGr3XoSJ3WpbBoKHGNechpdUucT8nV7nXmYqtccSrtxdVFQc=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 f50492f3610336da24b4e36e10ea37fe2eaecf17e6edf43454b60c30cf1c2ec2
+sha256 e7b4f8eeaa8d4a92e7d30305967dbe75cb92d87940a6dd33e57dca327970e04b
 
-— openprep.PEF2024.simulacro eg8vLyMhWgQgA+4lXQy2XP8gdXda/qIzv6Hk4JqOy23Eqwtskc/aNWw/0IwaJk6PyplXAfMJWz3/5EC1pAW0SBcniA8=
+— openprep.PEF2024.simulacro eg8vL7qn2zw5fV1SeAJxMJoB2idHK3K1RiijLGYCdkHvaRCLzy9pDehtq4wH44wnmXr8IHNr9mlkS5dT2car60w/xgc=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 d740dc48de7d1ae28d43d1575dd89b3670f76164177a9a33bc3b939c7c2adc3f
+sha256 272e088a5a99a4f59b722252f582a24c19069747e5a5df335d66a9df361faed1
 
-— openprep.PEF2024.simulacro eg8vL4zgkywDIoyaoN7tT982uBALegKONmk3xB3Zx/qVTMmqH2t07mD8mWCvBBlPHNPc4lmLoMCpGWe6+kg8suKsQgY=
+— openprep.PEF2024.simulacro eg8vL3G5VJvXPjw5PrHk9ZRwcjCv0XWNKvEpOT+jPjc0kse1mxLD6mf63g2CFINo/uTaPlkVtXLdV554s5j5Jbm4Dg8=
