@@ -88,25 +88,53 @@ const CELL_DOMAINS: readonly (readonly [string, ReadonlySet<string>])[] = [
   ['COTEJADA', new Set(['0', '1', '2', '3'])],
 ];
 
-const TIMESTAMP = /^([0-9]{2})\/([0-9]{2})\/([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})$/;
+const TIMESTAMP_DAY = /^([0-9]{2})\/([0-9]{2})\/([0-9]{4})$/;
+
+/** `DD/MM/YYYY` naming a real calendar day. */
+function isCalendarDay(text: string): boolean {
+  const m = TIMESTAMP_DAY.exec(text);
+  if (m === null) return false;
+  const day = Number(m[1]);
+  const month = Number(m[2]);
+  const year = Number(m[3]);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth;
+}
+
+/** The two decimal digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const units = text.charCodeAt(at + 1) - 48;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : -1;
+}
+
+/**
+ * The days seen, judged once each: a national CSV has ~1.5 million timestamps over a handful of
+ * days, so the calendar is consulted a handful of times (bounded, whatever the file holds).
+ */
+const calendarDays = new Map<string, boolean>();
 
 /** `DD/MM/YYYY HH:MM:SS` naming a moment that exists: a real calendar day, 00–23 h, 00–59 min and s. */
 export function isTimestamp(cell: string): boolean {
-  const m = TIMESTAMP.exec(cell);
-  if (m === null) return false;
-  const [day, month, year, hour, minute, second] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
-  return (
-    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59
-  );
+  if (
+    cell.length !== 19 ||
+    cell.charCodeAt(10) !== 32 ||
+    cell.charCodeAt(13) !== 58 ||
+    cell.charCodeAt(16) !== 58
+  )
+    return false;
+  const hour = twoDigits(cell, 11);
+  const minute = twoDigits(cell, 14);
+  const second = twoDigits(cell, 17);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const day = cell.slice(0, 10);
+  let real = calendarDays.get(day);
+  if (real === undefined) {
+    real = isCalendarDay(day);
+    if (calendarDays.size < 4096) calendarDays.set(day, real);
+  }
+  return real;
 }
 
 /** Checks the header block now and returns the per-row half of V07. */

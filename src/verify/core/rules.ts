@@ -112,6 +112,7 @@ const INCONSISTENCY_TEXTS: ReadonlySet<string> = new Set([
 const QUOTED_ITEM = /'([^']*)'/g;
 
 function isInconsistentRow(observaciones: string): boolean {
+  if (observaciones === '-') return false;
   for (const match of observaciones.matchAll(QUOTED_ITEM))
     if (INCONSISTENCY_TEXTS.has(match[1]!)) return true;
   return false;
@@ -212,12 +213,21 @@ export function rulesChecker(
   const placeColumns = ['ENTIDAD', 'ID_DISTRITO_FEDERAL', 'DISTRITO_FEDERAL', 'UBICACION_CASILLA'].map(
     (column) => [column, rows.col(column)] as const,
   );
-  const placeCells = (casilla: Casilla): Record<string, string> => ({
-    ENTIDAD: guarded(entidadNames.get(casilla.entidad) ?? ''),
-    ID_DISTRITO_FEDERAL: String(casilla.distrito).padStart(3, '0'),
-    DISTRITO_FEDERAL: guarded(distritoNames.get(distritoKey(casilla.entidad, casilla.distrito)) ?? ''),
-    UBICACION_CASILLA: casilla.ubicacion === 'URBANA' ? '1' : '2',
-  });
+  // Once per distrito (a national CSV has ~513,000 rows in 300 distritos), not per row.
+  const places = new Map<number, Record<string, string>>();
+  const placeCells = (casilla: Casilla): Record<string, string> => {
+    const id = casilla.entidad * 1000 + casilla.distrito;
+    let place = places.get(id);
+    if (place === undefined) {
+      place = {
+        ENTIDAD: guarded(entidadNames.get(casilla.entidad) ?? ''),
+        ID_DISTRITO_FEDERAL: String(casilla.distrito).padStart(3, '0'),
+        DISTRITO_FEDERAL: guarded(distritoNames.get(distritoKey(casilla.entidad, casilla.distrito)) ?? ''),
+      };
+      places.set(id, place);
+    }
+    return place;
+  };
   return (row, i) => {
     const line = i + FIRST_ROW_LINE;
     const where = `${file} line ${line}`;
@@ -277,9 +287,12 @@ export function rulesChecker(
       checks.fail('V08', `${where}: LISTA_NOMINAL or REPRESENTANTES_PP_CI differ from the catalog`);
     if (casilla !== undefined) {
       const place = placeCells(casilla);
-      for (const [column, at] of placeColumns)
-        if (row[at] !== place[column])
-          checks.fail('V08', `${where}: ${column} "${row[at]}" is not the catalog's "${place[column]}"`);
+      for (const [column, at] of placeColumns) {
+        const expectedCell =
+          column === 'UBICACION_CASILLA' ? (casilla.ubicacion === 'URBANA' ? '1' : '2') : place[column];
+        if (row[at] !== expectedCell)
+          checks.fail('V08', `${where}: ${column} "${row[at]}" is not the catalog's "${expectedCell}"`);
+      }
     }
     if (catalog !== null && clave !== '-' && casilla === undefined)
       checks.fail('V08', `${where}: ${clave} is not in the catalog`);
