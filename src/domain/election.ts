@@ -82,12 +82,29 @@ export interface ElectionDefinition {
   readonly contests: readonly Contest[];
 }
 
+/**
+ * A scope's lists as sets, made once per list: a deputies coalition lists up to 300 distritos,
+ * and the tabulation asks about every column of every distrito at every level. Definitions are
+ * immutable values, so a list's set never goes stale.
+ */
+const scopeSets = new WeakMap<readonly (number | string)[], ReadonlySet<number | string>>();
+
+function listHas(list: readonly (number | string)[], value: number | string): boolean {
+  if (list.length <= 8) return list.includes(value);
+  let set = scopeSets.get(list);
+  if (set === undefined) {
+    set = new Set(list);
+    scopeSets.set(list, set);
+  }
+  return set.has(value);
+}
+
 /** Does a vote column appear on the ballot of this casilla's distrito? */
 export function columnApplies(column: VoteColumn, entidad: number, distritoKey: string): boolean {
   const scope = column.scope;
   if (scope === undefined) return true;
-  if (scope.entidades !== undefined && !scope.entidades.includes(entidad)) return false;
-  if (scope.distritos !== undefined && !scope.distritos.includes(distritoKey)) return false;
+  if (scope.entidades !== undefined && !listHas(scope.entidades, entidad)) return false;
+  if (scope.distritos !== undefined && !listHas(scope.distritos, distritoKey)) return false;
   return true;
 }
 
