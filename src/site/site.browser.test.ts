@@ -722,3 +722,39 @@ test('phones at 360 and 390 px: nothing wider than the screen, no percentage spl
     }
   }
 });
+
+test('the verify page says which cut it checked, and that the signed pointer moved on meanwhile', {
+  skip,
+}, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  const root = path.join(work, 'pointer-moved');
+  await cp(cuts, root, { recursive: true });
+  const ids = (await readdir(root)).filter((name) => /^\d{8}_\d{4}$/.test(name)).sort();
+  const earlier = ids.at(-2)!;
+  const pointer = await readFile(path.join(root, 'latest.json'), 'utf8');
+  await writeFile(path.join(root, 'latest.json'), pointer.replace(latestCut, earlier));
+  const server = await startCutServer({ root, site, port: 0 });
+  try {
+    // The reader opened the page on the earlier cut; the newer one is published (its signed
+    // pointer written) before the reader presses "Verificar".
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?poll=300#/verificar`);
+    await page.locator('h1', { hasText: earlier }).waitFor();
+    await writeFile(path.join(root, 'latest.json'), pointer);
+    await page.locator('textarea#llave').fill(publicKey);
+    await page.getByRole('button', { name: 'Verificar', exact: true }).click();
+    await page.locator('.verdict').waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('.checked-cut').getAttribute('data-checked'), earlier);
+    assert.match(
+      (await page.locator('.checked-cut').textContent()) ?? '',
+      new RegExp(`Se verificó el corte ${earlier}`),
+    );
+    assert.equal(await page.locator('.pointer-moved').getAttribute('data-pointer'), latestCut);
+    assert.match((await page.locator('.pointer-moved').textContent()) ?? '', /se publicó un corte nuevo/);
+    assert.deepEqual(await untranslated(page, 'verificar (apuntador movido)'), []);
+    await screenshot(page, 'verify-pointer-moved');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
