@@ -525,6 +525,8 @@ test('a casilla in words: plain labels, codes said (Contabilizada: sí), the CSV
       /TOTAL_BOLETAS_SOBRANTES TOTAL_BOLETAS_SOBRANTES|\['/,
     );
     await assertAccessible(page, 'casilla en palabras');
+    // The acta's record in words (the vote table is above it).
+    await acta.locator('h3').evaluate((h) => h.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'casilla-desktop');
     assert.deepEqual(problems, []);
   } finally {
