@@ -12,6 +12,7 @@ import {
 import * as z from 'zod/mini';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ApiFields } from './entry.ts';
+import { serverErrorWords, TECHNICAL_DETAIL, UNKNOWN_ERROR } from './i18n.ts';
 
 const CSRF_KEY = 'openprep-csrf';
 
@@ -83,7 +84,7 @@ async function call<T>(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (error) {
-    return err('unreachable', `the center cannot be reached: ${(error as Error).message}`);
+    return err('unreachable', `${serverErrorWords('unreachable')} (${(error as Error).message})`);
   }
   if (response.status === 204) return ok(null);
   let data: unknown = null;
@@ -94,13 +95,19 @@ async function call<T>(
   }
   if (!response.ok) {
     const parsed = problem.safeParse(data);
-    const message = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
     const code = parsed.success ? parsed.data.error : '';
+    // The center speaks English (its logs' language); the person at the console reads Spanish.
+    const english = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
+    const message =
+      serverErrorWords(code) ??
+      (response.status === 403
+        ? serverErrorWords('forbidden')!
+        : `${UNKNOWN_ERROR[0]} (${TECHNICAL_DETAIL[0]}: ${english})`);
     return err(KNOWN_ERRORS.find((known) => known === code) ?? 'refused', message);
   }
   if (schema === null) return ok(null);
   const parsed = schema.safeParse(data);
-  return parsed.success ? ok(parsed.data) : err('malformed', `${path}: unexpected answer`);
+  return parsed.success ? ok(parsed.data) : err('malformed', `${serverErrorWords('malformed')} (${path})`);
 }
 
 export async function signIn(

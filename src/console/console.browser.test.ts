@@ -30,6 +30,8 @@ import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { buildConsole } from '../site/build.ts';
+import { englishOnlyStrings } from './i18n.ts';
+import { findUntranslated } from '../test/untranslated.ts';
 import { actaContent } from '../sim/acta_images/acta_set.ts';
 import { CAPTURE_CLAIM_MS } from '../capture/pipeline.ts';
 import { renderActa } from '../sim/acta_images/render_acta.ts';
@@ -134,6 +136,8 @@ after(async () => {
   await node?.close();
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
+
+const ENGLISH_ONLY = englishOnlyStrings();
 
 async function screenshot(page: Page, name: string): Promise<void> {
   await saveScreenshot(page, path.join(work, 'screenshots'), name);
@@ -306,6 +310,7 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     assert.equal(await quality.count(), 1);
     assert.match((await quality.textContent()) ?? '', /Rechazada.*la imagen (salió movida|está borrosa)/);
     await assertAccessible(coral.page, 'dashboard');
+    assert.deepEqual(await findUntranslated(coral.page, ENGLISH_ONLY), [], 'dashboard');
     await screenshot(coral.page, 'console-dashboard');
 
     // Cotejo: one acta's published values agree with its image; the other's do not, and it is reopened.
@@ -319,6 +324,8 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     await find(recordIds[0]!);
     assert.equal(await coral.page.locator('[data-cotejada]').getAttribute('data-cotejada'), '0');
     await assertAccessible(coral.page, 'cotejo');
+    // The acta's state in Spanish ("estado verificada"), not the center's code ("estado verified").
+    assert.deepEqual(await findUntranslated(coral.page, ENGLISH_ONLY), [], 'cotejo');
     await coral.page.getByRole('button', { name: 'Coincide con el acta: aceptar' }).click();
     await message.filter({ hasText: 'cotejada' }).waitFor();
     await coral.page.locator('[data-cotejada="1"]').waitFor();
@@ -445,5 +452,26 @@ test('a capture sent after its acta went to someone else is not recorded; the co
     );
   } finally {
     await ana.close();
+  }
+});
+
+test("a failed sign-in is said in Spanish, not in the center's English", { skip }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${base}/consola/`);
+    await page.locator('#username').fill('ana.captura');
+    await page.locator('#password').fill('no es la contraseña');
+    await page.locator('#code').fill('000000');
+    await page.keyboard.press('Enter');
+    const alert = page.locator('.error[role="alert"]');
+    await alert.waitFor();
+    assert.equal(
+      await alert.textContent(),
+      'No se pudo iniciar sesión: revise el usuario, la contraseña y el código.',
+    );
+    assert.deepEqual(await findUntranslated(page, ENGLISH_ONLY), [], 'sign-in failed');
+  } finally {
+    await context.close();
   }
 });

@@ -4,6 +4,7 @@
  * was published stays published until a new version is verified, then joins the acta's history
  * (docs/pipeline.md).
  */
+import { actaStatusWords } from './i18n.ts';
 import { useState } from 'preact/hooks';
 import { AFTER_CLOSE_TEXT, type CotejoActa, cotejoActa, imageUrl, sendCotejo } from './api.ts';
 import { boxesOf, fromFields, shown } from './entry.ts';
@@ -78,7 +79,8 @@ export function CotejoScreen() {
           )}
           <div>
             <p>
-              Acta <span class="acta-key">{acta.recordId}</span> · {acta.contest} · estado {acta.status} ·{' '}
+              Acta <span class="acta-key">{acta.recordId}</span> · {acta.contest} · estado{' '}
+              {actaStatusWords(acta.status)} ·{' '}
               <span data-cotejada={acta.cotejada}>{COTEJADA[acta.cotejada] ?? acta.cotejada}</span>
             </p>
             {values === null ? (

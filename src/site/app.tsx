@@ -7,11 +7,11 @@ import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { fetchCutIndex, fetchLatest, fetchLevel, type LevelData } from './data.ts';
 import { type Language, WORDS, type Words } from './i18n.ts';
-import type { CutIndex } from './publication.ts';
+import type { CutIndex, FetchError } from './publication.ts';
 import { COLUMN_HELP, CSV_LAYOUT } from './columns_help.ts';
 import { parseRoute, type Route, routeHash } from './routes.ts';
 import { VerifyView } from './verify_view.tsx';
-import { CasillaView, DistritoView, EntidadView, NacionalView, SeccionView } from './views.tsx';
+import { CasillaView, DistritoView, EntidadView, NacionalView, Problem, SeccionView } from './views.tsx';
 
 /**
  * How often the `latest` pointer is asked for: 30 s, or `?poll=N` seconds (2–300) in the page's
@@ -31,7 +31,7 @@ function initialLanguage(): Language {
 
 type Loaded<T> =
   | { readonly state: 'loading' }
-  | { readonly state: 'failed'; readonly message: string }
+  | { readonly state: 'failed'; readonly code: FetchError; readonly message: string }
   | { readonly state: 'ready'; readonly value: T };
 
 function App() {
@@ -65,14 +65,15 @@ function App() {
       setIndex(
         latest.code === 'not-found'
           ? { state: 'ready', value: null }
-          : { state: 'failed', message: latest.message },
+          : { state: 'failed', code: latest.code, message: latest.message },
       );
       return;
     }
     if (shownCut.current === latest.value.cut) return;
     const loaded = await fetchCutIndex(latest.value.cut);
     if (!loaded.ok) {
-      if (shownCut.current === null) setIndex({ state: 'failed', message: loaded.message });
+      if (shownCut.current === null)
+        setIndex({ state: 'failed', code: loaded.code, message: loaded.message });
       return;
     }
     const first = shownCut.current === null;
@@ -113,7 +114,9 @@ function App() {
     void fetchLevel(cut.cut.id, contest, route).then((loaded) => {
       if (current)
         setLevel(
-          loaded.ok ? { state: 'ready', value: loaded.value } : { state: 'failed', message: loaded.message },
+          loaded.ok
+            ? { state: 'ready', value: loaded.value }
+            : { state: 'failed', code: loaded.code, message: loaded.message },
         );
     });
     return () => {
@@ -214,11 +217,12 @@ function Body(props: {
 }) {
   const { words, language, route, index, level } = props;
   if (index.state === 'loading') return <p aria-busy="true">{words.loading}</p>;
-  if (index.state === 'failed') return <Failure words={words} message={index.message} retry={props.retry} />;
+  if (index.state === 'failed')
+    return <Failure words={words} code={index.code} message={index.message} retry={props.retry} />;
   const cut = index.value;
   if (cut === null) return <h1>{words.noCuts}</h1>;
   if (route.view === 'descargas') return <Downloads words={words} language={language} cut={cut} />;
-  if (route.view === 'verificar') return <VerifyView words={words} cutId={cut.cut.id} />;
+  if (route.view === 'verificar') return <VerifyView words={words} language={language} cutId={cut.cut.id} />;
   if (route.view === 'not-found' || contestOf(route, cut) === null)
     return (
       <>
@@ -229,7 +233,8 @@ function Body(props: {
       </>
     );
   if (level === null || level.state === 'loading') return <p aria-busy="true">{words.loading}</p>;
-  if (level.state === 'failed') return <Failure words={words} message={level.message} retry={props.retry} />;
+  if (level.state === 'failed')
+    return <Failure words={words} code={level.code} message={level.message} retry={props.retry} />;
   const shown = level.value;
   const common = { words, language, cutId: cut.cut.id };
   if (shown.level === 'nacional') return <NacionalView {...common} data={shown.data} />;
@@ -239,13 +244,11 @@ function Body(props: {
   return <DistritoView {...common} data={shown.data} />;
 }
 
-function Failure(props: { words: Words; message: string; retry: () => void }) {
+function Failure(props: { words: Words; code: FetchError; message: string; retry: () => void }) {
   return (
-    <div role="alert">
+    <div>
       <h1>{props.words.failed}</h1>
-      <p>
-        <code>{props.message}</code>
-      </p>
+      <Problem words={props.words} code={props.code} message={props.message} />
       <button type="button" onClick={props.retry}>
         {props.words.retry}
       </button>

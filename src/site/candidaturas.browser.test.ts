@@ -168,8 +168,8 @@ test('on a 390 px phone the first screen holds actas contabilizadas, participaci
       return box.y + box.height;
     };
     const figures = await page.locator('.headline-figures').textContent();
-    assert.match(figures ?? '', /Actas contabilizadas: [\d,]+ \(\d+\.\d{4} %\)/);
-    assert.match(figures ?? '', /Participación ciudadana: \d+\.\d{4} %/);
+    assert.match(figures ?? '', /Actas contabilizadas: [\d,]+ \(\d+\.\d{4}\s%\)/);
+    assert.match(figures ?? '', /Participación ciudadana:\s\d+\.\d{4}\s%/);
     await saveScreenshot(page, path.join(work, 'screenshots'), 'candidaturas-nacional-phone');
     for (const selector of ['.headline-figures', '.candidaturas li'])
       assert.ok((await bottom(selector)) <= 844, `${selector} is below the first screen`);

@@ -4,7 +4,8 @@
  * abbreviations (the page reads in greyscale too) and the party breakdown beside it. Colours
  * come from the election definition; NO_REGISTRADAS and NULOS are grey hatching, never a colour.
  */
-import { formatCount, formatPercent, type Language, type Words } from './i18n.ts';
+import { formatCount, type Language, type Words } from './i18n.ts';
+import { Percent } from './percent.tsx';
 import { columnColor } from './colors.ts';
 import type { Candidatura, Column, Level } from './publication.ts';
 
@@ -51,6 +52,8 @@ export function CandidaturasHeadline(props: { words: Words; language: Language; 
   const candidaturas = data.candidaturas ?? [];
   if (candidaturas.length === 0) return null;
   const a = data.aggregates;
+  // Nothing counted yet: every share is "—", as in the tables (a share of nothing is no figure).
+  const counted = a.ACTAS_CONTABILIZADAS > 0;
   const n = (value: number) => formatCount(value, language);
   const votes = new Map(data.votes.map((v) => [v.column, v.votes]));
   const byId = new Map(data.columns.map((c) => [c.id, c]));
@@ -63,10 +66,13 @@ export function CandidaturasHeadline(props: { words: Words; language: Language; 
       <p class="headline-figures">
         <span>
           {words.actasContabilizadas}: <strong>{n(a.ACTAS_CONTABILIZADAS)}</strong> (
-          {formatPercent(a.PORCENTAJE_ACTAS_CONTABILIZADAS)})
+          <Percent words={words} text={a.PORCENTAJE_ACTAS_CONTABILIZADAS} counted={counted} />)
         </span>
         <span>
-          {words.participation}: <strong>{formatPercent(a.PORCENTAJE_PARTICIPACION_CIUDADANA)}</strong>
+          {words.participation}:{' '}
+          <strong>
+            <Percent words={words} text={a.PORCENTAJE_PARTICIPACION_CIUDADANA} counted={counted} />
+          </strong>
         </span>
       </p>
       <h2 id="candidaturas-title">{words.candidaturasTitle}</h2>
@@ -83,7 +89,9 @@ export function CandidaturasHeadline(props: { words: Words; language: Language; 
                   </span>
                 ))}
               </span>
-              <span class="candidatura-percent">{formatPercent(c.percent)}</span>
+              <span class="candidatura-percent">
+                <Percent words={words} text={c.percent} counted={counted} />
+              </span>
               <strong class="candidatura-who">{c.candidate ?? c.name}</strong>
               <span class="candidatura-votes" data-votes={c.votes}>
                 {n(c.votes)} {words.votesUnit}

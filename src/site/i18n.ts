@@ -91,6 +91,27 @@ const es = {
   candidatesVary: 'Candidaturas distintas por entidad o distrito',
   combinations: 'combinaciones',
   votesUnit: 'votos',
+  breadcrumbs: 'Ruta de navegación',
+  nothingCounted: 'sin actas contabilizadas aún',
+  searchUnits: 'Buscar por nombre o número',
+  searchSecciones: 'Buscar por sección o clave de casilla',
+  sortBy: 'Ordenar por',
+  previousPage: 'Página anterior',
+  nextPage: 'Página siguiente',
+  page: 'Página',
+  matching: 'coinciden',
+  noMatches: 'Ninguna coincide con la búsqueda.',
+  casillasFound: 'Casillas que coinciden',
+  technicalDetail: 'detalle técnico',
+  errorNotFound: 'Este archivo no está publicado en este servidor.',
+  errorUnreachable: 'No se pudo obtener el archivo del servidor.',
+  errorMalformed: 'El archivo publicado está dañado o no tiene la forma del formato publicado.',
+  csvColumn: 'columna del CSV',
+  actaCounts: 'Lo que el acta asienta',
+  actaRecord: 'El registro del acta',
+  verifyChecked: 'Se verificó el corte {cut}: el que esta página mostraba al pulsar «Verificar».',
+  verifyPointerMoved:
+    'Mientras se verificaba, latest.json pasó a señalar el corte {latest}: se publicó un corte nuevo. Recargue la página y verifique de nuevo para comprobarlo.',
 } as const;
 
 export type Words = { readonly [K in keyof typeof es]: string };
@@ -181,6 +202,27 @@ const en: Words = {
   candidatesVary: 'A different candidate in each state or district',
   combinations: 'combinations',
   votesUnit: 'votes',
+  breadcrumbs: 'Breadcrumb',
+  nothingCounted: 'no tally sheet counted yet',
+  searchUnits: 'Search by name or number',
+  searchSecciones: 'Search by section or polling station key',
+  sortBy: 'Sort by',
+  previousPage: 'Previous page',
+  nextPage: 'Next page',
+  page: 'Page',
+  matching: 'match',
+  noMatches: 'None matches the search.',
+  casillasFound: 'Matching polling stations',
+  technicalDetail: 'technical detail',
+  errorNotFound: 'This file is not published on this server.',
+  errorUnreachable: 'The file could not be fetched from the server.',
+  errorMalformed: 'The published file is damaged or does not have the published format’s form.',
+  csvColumn: 'CSV column',
+  actaCounts: 'What the tally sheet records',
+  actaRecord: 'The tally sheet’s record',
+  verifyChecked: 'Cut {cut} was verified: the one this page showed when “Verify” was pressed.',
+  verifyPointerMoved:
+    'While it was being verified, latest.json moved on to cut {latest}: a new cut was published. Reload the page and verify again to check it.',
 };
 
 export const WORDS: Readonly<Record<Language, Words>> = { es, en };
@@ -190,7 +232,15 @@ export function formatCount(value: number, language: Language): string {
   return value.toLocaleString(language === 'es' ? 'es-MX' : 'en-US');
 }
 
-/** A published 4-decimal percentage shown with the published digits, never re-rounded. */
+/**
+ * A published 4-decimal percentage shown with the published digits, never re-rounded; the sign
+ * held to its number by a no-break space, so a narrow column never splits them.
+ */
 export function formatPercent(text: string): string {
-  return `${text} %`;
+  return `${text}\u00a0%`;
+}
+
+/** A catalogue string with its `{name}` places filled. */
+export function fill(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
 }

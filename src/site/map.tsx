@@ -5,7 +5,7 @@
  */
 import mexicoMap from '@svg-maps/mexico';
 import { useState } from 'preact/hooks';
-import type { Words } from './i18n.ts';
+import { formatPercent, type Words } from './i18n.ts';
 import type { Aggregates, Column } from './publication.ts';
 import { columnColor } from './colors.ts';
 import { leaderOf } from './leader.ts';
@@ -101,7 +101,7 @@ export function EntidadMap(props: {
     const meaning =
       by === 'leader'
         ? `${words.leading}: ${leader?.name ?? '—'}`
-        : `${words.participation}: ${unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA} %`;
+        : `${words.participation}: ${counted ? formatPercent(unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA) : `— (${words.nothingCounted})`}`;
     const name = `${unit.label}. ${meaning}`;
     return (
       <a key={location.id} href={unit.href} aria-label={name}>

@@ -33,6 +33,8 @@ import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { enrolledDevice, makePng, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
 import { parseCsvRecords } from './acta_rows.ts';
 import { buildSite } from './build.ts';
+import { WORDS } from './i18n.ts';
+import { englishOnly, findUntranslated, type Untranslated } from '../test/untranslated.ts';
 
 const skip = skipWithoutChromium;
 
@@ -115,6 +117,15 @@ async function openPage(options: Parameters<Browser['newContext']>[0] = {}) {
 
 async function screenshot(page: Page, name: string): Promise<void> {
   await saveScreenshot(page, path.join(work, 'screenshots'), name);
+}
+
+const ENGLISH_ONLY = englishOnly(WORDS.es, WORDS.en);
+
+/** The English found on the page now, each labelled with the screen's name. */
+async function untranslated(page: Page, screen: string): Promise<string[]> {
+  return (await findUntranslated(page, ENGLISH_ONLY)).map(
+    (u: Untranslated) => `${screen}: ${u.where}: "${u.text}" (${u.why})`,
+  );
 }
 
 test('the national figures on the page are those of the cut CSV', { skip }, async () => {
@@ -405,5 +416,347 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
     await close();
     await new Promise((resolve) => origin.close(resolve));
     await new Promise((resolve) => mirror.close(resolve));
+  }
+});
+
+test('every screen in Spanish is in Spanish: no text of the English catalogue, no English word', {
+  skip,
+}, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  const found: string[] = [];
+  try {
+    const header = csv[6]!;
+    // A casilla with an acta row, its distrito and sección, from the cut's CSV.
+    const row = csv.slice(7).find((r) => r[header.indexOf('CONTABILIZADA')] === '1')!;
+    const casilla = row[0]!.slice(1);
+    const entidad = casilla.slice(0, 2);
+    const distrito = row[header.indexOf('ID_DISTRITO_FEDERAL')]!;
+    const seccion = casilla.slice(2, 6);
+    const screens: [string, string, string][] = [
+      ['nacional', '#/PRES', 'h1'],
+      ['entidad', `#/PRES/entidad/${entidad}`, 'table.children'],
+      ['distrito', `#/PRES/distrito/${entidad}-${distrito}`, 'table.children'],
+      ['sección', `#/PRES/distrito/${entidad}-${distrito}/seccion/${seccion}`, 'ul.casillas'],
+      ['casilla', `#/PRES/distrito/${entidad}-${distrito}/casilla/${casilla}`, 'section.acta'],
+      ['descargas', '#/descargas', 'table.columns-help'],
+      ['verificar', '#/verificar', 'textarea#llave'],
+      ['no existe', '#/NOPE/entidad/01', 'h1'],
+      ['distrito no publicado', '#/PRES/distrito/01-999', '[role="alert"]'],
+    ];
+    for (const [screen, hash, ready] of screens) {
+      await page.goto(`${base}/${hash}`);
+      await page.locator(ready).first().waitFor();
+      found.push(...(await untranslated(page, screen)));
+    }
+    // The verify page's answers: a key that is no key, and a full check that passes.
+    await page.goto(`${base}/#/verificar`);
+    await page.locator('textarea#llave').fill('no es una llave');
+    await page.getByRole('button', { name: 'Verificar', exact: true }).click();
+    await page.locator('.verdict').waitFor({ timeout: 60_000 });
+    found.push(...(await untranslated(page, 'verificar (llave inválida)')));
+    await page.locator('textarea#llave').fill(publicKey);
+    await page.getByRole('button', { name: 'Verificar', exact: true }).click();
+    await page.locator('.verdict', { hasText: 'auténtico' }).waitFor({ timeout: 60_000 });
+    found.push(...(await untranslated(page, 'verificar (correcto)')));
+    assert.deepEqual(found, []);
+    // The distrito that is not published is asked for, and answered 404: that is the screen.
+    assert.deepEqual(
+      problems.filter((p) => !/status of 404/.test(p)),
+      [],
+    );
+  } finally {
+    await close();
+  }
+});
+
+test('a casilla in words: plain labels, codes said (Contabilizada: sí), the CSV column name beside each', {
+  skip,
+}, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    const header = csv[6]!;
+    const col = (name: string) => header.indexOf(name);
+    // An acta with illegible cells if the night had one, else a counted one.
+    const rows = csv.slice(7).filter((r) => r[col('CONTABILIZADA')] !== '2');
+    const row =
+      rows.find((r) => /Ilegible/.test(r[col('OBSERVACIONES')] ?? '')) ??
+      rows.find((r) => r[col('CONTABILIZADA')] === '1')!;
+    const casilla = row[0]!.slice(1);
+    const distrito = `${casilla.slice(0, 2)}-${row[col('ID_DISTRITO_FEDERAL')]}`;
+    await page.goto(`${base}/#/PRES/distrito/${distrito}/casilla/${casilla}`);
+    const acta = page.locator('section.acta', { hasText: row[1]!.slice(1) });
+    await acta.waitFor();
+    const fact = (name: string) => acta.locator(`[data-field="${name}"]`);
+    const label = await acta.locator('tr[data-field="TOTAL_BOLETAS_SOBRANTES"] th').textContent();
+    assert.equal(label, 'Boletas sobrantes TOTAL_BOLETAS_SOBRANTES');
+    assert.equal(
+      await acta.locator('tr[data-field="TOTAL_BOLETAS_SOBRANTES"] td').textContent(),
+      row[col('TOTAL_BOLETAS_SOBRANTES')],
+    );
+    const contabilizada = { '0': 'no', '1': 'sí' }[row[col('CONTABILIZADA')]!]!;
+    assert.equal(
+      await fact('CONTABILIZADA').locator('dd').textContent(),
+      `${contabilizada} ${row[col('CONTABILIZADA')]}`,
+    );
+    assert.equal(await fact('CONTABILIZADA').locator('dt').textContent(), 'Contabilizada CONTABILIZADA');
+    const cotejada = ['no', 'sí, aceptada', 'sí, aceptada con modificación', 'en corrección'][
+      Number(row[col('COTEJADA')])
+    ]!;
+    assert.match((await fact('COTEJADA').locator('dd').textContent()) ?? '', new RegExp(`^${cotejada} \\d$`));
+    // OBSERVACIONES: the illegible cells named; no Python list, no raw code left on the page.
+    const observaciones = (await fact('OBSERVACIONES').locator('dd').textContent()) ?? '';
+    assert.doesNotMatch(observaciones, /\[|'/);
+    if (/Ilegible/.test(row[col('OBSERVACIONES')] ?? '')) {
+      const cells = header.filter((_, i) => row[i] === 'Ilegible');
+      assert.ok(observaciones.includes(`Ilegible (${cells.join(', ')})`), observaciones);
+    }
+    for (const name of ['FECHA_HORA_ACOPIO', 'FECHA_HORA_CAPTURA']) {
+      const raw = row[col(name)]!;
+      const shown = (await fact(name).locator('dd').textContent()) ?? '';
+      if (raw !== '-') assert.match(shown, /^\d{1,2} de [a-z]+ de 20\d\d/, `${name}: ${shown}`);
+    }
+    assert.match((await fact('ORIGEN').locator('dd').textContent()) ?? '', /^(la casilla|un CATD)/);
+    assert.match(
+      (await fact('DIGITALIZACION').locator('dd').textContent()) ?? '',
+      /^(teléfono móvil|escáner)/,
+    );
+    assert.doesNotMatch(
+      (await acta.textContent()) ?? '',
+      /TOTAL_BOLETAS_SOBRANTES TOTAL_BOLETAS_SOBRANTES|\['/,
+    );
+    await assertAccessible(page, 'casilla en palabras');
+    // The acta's record in words (the vote table is above it).
+    await acta.locator('h3').evaluate((h) => h.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'casilla-desktop');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test('a distrito: search by sección and by casilla key, sort by any column', { skip }, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    const header = csv[6]!;
+    const row = csv.slice(7).find((r) => r[header.indexOf('CONTABILIZADA')] === '1')!;
+    const casilla = row[0]!.slice(1);
+    const distrito = `${casilla.slice(0, 2)}-${row[header.indexOf('ID_DISTRITO_FEDERAL')]}`;
+    await page.goto(`${base}/#/PRES/distrito/${distrito}`);
+    const table = page.locator('table.children');
+    await table.waitFor();
+    const all = await table.locator('tbody tr').count();
+    assert.ok(all > 1);
+    // Sort by total votes: largest first, then again for smallest first.
+    await table.getByRole('button', { name: /Total de votos/ }).click();
+    const votes = async () =>
+      (await table.locator('tbody tr td:nth-child(5)').allTextContents()).map((t) =>
+        Number(t.replace(/,/g, '')),
+      );
+    const down = await votes();
+    assert.deepEqual(
+      down,
+      [...down].sort((a, b) => b - a),
+    );
+    assert.equal(await table.locator('th[aria-sort="descending"]').count(), 1);
+    await table.getByRole('button', { name: /Total de votos/ }).click();
+    const up = await votes();
+    assert.deepEqual(
+      up,
+      [...up].sort((a, b) => a - b),
+    );
+    await table.getByRole('button', { name: /Participación/ }).click();
+    assert.equal(await table.locator('th[aria-sort="descending"] [data-sort="participation"]').count(), 1);
+    // Search by sección number (without its zeros), then by a casilla's key.
+    const seccion = Number(casilla.slice(2, 6));
+    await page.getByLabel('Buscar por sección o clave de casilla').fill(String(seccion));
+    assert.ok((await table.locator('tbody tr').count()) >= 1);
+    for (const label of await table.locator('tbody th').allTextContents())
+      assert.match(label.replace(/Sección 0*/, ''), new RegExp(String(seccion)));
+    await page.getByLabel('Buscar por sección o clave de casilla').fill(casilla.toLowerCase());
+    assert.equal(await table.locator('tbody tr').count(), 1);
+    const found = page.locator('.casillas-found a', { hasText: casilla });
+    await found.waitFor();
+    await screenshot(page, 'distrito-search-sort');
+    await assertAccessible(page, 'distrito con búsqueda');
+    await found.click();
+    await page.waitForURL(new RegExp(`casilla/${casilla}$`));
+    await page.locator('section.acta').first().waitFor();
+    // Nothing counted: "—", never "0.0000 %".
+    await page.goto(`${base}/#/PRES/distrito/${distrito}`);
+    await table.waitFor();
+    assert.doesNotMatch((await page.locator('main').textContent()) ?? '', /\b0\.0000\s%/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test('a distrito of hundreds of secciones with nothing counted: pages of 50, "—" for every share', {
+  skip,
+}, async () => {
+  // A state-sized catalog's center with no acta yet: its first cut, every sección still empty.
+  const catalog = generateCatalog({ scale: 'state', seed: 3 });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  const clock = () => Date.parse(election.publicationStart) + 60_000;
+  const root = path.join(work, 'center-state');
+  const created = await initCenter({ root, election, catalog, clock });
+  assert.ok(created.ok);
+  const cut = await publishCut(created.value, { cutTime: clock() });
+  assert.ok(cut.ok, cut.ok ? '' : cut.message);
+  await created.value.close();
+  const server = await startCutServer({ root: path.join(root, 'cuts'), site, port: 0 });
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const counts = new Map<string, Set<number>>();
+    for (const c of catalog.casillas) {
+      const key = `${String(c.entidad).padStart(2, '0')}-${String(c.distrito).padStart(3, '0')}`;
+      counts.set(key, (counts.get(key) ?? new Set()).add(c.seccion));
+    }
+    const [distrito, secciones] = [...counts].sort((a, b) => b[1].size - a[1].size)[0]!;
+    assert.ok(secciones.size > 100, `${secciones.size} secciones`);
+    await page.goto(`${origin}/#/PRES/distrito/${distrito}`);
+    const table = page.locator('table.children');
+    await table.waitFor();
+    assert.equal(await table.locator('tbody tr').count(), 50);
+    const pages = Math.ceil(secciones.size / 50);
+    assert.equal(await page.locator('.page-of').textContent(), `Página 1 de ${pages}`);
+    await page.getByRole('button', { name: /Página siguiente/ }).click();
+    assert.equal(await page.locator('.page-of').textContent(), `Página 2 de ${pages}`);
+    const text = (await page.locator('main').textContent()) ?? '';
+    assert.doesNotMatch(text, /0\.0000\s%/);
+    assert.ok((await table.locator('.pct.none').count()) >= 100);
+    const last = [...secciones].sort((a, b) => a - b).at(-1)!;
+    await page.getByLabel('Buscar por sección o clave de casilla').fill(String(last));
+    assert.ok((await table.locator('tbody th', { hasText: String(last).padStart(4, '0') }).count()) === 1);
+    await assertAccessible(page, 'distrito grande');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('phones at 360 and 390 px: nothing wider than the screen, no percentage split over two lines', {
+  skip,
+}, async () => {
+  const header = csv[6]!;
+  const row = csv.slice(7).find((r) => r[header.indexOf('CONTABILIZADA')] === '1')!;
+  const casilla = row[0]!.slice(1);
+  const distrito = `${casilla.slice(0, 2)}-${row[header.indexOf('ID_DISTRITO_FEDERAL')]}`;
+  const screens = [
+    '#/PRES',
+    `#/PRES/entidad/${casilla.slice(0, 2)}`,
+    `#/PRES/distrito/${distrito}`,
+    `#/PRES/distrito/${distrito}/seccion/${casilla.slice(2, 6)}`,
+    `#/PRES/distrito/${distrito}/casilla/${casilla}`,
+    '#/descargas',
+    '#/verificar',
+  ];
+  for (const width of [360, 390]) {
+    const { page, problems, close } = await openPage({
+      viewport: { width, height: 800 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
+    try {
+      for (const language of ['es', 'en']) {
+        await page.addInitScript((l) => localStorage.setItem('openprep-language', l), language);
+        for (const hash of screens) {
+          await page.goto(`${base}/${hash}`);
+          await page.locator('h1').first().waitFor();
+          await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
+          const overflow = await page.evaluate(() => {
+            const width = document.documentElement.clientWidth;
+            const wide = [...document.querySelectorAll('body *')]
+              .filter((e) => e.closest('.table-scroll') === null || e.classList.contains('table-scroll'))
+              .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+              .map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+            // And content wider than its own box (the language button's word, once).
+            const spilled = [...document.querySelectorAll('body *')]
+              .filter((e) => {
+                const style = getComputedStyle(e);
+                return (
+                  style.display !== 'inline' &&
+                  style.overflowX === 'visible' &&
+                  e.clientWidth > 0 &&
+                  e.scrollWidth > e.clientWidth + 1
+                );
+              })
+              .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}>${e.clientWidth}`);
+            return {
+              scroll: document.documentElement.scrollWidth,
+              width,
+              wide: [...wide, ...spilled].slice(0, 5),
+            };
+          });
+          assert.ok(
+            overflow.scroll <= overflow.width,
+            `${width}px ${language} ${hash}: ${JSON.stringify(overflow)}`,
+          );
+          assert.deepEqual(overflow.wide, [], `${width}px ${language} ${hash}`);
+          const split = await page.evaluate(() =>
+            // Every text with a percentage sign in a figure: cells, summary figures, their parts.
+            [...document.querySelectorAll('td, dd, small, .pct')]
+              .filter((e) => e.children.length === 0 || e.classList.contains('pct'))
+              .filter((e) => /%/.test(e.textContent ?? ''))
+              .filter((e) => {
+                const range = document.createRange();
+                range.selectNodeContents(e);
+                const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                return lines.size > 1;
+              })
+              .map((e) => e.textContent),
+          );
+          assert.deepEqual(split, [], `${width}px ${language} ${hash}: percentages split`);
+        }
+      }
+      if (width === 390) {
+        await page.addInitScript(() => localStorage.setItem('openprep-language', 'es'));
+        await page.goto(`${base}/#/PRES`);
+        await page.locator('h1', { hasText: 'Nacional' }).waitFor();
+        await screenshot(page, 'nacional-phone-390');
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  }
+});
+
+test('the verify page says which cut it checked, and that the signed pointer moved on meanwhile', {
+  skip,
+}, async () => {
+  const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
+  const root = path.join(work, 'pointer-moved');
+  await cp(cuts, root, { recursive: true });
+  const ids = (await readdir(root)).filter((name) => /^\d{8}_\d{4}$/.test(name)).sort();
+  const earlier = ids.at(-2)!;
+  const pointer = await readFile(path.join(root, 'latest.json'), 'utf8');
+  await writeFile(path.join(root, 'latest.json'), pointer.replace(latestCut, earlier));
+  const server = await startCutServer({ root, site, port: 0 });
+  try {
+    // The reader opened the page on the earlier cut; the newer one is published (its signed
+    // pointer written) before the reader presses "Verificar".
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?poll=300#/verificar`);
+    await page.locator('h1', { hasText: earlier }).waitFor();
+    await writeFile(path.join(root, 'latest.json'), pointer);
+    await page.locator('textarea#llave').fill(publicKey);
+    await page.getByRole('button', { name: 'Verificar', exact: true }).click();
+    await page.locator('.verdict').waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('.checked-cut').getAttribute('data-checked'), earlier);
+    assert.match(
+      (await page.locator('.checked-cut').textContent()) ?? '',
+      new RegExp(`Se verificó el corte ${earlier}`),
+    );
+    assert.equal(await page.locator('.pointer-moved').getAttribute('data-pointer'), latestCut);
+    assert.match((await page.locator('.pointer-moved').textContent()) ?? '', /se publicó un corte nuevo/);
+    assert.deepEqual(await untranslated(page, 'verificar (apuntador movido)'), []);
+    await screenshot(page, 'verify-pointer-moved');
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

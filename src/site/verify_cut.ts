@@ -73,6 +73,8 @@ export async function verifyCutInBrowser(options: {
   readonly keyText: string;
   readonly cutId?: string;
   readonly progress?: VerifyProgress;
+  /** Told the cut the signed pointer names (null when it names none), when it is read. */
+  readonly pointer?: (cut: string | null) => void;
 }): Promise<CheckResult[]> {
   const checks = new Checks<BrowserCheck>(BROWSER_CHECKS as unknown as CheckTitles<BrowserCheck>);
   const finish = () => [...checks.report('').checks];
@@ -110,6 +112,7 @@ export async function verifyCutInBrowser(options: {
     const opened = await openLatestPointer(latest, latestSig, web);
     for (const failure of opened.failures) checks.fail('V00', failure);
     checks.finish('V00', `points to ${String(opened.namedCut)}`);
+    options.pointer?.(opened.namedCut);
     if (cutId === undefined && opened.namedCut !== null) cutId = opened.namedCut;
   }
   if (cutId === undefined || !/^\d{8}_\d{4}$/.test(cutId)) {

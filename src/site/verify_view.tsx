@@ -1,30 +1,46 @@
 /**
  * "Verificar este corte": the reader pastes the election's public key, as the institute
  * published it through its own channels (not taken from this server, which is what is being
- * checked), and the browser checks the cut shown with WebCrypto (src/site/verify_cut.ts).
+ * checked), and the browser checks the cut shown with WebCrypto (src/site/verify_cut.ts). The
+ * results are said in the reader's language (src/site/verify_words.ts), the verifier's own
+ * English text behind "detalle técnico"; and the page says which cut it checked, and that the
+ * pointer moved on if a new cut was published meanwhile.
  */
 import { useState } from 'preact/hooks';
-import type { Words } from './i18n.ts';
+import { fill, type Language, type Words } from './i18n.ts';
 import { type CheckResult, verifyCutInBrowser } from './verify_cut.ts';
+import { checkInWords } from './verify_words.ts';
 
-export function VerifyView(props: { words: Words; cutId: string }) {
-  const { words, cutId } = props;
+export function VerifyView(props: { words: Words; language: Language; cutId: string }) {
+  const { words, language, cutId } = props;
   const [key, setKey] = useState('');
   const [state, setState] = useState<
     | { readonly step: 'idle' }
     | { readonly step: 'running'; readonly done: number; readonly total: number }
-    | { readonly step: 'done'; readonly results: readonly CheckResult[] }
+    | {
+        readonly step: 'done';
+        readonly results: readonly CheckResult[];
+        /** The cut checked: the one shown when the reader pressed the button. */
+        readonly checked: string;
+        /** The cut the signed pointer named while it was checked. */
+        readonly pointer: string | null;
+      }
   >({ step: 'idle' });
   const run = async (event: Event) => {
     event.preventDefault();
+    const checked = cutId;
+    let pointer: string | null = null;
     setState({ step: 'running', done: 0, total: 0 });
     const results = await verifyCutInBrowser({
       base: new URL('.', location.href).href,
       keyText: key,
-      cutId,
+      cutId: checked,
       progress: (done, total) => setState({ step: 'running', done, total }),
+      pointer: (named) => {
+        pointer = named;
+      },
     });
-    setState({ step: 'done', results });
+    setState({ step: 'done', results, checked, pointer });
   };
   const failed = state.step === 'done' && state.results.some((r) => r.status === 'fail');
   const label = { pass: words.checkPass, fail: words.checkFail, skip: words.checkSkip } as const;
@@ -63,15 +79,32 @@ export function VerifyView(props: { words: Words; cutId: string }) {
           <h2 id="resultado" class={failed ? 'verdict fail' : 'verdict pass'}>
             <span role="status">{failed ? words.verifyFailed : words.verifyPassed}</span>
           </h2>
+          <p class="checked-cut" data-checked={state.checked}>
+            {fill(words.verifyChecked, { cut: state.checked })}
+          </p>
+          {state.pointer !== null && state.pointer !== state.checked && (
+            <p class="pointer-moved" role="note" data-pointer={state.pointer}>
+              {fill(words.verifyPointerMoved, { latest: state.pointer })}
+            </p>
+          )}
           <ol class="checks">
-            {state.results.map((r) => (
-              <li key={r.id} data-check={r.id} data-status={r.status} class={`check ${r.status}`}>
-                <strong>
-                  {r.id} · {r.title}: {label[r.status]}
-                </strong>{' '}
-                <span class="detail">{r.detail}</span>
-              </li>
-            ))}
+            {state.results.map((r) => {
+              const said = checkInWords(r, language);
+              return (
+                <li key={r.id} data-check={r.id} data-status={r.status} class={`check ${r.status}`}>
+                  <strong>
+                    {r.id} · {said.title}: {label[r.status]}
+                  </strong>{' '}
+                  <span class="summary-text">{said.summary}</span>
+                  {said.technical !== null && (
+                    <details class="detail">
+                      <summary>{words.technicalDetail}</summary>
+                      <code lang="en">{said.technical}</code>
+                    </details>
+                  )}
+                </li>
+              );
+            })}
           </ol>
           <p>{words.verifyMore}</p>
         </section>

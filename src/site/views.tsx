@@ -5,14 +5,17 @@
 import type { ActaRow } from './acta_rows.ts';
 import { useEffect, useState } from 'preact/hooks';
 import { fetchCasillaRows } from './data.ts';
-import { formatCount, formatPercent, type Language, type Words } from './i18n.ts';
+import { fieldInWords } from './acta_words.ts';
+import { INITIAL_TABLE, type SortKey, type TableState, type TableUnit, tableView } from './children_table.ts';
+import { formatCount, type Language, type Words } from './i18n.ts';
+import { Percent } from './percent.tsx';
 import { formatPercent as formatPercent4, truncatedPercent } from '../domain/percent.ts';
 import { BALLOT_COLUMNS, type FixedColumn } from '../domain/results_layout.ts';
 import { leaderOf } from './leader.ts';
 import { ActaImage } from './acta_image.tsx';
 import { CandidaturasHeadline, swatchStyle } from './candidaturas.tsx';
 import { EntidadMap } from './map.tsx';
-import type { Aggregates, Column, Distrito, Entidad, Nacional, Votes } from './publication.ts';
+import type { Aggregates, Column, Distrito, Entidad, FetchError, Nacional, Votes } from './publication.ts';
 import { routeHash } from './routes.ts';
 
 interface Common {
@@ -30,11 +33,13 @@ interface Child {
   readonly href: string;
   readonly aggregates: Aggregates;
   readonly votes: readonly number[];
+  /** A sección's casillas, each with its page, for search. */
+  readonly casillas?: readonly (readonly [key: string, href: string])[];
 }
 
 function Breadcrumbs(props: { words: Words; items: readonly (readonly [string, string | null])[] }) {
   return (
-    <nav aria-label="Ruta" class="breadcrumbs">
+    <nav aria-label={props.words.breadcrumbs} class="breadcrumbs">
       <ol>
         {props.items.map(([label, href], i) => (
           <li key={i}>
@@ -49,6 +54,7 @@ function Breadcrumbs(props: { words: Words; items: readonly (readonly [string, s
 function Summary(props: { words: Words; language: Language; aggregates: Aggregates }) {
   const { words, language, aggregates: a } = props;
   const n = (value: number) => formatCount(value, language);
+  const counted = a.ACTAS_CONTABILIZADAS > 0;
   return (
     <dl class="summary">
       <div>
@@ -60,7 +66,7 @@ function Summary(props: { words: Words; language: Language; aggregates: Aggregat
         <dd>
           <span data-aggregate="ACTAS_CAPTURADAS">{n(a.ACTAS_CAPTURADAS)}</span>{' '}
           <small data-aggregate="PORCENTAJE_ACTAS_CAPTURADAS">
-            ({formatPercent(a.PORCENTAJE_ACTAS_CAPTURADAS)})
+            (<Percent words={words} text={a.PORCENTAJE_ACTAS_CAPTURADAS} counted={a.ACTAS_CAPTURADAS > 0} />)
           </small>
         </dd>
       </div>
@@ -69,14 +75,14 @@ function Summary(props: { words: Words; language: Language; aggregates: Aggregat
         <dd>
           <span data-aggregate="ACTAS_CONTABILIZADAS">{n(a.ACTAS_CONTABILIZADAS)}</span>{' '}
           <small data-aggregate="PORCENTAJE_ACTAS_CONTABILIZADAS">
-            ({formatPercent(a.PORCENTAJE_ACTAS_CONTABILIZADAS)})
+            (<Percent words={words} text={a.PORCENTAJE_ACTAS_CONTABILIZADAS} counted={counted} />)
           </small>
         </dd>
       </div>
       <div>
         <dt>{words.participation}</dt>
         <dd data-aggregate="PORCENTAJE_PARTICIPACION_CIUDADANA">
-          {formatPercent(a.PORCENTAJE_PARTICIPACION_CIUDADANA)}
+          <Percent words={words} text={a.PORCENTAJE_PARTICIPACION_CIUDADANA} counted={counted} />
         </dd>
       </div>
       <div>
@@ -92,8 +98,14 @@ function Summary(props: { words: Words; language: Language; aggregates: Aggregat
 }
 
 /** Votes per option, largest first; coalition combinations in their own table below. */
-function VotesTables(props: { words: Words; language: Language; columns: readonly Column[]; votes: Votes }) {
-  const { words, language, columns } = props;
+function VotesTables(props: {
+  words: Words;
+  language: Language;
+  columns: readonly Column[];
+  votes: Votes;
+  counted: boolean;
+}) {
+  const { words, language, columns, counted } = props;
   const byId = new Map(columns.map((c) => [c.id, c]));
   const rows = props.votes.map((v) => ({ ...v, column: byId.get(v.column) }));
   const main = rows
@@ -127,8 +139,8 @@ function VotesTables(props: { words: Words; language: Language; columns: readonl
               {formatCount(r.votes, language)}
             </td>
             <td class="number">
-              <span class="bar" style={`--share: ${Number(r.percent)}%`} aria-hidden="true" />
-              {formatPercent(r.percent)}
+              {counted && <span class="bar" style={`--share: ${Number(r.percent)}%`} aria-hidden="true" />}
+              <Percent words={words} text={r.percent} counted={counted} />
             </td>
           </tr>
         ))}
@@ -143,51 +155,156 @@ function VotesTables(props: { words: Words; language: Language; columns: readonl
   );
 }
 
+interface ChildRow extends TableUnit {
+  readonly child: Child;
+}
+
 function Children(props: {
   words: Words;
   language: Language;
   caption: string;
   columns: readonly Column[];
   units: readonly Child[];
+  searchLabel?: string;
 }) {
   const { words, language, columns } = props;
+  const [state, setState] = useState<TableState>(INITIAL_TABLE);
+  const rows: ChildRow[] = props.units.map((child, order) => {
+    const counted = child.aggregates.ACTAS_CONTABILIZADAS > 0;
+    return {
+      key: child.key,
+      label: child.label,
+      order,
+      leader: leaderOf(columns, child.votes)?.name ?? null,
+      counted: counted ? child.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS : null,
+      participation: counted ? child.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA : null,
+      votes: child.aggregates.TOTAL_VOTOS_C_CS,
+      casillas: child.casillas?.map(([key]) => key) ?? [],
+      child,
+    };
+  });
+  const view = tableView(rows, state);
+  const searchId = `buscar-${props.caption.replace(/\W+/g, '-').toLowerCase()}`;
+  const header = (key: SortKey, label: string, number: boolean) => {
+    const sorted = state.sort === key;
+    return (
+      <th
+        scope="col"
+        class={number ? 'number' : undefined}
+        aria-sort={sorted ? (state.descending ? 'descending' : 'ascending') : undefined}
+      >
+        <button
+          type="button"
+          class="sort"
+          data-sort={key}
+          onClick={() =>
+            setState({
+              ...state,
+              sort: key,
+              // A figure is first wanted largest first; a name, in its order.
+              descending: sorted ? !state.descending : key !== 'name' && key !== 'leader',
+              page: 0,
+            })
+          }
+        >
+          {label}
+          <span aria-hidden="true" class="sort-mark">
+            {sorted ? (state.descending ? ' ▼' : ' ▲') : ' ↕'}
+          </span>
+        </button>
+      </th>
+    );
+  };
   return (
-    <div class="table-scroll">
-      <table class="children">
-        <caption>{props.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{props.caption}</th>
-            <th scope="col">{words.leading}</th>
-            <th scope="col" class="number">
-              {words.actasContabilizadas}
-            </th>
-            <th scope="col" class="number">
-              {words.participation}
-            </th>
-            <th scope="col" class="number">
-              {words.totalVotos}
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.units.map((unit) => {
-            const leader = leaderOf(columns, unit.votes);
-            return (
-              <tr key={unit.key}>
+    <section class="children-section" aria-label={props.caption}>
+      {(props.units.length > 10 || props.searchLabel !== undefined) && (
+        <div class="table-tools">
+          <label for={searchId}>{props.searchLabel ?? words.searchUnits}</label>
+          <input
+            id={searchId}
+            type="search"
+            class="search"
+            autocomplete="off"
+            value={state.query}
+            onInput={(event) =>
+              setState({ ...state, query: (event.target as HTMLInputElement).value, page: 0 })
+            }
+          />
+          <p class="matching" aria-live="polite">
+            {formatCount(view.matching, language)} {words.of} {formatCount(rows.length, language)}{' '}
+            {words.matching}
+          </p>
+        </div>
+      )}
+      {view.casillas.length > 0 && (
+        <div class="casillas-found">
+          <h3>{words.casillasFound}</h3>
+          <ul>
+            {view.casillas.map(({ casilla, unit }) => (
+              <li key={casilla}>
+                <a href={unit.child.casillas?.find(([key]) => key === casilla)?.[1]}>
+                  {words.casilla} {casilla}
+                </a>{' '}
+                · {unit.label}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <div class="table-scroll">
+        <table class="children">
+          <caption>{props.caption}</caption>
+          <thead>
+            <tr>
+              {header('name', props.caption, false)}
+              {header('leader', words.leading, false)}
+              {header('counted', words.actasContabilizadas, true)}
+              {header('participation', words.participation, true)}
+              {header('votes', words.totalVotos, true)}
+            </tr>
+          </thead>
+          <tbody>
+            {view.rows.map(({ child, leader, counted, participation }) => (
+              <tr key={child.key} data-unit={child.key}>
                 <th scope="row">
-                  <a href={unit.href}>{unit.label}</a>
+                  <a href={child.href}>{child.label}</a>
                 </th>
-                <td>{leader === null ? '—' : leader.name}</td>
-                <td class="number">{formatPercent(unit.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS)}</td>
-                <td class="number">{formatPercent(unit.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA)}</td>
-                <td class="number">{formatCount(unit.aggregates.TOTAL_VOTOS_C_CS, language)}</td>
+                <td>{leader ?? '—'}</td>
+                <td class="number">
+                  <Percent words={words} text={counted ?? ''} counted={counted !== null} />
+                </td>
+                <td class="number">
+                  <Percent words={words} text={participation ?? ''} counted={participation !== null} />
+                </td>
+                <td class="number">{formatCount(child.aggregates.TOTAL_VOTOS_C_CS, language)}</td>
               </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {view.matching === 0 && <p>{words.noMatches}</p>}
+      {view.pages > 1 && (
+        <nav class="pager" aria-label={`${words.page} · ${props.caption}`}>
+          <button
+            type="button"
+            disabled={view.page === 0}
+            onClick={() => setState({ ...state, page: view.page - 1 })}
+          >
+            ‹ {words.previousPage}
+          </button>
+          <span class="page-of">
+            {words.page} {view.page + 1} {words.of} {view.pages}
+          </span>
+          <button
+            type="button"
+            disabled={view.page >= view.pages - 1}
+            onClick={() => setState({ ...state, page: view.page + 1 })}
+          >
+            {words.nextPage} ›
+          </button>
+        </nav>
+      )}
+    </section>
   );
 }
 
@@ -210,7 +327,13 @@ export function NacionalView(props: Common & { data: Nacional }) {
       </h1>
       <CandidaturasHeadline words={words} language={language} data={data} />
       <Summary words={words} language={language} aggregates={data.aggregates} />
-      <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
+      <VotesTables
+        words={words}
+        language={language}
+        columns={data.columns}
+        votes={data.votes}
+        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
+      />
       <EntidadMap words={words} contest={data.contest} columns={data.columns} entidades={units} />
       <Children
         words={words}
@@ -246,7 +369,13 @@ export function EntidadView(props: Common & { data: Entidad }) {
       </h1>
       <CandidaturasHeadline words={words} language={language} data={data} />
       <Summary words={words} language={language} aggregates={data.aggregates} />
-      <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
+      <VotesTables
+        words={words}
+        language={language}
+        columns={data.columns}
+        votes={data.votes}
+        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
+      />
       <Children
         words={words}
         language={language}
@@ -300,6 +429,16 @@ export function DistritoView(props: Common & { data: Distrito }) {
     }),
     aggregates: seccionAggregates(data, s.aggregates),
     votes: s.votes,
+    casillas: s.casillas.map(([key]) => [
+      key,
+      routeHash({
+        view: 'casilla',
+        contest: data.contest,
+        entidad: data.entidad.id,
+        distrito: data.distrito.id,
+        casilla: key,
+      }),
+    ]),
   }));
   return (
     <>
@@ -309,13 +448,20 @@ export function DistritoView(props: Common & { data: Distrito }) {
       </h1>
       <CandidaturasHeadline words={words} language={language} data={data} />
       <Summary words={words} language={language} aggregates={data.aggregates} />
-      <VotesTables words={words} language={language} columns={data.columns} votes={data.votes} />
+      <VotesTables
+        words={words}
+        language={language}
+        columns={data.columns}
+        votes={data.votes}
+        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
+      />
       <Children
         words={words}
         language={language}
         caption={words.secciones}
         columns={data.columns}
         units={units}
+        searchLabel={words.searchSecciones}
       />
     </>
   );
@@ -350,7 +496,13 @@ export function SeccionView(props: Common & { data: Distrito; seccion: number })
         {data.title} · {label}
       </h1>
       <Summary words={words} language={language} aggregates={aggregates} />
-      <VotesTables words={words} language={language} columns={data.columns} votes={votes} />
+      <VotesTables
+        words={words}
+        language={language}
+        columns={data.columns}
+        votes={votes}
+        counted={aggregates.ACTAS_CONTABILIZADAS > 0}
+      />
       <h2>{words.casillas}</h2>
       <ul class="casillas">
         {seccion.casillas.map(([key, , length]) => (
@@ -380,9 +532,11 @@ const ACTA_FIELDS_AFTER: readonly FixedColumn[] = [
   'TOTAL_VOTOS_ASENTADO',
   'TOTAL_VOTOS_CALCULADO',
   'LISTA_NOMINAL',
-  'CONTABILIZADA',
 ];
 const ACTA_FACTS: readonly FixedColumn[] = [
+  'CONTABILIZADA',
+  'OBSERVACIONES',
+  'COTEJADA',
   'FECHA_HORA_ACOPIO',
   'FECHA_HORA_CAPTURA',
   'FECHA_HORA_VERIFICACION',
@@ -390,13 +544,26 @@ const ACTA_FACTS: readonly FixedColumn[] = [
   'DIGITALIZACION',
   'TIPO_DOCUMENTO',
   'MECANISMOS_TRASLADO',
-  'COTEJADA',
 ];
+
+/** A field's plain label, with its CSV column name for whoever reads the files. */
+function FieldLabel(props: { words: Words; label: string; column: string }) {
+  return (
+    <>
+      {props.label}{' '}
+      <span class="column-id" title={props.words.csvColumn}>
+        {props.column}
+      </span>
+    </>
+  );
+}
 
 export function CasillaView(props: Common & { data: Distrito; casilla: string }) {
   const { words, data, casilla, cutId } = props;
   const [rows, setRows] = useState<
-    { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready'; rows: ActaRow[] }
+    | { state: 'loading' }
+    | { state: 'failed'; code: FetchError; message: string }
+    | { state: 'ready'; rows: ActaRow[] }
   >({ state: 'loading' });
   useEffect(() => {
     let current = true;
@@ -404,7 +571,9 @@ export function CasillaView(props: Common & { data: Distrito; casilla: string })
     void fetchCasillaRows(cutId, data, casilla).then((loaded) => {
       if (current)
         setRows(
-          loaded.ok ? { state: 'ready', rows: loaded.value } : { state: 'failed', message: loaded.message },
+          loaded.ok
+            ? { state: 'ready', rows: loaded.value }
+            : { state: 'failed', code: loaded.code, message: loaded.message },
         );
     });
     return () => {
@@ -434,6 +603,7 @@ export function CasillaView(props: Common & { data: Distrito; casilla: string })
   ]);
   crumbs.push([`${words.casilla} ${casilla}`, null]);
   const voteColumns = data.columns.map((c) => c.id);
+  const language = props.language;
   return (
     <>
       <Breadcrumbs words={words} items={crumbs} />
@@ -441,21 +611,19 @@ export function CasillaView(props: Common & { data: Distrito; casilla: string })
         {data.title} · {words.casilla} {casilla}
       </h1>
       {rows.state === 'loading' && <p aria-busy="true">{words.loading}</p>}
-      {rows.state === 'failed' && (
-        <p role="alert">
-          {words.failed}: <code>{rows.message}</code>
-        </p>
-      )}
+      {rows.state === 'failed' && <Problem words={words} code={rows.code} message={rows.message} />}
       {rows.state === 'ready' && rows.rows.length === 0 && <p>{words.noRows}</p>}
       {rows.state === 'ready' &&
         rows.rows.map((row) => {
           const key = (row['CLAVE_ACTA'] ?? '').replace(/^'/, '');
+          const sha = row['CODIGO_INTEGRIDAD'] ?? '';
           return (
             <section class="acta" key={key} aria-labelledby={`acta-${key}`}>
               <h2 id={`acta-${key}`}>
                 {words.acta} {key}
               </h2>
               <table class="acta-fields">
+                <caption>{words.actaCounts}</caption>
                 <thead>
                   <tr>
                     <th scope="col">{words.field}</th>
@@ -465,41 +633,86 @@ export function CasillaView(props: Common & { data: Distrito; casilla: string })
                   </tr>
                 </thead>
                 <tbody>
-                  {[...ACTA_FIELDS_BEFORE, ...voteColumns, ...ACTA_FIELDS_AFTER].map((name) => (
-                    <tr key={name} data-field={name}>
-                      <th scope="row">
-                        {data.columns.find((c) => c.id === name)?.name ?? name}{' '}
-                        <span class="column-id">{name}</span>
-                      </th>
-                      <td class="number">{row[name] ?? ''}</td>
-                    </tr>
-                  ))}
+                  {[...ACTA_FIELDS_BEFORE, ...voteColumns, ...ACTA_FIELDS_AFTER].map((name) => {
+                    const field = fieldInWords(
+                      row,
+                      name,
+                      language,
+                      data.columns.find((c) => c.id === name)?.name,
+                    );
+                    return (
+                      <tr key={name} data-field={name} data-raw={row[name] ?? ''}>
+                        <th scope="row">
+                          {field.label === name ? (
+                            name
+                          ) : (
+                            <FieldLabel words={words} label={field.label} column={name} />
+                          )}
+                        </th>
+                        <td class="number">{field.value}</td>
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
+              <h3>{words.actaRecord}</h3>
               <dl class="acta-facts">
-                <div>
-                  <dt>{words.observaciones}</dt>
-                  <dd>{row['OBSERVACIONES']}</dd>
-                </div>
-                {ACTA_FACTS.map((name) => (
-                  <div key={name}>
-                    <dt>{name}</dt>
-                    <dd>{row[name]}</dd>
-                  </div>
-                ))}
-                <div>
-                  <dt>{words.hash}</dt>
+                {ACTA_FACTS.map((name) => {
+                  const field = fieldInWords(row, name, language);
+                  return (
+                    <div key={name} data-field={name} data-raw={row[name] ?? ''}>
+                      <dt>
+                        <FieldLabel words={words} label={field.label} column={name} />
+                      </dt>
+                      <dd>
+                        {field.value}
+                        {field.raw !== null && (
+                          <>
+                            {' '}
+                            <code class="raw" title={words.csvColumn}>
+                              {field.raw}
+                            </code>
+                          </>
+                        )}
+                      </dd>
+                    </div>
+                  );
+                })}
+                <div data-field="CODIGO_INTEGRIDAD">
+                  <dt>
+                    <FieldLabel words={words} label={words.hash} column="CODIGO_INTEGRIDAD" />
+                  </dt>
                   <dd>
-                    <code class="hash">{row['CODIGO_INTEGRIDAD']}</code>
+                    <code class="hash">{sha}</code>
                   </dd>
                 </div>
               </dl>
-              {/^[0-9a-f]{64}$/.test(row['CODIGO_INTEGRIDAD'] ?? '') && (
-                <ActaImage words={words} sha256={row['CODIGO_INTEGRIDAD']!} actaKey={key} />
-              )}
+              {/^[0-9a-f]{64}$/.test(sha) && <ActaImage words={words} sha256={sha} actaKey={key} />}
             </section>
           );
         })}
     </>
+  );
+}
+
+/** A file that could not be read, said in the reader's words; the technical message below. */
+export function Problem(props: { words: Words; code: FetchError; message: string }) {
+  const { words } = props;
+  const said =
+    props.code === 'not-found'
+      ? words.errorNotFound
+      : props.code === 'unreachable'
+        ? words.errorUnreachable
+        : words.errorMalformed;
+  return (
+    <div role="alert" class="problem">
+      <p>
+        <strong>{words.failed}.</strong> {said}
+      </p>
+      <details>
+        <summary>{words.technicalDetail}</summary>
+        <code lang="en">{props.message}</code>
+      </details>
+    </div>
   );
 }
