@@ -31,7 +31,7 @@ import { type NoteSigner, signNote } from '../src/journal/note.ts';
 import { testSigner } from '../src/journal/test_keys.ts';
 import { stableJson } from '../src/platform/web/canonical_json.ts';
 import { zipFiles } from '../src/platform/zip.ts';
-import { buildCut, type CutInput, catalogFileNames } from '../src/publish/cut_builder.ts';
+import { buildCut, type CutInput, catalogFileNames, earlierFromBuilt } from '../src/publish/cut_builder.ts';
 import { publicImageName } from '../src/publish/public_images.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/default_election.ts';
@@ -216,6 +216,7 @@ export async function buildNight(): Promise<Night> {
         final: true,
         journal: journal(40, 25),
         previous: { id: firstBuilt.cutId, journalSize: 25, manifestSha256: firstBuilt.manifestSha256 },
+        earlier: earlierFromBuilt(firstBuilt),
       }),
     );
   };

@@ -14,7 +14,7 @@ import { serializeElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { publishedActas } from '../sim/published_actas.ts';
 import { createRandom } from '../sim/random.ts';
-import { buildCut, type CutInput } from './cut_builder.ts';
+import { buildCut, earlierFromBuilt, type CutInput } from './cut_builder.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -54,6 +54,7 @@ async function goldenCuts(): Promise<Record<string, string>> {
     final: true,
     cutTime: start + 24 * 3600 * 1000,
     previous: { id: first.cutId, journalSize: 12, manifestSha256: first.manifestSha256 },
+    earlier: earlierFromBuilt(first),
     journal: { ...base.journal, size: 20 },
   });
   digests['second.zip'] = sha256(second.zip);
@@ -68,7 +69,7 @@ test('the same night builds the same cut, byte for byte (pinned digests)', async
 });
 
 const GOLDEN: Record<string, string> = {
-  'first.zip': 'dcdb021058ad14821863a0e22f2beedb26494fccbb869765b1545ed6b8308d0b',
+  'first.zip': '38709c1f46fe23d7b89ce09fec725296e620fb221073f4b0d07e43bd2c136e47',
   'first/LEEME.txt': '380845cb0a883d0c9bb9ab820e6830110ae6a109d27a7aea161dec54c4f92b10',
   'first/PRES_2024.csv': '65f56ebe0840298de72b6d83e5577091e3fecd768426194e980ea78091ad54d0',
   'first/PRES_CANDIDATURAS_2024.csv': 'fe7f645d6d8cd925ce731bcffb6691838378ba639ad84d2a30bf0b61b4ae62a2',
@@ -91,8 +92,10 @@ const GOLDEN: Record<string, string> = {
   'first/json/DIP_FED/distrito/01-002.json':
     '50f5bca100f715773138945f0892683a30394260a312f1794b88332807111c93',
   'first/json/index.json': 'b10b028dade961f670c42595a3b02064144d68dc79c3264eb6121c4684dce9dd',
-  'first/manifest.json': '5363062c44f4b0cbe2f45a58f9a47a7baace77459ab410561be8f790c95b3e06',
-  'first/manifest.sig': 'c4dd6c0775b1c6c2a1bcf480d43019795386e53411908d771ff9cea380060c82',
-  'second.zip': '90cb413f89313218e0a7c58dc0b1592326ac43c2a0fc81a842b9c32f401926b0',
-  'legacy.zip': '1b793f221b3c1a3d4663fecb0a6fc14273f5726ff9b79ec86e4e9d5c15894b6f',
+  'first/json/historial.json': 'd3f116633b7cf0d27483ac794cde0a08acf1fe68aff6bdda7669188af8df0264',
+  'first/json/cambios.json': 'e73a557bbbe2acdf4e88c113bba26c5985b9f613cda9ac5e630feb96b09481eb',
+  'first/manifest.json': '116c6d7518b6095c18f54b069f995fcbd9427ded1e86a1a4dc998678119fdb5f',
+  'first/manifest.sig': '2685e79f73e6f36db7d71d8793d2995228340e73b0432fc592983490d8a31db5',
+  'second.zip': '6206e597c8d8d8b3d98111f6d1a47bfed9e6a3ccaaa47b8564b66c2f429fdcc8',
+  'legacy.zip': 'c1b628dab90814d57258dbd821893bdb9d8b3cc878c2834486d5a6d64ed05357',
 };
