@@ -203,10 +203,10 @@ function Chart(props: { words: Words; history: History; contest: number; title: 
         {first !== undefined && end !== undefined && (
           <g class="axis">
             <text x={LEFT} y={TOP + HEIGHT + 20}>
-              {localTime(first.time).slice(11)}
+              {localTime(first.time).slice(5)}
             </text>
             <text x={WIDTH - 12} y={TOP + HEIGHT + 20} text-anchor="end">
-              {localTime(end.time).slice(11)}
+              {localTime(end.time).slice(5)}
             </text>
           </g>
         )}
