@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 02f8adceda94f2f550a72e058448c60295d2f0749408d89582dd7e43a38d0aea
+sha256 320801a930a59353f76b39686f3bcdd4a0be80019bf67a51e0523718c9919685
 
-— openprep.PEF2024.simulacro eg8vL/oivP/dtdKta/JZz92NxIVxgK9qAbdhe0eS5Be697jAfoeUtCvCCyHJEaRyqEkmAbW7+JH2x2fzlP/J968e0gA=
+— openprep.PEF2024.simulacro eg8vL+WvDxHXkLPl0Pn4miP+ksmPiG73UpktxZbe/8fV3YYA+7Hj9IbXHeqLuEbKHXr1EICHbC01LfZemcLtPCiyZg8=

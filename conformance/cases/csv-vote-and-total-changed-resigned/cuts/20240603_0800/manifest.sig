@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 e064c2e83e3ec55647d066fee781d83d5011d59acd15132b83ad5fed9fcf4cd2
+sha256 be7a0004bbbf16063e4209453bbe6892d5419a7c822fe59ca58997a7d821f1cf
 
-— openprep.PEF2024.simulacro eg8vLzlUgVKthlRxpRos/zIT0WGPxSlapVy8N6kI+8fL3qQNTqwH2bDh8Fjzad3uU9SVLndb/QjfgoX0oTQxSabJHgE=
+— openprep.PEF2024.simulacro eg8vL9n7x2tc2DUTsz9qmqt1+pFgdurjOgRaQUKLP+RlETu3hgp0QLH2vEULoEojGp34RZOl493t682fqcFrUpMaGgg=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 f061ac8268226f1174c3044a845f1c6bb7cb198e72583ebb005da9693ef2233b
+sha256 0eeb9ae69babbf457c2b6bced672a8794eb71751796642825be3bed81c51ff95
 
-— openprep.PEF2024.simulacro eg8vL32pyJdwTkhtn5gVI615vGq3S0dPfwDfmAS2N6a/e/6ZHK1XBoLo0iqTM7RjfQD8iJXsYyNeMBZA87zciXKK+Q8=
+— openprep.PEF2024.simulacro eg8vL0/3oGy6uwAo91pB06UidLFxb56gtB9x6Fb+WJJL2Q142ka6F/Z1fkquCrlPOwddbVpz61C+Qbo0CiCPl59FwwI=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 25630b10e99b1ce00da96e23d7f4ad4740885c6ded9120f163f75cf6b9ac8a0d
+sha256 abff5c294960fa1e11e8094433de5695544ee0e15cde6e242bf47c79d407c45d
 
-— openprep.PEF2024.simulacro eg8vLy+zTd5no85qkdYZjLHT2aVFZnQ0xiAF5x6rof+o9FTg7yJ6a53UtV+R0PscEFbTCGt25c1UkKTNsxIwHV3Fdw8=
+— openprep.PEF2024.simulacro eg8vL79wE+u39MKVTBpJS6/EYqZ0Fw93DswOQ2V83cMow4guoNz71macwKcs+nv3GL3MkRrMJaFA2GcNk5EkDip2Gws=

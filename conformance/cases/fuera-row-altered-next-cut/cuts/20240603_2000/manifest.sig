@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 40e60764ef13b1b9addca9106162566d60a02829223fda15f9e1058a0ebc6052
+sha256 02dce75f660fa6bce0cebc1de476ff6da40c27aca2a680cad02ba1db53cc14d0
 
-— openprep.PEF2024.simulacro eg8vL6PSaTbtYgp3YJ+3eymr/Jqd+GSueVfBa25CISOJ+OIFzQ1RwJbw7SlZZKp7OUlq1nN7EJXz3Ka7msu/4TZUJgw=
+— openprep.PEF2024.simulacro eg8vL0jW+3Rx1w5KndTLefQqHZpT9kdF6eVSY0r+lAKpH6umj8CEUmjELy0ZIlMLxBq1sg03sgXj5jVT12PMo6TFKAM=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 765fefcddf2e2a492de959443bfb99de8d6a02e48a9fcad7e4d5a388b5b2e89c
+sha256 b59677976a7fa0cffa0e9d765eb1978db55b93cf58b6523f76f900c06b93d355
 
-— openprep.PEF2024.simulacro eg8vL8g1Y2JC7Qc+AE/M/uqctPMiqTukS3gK5fhMKsCCE56RN8cmPih1yXSUoH2bAGAjKNhNPmT2aVT63fWRdEaHYwI=
+— openprep.PEF2024.simulacro eg8vL0rZHLC3oWBWlgRMuJS7+3cXm79lw9RtUQpFfwbhvUxULJOEBoxvdFOiXXWwfK2pzv6H1iQGVQsHZb8MDiV8uAE=

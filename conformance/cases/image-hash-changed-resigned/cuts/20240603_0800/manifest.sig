@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 cbf45f0c77d3023580106c5dfe8b6cb70116a05f9d56f85726519b640187d453
+sha256 e242d6bf4278f4e6fd6fab4d4cc969fc16cf988c6a894b40eb22546d2c83179d
 
-— openprep.PEF2024.simulacro eg8vL6K9DsJNdrjbXYXHgXz6FuANFHwhujrHvx/PO/0z5no/lILsesFLkfYCAKqsnVKc5LJ0hw98VjK3yPTIujXfywY=
+— openprep.PEF2024.simulacro eg8vL+6bn4cgJkOYL6Sp5VUyAr1Ak4r3xYkTZX37paGto0gzeOrrbmGa0lxziPys4d0COfZorc6JjcFJqmbj89pkgwU=

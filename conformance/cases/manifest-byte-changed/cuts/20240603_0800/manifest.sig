@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 05d083b7e01fe5f96d786846a13e26d90a4cebe2f342f45175d16283b89bae3e
+sha256 14a2d709e2cdb060e2851f18ab730d07e002eeca8078049583f2f5a7c8f72678
 
-— openprep.PEF2024.simulacro eg8vL5/tNzKDUQC1WHKQKBEAzStdGxpVHVn7XH/kKtS39jGYa3TGNmsxpp8l+3XAy0HnAhHgcYpjrU8trWTb+EvfaQc=
+— openprep.PEF2024.simulacro eg8vL50YutT6J4ojWjRndjRcGy8s/1e8UiYdtikk7t2TkVBiw+GMQVQLruZM5c4sPsd2s4zPv09raHEC0JERLqvjjwk=

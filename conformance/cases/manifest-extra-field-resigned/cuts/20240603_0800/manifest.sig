@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 f50492f3610336da24b4e36e10ea37fe2eaecf17e6edf43454b60c30cf1c2ec2
+sha256 18556ce6ec308a3745516f4c3761aae82d6297eb7d49ffb57e7cb1f682c89da2
 
-— openprep.PEF2024.simulacro eg8vLyMhWgQgA+4lXQy2XP8gdXda/qIzv6Hk4JqOy23Eqwtskc/aNWw/0IwaJk6PyplXAfMJWz3/5EC1pAW0SBcniA8=
+— openprep.PEF2024.simulacro eg8vL2cDNQD5mvd9uxGKy0d/zBnAZngZUIISn3kEkCjKbWtXsg+auHGQOmnRoNT1uiRfFqOtzx/PXnoSNa8+l+TewQ0=
