@@ -945,6 +945,31 @@ export const CASES: readonly ConformanceCase[] = [
     issueItem: '5: a change to the catalog between cuts is not noticed',
   },
   {
+    name: 'changes-acta-corrected-left-out-resigned',
+    description:
+      "The second cut's json/cambios.json without the PRES acta corrected in cotejo, re-signed. On its own the " +
+      'file is well formed; recomputed from the two CSVs (V12) the correction is missing.',
+    changed: 'second cut json/cambios.json: PRES "changed" emptied; re-signed',
+    resigned: true,
+    args: (n) => [second(n), '--key', KEY, ...previous(n)],
+    expected: { ok: false, failing: ['V12'] },
+    files: async (n) =>
+      cutsRoot(
+        n,
+        await resign(n.second, n.signer, {
+          files: (files) => {
+            const changes = JSON.parse(files.get('json/cambios.json')!.toString('utf8')) as {
+              contests: { id: string; changed: unknown[] }[];
+            };
+            const pres = changes.contests.find((c) => c.id === 'PRES');
+            if (pres === undefined || pres.changed.length === 0) throw new Error('no PRES acta corrected');
+            pres.changed = [];
+            files.set('json/cambios.json', Buffer.from(`${JSON.stringify(changes)}\n`));
+          },
+        }),
+      ),
+  },
+  {
     name: 'cotejada-9-resigned',
     description: 'A COTEJADA cell outside its domain (0–3) and re-signed.',
     changed: 'PRES_2024.csv: COTEJADA of the first counted acta became "9"; re-signed',

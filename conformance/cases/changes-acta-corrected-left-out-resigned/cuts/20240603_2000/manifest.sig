@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_2000
+sha256 aa84b1e50bd2f31aed32f5ed125b45d8cab59114314f1dc7b07f0ce5ac185f0b
+
+— openprep.PEF2024.simulacro eg8vL8IkE6fBt7xXSZZlm0/9WznjefmhX3Ii7A2OnjpCbygDWcw1FAg06Gdvp73VhErfyy201Rm1piNlRt6yFVaTSgI=
