@@ -8,18 +8,20 @@
  * this size costs at minimum on this disk), so the ratio says how much is our own work.
  */
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { catalogToCsv } from '../src/catalog/csv_import.ts';
-import { formatIsoLocal } from '../src/domain/local_time.ts';
+import { formatCutId, formatIsoLocal } from '../src/domain/local_time.ts';
 import { formatVerifierKey } from '../src/journal/note.ts';
 import { CompactRange, hashLeafText } from '../src/journal/merkle.ts';
 import { formatCheckpointBody } from '../src/journal/checkpoint.ts';
 import { signNote } from '../src/journal/note.ts';
 import { buildCut } from '../src/publish/cut_builder.ts';
+import type { EarlierCut } from '../src/publish/history_json.ts';
+import type { ElectionDefinition } from '../src/domain/election.ts';
 import { writeCut } from '../src/publish/cut_writer.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { serializeElectionDefinition } from '../src/domain/election_definition.ts';
@@ -86,6 +88,10 @@ try {
 
   globalThis.gc?.();
   trace('journal and keys ready');
+  // OPENPREP_BENCH_HISTORY=N (bench/site.ts sets 300): the cut is the Nth of its night, its
+  // json/historial.json listing N cuts, the N - 1 before it made up every 4 minutes from the start of publication.
+  const historyLength = Number(process.env['OPENPREP_BENCH_HISTORY'] ?? 1);
+  const night = historyLength > 1 ? madeUpNight(historyLength - 1, start, election) : null;
   const t2 = performance.now();
   const cut = await buildCut({
     election,
@@ -94,10 +100,11 @@ try {
     electionJson,
     actas,
     cutTime,
-    sequence: 1,
+    sequence: historyLength,
     final: true,
     journal: { size: journal.size, rootHash, checkpointNote, consistencyProof: [] },
-    previous: null,
+    previous: night?.previous ?? null,
+    ...(night === null ? {} : { earlier: night.earlier }),
     signer: { name: keyName, privateKey },
   });
   const buildSeconds = seconds(t2);
@@ -178,4 +185,50 @@ try {
   // OPENPREP_BENCH_KEEP=1 keeps the national cut for profiling the verifier on its own.
   if (process.env['OPENPREP_BENCH_KEEP'] === '1') process.stderr.write(`kept ${work}\n`);
   else await rm(work, { recursive: true, force: true });
+}
+
+/**
+ * A night of `count` earlier cuts for the history file only (their folders are not written):
+ * the previous cut's history as it would be, and an empty CSV for each contest, so that every
+ * acta of this cut is listed as added (as in a first cut).
+ */
+function madeUpNight(
+  count: number,
+  start: number,
+  election: ElectionDefinition,
+): { previous: { id: string; journalSize: number; manifestSha256: string }; earlier: EarlierCut } {
+  const cuts = Array.from({ length: count }, (_, i) => {
+    const time = start + i * 4 * 60_000;
+    const share = (i + 1) / (count + 1);
+    return {
+      id: formatCutId(time, election.utcOffsetMinutes),
+      sequence: i + 1,
+      time: formatIsoLocal(time, election.utcOffsetMinutes),
+      final: false,
+      manifestSha256: i === count - 1 ? null : createHash('sha256').update(`cut ${i}`).digest('hex'),
+      aggregates: election.contests.map(() => [
+        170_000,
+        Math.floor(170_000 * share),
+        (share * 100).toFixed(4),
+        (share * 61).toFixed(4),
+      ]),
+    };
+  });
+  const history = Buffer.from(
+    `${JSON.stringify({
+      contests: election.contests.map((c) => c.id),
+      aggregateNames: [
+        'ACTAS_ESPERADAS',
+        'ACTAS_CONTABILIZADAS',
+        'PORCENTAJE_ACTAS_CONTABILIZADAS',
+        'PORCENTAJE_PARTICIPACION_CIUDADANA',
+      ],
+      cuts,
+    })}\n`,
+  );
+  const manifestSha256 = createHash('sha256').update('the previous cut').digest('hex');
+  return {
+    previous: { id: cuts.at(-1)!.id, journalSize: 0, manifestSha256 },
+    earlier: { history, manifestSha256, csv: async () => Buffer.from('\r\r\r\r\r\r\r') },
+  };
 }

@@ -90,7 +90,12 @@ try {
     const core = spawnSync(
       process.execPath,
       ['--max-old-space-size=4096', '--expose-gc', path.join(import.meta.dirname, 'core.ts')],
-      { encoding: 'utf8', env: { ...process.env, OPENPREP_BENCH_KEEP: '1' }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        encoding: 'utf8',
+        // The cut is the 300th of its night: its history lists 300 cuts (bench/core.ts).
+        env: { ...process.env, OPENPREP_BENCH_KEEP: '1', OPENPREP_BENCH_HISTORY: '300' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
     );
     const kept = /kept (\S+)/.exec(core.stderr)?.[1];
     if (core.status !== 0 || kept === undefined)
@@ -185,6 +190,31 @@ http {
       results['national_page_requests'] = requests.length;
       results['national_page_files'] = files;
       results['national_page_load_ms_loopback'] = Math.round(loadMs);
+      // The history of the night, when the reader opens it: what it adds on the wire then.
+      const historyBytes = (await readFile(path.join(cutsRoot, cutId, 'json', 'historial.json'))).length;
+      results['history_cuts'] = (
+        JSON.parse(await readFile(path.join(cutsRoot, cutId, 'json', 'historial.json'), 'utf8')) as {
+          cuts: unknown[];
+        }
+      ).cuts.length;
+      results['history_json_bytes'] = historyBytes;
+      results['national_page_history_requests'] = requests.filter((r) =>
+        /historial|cambios/.test(new URL(r.url()).pathname),
+      ).length;
+      const before = requests.length;
+      await pageInBrowser.getByRole('link', { name: 'Historial' }).first().click();
+      await pageInBrowser.locator('table.history tbody tr').first().waitFor();
+      await pageInBrowser.waitForLoadState('networkidle');
+      let historyTransferred = 0;
+      const historyFiles: Record<string, number> = {};
+      for (const request of requests.slice(before)) {
+        const sizes = await request.sizes();
+        const bytes = sizes.responseBodySize + sizes.responseHeadersSize;
+        historyTransferred += bytes;
+        historyFiles[new URL(request.url()).pathname] = bytes;
+      }
+      results['history_page_kb'] = Math.round((historyTransferred / 1024) * 10) / 10;
+      results['history_page_files'] = historyFiles;
     } finally {
       await browser.close();
       await new Promise((resolve) => server.close(resolve));

@@ -31,7 +31,7 @@ import { type NoteSigner, signNote } from '../src/journal/note.ts';
 import { testSigner } from '../src/journal/test_keys.ts';
 import { stableJson } from '../src/platform/web/canonical_json.ts';
 import { zipFiles } from '../src/platform/zip.ts';
-import { buildCut, type CutInput, catalogFileNames } from '../src/publish/cut_builder.ts';
+import { buildCut, type CutInput, catalogFileNames, earlierFromBuilt } from '../src/publish/cut_builder.ts';
 import { publicImageName } from '../src/publish/public_images.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/default_election.ts';
@@ -216,6 +216,7 @@ export async function buildNight(): Promise<Night> {
         final: true,
         journal: journal(40, 25),
         previous: { id: firstBuilt.cutId, journalSize: 25, manifestSha256: firstBuilt.manifestSha256 },
+        earlier: earlierFromBuilt(firstBuilt),
       }),
     );
   };
@@ -545,10 +546,11 @@ export const CASES: readonly ConformanceCase[] = [
   {
     name: 'manifest-byte-changed',
     description: 'One byte of manifest.json changed, not re-signed.',
-    changed: 'manifest.json: "sequence": 1 became "sequence": 7 (the zip keeps the signed manifest)',
+    changed:
+      'manifest.json: "sequence": 1 became "sequence": 7 (the zip keeps the signed manifest; json/historial.json still says 1, which V10 sees)',
     resigned: false,
     args: (n) => [folder(n), '--key', KEY],
-    expected: { ok: false, failing: ['V01', 'V14'] },
+    expected: { ok: false, failing: ['V01', 'V10', 'V14'] },
     files: (n) => {
       const files = new Map(n.first.files);
       const text = files.get('manifest.json')!.toString('utf8');
@@ -963,6 +965,31 @@ export const CASES: readonly ConformanceCase[] = [
       });
     },
     issueItem: '5: a change to the catalog between cuts is not noticed',
+  },
+  {
+    name: 'changes-acta-corrected-left-out-resigned',
+    description:
+      "The second cut's json/cambios.json without the PRES acta corrected in cotejo, re-signed. On its own the " +
+      'file is well formed; recomputed from the two CSVs (V12) the correction is missing.',
+    changed: 'second cut json/cambios.json: PRES "changed" emptied; re-signed',
+    resigned: true,
+    args: (n) => [second(n), '--key', KEY, ...previous(n)],
+    expected: { ok: false, failing: ['V12'] },
+    files: async (n) =>
+      cutsRoot(
+        n,
+        await resign(n.second, n.signer, {
+          files: (files) => {
+            const changes = JSON.parse(files.get('json/cambios.json')!.toString('utf8')) as {
+              contests: { id: string; changed: unknown[] }[];
+            };
+            const pres = changes.contests.find((c) => c.id === 'PRES');
+            if (pres === undefined || pres.changed.length === 0) throw new Error('no PRES acta corrected');
+            pres.changed = [];
+            files.set('json/cambios.json', Buffer.from(`${JSON.stringify(changes)}\n`));
+          },
+        }),
+      ),
   },
   {
     name: 'cotejada-9-resigned',

@@ -19,8 +19,17 @@ import {
   type CutTask,
   type OuterZipTask,
 } from './cut_tasks.ts';
+import {
+  changesJson,
+  contestChanges,
+  type EarlierCut,
+  earlierCuts,
+  type HistoryAggregates,
+  historyAggregates,
+  historyJson,
+} from './history_json.ts';
 import { leeme } from './leeme.ts';
-import { LINE_END, resultsCsv } from './results_csv.ts';
+import { aggregateValues, LINE_END, resultsCsv } from './results_csv.ts';
 import { cutIndexJson, siteJson } from './site_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { stableJson } from '../platform/web/canonical_json.ts';
@@ -47,6 +56,11 @@ export interface CutInput {
     readonly journalSize: number;
     readonly manifestSha256: string;
   } | null;
+  /**
+   * The previous cut's history file and CSVs, from which this cut's `json/historial.json` and
+   * `json/cambios.json` are made; required when `previous` is not null.
+   */
+  readonly earlier?: EarlierCut;
   readonly signer: { readonly name: string; readonly privateKey: KeyObject };
   readonly legacyCsv?: boolean;
   /** Where contests are packed; by default a worker thread from WORKER_ROWS acta rows on. */
@@ -138,6 +152,11 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
   const contestZips: string[] = [];
   const leemeFile = leeme(election, cutId, input.cutTime);
   files.set('LEEME.txt', leemeFile);
+  const earlier = input.previous === null ? null : (input.earlier ?? null);
+  if (input.previous !== null && earlier === null)
+    throw new Error(`cut ${cutId} follows ${input.previous.id}: its history needs that cut's files`);
+  const history: HistoryAggregates[] = [];
+  const changes: ReturnType<typeof contestChanges>[] = [];
 
   for (const contest of election.contests) {
     const actas = input.actas.get(contest.id) ?? [];
@@ -156,6 +175,21 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
     const candidates = candidaturasCsv(election, contest);
     files.set(csvName, csv.bytes);
     files.set(candidatesName, candidates);
+    history.push(historyAggregates(aggregateValues(tabulation)));
+    const previousCsv = earlier === null ? null : await earlier.csv(csvName);
+    if (earlier !== null && previousCsv === null)
+      throw new Error(`the previous cut ${input.previous?.id} has no ${csvName}`);
+    changes.push(
+      contestChanges({
+        contest: contest.id,
+        catalog,
+        csv: csv.bytes,
+        header: csv.header,
+        casillaRanges: csv.casillaRanges,
+        previousCsv,
+        legacy: input.legacyCsv === true,
+      }),
+    );
     const zipName = `${cutId}_PREP_${contest.id}.zip`;
     contestZips.push(zipName);
     packs.push(
@@ -197,6 +231,29 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       final: input.final,
       contests: election.contests.map((c, i) => ({ id: c.id, title: c.title, csv: contests[i]!.csv })),
     }),
+  );
+  files.set(
+    'json/historial.json',
+    historyJson({
+      election,
+      earlier:
+        earlier === null || input.previous === null
+          ? []
+          : earlierCuts(
+              input.previous.id,
+              earlier,
+              election.contests.map((c) => c.id),
+            ),
+      cutId,
+      sequence: input.sequence,
+      cutTime: input.cutTime,
+      final: input.final,
+      aggregates: history,
+    }),
+  );
+  files.set(
+    'json/cambios.json',
+    changesJson({ cutId, previous: input.previous?.id ?? null, contests: changes }),
   );
   const packed = await Promise.all(packs);
   contests.forEach((contest, i) => {
@@ -252,4 +309,15 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
     ],
   });
   return { cutId, files, manifestSha256, zipName: `${cutId}_PREP.zip`, zip };
+}
+
+/** What the next cut needs of a cut built in memory (tests, the conformance corpus, benches). */
+export function earlierFromBuilt(cut: BuiltCut): EarlierCut {
+  const history = cut.files.get('json/historial.json');
+  if (history === undefined) throw new Error(`cut ${cut.cutId} has no json/historial.json`);
+  return {
+    history,
+    manifestSha256: cut.manifestSha256,
+    csv: async (name) => cut.files.get(name) ?? null,
+  };
 }

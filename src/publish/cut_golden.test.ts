@@ -14,7 +14,7 @@ import { serializeElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { publishedActas } from '../sim/published_actas.ts';
 import { createRandom } from '../sim/random.ts';
-import { buildCut, type CutInput } from './cut_builder.ts';
+import { buildCut, earlierFromBuilt, type CutInput } from './cut_builder.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -54,6 +54,7 @@ async function goldenCuts(): Promise<Record<string, string>> {
     final: true,
     cutTime: start + 24 * 3600 * 1000,
     previous: { id: first.cutId, journalSize: 12, manifestSha256: first.manifestSha256 },
+    earlier: earlierFromBuilt(first),
     journal: { ...base.journal, size: 20 },
   });
   digests['second.zip'] = sha256(second.zip);
@@ -68,7 +69,7 @@ test('the same night builds the same cut, byte for byte (pinned digests)', async
 });
 
 const GOLDEN: Record<string, string> = {
-  'first.zip': 'b08d1d8149fb373f1b97b0b77ce09c2d0a408a40ede8f4e5c693d325b779b5c1',
+  'first.zip': 'ee598629c46008e6b32043be6e3d98b7ac984366836a6ccefb26da62d3f227ad',
   'first/LEEME.txt': '380845cb0a883d0c9bb9ab820e6830110ae6a109d27a7aea161dec54c4f92b10',
   'first/PRES_2024.csv': '65f56ebe0840298de72b6d83e5577091e3fecd768426194e980ea78091ad54d0',
   'first/PRES_CANDIDATURAS_2024.csv': '529a4aed0e9f2dfc6196afd8670be856ad344029a612e0d181b6829244a248a7',
@@ -91,8 +92,10 @@ const GOLDEN: Record<string, string> = {
   'first/json/DIP_FED/distrito/01-002.json':
     'c8c0d039e5c9bb9022cc10c48f635bb53764c814bddd11f5d78c0632511aaab3',
   'first/json/index.json': 'b10b028dade961f670c42595a3b02064144d68dc79c3264eb6121c4684dce9dd',
-  'first/manifest.json': '17e158031cc361f592909250793099f94944c32c8e8e3bd3988552c466a25d5b',
-  'first/manifest.sig': 'abe05caa67901e2507a2f2e903481ddb7d820fb08bb87138f35bae15fd3df63b',
-  'second.zip': '99fb6765bfe689b7104479f2d9551be9b1d4d927d6f7ab2eaa6d848c256840a9',
-  'legacy.zip': 'dc00e1cb51bb658d7baceb60a48a3aa79f969c330235d9324a112582f450ed8c',
+  'first/json/historial.json': 'd3f116633b7cf0d27483ac794cde0a08acf1fe68aff6bdda7669188af8df0264',
+  'first/json/cambios.json': 'e73a557bbbe2acdf4e88c113bba26c5985b9f613cda9ac5e630feb96b09481eb',
+  'first/manifest.json': '1c5b6de8df7fe98238fed18448400a646e0317238c9c7c925c314fed532c978c',
+  'first/manifest.sig': 'e84490dafddc0693b75a6c93e6a34fdefc015658b5e55bba8490c73c59a124b8',
+  'second.zip': '542ee6a1af1b045c6de4be2e3b0e3e63555950ebeb4a65c1c01896a014b71d47',
+  'legacy.zip': '9a1434883e3ed3488128e9f85d1511969c15d988ba5b68c668c0332dbdd57984',
 };

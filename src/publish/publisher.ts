@@ -15,6 +15,7 @@ import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
 import { buildCut } from './cut_builder.ts';
+import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { writeCut } from './cut_writer.ts';
 import { PUBLIC_IMAGES, type PublishedImages, publishImages } from './public_images.ts';
@@ -50,7 +51,13 @@ export interface PublishedCut {
   readonly images: PublishedImages | null;
 }
 
-export type PublishError = SignerError | 'cut-exists' | 'catalog-changed' | 'closed' | 'time-went-backwards';
+export type PublishError =
+  | SignerError
+  | 'cut-exists'
+  | 'catalog-changed'
+  | 'closed'
+  | 'time-went-backwards'
+  | 'previous-unreadable';
 
 export async function publishCut(
   node: Publisher,
@@ -100,6 +107,22 @@ export async function publishCut(
   const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
   if (!signed.ok) return signed;
 
+  // The history and the changes since the previous cut are built from its published files.
+  let earlier: EarlierCut | undefined;
+  if (previous !== null) {
+    const folder = path.join(node.paths.cuts, previous.id);
+    const history = await readFile(path.join(folder, 'json', 'historial.json')).catch(() => null);
+    if (history === null)
+      return err(
+        'previous-unreadable',
+        `the previous cut's ${path.join(folder, 'json', 'historial.json')} cannot be read: the history of the night continues from it`,
+      );
+    earlier = {
+      history,
+      manifestSha256: previous.manifestSha256,
+      csv: (name) => readFile(path.join(folder, name)).catch(() => null),
+    };
+  }
   const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
   const electionJson = Buffer.from(serializeElectionDefinition(election), 'utf8');
   const sequence = (previous?.sequence ?? 0) + 1;
@@ -122,6 +145,7 @@ export async function publishCut(
       previous === null
         ? null
         : { id: previous.id, journalSize: previous.journalSize, manifestSha256: previous.manifestSha256 },
+    ...(earlier === undefined ? {} : { earlier }),
     signer: node.signer,
   });
   const written = await writeCut({

@@ -11,6 +11,7 @@ import type { CutIndex, FetchError } from './publication.ts';
 import { COLUMN_HELP, CSV_LAYOUT } from './columns_help.ts';
 import { parseRoute, type Route, routeHash } from './routes.ts';
 import { VerifyView } from './verify_view.tsx';
+import { HistoryView } from './history.tsx';
 import { CasillaView, DistritoView, EntidadView, NacionalView, Problem, SeccionView } from './views.tsx';
 
 /**
@@ -104,6 +105,7 @@ function App() {
       contest === null ||
       route.view === 'descargas' ||
       route.view === 'verificar' ||
+      route.view === 'historial' ||
       route.view === 'not-found'
     ) {
       setLevel(null);
@@ -169,6 +171,11 @@ function App() {
               </a>
             </li>
             <li>
+              <a href="#/historial" aria-current={route.view === 'historial' ? 'page' : undefined}>
+                {words.history}
+              </a>
+            </li>
+            <li>
               <a href="#/verificar" aria-current={route.view === 'verificar' ? 'page' : undefined}>
                 {words.verify}
               </a>
@@ -223,6 +230,8 @@ function Body(props: {
   if (cut === null) return <h1>{words.noCuts}</h1>;
   if (route.view === 'descargas') return <Downloads words={words} language={language} cut={cut} />;
   if (route.view === 'verificar') return <VerifyView words={words} language={language} cutId={cut.cut.id} />;
+  if (route.view === 'historial')
+    return <HistoryView words={words} language={language} cut={cut} changesOf={route.cut} />;
   if (route.view === 'not-found' || contestOf(route, cut) === null)
     return (
       <>

@@ -112,6 +112,40 @@ const es = {
   verifyChecked: 'Se verificó el corte {cut}: el que esta página mostraba al pulsar «Verificar».',
   verifyPointerMoved:
     'Mientras se verificaba, latest.json pasó a señalar el corte {latest}: se publicó un corte nuevo. Recargue la página y verifique de nuevo para comprobarlo.',
+  // The history of the night (history.tsx).
+  history: 'Historial',
+  historyTitle: 'Historial de cortes',
+  historyIntro:
+    'Cada corte publicado esta noche, del más reciente al primero: su hora, el porcentaje de actas contabilizadas, la participación, el SHA-256 de su manifiesto firmado y sus archivos.',
+  historyTableCaption: 'Cortes publicados',
+  historyTime: 'Hora (tiempo del centro)',
+  historyCounted: 'Actas contabilizadas',
+  historyManifest: 'SHA-256 del manifiesto',
+  historyShown: 'el que se muestra',
+  historyZip: 'zip del corte',
+  historyFolder: 'carpeta',
+  historyChanges: 'qué cambió',
+  historyCheck:
+    'Cada manifiesto nombra el SHA-256 del manifiesto del corte anterior: la lista forma una cadena que el verificador completo comprueba (npx openprep verify <corte> --previous <corte anterior>).',
+  historyChartTitle: 'Actas contabilizadas y participación ciudadana a lo largo de la noche',
+  historyChartDesc: 'Porcentajes de 0 a 100 en cada corte publicado; cortes:',
+  historyChartTable: 'las cifras de cada corte están en la tabla siguiente',
+  historyChangesTitle: 'Qué cambió en el corte',
+  historySince: 'Respecto al corte anterior,',
+  historyFirstCut: 'Es el primer corte: todas sus actas son nuevas.',
+  historyBack: 'Volver al historial',
+  historyAdded: 'actas nuevas',
+  historyChanged: 'actas con valores modificados',
+  historyAddedCaption: 'Actas nuevas en este corte',
+  historyChangedCaption: 'Actas cuyos valores cambiaron (corregidas tras el cotejo)',
+  historyActa: 'Acta (CLAVE_ACTA)',
+  historyCotejo: 'Cotejo',
+  historyColumns: 'Columnas que cambiaron',
+  historyCotejo0: 'Sin cotejo',
+  historyCotejo1: 'Aceptada',
+  historyCotejo2: 'Aceptada con modificación',
+  historyCotejo3: 'En corrección',
+  historyMore: 'Actas no mostradas:',
 } as const;
 
 export type Words = { readonly [K in keyof typeof es]: string };
@@ -223,6 +257,40 @@ const en: Words = {
   verifyChecked: 'Cut {cut} was verified: the one this page showed when “Verify” was pressed.',
   verifyPointerMoved:
     'While it was being verified, latest.json moved on to cut {latest}: a new cut was published. Reload the page and verify again to check it.',
+  // The history of the night (history.tsx).
+  history: 'History',
+  historyTitle: 'History of the cuts',
+  historyIntro:
+    'Every cut published tonight, newest first: its time, the percentage of tally sheets counted, turnout, the SHA-256 of its signed manifest and its files.',
+  historyTableCaption: 'Published cuts',
+  historyTime: 'Time (central Mexico)',
+  historyCounted: 'Tally sheets counted',
+  historyManifest: 'Manifest SHA-256',
+  historyShown: 'the one shown',
+  historyZip: 'cut zip',
+  historyFolder: 'folder',
+  historyChanges: 'what changed',
+  historyCheck:
+    'Each manifest names the SHA-256 of the previous cut’s manifest: the list is a chain the full verifier checks (npx openprep verify <cut> --previous <previous cut>).',
+  historyChartTitle: 'Tally sheets counted and turnout over the night',
+  historyChartDesc: 'Percentages from 0 to 100 at each published cut; cuts:',
+  historyChartTable: 'each cut’s figures are in the table below',
+  historyChangesTitle: 'What changed in cut',
+  historySince: 'Compared with the previous cut,',
+  historyFirstCut: 'This is the first cut: all its tally sheets are new.',
+  historyBack: 'Back to the history',
+  historyAdded: 'new tally sheets',
+  historyChanged: 'tally sheets with changed values',
+  historyAddedCaption: 'Tally sheets new in this cut',
+  historyChangedCaption: 'Tally sheets whose values changed (corrected after cotejo)',
+  historyActa: 'Tally sheet (CLAVE_ACTA)',
+  historyCotejo: 'Cotejo',
+  historyColumns: 'Columns that changed',
+  historyCotejo0: 'Not checked',
+  historyCotejo1: 'Accepted',
+  historyCotejo2: 'Accepted with a correction',
+  historyCotejo3: 'Being corrected',
+  historyMore: 'Tally sheets not shown:',
 };
 
 export const WORDS: Readonly<Record<Language, Words>> = { es, en };

@@ -39,6 +39,10 @@ test('every view has an address that parses back to it', () => {
       ),
     fc.constant<Route>({ view: 'descargas' }),
     fc.constant<Route>({ view: 'verificar' }),
+    fc.record({
+      view: fc.constant('historial' as const),
+      cut: fc.option(fc.stringMatching(/^\d{8}_\d{4}$/), { nil: null }),
+    }),
   );
   fc.assert(fc.property(route, (r) => assert.deepEqual(parseRoute(routeHash(r)), { ...r })));
 });
@@ -56,6 +60,11 @@ test('addresses as people type them', () => {
   });
 });
 
+test("the history and one cut's changes", () => {
+  assert.deepEqual(parseRoute('#/historial'), { view: 'historial', cut: null });
+  assert.deepEqual(parseRoute('#/historial/20240602_2105'), { view: 'historial', cut: '20240602_2105' });
+});
+
 test('anything else is not found, never a guess', () => {
   for (const hash of [
     '#/pres',
@@ -70,6 +79,8 @@ test('anything else is not found, never a guess', () => {
     '#/PRES/entidad/09/extra',
     '#/../../etc/passwd',
     '#/PRES/entidad',
+    '#/historial/2024',
+    '#/historial/20240602_2105/extra',
   ])
     assert.equal(parseRoute(hash).view, 'not-found', hash);
 });

@@ -10,6 +10,7 @@
  *   #/PRES/distrito/09-001/seccion/0123           a sección (numbered within its entidad)
  *   #/PRES/distrito/09-001/casilla/090123B0100    a casilla and its actas
  *   #/descargas, #/verificar                      the cut's files; checking a cut in the browser
+ *   #/historial, #/historial/20240602_2105        every cut of the night; what changed in one cut
  *
  * A casilla key does not name its distrito, and the distrito file is where its rows are found,
  * hence the distrito in the casilla's address.
@@ -40,6 +41,7 @@ export type Route =
     }
   | { readonly view: 'descargas' }
   | { readonly view: 'verificar' }
+  | { readonly view: 'historial'; readonly cut: string | null }
   | { readonly view: 'not-found'; readonly hash: string };
 
 const CONTEST = /^[A-Z][A-Z0-9_]{0,31}$/;
@@ -64,6 +66,12 @@ export function parseRoute(hash: string): Route {
   const [first = '', kind, id, subKind, subId, ...rest] = parts;
   if (parts.length === 1 && first === 'descargas') return { view: 'descargas' };
   if (parts.length === 1 && first === 'verificar') return { view: 'verificar' };
+  if (first === 'historial' && parts.length <= 2)
+    return kind === undefined
+      ? { view: 'historial', cut: null }
+      : /^\d{8}_\d{4}$/.test(kind)
+        ? { view: 'historial', cut: kind }
+        : notFound;
   if (!CONTEST.test(first) || rest.length > 0) return notFound;
   const contest = first;
   if (kind === undefined) return { view: 'nacional', contest };
@@ -106,6 +114,8 @@ export function routeHash(route: Route): string {
       return '#/descargas';
     case 'verificar':
       return '#/verificar';
+    case 'historial':
+      return route.cut === null ? '#/historial' : `#/historial/${route.cut}`;
     case 'not-found':
       return `#${route.hash}`;
   }

@@ -233,7 +233,9 @@ describe('V12: the catalog, the election and the numbering between cuts', () => 
       publicKey: key,
       previous: path.join(root, previous),
     });
-    assert.deepEqual(failed(report), ['V12']);
+    // The cut's own history still lists it with the sequence it was built with: V10 sees that too.
+    assert.deepEqual(failed(report), ['V10', 'V12']);
+    assert.match(check(report, 'V10')!.detail, /historial\.json does not end with this cut/);
     assert.match(check(report, 'V12')!.detail, /sequence .* not the previous cut's \+ 1/);
   });
 
@@ -248,7 +250,11 @@ describe('V12: the catalog, the election and the numbering between cuts', () => 
       },
     });
     const previousSha = sha256Hex(await readFile(path.join(root, previous, 'manifest.json')));
+    // The later cut's history lists the previous cut by its manifest's hash: that one too.
+    const history = JSON.parse(await readFile(path.join(root, later, 'json/historial.json'), 'utf8'));
+    history.cuts.at(-2).manifestSha256 = previousSha;
     await resignCut(path.join(root, later), signer, {
+      files: { 'json/historial.json': Buffer.from(`${JSON.stringify(history)}\n`) },
       editManifest: (m) => {
         m.previous.manifestSha256 = previousSha;
       },
@@ -393,5 +399,101 @@ describe('V16: the signed latest pointer', () => {
     const mismatched = await point({ ...honest }, older);
     assert.deepEqual(failed(mismatched), ['V16']);
     assert.match(check(mismatched, 'V16')!.detail, /latest.sig does not sign these latest.json bytes/);
+  });
+});
+
+describe('the history of the night: json/historial.json and json/cambios.json', () => {
+  const readJson = async (root: string, cut: string, file: string) =>
+    JSON.parse(await readFile(path.join(root, cut, file), 'utf8'));
+
+  test("the last cut's history lists every cut of the night, each with its manifest's SHA-256", async () => {
+    const last = cuts.at(-1)!;
+    const history = await readJson(cutsRoot, last, 'json/historial.json');
+    assert.deepEqual(
+      history.cuts.map((c: { id: string }) => c.id),
+      cuts,
+    );
+    for (const [i, entry] of (history.cuts as { id: string; manifestSha256: string | null }[]).entries()) {
+      const manifest = await readFile(path.join(cutsRoot, entry.id, 'manifest.json'));
+      assert.equal(entry.manifestSha256, i === cuts.length - 1 ? null : sha256Hex(manifest), entry.id);
+    }
+    assert.equal(history.cuts.at(-1).final, true);
+  });
+
+  /** Two consecutive cuts where the later one added actas. */
+  async function cutsWithAdded(): Promise<{ previous: string; later: string }> {
+    for (let i = 1; i < cuts.length; i++) {
+      const changes = await readJson(cutsRoot, cuts[i]!, 'json/cambios.json');
+      if (changes.contests.some((c: { added: unknown[] }) => c.added.length > 1))
+        return { previous: cuts[i - 1]!, later: cuts[i]! };
+    }
+    throw new Error('no cut of the demo night added actas');
+  }
+
+  test('a cambios.json that leaves out an added acta, re-signed, fails V12 naming it', async () => {
+    const { previous, later } = await cutsWithAdded();
+    const root = await copyRoot('changes-omitted', [previous, later]);
+    const changes = await readJson(root, later, 'json/cambios.json');
+    const contest = changes.contests.find((c: { added: unknown[] }) => c.added.length > 1);
+    const [dropped] = contest.added.splice(0, 1);
+    await resignCut(path.join(root, later), signer, {
+      files: { 'json/cambios.json': Buffer.from(`${JSON.stringify(changes)}\n`) },
+    });
+    const alone = await verifyCut({ cut: path.join(root, later), publicKey: key });
+    assert.deepEqual(failed(alone), [], 'on its own the file is well formed');
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.deepEqual(failed(report), ['V12']);
+    assert.match(check(report, 'V12')!.detail, new RegExp(`cambios\\.json ${contest.id} added: entry 1 is`));
+    assert.match(check(report, 'V12')!.detail, new RegExp(dropped[0]));
+  });
+
+  test("a history that rewrites an earlier cut's figures, re-signed, fails V12", async () => {
+    const [previous, later] = cuts.slice(-2) as [string, string];
+    const root = await copyRoot('history-rewritten', [previous, later]);
+    const history = await readJson(root, later, 'json/historial.json');
+    history.cuts[0].aggregates[0][2] = '99.0000';
+    await resignCut(path.join(root, later), signer, {
+      files: { 'json/historial.json': Buffer.from(`${JSON.stringify(history)}\n`) },
+    });
+    const report = await verifyCut({
+      cut: path.join(root, later),
+      publicKey: key,
+      previous: path.join(root, previous),
+    });
+    assert.deepEqual(failed(report), ['V12']);
+    assert.match(check(report, 'V12')!.detail, /historial\.json: the cuts before this one/);
+  });
+
+  test("a history whose own cut's figures are not its nacional file's, re-signed, fails V10", async () => {
+    const last = cuts.at(-1)!;
+    const root = await copyRoot('history-own-figures', [last]);
+    const history = await readJson(root, last, 'json/historial.json');
+    history.cuts.at(-1).aggregates[1][3] = '12.3456';
+    await resignCut(path.join(root, last), signer, {
+      files: { 'json/historial.json': Buffer.from(`${JSON.stringify(history)}\n`) },
+    });
+    const report = await verifyCut({ cut: path.join(root, last), publicKey: key });
+    assert.deepEqual(failed(report), ['V10']);
+    assert.match(
+      check(report, 'V10')!.detail,
+      /this cut's SEN figures are not those of json\/SEN\/nacional\.json/,
+    );
+  });
+
+  test('a cambios.json with a field of its own fails V10 by its schema', async () => {
+    const last = cuts.at(-1)!;
+    const root = await copyRoot('changes-shape', [last]);
+    const changes = await readJson(root, last, 'json/cambios.json');
+    changes.note = 'added';
+    await resignCut(path.join(root, last), signer, {
+      files: { 'json/cambios.json': Buffer.from(`${JSON.stringify(changes)}\n`) },
+    });
+    const report = await verifyCut({ cut: path.join(root, last), publicKey: key });
+    assert.deepEqual(failed(report), ['V10']);
+    assert.match(check(report, 'V10')!.detail, /history\.schema\.json.*"note"/);
   });
 });

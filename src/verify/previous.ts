@@ -7,9 +7,16 @@
  */
 import type { PublishedRows } from './contest.ts';
 import { splitCells } from './core/csv_cells.ts';
+import {
+  CHANGES_FILE,
+  checkContestChanges,
+  checkHistoryExtends,
+  expectedChanges,
+  publishedChanges,
+} from './core/history.ts';
 import { checkExtends } from './core/journal.ts';
 import { loadManifest, type Manifest } from './core/manifest.ts';
-import type { VerifierCrypto } from './core/ports.ts';
+import type { ReadFile, VerifierCrypto } from './core/ports.ts';
 import { Checks } from './core/report.ts';
 import { readResultsCsv } from './csv_reader.ts';
 import { openCutSource } from './cut_source.ts';
@@ -43,6 +50,7 @@ export async function checkPrevious(
   crypto: VerifierCrypto,
   manifest: Manifest,
   current: ReadonlyMap<string, PublishedRows>,
+  read: ReadFile,
 ): Promise<void> {
   const opened = await openCutSource(previousLocation);
   if (!opened.ok) {
@@ -63,6 +71,9 @@ export async function checkPrevious(
   const previousSha256 = await crypto.sha256Hex(loaded.value.manifestBytes);
   if (!checkExtends(checks, manifest, previous, previousSha256, nodeConsistency)) return;
   checkSameElection(checks, manifest, previous);
+  // The history of the night and the changes since the previous cut, recomputed from it.
+  await checkHistoryExtends(checks, read, (p) => opened.value.read(p), previousSha256);
+  const changes = await read(CHANGES_FILE);
   // No published acta disappears; changed values carry a logged correction (COTEJADA 2 or 3).
   const contestIds = new Set(manifest.contests.map((c) => c.id));
   for (const entry of previous.contests) {
@@ -84,6 +95,19 @@ export async function checkPrevious(
       continue;
     }
     const col = (name: string) => before.value.header.indexOf(name);
+    const beforeByKey = new Map<string, string>();
+    before.value.rows.forEach((row, i) => {
+      const key = row[col('CLAVE_ACTA')];
+      if (key !== undefined && key !== '-') beforeByKey.set(key, before.value.rawRows[i]!);
+    });
+    // A zip carries no json/ (and a folder without the file fails V10): nothing to compare.
+    if (changes !== null)
+      checkContestChanges(
+        checks,
+        entry.id,
+        publishedChanges(changes, entry.id),
+        expectedChanges({ header: before.value.header, byKey: beforeByKey }, now),
+      );
     const nowCol = (name: string) => now.header.indexOf(name);
     const valueColumns = before.value.header.filter((name) => !MAY_CHANGE.includes(name));
     /** The later row of a published one, same identity: unchanged, or changed with a logged correction. */

@@ -21,6 +21,7 @@ export const SCHEMA_FILES = [
   'site.schema.json',
   'election.schema.json',
   'latest.schema.json',
+  'history.schema.json',
 ] as const;
 
 const BASE = 'https://openprep.example/schemas/';
@@ -34,6 +35,8 @@ export const SCHEMA_TARGETS = {
   'site-nacional': 'site.schema.json#/$defs/nacional',
   'site-entidad': 'site.schema.json#/$defs/entidad',
   'site-distrito': 'site.schema.json#/$defs/distrito',
+  history: 'history.schema.json#/$defs/historial',
+  changes: 'history.schema.json#/$defs/cambios',
 } as const;
 export type SchemaTarget = keyof typeof SCHEMA_TARGETS;
 
@@ -76,6 +79,8 @@ export function readSchema(file: string): Record<string, unknown> {
 /** The site JSON file kind a path of the cut folder calls for, or null for a path that is none. */
 export function siteSchemaTarget(relative: string): SchemaTarget | null {
   if (relative === 'json/index.json') return 'site-index';
+  if (relative === 'json/historial.json') return 'history';
+  if (relative === 'json/cambios.json') return 'changes';
   if (/^json\/[^/]+\/nacional\.json$/.test(relative)) return 'site-nacional';
   if (/^json\/[^/]+\/entidad\/[^/]+\.json$/.test(relative)) return 'site-entidad';
   if (/^json\/[^/]+\/distrito\/[^/]+\.json$/.test(relative)) return 'site-distrito';

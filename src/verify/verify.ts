@@ -23,6 +23,7 @@ import {
   runContestsInWorker,
   WORKER_THRESHOLD_ROWS,
 } from './contest_queue.ts';
+import { CHANGES_FILE, checkHistoryFiles, HISTORY_FILE } from './core/history.ts';
 import { checkCheckpoint, checkpointSummary } from './core/journal.ts';
 import {
   checkKeyMode,
@@ -221,6 +222,14 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
       const shape = bytesSchemaFailure('site-index', await read('json/index.json'), 'json/index.json');
       if (shape !== null) checks.fail('V10', shape);
       await checkSiteIndex(checks, read, manifest, election);
+      for (const [target, file] of [
+        ['history', HISTORY_FILE],
+        ['changes', CHANGES_FILE],
+      ] as const) {
+        const failure = bytesSchemaFailure(target, await read(file), file);
+        if (failure !== null) checks.fail('V10', failure);
+      }
+      await checkHistoryFiles(checks, read, manifest);
     });
   if (source.kind === 'zip') checks.skip('V10', 'the zip does not carry the site JSON');
   else if (catalog === null) checks.skip('V10', 'needs the catalog');
@@ -231,7 +240,7 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   else {
     const previous = options.previous;
     await checks.attempt('V12', undefined, () =>
-      checkPrevious(checks, previous, crypto, manifest, published),
+      checkPrevious(checks, previous, crypto, manifest, published, read),
     );
     checks.finish('V12', `extends ${manifest.previous?.id ?? '-'}`);
   }

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 64b08f86f00c9f28b06193be6a4dc4a586adf1aab2fefd46d39d8f99587753a2
+sha256 d4fdacfe21cc8979e9044782b5a0e876b9a3adbf8f40a764ff86594e9fc863ab
 
-— openprep.PEF2024.simulacro eg8vL27WVdUDGK/C8UNm9JBFbMP9OodhLY6U9lOdrhrrxNLBHTsv+Vfsj31yYvvTlMxHXOACCwOw0uBEvvoaDLaKSQo=
+— openprep.PEF2024.simulacro eg8vL7kQceM2mSJPzTjyuVPfVl3TDPV+PDfpVggMDId52IfQVcRoefiqUJ7hMlEBzncryAqohIM9541R/VCrOWUzkgA=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 d20fa85351ff1ab250fe80bb6bb4fa2bc90169638879b72a55ccabbfba0e036a
+sha256 64af4805b0459c13c81c4c5795c9f880598cadd23ca6b98f305e3300d84b68fa
 
-— openprep.PEF2024.simulacro eg8vLwxkwesPXG3trWfJBdCyCl/CIW/0ScWFUwTdd+AixhZX25mz6DxwEf4J3xAAoM/jY4/Wq3UpTqET1BPVALxNrQo=
+— openprep.PEF2024.simulacro eg8vLzR1Zsz5jaGezAPrzBISEGlHRLmRIW37deXrh2OLPUQhQ+Kwg1VEc2IzX0TmTg6EYPrLcemVd0qcQr6NA8PBoQo=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 d01beb8881424e170244d7d789378ee181b53857cb591f5a6a2734eb8f0e62b2
+sha256 ee6c66949da6d41196613e5e3f4ba88bc85eb6c5d4dff1a35c1ebeaaa562c1f7
 
-— openprep.PEF2024.simulacro eg8vL6LTEYMs9pr4R6Tcx7b2jQzOEaGlidStVb5Sc8ce2zNL5+Aa8lTCLLDa5CUs9RWNX+hQUEaySualqcej1cqitAY=
+— openprep.PEF2024.simulacro eg8vL6saQBRm3zgBkDiy1leFjRvusOD8qcWlF3QdVxct9ottRXnaF6I0BkkAQqzCl0p/AFfvy7+OCuHzGLe27LZF/Ac=

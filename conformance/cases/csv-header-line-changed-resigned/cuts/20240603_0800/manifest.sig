@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 4812086a2c19995b6ba189af80a9b75bb9791d2b4c57b370d43a6a9ff5453d35
+sha256 5386d972e13c22d8abf15ac86aa3a7d71bef259b2b31bf7dd3fa0fd9eb873ac6
 
-— openprep.PEF2024.simulacro eg8vL2ill9SI9843wc/vaEP14Isl25ztcfoV1aSpFbmkZpgyUnkOu3oVipMDWIqEHX2Ik3Cqb8Unj6GmdHzRocOcggg=
+— openprep.PEF2024.simulacro eg8vL8/RGvHDmP9rYFvoZGoRdunc9K5QNM+awgcONiNL8d2adbZCknWXukaMTvhRf09ydfrGBqfRcK50HQp3lEl0gAI=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 ba09cd8feebfc086e2cd84b198a32980cbc152ffa8db316c8239a05b1ebecb0c
+sha256 ebbca3b369c367a1bf7f4a5f547aab4d5679b17ab1374f820f83d3eb772dc829
 
-— openprep.PEF2024.simulacro eg8vL0BQVgkEAleq/cM3vWt+5Gm9h9FOFEC7eFxfT4CiaClKZY9ruBk3cA0ViKKinfg59FuZfZnNY6by+5SsBYFlmQY=
+— openprep.PEF2024.simulacro eg8vL030PXuGR/vfYGJF7a1UVAnaH111HjyK6widpFj/EFB8T9R74psLeeToIZJxi/433GRhneMMhBcwgTTbEeMO+gw=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 8a389495beff283c2cafc7a30c316ac60b0cf0af7c93b87c5f8dc8247b28a355
+sha256 47727594b27bda5be0953188a77940ee15b49e77bdd231de23df40c5ca7dbf84
 
-— openprep.PEF2024.simulacro eg8vLxmxvVcFbRo4QbFPzygr25x0rpHZyQqcdEjqm79t872AXU1yFlN1M6QU8wqniQEqcjfbMvC5gKafqBtpQunUOQw=
+— openprep.PEF2024.simulacro eg8vL8+bPl2KcUtxUW04or/uEasrTcYEMBdcmlB0RFvPPYCCZ7rtQ92X00Hbmvi5rB3vRvJnW4K6Rp5+7IcKygPnFA0=

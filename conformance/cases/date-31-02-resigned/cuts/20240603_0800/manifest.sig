@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 539c0ed836a4c6aa2d01de875ae966eb1b1304f4c5bcc486a364b2718a37770c
+sha256 12401fae00f0aafee5439c201652237c57e8d7398b16d806d5fb323b0e310499
 
-— openprep.PEF2024.simulacro eg8vL+RPSjGDnXNxb1P5fjm8yCCTJagR/8lddmPSxqygHqbBqKMvPfNfO20qfKqePWftxxnF3V1rflLaUagtesxCZw8=
+— openprep.PEF2024.simulacro eg8vL0sSmCY60vn9xlgWjh+uAkSD7jG81Ew4aM9dCdzCfLDSefd7ZbPq/SsCa5lhscgsLFFtMrXp4kZfXYJl37dedQU=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 e4e65454991624560491bd00c6099f3e6a8af749414782f2ba01ec958bd0df4e
+sha256 6a45e80acdf62b0f1060acdda57ff35119ca0ded4aaa200fca43e5ce4b43046a
 
-— openprep.PEF2024.simulacro eg8vL3KZp6L1SWbKKXGPHG5wQRVF96UyLy6LtAshSmbHM3cMSEcG+qkP3uBNgjOwOD8GPLtVx/ltr8OBeJCxnCvWVwQ=
+— openprep.PEF2024.simulacro eg8vLz+2O3cefk1aMxvTTOn+C6PcesbdLaq4JaUcGQCTP4JahLKuUwwefj1ZNFmveededaAdrgO6GqN8V5UL23vA+ws=

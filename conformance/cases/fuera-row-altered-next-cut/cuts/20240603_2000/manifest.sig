@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 703ee7b67fedbdba1fca00bccc9aedaa4f8a453a49ca6dbfb8eb3b9f9f228a31
+sha256 a856860e99db82dec04c86b734f5a9fe24ea36b687794de5cc5cad234eb1ca89
 
-— openprep.PEF2024.simulacro eg8vL9RJZCYyGALHsj77hw6iVReMkOCKwkSuYIALrRSfdtQybjcZiApzAfUjqgoGz3afdtSgZO0CykLC2lH/Ts+R2g8=
+— openprep.PEF2024.simulacro eg8vLx5oNWb5U8S66S9ekYS8+DbC0vYtE9T3pE7xfv1v71HDtKW0ALy9SB5cgsJYxWUhNqEhK9Oxjvc4itsCW3p1pAY=

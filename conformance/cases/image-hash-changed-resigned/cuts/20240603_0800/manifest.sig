@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 c812a6664498dd9032620a1f55dd7352ba23b4253d17b32092f2e14ab8afd6b3
+sha256 105e46ad3c391ba033f3ece545d1ed7a23c0fadf8bddd7f95ad7fce4b232d353
 
-— openprep.PEF2024.simulacro eg8vL0nSXM/MDgl3/1XMWMqRi6cgObXWZAYoU+JQLJSO1tnZisO0JGzoH3S2axvLFRClpRBiTtEgte9aRaIoKlBzPgs=
+— openprep.PEF2024.simulacro eg8vL+HDevzPBFUWyYJu3ms3+ClxAaPGylAh65UtB7puZxyoYySLy5w0CPVDxPpVZGjnopl72OkfxvZ18Lk3QLkSrA0=

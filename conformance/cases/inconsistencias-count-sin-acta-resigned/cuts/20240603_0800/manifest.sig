@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 3613467f27df6212d7e4218df01e125c415e74fa9445b354b877babcf10d2193
+sha256 7a139c15cbffd5fbad779f5029f83bbfacc88b020216792d2e6622197df1948b
 
-— openprep.PEF2024.simulacro eg8vL1b2eJGVI9JpJ+jPDCQvdqXU3pdh4alav8+336nvGr3XoSJ3WpbBoKHGNechpdUucT8nV7nXmYqtccSrtxdVFQc=
+— openprep.PEF2024.simulacro eg8vL3N9z943kKt2/dZRyqGP+fBlYrx3H1BXlBjUskUb9f+FcsfOxeCOk3eWamLNP52MYoD7yU7PiAXaAbdill9ThQc=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 e7b4f8eeaa8d4a92e7d30305967dbe75cb92d87940a6dd33e57dca327970e04b
+sha256 7eaee79805e76b5730cbd414dab574843a5635117fa69578c8471ed53220e81d
 
-— openprep.PEF2024.simulacro eg8vL7qn2zw5fV1SeAJxMJoB2idHK3K1RiijLGYCdkHvaRCLzy9pDehtq4wH44wnmXr8IHNr9mlkS5dT2car60w/xgc=
+— openprep.PEF2024.simulacro eg8vL0apOuoa0Z4XID2mEe+/JWibpAytliCjuKf+ziodEfjq6B8JiIWTU6t5ZrAerVsmBID00A1AwCMunT3cUWzlKgk=

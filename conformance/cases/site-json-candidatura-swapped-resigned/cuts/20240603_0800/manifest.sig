@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 52762b0e88745066957d47d75152c64e634e7c184fa7a5c4a4887f6fef9f7b50
+sha256 f1a20756dbb9eed263617b1cc05d820f2824ad8ab4e222d8335129d81ce136df
 
-— openprep.PEF2024.simulacro eg8vL14vaKzCXQQGTcO6f1e/MJCJ6CB1lcVvW/yZC3JDf+VtT5eAlkh77eheIH6RfqRaia/qy+UW8LJCEVqUpUsSVw0=
+— openprep.PEF2024.simulacro eg8vL6KbrRESAhFWsRY2ibmtWc9ywKkNuvuTn1xsvXJ8fFrxsmL7s6eu8BfHfnBzsni9aRLD6HDhwoaF5YXqcfu1AgI=

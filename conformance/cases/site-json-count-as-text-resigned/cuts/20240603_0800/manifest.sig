@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 8fed7a7783e73fb34e69eecee1d972a5a5859d284829a3e82cf046fdc2703403
+sha256 1b61099c92198da11d6fcefe8efe581d09c2f7fe4fb9e8a1a078a7f2240f7398
 
-— openprep.PEF2024.simulacro eg8vLzm1Be3XKlp5lFD4xoFksPUvN35iJY70O5hqeOgpay6JDF55Zobiy2ukc8kJ6Uap1U19kaGW0vHNI2Pi8o53lAc=
+— openprep.PEF2024.simulacro eg8vLyLq9f7GwXpkRNJSkqPqoA/x1X8tVk66nK5Zx4Vmqa8k8E9dW/1VEp0PtWPEJxmfdKBEOnvq0dA8b7s+86aMcQk=

@@ -1,0 +1,5 @@
+openprep.PEF2024.simulacro/cut
+20240603_2000
+sha256 b7759f35bf1d412b7d10dab9a49295359e0ecd017ee681ff8b925f257a70677b
+
+— openprep.PEF2024.simulacro eg8vLx/mmwT6zFuEaRwsOsuROK/PJR6RVeC6/8mM/MbRDDL/vXYIkA/oCBhAKKzFItbAOPIcF+wek0VEBYhehsWkOAg=
