@@ -118,8 +118,8 @@ test('every published cut is listed with its own figures, manifest hash and down
       const row = rows.nth(i);
       const cells = await row.locator('td').allTextContents();
       const nacional = await readJson(`${id}/json/PRES/nacional.json`);
-      assert.equal(cells[1], `${nacional.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS} %`, id);
-      assert.equal(cells[2], `${nacional.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA} %`, id);
+      assert.equal(cells[1], `${nacional.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS}\u00a0%`, id);
+      assert.equal(cells[2], `${nacional.aggregates.PORCENTAJE_PARTICIPACION_CIUDADANA}\u00a0%`, id);
       const manifest = await readFile(path.join(cuts, id, 'manifest.json'));
       const shownSha = (await row.locator('code.hash').textContent()) ?? '';
       assert.equal(shownSha, sha256(manifest), id);
@@ -145,7 +145,7 @@ test('every published cut is listed with its own figures, manifest hash and down
     const senado = await readJson(`${cutIds.at(-1)}/json/SEN/nacional.json`);
     assert.equal(
       (await rows.nth(0).locator('td').allTextContents())[1],
-      `${senado.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS} %`,
+      `${senado.aggregates.PORCENTAJE_ACTAS_CONTABILIZADAS}\u00a0%`,
     );
     assert.deepEqual(problems, []);
   } finally {
