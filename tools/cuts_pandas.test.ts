@@ -12,25 +12,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { catalogToCsv } from '../src/catalog/csv_import.ts';
-import { serializeElectionDefinition } from '../src/domain/election_definition.ts';
-import { formatIsoLocal } from '../src/domain/local_time.ts';
-import { signCheckpoint } from '../src/journal/checkpoint.ts';
-import { EMPTY_ROOT } from '../src/journal/merkle.ts';
 import { testSigner } from '../src/journal/test_keys.ts';
-import { buildCut } from '../src/publish/cut_builder.ts';
-import { writeCut } from '../src/publish/cut_writer.ts';
-import {
-  BASICA,
-  CATALOG,
-  CONTEST,
-  CONTIGUA,
-  ELECTION,
-  ESPECIAL,
-  EXTRAORDINARIA,
-  fields,
-  published,
-} from '../src/test/fixtures.ts';
+import { BASICA, CONTIGUA, ESPECIAL, EXTRAORDINARIA, fields, published } from '../src/test/fixtures.ts';
+import { writeFirstCut } from '../src/test/first_cut.ts';
 import { splitCells } from '../src/verify/core/csv_cells.ts';
 
 // Debian's python3 by default; OPENPREP_TEST_PYTHON names another (e.g. one without pandas, to see the skip).
@@ -53,50 +37,20 @@ test("docs/examples/read_csv.py reads a real cut's results CSV as the CSV says",
   assert.ok(hasPandas, `${PYTHON} -c 'import pandas' failed: ${pandas.stderr || pandas.error?.message}`);
   work = await mkdtemp(path.join(tmpdir(), 'openprep-pandas-'));
   const signer = testSigner('openprep.TEST2024.simulacro');
-  const catalogCsv = Buffer.from(catalogToCsv(CATALOG));
-  const electionJson = Buffer.from(serializeElectionDefinition(ELECTION));
-  const cutTime = Date.parse('2024-06-03T05:00:00.000Z');
-  const cut = await buildCut({
-    election: ELECTION,
-    catalog: CATALOG,
-    catalogCsv,
-    electionJson,
-    actas: new Map([
-      [
-        CONTEST.id,
-        [
-          published(BASICA, fields(BASICA, ['ilegible', 120, 5, 1, 4])),
-          published(CONTIGUA, fields(CONTIGUA, [7, 8, 0, 3, 1])),
-          published(EXTRAORDINARIA, fields(EXTRAORDINARIA, [10, 0, 2, 3])),
-          published(ESPECIAL, fields(ESPECIAL, [1, 2, 0, 0])),
-          published(ESPECIAL, null, { tipoActa: '04', sinActaReason: 'CASILLA_NO_INSTALADA' }),
-          published(null, fields(BASICA, [1, 2, 3, 0, 0])),
-        ],
-      ],
-    ]),
-    cutTime,
-    sequence: 1,
-    final: false,
-    journal: {
-      size: 0,
-      rootHash: EMPTY_ROOT,
-      checkpointNote: signCheckpoint({ origin: `${signer.name}/log`, size: 0, rootHash: EMPTY_ROOT }, signer),
-      consistencyProof: [],
-    },
-    previous: null,
-    signer,
-  });
-  const written = await writeCut({
+  const { folder } = await writeFirstCut({
     cutsRoot: work,
-    cut,
-    electionId: ELECTION.id,
-    catalogCsv,
-    electionJson,
-    cutTime: formatIsoLocal(cutTime, ELECTION.utcOffsetMinutes),
+    actas: [
+      published(BASICA, fields(BASICA, ['ilegible', 120, 5, 1, 4])),
+      published(CONTIGUA, fields(CONTIGUA, [7, 8, 0, 3, 1])),
+      published(EXTRAORDINARIA, fields(EXTRAORDINARIA, [10, 0, 2, 3])),
+      published(ESPECIAL, fields(ESPECIAL, [1, 2, 0, 0])),
+      published(ESPECIAL, null, { tipoActa: '04', sinActaReason: 'CASILLA_NO_INSTALADA' }),
+      published(null, fields(BASICA, [1, 2, 3, 0, 0])),
+    ],
+    cutTime: Date.parse('2024-06-03T05:00:00.000Z'),
     signer,
   });
-  assert.ok(written.ok);
-  const csvPath = path.join(written.value.folder, 'DIP_FED_2024.csv');
+  const csvPath = path.join(folder, 'DIP_FED_2024.csv');
 
   // What the CSV says, read here without pandas.
   const lines = (await readFile(csvPath, 'utf8'))

@@ -10,22 +10,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildNight } from '../../tools/conformance.ts';
-import { catalogToCsv } from '../catalog/csv_import.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { parseElectionDefinition, serializeElectionDefinition } from '../domain/election_definition.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
-import { signCheckpoint } from '../journal/checkpoint.ts';
 import { verifierKeyText } from '../journal/keys.ts';
-import { EMPTY_ROOT } from '../journal/merkle.ts';
 import { testSigner } from '../journal/test_keys.ts';
 import { stableJson } from '../platform/web/canonical_json.ts';
-import { buildCut } from '../publish/cut_builder.ts';
-import { writeCut } from '../publish/cut_writer.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import {
   BASICA,
-  CATALOG,
   CONTEST,
   CONTIGUA,
   ELECTION,
@@ -34,6 +28,7 @@ import {
   fields,
   published,
 } from '../test/fixtures.ts';
+import { writeFirstCut } from '../test/first_cut.ts';
 import { type ManifestJson, resignCut, sha256Hex, signLatest } from '../test/resigned_cut.ts';
 import {
   newAjv,
@@ -83,50 +78,20 @@ function targetOf(relative: string): SchemaTarget | null {
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'openprep-schemas-'));
   root = path.join(work, 'honest');
-  const catalogCsv = Buffer.from(catalogToCsv(CATALOG));
-  const electionJson = Buffer.from(serializeElectionDefinition(ELECTION));
-  const cut = await buildCut({
-    election: ELECTION,
-    catalog: CATALOG,
-    catalogCsv,
-    electionJson,
-    // Every kind of row: counted, a coalition in one distrito only, special, sin acta, fuera de catálogo.
-    actas: new Map([
-      [
-        CONTEST.id,
-        [
-          published(BASICA, fields(BASICA, [0, 20, 5, 1, 4])),
-          published(CONTIGUA, fields(CONTIGUA, [7, 8, 0, 3, 1])),
-          published(EXTRAORDINARIA, fields(EXTRAORDINARIA, [10, 0, 2, 3])),
-          published(ESPECIAL, fields(ESPECIAL, [1, 2, 0, 0])),
-          published(ESPECIAL, null, { tipoActa: '04', sinActaReason: 'CASILLA_NO_INSTALADA' }),
-          published(null, fields(BASICA, [1, 2, 3, 0, 0])),
-        ],
-      ],
-    ]),
-    cutTime: CUT_TIME,
-    sequence: 1,
-    final: false,
-    journal: {
-      size: 0,
-      rootHash: EMPTY_ROOT,
-      checkpointNote: signCheckpoint({ origin: `${signer.name}/log`, size: 0, rootHash: EMPTY_ROOT }, signer),
-      consistencyProof: [],
-    },
-    previous: null,
-    signer,
-  });
-  const written = await writeCut({
+  ({ cutId } = await writeFirstCut({
     cutsRoot: root,
-    cut,
-    electionId: ELECTION.id,
-    catalogCsv,
-    electionJson,
-    cutTime: formatIsoLocal(CUT_TIME, ELECTION.utcOffsetMinutes),
+    // Every kind of row: counted, a coalition in one distrito only, special, sin acta, fuera de catálogo.
+    actas: [
+      published(BASICA, fields(BASICA, [0, 20, 5, 1, 4])),
+      published(CONTIGUA, fields(CONTIGUA, [7, 8, 0, 3, 1])),
+      published(EXTRAORDINARIA, fields(EXTRAORDINARIA, [10, 0, 2, 3])),
+      published(ESPECIAL, fields(ESPECIAL, [1, 2, 0, 0])),
+      published(ESPECIAL, null, { tipoActa: '04', sinActaReason: 'CASILLA_NO_INSTALADA' }),
+      published(null, fields(BASICA, [1, 2, 3, 0, 0])),
+    ],
+    cutTime: CUT_TIME,
     signer,
-  });
-  assert.ok(written.ok);
-  cutId = cut.cutId;
+  }));
 });
 
 after(async () => {

@@ -36,6 +36,7 @@ import {
   fields,
   published,
 } from '../test/fixtures.ts';
+import { writeFirstCut } from '../test/first_cut.ts';
 import { splitCells } from './core/csv_cells.ts';
 import { type VerifyReport, verifyCut } from './verify.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
@@ -57,8 +58,6 @@ const failedIds = (report: VerifyReport) => report.checks.filter((c) => c.status
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'openprep-verify-faults-'));
   root = path.join(work, 'honest');
-  const catalogCsv = Buffer.from(catalogToCsv(CATALOG));
-  const electionJson = Buffer.from(serializeElectionDefinition(ELECTION));
   const actas = [
     // PAN is on every ballot, PAN_MORENA only in distrito 01-001 (BASICA, CONTIGUA).
     published(BASICA, fields(BASICA, [0, 20, 5, 1, 4])),
@@ -68,36 +67,12 @@ before(async () => {
     published(ESPECIAL, null, { tipoActa: '04', sinActaReason: 'CASILLA_NO_INSTALADA' }),
     published(null, fields(BASICA, [1, 2, 3, 0, 0])),
   ];
-  const cut = await buildCut({
-    election: ELECTION,
-    catalog: CATALOG,
-    catalogCsv,
-    electionJson,
-    actas: new Map([[CONTEST.id, actas]]),
-    cutTime: Date.parse('2024-06-03T05:00:00.000Z'),
-    sequence: 1,
-    final: false,
-    journal: {
-      size: 0,
-      rootHash: EMPTY_ROOT,
-      checkpointNote: signCheckpoint({ origin: `${signer.name}/log`, size: 0, rootHash: EMPTY_ROOT }, signer),
-      consistencyProof: [],
-    },
-    previous: null,
-    signer,
-  });
-  const written = await writeCut({
+  ({ cutId } = await writeFirstCut({
     cutsRoot: root,
-    cut,
-    electionId: ELECTION.id,
-    catalogCsv,
-    electionJson,
-    // latest.json states the cut's local time, as the publisher writes it (V16 compares them).
-    cutTime: formatIsoLocal(Date.parse('2024-06-03T05:00:00.000Z'), ELECTION.utcOffsetMinutes),
+    actas,
+    cutTime: Date.parse('2024-06-03T05:00:00.000Z'),
     signer,
-  });
-  assert.ok(written.ok);
-  cutId = cut.cutId;
+  }));
 });
 
 after(async () => {
