@@ -9,25 +9,19 @@
  * Skipped, saying so, where no Chromium is installed.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { dataPaths } from '../center/data_dir.ts';
-import { startCutServer } from '../demo/cut_server.ts';
-import { runDemo } from '../demo/demo.ts';
+import type { Browser, Page } from 'playwright-core';
 import type { ElectionDefinition } from '../domain/election.ts';
-import { assertAccessible, CHROMIUM, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
+import { assertAccessible, launchChromium, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
+import { serveTinyNight, type TinyNight } from '../demo/tiny_night.ts';
 import { parseCsvRecords } from './acta_rows.ts';
-import { buildSite } from './build.ts';
 
 const skip = skipWithoutChromium;
 
+let night: TinyNight | undefined;
 let work: string;
-let server: Server;
 let base: string;
 let browser: Browser;
 let expected: Map<string, number>;
@@ -35,28 +29,10 @@ let election: ElectionDefinition;
 
 before(async () => {
   if (skip !== false) return;
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-candidaturas-'));
-  const site = path.join(work, 'site');
-  const [, demo] = await Promise.all([
-    buildSite(site),
-    runDemo({
-      root: path.join(work, 'demo'),
-      scale: 'tiny',
-      seed: 11,
-      untilClose: true,
-      serve: false,
-      port: 0,
-      speed: 0,
-      cutEvery: 120,
-      reset: false,
-      images: false,
-      log: () => {},
-    }),
-  ]);
-  assert.ok(demo.ok, demo.ok ? '' : demo.message);
-  const cuts = dataPaths(path.join(work, 'demo')).cuts;
-  server = await startCutServer({ root: cuts, site, port: 0 });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  night = await serveTinyNight({ prefix: 'openprep-candidaturas-', seed: 11, cutEvery: 120 });
+  ({ work, base } = night);
+  browser = await launchChromium();
+  const cuts = night.cuts;
   const latest = (JSON.parse(await readFile(path.join(cuts, 'latest.json'), 'utf8')) as { cut: string }).cut;
   const definitionFile = (await readdir(path.join(cuts, 'catalogo'))).find((f) => f.startsWith('ELECCION_'))!;
   election = JSON.parse(await readFile(path.join(cuts, 'catalogo', definitionFile), 'utf8'));
@@ -79,13 +55,11 @@ before(async () => {
       for (const column of columns) votes += Number.parseInt(row[header.indexOf(column.id)] ?? '', 10) || 0;
     expected.set(candidatura.id, votes);
   }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await night?.close();
 });
 
 async function open(page: Page): Promise<void> {

@@ -10,25 +10,25 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, devices, type Page } from 'playwright-core';
-import { dataPaths } from '../center/data_dir.ts';
-import { startCutServer } from '../demo/cut_server.ts';
-import { runDemo } from '../demo/demo.ts';
-import { assertAccessible, CHROMIUM, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
-import { buildSite } from './build.ts';
+import { type Browser, devices, type Page } from 'playwright-core';
+import {
+  assertAccessible,
+  launchChromium,
+  openWatchedPage,
+  saveScreenshot,
+  skipWithoutChromium,
+} from '../test/browser.ts';
+import { serveTinyNight, type TinyNight } from '../demo/tiny_night.ts';
 
 const skip = skipWithoutChromium;
 
+let night: TinyNight | undefined;
 let work: string;
 let cuts: string;
 let cutIds: string[];
-let server: Server;
 let base: string;
 let browser: Browser;
 
@@ -37,61 +37,18 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 before(async () => {
   if (skip !== false) return;
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-history-'));
-  const site = path.join(work, 'site');
-  const [, demo] = await Promise.all([
-    buildSite(site),
-    runDemo({
-      root: path.join(work, 'demo'),
-      scale: 'tiny',
-      seed: 11,
-      untilClose: true,
-      serve: false,
-      port: 0,
-      speed: 0,
-      cutEvery: 45,
-      reset: false,
-      images: false,
-      log: () => {},
-    }),
-  ]);
-  assert.ok(demo.ok, demo.ok ? '' : demo.message);
-  cuts = dataPaths(path.join(work, 'demo')).cuts;
+  night = await serveTinyNight({ prefix: 'openprep-history-', seed: 11, cutEvery: 45 });
+  ({ work, cuts, base } = night);
+  browser = await launchChromium();
   cutIds = (await readdir(cuts)).filter((name) => /^\d{8}_\d{4}$/.test(name)).sort();
-  server = await startCutServer({ root: cuts, site, port: 0 });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await night?.close();
 });
 
-/** A page that collects console errors, page errors and CSP violations. */
-async function openPage(options: Parameters<Browser['newContext']>[0] = {}) {
-  const context = await browser.newContext({
-    locale: 'es-MX',
-    timezoneId: 'America/Mexico_City',
-    ...options,
-  });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const fetched: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('request', (request) => fetched.push(new URL(request.url()).pathname));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) =>
-      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
-    );
-  });
-  return { page, problems, fetched, close: () => context.close() };
-}
+const openPage = (options: Parameters<Browser['newContext']>[0] = {}) => openWatchedPage(browser, options);
 
 const screenshot = (page: Page, name: string) => saveScreenshot(page, path.join(work, 'screenshots'), name);
 

@@ -15,7 +15,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertAccessible, CHROMIUM, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
+import {
+  assertAccessible,
+  CHROMIUM,
+  openWatchedPage,
+  saveScreenshot,
+  skipWithoutChromium,
+} from '../test/browser.ts';
 import { type Browser, chromium, devices, type Page } from 'playwright-core';
 import { startCutServer } from '../demo/cut_server.ts';
 import { runDemo } from '../demo/demo.ts';
@@ -94,26 +100,7 @@ after(async () => {
 });
 
 /** A page that fails the test on any console error, page error or CSP violation. */
-async function openPage(options: Parameters<Browser['newContext']>[0] = {}) {
-  const context = await browser.newContext({
-    locale: 'es-MX',
-    timezoneId: 'America/Mexico_City',
-    ...options,
-  });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) =>
-      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
-    );
-  });
-  return { page, problems, close: () => context.close() };
-}
+const openPage = (options: Parameters<Browser['newContext']>[0] = {}) => openWatchedPage(browser, options);
 
 async function screenshot(page: Page, name: string): Promise<void> {
   await saveScreenshot(page, path.join(work, 'screenshots'), name);
