@@ -5,12 +5,15 @@
  * machine sharing the folder has pids this machine cannot see).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
-import { cleanLeftoverTemporaries } from './publisher.ts';
+import { initCenter } from '../center/node.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
+import { cleanLeftoverTemporaries, publishCut } from './publisher.ts';
 
 test('leftover temporary cut folders and image files are cleaned at start; ones possibly being written are kept', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'openprep-leftovers-'));
@@ -62,5 +65,50 @@ test('leftover temporary cut folders and image files are cleaned at start; ones 
     await rm(empty, { recursive: true, force: true });
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("the next cut continues only from the previous cut's files as published: one lost or damaged waits, it is not built on", async () => {
+  const catalog = generateCatalog({ scale: 'tiny', seed: 3 });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  let now = Date.parse(election.publicationStart) + 3_600_000;
+  const clock = () => (now += 60_000);
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-publisher-previous-'));
+  const created = await initCenter({ root: work, election, catalog, clock });
+  assert.ok(created.ok, created.ok ? '' : created.message);
+  const node = created.value;
+  try {
+    const first = await publishCut(node, { cutTime: clock() });
+    assert.ok(first.ok, first.ok ? '' : first.message);
+    const damages: [string, (file: string) => Promise<void>][] = [
+      ['json/historial.json', (file) => rm(file)],
+      ['PRES_2024.csv', async (file) => writeFile(file, `${await readFile(file, 'utf8')}x`)],
+      [
+        'manifest.json',
+        async (file) =>
+          writeFile(file, (await readFile(file, 'utf8')).replace('"final": false', '"final": true')),
+      ],
+    ];
+    for (const [name, damage] of damages) {
+      const file = path.join(first.value.folder, name);
+      const honest = await readFile(file);
+      await damage(file);
+      const cutTime = clock();
+      const next = await publishCut(node, { cutTime });
+      assert.ok(!next.ok && next.code === 'previous-unreadable', `${name}: ${JSON.stringify(next)}`);
+      assert.match(next.message, new RegExp(name.replace('.', '\\.')));
+      assert.deepEqual(
+        (await readdir(path.dirname(first.value.folder))).filter((f) => /^[0-9]{8}_[0-9]{4}$/.test(f)),
+        [first.value.id],
+        `${name}: no cut was written`,
+      );
+      await writeFile(file, honest);
+    }
+    const second = await publishCut(node, { cutTime: clock() });
+    assert.ok(second.ok, second.ok ? '' : second.message);
+    assert.equal(second.value.sequence, 2);
+  } finally {
+    await node.close();
+    await rm(work, { recursive: true, force: true });
   }
 });

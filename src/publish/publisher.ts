@@ -110,18 +110,9 @@ export async function publishCut(
   // The history and the changes since the previous cut are built from its published files.
   let earlier: EarlierCut | undefined;
   if (previous !== null) {
-    const folder = path.join(node.paths.cuts, previous.id);
-    const history = await readFile(path.join(folder, 'json', 'historial.json')).catch(() => null);
-    if (history === null)
-      return err(
-        'previous-unreadable',
-        `the previous cut's ${path.join(folder, 'json', 'historial.json')} cannot be read: the history of the night continues from it`,
-      );
-    earlier = {
-      history,
-      manifestSha256: previous.manifestSha256,
-      csv: (name) => readFile(path.join(folder, name)).catch(() => null),
-    };
+    const read = await readEarlierCut(path.join(node.paths.cuts, previous.id), previous.manifestSha256);
+    if (!read.ok) return read;
+    earlier = read.value;
   }
   const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
   const electionJson = Buffer.from(serializeElectionDefinition(election), 'utf8');
@@ -320,4 +311,43 @@ export async function signCheckpoint(
     await tx.addCheckpoint({ size: head.size, rootHash: head.rootHash, note: signed.value, signedAt: at });
   });
   return signed;
+}
+
+/**
+ * The previous cut's files the next cut continues from, each checked against what was
+ * published: its manifest.json by the SHA-256 the store recorded, every other file by the hash
+ * that manifest lists. A disk that lost or damaged one of them gives `previous-unreadable`
+ * (publication waits, the scheduler says why), never a history continued from wrong bytes.
+ */
+async function readEarlierCut(
+  folder: string,
+  manifestSha256: string,
+): Promise<Result<EarlierCut, 'previous-unreadable'>> {
+  const unreadable = (why: string) =>
+    err(
+      'previous-unreadable',
+      `the previous cut in ${folder}: ${why}; the history of the night continues from it`,
+    );
+  const manifestBytes = await readFile(path.join(folder, 'manifest.json')).catch(() => null);
+  if (manifestBytes === null) return unreadable('manifest.json cannot be read');
+  if (sha256Hex(manifestBytes) !== manifestSha256)
+    return unreadable('manifest.json is not the one published (its SHA-256 differs from the recorded one)');
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as {
+    files: { path: string; sha256: string }[];
+    contests: { csv: string }[];
+  };
+  const listed = new Map(manifest.files.map((f) => [f.path, f.sha256] as const));
+  const verified = async (name: string): Promise<Buffer | null> => {
+    const bytes = await readFile(path.join(folder, name)).catch(() => null);
+    return bytes !== null && listed.get(name) === sha256Hex(bytes) ? bytes : null;
+  };
+  const history = await verified('json/historial.json');
+  if (history === null)
+    return unreadable('json/historial.json is missing or not the file its manifest lists');
+  // Checked now so a lost or damaged CSV stops this cut before it is built; read again (and
+  // checked again) when its contest is built, so the night's CSVs are not all held at once.
+  for (const { csv } of manifest.contests)
+    if ((await verified(csv)) === null)
+      return unreadable(`${csv} is missing or not the file its manifest lists`);
+  return ok({ history, manifestSha256, csv: verified });
 }
