@@ -18,9 +18,12 @@ import {
   revokeDevice,
   setAccountAccess,
 } from './api.ts';
+import { fill, LOCALE, roleWords } from './i18n.ts';
+import { useLanguage, useWords } from './words.ts';
 
 export function AdminScreen(props: { operator: Operator }) {
   const { operator } = props;
+  const words = useWords();
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
   const run = async (what: () => Promise<string>) => {
@@ -31,15 +34,12 @@ export function AdminScreen(props: { operator: Operator }) {
   };
   return (
     <section aria-labelledby="admin-titulo" class="admin">
-      <h2 id="admin-titulo">Administración</h2>
+      <h2 id="admin-titulo">{words.screenAdmin}</h2>
       <p role="status" class="message">
         {message}
       </p>
-      <h3>Llave de seguridad</h3>
-      <p>
-        Registre su llave una vez; cada acción privilegiada pide confirmarla si no lo hizo en los últimos 10
-        minutos.
-      </p>
+      <h3>{words.securityKey}</h3>
+      <p>{words.securityKeyHelp}</p>
       <div class="actions">
         <button
           type="button"
@@ -47,11 +47,11 @@ export function AdminScreen(props: { operator: Operator }) {
           onClick={() =>
             run(async () => {
               const r = await registerSecurityKey();
-              return r.ok ? 'Llave registrada.' : `No se registró la llave: ${r.message}`;
+              return r.ok ? words.keyRegistered : fill(words.keyNotRegistered, { reason: r.message });
             })
           }
         >
-          Registrar una llave de seguridad
+          {words.registerKey}
         </button>
         <button
           type="button"
@@ -59,35 +59,39 @@ export function AdminScreen(props: { operator: Operator }) {
           onClick={() =>
             run(async () => {
               const r = await confirmWithSecurityKey();
-              return r.ok ? 'Confirmado con la llave por 10 minutos.' : `No se confirmó: ${r.message}`;
+              return r.ok ? words.keyConfirmed : fill(words.keyNotConfirmed, { reason: r.message });
             })
           }
         >
-          Confirmar con la llave
+          {words.confirmKey}
         </button>
       </div>
       {operator.role === 'publicador' && (
         <>
-          <h3>Publicación</h3>
+          <h3>{words.publication}</h3>
           <button
             type="button"
             disabled={busy}
             onClick={() =>
               run(async () => {
                 const r = await publishCutNow();
-                if (!r.ok) return `No se publicó: ${r.message}`;
-                return `Corte ${r.value!.id} publicado (número ${r.value!.sequence}${r.value!.final ? ', final' : ''}).`;
+                if (!r.ok) return fill(words.notPublished, { reason: r.message });
+                const cut = r.value!;
+                return fill(cut.final ? words.finalCutPublished : words.cutPublished, {
+                  id: cut.id,
+                  sequence: String(cut.sequence),
+                });
               })
             }
           >
-            Publicar un corte ahora
+            {words.publishNow}
           </button>
         </>
       )}
       {operator.role === 'administrador' && <Accounts scope={operator.scope} />}
       {operator.role === 'administrador' && (
         <>
-          <h3>Revocar un dispositivo</h3>
+          <h3>{words.revokeDevice}</h3>
           <form
             class="admin-form"
             onSubmit={(event) => {
@@ -97,20 +101,20 @@ export function AdminScreen(props: { operator: Operator }) {
                 const id = String(form.get('device'));
                 const r = await revokeDevice(id, String(form.get('reason')));
                 return r.ok
-                  ? `Dispositivo ${id} revocado: su siguiente paquete será rechazado.`
-                  : `No se revocó: ${r.message}`;
+                  ? fill(words.deviceRevoked, { id })
+                  : fill(words.notRevoked, { reason: r.message });
               });
             }}
           >
-            <label for="device">Identificador del dispositivo</label>
+            <label for="device">{words.deviceId}</label>
             <input id="device" name="device" required autoComplete="off" />
-            <label for="device-reason">Motivo</label>
+            <label for="device-reason">{words.reason}</label>
             <input id="device-reason" name="reason" required maxLength={500} />
             <button type="submit" disabled={busy}>
-              Revocar
+              {words.revoke}
             </button>
           </form>
-          <h3>Purga de accesos</h3>
+          <h3>{words.purgeTitle}</h3>
           <form
             class="admin-form"
             onSubmit={(event) => {
@@ -118,22 +122,19 @@ export function AdminScreen(props: { operator: Operator }) {
               const form = new FormData(event.currentTarget as HTMLFormElement);
               void run(async () => {
                 const r = await purge(String(form.get('scope')), String(form.get('reason')));
-                return r.ok
-                  ? 'Purga hecha: sesiones, segundos factores y llaves de dispositivos del ámbito, revocados.'
-                  : `No se hizo la purga: ${r.message}`;
+                return r.ok ? words.purgeDone : fill(words.purgeNotDone, { reason: r.message });
               });
             }}
           >
-            <label for="scope">Ámbito (nacional, entidad:NN o catd:ID)</label>
+            <label for="scope">{words.purgeScope}</label>
             <input id="scope" name="scope" required autoComplete="off" />
-            <label for="purge-reason">Motivo</label>
+            <label for="purge-reason">{words.reason}</label>
             <input id="purge-reason" name="reason" required maxLength={500} />
             <label class="confirm">
-              <input type="checkbox" name="confirm" required /> Entiendo que todas las personas y dispositivos
-              del ámbito deberán volver a darse de alta.
+              <input type="checkbox" name="confirm" required /> {words.purgeConfirm}
             </label>
             <button type="submit" disabled={busy}>
-              Purgar
+              {words.purge}
             </button>
           </form>
         </>
@@ -150,6 +151,7 @@ const endOfDay = (day: string) => (day === '' ? null : new Date(`${day}T23:59:59
 /** Disable or enable an account, set or clear its expiry, saying why (journaled). */
 function AccessForm(props: { account: Account; onDone: (message: string) => Promise<void> }) {
   const a = props.account;
+  const words = useWords();
   const [busy, setBusy] = useState(false);
   const id = `access-${a.id}`;
   const day = (ms: number) => {
@@ -158,7 +160,7 @@ function AccessForm(props: { account: Account; onDone: (message: string) => Prom
   };
   return (
     <details>
-      <summary>Cambiar acceso de {a.username}</summary>
+      <summary>{fill(words.changeAccess, { username: a.username })}</summary>
       <form
         class="admin-form access-form"
         onSubmit={(event) => {
@@ -174,28 +176,28 @@ function AccessForm(props: { account: Account; onDone: (message: string) => Prom
             setBusy(false);
             await props.onDone(
               result.ok
-                ? `Acceso de ${a.username} actualizado.`
-                : `No se cambió el acceso: ${result.message}`,
+                ? fill(words.accessUpdated, { username: a.username })
+                : fill(words.accessNotChanged, { reason: result.message }),
             );
           });
         }}
       >
-        <label for={`${id}-state`}>Estado</label>
+        <label for={`${id}-state`}>{words.accountState}</label>
         <select id={`${id}-state`} name="state" value={a.disabledAt === null ? 'enabled' : 'disabled'}>
-          <option value="enabled">habilitada</option>
-          <option value="disabled">deshabilitada (cierra sus sesiones)</option>
+          <option value="enabled">{words.enabled}</option>
+          <option value="disabled">{words.disabledClosesSessions}</option>
         </select>
-        <label for={`${id}-expires`}>Vence (vacío: no vence)</label>
+        <label for={`${id}-expires`}>{words.expiresEmptyNever}</label>
         <input
           id={`${id}-expires`}
           name="expires"
           type="date"
           value={a.expiresAt === null ? '' : day(a.expiresAt)}
         />
-        <label for={`${id}-reason`}>Motivo (queda en la bitácora)</label>
+        <label for={`${id}-reason`}>{words.reasonJournaled}</label>
         <input id={`${id}-reason`} name="reason" required minLength={3} maxLength={500} autoComplete="off" />
         <button type="submit" disabled={busy}>
-          Guardar acceso
+          {words.saveAccess}
         </button>
       </form>
     </details>
@@ -204,6 +206,8 @@ function AccessForm(props: { account: Account; onDone: (message: string) => Prom
 
 /** Accounts of the administrador's scope: the list, and a new one whose second factor is shown once. */
 function Accounts(props: { scope: string }) {
+  const words = useWords();
+  const language = useLanguage();
   const [accounts, setAccounts] = useState<readonly Account[] | null>(null);
   const [created, setCreated] = useState<CreatedAccount | null>(null);
   const [message, setMessage] = useState('');
@@ -218,25 +222,30 @@ function Accounts(props: { scope: string }) {
   }, []);
   return (
     <>
-      <h3>Cuentas</h3>
+      <h3>{words.accounts}</h3>
       <p role="status" class="message">
         {message}
       </p>
       {created !== null && (
         <div class="enrolment" role="alert">
           <p>
-            Cuenta <strong>{created.username}</strong> creada ({created.role}, {created.scope}). Entregue a la
-            persona, en mano, su semilla de segundo factor para su aplicación de autenticación.{' '}
-            <strong>No se volverá a mostrar.</strong>
+            <strong>
+              {fill(words.accountCreated, {
+                username: created.username,
+                role: roleWords(created.role, words),
+                scope: created.scope,
+              })}
+            </strong>{' '}
+            {words.handSeed} <strong>{words.shownOnce}</strong>
           </p>
           <p>
-            Semilla: <code class="seed">{created.totpSecret}</code>
+            {words.seed}: <code class="seed">{created.totpSecret}</code>
           </p>
           <p>
             <code class="seed">{created.totpUri}</code>
           </p>
           <button type="button" onClick={() => setCreated(null)}>
-            Ya la entregué
+            {words.seedHanded}
           </button>
         </div>
       )}
@@ -258,7 +267,7 @@ function Accounts(props: { scope: string }) {
           }).then(async (result) => {
             setBusy(false);
             if (!result.ok || result.value === null) {
-              setMessage(`No se creó la cuenta: ${result.ok ? '' : result.message}`);
+              setMessage(fill(words.accountNotCreated, { reason: result.ok ? '' : result.message }));
               return;
             }
             element.reset();
@@ -268,19 +277,19 @@ function Accounts(props: { scope: string }) {
           });
         }}
       >
-        <label for="new-username">Usuario</label>
+        <label for="new-username">{words.username}</label>
         <input id="new-username" name="username" required autoComplete="off" pattern="[a-z0-9._\-]{3,64}" />
-        <label for="new-name">Nombre</label>
+        <label for="new-name">{words.name}</label>
         <input id="new-name" name="name" required autoComplete="off" />
-        <label for="new-role">Función</label>
+        <label for="new-role">{words.role}</label>
         <select id="new-role" name="role" required>
           {ROLE_OPTIONS.map((role) => (
             <option key={role} value={role}>
-              {role}
+              {roleWords(role, words)}
             </option>
           ))}
         </select>
-        <label for="new-scope">Ámbito</label>
+        <label for="new-scope">{words.scope}</label>
         <input
           id="new-scope"
           name="scope"
@@ -289,7 +298,7 @@ function Accounts(props: { scope: string }) {
           value={props.scope === 'nacional' ? undefined : props.scope}
           readOnly={props.scope !== 'nacional'}
         />
-        <label for="new-password">Contraseña inicial (12 caracteres o más; entréguela en mano)</label>
+        <label for="new-password">{words.initialPassword}</label>
         <input
           id="new-password"
           name="password"
@@ -298,23 +307,23 @@ function Accounts(props: { scope: string }) {
           minLength={12}
           autoComplete="new-password"
         />
-        <label for="new-expires">Vence (opcional)</label>
+        <label for="new-expires">{words.expiresOptional}</label>
         <input id="new-expires" name="expires" type="date" />
         <button type="submit" disabled={busy}>
-          Crear cuenta
+          {words.createAccount}
         </button>
       </form>
       {accounts !== null && (
         <table class="catds accounts">
-          <caption>Cuentas del ámbito {props.scope}</caption>
+          <caption>{fill(words.accountsOf, { scope: props.scope })}</caption>
           <thead>
             <tr>
-              <th scope="col">Usuario</th>
-              <th scope="col">Nombre</th>
-              <th scope="col">Función</th>
-              <th scope="col">Ámbito</th>
-              <th scope="col">Estado</th>
-              <th scope="col">Acceso</th>
+              <th scope="col">{words.username}</th>
+              <th scope="col">{words.name}</th>
+              <th scope="col">{words.role}</th>
+              <th scope="col">{words.scope}</th>
+              <th scope="col">{words.accountState}</th>
+              <th scope="col">{words.access}</th>
             </tr>
           </thead>
           <tbody>
@@ -322,17 +331,18 @@ function Accounts(props: { scope: string }) {
               <tr key={a.id} data-username={a.username}>
                 <th scope="row">{a.username}</th>
                 <td>{a.name}</td>
-                <td>{a.role}</td>
+                <td>{roleWords(a.role, words)}</td>
                 <td>{a.scope}</td>
                 <td>
                   {a.disabledAt !== null
-                    ? 'deshabilitada'
+                    ? words.accountDisabled
                     : !a.secondFactor
-                      ? 'sin segundo factor (volver a dar de alta)'
+                      ? words.accountNoSecondFactor
                       : a.lockedUntil !== null && a.lockedUntil > Date.now()
-                        ? 'en espera tras intentos fallidos'
-                        : 'activa'}
-                  {a.expiresAt !== null && ` · vence ${new Date(a.expiresAt).toLocaleDateString('es-MX')}`}
+                        ? words.accountLocked
+                        : words.accountActive}
+                  {a.expiresAt !== null &&
+                    ` · ${fill(words.expires, { date: new Date(a.expiresAt).toLocaleDateString(LOCALE[language]) })}`}
                 </td>
                 <td>
                   <AccessForm

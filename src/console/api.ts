@@ -12,7 +12,7 @@ import {
 import * as z from 'zod/mini';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { ApiFields } from './entry.ts';
-import { serverErrorWords, TECHNICAL_DETAIL, UNKNOWN_ERROR } from './i18n.ts';
+import { currentLanguage, fill, serverErrorWords, unknownErrorWords, WORDS } from './i18n.ts';
 
 const CSRF_KEY = 'openprep-csrf';
 
@@ -59,9 +59,6 @@ export type ApiError =
   | 'refused'
   | 'unreachable'
   | 'malformed';
-/** The center's 409 after-close, as the people at the console read it. */
-export const AFTER_CLOSE_TEXT =
-  'No se registró: el PREP ya cerró (se publicó el corte final) y sus resultados ya no cambian.';
 /** The center's error codes the console tells apart; any other is 'refused' with its message. */
 const KNOWN_ERRORS: readonly ApiError[] = ['no-session', 'step-up-required', 'claim-taken', 'after-close'];
 
@@ -96,13 +93,11 @@ async function call<T>(
   if (!response.ok) {
     const parsed = problem.safeParse(data);
     const code = parsed.success ? parsed.data.error : '';
-    // The center speaks English (its logs' language); the person at the console reads Spanish.
+    // The center speaks English (its logs' language); the person reads the console's language.
     const english = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
     const message =
       serverErrorWords(code) ??
-      (response.status === 403
-        ? serverErrorWords('forbidden')!
-        : `${UNKNOWN_ERROR[0]} (${TECHNICAL_DETAIL[0]}: ${english})`);
+      (response.status === 403 ? serverErrorWords('forbidden')! : unknownErrorWords(english));
     return err(KNOWN_ERRORS.find((known) => known === code) ?? 'refused', message);
   }
   if (schema === null) return ok(null);
@@ -162,7 +157,10 @@ export async function registerSecurityKey(): Promise<Result<null, ApiError>> {
       optionsJSON: options.value as PublicKeyCredentialCreationOptionsJSON,
     });
   } catch (error) {
-    return err('refused', `the security key did not register: ${(error as Error).message}`);
+    return err(
+      'refused',
+      fill(WORDS[currentLanguage()].keyDidNotRegister, { detail: (error as Error).message }),
+    );
   }
   return call('POST', '/api/v1/webauthn/register', null, response);
 }
@@ -177,7 +175,10 @@ export async function confirmWithSecurityKey(): Promise<Result<null, ApiError>> 
       optionsJSON: options.value as PublicKeyCredentialRequestOptionsJSON,
     });
   } catch (error) {
-    return err('refused', `the security key did not confirm: ${(error as Error).message}`);
+    return err(
+      'refused',
+      fill(WORDS[currentLanguage()].keyDidNotConfirm, { detail: (error as Error).message }),
+    );
   }
   const confirmed = await call<null>('POST', '/api/v1/webauthn/authenticate', null, response);
   if (confirmed.ok) confirmedAt = Date.now();
@@ -252,6 +253,8 @@ const dashboardSchema = z.object({
         verdict: z.enum(['reject', 'review']),
         qr: z.nullable(z.string()),
         reasons: z.array(z.string()),
+        /** The reasons' codes (src/gate/judge.ts), in the same order: for the English words. */
+        codes: z.array(z.string()),
       }),
     ),
   }),

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { applyKey, type Box, type BoxValue, shown } from './entry.ts';
+import { useWords } from './words.ts';
 
 export function BoxForm(props: {
   /** The acta being typed: focus returns to its first box only when it changes. */
@@ -21,6 +22,7 @@ export function BoxForm(props: {
   readonly busy: boolean;
 }) {
   const { boxes, values } = props;
+  const words = useWords();
   const inputs = useRef<(HTMLInputElement | null)[]>([]);
   const [current, setCurrent] = useState(0);
   useEffect(() => {
@@ -102,8 +104,8 @@ export function BoxForm(props: {
         </tbody>
       </table>
       <p id="box-keys" class="keys-help">
-        Números: el valor · <kbd>i</kbd> Ilegible · <kbd>s</kbd> Sin dato · <kbd>Entrar</kbd> siguiente
-        casilla (en la última, enviar) · <kbd>Mayús</kbd>+<kbd>Entrar</kbd> anterior
+        {words.keysNumbers} · <kbd>i</kbd> Ilegible · <kbd>s</kbd> Sin dato · <kbd>{words.keyEnter}</kbd>{' '}
+        {words.keysNext} · <kbd>{words.keyShift}</kbd>+<kbd>{words.keyEnter}</kbd> {words.keysPrevious}
       </p>
       <button type="submit" disabled={props.busy}>
         {props.submitLabel}

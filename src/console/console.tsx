@@ -8,7 +8,6 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Result } from '../domain/result.ts';
 import {
-  AFTER_CLOSE_TEXT,
   type ApiError,
   currentOperator,
   imageUrl,
@@ -37,15 +36,24 @@ import {
   shown,
   toFields,
 } from './entry.ts';
+import { fill, type Language, roleWords, setLanguage, WORDS, type Words } from './i18n.ts';
+import { LanguageContext, useWords } from './words.ts';
 
 const WAIT_MS = 3_000;
 
-function SignIn(props: { onSignedIn: (operator: Operator) => void }) {
+function SignIn(props: {
+  onSignedIn: (operator: Operator) => void;
+  languageButton: preact.ComponentChildren;
+}) {
+  const words = useWords();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   return (
     <main id="contenido">
-      <h1>Consola de operación — iniciar sesión</h1>
+      <div class="sign-in-head">
+        <h1>{words.signInTitle}</h1>
+        {props.languageButton}
+      </div>
       <form
         class="sign-in"
         onSubmit={async (event) => {
@@ -62,11 +70,11 @@ function SignIn(props: { onSignedIn: (operator: Operator) => void }) {
           else setError(result.message);
         }}
       >
-        <label for="username">Usuario</label>
+        <label for="username">{words.username}</label>
         <input id="username" name="username" autoComplete="username" required />
-        <label for="password">Contraseña</label>
+        <label for="password">{words.password}</label>
         <input id="password" name="password" type="password" autoComplete="current-password" required />
-        <label for="code">Código de su aplicación de autenticación (6 dígitos)</label>
+        <label for="code">{words.totpCode}</label>
         <input
           id="code"
           name="code"
@@ -76,7 +84,7 @@ function SignIn(props: { onSignedIn: (operator: Operator) => void }) {
           required
         />
         <button type="submit" disabled={busy}>
-          Entrar
+          {words.signIn}
         </button>
         {error !== null && (
           <p role="alert" class="error">
@@ -100,15 +108,16 @@ function ActaImage(props: {
   lines: number;
   marked?: readonly number[];
 }) {
+  const words = useWords();
   const [sheet, setSheet] = useState(false);
-  if (props.sha256 === null) return <p class="no-image">Esta acta no tiene imagen.</p>;
+  if (props.sha256 === null) return <p class="no-image">{words.noImage}</p>;
   const height = pageHeight(props.lines);
   return (
     <figure class="acta-image" key={props.sha256}>
       <div class="sheet-frame">
         <img
           src={sheetUrl(props.sha256)}
-          alt={`Imagen del acta ${props.actaKey ?? ''}`}
+          alt={fill(words.imageAlt, { key: props.actaKey ?? '' })}
           onLoad={(event) => {
             const img = event.currentTarget;
             setSheet(Math.abs(img.naturalWidth / img.naturalHeight - PAGE.width / height) < 0.04);
@@ -133,9 +142,9 @@ function ActaImage(props: {
         )}
       </div>
       <figcaption>
-        Hoja enderezada y recortada para leerla ·{' '}
+        {words.sheetCaption} ·{' '}
         <a href={imageUrl(props.sha256)} target="_blank" rel="noopener">
-          imagen original
+          {words.originalImage}
         </a>{' '}
         · SHA-256 <code>{props.sha256}</code>
       </figcaption>
@@ -183,10 +192,11 @@ function useQueue<T>(
 }
 
 function Waiting(props: { title: string; loading: boolean; empty: string; message: string }) {
+  const words = useWords();
   return (
     <section>
       <h2>{props.title}</h2>
-      <p role="status">{props.loading ? 'Buscando la siguiente acta…' : props.empty}</p>
+      <p role="status">{props.loading ? words.findingNext : props.empty}</p>
       <p role="status" class="message">
         {props.message}
       </p>
@@ -196,6 +206,7 @@ function Waiting(props: { title: string; loading: boolean; empty: string; messag
 
 /** Sends the boxes once all are filled; says what is missing or what the center refused. */
 async function sendBoxes<R>(
+  words: Words,
   boxes: readonly Box[],
   values: ReadonlyMap<string, BoxValue>,
   send: (fields: ApiFields) => Promise<Result<R | null, ApiError>>,
@@ -204,19 +215,20 @@ async function sendBoxes<R>(
 ): Promise<{ readonly answer: R | null; readonly taken: boolean } | null> {
   const fields = toFields(boxes, values);
   if (!fields.ok) {
-    setMessage(`Falta la casilla «${fields.message}».`);
+    setMessage(fill(words.missingBox, { box: fields.message }));
     return null;
   }
   setBusy(true);
   const sent = await send(fields.value);
   setBusy(false);
   if (!sent.ok) {
+    // after-close's message is already the whole sentence ("No se registró: el PREP ya cerró…").
     setMessage(
       sent.code === 'claim-taken'
-        ? 'No se registró: pasó el tiempo para esta acta y ya se asignó a otra persona. Siga con la siguiente.'
+        ? words.claimTaken
         : sent.code === 'after-close'
-          ? AFTER_CLOSE_TEXT
-          : `No se registró: ${sent.message}`,
+          ? sent.message
+          : fill(words.notRecorded, { reason: sent.message }),
     );
     return sent.code === 'claim-taken' ? { answer: null, taken: true } : null;
   }
@@ -224,6 +236,7 @@ async function sendBoxes<R>(
 }
 
 function CaptureScreen() {
+  const words = useWords();
   const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
@@ -231,16 +244,17 @@ function CaptureScreen() {
   if (work.state !== 'ready')
     return (
       <Waiting
-        title="Captura"
+        title={words.screenCapture}
         loading={work.state === 'loading'}
-        empty="No hay actas por capturar; se buscan cada pocos segundos."
+        empty={words.noCapture}
         message={message}
       />
     );
   const { task } = work;
-  const boxes = boxesOf(task.columns);
+  const boxes = boxesOf(task.columns, words);
   const submit = async () => {
     const sent = await sendBoxes(
+      words,
       boxes,
       values,
       (fields) => sendCapture(task.recordId, fields),
@@ -250,13 +264,13 @@ function CaptureScreen() {
     if (sent === null) return;
     // Taken by someone else meanwhile: on to the next acta, the message says why.
     if (sent.taken) return again();
-    setMessage(`Acta ${task.actaKey ?? task.recordId} registrada.`);
+    setMessage(fill(words.captureSent, { key: task.actaKey ?? task.recordId }));
     show(sent.answer?.next ?? null);
   };
   return (
     <section class="work" aria-labelledby="acta-titulo">
       <h2 id="acta-titulo">
-        Captura · acta <span class="acta-key">{task.actaKey ?? 'sin clave'}</span> · {task.contest}
+        {words.captureTitle} <span class="acta-key">{task.actaKey ?? words.noKey}</span> · {task.contest}
       </h2>
       <p role="status" class="message">
         {message}
@@ -269,7 +283,7 @@ function CaptureScreen() {
           values={values}
           onChange={(key, value) => setValues((before) => new Map(before).set(key, value))}
           onSubmit={submit}
-          submitLabel="Enviar captura"
+          submitLabel={words.sendCapture}
           busy={busy}
         />
       </div>
@@ -278,11 +292,12 @@ function CaptureScreen() {
 }
 
 function VerificationScreen() {
+  const words = useWords();
   const [values, setValues] = useState<Map<string, BoxValue>>(new Map());
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
   const prepare = (task: VerificationTask) => {
-    const boxes = boxesOf(task.columns);
+    const boxes = boxesOf(task.columns, words);
     const [a, b] = task.captures;
     const agreed = new Map<string, BoxValue>();
     if (a !== undefined && b !== undefined) {
@@ -298,20 +313,21 @@ function VerificationScreen() {
   if (work.state !== 'ready')
     return (
       <Waiting
-        title="Verificación"
+        title={words.screenVerification}
         loading={work.state === 'loading'}
-        empty="No hay actas por verificar; se buscan cada pocos segundos."
+        empty={words.noVerification}
         message={message}
       />
     );
   const { task } = work;
-  const boxes = boxesOf(task.columns);
+  const boxes = boxesOf(task.columns, words);
   const [a, b] = task.captures;
   const differ = a !== undefined && b !== undefined ? differences(boxes, a, b) : new Set<string>();
   const captured = task.captures.map((c) => fromFields(boxes, c));
   const firstDiffering = boxes.find((box) => differ.has(box.key))?.key;
   const submit = async () => {
     const sent = await sendBoxes(
+      words,
       boxes,
       values,
       (fields) => sendVerification(task.recordId, fields),
@@ -319,25 +335,22 @@ function VerificationScreen() {
       setBusy,
     );
     if (sent === null) return;
-    if (!sent.taken) setMessage(`Acta ${task.actaKey ?? task.recordId} verificada.`);
+    if (!sent.taken) setMessage(fill(words.verified, { key: task.actaKey ?? task.recordId }));
     again();
   };
   const beside = (box: Box) =>
     captured.map((values, i) => (
       <td key={i} class="captured">
         {shown(values.get(box.key) ?? '')}
-        {differ.has(box.key) && i === 0 && <span class="differs-mark"> (difiere)</span>}
+        {differ.has(box.key) && i === 0 && <span class="differs-mark"> {words.differsMark}</span>}
       </td>
     ));
   return (
     <section class="work" aria-labelledby="acta-titulo">
       <h2 id="acta-titulo">
-        Verificación · acta <span class="acta-key">{task.actaKey ?? 'sin clave'}</span> · {task.contest}
+        {words.verificationTitle} <span class="acta-key">{task.actaKey ?? words.noKey}</span> · {task.contest}
       </h2>
-      <p>
-        Las dos capturas difieren en {differ.size} {differ.size === 1 ? 'casilla' : 'casillas'}, marcadas. Lea
-        el valor en la imagen y escríbalo.
-      </p>
+      <p>{differ.size === 1 ? words.differOne : fill(words.differMany, { count: String(differ.size) })}</p>
       <p role="status" class="message">
         {message}
       </p>
@@ -350,7 +363,7 @@ function VerificationScreen() {
         />
         <div>
           <p class="captures-head" aria-hidden="true">
-            Captura 1 · Captura 2 · Valor correcto
+            {words.capturesHead}
           </p>
           <BoxForm
             recordId={task.recordId}
@@ -361,7 +374,7 @@ function VerificationScreen() {
             beside={beside}
             highlighted={differ}
             {...(firstDiffering === undefined ? {} : { focusFirst: firstDiffering })}
-            submitLabel="Registrar valores verificados"
+            submitLabel={words.sendVerified}
             busy={busy}
           />
         </div>
@@ -370,45 +383,47 @@ function VerificationScreen() {
   );
 }
 
-const ROLE_NAMES: Readonly<Record<string, string>> = {
-  capturista: 'Capturista',
-  verificador: 'Verificador(a)',
-  coordinador: 'Coordinador(a)',
-  auditor: 'Auditor(a)',
-  administrador: 'Administrador(a)',
-  publicador: 'Publicador(a)',
-};
+type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'administracion';
 
-function Workspace(props: { operator: Operator; onSignOut: () => void }) {
+function screenWords(screen: Screen, words: Words): string {
+  return {
+    captura: words.screenCapture,
+    verificacion: words.screenVerification,
+    cotejo: words.screenCotejo,
+    tablero: words.screenDashboard,
+    administracion: words.screenAdmin,
+  }[screen];
+}
+
+function Workspace(props: {
+  operator: Operator;
+  onSignOut: () => void;
+  languageButton: preact.ComponentChildren;
+}) {
   const { operator } = props;
-  const screens = [
+  const words = useWords();
+  const screens: Screen[] = [
     ...(['capturista', 'coordinador'].includes(operator.role) ? (['captura'] as const) : []),
     ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
     ...(operator.role === 'coordinador' ? (['cotejo'] as const) : []),
     ...(['coordinador', 'auditor', 'administrador'].includes(operator.role) ? (['tablero'] as const) : []),
     ...(['administrador', 'publicador'].includes(operator.role) ? (['administracion'] as const) : []),
   ];
-  const SCREEN_NAMES = {
-    captura: 'Captura',
-    verificacion: 'Verificación',
-    cotejo: 'Cotejo',
-    tablero: 'Tablero',
-    administracion: 'Administración',
-  } as const;
   const [screen, setScreen] = useState(screens[0] ?? null);
   return (
     <>
       <header class="console-header">
         <span>
-          <strong>OpenPREP · Consola</strong> · {operator.name ?? operator.username} ·{' '}
-          {ROLE_NAMES[operator.role] ?? operator.role} · {operator.scope}
+          <strong>{words.consoleName}</strong> · {operator.name ?? operator.username} ·{' '}
+          {roleWords(operator.role, words)} · {operator.scope}
         </span>
-        <nav aria-label="Pantallas">
+        <nav aria-label={words.screens}>
           {screens.map((s) => (
             <button key={s} type="button" aria-pressed={screen === s} onClick={() => setScreen(s)}>
-              {SCREEN_NAMES[s]}
+              {screenWords(s, words)}
             </button>
           ))}
+          {props.languageButton}
           <button
             type="button"
             onClick={async () => {
@@ -416,31 +431,66 @@ function Workspace(props: { operator: Operator; onSignOut: () => void }) {
               props.onSignOut();
             }}
           >
-            Salir
+            {words.signOut}
           </button>
         </nav>
       </header>
       <main id="contenido">
-        <h1 class="visually-hidden">Consola de operación</h1>
+        <h1 class="visually-hidden">{words.operationConsole}</h1>
         {screen === 'captura' && <CaptureScreen />}
         {screen === 'verificacion' && <VerificationScreen />}
         {screen === 'cotejo' && <CotejoScreen />}
         {screen === 'tablero' && <DashboardScreen />}
         {screen === 'administracion' && <AdminScreen operator={operator} />}
-        {screen === null && <p>Su función no tiene pantallas en esta consola todavía.</p>}
+        {screen === null && <p>{words.noScreens}</p>}
       </main>
     </>
   );
 }
 
+const LANGUAGE_KEY = 'openprep-console-language';
+
+/** Spanish unless this browser chose English here before, or asks for it with ?lang=en. */
+function initialLanguage(): Language {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (asked === 'es' || asked === 'en') return asked;
+  return localStorage.getItem(LANGUAGE_KEY) === 'en' ? 'en' : 'es';
+}
+
 function Console() {
+  const [language, chooseLanguage] = useState<Language>(initialLanguage);
   const [operator, setOperator] = useState<Operator | null | undefined>(undefined);
+  const words = WORDS[language];
+  setLanguage(language);
   useEffect(() => {
     void currentOperator().then(setOperator);
   }, []);
-  if (operator === undefined) return <p aria-busy="true">Cargando…</p>;
-  if (operator === null) return <SignIn onSignedIn={setOperator} />;
-  return <Workspace operator={operator} onSignOut={() => setOperator(null)} />;
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = words.consoleTitle;
+    localStorage.setItem(LANGUAGE_KEY, language);
+  }, [language]);
+  const languageButton = (
+    <button
+      type="button"
+      class="language"
+      lang={words.otherLanguageCode}
+      onClick={() => chooseLanguage(language === 'es' ? 'en' : 'es')}
+    >
+      {words.otherLanguage}
+    </button>
+  );
+  return (
+    <LanguageContext.Provider value={language}>
+      {operator === undefined ? (
+        <p aria-busy="true">{words.loading}</p>
+      ) : operator === null ? (
+        <SignIn onSignedIn={setOperator} languageButton={languageButton} />
+      ) : (
+        <Workspace operator={operator} onSignOut={() => setOperator(null)} languageButton={languageButton} />
+      )}
+    </LanguageContext.Provider>
+  );
 }
 
 const root = document.getElementById('app');

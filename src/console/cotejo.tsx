@@ -4,14 +4,18 @@
  * was published stays published until a new version is verified, then joins the acta's history
  * (docs/pipeline.md).
  */
-import { actaStatusWords } from './i18n.ts';
 import { useState } from 'preact/hooks';
-import { AFTER_CLOSE_TEXT, type CotejoActa, cotejoActa, imageUrl, sendCotejo } from './api.ts';
+import { type CotejoActa, cotejoActa, imageUrl, sendCotejo } from './api.ts';
 import { boxesOf, fromFields, shown } from './entry.ts';
+import { actaStatusWords, fill, type Words } from './i18n.ts';
+import { useLanguage, useWords } from './words.ts';
 
-const COTEJADA = ['sin cotejar', 'cotejada', 'cotejada con modificación', 'en corrección'];
+/** COTEJADA's values (0–3) in words. */
+const cotejadaWords = (words: Words) => [words.cotejada0, words.cotejada1, words.cotejada2, words.cotejada3];
 
 export function CotejoScreen() {
+  const words = useWords();
+  const language = useLanguage();
   const [acta, setActa] = useState<CotejoActa | null>(null);
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
@@ -22,7 +26,7 @@ export function CotejoScreen() {
     setBusy(false);
     if (!loaded.ok || loaded.value === null) {
       setActa(null);
-      setMessage(loaded.ok ? '' : `No se encontró: ${loaded.message}`);
+      setMessage(loaded.ok ? '' : fill(words.cotejoNotFound, { reason: loaded.message }));
       return;
     }
     setActa(loaded.value);
@@ -35,20 +39,18 @@ export function CotejoScreen() {
     setBusy(false);
     if (!sent.ok)
       return setMessage(
-        sent.code === 'after-close' ? AFTER_CLOSE_TEXT : `No se registró el cotejo: ${sent.message}`,
+        sent.code === 'after-close' ? sent.message : fill(words.cotejoNotRecorded, { reason: sent.message }),
       );
     setMessage(
-      decision === 'accept'
-        ? `Acta ${acta.recordId} cotejada: coincide con lo publicado.`
-        : `Acta ${acta.recordId} reabierta: vuelve a captura.`,
+      fill(decision === 'accept' ? words.cotejoAccepted : words.cotejoReopened, { key: acta.recordId }),
     );
     await load(acta.recordId, true);
   };
-  const boxes = acta === null ? [] : boxesOf(acta.columns);
+  const boxes = acta === null ? [] : boxesOf(acta.columns, words);
   const values = acta?.fields == null ? null : fromFields(boxes, acta.fields);
   return (
     <section aria-labelledby="cotejo-titulo">
-      <h2 id="cotejo-titulo">Cotejo</h2>
+      <h2 id="cotejo-titulo">{words.screenCotejo}</h2>
       <form
         class="cotejo-find"
         onSubmit={(event) => {
@@ -56,10 +58,10 @@ export function CotejoScreen() {
           void load(String(new FormData(event.currentTarget as HTMLFormElement).get('clave')).trim());
         }}
       >
-        <label for="clave">Clave del acta (CLAVE_ACTA)</label>
+        <label for="clave">{words.actaKeyLabel}</label>
         <input id="clave" name="clave" required autoComplete="off" pattern="[0-9]{6}[BCES][0-9]{6}|FC:.+" />
         <button type="submit" disabled={busy}>
-          Buscar
+          {words.find}
         </button>
       </form>
       <p role="status" class="message">
@@ -68,10 +70,10 @@ export function CotejoScreen() {
       {acta !== null && (
         <div class="side-by-side">
           {acta.imageSha256 === null ? (
-            <p>Esta acta no tiene imagen.</p>
+            <p>{words.noImage}</p>
           ) : (
             <figure class="acta-image">
-              <img src={imageUrl(acta.imageSha256)} alt={`Imagen del acta ${acta.recordId}`} />
+              <img src={imageUrl(acta.imageSha256)} alt={fill(words.imageAlt, { key: acta.recordId })} />
               <figcaption>
                 SHA-256 <code>{acta.imageSha256}</code>
               </figcaption>
@@ -79,16 +81,18 @@ export function CotejoScreen() {
           )}
           <div>
             <p>
-              Acta <span class="acta-key">{acta.recordId}</span> · {acta.contest} · estado{' '}
-              {actaStatusWords(acta.status)} ·{' '}
-              <span data-cotejada={acta.cotejada}>{COTEJADA[acta.cotejada] ?? acta.cotejada}</span>
+              {words.acta} <span class="acta-key">{acta.recordId}</span> · {acta.contest} · {words.state}{' '}
+              {actaStatusWords(acta.status, language)} ·{' '}
+              <span data-cotejada={acta.cotejada}>
+                {cotejadaWords(words)[acta.cotejada] ?? acta.cotejada}
+              </span>
             </p>
             {values === null ? (
-              <p>Esta acta no tiene valores publicados: el cotejo se hace sobre actas verificadas.</p>
+              <p>{words.noPublishedValues}</p>
             ) : (
               <>
                 <table class="box-table">
-                  <caption>Valores publicados</caption>
+                  <caption>{words.publishedValues}</caption>
                   <tbody>
                     {boxes.map((box) => (
                       <tr key={box.key}>
@@ -100,7 +104,7 @@ export function CotejoScreen() {
                 </table>
                 <div class="admin">
                   <button type="button" disabled={busy} onClick={() => decide('accept')}>
-                    Coincide con el acta: aceptar
+                    {words.cotejoAccept}
                   </button>
                   <form
                     class="admin-form"
@@ -112,10 +116,10 @@ export function CotejoScreen() {
                       );
                     }}
                   >
-                    <label for="reopen-reason">Qué no coincide</label>
+                    <label for="reopen-reason">{words.cotejoWhat}</label>
                     <input id="reopen-reason" name="reason" required maxLength={500} />
                     <button type="submit" disabled={busy}>
-                      No coincide: reabrir para nueva captura
+                      {words.cotejoReopen}
                     </button>
                   </form>
                 </div>

@@ -6,11 +6,15 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Dashboard, dashboard } from './api.ts';
+import { fill, LOCALE, qualityReasonWords } from './i18n.ts';
+import { useLanguage, useWords } from './words.ts';
 
 const REFRESH_MS = 10_000;
-const n = (value: number) => value.toLocaleString('es-MX');
 
 export function DashboardScreen() {
+  const words = useWords();
+  const language = useLanguage();
+  const n = (value: number) => value.toLocaleString(LOCALE[language]);
   const [data, setData] = useState<Dashboard | null>(null);
   const [rate, setRate] = useState<number | null>(null);
   const [error, setError] = useState('');
@@ -41,59 +45,56 @@ export function DashboardScreen() {
   if (data === null)
     return (
       <section>
-        <h2>Tablero</h2>
-        <p role="status">{error === '' ? 'Cargando…' : error}</p>
+        <h2>{words.screenDashboard}</h2>
+        <p role="status">{error === '' ? words.loading : error}</p>
       </section>
     );
   const a = data.actas;
   return (
     <section aria-labelledby="tablero" class="dashboard">
-      <h2 id="tablero">Tablero</h2>
+      <h2 id="tablero">{words.screenDashboard}</h2>
       <p class="message" role="status">
         {error}
       </p>
       <dl class="tiles">
         <div>
-          <dt>Por capturar</dt>
+          <dt>{words.pendingCapture}</dt>
           <dd data-figure="pending-capture">{n(a.received + a.captured_once)}</dd>
         </div>
         <div>
-          <dt>Por verificar</dt>
+          <dt>{words.pendingVerification}</dt>
           <dd data-figure="pending-verification">{n(a.mismatch)}</dd>
         </div>
         <div>
-          <dt>Verificadas</dt>
+          <dt>{words.verifiedTile}</dt>
           <dd data-figure="verified">{n(a.verified)}</dd>
         </div>
         <div>
-          <dt>Sin acta</dt>
+          <dt>{words.sinActa}</dt>
           <dd>{n(a.sin_acta)}</dd>
         </div>
         <div>
-          <dt>Verificadas por minuto</dt>
+          <dt>{words.perMinute}</dt>
           <dd>{rate === null ? '—' : rate.toFixed(1)}</dd>
         </div>
       </dl>
-      <p class="note">
-        Actas de toda la elección. «Por capturar» suma las que esperan su primera o su segunda captura. El
-        ritmo se mide entre las dos últimas actualizaciones de esta pantalla (cada 10 segundos).
-      </p>
+      <p class="note">{words.dashboardNote}</p>
       <table class="catds">
-        <caption>Paquetes recibidos por CATD</caption>
+        <caption>{words.packagesCaption}</caption>
         <thead>
           <tr>
             <th scope="col">CATD</th>
             <th scope="col" class="number">
-              Recibidos
+              {words.received}
             </th>
             <th scope="col" class="number">
-              Rechazados (conflicto)
+              {words.refusedConflict}
             </th>
             <th scope="col" class="number">
-              Recibidos, última hora
+              {words.receivedLastHour}
             </th>
             <th scope="col" class="number">
-              Rechazados, última hora
+              {words.refusedLastHour}
             </th>
           </tr>
         </thead>
@@ -109,45 +110,40 @@ export function DashboardScreen() {
           ))}
         </tbody>
       </table>
-      <p class="note">
-        Un rechazo por conflicto es un paquete cuya acta ya tiene otra imagen registrada: queda guardado para
-        revisión y no se publica.
-      </p>
+      <p class="note">{words.conflictNote}</p>
       <table class="catds quality">
         <caption>
-          Control de calidad de imágenes: {n(data.quality.rejected)} rechazadas, {n(data.quality.review)} por
-          revisar
+          {fill(words.qualityCaption, { rejected: n(data.quality.rejected), review: n(data.quality.review) })}
         </caption>
         <thead>
           <tr>
-            <th scope="col">Hora</th>
+            <th scope="col">{words.time}</th>
             <th scope="col">CATD</th>
-            <th scope="col">Acta</th>
-            <th scope="col">Resultado</th>
-            <th scope="col">Motivo</th>
+            <th scope="col">{words.acta}</th>
+            <th scope="col">{words.result}</th>
+            <th scope="col">{words.reason}</th>
           </tr>
         </thead>
         <tbody>
           {data.quality.recent.map((e) => (
             <tr key={`${e.at}-${e.deviceId}-${e.claimedKey}`} data-quality={e.verdict}>
-              <td>{new Date(e.at).toLocaleTimeString('es-MX')}</td>
+              <td>{new Date(e.at).toLocaleTimeString(LOCALE[language])}</td>
               <td>{e.catd}</td>
               <td>
                 {e.claimedKey}
-                {e.qr !== null && e.qr !== e.claimedKey ? ` (etiqueta QR: ${e.qr})` : ''}
+                {e.qr !== null && e.qr !== e.claimedKey ? ` (${fill(words.qrLabel, { qr: e.qr })})` : ''}
               </td>
-              <td>{e.verdict === 'reject' ? 'Rechazada' : 'Por revisar'}</td>
-              <td>{e.reasons.join(' · ')}</td>
+              <td>{e.verdict === 'reject' ? words.rejected : words.toReview}</td>
+              <td>
+                {e.reasons
+                  .map((message, i) => qualityReasonWords(e.codes[i] ?? '', message, language))
+                  .join(' · ')}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p class="note">
-        Una imagen rechazada no se guarda: el dispositivo recibe el motivo y se toma de nuevo. Una imagen «por
-        revisar» tiene una etiqueta QR que no se lee o que nombra otra acta: se recibe solo cuando la persona
-        del dispositivo confirma la clave, y queda señalada aquí para revisarla. Cuenta desde que arrancó este
-        nodo; la bitácora las registra todas.
-      </p>
+      <p class="note">{words.qualityNote}</p>
     </section>
   );
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { applyKey, type BoxValue, boxesOf, differences, fromFields, MAX_DIGITS, toFields } from './entry.ts';
+import { WORDS } from './i18n.ts';
 
 const columns = [
   { id: 'PAN', name: 'Partido Acción Nacional' },
@@ -9,7 +10,7 @@ const columns = [
   { id: 'NO_REGISTRADAS', name: 'Candidaturas no registradas' },
   { id: 'NULOS', name: 'Votos nulos' },
 ];
-const boxes = boxesOf(columns);
+const boxes = boxesOf(columns, WORDS.es);
 const value = fc.oneof(
   fc.integer({ min: 0, max: 99_999 }),
   fc.constantFrom('ilegible' as const, 'sin_dato' as const),

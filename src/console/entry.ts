@@ -5,6 +5,7 @@
  * `Ilegible` or `Sin dato` — each one key away — or is still empty.
  */
 import { err, ok, type Result } from '../domain/result.ts';
+import type { Words } from './i18n.ts';
 
 export type BoxValue = string; // '' | digits | 'ilegible' | 'sin_dato'
 export type FieldValue = number | 'ilegible' | 'sin_dato';
@@ -28,18 +29,30 @@ export interface Box {
 
 export const MAX_DIGITS = 5; // the API takes 0..99,999 in a box
 
-const TOP: readonly (readonly [keyof ApiFields, string])[] = [
-  ['boletasSobrantes', 'Boletas sobrantes'],
-  ['personasVotaron', 'Personas que votaron'],
-  ['representantesVotaron', 'Representantes de partidos que votaron'],
-  ['votosSacados', 'Votos sacados de la urna'],
-];
+/** The labels of the boxes that are not votes, in the console's language. */
+export type BoxLabels = Pick<
+  Words,
+  | 'boxBoletasSobrantes'
+  | 'boxPersonasVotaron'
+  | 'boxRepresentantesVotaron'
+  | 'boxVotosSacados'
+  | 'boxTotalAsentado'
+>;
 
-export function boxesOf(columns: readonly { readonly id: string; readonly name: string }[]): Box[] {
+export function boxesOf(
+  columns: readonly { readonly id: string; readonly name: string }[],
+  labels: BoxLabels,
+): Box[] {
+  const top: readonly (readonly [keyof ApiFields, string])[] = [
+    ['boletasSobrantes', labels.boxBoletasSobrantes],
+    ['personasVotaron', labels.boxPersonasVotaron],
+    ['representantesVotaron', labels.boxRepresentantesVotaron],
+    ['votosSacados', labels.boxVotosSacados],
+  ];
   return [
-    ...TOP.map(([key, label]) => ({ key, label, column: null })),
+    ...top.map(([key, label]) => ({ key, label, column: null })),
     ...columns.map((c) => ({ key: `vote:${c.id}`, label: c.name, column: c.id })),
-    { key: 'totalAsentado', label: 'Total de votos (asentado en el acta)', column: null },
+    { key: 'totalAsentado', label: labels.boxTotalAsentado, column: null },
   ];
 }
 

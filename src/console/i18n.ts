@@ -1,9 +1,343 @@
 /**
- * The console's words for what the center answers in English (its logs' and API's language):
- * error codes and acta states, said in Spanish (the console's language) and English. The
- * center's own English message is kept only where no code is known, behind "detalle técnico".
+ * Every word the console shows, in Spanish (the default: the language of the people who run
+ * the night) and English. What the center answers in English (its logs' and API's language) —
+ * error codes, acta states, the quality gate's reasons — is said here by its code; the center's
+ * own English message is kept only where no code is known, behind "detalle técnico".
+ *
+ * Kept as they are in both languages: INE's own vocabulary on the acta (Ilegible, Sin dato,
+ * CLAVE_ACTA, CATD) and what the election definition names (parties, coalitions, contests).
  */
+import { fill } from '../platform/web/fill.ts';
+
 export type Language = 'es' | 'en';
+export { fill };
+
+const es = {
+  consoleTitle: 'OpenPREP · Consola de operación',
+  consoleName: 'OpenPREP · Consola',
+  operationConsole: 'Consola de operación',
+  signInTitle: 'Consola de operación — iniciar sesión',
+  username: 'Usuario',
+  password: 'Contraseña',
+  totpCode: 'Código de su aplicación de autenticación (6 dígitos)',
+  signIn: 'Entrar',
+  signOut: 'Salir',
+  loading: 'Cargando…',
+  otherLanguage: 'English',
+  otherLanguageCode: 'en',
+  screens: 'Pantallas',
+  screenCapture: 'Captura',
+  screenVerification: 'Verificación',
+  screenCotejo: 'Cotejo',
+  screenDashboard: 'Tablero',
+  screenAdmin: 'Administración',
+  noScreens: 'Su función no tiene pantallas en esta consola todavía.',
+  roleCapturista: 'Capturista',
+  roleVerificador: 'Verificador(a)',
+  roleCoordinador: 'Coordinador(a)',
+  roleAuditor: 'Auditor(a)',
+  roleAdministrador: 'Administrador(a)',
+  rolePublicador: 'Publicador(a)',
+  // The acta's image (capture, verification, cotejo).
+  noImage: 'Esta acta no tiene imagen.',
+  imageAlt: 'Imagen del acta {key}',
+  sheetCaption: 'Hoja enderezada y recortada para leerla',
+  originalImage: 'imagen original',
+  noKey: 'sin clave',
+  // The boxes (entry.ts's order).
+  boxBoletasSobrantes: 'Boletas sobrantes',
+  boxPersonasVotaron: 'Personas que votaron',
+  boxRepresentantesVotaron: 'Representantes de partidos que votaron',
+  boxVotosSacados: 'Votos sacados de la urna',
+  boxTotalAsentado: 'Total de votos (asentado en el acta)',
+  keysNumbers: 'Números: el valor',
+  keysNext: 'siguiente casilla (en la última, enviar)',
+  keysPrevious: 'anterior',
+  keyEnter: 'Entrar',
+  keyShift: 'Mayús',
+  // Capture and verification.
+  findingNext: 'Buscando la siguiente acta…',
+  noCapture: 'No hay actas por capturar; se buscan cada pocos segundos.',
+  noVerification: 'No hay actas por verificar; se buscan cada pocos segundos.',
+  missingBox: 'Falta la casilla «{box}».',
+  notRecorded: 'No se registró: {reason}',
+  claimTaken:
+    'No se registró: pasó el tiempo para esta acta y ya se asignó a otra persona. Siga con la siguiente.',
+  captureTitle: 'Captura · acta',
+  verificationTitle: 'Verificación · acta',
+  captureSent: 'Acta {key} registrada.',
+  sendCapture: 'Enviar captura',
+  verified: 'Acta {key} verificada.',
+  differOne: 'Las dos capturas difieren en 1 casilla, marcada. Lea el valor en la imagen y escríbalo.',
+  differMany:
+    'Las dos capturas difieren en {count} casillas, marcadas. Lea el valor en la imagen y escríbalo.',
+  differsMark: '(difiere)',
+  capturesHead: 'Captura 1 · Captura 2 · Valor correcto',
+  sendVerified: 'Registrar valores verificados',
+  // Cotejo.
+  cotejoNotFound: 'No se encontró: {reason}',
+  cotejoNotRecorded: 'No se registró el cotejo: {reason}',
+  cotejoAccepted: 'Acta {key} cotejada: coincide con lo publicado.',
+  cotejoReopened: 'Acta {key} reabierta: vuelve a captura.',
+  actaKeyLabel: 'Clave del acta (CLAVE_ACTA)',
+  find: 'Buscar',
+  state: 'estado',
+  cotejada0: 'sin cotejar',
+  cotejada1: 'cotejada',
+  cotejada2: 'cotejada con modificación',
+  cotejada3: 'en corrección',
+  noPublishedValues: 'Esta acta no tiene valores publicados: el cotejo se hace sobre actas verificadas.',
+  publishedValues: 'Valores publicados',
+  cotejoAccept: 'Coincide con el acta: aceptar',
+  cotejoWhat: 'Qué no coincide',
+  cotejoReopen: 'No coincide: reabrir para nueva captura',
+  // Dashboard.
+  pendingCapture: 'Por capturar',
+  pendingVerification: 'Por verificar',
+  verifiedTile: 'Verificadas',
+  sinActa: 'Sin acta',
+  perMinute: 'Verificadas por minuto',
+  dashboardNote:
+    'Actas de toda la elección. «Por capturar» suma las que esperan su primera o su segunda captura. El ritmo se mide entre las dos últimas actualizaciones de esta pantalla (cada 10 segundos).',
+  packagesCaption: 'Paquetes recibidos por CATD',
+  received: 'Recibidos',
+  refusedConflict: 'Rechazados (conflicto)',
+  receivedLastHour: 'Recibidos, última hora',
+  refusedLastHour: 'Rechazados, última hora',
+  conflictNote:
+    'Un rechazo por conflicto es un paquete cuya acta ya tiene otra imagen registrada: queda guardado para revisión y no se publica.',
+  qualityCaption: 'Control de calidad de imágenes: {rejected} rechazadas, {review} por revisar',
+  time: 'Hora',
+  acta: 'Acta',
+  result: 'Resultado',
+  reason: 'Motivo',
+  qrLabel: 'etiqueta QR: {qr}',
+  rejected: 'Rechazada',
+  toReview: 'Por revisar',
+  qualityNote:
+    'Una imagen rechazada no se guarda: el dispositivo recibe el motivo y se toma de nuevo. Una imagen «por revisar» tiene una etiqueta QR que no se lee o que nombra otra acta: se recibe solo cuando la persona del dispositivo confirma la clave, y queda señalada aquí para revisarla. Cuenta desde que arrancó este nodo; la bitácora las registra todas.',
+  // Administration.
+  securityKey: 'Llave de seguridad',
+  securityKeyHelp:
+    'Registre su llave una vez; cada acción privilegiada pide confirmarla si no lo hizo en los últimos 10 minutos.',
+  keyRegistered: 'Llave registrada.',
+  keyNotRegistered: 'No se registró la llave: {reason}',
+  registerKey: 'Registrar una llave de seguridad',
+  keyConfirmed: 'Confirmado con la llave por 10 minutos.',
+  keyNotConfirmed: 'No se confirmó: {reason}',
+  confirmKey: 'Confirmar con la llave',
+  keyDidNotRegister: 'la llave de seguridad no se registró ({detail})',
+  keyDidNotConfirm: 'la llave de seguridad no confirmó ({detail})',
+  publication: 'Publicación',
+  notPublished: 'No se publicó: {reason}',
+  cutPublished: 'Corte {id} publicado (número {sequence}).',
+  finalCutPublished: 'Corte {id} publicado (número {sequence}, final).',
+  publishNow: 'Publicar un corte ahora',
+  revokeDevice: 'Revocar un dispositivo',
+  deviceRevoked: 'Dispositivo {id} revocado: su siguiente paquete será rechazado.',
+  notRevoked: 'No se revocó: {reason}',
+  deviceId: 'Identificador del dispositivo',
+  revoke: 'Revocar',
+  purgeTitle: 'Purga de accesos',
+  purgeDone: 'Purga hecha: sesiones, segundos factores y llaves de dispositivos del ámbito, revocados.',
+  purgeNotDone: 'No se hizo la purga: {reason}',
+  purgeScope: 'Ámbito (nacional, entidad:NN o catd:ID)',
+  purgeConfirm: 'Entiendo que todas las personas y dispositivos del ámbito deberán volver a darse de alta.',
+  purge: 'Purgar',
+  changeAccess: 'Cambiar acceso de {username}',
+  accessUpdated: 'Acceso de {username} actualizado.',
+  accessNotChanged: 'No se cambió el acceso: {reason}',
+  accountState: 'Estado',
+  enabled: 'habilitada',
+  disabledClosesSessions: 'deshabilitada (cierra sus sesiones)',
+  expiresEmptyNever: 'Vence (vacío: no vence)',
+  reasonJournaled: 'Motivo (queda en la bitácora)',
+  saveAccess: 'Guardar acceso',
+  accounts: 'Cuentas',
+  accountCreated: 'Cuenta {username} creada ({role}, {scope}).',
+  handSeed:
+    'Entregue a la persona, en mano, su semilla de segundo factor para su aplicación de autenticación.',
+  shownOnce: 'No se volverá a mostrar.',
+  seed: 'Semilla',
+  seedHanded: 'Ya la entregué',
+  accountNotCreated: 'No se creó la cuenta: {reason}',
+  name: 'Nombre',
+  role: 'Función',
+  scope: 'Ámbito',
+  initialPassword: 'Contraseña inicial (12 caracteres o más; entréguela en mano)',
+  expiresOptional: 'Vence (opcional)',
+  createAccount: 'Crear cuenta',
+  accountsOf: 'Cuentas del ámbito {scope}',
+  access: 'Acceso',
+  accountDisabled: 'deshabilitada',
+  accountNoSecondFactor: 'sin segundo factor (volver a dar de alta)',
+  accountLocked: 'en espera tras intentos fallidos',
+  accountActive: 'activa',
+  expires: 'vence {date}',
+};
+
+export type Words = typeof es;
+
+const en: Words = {
+  consoleTitle: 'OpenPREP · Operations console',
+  consoleName: 'OpenPREP · Console',
+  operationConsole: 'Operations console',
+  signInTitle: 'Operations console — sign in',
+  username: 'Username',
+  password: 'Password',
+  totpCode: 'Code from your authenticator app (6 digits)',
+  signIn: 'Sign in',
+  signOut: 'Sign out',
+  loading: 'Loading…',
+  otherLanguage: 'Español',
+  otherLanguageCode: 'es',
+  screens: 'Screens',
+  screenCapture: 'Capture',
+  screenVerification: 'Verification',
+  screenCotejo: 'Cotejo (check against the acta)',
+  screenDashboard: 'Dashboard',
+  screenAdmin: 'Administration',
+  noScreens: 'Your role has no screens in this console yet.',
+  roleCapturista: 'Capturista (data entry)',
+  roleVerificador: 'Verifier',
+  roleCoordinador: 'Coordinator',
+  roleAuditor: 'Auditor',
+  roleAdministrador: 'Administrator',
+  rolePublicador: 'Publisher',
+  noImage: 'This acta has no image.',
+  imageAlt: 'Image of acta {key}',
+  sheetCaption: 'Sheet straightened and cropped for reading',
+  originalImage: 'original image',
+  noKey: 'no key',
+  boxBoletasSobrantes: 'Leftover ballots (boletas sobrantes)',
+  boxPersonasVotaron: 'People who voted',
+  boxRepresentantesVotaron: 'Party representatives who voted',
+  boxVotosSacados: 'Votes taken out of the ballot box',
+  boxTotalAsentado: 'Total votes (as written on the acta)',
+  keysNumbers: 'Digits: the value',
+  keysNext: 'next box (on the last one, send)',
+  keysPrevious: 'previous',
+  keyEnter: 'Enter',
+  keyShift: 'Shift',
+  findingNext: 'Looking for the next acta…',
+  noCapture: 'No actas waiting for capture; checking every few seconds.',
+  noVerification: 'No actas waiting for verification; checking every few seconds.',
+  missingBox: 'The box “{box}” is empty.',
+  notRecorded: 'Not recorded: {reason}',
+  claimTaken:
+    'Not recorded: the time for this acta ran out and it went to someone else. Go on with the next one.',
+  captureTitle: 'Capture · acta',
+  verificationTitle: 'Verification · acta',
+  captureSent: 'Acta {key} recorded.',
+  sendCapture: 'Send capture',
+  verified: 'Acta {key} verified.',
+  differOne: 'The two captures differ in 1 box, marked. Read the value on the image and type it.',
+  differMany: 'The two captures differ in {count} boxes, marked. Read the value on the image and type it.',
+  differsMark: '(differs)',
+  capturesHead: 'Capture 1 · Capture 2 · Right value',
+  sendVerified: 'Record the verified values',
+  cotejoNotFound: 'Not found: {reason}',
+  cotejoNotRecorded: 'The cotejo was not recorded: {reason}',
+  cotejoAccepted: 'Acta {key} checked (cotejada): it matches what was published.',
+  cotejoReopened: 'Acta {key} reopened: it goes back to capture.',
+  actaKeyLabel: 'Acta key (CLAVE_ACTA)',
+  find: 'Find',
+  state: 'state',
+  cotejada0: 'not checked',
+  cotejada1: 'checked (cotejada)',
+  cotejada2: 'checked, with a correction',
+  cotejada3: 'being corrected',
+  noPublishedValues: 'This acta has no published values: cotejo is done on verified actas.',
+  publishedValues: 'Published values',
+  cotejoAccept: 'Matches the acta: accept',
+  cotejoWhat: 'What does not match',
+  cotejoReopen: 'Does not match: reopen for a new capture',
+  pendingCapture: 'To capture',
+  pendingVerification: 'To verify',
+  verifiedTile: 'Verified',
+  sinActa: 'No acta (sin acta)',
+  perMinute: 'Verified per minute',
+  dashboardNote:
+    'Actas of the whole election. “To capture” adds those waiting for their first or second capture. The rate is measured between this screen’s last two refreshes (every 10 seconds).',
+  packagesCaption: 'Packages received per CATD',
+  received: 'Received',
+  refusedConflict: 'Refused (conflict)',
+  receivedLastHour: 'Received, last hour',
+  refusedLastHour: 'Refused, last hour',
+  conflictNote:
+    'A conflict is a package whose acta already has another image: it is kept for review and not published.',
+  qualityCaption: 'Image quality control: {rejected} rejected, {review} to review',
+  time: 'Time',
+  acta: 'Acta',
+  result: 'Result',
+  reason: 'Reason',
+  qrLabel: 'QR label: {qr}',
+  rejected: 'Rejected',
+  toReview: 'To review',
+  qualityNote:
+    'A rejected image is not kept: the device gets the reason and the photo is taken again. An image “to review” has a QR label that does not read or names another acta: it is received only when the person at the device confirms the key, and it is flagged here for review. Counted since this node started; the journal records them all.',
+  securityKey: 'Security key',
+  securityKeyHelp:
+    'Register your key once; every privileged action asks you to confirm with it if you have not in the last 10 minutes.',
+  keyRegistered: 'Key registered.',
+  keyNotRegistered: 'The key was not registered: {reason}',
+  registerKey: 'Register a security key',
+  keyConfirmed: 'Confirmed with the key for 10 minutes.',
+  keyNotConfirmed: 'Not confirmed: {reason}',
+  confirmKey: 'Confirm with the key',
+  keyDidNotRegister: 'the security key did not register ({detail})',
+  keyDidNotConfirm: 'the security key did not confirm ({detail})',
+  publication: 'Publication',
+  notPublished: 'Not published: {reason}',
+  cutPublished: 'Cut {id} published (number {sequence}).',
+  finalCutPublished: 'Cut {id} published (number {sequence}, final).',
+  publishNow: 'Publish a cut now',
+  revokeDevice: 'Revoke a device',
+  deviceRevoked: 'Device {id} revoked: its next package will be refused.',
+  notRevoked: 'Not revoked: {reason}',
+  deviceId: 'Device identifier',
+  revoke: 'Revoke',
+  purgeTitle: 'Access purge',
+  purgeDone: 'Purge done: sessions, second factors and device keys of the scope revoked.',
+  purgeNotDone: 'The purge was not done: {reason}',
+  purgeScope: 'Scope (nacional, entidad:NN or catd:ID)',
+  purgeConfirm: 'I understand that every person and device of the scope will have to enrol again.',
+  purge: 'Purge',
+  changeAccess: 'Change access of {username}',
+  accessUpdated: 'Access of {username} updated.',
+  accessNotChanged: 'Access not changed: {reason}',
+  accountState: 'State',
+  enabled: 'enabled',
+  disabledClosesSessions: 'disabled (ends its sessions)',
+  expiresEmptyNever: 'Expires (empty: never)',
+  reasonJournaled: 'Reason (kept in the journal)',
+  saveAccess: 'Save access',
+  accounts: 'Accounts',
+  accountCreated: 'Account {username} created ({role}, {scope}).',
+  handSeed: 'Hand the person, in person, the second-factor seed for their authenticator app.',
+  shownOnce: 'It will not be shown again.',
+  seed: 'Seed',
+  seedHanded: 'I have handed it over',
+  accountNotCreated: 'The account was not created: {reason}',
+  name: 'Name',
+  role: 'Role',
+  scope: 'Scope',
+  initialPassword: 'Initial password (12 characters or more; hand it over in person)',
+  expiresOptional: 'Expires (optional)',
+  createAccount: 'Create account',
+  accountsOf: 'Accounts of scope {scope}',
+  access: 'Access',
+  accountDisabled: 'disabled',
+  accountNoSecondFactor: 'no second factor (enrol again)',
+  accountLocked: 'waiting after failed attempts',
+  accountActive: 'active',
+  expires: 'expires {date}',
+};
+
+export const WORDS: Readonly<Record<Language, Words>> = { es, en };
+
+/** Dates and numbers as each language writes them (the center's time zone is the browser's). */
+export const LOCALE: Readonly<Record<Language, string>> = { es: 'es-MX', en: 'en-US' };
 
 type Pair = readonly [es: string, en: string];
 
@@ -54,35 +388,110 @@ export const ACTA_STATUS: Readonly<Record<string, Pair>> = {
   captured_once: ['capturada una vez', 'captured once'],
   mismatch: ['capturas distintas', 'captures differ'],
   verified: ['verificada', 'verified'],
-  sin_acta: ['sin acta', 'no acta'],
+  sin_acta: ['sin acta', 'no acta (sin acta)'],
 };
 
-export const WORDS = {
-  es: { state: 'estado' },
-  en: { state: 'state' },
-} as const;
+/**
+ * The quality gate's reasons (src/gate/judge.ts's closed set) in English. In Spanish the
+ * gate's own sentence is shown: it is the one the device showed its operator, with the
+ * measured detail (which corner, how many degrees).
+ */
+export const QUALITY_REASONS_EN: Readonly<Record<string, string>> = {
+  empty_file: 'the file is empty',
+  not_an_image: 'the file is not an image',
+  damaged_file: 'the image file is damaged',
+  extra_data: 'the file carries data after the image',
+  too_many_pixels: 'the image is too large',
+  no_sheet: 'the sheet cannot be made out',
+  sideways: 'the sheet is sideways',
+  skewed: 'the sheet is skewed',
+  missing_corner: 'a corner of the sheet is missing',
+  low_resolution: 'the resolution is too low to read the digits',
+  too_dark: 'the image is too dark',
+  overexposed: 'the image is overexposed',
+  glare: 'a glare covers part of the acta',
+  low_contrast: 'the image has no contrast',
+  blurry: 'the image is blurred',
+  motion_blur: 'the image is shaken',
+  heavy_compression: 'the image is too compressed',
+  not_an_acta: 'it does not look like a tally sheet (acta)',
+  qr_unreadable: 'the QR label does not read',
+  qr_mismatch: 'the QR label names another acta',
+};
+
+/**
+ * The console's language for what is built outside a screen (the API's messages): set by the
+ * console when the person chooses one, read when a message is made.
+ */
+let current: Language = 'es';
+export function setLanguage(language: Language): void {
+  current = language;
+}
+export function currentLanguage(): Language {
+  return current;
+}
 
 const pick = (pair: Pair, language: Language) => (language === 'es' ? pair[0] : pair[1]);
 
-/** The center's answer in words: known codes translated; otherwise the general sentence. */
-export function serverErrorWords(code: string, language: Language = 'es'): string | null {
+/** The center's answer in words: known codes translated; otherwise null (the caller says it generally). */
+export function serverErrorWords(code: string, language: Language = current): string | null {
   const known = SERVER_ERRORS[code];
   return known === undefined ? null : pick(known, language);
 }
 
-export function actaStatusWords(status: string, language: Language = 'es'): string {
+export function unknownErrorWords(detail: string, language: Language = current): string {
+  return `${pick(UNKNOWN_ERROR, language)} (${pick(TECHNICAL_DETAIL, language)}: ${detail})`;
+}
+
+export function actaStatusWords(status: string, language: Language = current): string {
   const known = ACTA_STATUS[status];
   return known === undefined ? status : pick(known, language);
 }
 
-/** Every English string of the catalogue its Spanish side does not share (for the tests). */
-export function englishOnlyStrings(): string[] {
+/** A gate reason: the gate's Spanish sentence, or its code's English one. */
+export function qualityReasonWords(code: string, spanish: string, language: Language): string {
+  return language === 'es' ? spanish : (QUALITY_REASONS_EN[code] ?? code);
+}
+
+export function roleWords(role: string, words: Words): string {
+  const key = `role${role.charAt(0).toUpperCase()}${role.slice(1)}` as keyof Words;
+  return key in words ? words[key] : role;
+}
+
+/** The fixed pieces of a catalogue's sentences (split at their slots) that the other side does not have. */
+function onlyIn(mine: readonly string[], theirs: readonly string[]): string[] {
+  return mine
+    .flatMap((s) => s.split(/\{\w+\}/))
+    .map((s) => s.trim())
+    .filter((s) => s.length >= 4 && !theirs.some((text) => text.includes(s)));
+}
+
+/** Every sentence of the catalogue, on each side. */
+function sides(): { spanish: string[]; english: string[] } {
   const pairs = [
     ...Object.values(SERVER_ERRORS),
     ...Object.values(ACTA_STATUS),
     UNKNOWN_ERROR,
     TECHNICAL_DETAIL,
   ];
-  const spanish = new Set(pairs.map(([es]) => es));
-  return [...pairs.map(([, en]) => en), WORDS.en.state].filter((s) => !spanish.has(s));
+  return {
+    spanish: [...pairs.map(([spanish]) => spanish), ...Object.values(es)],
+    english: [
+      ...pairs.map(([, english]) => english),
+      ...Object.values(en),
+      ...Object.values(QUALITY_REASONS_EN),
+    ],
+  };
+}
+
+/** Every Spanish string of the catalogue its English side does not share (for the tests). */
+export function spanishOnlyStrings(): string[] {
+  const { spanish, english } = sides();
+  return onlyIn(spanish, english);
+}
+
+/** Every English string of the catalogue its Spanish side does not share (for the tests). */
+export function englishOnlyStrings(): string[] {
+  const { spanish, english } = sides();
+  return onlyIn(english, spanish);
 }

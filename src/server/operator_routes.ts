@@ -408,6 +408,7 @@ export function registerOperatorRoutes(
               verdict: e.verdict,
               qr: e.qr,
               reasons: e.reasons.map((r) => r.message),
+              codes: e.reasons.map((r) => r.code),
             })),
         },
       };

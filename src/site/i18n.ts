@@ -51,6 +51,7 @@ const es = {
   mapByLeader: 'primer lugar',
   mapByParticipation: 'participación',
   mapHelp: 'Use Tab para recorrer las entidades y Entrar para abrir una.',
+  mapCredit: 'Mapa',
   table: 'Tabla',
   acta: 'Acta',
   noRows: 'Esta casilla aún no tiene actas registradas en este corte.',
@@ -196,6 +197,7 @@ const en: Words = {
   mapByLeader: 'leader',
   mapByParticipation: 'turnout',
   mapHelp: 'Use Tab to move between states and Enter to open one.',
+  mapCredit: 'Map',
   table: 'Table',
   acta: 'Tally sheet',
   noRows: 'No tally sheet of this polling station is registered in this cut yet.',
@@ -308,7 +310,4 @@ export function formatPercent(text: string): string {
   return `${text}\u00a0%`;
 }
 
-/** A catalogue string with its `{name}` places filled. */
-export function fill(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
-}
+export { fill } from '../platform/web/fill.ts';
