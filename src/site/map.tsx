@@ -16,6 +16,8 @@ interface SvgMap {
   readonly locations: readonly { readonly id: string; readonly name: string; readonly path: string }[];
 }
 const mexico = mexicoMap as unknown as SvgMap;
+/** The outline's source and licence, named as its authors ask (a name, not a sentence to translate). */
+const MAP_CREDIT = '@svg-maps/mexico, Victor Cazanave, CC BY 4.0.';
 
 /** The map's ids in INE's entidad order (1 Aguascalientes … 32 Zacatecas). */
 const MAP_IDS = [
@@ -153,7 +155,9 @@ export function EntidadMap(props: {
         ))}
       </ul>
       <p class="attribution">
-        <small>Mapa: @svg-maps/mexico, Victor Cazanave, CC BY 4.0.</small>
+        <small>
+          {words.mapCredit}: {MAP_CREDIT}
+        </small>
       </p>
     </section>
   );

@@ -40,7 +40,12 @@ import { enrolledDevice, makePng, packageFor, postPackage, receiptRecordId } fro
 import { parseCsvRecords } from './acta_rows.ts';
 import { buildSite } from './build.ts';
 import { WORDS } from './i18n.ts';
-import { englishOnly, findUntranslated, type Untranslated } from '../test/untranslated.ts';
+import {
+  englishOnly,
+  findUntranslated,
+  findUntranslatedSpanish,
+  type Untranslated,
+} from '../test/untranslated.ts';
 
 const skip = skipWithoutChromium;
 
@@ -107,6 +112,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 const ENGLISH_ONLY = englishOnly(WORDS.es, WORDS.en);
+/** The Spanish catalogue's strings the English one does not share (what an English screen must not show). */
+const SPANISH_ONLY = englishOnly(WORDS.en, WORDS.es);
 
 /** The English found on the page now, each labelled with the screen's name. */
 async function untranslated(page: Page, screen: string): Promise<string[]> {
@@ -406,7 +413,7 @@ test("each acta's image with its SHA-256 recomputed in the browser: it matches, 
   }
 });
 
-test('every screen in Spanish is in Spanish: no text of the English catalogue, no English word', {
+test('every screen in Spanish is in Spanish (no text of the English catalogue, no English word), and in English has none of the Spanish catalogue', {
   skip,
 }, async () => {
   const { page, problems, close } = await openPage({ viewport: { width: 1280, height: 900 } });
@@ -426,6 +433,7 @@ test('every screen in Spanish is in Spanish: no text of the English catalogue, n
       ['sección', `#/PRES/distrito/${entidad}-${distrito}/seccion/${seccion}`, 'ul.casillas'],
       ['casilla', `#/PRES/distrito/${entidad}-${distrito}/casilla/${casilla}`, 'section.acta'],
       ['descargas', '#/descargas', 'table.columns-help'],
+      ['historial', '#/historial', 'table'],
       ['verificar', '#/verificar', 'textarea#llave'],
       ['no existe', '#/NOPE/entidad/01', 'h1'],
       ['distrito no publicado', '#/PRES/distrito/01-999', '[role="alert"]'],
@@ -434,6 +442,23 @@ test('every screen in Spanish is in Spanish: no text of the English catalogue, n
       await page.goto(`${base}/${hash}`);
       await page.locator(ready).first().waitFor();
       found.push(...(await untranslated(page, screen)));
+    }
+    // The same screens in English: no sentence of the Spanish catalogue left on any.
+    const english = await openPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await english.page.addInitScript(() => localStorage.setItem('openprep-language', 'en'));
+      for (const [screen, hash, ready] of screens) {
+        await english.page.goto(`${base}/${hash}`);
+        await english.page.locator(ready).first().waitFor();
+        assert.equal(await english.page.evaluate(() => document.documentElement.lang), 'en');
+        found.push(
+          ...(await findUntranslatedSpanish(english.page, SPANISH_ONLY)).map(
+            (u) => `${screen} (en): ${u.where}: "${u.text}" (${u.why})`,
+          ),
+        );
+      }
+    } finally {
+      await english.close();
     }
     // The verify page's answers: a key that is no key, and a full check that passes.
     await page.goto(`${base}/#/verificar`);

@@ -59,9 +59,12 @@ export interface Untranslated {
   readonly why: string;
 }
 
-/** Every visible or announced text of the page, with where it is (tag path and attribute). */
-async function textsOf(page: Page): Promise<{ text: string; where: string }[]> {
-  return page.evaluate(() => {
+/**
+ * Every visible or announced text of the page in `language`, with where it is (tag path and
+ * attribute): text inside an element declared in another language is left out.
+ */
+async function textsOf(page: Page, language: 'es' | 'en'): Promise<{ text: string; where: string }[]> {
+  return page.evaluate((language) => {
     const out: { text: string; where: string }[] = [];
     const pathOf = (element: Element | null): string => {
       const parts: string[] = [];
@@ -73,8 +76,8 @@ async function textsOf(page: Page): Promise<{ text: string; where: string }[]> {
       return parts.join('>');
     };
     const english = (element: Element | null) => {
-      const lang = element?.closest('[lang]')?.getAttribute('lang') ?? 'es';
-      return !lang.startsWith('es');
+      const lang = element?.closest('[lang]')?.getAttribute('lang') ?? language;
+      return !lang.startsWith(language);
     };
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
@@ -93,7 +96,7 @@ async function textsOf(page: Page): Promise<{ text: string; where: string }[]> {
     }
     out.push({ text: document.title, where: 'title' });
     return out;
-  });
+  }, language);
 }
 
 /**
@@ -103,13 +106,31 @@ async function textsOf(page: Page): Promise<{ text: string; where: string }[]> {
  */
 export async function findUntranslated(page: Page, englishOnly: readonly string[]): Promise<Untranslated[]> {
   const found: Untranslated[] = [];
-  for (const { text, where } of await textsOf(page)) {
+  for (const { text, where } of await textsOf(page, 'es')) {
     const catalogued = englishOnly.find((s) => text === s || (s.length >= 12 && text.includes(s)));
     if (catalogued !== undefined) found.push({ text, where, why: `English catalogue: "${catalogued}"` });
     else {
       const word = WORD.exec(text);
       if (word !== null) found.push({ text, where, why: `English word "${word[1]}"` });
     }
+  }
+  return found;
+}
+
+/**
+ * The other way round, for a screen in English: its texts that the Spanish catalogue has and
+ * the English one does not (`spanishOnly`, whole text or, for strings of 12 characters or more,
+ * inside a longer text). INE's words and the election's own names (parties, contests) are not
+ * in a catalogue, so they are not taken for untranslated text.
+ */
+export async function findUntranslatedSpanish(
+  page: Page,
+  spanishOnly: readonly string[],
+): Promise<Untranslated[]> {
+  const found: Untranslated[] = [];
+  for (const { text, where } of await textsOf(page, 'en')) {
+    const catalogued = spanishOnly.find((s) => text === s || (s.length >= 12 && text.includes(s)));
+    if (catalogued !== undefined) found.push({ text, where, why: `Spanish catalogue: "${catalogued}"` });
   }
   return found;
 }
