@@ -56,11 +56,23 @@ export type ApiError =
   | 'claim-taken'
   /** The final cut is published: nothing changes a result any more. */
   | 'after-close'
+  /** The acta moved on without this person (finished, verified or captured by others): on to the next. */
+  | 'acta-gone'
   | 'refused'
   | 'unreachable'
   | 'malformed';
 /** The center's error codes the console tells apart; any other is 'refused' with its message. */
 const KNOWN_ERRORS: readonly ApiError[] = ['no-session', 'step-up-required', 'claim-taken', 'after-close'];
+/** The center's codes for an acta that is no longer this person's to finish (src/domain/acta_lifecycle.ts). */
+const ACTA_GONE: ReadonlySet<string> = new Set([
+  'not-awaiting-capture',
+  'already-captured',
+  'same-operator',
+  'verifier-was-capturista',
+  'not-in-mismatch',
+  'not-handed-out',
+  'unknown-acta',
+]);
 
 async function call<T>(
   method: string,
@@ -98,7 +110,10 @@ async function call<T>(
     const message =
       serverErrorWords(code) ??
       (response.status === 403 ? serverErrorWords('forbidden')! : unknownErrorWords(english));
-    return err(KNOWN_ERRORS.find((known) => known === code) ?? 'refused', message);
+    return err(
+      KNOWN_ERRORS.find((known) => known === code) ?? (ACTA_GONE.has(code) ? 'acta-gone' : 'refused'),
+      message,
+    );
   }
   if (schema === null) return ok(null);
   const parsed = schema.safeParse(data);

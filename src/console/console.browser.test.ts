@@ -462,6 +462,58 @@ test('a capture sent after its acta went to someone else is not recorded; the co
   }
 });
 
+test('a capture refused because two others finished the acta meanwhile: the console says why and moves on by itself', {
+  skip,
+}, async () => {
+  const contest = election.contests[0]!;
+  const esperada = [...actasEsperadas(catalog, contest)][6]!;
+  const device = await enrolledDevice(node.devices, { id: 'CONSOLE-CATD-3', boundTo: 'CATD-1', at: clock() });
+  const fields = trueActaFields({
+    random: createRandom('console-test:finished'),
+    casilla: esperada.casilla,
+    columns: applicableColumns(contest, esperada.casilla),
+  });
+  const image = (await renderActa(actaContent(catalog, contest, esperada, fields), 6, { style: 'scanner' }))
+    .png;
+  const pkg = packageFor(device, image, { sequence: 0, claimedKey: esperada.actaKey });
+  const response = await postPackage(base.replace('localhost', '127.0.0.1'), { ...pkg, image });
+  assert.equal(response.status, 201, response.body);
+  const recordId = receiptRecordId(response.body);
+  const beto = await operatorPage('beto.captura');
+  try {
+    for (;;) {
+      await beto.page.locator('.acta-key').waitFor({ timeout: 10_000 });
+      if ((await beto.page.locator('.acta-key').textContent()) === esperada.actaKey) break;
+      await typeActa(beto.page, await actaValues(beto.page, false));
+    }
+    // While Beto types, two capturistas who hold it by other means (the demo's simulated ones)
+    // capture it alike: it is verified before he sends.
+    for (const operatorId of ['op-otra-3', 'op-otra-4'])
+      assert.ok((await node.pipeline.recordCapture({ recordId, operatorId, fields })).ok);
+    assert.equal((await node.records.getActa(recordId))?.status, 'verified');
+    for (const value of await actaValues(beto.page, false)) {
+      await beto.page.keyboard.type(value);
+      await beto.page.keyboard.press('Enter');
+    }
+    const message = beto.page.locator('.message', { hasText: 'ya no espera captura' });
+    await message.waitFor();
+    assert.match(
+      (await message.textContent()) ?? '',
+      /^No se registró: esta acta ya no espera captura .*Sigue la siguiente acta\.$/,
+    );
+    // No reload: the screen left the dead acta by itself.
+    await beto.page.locator('text=No hay actas por capturar').waitFor();
+    assert.equal((await node.records.getActa(recordId))?.captures.length, 2);
+    assert.deepEqual(await findUntranslated(beto.page, ENGLISH_ONLY), [], 'moved on');
+    assert.deepEqual(
+      beto.problems.filter((p) => !p.includes('status of 409')),
+      [],
+    );
+  } finally {
+    await beto.close();
+  }
+});
+
 test("a failed sign-in is said in Spanish, not in the center's English", { skip }, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
   const page = await context.newPage();

@@ -228,9 +228,15 @@ async function sendBoxes<R>(
         ? words.claimTaken
         : sent.code === 'after-close'
           ? sent.message
-          : fill(words.notRecorded, { reason: sent.message }),
+          : sent.code === 'acta-gone'
+            ? fill(words.movedOn, { reason: sent.message })
+            : fill(words.notRecorded, { reason: sent.message }),
     );
-    return sent.code === 'claim-taken' ? { answer: null, taken: true } : null;
+    // An acta that is no longer this person's to finish is left: the screen moves on by itself.
+    // Any other refusal (a box the center refused, the center unreachable) keeps the acta and its
+    // values on screen to send again.
+    const gone = sent.code === 'claim-taken' || sent.code === 'acta-gone' || sent.code === 'after-close';
+    return gone ? { answer: null, taken: true } : null;
   }
   return { answer: sent.value, taken: false };
 }
@@ -262,7 +268,7 @@ function CaptureScreen() {
       setBusy,
     );
     if (sent === null) return;
-    // Taken by someone else meanwhile: on to the next acta, the message says why.
+    // No longer this person's acta: on to the next acta, the message says why.
     if (sent.taken) return again();
     setMessage(fill(words.captureSent, { key: task.actaKey ?? task.recordId }));
     show(sent.answer?.next ?? null);

@@ -63,6 +63,7 @@ const es = {
   notRecorded: 'No se registró: {reason}',
   claimTaken:
     'No se registró: pasó el tiempo para esta acta y ya se asignó a otra persona. Siga con la siguiente.',
+  movedOn: 'No se registró: {reason} Sigue la siguiente acta.',
   captureTitle: 'Captura · acta',
   verificationTitle: 'Verificación · acta',
   captureSent: 'Acta {key} registrada.',
@@ -226,6 +227,7 @@ const en: Words = {
   notRecorded: 'Not recorded: {reason}',
   claimTaken:
     'Not recorded: the time for this acta ran out and it went to someone else. Go on with the next one.',
+  movedOn: 'Not recorded: {reason} Here is the next acta.',
   captureTitle: 'Capture · acta',
   verificationTitle: 'Verification · acta',
   captureSent: 'Acta {key} recorded.',
@@ -374,6 +376,41 @@ export const SERVER_ERRORS: Readonly<Record<string, Pair>> = {
   'unknown-acta': ['Esa acta no existe.', 'No such acta.'],
   'not-handed-out': ['Esa acta no le fue asignada.', 'That acta was not handed to you.'],
   busy: ['El centro está ocupado: vuelva a intentarlo.', 'The center is busy: try again.'],
+  // What the acta's life allows (src/domain/acta_lifecycle.ts): the acta moved on without this person.
+  'not-awaiting-capture': [
+    'esta acta ya no espera captura (otra persona la terminó o ya está verificada).',
+    'this acta no longer awaits capture (someone else finished it, or it is already verified).',
+  ],
+  'already-captured': [
+    'usted ya capturó esta acta; la otra captura la hace otra persona.',
+    'you have already captured this acta; the other capture is someone else’s.',
+  ],
+  'same-operator': [
+    'usted ya capturó esta acta; la otra captura la hace otra persona.',
+    'you have already captured this acta; the other capture is someone else’s.',
+  ],
+  'verifier-was-capturista': [
+    'usted capturó esta acta: la verifica otra persona.',
+    'you captured this acta: someone else verifies it.',
+  ],
+  'not-in-mismatch': [
+    'esta acta ya no espera verificación (otra persona la verificó).',
+    'this acta no longer awaits verification (someone else verified it).',
+  ],
+  'not-verified': [
+    'esta acta aún no está verificada: el cotejo se hace sobre actas verificadas.',
+    'this acta is not verified yet: cotejo is done on verified actas.',
+  ],
+  'bad-fields': [
+    'los valores no son válidos: revise cada casilla y envíe de nuevo.',
+    'the values are not valid: check each box and send again.',
+  ],
+  'not-found': ['Esa acta no existe.', 'No such acta.'],
+  'out-of-scope': ['Esa acta está fuera de su ámbito.', 'That acta is outside your scope.'],
+  csrf: [
+    'La sesión de esta pestaña no es válida: inicie sesión de nuevo.',
+    'This tab’s session is not valid: sign in again.',
+  ],
   forbidden: ['Su rol no permite esta operación.', 'Your role does not allow this operation.'],
   unreachable: ['No se puede contactar al centro.', 'The center cannot be reached.'],
   malformed: ['El centro dio una respuesta inesperada.', 'The center gave an unexpected answer.'],
