@@ -22,7 +22,7 @@ import process from 'node:process';
 
 export const COMMAND_LANGUAGES: ReadonlySet<string> = new Set(['sh', 'bash', 'shell', 'console']);
 const SKIP = /^<!--\s*doc-test:\s*skip\s*\((?<reason>[^)]*)\)\s*-->$/;
-const MARKER = /<!--\s*doc-test/;
+const MARKER = /^<!--\s*doc-test/; // a marker is a line of its own; prose may quote one
 const FENCE = /^(?<indent>\s*)(?<ticks>`{3,})(?<lang>[A-Za-z0-9_-]*)\s*$/;
 
 export interface CommandBlock {
