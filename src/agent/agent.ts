@@ -76,7 +76,7 @@ export const agentConfigSchema = z
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
-export type AgentError = 'bad-agent-folder' | 'bad-config';
+export type AgentError = 'bad-agent-folder' | 'bad-config' | 'no-watch-folder';
 
 export interface AgentPaths {
   readonly root: string;
@@ -101,7 +101,10 @@ export function rawPublicKeyBase64(privateKey: KeyObject): string {
   return Buffer.from(x, 'base64url').toString('base64');
 }
 
-/** Creates an agent folder: a fresh device key (0600) and the configuration. */
+/**
+ * Creates an agent folder — a fresh device key (0600) and the configuration — and the
+ * scanner's folder it watches, if it is not there yet.
+ */
 export async function initAgent(
   root: string,
   config: AgentConfig,
@@ -110,6 +113,14 @@ export async function initAgent(
   const key = parseVerifierKey(config.centerKey);
   if (!key.ok) return err('bad-config', `centerKey: ${key.message}`);
   const pair = generateKeyPairSync('ed25519');
+  try {
+    await mkdir(config.watch, { recursive: true });
+  } catch (error) {
+    return err(
+      'no-watch-folder',
+      `cannot create the watch folder ${config.watch}: ${(error as Error).message}`,
+    );
+  }
   try {
     await mkdir(root, { recursive: true });
     await writeFileDurably(paths.config, `${JSON.stringify(config, null, 2)}\n`);
@@ -397,6 +408,18 @@ export async function runAgent(options: {
   if (!opened.ok) return opened;
   const agent = opened.value;
   const { config } = agent;
+  // A missing scanner folder (a mount that did not come up, a typo) would otherwise only show
+  // in status.json: the agent would run, find nothing, and say nothing.
+  const folder = await stat(config.watch).catch((error: Error) => error);
+  if (folder instanceof Error || !folder.isDirectory()) {
+    agent.close();
+    return err(
+      'no-watch-folder',
+      folder instanceof Error
+        ? `the watch folder ${config.watch} is not there (${folder.message}): create it, or mount the scanner's share there`
+        : `the watch folder ${config.watch} is not a folder`,
+    );
+  }
   const backoff: BackoffPolicy = config.backoff;
   const sender = new Sender({
     outbox: agent.outbox,

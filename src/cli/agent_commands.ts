@@ -1,5 +1,6 @@
 /** `openprep agent init|run|status|export-bundle`, `openprep bundle import` and `openprep drill proxy`. */
 import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import process from 'node:process';
 import { z } from 'zod';
 import {
@@ -70,7 +71,8 @@ export async function runAgentInit(args: readonly string[]): Promise<number> {
     deviceId: o['device-id'],
     origin: o.origin,
     utcOffsetMinutes: o['utc-offset-minutes'],
-    watch: o.watch,
+    // Absolute: `agent run` may start elsewhere (a service's working folder).
+    watch: path.resolve(o.watch),
     channels: [
       { name: 'primary', url: o.center },
       ...(o.alternate !== undefined ? [{ name: 'alternate', url: o.alternate }] : []),
@@ -82,6 +84,9 @@ export async function runAgentInit(args: readonly string[]): Promise<number> {
   const created = await initAgent(o.data, config.data);
   if (!created.ok) return fail(created.message);
   out(`agent folder ${o.data} created for device ${o['device-id']}`);
+  out(
+    `watching ${config.data.watch} for scans named <CONTEST>_<CLAVE_ACTA>.jpg|.png (e.g. PRES_010338B010002.jpg)`,
+  );
   out(`device public key: ${created.value.publicKey}`);
   out('enrol it: a coordinator runs, here (password and code on standard input)');
   out(`  openprep agent enroll --data ${o.data} --username <coordinator> --bound-to <CATD>`);

@@ -104,14 +104,20 @@ describe('openprep CLI', () => {
     const second = path.join(work, 'actas-2');
     assert.equal(render(first).status, 0);
     assert.equal(render(second).status, 0);
+    // Named as a scanner names them, for an agent to send as they are; the ground truth aside.
     const names = (await readdir(first)).sort();
-    assert.equal(names.filter((n) => n.endsWith('.png') || n.endsWith('.jpg')).length, 3);
-    assert.equal(names.filter((n) => n.endsWith('.json')).length, 3);
-    for (const name of names)
+    assert.deepEqual(names.at(-1), 'truth');
+    const images = names.slice(0, -1);
+    assert.equal(images.length, 3);
+    for (const name of images) assert.match(name, /^PRES_\d{6}[BCES]\d{6}\.(png|jpg)$/);
+    const truths = (await readdir(path.join(first, 'truth'))).sort();
+    assert.deepEqual(
+      truths,
+      images.map((n) => n.replace(/\.(png|jpg)$/, '.json')),
+    );
+    for (const name of [...images, ...truths.map((n) => path.join('truth', n))])
       assert.deepEqual(await readFile(path.join(first, name)), await readFile(path.join(second, name)), name);
-    const truth = JSON.parse(
-      await readFile(path.join(first, names.find((n) => n.endsWith('.json'))!), 'utf8'),
-    ) as {
+    const truth = JSON.parse(await readFile(path.join(first, 'truth', truths[0]!), 'utf8')) as {
       actaKey: string;
       boxes: Record<string, unknown>;
     };

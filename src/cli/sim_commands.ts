@@ -10,6 +10,9 @@ import { parseCommandArgs, seedOption } from './args.ts';
 /**
  * `openprep sim render`: synthetic actas (PNG from the scanner, JPEG from a phone) and their
  * ground truth (JSON), a share of them with a labelled defect; deterministic from the seed.
+ * The images are named as a CATD's scanner names them, `<CONTEST>_<CLAVE_ACTA>.png|jpg`, and
+ * the ground truth goes to `truth/` beside them: rendered into an agent's watch folder, they
+ * are sent as they are (the agent reads only the folder's own files).
  */
 export async function runSimRender(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -38,7 +41,7 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
   const { count, seed, out, scale, 'phone-share': phoneShare, defective } = parsed.value.options;
   const catalog = generateCatalog({ scale, seed });
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-  await mkdir(out, { recursive: true });
+  await mkdir(path.join(out, 'truth'), { recursive: true });
   const started = performance.now();
   let made = 0;
   for await (const acta of renderActaSet({
@@ -49,17 +52,20 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
     phoneShare,
     defectiveShare: defective,
   })) {
-    const base = path.join(out, acta.truth.actaKey);
-    const image = `${base}.${acta.truth.format === 'jpeg' ? 'jpg' : 'png'}`;
-    // Each file whole or absent: written aside, then renamed.
-    await writeFile(`${image}.tmp`, acta.png);
-    await rename(`${image}.tmp`, image);
-    await writeFile(`${base}.json.tmp`, `${JSON.stringify(acta.truth, null, 2)}\n`);
-    await rename(`${base}.json.tmp`, `${base}.json`);
+    const name = `${acta.contest}_${acta.truth.actaKey}`;
+    const image = path.join(out, `${name}.${acta.truth.format === 'jpeg' ? 'jpg' : 'png'}`);
+    const truth = path.join(out, 'truth', `${name}.json`);
+    // Each file whole or absent: written aside, then renamed. The ground truth first, and the
+    // temporary image a dot file, which an agent watching the folder skips.
+    await writeFile(`${truth}.tmp`, `${JSON.stringify(acta.truth, null, 2)}\n`);
+    await rename(`${truth}.tmp`, truth);
+    const aside = path.join(out, `.${name}.tmp`);
+    await writeFile(aside, acta.png);
+    await rename(aside, image);
     made++;
   }
   process.stdout.write(
-    `${made} actas in ${out} (image + ground truth JSON), ${((performance.now() - started) / made).toFixed(0)} ms each\n`,
+    `${made} actas in ${out} (<CONTEST>_<CLAVE_ACTA>.png|jpg; ground truth in truth/), ${((performance.now() - started) / made).toFixed(0)} ms each\n`,
   );
   return 0;
 }

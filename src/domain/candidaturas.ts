@@ -1,5 +1,5 @@
 /**
- * Votes per candidatura (docs/domain.md): what a voter chose, a candidate with the parties that
+ * Votes per candidatura (docs/catalog.md, "Candidaturas"): what a voter chose, a candidate with the parties that
  * nominated them. A candidatura's votes in a distrito are those of every column on the ballot
  * there that counts toward it; a level's are the sum over its distritos (the votes of a level
  * are its distritos' votes: fuera de catálogo actas are never contabilizadas).

@@ -103,7 +103,7 @@ export async function* renderActaSet(input: {
   readonly defectiveShare?: number;
   /** Renders only the actas at these positions of the set (workers share a set this way); all by default. */
   readonly select?: (index: number) => boolean;
-}): AsyncGenerator<RenderedActa & { readonly index: number }> {
+}): AsyncGenerator<RenderedActa & { readonly index: number; readonly contest: string }> {
   let made = 0;
   for (const contest of input.election.contests) {
     for (const esperada of actasEsperadas(input.catalog, contest)) {
@@ -122,7 +122,7 @@ export async function* renderActaSet(input: {
         style,
         defects,
       });
-      yield { ...rendered, index };
+      yield { ...rendered, index, contest: contest.id };
     }
   }
 }
