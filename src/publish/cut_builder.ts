@@ -65,6 +65,26 @@ export interface CutInput {
   readonly legacyCsv?: boolean;
   /** Where contests are packed; by default a worker thread from WORKER_ROWS acta rows on. */
   readonly packIn?: 'thread' | 'worker';
+  /** Told how long each timed part took (bench/history.ts); without it nothing is timed. */
+  readonly timer?: CutTimer;
+}
+
+/**
+ * The parts of a publication a benchmark times: reading and checking the previous cut before
+ * building (`previous-read`, the publisher), reading each previous CSV again while building
+ * (`previous-csv`) and comparing it with the new one (`changes`), building the whole cut
+ * (`build`) and writing it (`write`). Parts reported several times (once per contest) add up.
+ */
+export type CutPart = 'previous-read' | 'previous-csv' | 'changes' | 'build' | 'write';
+export type CutTimer = (part: CutPart, milliseconds: number) => void;
+
+const UNTIMED = () => {};
+
+/** Starts timing `part`; the returned function reports it. Free when there is no timer. */
+export function startTimer(timer: CutTimer | undefined, part: CutPart): () => void {
+  if (timer === undefined) return UNTIMED;
+  const began = performance.now();
+  return () => timer(part, performance.now() - began);
 }
 
 export interface BuiltCut {
@@ -135,10 +155,12 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
   for (const actas of input.actas.values()) totalRows += actas.length;
   const useWorker = input.packIn === undefined ? totalRows >= WORKER_ROWS : input.packIn === 'worker';
   const packer = useWorker ? workerPacker() : inThreadPacker();
+  const done = startTimer(input.timer, 'build');
   try {
     return await build(input, packer);
   } finally {
     packer.close();
+    done();
   }
 }
 
@@ -176,9 +198,12 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
     files.set(csvName, csv.bytes);
     files.set(candidatesName, candidates);
     history.push(historyAggregates(aggregateValues(tabulation)));
+    const readDone = startTimer(input.timer, 'previous-csv');
     const previousCsv = earlier === null ? null : await earlier.csv(csvName);
+    readDone();
     if (earlier !== null && previousCsv === null)
       throw new Error(`the previous cut ${input.previous?.id} has no ${csvName}`);
+    const changesDone = startTimer(input.timer, 'changes');
     changes.push(
       contestChanges({
         contest: contest.id,
@@ -190,6 +215,7 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
         legacy: input.legacyCsv === true,
       }),
     );
+    changesDone();
     const zipName = `${cutId}_PREP_${contest.id}.zip`;
     contestZips.push(zipName);
     packs.push(
@@ -251,10 +277,12 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       aggregates: history,
     }),
   );
+  const changesFileDone = startTimer(input.timer, 'changes');
   files.set(
     'json/cambios.json',
     changesJson({ cutId, previous: input.previous?.id ?? null, contests: changes }),
   );
+  changesFileDone();
   const packed = await Promise.all(packs);
   contests.forEach((contest, i) => {
     contest.actaMerkleRoot = packed[i]!.actaMerkleRoot;

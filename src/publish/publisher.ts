@@ -14,7 +14,7 @@ import { checkEntry, decodeEntry } from '../journal/entries.ts';
 import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
-import { buildCut } from './cut_builder.ts';
+import { buildCut, type CutTimer, startTimer } from './cut_builder.ts';
 import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { writeCut } from './cut_writer.ts';
@@ -69,6 +69,8 @@ export async function publishCut(
      * (src/publish/public_images.ts). `known` remembers, across a process's cuts, those already there.
      */
     readonly images?: { readonly blobs: BlobStore; readonly known?: Set<string> };
+    /** Told how long each part took (bench/history.ts); without it nothing is timed. */
+    readonly timer?: CutTimer;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
@@ -110,7 +112,9 @@ export async function publishCut(
   // The history and the changes since the previous cut are built from its published files.
   let earlier: EarlierCut | undefined;
   if (previous !== null) {
+    const readDone = startTimer(options.timer, 'previous-read');
     const read = await readEarlierCut(path.join(node.paths.cuts, previous.id), previous.manifestSha256);
+    readDone();
     if (!read.ok) return read;
     earlier = read.value;
   }
@@ -138,7 +142,9 @@ export async function publishCut(
         : { id: previous.id, journalSize: previous.journalSize, manifestSha256: previous.manifestSha256 },
     ...(earlier === undefined ? {} : { earlier }),
     signer: node.signer,
+    ...(options.timer === undefined ? {} : { timer: options.timer }),
   });
+  const writeDone = startTimer(options.timer, 'write');
   const written = await writeCut({
     cutsRoot: node.paths.cuts,
     cut,
@@ -155,6 +161,7 @@ export async function publishCut(
         cut.manifestSha256;
     if (!adopted) return written;
   }
+  writeDone();
   await store.transaction(async (tx) => {
     await tx.addCut({
       sequence,
