@@ -189,18 +189,32 @@ try {
   };
 
   const publish = async (cutTime: number) => {
-    const parts = new Map<CutPart, number>();
+    const parts = new Map<CutPart, { wall: number; cpu: number }>();
     globalThis.gc?.();
     phasePeakMb();
     const began = performance.now();
+    const cpu = process.cpuUsage();
+    const threadCpu = process.threadCpuUsage();
     const cut = await publishCut(node, {
       cutTime,
       final: false,
-      timer: (part, ms) => parts.set(part, (parts.get(part) ?? 0) + ms),
+      timer: (part, wall, cpu) => {
+        const sum = parts.get(part) ?? { wall: 0, cpu: 0 };
+        parts.set(part, { wall: sum.wall + wall, cpu: sum.cpu + cpu });
+      },
     });
     const total = performance.now() - began;
+    const used = process.cpuUsage(cpu);
+    const usedHere = process.threadCpuUsage(threadCpu);
     if (!cut.ok) throw new Error(`publishCut: ${cut.message}`);
-    return { cut: cut.value, total, parts, peakRssMb: phasePeakMb() };
+    return {
+      cut: cut.value,
+      total,
+      cpu: (used.user + used.system) / 1000,
+      threadCpu: (usedHere.user + usedHere.system) / 1000,
+      parts,
+      peakRssMb: phasePeakMb(),
+    };
   };
   const fileBytes = async (cut: PublishedCut, name: string) => (await stat(path.join(cut.folder, name))).size;
 
@@ -222,32 +236,44 @@ try {
 
   clearInterval(sampler);
   peakRss = Math.max(peakRss, rssMb(), Math.round(process.resourceUsage().maxRSS / 1024));
-  const part = (run: typeof first, name: CutPart) => seconds(run.parts.get(name) ?? 0);
-  const onPrevious =
-    (second.parts.get('previous-read') ?? 0) +
-    (second.parts.get('previous-csv') ?? 0) +
-    (second.parts.get('changes') ?? 0);
+  const wall = (run: typeof first, name: CutPart) => seconds(run.parts.get(name)?.wall ?? 0);
+  const cpu = (run: typeof first, name: CutPart) => seconds(run.parts.get(name)?.cpu ?? 0);
+  const onPrevious = (key: 'wall' | 'cpu') =>
+    (['previous-read', 'previous-csv', 'changes'] as const).reduce(
+      (sum, name) => sum + (second.parts.get(name)?.[key] ?? 0),
+      0,
+    );
+  const cutFigures = (run: typeof first, prefix: string) => ({
+    [`${prefix}_seconds`]: seconds(run.total),
+    [`${prefix}_cpu_seconds`]: seconds(run.cpu),
+    [`${prefix}_main_thread_cpu_seconds`]: seconds(run.threadCpu),
+    [`${prefix}_build_seconds`]: wall(run, 'build'),
+    [`${prefix}_write_seconds`]: wall(run, 'write'),
+    [`${prefix}_previous_read_seconds`]: wall(run, 'previous-read'),
+    [`${prefix}_previous_read_cpu_seconds`]: cpu(run, 'previous-read'),
+    [`${prefix}_previous_csv_seconds`]: wall(run, 'previous-csv'),
+    [`${prefix}_previous_csv_cpu_seconds`]: cpu(run, 'previous-csv'),
+    [`${prefix}_changes_seconds`]: wall(run, 'changes'),
+    [`${prefix}_changes_cpu_seconds`]: cpu(run, 'changes'),
+  });
   process.stdout.write(
     `${JSON.stringify({
       benchmark: 'history',
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      load_average_1min: Math.round(os.loadavg()[0]! * 10) / 10,
       scale: SCALE,
       casillas: catalog.casillas.length,
       journal_leaves: JOURNAL_LEAVES,
       first_cut_actas: firstCount,
       second_cut_actas: secondCount,
-      first_cut_seconds: seconds(first.total),
-      first_cut_build_seconds: part(first, 'build'),
-      first_cut_write_seconds: part(first, 'write'),
-      first_cut_changes_seconds: part(first, 'changes'),
-      second_cut_seconds: seconds(second.total),
-      second_cut_build_seconds: part(second, 'build'),
-      second_cut_write_seconds: part(second, 'write'),
-      second_cut_previous_read_seconds: part(second, 'previous-read'),
-      second_cut_previous_csv_seconds: part(second, 'previous-csv'),
-      second_cut_changes_seconds: part(second, 'changes'),
-      second_cut_on_previous_seconds: seconds(onPrevious),
-      second_cut_on_previous_share: Math.round((onPrevious / second.total) * 1000) / 1000,
+      ...cutFigures(first, 'first_cut'),
+      ...cutFigures(second, 'second_cut'),
+      // What the second cut spends on the previous one: reading and checking it before the
+      // build, each CSV read again, and the comparison with cambios.json (main thread).
+      second_cut_on_previous_seconds: seconds(onPrevious('wall')),
+      second_cut_on_previous_share: Math.round((onPrevious('wall') / second.total) * 1000) / 1000,
+      second_cut_on_previous_cpu_seconds: seconds(onPrevious('cpu')),
+      second_cut_on_previous_cpu_share: Math.round((onPrevious('cpu') / second.cpu) * 1000) / 1000,
       previous_csv_bytes: previousCsvBytes,
       first_cambios_json_bytes: await fileBytes(first.cut, 'json/cambios.json'),
       second_cambios_json_bytes: await fileBytes(second.cut, 'json/cambios.json'),

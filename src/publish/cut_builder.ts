@@ -4,6 +4,7 @@
  * catalog, definition and cut time give byte-identical files.
  */
 import type { KeyObject } from 'node:crypto';
+import process from 'node:process';
 import { Worker } from 'node:worker_threads';
 import type { PublishedActa } from '../domain/acta.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -73,10 +74,12 @@ export interface CutInput {
  * The parts of a publication a benchmark times: reading and checking the previous cut before
  * building (`previous-read`, the publisher), reading each previous CSV again while building
  * (`previous-csv`) and comparing it with the new one (`changes`), building the whole cut
- * (`build`) and writing it (`write`). Parts reported several times (once per contest) add up.
+ * (`build`) and writing it (`write`). Each is reported with its wall time and the CPU time of
+ * the thread that ran it (the build's packing worker not included); parts reported several
+ * times (once per contest) add up.
  */
 export type CutPart = 'previous-read' | 'previous-csv' | 'changes' | 'build' | 'write';
-export type CutTimer = (part: CutPart, milliseconds: number) => void;
+export type CutTimer = (part: CutPart, wallMs: number, threadCpuMs: number) => void;
 
 const UNTIMED = () => {};
 
@@ -84,7 +87,11 @@ const UNTIMED = () => {};
 export function startTimer(timer: CutTimer | undefined, part: CutPart): () => void {
   if (timer === undefined) return UNTIMED;
   const began = performance.now();
-  return () => timer(part, performance.now() - began);
+  const cpu = process.threadCpuUsage();
+  return () => {
+    const used = process.threadCpuUsage(cpu);
+    timer(part, performance.now() - began, (used.user + used.system) / 1000);
+  };
 }
 
 export interface BuiltCut {
