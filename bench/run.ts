@@ -9,6 +9,7 @@ import process from 'node:process';
 
 const BENCHMARKS: Readonly<Record<string, string>> = {
   core: 'core.ts',
+  history: 'history.ts',
   catalog: 'catalog.ts',
   intake: 'intake.ts',
   field: 'field.ts',

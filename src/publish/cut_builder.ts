@@ -4,6 +4,7 @@
  * catalog, definition and cut time give byte-identical files.
  */
 import type { KeyObject } from 'node:crypto';
+import process from 'node:process';
 import { Worker } from 'node:worker_threads';
 import type { PublishedActa } from '../domain/acta.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -65,6 +66,32 @@ export interface CutInput {
   readonly legacyCsv?: boolean;
   /** Where contests are packed; by default a worker thread from WORKER_ROWS acta rows on. */
   readonly packIn?: 'thread' | 'worker';
+  /** Told how long each timed part took (bench/history.ts); without it nothing is timed. */
+  readonly timer?: CutTimer;
+}
+
+/**
+ * The parts of a publication a benchmark times: reading and checking the previous cut before
+ * building (`previous-read`, the publisher), reading each previous CSV again while building
+ * (`previous-csv`) and comparing it with the new one (`changes`), building the whole cut
+ * (`build`) and writing it (`write`). Each is reported with its wall time and the CPU time of
+ * the thread that ran it (the build's packing worker not included); parts reported several
+ * times (once per contest) add up.
+ */
+export type CutPart = 'previous-read' | 'previous-csv' | 'changes' | 'build' | 'write';
+export type CutTimer = (part: CutPart, wallMs: number, threadCpuMs: number) => void;
+
+const UNTIMED = () => {};
+
+/** Starts timing `part`; the returned function reports it. Free when there is no timer. */
+export function startTimer(timer: CutTimer | undefined, part: CutPart): () => void {
+  if (timer === undefined) return UNTIMED;
+  const began = performance.now();
+  const cpu = process.threadCpuUsage();
+  return () => {
+    const used = process.threadCpuUsage(cpu);
+    timer(part, performance.now() - began, (used.user + used.system) / 1000);
+  };
 }
 
 export interface BuiltCut {
@@ -135,10 +162,12 @@ export async function buildCut(input: CutInput): Promise<BuiltCut> {
   for (const actas of input.actas.values()) totalRows += actas.length;
   const useWorker = input.packIn === undefined ? totalRows >= WORKER_ROWS : input.packIn === 'worker';
   const packer = useWorker ? workerPacker() : inThreadPacker();
+  const done = startTimer(input.timer, 'build');
   try {
     return await build(input, packer);
   } finally {
     packer.close();
+    done();
   }
 }
 
@@ -176,9 +205,12 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
     files.set(csvName, csv.bytes);
     files.set(candidatesName, candidates);
     history.push(historyAggregates(aggregateValues(tabulation)));
+    const readDone = startTimer(input.timer, 'previous-csv');
     const previousCsv = earlier === null ? null : await earlier.csv(csvName);
+    readDone();
     if (earlier !== null && previousCsv === null)
       throw new Error(`the previous cut ${input.previous?.id} has no ${csvName}`);
+    const changesDone = startTimer(input.timer, 'changes');
     changes.push(
       contestChanges({
         contest: contest.id,
@@ -190,6 +222,7 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
         legacy: input.legacyCsv === true,
       }),
     );
+    changesDone();
     const zipName = `${cutId}_PREP_${contest.id}.zip`;
     contestZips.push(zipName);
     packs.push(
@@ -251,10 +284,12 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       aggregates: history,
     }),
   );
+  const changesFileDone = startTimer(input.timer, 'changes');
   files.set(
     'json/cambios.json',
     changesJson({ cutId, previous: input.previous?.id ?? null, contests: changes }),
   );
+  changesFileDone();
   const packed = await Promise.all(packs);
   contests.forEach((contest, i) => {
     contest.actaMerkleRoot = packed[i]!.actaMerkleRoot;

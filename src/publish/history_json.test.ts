@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import type { Casilla, Catalog } from '../domain/catalog.ts';
 import { buildNight } from '../../tools/conformance.ts';
+import { contestChanges } from './history_json.ts';
 
 const json = (data: Buffer | undefined) => JSON.parse(data!.toString('utf8'));
 
@@ -80,4 +82,44 @@ test('historial.json grows by one cut a cut; cambios.json names the actas added 
     const casilla = night.catalog.casillas.find((c) => key.startsWith(c.key))!;
     assert.deepEqual([entidad, distrito], [casilla.entidad, casilla.distrito]);
   }
+});
+
+test("cambios.json follows rows whose quoted cells hold commas, quotes and line ends, wherever each casilla's rows lie", () => {
+  // Seven header lines, as in a results CSV; rows end in `\r`; the previous CSV's quoted cell
+  // holds a `\r`, so a record ends only at a `\r` after an even number of quotes.
+  const header = ['ID_ENTIDAD', 'CLAVE_ACTA', 'UBICACION', 'PAN', 'COTEJADA'];
+  const head = 'h\r'.repeat(7);
+  const quoted = '"Calle 1, ""A""\rinterior"';
+  const previous = Buffer.from(
+    `${head}1,'0100010000B,${quoted},5,0\r1,'0100020000B,${quoted},10,0\r1,'0100020000C,plain,3,0\r`,
+  );
+  // The catalog lists casilla 2 first, but its rows come after casilla 1's in the new CSV: each
+  // casilla's range is read where it lies, the remembered next quote searched again going back.
+  const rowsOf1 = `1,'0100010000B,${quoted},5,1\r1,'0100010000C,${quoted},7,0\r`;
+  const rowsOf2 = `1,'0100020000B,${quoted},11,2\r1,'0100020000C,"x,y",3,1\r1,'0100020000D,"""",0,0\r`;
+  const csv = Buffer.from(`${head}${rowsOf1}${rowsOf2}`);
+  const at = Buffer.byteLength(head);
+  const casilla = (key: string, distrito: number) => ({ key, entidad: 1, distrito }) as unknown as Casilla;
+  const catalog = { casillas: [casilla('01000200', 2), casilla('01000100', 1)] } as unknown as Catalog;
+  const changes = contestChanges({
+    contest: 'PRES',
+    catalog,
+    csv,
+    header,
+    casillaRanges: new Map([
+      ['01000100', [at, Buffer.byteLength(rowsOf1)] as const],
+      ['01000200', [at + Buffer.byteLength(rowsOf1), Buffer.byteLength(rowsOf2)] as const],
+    ]),
+    previousCsv: previous,
+    legacy: false,
+  });
+  assert.deepEqual(changes.added, [
+    ['0100020000D', 1, 2, 0],
+    ['0100010000C', 1, 1, 0],
+  ]);
+  // 0100020000C's UBICACION changed quoting only in the new CSV: a value change all the same.
+  assert.deepEqual(changes.changed, [
+    ['0100020000B', 1, 2, 2, ['PAN']],
+    ['0100020000C', 1, 2, 1, ['UBICACION']],
+  ]);
 });

@@ -120,33 +120,50 @@ export function historyJson(input: {
 }
 
 const QUOTE = 0x22;
+const CR = 0x0d;
 
 /**
- * The records of a CSV written with `\r` line ends and RFC 4180 quoting, as byte ranges
- * (without the line end): a quoted cell may hold a `\r`, so a record ends at a `\r` after an
- * even number of quotes.
+ * Where the next quote of a CSV is, remembered across the records of one scan: quotes are rare
+ * (a few hundred in a national CSV of 50 MB), so a search per record would run on to the next
+ * quote each time and read most of the file again and again. `at` is the first quote at or
+ * after `from` (-1: none).
  */
-function* records(bytes: Buffer, from: number, to: number): Generator<[number, number]> {
-  let start = from;
-  while (start < to) {
-    let end = bytes.indexOf(0x0d, start);
-    if (end < 0 || end > to) end = to;
-    let quotes = countQuotes(bytes, start, end);
-    while (quotes % 2 === 1 && end < to) {
-      const next = bytes.indexOf(0x0d, end + 1);
-      const stop = next < 0 || next > to ? to : next;
-      quotes += countQuotes(bytes, end, stop);
-      end = stop;
-    }
-    yield [start, end];
-    start = end + 1;
-  }
+interface QuoteCursor {
+  from: number;
+  at: number;
 }
 
-function countQuotes(bytes: Buffer, from: number, to: number): number {
+/** The quotes in [start, end). */
+function quotesIn(bytes: Buffer, start: number, end: number, cursor: QuoteCursor): number {
+  if (start < cursor.from || (cursor.at !== -1 && cursor.at < start)) {
+    cursor.from = start;
+    cursor.at = bytes.indexOf(QUOTE, start);
+  }
   let n = 0;
-  for (let at = bytes.indexOf(QUOTE, from); at >= 0 && at < to; at = bytes.indexOf(QUOTE, at + 1)) n++;
+  while (cursor.at !== -1 && cursor.at < end) {
+    n++;
+    cursor.from = cursor.at + 1;
+    cursor.at = bytes.indexOf(QUOTE, cursor.from);
+  }
   return n;
+}
+
+/**
+ * Where the record of a CSV written with `\r` line ends and RFC 4180 quoting that starts at
+ * `start` ends (its line end, or `to`): a quoted cell may hold a `\r`, so a record ends at a
+ * `\r` after an even number of quotes.
+ */
+function recordEnd(bytes: Buffer, start: number, to: number, cursor: QuoteCursor): number {
+  let end = bytes.indexOf(CR, start);
+  if (end < 0 || end > to) end = to;
+  let quotes = quotesIn(bytes, start, end, cursor);
+  while (quotes % 2 === 1 && end < to) {
+    const next = bytes.indexOf(CR, end + 1);
+    const stop = next < 0 || next > to ? to : next;
+    quotes += quotesIn(bytes, end, stop, cursor);
+    end = stop;
+  }
+  return end;
 }
 
 /** One record's cells (RFC 4180: a quoted cell's `""` is one quote). */
@@ -172,24 +189,33 @@ function cells(text: string, delimiter: string): string[] {
   return out;
 }
 
-/** CLAVE_ACTA without its `'`, from a row's first two cells (never quoted); null for fuera de catálogo. */
-function actaKey(row: Buffer, delimiter: number): string | null {
-  const first = row.indexOf(delimiter);
-  const second = row.indexOf(delimiter, first + 1);
-  if (first < 0 || second < 0) return null;
-  const key = row.toString('utf8', first + 1, second);
-  return key.startsWith("'") ? key.slice(1) : null;
+/**
+ * CLAVE_ACTA without its `'`, from the first two cells of the row in [start, end) (never
+ * quoted); null for fuera de catálogo. Found by hand: both delimiters are a few bytes in.
+ */
+function actaKey(bytes: Buffer, start: number, end: number, delimiter: number): string | null {
+  let first = start;
+  while (first < end && bytes[first] !== delimiter) first++;
+  let second = first + 1;
+  while (second < end && bytes[second] !== delimiter) second++;
+  if (second >= end || bytes[first + 1] !== APOSTROPHE) return null;
+  return bytes.toString('utf8', first + 2, second);
 }
 
-/** The acta rows of a previous cut's results CSV (from line 8) by CLAVE_ACTA; fuera de catálogo rows left out. */
-function previousRows(csv: Buffer, delimiter: number): Map<string, Buffer> {
-  const rows = new Map<string, Buffer>();
+const APOSTROPHE = 0x27;
+
+/** The acta rows of a previous cut's results CSV (from line 8) by CLAVE_ACTA, as byte ranges; fuera de catálogo rows left out. */
+function previousRows(csv: Buffer, delimiter: number): Map<string, readonly [number, number]> {
+  const rows = new Map<string, readonly [number, number]>();
+  const cursor: QuoteCursor = { from: 0, at: csv.indexOf(QUOTE) };
   let line = 0;
-  for (const [start, end] of records(csv, 0, csv.length)) {
-    if (++line <= 7) continue;
-    const row = csv.subarray(start, end);
-    const key = actaKey(row, delimiter);
-    if (key !== null) rows.set(key, row);
+  for (let start = 0; start < csv.length; ) {
+    const end = recordEnd(csv, start, csv.length, cursor);
+    if (++line > 7) {
+      const key = actaKey(csv, start, end, delimiter);
+      if (key !== null) rows.set(key, [start, end]);
+    }
+    start = end + 1;
   }
   return rows;
 }
@@ -219,27 +245,34 @@ export function contestChanges(input: {
 }): { id: string; added: AddedActa[]; changed: ChangedActa[] } {
   const delimiter = input.legacy ? '|' : ',';
   const code = delimiter.charCodeAt(0);
-  const before =
-    input.previousCsv === null ? new Map<string, Buffer>() : previousRows(input.previousCsv, code);
+  const { csv, previousCsv } = input;
+  const before = previousCsv === null ? new Map<string, never>() : previousRows(previousCsv, code);
   const added: AddedActa[] = [];
   const changed: ChangedActa[] = [];
-  const { csv } = input;
+  const cursor: QuoteCursor = { from: 0, at: csv.indexOf(QUOTE) };
   for (const casilla of input.catalog.casillas) {
     const range = input.casillaRanges.get(casilla.key);
     if (range === undefined || range[1] === 0) continue;
-    for (const [start, end] of records(csv, range[0], range[0] + range[1])) {
-      const row = csv.subarray(start, end);
-      const key = actaKey(row, code);
+    const to = range[0] + range[1];
+    for (let start = range[0]; start < to; ) {
+      const end = recordEnd(csv, start, to, cursor);
+      const rowStart = start;
+      start = end + 1;
+      const key = actaKey(csv, rowStart, end, code);
       if (key === null) continue;
-      const cotejada = Number(row.toString('utf8', row.lastIndexOf(code) + 1));
+      let last = end - 1;
+      while (last > rowStart && csv[last] !== code) last--;
+      const cotejada = Number(csv.toString('latin1', last + 1, end));
       const previous = before.get(key);
-      if (previous === undefined) {
+      if (previous === undefined || previousCsv === null) {
         added.push([key, casilla.entidad, casilla.distrito, cotejada]);
         continue;
       }
-      if (previous.equals(row)) continue;
-      const now = cells(row.toString('utf8'), delimiter);
-      const then = cells(previous.toString('utf8'), delimiter);
+      const [from, until] = previous;
+      if (until - from === end - rowStart && csv.compare(previousCsv, from, until, rowStart, end) === 0)
+        continue;
+      const now = cells(csv.toString('utf8', rowStart, end), delimiter);
+      const then = cells(previousCsv.toString('utf8', from, until), delimiter);
       const columns = input.header.filter((name, i) => !NOT_VALUES.has(name) && now[i] !== then[i]);
       if (columns.length > 0) changed.push([key, casilla.entidad, casilla.distrito, cotejada, columns]);
     }

@@ -4,7 +4,7 @@
  * CUT_PUBLISHED. A crash between writing and recording is harmless: the rebuilt cut is
  * byte-identical, so the next attempt adopts the folder already on disk.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
@@ -14,7 +14,7 @@ import { checkEntry, decodeEntry } from '../journal/entries.ts';
 import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
-import { buildCut } from './cut_builder.ts';
+import { buildCut, type CutTimer, startTimer } from './cut_builder.ts';
 import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { writeCut } from './cut_writer.ts';
@@ -69,6 +69,8 @@ export async function publishCut(
      * (src/publish/public_images.ts). `known` remembers, across a process's cuts, those already there.
      */
     readonly images?: { readonly blobs: BlobStore; readonly known?: Set<string> };
+    /** Told how long each part took (bench/history.ts); without it nothing is timed. */
+    readonly timer?: CutTimer;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
@@ -110,7 +112,9 @@ export async function publishCut(
   // The history and the changes since the previous cut are built from its published files.
   let earlier: EarlierCut | undefined;
   if (previous !== null) {
+    const readDone = startTimer(options.timer, 'previous-read');
     const read = await readEarlierCut(path.join(node.paths.cuts, previous.id), previous.manifestSha256);
+    readDone();
     if (!read.ok) return read;
     earlier = read.value;
   }
@@ -138,7 +142,9 @@ export async function publishCut(
         : { id: previous.id, journalSize: previous.journalSize, manifestSha256: previous.manifestSha256 },
     ...(earlier === undefined ? {} : { earlier }),
     signer: node.signer,
+    ...(options.timer === undefined ? {} : { timer: options.timer }),
   });
+  const writeDone = startTimer(options.timer, 'write');
   const written = await writeCut({
     cutsRoot: node.paths.cuts,
     cut,
@@ -155,6 +161,7 @@ export async function publishCut(
         cut.manifestSha256;
     if (!adopted) return written;
   }
+  writeDone();
   await store.transaction(async (tx) => {
     await tx.addCut({
       sequence,
@@ -338,7 +345,7 @@ async function readEarlierCut(
   };
   const listed = new Map(manifest.files.map((f) => [f.path, f.sha256] as const));
   const verified = async (name: string): Promise<Buffer | null> => {
-    const bytes = await readFile(path.join(folder, name)).catch(() => null);
+    const bytes = await readWhole(path.join(folder, name)).catch(() => null);
     return bytes !== null && listed.get(name) === sha256Hex(bytes) ? bytes : null;
   };
   const history = await verified('json/historial.json');
@@ -350,4 +357,26 @@ async function readEarlierCut(
     if ((await verified(csv)) === null)
       return unreadable(`${csv} is missing or not the file its manifest lists`);
   return ok({ history, manifestSha256, csv: verified });
+}
+
+/**
+ * A file's bytes in one read of its size, where readFile asks libuv's pool once per 512 KiB:
+ * a previous cut's CSV of 50 MB is a hundred turns in a pool the cut's deflating keeps busy.
+ * If the file changes meanwhile, what was read does not match its manifest's hash.
+ */
+async function readWhole(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return bytes.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
 }
