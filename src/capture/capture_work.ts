@@ -58,12 +58,12 @@ export class CaptureWork {
     // Capturistas waiting on an empty queue ask often: answer them with a read.
     const work = await this.#core.records.mayHaveCaptureWork({
       operatorId: options.operatorId,
-      now: this.#core.clock(),
+      now: this.#core.claimClock(),
       ...(options.contest !== undefined ? { contest: options.contest } : {}),
     });
     if (!work) return null;
     return this.#core.commits.run(async (tx) => {
-      const now = this.#core.clock();
+      const now = this.#core.claimClock();
       const task = (record: ActaRecord): CaptureTaskView => ({
         recordId: record.recordId,
         contest: record.contest,
@@ -124,6 +124,11 @@ export class CaptureWork {
      * simulated night, lifecycle tests) do not.
      */
     readonly requireClaim?: boolean;
+    /**
+     * For callers that hand out work themselves: refused ('held-by-others') when the capture
+     * would take a place that people the acta was handed to hold.
+     */
+    readonly yieldToHolders?: boolean;
   }): Promise<Result<StepResult, PipelineError>> {
     const at = this.#core.clock();
     return this.#core.lifecycle(
@@ -132,13 +137,20 @@ export class CaptureWork {
       { operatorId: input.operatorId, captured: input.fields },
       // The capturista's claim is done with once the capture is in.
       (tx) => tx.deleteCaptureClaim(input.recordId, input.operatorId),
-      async (tx, record) =>
+      async (tx, record) => {
         // A repeat of one's own capture, or an acta no longer awaiting one: the lifecycle answers.
-        input.requireClaim !== true ||
-        (record.status !== 'received' && record.status !== 'captured_once') ||
-        record.captures.some((c) => c.operatorId === input.operatorId)
-          ? ok(undefined)
-          : this.#core.handedOut(tx, input.recordId, input.operatorId, 2 - record.captures.length),
+        if (
+          (record.status !== 'received' && record.status !== 'captured_once') ||
+          record.captures.some((c) => c.operatorId === input.operatorId)
+        )
+          return ok(undefined);
+        const places = 2 - record.captures.length;
+        if (input.requireClaim === true)
+          return this.#core.handedOut(tx, input.recordId, input.operatorId, places);
+        if (input.yieldToHolders === true)
+          return this.#core.unheld(tx, input.recordId, input.operatorId, places);
+        return ok(undefined);
+      },
     );
   }
 
@@ -146,7 +158,7 @@ export class CaptureWork {
    * Reads for a scope check of an image (its rows, the operator's claims, their actas and
    * devices) in a batch of the shared commit: many readers, one transaction.
    */
-  readImageScope<T>(work: (reader: ImageScopeReader) => Promise<T>): Promise<T> {
-    return this.#core.commits.run(work);
+  readImageScope<T>(work: (reader: ImageScopeReader, claimNow: number) => Promise<T>): Promise<T> {
+    return this.#core.commits.run((tx) => work(tx, this.#core.claimClock()));
   }
 }

@@ -37,7 +37,9 @@ export type PipelineError =
   /** Captured or resolved without the server having handed the acta to this person. */
   | 'not-handed-out'
   /** Handed to this person, but the claim ended and someone else holds the acta now. */
-  | 'claim-taken';
+  | 'claim-taken'
+  /** Not handed to this person, and people hold every place the acta has left. */
+  | 'held-by-others';
 
 export interface StepResult {
   readonly recordId: string;
@@ -137,6 +139,11 @@ export class CaptureCore {
   readonly commits: Commits<SubmissionTx>;
   readonly settings: CaptureSettings;
   readonly clock: () => number;
+  /**
+   * The clock claims and holds are timed on: the time a person has to type an acta. The node's
+   * clock, except where that runs faster than the wall clock (the demo's night).
+   */
+  readonly claimClock: () => number;
   readonly index: ActaIndex;
   readonly contests: ReadonlyMap<string, Contest>;
   readonly #casillas: ReadonlyMap<string, Casilla>;
@@ -155,12 +162,14 @@ export class CaptureCore {
     readonly commits: Commits<SubmissionTx>;
     readonly settings: CaptureSettings;
     readonly clock: () => number;
+    readonly claimClock?: () => number;
   }) {
     const { election, catalog } = options.settings;
     this.records = options.records;
     this.commits = options.commits;
     this.settings = options.settings;
     this.clock = options.clock;
+    this.claimClock = options.claimClock ?? options.clock;
     this.index = new ActaIndex(catalog, election);
     this.#casillas = new Map(catalog.casillas.map((c) => [c.key, c]));
     this.contests = new Map(election.contests.map((c) => [c.id, c]));
@@ -293,7 +302,7 @@ export class CaptureCore {
     const needed =
       record.status === 'received' || record.status === 'captured_once' ? 2 - record.captures.length : 0;
     if (needed <= 0) return;
-    const now = this.clock();
+    const now = this.claimClock();
     const holders = (await tx.captureClaims([recordId], now)).get(recordId) ?? [];
     await tx.setCaptureHold(recordId, holders.length >= needed ? now + CAPTURE_CLAIM_MS : 0);
   }
@@ -310,7 +319,7 @@ export class CaptureCore {
     operatorId: string,
     places: number,
   ): Promise<Result<void, PipelineError>> {
-    const live = (await tx.captureClaims([claimId], this.clock())).get(claimId) ?? [];
+    const live = (await tx.captureClaims([claimId], this.claimClock())).get(claimId) ?? [];
     if (live.includes(operatorId)) return ok(undefined);
     // A claim is deleted only once its work is in: an ended one is still there, expired.
     const ever = (await tx.captureClaims([claimId], Number.MIN_SAFE_INTEGER)).get(claimId) ?? [];
@@ -321,6 +330,25 @@ export class CaptureCore {
         'claim-taken',
         'your time for this acta ended and it was handed to someone else; nothing was recorded',
       );
+    return ok(undefined);
+  }
+
+  /**
+   * Whether someone the acta was not handed to may still take one of its `places`: refused
+   * while others hold a live claim on every one of them. For callers that hand out work
+   * themselves (the demo's simulated capturistas), so that they never take an acta from the
+   * person it was handed to.
+   */
+  async unheld(
+    tx: SubmissionTx,
+    claimId: string,
+    operatorId: string,
+    places: number,
+  ): Promise<Result<void, PipelineError>> {
+    const live = (await tx.captureClaims([claimId], this.claimClock())).get(claimId) ?? [];
+    const others = live.filter((holder) => holder !== operatorId);
+    if (others.length >= places)
+      return err('held-by-others', 'people hold every place this acta has left: it is theirs to type');
     return ok(undefined);
   }
 }

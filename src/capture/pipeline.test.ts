@@ -202,6 +202,48 @@ describe('acta pipeline on a real SQLite file', () => {
     await store.close();
   });
 
+  test('claims are timed on the claim clock: a night clock running fast ends no person’s claim; captures that yield to holders take no held place', async () => {
+    let night = AT;
+    let wall = Date.parse('2026-12-04T12:00:00.000Z');
+    const opened = openSqliteStore(path.join(directory, `p${counter++}.sqlite`));
+    assert.ok(opened.ok);
+    const store = opened.value;
+    const setup = await ActaPipeline.setup({
+      records: store,
+      commits: new GroupCommit(store),
+      election: ELECTION,
+      catalog: CATALOG,
+      clock: () => night,
+      claimClock: () => wall,
+    });
+    assert.ok(setup.ok);
+    const pipeline = setup.value;
+    const key = actaKeyOf(BASICA);
+    assert.ok((await pipeline.registerSubmission(submission(key, 'a'))).ok);
+    const f = fields(BASICA, [100, 150, 5, 1, 4]);
+    assert.equal((await pipeline.nextToCapture({ operatorId: 'ana' }))?.recordId, key);
+    assert.equal((await pipeline.nextToCapture({ operatorId: 'beto' }))?.recordId, key);
+    // Hours of the night pass while ana and beto type: their claims stand, nobody else is handed it.
+    night += 5 * 3_600_000;
+    assert.equal(await pipeline.nextToCapture({ operatorId: 'carla' }), null);
+    // A capture by someone it was not handed to (a simulated capturista) yields to them.
+    const simulated = (operatorId: string) =>
+      pipeline.recordCapture({ recordId: key, operatorId, fields: f, yieldToHolders: true });
+    const refused = await simulated('capturista-01');
+    assert.equal(!refused.ok && refused.code, 'held-by-others');
+    assert.equal((await store.getActa(key))?.captures.length, 0);
+    assert.ok(
+      (await pipeline.recordCapture({ recordId: key, operatorId: 'ana', fields: f, requireClaim: true })).ok,
+    );
+    assert.equal(!(await simulated('capturista-01')).ok, true, 'beto still holds the place left');
+    // Ten minutes of the wall clock: beto's claim ends and the place is free again.
+    wall += 11 * 60_000;
+    const taken = await simulated('capturista-01');
+    assert.ok(taken.ok);
+    assert.equal(taken.value.outcome, 'verified');
+    await store.close();
+  });
+
   test('separation of duties: nobody captures both entries, no verifier resolves their own', async () => {
     const { pipeline, store } = await fresh();
     const key = actaKeyOf(BASICA);

@@ -57,11 +57,18 @@ export class ActaPipeline {
       readonly records: ActaRecords;
       readonly commits: Commits<SubmissionTx>;
       readonly clock: () => number;
+      readonly claimClock?: () => number;
     },
     settings: CaptureSettings,
   ): ActaPipeline {
     return new ActaPipeline(
-      new CaptureCore({ records: options.records, commits: options.commits, settings, clock: options.clock }),
+      new CaptureCore({
+        records: options.records,
+        commits: options.commits,
+        settings,
+        clock: options.clock,
+        ...(options.claimClock === undefined ? {} : { claimClock: options.claimClock }),
+      }),
     );
   }
 
@@ -72,6 +79,7 @@ export class ActaPipeline {
     readonly election: ElectionDefinition;
     readonly catalog: Catalog;
     readonly clock: () => number;
+    readonly claimClock?: () => number;
   }): Promise<Result<ActaPipeline, 'already-configured'>> {
     const settings = await setupSettings(options);
     return settings.ok ? ok(ActaPipeline.#over(options, settings.value)) : settings;
@@ -82,6 +90,8 @@ export class ActaPipeline {
     readonly records: ActaRecords;
     readonly commits: Commits<SubmissionTx>;
     readonly clock: () => number;
+    /** What claims and holds are timed on (core.ts); the clock by default. */
+    readonly claimClock?: () => number;
   }): Promise<Result<ActaPipeline, 'not-configured'>> {
     const settings = await openSettings(options.records);
     return settings.ok ? ok(ActaPipeline.#over(options, settings.value)) : settings;
@@ -99,6 +109,10 @@ export class ActaPipeline {
   }
   get closesAt(): number {
     return this.#core.closesAt;
+  }
+  /** What claims and holds are timed on (core.ts). */
+  get claimClock(): () => number {
+    return this.#core.claimClock;
   }
   columnsOf(record: ActaRecord): readonly VoteColumn[] {
     return this.#core.columnsOf(record);
@@ -146,7 +160,7 @@ export class ActaPipeline {
   ): Promise<Result<StepResult, PipelineError>> {
     return this.captureWork.recordCapture(input);
   }
-  readImageScope<T>(work: (reader: ImageScopeReader) => Promise<T>): Promise<T> {
+  readImageScope<T>(work: (reader: ImageScopeReader, claimNow: number) => Promise<T>): Promise<T> {
     return this.captureWork.readImageScope(work);
   }
 

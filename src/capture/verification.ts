@@ -45,7 +45,7 @@ export class Verification {
     }
     if (candidates.length === 0) return null;
     return this.#core.commits.run(async (tx) => {
-      const now = this.#core.clock();
+      const now = this.#core.claimClock();
       const claims = await tx.captureClaims(
         candidates.map((record) => verificationClaim(record.recordId)),
         now,
@@ -72,6 +72,8 @@ export class Verification {
     readonly fields: ActaFields;
     /** Only for a mismatch handed to this verifier by nextToVerify (as recordCapture's). */
     readonly requireClaim?: boolean;
+    /** As recordCapture's: refused while a verifier it was handed to holds it. */
+    readonly yieldToHolders?: boolean;
   }): Promise<Result<StepResult, PipelineError>> {
     const at = this.#core.clock();
     return this.#core.lifecycle(
@@ -79,12 +81,14 @@ export class Verification {
       () => ({ kind: 'resolve-mismatch', verifierId: input.verifierId, fields: input.fields, at }),
       { verifierId: input.verifierId },
       (tx) => tx.deleteCaptureClaim(verificationClaim(input.recordId), input.verifierId),
-      async (tx, record) =>
-        input.requireClaim !== true ||
-        record.status !== 'mismatch' ||
-        record.captures.some((c) => c.operatorId === input.verifierId)
-          ? ok(undefined)
-          : this.#core.handedOut(tx, verificationClaim(input.recordId), input.verifierId, 1),
+      async (tx, record) => {
+        if (record.status !== 'mismatch' || record.captures.some((c) => c.operatorId === input.verifierId))
+          return ok(undefined);
+        const claim = verificationClaim(input.recordId);
+        if (input.requireClaim === true) return this.#core.handedOut(tx, claim, input.verifierId, 1);
+        if (input.yieldToHolders === true) return this.#core.unheld(tx, claim, input.verifierId, 1);
+        return ok(undefined);
+      },
     );
   }
 

@@ -84,6 +84,8 @@ export async function initCenter(options: {
   readonly election: ElectionDefinition;
   readonly catalog: Catalog;
   readonly clock: () => number;
+  /** As openCenter's. */
+  readonly claimClock?: () => number;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
   const location = storeLocation(paths.database);
@@ -108,7 +110,11 @@ export async function initCenter(options: {
     return err('already-initialised', setup.message);
   }
   await opened.value.close();
-  return openCenter({ root: options.root, clock: options.clock });
+  return openCenter({
+    root: options.root,
+    clock: options.clock,
+    ...(options.claimClock === undefined ? {} : { claimClock: options.claimClock }),
+  });
 }
 
 export async function openCenter(options: {
@@ -118,6 +124,12 @@ export async function openCenter(options: {
   readonly env?: NodeJS.ProcessEnv;
   /** A drill's simulated time now: recorded in the store for every later command (drill_clock.ts). */
   readonly simulatedStart?: number;
+  /**
+   * What capture claims and holds are timed on: the node's clock by default. A clock that runs
+   * faster than the wall clock (the demo's) passes the wall clock here, so that an acta handed
+   * to a person stays theirs for the real time it takes to type it.
+   */
+  readonly claimClock?: () => number;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
   const location = storeLocation(paths.database, options.env);
@@ -132,7 +144,12 @@ export async function openCenter(options: {
   // The election (its mode) is known once the pipeline is open; its clock is settled after.
   let clock = options.clock;
   const commits = new GroupCommit(store);
-  const pipeline = await ActaPipeline.open({ records: store, commits, clock: () => clock() });
+  const pipeline = await ActaPipeline.open({
+    records: store,
+    commits,
+    clock: () => clock(),
+    ...(options.claimClock === undefined ? {} : { claimClock: options.claimClock }),
+  });
   if (!pipeline.ok) {
     await store.close();
     return err('not-initialised', `${describeLocation(location)}: ${pipeline.message}`);

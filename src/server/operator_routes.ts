@@ -428,10 +428,10 @@ export function registerOperatorRoutes(
     if (auth.operator.scope === 'nacional') return true;
     const catd = auth.operator.scope.startsWith('catd:') ? auth.operator.scope.slice('catd:'.length) : null;
     // The same bytes under a few actas at most (conflicts); a batch of the group commit reads them.
-    return pipeline.readImageScope(async (tx) => {
+    return pipeline.readImageScope(async (tx, claimNow) => {
       const rows = (await tx.imagesBySha(sha256)).slice(0, 16);
       if (rows.length === 0) return false;
-      const claimed = new Set(await tx.claimsOf(auth.operator.id, clock()));
+      const claimed = new Set(await tx.claimsOf(auth.operator.id, claimNow));
       for (const row of rows) {
         if (claimed.has(row.recordId) || claimed.has(`verify:${row.recordId}`)) return true;
         if (catd !== null && row.source.startsWith('device:')) {
