@@ -12,6 +12,11 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./demo_command.ts')).runDemoCommand(args),
   },
   {
+    name: 'demo code',
+    summary: "print a demo account's current 6-digit sign-in code (the seeds are in the demo's data folder)",
+    run: async (args) => (await import('./demo_code_command.ts')).runDemoCode(args),
+  },
+  {
     name: 'init',
     summary: 'create a data folder: store, signing key for the mode, election definition, catalog',
     run: async (args) => (await import('./center_commands.ts')).runInit(args),

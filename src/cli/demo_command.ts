@@ -17,6 +17,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
       port: { type: 'string' },
       speed: { type: 'string' },
       'cut-every': { type: 'string' },
+      'people-every': { type: 'string' },
       reset: { type: 'boolean' },
     },
     z.strictObject({
@@ -34,6 +35,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
         .default(Number(process.env['OPENPREP_PORT'] ?? 8080)),
       speed: z.coerce.number().min(0).max(100_000).default(30),
       'cut-every': z.coerce.number().int().min(1).max(20).default(20),
+      'people-every': z.coerce.number().int().min(0).max(1000).default(3),
       reset: z.boolean().default(false),
     }),
   );
@@ -57,6 +59,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
     cutEvery: o['cut-every'],
     reset: o.reset,
     images: !o['no-images'],
+    peopleEvery: o['people-every'],
     log: (line) => process.stdout.write(`${line}\n`),
     signal: controller.signal,
   });

@@ -6,30 +6,12 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fromBase32, totp } from '../auth/totp.ts';
 import { DEMO_PASSWORD, runDemo } from './demo.ts';
 import { openCenter } from '../center/node.ts';
-
-/** Two consecutive free ports on loopback (the demo takes `port` and `port + 1`). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    const next = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      next.once('error', () => resolve(false));
-      next.listen(port + 1, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise((resolve) => server.close(resolve));
-    if (free) await new Promise((resolve) => next.close(resolve));
-    if (free && port < 65_535) return port;
-  }
-}
+import { freePortPair } from '../test/ports.ts';
 
 test('the demo serves the site and the console, whose demo accounts sign in and find actas to capture', async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-demo-'));

@@ -32,6 +32,8 @@ import { createRandom, type Random } from '../sim/random.ts';
 import { formatReport, verifyCut } from '../verify/verify.ts';
 import { DEFAULT_SITE_OUT } from '../site/build.ts';
 import { startCutServer } from './cut_server.ts';
+import { consoleHowTo, demoAccountsFile } from './console_accounts.ts';
+import { PeopleAtTheConsole } from './people.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { storeLocation } from '../center/database.ts';
@@ -59,6 +61,13 @@ export interface DemoOptions {
    * off, the actas carry placeholder hashes and no image (true by default).
    */
   readonly images?: boolean;
+  /**
+   * While a person is signed in to the console, one capture of every this-many actas is left
+   * to people (people.ts); 0 leaves none. 3 by default.
+   */
+  readonly peopleEvery?: number;
+  /** The built operators' console to serve (`npm run build`'s by default). */
+  readonly consoleDir?: string;
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -83,6 +92,8 @@ type DemoEvent =
       readonly recordId: string;
       readonly operatorId: string;
       readonly fields: ActaFields;
+      /** The acta's true values: what resolves a mismatch a person's capture made (people.ts). */
+      readonly truth: ActaFields;
     }
   | {
       readonly at: number;
@@ -152,6 +163,7 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
       recordId,
       operatorId: operator('capturista', first),
       fields: one,
+      truth,
     });
     events.push({
       at: t2,
@@ -159,6 +171,7 @@ export function planNight(node: CenterNode, seed: number): DemoEvent[] {
       recordId,
       operatorId: operator('capturista', second),
       fields: two,
+      truth,
     });
     if (JSON.stringify(one) !== JSON.stringify(two))
       events.push({
@@ -302,6 +315,7 @@ async function applyEvent(
   event: DemoEvent,
   blobs: BlobStore | null,
   seed: number,
+  people: PeopleAtTheConsole | null,
 ): Promise<string | null> {
   const p = node.pipeline;
   switch (event.kind) {
@@ -320,6 +334,8 @@ async function applyEvent(
       return r.ok ? null : r.message;
     }
     case 'capture': {
+      // Beside the console, people may hold this acta or have it left to them.
+      if (people !== null) return people.capture(event);
       const r = await p.recordCapture({
         recordId: event.recordId,
         operatorId: event.operatorId,
@@ -422,14 +438,22 @@ async function startDemoConsole(
   root: string,
   port: number,
   log: (line: string) => void,
+  people: PeopleAtTheConsole,
+  consoleDir: string | undefined,
 ): Promise<ServerHandle> {
   const center = await buildServer({
     node,
     config: serveConfigSchema.parse({ logLevel: 'silent', port }),
     clock: Date.now,
+    ...(consoleDir === undefined ? {} : { consoleDir }),
+  });
+  // Someone who captures is about: the simulated capturistas leave them a share (people.ts).
+  center.app.addHook('onResponse', async (request) => {
+    const role = request.auth?.operator.role;
+    if (role === 'capturista' || role === 'coordinador') people.seen();
   });
   await center.app.listen({ host: '127.0.0.1', port });
-  const file = path.join(root, 'consola-demo.txt');
+  const file = demoAccountsFile(root);
   const lines: string[] = [];
   for (const [username, role] of DEMO_OPERATORS) {
     const added = await center.accounts.addOperator({
@@ -449,11 +473,12 @@ async function startDemoConsole(
       file,
       `Consola de la demostración (SIMULACRO): http://localhost:${port}/consola/\n` +
         `Contraseña de todas las cuentas: ${DEMO_PASSWORD}\n` +
-        `Código de 6 dígitos: agregue la semilla TOTP a su aplicación de autenticación, o: oathtool --totp -b <semilla>\n\n` +
+        `Código de 6 dígitos: npx openprep demo code <usuario> --data ${root}, o agregue la semilla TOTP a su aplicación de autenticación (o: oathtool --totp -b <semilla>)\n\n` +
         `${lines.join('\n')}\n`,
       { mode: 0o600 },
     );
-  log(`Operators' console at http://localhost:${port}/consola/ — demo accounts in ${file}`);
+  for (const line of await consoleHowTo({ port, root, password: DEMO_PASSWORD, every: people.every }))
+    log(line);
   return center;
 }
 
@@ -467,7 +492,8 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
   const clock = () => simulatedNow;
   let node: CenterNode;
   if (await pathExists(paths.database)) {
-    const opened = await openCenter({ root: paths.root, clock });
+    // A person's hold on an acta runs on the wall clock, not on the night's fast one.
+    const opened = await openCenter({ root: paths.root, clock, claimClock: Date.now });
     if (!opened.ok) return err(opened.code, opened.message);
     node = opened.value;
     options.log(`Continuing the demo in ${paths.root} (use --reset to start over).`);
@@ -475,7 +501,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     const catalog = generateCatalog({ scale: options.scale, seed: options.seed });
     const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
     simulatedNow = Date.parse(election.publicationStart) - 2 * 60 * MINUTE;
-    const created = await initCenter({ root: paths.root, election, catalog, clock });
+    const created = await initCenter({ root: paths.root, election, catalog, clock, claimClock: Date.now });
     if (!created.ok) return err(created.code, created.message);
     node = created.value;
     // So that a phone or scanner enrolled in the demo has a territory to send from.
@@ -486,6 +512,15 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
   }
   let server: Server | null = null;
   let center: ServerHandle | null = null;
+  // Beside the console, people capture too (people.ts).
+  const people = options.serve
+    ? new PeopleAtTheConsole({
+        pipeline: node.pipeline,
+        records: node.records,
+        every: options.peopleEvery ?? 3,
+        now: Date.now,
+      })
+    : null;
   let handedOver = false;
   try {
     const { election } = node.pipeline;
@@ -522,7 +557,14 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
           ? `Serving the cuts at http://127.0.0.1:${options.port}/ (the public site is not built: npm run build)`
           : `Serving the public site and the cuts at http://127.0.0.1:${options.port}/`,
       );
-      center = await startDemoConsole(node, paths.root, options.port + 1, options.log);
+      center = await startDemoConsole(
+        node,
+        paths.root,
+        options.port + 1,
+        options.log,
+        people!,
+        options.consoleDir,
+      );
     }
     const resumeAfter = last?.cutTime ?? Number.NEGATIVE_INFINITY;
     let nextCut = last === null ? start : last.cutTime + options.cutEvery * MINUTE;
@@ -538,12 +580,13 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       while (eventIndex < events.length && events[eventIndex]!.at <= nextCut) {
         const event = events[eventIndex]!;
         simulatedNow = event.at;
-        const problem = await applyEvent(node, event, blobs, options.seed);
+        const problem = await applyEvent(node, event, blobs, options.seed, people);
         if (problem !== null) errors.set(problem, (errors.get(problem) ?? 0) + 1);
         eventIndex++;
       }
       simulatedNow = nextCut;
       const isFinal = nextCut >= close;
+      await people?.settle(isFinal);
       const cut = await publishCut(node, {
         cutTime: nextCut,
         final: isFinal,
@@ -583,6 +626,8 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
         if (spent < budget) await sleep(budget - spent, options.signal);
       }
     }
+    // Stopped mid-night: what waited for people is done now, so no acta is left half captured.
+    if (options.signal?.aborted === true) await people?.settle(true);
     for (const [problem, count] of errors) options.log(`note: ${count} × ${problem}`);
     const serving = { server, center };
     // Serving, the store stays open for the console until the caller closes; otherwise it closes now.
