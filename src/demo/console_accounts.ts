@@ -49,7 +49,7 @@ export async function consoleHowTo(options: {
   readonly port: number;
   readonly root: string;
   readonly password: string;
-  /** One capture of every this-many actas is left to people (0: none). */
+  /** One capture of one acta in this many is left to people (0: none). */
   readonly every: number;
 }): Promise<string[]> {
   const accounts = await readDemoAccounts(options.root);
@@ -64,13 +64,7 @@ export async function consoleHowTo(options: {
   );
   if (options.every > 0)
     lines.push(
-      `  while someone captures there, the simulated capturistas leave them one capture of every ${options.every === 1 ? '' : `${ordinal(options.every)} `}acta`,
+      `  while someone captures there, the simulated capturistas leave them one capture of ${options.every === 1 ? 'every acta' : `about one acta in ${options.every}`}`,
     );
   return lines;
-}
-
-function ordinal(n: number): string {
-  const tens = n % 100;
-  if (tens >= 11 && tens <= 13) return `${n}th`;
-  return `${n}${{ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] ?? 'th'}`;
 }

@@ -62,7 +62,7 @@ export interface DemoOptions {
    */
   readonly images?: boolean;
   /**
-   * While a person is signed in to the console, one capture of every this-many actas is left
+   * While a person is signed in to the console, one capture of one acta in this many is left
    * to people (people.ts); 0 leaves none. 3 by default.
    */
   readonly peopleEvery?: number;

@@ -5,7 +5,8 @@
  * person's capture would be refused. While a person is about (a request of a capturista or
  * coordinador in the last PRESENT_MS of real time):
  *
- * - one of the two captures of every `every`-th acta is left to people, so their queue fills;
+ * - one of the two captures of one acta in `every` (by a hash of the acta) is left to people,
+ *   so their queue fills;
  * - a simulated capture never takes a place a person holds (the pipeline's `yieldToHolders`):
  *   it is put off until the person's capture is in or their claim ends.
  *
@@ -67,7 +68,7 @@ export class PeopleAtTheConsole {
   constructor(options: {
     readonly pipeline: ActaPipeline;
     readonly records: Pick<ActaRecords, 'getActa'>;
-    /** One capture of every this-many actas is left to people while one is about; 0: none. */
+    /** One capture of one acta in this many is left to people while one is about; 0: none. */
     readonly every: number;
     /** The wall clock. */
     readonly now: () => number;
@@ -78,7 +79,7 @@ export class PeopleAtTheConsole {
     this.#now = options.now;
   }
 
-  /** One capture of every this-many actas is left to people while one is about; 0: none. */
+  /** One capture of one acta in this many is left to people while one is about; 0: none. */
   get every(): number {
     return this.#every;
   }
