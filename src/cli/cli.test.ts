@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { base32, totp } from '../auth/totp.ts';
 
 const MAIN = path.join(import.meta.dirname, 'main.ts');
 let work: string;
@@ -89,6 +90,26 @@ describe('openprep CLI', () => {
     const journal = openprep('journal', 'verify', '--data', data);
     assert.equal(journal.status, 0, journal.stderr);
     assert.match(journal.stdout, /journal OK: \d+ entries, 1 signed checkpoints/);
+  });
+
+  test("demo code prints a demo account's current code from the seeds the demo wrote, and says which accounts there are", async () => {
+    const data = path.join(work, 'demo-accounts');
+    await mkdir(data, { recursive: true });
+    const seed = Buffer.from('12345678901234567890');
+    await writeFile(
+      path.join(data, 'consola-demo.txt'),
+      `Consola de la demostración (SIMULACRO)\n\ndemo.verifica (verificador): TOTP ${base32(seed)} — otpauth://totp/x\n`,
+    );
+    const before = Date.now();
+    const printed = openprep('demo', 'code', 'demo.verifica', '--data', data);
+    assert.equal(printed.status, 0, printed.stderr);
+    // The code alone on stdout (how long it lasts goes to stderr), as of when the command ran.
+    assert.ok([totp(seed, before), totp(seed, Date.now())].includes(printed.stdout.trim()), printed.stdout);
+    assert.match(printed.stderr, /demo\.verifica: good for \d+ s more/);
+    const unknown = openprep('demo', 'code', 'nadie', '--data', data);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /no demo account nadie; there are demo\.verifica/);
+    assert.equal(openprep('demo', 'code', '--data', path.join(work, 'no-demo-here')).status, 1);
   });
 
   test('usage errors exit 2', () => {

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fromBase32, totp } from '../auth/totp.ts';
+import { currentCode, readDemoAccounts } from './console_accounts.ts';
 import { DEMO_PASSWORD, runDemo } from './demo.ts';
 import { openCenter } from '../center/node.ts';
 import { freePortPair } from '../test/ports.ts';
@@ -16,6 +16,7 @@ import { freePortPair } from '../test/ports.ts';
 test('the demo serves the site and the console, whose demo accounts sign in and find actas to capture', async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-demo-'));
   const port = await freePortPair();
+  const log: string[] = [];
   const demo = await runDemo({
     root: work,
     scale: 'tiny',
@@ -26,7 +27,7 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
     speed: 0,
     cutEvery: 240,
     reset: false,
-    log: () => {},
+    log: (line) => log.push(line),
     signal: AbortSignal.timeout(60_000),
   });
   assert.ok(demo.ok, demo.ok ? '' : demo.message);
@@ -34,8 +35,24 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
     assert.equal((await fetch(`http://127.0.0.1:${port}/latest.json`)).status, 200);
     const accounts = await readFile(path.join(work, 'consola-demo.txt'), 'utf8');
     assert.equal((await stat(path.join(work, 'consola-demo.txt'))).mode & 0o777, 0o600);
-    const seed = /^demo\.captura1 \(capturista\): TOTP ([A-Z2-7]+) /m.exec(accounts)?.[1];
-    assert.ok(seed !== undefined, accounts);
+    const listed = await readDemoAccounts(work);
+    assert.ok(listed.ok, listed.ok ? '' : listed.message);
+    assert.deepEqual(
+      listed.value.map((a) => `${a.username} ${a.role}`),
+      [
+        'demo.captura1 capturista',
+        'demo.captura2 capturista',
+        'demo.verifica verificador',
+        'demo.coordina coordinador',
+      ],
+    );
+    const seed = listed.value[0]!.seed;
+    assert.ok(accounts.includes(seed));
+    // The terminal says where the console is, who may sign in, the password and how to get a code.
+    const said = log.join('\n');
+    assert.ok(said.includes(`http://localhost:${port + 1}/consola/`), said);
+    assert.ok(said.includes(`password: ${DEMO_PASSWORD}`), said);
+    assert.ok(said.includes(`npx openprep demo code demo.captura1 --data ${work}`), said);
     const center = `http://127.0.0.1:${port + 1}`;
     const page = await fetch(`${center}/consola/`);
     assert.ok(page.status === 200 || page.status === 503, `console page: ${page.status}`);
@@ -45,7 +62,7 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
       body: JSON.stringify({
         username: 'demo.captura1',
         password: DEMO_PASSWORD,
-        code: totp(fromBase32(seed), Date.now()),
+        code: currentCode(seed, Date.now()).code,
       }),
     });
     assert.equal(signIn.status, 201, await signIn.clone().text());
