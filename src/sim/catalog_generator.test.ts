@@ -88,13 +88,8 @@ describe('generateCatalog', () => {
   });
 
   describe('national', () => {
-    const started = performance.now();
+    // How long it takes is `npm run bench -- catalog`'s figure (docs/benchmarks.md), not a test's.
     const catalog = generateCatalog({ scale: 'national', seed: 2024 });
-    const seconds = (performance.now() - started) / 1000;
-
-    test('is fast', () => {
-      assert.ok(seconds < 3, `took ${seconds} s`);
-    });
 
     test('32 entidades with their names, 300 distritos, exactly 170,648 casillas', () => {
       assert.equal(catalog.entidades.length, 32);
