@@ -45,7 +45,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
   const o = parsed.value.options;
   const controller = new AbortController();
   // In an object: set from the demo's callbacks, which the compiler does not follow.
-  const shown: { progress: Progress | null } = { progress: null };
+  const shown: { progress: Progress | null; detail: string } = { progress: null, detail: '' };
   const say = (line: string) =>
     shown.progress === null ? process.stdout.write(`${line}\n`) : shown.progress.note(line);
   // The first Ctrl-C finishes the step in hand (an acta being registered, a cut being published
@@ -86,14 +86,14 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
         stepPercent: 5,
       });
       const percent = (n: number) => `${((100 * n) / Math.max(1, state.expected)).toFixed(1)} %`;
-      shown.progress.update(
-        state.simulatedMinutes,
-        `${state.simulatedTime} · received ${percent(state.received)} · captured ${Number(state.captured).toFixed(1)} % · counted ${Number(state.counted).toFixed(1)} % · cuts ${state.cuts}/${state.totalCuts}`,
-      );
+      shown.detail = `${state.simulatedTime} · received ${percent(state.received)} · captured ${Number(state.captured).toFixed(1)} % · counted ${Number(state.counted).toFixed(1)} % · cuts ${state.cuts}/${state.totalCuts}`;
+      shown.progress.update(state.simulatedMinutes, shown.detail);
     },
     signal: controller.signal,
   });
-  shown.progress?.finish();
+  // Stopped early, the line stays where the night was (finish() would say the whole night).
+  if (!controller.signal.aborted) shown.progress?.finish(shown.detail);
+  else if (shown.progress !== null && process.stdout.isTTY) process.stdout.write('\n');
   shown.progress = null;
   if (!result.ok) {
     process.stderr.write(`openprep demo: ${result.message}\n`);

@@ -18,7 +18,7 @@ import QRCode from 'qrcode';
 import sharp from 'sharp';
 import { boxRect, MARGIN, QR_LABEL } from '../../domain/acta_form.ts';
 import { createRandom, type Random } from '../random.ts';
-import { homography, PNG_OPTIONS } from './defects.ts';
+import { homography, homographyCoefficients, PNG_OPTIONS } from './defects.ts';
 import { type ActaContent, actaSvg, HANDWRITING_FONTS } from './synthetic_acta.ts';
 
 /** Bumped when what the pool draws changes, so an old cache on disk is not reused. */
@@ -68,7 +68,9 @@ interface PhoneShot {
   readonly width: number;
   readonly height: number;
   /** Output pixel → page point, and page point → output pixel. */
-  readonly toPage: (x: number, y: number) => [number, number];
+  /** Output pixel → page point, as the coefficients of a projective map (see `projective`). */
+  readonly toPage: Projective;
+  /** Page point → output pixel. */
   readonly toShot: (x: number, y: number) => [number, number];
   readonly light: { readonly dx: number; readonly dy: number };
 }
@@ -159,37 +161,51 @@ function fillRect(page: Grey, x0: number, y0: number, x1: number, y1: number, va
     );
 }
 
-/** One output pixel of a phone shot from the flat page: perspective, light from one side, warm light. */
-function shade(
+type Projective = readonly [number, number, number, number, number, number, number, number];
+
+/**
+ * Output pixels [x0, x1) of row y of a phone shot, from the flat page: perspective, light from
+ * one side, warm light. The inner loop of the pool: arithmetic only, no allocation.
+ */
+function shadeRow(
   shot: Pick<PhoneShot, 'toPage' | 'light' | 'width' | 'height'>,
   page: Grey,
   out: Uint8ClampedArray,
-  x: number,
   y: number,
+  x0: number,
+  x1: number,
 ): void {
-  const [u, v] = shot.toPage(x + 0.5, y + 0.5);
-  const fx = u - 0.5;
-  const fy = v - 0.5;
-  const x0 = Math.floor(fx);
-  const y0 = Math.floor(fy);
-  let grey = TABLE_GREY;
-  if (x0 >= 0 && y0 >= 0 && x0 + 1 < page.width && y0 + 1 < page.height) {
-    const ax = fx - x0;
-    const ay = fy - y0;
-    const i = y0 * page.width + x0;
-    const d = page.data;
-    grey =
-      (d[i]! * (1 - ax) + d[i + 1]! * ax) * (1 - ay) +
-      (d[i + page.width]! * (1 - ax) + d[i + page.width + 1]! * ax) * ay;
-  }
+  const [a, b, c, d, e, f, g, h] = shot.toPage;
   const { dx, dy } = shot.light;
-  const t = ((y / shot.height) * dy + (x / shot.width) * dx) / (dx + dy);
-  const wash = 0.25 * (1 - t);
-  const lit = (grey * (1 - wash) + 255 * wash) * (1 - 0.35 * t);
-  const o = (y * shot.width + x) * 3;
-  out[o] = lit;
-  out[o + 1] = lit * 0.93;
-  out[o + 2] = lit * 0.8;
+  const w = page.width;
+  const data = page.data;
+  const py = y + 0.5;
+  const rowT = ((y / shot.height) * dy) / (dx + dy);
+  const perX = dx / shot.width / (dx + dy);
+  for (let x = x0; x < x1; x++) {
+    const px = x + 0.5;
+    const z = g * px + h * py + 1;
+    const fx = (a * px + b * py + c) / z - 0.5;
+    const fy = (d * px + e * py + f) / z - 0.5;
+    const ix = Math.floor(fx);
+    const iy = Math.floor(fy);
+    let grey = TABLE_GREY;
+    if (ix >= 0 && iy >= 0 && ix + 1 < w && iy + 1 < page.height) {
+      const ax = fx - ix;
+      const ay = fy - iy;
+      const i = iy * w + ix;
+      grey =
+        (data[i]! * (1 - ax) + data[i + 1]! * ax) * (1 - ay) +
+        (data[i + w]! * (1 - ax) + data[i + w + 1]! * ax) * ay;
+    }
+    const t = rowT + x * perX;
+    const wash = 0.25 * (1 - t);
+    const lit = (grey * (1 - wash) + 255 * wash) * (1 - 0.35 * t);
+    const o = (y * shot.width + x) * 3;
+    out[o] = lit;
+    out[o + 1] = lit * 0.93;
+    out[o + 2] = lit * 0.8;
+  }
 }
 
 /** Where a phone, held a little tilted and turned over a table, sees the page. */
@@ -228,7 +244,7 @@ function phoneGeometry(page: Grey, random: Random): Omit<PhoneShot, 'rgb'> {
   return {
     width,
     height,
-    toPage: homography(placed, flat),
+    toPage: homographyCoefficients(placed, flat),
     toShot: homography(flat, placed),
     light: { dx, dy: 1 - dx * 0.5 },
   };
@@ -248,16 +264,28 @@ export function createActaPool(cacheDir: string | null): ActaPool {
   const hands = new Map<string, Promise<{ digits: Sprite[][]; scribbles: Sprite[] }>>();
   const monos = new Map<string, Sprite>();
   // Pages are megabytes: reused between actas, rather than allocated (and collected) for each.
-  const spare = new Map<number, Buffer[]>();
-  const take = (source: Uint8Array): Buffer => {
-    const buffer = spare.get(source.length)?.pop() ?? Buffer.allocUnsafe(source.length);
-    buffer.set(source);
-    return buffer;
+  // Given back with the areas an acta changed, a copy is made whole again from its source by
+  // copying those areas back, not the megabytes around them.
+  const spare = new Map<Uint8Array, { buffer: Buffer; changed: readonly number[][] }[]>();
+  const take = (source: Uint8Array, width: number, channels: number): Buffer => {
+    const kept = spare.get(source)?.pop();
+    if (kept === undefined) return Buffer.from(source);
+    const height = source.length / width / channels;
+    for (const [x0, y0, x1, y1] of kept.changed as [number, number, number, number][]) {
+      const left = Math.max(0, x0) * channels;
+      const right = Math.min(width, x1) * channels;
+      if (right <= left) continue;
+      for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) {
+        const row = y * width * channels;
+        kept.buffer.set(source.subarray(row + left, row + right), row + left);
+      }
+    }
+    return kept.buffer;
   };
-  const give = (buffer: Buffer) => {
-    const list = spare.get(buffer.length) ?? [];
-    if (list.length < 4) list.push(buffer);
-    spare.set(buffer.length, list);
+  const give = (source: Uint8Array, buffer: Buffer, changed: readonly number[][]) => {
+    const list = spare.get(source) ?? [];
+    if (list.length < 4) list.push({ buffer, changed });
+    spare.set(source, list);
   };
 
   const cached = async (
@@ -331,8 +359,7 @@ export function createActaPool(cacheDir: string | null): ActaPool {
           const rgb = await cached(`phone-${key}-${n}`, 3, async () => {
             const out = Buffer.allocUnsafe(geometry.width * geometry.height * 3);
             const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
-            for (let y = 0; y < geometry.height; y++)
-              for (let x = 0; x < geometry.width; x++) shade(geometry, page, clamped, x, y);
+            for (let y = 0; y < geometry.height; y++) shadeRow(geometry, page, clamped, y, 0, geometry.width);
             return { data: out, width: geometry.width, height: geometry.height };
           });
           shots.push({ ...geometry, rgb: rgb.data });
@@ -417,7 +444,7 @@ export function createActaPool(cacheDir: string | null): ActaPool {
       const font = HANDWRITING_FONTS[random.int(0, HANDWRITING_FONTS.length - 1)]!;
       const ink = luminance(random.pick(INKS));
       const glyphs = await hand(font);
-      const pageBuffer = take(f.page.data);
+      const pageBuffer = take(f.page.data, f.page.width, 1);
       const page: Grey = { data: pageBuffer, width: f.page.width, height: f.page.height };
       const dirty: number[][] = [];
       const header = [content.entidad, content.distrito, content.seccion, content.casilla];
@@ -478,12 +505,13 @@ export function createActaPool(cacheDir: string | null): ActaPool {
         })
           .png(SCANNER_PNG)
           .toBuffer();
-        give(pageBuffer);
+        give(f.page.data, pageBuffer, dirty);
         return { bytes, format: 'png' };
       }
       // A phone shot: the blank form's shot, with what was stamped seen through the same lens.
       const shot = f.shots[random.int(0, f.shots.length - 1)]!;
-      const rgb = take(shot.rgb);
+      const rgb = take(shot.rgb, shot.width, 3);
+      const touched: number[][] = [];
       const out = new Uint8ClampedArray(rgb.buffer, rgb.byteOffset, rgb.length);
       for (const [x0, y0, x1, y1] of dirty as [number, number, number, number][]) {
         const corners = [shot.toShot(x0, y0), shot.toShot(x1, y0), shot.toShot(x1, y1), shot.toShot(x0, y1)];
@@ -491,13 +519,14 @@ export function createActaPool(cacheDir: string | null): ActaPool {
         const right = Math.min(shot.width, Math.ceil(Math.max(...corners.map((c) => c[0]))) + 2);
         const top = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1]))) - 2);
         const bottom = Math.min(shot.height, Math.ceil(Math.max(...corners.map((c) => c[1]))) + 2);
-        for (let y = top; y < bottom; y++) for (let x = left; x < right; x++) shade(shot, page, out, x, y);
+        for (let y = top; y < bottom; y++) shadeRow(shot, page, out, y, left, right);
+        touched.push([left, top, right, bottom]);
       }
-      give(pageBuffer);
+      give(f.page.data, pageBuffer, dirty);
       const bytes = await sharp(rgb, { raw: { width: shot.width, height: shot.height, channels: 3 } })
         .jpeg(PHONE_JPEG)
         .toBuffer();
-      give(rgb);
+      give(shot.rgb, rgb, touched);
       return { bytes, format: 'jpeg' };
     },
   };
