@@ -77,7 +77,8 @@ interface PhoneShot {
 
 interface Form {
   readonly page: Grey;
-  readonly shots: readonly PhoneShot[];
+  /** Made the first time an acta needs each: the first cut of a night waits for no more than it shows. */
+  readonly shots: readonly (() => Promise<PhoneShot>)[];
 }
 
 const luminance = (hex: string): number => {
@@ -353,17 +354,23 @@ export function createActaPool(cacheDir: string | null): ActaPool {
           return { data, width: info.width, height: info.height };
         });
         const page: Grey = flat;
-        const shots: PhoneShot[] = [];
-        for (let n = 0; n < PHONE_SHOTS; n++) {
-          const geometry = phoneGeometry(page, createRandom(`pool:${key}:phone:${n}`));
-          const rgb = await cached(`phone-${key}-${n}`, 3, async () => {
-            const out = Buffer.allocUnsafe(geometry.width * geometry.height * 3);
-            const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
-            for (let y = 0; y < geometry.height; y++) shadeRow(geometry, page, clamped, y, 0, geometry.width);
-            return { data: out, width: geometry.width, height: geometry.height };
-          });
-          shots.push({ ...geometry, rgb: rgb.data });
-        }
+        const shots = Array.from({ length: PHONE_SHOTS }, (_, n) => {
+          let made: Promise<PhoneShot> | undefined;
+          return () => {
+            made ??= (async () => {
+              const geometry = phoneGeometry(page, createRandom(`pool:${key}:phone:${n}`));
+              const rgb = await cached(`phone-${key}-${n}`, 3, async () => {
+                const out = Buffer.allocUnsafe(geometry.width * geometry.height * 3);
+                const clamped = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
+                for (let y = 0; y < geometry.height; y++)
+                  shadeRow(geometry, page, clamped, y, 0, geometry.width);
+                return { data: out, width: geometry.width, height: geometry.height };
+              });
+              return { ...geometry, rgb: rgb.data };
+            })();
+            return made;
+          };
+        });
         return { page, shots };
       })();
       forms.set(key, made);
@@ -509,7 +516,7 @@ export function createActaPool(cacheDir: string | null): ActaPool {
         return { bytes, format: 'png' };
       }
       // A phone shot: the blank form's shot, with what was stamped seen through the same lens.
-      const shot = f.shots[random.int(0, f.shots.length - 1)]!;
+      const shot = await f.shots[random.int(0, f.shots.length - 1)]!();
       const rgb = take(shot.rgb, shot.width, 3);
       const touched: number[][] = [];
       const out = new Uint8ClampedArray(rgb.buffer, rgb.byteOffset, rgb.length);
