@@ -19,6 +19,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   images: 'images.ts',
   'signin-flood': 'signin_flood.ts',
   adversarial: 'adversarial.ts',
+  demo: 'demo.ts',
 };
 
 const name = process.argv[2];

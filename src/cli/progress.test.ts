@@ -63,3 +63,21 @@ test('a terminal gets one line rewritten in place, throttled and cut to its widt
   assert.ok(out.writes.every((w) => w.replace('\r\x1b[2K', '').trimEnd().length <= 59));
   assert.ok(out.writes.at(-1)?.endsWith('\n'));
 });
+
+test('a note goes above the progress line on a terminal, which is drawn again; plainly, one line', () => {
+  let t = 0;
+  const out = sink(true);
+  const progress = createProgress(out, { label: 'night', unit: 'min', total: 100, now: () => t });
+  progress.note('before any progress');
+  t += 200;
+  progress.update(10);
+  progress.note('corte 1');
+  assert.equal(out.writes[0], 'before any progress\n');
+  assert.equal(out.writes.at(-1), `\r\x1b[2Kcorte 1\n${out.writes[1]!.replace('\r\x1b[2K', '')}`);
+  assert.match(out.writes.at(-1) ?? '', /\nnight: 10 \/ 100 min/);
+  const plain = sink(false);
+  const log = createProgress(plain, { label: 'night', unit: 'min', total: 100, now: () => t });
+  log.update(50);
+  log.note('corte 2');
+  assert.equal(plain.writes.at(-1), 'corte 2\n');
+});

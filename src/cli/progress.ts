@@ -30,6 +30,8 @@ export interface Progress {
   update(done: number, detail?: string): void;
   /** The last line, kept on the terminal, with the elapsed time. */
   finish(detail?: string): void;
+  /** A line of its own (a log line): above the progress line on a terminal, which is drawn again. */
+  note(line: string): void;
 }
 
 const TTY_INTERVAL_MS = 125;
@@ -74,6 +76,8 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions)
   let lastDone = -1;
   let latest = 0;
   let finished = false;
+  /** What the terminal's progress line shows now ('' before the first). */
+  let shown = '';
 
   const fit = (line: string) => {
     const width = (stream.columns ?? 80) - 1;
@@ -88,7 +92,8 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions)
       if (tty) {
         if (t - lastWrite < TTY_INTERVAL_MS) return;
         lastWrite = t;
-        stream.write(`\r\x1b[2K${fit(progressLine(options, done, t - started, detail))}`);
+        shown = fit(progressLine(options, done, t - started, detail));
+        stream.write(`\r\x1b[2K${shown}`);
         return;
       }
       const share =
@@ -106,6 +111,10 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions)
       finished = true;
       const line = progressLine(options, options.total ?? latest, now() - started, detail);
       stream.write(tty ? `\r\x1b[2K${fit(line)}\n` : `${line}\n`);
+    },
+    note(line) {
+      if (!tty || finished || shown === '') stream.write(`${line}\n`);
+      else stream.write(`\r\x1b[2K${line}\n${shown}`);
     },
   };
 }

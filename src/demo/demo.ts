@@ -25,6 +25,7 @@ import type { ActaContent } from '../sim/acta_images/synthetic_acta.ts';
 import type { BlobStore } from '../images/blob_store.ts';
 import { ActaIndex } from '../capture/identify.ts';
 import { openImageStore } from '../images/image_store.ts';
+import { type ActaPool, createActaPool } from '../sim/acta_images/acta_pool.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { sampleArrivalHours, trueActaFields, typeActa } from '../sim/election_night.ts';
@@ -69,7 +70,25 @@ export interface DemoOptions {
   /** The built operators' console to serve (`npm run build`'s by default). */
   readonly consoleDir?: string;
   readonly log: (line: string) => void;
+  /** Where the night is, after each cut and while actas come in (for a progress line). */
+  readonly progress?: (state: DemoProgress) => void;
   readonly signal?: AbortSignal;
+}
+
+export interface DemoProgress {
+  /** The simulated clock, local time of the election, `YYYY-MM-DD HH:MM`. */
+  readonly simulatedTime: string;
+  /** Simulated minutes since the first cut, of the night's `nightMinutes`. */
+  readonly simulatedMinutes: number;
+  readonly nightMinutes: number;
+  /** Actas esperadas (all contests) with a submission so far, of `expected`. */
+  readonly received: number;
+  readonly expected: number;
+  /** The first contest's shares in the last cut, as published (e.g. "45.2130"). */
+  readonly captured: string;
+  readonly counted: string;
+  readonly cuts: number;
+  readonly totalCuts: number;
 }
 
 type DemoEvent =
@@ -287,24 +306,32 @@ function fueraKey(casilla: Casilla, tipoActa: string, i: number): string {
   return `${entidad}${String(9000 + (i % 1000)).padStart(4, '0')}${casilla.tipo}0100${tipoActa}`;
 }
 
+/** The demo's images: the pool's stamped forms, stored in the center's image store. */
+interface DemoImages {
+  readonly blobs: BlobStore;
+  readonly pool: ActaPool;
+}
+
 /**
- * The image a submission carries: rendered (a phone's JPEG or a scanner's PNG, deterministic
- * from the seed) and put in the center's image store before it is registered, as intake does.
+ * The image a submission carries: its acta stamped on a pooled form (a phone's JPEG or a
+ * scanner's PNG, deterministic from the seed), hashed and put in the center's image store before
+ * it is registered, as intake does — the hash registered is the hash of the bytes stored.
  */
 async function submittedImage(
   event: Extract<DemoEvent, { kind: 'submit' }>,
-  blobs: BlobStore | null,
+  images: DemoImages | null,
   seed: number,
 ): Promise<string> {
-  if (blobs === null) return event.imageSha256;
-  const { renderActa } = await import('../sim/acta_images/render_acta.ts');
-  const rendered = await renderActa(event.sheet, seed, {
-    style: event.digitization === 'MOVIL' ? 'phone' : 'scanner',
-  });
-  const sha256 = createHash('sha256').update(rendered.png).digest('hex');
-  const stored = await blobs.put(
-    { sha256, kind: rendered.truth.format === 'jpeg' ? 'jpg' : 'png' },
-    { data: rendered.png },
+  if (images === null) return event.imageSha256;
+  const rendered = await images.pool.render(
+    event.sheet,
+    seed,
+    event.digitization === 'MOVIL' ? 'phone' : 'scanner',
+  );
+  const sha256 = createHash('sha256').update(rendered.bytes).digest('hex');
+  const stored = await images.blobs.put(
+    { sha256, kind: rendered.format === 'jpeg' ? 'jpg' : 'png' },
+    { data: rendered.bytes },
   );
   if (!stored.ok) throw new Error(`the demo's image store refused an image: ${stored.message}`);
   return sha256;
@@ -313,8 +340,7 @@ async function submittedImage(
 async function applyEvent(
   node: CenterNode,
   event: DemoEvent,
-  blobs: BlobStore | null,
-  seed: number,
+  image: Promise<string> | null,
   people: PeopleAtTheConsole | null,
 ): Promise<string | null> {
   const p = node.pipeline;
@@ -323,7 +349,7 @@ async function applyEvent(
       const r = await p.registerSubmission({
         contest: event.contest,
         claimedKey: event.claimedKey,
-        imageSha256: await submittedImage(event, blobs, seed),
+        imageSha256: image === null ? event.imageSha256 : await image,
         origin: event.origin,
         digitization: event.digitization,
         documentType: event.documentType,
@@ -389,6 +415,11 @@ export interface DemoSummary {
   /** Stops the servers and closes the store (the console needs it open while it serves). */
   readonly close: () => Promise<void>;
 }
+
+/** Submissions whose images are being stamped and stored ahead of the journal. */
+const IMAGES_AHEAD = 4;
+/** Where, in the data folder, the demo keeps the blank forms its images are stamped on. */
+const DEMO_FORMS = 'demo-forms';
 
 /** CAE areas of the demo: this many casillas each, within one distrito. */
 const DEMO_CASILLAS_PER_CAE = 6;
@@ -528,12 +559,15 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     const start = Date.parse(election.publicationStart);
     const close = node.pipeline.closesAt;
     const events = planNight(node, options.seed);
-    // The center's own image store (the data folder's images/), as `serve` keeps it.
+    // The center's own image store (the data folder's images/), as `serve` keeps it; the forms
+    // the images are stamped on are kept beside it, made once.
     let blobs: BlobStore | null = null;
+    let images: DemoImages | null = null;
     if (options.images ?? true) {
       const store = await openImageStore(path.join(paths.root, 'images'), { store: 'folder' });
       await store.init();
       blobs = store.blobs;
+      images = { blobs, pool: createActaPool(path.join(paths.root, DEMO_FORMS)) };
     }
     const publicImages = new Set<string>();
     const cuts = await node.journal.cuts();
@@ -575,14 +609,78 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     let failed = 0;
     let published = 0;
     const errors = new Map<string, number>();
+    // Progress: actas esperadas received so far, of all the contests' actas esperadas.
+    const index = new ActaIndex(node.pipeline.catalog, election);
+    const expected = election.contests.reduce((n, c) => n + index.esperadas(c.id).size, 0);
+    const received = new Set<string>();
+    const receive = (event: DemoEvent) => {
+      if (event.kind === 'submit' && index.esperadas(event.contest).has(event.claimedKey))
+        received.add(`${event.contest}:${event.claimedKey}`);
+    };
+    for (const event of events.slice(0, eventIndex)) receive(event);
+    const localMinute = (t: number) => formatActaTimestamp(t, offset).slice(0, 16).replace('T', ' ');
+    let shares = { captured: '0.0000', counted: '0.0000' };
+    const showProgress = (at: number) =>
+      options.progress?.({
+        simulatedTime: localMinute(at),
+        simulatedMinutes: Math.max(0, Math.round((at - start) / MINUTE)),
+        nightMinutes: Math.round((close - start) / MINUTE),
+        received: received.size,
+        expected,
+        ...shares,
+        cuts: cuts.length + published,
+        totalCuts: Math.ceil((close - start) / (options.cutEvery * MINUTE)) + 1,
+      });
+    // Images are stamped and stored a few submissions ahead, on libuv's threads, while the
+    // journal takes the events in order.
+    const pending = new Map<number, Promise<string>>();
+    let ahead = eventIndex;
+    const prefetch = (until: number) => {
+      for (; ahead < events.length && events[ahead]!.at <= until && pending.size < IMAGES_AHEAD; ahead++) {
+        const event = events[ahead]!;
+        if (event.kind !== 'submit' || images === null) continue;
+        const image = submittedImage(event, images, options.seed);
+        image.catch(() => {}); // awaited, and thrown, in order below
+        pending.set(ahead, image);
+      }
+    };
+    let stopped = false;
+    // A function, so that the compiler does not take the loop's test as settling it.
+    const aborted = () => options.signal?.aborted === true;
+    showProgress(nextCut - options.cutEvery * MINUTE);
     while (last?.final !== true && nextCut <= close && options.signal?.aborted !== true) {
       const realStart = performance.now();
+      let reported = performance.now();
       while (eventIndex < events.length && events[eventIndex]!.at <= nextCut) {
+        // Ctrl-C: the event in hand is whole in the journal; the rest of the window is played
+        // again (every step is idempotent) when the demo is started again.
+        if (aborted()) {
+          stopped = true;
+          break;
+        }
         const event = events[eventIndex]!;
+        prefetch(nextCut);
         simulatedNow = event.at;
-        const problem = await applyEvent(node, event, blobs, options.seed, people);
+        const image =
+          event.kind === 'submit' && images !== null
+            ? (pending.get(eventIndex) ?? submittedImage(event, images, options.seed))
+            : null;
+        const problem = await applyEvent(node, event, image, people);
+        pending.delete(eventIndex);
         if (problem !== null) errors.set(problem, (errors.get(problem) ?? 0) + 1);
+        receive(event);
         eventIndex++;
+        if (performance.now() - reported > 250) {
+          reported = performance.now();
+          showProgress(event.at);
+        }
+      }
+      if (stopped) {
+        await Promise.allSettled(pending.values());
+        options.log(
+          `Stopped at ${localMinute(simulatedNow)} (simulated), before the cut of ${localMinute(nextCut)}: everything until then is in the journal.`,
+        );
+        break;
       }
       simulatedNow = nextCut;
       const isFinal = nextCut >= close;
@@ -611,6 +709,10 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
         ),
       ) as { aggregates: Record<string, string | number> };
       const a = summary.aggregates;
+      shares = {
+        captured: String(a['PORCENTAJE_ACTAS_CAPTURADAS']),
+        counted: String(a['PORCENTAJE_ACTAS_CONTABILIZADAS']),
+      };
       options.log(
         `[${formatActaTimestamp(nextCut, offset).slice(0, 16)}] corte ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' FINAL' : ''}` +
           ` · ${election.contests[0]!.id} capturadas ${a['PORCENTAJE_ACTAS_CAPTURADAS']}% contabilizadas ${a['PORCENTAJE_ACTAS_CONTABILIZADAS']}%` +
@@ -618,6 +720,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
           ` · ${report.ok ? 'verificado' : 'VERIFICACIÓN FALLIDA'} (${cut.value.seconds.toFixed(2)} s)`,
       );
       previousFolder = cut.value.folder;
+      showProgress(nextCut);
       if (isFinal) break;
       nextCut += options.cutEvery * MINUTE;
       if (options.speed > 0 && !options.untilClose) {

@@ -53,6 +53,18 @@ export function homography(
   from: readonly (readonly [number, number])[],
   to: readonly (readonly [number, number])[],
 ) {
+  const [a, b, c, d, e, f, g, h] = homographyCoefficients(from, to);
+  return (x: number, y: number): [number, number] => {
+    const w = g * x + h * y + 1;
+    return [(a * x + b * y + c) / w, (d * x + e * y + f) / w];
+  };
+}
+
+/** `homography`'s map as its eight coefficients: (x, y) ↦ ((ax + by + c) / w, (dx + ey + f) / w), w = gx + hy + 1. */
+export function homographyCoefficients(
+  from: readonly (readonly [number, number])[],
+  to: readonly (readonly [number, number])[],
+): readonly [number, number, number, number, number, number, number, number] {
   const rows: number[][] = [];
   for (let i = 0; i < 4; i++) {
     const [x, y] = from[i]!;
@@ -71,7 +83,7 @@ export function homography(
       if (f !== 0) for (let k = col; k < 9; k++) rows[r]![k]! -= f * p[k]!;
     }
   }
-  const [a, b, c, d, e, f, g, h] = rows.map((r, i) => r[8]! / r[i]!) as [
+  return rows.map((r, i) => r[8]! / r[i]!) as unknown as readonly [
     number,
     number,
     number,
@@ -81,10 +93,6 @@ export function homography(
     number,
     number,
   ];
-  return (x: number, y: number): [number, number] => {
-    const w = g * x + h * y + 1;
-    return [(a * x + b * y + c) / w, (d * x + e * y + f) / w];
-  };
 }
 
 /**
