@@ -1,21 +1,13 @@
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { z } from 'zod';
 import { catalogToCsv } from '../catalog/csv_import.ts';
-import { CATALOG_SCALES, generateCatalog } from '../sim/catalog_generator.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { parseCommandArgs } from './args.ts';
+import { catalogGenerate } from './commands.ts';
 
 export async function runCatalogGenerate(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { scale: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } },
-    z.strictObject({
-      scale: z.enum(CATALOG_SCALES),
-      seed: seedOption,
-      out: z.string().min(1),
-    }),
-  );
+  const parsed = parseCommandArgs(args, catalogGenerate.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep catalog generate: ${parsed.message}\n`);
     return 2;

@@ -4,9 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { parseCatalogCsv } from '../catalog/csv_import.ts';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
@@ -21,6 +19,7 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { parseElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs } from './args.ts';
+import { cut, init, journalVerify } from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
@@ -65,29 +64,16 @@ async function readElectionFile(
   return parseElectionDefinition(json, { catalog });
 }
 
-const initSpec = {
-  data: { type: 'string' },
-  catalog: { type: 'string' },
-  election: { type: 'string' },
-  mode: { type: 'string' },
-} as const;
-const initSchema = z.strictObject({
-  data: z.string().min(1).default(defaultDataDir()),
-  catalog: z.string().min(1).optional(),
-  election: z.string().min(1).optional(),
-  mode: z.enum(['simulacro', 'live']).default('simulacro'),
-});
-
 /** `init` and `catalog import` both create a data folder from a catalog: the catalog of an election never changes. */
 async function initialise(
   command: string,
   args: readonly string[],
   catalogFromPositional: boolean,
 ): Promise<number> {
-  const parsed = parseCommandArgs(args, initSpec, initSchema);
+  const parsed = parseCommandArgs(args, init.options);
   if (!parsed.ok) return fail(command, parsed.message, 2);
   const o = parsed.value.options;
-  const catalogFile = catalogFromPositional ? parsed.value.positionals[0] : o.catalog;
+  const catalogFile = catalogFromPositional ? (parsed.value.positionals[0] ?? o.catalog) : o.catalog;
   if (catalogFile === undefined) return fail(command, 'name the catalog CSV to import', 2);
   const catalog = await readCatalogFile(catalogFile);
   if (!catalog.ok) return fail(command, catalog.message);
@@ -121,23 +107,7 @@ export function runCatalogImportInto(args: readonly string[]): Promise<number> {
 }
 
 export async function runCut(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      final: { type: 'boolean' },
-      every: { type: 'string' },
-      config: { type: 'string' },
-      'simulated-start': { type: 'string' },
-    },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      final: z.boolean().default(false),
-      every: z.coerce.number().int().min(1).max(20).optional(),
-      config: z.string().min(1).optional(),
-      'simulated-start': z.iso.datetime({ offset: true }).optional(),
-    }),
-  );
+  const parsed = parseCommandArgs(args, cut.options);
   if (!parsed.ok) return fail('cut', parsed.message, 2);
   const o = parsed.value.options;
   // The image store is serve's (its configuration file and environment): each cut's images
@@ -217,11 +187,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
 }
 
 export async function runJournalVerify(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
-  );
+  const parsed = parseCommandArgs(args, journalVerify.options);
   if (!parsed.ok) return fail('journal verify', parsed.message, 2);
   // A damaged store fails its reads: one line for the operator, not a stack trace.
   const faultLine = (error: unknown) => {

@@ -4,35 +4,15 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import process from 'node:process';
-import { z } from 'zod';
 import { calibrate } from '../sim/acta_images/calibrate.ts';
 import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../sim/acta_images/evaluate.ts';
 import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/quality_config.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
-
-const setOptions = {
-  count: { type: 'string' },
-  seed: { type: 'string' },
-  'phone-share': { type: 'string' },
-  defective: { type: 'string' },
-  'wrong-claims': { type: 'string' },
-  jobs: { type: 'string' },
-  thresholds: { type: 'string' },
-} as const;
-
-const setSchema = {
-  count: z.coerce.number().int().min(10).max(100_000).default(2000),
-  seed: seedOption,
-  'phone-share': z.coerce.number().min(0).max(1).default(0.55),
-  defective: z.coerce.number().min(0).max(1).default(0.12),
-  'wrong-claims': z.coerce.number().min(0).max(1).default(0.05),
-  jobs: z.coerce.number().int().min(1).max(64).optional(),
-  thresholds: z.string().min(1).optional(),
-};
+import { type OptionValues, parseCommandArgs } from './args.ts';
+import { qualityCalibrate, qualityEvaluate } from './commands.ts';
 
 async function settingsFrom(
   command: string,
-  options: z.infer<z.ZodObject<typeof setSchema>>,
+  options: OptionValues<typeof qualityEvaluate.options>,
 ): Promise<EvaluationSettings | null> {
   let thresholds = defaultThresholds;
   if (options.thresholds !== undefined) {
@@ -65,7 +45,7 @@ function progress(total: number): (done: number) => void {
 
 /** Prints one JSON object; exits 0 when the issue's targets are met, 1 when not. */
 export async function runQualityEvaluate(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, setOptions, z.strictObject(setSchema));
+  const parsed = parseCommandArgs(args, qualityEvaluate.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep quality evaluate: ${parsed.message}\n`);
     return 2;
@@ -92,11 +72,7 @@ export async function runQualityEvaluate(args: readonly string[]): Promise<numbe
 
 /** Prints the proposed thresholds and how each was placed; `--write` puts them in the reviewed file. */
 export async function runQualityCalibrate(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { ...setOptions, write: { type: 'boolean' } },
-    z.strictObject({ ...setSchema, write: z.boolean().default(false) }),
-  );
+  const parsed = parseCommandArgs(args, qualityCalibrate.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep quality calibrate: ${parsed.message}\n`);
     return 2;

@@ -1,36 +1,18 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { z } from 'zod';
 import { renderActaSet } from '../sim/acta_images/acta_set.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
+import { parseCommandArgs } from './args.ts';
+import { simRender } from './commands.ts';
 
 /**
  * `openprep sim render`: synthetic actas (PNG from the scanner, JPEG from a phone) and their
  * ground truth (JSON), a share of them with a labelled defect; deterministic from the seed.
  */
 export async function runSimRender(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      count: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      scale: { type: 'string' },
-      'phone-share': { type: 'string' },
-      defective: { type: 'string' },
-    },
-    z.strictObject({
-      count: z.coerce.number().int().min(1).max(100_000).default(20),
-      seed: seedOption,
-      out: z.string().min(1),
-      scale: z.enum(['tiny', 'state']).default('tiny'),
-      'phone-share': z.coerce.number().min(0).max(1).default(0.55),
-      defective: z.coerce.number().min(0).max(1).default(0.12),
-    }),
-  );
+  const parsed = parseCommandArgs(args, simRender.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep sim render: ${parsed.message}\n`);
     return 2;
