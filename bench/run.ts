@@ -18,6 +18,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   images: 'images.ts',
   'signin-flood': 'signin_flood.ts',
   adversarial: 'adversarial.ts',
+  'cli-start': 'cli_start.ts',
 };
 
 const name = process.argv[2];

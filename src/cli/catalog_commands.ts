@@ -2,9 +2,10 @@ import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { catalogToCsv } from '../catalog/csv_import.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
+import { entidadCount, generateCatalog } from '../sim/catalog_generator.ts';
 import { parseCommandArgs } from './args.ts';
 import { catalogGenerate } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 export async function runCatalogGenerate(args: readonly string[]): Promise<number> {
   const parsed = parseCommandArgs(args, catalogGenerate.options);
@@ -14,7 +15,13 @@ export async function runCatalogGenerate(args: readonly string[]): Promise<numbe
   }
   const { scale, seed, out } = parsed.value.options;
   const started = performance.now();
-  const catalog = generateCatalog({ scale, seed });
+  const progress = createProgress(process.stderr, {
+    label: 'catalog generate',
+    unit: 'entidades',
+    total: entidadCount(scale),
+  });
+  const catalog = generateCatalog({ scale, seed, onEntidad: (done) => progress.update(done) });
+  progress.finish(`${catalog.casillas.length.toLocaleString('en-US')} casillas`);
   const csv = catalogToCsv(catalog);
   // Written beside the target and renamed, so a reader never sees half a catalog.
   const temporary = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import process from 'node:process';
@@ -20,12 +21,26 @@ import { parseElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs } from './args.ts';
 import { cut, init, journalVerify } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
   process.stderr.write(`openprep ${command}: ${message}\n`);
   return code;
 };
+
+/** The same chunks, telling how many bytes have gone by. */
+async function* counted(
+  chunks: AsyncIterable<Buffer>,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    bytes += chunk.length;
+    onBytes(bytes);
+    yield chunk;
+  }
+}
 
 /** Reads and validates a catalog CSV, printing every problem with its line and column. */
 export async function readCatalogFile(file: string): Promise<Result<Catalog, 'catalog-invalid'>> {
@@ -37,7 +52,13 @@ export async function readCatalogFile(file: string): Promise<Result<Catalog, 'ca
   }
   let result: Awaited<ReturnType<typeof parseCatalogCsv>>;
   try {
-    result = await parseCatalogCsv(stream);
+    const progress = createProgress(process.stderr, {
+      label: `reading ${path.basename(file)}`,
+      unit: 'bytes',
+      total: (await stat(file)).size,
+    });
+    result = await parseCatalogCsv(counted(stream, (bytes) => progress.update(bytes)));
+    progress.finish();
   } catch (error) {
     return err('catalog-invalid', `cannot read ${file}: ${(error as Error).message}`);
   }

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { closest, editDistance, parseCommandArgs } from './args.ts';
@@ -31,9 +33,7 @@ function openprep(...args: string[]) {
 
 /** The words of one example after `openprep <command>`, split as a shell would (quotes, no expansion). */
 function exampleArgs(example: string, name: string): string[] {
-  const line = example.slice(
-    example.indexOf(`openprep ${name}`) >= 0 ? example.indexOf(`openprep ${name}`) : 0,
-  );
+  const line = example.slice(Math.max(0, example.indexOf(`openprep ${name}`)));
   const words = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
   const start = words[0] === 'openprep' ? 1 : 0;
   assert.deepEqual(words.slice(start, start + name.split(' ').length), name.split(' '), example);
@@ -135,11 +135,30 @@ describe('the bin script', () => {
     assert.equal(run.stderr, '');
   });
 
+  test('only the type-stripping ExperimentalWarning is dropped; others still show', () => {
+    const script = `process.argv.push('_', '--version'); await import(${JSON.stringify(BIN)});
+      process.emitWarning('Type Stripping is an experimental feature and might change at any time', 'ExperimentalWarning');
+      process.emitWarning('Something else is an experimental feature', 'ExperimentalWarning');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /Type Stripping/);
+    assert.match(run.stderr, /ExperimentalWarning: Something else is an experimental feature/);
+  });
+
   test('a command answers --help as a process: stdout, exit 0, no warning', () => {
     const run = openprep('demo', '--help');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /--until-close/);
     assert.equal(run.stderr, '');
+  });
+
+  test('progress goes to stderr: stdout holds only the result', async () => {
+    const out = path.join(await mkdtemp(path.join(tmpdir(), 'openprep-help-')), 'c.csv');
+    const run = openprep('catalog', 'generate', '--scale', 'tiny', '--out', out);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^[^\n]*c\.csv: 40 casillas[^\n]*\n$/);
+    assert.match(run.stderr, /catalog generate: 1 \/ 1 entidades · 100\.0 %/);
+    await rm(path.dirname(out), { recursive: true });
   });
 
   test('a wrong flag as a process: stderr, exit 2', () => {

@@ -9,6 +9,7 @@ import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../
 import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/quality_config.ts';
 import { type OptionValues, parseCommandArgs } from './args.ts';
 import { qualityCalibrate, qualityEvaluate } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 async function settingsFrom(
   command: string,
@@ -33,14 +34,9 @@ async function settingsFrom(
   };
 }
 
-function progress(total: number): (done: number) => void {
-  let shown = 0;
-  return (done) => {
-    if (done === total || done - shown >= Math.max(50, total / 20)) {
-      shown = done;
-      process.stderr.write(`  ${done}/${total} images judged\n`);
-    }
-  };
+/** The shared progress line, on stderr so the JSON on stdout stays clean. */
+function progress(command: string, total: number): { update(done: number): void; finish(): void } {
+  return createProgress(process.stderr, { label: command, unit: 'images judged', total });
 }
 
 /** Prints one JSON object; exits 0 when the issue's targets are met, 1 when not. */
@@ -53,7 +49,9 @@ export async function runQualityEvaluate(args: readonly string[]): Promise<numbe
   const settings = await settingsFrom('quality evaluate', parsed.value.options);
   if (settings === null) return 2;
   const started = performance.now();
-  const records = await judgeSet(settings, parsed.value.options.jobs, progress(settings.count));
+  const judged = progress('quality evaluate', settings.count);
+  const records = await judgeSet(settings, parsed.value.options.jobs, (done) => judged.update(done));
+  judged.finish();
   const report = scoreJudgements(records);
   process.stdout.write(
     `${JSON.stringify({
@@ -80,7 +78,9 @@ export async function runQualityCalibrate(args: readonly string[]): Promise<numb
   const { options } = parsed.value;
   const settings = await settingsFrom('quality calibrate', options);
   if (settings === null) return 2;
-  const records = await judgeSet(settings, options.jobs, progress(settings.count));
+  const judged = progress('quality calibrate', settings.count);
+  const records = await judgeSet(settings, options.jobs, (done) => judged.update(done));
+  judged.finish();
   const provenance = `openprep quality calibrate --count ${settings.count} --seed ${settings.seed} --phone-share ${settings.phoneShare} --defective ${settings.defectiveShare} (${new Date().toISOString().slice(0, 10)})`;
   const { thresholds, report } = calibrate(records, settings.thresholds, provenance);
   if (options.write) {

@@ -6,6 +6,7 @@ import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs } from './args.ts';
 import { simRender } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 /**
  * `openprep sim render`: synthetic actas (PNG from the scanner, JPEG from a phone) and their
@@ -22,6 +23,7 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
   await mkdir(out, { recursive: true });
   const started = performance.now();
+  const progress = createProgress(process.stderr, { label: 'sim render', unit: 'actas', total: count });
   let made = 0;
   for await (const acta of renderActaSet({
     catalog,
@@ -39,7 +41,9 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
     await writeFile(`${base}.json.tmp`, `${JSON.stringify(acta.truth, null, 2)}\n`);
     await rename(`${base}.json.tmp`, `${base}.json`);
     made++;
+    progress.update(made, acta.truth.actaKey);
   }
+  progress.finish();
   process.stdout.write(
     `${made} actas in ${out} (image + ground truth JSON), ${((performance.now() - started) / made).toFixed(0)} ms each\n`,
   );
