@@ -8,12 +8,18 @@ if (major === undefined || major < 24) {
   );
   process.exit(2);
 }
-// Some Node 24 releases warn on every run that type stripping is experimental: it tells the
-// user of a command nothing. Only that warning is dropped; every other one is still printed.
+// Node warns that type stripping is experimental: some Node 24 releases on every run, and
+// every release the first time `serve` or the demo strips PREP Casilla's modules for a phone
+// (module.stripTypeScriptTypes). It tells the user of a command nothing. Only those two
+// warnings are dropped; every other one is still printed.
+const QUIET = [
+  'Type Stripping is an experimental feature',
+  'stripTypeScriptTypes is an experimental feature',
+];
 const emitWarning = process.emitWarning;
 process.emitWarning = (warning, ...rest) => {
   const text = typeof warning === 'string' ? warning : warning?.message;
-  if (typeof text === 'string' && text.startsWith('Type Stripping is an experimental feature')) return;
+  if (typeof text === 'string' && QUIET.some((start) => text.startsWith(start))) return;
   return emitWarning.call(process, warning, ...rest);
 };
 // Node keeps each module's compiled (and type-stripped) code, keyed by its source's hash, so
