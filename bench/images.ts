@@ -15,6 +15,7 @@ import { assessActaImage, decodeToWorkingSize } from '../src/gate/quality_gate.t
 import { defaultThresholds } from '../src/gate/quality_config.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/default_election.ts';
+import { createProgress } from '../src/cli/progress.ts';
 
 const count = Number(process.argv[2] ?? 100);
 if (!Number.isInteger(count) || count < 1) {
@@ -26,6 +27,11 @@ const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
 
 async function render(phoneShare: number) {
   const images: { bytes: Buffer; key: string }[] = [];
+  const progress = createProgress(process.stderr, {
+    label: `images: render ${phoneShare === 0 ? 'scanner' : 'phone'}`,
+    unit: 'actas',
+    total: count,
+  });
   const started = performance.now();
   for await (const acta of renderActaSet({
     catalog,
@@ -34,9 +40,13 @@ async function render(phoneShare: number) {
     seed: 1,
     phoneShare,
     defectiveShare: 0,
-  }))
+  })) {
     images.push({ bytes: acta.png, key: acta.truth.actaKey });
-  return { images, msPerRender: (performance.now() - started) / count };
+    progress.update(images.length);
+  }
+  const msPerRender = (performance.now() - started) / count;
+  progress.finish();
+  return { images, msPerRender };
 }
 
 const scanner = await render(0);

@@ -41,6 +41,7 @@ import {
 import { startBalancedNodes, stopServer, type startServer } from '../src/test/center_process.ts';
 import { makeDevice, packageFor, uniquePng } from '../src/test/packages.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
+import { createProgress } from '../src/cli/progress.ts';
 
 const capturistaCount = Number(process.argv[2] ?? 200);
 const verifierCount = Math.max(1, Math.ceil(capturistaCount / 20));
@@ -198,6 +199,13 @@ try {
   };
   let intakeDone = false;
   let sent = 0;
+  // Capture and verification run beside intake: the line counts packages and shows their totals.
+  const counts: WorkCounts = { captures: 0, verifications: 0, emptyAnswers: 0 };
+  const night = createProgress(process.stderr, {
+    label: 'national night',
+    unit: 'packages sent',
+    total: actas.length,
+  });
   let midCut: { seconds: number; id: string } | null = null;
   let midCutAt = 0;
   const intake = (async () => {
@@ -207,7 +215,7 @@ try {
         for (let i = next++; i < actas.length; i = next++) {
           await send(i);
           sent++;
-          if (sent % 50_000 === 0) log(`${sent} packages received`);
+          night.update(sent, `captures ${counts.captures}, verifications ${counts.verifications}`);
         }
       }),
     );
@@ -222,11 +230,6 @@ try {
     midCut = await cutInChild(center, midCutAt);
     log(`cut ${midCut.id} under load in ${midCut.seconds} s`);
   })();
-  const counts: WorkCounts = { captures: 0, verifications: 0, emptyAnswers: 0 };
-  const progress = setInterval(
-    () => log(`captures ${counts.captures}, verifications ${counts.verifications}, sent ${sent}`),
-    60_000,
-  );
   await Promise.all([
     intake,
     halfway,
@@ -239,7 +242,7 @@ try {
       () => !intakeDone,
     ),
   ]);
-  clearInterval(progress);
+  night.finish(`captures ${counts.captures}, verifications ${counts.verifications}`);
   const captureSeconds = (performance.now() - nightBegan) / 1000;
   agent.destroy();
   client.close();

@@ -20,6 +20,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   'signin-flood': 'signin_flood.ts',
   adversarial: 'adversarial.ts',
   demo: 'demo.ts',
+  'cli-start': 'cli_start.ts',
 };
 
 const name = process.argv[2];

@@ -2,7 +2,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { z } from 'zod';
 import {
   agentConfigSchema,
   agentPaths,
@@ -13,7 +12,6 @@ import {
 } from '../agent/agent.ts';
 import { enrolOverHttp } from '../agent/enrol_http.ts';
 import { BUNDLE_LIMITS, writeBundle } from '../intake/bundle.ts';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { importBundle } from '../intake/bundle_import.ts';
@@ -25,6 +23,15 @@ import { openNote } from '../journal/note.ts';
 import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs, readStdin } from './args.ts';
+import {
+  agentEnroll,
+  agentExportBundle,
+  agentInit,
+  agentRun,
+  agentStatus,
+  bundleImport,
+  drillProxy,
+} from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const failWith =
@@ -36,29 +43,7 @@ const failWith =
 
 export async function runAgentInit(args: readonly string[]): Promise<number> {
   const fail = failWith('agent init');
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      'device-id': { type: 'string' },
-      origin: { type: 'string' },
-      watch: { type: 'string' },
-      center: { type: 'string' },
-      alternate: { type: 'string' },
-      'center-key': { type: 'string' },
-      'utc-offset-minutes': { type: 'string' },
-    },
-    z.strictObject({
-      data: z.string().min(1),
-      'device-id': z.string().min(1),
-      origin: z.enum(['CASILLA', 'CATD']).default('CATD'),
-      watch: z.string().min(1),
-      center: z.url(),
-      alternate: z.url().optional(),
-      'center-key': z.string().min(1),
-      'utc-offset-minutes': z.coerce.number().int().default(-360),
-    }),
-  );
+  const parsed = parseCommandArgs(args, agentInit.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   let centerKey: string;
@@ -99,15 +84,7 @@ export async function runAgentInit(args: readonly string[]): Promise<number> {
 
 export async function runAgentEnroll(args: readonly string[]): Promise<number> {
   const fail = failWith('agent enroll');
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, username: { type: 'string' }, 'bound-to': { type: 'string' } },
-    z.strictObject({
-      data: z.string().min(1),
-      username: z.string().min(1),
-      'bound-to': z.string().min(1).max(64),
-    }),
-  );
+  const parsed = parseCommandArgs(args, agentEnroll.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   // The coordinator's password and current code, one per line, on standard input.
@@ -146,11 +123,7 @@ export async function runAgentEnroll(args: readonly string[]): Promise<number> {
 
 export async function runAgentRun(args: readonly string[]): Promise<number> {
   const fail = failWith('agent run');
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, quiet: { type: 'boolean' } },
-    z.strictObject({ data: z.string().min(1), quiet: z.boolean().default(false) }),
-  );
+  const parsed = parseCommandArgs(args, agentRun.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   const controller = new AbortController();
@@ -178,11 +151,7 @@ export async function runAgentRun(args: readonly string[]): Promise<number> {
 
 export async function runAgentStatus(args: readonly string[]): Promise<number> {
   const fail = failWith('agent status');
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1) }),
-  );
+  const parsed = parseCommandArgs(args, agentStatus.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const root = parsed.value.options.data;
   const opened = await openAgent(root, Date.now);
@@ -238,15 +207,7 @@ export async function runAgentStatus(args: readonly string[]): Promise<number> {
 
 export async function runAgentExportBundle(args: readonly string[]): Promise<number> {
   const fail = failWith('agent export-bundle');
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, out: { type: 'string' }, 'from-leaf': { type: 'string' } },
-    z.strictObject({
-      data: z.string().min(1),
-      out: z.string().min(1),
-      'from-leaf': z.coerce.number().int().min(0).optional(),
-    }),
-  );
+  const parsed = parseCommandArgs(args, agentExportBundle.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   const opened = await openAgent(o.data, Date.now);
@@ -348,21 +309,7 @@ function sequenceOf(packageText: string): number {
 
 export async function runBundleImport(args: readonly string[]): Promise<number> {
   const fail = failWith('bundle import');
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      config: { type: 'string' },
-      receipts: { type: 'string' },
-      'simulated-start': { type: 'string' },
-    },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      config: z.string().min(1).optional(),
-      receipts: z.string().min(1).optional(),
-      'simulated-start': z.iso.datetime({ offset: true }).optional(),
-    }),
-  );
+  const parsed = parseCommandArgs(args, bundleImport.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   const file = parsed.value.positionals[0];
@@ -451,26 +398,7 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
 
 export async function runDrillProxy(args: readonly string[]): Promise<number> {
   const fail = failWith('drill proxy');
-  const parsed = parseCommandArgs(
-    args,
-    {
-      target: { type: 'string' },
-      listen: { type: 'string' },
-      faults: { type: 'string' },
-      seed: { type: 'string' },
-      'delay-ms': { type: 'string' },
-    },
-    z.strictObject({
-      target: z.url(),
-      listen: z.coerce.number().int().min(0).max(65_535).default(0),
-      faults: z.string().default(''),
-      seed: z.coerce.number().int().default(1),
-      'delay-ms': z
-        .string()
-        .regex(/^[0-9]+,[0-9]+$/, 'MIN,MAX in milliseconds')
-        .optional(),
-    }),
-  );
+  const parsed = parseCommandArgs(args, drillProxy.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   const { parseFaultRates, startFaultProxy } = await import('../drill/fault_proxy.ts');

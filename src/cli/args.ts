@@ -3,7 +3,35 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
+/**
+ * One option of a command: how node:util reads it, the zod schema that checks its value (and
+ * gives its default), and the line `--help` shows. The parser and the help both read this one
+ * definition, so they cannot disagree about a name, a default or whether it is required.
+ */
+export interface OptionDef<S extends z.ZodType = z.ZodType> {
+  readonly type: 'string' | 'boolean';
+  readonly schema: S;
+  readonly help: string;
+  /** What the value is, for the help line: `--out FILE`. */
+  readonly value?: string;
+}
+
+export type OptionDefs = Readonly<Record<string, OptionDef>>;
+
+type Shape<O extends OptionDefs> = { -readonly [K in keyof O]: O[K]['schema'] };
+export type OptionValues<O extends OptionDefs> = z.infer<z.ZodObject<Shape<O>, z.core.$strict>>;
+
+/** An option with a value, e.g. `valued('DIR', z.string().min(1), 'where to write')`. */
+export function valued<S extends z.ZodType>(value: string, schema: S, help: string): OptionDef<S> {
+  return { type: 'string', value, schema, help };
+}
+
+/** An on/off option, off unless given. */
+export function flag(help: string): OptionDef<z.ZodDefault<z.ZodBoolean>>;
+export function flag<S extends z.ZodType>(help: string, schema: S): OptionDef<S>;
+export function flag(help: string, schema: z.ZodType = z.boolean().default(false)): OptionDef {
+  return { type: 'boolean', schema, help };
+}
 
 export interface ParsedArgs<T> {
   readonly options: T;
@@ -11,26 +39,84 @@ export interface ParsedArgs<T> {
 }
 
 /**
- * Parses argv with node:util (unknown flags are errors) and validates the values with a zod
- * schema, so a command only ever sees typed, checked options.
+ * Parses argv with node:util (unknown flags are errors, naming the closest known one) and
+ * validates the values with the options' zod schemas, so a command only ever sees typed,
+ * checked options.
  */
-export function parseCommandArgs<S extends z.ZodType>(
+export function parseCommandArgs<O extends OptionDefs>(
   args: readonly string[],
-  spec: OptionSpec,
-  schema: S,
-): Result<ParsedArgs<z.infer<S>>, 'bad-arguments'> {
+  options: O,
+): Result<ParsedArgs<OptionValues<O>>, 'bad-arguments'> {
+  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, option] of Object.entries(options)) {
+    spec[name] = { type: option.type };
+    shape[name] = option.schema;
+  }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...args], options: spec, allowPositionals: true, strict: true });
   } catch (error) {
-    return err('bad-arguments', (error as Error).message);
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '(-{1,2}[^'=]+)/.exec(message)?.[1];
+    if (unknown !== undefined) {
+      const guess = closest(unknown.replace(/^-+/, ''), Object.keys(options));
+      return err(
+        'bad-arguments',
+        `unknown option ${unknown}${guess !== undefined ? ` (did you mean --${guess}?)` : ''}`,
+      );
+    }
+    return err('bad-arguments', message);
   }
-  const checked = schema.safeParse(parsed.values);
+  const checked = z.strictObject(shape).safeParse(parsed.values);
   if (!checked.success) {
-    const problems = checked.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`);
+    const problems = checked.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      // zod's "expected string, received undefined" says less than this.
+      if (name !== '' && parsed.values[name] === undefined && issue.code === 'invalid_type') {
+        const value = options[name]?.value;
+        return `--${name}${value !== undefined ? ` ${value}` : ''} is required`;
+      }
+      return `--${issue.path.join('.')}: ${issue.message}`;
+    });
     return err('bad-arguments', problems.join('; '));
   }
-  return ok({ options: checked.data, positionals: parsed.positionals });
+  return ok({ options: checked.data as OptionValues<O>, positionals: parsed.positionals });
+}
+
+/** Levenshtein distance: how many one-character edits turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The candidate a mistyped word most likely meant: the nearest by edit distance when it is
+ * close for its length (a third of it, at least 1 and at most 3 edits), or the only one the
+ * word begins (`--phone` → `phone-share`); none when nothing is near.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  if (best !== undefined && bestDistance <= limit) return best;
+  const prefixed = candidates.filter((c) => word.length >= 3 && c.startsWith(word));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 /** All of standard input as text, without its final newline (secrets never come as flags). */

@@ -1,28 +1,27 @@
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { z } from 'zod';
 import { catalogToCsv } from '../catalog/csv_import.ts';
-import { CATALOG_SCALES, generateCatalog } from '../sim/catalog_generator.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
+import { entidadCount, generateCatalog } from '../sim/catalog_generator.ts';
+import { parseCommandArgs } from './args.ts';
+import { catalogGenerate } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 export async function runCatalogGenerate(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { scale: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } },
-    z.strictObject({
-      scale: z.enum(CATALOG_SCALES),
-      seed: seedOption,
-      out: z.string().min(1),
-    }),
-  );
+  const parsed = parseCommandArgs(args, catalogGenerate.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep catalog generate: ${parsed.message}\n`);
     return 2;
   }
   const { scale, seed, out } = parsed.value.options;
   const started = performance.now();
-  const catalog = generateCatalog({ scale, seed });
+  const progress = createProgress(process.stderr, {
+    label: 'catalog generate',
+    unit: 'entidades',
+    total: entidadCount(scale),
+  });
+  const catalog = generateCatalog({ scale, seed, onEntidad: (done) => progress.update(done) });
+  progress.finish(`${catalog.casillas.length.toLocaleString('en-US')} casillas`);
   const csv = catalogToCsv(catalog);
   // Written beside the target and renamed, so a reader never sees half a catalog.
   const temporary = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);

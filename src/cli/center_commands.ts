@@ -1,12 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { parseCatalogCsv } from '../catalog/csv_import.ts';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
@@ -21,12 +20,27 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { parseElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs } from './args.ts';
+import { cut, init, journalVerify } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
   process.stderr.write(`openprep ${command}: ${message}\n`);
   return code;
 };
+
+/** The same chunks, telling how many bytes have gone by. */
+async function* counted(
+  chunks: AsyncIterable<Buffer>,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    bytes += chunk.length;
+    onBytes(bytes);
+    yield chunk;
+  }
+}
 
 /** Reads and validates a catalog CSV, printing every problem with its line and column. */
 export async function readCatalogFile(file: string): Promise<Result<Catalog, 'catalog-invalid'>> {
@@ -38,7 +52,13 @@ export async function readCatalogFile(file: string): Promise<Result<Catalog, 'ca
   }
   let result: Awaited<ReturnType<typeof parseCatalogCsv>>;
   try {
-    result = await parseCatalogCsv(stream);
+    const progress = createProgress(process.stderr, {
+      label: `reading ${path.basename(file)}`,
+      unit: 'bytes',
+      total: (await stat(file)).size,
+    });
+    result = await parseCatalogCsv(counted(stream, (bytes) => progress.update(bytes)));
+    progress.finish();
   } catch (error) {
     return err('catalog-invalid', `cannot read ${file}: ${(error as Error).message}`);
   }
@@ -65,29 +85,16 @@ async function readElectionFile(
   return parseElectionDefinition(json, { catalog });
 }
 
-const initSpec = {
-  data: { type: 'string' },
-  catalog: { type: 'string' },
-  election: { type: 'string' },
-  mode: { type: 'string' },
-} as const;
-const initSchema = z.strictObject({
-  data: z.string().min(1).default(defaultDataDir()),
-  catalog: z.string().min(1).optional(),
-  election: z.string().min(1).optional(),
-  mode: z.enum(['simulacro', 'live']).default('simulacro'),
-});
-
 /** `init` and `catalog import` both create a data folder from a catalog: the catalog of an election never changes. */
 async function initialise(
   command: string,
   args: readonly string[],
   catalogFromPositional: boolean,
 ): Promise<number> {
-  const parsed = parseCommandArgs(args, initSpec, initSchema);
+  const parsed = parseCommandArgs(args, init.options);
   if (!parsed.ok) return fail(command, parsed.message, 2);
   const o = parsed.value.options;
-  const catalogFile = catalogFromPositional ? parsed.value.positionals[0] : o.catalog;
+  const catalogFile = catalogFromPositional ? (parsed.value.positionals[0] ?? o.catalog) : o.catalog;
   if (catalogFile === undefined) return fail(command, 'name the catalog CSV to import', 2);
   const catalog = await readCatalogFile(catalogFile);
   if (!catalog.ok) return fail(command, catalog.message);
@@ -121,23 +128,7 @@ export function runCatalogImportInto(args: readonly string[]): Promise<number> {
 }
 
 export async function runCut(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      final: { type: 'boolean' },
-      every: { type: 'string' },
-      config: { type: 'string' },
-      'simulated-start': { type: 'string' },
-    },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      final: z.boolean().default(false),
-      every: z.coerce.number().int().min(1).max(20).optional(),
-      config: z.string().min(1).optional(),
-      'simulated-start': z.iso.datetime({ offset: true }).optional(),
-    }),
-  );
+  const parsed = parseCommandArgs(args, cut.options);
   if (!parsed.ok) return fail('cut', parsed.message, 2);
   const o = parsed.value.options;
   // The image store is serve's (its configuration file and environment): each cut's images
@@ -217,11 +208,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
 }
 
 export async function runJournalVerify(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
-  );
+  const parsed = parseCommandArgs(args, journalVerify.options);
   if (!parsed.ok) return fail('journal verify', parsed.message, 2);
   // A damaged store fails its reads: one line for the operator, not a stack trace.
   const faultLine = (error: unknown) => {

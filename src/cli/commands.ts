@@ -1,162 +1,556 @@
-/** The command table of `openprep`. Each command imports its modules lazily so `--help` stays fast. */
-export interface Command {
+/**
+ * The command table of `openprep`: each command's name, options (with their checks, defaults
+ * and help lines), examples, and the module that runs it. The parser and `--help` both read
+ * these definitions. Each command's module is imported only when it runs, so `--help`,
+ * `--version` and a mistyped command answer at once.
+ */
+import process from 'node:process';
+import { z } from 'zod';
+import { defaultDataDir } from '../center/data_dir.ts';
+import { flag, type OptionDefs, seedOption, valued } from './args.ts';
+
+export interface Command<O extends OptionDefs = OptionDefs> {
   readonly name: string;
   readonly summary: string;
+  /** The positional arguments, for the usage line, e.g. `<FILE.csv>`. */
+  readonly arguments?: string;
+  readonly options: O;
+  /** Whole command lines, each runnable as written (after `openprep`). */
+  readonly examples: readonly string[];
   readonly run: (args: readonly string[]) => Promise<number>;
 }
 
-export const COMMANDS: readonly Command[] = [
-  {
-    name: 'demo',
-    summary: 'play an election night in accelerated time and serve its cuts (npm start)',
-    run: async (args) => (await import('./demo_command.ts')).runDemoCommand(args),
-  },
-  {
-    name: 'demo code',
-    summary: "print a demo account's current 6-digit sign-in code (the seeds are in the demo's data folder)",
-    run: async (args) => (await import('./demo_code_command.ts')).runDemoCode(args),
-  },
-  {
-    name: 'init',
-    summary: 'create a data folder: store, signing key for the mode, election definition, catalog',
-    run: async (args) => (await import('./center_commands.ts')).runInit(args),
-  },
-  {
-    name: 'catalog import',
-    summary: 'import a casilla catalog CSV, all or nothing',
-    run: async (args) => (await import('./catalog_commands.ts')).runCatalogImport(args),
-  },
-  {
-    name: 'catalog generate',
-    summary: 'write a synthetic catalog CSV (tiny, state or national), deterministic from a seed',
-    run: async (args) => (await import('./catalog_commands.ts')).runCatalogGenerate(args),
-  },
-  {
-    name: 'sim render',
-    summary: 'render synthetic actas (PNG) with their ground truth (JSON), deterministic from a seed',
-    run: async (args) => (await import('./sim_commands.ts')).runSimRender(args),
-  },
-  {
-    name: 'quality evaluate',
-    summary: 'score the image quality gate on labelled synthetic actas (JSON; exit 1 below target)',
-    run: async (args) => (await import('./quality_commands.ts')).runQualityEvaluate(args),
-  },
-  {
-    name: 'quality calibrate',
-    summary: "propose the quality gate's thresholds from labelled synthetic actas (--write to keep them)",
-    run: async (args) => (await import('./quality_commands.ts')).runQualityCalibrate(args),
-  },
-  {
-    name: 'cut',
-    summary: 'build and publish a signed cut now, or every N minutes with --every',
-    run: async (args) => (await import('./center_commands.ts')).runCut(args),
-  },
-  {
-    name: 'verify',
-    summary: 'verify a cut folder or zip; exits non-zero naming the failed check',
-    run: async (args) => (await import('./verify_command.ts')).runVerify(args),
-  },
-  {
-    name: 'serve',
-    summary: 'run the center online: signed package intake over HTTP, health, checkpoints',
-    run: async (args) => (await import('./serve_command.ts')).runServe(args),
-  },
-  {
-    name: 'device enroll',
-    summary: 'enrol a phone or scanner with its Ed25519 public key, bound to a CATD or CAE',
-    run: async (args) => (await import('./device_commands.ts')).runDeviceEnroll(args),
-  },
-  {
-    name: 'territory import',
-    summary: 'declare which distritos or casillas each CATD and CAE serves (CSV, all or nothing)',
-    run: async (args) => (await import('./territory_commands.ts')).runTerritoryImport(args),
-  },
-  {
-    name: 'territory list',
-    summary: 'list the declared territory: each CATD or CAE and its distritos or casillas',
-    run: async (args) => (await import('./territory_commands.ts')).runTerritoryList(args),
-  },
-  {
-    name: 'device list',
-    summary: 'list enrolled devices and whether they are revoked',
-    run: async (args) => (await import('./device_commands.ts')).runDeviceList(args),
-  },
-  {
-    name: 'device revoke',
-    summary: 'revoke a device: its next package is refused',
-    run: async (args) => (await import('./device_commands.ts')).runDeviceRevoke(args),
-  },
-  {
-    name: 'operator add',
-    summary: 'create an operator account (password on stdin); prints the TOTP enrolment URI once',
-    run: async (args) => (await import('./operator_commands.ts')).runOperatorAdd(args),
-  },
-  {
-    name: 'operator list',
-    summary: 'list operator accounts, their roles, scopes and state',
-    run: async (args) => (await import('./operator_commands.ts')).runOperatorList(args),
-  },
-  {
-    name: 'operator enroll-totp',
-    summary: 'give an operator a new TOTP seed (after a purge); revokes the old one and their sessions',
-    run: async (args) => (await import('./operator_commands.ts')).runOperatorEnrollTotp(args),
-  },
-  {
-    name: 'operator recertify',
-    summary: 'certify an operator account for this election (accounts from an earlier one cannot sign in)',
-    run: async (args) => (await import('./operator_commands.ts')).runOperatorRecertify(args),
-  },
-  {
-    name: 'accounts purge',
-    summary: 'revoke every session, second factor and device key in a scope at once',
-    run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),
-  },
-  {
-    name: 'agent init',
-    summary: "create a CATD agent folder: the device's own key and which centers to send to",
-    run: async (args) => (await import('./agent_commands.ts')).runAgentInit(args),
-  },
-  {
-    name: 'agent enroll',
-    summary: "enrol the agent's device at its center, as a coordinator (password and code on stdin)",
-    run: async (args) => (await import('./agent_commands.ts')).runAgentEnroll(args),
-  },
-  {
-    name: 'agent run',
-    summary: "watch the scanner's folder and send every acta until a receipt comes back",
-    run: async (args) => (await import('./agent_commands.ts')).runAgentRun(args),
-  },
-  {
-    name: 'agent status',
-    summary: 'what the agent has sent, what is pending or refused, and why',
-    run: async (args) => (await import('./agent_commands.ts')).runAgentStatus(args),
-  },
-  {
-    name: 'agent export-bundle',
-    summary:
-      'write the pending packages as one signed bundle file, for a USB stick (--from-leaf N: the delivered ones receipted at journal leaf N or later, after a center lost storage)',
-    run: async (args) => (await import('./agent_commands.ts')).runAgentExportBundle(args),
-  },
-  {
-    name: 'bundle import',
-    summary:
-      "ingest a device's USB bundle at this center, all checked first; importing twice changes nothing",
-    run: async (args) => (await import('./agent_commands.ts')).runBundleImport(args),
-  },
-  {
-    name: 'drill proxy',
-    summary: 'a fault-injecting proxy (drop, delay, duplicate, reset, lost answer…) for drills and tests',
-    run: async (args) => (await import('./agent_commands.ts')).runDrillProxy(args),
-  },
-  {
-    name: 'journal verify',
-    summary: "recompute the journal's Merkle tree and check every stored checkpoint",
-    run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
-  },
-];
+const command = <O extends OptionDefs>(definition: Command<O>): Command<O> => definition;
 
-export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `OpenPREP — verifiable preliminary election results\n\nusage: openprep <command> [options]\n\n${lines.join('\n')}\n\nSee README.md and docs/ for every option.\n`;
-}
+// Options several commands share.
+const data = valued(
+  'DIR',
+  z.string().min(1).default(defaultDataDir()),
+  "the center's data folder (OPENPREP_DATA)",
+);
+const agentData = valued('DIR', z.string().min(1), "the agent's folder");
+const config = valued(
+  'FILE',
+  z.string().min(1).optional(),
+  "serve's configuration file (JSON); the environment and flags override it",
+);
+const simulatedStart = valued(
+  'ISO',
+  z.iso.datetime({ offset: true }).optional(),
+  "a drill's start on its simulated clock (e.g. 2024-06-02T21:00:00-06:00), recorded in the store for every command of the drill",
+);
+const json = flag('print JSON instead of lines');
+const seed = valued('N', seedOption, 'the seed: the same seed gives the same output');
+const share = (byDefault: number) => z.coerce.number().min(0).max(1).default(byDefault);
+
+export const demo = command({
+  name: 'demo',
+  summary: 'play an election night in accelerated time and serve its cuts (npm start)',
+  options: {
+    scale: valued(
+      'tiny|state',
+      z.enum(['tiny', 'state']).default('state'),
+      'tiny: 40 casillas; state: 7,000 casillas',
+    ),
+    seed,
+    data,
+    'until-close': flag('run the night as fast as possible and exit after the final cut'),
+    'no-serve': flag('do not serve the site, the cuts or the console over HTTP'),
+    'no-images': flag('do not render acta images (faster)'),
+    port: valued(
+      'N',
+      z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(Number(process.env['OPENPREP_PORT'] ?? 8080)),
+      'port of the site and cuts on 127.0.0.1 (OPENPREP_PORT); the console is on N+1',
+    ),
+    speed: valued(
+      'X',
+      z.coerce.number().min(0).max(100_000).default(30),
+      'simulated minutes per real second while serving',
+    ),
+    'cut-every': valued(
+      'M',
+      z.coerce.number().int().min(1).max(20).default(20),
+      'simulated minutes between cuts',
+    ),
+    'people-every': valued(
+      'N',
+      z.coerce.number().int().min(0).max(1000).default(3),
+      'while someone captures in the console, leave them one of the two captures of one acta in N (0: none)',
+    ),
+    reset: flag('delete the data folder first'),
+  },
+  examples: ['demo --scale tiny --until-close --no-serve --data /tmp/prep-demo'],
+  run: async (args) => (await import('./demo_command.ts')).runDemoCommand(args),
+});
+
+export const demoCode = command({
+  name: 'demo code',
+  summary: "print a demo account's current 6-digit sign-in code (the seeds are in the demo's data folder)",
+  arguments: '[USERNAME]',
+  options: { data },
+  examples: ['demo code demo.captura1', 'demo code demo.verifica --data /tmp/prep-demo'],
+  run: async (args) => (await import('./demo_code_command.ts')).runDemoCode(args),
+});
+
+const initOptions = {
+  data,
+  catalog: valued('FILE', z.string().min(1).optional(), 'the casilla catalog CSV to import'),
+  election: valued(
+    'FILE',
+    z.string().min(1).optional(),
+    'the election definition (JSON); the INE 2024 federal election by default',
+  ),
+  mode: valued(
+    'simulacro|live',
+    z.enum(['simulacro', 'live']).default('simulacro'),
+    'a drill or the real night: each has its own signing key',
+  ),
+};
+
+export const init = command({
+  name: 'init',
+  summary: 'create a data folder: store, signing key for the mode, election definition, catalog',
+  options: initOptions,
+  examples: ['init --data /tmp/center --catalog /tmp/catalog.csv'],
+  run: async (args) => (await import('./center_commands.ts')).runInit(args),
+});
+
+export const catalogImport = command({
+  name: 'catalog import',
+  summary: 'import a casilla catalog CSV, all or nothing',
+  arguments: '<FILE.csv>',
+  options: initOptions,
+  examples: ['catalog import /tmp/catalog.csv --data /tmp/center'],
+  run: async (args) => (await import('./catalog_commands.ts')).runCatalogImport(args),
+});
+
+export const catalogGenerate = command({
+  name: 'catalog generate',
+  summary: 'write a synthetic catalog CSV (tiny, state or national), deterministic from a seed',
+  options: {
+    scale: valued(
+      'tiny|state|national',
+      z.enum(['tiny', 'state', 'national']),
+      'tiny: 40 casillas; state: 7,000; national: ~170,000',
+    ),
+    seed,
+    out: valued('FILE', z.string().min(1), 'the CSV to write'),
+  },
+  examples: ['catalog generate --scale state --seed 1 --out /tmp/catalog.csv'],
+  run: async (args) => (await import('./catalog_commands.ts')).runCatalogGenerate(args),
+});
+
+export const simRender = command({
+  name: 'sim render',
+  summary: 'render synthetic actas (PNG) with their ground truth (JSON), deterministic from a seed',
+  options: {
+    count: valued('N', z.coerce.number().int().min(1).max(100_000).default(20), 'how many actas'),
+    seed,
+    out: valued('DIR', z.string().min(1), 'the folder to write the images and JSON to'),
+    scale: valued(
+      'tiny|state',
+      z.enum(['tiny', 'state']).default('tiny'),
+      'the synthetic catalog the actas belong to',
+    ),
+    'phone-share': valued(
+      'SHARE',
+      share(0.55),
+      'share photographed by a phone (JPEG); the rest scanned (PNG)',
+    ),
+    defective: valued('SHARE', share(0.12), 'share with a labelled defect (blur, glare, cut off…)'),
+  },
+  examples: ['sim render --count 50 --seed 7 --out /tmp/actas'],
+  run: async (args) => (await import('./sim_commands.ts')).runSimRender(args),
+});
+
+const qualitySet = {
+  count: valued(
+    'N',
+    z.coerce.number().int().min(10).max(100_000).default(2000),
+    'how many labelled actas to render and judge',
+  ),
+  seed,
+  'phone-share': valued('SHARE', share(0.55), 'share photographed by a phone'),
+  defective: valued('SHARE', share(0.12), 'share with a labelled defect'),
+  'wrong-claims': valued('SHARE', share(0.05), 'share whose claimed acta key is wrong'),
+  jobs: valued(
+    'N',
+    z.coerce.number().int().min(1).max(64).optional(),
+    'worker threads (default: one per core)',
+  ),
+  thresholds: valued(
+    'FILE',
+    z.string().min(1).optional(),
+    "the gate's thresholds (JSON); the reviewed src/gate/quality_thresholds.json by default",
+  ),
+};
+
+export const qualityEvaluate = command({
+  name: 'quality evaluate',
+  summary: 'score the image quality gate on labelled synthetic actas (JSON; exit 1 below target)',
+  options: qualitySet,
+  examples: ['quality evaluate --count 200 --seed 3'],
+  run: async (args) => (await import('./quality_commands.ts')).runQualityEvaluate(args),
+});
+
+export const qualityCalibrate = command({
+  name: 'quality calibrate',
+  summary: "propose the quality gate's thresholds from labelled synthetic actas (--write to keep them)",
+  options: {
+    ...qualitySet,
+    write: flag('write the proposed thresholds to src/gate/quality_thresholds.json'),
+  },
+  examples: ['quality calibrate --count 2000 --seed 1'],
+  run: async (args) => (await import('./quality_commands.ts')).runQualityCalibrate(args),
+});
+
+export const cut = command({
+  name: 'cut',
+  summary: 'build and publish a signed cut now, or every N minutes with --every',
+  options: {
+    data,
+    final: flag('the final cut: closes intake on every node'),
+    every: valued(
+      'MINUTES',
+      z.coerce.number().int().min(1).max(20).optional(),
+      'publish a cut at every multiple of this many minutes on the election clock, until the final one',
+    ),
+    config,
+    'simulated-start': simulatedStart,
+  },
+  examples: ['cut --data /tmp/center', 'cut --data /tmp/center --every 5'],
+  run: async (args) => (await import('./center_commands.ts')).runCut(args),
+});
+
+export const verify = command({
+  name: 'verify',
+  summary: 'verify a cut folder or zip; exits non-zero naming the failed check',
+  arguments: '<cut folder or zip>',
+  options: {
+    key: valued('FILE|KEY', z.string().min(1), "the election's public key: its .pub file or the key itself"),
+    previous: valued(
+      'CUT',
+      z.string().min(1).optional(),
+      'the previous cut, to check the history continues it',
+    ),
+    images: valued('DIR', z.string().min(1).optional(), 'the acta images, to check their hashes'),
+    catalog: valued('DIR', z.string().min(1).optional(), 'the published catalog, to check against it'),
+    mode: valued('live|simulacro', z.enum(['live', 'simulacro']).optional(), 'the mode the cut must be in'),
+    json,
+  },
+  examples: ['verify /tmp/prep-demo/cuts/<cut id> --key /tmp/prep-demo/keys/openprep.PEF2024.simulacro.pub'],
+  run: async (args) => (await import('./verify_command.ts')).runVerify(args),
+});
+
+export const serve = command({
+  name: 'serve',
+  summary: 'run the center online: signed package intake over HTTP, health, checkpoints',
+  options: {
+    data,
+    config,
+    host: valued(
+      'HOST',
+      z.string().min(1).optional(),
+      'address to listen on (default 127.0.0.1, OPENPREP_HOST)',
+    ),
+    port: valued(
+      'N',
+      z.coerce.number().int().min(0).max(65_535).optional(),
+      'port to listen on (default 8090, OPENPREP_PORT)',
+    ),
+    'simulated-start': simulatedStart,
+  },
+  examples: ['serve --data /tmp/center --simulated-start 2024-06-02T21:00:00-06:00'],
+  run: async (args) => (await import('./serve_command.ts')).runServe(args),
+});
+
+export const deviceEnroll = command({
+  name: 'device enroll',
+  summary: 'enrol a phone or scanner with its Ed25519 public key, bound to a CATD or CAE',
+  options: {
+    data,
+    id: valued('ID', z.string().min(1), "the device's id"),
+    origin: valued('CASILLA|CATD', z.enum(['CASILLA', 'CATD']), 'a phone at a casilla, or a CATD scanner'),
+    'bound-to': valued('UNIT', z.string().min(1).max(64), 'the CATD or CAE it serves'),
+    label: valued('TEXT', z.string().max(200).default(''), 'a note for people'),
+    'public-key': valued(
+      'BASE64',
+      z.string().min(1).optional(),
+      "the device's Ed25519 public key (or --generate-key)",
+    ),
+    'generate-key': valued(
+      'FILE',
+      z.string().min(1).optional(),
+      'make a key pair here, the private half to FILE (drills and tests)',
+    ),
+  },
+  examples: [
+    'device enroll --data /tmp/center --id CATD-01-S1 --origin CATD --bound-to CATD-01 --generate-key /tmp/s1.key',
+  ],
+  run: async (args) => (await import('./device_commands.ts')).runDeviceEnroll(args),
+});
+
+export const territoryImport = command({
+  name: 'territory import',
+  summary: 'declare which distritos or casillas each CATD and CAE serves (CSV, all or nothing)',
+  arguments: '<FILE.csv>',
+  options: { data },
+  examples: ['territory import /tmp/territorio.csv --data /tmp/center'],
+  run: async (args) => (await import('./territory_commands.ts')).runTerritoryImport(args),
+});
+
+export const territoryList = command({
+  name: 'territory list',
+  summary: 'list the declared territory: each CATD or CAE and its distritos or casillas',
+  options: { data, json },
+  examples: ['territory list --data /tmp/center --json'],
+  run: async (args) => (await import('./territory_commands.ts')).runTerritoryList(args),
+});
+
+export const deviceList = command({
+  name: 'device list',
+  summary: 'list enrolled devices and whether they are revoked',
+  options: { data, json },
+  examples: ['device list --data /tmp/center'],
+  run: async (args) => (await import('./device_commands.ts')).runDeviceList(args),
+});
+
+export const deviceRevoke = command({
+  name: 'device revoke',
+  summary: 'revoke a device: its next package is refused',
+  options: {
+    data,
+    id: valued('ID', z.string().min(1), "the device's id"),
+    reason: valued('TEXT', z.string().min(1).max(500), 'why, for the record'),
+  },
+  examples: ['device revoke --data /tmp/center --id CATD-01-S1 --reason "scanner stolen"'],
+  run: async (args) => (await import('./device_commands.ts')).runDeviceRevoke(args),
+});
+
+const username = valued('USER', z.string().min(1), "the operator's user name");
+
+export const operatorAdd = command({
+  name: 'operator add',
+  summary: 'create an operator account (password on stdin); prints the TOTP enrolment URI once',
+  options: {
+    data,
+    username,
+    name: valued('NAME', z.string().min(1).max(200), "the person's full name"),
+    role: valued(
+      'ROLE',
+      z.string().min(1),
+      'acopio, capturista, verificador, coordinador, administrador, publicador or auditor',
+    ),
+    scope: valued('SCOPE', z.string().min(1).default('nacional'), 'nacional, entidad:NN or catd:ID'),
+    expires: valued('ISO', z.iso.datetime({ offset: true }).optional(), 'when the account stops working'),
+    'password-stdin': flag(
+      'read the password from standard input (never from the command line, where ps and shell history keep it)',
+      z.literal(true, { message: 'give the password on standard input with --password-stdin' }),
+    ),
+  },
+  examples: [
+    "printf '%s\\n' 'una frase larga' | openprep operator add --data /tmp/center --username ana.lopez --name \"Ana López\" --role capturista --scope catd:CATD-01 --password-stdin",
+  ],
+  run: async (args) => (await import('./operator_commands.ts')).runOperatorAdd(args),
+});
+
+export const operatorList = command({
+  name: 'operator list',
+  summary: 'list operator accounts, their roles, scopes and state',
+  options: { data },
+  examples: ['operator list --data /tmp/center'],
+  run: async (args) => (await import('./operator_commands.ts')).runOperatorList(args),
+});
+
+export const operatorEnrollTotp = command({
+  name: 'operator enroll-totp',
+  summary: 'give an operator a new TOTP seed (after a purge); revokes the old one and their sessions',
+  options: { data, username },
+  examples: ['operator enroll-totp --data /tmp/center --username ana.lopez'],
+  run: async (args) => (await import('./operator_commands.ts')).runOperatorEnrollTotp(args),
+});
+
+export const operatorRecertify = command({
+  name: 'operator recertify',
+  summary: 'certify an operator account for this election (accounts from an earlier one cannot sign in)',
+  options: { data, username },
+  examples: ['operator recertify --data /tmp/center --username ana.lopez'],
+  run: async (args) => (await import('./operator_commands.ts')).runOperatorRecertify(args),
+});
+
+export const accountsPurge = command({
+  name: 'accounts purge',
+  summary: 'revoke every session, second factor and device key in a scope at once',
+  options: {
+    data,
+    scope: valued('SCOPE', z.string().min(1).default('nacional'), 'nacional, entidad:NN or catd:ID'),
+    reason: valued('TEXT', z.string().min(1).max(500), 'why, for the record'),
+  },
+  examples: ['accounts purge --data /tmp/center --scope catd:CATD-01 --reason "laptop lost"'],
+  run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),
+});
+
+export const agentInit = command({
+  name: 'agent init',
+  summary: "create a CATD agent folder: the device's own key and which centers to send to",
+  options: {
+    data: agentData,
+    'device-id': valued('ID', z.string().min(1), "this device's id at the center"),
+    origin: valued(
+      'CASILLA|CATD',
+      z.enum(['CASILLA', 'CATD']).default('CATD'),
+      'what kind of device this is',
+    ),
+    watch: valued('DIR', z.string().min(1), "the scanner's output folder"),
+    center: valued('URL', z.url(), "the center's intake URL"),
+    alternate: valued('URL', z.url().optional(), 'a second center, used when the first does not answer'),
+    'center-key': valued('FILE', z.string().min(1), "the election's public key file (.pub)"),
+    'utc-offset-minutes': valued(
+      'N',
+      z.coerce.number().int().default(-360),
+      "the local time's offset from UTC, for the times the agent writes",
+    ),
+  },
+  examples: [
+    'agent init --data /tmp/agent --device-id CATD-01-S2 --watch /tmp/scans --center http://127.0.0.1:8090 --center-key /tmp/center/keys/openprep.PEF2024.simulacro.pub',
+  ],
+  run: async (args) => (await import('./agent_commands.ts')).runAgentInit(args),
+});
+
+export const agentEnroll = command({
+  name: 'agent enroll',
+  summary: "enrol the agent's device at its center, as a coordinator (password and code on stdin)",
+  options: {
+    data: agentData,
+    username: valued('USER', z.string().min(1), "the coordinator's user name"),
+    'bound-to': valued('CATD', z.string().min(1).max(64), 'the CATD the device serves'),
+  },
+  examples: [
+    "printf '%s\\n%s\\n' 'password' 123456 | openprep agent enroll --data /tmp/agent --username coordina --bound-to CATD-01",
+  ],
+  run: async (args) => (await import('./agent_commands.ts')).runAgentEnroll(args),
+});
+
+export const agentRun = command({
+  name: 'agent run',
+  summary: "watch the scanner's folder and send every acta until a receipt comes back",
+  options: {
+    data: agentData,
+    quiet: flag('no JSON event lines on standard error'),
+  },
+  examples: ['agent run --data /tmp/agent'],
+  run: async (args) => (await import('./agent_commands.ts')).runAgentRun(args),
+});
+
+export const agentStatus = command({
+  name: 'agent status',
+  summary: 'what the agent has sent, what is pending or refused, and why',
+  options: { data: agentData },
+  examples: ['agent status --data /tmp/agent'],
+  run: async (args) => (await import('./agent_commands.ts')).runAgentStatus(args),
+});
+
+export const agentExportBundle = command({
+  name: 'agent export-bundle',
+  summary:
+    'write the pending packages as one signed bundle file, for a USB stick (--from-leaf N: the delivered ones receipted at journal leaf N or later, after a center lost storage)',
+  options: {
+    data: agentData,
+    out: valued('FILE', z.string().min(1), 'the bundle file to write'),
+    'from-leaf': valued(
+      'N',
+      z.coerce.number().int().min(0).optional(),
+      'instead: the delivered packages whose receipts name journal leaf N or later',
+    ),
+  },
+  examples: ['agent export-bundle --data /tmp/agent --out /media/usb/CATD-01-S2.zip'],
+  run: async (args) => (await import('./agent_commands.ts')).runAgentExportBundle(args),
+});
+
+export const bundleImport = command({
+  name: 'bundle import',
+  summary: "ingest a device's USB bundle at this center, all checked first; importing twice changes nothing",
+  arguments: '<FILE>',
+  options: {
+    data,
+    config,
+    receipts: valued('FILE', z.string().min(1).optional(), "write each package's receipt here (JSON lines)"),
+    'simulated-start': simulatedStart,
+  },
+  examples: ['bundle import /media/usb/CATD-01-S2.zip --data /tmp/center --receipts /tmp/receipts.jsonl'],
+  run: async (args) => (await import('./agent_commands.ts')).runBundleImport(args),
+});
+
+export const drillProxy = command({
+  name: 'drill proxy',
+  summary: 'a fault-injecting proxy (drop, delay, duplicate, reset, lost answer…) for drills and tests',
+  options: {
+    target: valued('URL', z.url(), 'where requests go on to'),
+    listen: valued(
+      'PORT',
+      z.coerce.number().int().min(0).max(65_535).default(0),
+      'port to listen on (0: any free one)',
+    ),
+    faults: valued(
+      'RATES',
+      z.string().default(''),
+      'fault=rate items, e.g. drop=0.1,delay=0.2 (drop, delay, duplicate, reset-mid-upload, lose-response, reorder, black-hole)',
+    ),
+    seed: valued('N', z.coerce.number().int().default(1), 'the same seed gives the same faults'),
+    'delay-ms': valued(
+      'MIN,MAX',
+      z
+        .string()
+        .regex(/^[0-9]+,[0-9]+$/, 'MIN,MAX in milliseconds')
+        .optional(),
+      'how long a delayed request waits',
+    ),
+  },
+  examples: ['drill proxy --target http://127.0.0.1:8090 --listen 8091 --faults drop=0.1,delay=0.2 --seed 7'],
+  run: async (args) => (await import('./agent_commands.ts')).runDrillProxy(args),
+});
+
+export const journalVerify = command({
+  name: 'journal verify',
+  summary: "recompute the journal's Merkle tree and check every stored checkpoint",
+  options: { data },
+  examples: ['journal verify --data /tmp/center'],
+  run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
+});
+
+export const COMMANDS: readonly Command[] = [
+  demo,
+  demoCode,
+  init,
+  catalogImport,
+  catalogGenerate,
+  simRender,
+  qualityEvaluate,
+  qualityCalibrate,
+  cut,
+  verify,
+  serve,
+  deviceEnroll,
+  territoryImport,
+  territoryList,
+  deviceList,
+  deviceRevoke,
+  operatorAdd,
+  operatorList,
+  operatorEnrollTotp,
+  operatorRecertify,
+  accountsPurge,
+  agentInit,
+  agentEnroll,
+  agentRun,
+  agentStatus,
+  agentExportBundle,
+  bundleImport,
+  drillProxy,
+  journalVerify,
+];

@@ -4,17 +4,12 @@
  * accounts, whose seeds the demo wrote to its data folder.
  */
 import process from 'node:process';
-import { z } from 'zod';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { currentCode, readDemoAccounts } from '../demo/console_accounts.ts';
 import { parseCommandArgs } from './args.ts';
+import { demoCode } from './commands.ts';
 
 export async function runDemoCode(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
-  );
+  const parsed = parseCommandArgs(args, demoCode.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep demo code: ${parsed.message}\n`);
     return 2;

@@ -1,45 +1,11 @@
 import process from 'node:process';
-import { z } from 'zod';
 import { runDemo } from '../demo/demo.ts';
-import { defaultDataDir } from '../center/data_dir.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
+import { parseCommandArgs } from './args.ts';
+import { demo } from './commands.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 export async function runDemoCommand(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      scale: { type: 'string' },
-      seed: { type: 'string' },
-      data: { type: 'string' },
-      'until-close': { type: 'boolean' },
-      'no-serve': { type: 'boolean' },
-      'no-images': { type: 'boolean' },
-      port: { type: 'string' },
-      speed: { type: 'string' },
-      'cut-every': { type: 'string' },
-      'people-every': { type: 'string' },
-      reset: { type: 'boolean' },
-    },
-    z.strictObject({
-      scale: z.enum(['tiny', 'state']).default('state'),
-      seed: seedOption,
-      data: z.string().min(1).default(defaultDataDir()),
-      'until-close': z.boolean().default(false),
-      'no-serve': z.boolean().default(false),
-      'no-images': z.boolean().default(false),
-      port: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(65535)
-        .default(Number(process.env['OPENPREP_PORT'] ?? 8080)),
-      speed: z.coerce.number().min(0).max(100_000).default(30),
-      'cut-every': z.coerce.number().int().min(1).max(20).default(20),
-      'people-every': z.coerce.number().int().min(0).max(1000).default(3),
-      reset: z.boolean().default(false),
-    }),
-  );
+  const parsed = parseCommandArgs(args, demo.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep demo: ${parsed.message}\n`);
     return 2;

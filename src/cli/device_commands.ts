@@ -2,11 +2,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import process from 'node:process';
-import { z } from 'zod';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { enrollDevice, revokeDevice } from '../intake/devices.ts';
 import { openCenter } from '../center/node.ts';
 import { parseCommandArgs } from './args.ts';
+import { deviceEnroll, deviceList, deviceRevoke } from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
@@ -15,34 +14,15 @@ const fail = (command: string, message: string, code = 1): number => {
 };
 
 export async function runDeviceEnroll(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      id: { type: 'string' },
-      origin: { type: 'string' },
-      'bound-to': { type: 'string' },
-      label: { type: 'string' },
-      'public-key': { type: 'string' },
-      'generate-key': { type: 'string' },
-    },
-    z
-      .strictObject({
-        data: z.string().min(1).default(defaultDataDir()),
-        id: z.string().min(1),
-        origin: z.enum(['CASILLA', 'CATD']),
-        'bound-to': z.string().min(1).max(64),
-        label: z.string().max(200).default(''),
-        'public-key': z.string().min(1).optional(),
-        'generate-key': z.string().min(1).optional(),
-      })
-      .refine((o) => (o['public-key'] === undefined) !== (o['generate-key'] === undefined), {
-        message: 'give the device public key (--public-key <base64>) or --generate-key <file>, not both',
-        path: ['public-key'],
-      }),
-  );
+  const parsed = parseCommandArgs(args, deviceEnroll.options);
   if (!parsed.ok) return fail('enroll', parsed.message, 2);
   const o = parsed.value.options;
+  if ((o['public-key'] === undefined) === (o['generate-key'] === undefined))
+    return fail(
+      'enroll',
+      'give the device public key (--public-key <base64>) or --generate-key <file>, not both',
+      2,
+    );
   let publicKey = o['public-key'];
   if (o['generate-key'] !== undefined) {
     // For drills and tests: the key pair a real device would make itself, private half to a 0600 file.
@@ -85,11 +65,7 @@ export async function runDeviceEnroll(args: readonly string[]): Promise<number> 
 }
 
 export async function runDeviceList(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, json: { type: 'boolean' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), json: z.boolean().default(false) }),
-  );
+  const parsed = parseCommandArgs(args, deviceList.options);
   if (!parsed.ok) return fail('list', parsed.message, 2);
   const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
   if (!node.ok) return fail('list', node.message);
@@ -108,15 +84,7 @@ export async function runDeviceList(args: readonly string[]): Promise<number> {
 }
 
 export async function runDeviceRevoke(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, id: { type: 'string' }, reason: { type: 'string' } },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      id: z.string().min(1),
-      reason: z.string().min(1).max(500),
-    }),
-  );
+  const parsed = parseCommandArgs(args, deviceRevoke.options);
   if (!parsed.ok) return fail('revoke', parsed.message, 2);
   const o = parsed.value.options;
   const node = await openCenter({ root: o.data, clock: Date.now });

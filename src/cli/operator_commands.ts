@@ -5,11 +5,16 @@
  * once, to be scanned in person.
  */
 import process from 'node:process';
-import { z } from 'zod';
 import { Accounts } from '../auth/accounts.ts';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { type CenterNode, openCenter } from '../center/node.ts';
 import { parseCommandArgs, readStdin } from './args.ts';
+import {
+  accountsPurge,
+  operatorAdd,
+  operatorEnrollTotp,
+  operatorList,
+  operatorRecertify,
+} from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
@@ -32,29 +37,7 @@ async function withAccounts(
 }
 
 export async function runOperatorAdd(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      username: { type: 'string' },
-      name: { type: 'string' },
-      role: { type: 'string' },
-      scope: { type: 'string' },
-      expires: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
-    },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      username: z.string().min(1),
-      name: z.string().min(1).max(200),
-      role: z.string().min(1),
-      scope: z.string().min(1).default('nacional'),
-      expires: z.iso.datetime({ offset: true }).optional(),
-      'password-stdin': z.literal(true, {
-        message: 'give the password on standard input with --password-stdin',
-      }),
-    }),
-  );
+  const parsed = parseCommandArgs(args, operatorAdd.options);
   if (!parsed.ok) return fail('operator add', parsed.message, 2);
   const o = parsed.value.options;
   const password = await readStdin();
@@ -79,11 +62,7 @@ export async function runOperatorAdd(args: readonly string[]): Promise<number> {
 }
 
 export async function runOperatorList(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
-  );
+  const parsed = parseCommandArgs(args, operatorList.options);
   if (!parsed.ok) return fail('operator list', parsed.message, 2);
   return withAccounts('operator list', parsed.value.options.data, async (_accounts, node) => {
     for (const o of await node.operators.operators())
@@ -95,11 +74,7 @@ export async function runOperatorList(args: readonly string[]): Promise<number> 
 }
 
 export async function runOperatorEnrollTotp(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, username: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), username: z.string().min(1) }),
-  );
+  const parsed = parseCommandArgs(args, operatorEnrollTotp.options);
   if (!parsed.ok) return fail('operator enroll-totp', parsed.message, 2);
   return withAccounts('operator enroll-totp', parsed.value.options.data, async (accounts) => {
     const enrolled = await accounts.enrollTotp(parsed.value.options.username, 'cli');
@@ -111,11 +86,7 @@ export async function runOperatorEnrollTotp(args: readonly string[]): Promise<nu
 }
 
 export async function runOperatorRecertify(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, username: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), username: z.string().min(1) }),
-  );
+  const parsed = parseCommandArgs(args, operatorRecertify.options);
   if (!parsed.ok) return fail('operator recertify', parsed.message, 2);
   return withAccounts('operator recertify', parsed.value.options.data, async (accounts, node) => {
     const done = await accounts.recertify(parsed.value.options.username, 'cli');
@@ -126,15 +97,7 @@ export async function runOperatorRecertify(args: readonly string[]): Promise<num
 }
 
 export async function runAccountsPurge(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, scope: { type: 'string' }, reason: { type: 'string' } },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      scope: z.string().min(1).default('nacional'),
-      reason: z.string().min(1).max(500),
-    }),
-  );
+  const parsed = parseCommandArgs(args, accountsPurge.options);
   if (!parsed.ok) return fail('accounts purge', parsed.message, 2);
   const o = parsed.value.options;
   return withAccounts('accounts purge', o.data, async (accounts) => {

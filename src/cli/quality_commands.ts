@@ -4,35 +4,16 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import process from 'node:process';
-import { z } from 'zod';
 import { calibrate } from '../sim/acta_images/calibrate.ts';
 import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../sim/acta_images/evaluate.ts';
 import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/quality_config.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
-
-const setOptions = {
-  count: { type: 'string' },
-  seed: { type: 'string' },
-  'phone-share': { type: 'string' },
-  defective: { type: 'string' },
-  'wrong-claims': { type: 'string' },
-  jobs: { type: 'string' },
-  thresholds: { type: 'string' },
-} as const;
-
-const setSchema = {
-  count: z.coerce.number().int().min(10).max(100_000).default(2000),
-  seed: seedOption,
-  'phone-share': z.coerce.number().min(0).max(1).default(0.55),
-  defective: z.coerce.number().min(0).max(1).default(0.12),
-  'wrong-claims': z.coerce.number().min(0).max(1).default(0.05),
-  jobs: z.coerce.number().int().min(1).max(64).optional(),
-  thresholds: z.string().min(1).optional(),
-};
+import { type OptionValues, parseCommandArgs } from './args.ts';
+import { qualityCalibrate, qualityEvaluate } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 async function settingsFrom(
   command: string,
-  options: z.infer<z.ZodObject<typeof setSchema>>,
+  options: OptionValues<typeof qualityEvaluate.options>,
 ): Promise<EvaluationSettings | null> {
   let thresholds = defaultThresholds;
   if (options.thresholds !== undefined) {
@@ -53,19 +34,14 @@ async function settingsFrom(
   };
 }
 
-function progress(total: number): (done: number) => void {
-  let shown = 0;
-  return (done) => {
-    if (done === total || done - shown >= Math.max(50, total / 20)) {
-      shown = done;
-      process.stderr.write(`  ${done}/${total} images judged\n`);
-    }
-  };
+/** The shared progress line, on stderr so the JSON on stdout stays clean. */
+function progress(command: string, total: number): { update(done: number): void; finish(): void } {
+  return createProgress(process.stderr, { label: command, unit: 'images judged', total });
 }
 
 /** Prints one JSON object; exits 0 when the issue's targets are met, 1 when not. */
 export async function runQualityEvaluate(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, setOptions, z.strictObject(setSchema));
+  const parsed = parseCommandArgs(args, qualityEvaluate.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep quality evaluate: ${parsed.message}\n`);
     return 2;
@@ -73,7 +49,9 @@ export async function runQualityEvaluate(args: readonly string[]): Promise<numbe
   const settings = await settingsFrom('quality evaluate', parsed.value.options);
   if (settings === null) return 2;
   const started = performance.now();
-  const records = await judgeSet(settings, parsed.value.options.jobs, progress(settings.count));
+  const judged = progress('quality evaluate', settings.count);
+  const records = await judgeSet(settings, parsed.value.options.jobs, (done) => judged.update(done));
+  judged.finish();
   const report = scoreJudgements(records);
   process.stdout.write(
     `${JSON.stringify({
@@ -92,11 +70,7 @@ export async function runQualityEvaluate(args: readonly string[]): Promise<numbe
 
 /** Prints the proposed thresholds and how each was placed; `--write` puts them in the reviewed file. */
 export async function runQualityCalibrate(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { ...setOptions, write: { type: 'boolean' } },
-    z.strictObject({ ...setSchema, write: z.boolean().default(false) }),
-  );
+  const parsed = parseCommandArgs(args, qualityCalibrate.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep quality calibrate: ${parsed.message}\n`);
     return 2;
@@ -104,7 +78,9 @@ export async function runQualityCalibrate(args: readonly string[]): Promise<numb
   const { options } = parsed.value;
   const settings = await settingsFrom('quality calibrate', options);
   if (settings === null) return 2;
-  const records = await judgeSet(settings, options.jobs, progress(settings.count));
+  const judged = progress('quality calibrate', settings.count);
+  const records = await judgeSet(settings, options.jobs, (done) => judged.update(done));
+  judged.finish();
   const provenance = `openprep quality calibrate --count ${settings.count} --seed ${settings.seed} --phone-share ${settings.phoneShare} --defective ${settings.defectiveShare} (${new Date().toISOString().slice(0, 10)})`;
   const { thresholds, report } = calibrate(records, settings.thresholds, provenance);
   if (options.write) {

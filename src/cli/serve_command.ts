@@ -4,8 +4,6 @@
  * SIGTERM or SIGINT stops taking work, finishes what is in flight, and closes the store.
  */
 import process from 'node:process';
-import { z } from 'zod';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { err } from '../domain/result.ts';
@@ -16,6 +14,7 @@ import { MerkleTree } from '../journal/merkle.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs } from './args.ts';
+import { serve } from './commands.ts';
 
 const fail = (message: string, code = 1): number => {
   process.stderr.write(`openprep serve: ${message}\n`);
@@ -23,23 +22,7 @@ const fail = (message: string, code = 1): number => {
 };
 
 export async function runServe(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      data: { type: 'string' },
-      config: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'simulated-start': { type: 'string' },
-    },
-    z.strictObject({
-      data: z.string().min(1).default(defaultDataDir()),
-      config: z.string().min(1).optional(),
-      host: z.string().min(1).optional(),
-      port: z.coerce.number().int().min(0).max(65_535).optional(),
-      'simulated-start': z.iso.datetime({ offset: true }).optional(),
-    }),
-  );
+  const parsed = parseCommandArgs(args, serve.options);
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
   const config = await loadServeConfig({

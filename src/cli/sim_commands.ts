@@ -1,11 +1,12 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { z } from 'zod';
 import { renderActaSet } from '../sim/acta_images/acta_set.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { parseCommandArgs, seedOption } from './args.ts';
+import { parseCommandArgs } from './args.ts';
+import { simRender } from './commands.ts';
+import { createProgress } from './progress.ts';
 
 /**
  * `openprep sim render`: synthetic actas (PNG from the scanner, JPEG from a phone) and their
@@ -15,25 +16,7 @@ import { parseCommandArgs, seedOption } from './args.ts';
  * are sent as they are (the agent reads only the folder's own files).
  */
 export async function runSimRender(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      count: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      scale: { type: 'string' },
-      'phone-share': { type: 'string' },
-      defective: { type: 'string' },
-    },
-    z.strictObject({
-      count: z.coerce.number().int().min(1).max(100_000).default(20),
-      seed: seedOption,
-      out: z.string().min(1),
-      scale: z.enum(['tiny', 'state']).default('tiny'),
-      'phone-share': z.coerce.number().min(0).max(1).default(0.55),
-      defective: z.coerce.number().min(0).max(1).default(0.12),
-    }),
-  );
+  const parsed = parseCommandArgs(args, simRender.options);
   if (!parsed.ok) {
     process.stderr.write(`openprep sim render: ${parsed.message}\n`);
     return 2;
@@ -43,6 +26,7 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
   await mkdir(path.join(out, 'truth'), { recursive: true });
   const started = performance.now();
+  const progress = createProgress(process.stderr, { label: 'sim render', unit: 'actas', total: count });
   let made = 0;
   for await (const acta of renderActaSet({
     catalog,
@@ -63,7 +47,9 @@ export async function runSimRender(args: readonly string[]): Promise<number> {
     await writeFile(aside, acta.png);
     await rename(aside, image);
     made++;
+    progress.update(made, acta.truth.actaKey);
   }
+  progress.finish();
   process.stdout.write(
     `${made} actas in ${out} (<CONTEST>_<CLAVE_ACTA>.png|jpg; ground truth in truth/), ${((performance.now() - started) / made).toFixed(0)} ms each\n`,
   );

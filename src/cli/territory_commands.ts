@@ -1,12 +1,11 @@
 /** `openprep territory import|list`: which distritos or casillas each CATD and CAE serves (docs/territory.md). */
 import { open } from 'node:fs/promises';
 import process from 'node:process';
-import { z } from 'zod';
 import { MAX_TERRITORY_BYTES, parseTerritoryCsv } from '../catalog/territory_csv.ts';
-import { defaultDataDir } from '../center/data_dir.ts';
 import { openCenter } from '../center/node.ts';
 import { declareTerritory } from '../intake/territory.ts';
 import { parseCommandArgs } from './args.ts';
+import { territoryImport, territoryList } from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (command: string, message: string, code = 1): number => {
@@ -33,11 +32,7 @@ async function readCapped(file: string): Promise<Buffer> {
 }
 
 export async function runTerritoryImport(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()) }),
-  );
+  const parsed = parseCommandArgs(args, territoryImport.options);
   if (!parsed.ok) return fail('import', parsed.message, 2);
   const file = parsed.value.positionals[0];
   if (file === undefined) return fail('import', 'name the territory CSV to import', 2);
@@ -84,11 +79,7 @@ export async function runTerritoryImport(args: readonly string[]): Promise<numbe
 }
 
 export async function runTerritoryList(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    { data: { type: 'string' }, json: { type: 'boolean' } },
-    z.strictObject({ data: z.string().min(1).default(defaultDataDir()), json: z.boolean().default(false) }),
-  );
+  const parsed = parseCommandArgs(args, territoryList.options);
   if (!parsed.ok) return fail('list', parsed.message, 2);
   const node = await openCenter({ root: parsed.value.options.data, clock: Date.now });
   if (!node.ok) return fail('list', node.message);

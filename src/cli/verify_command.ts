@@ -1,32 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import process from 'node:process';
-import { z } from 'zod';
 import { formatReport, verifyCut } from '../verify/verify.ts';
 import { parseCommandArgs } from './args.ts';
+import { verify } from './commands.ts';
 
 export async function runVerify(args: readonly string[]): Promise<number> {
-  const parsed = parseCommandArgs(
-    args,
-    {
-      key: { type: 'string' },
-      previous: { type: 'string' },
-      images: { type: 'string' },
-      catalog: { type: 'string' },
-      mode: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    z.strictObject({
-      key: z.string().min(1),
-      previous: z.string().min(1).optional(),
-      images: z.string().min(1).optional(),
-      catalog: z.string().min(1).optional(),
-      mode: z.enum(['live', 'simulacro']).optional(),
-      json: z.boolean().default(false),
-    }),
-  );
+  const parsed = parseCommandArgs(args, verify.options);
   if (!parsed.ok || parsed.value.positionals.length !== 1) {
     process.stderr.write(
-      `openprep verify: ${parsed.ok ? 'give exactly one cut folder or zip' : parsed.message}\nusage: openprep verify <cut folder or zip> --key <public key file or text> [--previous <cut>] [--images <dir>] [--catalog <dir>] [--mode live|simulacro] [--json]\n`,
+      `openprep verify: ${parsed.ok ? 'give exactly one cut folder or zip' : parsed.message}\nRun "openprep verify --help" for its options.\n`,
     );
     return 2;
   }

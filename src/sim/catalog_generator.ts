@@ -22,6 +22,8 @@ export type CatalogScale = (typeof CATALOG_SCALES)[number];
 export interface GenerateCatalogOptions {
   readonly scale: CatalogScale;
   readonly seed: number;
+  /** Called after each entidad, for a progress line (the national catalog takes seconds). */
+  readonly onEntidad?: (done: number) => void;
 }
 
 /** 2024 federal: casillas aprobadas. */
@@ -38,6 +40,11 @@ function profile(id: number): EntidadProfile {
   const found = ENTIDAD_PROFILES.find((p) => p.id === id);
   if (found === undefined) throw new Error(`no entidad profile ${id}`);
   return found;
+}
+
+/** How many entidades a scale's catalog has (1, 1 or 32): the total of a progress line. */
+export function entidadCount(scale: CatalogScale): number {
+  return scalePlan(scale).entidades.length;
 }
 
 function scalePlan(scale: CatalogScale): ScalePlan {
@@ -368,6 +375,7 @@ export function generateCatalog(options: GenerateCatalogOptions): Catalog {
         seccionCasillas(ctx, seccionPlan, casillas);
       }
     });
+    options.onEntidad?.(entidades.length);
   }
   casillas.sort(compareCasillas);
   return { entidades, distritos, casillas };
