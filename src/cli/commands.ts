@@ -57,6 +57,11 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => (await import('./serve_command.ts')).runServe(args),
   },
   {
+    name: 'signer',
+    summary: "hold the election's signing key and sign for the nodes over a Unix socket",
+    run: async (args) => (await import('./signer_command.ts')).runSigner(args),
+  },
+  {
     name: 'device enroll',
     summary: 'enrol a phone or scanner with its Ed25519 public key, bound to a CATD or CAE',
     run: async (args) => (await import('./device_commands.ts')).runDeviceEnroll(args),
