@@ -80,7 +80,7 @@ const certificateRequest = z
 
 export async function startSignerService(
   options: SignerServiceOptions,
-): Promise<Result<SignerService, 'bad-state-file'>> {
+): Promise<Result<SignerService, 'bad-state-file' | 'socket'>> {
   const { key } = options;
   const origin = `${key.name}/log`;
   const checkpoints = await CheckpointSigner.open({ signer: key, origin, stateFile: options.stateFile });
@@ -213,7 +213,7 @@ export async function startSignerService(
     );
   });
   const listening = await listenOnSocket(server, options.socket);
-  if (!listening.ok) return err('bad-state-file', listening.message);
+  if (!listening.ok) return listening;
   options.log({ event: 'listening', socket: options.socket, key: verifierKey, backend: key.describe });
   return ok({
     socket: options.socket,
