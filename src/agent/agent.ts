@@ -23,7 +23,8 @@ import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
 import { sniffKind } from '../images/image_store.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
-import { openNote, parseVerifierKey, type VerifierKey } from '../journal/note.ts';
+import { parseVerifierKey, type VerifierKey } from '../journal/note.ts';
+import { openReceiptNode } from '../intake/package.ts';
 import { SqliteOutbox } from './sqlite_outbox.ts';
 import {
   type BackoffPolicy,
@@ -199,10 +200,14 @@ export async function openAgent(root: string, clock: () => number): Promise<Resu
  * package: its hash, device, sequence and image.
  */
 export function receiptCheck(centerKey: VerifierKey, deviceId: string): ReceiptCheck {
-  return (item, receipt) => {
-    const note = openNote(receipt, [centerKey]);
-    if (!note.ok) return { ok: false, message: note.message };
-    return receiptBodyVerdict(note.value.body, centerKey.name, item, deviceId);
+  return async (item, receipt) => {
+    const body = await openReceiptNode(receipt, centerKey);
+    if (body === null)
+      return {
+        ok: false,
+        message: 'the receipt is not signed by the election key nor by a receipt key it certified',
+      };
+    return receiptBodyVerdict(body, centerKey.name, item, deviceId);
   };
 }
 

@@ -5,16 +5,11 @@
  * Everything the person sees is in Spanish.
  */
 import { enrolOverHttp } from '../agent/enrol_http.ts';
-import { parseReceiptBody } from '../intake/receipt_body.ts';
+import { openReceipt, parseReceiptBody } from '../intake/receipt_body.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox, type PhoneItem, saveDevice } from './idb_outbox.ts';
 import { assessActaPhoto, greyOfRgba, WORKING_SIZE } from './quality.ts';
 import { sendPending } from './sending.ts';
-import {
-  newDeviceKey,
-  openNoteWeb,
-  parseVerifierKeyWeb,
-  publicKeyBase64,
-} from '../platform/web/web_crypto.ts';
+import { newDeviceKey, parseVerifierKeyWeb, publicKeyBase64, WEB_NOTES } from '../platform/web/web_crypto.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const origin = location.origin;
@@ -227,7 +222,7 @@ async function row(
   title.append(state, ` ${item.contest} ${item.claimedKey} (n.º ${item.sequence})`);
   li.append(title);
   if (item.state === 'delivered' && item.receipt !== null && verifier !== null) {
-    const body = await openNoteWeb(item.receipt, verifier);
+    const body = await openReceipt(item.receipt, verifier.name, verifier, WEB_NOTES);
     const parsed = body === null ? null : parseReceiptBody(body, verifier.name);
     const fields = parsed?.ok === true ? parsed.value : null;
     const detail = document.createElement('div');

@@ -6,7 +6,8 @@
  */
 import { httpChannel, type ReceiptVerdict, receiptBodyVerdict, Sender } from '../agent/transport.ts';
 import { loadDevice, openPhoneDb, PhoneOutbox } from './idb_outbox.ts';
-import { openNoteWeb, parseVerifierKeyWeb } from '../platform/web/web_crypto.ts';
+import { parseVerifierKeyWeb, WEB_NOTES } from '../platform/web/web_crypto.ts';
+import { openReceipt } from '../intake/receipt_body.ts';
 
 let inProgress: Promise<number> | null = null;
 
@@ -28,7 +29,7 @@ async function round(origin: string): Promise<number> {
       outbox: new PhoneOutbox(db),
       channels: [httpChannel('centro', origin, 60_000)],
       checkReceipt: async (item, receipt): Promise<ReceiptVerdict> => {
-        const body = await openNoteWeb(receipt, verifier);
+        const body = await openReceipt(receipt, verifier.name, verifier, WEB_NOTES);
         if (body === null) return { ok: false, message: 'the receipt is not signed by the election key' };
         return receiptBodyVerdict(body, verifier.name, item, device.deviceId);
       },

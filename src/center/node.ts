@@ -26,12 +26,16 @@ import {
   saveSigningKey,
   verifierKeyText,
 } from '../journal/keys.ts';
-import type { NoteSigner } from '../journal/note.ts';
-import { CheckpointSigner } from '../journal/signer.ts';
+import type { AnyNoteSigner, NoteSigner } from '../journal/note.ts';
+import { CheckpointSigner, type CheckpointSigning } from '../journal/signer.ts';
+import type { ReceiptKeys } from '../intake/package.ts';
+import { hostname } from 'node:os';
+import { connectSigner } from './signer_client.ts';
 import { describeLocation, openStore, storeLocation } from './database.ts';
 import { readDrillClock, recordDrillClock, simulatedClock } from './drill_clock.ts';
 import { type DataPaths, dataPaths } from './data_dir.ts';
 import path from 'node:path';
+import process from 'node:process';
 
 export interface CenterNode {
   readonly paths: DataPaths;
@@ -56,8 +60,16 @@ export interface CenterNode {
   readonly commits: Commits<StoreTransaction>;
   /** A small durable write to the store, for the health check while a fault lasts. */
   probeStore(at: number): Promise<void>;
-  readonly signer: NoteSigner;
-  readonly checkpointSigner: CheckpointSigner;
+  /**
+   * Signs the cut and latest statements: the election's key in this process (the embedded
+   * default), or the signer service (OPENPREP_SIGNER_SOCKET), which alone holds it.
+   */
+  readonly signer: AnyNoteSigner;
+  readonly checkpointSigner: CheckpointSigning;
+  /** What receipts are signed with: the election's key itself, or this node's certified receipt key. */
+  readonly receipts: NoteSigner | ReceiptKeys;
+  /** True when the signer service holds the key (this node has none). */
+  readonly remoteSigner: boolean;
   /** The public key anyone verifies this election's cuts with. */
   readonly verifierKey: string;
   /**
@@ -76,7 +88,8 @@ export type CenterError =
   | 'key-unreadable'
   | 'not-ed25519'
   | 'simulated-live'
-  | 'bad-state-file';
+  | 'bad-state-file'
+  | 'signer-unavailable';
 
 /** Creates a data folder: the store with the definition and catalog, and the signing key of the mode. */
 export async function initCenter(options: {
@@ -86,16 +99,23 @@ export async function initCenter(options: {
   readonly clock: () => number;
   /** As openCenter's. */
   readonly claimClock?: () => number;
+  /** Where DATABASE_URL and OPENPREP_SIGNER_SOCKET are read from (the process's environment by default). */
+  readonly env?: NodeJS.ProcessEnv;
 }): Promise<Result<CenterNode, CenterError>> {
+  const env = options.env ?? process.env;
   const paths = dataPaths(options.root);
-  const location = storeLocation(paths.database);
+  const location = storeLocation(paths.database, env);
   if (location.kind === 'sqlite' && (await pathExists(paths.database)))
     return err('already-initialised', `${paths.database} already exists: this data folder is in use`);
   await mkdir(paths.root, { recursive: true });
   await mkdir(paths.cuts, { recursive: true });
+  // The node's own secrets (secrets.key) live here even when the election key does not.
+  await mkdir(paths.keys, { recursive: true, mode: 0o700 });
   const name = keyNameFor(options.election.id, options.election.mode);
   const keyFile = path.join(paths.keys, `${name}.key`);
-  if (!(await pathExists(keyFile))) await saveSigningKey(paths.keys, generateSigningKey(name));
+  // With a signer service the key is made and kept there (`openprep signer --create-key`).
+  if (signerSocket(env) === null && !(await pathExists(keyFile)))
+    await saveSigningKey(paths.keys, generateSigningKey(name));
   const opened = await openStore(location);
   if (!opened.ok) return opened;
   const setup = await ActaPipeline.setup({
@@ -113,6 +133,7 @@ export async function initCenter(options: {
   return openCenter({
     root: options.root,
     clock: options.clock,
+    env,
     ...(options.claimClock === undefined ? {} : { claimClock: options.claimClock }),
   });
 }
@@ -170,6 +191,40 @@ export async function openCenter(options: {
     if (drill !== null) clock = simulatedClock(drill, options.clock);
   }
   const name = keyNameFor(election.id, election.mode);
+  const socket = signerSocket(options.env ?? process.env);
+  if (socket !== null) {
+    const remote = await connectSigner({
+      socket,
+      expectedKeyName: name,
+      node: nodeId(options.env ?? process.env),
+      certificateSeconds: RECEIPT_CERTIFICATE_SECONDS,
+      clock: () => clock(),
+    });
+    if (!remote.ok) {
+      await store.close();
+      return remote;
+    }
+    return ok({
+      paths,
+      pipeline: pipeline.value,
+      publication: pipeline.value.publication,
+      ...ports(store),
+      commits,
+      probeStore: async (at) => {
+        await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
+      },
+      signer: remote.value.notes,
+      checkpointSigner: remote.value.checkpoints,
+      receipts: remote.value.receipts,
+      remoteSigner: true,
+      verifierKey: remote.value.verifierKey,
+      clock: () => clock(),
+      close: async () => {
+        remote.value.close();
+        await store.close();
+      },
+    });
+  }
   const signer = await loadSigningKey(path.join(paths.keys, `${name}.key`));
   if (!signer.ok) {
     await store.close();
@@ -195,6 +250,8 @@ export async function openCenter(options: {
     },
     signer: signer.value,
     checkpointSigner: checkpointSigner.value,
+    receipts: signer.value,
+    remoteSigner: false,
     verifierKey: verifierKeyText(signer.value),
     clock: () => clock(),
     close: () => store.close(),
@@ -204,4 +261,19 @@ export async function openCenter(options: {
 /** The store seen through each part's port (the same object: one database, one transaction). */
 function ports(store: Store): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases'> {
   return { records: store, journal: store, devices: store, operators: store, leases: store };
+}
+
+/** How long a node asks its receipt key to be certified for: renewed at half, so an hour without the signer costs nothing. */
+const RECEIPT_CERTIFICATE_SECONDS = 4 * 3600;
+
+/** The signer service's socket (`OPENPREP_SIGNER_SOCKET`), or null: the key is in this process. */
+export function signerSocket(env: NodeJS.ProcessEnv): string | null {
+  const socket = env['OPENPREP_SIGNER_SOCKET'];
+  return socket === undefined || socket === '' ? null : socket;
+}
+
+/** This node's name in its receipt key (`OPENPREP_NODE_ID`, else the host name). */
+function nodeId(env: NodeJS.ProcessEnv): string {
+  const given = env['OPENPREP_NODE_ID'] ?? hostname();
+  return given.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
 }

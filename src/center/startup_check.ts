@@ -20,7 +20,7 @@ import type { SignedState } from '../journal/signer.ts';
 import { storeLocation } from './database.ts';
 import type { CenterNode } from './node.ts';
 
-export type StartupError = 'store-damaged' | 'journal-lost' | 'journal-diverged';
+export type StartupError = 'store-damaged' | 'journal-lost' | 'journal-diverged' | 'signer-unavailable';
 
 /** Leaves read at a time when the journal is compared with the signed checkpoint. */
 const LEAVES_PER_READ = 100_000;
@@ -45,7 +45,9 @@ export async function checkNodeAtStart(
     if (!checked.ok) return checked;
     quickCheckMs = Math.round(performance.now() - started);
   }
-  const journal = await checkJournalAgainstSigner(node.journal, node.checkpointSigner.lastSigned);
+  const signed = await node.checkpointSigner.readLastSigned();
+  if (!signed.ok) return err('signer-unavailable', signed.message);
+  const journal = await checkJournalAgainstSigner(node.journal, signed.value);
   if (!journal.ok) return journal;
   return ok({ quickCheckMs, ...journal.value });
 }

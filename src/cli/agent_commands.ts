@@ -19,8 +19,8 @@ import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { IntakeService } from '../intake/intake_service.ts';
 import type { QualityGatePool } from '../gate/gate_pool.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
-import { openNote } from '../journal/note.ts';
 import { parseReceiptBody } from '../intake/receipt_body.ts';
+import { openReceiptNode } from '../intake/package.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs, readStdin } from './args.ts';
 import {
@@ -261,16 +261,15 @@ async function exportDeliveredFromLeaf(
   fromLeaf: number,
   file: string,
 ): Promise<number> {
-  const named = agent.outbox
-    .list('delivered')
-    .flatMap((item) => {
-      const note = item.receipt === null ? null : openNote(item.receipt, [agent.centerKey]);
-      const receipt = note?.ok === true ? parseReceiptBody(note.value.body, agent.centerKey.name) : null;
-      return receipt?.ok === true && receipt.value.leafIndex >= fromLeaf
-        ? [{ item, leaf: receipt.value.leafIndex }]
-        : [];
-    })
-    .sort((a, b) => a.leaf - b.leaf);
+  const named: { item: (typeof delivered)[number]; leaf: number }[] = [];
+  const delivered = agent.outbox.list('delivered');
+  for (const item of delivered) {
+    const body = item.receipt === null ? null : await openReceiptNode(item.receipt, agent.centerKey);
+    const receipt = body === null ? null : parseReceiptBody(body, agent.centerKey.name);
+    if (receipt?.ok === true && receipt.value.leafIndex >= fromLeaf)
+      named.push({ item, leaf: receipt.value.leafIndex });
+  }
+  named.sort((a, b) => a.leaf - b.leaf);
   if (named.length === 0) {
     out(`no delivered package has a receipt at leaf ${fromLeaf} or later: no bundle written`);
     return 0;
@@ -355,7 +354,7 @@ export async function runBundleImport(args: readonly string[]): Promise<number> 
       pipeline: node.value.pipeline,
       devices: node.value.devices,
       commits: node.value.commits,
-      signer: node.value.signer,
+      signer: node.value.receipts,
       images,
       limits: { maxBytes: config.value.intake.maxImageBytes, maxPixels: config.value.intake.maxPixels },
       clock,

@@ -247,6 +247,38 @@ export const verify = command({
   run: async (args) => (await import('./verify_command.ts')).runVerify(args),
 });
 
+export const signer = command({
+  name: 'signer',
+  summary: "hold the election's signing key and sign for the nodes over a Unix socket",
+  options: {
+    key: valued(
+      'FILE',
+      z.string().regex(/\.key$/, 'the key file is <key name>.key, e.g. openprep.PEF2024.live.key'),
+      "the election's private key file (mode 0600), named <key name>.key",
+    ),
+    state: valued(
+      'FILE',
+      z.string().min(1).optional(),
+      'where the last signed checkpoint is kept (default: signer-state.json beside the key)',
+    ),
+    socket: valued(
+      'PATH',
+      z.string().min(1),
+      'the Unix socket the nodes reach it on (OPENPREP_SIGNER_SOCKET there)',
+    ),
+    'create-key': flag('make the key file if it is not there (a new election key)'),
+    'max-certificate-hours': valued(
+      'H',
+      z.coerce.number().min(0.02).max(168).default(12),
+      "the longest a node's receipt key is certified for",
+    ),
+  },
+  examples: [
+    'signer --key /var/lib/openprep-signer/openprep.PEF2024.live.key --socket /run/openprep-signer/signer.sock',
+  ],
+  run: async (args) => (await import('./signer_command.ts')).runSigner(args),
+});
+
 export const serve = command({
   name: 'serve',
   summary: 'run the center online: signed package intake over HTTP, health, checkpoints',
@@ -535,6 +567,7 @@ export const COMMANDS: readonly Command[] = [
   cut,
   verify,
   serve,
+  signer,
   deviceEnroll,
   territoryImport,
   territoryList,

@@ -88,6 +88,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     if (signed.ok) signedSize = head.size;
     // Another process on this data folder (a cut, another node) signed a newer head meanwhile.
     else if (signed.code === 'smaller-than-last-signed') app.log.debug({ code: signed.code }, signed.message);
+    // The signer service is away: the next turn tries again; nothing is signed meanwhile.
+    else if (signed.code === 'signer-unavailable') app.log.warn({ code: signed.code }, signed.message);
     else app.log.error({ event: 'security', code: signed.code }, signed.message);
   };
   const timer = setInterval(

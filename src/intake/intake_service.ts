@@ -23,6 +23,7 @@ import {
   devicePublicKey,
   type ParsedPackage,
   parsePackageHeader,
+  type ReceiptKeys,
   signReceipt,
   verifyPackageSignature,
 } from './package.ts';
@@ -53,7 +54,9 @@ export type IntakeRefusal =
   /** Not the package's fault: the image could not be stored (object storage down); the device retries. */
   | 'image-store-unavailable'
   /** The acta is outside the territory of the CATD or CAE the device is bound to (docs/territory.md). */
-  | 'out-of-scope';
+  | 'out-of-scope'
+  /** Not the package's fault: this node holds no valid receipt key (the signer service is unreachable); the device retries. */
+  | 'signer-unavailable';
 
 /** The quality gate's judgement, as intake needs it (src/gate/judge.ts's QualityReport). */
 export interface GateJudgement {
@@ -113,7 +116,7 @@ export type IntakeTx = DevicesTx & SubmissionTx;
 export class IntakeService {
   readonly #pipeline: ActaPipeline;
   readonly #devices: DevicesPort;
-  readonly #signer: NoteSigner;
+  readonly #signer: NoteSigner | ReceiptKeys;
   readonly #images: ImageStore;
   readonly #limits: ImageLimits;
   readonly #clock: () => number;
@@ -131,7 +134,8 @@ export class IntakeService {
     readonly devices: DevicesPort;
     /** The node's group commit, shared with capture's writes (one fsync for many receipts). */
     readonly commits: Commits<IntakeTx>;
-    readonly signer: NoteSigner;
+    /** The election's key itself (the embedded default), or this node's certified receipt keys. */
+    readonly signer: NoteSigner | ReceiptKeys;
     readonly images: ImageStore;
     readonly limits: ImageLimits;
     readonly clock: () => number;
@@ -335,6 +339,14 @@ export class IntakeService {
         );
       }
       const acopioAt = this.#clock();
+      // Checked before anything is written: a receipt no verifier accepts would be kept and
+      // answered to every retry.
+      const receiptSigner = 'current' in this.#signer ? this.#signer.current(acopioAt) : this.#signer;
+      if (receiptSigner === null)
+        return err(
+          'signer-unavailable',
+          'this node cannot sign receipts now (its receipt key is not certified); send the package again later',
+        );
       const registered = await this.#pipeline.registerSubmissionIn(tx, {
         contest: h.contest,
         claimedKey: h.claimedKey,
@@ -396,7 +408,7 @@ export class IntakeService {
           acopioAt,
           utcOffsetMinutes: this.#pipeline.election.utcOffsetMinutes,
         },
-        this.#signer,
+        receiptSigner,
       );
       await tx.addPackage({ ...base, outcome: 'accepted', receipt });
       return ok({ receipt, first: true, recordId, quality });

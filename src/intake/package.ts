@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { formatIsoLocal } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { canonicalJson } from '../platform/web/canonical_json.ts';
-import { type NoteSigner, signNote } from '../journal/note.ts';
+import { type NoteSigner, openNote, parseVerifierKey, signNote, type VerifierKey } from '../journal/note.ts';
+import { type NoteOpening, openReceipt } from './receipt_body.ts';
 
 import { PACKAGE_FORMAT } from './package_format.ts';
 
@@ -134,25 +135,66 @@ export interface ReceiptFacts {
 }
 
 /**
+ * A node's receipt key with its certificate (receipt_body.ts): what a node that does not hold
+ * the election's key signs receipts with. The certificate's window is checked by verifiers
+ * against the receipt's acopio time.
+ */
+export interface CertifiedReceiptKey {
+  readonly electionKeyName: string;
+  readonly signer: NoteSigner;
+  /** The certificate: a note signed by the election's key. */
+  readonly certificate: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/** A node's current receipt key, renewed in the background; null when none is valid at `at`. */
+export interface ReceiptKeys {
+  current(at: number): CertifiedReceiptKey | null;
+}
+
+/**
  * The receipt: a signed note (C2SP signed-note, like the checkpoints) under the origin
  * `<key name>/receipt`. Whoever holds it can show the center accepted this package, when,
- * and at which journal leaf, and check it with the election's public key.
+ * and at which journal leaf, and check it with the election's public key — directly, or
+ * through the certificate of the node's receipt key it carries (`certificate <base64>`).
  */
-export function signReceipt(facts: ReceiptFacts, signer: NoteSigner): string {
+export function signReceipt(facts: ReceiptFacts, signer: NoteSigner | CertifiedReceiptKey): string {
   const h = facts.pkg.header;
+  const certified = 'certificate' in signer ? signer : null;
   return signNote(
     [
-      `${signer.name}/receipt`,
+      `${certified === null ? (signer as NoteSigner).name : certified.electionKeyName}/receipt`,
       `package ${facts.pkg.sha256}`,
       `device ${h.deviceId} ${h.sequence}`,
       `image ${h.imageSha256}`,
       `record ${facts.recordId}`,
       `leaf ${facts.leafIndex}`,
       `acopio ${formatIsoLocal(facts.acopioAt, facts.utcOffsetMinutes)}`,
+      ...(certified === null
+        ? []
+        : [`certificate ${Buffer.from(certified.certificate, 'utf8').toString('base64')}`]),
       '',
     ].join('\n'),
-    signer,
+    certified === null ? (signer as NoteSigner) : certified.signer,
   );
 }
 
 export { parseReceiptBody, type Receipt } from './receipt_body.ts';
+
+/** node:crypto's way of opening notes, for openReceipt. */
+export const NODE_NOTES: NoteOpening<VerifierKey> = {
+  parseKey: async (text) => {
+    const key = parseVerifierKey(text);
+    return key.ok ? key.value : null;
+  },
+  open: async (note, key) => {
+    const opened = openNote(note, [key]);
+    return opened.ok ? opened.value.body : null;
+  },
+};
+
+/** A receipt's checked body (signed by the election's key, or by a receipt key it certified), or null. */
+export function openReceiptNode(receipt: string, electionKey: VerifierKey): Promise<string | null> {
+  return openReceipt(receipt, electionKey.name, electionKey, NODE_NOTES);
+}

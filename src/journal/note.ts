@@ -125,10 +125,14 @@ function signatureLine(body: string, signer: NoteSigner): string {
   return `${EM_DASH} ${signer.name} ${Buffer.concat([keyIdOf(signer), signature]).toString('base64')}\n`;
 }
 
-/** Signs a note body (which must end in a newline) with one or more keys. */
-export function signNote(body: string, ...signers: readonly NoteSigner[]): string {
+function checkBody(body: string): void {
   if (!body.endsWith('\n') || body.includes('\n\n') || hasForbiddenControl(body))
     throw new Error('a note body ends in one newline, has no blank line and no control characters');
+}
+
+/** Signs a note body (which must end in a newline) with one or more keys. */
+export function signNote(body: string, ...signers: readonly NoteSigner[]): string {
+  checkBody(body);
   if (signers.length === 0) throw new Error('a note needs at least one signature');
   return `${body}\n${signers.map((signer) => signatureLine(body, signer)).join('')}`;
 }
@@ -166,4 +170,43 @@ export function openNote(
   }
   if (verifiedBy.length === 0) return err('no-known-signature', 'no signature by a known key');
   return ok({ body, verifiedBy });
+}
+
+/**
+ * A signer that does not hand out its key: a key backend (a file, later a token) or the
+ * signer service over its channel. It returns the whole signed note.
+ */
+export interface BodySigner {
+  readonly name: string;
+  signBody(body: string): Promise<string>;
+}
+
+/** The key in hand (the embedded default, tests) or a signer that keeps it (the signer service). */
+export type AnyNoteSigner = NoteSigner | BodySigner;
+
+export async function signNoteBy(body: string, signer: AnyNoteSigner): Promise<string> {
+  return 'privateKey' in signer ? signNote(body, signer) : signer.signBody(body);
+}
+
+/** The same note as signNote, signed by anything that signs bytes with an Ed25519 key (a KeyBackend). */
+export async function signNoteWith(
+  body: string,
+  key: {
+    readonly name: string;
+    readonly rawPublicKey: Uint8Array;
+    sign(message: Uint8Array): Promise<Buffer>;
+  },
+): Promise<string> {
+  checkBody(body);
+  const signature = await key.sign(Buffer.from(body, 'utf8'));
+  const line = `${EM_DASH} ${key.name} ${Buffer.concat([keyId(key.name, key.rawPublicKey), signature]).toString('base64')}\n`;
+  return `${body}\n${line}`;
+}
+
+/**
+ * Thrown by a BodySigner whose signer service cannot be reached, deep inside a cut being
+ * built; the publisher turns it into its `signer-unavailable` result.
+ */
+export class SignerUnavailable extends Error {
+  override readonly name = 'SignerUnavailable';
 }

@@ -15,7 +15,8 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { formatCheckpointBody } from './checkpoint.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
 import { verifyConsistency } from './merkle.ts';
-import { type NoteSigner, signNote } from './note.ts';
+import type { KeyBackend } from './key_backend.ts';
+import { type NoteSigner, signNote, signNoteWith } from './note.ts';
 
 export interface SignInput {
   readonly size: number;
@@ -36,16 +37,37 @@ export interface SignedState {
   readonly rootHash: Buffer;
 }
 
-export type SignerError = 'smaller-than-last-signed' | 'inconsistent-with-last-signed' | 'bad-state-file';
+export type SignerError =
+  | 'smaller-than-last-signed'
+  | 'inconsistent-with-last-signed'
+  | 'bad-state-file'
+  /** The signer service could not be reached or answered nothing usable (src/center/signer_client.ts). */
+  | 'signer-unavailable';
 
-export class CheckpointSigner {
-  readonly #signer: NoteSigner;
+/**
+ * What a node asks of whoever signs its checkpoints: this process's CheckpointSigner (the
+ * embedded default) or the signer service (src/center/signer_client.ts).
+ */
+export interface CheckpointSigning {
+  readonly origin: string;
+  sign(input: SignInput): Promise<Result<string, SignerError>>;
+  /** The last checkpoint signed, as the signer holds it now (for the checks at start). */
+  readLastSigned(): Promise<Result<SignedState | null, SignerError>>;
+}
+
+export class CheckpointSigner implements CheckpointSigning {
+  readonly #signer: NoteSigner | KeyBackend;
   readonly #origin: string;
   readonly #stateFile: string;
   #last: SignedState | null;
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(signer: NoteSigner, origin: string, stateFile: string, last: SignedState | null) {
+  private constructor(
+    signer: NoteSigner | KeyBackend,
+    origin: string,
+    stateFile: string,
+    last: SignedState | null,
+  ) {
     this.#signer = signer;
     this.#origin = origin;
     this.#stateFile = stateFile;
@@ -53,7 +75,7 @@ export class CheckpointSigner {
   }
 
   static async open(options: {
-    readonly signer: NoteSigner;
+    readonly signer: NoteSigner | KeyBackend;
     readonly origin: string;
     readonly stateFile: string;
   }): Promise<Result<CheckpointSigner, 'bad-state-file'>> {
@@ -69,6 +91,14 @@ export class CheckpointSigner {
   /** The last checkpoint signed, or null before the first. */
   get lastSigned(): SignedState | null {
     return this.#last;
+  }
+
+  async readLastSigned(): Promise<Result<SignedState | null, SignerError>> {
+    const state = await readState(this.#stateFile, this.#origin);
+    if (!state.ok) return state;
+    if (state.value !== null && (this.#last === null || state.value.size >= this.#last.size))
+      this.#last = state.value;
+    return ok(this.#last);
   }
 
   /**
@@ -124,10 +154,9 @@ export class CheckpointSigner {
           `tree ${input.size} is not consistent with the signed tree ${last.size}: history was rewritten`,
         );
     }
-    const note = signNote(
-      formatCheckpointBody({ origin: this.#origin, size: input.size, rootHash: input.rootHash }),
-      this.#signer,
-    );
+    const body = formatCheckpointBody({ origin: this.#origin, size: input.size, rootHash: input.rootHash });
+    const note =
+      'privateKey' in this.#signer ? signNote(body, this.#signer) : await signNoteWith(body, this.#signer);
     // The remembered checkpoint only grows: signing a prefix leaves it where it is.
     if (last === null || input.size >= last.size) {
       await writeFileDurably(

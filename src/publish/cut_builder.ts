@@ -3,7 +3,6 @@
  * the zip. A pure function of its input (no clock, no randomness): the same snapshot,
  * catalog, definition and cut time give byte-identical files.
  */
-import type { KeyObject } from 'node:crypto';
 import process from 'node:process';
 import { Worker } from 'node:worker_threads';
 import type { PublishedActa } from '../domain/acta.ts';
@@ -11,7 +10,7 @@ import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
 import { tabulate } from '../domain/tabulation.ts';
-import { signNote } from '../journal/note.ts';
+import { type AnyNoteSigner, signNoteBy } from '../journal/note.ts';
 import { candidaturasCsv } from './candidaturas_csv.ts';
 import {
   type ContestPack,
@@ -62,7 +61,7 @@ export interface CutInput {
    * `json/cambios.json` are made; required when `previous` is not null.
    */
   readonly earlier?: EarlierCut;
-  readonly signer: { readonly name: string; readonly privateKey: KeyObject };
+  readonly signer: AnyNoteSigner;
   readonly legacyCsv?: boolean;
   /** Where contests are packed; by default a worker thread from WORKER_ROWS acta rows on. */
   readonly packIn?: 'thread' | 'worker';
@@ -329,7 +328,7 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
   const manifestBytes = Buffer.from(stableJson(manifest), 'utf8');
   const manifestSha256 = sha256Hex(manifestBytes);
   const signature = Buffer.from(
-    signNote(`${input.signer.name}/cut\n${cutId}\nsha256 ${manifestSha256}\n`, input.signer),
+    await signNoteBy(`${input.signer.name}/cut\n${cutId}\nsha256 ${manifestSha256}\n`, input.signer),
     'utf8',
   );
   files.set('manifest.json', manifestBytes);

@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../domain/result.ts';
 import { syncDirectory, writeFileDurably, pathExists } from '../platform/durable_file.ts';
-import { type NoteSigner, signNote } from '../journal/note.ts';
+import { type AnyNoteSigner, signNoteBy } from '../journal/note.ts';
 import { type BuiltCut, catalogFileNames } from './cut_builder.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { stableJson } from '../platform/web/canonical_json.ts';
@@ -31,7 +31,7 @@ export async function writeCut(input: {
   readonly catalogCsv: Buffer;
   readonly electionJson: Buffer;
   readonly cutTime: string;
-  readonly signer: NoteSigner;
+  readonly signer: AnyNoteSigner;
 }): Promise<Result<{ folder: string; zip: string }, WriteCutError>> {
   const { cutsRoot, cut } = input;
   await mkdir(path.join(cutsRoot, 'catalogo'), { recursive: true });
@@ -81,7 +81,10 @@ export async function writeCut(input: {
   await writeFileDurably(path.join(cutsRoot, 'latest.json'), latest);
   await writeFileDurably(
     path.join(cutsRoot, 'latest.sig'),
-    signNote(`${input.signer.name}/latest\n${cut.cutId}\nsha256 ${sha256Hex(latest)}\n`, input.signer),
+    await signNoteBy(
+      `${input.signer.name}/latest\n${cut.cutId}\nsha256 ${sha256Hex(latest)}\n`,
+      input.signer,
+    ),
   );
   return ok({ folder, zip: path.join(folder, cut.zipName) });
 }

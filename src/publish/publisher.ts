@@ -21,8 +21,8 @@ import { writeCut } from './cut_writer.ts';
 import { PUBLIC_IMAGES, type PublishedImages, publishImages } from './public_images.ts';
 import type { BlobStore } from '../images/blob_store.ts';
 import { serializeElectionDefinition } from '../domain/election_definition.ts';
-import type { CheckpointSigner } from '../journal/signer.ts';
-import type { NoteSigner } from '../journal/note.ts';
+import type { CheckpointSigning } from '../journal/signer.ts';
+import { type AnyNoteSigner, SignerUnavailable } from '../journal/note.ts';
 import type { JournalHead, JournalPort } from '../journal/journal_port.ts';
 import type { PublicationSource } from './snapshot_port.ts';
 
@@ -34,8 +34,9 @@ import type { PublicationSource } from './snapshot_port.ts';
 export interface Publisher {
   readonly publication: PublicationSource;
   readonly journal: JournalPort;
-  readonly signer: NoteSigner;
-  readonly checkpointSigner: CheckpointSigner;
+  /** Signs the cut and latest statements: the key itself, or the signer service. */
+  readonly signer: AnyNoteSigner;
+  readonly checkpointSigner: CheckpointSigning;
   readonly paths: { readonly cuts: string };
 }
 
@@ -121,6 +122,12 @@ export async function publishCut(
   const catalogCsv = Buffer.from(pipeline.catalogCsv, 'utf8');
   const electionJson = Buffer.from(serializeElectionDefinition(election), 'utf8');
   const sequence = (previous?.sequence ?? 0) + 1;
+  // The cut and latest statements go to the signer service where there is one; if it is
+  // away now, the cut waits (nothing was written yet, or only the folder: adopted next time).
+  const unavailable = (error: unknown) => {
+    if (error instanceof SignerUnavailable) return err('signer-unavailable', `the signer: ${error.message}`);
+    throw error;
+  };
   const cut = await buildCut({
     election,
     catalog: pipeline.catalog,
@@ -143,7 +150,8 @@ export async function publishCut(
     ...(earlier === undefined ? {} : { earlier }),
     signer: node.signer,
     ...(options.timer === undefined ? {} : { timer: options.timer }),
-  });
+  }).catch(unavailable);
+  if ('ok' in cut) return cut;
   const writeDone = startTimer(options.timer, 'write');
   const written = await writeCut({
     cutsRoot: node.paths.cuts,
@@ -153,7 +161,7 @@ export async function publishCut(
     electionJson,
     cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
     signer: node.signer,
-  });
+  }).catch(unavailable);
   if (!written.ok) {
     const adopted =
       written.code === 'cut-exists' &&

@@ -114,7 +114,7 @@ test('after the final cut: a new package is 409 after-close and stores nothing; 
       pipeline: node.pipeline,
       devices: node.devices,
       commits: node.commits,
-      signer: node.signer,
+      signer: node.receipts,
       images,
       limits: { maxBytes: 64 * 1024, maxPixels: 4_000_000 },
       clock,

@@ -72,6 +72,7 @@ export const INTAKE_STATUS: Readonly<Record<IntakeRefusal | 'overloaded' | 'bad-
   // Not 503 ("busy, come back here"): a device treats any other 5xx as a failing center and
   // tries its alternate, whose images may live elsewhere; nginx tries another node.
   'image-store-unavailable': 502,
+  'signer-unavailable': 502,
   overloaded: 503,
 };
 
@@ -156,7 +157,7 @@ export async function buildServer(options: {
     pipeline: node.pipeline,
     devices: node.devices,
     commits: node.commits,
-    signer: node.signer,
+    signer: node.receipts,
     images,
     limits: { maxBytes: config.intake.maxImageBytes, maxPixels: config.intake.maxPixels },
     clock: options.clock,

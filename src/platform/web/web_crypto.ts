@@ -101,3 +101,6 @@ export async function openNoteWeb(text: string, verifier: WebVerifierKey): Promi
   }
   return null;
 }
+
+/** WebCrypto's way of opening notes, for openReceipt (src/intake/receipt_body.ts). */
+export const WEB_NOTES = { parseKey: parseVerifierKeyWeb, open: openNoteWeb } as const;
