@@ -576,10 +576,10 @@ test('the console in English: a person chooses it on the sign-in screen, every s
     // The choice is kept for this browser: a reload stays in English; the button goes back.
     await page.reload();
     await page.locator('.console-header').waitFor();
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
     await page.getByRole('button', { name: 'Español' }).click();
     await page.getByRole('button', { name: 'Tablero' }).waitFor();
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es');
     assert.deepEqual(
       coral.problems.filter((p) => !p.includes('status of 404')),
       [],

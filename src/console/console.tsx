@@ -5,7 +5,7 @@
  * differences highlighted, the right values typed from the image).
  */
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { Result } from '../domain/result.ts';
 import {
   type ApiError,
@@ -471,7 +471,8 @@ function Console() {
   useEffect(() => {
     void currentOperator().then(setOperator);
   }, []);
-  useEffect(() => {
+  // Before the browser paints the new words: the page never reads as one language labelled another.
+  useLayoutEffect(() => {
     document.documentElement.lang = language;
     document.title = words.consoleTitle;
     localStorage.setItem(LANGUAGE_KEY, language);
