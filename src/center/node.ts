@@ -15,7 +15,7 @@ import type { JournalPort } from '../journal/journal_port.ts';
 import { type Commits, GroupCommit } from '../platform/group_commit.ts';
 import type { LeasePort } from '../publish/lease_port.ts';
 import type { PublicationSource } from '../publish/snapshot_port.ts';
-import type { Store, StoreTransaction } from '../store/store.ts';
+import type { PoolStats, Store, StoreTransaction } from '../store/store.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -56,6 +56,8 @@ export interface CenterNode {
   readonly commits: Commits<StoreTransaction>;
   /** A small durable write to the store, for the health check while a fault lasts. */
   probeStore(at: number): Promise<void>;
+  /** The database's connections and the writes queued for the next commit, now (the metrics). */
+  database(): DatabaseStats;
   readonly signer: NoteSigner;
   readonly checkpointSigner: CheckpointSigner;
   /** The public key anyone verifies this election's cuts with. */
@@ -66,6 +68,14 @@ export interface CenterNode {
    */
   readonly clock: () => number;
   close(): Promise<void>;
+}
+
+export interface DatabaseStats {
+  readonly kind: 'sqlite' | 'postgresql';
+  /** PostgreSQL: the pool's. SQLite: its one connection, in use while a batch commits. */
+  readonly pool: PoolStats;
+  /** Writes queued for the next group commit. */
+  readonly backlog: number;
 }
 
 export type CenterError =
@@ -175,6 +185,16 @@ export async function openCenter(options: {
     commits,
     probeStore: async (at) => {
       await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
+    },
+    database: () => {
+      const pool = store.poolStats?.();
+      if (pool !== undefined) return { kind: 'postgresql', pool, backlog: commits.backlog };
+      const inUse = commits.busy ? 1 : 0;
+      return {
+        kind: 'sqlite',
+        pool: { max: 1, inUse, idle: 1 - inUse, waiting: commits.backlog },
+        backlog: commits.backlog,
+      };
     },
     signer: signer.value,
     checkpointSigner: checkpointSigner.value,
