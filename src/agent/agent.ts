@@ -35,6 +35,7 @@ import {
   Sender,
   type SenderEvent,
 } from './transport.ts';
+import { AgentMetrics } from './agent_metrics.ts';
 
 export const agentConfigSchema = z
   .object({
@@ -71,6 +72,14 @@ export const agentConfigSchema = z
     requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** The image quality gate before queuing (docs/images.md); `off` queues every well-formed image. */
     qualityGate: z.enum(['enforce', 'off']).default('enforce'),
+    metricsFile: z
+      .string()
+      .min(1)
+      .regex(/\.prom$/, 'a file name ending in .prom (what node_exporter reads)')
+      .optional()
+      .describe(
+        "Where to write the agent's metrics (outbox backlog, channel health) every few seconds, in Prometheus text format: a file in node_exporter's textfile collector folder (docs/deployment.md).",
+      ),
   })
   .strict();
 
@@ -402,6 +411,8 @@ export async function runAgent(options: {
   readonly scanMs?: number;
   readonly onEvent?: (event: SenderEvent | { kind: 'queued'; count: number }) => void;
   readonly channels?: readonly Channel[];
+  /** A textfile for node_exporter (agent_metrics.ts); by default the configuration's `metricsFile`. */
+  readonly metricsFile?: string;
 }): Promise<Result<AgentStatus, AgentError>> {
   const clock = options.clock ?? Date.now;
   const opened = await openAgent(options.root, clock);
@@ -450,11 +461,25 @@ export async function runAgent(options: {
   } catch {
     watcher = null;
   }
-  const writeStatus = () =>
-    writeFileDurably(
+  const metricsFile = options.metricsFile ?? config.metricsFile;
+  const metrics = metricsFile === undefined ? null : new AgentMetrics();
+  const writeStatus = async () => {
+    await writeFileDurably(
       agentPaths(options.root).status,
       `${JSON.stringify(statusOf(agent, sender.health, lastScan, clock()), null, 2)}\n`,
     ).catch(() => {});
+    const scanned: ScanResult | null = lastScan;
+    // A folder that went away must not stop the agent: the stale file shows it (its timestamp).
+    await metrics
+      ?.write(metricsFile!, {
+        counts: agent.outbox.counts(),
+        channels: sender.health,
+        unidentified: scanned?.unidentified.length ?? 0,
+        rejected: scanned?.rejected.length ?? 0,
+        now: clock(),
+      })
+      .catch(() => {});
+  };
   const scanMs = options.scanMs ?? 2_000;
   let lastScanAt = 0;
   let lastStatusAt = 0;

@@ -148,8 +148,15 @@ export async function runAgentRun(args: readonly string[]): Promise<number> {
   const fail = failWith('agent run');
   const parsed = parseCommandArgs(
     args,
-    { data: { type: 'string' }, quiet: { type: 'boolean' } },
-    z.strictObject({ data: z.string().min(1), quiet: z.boolean().default(false) }),
+    { data: { type: 'string' }, quiet: { type: 'boolean' }, 'metrics-file': { type: 'string' } },
+    z.strictObject({
+      data: z.string().min(1),
+      quiet: z.boolean().default(false),
+      'metrics-file': z
+        .string()
+        .regex(/\.prom$/, 'a file name ending in .prom')
+        .optional(),
+    }),
   );
   if (!parsed.ok) return fail(parsed.message, 2);
   const o = parsed.value.options;
@@ -165,6 +172,7 @@ export async function runAgentRun(args: readonly string[]): Promise<number> {
     root: o.data,
     signal: controller.signal,
     onEvent: (event) => log({ ...event }),
+    ...(o['metrics-file'] === undefined ? {} : { metricsFile: o['metrics-file'] }),
   });
   if (!result.ok) return fail(result.message, 2);
   log({

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
+import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
@@ -129,11 +130,16 @@ export async function runCut(args: readonly string[]): Promise<number> {
       every: { type: 'string' },
       config: { type: 'string' },
       'simulated-start': { type: 'string' },
+      'metrics-file': { type: 'string' },
     },
     z.strictObject({
       data: z.string().min(1).default(defaultDataDir()),
       final: z.boolean().default(false),
       every: z.coerce.number().int().min(1).max(20).optional(),
+      'metrics-file': z
+        .string()
+        .regex(/\.prom$/, 'a file name ending in .prom')
+        .optional(),
       config: z.string().min(1).optional(),
       'simulated-start': z.iso.datetime({ offset: true }).optional(),
     }),
@@ -190,6 +196,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
+    const metrics = o['metrics-file'] === undefined ? null : new SchedulerMetrics(o['metrics-file']);
     await runCutScheduler({
       node: node.value,
       intervalMs: o.every * 60_000,
@@ -199,6 +206,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       images: images.blobs,
       onEvent: (event) => {
+        void metrics?.observe(event);
         if (event.kind === 'published')
           out(
             `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)${imageNote(event.cut.images)}`,
@@ -209,6 +217,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
         else out(`standing by: ${event.holder ?? 'another process'} builds the cuts`);
       },
     });
+    await metrics?.observe({ kind: 'stopped' });
     return 0;
   } finally {
     images.blobs.close();
