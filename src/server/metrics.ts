@@ -11,6 +11,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { CenterNode } from '../center/node.ts';
 import type { ActaStatus } from '../domain/acta_lifecycle.ts';
 import { QUALITY_REASONS } from '../gate/judge.ts';
+import type { CheckpointRow } from '../journal/journal_port.ts';
 import type { GateJudgement } from '../intake/intake_service.ts';
 import { CUT_BUILDER_LEASE } from '../publish/cut_scheduler.ts';
 import type { ServeConfig } from './config.ts';
@@ -29,6 +30,12 @@ const INTAKE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 
 /** The acta counts scan an index of the whole election: one count serves scrapes this close together. */
 const COUNT_FRESH_MS = 5_000;
+/**
+ * The journal port reads every checkpoint (a night signs thousands): the latest is read again
+ * only this often. Its age keeps growing in between, so it is never understated, and
+ * overstated by at most this much — well under the alert's two minutes.
+ */
+const CHECKPOINT_FRESH_MS = 30_000;
 
 export class CenterMetrics {
   readonly registry = new Registry();
@@ -58,6 +65,7 @@ export class CenterMetrics {
   readonly #readErrors: Counter;
   #lastHolder: string | null = null;
   #counted: { at: number; actas: Promise<Readonly<Record<ActaStatus, number>>> } | null = null;
+  #checkpoint: { at: number; latest: Promise<CheckpointRow | undefined> } | null = null;
 
   constructor(options: { readonly refusalReasons: readonly string[]; readonly processMetrics?: boolean }) {
     const registers = [this.registry];
@@ -203,10 +211,21 @@ export class CenterMetrics {
           if (this.#counted?.actas === actas) this.#counted = null;
         });
       }
-      const [actas, head, checkpoints, cuts, lease, closed] = await Promise.all([
+      if (
+        this.#checkpoint === null ||
+        now - this.#checkpoint.at >= CHECKPOINT_FRESH_MS ||
+        now < this.#checkpoint.at
+      ) {
+        const latest = node.journal.checkpoints().then((rows) => rows.at(-1));
+        this.#checkpoint = { at: now, latest };
+        latest.catch(() => {
+          if (this.#checkpoint?.latest === latest) this.#checkpoint = null;
+        });
+      }
+      const [actas, head, checkpoint, cuts, lease, closed] = await Promise.all([
         this.#counted.actas,
         node.journal.journalHead(),
-        node.journal.checkpoints(),
+        this.#checkpoint.latest,
         node.journal.cuts(),
         node.leases.transaction((tx) => tx.getLease(CUT_BUILDER_LEASE)),
         node.pipeline.intakeClosed(),
@@ -215,7 +234,6 @@ export class CenterMetrics {
       this.#verificationsPending.set(actas.mismatch ?? 0);
       this.#intakeClosed.set(closed ? 1 : 0);
       this.#journalEntries.set(head.size);
-      const checkpoint = checkpoints.at(-1);
       this.#checkpointSize.set(checkpoint?.size ?? 0);
       this.#checkpointAge.set(checkpoint === undefined ? 0 : Math.max(0, (now - checkpoint.signedAt) / 1000));
       const cut = cuts.at(-1);
