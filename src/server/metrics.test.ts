@@ -30,6 +30,7 @@ import { makeDevice, makePng, packageFor, postPackage, servesWholeCatalog } from
 import { fromBase32 } from '../auth/totp.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { type ServeConfig, serveConfigSchema } from './config.ts';
+import { CenterMetrics } from './metrics.ts';
 
 const catalog = generateCatalog({ scale: 'tiny', seed: 5 });
 const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
@@ -296,6 +297,41 @@ describe('GET /metrics', () => {
     } finally {
       await off.handle.app.close();
     }
+  });
+
+  test("the gate's verdicts and reasons are counted, and a code outside the closed sets counts as other", async () => {
+    const metrics = new CenterMetrics({ refusalReasons: ['conflict'], processMetrics: false });
+    metrics.judged({ verdict: 'accept', reasons: [], qr: null });
+    metrics.judged({
+      verdict: 'reject',
+      reasons: [
+        { code: 'blurry', message: 'borrosa' },
+        { code: 'CATD-07-003 <script>', message: '' },
+      ],
+      qr: null,
+    });
+    metrics.judged({ verdict: 'review', reasons: [{ code: 'qr_mismatch', message: '' }], qr: 'x' });
+    metrics.refused('conflict', 0.01);
+    metrics.refused('made-up-by-an-attacker', 0.01);
+    const samples = parseExposition(await metrics.registry.metrics());
+    assert.equal(value(samples, 'openprep_quality_gate_verdicts_total', '{verdict="accept"}'), 1);
+    assert.equal(value(samples, 'openprep_quality_gate_verdicts_total', '{verdict="reject"}'), 1);
+    assert.equal(value(samples, 'openprep_quality_gate_verdicts_total', '{verdict="review"}'), 1);
+    assert.equal(
+      value(samples, 'openprep_quality_gate_reasons_total', '{verdict="reject",reason="blurry"}'),
+      1,
+    );
+    assert.equal(
+      value(samples, 'openprep_quality_gate_reasons_total', '{verdict="reject",reason="other"}'),
+      1,
+    );
+    assert.equal(
+      value(samples, 'openprep_quality_gate_reasons_total', '{verdict="review",reason="qr_mismatch"}'),
+      1,
+    );
+    assert.equal(value(samples, 'openprep_intake_packages_refused_total', '{reason="conflict"}'), 1);
+    assert.equal(value(samples, 'openprep_intake_packages_refused_total', '{reason="other"}'), 1);
+    assert.ok(![...samples.keys()].some((name) => name.startsWith('process_')));
   });
 
   test('a short or spaced token is refused at start', () => {
