@@ -36,42 +36,105 @@ import {
   Sender,
   type SenderEvent,
 } from './transport.ts';
+import { AgentMetrics } from './agent_metrics.ts';
 
 export const agentConfigSchema = z
   .object({
     deviceId: z
       .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; at most 64'),
-    origin: z.enum(['CASILLA', 'CATD']).default('CATD'),
-    /** The election's UTC offset, for the device time in each package. */
-    utcOffsetMinutes: z.number().int().min(-720).max(840).default(-360),
-    /** The scanner's output folder. */
-    watch: z.string().min(1),
-    /** Centers in priority order. */
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; at most 64')
+      .describe('The device id this agent signs as, as enrolled at the center (`agent init --device-id`).'),
+    origin: z
+      .enum(['CASILLA', 'CATD'])
+      .default('CATD')
+      .describe('Where the actas are digitised: a CATD scanner, or a casilla (PREP Casilla).'),
+    utcOffsetMinutes: z
+      .number()
+      .int()
+      .min(-720)
+      .max(840)
+      .default(-360)
+      .describe("The election's UTC offset in minutes, for the device time in each package."),
+    watch: z.string().min(1).describe("The scanner's output folder (absolute)."),
     channels: z
-      .array(z.object({ name: z.string().min(1).max(40), url: z.url() }).strict())
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .min(1)
+              .max(40)
+              .describe('A short name (in logs and metrics): `primary`, `alternate`.'),
+            url: z.url().describe("The center's address (its load balancer)."),
+          })
+          .strict(),
+      )
       .min(1)
-      .max(8),
-    /** The election's public key (C2SP verifier key), as in the center's keys/<name>.pub. */
-    centerKey: z.string().min(1),
-    concurrency: z.number().int().min(1).max(64).default(4),
+      .max(8)
+      .describe('Centers in priority order (`agent init --center`, `--alternate`).'),
+    centerKey: z
+      .string()
+      .min(1)
+      .describe(
+        "The election's public key (C2SP verifier key), as in the center's keys/<name>.pub: receipts are checked with it.",
+      ),
+    concurrency: z.number().int().min(1).max(64).default(4).describe('Packages sent at once.'),
     backoff: z
       .object({
-        baseMs: z.number().int().min(10).max(60_000),
-        maxMs: z.number().int().min(10).max(3_600_000),
+        baseMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(60_000)
+          .describe('The first wait after a failed send, in milliseconds.'),
+        maxMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(3_600_000)
+          .describe(
+            'The longest wait between attempts, in milliseconds: each wait is random below a ceiling that doubles at each failure, up to this.',
+          ),
       })
       .strict()
-      .default({ baseMs: 1_000, maxMs: 300_000 }),
-    /** A scanned file is taken once it has not changed for this long (the scanner finished writing). */
-    settleMs: z.number().int().min(0).max(60_000).default(1_000),
+      .default({ baseMs: 1_000, maxMs: 300_000 })
+      .describe('Retries after a failure: exponential backoff with jitter.'),
+    settleMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1_000)
+      .describe(
+        'A scanned file is taken once it has not changed for this long, in milliseconds (the scanner finished writing).',
+      ),
     maxImageBytes: z
       .number()
       .int()
       .min(1)
-      .default(20 * 1024 * 1024),
-    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
-    /** The image quality gate before queuing (docs/images.md); `off` queues every well-formed image. */
-    qualityGate: z.enum(['enforce', 'off']).default('enforce'),
+      .default(20 * 1024 * 1024)
+      .describe('Largest scan queued, in bytes; a larger one is reported, not sent.'),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(30_000)
+      .describe('How long one send may take before it counts as failed, in milliseconds.'),
+    qualityGate: z
+      .enum(['enforce', 'off'])
+      .default('enforce')
+      .describe(
+        'The image quality gate before queuing (docs/images.md); `off` queues every well-formed image.',
+      ),
+    metricsFile: z
+      .string()
+      .min(1)
+      .regex(/\.prom$/, 'a file name ending in .prom (what node_exporter reads)')
+      .optional()
+      .describe(
+        "Where to write the agent's metrics (outbox backlog, channel health) every few seconds, in Prometheus text format: a file in node_exporter's textfile collector folder (docs/deployment.md).",
+      ),
   })
   .strict();
 
@@ -407,6 +470,8 @@ export async function runAgent(options: {
   readonly scanMs?: number;
   readonly onEvent?: (event: SenderEvent | { kind: 'queued'; count: number }) => void;
   readonly channels?: readonly Channel[];
+  /** A textfile for node_exporter (agent_metrics.ts); by default the configuration's `metricsFile`. */
+  readonly metricsFile?: string;
 }): Promise<Result<AgentStatus, AgentError>> {
   const clock = options.clock ?? Date.now;
   const opened = await openAgent(options.root, clock);
@@ -455,11 +520,25 @@ export async function runAgent(options: {
   } catch {
     watcher = null;
   }
-  const writeStatus = () =>
-    writeFileDurably(
+  const metricsFile = options.metricsFile ?? config.metricsFile;
+  const metrics = metricsFile === undefined ? null : new AgentMetrics();
+  const writeStatus = async () => {
+    await writeFileDurably(
       agentPaths(options.root).status,
       `${JSON.stringify(statusOf(agent, sender.health, lastScan, clock()), null, 2)}\n`,
     ).catch(() => {});
+    const scanned: ScanResult | null = lastScan;
+    // A folder that went away must not stop the agent: the stale file shows it (its timestamp).
+    await metrics
+      ?.write(metricsFile!, {
+        counts: agent.outbox.counts(),
+        channels: sender.health,
+        unidentified: scanned?.unidentified.length ?? 0,
+        rejected: scanned?.rejected.length ?? 0,
+        now: clock(),
+      })
+      .catch(() => {});
+  };
   const scanMs = options.scanMs ?? 2_000;
   let lastScanAt = 0;
   let lastStatusAt = 0;

@@ -4,6 +4,7 @@
  * `OPENPREP_DATABASE_SCHEMA` may keep one election apart from another in it.
  */
 import process from 'node:process';
+import { z } from 'zod';
 import { err, type Result } from '../domain/result.ts';
 import { openPostgresStore } from '../store/postgres/postgres_store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite_store.ts';
@@ -13,10 +14,28 @@ export type StoreLocation =
   | { readonly kind: 'sqlite'; readonly file: string }
   | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
 
+/** The environment variables that choose the store (read by every command that opens one; docs/configuration.md). */
+export const databaseEnvironmentSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .describe(
+      'postgresql://user@host:5432/db: the PostgreSQL database every node of the election shares (docs/store.md); unset or empty: SQLite in the data folder.',
+    ),
+  OPENPREP_DATABASE_SCHEMA: z
+    .string()
+    .optional()
+    .describe(
+      "A PostgreSQL schema of lowercase letters, digits and _ that keeps an election (or a drill) apart from others in the same database; unset: the URL's search path.",
+    ),
+});
+
 export function storeLocation(sqliteFile: string, env: NodeJS.ProcessEnv = process.env): StoreLocation {
-  const url = env['DATABASE_URL'];
+  const { DATABASE_URL: url, OPENPREP_DATABASE_SCHEMA: schema } = databaseEnvironmentSchema.parse({
+    DATABASE_URL: env['DATABASE_URL'],
+    OPENPREP_DATABASE_SCHEMA: env['OPENPREP_DATABASE_SCHEMA'],
+  });
   if (url === undefined || url === '') return { kind: 'sqlite', file: sqliteFile };
-  const schema = env['OPENPREP_DATABASE_SCHEMA'];
   return { kind: 'postgres', url, ...(schema !== undefined && schema !== '' ? { schema } : {}) };
 }
 

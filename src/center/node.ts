@@ -15,7 +15,7 @@ import type { JournalPort } from '../journal/journal_port.ts';
 import { type Commits, GroupCommit } from '../platform/group_commit.ts';
 import type { LeasePort } from '../publish/lease_port.ts';
 import type { PublicationSource } from '../publish/snapshot_port.ts';
-import type { Store, StoreTransaction } from '../store/store.ts';
+import type { PoolStats, Store, StoreTransaction } from '../store/store.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -60,6 +60,8 @@ export interface CenterNode {
   readonly commits: Commits<StoreTransaction>;
   /** A small durable write to the store, for the health check while a fault lasts. */
   probeStore(at: number): Promise<void>;
+  /** The database's connections and the writes queued for the next commit, now (the metrics). */
+  database(): DatabaseStats;
   /**
    * Signs the cut and latest statements: the election's key in this process (the embedded
    * default), or the signer service (OPENPREP_SIGNER_SOCKET), which alone holds it.
@@ -78,6 +80,14 @@ export interface CenterNode {
    */
   readonly clock: () => number;
   close(): Promise<void>;
+}
+
+export interface DatabaseStats {
+  readonly kind: 'sqlite' | 'postgresql';
+  /** PostgreSQL: the pool's. SQLite: its one connection, in use while a batch commits. */
+  readonly pool: PoolStats;
+  /** Writes queued for the next group commit. */
+  readonly backlog: number;
 }
 
 export type CenterError =
@@ -165,6 +175,16 @@ export async function openCenter(options: {
   // The election (its mode) is known once the pipeline is open; its clock is settled after.
   let clock = options.clock;
   const commits = new GroupCommit(store);
+  const database = (): DatabaseStats => {
+    const pool = store.poolStats?.();
+    if (pool !== undefined) return { kind: 'postgresql', pool, backlog: commits.backlog };
+    const inUse = commits.busy ? 1 : 0;
+    return {
+      kind: 'sqlite',
+      pool: { max: 1, inUse, idle: 1 - inUse, waiting: commits.backlog },
+      backlog: commits.backlog,
+    };
+  };
   const pipeline = await ActaPipeline.open({
     records: store,
     commits,
@@ -213,6 +233,7 @@ export async function openCenter(options: {
       probeStore: async (at) => {
         await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
       },
+      database,
       signer: remote.value.notes,
       checkpointSigner: remote.value.checkpoints,
       receipts: remote.value.receipts,
@@ -248,6 +269,7 @@ export async function openCenter(options: {
     probeStore: async (at) => {
       await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
     },
+    database,
     signer: signer.value,
     checkpointSigner: checkpointSigner.value,
     receipts: signer.value,

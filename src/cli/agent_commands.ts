@@ -138,6 +138,7 @@ export async function runAgentRun(args: readonly string[]): Promise<number> {
     root: o.data,
     signal: controller.signal,
     onEvent: (event) => log({ ...event }),
+    ...(o['metrics-file'] === undefined ? {} : { metricsFile: o['metrics-file'] }),
   });
   if (!result.ok) return fail(result.message, 2);
   log({

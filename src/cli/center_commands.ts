@@ -7,6 +7,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
+import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
@@ -181,6 +182,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
+    const metrics = o['metrics-file'] === undefined ? null : new SchedulerMetrics(o['metrics-file']);
     await runCutScheduler({
       node: node.value,
       intervalMs: o.every * 60_000,
@@ -190,6 +192,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       images: images.blobs,
       onEvent: (event) => {
+        void metrics?.observe(event);
         if (event.kind === 'published')
           out(
             `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)${imageNote(event.cut.images)}`,
@@ -200,6 +203,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
         else out(`standing by: ${event.holder ?? 'another process'} builds the cuts`);
       },
     });
+    await metrics?.observe({ kind: 'stopped' });
     return 0;
   } finally {
     images.blobs.close();

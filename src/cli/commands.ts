@@ -222,6 +222,14 @@ export const cut = command({
     ),
     config,
     'simulated-start': simulatedStart,
+    'metrics-file': valued(
+      'FILE.prom',
+      z
+        .string()
+        .regex(/\.prom$/, 'a file name ending in .prom')
+        .optional(),
+      "write the scheduler's metrics (build time, leading, last published) to this file (node_exporter's textfile collector; docs/deployment.md)",
+    ),
   },
   examples: ['cut --data /tmp/center', 'cut --data /tmp/center --every 5'],
   run: async (args) => (await import('./center_commands.ts')).runCut(args),
@@ -474,6 +482,14 @@ export const agentRun = command({
   options: {
     data: agentData,
     quiet: flag('no JSON event lines on standard error'),
+    'metrics-file': valued(
+      'FILE.prom',
+      z
+        .string()
+        .regex(/\.prom$/, 'a file name ending in .prom')
+        .optional(),
+      "write the outbox and channel metrics to this file every 2 s (node_exporter's textfile collector; docs/deployment.md)",
+    ),
   },
   examples: ['agent run --data /tmp/agent'],
   run: async (args) => (await import('./agent_commands.ts')).runAgentRun(args),

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -117,10 +117,16 @@ test('sim render into a new agent’s watch folder: agent run sends every acta t
   const images = (await readdir(scans)).filter((n) => n !== 'truth');
   assert.equal(images.length, COUNT);
 
-  agent = spawn(process.execPath, [MAIN, 'agent', 'run', '--data', agentRoot], {
-    env: { ...process.env, ...GATE },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const metricsFile = path.join(work, 'textfile', 'openprep_agent.prom');
+  await mkdir(path.dirname(metricsFile));
+  agent = spawn(
+    process.execPath,
+    [MAIN, 'agent', 'run', '--data', agentRoot, '--metrics-file', metricsFile],
+    {
+      env: { ...process.env, ...GATE },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   agent.stderr!.on('data', (chunk: Buffer) => {
     log += chunk.toString();
@@ -146,6 +152,17 @@ test('sim render into a new agent’s watch folder: agent run sends every acta t
   assert.equal(status.refused, 0);
   // Nothing in the folder that the agent could not place: the ground truth is not in its way.
   assert.deepEqual(status.unidentified, []);
+  // The agent's textfile for node_exporter, and serve's /metrics (loopback), say the same.
+  const textfile = await readFile(metricsFile, 'utf8');
+  assert.match(textfile, new RegExp(`^openprep_agent_outbox\\{state="delivered"\\} ${COUNT}$`, 'm'));
+  assert.match(textfile, /^openprep_agent_outbox\{state="pending"\} 0$/m);
+  assert.match(textfile, /^openprep_agent_channel_up\{channel="primary"\} 1$/m);
+  assert.doesNotMatch(textfile, /CATD-01-S1/, 'no device id in a label');
+  const scraped = await (await fetch(`${center.base}/metrics`)).text();
+  assert.match(
+    scraped,
+    new RegExp(`^openprep_intake_packages_received_total\\{result="accepted"\\} ${COUNT}$`, 'm'),
+  );
 
   // The center journalled one package per acta, each with a receipt.
   await stopServer(center.child);

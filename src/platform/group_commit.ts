@@ -33,6 +33,16 @@ export class GroupCommit<Tx> implements Commits<Tx> {
     this.maxBatch = maxBatch;
   }
 
+  /** Writes queued for the next commit (the metrics' view of the writer's backlog). */
+  get backlog(): number {
+    return this.#pending.length;
+  }
+
+  /** Whether a batch is being committed now. */
+  get busy(): boolean {
+    return this.#running;
+  }
+
   run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({

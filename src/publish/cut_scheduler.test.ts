@@ -4,7 +4,7 @@
  * that come due — one sequence, no cut twice. Time runs 100 times faster than the wall clock.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { acquireLease, runCutScheduler, type SchedulerEvent } from './cut_scheduler.ts';
 import { initCenter, openCenter } from '../center/node.ts';
+import { SchedulerMetrics } from './scheduler_metrics.ts';
 
 const SPEED = 100;
 
@@ -36,6 +37,9 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
         });
       });
     const events: Record<'a' | 'b', SchedulerEvent[]> = { a: [], b: [] };
+    // B's textfile for node_exporter (openprep cut --every --metrics-file).
+    const textfile = path.join(work, 'openprep_cut.prom');
+    const metricsOfB = new SchedulerMetrics(textfile);
     const run = (name: 'a' | 'b', node: typeof other.value, signal: AbortSignal, releaseOnStop: boolean) =>
       runCutScheduler({
         node,
@@ -48,7 +52,10 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
         tickMs: 5_000,
         leaseMs: 30_000,
         releaseOnStop,
-        onEvent: (event) => events[name].push(event),
+        onEvent: (event) => {
+          events[name].push(event);
+          if (name === 'b') void metricsOfB.observe(event);
+        },
       });
     // Fails, naming what each scheduler did, instead of waiting forever.
     const twoCutsBy = async (name: 'a' | 'b') => {
@@ -70,6 +77,17 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
     await twoCutsBy('b');
     stopB.abort();
     await b;
+    const written = await metricsOfB.observe({ kind: 'stopped' }).then(() => readFile(textfile, 'utf8'));
+    const publishedByB = events.b.filter((e) => e.kind === 'published');
+    assert.match(
+      written,
+      new RegExp(`^openprep_cut_builds_total\\{result="published"\\} ${publishedByB.length}$`, 'm'),
+    );
+    assert.match(written, /^openprep_cut_builds_total\{result="failed"\} 0$/m);
+    assert.match(written, /^openprep_cut_scheduler_leading 0$/m);
+    const last = publishedByB.at(-1);
+    assert.ok(last?.kind === 'published');
+    assert.match(written, new RegExp(`^openprep_cut_build_seconds ${last.cut.seconds}$`, 'm'));
 
     assert.equal(events.a[0]?.kind, 'leading');
     assert.equal(events.b[0]?.kind, 'standing-by');

@@ -23,6 +23,7 @@ import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
 import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
+import { CenterMetrics, metricsAllowed } from './metrics.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
 import { faultResponse, NodeHealth, probeDisk, RETRY_AFTER_SECONDS } from './health.ts';
 import { type AdmissionRefusal, IntakeAdmission, type Permit } from './intake_admission.ts';
@@ -38,8 +39,9 @@ import {
 /**
  * Who may call a route. Device-signed routes check the signature of each package; session
  * routes need a signed-in operator whose role is in `roles` (and a CSRF token to change anything).
+ * Metrics routes answer a scrape from this machine or one with the configured bearer token.
  */
-export type RoutePolicy = 'public' | 'device-signature' | 'session';
+export type RoutePolicy = 'public' | 'device-signature' | 'session' | 'metrics';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -100,6 +102,8 @@ export interface ServerHandle {
   readonly routes: { readonly method: string; readonly url: string; readonly policy: RoutePolicy }[];
   /** Whether the store and the disk work (readiness, and how a fault is answered). */
   readonly health: NodeHealth;
+  /** What `GET /metrics` reports (docs/deployment.md, "Metrics and alerts"). */
+  readonly metrics: CenterMetrics;
 }
 
 export async function buildServer(options: {
@@ -150,10 +154,17 @@ export async function buildServer(options: {
       ? new (await import('../gate/gate_pool.ts')).QualityGatePool()
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
+  const metrics = new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) });
   const intake = new IntakeService({
     ...(gatePool === null
       ? {}
-      : { gate: (bytes: Buffer, claimedKey: string) => gatePool.assess(bytes, claimedKey) }),
+      : {
+          gate: async (bytes: Buffer, claimedKey: string) => {
+            const judgement = await gatePool.assess(bytes, claimedKey);
+            metrics.judged(judgement);
+            return judgement;
+          },
+        }),
     pipeline: node.pipeline,
     devices: node.devices,
     commits: node.commits,
@@ -196,6 +207,7 @@ export async function buildServer(options: {
     admission: null,
     routes: [],
     health,
+    metrics,
   };
 
   // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
@@ -276,6 +288,14 @@ export async function buildServer(options: {
       message: status >= 500 ? 'internal error' : error.message,
     });
   });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.policy !== 'metrics' || metricsAllowed(request, config.metrics)) return;
+    request.log.warn({ event: 'security', address: request.ip }, 'metrics refused');
+    return reply.code(403).send({
+      error: 'forbidden',
+      message: 'the metrics are answered on loopback or with the configured bearer token',
+    });
+  });
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).send({ error: 'not-found', message: 'no such route' });
   });
@@ -322,6 +342,11 @@ export async function buildServer(options: {
         .send({ status: faultResponse(fault).code, code: fault.code });
     return { status: 'ready', journalSize };
   });
+  if (config.metrics.enabled)
+    app.get('/metrics', { config: { policy: 'metrics' } }, async (_request, reply) => {
+      await metrics.refresh(node, options.clock());
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
   app.get('/api/v1/checkpoint', { config: { policy: 'public' } }, async (_request, reply) => {
     const last = (await node.journal.checkpoints()).at(-1);
     if (last === undefined)
@@ -351,6 +376,7 @@ export async function buildServer(options: {
     code: keyof typeof INTAKE_STATUS,
     message: string,
   ) => {
+    metrics.refused(code, reply.elapsedTime / 1000);
     if (INTAKE_STATUS[code] === 503) reply.header('retry-after', '1');
     // Refused while the body is still arriving: the rest is not wanted, and reading it to its
     // end would let a refused client hold the connection as long as it likes.
@@ -407,6 +433,7 @@ export async function buildServer(options: {
         const result = await intake.receive(checked.value, image);
         if (!result.ok) return refuse(request, reply, result.code, result.message);
         // The gate's word beside the receipt: "review" names why a person will look at it.
+        metrics.accepted(result.value.first, reply.elapsedTime / 1000);
         const quality = result.value.quality;
         if (quality !== null)
           reply.header(

@@ -14,47 +14,102 @@ const PREFIX = /^(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/;
 
 export const serveConfigSchema = z
   .object({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65_535).default(8090),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('The address to listen on: 0.0.0.0 (or ::) to take connections from other machines.'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .default(8090)
+      .describe('The TCP port to listen on (0: any free one).'),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe(
+        'The least severe log line written (JSON lines on standard output); requests are logged at debug.',
+      ),
     intake: z
       .object({
-        /** Largest image accepted, in bytes; larger uploads get 413 as soon as they pass it. */
         maxImageBytes: z
           .number()
           .int()
           .min(1024)
           .max(256 * 1024 * 1024)
-          .default(10 * 1024 * 1024),
-        /** Largest width × height accepted (a 20000×20000 "pixel flood" is 400 million). */
-        maxPixels: z.number().int().min(1).max(1_000_000_000).default(50_000_000),
-        /** Uploads handled at once; beyond it, 503 with Retry-After. */
-        maxInFlight: z.number().int().min(1).max(100_000).default(512),
-        /**
-         * The image quality gate (docs/images.md): `enforce` refuses unfit images (422, with the
-         * reasons) and flags unreadable or mismatched QR labels; `off` takes every well-formed
-         * image (the devices gate before sending).
-         */
-        qualityGate: z.enum(['enforce', 'off']).default('enforce'),
-        /** Uploads one enrolled device may have at once (its agent sends 4 by default). */
-        maxPerDevice: z.number().int().min(1).max(1024).default(8),
-        /**
-         * Multipart requests whose signed header (their first two fields) is not verified yet,
-         * in all and per client address: they hold no upload slot, and past these bounds they are
-         * refused at once (503, closed). The lean form's header is checked as it arrives.
-         */
-        maxUnauthenticated: z.number().int().min(1).max(100_000).default(1024),
-        maxUnauthenticatedPerAddress: z.number().int().min(1).max(100_000).default(32),
-        /** Seconds from the request's start to a verified signed header (multipart: its first two fields). */
-        headerDeadlineSeconds: z.number().min(0.1).max(300).default(10),
-        /**
-         * Slowest upload kept, in bytes per second averaged over `rateWindowSeconds`: a phone on
-         * a 2G link sends ~5 KB/s, a slowloris one byte every few seconds.
-         */
-        minBytesPerSecond: z.number().int().min(1).max(10_000_000).default(1024),
-        rateWindowSeconds: z.number().min(1).max(600).default(30),
+          .default(10 * 1024 * 1024)
+          .describe('Largest image accepted, in bytes; larger uploads get 413 as soon as they pass it.'),
+        maxPixels: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000_000)
+          .default(50_000_000)
+          .describe('Largest width × height accepted (a 20000×20000 "pixel flood" is 400 million).'),
+        maxInFlight: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(512)
+          .describe('Uploads handled at once; beyond it, 503 with Retry-After.'),
+        qualityGate: z
+          .enum(['enforce', 'off'])
+          .default('enforce')
+          .describe(
+            'The image quality gate (docs/images.md): `enforce` refuses unfit images (422, with the reasons) and flags unreadable or mismatched QR labels; `off` takes every well-formed image (the devices gate before sending).',
+          ),
+        maxPerDevice: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(8)
+          .describe('Uploads one enrolled device may have at once (its agent sends 4 by default).'),
+        maxUnauthenticated: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(1024)
+          .describe(
+            "Multipart requests whose signed header (their first two fields) is not verified yet, in all: they hold no upload slot, and past this bound they are refused at once (503, closed). The lean form's header is checked as it arrives.",
+          ),
+        maxUnauthenticatedPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(32)
+          .describe('The same bound as `maxUnauthenticated`, per client address.'),
+        headerDeadlineSeconds: z
+          .number()
+          .min(0.1)
+          .max(300)
+          .default(10)
+          .describe(
+            "Seconds from the request's start to a verified signed header (multipart: its first two fields).",
+          ),
+        minBytesPerSecond: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .default(1024)
+          .describe(
+            'Slowest upload kept, in bytes per second averaged over `rateWindowSeconds`: a phone on a 2G link sends ~5 KB/s, a slowloris one byte every few seconds.',
+          ),
+        rateWindowSeconds: z
+          .number()
+          .min(1)
+          .max(600)
+          .default(30)
+          .describe('The window, in seconds, over which `minBytesPerSecond` is averaged.'),
       })
       .strict()
+      .describe('Signed-package intake (`POST /api/v1/packages`, docs/intake.md).')
       .default({
         maxImageBytes: 10 * 1024 * 1024,
         maxPixels: 50_000_000,
@@ -67,26 +122,39 @@ export const serveConfigSchema = z
         minBytesPerSecond: 1024,
         rateWindowSeconds: 30,
       }),
-    /**
-     * Connections and request deadlines for every route: the request's headers must arrive within
-     * `headersSeconds` of the connection; any other route's body within `bodySeconds`; one
-     * address may hold at most `perAddress` connections (a trusted proxy's are not counted).
-     */
     connections: z
       .object({
-        headersSeconds: z.number().min(1).max(300).default(10),
-        bodySeconds: z.number().min(1).max(600).default(30),
-        perAddress: z.number().int().min(1).max(1_000_000).default(256),
+        headersSeconds: z
+          .number()
+          .min(1)
+          .max(300)
+          .default(10)
+          .describe("Seconds from a connection's opening to its request's whole headers."),
+        bodySeconds: z
+          .number()
+          .min(1)
+          .max(600)
+          .default(30)
+          .describe("Seconds for the whole body of any route but intake's (which has its own rules)."),
+        perAddress: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(256)
+          .describe("Connections one client address may hold at once (a trusted proxy's are not counted)."),
       })
       .strict()
+      .describe('Connections and request deadlines for every route.')
       .default({ headersSeconds: 10, bodySeconds: 30, perAddress: 256 }),
-    /**
-     * Where acta images are kept: the data folder's `images/` (local, or a file system the
-     * nodes share), or an S3-compatible bucket (credentials from the AWS SDK's standard chain).
-     */
     images: z
       .object({
-        store: z.enum(['folder', 's3']).default('folder'),
+        store: z
+          .enum(['folder', 's3'])
+          .default('folder')
+          .describe(
+            "Where acta images are kept: the data folder's `images/` (local, or a file system the nodes share), or an S3-compatible bucket (credentials from the AWS SDK's standard chain, never here).",
+          ),
         s3: z
           .object({
             bucket: z
@@ -95,7 +163,8 @@ export const serveConfigSchema = z
                 BUCKET,
                 '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
               )
-              .optional(),
+              .optional()
+              .describe('The bucket (it must exist); required when `images.store` is `s3`.'),
             prefix: z
               .string()
               .max(512)
@@ -104,16 +173,27 @@ export const serveConfigSchema = z
                 'folder names of letters, digits, ".", "_" and "-", separated by "/", not starting with "/"',
               )
               .refine((p) => !p.split('/').includes('..'), 'no ".." in the prefix')
-              .default(''),
-            endpoint: z.url({ protocol: /^https?$/ }).optional(),
+              .default('')
+              .describe('A folder inside the bucket the objects go under, such as `pef2024/`.'),
+            endpoint: z
+              .url({ protocol: /^https?$/ })
+              .optional()
+              .describe("The service's address, for anything but AWS itself (MinIO, Ceph RGW, …)."),
             region: z
               .string()
               .regex(/^[A-Za-z0-9-]{1,64}$/, 'a region name such as us-east-1')
-              .optional(),
-            forcePathStyle: z.boolean().default(false),
+              .optional()
+              .describe('The region (or `AWS_REGION`); self-hosted services accept us-east-1.'),
+            forcePathStyle: z
+              .boolean()
+              .default(false)
+              .describe(
+                'The bucket in the path rather than the host name: what most self-hosted services need.',
+              ),
           })
           .strict()
-          .optional(),
+          .optional()
+          .describe('The S3-compatible bucket, when `images.store` is `s3` (docs/deployment.md).'),
       })
       .strict()
       .superRefine((images, context) => {
@@ -124,38 +204,73 @@ export const serveConfigSchema = z
             message: 'required when images.store is s3 (OPENPREP_S3_BUCKET)',
           });
       })
-      .default({ store: 'folder' }),
-    /**
-     * WebAuthn relying party: the domain the console is served under, and the exact origins
-     * (scheme, host, port) browsers will report; by default localhost on the service's port.
-     */
+      .default({ store: 'folder' })
+      .describe('Where acta images are kept.'),
     webauthn: z
       .object({
-        rpId: z.string().min(1).default('localhost'),
-        origins: z.array(z.string().url()).default([]),
+        rpId: z
+          .string()
+          .min(1)
+          .default('localhost')
+          .describe("The WebAuthn relying party: the domain the operators' console is served under."),
+        origins: z
+          .array(z.string().url())
+          .default([])
+          .describe(
+            "The exact origins (scheme, host, port) browsers will report; empty: localhost on the service's port.",
+          ),
       })
       .strict()
-      .default({ rpId: 'localhost', origins: [] }),
-    /**
-     * Load balancers in front of this node (addresses or CIDR ranges): from them alone the
-     * X-Forwarded-For header is believed, for throttling and rate limits by client address.
-     */
+      .default({ rpId: 'localhost', origins: [] })
+      .describe("Security keys for the administrators' step-up (docs/operators.md)."),
     trustedProxies: z
       .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))
       .max(64)
-      .default([]),
-    /** Requests per minute per client address on each operator and public route (intake has its own bound). */
-    rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(600),
-    /**
-     * How often the journal's checkpoint is signed while serving (when it grew); 0 on every
-     * node but one when several share a data folder.
-     */
+      .default([])
+      .describe(
+        'Load balancers in front of this node (addresses or CIDR ranges): from them alone the X-Forwarded-For header is believed, for throttling and rate limits by client address.',
+      ),
+    rateLimitPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(600)
+      .describe(
+        'Requests per minute per client address on each operator and public route (intake has its own bound).',
+      ),
     checkpointSeconds: z
       .number()
       .min(0)
       .max(3600)
       .refine((s) => s === 0 || s >= 0.1, 'at least 0.1 seconds, or 0 for a node that signs no checkpoints')
-      .default(10),
+      .default(10)
+      .describe(
+        "How often the journal's checkpoint is signed while serving (when it grew); 0 on every node but one when several share a data folder.",
+      ),
+    metrics: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Whether `GET /metrics` (Prometheus text format) is served at all.'),
+        loopback: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Whether a scrape from this machine (127.0.0.0/8, ::1) that came through no proxy (no forwarding header) needs no token. Turn it off when a proxy on this machine forwards public requests without an X-Forwarded-For header.',
+          ),
+        token: z
+          .string()
+          .regex(/^[\x21-\x7e]{32,256}$/, '32 to 256 printable ASCII characters, no spaces')
+          .optional()
+          .describe(
+            'A bearer token that lets a scraper from any address in (`Authorization: Bearer …`); give it in the environment rather than in a file. Without it, only loopback scrapes are answered.',
+          ),
+      })
+      .strict()
+      .default({ enabled: true, loopback: true })
+      .describe('The metrics endpoint (docs/deployment.md, "Metrics and alerts").'),
   })
   .strict();
 
@@ -185,6 +300,9 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_S3_ENDPOINT', ['images', 's3', 'endpoint'], 'string'],
   ['OPENPREP_S3_REGION', ['images', 's3', 'region'], 'string'],
   ['OPENPREP_S3_FORCE_PATH_STYLE', ['images', 's3', 'forcePathStyle'], 'boolean'],
+  ['OPENPREP_METRICS', ['metrics', 'enabled'], 'boolean'],
+  ['OPENPREP_METRICS_LOOPBACK', ['metrics', 'loopback'], 'boolean'],
+  ['OPENPREP_METRICS_TOKEN', ['metrics', 'token'], 'string'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -25,7 +25,18 @@ export type { LeaseRow } from '../publish/lease_port.ts';
 /** Reads and writes inside one transaction: every port's view at once. */
 export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx;
 
+/** A connection pool's state now (PostgreSQL's; the metrics). */
+export interface PoolStats {
+  readonly max: number;
+  readonly inUse: number;
+  readonly idle: number;
+  /** Requests waiting for a connection. */
+  readonly waiting: number;
+}
+
 export interface Store extends ActaRecords, JournalReads, Devices, Operators {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** The pool's state, for a store that has one (PostgreSQL; SQLite has one connection and none). */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
 }

@@ -25,6 +25,7 @@ import type {
   JournalHead,
   OperatorRow,
   PackageRow,
+  PoolStats,
   SessionRow,
   Store,
   StoreTransaction,
@@ -89,6 +90,16 @@ class PostgresStore implements Store {
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
+  }
+
+  poolStats(): PoolStats {
+    const pool = this.#pool;
+    return {
+      max: pool.options.max ?? 10,
+      inUse: pool.totalCount - pool.idleCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    };
   }
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
