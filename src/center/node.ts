@@ -210,6 +210,19 @@ export async function openCenter(options: {
     const drill = await readDrillClock(store);
     if (drill !== null) clock = simulatedClock(drill, options.clock);
   }
+  // What a node is whichever process holds the election's key.
+  const common = {
+    paths,
+    pipeline: pipeline.value,
+    publication: pipeline.value.publication,
+    ...ports(store),
+    commits,
+    probeStore: async (at: number) => {
+      await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
+    },
+    database,
+    clock: () => clock(),
+  };
   const name = keyNameFor(election.id, election.mode);
   const socket = signerSocket(options.env ?? process.env);
   if (socket !== null) {
@@ -225,21 +238,12 @@ export async function openCenter(options: {
       return remote;
     }
     return ok({
-      paths,
-      pipeline: pipeline.value,
-      publication: pipeline.value.publication,
-      ...ports(store),
-      commits,
-      probeStore: async (at) => {
-        await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
-      },
-      database,
+      ...common,
       signer: remote.value.notes,
       checkpointSigner: remote.value.checkpoints,
       receipts: remote.value.receipts,
       remoteSigner: true,
       verifierKey: remote.value.verifierKey,
-      clock: () => clock(),
       close: async () => {
         remote.value.close();
         await store.close();
@@ -261,21 +265,12 @@ export async function openCenter(options: {
     return checkpointSigner;
   }
   return ok({
-    paths,
-    pipeline: pipeline.value,
-    publication: pipeline.value.publication,
-    ...ports(store),
-    commits,
-    probeStore: async (at) => {
-      await store.transaction((tx) => tx.setMeta('health-probe', String(at)));
-    },
-    database,
+    ...common,
     signer: signer.value,
     checkpointSigner: checkpointSigner.value,
     receipts: signer.value,
     remoteSigner: false,
     verifierKey: verifierKeyText(signer.value),
-    clock: () => clock(),
     close: () => store.close(),
   });
 }

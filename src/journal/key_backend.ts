@@ -5,10 +5,10 @@
  * key, signing with CKM_EDDSA) is a second implementation of this same interface, not written
  * yet (docs/deployment.md, "The signer"). Signing is asynchronous because a token's is.
  */
-import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { type KeyObject, sign } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { err, ok, type Result } from '../domain/result.ts';
+import { loadSigningKey } from './keys.ts';
 import { type NoteSigner, rawPublicKeyOf } from './note.ts';
 
 export interface KeyBackend {
@@ -40,7 +40,6 @@ export type KeyFileError = 'key-unreadable' | 'not-ed25519' | 'key-file-open';
  * write is refused — the signer's folder is the one place the key is kept.
  */
 export async function fileKeyBackend(file: string): Promise<Result<KeyBackend, KeyFileError>> {
-  let pem: string;
   try {
     const info = await stat(file);
     if ((info.mode & 0o077) !== 0)
@@ -48,16 +47,9 @@ export async function fileKeyBackend(file: string): Promise<Result<KeyBackend, K
         'key-file-open',
         `${file} may be read by others (mode ${(info.mode & 0o777).toString(8)}): chmod 600 it`,
       );
-    pem = await readFile(file, 'utf8');
   } catch (error) {
     return err('key-unreadable', `cannot read signing key ${file}: ${(error as Error).message}`);
   }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(pem);
-  } catch (error) {
-    return err('not-ed25519', `${file} is not a PEM private key: ${(error as Error).message}`);
-  }
-  if (privateKey.asymmetricKeyType !== 'ed25519') return err('not-ed25519', `${file} is not an Ed25519 key`);
-  return ok(memoryKeyBackend({ name: path.basename(file, '.key'), privateKey }, `file ${file}`));
+  const loaded = await loadSigningKey(file);
+  return loaded.ok ? ok(memoryKeyBackend(loaded.value, `file ${file}`)) : loaded;
 }
