@@ -92,6 +92,9 @@ class MemoryJournal implements JournalPort {
   async checkpoints() {
     return [...this.#checkpoints];
   }
+  async latestCheckpoint() {
+    return this.#checkpoints.at(-1) ?? null;
+  }
   async cuts() {
     return [...this.#cuts];
   }

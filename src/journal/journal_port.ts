@@ -45,6 +45,11 @@ export interface JournalReads {
   /** Raw entries [start, end). */
   journalEntries(start: number, end: number): Promise<Buffer[]>;
   checkpoints(): Promise<CheckpointRow[]>;
+  /**
+   * The newest checkpoint alone, or null before the first: what the public checkpoint route and
+   * the metrics read, without reading the night's thousands of checkpoints each time.
+   */
+  latestCheckpoint(): Promise<CheckpointRow | null>;
   cuts(): Promise<CutRow[]>;
 }
 

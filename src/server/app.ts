@@ -348,8 +348,8 @@ export async function buildServer(options: {
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
   app.get('/api/v1/checkpoint', { config: { policy: 'public' } }, async (_request, reply) => {
-    const last = (await node.journal.checkpoints()).at(-1);
-    if (last === undefined)
+    const last = await node.journal.latestCheckpoint();
+    if (last === null)
       return reply.code(404).send({ error: 'no-checkpoint', message: 'no checkpoint signed yet' });
     return reply.type('text/plain; charset=utf-8').send(last.note);
   });

@@ -31,8 +31,8 @@ const INTAKE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 /** The acta counts scan an index of the whole election: one count serves scrapes this close together. */
 const COUNT_FRESH_MS = 5_000;
 /**
- * The journal port reads every checkpoint (a night signs thousands): the latest is read again
- * only this often. Its age keeps growing in between, so it is never understated, and
+ * The latest checkpoint is read again only this often (one indexed row, but a scrape every few
+ * seconds from several Prometheus servers need not reach the database each time). Its age keeps growing in between, so it is never understated, and
  * overstated by at most this much — well under the alert's two minutes.
  */
 const CHECKPOINT_FRESH_MS = 30_000;
@@ -216,7 +216,7 @@ export class CenterMetrics {
         now - this.#checkpoint.at >= CHECKPOINT_FRESH_MS ||
         now < this.#checkpoint.at
       ) {
-        const latest = node.journal.checkpoints().then((rows) => rows.at(-1));
+        const latest = node.journal.latestCheckpoint().then((row) => row ?? undefined);
         this.#checkpoint = { at: now, latest };
         latest.catch(() => {
           if (this.#checkpoint?.latest === latest) this.#checkpoint = null;

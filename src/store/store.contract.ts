@@ -206,6 +206,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           });
         });
         assert.equal((await store.checkpoints()).length, 1);
+        assert.equal((await store.latestCheckpoint())?.size, (await store.checkpoints()).at(-1)?.size);
         assert.equal((await store.cuts())[0]?.id, '20240602_2000');
         await store.close();
       });

@@ -439,6 +439,16 @@ class PostgresStore implements Store {
     ).map((row) => ({ size: row.size, rootHash: row.root, note: row.note, signedAt: row.signed_at }));
   }
 
+  async latestCheckpoint(): Promise<CheckpointRow | null> {
+    const [row] = await rows<{ size: number; root: Buffer; note: string; signed_at: number }>(
+      this.#pool,
+      'SELECT size, root, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1',
+    );
+    return row === undefined
+      ? null
+      : { size: row.size, rootHash: row.root, note: row.note, signedAt: row.signed_at };
+  }
+
   async cuts(): Promise<CutRow[]> {
     return (
       await rows<{

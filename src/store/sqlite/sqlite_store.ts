@@ -549,6 +549,16 @@ class SqliteStore implements Store {
       })),
     );
   }
+  latestCheckpoint(): Promise<CheckpointRow | null> {
+    return this.#read(() => {
+      const row = this.#db
+        .prepare('SELECT size, root, note, signed_at FROM checkpoint ORDER BY size DESC LIMIT 1')
+        .get() as { size: number; root: Uint8Array; note: string; signed_at: number } | undefined;
+      return row === undefined
+        ? null
+        : { size: row.size, rootHash: Buffer.from(row.root), note: row.note, signedAt: row.signed_at };
+    });
+  }
 
   cuts(): Promise<CutRow[]> {
     return this.#read(() =>
