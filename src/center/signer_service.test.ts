@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { after, describe, test } from 'node:test';
-import { enrollDevice } from '../intake/devices.ts';
 import { openReceiptNode } from '../intake/package.ts';
 import { openReceipt, parseReceiptBody } from '../intake/receipt_body.ts';
 import { keyNameFor } from '../journal/keys.ts';
@@ -16,10 +15,10 @@ import { parseVerifierKeyWeb, WEB_NOTES } from '../platform/web/web_crypto.ts';
 import { publishCut, signCheckpoint } from '../publish/publisher.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { MAIN, startServer, stopServer } from '../test/center_process.ts';
-import { makeDevice, packageFor, postPackageRaw, servesWholeCatalog, uniquePng } from '../test/packages.ts';
+import { MAIN, preparedCenter, startServer, stopServer } from '../test/center_process.ts';
+import { packageFor, postPackageRaw, uniquePng } from '../test/packages.ts';
 import { verifyCut } from '../verify/verify.ts';
-import { initCenter, openCenter } from './node.ts';
+import { openCenter } from './node.ts';
 
 const work = await mkdtemp(path.join(tmpdir(), 'openprep-signer-'));
 after(() => rm(work, { recursive: true, force: true }));
@@ -78,24 +77,9 @@ describe('the signer service: the one process holding the election key', () => {
 
       // A data folder made with the signer: no election key is written into it.
       const data = path.join(work, 'data');
-      const created = await initCenter({ root: data, election, catalog, clock: () => start, env });
-      assert.ok(created.ok, created.ok ? '' : created.message);
-      assert.equal(created.value.remoteSigner, true);
-      const device = makeDevice('CATD-SIGNER-1');
-      assert.ok(
-        (
-          await enrollDevice(created.value.devices, {
-            id: device.id,
-            publicKey: device.publicKey,
-            origin: 'CATD',
-            boundTo: 'CATD-1',
-            label: '',
-            at: start,
-          })
-        ).ok,
-      );
-      await servesWholeCatalog(created.value.devices, catalog, 'CATD-1', { at: start });
-      await created.value.close();
+      const prepared = await preparedCenter(data, 7, ['CATD-SIGNER-1'], { env });
+      assert.equal(prepared.remoteSigner, true);
+      const device = prepared.devices[0]!;
 
       // serve on the signer: its receipts are signed by its own certified key, its
       // checkpoints by the signer.

@@ -133,13 +133,24 @@ export async function preparedCenter(
   work: string,
   seed: number,
   deviceIds: readonly string[],
-  options: { scale?: 'tiny' | 'state'; enrolled?: readonly { id: string; publicKey: string }[] } = {},
+  options: {
+    scale?: 'tiny' | 'state';
+    enrolled?: readonly { id: string; publicKey: string }[];
+    /** The environment the center is made in (e.g. OPENPREP_SIGNER_SOCKET: no key written). */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ) {
   const catalog = generateCatalog({ scale: options.scale ?? 'tiny', seed });
   const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
   const start = Date.parse(election.publicationStart) + 3_600_000;
-  const created = await initCenter({ root: work, election, catalog, clock: () => start });
-  assert.ok(created.ok);
+  const created = await initCenter({
+    root: work,
+    election,
+    catalog,
+    clock: () => start,
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  assert.ok(created.ok, created.ok ? '' : created.message);
   const devices: TestDevice[] = deviceIds.map((id) => makeDevice(id));
   for (const device of [...devices, ...(options.enrolled ?? [])]) {
     const enrolled = await enrollDevice(created.value.devices, {
@@ -153,7 +164,7 @@ export async function preparedCenter(
     assert.ok(enrolled.ok);
   }
   await servesWholeCatalog(created.value.devices, catalog, 'CATD-1', { at: start });
-  const verifierKey = created.value.verifierKey;
+  const { verifierKey, remoteSigner } = created.value;
   await created.value.close();
-  return { catalog, election, start, devices, verifierKey };
+  return { catalog, election, start, devices, verifierKey, remoteSigner };
 }
