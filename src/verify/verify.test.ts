@@ -266,52 +266,29 @@ describe('openprep verify on the demo', () => {
 
 describe('V13: acta images', () => {
   test('images named by their hash pass; a missing or altered image fails', async () => {
-    const { buildCut } = await import('../publish/cut_builder.ts');
-    const { writeCut } = await import('../publish/cut_writer.ts');
+    const { writeFirstCut } = await import('../test/first_cut.ts');
     const { testSigner } = await import('../journal/test_keys.ts');
     const { verifierKeyText } = await import('../journal/keys.ts');
-    const { BASICA, CATALOG, CONTEST, ELECTION, fields, published } = await import('../test/fixtures.ts');
+    const { BASICA, fields, published } = await import('../test/fixtures.ts');
     const { createHash } = await import('node:crypto');
-    const { catalogToCsv } = await import('../catalog/csv_import.ts');
-    const { serializeElectionDefinition } = await import('../domain/election_definition.ts');
     const image = Buffer.from('not really a JPEG, but bytes whose hash is published');
     const sha = createHash('sha256').update(image).digest('hex');
     const acta = published(BASICA, fields(BASICA, [1, 2, 3, 4, 5]));
     const signer = testSigner('openprep.TEST2024.simulacro');
-    const catalogCsv = Buffer.from(catalogToCsv(CATALOG));
-    const electionJson = Buffer.from(serializeElectionDefinition(ELECTION));
-    const cut = await buildCut({
-      election: ELECTION,
-      catalog: CATALOG,
-      catalogCsv,
-      electionJson,
-      actas: new Map([[CONTEST.id, [{ ...acta, submission: { ...acta.submission!, imageSha256: sha } }]]]),
+    const { folder } = await writeFirstCut({
+      cutsRoot: path.join(work, 'images-cut'),
+      actas: [{ ...acta, submission: { ...acta.submission!, imageSha256: sha } }],
       cutTime: Date.parse('2024-06-03T03:00:00.000Z'),
-      sequence: 1,
-      final: false,
-      journal: { size: 0, rootHash: createHash('sha256').digest(), checkpointNote: '', consistencyProof: [] },
-      previous: null,
       signer,
     });
-    const root = path.join(work, 'images-cut');
-    const written = await writeCut({
-      cutsRoot: root,
-      cut,
-      electionId: ELECTION.id,
-      catalogCsv,
-      electionJson,
-      cutTime: '2024-06-02T21:00:00-06:00',
-      signer,
-    });
-    assert.ok(written.ok);
     const images = path.join(work, 'images');
     await mkdir(path.join(images, 'sha256', sha.slice(0, 2)), { recursive: true });
     const file = path.join(images, 'sha256', sha.slice(0, 2), `${sha.slice(2)}.jpg`);
     await writeFile(file, image);
     const check = async () =>
-      (
-        await verifyCut({ cut: written.value.folder, publicKey: verifierKeyText(signer), images })
-      ).checks.find((c) => c.id === 'V13')!;
+      (await verifyCut({ cut: folder, publicKey: verifierKeyText(signer), images })).checks.find(
+        (c) => c.id === 'V13',
+      )!;
     assert.equal((await check()).status, 'pass');
     await writeFile(file, Buffer.concat([image, Buffer.from('!')]));
     assert.equal((await check()).status, 'fail');
