@@ -15,7 +15,16 @@ import { leaderOf } from './leader.ts';
 import { ActaImage } from './acta_image.tsx';
 import { CandidaturasHeadline, swatchStyle } from './candidaturas.tsx';
 import { EntidadMap } from './map.tsx';
-import type { Aggregates, Column, Distrito, Entidad, FetchError, Nacional, Votes } from './publication.ts';
+import type {
+  Aggregates,
+  Column,
+  Distrito,
+  Entidad,
+  FetchError,
+  Level,
+  Nacional,
+  Votes,
+} from './publication.ts';
 import { routeHash } from './routes.ts';
 
 interface Common {
@@ -98,6 +107,24 @@ function Summary(props: { words: Words; language: Language; aggregates: Aggregat
 }
 
 /** Votes per option, largest first; coalition combinations in their own table below. */
+/** A level's results, first what the public reads first: candidaturas, the summary, the votes. */
+function LevelResults(props: { words: Words; language: Language; data: Level }) {
+  const { words, language, data } = props;
+  return (
+    <>
+      <CandidaturasHeadline words={words} language={language} data={data} />
+      <Summary words={words} language={language} aggregates={data.aggregates} />
+      <VotesTables
+        words={words}
+        language={language}
+        columns={data.columns}
+        votes={data.votes}
+        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
+      />
+    </>
+  );
+}
+
 function VotesTables(props: {
   words: Words;
   language: Language;
@@ -325,15 +352,7 @@ export function NacionalView(props: Common & { data: Nacional }) {
       <h1>
         {data.title} · {words.nacional}
       </h1>
-      <CandidaturasHeadline words={words} language={language} data={data} />
-      <Summary words={words} language={language} aggregates={data.aggregates} />
-      <VotesTables
-        words={words}
-        language={language}
-        columns={data.columns}
-        votes={data.votes}
-        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
-      />
+      <LevelResults words={words} language={language} data={data} />
       <EntidadMap words={words} contest={data.contest} columns={data.columns} entidades={units} />
       <Children
         words={words}
@@ -367,15 +386,7 @@ export function EntidadView(props: Common & { data: Entidad }) {
       <h1>
         {data.title} · {data.entidad.name}
       </h1>
-      <CandidaturasHeadline words={words} language={language} data={data} />
-      <Summary words={words} language={language} aggregates={data.aggregates} />
-      <VotesTables
-        words={words}
-        language={language}
-        columns={data.columns}
-        votes={data.votes}
-        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
-      />
+      <LevelResults words={words} language={language} data={data} />
       <Children
         words={words}
         language={language}
@@ -446,15 +457,7 @@ export function DistritoView(props: Common & { data: Distrito }) {
       <h1>
         {data.title} · {words.distrito} {pad(data.distrito.id, 2)} {data.distrito.name}
       </h1>
-      <CandidaturasHeadline words={words} language={language} data={data} />
-      <Summary words={words} language={language} aggregates={data.aggregates} />
-      <VotesTables
-        words={words}
-        language={language}
-        columns={data.columns}
-        votes={data.votes}
-        counted={data.aggregates.ACTAS_CONTABILIZADAS > 0}
-      />
+      <LevelResults words={words} language={language} data={data} />
       <Children
         words={words}
         language={language}
