@@ -79,6 +79,27 @@ function cutInChild(root: string, cutTime: number, final = false) {
   });
 }
 
+/** The CPU time a process has used so far, in milliseconds (Linux /proc; clock ticks of 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * One scrape of a node's /metrics, as Prometheus makes it (from this machine: loopback is
+ * allowed without a token). Spaced beyond the metrics' 5-second freshness, each scrape
+ * recounts the actas in the store: the worst case of a 15-second scrape interval.
+ */
+async function scrape(base: string): Promise<number> {
+  const t0 = performance.now();
+  const response = await fetch(`${base}/metrics`);
+  const text = await response.text();
+  if (!response.ok || !text.includes('openprep_actas'))
+    throw new Error(`/metrics answered ${response.status}`);
+  return performance.now() - t0;
+}
+const SCRAPE_EVERY_MS = 5_500;
+
 const log = (message: string) => process.stderr.write(`[national ${new Date().toISOString()}] ${message}\n`);
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-national-'));
@@ -221,6 +242,14 @@ try {
     );
     intakeDone = true;
   })();
+  // Prometheus scraping the first node all night long.
+  const nightScrapes: number[] = [];
+  const scraping = (async () => {
+    while (!intakeDone) {
+      nightScrapes.push(await scrape(servers[0]!.base));
+      await new Promise((r) => setTimeout(r, SCRAPE_EVERY_MS));
+    }
+  })();
   const intakeSeconds = intake.then(() => (performance.now() - nightBegan) / 1000);
   // A cut while intake and capture run, as the PREP publishes every few minutes (in its own
   // process, as `openprep cut` runs beside `serve`).
@@ -244,6 +273,20 @@ try {
   ]);
   night.finish(`captures ${counts.captures}, verifications ${counts.verifications}`);
   const captureSeconds = (performance.now() - nightBegan) / 1000;
+  await scraping;
+  // The store at its fullest and the node otherwise idle: what one scrape costs the node.
+  const endScrapes: number[] = [];
+  const endScrapeCpu: number[] = [];
+  const scraped = servers[0]!.child.pid!;
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, SCRAPE_EVERY_MS));
+    const cpuBefore = await cpuMs(scraped);
+    endScrapes.push(await scrape(servers[0]!.base));
+    endScrapeCpu.push((await cpuMs(scraped)) - cpuBefore);
+  }
+  log(
+    `/metrics at the end of the night: p50 ${percentile(endScrapes, 50)} ms, node CPU p50 ${percentile(endScrapeCpu, 50)} ms`,
+  );
   agent.destroy();
   client.close();
   for (const server of servers) await stopServer(server.child);
@@ -333,6 +376,12 @@ try {
       verifications: counts.verifications,
       capture_operations_per_second: Math.round((counts.captures + counts.verifications) / captureSeconds),
       routes: { 'capture/next': client.routeStats('capture/next'), capture: client.routeStats('capture') },
+      metrics_scrapes_during_night: nightScrapes.length,
+      metrics_scrape_night_p50_ms: percentile(nightScrapes, 50),
+      metrics_scrape_night_p99_ms: percentile(nightScrapes, 99),
+      metrics_scrape_end_p50_ms: percentile(endScrapes, 50),
+      metrics_scrape_end_max_ms: Math.round(Math.max(...endScrapes)),
+      metrics_scrape_end_node_cpu_p50_ms: percentile(endScrapeCpu, 50),
       cut_under_load: midCut,
       final_cut_seconds: finalCut.seconds,
       final_cut_mb: Math.round(cutBytes / 2 ** 20),
