@@ -603,8 +603,22 @@ export const drillProxy = command({
 export const journalVerify = command({
   name: 'journal verify',
   summary: "recompute the journal's Merkle tree and check every stored checkpoint",
-  options: { data },
-  examples: ['journal verify --data /tmp/center'],
+  options: {
+    data,
+    cut: valued(
+      'DIR',
+      z.string().min(1).optional(),
+      "also check that the journal holds this published cut's signed checkpoint as a prefix and records the cut (after a restore)",
+    ),
+    images: flag(
+      "also read every acta image the store names from the image store (serve's configuration) and check it hashes to its name",
+    ),
+    config,
+  },
+  examples: [
+    'journal verify --data /tmp/center',
+    'journal verify --data /var/lib/openprep --cut /var/lib/openprep/cuts/20240602_2305 --images',
+  ],
   run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
 });
 

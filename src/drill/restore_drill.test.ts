@@ -1,0 +1,331 @@
+/**
+ * The restore drill (deploy/drills/restore.sh, docs/deployment.md "Restore"), run whole: a
+ * private PostgreSQL cluster with WAL archiving (made here, never the machine's own), an
+ * election on it with its images in an S3 bucket, a base backup while actas keep arriving, a
+ * published cut, a recovery target after it and writes after the target; then the images
+ * copied to a backup bucket and the first one lost, and the script restores the database into
+ * a fresh cluster up to the target and checks it. Then the checks are shown to fail: a journal
+ * row rewritten (hash and all) in the restored database, an image damaged in the bucket, and a
+ * WAL archive with a damaged segment.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { actasEsperadas } from '../domain/actas_esperadas.ts';
+import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
+import { packageFor, postPackageRaw, uniquePng } from '../test/packages.ts';
+import { freePortPair } from '../test/ports.ts';
+import { S3_CREDENTIALS, startS3, type TestS3 } from '../test/s3.ts';
+
+const run = promisify(execFile);
+const SCRIPT = path.join(import.meta.dirname, '..', '..', 'deploy', 'drills', 'restore.sh');
+const PGBIN = (() => {
+  try {
+    const versions = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1']);
+    const dir = versions.stdout.toString().trim();
+    return dir === '' ? null : dir;
+  } catch {
+    return null;
+  }
+})();
+const isRoot = process.getuid?.() === 0;
+const hasPostgresUser = spawnSync('id', ['postgres']).status === 0;
+const unavailable =
+  PGBIN === null
+    ? 'no PostgreSQL binaries under /usr/lib/postgresql/*/bin'
+    : isRoot && !hasPostgresUser
+      ? 'running as root without a postgres user to own the clusters'
+      : null;
+if (unavailable !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1') throw new Error(unavailable);
+
+const SCHEMA = 'openprep_drill';
+
+/** A PostgreSQL command as the clusters' owner (postgres when the test runs as root). */
+async function asPostgres(command: string, args: readonly string[]) {
+  const [file, argv] = isRoot
+    ? ['runuser', ['-u', 'postgres', '--', path.join(PGBIN!, command), ...args]]
+    : [path.join(PGBIN!, command), [...args]];
+  return run(file, argv, { maxBuffer: 16 * 1024 * 1024 });
+}
+
+async function ownedByPostgres(directory: string, mode = 0o700): Promise<string> {
+  await mkdir(directory, { recursive: true });
+  await chmod(directory, mode);
+  if (isRoot) {
+    const id = spawnSync('id', ['-u', 'postgres']).stdout.toString().trim();
+    const gid = spawnSync('id', ['-g', 'postgres']).stdout.toString().trim();
+    await chown(directory, Number(id), Number(gid));
+  }
+  return directory;
+}
+
+/** A private cluster with WAL archiving into `archive`, on loopback at `port`, trust auth. */
+async function startCluster(work: string, port: number, archive: string): Promise<string> {
+  const pgdata = path.join(work, 'source');
+  await asPostgres('initdb', ['-D', pgdata, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  // The drill's settings after initdb's own (the later line wins); written by the owner.
+  const settings = [
+    `port = ${port}`,
+    "listen_addresses = '127.0.0.1'",
+    `unix_socket_directories = '${work}'`,
+    'wal_level = replica',
+    'archive_mode = on',
+    `archive_command = 'test ! -f "${archive}/%f" && cp "%p" "${archive}/%f"'`,
+    '',
+  ].join('\n');
+  const [file, argv] = isRoot
+    ? ['runuser', ['-u', 'postgres', '--', 'sh', '-c', `cat >> '${pgdata}/postgresql.conf'`]]
+    : ['sh', ['-c', `cat >> '${pgdata}/postgresql.conf'`]];
+  const appended = spawnSync(file, argv, { input: settings });
+  assert.equal(appended.status, 0, appended.stderr.toString());
+  const log = path.join(work, 'source.log');
+  await asPostgres('pg_ctl', ['-D', pgdata, '-l', log, '-w', 'start']).catch(async (error) => {
+    throw new Error(`${(error as Error).message}\n${await readFile(log, 'utf8').catch(() => '')}`);
+  });
+  return pgdata;
+}
+
+async function stopCluster(pgdata: string): Promise<void> {
+  await asPostgres('pg_ctl', ['-D', pgdata, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+}
+
+function s3Client(s3: TestS3): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: S3_CREDENTIALS,
+  });
+}
+
+/** Copies every object of one bucket to another: what a replication rule or `aws s3 sync` does. */
+async function copyBucket(from: TestS3, to: TestS3): Promise<number> {
+  const source = s3Client(from);
+  const target = s3Client(to);
+  let copied = 0;
+  let token: string | undefined;
+  do {
+    const page = await source.send(
+      new ListObjectsV2Command({
+        Bucket: from.bucket,
+        ...(token === undefined ? {} : { ContinuationToken: token }),
+      }),
+    );
+    for (const object of page.Contents ?? []) {
+      const got = await source.send(new GetObjectCommand({ Bucket: from.bucket, Key: object.Key! }));
+      const body = await got.Body!.transformToByteArray();
+      await target.send(new PutObjectCommand({ Bucket: to.bucket, Key: object.Key!, Body: body }));
+      copied++;
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  source.destroy();
+  target.destroy();
+  return copied;
+}
+
+function script(args: readonly string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      'bash',
+      [SCRIPT, ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
+
+/** PostgreSQL's recovery_target_time form of an instant, in UTC. */
+const pgTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '+00');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('the restore drill: a point-in-time restore into a fresh cluster holds the published history, its images in the backup bucket', {
+  skip: unavailable ?? false,
+}, async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-restore-drill-'));
+  await chmod(work, 0o755);
+  const archive = await ownedByPostgres(path.join(work, 'wal-archive'));
+  const clusters = await ownedByPostgres(path.join(work, 'clusters'), 0o755);
+  const port = await freePortPair();
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  const ENV = { DATABASE_URL: url, OPENPREP_DATABASE_SCHEMA: SCHEMA };
+  let source: string | null = null;
+  let restoredData: string | null = null;
+  const buckets: TestS3[] = [];
+  try {
+    source = await startCluster(clusters, port, archive);
+    const images = await startS3('actas');
+    buckets.push(images);
+    const data = path.join(work, 'center');
+    const { catalog, election, start, devices } = await preparedCenter(data, 11, ['CATD-DRILL-1'], {
+      env: { ...process.env, ...ENV },
+    });
+    const device = devices[0]!;
+    const contest = election.contests[0]!;
+    const keys = actasEsperadas(catalog, contest).slice(0, 24);
+    const server = await startServer(data, start, { ...ENV, ...images.env });
+    let sequence = 0;
+    const send = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const key = keys[sequence]!;
+        sequence++;
+        const image = uniquePng(3_000, sequence);
+        const pkg = packageFor(device, image, { sequence, claimedKey: key.actaKey, contest: contest.id });
+        const answer = await postPackageRaw(server.base, { ...pkg, image });
+        assert.equal(answer.status, 201, answer.body);
+      }
+    };
+    try {
+      await send(8);
+      // The base backup while the night goes on.
+      const backup = await script(['base-backup', '--source', url, '--out', path.join(clusters, 'base')]);
+      assert.equal(backup.code, 0, backup.stderr);
+      await send(8);
+    } finally {
+      await stopServer(server.child);
+    }
+    const cut = await runCli(['cut', '--data', data], { env: { ...ENV, ...images.env } });
+    assert.equal(cut.code, 0, cut.stderr);
+    const folder = /: (\S+) \(/.exec(cut.stdout)?.[1];
+    assert.ok(folder !== undefined, cut.stdout);
+    const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8')) as {
+      journal: { size: number };
+    };
+    // The recovery target: after the cut; then writes the restore must not bring back.
+    await sleep(1_100);
+    const target = Date.now();
+    await sleep(1_100);
+    const later = await runCli(
+      [
+        'device',
+        'enroll',
+        '--data',
+        data,
+        '--id',
+        'CATD-LATE-1',
+        '--origin',
+        'CATD',
+        '--bound-to',
+        'CATD-1',
+        '--generate-key',
+        path.join(work, 'late.key'),
+      ],
+      { env: ENV },
+    );
+    assert.equal(later.code, 0, later.stderr);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const sourceSize = Number((await client.query(`SELECT count(*) AS n FROM ${SCHEMA}.journal`)).rows[0].n);
+    await client.end();
+
+    // The object store's backup copy; then the first bucket is lost.
+    const backupBucket = await startS3('actas-backup');
+    buckets.push(backupBucket);
+    assert.equal(await copyBucket(images, backupBucket), 16);
+    await images.close();
+    buckets.splice(buckets.indexOf(images), 1);
+
+    const restorePort = await freePortPair();
+    const restoreWork = path.join(clusters, 'restore');
+    const drill = await script(
+      [
+        'restore',
+        '--base',
+        path.join(clusters, 'base'),
+        '--wal-archive',
+        archive,
+        '--target-time',
+        pgTime(target),
+        '--work',
+        restoreWork,
+        '--data',
+        data,
+        '--schema',
+        SCHEMA,
+        '--cut',
+        folder,
+        '--port',
+        String(restorePort),
+        '--switch-wal',
+        url,
+        '--keep',
+      ],
+      backupBucket.env,
+    );
+    restoredData = path.join(restoreWork, 'pgdata');
+    assert.equal(
+      drill.code,
+      0,
+      `${drill.stderr}\n${await readFile(path.join(restoreWork, 'postgresql.log'), 'utf8').catch(() => '')}`,
+    );
+    const timings = JSON.parse(drill.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
+    for (const phase of ['base_backup_s', 'restore_s', 'replay_s', 'verify_s'])
+      assert.equal(typeof timings[phase], 'number', `${phase} in ${drill.stdout}`);
+    process.stderr.write(`restore drill timings: ${JSON.stringify(timings)}\n`);
+    // Everything up to the target — the cut and its CUT_PUBLISHED entry — and nothing after it.
+    assert.equal(timings['journal_entries'], manifest.journal.size + 1);
+    assert.ok(sourceSize > manifest.journal.size + 1, `${sourceSize}`);
+    assert.match(drill.stderr, /journal OK: \d+ entries/);
+    assert.match(
+      drill.stderr,
+      new RegExp(
+        `published cut OK: cut ${path.basename(folder)}'s signed checkpoint \\(${manifest.journal.size} entries\\)`,
+      ),
+    );
+    assert.match(drill.stderr, /images OK: the 16 images the store names are in s3:\/\/actas-backup/);
+    assert.match(drill.stderr, /recovery stopping before/);
+
+    const restoredUrl = `postgresql://postgres@127.0.0.1:${restorePort}/postgres`;
+    const verifyRestored = (args: readonly string[], env: Record<string, string> = {}) =>
+      runCli(['journal', 'verify', '--data', data, ...args], {
+        env: { DATABASE_URL: restoredUrl, OPENPREP_DATABASE_SCHEMA: SCHEMA, ...env },
+      });
+
+    // An image damaged in the bucket: the same name, other bytes.
+    const bucket = s3Client(backupBucket);
+    const listed = await bucket.send(new ListObjectsV2Command({ Bucket: backupBucket.bucket }));
+    const victim = listed.Contents![3]!.Key!;
+    await bucket.send(
+      new PutObjectCommand({ Bucket: backupBucket.bucket, Key: victim, Body: uniquePng(3_000, 999) }),
+    );
+    bucket.destroy();
+    const damagedImage = await verifyRestored(['--images'], backupBucket.env);
+    assert.equal(damagedImage.code, 1, damagedImage.stdout);
+    assert.match(
+      damagedImage.stderr,
+      /of 16 images the store names, 0 are not in s3:\/\/actas-backup\/ at \S+ and 1 no longer hash to their names/,
+    );
+
+    // A journal row rewritten in the restored database, its leaf hash recomputed to match.
+    const restored = new pg.Client({ connectionString: restoredUrl });
+    await restored.connect();
+    await restored.query('SET session_replication_role = replica'); // past the append-only triggers
+    await restored.query(
+      `UPDATE ${SCHEMA}.journal SET entry = entry || '\\x20'::bytea, leaf_hash = sha256('\\x00'::bytea || entry || '\\x20'::bytea) WHERE leaf_index = 5`,
+    );
+    await restored.end();
+    const rewritten = await verifyRestored(['--cut', folder]);
+    assert.equal(rewritten.code, 1, rewritten.stdout);
+    assert.match(
+      rewritten.stderr,
+      /openprep journal verify: the journal's first \d+ entries are not the ones this center signed/,
+    );
+  } finally {
+    if (restoredData !== null) await stopCluster(restoredData);
+    if (source !== null) await stopCluster(source);
+    for (const s3 of buckets) await s3.close();
+    await rm(work, { recursive: true, force: true });
+  }
+});
