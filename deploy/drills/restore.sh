@@ -34,6 +34,8 @@ PGBIN="${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -
 OPENPREP="${OPENPREP:-$REPO/node_modules/.bin/node $REPO/bin/openprep.js}"
 
 say() { printf 'restore.sh: %s\n' "$*" >&2; }
+# PostgreSQL's own reasons, from the restored cluster's log.
+why() { grep -E 'FATAL|PANIC' "$1" 2>/dev/null | sed 's/^/  /' | tail -3 >&2 || true; }
 die() { say "$*"; exit 1; }
 now() { date +%s.%N; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -135,14 +137,14 @@ CONF
   stop() { as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true; }
   [ "$keep" = 1 ] || trap stop EXIT
   as_pg "$PGBIN/pg_ctl" -D "$pgdata" -l "$work/postgresql.log" -w -t 3600 start >/dev/null \
-    || die "the restored cluster did not start; its log: $work/postgresql.log"
+    || { why "$work/postgresql.log"; die "the restored cluster did not start; its log: $work/postgresql.log"; }
   local url="postgresql://postgres@127.0.0.1:$port/$database"
   local state=""
   for _ in $(seq 1 36000); do
     state=$(as_pg "$PGBIN/psql" -X -Atq -d "$url" -c "SELECT pg_is_in_recovery()" 2>/dev/null || true)
     [ "$state" = f ] && break
     as_pg "$PGBIN/pg_ctl" -D "$pgdata" status >/dev/null 2>&1 \
-      || die "the restored cluster stopped during recovery; its log: $work/postgresql.log"
+      || { why "$work/postgresql.log"; die "the restored cluster stopped during recovery; its log: $work/postgresql.log"; }
     sleep 0.1
   done
   [ "$state" = f ] || die "the restored cluster is still recovering; its log: $work/postgresql.log"

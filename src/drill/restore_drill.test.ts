@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -177,6 +177,7 @@ test('the restore drill: a point-in-time restore into a fresh cluster holds the 
     const keys = actasEsperadas(catalog, contest).slice(0, 24);
     const server = await startServer(data, start, { ...ENV, ...images.env });
     let sequence = 0;
+    let beforeCut = 0;
     const send = async (count: number) => {
       for (let i = 0; i < count; i++) {
         const key = keys[sequence]!;
@@ -192,6 +193,9 @@ test('the restore drill: a point-in-time restore into a fresh cluster holds the 
       // The base backup while the night goes on.
       const backup = await script(['base-backup', '--source', url, '--out', path.join(clusters, 'base')]);
       assert.equal(backup.code, 0, backup.stderr);
+      await sleep(1_100);
+      beforeCut = Date.now();
+      await sleep(1_100);
       await send(8);
     } finally {
       await stopServer(server.child);
@@ -322,8 +326,84 @@ test('the restore drill: a point-in-time restore into a fresh cluster holds the 
       rewritten.stderr,
       /openprep journal verify: the journal's first \d+ entries are not the ones this center signed/,
     );
+
+    // Restored to a time before the cut: the drill refuses what the public has seen is missing.
+    const early = await script(
+      [
+        'restore',
+        '--base',
+        path.join(clusters, 'base'),
+        '--wal-archive',
+        archive,
+        '--target-time',
+        pgTime(beforeCut),
+        '--work',
+        path.join(clusters, 'restore-early'),
+        '--data',
+        data,
+        '--schema',
+        SCHEMA,
+        '--cut',
+        folder,
+        '--port',
+        String(await freePortPair()),
+      ],
+      backupBucket.env,
+    );
+    assert.equal(early.code, 1, early.stdout);
+    assert.match(early.stderr, /recovery stopping before/);
+    assert.match(
+      early.stderr,
+      /openprep journal verify: the journal holds \d+ entries but this center signed a checkpoint of \d+/,
+    );
+    assert.equal(early.stdout, '');
+
+    // A WAL archive whose segments after the base backup are damaged: recovery cannot reach
+    // the target, and the drill says so instead of verifying a shorter history.
+    const damagedArchive = path.join(clusters, 'wal-archive-damaged');
+    await run('cp', ['-a', archive, damagedArchive]);
+    const inBackup = (await readdir(path.join(clusters, 'base', 'pg_wal')))
+      .filter((f) => /^[0-9A-F]{24}$/.test(f))
+      .sort();
+    const after = (await readdir(damagedArchive)).filter(
+      (f) => /^[0-9A-F]{24}$/.test(f) && f > inBackup.at(-1)!,
+    );
+    assert.ok(after.length > 0, `no archived segment after ${inBackup.at(-1)}`);
+    for (const segment of after) {
+      const file = await open(path.join(damagedArchive, segment), 'r+');
+      await file.write(Buffer.alloc(8192), 0, 8192, 0);
+      await file.close();
+    }
+    const broken = await script(
+      [
+        'restore',
+        '--base',
+        path.join(clusters, 'base'),
+        '--wal-archive',
+        damagedArchive,
+        '--target-time',
+        pgTime(target),
+        '--work',
+        path.join(clusters, 'restore-damaged'),
+        '--data',
+        data,
+        '--schema',
+        SCHEMA,
+        '--cut',
+        folder,
+        '--port',
+        String(await freePortPair()),
+      ],
+      backupBucket.env,
+    );
+    assert.equal(broken.code, 1, broken.stdout);
+    assert.match(broken.stderr, /restore\.sh: the restored cluster (did not start|stopped during recovery)/);
+    assert.equal(broken.stdout, '');
+    assert.match(broken.stderr, /FATAL: +recovery ended before configured recovery target was reached/);
   } finally {
     if (restoredData !== null) await stopCluster(restoredData);
+    for (const other of ['restore-early', 'restore-damaged'])
+      await stopCluster(path.join(clusters, other, 'pgdata'));
     if (source !== null) await stopCluster(source);
     for (const s3 of buckets) await s3.close();
     await rm(work, { recursive: true, force: true });
