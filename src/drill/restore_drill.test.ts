@@ -9,146 +9,34 @@
  * WAL archive with a damaged segment.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 import { packageFor, postPackageRaw, uniquePng } from '../test/packages.ts';
+import {
+  clustersUnavailable,
+  copyBucket,
+  ownedByPostgres,
+  pgTime,
+  run,
+  s3Client,
+  script,
+  startCluster,
+  stopCluster,
+} from '../test/pg_cluster.ts';
 import { freePortPair } from '../test/ports.ts';
-import { S3_CREDENTIALS, startS3, type TestS3 } from '../test/s3.ts';
+import { startS3, type TestS3 } from '../test/s3.ts';
 
-const run = promisify(execFile);
-const SCRIPT = path.join(import.meta.dirname, '..', '..', 'deploy', 'drills', 'restore.sh');
-const PGBIN = (() => {
-  try {
-    const versions = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1']);
-    const dir = versions.stdout.toString().trim();
-    return dir === '' ? null : dir;
-  } catch {
-    return null;
-  }
-})();
-const isRoot = process.getuid?.() === 0;
-const hasPostgresUser = spawnSync('id', ['postgres']).status === 0;
-const unavailable =
-  PGBIN === null
-    ? 'no PostgreSQL binaries under /usr/lib/postgresql/*/bin'
-    : isRoot && !hasPostgresUser
-      ? 'running as root without a postgres user to own the clusters'
-      : null;
+const unavailable = clustersUnavailable;
 if (unavailable !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1') throw new Error(unavailable);
-
 const SCHEMA = 'openprep_drill';
-
-/** A PostgreSQL command as the clusters' owner (postgres when the test runs as root). */
-async function asPostgres(command: string, args: readonly string[]) {
-  const [file, argv] = isRoot
-    ? ['runuser', ['-u', 'postgres', '--', path.join(PGBIN!, command), ...args]]
-    : [path.join(PGBIN!, command), [...args]];
-  return run(file, argv, { maxBuffer: 16 * 1024 * 1024 });
-}
-
-async function ownedByPostgres(directory: string, mode = 0o700): Promise<string> {
-  await mkdir(directory, { recursive: true });
-  await chmod(directory, mode);
-  if (isRoot) {
-    const id = spawnSync('id', ['-u', 'postgres']).stdout.toString().trim();
-    const gid = spawnSync('id', ['-g', 'postgres']).stdout.toString().trim();
-    await chown(directory, Number(id), Number(gid));
-  }
-  return directory;
-}
-
-/** A private cluster with WAL archiving into `archive`, on loopback at `port`, trust auth. */
-async function startCluster(work: string, port: number, archive: string): Promise<string> {
-  const pgdata = path.join(work, 'source');
-  await asPostgres('initdb', ['-D', pgdata, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  // The drill's settings after initdb's own (the later line wins); written by the owner.
-  const settings = [
-    `port = ${port}`,
-    "listen_addresses = '127.0.0.1'",
-    `unix_socket_directories = '${work}'`,
-    'wal_level = replica',
-    'archive_mode = on',
-    `archive_command = 'test ! -f "${archive}/%f" && cp "%p" "${archive}/%f"'`,
-    '',
-  ].join('\n');
-  const [file, argv] = isRoot
-    ? ['runuser', ['-u', 'postgres', '--', 'sh', '-c', `cat >> '${pgdata}/postgresql.conf'`]]
-    : ['sh', ['-c', `cat >> '${pgdata}/postgresql.conf'`]];
-  const appended = spawnSync(file, argv, { input: settings });
-  assert.equal(appended.status, 0, appended.stderr.toString());
-  const log = path.join(work, 'source.log');
-  await asPostgres('pg_ctl', ['-D', pgdata, '-l', log, '-w', 'start']).catch(async (error) => {
-    throw new Error(`${(error as Error).message}\n${await readFile(log, 'utf8').catch(() => '')}`);
-  });
-  return pgdata;
-}
-
-async function stopCluster(pgdata: string): Promise<void> {
-  await asPostgres('pg_ctl', ['-D', pgdata, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-}
-
-function s3Client(s3: TestS3): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-  });
-}
-
-/** Copies every object of one bucket to another: what a replication rule or `aws s3 sync` does. */
-async function copyBucket(from: TestS3, to: TestS3): Promise<number> {
-  const source = s3Client(from);
-  const target = s3Client(to);
-  let copied = 0;
-  let token: string | undefined;
-  do {
-    const page = await source.send(
-      new ListObjectsV2Command({
-        Bucket: from.bucket,
-        ...(token === undefined ? {} : { ContinuationToken: token }),
-      }),
-    );
-    for (const object of page.Contents ?? []) {
-      const got = await source.send(new GetObjectCommand({ Bucket: from.bucket, Key: object.Key! }));
-      const body = await got.Body!.transformToByteArray();
-      await target.send(new PutObjectCommand({ Bucket: to.bucket, Key: object.Key!, Body: body }));
-      copied++;
-    }
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  source.destroy();
-  target.destroy();
-  return copied;
-}
-
-function script(args: readonly string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      'bash',
-      [SCRIPT, ...args],
-      { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
-          stdout,
-          stderr,
-        }),
-    );
-  });
-}
-
-/** PostgreSQL's recovery_target_time form of an instant, in UTC. */
-const pgTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '+00');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('the restore drill: a point-in-time restore into a fresh cluster holds the published history, its images in the backup bucket', {
