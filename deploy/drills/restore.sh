@@ -20,7 +20,10 @@
 #          restored journal) and --images (every image of record is in the object store the
 #          OPENPREP_S3_* / OPENPREP_IMAGE_STORE variables name, and hashes to its name);
 #       4. openprep verify on the cut itself;
-#       5. prints the timings as one JSON line, then stops the restored cluster (unless --keep).
+#       5. prints the timings as one JSON line (base_backup_s, restore_s: the copy, replay_s:
+#          start to promoted, verify_s: journal verify --cut, images_s: journal verify
+#          --images, cut_verify_s: openprep verify), then stops the restored cluster (unless
+#          --keep).
 #
 # Runs as root (PostgreSQL's commands as the postgres user, through runuser) or as the user
 # that owns the clusters. PGBIN: PostgreSQL's binaries (default: the newest
@@ -154,12 +157,17 @@ CONF
   say "restored to $target: $(grep -o 'recovery stopping before.*' "$work/postgresql.log" | head -1)"
 
   # 3-4. The restored history against what the center signed and what the public saw.
-  local key
+  local key imaged cut_verified
   key=$(ls "$data"/keys/*.pub | head -1)
   DATABASE_URL="$url" OPENPREP_DATABASE_SCHEMA="$schema" \
-    $OPENPREP journal verify --data "$data" --cut "$cut" --images | tee "$work/journal-verify.txt" >&2
-  $OPENPREP verify "$cut" --key "$key" >/dev/null || die "openprep verify refused the cut $cut"
+    $OPENPREP journal verify --data "$data" --cut "$cut" | tee "$work/journal-verify.txt" >&2
   verified=$(now)
+  # The images: a second run (its journal checks again, then every image the store names).
+  DATABASE_URL="$url" OPENPREP_DATABASE_SCHEMA="$schema" \
+    $OPENPREP journal verify --data "$data" --images | grep '^images OK' >&2
+  imaged=$(now)
+  $OPENPREP verify "$cut" --key "$key" >/dev/null || die "openprep verify refused the cut $cut"
+  cut_verified=$(now)
   local entries
   entries=$(sed -n 's/^journal OK: \([0-9]*\) entries.*/\1/p' "$work/journal-verify.txt")
 
@@ -168,9 +176,10 @@ CONF
   if [ -f "$base/openprep-base-backup.json" ]; then
     base_s=$(sed -n 's/.*"base_backup_s":\([0-9.]*\).*/\1/p' "$base/openprep-base-backup.json")
   fi
-  printf '{"base_backup_s":%s,"restore_s":%s,"replay_s":%s,"verify_s":%s,"journal_entries":%s,"cut":"%s","target_time":"%s","port":%s}\n' \
+  printf '{"base_backup_s":%s,"restore_s":%s,"replay_s":%s,"verify_s":%s,"images_s":%s,"cut_verify_s":%s,"journal_entries":%s,"cut":"%s","target_time":"%s","port":%s}\n' \
     "$base_s" "$(seconds "$started" "$restored")" "$(seconds "$restored" "$replayed")" \
-    "$(seconds "$replayed" "$verified")" "${entries:-null}" "$(basename "$cut")" "$target" "$port"
+    "$(seconds "$replayed" "$verified")" "$(seconds "$verified" "$imaged")" \
+    "$(seconds "$imaged" "$cut_verified")" "${entries:-null}" "$(basename "$cut")" "$target" "$port"
 }
 
 case "${1:-}" in

@@ -163,7 +163,7 @@ test('the restore drill: a point-in-time restore into a fresh cluster holds the 
       `${drill.stderr}\n${await readFile(path.join(restoreWork, 'postgresql.log'), 'utf8').catch(() => '')}`,
     );
     const timings = JSON.parse(drill.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
-    for (const phase of ['base_backup_s', 'restore_s', 'replay_s', 'verify_s'])
+    for (const phase of ['base_backup_s', 'restore_s', 'replay_s', 'verify_s', 'images_s', 'cut_verify_s'])
       assert.equal(typeof timings[phase], 'number', `${phase} in ${drill.stdout}`);
     process.stderr.write(`restore drill timings: ${JSON.stringify(timings)}\n`);
     // Everything up to the target — the cut and its CUT_PUBLISHED entry — and nothing after it.
