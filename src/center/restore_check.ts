@@ -18,6 +18,8 @@ import { parseVerifierKey } from '../journal/note.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 
 const LEAVES_PER_READ = 100_000;
+/** Images read at once from the image store (an object store answers many requests in parallel). */
+const PARALLEL_READS = 16;
 
 const manifestSchema = z.object({
   cut: z.object({ id: z.string().min(1) }),
@@ -117,13 +119,21 @@ export async function checkStoredImages(
   }
   const missing: string[] = [];
   const corrupt: string[] = [];
-  for (const hash of hashes) {
-    const image = await blobs.get(hash);
-    if (image.ok) continue;
-    if (image.code === 'unavailable')
-      return err('images-unavailable', `the image store ${blobs.location} cannot be read: ${image.message}`);
-    (image.code === 'corrupt' ? corrupt : missing).push(hash);
-  }
+  let unreachable: string | null = null;
+  const queue = [...hashes];
+  const worker = async () => {
+    for (let hash = queue.shift(); hash !== undefined && unreachable === null; hash = queue.shift()) {
+      const image = await blobs.get(hash);
+      if (image.ok) continue;
+      if (image.code === 'unavailable') unreachable = image.message;
+      else (image.code === 'corrupt' ? corrupt : missing).push(hash);
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_READS }, worker));
+  if (unreachable !== null)
+    return err('images-unavailable', `the image store ${blobs.location} cannot be read: ${unreachable}`);
+  missing.sort();
+  corrupt.sort();
   if (missing.length + corrupt.length > 0) {
     const list = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
     return err(
