@@ -617,7 +617,7 @@ export const journalVerify = command({
   },
   examples: [
     'journal verify --data /tmp/center',
-    'journal verify --data /var/lib/openprep --cut /var/lib/openprep/cuts/20240602_2305 --images',
+    'journal verify --data /tmp/center --cut /tmp/center/cuts/20240602_2100 --images',
   ],
   run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
 });
