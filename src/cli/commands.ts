@@ -303,7 +303,7 @@ export const signerBackup = command({
   examples: [
     'signer backup --key /var/lib/openprep-signer/openprep.PEF2024.live.key --shares 5 --threshold 3 --out /media/backup',
   ],
-  run: async (args) => (await import('./signer_command.ts')).runSignerBackup(args),
+  run: async (args) => (await import('./signer_backup_command.ts')).runSignerBackup(args),
 });
 
 export const signerRecover = command({
@@ -321,7 +321,7 @@ export const signerRecover = command({
   examples: [
     'signer recover --shares share-1.json share-3.json share-4.json --out /var/lib/openprep-signer/openprep.PEF2024.live.key',
   ],
-  run: async (args) => (await import('./signer_command.ts')).runSignerRecover(args),
+  run: async (args) => (await import('./signer_backup_command.ts')).runSignerRecover(args),
 });
 
 export const serve = command({
