@@ -7,7 +7,7 @@
 #       time it took (DIR/openprep-base-backup.json). Run on a schedule (docs: "how often").
 #
 #   restore.sh restore --base DIR --wal-archive DIR --target-time TIME --work DIR \
-#                      --data DIR --schema NAME --cut DIR [--database NAME] [--port N]
+#                      --data DIR --schema NAME [--cut DIR] [--database NAME] [--port N]
 #                      [--switch-wal URL] [--keep]
 #       1. copies the base backup into WORK/pgdata (a new cluster: nothing of the old one is
 #          reused but its backup and its WAL archive);
@@ -16,8 +16,8 @@
 #          up to TIME and is promoted;
 #       3. openprep journal verify on the restored database, with the center's data folder
 #          (its election key and signer-state.json, the last checkpoint the center signed) and
-#          --cut (the last published cut: its signed checkpoint must be a prefix of the
-#          restored journal) and --images (every image of record is in the object store the
+#          --cut (the last published cut, by default the one DATA/cuts/latest.json names: its
+#          signed checkpoint must be a prefix of the restored journal) and --images (every image of record is in the object store the
 #          OPENPREP_S3_* / OPENPREP_IMAGE_STORE variables name, and hashes to its name);
 #       4. openprep verify on the cut itself;
 #       5. prints the timings as one JSON line (base_backup_s, restore_s: the copy, replay_s:
@@ -89,9 +89,16 @@ restore() {
       *) die "restore: unknown option $1" ;;
     esac
   done
-  for required in base archive target work data schema cut; do
+  for required in base archive target work data schema; do
     [ -n "${!required}" ] || die "restore needs --${required//_/-}"
   done
+  if [ -z "$cut" ]; then
+    # The last published cut: the one the signed pointer names.
+    local latest
+    latest=$(sed -n 's/.*"cut": *"\([^"]*\)".*/\1/p' "$data/cuts/latest.json" 2>/dev/null || true)
+    [ -n "$latest" ] || die "no --cut, and no $data/cuts/latest.json naming the last cut"
+    cut="$data/cuts/$latest"
+  fi
   [ -f "$base/PG_VERSION" ] || die "$base is not a base backup (no PG_VERSION)"
   [ -f "$cut/manifest.json" ] || die "$cut is not a cut folder (no manifest.json)"
   port="${port:-$((20000 + RANDOM % 20000))}"
@@ -185,5 +192,5 @@ CONF
 case "${1:-}" in
   base-backup) shift; base_backup "$@" ;;
   restore) shift; restore "$@" ;;
-  *) die "usage: restore.sh base-backup --source URL --out DIR | restore --base DIR --wal-archive DIR --target-time TIME --work DIR --data DIR --schema NAME --cut DIR [--database NAME] [--port N] [--switch-wal URL] [--keep]" ;;
+  *) die "usage: restore.sh base-backup --source URL --out DIR | restore --base DIR --wal-archive DIR --target-time TIME --work DIR --data DIR --schema NAME [--cut DIR] [--database NAME] [--port N] [--switch-wal URL] [--keep]" ;;
 esac

@@ -146,8 +146,7 @@ test('the restore drill: a point-in-time restore into a fresh cluster holds the 
         data,
         '--schema',
         SCHEMA,
-        '--cut',
-        folder,
+        // No --cut: the last published one, as the cuts' latest.json names it.
         '--port',
         String(restorePort),
         '--switch-wal',
