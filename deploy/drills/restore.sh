@@ -26,7 +26,9 @@
 #          --keep).
 #
 # Runs as root (PostgreSQL's commands as the postgres user, through runuser) or as the user
-# that owns the clusters. PGBIN: PostgreSQL's binaries (default: the newest
+# that owns the clusters. The restored cluster listens on 127.0.0.1 only, with the backup's
+# own pg_hba.conf (a loopback-trust one when the backup has none, as on Debian): where that
+# asks for a password, give it as PGPASSWORD (libpq and openprep both read it). PGBIN: PostgreSQL's binaries (default: the newest
 # /usr/lib/postgresql/*/bin). OPENPREP: how to run openprep (default: this checkout's pinned
 # Node on bin/openprep.js).
 set -euo pipefail
