@@ -21,6 +21,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   adversarial: 'adversarial.ts',
   demo: 'demo.ts',
   'cli-start': 'cli_start.ts',
+  restore: 'restore.ts',
 };
 
 const name = process.argv[2];

@@ -13,6 +13,7 @@ import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { classifyFault } from '../platform/faults.ts';
 import { openImageStore } from '../images/image_store.ts';
+import { checkPublishedCut, checkStoredImages } from '../center/restore_check.ts';
 import type { PublishedImages } from '../publish/public_images.ts';
 import { loadServeConfig } from '../server/config.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -235,6 +236,34 @@ export async function runJournalVerify(args: readonly string[]): Promise<number>
           ? ''
           : `, extends the last one this center signed (${startup.value.signedSize})`),
     );
+    const o = parsed.value.options;
+    if (o.cut !== undefined) {
+      const published = await checkPublishedCut(node.value.journal, node.value.verifierKey, o.cut).catch(
+        faultLine,
+      );
+      if (!published.ok) return fail('journal verify', published.message);
+      out(
+        `published cut OK: cut ${published.value.cutId}'s signed checkpoint (${published.value.size} entries) is a prefix of this journal (${published.value.journalSize}), and the cut is recorded`,
+      );
+    }
+    if (o.images) {
+      const config = await loadServeConfig({
+        ...(o.config !== undefined ? { file: o.config } : {}),
+        env: process.env,
+        flags: {},
+      });
+      if (!config.ok) return fail('journal verify', config.message, 2);
+      const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
+      try {
+        const checked = await checkStoredImages(node.value.records, images.blobs).catch(faultLine);
+        if (!checked.ok) return fail('journal verify', checked.message);
+        out(
+          `images OK: the ${checked.value.checked} images the store names are in ${checked.value.location} and hash to their names`,
+        );
+      } finally {
+        images.blobs.close();
+      }
+    }
     return 0;
   } finally {
     await node.value.close().catch(() => undefined);

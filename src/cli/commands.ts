@@ -287,6 +287,43 @@ export const signer = command({
   run: async (args) => (await import('./signer_command.ts')).runSigner(args),
 });
 
+export const signerBackup = command({
+  name: 'signer backup',
+  summary: "split the election's private key into shares for custodians, any K of which rebuild it",
+  options: {
+    key: valued(
+      'FILE',
+      z.string().regex(/\.key$/, 'the key file is <key name>.key'),
+      "the election's private key file",
+    ),
+    shares: valued('N', z.coerce.number().int().min(2).max(255), 'how many shares (one per custodian)'),
+    threshold: valued('K', z.coerce.number().int().min(2).max(255), 'how many shares rebuild the key'),
+    out: valued('DIR', z.string().min(1), 'the folder the share files are written to (made if missing)'),
+  },
+  examples: [
+    'signer backup --key /var/lib/openprep-signer/openprep.PEF2024.live.key --shares 5 --threshold 3 --out /media/backup',
+  ],
+  run: async (args) => (await import('./signer_backup_command.ts')).runSignerBackup(args),
+});
+
+export const signerRecover = command({
+  name: 'signer recover',
+  summary: "rebuild the election's private key from its custodians' shares",
+  options: {
+    shares: valued('FILE…', z.string().min(1), 'the share files (this option and the arguments after it)'),
+    out: valued(
+      'FILE',
+      z.string().regex(/\.key$/, 'the key file is <key name>.key'),
+      'where to write the key (mode 0600; must not exist)',
+    ),
+  },
+  arguments: '[FILE…]',
+  examples: [
+    'signer recover --shares share-1.json share-3.json share-4.json --out /var/lib/openprep-signer/openprep.PEF2024.live.key',
+  ],
+  run: async (args) => (await import('./signer_backup_command.ts')).runSignerRecover(args),
+});
+
 export const serve = command({
   name: 'serve',
   summary: 'run the center online: signed package intake over HTTP, health, checkpoints',
@@ -566,8 +603,22 @@ export const drillProxy = command({
 export const journalVerify = command({
   name: 'journal verify',
   summary: "recompute the journal's Merkle tree and check every stored checkpoint",
-  options: { data },
-  examples: ['journal verify --data /tmp/center'],
+  options: {
+    data,
+    cut: valued(
+      'DIR',
+      z.string().min(1).optional(),
+      "also check that the journal holds this published cut's signed checkpoint as a prefix and records the cut (after a restore)",
+    ),
+    images: flag(
+      "also read every acta image the store names from the image store (serve's configuration) and check it hashes to its name",
+    ),
+    config,
+  },
+  examples: [
+    'journal verify --data /tmp/center',
+    'journal verify --data /tmp/center --cut /tmp/center/cuts/20240602_2100 --images',
+  ],
   run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
 });
 
@@ -584,6 +635,8 @@ export const COMMANDS: readonly Command[] = [
   verify,
   serve,
   signer,
+  signerBackup,
+  signerRecover,
   deviceEnroll,
   territoryImport,
   territoryList,
