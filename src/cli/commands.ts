@@ -473,6 +473,22 @@ export const agentInit = command({
     center: valued('URL', z.url(), "the center's intake URL"),
     alternate: valued('URL', z.url().optional(), 'a second center, used when the first does not answer'),
     'center-key': valued('FILE', z.string().min(1), "the election's public key file (.pub)"),
+    'center-ca': valued(
+      'FILE',
+      z.string().min(1).optional(),
+      "the CA (PEM) the centers' certificates come from: the only one trusted for them from now on (copied into the agent folder)",
+    ),
+    'center-pin': valued(
+      'sha256/B64[,…]',
+      z
+        .string()
+        .regex(
+          /^sha256\/[A-Za-z0-9+/]{43}=(,sha256\/[A-Za-z0-9+/]{43}=)*$/,
+          'sha256/ and the base64 of 32 bytes, comma-separated',
+        )
+        .optional(),
+      "with --center-ca: the centers' public keys allowed besides (SPKI SHA-256, comma-separated)",
+    ),
     'utc-offset-minutes': valued(
       'N',
       z.coerce.number().int().default(-360),
@@ -481,6 +497,7 @@ export const agentInit = command({
   },
   examples: [
     'agent init --data /tmp/agent --device-id CATD-01-S2 --watch /tmp/scans --center http://127.0.0.1:8090 --center-key /tmp/center/keys/openprep.PEF2024.simulacro.pub',
+    'agent init --data /var/lib/openprep-agent --device-id CATD-01-S2 --watch /srv/scans --center https://prep.example.mx --alternate https://prep2.example.mx --center-key /etc/openprep/openprep.PEF2024.live.pub --center-ca /etc/openprep/center-ca.crt',
   ],
   run: async (args) => (await import('./agent_commands.ts')).runAgentInit(args),
 });
