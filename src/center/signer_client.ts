@@ -157,7 +157,7 @@ function tlsHint(error: Error & { code?: string }, clientCert: string): string {
     } catch {
       // Not readable: the handshake said as much.
     }
-    return `: the signer closed the connection — it refuses this node's certificate (OPENPREP_SIGNER_CLIENT_CERT) unless it is from the CA the signer trusts for nodes and still valid${expired}`;
+    return `: the signer closed the connection (at every call: it refuses this node's certificate, OPENPREP_SIGNER_CLIENT_CERT, which must come from the CA the signer trusts for nodes and be valid)${expired}`;
   }
   return '';
 }
