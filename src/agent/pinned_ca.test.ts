@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { after, test } from 'node:test';
+import { Accounts } from '../auth/accounts.ts';
+import { fromBase32, totp } from '../auth/totp.ts';
+import { openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 import { outboxOf, scan } from '../test/field.ts';
@@ -24,6 +27,7 @@ import { issue, makeCa, type TestCertificate } from '../test/tls.ts';
 import { spkiPin } from './pinned_fetch.ts';
 
 const NGINX = '/usr/sbin/nginx';
+const PASSWORD = 'una frase larga que nadie adivina';
 const work = await mkdtemp(path.join(tmpdir(), 'openprep-pinned-ca-'));
 after(() => rm(work, { recursive: true, force: true }));
 
@@ -184,7 +188,21 @@ test('an agent trusts only the CA it pinned for its center', { skip: missing ?? 
     centerKeyFile,
   );
   const agents = [good, misled, unpinned, otherKey];
-  for (const agent of agents) {
+  // The pinned agent enrols itself through a coordinator's sign-in, over the pinned channel.
+  const node = await openCenter({ root: center, clock: () => prepared.start });
+  assert.ok(node.ok, node.ok ? '' : node.message);
+  const coordinator = await (await Accounts.open(node.value, () => prepared.start)).addOperator({
+    username: 'coral.coordina',
+    name: 'Coral',
+    role: 'coordinador',
+    scope: 'catd:CATD-1',
+    password: PASSWORD,
+    expiresAt: null,
+    by: 'test',
+  });
+  assert.ok(coordinator.ok);
+  await node.value.close();
+  for (const agent of [misled, unpinned, otherKey]) {
     const enrolled = await runCli([
       'device',
       'enroll',
@@ -224,13 +242,25 @@ test('an agent trusts only the CA it pinned for its center', { skip: missing ?? 
   assert.equal(plain.code, 2, plain.stderr);
   assert.match(plain.stderr, /every center is reached over https/);
 
+  const serverStart = Date.now();
   const server = await startServer(center, prepared.start);
+  const centerClock = () => prepared.start + (Date.now() - serverStart);
+  const enrol = (root: string) =>
+    runCli(['agent', 'enroll', '--data', root, '--username', 'coral.coordina', '--bound-to', 'CATD-1'], {
+      stdin: `${PASSWORD}\n${totp(fromBase32(coordinator.value.totpSecret), centerClock())}\n`,
+    });
   const front = await startTlsFront(path.join(work, 'nginx'), server.base, [
     { port, tls: certA },
     { port: port + 1, tls: certB },
     { port: secondPort, tls: certA2 },
   ]);
   try {
+    // Enrolment goes over the same pinned channel: refused to the front with CA B's certificate.
+    const refusedEnrol = await enrol(misled.root);
+    assert.equal(refusedEnrol.code, 1, refusedEnrol.stderr);
+    assert.match(refusedEnrol.stderr, /no-answer: .*certificate problem/);
+    const enrolled = await enrol(good.root);
+    assert.equal(enrolled.code, 0, enrolled.stderr);
     const keys = prepared.election.contests.flatMap((contest) =>
       [...actasEsperadas(prepared.catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
     );
