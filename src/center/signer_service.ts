@@ -124,6 +124,7 @@ export async function startSignerService(
   const handle = async (
     request: IncomingMessage,
     log: (event: Record<string, unknown>) => void,
+    client: string | null,
   ): Promise<{ status: number; body: unknown }> => {
     const route = `${request.method} ${request.url}`;
     if (route === 'GET /v1/key') {
@@ -195,6 +196,16 @@ export async function startSignerService(
       const parsed = certificateRequest.safeParse(json);
       if (!parsed.success) return badRequest(parsed.error);
       const { node, seconds } = parsed.data;
+      // Over HTTPS a node's receipt key is certified under the name its certificate gives it:
+      // no node has receipts signed in another's name.
+      if (client !== null && node !== client)
+        return {
+          status: 403,
+          body: {
+            error: 'wrong-node',
+            message: `this node's certificate names ${client}, not ${node}: OPENPREP_NODE_ID must be its CN`,
+          },
+        };
       const receiptKey = parseVerifierKey(parsed.data.verifierKey);
       if (!receiptKey.ok || receiptKey.value.name !== receiptKeyName(key.name, node))
         return {
@@ -233,7 +244,7 @@ export async function startSignerService(
     // Over HTTPS every line says which node asked: the subject of its certificate.
     const log = (event: Record<string, unknown>) =>
       options.log(client === null ? event : { ...event, client });
-    handle(request, log).then(
+    handle(request, log, client).then(
       ({ status, body }) => {
         if (status !== 200)
           log({ event: 'answered', route: `${request.method} ${request.url}`, status, error: errorOf(body) });

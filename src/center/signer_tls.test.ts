@@ -188,6 +188,14 @@ describe('the signer service over HTTPS with mutual authentication', () => {
         assert.match(refused.ok ? '' : refused.message, /refuses this node's certificate/);
         t.diagnostic(`${label}: ${refused.ok ? '' : refused.message}`);
       }
+      // A node asking for its receipt key under another node's name than its certificate's.
+      const misnamed = await openCenter({
+        root: data,
+        clock: () => prepared.start + 700_000,
+        env: nodeEnv(signer.url, signerCa.cert, nodeA, 'node-b'),
+      });
+      assert.equal(misnamed.ok ? 'opened' : misnamed.code, 'signer-unavailable');
+      assert.match(misnamed.ok ? '' : misnamed.message, /certificate names node-a, not node-b/);
       // No certificate at all.
       const bare = await new Promise<string>((resolve) => {
         const req = request(`${signer.url}/v1/key`, { ca: signerCa.cert }, (res) => {
