@@ -26,10 +26,12 @@ import { writeFileDurably } from '../platform/durable_file.ts';
 import { parseVerifierKey, type VerifierKey } from '../journal/note.ts';
 import { openReceiptNode } from '../intake/package.ts';
 import { SqliteOutbox } from './sqlite_outbox.ts';
+import { type PinnedFetch, pinnedFetch, readCaBundle, SPKI_PIN } from './pinned_fetch.ts';
 import {
   type BackoffPolicy,
   type Channel,
   type ChannelHealth,
+  type FetchLike,
   httpChannel,
   type ReceiptCheck,
   receiptBodyVerdict,
@@ -72,6 +74,20 @@ export const agentConfigSchema = z
       .min(1)
       .max(8)
       .describe('Centers in priority order (`agent init --center`, `--alternate`).'),
+    centerCa: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The PEM file of the CA (or CAs, during a CA change) the centers' certificates must come from: the only ones trusted for them, not the system's list (`agent init --center-ca`, which copies it into the agent folder as center-ca.pem; a relative name is read from the agent folder). Unset: the system's CAs.",
+      ),
+    centerPins: z
+      .array(z.string().regex(SPKI_PIN, 'sha256/ and the base64 of 32 bytes'))
+      .max(8)
+      .optional()
+      .describe(
+        "Besides the CA, the centers' public keys allowed (`sha256/<base64>` of the certificate's SubjectPublicKeyInfo; `agent init --center-pin`): a certificate of the right CA with another key is refused. Needs `centerCa`.",
+      ),
     centerKey: z
       .string()
       .min(1)
@@ -136,7 +152,23 @@ export const agentConfigSchema = z
         "Where to write the agent's metrics (outbox backlog, channel health) every few seconds, in Prometheus text format: a file in node_exporter's textfile collector folder (docs/deployment.md).",
       ),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    if (config.centerPins !== undefined && config.centerCa === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['centerPins'],
+        message: 'pins go with a pinned CA (centerCa)',
+      });
+    if (config.centerCa !== undefined)
+      for (const [i, channel] of config.channels.entries())
+        if (!channel.url.startsWith('https://'))
+          context.addIssue({
+            code: 'custom',
+            path: ['channels', i, 'url'],
+            message: 'with a pinned CA (centerCa), every center is reached over https://',
+          });
+  });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
@@ -148,6 +180,9 @@ export interface AgentPaths {
   readonly key: string;
   readonly status: string;
 }
+
+/** Where `agent init --center-ca` keeps the centers' CA, in the agent folder. */
+export const CENTER_CA_FILE = 'center-ca.pem';
 
 export function agentPaths(root: string): AgentPaths {
   return {
@@ -172,6 +207,8 @@ export function rawPublicKeyBase64(privateKey: KeyObject): string {
 export async function initAgent(
   root: string,
   config: AgentConfig,
+  /** The centers' CA (PEM), written as the agent folder's center-ca.pem (what `centerCa` names). */
+  centerCaPem?: string,
 ): Promise<Result<{ publicKey: string }, AgentError>> {
   const paths = agentPaths(root);
   const key = parseVerifierKey(config.centerKey);
@@ -187,6 +224,7 @@ export async function initAgent(
   }
   try {
     await mkdir(root, { recursive: true });
+    if (centerCaPem !== undefined) await writeFileDurably(path.join(root, CENTER_CA_FILE), centerCaPem);
     await writeFileDurably(paths.config, `${JSON.stringify(config, null, 2)}\n`);
     // 'wx': an agent folder's key is never replaced; a new device is a new folder.
     await writeFile(paths.key, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, {
@@ -204,6 +242,8 @@ export interface OpenedAgent {
   readonly privateKey: KeyObject;
   readonly centerKey: VerifierKey;
   readonly outbox: SqliteOutbox;
+  /** How the agent reaches its centers: trusting only their CA when one is pinned. */
+  readonly fetch: FetchLike;
   close(): void;
 }
 
@@ -245,6 +285,22 @@ export async function openAgent(root: string, clock: () => number): Promise<Resu
   }
   if (privateKey.asymmetricKeyType !== 'ed25519')
     return err('bad-agent-folder', `${paths.key}: not an Ed25519 key`);
+  let pinned: PinnedFetch | null = null;
+  if (config.centerCa !== undefined) {
+    const file = path.resolve(root, config.centerCa);
+    let pem: string;
+    try {
+      pem = await readFile(file, 'utf8');
+    } catch (error) {
+      return err('bad-config', `${paths.config}: centerCa: cannot read ${file}: ${(error as Error).message}`);
+    }
+    const bundle = readCaBundle(pem);
+    if (!bundle.ok) return err('bad-config', `${paths.config}: centerCa: ${file}: ${bundle.message}`);
+    pinned = pinnedFetch({
+      ca: pem,
+      ...(config.centerPins === undefined ? {} : { pins: config.centerPins }),
+    });
+  }
   const outbox = await SqliteOutbox.open(
     root,
     {
@@ -255,7 +311,17 @@ export async function openAgent(root: string, clock: () => number): Promise<Resu
     },
     clock,
   );
-  return ok({ config, privateKey, centerKey: centerKey.value, outbox, close: () => outbox.close() });
+  return ok({
+    config,
+    privateKey,
+    centerKey: centerKey.value,
+    outbox,
+    fetch: pinned?.fetch ?? ((url, init) => fetch(url, init)),
+    close: () => {
+      pinned?.close();
+      outbox.close();
+    },
+  });
 }
 
 /**
@@ -494,7 +560,8 @@ export async function runAgent(options: {
   const sender = new Sender({
     outbox: agent.outbox,
     channels:
-      options.channels ?? config.channels.map((c) => httpChannel(c.name, c.url, config.requestTimeoutMs)),
+      options.channels ??
+      config.channels.map((c) => httpChannel(c.name, c.url, config.requestTimeoutMs, agent.fetch)),
     checkReceipt: receiptCheck(agent.centerKey, config.deviceId),
     clock,
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,

@@ -4,6 +4,7 @@
  * `POST /api/v1/devices`, and the coordinator is signed out again whatever happened. Uses
  * only `fetch`, so the phone app and the CATD agent share it.
  */
+import { type FetchLike, noAnswerReason } from './transport.ts';
 
 export interface EnrolmentAnswer {
   readonly electionKey: string;
@@ -28,7 +29,10 @@ export async function enrolOverHttp(input: {
   readonly publicKey: string;
   readonly origin: 'CASILLA' | 'CATD';
   readonly boundTo: string;
+  /** The agent's fetch that trusts only its center's CA (pinned_fetch.ts); the platform's by default. */
+  readonly fetch?: FetchLike;
 }): Promise<EnrolmentResult> {
+  const fetch = input.fetch ?? globalThis.fetch;
   const url = (path: string) => new URL(path, input.centerUrl).toString();
   let session: Response;
   try {
@@ -41,7 +45,7 @@ export async function enrolOverHttp(input: {
     return {
       ok: false,
       code: 'no-answer',
-      message: `the center does not answer: ${(error as Error).message}`,
+      message: `the center does not answer: ${noAnswerReason(error)}`,
     };
   }
   if (session.status !== 201)

@@ -359,18 +359,47 @@ export function outcomeOfResponse(status: number, body: string, retryAfter: stri
   return { kind: 'refused', status, code, message };
 }
 
+/** What the channel and enrolment need of `fetch`: the platform's, or one that pins the center's CA. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** TLS errors that say the center's certificate is not one this device trusts. */
+const CERTIFICATE_ERROR = /CERT|SIGNATURE|ALTNAME|ISSUER|SELF_SIGNED|SPKI_PIN/;
+
+/**
+ * Why a request got no answer, for the outbox and the logs: a certificate the device does not
+ * trust is said as such (a wrong or impersonated center, or a CA change), never as a refusal
+ * of the acta — the package stays and is tried again.
+ */
+export function noAnswerReason(error: unknown): string {
+  const cause = (error as Error & { cause?: Error & { code?: unknown } }).cause;
+  const message = (cause?.message ?? (error as Error).message).replace(
+    /; if the root CA is installed locally.*$/,
+    '',
+  );
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  if (CERTIFICATE_ERROR.test(code))
+    return `certificate problem: ${message} (${code}): the center's certificate is not one this device trusts (not from its pinned CA, or not a pinned key); nothing was sent`;
+  return `no answer: ${message}`;
+}
+
 /**
  * A center's intake over HTTP, in the lean form: the image as the body, the signed header and
- * its signature in headers. `fetch` is the platform's (Node's or the browser's).
+ * its signature in headers. `fetch` is the platform's (Node's or the browser's), or the
+ * agent's that trusts only its center's CA (pinned_fetch.ts).
  */
-export function httpChannel(name: string, baseUrl: string, timeoutMs = 30_000): Channel {
+export function httpChannel(
+  name: string,
+  baseUrl: string,
+  timeoutMs = 30_000,
+  fetchWith: FetchLike = (url, init) => fetch(url, init),
+): Channel {
   const url = new URL('/api/v1/packages', baseUrl).toString();
   return {
     name,
     async send(item, image) {
       let response: Response;
       try {
-        response = await fetch(url, {
+        response = await fetchWith(url, {
           method: 'POST',
           headers: {
             'content-type': item.contentType,
@@ -381,8 +410,7 @@ export function httpChannel(name: string, baseUrl: string, timeoutMs = 30_000): 
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        const cause = (error as Error & { cause?: Error }).cause;
-        return { kind: 'retry', reason: `no answer: ${cause?.message ?? (error as Error).message}` };
+        return { kind: 'retry', reason: noAnswerReason(error) };
       }
       let body: string;
       try {

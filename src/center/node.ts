@@ -31,6 +31,7 @@ import { CheckpointSigner, type CheckpointSigning } from '../journal/signer.ts';
 import type { ReceiptKeys } from '../intake/package.ts';
 import { hostname } from 'node:os';
 import { connectSigner } from './signer_client.ts';
+import { signerEndpoint } from './signer_endpoint.ts';
 import { describeLocation, openStore, storeLocation } from './database.ts';
 import { readDrillClock, recordDrillClock, simulatedClock } from './drill_clock.ts';
 import { type DataPaths, dataPaths } from './data_dir.ts';
@@ -64,7 +65,7 @@ export interface CenterNode {
   database(): DatabaseStats;
   /**
    * Signs the cut and latest statements: the election's key in this process (the embedded
-   * default), or the signer service (OPENPREP_SIGNER_SOCKET), which alone holds it.
+   * default), or the signer service (OPENPREP_SIGNER_SOCKET or OPENPREP_SIGNER_URL), which alone holds it.
    */
   readonly signer: AnyNoteSigner;
   readonly checkpointSigner: CheckpointSigning;
@@ -99,6 +100,7 @@ export type CenterError =
   | 'not-ed25519'
   | 'simulated-live'
   | 'bad-state-file'
+  | 'bad-signer-config'
   | 'signer-unavailable';
 
 /** Creates a data folder: the store with the definition and catalog, and the signing key of the mode. */
@@ -109,7 +111,7 @@ export async function initCenter(options: {
   readonly clock: () => number;
   /** As openCenter's. */
   readonly claimClock?: () => number;
-  /** Where DATABASE_URL and OPENPREP_SIGNER_SOCKET are read from (the process's environment by default). */
+  /** Where DATABASE_URL and the OPENPREP_SIGNER_* variables are read from (the process's environment by default). */
   readonly env?: NodeJS.ProcessEnv;
 }): Promise<Result<CenterNode, CenterError>> {
   const env = options.env ?? process.env;
@@ -124,7 +126,9 @@ export async function initCenter(options: {
   const name = keyNameFor(options.election.id, options.election.mode);
   const keyFile = path.join(paths.keys, `${name}.key`);
   // With a signer service the key is made and kept there (`openprep signer --create-key`).
-  if (signerSocket(env) === null && !(await pathExists(keyFile)))
+  const endpoint = await signerEndpoint(env);
+  if (!endpoint.ok) return endpoint;
+  if (endpoint.value === null && !(await pathExists(keyFile)))
     await saveSigningKey(paths.keys, generateSigningKey(name));
   const opened = await openStore(location);
   if (!opened.ok) return opened;
@@ -164,6 +168,9 @@ export async function openCenter(options: {
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
   const location = storeLocation(paths.database, options.env);
+  // Read before the store is opened: a node meant to use a signer never signs with a key of its own.
+  const endpoint = await signerEndpoint(options.env ?? process.env);
+  if (!endpoint.ok) return endpoint;
   if (location.kind === 'sqlite' && !(await pathExists(paths.database)))
     return err(
       'not-initialised',
@@ -224,10 +231,9 @@ export async function openCenter(options: {
     clock: () => clock(),
   };
   const name = keyNameFor(election.id, election.mode);
-  const socket = signerSocket(options.env ?? process.env);
-  if (socket !== null) {
+  if (endpoint.value !== null) {
     const remote = await connectSigner({
-      socket,
+      endpoint: endpoint.value,
       expectedKeyName: name,
       node: nodeId(options.env ?? process.env),
       certificateSeconds: RECEIPT_CERTIFICATE_SECONDS,
@@ -282,12 +288,6 @@ function ports(store: Store): Pick<CenterNode, 'records' | 'journal' | 'devices'
 
 /** How long a node asks its receipt key to be certified for: renewed at half, so an hour without the signer costs nothing. */
 const RECEIPT_CERTIFICATE_SECONDS = 4 * 3600;
-
-/** The signer service's socket (`OPENPREP_SIGNER_SOCKET`), or null: the key is in this process. */
-export function signerSocket(env: NodeJS.ProcessEnv): string | null {
-  const socket = env['OPENPREP_SIGNER_SOCKET'];
-  return socket === undefined || socket === '' ? null : socket;
-}
 
 /** This node's name in its receipt key (`OPENPREP_NODE_ID`, else the host name). */
 function nodeId(env: NodeJS.ProcessEnv): string {

@@ -1,12 +1,14 @@
 /**
  * A node's side of the signer service (signer_service.ts): the same interfaces the embedded
  * default implements in process — checkpoints (CheckpointSigning), cut and latest statements
- * (BodySigner), receipts (ReceiptKeys) — answered over the signer's Unix socket. The node
+ * (BodySigner), receipts (ReceiptKeys) — answered over the signer's Unix socket, or over HTTPS
+ * with mutual authentication (the signer's CA pinned, this node's client certificate). The node
  * never holds the election's private key: it holds an Ed25519 receipt key of its own, made at
  * start, which the signer certifies for a bounded time and which is renewed at half its life.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { request } from 'node:http';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { CertifiedReceiptKey, ReceiptKeys } from '../intake/package.ts';
 import { parseReceiptKeyCertificateBody, receiptKeyName } from '../intake/receipt_body.ts';
@@ -19,6 +21,7 @@ import {
   SignerUnavailable,
 } from '../journal/note.ts';
 import type { CheckpointSigning, SignedState, SignerError, SignInput } from '../journal/signer.ts';
+import type { SignerEndpoint } from './signer_endpoint.ts';
 
 const TIMEOUT_MS = 10_000;
 /** A node asks again when another node's checkpoint moved the signer's state meanwhile. */
@@ -44,13 +47,68 @@ type Call = (
   body?: unknown,
 ) => Promise<Result<Answer, 'signer-unavailable'>>;
 
-function unixSocketCall(socket: string): Call {
+/** How a call reaches the signer: its Unix socket, or HTTPS with the pinned CA and this node's certificate. */
+function signerCall(endpoint: SignerEndpoint): { call: Call; where: string; close: () => void } {
+  if (endpoint.kind === 'socket') {
+    const where = endpoint.socket;
+    return {
+      where,
+      call: httpCall(
+        where,
+        (options, answer) => request({ ...options, socketPath: endpoint.socket }, answer),
+        () => '',
+      ),
+      close: () => undefined,
+    };
+  }
+  // One TLS session kept alive for the node's life: a handshake per signature is not needed.
+  const agent = new HttpsAgent({
+    keepAlive: true,
+    maxSockets: 4,
+    ca: endpoint.tls.ca,
+    cert: endpoint.tls.cert,
+    key: endpoint.tls.key,
+    minVersion: 'TLSv1.3',
+  });
+  const where = endpoint.url.origin;
+  return {
+    where,
+    call: httpCall(
+      where,
+      (options, answer) =>
+        httpsRequest(
+          {
+            ...options,
+            protocol: 'https:',
+            hostname: endpoint.url.hostname.replace(/^\[|\]$/g, ''),
+            port: Number(endpoint.url.port),
+            ca: endpoint.tls.ca,
+            cert: endpoint.tls.cert,
+            key: endpoint.tls.key,
+            minVersion: 'TLSv1.3',
+            agent,
+          },
+          answer,
+        ),
+      (error) => tlsHint(error, endpoint.tls.cert),
+    ),
+    close: () => agent.destroy(),
+  };
+}
+
+function httpCall(
+  where: string,
+  open: (
+    options: { method: string; path: string; timeout: number; headers: Record<string, string | number> },
+    answer: (res: IncomingMessage) => void,
+  ) => ClientRequest,
+  hint: (error: Error & { code?: string }) => string,
+): Call {
   return (method, path, body) =>
     new Promise((resolve) => {
       const bytes = body === undefined ? null : Buffer.from(JSON.stringify(body));
-      const req = request(
+      const req = open(
         {
-          socketPath: socket,
           method,
           path,
           timeout: TIMEOUT_MS,
@@ -60,23 +118,48 @@ function unixSocketCall(socket: string): Call {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (error) =>
-            resolve(err('signer-unavailable', `signer ${socket}: ${error.message}`)),
-          );
+          res.on('error', (error) => resolve(err('signer-unavailable', `signer ${where}: ${error.message}`)));
           res.on('end', () => {
             try {
               const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
               resolve(ok({ status: res.statusCode ?? 0, body: parsed }));
             } catch {
-              resolve(err('signer-unavailable', `signer ${socket} answered ${res.statusCode} without JSON`));
+              resolve(err('signer-unavailable', `signer ${where} answered ${res.statusCode} without JSON`));
             }
           });
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer in ${TIMEOUT_MS} ms`)));
-      req.on('error', (error) => resolve(err('signer-unavailable', `signer ${socket}: ${error.message}`)));
+      req.on('error', (error: Error & { code?: string }) => {
+        // Node's advice about the system's CAs is beside the point: the signer's CA is pinned.
+        const message = error.message.replace(/; if the root CA is installed locally.*$/, '');
+        const code = error.code !== undefined && !message.includes(error.code) ? ` (${error.code})` : '';
+        resolve(err('signer-unavailable', `signer ${where}: ${message}${code}${hint(error)}`));
+      });
       req.end(bytes ?? undefined);
     });
+}
+
+/** Server certificate errors: the signer's certificate is not one this node trusts. */
+const SERVER_CERTIFICATE = /CERT|SIGNATURE|ALTNAME|ISSUER/;
+
+/** What a TLS failure most likely means, said for the operator who reads the node's log. */
+function tlsHint(error: Error & { code?: string }, clientCert: string): string {
+  const code = error.code ?? '';
+  if (SERVER_CERTIFICATE.test(code))
+    return ": the signer's certificate is not trusted (not from OPENPREP_SIGNER_CA, expired, or not for this host name)";
+  if (code === 'ECONNRESET' || code.startsWith('ERR_SSL')) {
+    let expired = '';
+    try {
+      const validTo = Date.parse(new X509Certificate(clientCert).validTo);
+      if (validTo <= Date.now())
+        expired = `; this node's certificate expired at ${new Date(validTo).toISOString()}`;
+    } catch {
+      // Not readable: the handshake said as much.
+    }
+    return `: the signer closed the connection (at every call: it refuses this node's certificate, OPENPREP_SIGNER_CLIENT_CERT, which must come from the CA the signer trusts for nodes and be valid)${expired}`;
+  }
+  return '';
 }
 
 function parseState(value: unknown): SignedState | null {
@@ -98,7 +181,7 @@ const SIGNER_ERRORS: readonly SignerError[] = [
  * makes this node's receipt key and has it certified. Fails when the signer cannot be reached.
  */
 export async function connectSigner(options: {
-  readonly socket: string;
+  readonly endpoint: SignerEndpoint;
   readonly expectedKeyName: string;
   /** Names this node's receipt key (letters, digits, `.`, `-`, `_`). */
   readonly node: string;
@@ -106,17 +189,25 @@ export async function connectSigner(options: {
   readonly certificateSeconds: number;
   readonly clock: () => number;
 }): Promise<Result<RemoteSigner, 'signer-unavailable'>> {
-  const call = unixSocketCall(options.socket);
+  const { call, where, close } = signerCall(options.endpoint);
   const keyAnswer = await call('GET', '/v1/key');
-  if (!keyAnswer.ok) return keyAnswer;
+  if (!keyAnswer.ok) {
+    close();
+    return keyAnswer;
+  }
   const { name, verifierKey } = keyAnswer.value.body as { name?: unknown; verifierKey?: unknown };
-  if (name !== options.expectedKeyName || typeof verifierKey !== 'string')
+  if (name !== options.expectedKeyName || typeof verifierKey !== 'string') {
+    close();
     return err(
       'signer-unavailable',
-      `the signer at ${options.socket} holds the key ${String(name)}, not this election's ${options.expectedKeyName}`,
+      `the signer at ${where} holds the key ${String(name)}, not this election's ${options.expectedKeyName}`,
     );
+  }
   const electionKey = parseVerifierKey(verifierKey);
-  if (!electionKey.ok) return err('signer-unavailable', `the signer's key: ${electionKey.message}`);
+  if (!electionKey.ok) {
+    close();
+    return err('signer-unavailable', `the signer's key: ${electionKey.message}`);
+  }
   let last = parseState(keyAnswer.value.body['last']);
   const origin = `${name}/log`;
 
@@ -217,7 +308,10 @@ export async function connectSigner(options: {
     return ok(undefined);
   };
   const first = await certify();
-  if (!first.ok) return first;
+  if (!first.ok) {
+    close();
+    return first;
+  }
   // Renewed from half its life on, checked every minute (or more often for short ones); while
   // the signer is away, the current certificate serves until it expires.
   const validity = () => (current === null ? 60_000 : current.notAfter - current.notBefore);
@@ -238,6 +332,9 @@ export async function connectSigner(options: {
       current: (at) =>
         current !== null && at >= current.notBefore && at <= current.notAfter ? current : null,
     },
-    close: () => clearInterval(renewal),
+    close: () => {
+      clearInterval(renewal);
+      close();
+    },
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The signer service (`openprep signer`): the one process that holds the election's private
- * key. Nodes ask it, over a Unix socket whose file permissions say who may connect, for:
+ * key. Nodes ask it, over a Unix socket whose file permissions say who may connect, or over
+ * HTTPS where only a client certificate from the nodes' CA gets a connection, for:
  *
  * - checkpoints, which it signs only when consistent with the last one it signed (the
  *   CheckpointSigner and its durable state file, with the RFC 6962 consistency proof the
@@ -9,14 +10,18 @@
  *   two shapes of body and nothing else, so a node cannot have it vouch for arbitrary text;
  * - certificates for the nodes' receipt keys, valid for a bounded time (src/intake/receipt_body.ts).
  *
- * Every signature is logged as one JSON line on stdout (what, for which node, when).
+ * Every signature is logged as one JSON line on stdout (what, for which node, when; over HTTPS
+ * with the subject of the client certificate that asked), and so is every refused handshake.
  *
- * The protocol is HTTP/1.1 with JSON bodies; the same handler can sit behind an HTTPS server
- * with client certificates (docs/deployment.md, "The signer"), which is not built yet.
+ * The protocol is HTTP/1.1 with JSON bodies, the same on both listeners (docs/deployment.md,
+ * "The signer").
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, connect } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import process from 'node:process';
 import { z } from 'zod';
@@ -33,15 +38,30 @@ export interface SignerServiceOptions {
   readonly key: KeyBackend;
   /** The signer's own record of the last checkpoint it signed (src/journal/signer.ts). */
   readonly stateFile: string;
-  readonly socket: string;
+  /** The Unix socket to listen on, for nodes on this machine. */
+  readonly socket?: string;
+  /** The HTTPS listener, for nodes on other machines: at least one of the two. */
+  readonly tls?: SignerTls;
   /** The longest validity a receipt key's certificate is given. */
   readonly maxCertificateMs: number;
   readonly clock: () => number;
   readonly log: (event: Record<string, unknown>) => void;
 }
 
+/** The HTTPS listener: its address, its certificate and key, and the CA its nodes' certificates come from. */
+export interface SignerTls {
+  readonly host: string;
+  readonly port: number;
+  /** PEM: the signer's certificate (and any intermediates), its key, and the nodes' CA only. */
+  readonly cert: string;
+  readonly key: string;
+  readonly clientCa: string;
+}
+
 export interface SignerService {
-  readonly socket: string;
+  readonly socket: string | null;
+  /** The HTTPS listener's port (the one given, or the one chosen for 0), or null. */
+  readonly port: number | null;
   close(): Promise<void>;
 }
 
@@ -80,8 +100,10 @@ const certificateRequest = z
 
 export async function startSignerService(
   options: SignerServiceOptions,
-): Promise<Result<SignerService, 'bad-state-file' | 'socket'>> {
+): Promise<Result<SignerService, 'bad-state-file' | 'socket' | 'tls'>> {
   const { key } = options;
+  if (options.socket === undefined && options.tls === undefined)
+    return err('socket', 'neither a socket nor an HTTPS address to listen on');
   const origin = `${key.name}/log`;
   const checkpoints = await CheckpointSigner.open({ signer: key, origin, stateFile: options.stateFile });
   if (!checkpoints.ok) return checkpoints;
@@ -99,11 +121,16 @@ export async function startSignerService(
     return next;
   };
 
-  const handle = async (request: IncomingMessage): Promise<{ status: number; body: unknown }> => {
+  const handle = async (
+    request: IncomingMessage,
+    log: (event: Record<string, unknown>) => void,
+    client: string | null,
+  ): Promise<{ status: number; body: unknown }> => {
     const route = `${request.method} ${request.url}`;
     if (route === 'GET /v1/key') {
       const last = await serial(() => signer.readLastSigned());
       if (!last.ok) return { status: 500, body: { error: last.code, message: last.message } };
+      log({ event: 'read', what: 'key' });
       return { status: 200, body: { name: key.name, verifierKey, last: stateJson(last.value) } };
     }
     const text = await readBody(request);
@@ -137,10 +164,10 @@ export async function startSignerService(
           },
         });
         if (!signed.ok) {
-          options.log({ event: 'refused', what: 'checkpoint', size: input.size, code: signed.code });
+          log({ event: 'refused', what: 'checkpoint', size: input.size, code: signed.code });
           return { status: 422, body: { error: signed.code, message: signed.message } };
         }
-        options.log({
+        log({
           event: 'signed',
           what: 'checkpoint',
           size: input.size,
@@ -162,13 +189,23 @@ export async function startSignerService(
           },
         };
       const note = await signNoteWith(parsed.data.body, key);
-      options.log({ event: 'signed', what: kind, body: parsed.data.body });
+      log({ event: 'signed', what: kind, body: parsed.data.body });
       return { status: 200, body: { note } };
     }
     if (route === 'POST /v1/receipt-key') {
       const parsed = certificateRequest.safeParse(json);
       if (!parsed.success) return badRequest(parsed.error);
       const { node, seconds } = parsed.data;
+      // Over HTTPS a node's receipt key is certified under the name its certificate gives it:
+      // no node has receipts signed in another's name.
+      if (client !== null && node !== client)
+        return {
+          status: 403,
+          body: {
+            error: 'wrong-node',
+            message: `this node's certificate names ${client}, not ${node}: OPENPREP_NODE_ID must be its CN`,
+          },
+        };
       const receiptKey = parseVerifierKey(parsed.data.verifierKey);
       if (!receiptKey.ok || receiptKey.value.name !== receiptKeyName(key.name, node))
         return {
@@ -191,7 +228,7 @@ export async function startSignerService(
         }),
         key,
       );
-      options.log({
+      log({
         event: 'signed',
         what: 'receipt-key',
         node,
@@ -203,27 +240,120 @@ export async function startSignerService(
     return { status: 404, body: { error: 'not-found' } };
   };
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    handle(request).then(
-      ({ status, body }) => send(response, status, body),
+  const answer = (request: IncomingMessage, response: ServerResponse, client: string | null) => {
+    // Over HTTPS every line says which node asked: the subject of its certificate.
+    const log = (event: Record<string, unknown>) =>
+      options.log(client === null ? event : { ...event, client });
+    handle(request, log, client).then(
+      ({ status, body }) => {
+        if (status !== 200)
+          log({ event: 'answered', route: `${request.method} ${request.url}`, status, error: errorOf(body) });
+        send(response, status, body);
+      },
       (error: unknown) => {
-        options.log({ event: 'error', message: (error as Error).message });
+        log({ event: 'error', message: (error as Error).message });
         send(response, 500, { error: 'internal' });
       },
     );
-  });
-  const listening = await listenOnSocket(server, options.socket);
-  if (!listening.ok) return listening;
-  options.log({ event: 'listening', socket: options.socket, key: verifierKey, backend: key.describe });
-  return ok({
-    socket: options.socket,
-    close: async () => {
+  };
+  const servers: Server[] = [];
+  const closeAll = async () => {
+    for (const server of servers) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+    }
+  };
+  let port: number | null = null;
+  if (options.tls !== undefined) {
+    const tls = options.tls;
+    const expires = certificateExpiry(tls.cert);
+    if (!expires.ok) return expires;
+    if (expires.value <= options.clock())
+      return err('tls', `the signer's certificate expired at ${new Date(expires.value).toISOString()}`);
+    let server: Server;
+    try {
+      server = createHttpsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          // The nodes' CA, and no other: a certificate from any other CA gets no connection.
+          ca: tls.clientCa,
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.3',
+        },
+        (request, response) => {
+          const peer = (request.socket as TLSSocket).getPeerCertificate();
+          answer(request, response, typeof peer.subject?.CN === 'string' ? peer.subject.CN : '(no CN)');
+        },
+      );
+    } catch (error) {
+      return err('tls', `the signer's certificate or key cannot be used: ${(error as Error).message}`);
+    }
+    // A refused handshake, and why: no certificate, one from another CA, an expired one (its
+    // verification error is on the socket; the connection is closed before any request).
+    server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+      const reason = socket.authorizationError;
+      options.log({
+        event: 'tls-refused',
+        reason: typeof reason === 'string' ? reason : (error.code ?? error.message),
+        ...(socket.remoteAddress === undefined ? {} : { address: socket.remoteAddress }),
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(tls.port, tls.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      return err('socket', `cannot listen on ${tls.host}:${tls.port}: ${(error as Error).message}`);
+    }
+    servers.push(server);
+    port = (server.address() as AddressInfo).port;
+    options.log({
+      event: 'listening',
+      https: `${tls.host}:${port}`,
+      certificateExpires: new Date(expires.value).toISOString(),
+      key: verifierKey,
+      backend: key.describe,
+    });
+  }
+  if (options.socket !== undefined) {
+    const server = createServer((request, response) => answer(request, response, null));
+    const listening = await listenOnSocket(server, options.socket);
+    if (!listening.ok) {
+      await closeAll();
+      return listening;
+    }
+    servers.push(server);
+    options.log({ event: 'listening', socket: options.socket, key: verifierKey, backend: key.describe });
+  }
+  const socket = options.socket ?? null;
+  return ok({
+    socket,
+    port,
+    close: async () => {
+      await closeAll();
       await queue;
-      await rm(options.socket, { force: true });
+      if (socket !== null) await rm(socket, { force: true });
     },
   });
+}
+
+/** When a PEM certificate (the first of the file) stops being valid, in epoch ms. */
+export function certificateExpiry(pem: string): Result<number, 'tls'> {
+  try {
+    return ok(Date.parse(new X509Certificate(pem).validTo));
+  } catch (error) {
+    return err('tls', `not a certificate: ${(error as Error).message}`);
+  }
+}
+
+function errorOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
 }
 
 /**

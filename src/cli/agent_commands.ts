@@ -5,12 +5,14 @@ import process from 'node:process';
 import {
   agentConfigSchema,
   agentPaths,
+  CENTER_CA_FILE,
   initAgent,
   openAgent,
   rawPublicKeyBase64,
   runAgent,
 } from '../agent/agent.ts';
 import { enrolOverHttp } from '../agent/enrol_http.ts';
+import { readCaBundle } from '../agent/pinned_fetch.ts';
 import { BUNDLE_LIMITS, writeBundle } from '../intake/bundle.ts';
 import { openCenter } from '../center/node.ts';
 import { formatIsoLocal } from '../domain/local_time.ts';
@@ -63,12 +65,28 @@ export async function runAgentInit(args: readonly string[]): Promise<number> {
       ...(o.alternate !== undefined ? [{ name: 'alternate', url: o.alternate }] : []),
     ],
     centerKey,
+    ...(o['center-ca'] === undefined ? {} : { centerCa: CENTER_CA_FILE }),
+    ...(o['center-pin'] === undefined ? {} : { centerPins: o['center-pin'].split(',') }),
   });
   if (!config.success)
     return fail(config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 2);
-  const created = await initAgent(o.data, config.data);
+  let centerCa: { pem: string; subjects: readonly string[] } | undefined;
+  if (o['center-ca'] !== undefined) {
+    let pem: string;
+    try {
+      pem = await readFile(o['center-ca'], 'utf8');
+    } catch (error) {
+      return fail(`cannot read the centers' CA ${o['center-ca']}: ${(error as Error).message}`, 2);
+    }
+    const bundle = readCaBundle(pem);
+    if (!bundle.ok) return fail(`${o['center-ca']}: ${bundle.message}`, 2);
+    centerCa = { pem, subjects: bundle.value };
+  }
+  const created = await initAgent(o.data, config.data, centerCa?.pem);
   if (!created.ok) return fail(created.message);
   out(`agent folder ${o.data} created for device ${o['device-id']}`);
+  if (centerCa !== undefined)
+    out(`the centers are trusted only with a certificate from: ${centerCa.subjects.join('; ')}`);
   out(
     `watching ${config.data.watch} for scans named <CONTEST>_<CLAVE_ACTA>.jpg|.png (e.g. PRES_010338B010002.jpg)`,
   );
@@ -105,6 +123,7 @@ export async function runAgentEnroll(args: readonly string[]): Promise<number> {
       publicKey: rawPublicKeyBase64(agent.privateKey),
       origin: agent.config.origin,
       boundTo: o['bound-to'],
+      fetch: agent.fetch,
     });
     if (!enrolled.ok) return fail(`${enrolled.code}: ${enrolled.message}`);
     // The center's key must be the one this agent was configured with: receipts are checked with it.

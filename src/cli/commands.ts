@@ -257,7 +257,7 @@ export const verify = command({
 
 export const signer = command({
   name: 'signer',
-  summary: "hold the election's signing key and sign for the nodes over a Unix socket",
+  summary: "hold the election's signing key and sign for the nodes over a Unix socket or mutual TLS",
   options: {
     key: valued(
       'FILE',
@@ -271,8 +271,30 @@ export const signer = command({
     ),
     socket: valued(
       'PATH',
-      z.string().min(1),
-      'the Unix socket the nodes reach it on (OPENPREP_SIGNER_SOCKET there)',
+      z.string().min(1).optional(),
+      'the Unix socket the nodes on this machine reach it on (OPENPREP_SIGNER_SOCKET there)',
+    ),
+    listen: valued(
+      'HOST:PORT',
+      z
+        .string()
+        .regex(
+          /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/,
+          'HOST:PORT, e.g. 10.0.0.5:8443 or [::]:8443',
+        )
+        .optional(),
+      'listen for HTTPS with client certificates, for nodes on other machines (OPENPREP_SIGNER_URL there)',
+    ),
+    'tls-cert': valued('FILE', z.string().min(1).optional(), "the signer's certificate, PEM (with --listen)"),
+    'tls-key': valued(
+      'FILE',
+      z.string().min(1).optional(),
+      'its private key, PEM, mode 0600 (with --listen)',
+    ),
+    'client-ca': valued(
+      'FILE',
+      z.string().min(1).optional(),
+      "the CA the nodes' client certificates come from, and the only one accepted (with --listen)",
     ),
     'create-key': flag('make the key file if it is not there (a new election key)'),
     'max-certificate-hours': valued(
@@ -283,6 +305,7 @@ export const signer = command({
   },
   examples: [
     'signer --key /var/lib/openprep-signer/openprep.PEF2024.live.key --socket /run/openprep-signer/signer.sock',
+    'signer --key /var/lib/openprep-signer/openprep.PEF2024.live.key --listen 10.0.0.5:8443 --tls-cert /etc/openprep-signer/signer.crt --tls-key /etc/openprep-signer/signer.key --client-ca /etc/openprep-signer/nodes-ca.crt',
   ],
   run: async (args) => (await import('./signer_command.ts')).runSigner(args),
 });
@@ -487,6 +510,22 @@ export const agentInit = command({
     center: valued('URL', z.url(), "the center's intake URL"),
     alternate: valued('URL', z.url().optional(), 'a second center, used when the first does not answer'),
     'center-key': valued('FILE', z.string().min(1), "the election's public key file (.pub)"),
+    'center-ca': valued(
+      'FILE',
+      z.string().min(1).optional(),
+      "the CA (PEM) the centers' certificates come from: the only one trusted for them from now on (copied into the agent folder)",
+    ),
+    'center-pin': valued(
+      'sha256/B64[,…]',
+      z
+        .string()
+        .regex(
+          /^sha256\/[A-Za-z0-9+/]{43}=(,sha256\/[A-Za-z0-9+/]{43}=)*$/,
+          'sha256/ and the base64 of 32 bytes, comma-separated',
+        )
+        .optional(),
+      "with --center-ca: the centers' public keys allowed besides (SPKI SHA-256, comma-separated)",
+    ),
     'utc-offset-minutes': valued(
       'N',
       z.coerce.number().int().default(-360),
@@ -495,6 +534,7 @@ export const agentInit = command({
   },
   examples: [
     'agent init --data /tmp/agent --device-id CATD-01-S2 --watch /tmp/scans --center http://127.0.0.1:8090 --center-key /tmp/center/keys/openprep.PEF2024.simulacro.pub',
+    'agent init --data /var/lib/openprep-agent --device-id CATD-01-S2 --watch /srv/scans --center https://prep.example.mx --alternate https://prep2.example.mx --center-key /etc/openprep/openprep.PEF2024.live.pub --center-ca /etc/openprep/center-ca.crt',
   ],
   run: async (args) => (await import('./agent_commands.ts')).runAgentInit(args),
 });
