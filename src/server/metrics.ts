@@ -205,7 +205,7 @@ export class CenterMetrics {
     this.#commitBacklog.set(database.backlog);
     try {
       if (this.#counted === null || now - this.#counted.at >= COUNT_FRESH_MS || now < this.#counted.at) {
-        const actas = node.devices.activity(now).then((activity) => activity.actas);
+        const actas = node.devices.actaCounts();
         this.#counted = { at: now, actas };
         actas.catch(() => {
           if (this.#counted?.actas === actas) this.#counted = null;

@@ -456,6 +456,13 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             { catd: 'CATD-02', accepted: 2, conflicts: 1, acceptedSince: 1, conflictsSince: 1 },
           ],
         });
+        assert.deepEqual(await (await opened.reopen()).actaCounts(), {
+          received: 1,
+          captured_once: 0,
+          mismatch: 1,
+          verified: 2,
+          sin_acta: 0,
+        });
       });
 
       test('territory: replaced whole, read by unit, kept across a reopen, a CAE never given a distrito', async () => {

@@ -15,9 +15,9 @@ import { err, ok, type Result } from '../../domain/result.ts';
 import type { TerritoryRow } from '../../domain/territory.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
+import { catdActivity, type DevicePackageCount } from '../../intake/devices_port.ts';
 import type {
   Activity,
-  CatdActivity,
   CheckpointRow,
   CutRow,
   DeviceRow,
@@ -546,23 +546,28 @@ class PostgresStore implements Store {
   }
 
   async activity(since: number): Promise<Activity> {
+    const [actas, counts, devices] = await Promise.all([
+      this.actaCounts(),
+      rows<DevicePackageCount>(
+        this.#pool,
+        `SELECT device_id AS "deviceId", outcome, COUNT(*)::int AS n,
+                COUNT(*) FILTER (WHERE acopio_at >= $1)::int AS since
+         FROM package GROUP BY device_id, outcome`,
+        [since],
+      ),
+      rows<{ id: string; bound_to: string }>(this.#pool, 'SELECT id, bound_to FROM device'),
+    ]);
+    return { actas, catds: catdActivity(counts, new Map(devices.map((d) => [d.id, d.bound_to]))) };
+  }
+
+  async actaCounts(): Promise<Activity['actas']> {
     const actas = { received: 0, captured_once: 0, mismatch: 0, verified: 0, sin_acta: 0 };
     for (const row of await rows<{ status: keyof typeof actas; n: number }>(
       this.#pool,
       'SELECT status, COUNT(*)::int AS n FROM acta GROUP BY status',
     ))
       actas[row.status] = row.n;
-    const catds = await rows<CatdActivity>(
-      this.#pool,
-      `SELECT d.bound_to AS catd,
-              COUNT(*) FILTER (WHERE p.outcome = 'accepted')::int AS "accepted",
-              COUNT(*) FILTER (WHERE p.outcome = 'conflict')::int AS "conflicts",
-              COUNT(*) FILTER (WHERE p.outcome = 'accepted' AND p.acopio_at >= $1)::int AS "acceptedSince",
-              COUNT(*) FILTER (WHERE p.outcome = 'conflict' AND p.acopio_at >= $1)::int AS "conflictsSince"
-       FROM package p JOIN device d ON d.id = p.device_id GROUP BY d.bound_to ORDER BY d.bound_to COLLATE "C"`,
-      [since],
-    );
-    return { actas, catds };
+    return actas;
   }
 
   async close(): Promise<void> {

@@ -125,4 +125,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (unit, area)
   ) STRICT;
   `,
+  // 8: the dashboard's packages by CATD, counted per device on this index alone (a covering
+  // scan) instead of reading every package row (catdActivity, src/intake/devices_port.ts).
+  `
+  CREATE INDEX package_activity ON package (device_id, outcome, acopio_at);
+  `,
 ];

@@ -20,9 +20,9 @@ import type { TerritoryRow } from '../../domain/territory.ts';
 import { closeFd, fsyncFd, openFd, syncDirectory } from '../../platform/durable_file.ts';
 import { encodeEntry } from '../../journal/entries.ts';
 import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
+import { catdActivity, type DevicePackageCount } from '../../intake/devices_port.ts';
 import type {
   Activity,
-  CatdActivity,
   CheckpointRow,
   CutRow,
   DeviceRow,
@@ -664,23 +664,31 @@ class SqliteStore implements Store {
 
   activity(since: number): Promise<Activity> {
     return this.#read(() => {
-      const actas = { received: 0, captured_once: 0, mismatch: 0, verified: 0, sin_acta: 0 };
-      for (const row of this.#prepared('SELECT status, COUNT(*) AS n FROM acta GROUP BY status').all() as {
-        status: keyof typeof actas;
-        n: number;
-      }[])
-        actas[row.status] = row.n;
-      const catds = (
-        this.#prepared(
-          `SELECT d.bound_to AS catd,
-                  SUM(p.outcome = 'accepted') AS accepted, SUM(p.outcome = 'conflict') AS conflicts,
-                  SUM(p.outcome = 'accepted' AND p.acopio_at >= ?) AS acceptedSince,
-                  SUM(p.outcome = 'conflict' AND p.acopio_at >= ?) AS conflictsSince
-           FROM package p JOIN device d ON d.id = p.device_id GROUP BY d.bound_to ORDER BY d.bound_to`,
-        ).all(since, since) as unknown as CatdActivity[]
-      ).map((row) => ({ ...row }));
-      return { actas, catds };
+      const actas = this.#actaCounts();
+      const counts = this.#prepared(
+        `SELECT device_id AS deviceId, outcome, COUNT(*) AS n, SUM(acopio_at >= ?) AS since
+         FROM package GROUP BY device_id, outcome`,
+      ).all(since) as unknown as DevicePackageCount[];
+      const devices = this.#prepared('SELECT id, bound_to FROM device').all() as {
+        id: string;
+        bound_to: string;
+      }[];
+      return { actas, catds: catdActivity(counts, new Map(devices.map((d) => [d.id, d.bound_to]))) };
     });
+  }
+
+  actaCounts(): Promise<Activity['actas']> {
+    return this.#read(() => this.#actaCounts());
+  }
+
+  #actaCounts(): Activity['actas'] {
+    const actas = { received: 0, captured_once: 0, mismatch: 0, verified: 0, sin_acta: 0 };
+    for (const row of this.#prepared('SELECT status, COUNT(*) AS n FROM acta GROUP BY status').all() as {
+      status: keyof typeof actas;
+      n: number;
+    }[])
+      actas[row.status] = row.n;
+    return actas;
   }
 
   async close(): Promise<void> {
