@@ -30,7 +30,7 @@ test('images named by a cut are copied once, named by their hash; missing ones a
   const absent = 'f'.repeat(64);
   const first = await publishImages({
     blobs,
-    cutsRoot: cuts,
+    cuts,
     hashes: [hashes[0]!, hashes[1]!, hashes[0]!, absent],
   });
   assert.deepEqual(first, { copied: 2, present: 0, missing: [absent] });
@@ -42,11 +42,11 @@ test('images named by a cut are copied once, named by their hash; missing ones a
 
   // The next cut: only the new image is copied; with `known`, the old ones are not even looked at.
   const known = new Set<string>();
-  const second = await publishImages({ blobs, cutsRoot: cuts, hashes, known });
+  const second = await publishImages({ blobs, cuts, hashes, known });
   assert.deepEqual(second, { copied: 1, present: 2, missing: [] });
   assert.equal(known.size, 3);
   await writeFile(path.join(cuts, ...publicImageName(hashes[2]!).split('/')), 'not looked at again');
-  assert.deepEqual(await publishImages({ blobs, cutsRoot: cuts, hashes, known }), {
+  assert.deepEqual(await publishImages({ blobs, cuts, hashes, known }), {
     copied: 0,
     present: 0,
     missing: [],
@@ -59,7 +59,7 @@ test('an image that no longer hashes to its name in the store is not published',
   const original = await readFile(stored);
   await writeFile(stored, Buffer.concat([original, Buffer.from([0])]));
   try {
-    assert.deepEqual(await publishImages({ blobs, cutsRoot: cuts, hashes: [hashes[1]!] }), {
+    assert.deepEqual(await publishImages({ blobs, cuts, hashes: [hashes[1]!] }), {
       copied: 0,
       present: 0,
       missing: [hashes[1]!],
