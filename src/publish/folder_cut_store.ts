@@ -143,6 +143,7 @@ export class FolderCutStore implements CutStore {
   }
 
   async writeLatest(json: Buffer, sig: Buffer): Promise<Result<void, 'unavailable'>> {
+    await mkdir(this.root, { recursive: true });
     await writeFileDurably(path.join(this.root, LATEST_JSON), json);
     await writeFileDurably(path.join(this.root, LATEST_SIG), sig);
     return ok(undefined);
