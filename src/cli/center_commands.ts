@@ -117,6 +117,10 @@ async function initialise(
     `Imported ${catalog.value.casillas.length} casillas (${catalog.value.distritos.length} distritos, ${catalog.value.entidades.length} entidades) into ${node.value.paths.root}`,
   );
   out(`Election ${election.id}, mode ${election.mode}; public key: ${node.value.verifierKey}`);
+  if (node.value.secretsKey.given)
+    out(
+      `Secrets key: ${node.value.secretsKey.file} — give every node this same file (OPENPREP_SECRETS_KEY_FILE, mode 0600)`,
+    );
   await node.value.close();
   return 0;
 }
