@@ -11,19 +11,22 @@
  * Needs PostgreSQL; says it was skipped without it (CI has it).
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { keyNameFor } from '../journal/keys.ts';
+import { catalogFileNames } from '../publish/cut_builder.ts';
+import { runCutScheduler, type SchedulerEvent } from '../publish/cut_scheduler.ts';
 import { publishCut } from '../publish/publisher.ts';
+import { verifyCut } from '../verify/verify.ts';
 import { S3CutStore } from '../publish/s3_cut_store.ts';
 import { preparedCenter, runCli } from '../test/center_process.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 import { S3_CREDENTIALS, startS3 } from '../test/s3.ts';
-import { openCenter } from './node.ts';
+import { type CenterNode, openCenter } from './node.ts';
 
 const unavailable = await postgresUnavailable();
 const SCHEMA = `s3cuts_${process.pid}`;
@@ -187,6 +190,152 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
     client.destroy();
     await s3.close();
     await dropSchemas([SCHEMA]).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+const SPEED = 100;
+
+test('two cut schedulers on separate data folders, the lease passing from one to the other: one sequence in the bucket', {
+  skip: unavailable ?? false,
+  timeout: 180_000,
+}, async () => {
+  const schema = `${SCHEMA}_lease`;
+  const env = { ...process.env, DATABASE_URL: TEST_DATABASE_URL, OPENPREP_DATABASE_SCHEMA: schema };
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-s3-lease-'));
+  const s3 = await startS3('cortes');
+  const settings = {
+    bucket: 'cortes',
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: S3_CREDENTIALS,
+  };
+  const stores = [new S3CutStore(settings), new S3CutStore(settings)] as const;
+  try {
+    await dropSchemas([schema]);
+    const a = path.join(work, 'node-a');
+    const b = path.join(work, 'node-b');
+    const prepared = await preparedCenter(a, 47, [], { env });
+    const name = keyNameFor(prepared.election.id, prepared.election.mode);
+    await mkdir(path.join(b, 'keys'), { recursive: true, mode: 0o700 });
+    for (const file of [`${name}.key`, `${name}.pub`])
+      await copyFile(path.join(a, 'keys', file), path.join(b, 'keys', file));
+    const r0 = Date.now();
+    const clock = () => prepared.start + (Date.now() - r0) * SPEED;
+    const nodes = await Promise.all([a, b].map((root) => openCenter({ root, clock, env })));
+    const [nodeA, nodeB] = nodes.map((n) => {
+      assert.ok(n.ok, n.ok ? '' : n.message);
+      return n.value;
+    }) as [CenterNode, CenterNode];
+    const sleep = (ms: number, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms / SPEED);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    const events: Record<'a' | 'b', SchedulerEvent[]> = { a: [], b: [] };
+    const run = (who: 'a' | 'b', signal: AbortSignal, releaseOnStop: boolean) =>
+      runCutScheduler({
+        node: who === 'a' ? nodeA : nodeB,
+        intervalMs: 2 * 60_000,
+        timeScale: SPEED,
+        holder: `node-${who}`,
+        signal,
+        clock,
+        sleep,
+        tickMs: 5_000,
+        leaseMs: 30_000,
+        releaseOnStop,
+        cuts: stores[who === 'a' ? 0 : 1],
+        onEvent: (event) => events[who].push(event),
+      });
+    const twoCutsBy = async (who: 'a' | 'b') => {
+      const deadline = Date.now() + 90_000;
+      while (events[who].filter((e) => e.kind === 'published').length < 2) {
+        assert.ok(Date.now() < deadline, `no two cuts by ${who}: ${JSON.stringify(events)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const runningA = run('a', stopA.signal, false);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const runningB = run('b', stopB.signal, true);
+    // A publishes two cuts, then "dies" without giving the lease back; B takes over.
+    await twoCutsBy('a');
+    stopA.abort();
+    await runningA;
+    await twoCutsBy('b');
+    stopB.abort();
+    await runningB;
+    assert.ok(
+      [...events.a, ...events.b].every((e) => e.kind !== 'failed'),
+      JSON.stringify(events),
+    );
+
+    const recorded = await nodeA.journal.cuts();
+    assert.deepEqual(
+      recorded.map((c) => c.sequence),
+      recorded.map((_, i) => i + 1),
+    );
+    const listed = await stores[0].listCuts();
+    assert.ok(listed.ok);
+    assert.deepEqual(
+      listed.value,
+      recorded.map((c) => c.id),
+      'the bucket holds the recorded cuts, no other',
+    );
+    const latest = await stores[1].read('latest.json');
+    assert.ok(latest.ok);
+    assert.equal(JSON.parse(latest.value.toString()).cut, recorded.at(-1)!.id);
+    // Downloaded, each cut verifies against the one before; the last one's history lists them all.
+    const mirror = path.join(work, 'mirror');
+    const download = async (cutId: string) => {
+      const manifest = await stores[0].read(`${cutId}/manifest.json`);
+      assert.ok(manifest.ok);
+      const listedFiles = (JSON.parse(manifest.value.toString()) as { files: { path: string }[] }).files.map(
+        (f) => f.path,
+      );
+      for (const file of [...listedFiles, 'manifest.json', 'manifest.sig', `${cutId}_PREP.zip`]) {
+        const bytes = await stores[0].read(`${cutId}/${file}`);
+        assert.ok(bytes.ok, `${cutId}/${file}`);
+        await mkdir(path.dirname(path.join(mirror, cutId, file)), { recursive: true });
+        await writeFile(path.join(mirror, cutId, file), bytes.value);
+      }
+    };
+    const names = catalogFileNames(prepared.election.id);
+    for (const file of [names.catalog, names.election]) {
+      const bytes = await stores[0].read(`catalogo/${file}`);
+      assert.ok(bytes.ok, file);
+      await mkdir(path.join(mirror, 'catalogo'), { recursive: true });
+      await writeFile(path.join(mirror, 'catalogo', file), bytes.value);
+    }
+    const publicKey = await readFile(path.join(a, 'keys', `${name}.pub`), 'utf8');
+    for (const [i, cut] of recorded.entries()) {
+      await download(cut.id);
+      const report = await verifyCut({
+        cut: path.join(mirror, cut.id),
+        publicKey,
+        ...(i > 0 ? { previous: path.join(mirror, recorded[i - 1]!.id) } : {}),
+      });
+      assert.ok(report.ok, `${cut.id}: ${JSON.stringify(report.checks.filter((c) => c.status === 'fail'))}`);
+    }
+    const history = JSON.parse(
+      (await readFile(path.join(mirror, recorded.at(-1)!.id, 'json', 'historial.json'))).toString(),
+    ) as { cuts: { id: string }[] };
+    assert.deepEqual(
+      history.cuts.map((c) => c.id),
+      recorded.map((c) => c.id),
+    );
+    await nodeA.close();
+    await nodeB.close();
+  } finally {
+    for (const store of stores) store.close();
+    await s3.close();
+    await dropSchemas([schema]).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
 });
