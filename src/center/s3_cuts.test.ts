@@ -53,6 +53,13 @@ class DyingCutStore extends S3CutStore {
   }
 }
 
+/** The S3 store, stopping (as if killed) before it moves the pointer. */
+class NoPointerCutStore extends S3CutStore {
+  override writeLatest(): ReturnType<S3CutStore['writeLatest']> {
+    return Promise.reject(new Error('killed before the pointer'));
+  }
+}
+
 test('cuts in S3 from two nodes with separate data folders: one sequence, a publish cut short resumed, every cut verifies', {
   skip: unavailable ?? false,
   timeout: 180_000,
@@ -135,6 +142,16 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
       'the cut short was this one',
     );
     assert.equal(await latestCut(), second.value.id);
+    // B's next cut is recorded, then B stops before moving the pointer: it stays on the second.
+    const noPointer = new NoPointerCutStore(settings);
+    await assert.rejects(
+      publishCut(nodeB.value, { cutTime: t2 + 10 * 60_000, cuts: noPointer }),
+      /killed before the pointer/,
+    );
+    noPointer.close();
+    const recorded = await nodeB.value.journal.cuts();
+    assert.equal(recorded.length, 3);
+    assert.equal(await latestCut(), second.value.id);
     storeB.close();
     await nodeB.value.close();
 
@@ -150,9 +167,11 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
       },
     });
     assert.equal(cut.code, 0, cut.stderr);
-    const third = /^cut (\d{8}_\d{4}) #3 \(final\): s3:\/\/cortes\/pef2024\/\1\//m.exec(cut.stdout)?.[1];
-    assert.ok(third !== undefined, cut.stdout);
-    assert.equal(await latestCut(), third);
+    // It moves the pointer to the third first, then publishes the fourth.
+    const fourth = /^cut (\d{8}_\d{4}) #4 \(final\): s3:\/\/cortes\/pef2024\/\1\//m.exec(cut.stdout)?.[1];
+    assert.ok(fourth !== undefined, cut.stdout);
+    assert.equal(await latestCut(), fourth);
+    const third = recorded[2]!.id;
     assert.deepEqual(
       await readdir(b).then((n) => n.sort()),
       ['images', 'keys'],
@@ -166,7 +185,7 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
       await writeFile(path.join(mirror, key), await object(key));
     }
     const pub = path.join(a, 'keys', `${name}.pub`);
-    const ids = [first.value.id, second.value.id, third];
+    const ids = [first.value.id, second.value.id, third, fourth];
     for (const [i, id] of ids.entries()) {
       const verified = await runCli([
         'verify',
@@ -179,7 +198,7 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
       ]);
       assert.equal(verified.code, 0, `${id}: ${verified.stdout}${verified.stderr}`);
     }
-    const history = JSON.parse((await object(`${third}/json/historial.json`)).toString()) as {
+    const history = JSON.parse((await object(`${fourth}/json/historial.json`)).toString()) as {
       cuts: { id: string; sequence: number }[];
     };
     assert.deepEqual(
@@ -194,7 +213,7 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
   }
 });
 
-const SPEED = 100;
+const SPEED = 25;
 
 test('two cut schedulers on separate data folders, the lease passing from one to the other: one sequence in the bucket', {
   skip: unavailable ?? false,
@@ -253,7 +272,7 @@ test('two cut schedulers on separate data folders, the lease passing from one to
         onEvent: (event) => events[who].push(event),
       });
     const twoCutsBy = async (who: 'a' | 'b') => {
-      const deadline = Date.now() + 90_000;
+      const deadline = Date.now() + 120_000;
       while (events[who].filter((e) => e.kind === 'published').length < 2) {
         assert.ok(Date.now() < deadline, `no two cuts by ${who}: ${JSON.stringify(events)}`);
         await new Promise((r) => setTimeout(r, 20));

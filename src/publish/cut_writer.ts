@@ -23,6 +23,8 @@ export interface CutToWrite {
   readonly electionJson: Buffer;
   readonly cutTime: string;
   readonly signer: AnyNoteSigner;
+  /** False: the files only; the caller moves the pointer (pointLatestTo) once the cut is recorded. */
+  readonly pointer?: boolean;
 }
 
 /** Writes the cut to `store`: `written`, or `present` when the same cut was already there whole. */
@@ -53,18 +55,36 @@ export async function writeCutTo(
   const put = await store.putCut(cut.cutId, files);
   if (!put.ok) return put.code === 'cut-exists' ? err('cut-exists', put.message) : unavailable(put.message);
 
+  if (input.pointer !== false) {
+    const pointed = await pointLatestTo(store, {
+      cutId: cut.cutId,
+      manifestSha256: cut.manifestSha256,
+      cutTime: input.cutTime,
+      signer: input.signer,
+    });
+    if (!pointed.ok) return pointed;
+  }
+  return ok(put.value);
+}
+
+/** Moves the latest pointer to a cut already stored whole: `latest.json`, then its signature. */
+export async function pointLatestTo(
+  store: CutStore,
+  cut: {
+    readonly cutId: string;
+    readonly manifestSha256: string;
+    readonly cutTime: string;
+    readonly signer: AnyNoteSigner;
+  },
+): Promise<Result<void, 'cut-store-unavailable'>> {
   const latest = Buffer.from(
-    stableJson({ cut: cut.cutId, manifestSha256: cut.manifestSha256, time: input.cutTime }),
+    stableJson({ cut: cut.cutId, manifestSha256: cut.manifestSha256, time: cut.cutTime }),
   );
   const signature = Buffer.from(
-    await signNoteBy(
-      `${input.signer.name}/latest\n${cut.cutId}\nsha256 ${sha256Hex(latest)}\n`,
-      input.signer,
-    ),
+    await signNoteBy(`${cut.signer.name}/latest\n${cut.cutId}\nsha256 ${sha256Hex(latest)}\n`, cut.signer),
   );
   const pointed = await store.writeLatest(latest, signature);
-  if (!pointed.ok) return unavailable(pointed.message);
-  return ok(put.value);
+  return pointed.ok ? ok(undefined) : err('cut-store-unavailable', pointed.message);
 }
 
 /** Writes the cut to a cuts folder (the embedded default's layout). */

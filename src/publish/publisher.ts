@@ -15,7 +15,8 @@ import type { SignerError } from '../journal/signer.ts';
 import { buildCut, type CutTimer, startTimer } from './cut_builder.ts';
 import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
-import { writeCutTo } from './cut_writer.ts';
+import { pointLatestTo, writeCutTo } from './cut_writer.ts';
+import { LATEST_JSON } from './cut_store.ts';
 import { type PublishedImages, publishImages } from './public_images.ts';
 import type { CutStore } from './cut_store.ts';
 import { FolderCutStore } from './folder_cut_store.ts';
@@ -93,6 +94,20 @@ export async function publishCut(
   const cutId = formatCutId(options.cutTime, election.utcOffsetMinutes);
   if (previous !== null && previous.id === cutId)
     return err('cut-exists', `cut ${cutId} is already published; cuts are at least a minute apart`);
+  // A publisher stopped between recording its cut and moving the pointer left the pointer
+  // behind the record: moved now, before anything else (never backwards: a cut id is its time).
+  if (previous !== null) {
+    const repaired = await catchUpPointer(cutStore, node.signer, {
+      cutId: previous.id,
+      manifestSha256: previous.manifestSha256,
+      cutTime: formatIsoLocal(previous.cutTime, election.utcOffsetMinutes),
+    }).catch((error: unknown) => {
+      if (error instanceof SignerUnavailable)
+        return err('signer-unavailable', `the signer: ${error.message}`);
+      throw error;
+    });
+    if (!repaired.ok) return repaired;
+  }
   // Once closed (a final cut that failed after closing), every next cut is the final one.
   const final = options.final ?? (options.cutTime >= pipeline.closesAt || (await pipeline.intakeClosed()));
   // Closed before the snapshot: whatever intake, capture or import commits afterwards is
@@ -166,29 +181,55 @@ export async function publishCut(
     electionJson,
     cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
     signer: node.signer,
+    // Recorded first, then pointed to: a second publisher that lost the lease unawares fails
+    // at the record (one cut a sequence number) before it can move the public pointer.
+    pointer: false,
   }).catch(unavailable);
   // A cut already stored whole with this manifest (written before a crash) is `present`: adopted.
   if (!written.ok) return written;
   writeDone();
-  await store.transaction(async (tx) => {
-    await tx.addCut({
-      sequence,
-      id: cut.cutId,
-      cutTime: options.cutTime,
-      journalSize: head.size,
-      manifestSha256: cut.manifestSha256,
-      final,
-    });
-    await tx.appendJournal({
-      type: 'CUT_PUBLISHED',
-      at: options.cutTime,
-      cutId: cut.cutId,
-      sequence,
-      final,
-      journalSize: head.size,
-      manifestSha256: cut.manifestSha256,
-    });
-  });
+  const recorded = await store
+    .transaction(async (tx) => {
+      await tx.addCut({
+        sequence,
+        id: cut.cutId,
+        cutTime: options.cutTime,
+        journalSize: head.size,
+        manifestSha256: cut.manifestSha256,
+        final,
+      });
+      await tx.appendJournal({
+        type: 'CUT_PUBLISHED',
+        at: options.cutTime,
+        cutId: cut.cutId,
+        sequence,
+        final,
+        journalSize: head.size,
+        manifestSha256: cut.manifestSha256,
+      });
+    })
+    .then(
+      () => true,
+      async (error: unknown) => {
+        // Another publisher recorded this sequence meanwhile (it took the lease while this one
+        // was building): this cut is not the night's, and the pointer is not moved to it.
+        if ((await store.cuts()).some((c) => c.sequence === sequence)) return false;
+        throw error;
+      },
+    );
+  if (!recorded)
+    return err(
+      'cut-exists',
+      `another publisher recorded cut #${sequence} first (the cut-builder lease passed while this one was building); ${cut.cutId} is left unnamed`,
+    );
+  const pointed = await pointLatestTo(cutStore, {
+    cutId: cut.cutId,
+    manifestSha256: cut.manifestSha256,
+    cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
+    signer: node.signer,
+  }).catch(unavailable);
+  // Recorded but not yet pointed to: the next publish moves the pointer first (catchUpPointer).
+  if (!pointed.ok) return pointed;
   return ok({
     id: cut.cutId,
     sequence,
@@ -203,6 +244,25 @@ export async function publishCut(
 
 /** What a crashed publisher left in a cuts folder (folder_cut_store.ts); run when `openprep cut` starts. */
 export { cleanLeftoverTemporaries } from './folder_cut_store.ts';
+
+/** Moves the pointer to the last recorded cut when it names an earlier one (or none). */
+async function catchUpPointer(
+  store: CutStore,
+  signer: AnyNoteSigner,
+  last: { readonly cutId: string; readonly manifestSha256: string; readonly cutTime: string },
+): Promise<Result<void, 'cut-store-unavailable'>> {
+  const latest = await store.read(LATEST_JSON);
+  if (!latest.ok && latest.code === 'unavailable') return err('cut-store-unavailable', latest.message);
+  let named: unknown = null;
+  if (latest.ok)
+    try {
+      named = (JSON.parse(latest.value.toString('utf8')) as { cut?: unknown }).cut;
+    } catch {
+      named = null;
+    }
+  if (typeof named === 'string' && named >= last.cutId) return ok(undefined);
+  return pointLatestTo(store, { ...last, signer });
+}
 
 /** Recomputes the journal's tree from its stored entries and checks every stored checkpoint. */
 export async function verifyJournal(node: {

@@ -53,6 +53,8 @@ export class S3CutStore implements CutStore {
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
+  /** Whether puts carry `If-None-Match: *` (until the service answers 501 to it). */
+  #conditional = true;
 
   constructor(settings: S3Settings) {
     const prefix = settings.prefix ?? '';
@@ -145,8 +147,8 @@ export class S3CutStore implements CutStore {
           : err('different', `${where} holds other bytes: a published file never changes`);
       }
     }
-    try {
-      await this.#client.send(
+    const put = (conditional: boolean) =>
+      this.#client.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
           Key: key,
@@ -157,9 +159,19 @@ export class S3CutStore implements CutStore {
           ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
           Metadata: { [SHA_META]: sha256 },
           // Where the service honours it, two writers racing for a name cannot both win.
-          ...(overwrite ? {} : { IfNoneMatch: '*' }),
+          ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
       );
+    try {
+      try {
+        await put(!overwrite && this.#conditional);
+      } catch (error) {
+        // A service without conditional writes may refuse the header: the HEAD above stands alone.
+        if ((error as SdkError).$metadata?.httpStatusCode !== 501 || overwrite || !this.#conditional)
+          throw error;
+        this.#conditional = false;
+        await put(false);
+      }
     } catch (error) {
       const status = (error as SdkError).$metadata?.httpStatusCode;
       if (!overwrite && (status === 412 || status === 409)) {
