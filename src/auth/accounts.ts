@@ -29,7 +29,7 @@ import {
   type PasswordPolicyError,
   verifyPassword,
 } from './password.ts';
-import { SecretBox } from './secret_box.ts';
+import type { SecretBox } from './secret_box.ts';
 import { SecurityJournal } from './security_journal.ts';
 import { newTotpSecret, otpauthUri, verifyTotp, base32 } from './totp.ts';
 
@@ -158,20 +158,25 @@ export class Accounts {
   #names: { readonly at: number; readonly ids: Map<string, string> } | null = null;
   #loadingNames: Promise<void> | null = null;
 
-  /** The accounts of a center's data folder, with its secrets key (made on first use). */
+  /**
+   * The accounts of a center, with its secrets key. The caller has checked the key
+   * (`node.secrets()`, refused with a message at start); a refusal here is a bug.
+   */
   static async open(
     node: {
       readonly operators: OperatorsPort;
       readonly commits: Commits<AccountsTx>;
       readonly pipeline: { readonly election: { readonly id: string } };
-      readonly paths: { readonly secretsKey: string };
+      secrets(): Promise<Result<SecretBox, string>>;
     },
     clock: () => number,
   ): Promise<Accounts> {
+    const box = await node.secrets();
+    if (!box.ok) throw new Error(box.message);
     return new Accounts({
       store: node.operators,
       commits: node.commits,
-      box: await SecretBox.open(node.paths.secretsKey),
+      box: box.value,
       clock,
       electionId: node.pipeline.election.id,
     });

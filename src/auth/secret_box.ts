@@ -1,10 +1,13 @@
 /**
- * Secrets at rest (TOTP seeds): AES-256-GCM under a key kept in the data folder's keys/
- * directory (mode 0600), with the owner's id as associated data, so a sealed secret copied to
+ * Secrets at rest (TOTP seeds): AES-256-GCM under a key every node of an election holds the
+ * same copy of — a file the deployment gives each node (OPENPREP_SECRETS_KEY_FILE, or a systemd
+ * credential), or on the embedded default the data folder's keys/secrets.key, made on first
+ * use (mode 0600) — with the owner's id as associated data, so a sealed secret copied to
  * another account does not open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { err, ok, type Result } from '../domain/result.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
 
 export class SecretBox {
@@ -15,7 +18,39 @@ export class SecretBox {
     this.#key = key;
   }
 
-  /** Loads the key file, creating it (random, 0600) the first time. */
+  /** A new random key, as the text of its file (base64 and a newline). */
+  static newKeyText(): string {
+    return `${randomBytes(32).toString('base64')}\n`;
+  }
+
+  /**
+   * Loads a key file the deployment gave: it must exist, be readable by its owner alone (no
+   * group or other bits), and hold 32 bytes in base64.
+   */
+  static async load(file: string): Promise<Result<SecretBox, 'secrets-key-unreadable'>> {
+    const bad = (why: string) => err('secrets-key-unreadable', `the secrets key ${file}: ${why}`);
+    let text: string;
+    try {
+      const { mode } = await stat(file);
+      if ((mode & 0o077) !== 0)
+        return bad(`others may read it (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      return bad(
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'there is no such file'
+          : (error as Error).message,
+      );
+    }
+    const key = Buffer.from(text.trim(), 'base64');
+    if (key.length !== 32 || key.toString('base64') !== text.trim())
+      return bad(
+        'it is not 32 bytes in base64 (make one with `openprep init`, or `head -c 32 /dev/urandom | base64`)',
+      );
+    return ok(new SecretBox(key));
+  }
+
+  /** Loads the key file, creating it (random, 0600) the first time (the embedded default). */
   static async open(file: string): Promise<SecretBox> {
     try {
       return new SecretBox(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64'));

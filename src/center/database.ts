@@ -28,6 +28,13 @@ export const databaseEnvironmentSchema = z.object({
     .describe(
       "A PostgreSQL schema of lowercase letters, digits and _ that keeps an election (or a drill) apart from others in the same database; unset: the URL's search path.",
     ),
+  // Read by src/center/secrets_key.ts; listed here with the others every node is given.
+  OPENPREP_SECRETS_KEY_FILE: z
+    .string()
+    .optional()
+    .describe(
+      "The election's secrets key (seals the operators' TOTP seeds), one file of mode 0600 given to every node; `init` writes a new one there if it is missing. Unset: the systemd credential `openprep-secrets.key`, else the data folder's `keys/secrets.key` (made on first use: one node only). docs/deployment.md, \"The secrets key\".",
+    ),
 });
 
 export function storeLocation(sqliteFile: string, env: NodeJS.ProcessEnv = process.env): StoreLocation {

@@ -35,6 +35,14 @@ import { signerEndpoint } from './signer_endpoint.ts';
 import { describeLocation, openStore, storeLocation } from './database.ts';
 import { readDrillClock, recordDrillClock, simulatedClock } from './drill_clock.ts';
 import { type DataPaths, dataPaths } from './data_dir.ts';
+import {
+  openSecretBox,
+  type SecretsKeyError,
+  type SecretsKeySource,
+  secretsKeySource,
+  writeNewSecretsKey,
+} from './secrets_key.ts';
+import type { SecretBox } from '../auth/secret_box.ts';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -80,6 +88,14 @@ export interface CenterNode {
    * (drill_clock.ts). The pipeline uses it; so must everything else that stamps a time.
    */
   readonly clock: () => number;
+  /** Where this node's secrets key comes from (secrets_key.ts). */
+  readonly secretsKey: SecretsKeySource;
+  /**
+   * The secrets key's box, checked against the store (the same key on every node); the first
+   * call opens it, the next ones share the answer. Refused: a missing or readable-by-others
+   * key file, or another key than the election's.
+   */
+  secrets(): Promise<Result<SecretBox, SecretsKeyError>>;
   close(): Promise<void>;
 }
 
@@ -101,7 +117,8 @@ export type CenterError =
   | 'simulated-live'
   | 'bad-state-file'
   | 'bad-signer-config'
-  | 'signer-unavailable';
+  | 'signer-unavailable'
+  | SecretsKeyError;
 
 /** Creates a data folder: the store with the definition and catalog, and the signing key of the mode. */
 export async function initCenter(options: {
@@ -121,8 +138,13 @@ export async function initCenter(options: {
     return err('already-initialised', `${paths.database} already exists: this data folder is in use`);
   await mkdir(paths.root, { recursive: true });
   await mkdir(paths.cuts, { recursive: true });
-  // The node's own secrets (secrets.key) live here even when the election key does not.
   await mkdir(paths.keys, { recursive: true, mode: 0o700 });
+  // The secrets key the deployment will give every node: made here, once, when it is named
+  // (OPENPREP_SECRETS_KEY_FILE) and not there yet; otherwise the data folder's own.
+  const secrets = secretsKeySource(paths, env);
+  const named = env['OPENPREP_SECRETS_KEY_FILE'];
+  if (secrets.given && named !== undefined && named !== '' && !(await pathExists(secrets.file)))
+    await writeNewSecretsKey(secrets.file);
   const name = keyNameFor(options.election.id, options.election.mode);
   const keyFile = path.join(paths.keys, `${name}.key`);
   // With a signer service the key is made and kept there (`openprep signer --create-key`).
@@ -144,12 +166,20 @@ export async function initCenter(options: {
     return err('already-initialised', setup.message);
   }
   await opened.value.close();
-  return openCenter({
+  const node = await openCenter({
     root: options.root,
     clock: options.clock,
     env,
     ...(options.claimClock === undefined ? {} : { claimClock: options.claimClock }),
   });
+  if (!node.ok) return node;
+  // The election's secrets key is recorded now: a node given another one is refused at start.
+  const box = await node.value.secrets();
+  if (!box.ok) {
+    await node.value.close();
+    return box;
+  }
+  return node;
 }
 
 export async function openCenter(options: {
@@ -167,6 +197,7 @@ export async function openCenter(options: {
   readonly claimClock?: () => number;
 }): Promise<Result<CenterNode, CenterError>> {
   const paths = dataPaths(options.root);
+  const env = options.env ?? process.env;
   const location = storeLocation(paths.database, options.env);
   // Read before the store is opened: a node meant to use a signer never signs with a key of its own.
   const endpoint = await signerEndpoint(options.env ?? process.env);
@@ -217,8 +248,19 @@ export async function openCenter(options: {
     const drill = await readDrillClock(store);
     if (drill !== null) clock = simulatedClock(drill, options.clock);
   }
+  // On PostgreSQL a node's folder may be new and empty: it holds only this node's staging.
+  await mkdir(paths.root, { recursive: true });
+  const secretsKey = secretsKeySource(paths, env);
+  let secrets: Promise<Result<SecretBox, SecretsKeyError>> | null = null;
   // What a node is whichever process holds the election's key.
   const common = {
+    secretsKey,
+    secrets: () =>
+      (secrets ??= openSecretBox({
+        source: secretsKey,
+        operators: store,
+        transaction: (work) => store.transaction(work),
+      })),
     paths,
     pipeline: pipeline.value,
     publication: pipeline.value.publication,

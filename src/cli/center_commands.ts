@@ -9,7 +9,8 @@ import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
 import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { initCenter, openCenter } from '../center/node.ts';
-import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
+import { publishCut, verifyJournal } from '../publish/publisher.ts';
+import { openCutStore } from '../publish/open_cut_store.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { classifyFault } from '../platform/faults.ts';
 import { openImageStore } from '../images/image_store.ts';
@@ -117,6 +118,10 @@ async function initialise(
     `Imported ${catalog.value.casillas.length} casillas (${catalog.value.distritos.length} distritos, ${catalog.value.entidades.length} entidades) into ${node.value.paths.root}`,
   );
   out(`Election ${election.id}, mode ${election.mode}; public key: ${node.value.verifierKey}`);
+  if (node.value.secretsKey.given)
+    out(
+      `Secrets key: ${node.value.secretsKey.file} — give every node this same file (OPENPREP_SECRETS_KEY_FILE, mode 0600)`,
+    );
   await node.value.close();
   return 0;
 }
@@ -150,13 +155,22 @@ export async function runCut(args: readonly string[]): Promise<number> {
   });
   if (!node.ok) return fail('cut', node.message, node.code === 'simulated-live' ? 2 : 1);
   const clock = node.value.clock;
+  // Where the cuts go: the data folder's cuts/, or a bucket every cut builder shares.
+  const cutStore = await openCutStore(node.value.paths.cuts, config.value.cuts, config.value.images.s3);
+  const cutsReachable = await cutStore.check();
+  if (!cutsReachable.ok) {
+    cutStore.close();
+    await node.value.close();
+    return fail('cut', `the cut store cannot be used: ${cutsReachable.message}`);
+  }
   // What a crashed publisher left (on the machine's clock: file times are real ones).
-  for (const leftover of await cleanLeftoverTemporaries(node.value.paths.cuts, Date.now()))
+  for (const leftover of await cutStore.cleanLeftovers(Date.now()))
     out(`removed ${leftover}, left by an interrupted cut`);
   const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
   const reachable = await images.blobs.check();
   if (!reachable.ok) {
     images.blobs.close();
+    cutStore.close();
     await node.value.close();
     return fail('cut', `the image store cannot be used: ${reachable.message}`);
   }
@@ -170,6 +184,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
         cutTime: clock(),
         ...(o.final ? { final: true } : {}),
         images: { blobs: images.blobs },
+        cuts: cutStore,
       });
       if (!cut.ok) return fail('cut', cut.message);
       out(
@@ -192,6 +207,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       clock,
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       images: images.blobs,
+      cuts: cutStore,
       onEvent: (event) => {
         void metrics?.observe(event);
         if (event.kind === 'published')
@@ -208,6 +224,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     return 0;
   } finally {
     images.blobs.close();
+    cutStore.close();
     await node.value.close();
   }
 }

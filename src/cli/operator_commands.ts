@@ -30,6 +30,8 @@ async function withAccounts(
   const node = await openCenter({ root: data, clock: Date.now });
   if (!node.ok) return fail(command, node.message);
   try {
+    const secrets = await node.value.secrets();
+    if (!secrets.ok) return fail(command, secrets.message);
     return await work(await Accounts.open(node.value, Date.now), node.value);
   } finally {
     await node.value.close();

@@ -60,6 +60,13 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await node.value.close().catch(() => undefined);
     return fail(startup.message);
   }
+  // A secrets key that is not the election's (another node's, a missing file) stops it now,
+  // not at an operator's sign-in that fails on this node and not on the others.
+  const secrets = await node.value.secrets();
+  if (!secrets.ok) {
+    await node.value.close().catch(() => undefined);
+    return fail(secrets.message);
+  }
   // A bucket that cannot be reached stops the service now, not at the first acta of the night.
   const images = await openImageStore(`${node.value.paths.root}/images`, config.value.images);
   const reachable = await images.blobs.check();

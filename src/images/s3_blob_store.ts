@@ -51,7 +51,7 @@ const STREAM_ATTEMPTS = 3;
 /** The SDK's own log lines would break the service's JSON log; its failures reach us as errors anyway. */
 const QUIET = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-type SdkError = Error & { $metadata?: { httpStatusCode?: number }; code?: string };
+export type SdkError = Error & { $metadata?: { httpStatusCode?: number }; code?: string };
 
 export class S3BlobStore implements BlobStore {
   readonly location: string;
@@ -64,50 +64,11 @@ export class S3BlobStore implements BlobStore {
     this.#prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     this.#bucket = settings.bucket;
     this.location = `s3://${settings.bucket}/${this.#prefix}${settings.endpoint !== undefined ? ` at ${settings.endpoint}` : ''}`;
-    this.#client = new S3Client({
-      ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
-      ...(settings.region !== undefined ? { region: settings.region } : {}),
-      // A copy: the SDK writes into the object it is given.
-      ...(settings.credentials !== undefined ? { credentials: { ...settings.credentials } } : {}),
-      forcePathStyle: settings.forcePathStyle ?? false,
-      // Every put carries the image's own SHA-256, so the CRC the SDK adds by default brings
-      // nothing; and for a streamed body it switches to aws-chunked encoding, which not every
-      // S3-compatible server understands (s3rver, the test server, stores the chunk framing as
-      // the object). Reads are checked against the SHA-256 in the name instead.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      logger: QUIET,
-      requestHandler: {
-        // A store that stops answering must fail the upload (the device retries), not hang it.
-        connectionTimeout: 5_000,
-        socketTimeout: 30_000,
-        // Intake stores many images at once; the SDK's default of 50 sockets would queue them.
-        httpAgent: { keepAlive: true, maxSockets: 128 },
-        httpsAgent: { keepAlive: true, maxSockets: 128 },
-      },
-    });
+    this.#client = s3Client(settings);
   }
 
-  async check(): Promise<Result<void, BlobUnavailable>> {
-    try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
-      return ok(undefined);
-    } catch (error) {
-      const e = error as SdkError;
-      const status = e.$metadata?.httpStatusCode;
-      if (status === 404) return err('unavailable', `${this.location}: there is no bucket ${this.#bucket}`);
-      if (status === 403)
-        return err(
-          'unavailable',
-          `${this.location}: access denied (the credentials, or a policy without s3:ListBucket on the bucket)`,
-        );
-      if (status === 301)
-        return err(
-          'unavailable',
-          `${this.location}: the bucket is in another region than the one configured`,
-        );
-      return err('unavailable', `${this.location}: ${describe(e)}`);
-    }
+  check(): Promise<Result<void, BlobUnavailable>> {
+    return checkBucket(this.#client, this.#bucket, this.location);
   }
 
   async put(name: BlobName, source: BlobSource): Promise<Result<string, BlobUnavailable>> {
@@ -127,7 +88,7 @@ export class S3BlobStore implements BlobStore {
         );
         return ok(where);
       } catch (error) {
-        return err('unavailable', `cannot store ${where}: ${describe(error as SdkError)}`);
+        return err('unavailable', `cannot store ${where}: ${describeS3Error(error as SdkError)}`);
       }
     }
     for (let attempt = 1; ; attempt++) {
@@ -143,7 +104,7 @@ export class S3BlobStore implements BlobStore {
       } catch (error) {
         const e = error as SdkError;
         if (attempt >= STREAM_ATTEMPTS || !transient(e))
-          return err('unavailable', `cannot store ${where}: ${describe(e)}`);
+          return err('unavailable', `cannot store ${where}: ${describeS3Error(e)}`);
         await sleep(100 * 4 ** (attempt - 1));
       }
     }
@@ -160,7 +121,7 @@ export class S3BlobStore implements BlobStore {
       } catch (error) {
         const e = error as SdkError;
         if (e.name === 'NoSuchKey') continue;
-        return err('unavailable', `cannot read s3://${this.#bucket}/${key}: ${describe(e)}`);
+        return err('unavailable', `cannot read s3://${this.#bucket}/${key}: ${describeS3Error(e)}`);
       }
       if (sha256Hex(bytes) !== sha256)
         return err('corrupt', `s3://${this.#bucket}/${key} does not hash to its name`);
@@ -177,7 +138,7 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       const e = error as SdkError;
       if (e.$metadata?.httpStatusCode === 404) return ok(false);
-      return err('unavailable', `cannot look for s3://${this.#bucket}/${key}: ${describe(e)}`);
+      return err('unavailable', `cannot look for s3://${this.#bucket}/${key}: ${describeS3Error(e)}`);
     }
   }
 
@@ -190,13 +151,63 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
+/** Whether the bucket answers: one line naming the problem when it does not. */
+export async function checkBucket(
+  client: S3Client,
+  bucket: string,
+  location: string,
+): Promise<Result<void, 'unavailable'>> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return ok(undefined);
+  } catch (error) {
+    const e = error as SdkError;
+    const status = e.$metadata?.httpStatusCode;
+    if (status === 404) return err('unavailable', `${location}: there is no bucket ${bucket}`);
+    if (status === 403)
+      return err(
+        'unavailable',
+        `${location}: access denied (the credentials, or a policy without s3:ListBucket on the bucket)`,
+      );
+    if (status === 301)
+      return err('unavailable', `${location}: the bucket is in another region than the one configured`);
+    return err('unavailable', `${location}: ${describeS3Error(e)}`);
+  }
+}
+
+/** The SDK's client for these settings, as every S3 store of the center makes it. */
+export function s3Client(settings: S3Settings): S3Client {
+  return new S3Client({
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    ...(settings.region !== undefined ? { region: settings.region } : {}),
+    // A copy: the SDK writes into the object it is given.
+    ...(settings.credentials !== undefined ? { credentials: { ...settings.credentials } } : {}),
+    forcePathStyle: settings.forcePathStyle ?? false,
+    // Every put carries the image's own SHA-256, so the CRC the SDK adds by default brings
+    // nothing; and for a streamed body it switches to aws-chunked encoding, which not every
+    // S3-compatible server understands (s3rver, the test server, stores the chunk framing as
+    // the object). Reads are checked against the SHA-256 in the name instead.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    logger: QUIET,
+    requestHandler: {
+      // A store that stops answering must fail the upload (the device retries), not hang it.
+      connectionTimeout: 5_000,
+      socketTimeout: 30_000,
+      // Intake stores many images at once; the SDK's default of 50 sockets would queue them.
+      httpAgent: { keepAlive: true, maxSockets: 128 },
+      httpsAgent: { keepAlive: true, maxSockets: 128 },
+    },
+  });
+}
+
 /** A failure worth another try: no answer, or the server's own trouble. */
-function transient(e: SdkError): boolean {
+export function transient(e: SdkError): boolean {
   const status = e.$metadata?.httpStatusCode;
   return status === undefined || status >= 500 || status === 429 || status === 408;
 }
 
-function describe(e: SdkError): string {
+export function describeS3Error(e: SdkError): string {
   const status = e.$metadata?.httpStatusCode;
   // An answer without a body (HEAD) leaves the SDK only the status to go by.
   const message = e.message === 'UnknownError' || e.message === '' ? 'no details' : e.message;

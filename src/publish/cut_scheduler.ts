@@ -7,6 +7,7 @@
  * scheduler started, before the first).
  */
 import type { BlobStore } from '../images/blob_store.ts';
+import type { CutStore } from './cut_store.ts';
 import type { Transactional } from '../platform/group_commit.ts';
 import type { LeasePort, LeaseTx } from './lease_port.ts';
 import { type PublishedCut, type Publisher, publishCut } from './publisher.ts';
@@ -62,6 +63,8 @@ export async function runCutScheduler(options: {
   readonly releaseOnStop?: boolean;
   /** The center's image store: each cut's images are made public beside it (publishCut). */
   readonly images?: BlobStore;
+  /** Where the cuts go: the node's `cuts/` folder by default (publishCut). */
+  readonly cuts?: CutStore;
   readonly onEvent?: (event: SchedulerEvent) => void;
 }): Promise<{ readonly published: number; readonly final: boolean }> {
   // Images already public, remembered across this process's cuts (a stat each is spared).
@@ -114,6 +117,7 @@ export async function runCutScheduler(options: {
             ...(options.images === undefined
               ? {}
               : { images: { blobs: options.images, known: publishedImages } }),
+            ...(options.cuts === undefined ? {} : { cuts: options.cuts }),
           }).finally(() => clearInterval(heartbeat));
           if (cut.ok) {
             published++;

@@ -1,90 +1,103 @@
 /**
- * Writes a built cut to the cuts root so that a reader never sees half a cut: every file is
- * fsynced in a temporary folder that is then renamed into place, and only afterwards is the
- * `latest` pointer replaced. A published cut is never overwritten.
+ * Writes a built cut to the cut store (cut_store.ts) so that a reader never sees half a cut:
+ * the catalog first, then the cut's files (on a folder, fsynced aside and renamed into place;
+ * on S3, each put, checked, the manifest last), and only afterwards the `latest` pointer —
+ * `latest.json`, then `latest.sig`. A published cut is never overwritten; the same cut put
+ * again (a retried publish) is taken as it is and the pointer moved to it.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../domain/result.ts';
-import { syncDirectory, writeFileDurably, pathExists } from '../platform/durable_file.ts';
 import { type AnyNoteSigner, signNoteBy } from '../journal/note.ts';
 import { type BuiltCut, catalogFileNames } from './cut_builder.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { stableJson } from '../platform/web/canonical_json.ts';
+import type { CutStore } from './cut_store.ts';
+import { FolderCutStore } from './folder_cut_store.ts';
 
-export type WriteCutError = 'cut-exists' | 'catalog-changed';
+export type WriteCutError = 'cut-exists' | 'catalog-changed' | 'cut-store-unavailable';
 
-async function writeSynced(file: string, data: Buffer): Promise<void> {
-  const handle = await open(file, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function writeCut(input: {
-  readonly cutsRoot: string;
+export interface CutToWrite {
   readonly cut: BuiltCut;
   readonly electionId: string;
   readonly catalogCsv: Buffer;
   readonly electionJson: Buffer;
   readonly cutTime: string;
   readonly signer: AnyNoteSigner;
-}): Promise<Result<{ folder: string; zip: string }, WriteCutError>> {
-  const { cutsRoot, cut } = input;
-  await mkdir(path.join(cutsRoot, 'catalogo'), { recursive: true });
+  /** False: the files only; the caller moves the pointer (pointLatestTo) once the cut is recorded. */
+  readonly pointer?: boolean;
+}
+
+/** Writes the cut to `store`: `written`, or `present` when the same cut was already there whole. */
+export async function writeCutTo(
+  store: CutStore,
+  input: CutToWrite,
+): Promise<Result<'written' | 'present', WriteCutError>> {
+  const { cut } = input;
+  const unavailable = (message: string) => err('cut-store-unavailable', message);
   const names = catalogFileNames(input.electionId);
   for (const [name, data] of [
     [names.catalog, input.catalogCsv],
     [names.election, input.electionJson],
   ] as const) {
-    const file = path.join(cutsRoot, 'catalogo', name);
-    if (await pathExists(file)) {
-      if (sha256Hex(await readFile(file)) !== sha256Hex(data))
-        return err(
-          'catalog-changed',
-          `${file} differs from this election's catalog: the catalog of an election never changes`,
-        );
-    } else await writeFileDurably(file, data);
+    const put = await store.putFile(`catalogo/${name}`, data);
+    if (!put.ok)
+      return put.code === 'different'
+        ? err(
+            'catalog-changed',
+            `${put.message}: it differs from this election's catalog, and the catalog of an election never changes`,
+          )
+        : unavailable(put.message);
   }
+  await store.sync();
 
-  const folder = path.join(cutsRoot, cut.cutId);
-  if (await pathExists(folder))
-    return err('cut-exists', `cut ${cut.cutId} is already published; a cut never changes`);
-  const temporary = path.join(cutsRoot, `.${cut.cutId}.${process.pid}.tmp`);
-  await rm(temporary, { recursive: true, force: true });
-  const directories = new Set<string>([temporary]);
-  for (const relative of cut.files.keys()) directories.add(path.dirname(path.join(temporary, relative)));
-  for (const directory of [...directories].sort()) await mkdir(directory, { recursive: true });
-  // Several writes and fsyncs in flight at once: the disk works on them together.
-  const queue: (readonly [string, Buffer])[] = [
-    ...[...cut.files].map(([relative, data]) => [path.join(temporary, relative), data] as const),
-    [path.join(temporary, cut.zipName), cut.zip],
-  ];
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    while (next < queue.length) {
-      const [file, data] = queue[next++]!;
-      await writeSynced(file, data);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, writer));
-  for (const directory of [...directories].sort().reverse()) await syncDirectory(directory);
-  await rename(temporary, folder);
-  await syncDirectory(cutsRoot);
+  const files = new Map(cut.files);
+  files.set(cut.zipName, cut.zip);
+  const put = await store.putCut(cut.cutId, files);
+  if (!put.ok) return put.code === 'cut-exists' ? err('cut-exists', put.message) : unavailable(put.message);
 
+  if (input.pointer !== false) {
+    const pointed = await pointLatestTo(store, {
+      cutId: cut.cutId,
+      manifestSha256: cut.manifestSha256,
+      cutTime: input.cutTime,
+      signer: input.signer,
+    });
+    if (!pointed.ok) return pointed;
+  }
+  return ok(put.value);
+}
+
+/** Moves the latest pointer to a cut already stored whole: `latest.json`, then its signature. */
+export async function pointLatestTo(
+  store: CutStore,
+  cut: {
+    readonly cutId: string;
+    readonly manifestSha256: string;
+    readonly cutTime: string;
+    readonly signer: AnyNoteSigner;
+  },
+): Promise<Result<void, 'cut-store-unavailable'>> {
   const latest = Buffer.from(
-    stableJson({ cut: cut.cutId, manifestSha256: cut.manifestSha256, time: input.cutTime }),
+    stableJson({ cut: cut.cutId, manifestSha256: cut.manifestSha256, time: cut.cutTime }),
   );
-  await writeFileDurably(path.join(cutsRoot, 'latest.json'), latest);
-  await writeFileDurably(
-    path.join(cutsRoot, 'latest.sig'),
-    await signNoteBy(
-      `${input.signer.name}/latest\n${cut.cutId}\nsha256 ${sha256Hex(latest)}\n`,
-      input.signer,
-    ),
+  const signature = Buffer.from(
+    await signNoteBy(`${cut.signer.name}/latest\n${cut.cutId}\nsha256 ${sha256Hex(latest)}\n`, cut.signer),
   );
-  return ok({ folder, zip: path.join(folder, cut.zipName) });
+  const pointed = await store.writeLatest(latest, signature);
+  return pointed.ok ? ok(undefined) : err('cut-store-unavailable', pointed.message);
+}
+
+/** Writes the cut to a cuts folder (the embedded default's layout). */
+export async function writeCut(
+  input: CutToWrite & { readonly cutsRoot: string },
+): Promise<Result<{ folder: string; zip: string }, WriteCutError>> {
+  const store = new FolderCutStore(input.cutsRoot);
+  await store.check();
+  const written = await writeCutTo(store, input);
+  if (!written.ok) return written;
+  // As before: a cut already in the folder is refused here (the publisher adopts it).
+  if (written.value === 'present')
+    return err('cut-exists', `cut ${input.cut.cutId} is already published; a cut never changes`);
+  const folder = store.whereIs(input.cut.cutId);
+  return ok({ folder, zip: path.join(folder, input.cut.zipName) });
 }

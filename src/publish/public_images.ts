@@ -1,16 +1,14 @@
 /**
  * Acta images for the public. Every image a cut names in CODIGO_INTEGRIDAD is copied from the
- * center's image store to `<cuts root>/imagenes/sha256/<first 2 hex>/<other 62 hex>` — named by
+ * center's image store to the cut store's `imagenes/sha256/<first 2 hex>/<other 62 hex>` — named by
  * its SHA-256 and nothing else, so the name is the check: the site recomputes the hash in the
  * reader's browser, and `openprep verify --images <cuts root>/imagenes` checks them all (V13).
  * Copied before the cut's pointer moves, so a reader never follows a cut to a missing image.
  * Once there an image never changes; later cuts copy only the new ones.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename } from 'node:fs/promises';
-import path from 'node:path';
 import type { BlobStore } from '../images/blob_store.ts';
-import { closeFd, fsyncFd, openFd, syncDirectory, writeAllFd, pathExists } from '../platform/durable_file.ts';
+import type { CutStore } from './cut_store.ts';
+import { FolderCutStore } from './folder_cut_store.ts';
 
 export const PUBLIC_IMAGES = 'imagenes';
 const PARALLEL = 8;
@@ -34,21 +32,25 @@ export interface PublishedImages {
  */
 export async function publishImages(options: {
   readonly blobs: BlobStore;
-  readonly cutsRoot: string;
+  /** The cut store, or a cuts folder. */
+  readonly cuts: CutStore | string;
   readonly hashes: Iterable<string>;
   readonly known?: Set<string>;
 }): Promise<PublishedImages> {
+  const store = typeof options.cuts === 'string' ? new FolderCutStore(options.cuts) : options.cuts;
   const queue = [...new Set(options.hashes)].filter(
     (h) => /^[0-9a-f]{64}$/.test(h) && !options.known?.has(h),
   );
-  const touched = new Set<string>();
   const missing: string[] = [];
   let copied = 0;
   let present = 0;
+  const unreachable = (message: string) => new Error(`the cut store cannot be reached: ${message}`);
   const worker = async () => {
     for (let hash = queue.shift(); hash !== undefined; hash = queue.shift()) {
-      const target = path.join(options.cutsRoot, ...publicImageName(hash).split('/'));
-      if (await pathExists(target)) {
+      const name = publicImageName(hash);
+      const there = await store.has(name);
+      if (!there.ok) throw unreachable(there.message);
+      if (there.value) {
         present++;
         options.known?.add(hash);
         continue;
@@ -60,29 +62,20 @@ export async function publishImages(options: {
         missing.push(hash);
         continue;
       }
-      const directory = path.dirname(target);
-      await mkdir(directory, { recursive: true });
-      // Whole or absent: written aside, synced, renamed into place.
-      const temporary = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-      const fd = await openFd(temporary, 'w', 0o644);
-      try {
-        await writeAllFd(fd, image.value.bytes);
-        await fsyncFd(fd);
-      } finally {
-        await closeFd(fd);
+      const put = await store.putFile(name, image.value.bytes, {
+        contentType: image.value.kind === 'jpg' ? 'image/jpeg' : 'image/png',
+      });
+      if (!put.ok) {
+        // Named by its hash: other bytes under its name were never this image.
+        if (put.code === 'different') throw new Error(put.message);
+        throw unreachable(put.message);
       }
-      await rename(temporary, target);
-      touched.add(directory);
-      copied++;
+      if (put.value === 'written') copied++;
+      else present++;
       options.known?.add(hash);
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
-  for (const directory of touched) await syncDirectory(directory);
-  if (touched.size > 0) {
-    await syncDirectory(path.join(options.cutsRoot, PUBLIC_IMAGES, 'sha256'));
-    await syncDirectory(path.join(options.cutsRoot, PUBLIC_IMAGES));
-    await syncDirectory(options.cutsRoot);
-  }
+  await store.sync();
   return { copied, present, missing };
 }

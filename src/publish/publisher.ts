@@ -2,11 +2,9 @@
  * Publishing a cut: snapshot the pipeline, sign the journal checkpoint (the signer refuses a
  * rewritten history), build the cut, write it atomically, then record it and journal
  * CUT_PUBLISHED. A crash between writing and recording is harmless: the rebuilt cut is
- * byte-identical, so the next attempt adopts the folder already on disk.
+ * byte-identical, so the next attempt adopts the cut already in the cut store (a folder, or
+ * an S3 bucket: cut_store.ts).
  */
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
-import process from 'node:process';
 import { formatCutId, formatIsoLocal } from '../domain/local_time.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
@@ -17,8 +15,11 @@ import type { SignerError } from '../journal/signer.ts';
 import { buildCut, type CutTimer, startTimer } from './cut_builder.ts';
 import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
-import { writeCut } from './cut_writer.ts';
-import { PUBLIC_IMAGES, type PublishedImages, publishImages } from './public_images.ts';
+import { pointLatestTo, writeCutTo } from './cut_writer.ts';
+import { LATEST_JSON } from './cut_store.ts';
+import { type PublishedImages, publishImages } from './public_images.ts';
+import type { CutStore } from './cut_store.ts';
+import { FolderCutStore } from './folder_cut_store.ts';
 import type { BlobStore } from '../images/blob_store.ts';
 import { serializeElectionDefinition } from '../domain/election_definition.ts';
 import type { CheckpointSigning } from '../journal/signer.ts';
@@ -37,12 +38,14 @@ export interface Publisher {
   /** Signs the cut and latest statements: the key itself, or the signer service. */
   readonly signer: AnyNoteSigner;
   readonly checkpointSigner: CheckpointSigning;
+  /** The data folder's `cuts/`: where cuts go when no other cut store is given. */
   readonly paths: { readonly cuts: string };
 }
 
 export interface PublishedCut {
   readonly id: string;
   readonly sequence: number;
+  /** Where the cut is: its folder, or its `s3://` prefix. */
   readonly folder: string;
   readonly manifestSha256: string;
   readonly journalSize: number;
@@ -56,6 +59,7 @@ export type PublishError =
   | SignerError
   | 'cut-exists'
   | 'catalog-changed'
+  | 'cut-store-unavailable'
   | 'closed'
   | 'time-went-backwards'
   | 'previous-unreadable';
@@ -72,9 +76,12 @@ export async function publishCut(
     readonly images?: { readonly blobs: BlobStore; readonly known?: Set<string> };
     /** Told how long each part took (bench/history.ts); without it nothing is timed. */
     readonly timer?: CutTimer;
+    /** Where the cut goes: the node's `cuts/` folder by default. */
+    readonly cuts?: CutStore;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
+  const cutStore = options.cuts ?? new FolderCutStore(node.paths.cuts);
   const pipeline = node.publication;
   const election = pipeline.election;
   const store = node.journal;
@@ -87,6 +94,20 @@ export async function publishCut(
   const cutId = formatCutId(options.cutTime, election.utcOffsetMinutes);
   if (previous !== null && previous.id === cutId)
     return err('cut-exists', `cut ${cutId} is already published; cuts are at least a minute apart`);
+  // A publisher stopped between recording its cut and moving the pointer left the pointer
+  // behind the record: moved now, before anything else (never backwards: a cut id is its time).
+  if (previous !== null) {
+    const repaired = await catchUpPointer(cutStore, node.signer, {
+      cutId: previous.id,
+      manifestSha256: previous.manifestSha256,
+      cutTime: formatIsoLocal(previous.cutTime, election.utcOffsetMinutes),
+    }).catch((error: unknown) => {
+      if (error instanceof SignerUnavailable)
+        return err('signer-unavailable', `the signer: ${error.message}`);
+      throw error;
+    });
+    if (!repaired.ok) return repaired;
+  }
   // Once closed (a final cut that failed after closing), every next cut is the final one.
   const final = options.final ?? (options.cutTime >= pipeline.closesAt || (await pipeline.intakeClosed()));
   // Closed before the snapshot: whatever intake, capture or import commits afterwards is
@@ -101,7 +122,7 @@ export async function publishCut(
       for (const acta of list) if (acta.submission !== null) hashes.push(acta.submission.imageSha256);
     images = await publishImages({
       blobs: options.images.blobs,
-      cutsRoot: node.paths.cuts,
+      cuts: cutStore,
       hashes,
       ...(options.images.known === undefined ? {} : { known: options.images.known }),
     });
@@ -114,7 +135,7 @@ export async function publishCut(
   let earlier: EarlierCut | undefined;
   if (previous !== null) {
     const readDone = startTimer(options.timer, 'previous-read');
-    const read = await readEarlierCut(path.join(node.paths.cuts, previous.id), previous.manifestSha256);
+    const read = await readEarlierCut(cutStore, previous.id, previous.manifestSha256);
     readDone();
     if (!read.ok) return read;
     earlier = read.value;
@@ -153,46 +174,66 @@ export async function publishCut(
   }).catch(unavailable);
   if ('ok' in cut) return cut;
   const writeDone = startTimer(options.timer, 'write');
-  const written = await writeCut({
-    cutsRoot: node.paths.cuts,
+  const written = await writeCutTo(cutStore, {
     cut,
     electionId: election.id,
     catalogCsv,
     electionJson,
     cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
     signer: node.signer,
+    // Recorded first, then pointed to: a second publisher that lost the lease unawares fails
+    // at the record (one cut a sequence number) before it can move the public pointer.
+    pointer: false,
   }).catch(unavailable);
-  if (!written.ok) {
-    const adopted =
-      written.code === 'cut-exists' &&
-      sha256Hex(await readFile(path.join(node.paths.cuts, cut.cutId, 'manifest.json'))) ===
-        cut.manifestSha256;
-    if (!adopted) return written;
-  }
+  // A cut already stored whole with this manifest (written before a crash) is `present`: adopted.
+  if (!written.ok) return written;
   writeDone();
-  await store.transaction(async (tx) => {
-    await tx.addCut({
-      sequence,
-      id: cut.cutId,
-      cutTime: options.cutTime,
-      journalSize: head.size,
-      manifestSha256: cut.manifestSha256,
-      final,
-    });
-    await tx.appendJournal({
-      type: 'CUT_PUBLISHED',
-      at: options.cutTime,
-      cutId: cut.cutId,
-      sequence,
-      final,
-      journalSize: head.size,
-      manifestSha256: cut.manifestSha256,
-    });
-  });
+  const recorded = await store
+    .transaction(async (tx) => {
+      await tx.addCut({
+        sequence,
+        id: cut.cutId,
+        cutTime: options.cutTime,
+        journalSize: head.size,
+        manifestSha256: cut.manifestSha256,
+        final,
+      });
+      await tx.appendJournal({
+        type: 'CUT_PUBLISHED',
+        at: options.cutTime,
+        cutId: cut.cutId,
+        sequence,
+        final,
+        journalSize: head.size,
+        manifestSha256: cut.manifestSha256,
+      });
+    })
+    .then(
+      () => true,
+      async (error: unknown) => {
+        // Another publisher recorded this sequence meanwhile (it took the lease while this one
+        // was building): this cut is not the night's, and the pointer is not moved to it.
+        if ((await store.cuts()).some((c) => c.sequence === sequence)) return false;
+        throw error;
+      },
+    );
+  if (!recorded)
+    return err(
+      'cut-exists',
+      `another publisher recorded cut #${sequence} first (the cut-builder lease passed while this one was building); ${cut.cutId} is left unnamed`,
+    );
+  const pointed = await pointLatestTo(cutStore, {
+    cutId: cut.cutId,
+    manifestSha256: cut.manifestSha256,
+    cutTime: formatIsoLocal(options.cutTime, election.utcOffsetMinutes),
+    signer: node.signer,
+  }).catch(unavailable);
+  // Recorded but not yet pointed to: the next publish moves the pointer first (catchUpPointer).
+  if (!pointed.ok) return pointed;
   return ok({
     id: cut.cutId,
     sequence,
-    folder: path.join(node.paths.cuts, cut.cutId),
+    folder: cutStore.whereIs(cut.cutId),
     manifestSha256: cut.manifestSha256,
     journalSize: head.size,
     final,
@@ -201,62 +242,26 @@ export async function publishCut(
   });
 }
 
-/**
- * A temporary touched this recently may be another process's write in progress — on this
- * machine or on another sharing the folder, whose pids cannot be checked from here. Writing a
- * national cut takes seconds; one image, far less.
- */
-const IN_PROGRESS_MS = 10 * 60_000;
-/** Past this, no write is in progress whatever the pid says (pids are reused). */
-const ABANDONED_MS = 2 * 3_600_000;
-/** `.<cut>.<pid>.tmp`, as src/publish/cut_writer.ts names a cut being written. */
-const CUT_TEMPORARY = /^\.\d{8}_\d{4}\.(\d+)\.tmp$/;
+/** What a crashed publisher left in a cuts folder (folder_cut_store.ts); run when `openprep cut` starts. */
+export { cleanLeftoverTemporaries } from './folder_cut_store.ts';
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function ageMs(file: string, now: number): Promise<number | null> {
-  try {
-    return now - (await stat(file)).mtimeMs;
-  } catch {
-    return null; // gone meanwhile: its writer renamed it into place
-  }
-}
-
-/**
- * Removes what a publisher that crashed left in the cuts folder: its temporary cut folders and
- * half-copied public images. Run when `openprep cut` starts. Returns what it removed (relative).
- */
-export async function cleanLeftoverTemporaries(cutsRoot: string, now: number): Promise<string[]> {
-  const removed: string[] = [];
-  const names = async (folder: string) => readdir(folder).catch(() => [] as string[]);
-  for (const name of await names(cutsRoot)) {
-    const pid = CUT_TEMPORARY.exec(name)?.[1];
-    if (pid === undefined) continue;
-    const age = await ageMs(path.join(cutsRoot, name), now);
-    if (age === null || age < IN_PROGRESS_MS) continue;
-    if (age < ABANDONED_MS && processAlive(Number(pid))) continue;
-    await rm(path.join(cutsRoot, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  const images = path.join(cutsRoot, PUBLIC_IMAGES, 'sha256');
-  for (const prefix of await names(images))
-    for (const name of await names(path.join(images, prefix))) {
-      if (!name.endsWith('.tmp')) continue;
-      const file = path.join(images, prefix, name);
-      const age = await ageMs(file, now);
-      if (age === null || age < IN_PROGRESS_MS) continue;
-      await rm(file, { force: true });
-      removed.push(path.join(PUBLIC_IMAGES, 'sha256', prefix, name));
+/** Moves the pointer to the last recorded cut when it names an earlier one (or none). */
+async function catchUpPointer(
+  store: CutStore,
+  signer: AnyNoteSigner,
+  last: { readonly cutId: string; readonly manifestSha256: string; readonly cutTime: string },
+): Promise<Result<void, 'cut-store-unavailable'>> {
+  const latest = await store.read(LATEST_JSON);
+  if (!latest.ok && latest.code === 'unavailable') return err('cut-store-unavailable', latest.message);
+  let named: unknown = null;
+  if (latest.ok)
+    try {
+      named = (JSON.parse(latest.value.toString('utf8')) as { cut?: unknown }).cut;
+    } catch {
+      named = null;
     }
-  return removed;
+  if (typeof named === 'string' && named >= last.cutId) return ok(undefined);
+  return pointLatestTo(store, { ...last, signer });
 }
 
 /** Recomputes the journal's tree from its stored entries and checks every stored checkpoint. */
@@ -335,56 +340,47 @@ export async function signCheckpoint(
  * (publication waits, the scheduler says why), never a history continued from wrong bytes.
  */
 async function readEarlierCut(
-  folder: string,
+  store: CutStore,
+  cutId: string,
   manifestSha256: string,
-): Promise<Result<EarlierCut, 'previous-unreadable'>> {
+): Promise<Result<EarlierCut, 'previous-unreadable' | 'cut-store-unavailable'>> {
   const unreadable = (why: string) =>
     err(
       'previous-unreadable',
-      `the previous cut in ${folder}: ${why}; the history of the night continues from it`,
+      `the previous cut ${store.whereIs(cutId)}: ${why}; the history of the night continues from it`,
     );
-  const manifestBytes = await readFile(path.join(folder, 'manifest.json')).catch(() => null);
-  if (manifestBytes === null) return unreadable('manifest.json cannot be read');
-  if (sha256Hex(manifestBytes) !== manifestSha256)
+  const read = async (name: string): Promise<Result<Buffer | null, 'cut-store-unavailable'>> => {
+    const got = await store.read(`${cutId}/${name}`);
+    if (got.ok) return got;
+    return got.code === 'not-found' ? ok(null) : err('cut-store-unavailable', got.message);
+  };
+  const manifestBytes = await read('manifest.json');
+  if (!manifestBytes.ok) return manifestBytes;
+  if (manifestBytes.value === null) return unreadable('manifest.json cannot be read');
+  if (sha256Hex(manifestBytes.value) !== manifestSha256)
     return unreadable('manifest.json is not the one published (its SHA-256 differs from the recorded one)');
-  const manifest = JSON.parse(manifestBytes.toString('utf8')) as {
+  const manifest = JSON.parse(manifestBytes.value.toString('utf8')) as {
     files: { path: string; sha256: string }[];
     contests: { csv: string }[];
   };
   const listed = new Map(manifest.files.map((f) => [f.path, f.sha256] as const));
   const verified = async (name: string): Promise<Buffer | null> => {
-    const bytes = await readWhole(path.join(folder, name)).catch(() => null);
-    return bytes !== null && listed.get(name) === sha256Hex(bytes) ? bytes : null;
+    const bytes = await read(name);
+    // A store that stops answering is the caller's exception: the cut waits.
+    if (!bytes.ok) throw new Error(bytes.message);
+    return bytes.value !== null && listed.get(name) === sha256Hex(bytes.value) ? bytes.value : null;
   };
-  const history = await verified('json/historial.json');
-  if (history === null)
+  const history = await read('json/historial.json');
+  if (!history.ok) return history;
+  if (history.value === null || listed.get('json/historial.json') !== sha256Hex(history.value))
     return unreadable('json/historial.json is missing or not the file its manifest lists');
   // Checked now so a lost or damaged CSV stops this cut before it is built; read again (and
   // checked again) when its contest is built, so the night's CSVs are not all held at once.
-  for (const { csv } of manifest.contests)
-    if ((await verified(csv)) === null)
+  for (const { csv } of manifest.contests) {
+    const bytes = await read(csv);
+    if (!bytes.ok) return bytes;
+    if (bytes.value === null || listed.get(csv) !== sha256Hex(bytes.value))
       return unreadable(`${csv} is missing or not the file its manifest lists`);
-  return ok({ history, manifestSha256, csv: verified });
-}
-
-/**
- * A file's bytes in one read of its size, where readFile asks libuv's pool once per 512 KiB:
- * a previous cut's CSV of 50 MB is a hundred turns in a pool the cut's deflating keeps busy.
- * If the file changes meanwhile, what was read does not match its manifest's hash.
- */
-async function readWhole(file: string): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const bytes = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await handle.read(bytes, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return bytes.subarray(0, at);
-  } finally {
-    await handle.close();
   }
+  return ok({ history: history.value, manifestSha256, csv: verified });
 }

@@ -206,6 +206,44 @@ export const serveConfigSchema = z
       })
       .default({ store: 'folder' })
       .describe('Where acta images are kept.'),
+    cuts: z
+      .object({
+        store: z
+          .enum(['folder', 's3'])
+          .default('folder')
+          .describe(
+            'Where `openprep cut` publishes cuts, the catalog, the public images and the latest pointer: the data folder\'s `cuts/`, or an S3-compatible bucket reached with `images.s3`\'s endpoint, region and path style (docs/deployment.md, "Cuts in object storage").',
+          ),
+        bucket: z
+          .string()
+          .regex(
+            BUCKET,
+            '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+          )
+          .optional()
+          .describe('The public bucket the cuts go to (it must exist); required when `cuts.store` is `s3`.'),
+        prefix: z
+          .string()
+          .max(512)
+          .regex(
+            PREFIX,
+            'folder names of letters, digits, ".", "_" and "-", separated by "/", not starting with "/"',
+          )
+          .refine((p) => !p.split('/').includes('..'), 'no ".." in the prefix')
+          .default('')
+          .describe('A folder inside the bucket the cuts go under, such as `pef2024/`.'),
+      })
+      .strict()
+      .superRefine((cuts, context) => {
+        if (cuts.store === 's3' && cuts.bucket === undefined)
+          context.addIssue({
+            code: 'custom',
+            path: ['bucket'],
+            message: 'required when cuts.store is s3 (OPENPREP_CUTS_BUCKET)',
+          });
+      })
+      .default({ store: 'folder', prefix: '' })
+      .describe('Where published cuts go (`openprep cut`).'),
     webauthn: z
       .object({
         rpId: z
@@ -300,6 +338,9 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_S3_ENDPOINT', ['images', 's3', 'endpoint'], 'string'],
   ['OPENPREP_S3_REGION', ['images', 's3', 'region'], 'string'],
   ['OPENPREP_S3_FORCE_PATH_STYLE', ['images', 's3', 'forcePathStyle'], 'boolean'],
+  ['OPENPREP_CUT_STORE', ['cuts', 'store'], 'string'],
+  ['OPENPREP_CUTS_BUCKET', ['cuts', 'bucket'], 'string'],
+  ['OPENPREP_CUTS_PREFIX', ['cuts', 'prefix'], 'string'],
   ['OPENPREP_METRICS', ['metrics', 'enabled'], 'boolean'],
   ['OPENPREP_METRICS_LOOPBACK', ['metrics', 'loopback'], 'boolean'],
   ['OPENPREP_METRICS_TOKEN', ['metrics', 'token'], 'string'],
