@@ -354,10 +354,14 @@ test('the systemd units run under a real systemd (a booted container)', async (t
 
   const work = await mkdtemp(path.join(CACHE, 'run-'));
   const app = path.join(work, 'openprep');
-  await copyProject(app);
   const booted = Date.now();
-  const container = await boot(cached.root, app, `openprep-test-${process.pid}`);
-  t.diagnostic(`container booted in ${((Date.now() - booted) / 1000).toFixed(1)} s`);
+  const container = await copyProject(app)
+    .then(() => boot(cached.root, app, `openprep-test-${process.pid}`))
+    .catch(async (error: unknown) => {
+      await rm(work, { recursive: true, force: true });
+      throw error;
+    });
+  t.diagnostic(`project copied and container booted in ${((Date.now() - booted) / 1000).toFixed(1)} s`);
   try {
     await t.test('installed as docs/deployment.md says', async () => {
       await container.script(`cd ${APP}\n${await installCommands()}`);
@@ -469,7 +473,7 @@ test('the systemd units run under a real systemd (a booted container)', async (t
       // folder outside /home, the election's public key from the signer.
       await container.script(`
         install -d -m 750 -o openprep -g openprep /var/lib/openprep-agent
-        install -d -m 750 -o openprep -g openprep /srv/escaner
+        install -d -m 755 /srv/escaner
         install -m 644 /var/lib/openprep-signer/${KEY_NAME}.pub /etc/openprep/${KEY_NAME}.pub
         runuser -u openprep -- ${NODE} ${CLI} agent init --data /var/lib/openprep-agent --device-id CATD-01-S2 \\
           --watch /srv/escaner --center http://127.0.0.1:${PORT}/ --center-key /etc/openprep/${KEY_NAME}.pub
