@@ -20,6 +20,7 @@ import {
   ownedByPostgres,
   pgTime,
   script,
+  targetThenLaterWrite,
   startCluster,
   stopCluster,
 } from '../src/test/pg_cluster.ts';
@@ -30,7 +31,6 @@ const total = Number(process.argv[2] ?? 5000);
 const imageBytes = Number(process.argv[3] ?? 4000);
 const CLIENTS = 8;
 const SCHEMA = 'openprep_bench_restore';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 if (clustersUnavailable !== null) {
   process.stderr.write(`bench restore: ${clustersUnavailable}\n`);
@@ -98,27 +98,7 @@ try {
   if (cut.code !== 0) throw new Error(cut.stderr);
   const folder = /: (\S+) \(/.exec(cut.stdout)?.[1];
   if (folder === undefined) throw new Error(cut.stdout);
-  await sleep(1_100);
-  const target = Date.now();
-  await sleep(1_100);
-  const later = await runCli(
-    [
-      'device',
-      'enroll',
-      '--data',
-      data,
-      '--id',
-      'CATD-LATE-1',
-      '--origin',
-      'CATD',
-      '--bound-to',
-      'CATD-1',
-      '--generate-key',
-      path.join(work, 'late.key'),
-    ],
-    { env: ENV },
-  );
-  if (later.code !== 0) throw new Error(later.stderr);
+  const target = await targetThenLaterWrite(data, work, ENV);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const databaseBytes = Number(

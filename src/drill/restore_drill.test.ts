@@ -28,6 +28,7 @@ import {
   run,
   s3Client,
   script,
+  targetThenLaterWrite,
   startCluster,
   stopCluster,
 } from '../test/pg_cluster.ts';
@@ -96,27 +97,7 @@ test('the restore drill: a point-in-time restore into a fresh cluster holds the 
       journal: { size: number };
     };
     // The recovery target: after the cut; then writes the restore must not bring back.
-    await sleep(1_100);
-    const target = Date.now();
-    await sleep(1_100);
-    const later = await runCli(
-      [
-        'device',
-        'enroll',
-        '--data',
-        data,
-        '--id',
-        'CATD-LATE-1',
-        '--origin',
-        'CATD',
-        '--bound-to',
-        'CATD-1',
-        '--generate-key',
-        path.join(work, 'late.key'),
-      ],
-      { env: ENV },
-    );
-    assert.equal(later.code, 0, later.stderr);
+    const target = await targetThenLaterWrite(data, work, ENV);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const sourceSize = Number((await client.query(`SELECT count(*) AS n FROM ${SCHEMA}.journal`)).rows[0].n);

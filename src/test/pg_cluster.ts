@@ -13,6 +13,7 @@ import process from 'node:process';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3_CREDENTIALS, type TestS3 } from './s3.ts';
+import { runCli } from './center_process.ts';
 
 export const run = promisify(execFile);
 /** The drill's script. */
@@ -149,3 +150,37 @@ export function script(args: readonly string[], env: Record<string, string> = {}
 
 /** PostgreSQL's recovery_target_time form of an instant, in UTC. */
 export const pgTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '+00');
+
+/**
+ * The drill's recovery target: a moment a second after everything so far, then a write a second
+ * later (a device enrolled) that a restore to that target must not bring back. Returns the target.
+ */
+export async function targetThenLaterWrite(
+  data: string,
+  work: string,
+  env: Record<string, string>,
+): Promise<number> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(1_100);
+  const target = Date.now();
+  await sleep(1_100);
+  const later = await runCli(
+    [
+      'device',
+      'enroll',
+      '--data',
+      data,
+      '--id',
+      'CATD-LATE-1',
+      '--origin',
+      'CATD',
+      '--bound-to',
+      'CATD-1',
+      '--generate-key',
+      path.join(work, 'late.key'),
+    ],
+    { env },
+  );
+  if (later.code !== 0) throw new Error(`the write after the target failed: ${later.stderr}`);
+  return target;
+}
