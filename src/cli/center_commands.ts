@@ -9,6 +9,7 @@ import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
 import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { initCenter, openCenter } from '../center/node.ts';
+import { schemaStatus } from '../center/database.ts';
 import { cleanLeftoverTemporaries, publishCut, verifyJournal } from '../publish/publisher.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { classifyFault } from '../platform/faults.ts';
@@ -21,7 +22,7 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { parseElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs } from './args.ts';
-import { cut, init, journalVerify } from './commands.ts';
+import { cut, init, journalVerify, schema } from './commands.ts';
 import { createProgress } from './progress.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -164,7 +165,15 @@ export async function runCut(args: readonly string[]): Promise<number> {
       ? ''
       : `; images: ${published.copied} published, ${published.present} already public${published.missing.length > 0 ? `, ${published.missing.length} MISSING from the image store` : ''}`;
   try {
-    if (o.every === undefined) {
+    const everyMs =
+      o['every-seconds'] !== undefined
+        ? o['every-seconds'] * 1000
+        : o.every === undefined
+          ? null
+          : o.every * 60_000;
+    if (o.every !== undefined && o['every-seconds'] !== undefined)
+      return fail('cut', '--every and --every-seconds: one or the other', 2);
+    if (everyMs === null) {
       const cut = await publishCut(node.value, {
         cutTime: clock(),
         ...(o.final ? { final: true } : {}),
@@ -178,14 +187,21 @@ export async function runCut(args: readonly string[]): Promise<number> {
     }
     // The scheduler: a cut at every multiple of the interval on the node's clock (a drill's
     // simulated one), until the final cut — by whichever process holds the cut-builder lease.
-    out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
+    out(
+      `publishing a cut every ${o.every === undefined ? `${everyMs / 1000} seconds` : `${o.every} minutes`}; Ctrl-C to stop`,
+    );
+    // SIGTERM (a rolling upgrade, systemd stopping the unit): a cut being built is finished and
+    // published, the cut-builder lease is given back so that another builder takes over at its
+    // next tick rather than after the lease expires, and the process exits.
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
     const metrics = o['metrics-file'] === undefined ? null : new SchedulerMetrics(o['metrics-file']);
     await runCutScheduler({
       node: node.value,
-      intervalMs: o.every * 60_000,
+      intervalMs: everyMs,
+      // Short intervals (drills) are looked at more often than every five seconds.
+      tickMs: Math.min(5_000, Math.max(250, everyMs / 5)),
       holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       signal: controller.signal,
       clock,
@@ -239,4 +255,24 @@ export async function runJournalVerify(args: readonly string[]): Promise<number>
   } finally {
     await node.value.close().catch(() => undefined);
   }
+}
+
+/**
+ * `openprep schema`: for a rolling upgrade's first check (deploy/drills/rolling-upgrade.sh),
+ * run from each release: exit 0 when this release runs on the database as it is, 1 when not.
+ */
+export async function runSchema(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(args, schema.options);
+  if (!parsed.ok) return fail('schema', parsed.message, 2);
+  const status = await schemaStatus(process.env);
+  if (!status.ok) return fail('schema', status.message);
+  const { code, database, runs } = status.value;
+  if (parsed.value.options.json) out(JSON.stringify(status.value));
+  else
+    out(
+      `this release: schema ${code.version} (runs on schemas whose oldest reader is ${code.version} or less; its own code from ${code.oldestReader} on runs on it); ` +
+        `database: ${database === null ? 'not created yet' : `schema ${database.version}, code from ${database.oldestReader} on runs on it`}; ` +
+        (runs ? 'this release runs on it' : 'this release must NOT run on it'),
+    );
+  return runs ? 0 : 1;
 }

@@ -220,6 +220,11 @@ export const cut = command({
       z.coerce.number().int().min(1).max(20).optional(),
       'publish a cut at every multiple of this many minutes on the election clock, until the final one',
     ),
+    'every-seconds': valued(
+      'SECONDS',
+      z.coerce.number().int().min(2).max(1200).optional(),
+      'as --every, in seconds: for drills and tests that need many cuts in a few minutes (docs/deployment.md, "Upgrading during the night")',
+    ),
     config,
     'simulated-start': simulatedStart,
     'metrics-file': valued(
@@ -571,6 +576,14 @@ export const journalVerify = command({
   run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
 });
 
+export const schema = command({
+  name: 'schema',
+  summary: "this release's database schema version, the database's, and whether this release runs on it",
+  options: { json },
+  examples: ['schema --json'],
+  run: async (args) => (await import('./center_commands.ts')).runSchema(args),
+});
+
 export const COMMANDS: readonly Command[] = [
   demo,
   demoCode,
@@ -602,4 +615,5 @@ export const COMMANDS: readonly Command[] = [
   bundleImport,
   drillProxy,
   journalVerify,
+  schema,
 ];
