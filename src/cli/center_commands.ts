@@ -165,15 +165,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       ? ''
       : `; images: ${published.copied} published, ${published.present} already public${published.missing.length > 0 ? `, ${published.missing.length} MISSING from the image store` : ''}`;
   try {
-    const everyMs =
-      o['every-seconds'] !== undefined
-        ? o['every-seconds'] * 1000
-        : o.every === undefined
-          ? null
-          : o.every * 60_000;
-    if (o.every !== undefined && o['every-seconds'] !== undefined)
-      return fail('cut', '--every and --every-seconds: one or the other', 2);
-    if (everyMs === null) {
+    if (o.every === undefined) {
       const cut = await publishCut(node.value, {
         cutTime: clock(),
         ...(o.final ? { final: true } : {}),
@@ -187,9 +179,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     }
     // The scheduler: a cut at every multiple of the interval on the node's clock (a drill's
     // simulated one), until the final cut — by whichever process holds the cut-builder lease.
-    out(
-      `publishing a cut every ${o.every === undefined ? `${everyMs / 1000} seconds` : `${o.every} minutes`}; Ctrl-C to stop`,
-    );
+    out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
     // SIGTERM (a rolling upgrade, systemd stopping the unit): a cut being built is finished and
     // published, the cut-builder lease is given back so that another builder takes over at its
     // next tick rather than after the lease expires, and the process exits.
@@ -199,9 +189,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
     const metrics = o['metrics-file'] === undefined ? null : new SchedulerMetrics(o['metrics-file']);
     await runCutScheduler({
       node: node.value,
-      intervalMs: everyMs,
-      // Short intervals (drills) are looked at more often than every five seconds.
-      tickMs: Math.min(5_000, Math.max(250, everyMs / 5)),
+      intervalMs: o.every * 60_000,
       holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       signal: controller.signal,
       clock,

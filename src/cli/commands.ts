@@ -220,11 +220,6 @@ export const cut = command({
       z.coerce.number().int().min(1).max(20).optional(),
       'publish a cut at every multiple of this many minutes on the election clock, until the final one',
     ),
-    'every-seconds': valued(
-      'SECONDS',
-      z.coerce.number().int().min(2).max(1200).optional(),
-      'as --every, in seconds: for drills and tests that need many cuts in a few minutes (docs/deployment.md, "Upgrading during the night")',
-    ),
     config,
     'simulated-start': simulatedStart,
     'metrics-file': valued(
