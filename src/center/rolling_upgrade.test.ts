@@ -219,16 +219,17 @@ ACCESS_LOG=${accessLog}
       // cut comes due (the simulated clock's seconds, which the cuts' minutes follow).
       for (;;) {
         const second = Math.floor((await cutsNow()).now / 1000) % 60;
-        if (second >= 36 && second <= 40) break;
+        if (second >= 30 && second <= 34) break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       const events: SenderEvent[] = [];
       let dripping = true;
-      // A steady rate: one acta every 500 ms, alternately to each agent's scanner folder.
+      // A steady rate: one acta every 900 ms (~55 s for the phase's half of the actas, longer
+      // than the script takes here), alternately to each agent's scanner folder.
       const drip = (async () => {
         for (const [i, acta] of actas.entries()) {
           await scan(agents[i % 2]!.watch, [{ ...acta, seed: keys.indexOf(acta) + 1 }], 20_000);
-          await new Promise((resolve) => setTimeout(resolve, 500));
+          await new Promise((resolve) => setTimeout(resolve, 900));
         }
         dripping = false;
       })();
@@ -314,7 +315,16 @@ ACCESS_LOG=${accessLog}
           retries: retries.length,
           retries5xx: retries5xx.length,
         },
-        cuts: cuts.length,
+        // Which builder published each cut (from their logs): the lease moved between them.
+        cuts: await Promise.all(
+          cuts.map(async (c) => {
+            const logs = await Promise.all(
+              ['cut-1', 'cut-2'].map((n) => readFile(path.join(drill, `${n}.log`), 'utf8')),
+            );
+            const by = ['cut-1', 'cut-2'].filter((_, i) => logs[i]!.includes(`cut ${c.id} #${c.sequence}:`));
+            return `#${c.sequence} ${c.id} by ${by.join('+')}`;
+          }),
+        ),
       };
       t.diagnostic(JSON.stringify(summary));
       return summary;
