@@ -215,6 +215,10 @@ ACCESS_LOG=${accessLog}
 
     /** One action of the script under load, then everything the night must still be. */
     const phase = async (action: 'upgrade' | 'rollback', from: string, to: string, actas: typeof keys) => {
+      // A night's cuts are under way: a builder started before any cut was published counts its
+      // first due one from its own start (cut_scheduler.ts), so before the first cut a restart
+      // would put it off by an interval.
+      while ((await cutsNow()).cuts.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
       // The nodes take ~20 s: start so that the builders restart around a minute's turn, when a
       // cut comes due (the simulated clock's seconds, which the cuts' minutes follow).
       for (;;) {
