@@ -32,7 +32,11 @@ usage() {
   exit 2
 }
 log() { printf '%s rolling-upgrade: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() {
+die() { # a step failed: stop where we are (the log says which process, and its log file)
+  log "STOPPED: $*"
+  exit 1
+}
+refuse() { # before anything is touched
   log "REFUSED: $*"
   exit 1
 }
@@ -140,14 +144,14 @@ wait_exit() { # NAME — after SIGTERM; SIGKILL past STOP_TIMEOUT
 # PG_OLDEST_READER in src/store/postgres/migrations.ts).
 check_schema() {
   local from_json to_json db_version to_version to_oldest from_version
-  from_json=$(openprep "$FROM" schema --json) || die "the release $FROM does not run on the database: $from_json"
-  to_json=$(openprep "$TO" schema --json) || die "the release $TO does not run on the database: $to_json"
+  from_json=$(openprep "$FROM" schema --json) || refuse "the release $FROM does not run on the database: $from_json"
+  to_json=$(openprep "$TO" schema --json) || refuse "the release $TO does not run on the database: $to_json"
   db_version=$(jq -r '.database.version // 0' <<<"$to_json")
   from_version=$(jq -r '.code.version' <<<"$from_json")
   to_version=$(jq -r '.code.version' <<<"$to_json")
   to_oldest=$(jq -r '.code.oldestReader' <<<"$to_json")
   if [ "$to_version" -gt "$db_version" ] && [ "$to_oldest" -gt "$from_version" ]; then
-    die "$TO migrates the database to schema $to_version, on which only code from schema $to_oldest on runs; $FROM knows $from_version: there would be no way back. Release it in two steps (expand, then contract)"
+    refuse "$TO migrates the database to schema $to_version, on which only code from schema $to_oldest on runs; $FROM knows $from_version: there would be no way back. Release it in two steps (expand, then contract)"
   fi
   log "schema: database $db_version, $FROM knows $from_version, $TO knows $to_version (runs on the database from $to_oldest on): both releases run on it"
   SCHEMA_BEFORE=$db_version
@@ -247,7 +251,7 @@ stop)
   ;;
 esac
 
-[ "$FROM" != "$TO" ] || die "FROM and TO are the same folder"
+[ "$FROM" != "$TO" ] || refuse "FROM and TO are the same folder"
 check_schema
 LOG_START=0
 if [ -n "${ACCESS_LOG:-}" ] && [ -f "$ACCESS_LOG" ]; then LOG_START=$(wc -l <"$ACCESS_LOG"); fi
