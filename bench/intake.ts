@@ -126,6 +126,8 @@ try {
         env: {
           ...process.env,
           OPENPREP_LOG_LEVEL: 'warn',
+          // Stopped at the end without a balancer to drain from.
+          OPENPREP_DRAIN_SECONDS: '0',
           OPENPREP_MAX_IN_FLIGHT: String(clients * 2),
           // The packages carry noise PNGs, which the quality gate refuses (422): this measures
           // intake itself; the gate has its own benchmark (`npm run bench -- images`).

@@ -5,8 +5,12 @@
  */
 import process from 'node:process';
 import { z } from 'zod';
-import { err, type Result } from '../domain/result.ts';
-import { openPostgresStore } from '../store/postgres/postgres_store.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import {
+  openPostgresStore,
+  POSTGRES_CODE_SCHEMA,
+  readPostgresSchema,
+} from '../store/postgres/postgres_store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite_store.ts';
 import type { Store } from '../store/store.ts';
 
@@ -62,5 +66,38 @@ export async function openStore(
   return openPostgresStore({
     url: location.url,
     ...(location.schema !== undefined ? { schema: location.schema } : {}),
+  });
+}
+
+/**
+ * What a rolling upgrade checks before it starts (`openprep schema`): this code's schema
+ * version and the oldest version whose code runs on it, and the database's, read without
+ * migrating. PostgreSQL only: several nodes and two releases at once share one only there.
+ */
+export async function schemaStatus(env: NodeJS.ProcessEnv = process.env): Promise<
+  Result<
+    {
+      readonly code: { readonly version: number; readonly oldestReader: number };
+      readonly database: { readonly version: number; readonly oldestReader: number } | null;
+      /** Whether this code may run on the database as it is (migrating it up if older). */
+      readonly runs: boolean;
+    },
+    'not-postgres' | 'database-unreadable'
+  >
+> {
+  const location = storeLocation('', env);
+  if (location.kind !== 'postgres')
+    return err(
+      'not-postgres',
+      'DATABASE_URL is not set: a rolling upgrade needs the nodes on one PostgreSQL',
+    );
+  const database = await readPostgresSchema(location);
+  if (!database.ok) return database;
+  const code = POSTGRES_CODE_SCHEMA;
+  const db = database.value;
+  return ok({
+    code,
+    database: db,
+    runs: db === null || db.version <= code.version || db.oldestReader <= code.version,
   });
 }

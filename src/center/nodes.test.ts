@@ -8,10 +8,8 @@
  * Needs PostgreSQL and nginx; says it was skipped without them (CI has both).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -31,76 +29,17 @@ import {
   runUntilDelivered,
   scan,
 } from '../test/field.ts';
+import { freePort, nginxUnavailable, startNginx } from '../test/nginx.ts';
 import { postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 
 const URL = TEST_DATABASE_URL;
-const NGINX = '/usr/sbin/nginx';
 const SCHEMA = `openprep_nodes_${process.pid}`;
 const ENV = { DATABASE_URL: URL, OPENPREP_DATABASE_SCHEMA: SCHEMA };
 const PASSWORD = 'una frase larga que nadie adivina';
 
-const missing = (await postgresUnavailable()) ?? (existsSync(NGINX) ? null : `no nginx at ${NGINX}`);
+const missing = (await postgresUnavailable()) ?? nginxUnavailable();
 if (missing !== null && process.env['OPENPREP_REQUIRE_POSTGRES'] === '1') throw new Error(missing);
 const cli = (args: readonly string[], stdin = '') => runCli(args, { env: ENV, stdin });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** nginx in the foreground with its own prefix: the three nodes as one upstream. */
-async function startNginx(dir: string, port: number, upstreams: readonly string[]): Promise<ChildProcess> {
-  await mkdir(dir, { recursive: true });
-  const config = `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log stderr error;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  client_max_body_size 20m;
-  # Bodies up to 1 MiB stay in memory (the temporary folders belong to the test, not to
-  # nginx's unprivileged worker user).
-  client_body_buffer_size 1m;
-  upstream centers {
-    ${upstreams.map((u) => `server ${u.replace('http://', '')} max_fails=1 fail_timeout=5s;`).join('\n    ')}
-    keepalive 16;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://centers;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_next_upstream error timeout http_502 non_idempotent;
-      proxy_connect_timeout 2s;
-    }
-  }
-}
-`;
-  await writeFile(path.join(dir, 'nginx.conf'), config);
-  const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-  assert.equal(check.status, 0, check.stderr);
-  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('nginx did not start');
-}
 
 test('three nodes behind nginx, one killed mid-load: nothing receipted lost or doubled, capture goes on, the journal verifies', {
   skip: missing ?? false,

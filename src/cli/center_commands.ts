@@ -11,6 +11,7 @@ import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { initCenter, openCenter } from '../center/node.ts';
 import { publishCut, verifyJournal } from '../publish/publisher.ts';
 import { openCutStore } from '../publish/open_cut_store.ts';
+import { schemaStatus } from '../center/database.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { classifyFault } from '../platform/faults.ts';
 import { openImageStore } from '../images/image_store.ts';
@@ -23,7 +24,7 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { parseElectionDefinition } from '../domain/election_definition.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { parseCommandArgs } from './args.ts';
-import { cut, init, journalVerify } from './commands.ts';
+import { cut, init, journalVerify, schema } from './commands.ts';
 import { createProgress } from './progress.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -195,6 +196,9 @@ export async function runCut(args: readonly string[]): Promise<number> {
     // The scheduler: a cut at every multiple of the interval on the node's clock (a drill's
     // simulated one), until the final cut — by whichever process holds the cut-builder lease.
     out(`publishing a cut every ${o.every} minutes; Ctrl-C to stop`);
+    // SIGTERM (a rolling upgrade, systemd stopping the unit): a cut being built is finished and
+    // published, the cut-builder lease is given back so that another builder takes over at its
+    // next tick rather than after the lease expires, and the process exits.
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
@@ -285,4 +289,24 @@ export async function runJournalVerify(args: readonly string[]): Promise<number>
   } finally {
     await node.value.close().catch(() => undefined);
   }
+}
+
+/**
+ * `openprep schema`: for a rolling upgrade's first check (deploy/drills/rolling-upgrade.sh),
+ * run from each release: exit 0 when this release runs on the database as it is, 1 when not.
+ */
+export async function runSchema(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(args, schema.options);
+  if (!parsed.ok) return fail('schema', parsed.message, 2);
+  const status = await schemaStatus(process.env);
+  if (!status.ok) return fail('schema', status.message);
+  const { code, database, runs } = status.value;
+  if (parsed.value.options.json) out(JSON.stringify(status.value));
+  else
+    out(
+      `this release: schema ${code.version} (runs on schemas whose oldest reader is ${code.version} or less; its own code from ${code.oldestReader} on runs on it); ` +
+        `database: ${database === null ? 'not created yet' : `schema ${database.version}, code from ${database.oldestReader} on runs on it`}; ` +
+        (runs ? 'this release runs on it' : 'this release must NOT run on it'),
+    );
+  return runs ? 0 : 1;
 }

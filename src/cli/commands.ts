@@ -662,6 +662,14 @@ export const journalVerify = command({
   run: async (args) => (await import('./center_commands.ts')).runJournalVerify(args),
 });
 
+export const schema = command({
+  name: 'schema',
+  summary: "this release's database schema version, the database's, and whether this release runs on it",
+  options: { json },
+  examples: ['schema --json'],
+  run: async (args) => (await import('./center_commands.ts')).runSchema(args),
+});
+
 export const COMMANDS: readonly Command[] = [
   demo,
   demoCode,
@@ -695,4 +703,5 @@ export const COMMANDS: readonly Command[] = [
   bundleImport,
   drillProxy,
   journalVerify,
+  schema,
 ];

@@ -1,7 +1,9 @@
 /**
  * `openprep serve`: the center online. Opens the data folder, validates the configuration,
  * listens, signs a journal checkpoint every few seconds while the journal grows, and on
- * SIGTERM or SIGINT stops taking work, finishes what is in flight, and closes the store.
+ * SIGTERM or SIGINT drains: answers 503 on /readyz but goes on serving for `drainSeconds`
+ * (the balancer stops sending meanwhile), then stops taking work, finishes what is in flight,
+ * and closes the store.
  */
 import process from 'node:process';
 import { openCenter } from '../center/node.ts';
@@ -109,8 +111,14 @@ export async function runServe(args: readonly string[]): Promise<number> {
   let stopping: Promise<number> | null = null;
   const stop = (signal: string): Promise<number> => {
     stopping ??= (async () => {
-      app.log.info({ signal }, 'shutting down: draining requests');
+      // First the balancer is told (GET /readyz answers 503) while this node goes on serving
+      // whatever still reaches it for the drain period; only then does the listener close. A
+      // second signal meanwhile stops the process at once (the handlers below are `once`).
+      const drainMs = config.value.drainSeconds * 1000;
+      app.log.info({ signal, drainSeconds: config.value.drainSeconds }, 'shutting down: draining requests');
       server.draining = true;
+      if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+      app.log.info('drain period over: closing the listener');
       clearInterval(timer);
       // Requests in flight get a few seconds to finish; a client that never finishes (a slow or
       // vanished uploader) must not keep the node from stopping: its connection is closed.

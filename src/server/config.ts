@@ -286,6 +286,14 @@ export const serveConfigSchema = z
       .describe(
         "How often the journal's checkpoint is signed while serving (when it grew); 0 on every node but one when several share a data folder.",
       ),
+    drainSeconds: z
+      .number()
+      .min(0)
+      .max(300)
+      .default(5)
+      .describe(
+        'On SIGTERM: how long the node keeps serving with GET /readyz answering 503 (so the load balancer stops sending it work) before it closes its listener and finishes what is in flight.',
+      ),
     metrics: z
       .object({
         enabled: z
@@ -330,6 +338,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_MIN_BYTES_PER_SECOND', ['intake', 'minBytesPerSecond'], 'number'],
   ['OPENPREP_QUALITY_GATE', ['intake', 'qualityGate'], 'string'],
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
+  ['OPENPREP_DRAIN_SECONDS', ['drainSeconds'], 'number'],
   ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],
   ['OPENPREP_TRUSTED_PROXIES', ['trustedProxies'], 'list'],
   ['OPENPREP_IMAGE_STORE', ['images', 'store'], 'string'],

@@ -41,6 +41,8 @@ export function startServer(
         OPENPREP_LOG_LEVEL: 'silent',
         OPENPREP_CHECKPOINT_SECONDS: '0.1',
         OPENPREP_QUALITY_GATE: 'off',
+        // Tests stop nodes at once; the drain on SIGTERM has its own test (src/server/drain.test.ts).
+        OPENPREP_DRAIN_SECONDS: '0',
         ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -92,7 +94,7 @@ export function runCli(
   } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, OPENPREP_QUALITY_GATE: 'off', ...options.env },
+    env: { ...process.env, OPENPREP_QUALITY_GATE: 'off', OPENPREP_DRAIN_SECONDS: '0', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin.end(options.stdin ?? '');

@@ -136,3 +136,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX package_activity ON package (device_id, outcome, acopio_at);
   `,
 ];
+
+/**
+ * The oldest schema version (a count of PG_MIGRATIONS) whose code still runs on this release's
+ * schema: the rule that makes a rolling upgrade's rollback possible (docs/deployment.md,
+ * "Upgrading during the night"). A migration that only adds — a table, a nullable column or one
+ * with a default, an index — leaves this alone, since code that knows nothing of the addition
+ * works as before; a migration that removes, renames or tightens (contract) raises it to its own
+ * version, and then no release older than it may run on the database again. Recorded in the
+ * database with each migration (meta `schema_oldest_reader`), so that an older release can tell
+ * whether a newer schema is still one it may run on.
+ *
+ * 7: releases before the rule refuse any schema newer than their own, so 7 is where it starts.
+ */
+export const PG_OLDEST_READER = 7;

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { MerkleTree } from '../../journal/merkle.ts';
 import { opaqueEntry, storeContract } from '../store.contract.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../../test/postgres.ts';
-import { openPostgresStore } from './postgres_store.ts';
+import { POSTGRES_CODE_SCHEMA, openPostgresStore, readPostgresSchema } from './postgres_store.ts';
 
 const URL = TEST_DATABASE_URL;
 const schemas: string[] = [];
@@ -87,6 +87,39 @@ if (unreachable === null) {
     assert.ok(!bad.ok && bad.code === 'database-unreadable');
     const schema = await openPostgresStore({ url: URL, schema: 'x; DROP TABLE y' });
     assert.ok(!schema.ok && /lowercase/.test(schema.message));
+  });
+  test('PostgreSQL: a newer schema runs older code only if its migrations since that code only added (expand/contract)', async () => {
+    const { store } = await openFresh();
+    await store.close();
+    const schema = schemas.at(-1)!;
+    const code = POSTGRES_CODE_SCHEMA.version;
+    const read = await readPostgresSchema({ url: URL, schema });
+    assert.deepEqual(read.ok && read.value, {
+      version: code,
+      oldestReader: POSTGRES_CODE_SCHEMA.oldestReader,
+    });
+    assert.deepEqual(await readPostgresSchema({ url: URL, schema: `${schema}_none` }), {
+      ok: true,
+      value: null,
+    });
+    // As a newer release that only added would leave it: this code still opens it, unmigrated.
+    const client = new pg.Client({ connectionString: URL, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)', [code + 1]);
+      await client.query("UPDATE meta SET value = $1 WHERE key = 'schema_oldest_reader'", [String(code)]);
+      const expanded = await openPostgresStore({ url: URL, schema });
+      assert.ok(expanded.ok, expanded.ok ? '' : expanded.message);
+      await expanded.value.close();
+      // One that contracted (its own version is the oldest that runs on it): refused.
+      await client.query("UPDATE meta SET value = $1 WHERE key = 'schema_oldest_reader'", [String(code + 1)]);
+      const contracted = await openPostgresStore({ url: URL, schema });
+      assert.equal(!contracted.ok && contracted.code, 'database-newer-than-code');
+      const after = await readPostgresSchema({ url: URL, schema });
+      assert.deepEqual(after.ok && after.value, { version: code + 1, oldestReader: code + 1 });
+    } finally {
+      await client.end();
+    }
   });
 } else {
   test('PostgreSQL store', { skip: unreachable }, () => {});

@@ -45,7 +45,7 @@ import {
   type TerritoryDbRow,
   toTerritoryRow,
 } from '../rows.ts';
-import { PG_MIGRATIONS } from './migrations.ts';
+import { PG_MIGRATIONS, PG_OLDEST_READER } from './migrations.ts';
 
 export type PostgresOpenError = 'database-newer-than-code' | 'database-unreadable';
 
@@ -650,6 +650,58 @@ const DEVICE_COLUMNS = 'SELECT id, public_key, origin, bound_to, label, enrolled
 const SESSION_COLUMNS =
   'SELECT id_hash, operator_id, created_at, last_seen_at, csrf_hash, webauthn_at, revoked_at FROM session';
 
+const META_OLDEST_READER = 'schema_oldest_reader';
+
+/** The oldest code version the database's schema accepts: as recorded, or its own version. */
+async function recordedOldestReader(client: pg.ClientBase, version: number): Promise<number> {
+  const row = await first<{ value: string }>(client, 'SELECT value FROM meta WHERE key = $1', [
+    META_OLDEST_READER,
+  ]);
+  const recorded = row === undefined ? Number.NaN : Number.parseInt(row.value, 10);
+  return Number.isInteger(recorded) ? recorded : version;
+}
+
+/** This code's schema: its version and the oldest version whose code runs on it. */
+export const POSTGRES_CODE_SCHEMA = { version: PG_MIGRATIONS.length, oldestReader: PG_OLDEST_READER };
+
+/**
+ * The database's schema version and the oldest code version that runs on it, read without
+ * migrating anything (a rolling upgrade checks both releases accept it first); null for a
+ * database no node has opened yet.
+ */
+export async function readPostgresSchema(options: {
+  readonly url: string;
+  readonly schema?: string;
+}): Promise<Result<{ version: number; oldestReader: number } | null, 'database-unreadable'>> {
+  const client = new pg.Client({
+    connectionString: options.url,
+    types: TYPES,
+    ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const exists = await first<{ name: string | null }>(
+      client,
+      "SELECT to_regclass('schema_migrations')::text AS name",
+    );
+    if (exists?.name === null || exists === undefined) return ok(null);
+    const version =
+      (
+        await first<{ version: number | null }>(
+          client,
+          'SELECT MAX(version) AS version FROM schema_migrations',
+        )
+      )?.version ?? 0;
+    if (version === 0) return ok(null);
+    return ok({ version, oldestReader: await recordedOldestReader(client, version) });
+  } catch (error) {
+    return err('database-unreadable', `cannot read the PostgreSQL schema: ${(error as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function migrate(
   pool: pg.Pool,
   schema: string | undefined,
@@ -672,10 +724,14 @@ async function migrate(
         )
       )?.version ?? 0;
     if (current > PG_MIGRATIONS.length) {
+      // A newer release migrated: this code runs on it only if every migration since its own
+      // version only added (expand/contract; PG_OLDEST_READER). Nothing is migrated down.
+      const oldestReader = await recordedOldestReader(client, current);
       await client.query('ROLLBACK');
+      if (oldestReader <= PG_MIGRATIONS.length) return ok(undefined);
       return err(
         'database-newer-than-code',
-        `the database is at schema version ${current}, this code knows ${PG_MIGRATIONS.length}: upgrade OpenPREP`,
+        `the database is at schema version ${current}, which code from schema version ${oldestReader} on runs on; this code knows ${PG_MIGRATIONS.length}: upgrade OpenPREP`,
       );
     }
     for (let version = current + 1; version <= PG_MIGRATIONS.length; version++) {
@@ -685,6 +741,11 @@ async function migrate(
         Date.now(),
       ]);
     }
+    if (current < PG_MIGRATIONS.length)
+      await client.query(
+        'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
+        [META_OLDEST_READER, String(PG_OLDEST_READER)],
+      );
     await client.query('COMMIT');
     return ok(undefined);
   } catch (error) {
