@@ -411,8 +411,13 @@ test('the systemd units run under a real systemd (a booted container)', async (t
     await t.test('an embedded center is made and served', async () => {
       await container.script(`
         runuser -u openprep -- ${NODE} ${CLI} catalog generate --scale tiny --seed 1 --out /var/lib/openprep/catalog.csv
+        # docs/deployment.md: init writes the secrets key to copy to every node; serve loads it
+        # as a systemd credential from /etc/openprep/secrets.key.
+        install -d -m 750 -o openprep -g openprep /var/lib/openprep/etc
         runuser -u openprep -- bash -c 'set -a; . /etc/openprep/serve.env; set +a; \\
+          OPENPREP_SECRETS_KEY_FILE=/var/lib/openprep/etc/secrets.key \\
           exec ${NODE} ${CLI} init --data /var/lib/openprep --mode simulacro --catalog /var/lib/openprep/catalog.csv'
+        install -m 600 -o root -g root /var/lib/openprep/etc/secrets.key /etc/openprep/secrets.key
         systemctl enable --now openprep-serve
       `);
       const probe = (route: string) =>
