@@ -1,7 +1,8 @@
 /**
  * `openprep signer backup` and `signer recover`: the election's key split among custodians and
- * rebuilt from their shares (src/journal/key_backup.ts; docs/deployment.md, "Restore"). A
- * module of its own, so that the signer service does not load the secret-sharing package.
+ * rebuilt from their shares (src/journal/key_backup.ts; docs/deployment.md, "The signer" for the
+ * shares, "Restore" for the rebuild). A module of its own, so that the signer service does not
+ * load the secret-sharing package.
  */
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
