@@ -8,8 +8,8 @@
  * with another key. Certificates are made with the `openssl` command line in the test.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -23,36 +23,25 @@ import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 import { outboxOf, scan } from '../test/field.ts';
 import { freePortPair } from '../test/ports.ts';
+import { nginxUnavailable, startNginxWith } from '../test/nginx.ts';
 import { issue, makeCa, type TestCertificate } from '../test/tls.ts';
 import { spkiPin } from './pinned_fetch.ts';
 
-const NGINX = '/usr/sbin/nginx';
 const PASSWORD = 'una frase larga que nadie adivina';
 const work = await mkdtemp(path.join(tmpdir(), 'openprep-pinned-ca-'));
 after(() => rm(work, { recursive: true, force: true }));
 
 /** nginx terminating TLS: each port with its certificate, all to the one center. */
-async function startTlsFront(
+function startTlsFront(
   dir: string,
   upstream: string,
   fronts: readonly { port: number; tls: TestCertificate }[],
 ): Promise<ChildProcess> {
-  await mkdir(dir, { recursive: true });
-  const config = `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log stderr error;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  client_max_body_size 20m;
-  client_body_buffer_size 1m;
-${fronts
-  .map(
-    (front) => `  server {
+  return startNginxWith(
+    dir,
+    fronts
+      .map(
+        (front) => `  server {
     listen 127.0.0.1:${front.port} ssl;
     ssl_certificate ${front.tls.cert};
     ssl_certificate_key ${front.tls.key};
@@ -63,22 +52,9 @@ ${fronts
       proxy_set_header Connection "";
     }
   }`,
-  )
-  .join('\n')}
-}
-`;
-  await writeFile(path.join(dir, 'nginx.conf'), config);
-  const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-  assert.equal(check.status, 0, check.stderr);
-  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  // Up when its pid file is written and every port takes connections.
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(path.join(dir, 'nginx.pid'))) return child;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('nginx did not start');
+      )
+      .join('\n'),
+  );
 }
 
 /**
@@ -144,7 +120,7 @@ async function initAgent(id: string, center: string, extra: readonly string[], c
   return { id, root, watch, publicKey, stdout: init.stdout };
 }
 
-const missing = existsSync(NGINX) ? null : `no nginx at ${NGINX}`;
+const missing = nginxUnavailable();
 
 test('an agent trusts only the CA it pinned for its center', { skip: missing ?? false }, async (t) => {
   const caA = await makeCa(path.join(work, 'ca-a'), 'Center CA A');

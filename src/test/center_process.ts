@@ -15,11 +15,15 @@ import { makeDevice, servesWholeCatalog, type TestDevice } from './packages.ts';
 
 export const MAIN = path.join(import.meta.dirname, '..', 'cli', 'main.ts');
 
-/** Starts `openprep serve` on `data` with its clock at `simulatedStart`; resolves once it listens. */
+/**
+ * Starts `openprep serve` on `data` with its clock at `simulatedStart`; resolves once it listens
+ * (on `port`, or on a free one).
+ */
 export function startServer(
   data: string,
   simulatedStart: number,
   env: Record<string, string> = {},
+  port = 0,
 ): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(
     process.execPath,
@@ -29,7 +33,7 @@ export function startServer(
       '--data',
       data,
       '--port',
-      '0',
+      String(port),
       '--simulated-start',
       new Date(simulatedStart).toISOString(),
     ],

@@ -2,7 +2,7 @@
  * Debian's nginx in front of several `serve` nodes, as a deployment runs it: a test's own
  * prefix folder, nginx in the foreground, the nodes as one upstream. The upstream's servers are
  * in their own file (`upstream.conf`) that a test — or the rolling-upgrade drill's balancer
- * hooks — may rewrite and reload.
+ * hooks — may rewrite and reload. `startNginxWith` runs any other configuration (a TLS front).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -37,6 +37,49 @@ export function upstreamServers(upstreams: readonly { address: string; down?: bo
     .join('');
 }
 
+/**
+ * nginx in the foreground with its own prefix: `http` (server and upstream blocks) inside an
+ * `http { }` whose temporary folders are under `dir`; resolves once `ready` says so (by
+ * default: its pid file is written). The TLS front of the pinned-CA test is one.
+ */
+export async function startNginxWith(
+  dir: string,
+  http: string,
+  ready: () => Promise<boolean> = async () => existsSync(path.join(dir, 'nginx.pid')),
+  accessLog?: string,
+): Promise<ChildProcess> {
+  await mkdir(dir, { recursive: true });
+  const config = `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr error;
+events { worker_connections 512; }
+http {
+  ${accessLog === undefined ? 'access_log off;' : `log_format upgrade '$status $upstream_status';\n  access_log ${accessLog} upgrade;`}
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  client_max_body_size 20m;
+  # Bodies up to 1 MiB stay in memory (the temporary folders belong to the test, not to
+  # nginx's unprivileged worker user).
+  client_body_buffer_size 1m;
+${http}
+}
+`;
+  await writeFile(path.join(dir, 'nginx.conf'), config);
+  const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr);
+  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  for (let i = 0; i < 200; i++) {
+    if (await ready()) return child;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  child.kill('SIGTERM');
+  throw new Error('nginx did not start');
+}
+
 /** nginx in the foreground with its own prefix: the nodes as one upstream. */
 export async function startNginx(
   dir: string,
@@ -52,21 +95,9 @@ export async function startNginx(
     path.join(dir, 'upstream.conf'),
     upstreamServers(upstreams.map((address) => ({ address }))),
   );
-  const config = `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log stderr error;
-events { worker_connections 512; }
-http {
-  ${options.accessLog === undefined ? 'access_log off;' : `log_format upgrade '$status $upstream_status';\n  access_log ${options.accessLog} upgrade;`}
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  client_max_body_size 20m;
-  # Bodies up to 1 MiB stay in memory (the temporary folders belong to the test, not to
-  # nginx's unprivileged worker user).
-  client_body_buffer_size 1m;
-  upstream centers {
+  return startNginxWith(
+    dir,
+    `  upstream centers {
     include ${dir}/upstream.conf;
     keepalive 16;
   }
@@ -79,22 +110,12 @@ http {
       proxy_next_upstream error timeout http_502 non_idempotent;
       proxy_connect_timeout 2s;
     }
-  }
-}
-`;
-  await writeFile(path.join(dir, 'nginx.conf'), config);
-  const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-  assert.equal(check.status, 0, check.stderr);
-  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('nginx did not start');
+  }`,
+    () =>
+      fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    options.accessLog,
+  );
 }

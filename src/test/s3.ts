@@ -14,25 +14,29 @@ export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER'
 export interface TestS3 {
   readonly endpoint: string;
   readonly bucket: string;
+  /** Where the server keeps its objects (a test may search them). */
+  readonly directory: string;
   /** The variables `openprep serve` reads to use this bucket (credentials by the SDK's standard chain). */
   readonly env: Record<string, string>;
   close(): Promise<void>;
 }
 
-export async function startS3(bucket = 'actas'): Promise<TestS3> {
+/** The server with `bucket` (the images' in `env`) and any `others` (e.g. one for the cuts). */
+export async function startS3(bucket = 'actas', others: readonly string[] = []): Promise<TestS3> {
   const directory = await mkdtemp(path.join(tmpdir(), 'openprep-s3-'));
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
     silent: true,
     directory,
-    configureBuckets: [{ name: bucket }],
+    configureBuckets: [bucket, ...others].map((name) => ({ name })),
   });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   return {
     endpoint,
     bucket,
+    directory,
     env: {
       OPENPREP_IMAGE_STORE: 's3',
       OPENPREP_S3_BUCKET: bucket,
