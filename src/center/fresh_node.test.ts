@@ -9,40 +9,20 @@
  * Needs PostgreSQL; says it was skipped without it (CI has it).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
+import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
 import { S3_CREDENTIALS, startS3 } from '../test/s3.ts';
+import { startSigner } from '../test/signer.ts';
 
 const unavailable = await postgresUnavailable();
 const SCHEMA = `freshnode_${process.pid}`;
-
-function startSigner(keyFile: string, socket: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'signer', '--key', keyFile, '--socket', socket, '--create-key'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('"event":"listening"')) resolve(child);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`signer exited (${code}) before listening:\n${text}`)));
-  });
-}
 
 test('a node on its own empty data folder serves and publishes cuts with the database, the buckets, the signer and the secrets key', {
   skip: unavailable ?? false,
@@ -61,7 +41,9 @@ test('a node on its own empty data folder serves and publishes cuts with the dat
     await dropSchemas([SCHEMA]);
     const socket = path.join(work, 'run', 'signer.sock');
     await mkdir(path.dirname(socket), { recursive: true });
-    signer = await startSigner(path.join(work, 'signer', 'openprep.PEF2024.simulacro.key'), socket);
+    signer = await startSigner(path.join(work, 'signer', 'openprep.PEF2024.simulacro.key'), socket, [
+      '--create-key',
+    ]);
     const env = {
       ...s3.env,
       DATABASE_URL: TEST_DATABASE_URL,

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,38 +14,14 @@ import { parseVerifierKeyWeb, WEB_NOTES } from '../platform/web/web_crypto.ts';
 import { publishCut, signCheckpoint } from '../publish/publisher.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { MAIN, preparedCenter, startServer, stopServer } from '../test/center_process.ts';
+import { preparedCenter, startServer, stopServer } from '../test/center_process.ts';
 import { packageFor, postPackageRaw, uniquePng } from '../test/packages.ts';
+import { killHard, startSigner } from '../test/signer.ts';
 import { verifyCut } from '../verify/verify.ts';
 import { openCenter } from './node.ts';
 
 const work = await mkdtemp(path.join(tmpdir(), 'openprep-signer-'));
 after(() => rm(work, { recursive: true, force: true }));
-
-/** `openprep signer` in a process of its own; resolves once it listens. */
-function startSigner(keyFile: string, socket: string, extra: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'signer', '--key', keyFile, '--socket', socket, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const seen = (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('"event":"listening"')) resolve(child);
-    };
-    child.stdout!.on('data', seen);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`signer exited (${code}) before listening:\n${text}`)));
-  });
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 async function filesUnder(folder: string): Promise<string[]> {
   const found: string[] = [];
