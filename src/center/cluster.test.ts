@@ -25,6 +25,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
 import type { SenderEvent } from '../agent/transport.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { keyNameFor } from '../journal/keys.ts';
@@ -351,10 +352,12 @@ test('the cluster — three nodes, the signer, two cut builders — each killed 
     // No private key of the center outside the signer's folder: every file of the test (the
     // S3 server's objects included), its text and its bytes.
     const seed = Buffer.from(
-      createPrivateKey(await readFile(keyFile, 'utf8')).export({ format: 'jwk' }).d!,
+      createPrivateKey(await readFile(keyFile)).export({ format: 'jwk' }).d!,
       'base64url',
     );
     assert.equal(seed.length, 32);
+    const pem = await readFile(keyFile, 'utf8');
+    assert.ok(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64').includes(seed), 'the seed found');
     const forms = [
       seed,
       ...['base64', 'base64url', 'hex'].map((f) => Buffer.from(seed.toString(f as 'hex'))),
@@ -373,8 +376,31 @@ test('the cluster — three nodes, the signer, two cut builders — each killed 
         if (!agentKeys.has(file)) assert.ok(!bytes.includes('PRIVATE KEY'), `${file} holds a private key`);
         for (const form of forms) assert.ok(!bytes.includes(form), `${file} holds the election key's seed`);
       }
+    // Nor in the database: every row of every table of the schema, as text (bytea in hex).
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    let rows = 0;
+    try {
+      const tables = await db.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+        [SCHEMA],
+      );
+      assert.ok(tables.rows.length > 0);
+      for (const { table_name } of tables.rows) {
+        const all = await db.query<{ row: string }>(
+          `SELECT t::text AS row FROM ${pg.escapeIdentifier(SCHEMA)}.${pg.escapeIdentifier(table_name)} t`,
+        );
+        for (const { row } of all.rows) {
+          rows++;
+          for (const form of forms.slice(1))
+            assert.ok(!row.includes(form.toString()), `a row of ${table_name} holds the election key's seed`);
+        }
+      }
+    } finally {
+      await db.end();
+    }
     t.diagnostic(
-      `${cuts.length} cuts verified, ${retries} agent retries, ${scanned} files scanned for keys; ${took()} in all`,
+      `${cuts.length} cuts verified, ${retries} agent retries, ${scanned} files and ${rows} database rows scanned for the key; ${took()} in all`,
     );
   } finally {
     for (const child of children) child.kill('SIGKILL');
