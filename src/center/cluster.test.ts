@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import type { SenderEvent } from '../agent/transport.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
@@ -43,7 +43,7 @@ import {
 } from '../test/field.ts';
 import { freePort, nginxUnavailable, startNginx } from '../test/nginx.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
-import { S3_CREDENTIALS, startS3 } from '../test/s3.ts';
+import { listKeys, S3_CREDENTIALS, startS3 } from '../test/s3.ts';
 import { killHard, startSigner } from '../test/signer.ts';
 
 const SCHEMA = `openprep_cluster_${process.pid}`;
@@ -311,19 +311,7 @@ test('the cluster — three nodes, the signer, two cut builders — each killed 
     // The bucket, downloaded as a mirror would: the pointer on the final cut, every cut
     // verifying against the one before.
     const mirror = path.join(work, 'mirror');
-    const listed: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({
-          Bucket: 'cortes',
-          Prefix: 'pef2024/',
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
-      for (const o of page.Contents ?? []) listed.push(o.Key!.slice('pef2024/'.length));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
+    const listed = await listKeys(client, 'cortes', 'pef2024/');
     for (const key of listed) {
       const got = await client.send(new GetObjectCommand({ Bucket: 'cortes', Key: `pef2024/${key}` }));
       await mkdir(path.dirname(path.join(mirror, key)), { recursive: true });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { keyNameFor } from '../journal/keys.ts';
 import { catalogFileNames } from '../publish/cut_builder.ts';
 import { runCutScheduler, type SchedulerEvent } from '../publish/cut_scheduler.ts';
@@ -25,7 +25,7 @@ import { verifyCut } from '../verify/verify.ts';
 import { S3CutStore } from '../publish/s3_cut_store.ts';
 import { preparedCenter, runCli } from '../test/center_process.ts';
 import { dropSchemas, postgresUnavailable, TEST_DATABASE_URL } from '../test/postgres.ts';
-import { S3_CREDENTIALS, startS3 } from '../test/s3.ts';
+import { listKeys, S3_CREDENTIALS, startS3 } from '../test/s3.ts';
 import { type CenterNode, openCenter } from './node.ts';
 
 const unavailable = await postgresUnavailable();
@@ -79,22 +79,7 @@ test('cuts in S3 from two nodes with separate data folders: one sequence, a publ
     const got = await client.send(new GetObjectCommand({ Bucket: 'cortes', Key: `pef2024/${key}` }));
     return Buffer.from(await got.Body!.transformToByteArray());
   };
-  const keys = async () => {
-    const all: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({
-          Bucket: 'cortes',
-          Prefix: 'pef2024/',
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
-      for (const o of page.Contents ?? []) all.push(o.Key!.slice('pef2024/'.length));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
-    return all;
-  };
+  const keys = () => listKeys(client, 'cortes', 'pef2024/');
   const latestCut = async () => JSON.parse((await object('latest.json')).toString()).cut as string;
   try {
     await dropSchemas([SCHEMA]);

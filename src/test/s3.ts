@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
 /** s3rver's one account: it checks every request's signature against it. */
 export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -53,4 +54,22 @@ export async function startS3(bucket = 'actas', others: readonly string[] = []):
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** Every key under `prefix` in a bucket, the prefix taken off, following the listing's pages. */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const all: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token === undefined ? {} : { ContinuationToken: token }),
+      }),
+    );
+    for (const object of page.Contents ?? []) all.push(object.Key!.slice(prefix.length));
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return all;
 }
