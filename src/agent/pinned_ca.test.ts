@@ -21,7 +21,7 @@ import { fromBase32, totp } from '../auth/totp.ts';
 import { openCenter } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
-import { outboxOf, scan } from '../test/field.ts';
+import { enrollWithCli, outboxOf, scan } from '../test/field.ts';
 import { freePortPair } from '../test/ports.ts';
 import { nginxUnavailable, startNginxWith } from '../test/nginx.ts';
 import { issue, makeCa, type TestCertificate } from '../test/tls.ts';
@@ -178,23 +178,7 @@ test('an agent trusts only the CA it pinned for its center', { skip: missing ?? 
   });
   assert.ok(coordinator.ok);
   await node.value.close();
-  for (const agent of [misled, unpinned, otherKey]) {
-    const enrolled = await runCli([
-      'device',
-      'enroll',
-      '--data',
-      center,
-      '--id',
-      agent.id,
-      '--origin',
-      'CATD',
-      '--bound-to',
-      'CATD-1',
-      '--public-key',
-      agent.publicKey,
-    ]);
-    assert.equal(enrolled.code, 0, enrolled.stderr);
-  }
+  for (const agent of [misled, unpinned, otherKey]) await enrollWithCli(center, agent);
   // --center-ca is kept in the agent folder; a pinned CA with a plain http:// center is refused.
   assert.equal(
     (await readFile(path.join(good.root, 'center-ca.pem'), 'utf8')).trim(),

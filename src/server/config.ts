@@ -12,6 +12,30 @@ const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Folders of plain names, each ending in `/` (the last one may omit it). */
 const PREFIX = /^(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/;
 
+/** A bucket's name as S3 allows it (the one schema for the images' and the cuts' buckets). */
+const bucketName = (description: string) =>
+  z
+    .string()
+    .regex(
+      BUCKET,
+      '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+    )
+    .optional()
+    .describe(description);
+
+/** A folder inside a bucket: relative, no "..". */
+const objectPrefix = (description: string) =>
+  z
+    .string()
+    .max(512)
+    .regex(
+      PREFIX,
+      'folder names of letters, digits, ".", "_" and "-", separated by "/", not starting with "/"',
+    )
+    .refine((p) => !p.split('/').includes('..'), 'no ".." in the prefix')
+    .default('')
+    .describe(description);
+
 export const serveConfigSchema = z
   .object({
     host: z
@@ -157,24 +181,8 @@ export const serveConfigSchema = z
           ),
         s3: z
           .object({
-            bucket: z
-              .string()
-              .regex(
-                BUCKET,
-                '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
-              )
-              .optional()
-              .describe('The bucket (it must exist); required when `images.store` is `s3`.'),
-            prefix: z
-              .string()
-              .max(512)
-              .regex(
-                PREFIX,
-                'folder names of letters, digits, ".", "_" and "-", separated by "/", not starting with "/"',
-              )
-              .refine((p) => !p.split('/').includes('..'), 'no ".." in the prefix')
-              .default('')
-              .describe('A folder inside the bucket the objects go under, such as `pef2024/`.'),
+            bucket: bucketName('The bucket (it must exist); required when `images.store` is `s3`.'),
+            prefix: objectPrefix('A folder inside the bucket the objects go under, such as `pef2024/`.'),
             endpoint: z
               .url({ protocol: /^https?$/ })
               .optional()
@@ -214,24 +222,10 @@ export const serveConfigSchema = z
           .describe(
             'Where `openprep cut` publishes cuts, the catalog, the public images and the latest pointer: the data folder\'s `cuts/`, or an S3-compatible bucket reached with `images.s3`\'s endpoint, region and path style (docs/deployment.md, "Cuts in object storage").',
           ),
-        bucket: z
-          .string()
-          .regex(
-            BUCKET,
-            '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
-          )
-          .optional()
-          .describe('The public bucket the cuts go to (it must exist); required when `cuts.store` is `s3`.'),
-        prefix: z
-          .string()
-          .max(512)
-          .regex(
-            PREFIX,
-            'folder names of letters, digits, ".", "_" and "-", separated by "/", not starting with "/"',
-          )
-          .refine((p) => !p.split('/').includes('..'), 'no ".." in the prefix')
-          .default('')
-          .describe('A folder inside the bucket the cuts go under, such as `pef2024/`.'),
+        bucket: bucketName(
+          'The public bucket the cuts go to (it must exist); required when `cuts.store` is `s3`.',
+        ),
+        prefix: objectPrefix('A folder inside the bucket the cuts go under, such as `pef2024/`.'),
       })
       .strict()
       .superRefine((cuts, context) => {
