@@ -41,6 +41,7 @@ export const ROLES: readonly Role[] = [
   'administrador',
   'publicador',
   'auditor',
+  'seguridad',
 ];
 
 export const SESSION_IDLE_MS = 30 * 60_000;

@@ -15,7 +15,9 @@ export type Role =
   | 'coordinador'
   | 'administrador'
   | 'publicador'
-  | 'auditor';
+  | 'auditor'
+  /** The security team: reads alerts and access reviews, changes nothing. */
+  | 'seguridad';
 
 /** Where an operator may act: the whole nation, one entidad (`entidad:NN`) or one CATD (`catd:ID`). */
 export type Scope = string;

@@ -143,7 +143,15 @@ export function AdminScreen(props: { operator: Operator }) {
   );
 }
 
-const ROLE_OPTIONS = ['capturista', 'verificador', 'coordinador', 'auditor', 'administrador', 'publicador'];
+const ROLE_OPTIONS = [
+  'capturista',
+  'verificador',
+  'coordinador',
+  'auditor',
+  'seguridad',
+  'administrador',
+  'publicador',
+];
 
 /** An expiry chosen as a day (a date input's value): the end of that day, local time; none when empty. */
 const endOfDay = (day: string) => (day === '' ? null : new Date(`${day}T23:59:59`).toISOString());

@@ -36,6 +36,7 @@ const es = {
   roleVerificador: 'Verificador(a)',
   roleCoordinador: 'Coordinador(a)',
   roleAuditor: 'Auditor(a)',
+  roleSeguridad: 'Seguridad',
   roleAdministrador: 'Administrador(a)',
   rolePublicador: 'Publicador(a)',
   // The acta's image (capture, verification, cotejo).
@@ -203,6 +204,7 @@ const en: Words = {
   roleVerificador: 'Verifier',
   roleCoordinador: 'Coordinator',
   roleAuditor: 'Auditor',
+  roleSeguridad: 'Security',
   roleAdministrador: 'Administrator',
   rolePublicador: 'Publisher',
   noImage: 'This acta has no image.',

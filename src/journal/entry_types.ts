@@ -9,6 +9,23 @@
 import { z } from 'zod';
 import { OBSERVATIONS } from '../domain/acta.ts';
 
+/** The detections of security operations (src/security/, docs/security-operations.md), closed. */
+export const SECURITY_DETECTIONS = [
+  'credential-stuffing',
+  'password-spraying',
+  'brute-force',
+  'success-after-failures',
+  'outside-window',
+  'new-network-admin',
+  'concurrent-sources',
+  'device-rate',
+  'device-scope',
+  'totp-reused',
+  'decoy-used',
+] as const;
+/** What the center may do about an alert besides raising it, configured per detection. */
+export const SECURITY_RESPONSES = ['step-up', 'throttle', 'revoke-sessions', 'revoke-device'] as const;
+
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 /** A journal counts things with integers. */
 const count = z.number().int().nonnegative();
@@ -159,6 +176,7 @@ export const journalEntrySchemas = [
       'administrador',
       'publicador',
       'auditor',
+      'seguridad',
     ]),
     scope: z.string(),
     by: z.string(),
@@ -219,6 +237,35 @@ export const journalEntrySchemas = [
     operators: count,
     sessions: count,
     devices: count,
+  }),
+  // Security operations (src/security/): an alert a detection raised, and any touch of a decoy.
+  entry('SECURITY_ALERT', {
+    // Stable for one occurrence (detection, subject, window): nodes that see it again do not raise it twice.
+    alertId: z.string(),
+    detection: z.enum(SECURITY_DETECTIONS),
+    severity: z.enum(['warning', 'high', 'critical']),
+    // Who or what it is about; each detection names the ones it knows.
+    subject: z.strictObject({
+      address: z.string().optional(),
+      operatorId: z.string().optional(),
+      username: z.string().optional(),
+      deviceId: z.string().optional(),
+      decoyId: z.string().optional(),
+    }),
+    // The first and last events behind it, and counts of what it saw (events, accounts, addresses...).
+    firstAt: z.number(),
+    lastAt: z.number(),
+    evidence: z.record(z.string(), z.number()),
+    // What the center did about it, as configured for the detection.
+    responses: z.array(z.enum(SECURITY_RESPONSES)).readonly(),
+  }),
+  entry('DECOY_USED', {
+    decoyId: z.string(),
+    kind: z.enum(['operator', 'device', 'record']),
+    // Where it was used: the route or command, and the client address or device when known.
+    via: z.string(),
+    address: z.string().optional(),
+    deviceId: z.string().optional(),
   }),
 ] as const;
 
