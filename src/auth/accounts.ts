@@ -12,6 +12,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Err, err, type Ok, ok, type Result } from '../domain/result.ts';
 import type { SecurityEntry } from '../journal/entries.ts';
 import { type Commits, GroupCommit } from '../platform/group_commit.ts';
+import { type BreachCorpus, inCorpus, passwordSha1, shippedBlocklist } from './breached_passwords.ts';
 import type {
   AccountsTx,
   OperatorRow,
@@ -107,8 +108,33 @@ interface Failures {
 const USERNAME = /^[a-z0-9._-]{3,64}$/;
 const SCOPE = /^(nacional|entidad:[0-9]{2}|catd:[A-Za-z0-9._-]{1,64})$/;
 
+/** Why a new password is refused: the policy's rules, a breach corpus, or a corpus that could not be read. */
+export type NewPasswordError = PasswordPolicyError | 'breached-password' | 'breach-check-unavailable';
+
+/** Why a password change is refused. */
+export type PasswordChangeError =
+  | NewPasswordError
+  | 'wrong-password'
+  | 'code-required'
+  | 'same-password'
+  | 'throttled'
+  | 'busy';
+
+/** A session this recent may change its password without a TOTP code (the sign-in just gave one). */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
+
+/** What the re-check of stored passwords against a corpus found. */
+export interface RecheckReport {
+  /** Accounts with a kept fingerprint, compared. */
+  readonly checked: number;
+  /** Accounts without one (password set before fingerprints were kept): checked at their next sign-in. */
+  readonly withoutFingerprint: number;
+  /** Accounts found in the corpus and now required to change (their ids), already required ones excluded. */
+  readonly marked: readonly string[];
+}
+
 export type AccountError =
-  | PasswordPolicyError
+  | NewPasswordError
   | 'bad-username'
   | 'username-taken'
   | 'bad-scope'
@@ -138,6 +164,11 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+function withoutMustChange(operator: OperatorRow): OperatorRow {
+  const { mustChangePassword: _, ...rest } = operator;
+  return rest;
+}
+
 export function sameToken(token: string, hash: string): boolean {
   const a = Buffer.from(tokenHash(token), 'hex');
   const b = Buffer.from(hash, 'hex');
@@ -152,6 +183,7 @@ export class Accounts {
   readonly #issuer: string;
   readonly #commits: Commits<AccountsTx>;
   readonly #security: SecurityJournal;
+  readonly #breached: BreachCorpus;
   /** Per node: failures from each address, for usernames that do not exist, from trusted browsers. */
   readonly #addresses = new Map<string, Failures>();
   readonly #unknownNames = new Map<string, Failures>();
@@ -171,6 +203,8 @@ export class Accounts {
       secrets(): Promise<Result<SecretBox, string>>;
     },
     clock: () => number,
+    /** The breach corpus new passwords are checked against (default: the shipped blocklist). */
+    breached?: BreachCorpus,
   ): Promise<Accounts> {
     const box = await node.secrets();
     if (!box.ok) throw new Error(box.message);
@@ -180,6 +214,7 @@ export class Accounts {
       box: box.value,
       clock,
       electionId: node.pipeline.election.id,
+      ...(breached !== undefined ? { breached } : {}),
     });
   }
 
@@ -190,7 +225,9 @@ export class Accounts {
     box: SecretBox;
     clock: () => number;
     electionId: string;
+    breached?: BreachCorpus;
   }) {
+    this.#breached = options.breached ?? shippedBlocklist();
     this.#store = options.store;
     this.#commits = options.commits ?? new GroupCommit(options.store);
     this.#security = new SecurityJournal(this.#commits, options.clock);
@@ -216,13 +253,8 @@ export class Accounts {
       );
     if (!ROLES.includes(input.role as Role)) return err('bad-role', `the roles are ${ROLES.join(', ')}`);
     if (!SCOPE.test(input.scope)) return err('bad-scope', 'a scope is nacional, entidad:NN or catd:ID');
-    const policy = checkPasswordPolicy(input.password, [
-      input.username,
-      input.name,
-      this.#issuer,
-      'openprep',
-    ]);
-    if (!policy.ok) return policy;
+    const checked = await this.#newPassword(input.password, input.username, input.name);
+    if (!checked.ok) return checked;
     const passwordHash = await hashPassword(input.password);
     const id = `op-${randomBytes(8).toString('hex')}`;
     const seed = newTotpSecret();
@@ -242,6 +274,8 @@ export class Accounts {
       certifiedFor: this.#electionId,
       createdAt: at,
       disabledAt: null,
+      ...this.#fingerprint(checked.value),
+      passwordChangedAt: at,
     };
     const created = await this.#store.transaction(async (tx) => {
       if ((await tx.getOperatorByUsername(input.username)) !== null) return false;
@@ -263,6 +297,225 @@ export class Accounts {
       operator,
       totpUri: otpauthUri(seed, input.username, this.#issuer),
       totpSecret: base32(seed),
+    });
+  }
+
+  /**
+   * A new password passes the policy (password.ts) and is in no breach corpus; answers its
+   * SHA-1 (for the fingerprint). A corpus that cannot be read refuses: the change can wait,
+   * a breached password let through cannot be called back.
+   */
+  async #newPassword(
+    password: string,
+    username: string,
+    name: string,
+  ): Promise<Result<string, NewPasswordError>> {
+    const policy = checkPasswordPolicy(password, [username, name, this.#issuer, 'openprep']);
+    if (!policy.ok) return policy;
+    const sha1 = passwordSha1(password);
+    const found = await inCorpus(this.#breached, sha1);
+    if (!found.ok) return err('breach-check-unavailable', `${found.message}; try again once it is readable`);
+    if (found.value)
+      return err(
+        'breached-password',
+        'this password appears in published breaches of other services: choose another one',
+      );
+    return ok(sha1);
+  }
+
+  /** What is kept to re-check a password against a future corpus: its k-anonymity prefix and a keyed MAC. */
+  #fingerprint(sha1: string): { breachPrefix: string; breachMac: string } {
+    return { breachPrefix: sha1.slice(0, 5), breachMac: this.#box.mac('breached-password', sha1) };
+  }
+
+  /**
+   * An operator changes their own password: the current one always, and a TOTP code unless the
+   * session signed in within RECENT_SIGN_IN_MS. A wrong password or code counts as a failed
+   * sign-in (the account's delay applies), so a stolen session cannot guess it. The other
+   * sessions of the account end; this one stays.
+   */
+  async changePassword(input: {
+    readonly auth: Authenticated;
+    readonly current: string;
+    readonly password: string;
+    readonly code?: string;
+    readonly address: string;
+  }): Promise<Result<OperatorRow, PasswordChangeError>> {
+    const now = this.#clock();
+    const { session } = input.auth;
+    const before = await this.#store.getOperator(session.operatorId);
+    if (before === null) throw new Error(`the session's operator ${session.operatorId} has no row`);
+    const wait = Math.max(0, (before.lockedUntil ?? 0) - now);
+    if (wait > 0) return err('throttled', `too many failed attempts: wait ${Math.ceil(wait / 1000)} s`);
+    const recent = now - session.createdAt <= RECENT_SIGN_IN_MS;
+    if (!recent && (input.code === undefined || input.code === ''))
+      return err('code-required', 'give a code from your authenticator app too');
+    if (input.password.normalize('NFKC') === input.current.normalize('NFKC'))
+      return err('same-password', 'the new password must differ from the current one');
+    const checked = await this.#newPassword(input.password, before.username, before.name);
+    if (!checked.ok) return checked;
+    const currentOk = await inHashingSlot(() => verifyPassword(input.current, before.passwordHash));
+    if (currentOk === 'busy') return err('busy', 'too many sign-ins at this moment: try again in a second');
+    const passwordHash = await hashPassword(input.password);
+    return this.#store.transaction(async (tx): Promise<Result<OperatorRow, PasswordChangeError>> => {
+      const operator = await tx.getOperator(before.id);
+      if (operator === null) throw new Error(`operator ${before.id} vanished`);
+      let step: number | null = null;
+      if (currentOk && !recent) {
+        const seed = operator.totpSealed === null ? null : this.#box.open(operator.totpSealed, operator.id);
+        const code =
+          seed === null
+            ? null
+            : verifyTotp({
+                secret: seed,
+                code: input.code ?? '',
+                epochMs: now,
+                lastUsedStep: operator.totpLastStep,
+              });
+        if (code?.ok === true) step = code.value.step;
+      }
+      if (!currentOk || (!recent && step === null)) {
+        const failures = operator.failedAttempts + 1;
+        const delay = delayAfter(failures, FREE_FAILURES);
+        await tx.putOperator({
+          ...operator,
+          failedAttempts: failures,
+          lockedUntil: delay > 0 ? now + delay : null,
+        });
+        await this.#security.recordIn(tx, {
+          type: 'LOGIN_FAILED',
+          at: now,
+          operatorId: operator.id,
+          factor: !currentOk ? 'password-change' : 'password-change-totp',
+          address: input.address,
+        });
+        return err('wrong-password', 'the current password or the code is not right');
+      }
+      const changed: OperatorRow = {
+        ...withoutMustChange(operator),
+        passwordHash,
+        ...this.#fingerprint(checked.value),
+        passwordChangedAt: now,
+        failedAttempts: 0,
+        lockedUntil: null,
+        totpLastStep: step ?? operator.totpLastStep,
+      };
+      await tx.putOperator(changed);
+      // Whoever else holds a session of this account (the reason to change, often) is signed out.
+      await tx.revokeSessions([operator.id], now);
+      await tx.putSession({ ...session, revokedAt: null });
+      await tx.appendJournal({
+        type: 'PASSWORD_CHANGED',
+        at: now,
+        operatorId: operator.id,
+        reason: 'self',
+        by: operator.id,
+      });
+      return ok(changed);
+    });
+  }
+
+  /**
+   * An administrator sets an operator's password (`openprep operator password`): same rules as
+   * any new password; the operator must change it at their next sign-in, and every session of
+   * theirs ends.
+   */
+  async resetPassword(input: {
+    readonly username: string;
+    readonly password: string;
+    readonly by: string;
+  }): Promise<Result<OperatorRow, AccountError>> {
+    const found = await this.#store.transaction((tx) => tx.getOperatorByUsername(input.username));
+    if (found === null) return err('no-such-operator', `no operator ${input.username}`);
+    const checked = await this.#newPassword(input.password, found.username, found.name);
+    if (!checked.ok) return checked;
+    const passwordHash = await hashPassword(input.password);
+    const at = this.#clock();
+    const done = await this.#store.transaction(async (tx) => {
+      const operator = await tx.getOperator(found.id);
+      if (operator === null) return null;
+      const reset: OperatorRow = {
+        ...operator,
+        passwordHash,
+        ...this.#fingerprint(checked.value),
+        passwordChangedAt: at,
+        mustChangePassword: 'reset',
+        failedAttempts: 0,
+        lockedUntil: null,
+      };
+      await tx.putOperator(reset);
+      await tx.revokeSessions([operator.id], at);
+      await tx.appendJournal({
+        type: 'PASSWORD_CHANGED',
+        at,
+        operatorId: operator.id,
+        reason: 'reset',
+        by: input.by,
+      });
+      await tx.appendJournal({
+        type: 'PASSWORD_CHANGE_REQUIRED',
+        at,
+        operatorId: operator.id,
+        reason: 'reset',
+        by: input.by,
+      });
+      return reset;
+    });
+    return done === null ? err('no-such-operator', `no operator ${input.username}`) : ok(done);
+  }
+
+  /**
+   * Compares every kept fingerprint with a corpus (a new one): one range read per prefix, the
+   * range's hashes MACed and compared; an account found is required to change its password
+   * (PASSWORD_CHANGE_REQUIRED, reason breached) — its live sessions are restricted to that at
+   * once. Accounts already required are left as they are.
+   */
+  async recheck(corpus: BreachCorpus, by: string): Promise<Result<RecheckReport, 'corpus-unreadable'>> {
+    const operators = await this.#store.operators();
+    const byPrefix = new Map<string, OperatorRow[]>();
+    let withoutFingerprint = 0;
+    for (const operator of operators) {
+      if (operator.breachPrefix === undefined || operator.breachMac === undefined) {
+        withoutFingerprint++;
+        continue;
+      }
+      if (operator.mustChangePassword !== undefined) continue;
+      byPrefix.set(operator.breachPrefix, [...(byPrefix.get(operator.breachPrefix) ?? []), operator]);
+    }
+    const found: OperatorRow[] = [];
+    for (const [prefix, group] of byPrefix) {
+      const range = await corpus.range(prefix);
+      if (!range.ok) return range;
+      const macs = new Set<string>();
+      for (const suffix of range.value.keys()) macs.add(this.#box.mac('breached-password', prefix + suffix));
+      for (const operator of group) if (macs.has(operator.breachMac!)) found.push(operator);
+    }
+    const at = this.#clock();
+    const marked: string[] = [];
+    for (const candidate of found)
+      await this.#store.transaction(async (tx) => {
+        const operator = await tx.getOperator(candidate.id);
+        // Changed meanwhile: the fingerprint compared is no longer this account's password.
+        if (
+          operator === null ||
+          operator.breachMac !== candidate.breachMac ||
+          operator.mustChangePassword !== undefined
+        )
+          return;
+        await tx.putOperator({ ...operator, mustChangePassword: 'breached' });
+        await tx.appendJournal({
+          type: 'PASSWORD_CHANGE_REQUIRED',
+          at,
+          operatorId: operator.id,
+          reason: 'breached',
+          by,
+        });
+        marked.push(operator.id);
+      });
+    return ok({
+      checked: operators.length - withoutFingerprint,
+      withoutFingerprint,
+      marked,
     });
   }
 
@@ -466,6 +719,15 @@ export class Accounts {
         ...err('busy', 'too many sign-ins at this moment: try again in a second'),
         retryAfterMs: 1_000,
       };
+    // An account whose password was set before fingerprints were kept: the password is at
+    // hand now, so it is checked against the corpus and its fingerprint kept (below, on success).
+    let legacy: { sha1: string; breached: boolean } | null = null;
+    if (passwordOk && found !== null && found.breachPrefix === undefined) {
+      const sha1 = passwordSha1(input.password);
+      const breached = await inCorpus(this.#breached, sha1);
+      // Unreadable now: checked at a later sign-in.
+      if (breached.ok) legacy = { sha1, breached: breached.value };
+    }
     const failed = err('sign-in-failed', 'sign-in failed: check the username, password and code');
     const outcome = await this.#commits.run(async (tx): Promise<Ok<SignedIn> | SignInRefusal> => {
       // Read again inside the transaction: concurrent sign-ins with one code are serialised here.
@@ -544,7 +806,21 @@ export class Accounts {
         totpLastStep: code.value.step,
         failedAttempts: 0,
         lockedUntil: null,
+        ...(legacy !== null && operator.breachPrefix === undefined
+          ? {
+              ...this.#fingerprint(legacy.sha1),
+              ...(legacy.breached ? { mustChangePassword: operator.mustChangePassword ?? 'breached' } : {}),
+            }
+          : {}),
       };
+      if (legacy?.breached === true && operator.mustChangePassword === undefined)
+        await tx.appendJournal({
+          type: 'PASSWORD_CHANGE_REQUIRED',
+          at: now,
+          operatorId: operator.id,
+          reason: 'breached',
+          by: 'sign-in',
+        });
       await tx.putOperator(signedIn);
       // A new session at every sign-in: a token planted before sign-in is worth nothing after it.
       await tx.putSession({

@@ -41,7 +41,21 @@ export interface OperatorRow {
   readonly webauthn?: readonly WebAuthnKey[];
   readonly createdAt: number;
   readonly disabledAt: number | null;
+  /**
+   * For re-checking the password against a new breach corpus without keeping it
+   * (breached_passwords.ts): its SHA-1's first 5 hex digits, the k-anonymity prefix the public
+   * range API is sent, and an HMAC of the whole SHA-1 under a key derived from the secrets key.
+   * Absent on accounts whose password was set before OpenPREP kept them (set at next sign-in).
+   */
+  readonly breachPrefix?: string;
+  readonly breachMac?: string;
+  /** Why the operator must change their password before doing anything else; absent when not. */
+  readonly mustChangePassword?: PasswordChangeReason;
+  readonly passwordChangedAt?: number;
 }
+
+/** Why a password must be changed: found in a breach corpus, or set by an administrator. */
+export type PasswordChangeReason = 'breached' | 'reset';
 
 export interface SessionRow {
   /** SHA-256 of the session token, hex: the token itself is never stored. */

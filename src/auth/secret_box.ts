@@ -5,13 +5,14 @@
  * use (mode 0600) — with the owner's id as associated data, so a sealed secret copied to
  * another account does not open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { err, ok, type Result } from '../domain/result.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
 
 export class SecretBox {
   readonly #key: Buffer;
+  readonly #derived = new Map<string, Buffer>();
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new Error('a secret box key is 32 bytes');
@@ -60,6 +61,19 @@ export class SecretBox {
       await writeFileDurably(file, `${key.toString('base64')}\n`, 0o600);
       return new SecretBox(key);
     }
+  }
+
+  /**
+   * HMAC-SHA-256 of `data` under a key derived (HKDF-SHA-256) from this one for `purpose`:
+   * a keyed fingerprint only the holders of the secrets key can compute, never the key itself.
+   */
+  mac(purpose: string, data: string): string {
+    let key = this.#derived.get(purpose);
+    if (key === undefined) {
+      key = Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `openprep:${purpose}`, 32));
+      this.#derived.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(data, 'utf8').digest('base64url');
   }
 
   seal(plaintext: Uint8Array, owner: string): string {

@@ -190,6 +190,18 @@ export const journalEntrySchemas = [
     by: z.string(),
     reason: z.string(),
   }),
+  // Never the password, nor which corpus entry matched: only whose and why.
+  entry('PASSWORD_CHANGED', {
+    operatorId: z.string(),
+    // self: the operator, with their current password; reset: an administrator (`by`).
+    reason: z.enum(['self', 'reset']),
+    by: z.string(),
+  }),
+  entry('PASSWORD_CHANGE_REQUIRED', {
+    operatorId: z.string(),
+    reason: z.enum(['breached', 'reset']),
+    by: z.string(),
+  }),
   entry('LOGIN_SUCCEEDED', {
     operatorId: z.string(),
     factors: z.array(z.string()).readonly(),
