@@ -483,6 +483,67 @@ export const operatorRecertify = command({
   run: async (args) => (await import('./operator_commands.ts')).runOperatorRecertify(args),
 });
 
+export const operatorPassword = command({
+  name: 'operator password',
+  summary:
+    "set an operator's password (on stdin): checked like any new one; ends their sessions, and they must change it at next sign-in",
+  options: {
+    data,
+    username,
+    'password-stdin': flag(
+      'read the new password from standard input (never from the command line, where ps and shell history keep it)',
+      z.literal(true, { message: 'give the password on standard input with --password-stdin' }),
+    ),
+  },
+  examples: [
+    "printf '%s\\n' 'otra frase larga de entrega' | openprep operator password --data /tmp/center --username ana.lopez --password-stdin",
+  ],
+  run: async (args) => (await import('./operator_commands.ts')).runOperatorPassword(args),
+});
+
+const breachedPasswords = valued(
+  'PATH',
+  z.string().min(1).optional(),
+  'the breached-password corpus: a folder of range files or one sorted SHA1:COUNT file (OPENPREP_BREACHED_PASSWORDS)',
+);
+
+export const passwordsCorpusBuild = command({
+  name: 'passwords corpus build',
+  summary: 'build a breached-password corpus (one sorted file, or a folder of range files) from a list',
+  arguments: '<LIST>',
+  options: {
+    from: valued(
+      'passwords|hashes',
+      z.enum(['passwords', 'hashes']).default('passwords'),
+      'passwords: one password a line; hashes: SHA1 or SHA1:COUNT lines',
+    ),
+    out: valued(
+      'PATH',
+      z.string().min(1),
+      'the corpus to write (a file; with --layout folder, a new folder)',
+    ),
+    layout: valued(
+      'file|folder',
+      z.enum(['file', 'folder']).default('file'),
+      'file: SHA1:COUNT lines sorted by hash; folder: PREFIX.txt range files as HIBP serves them',
+    ),
+  },
+  examples: [
+    'passwords corpus build /tmp/bloqueadas.txt --out /tmp/corpus.txt',
+    'passwords corpus build pwned-hashes.txt --from hashes --layout folder --out /srv/breached/',
+  ],
+  run: async (args) => (await import('./password_commands.ts')).runCorpusBuild(args),
+});
+
+export const passwordsRecheck = command({
+  name: 'passwords recheck',
+  summary:
+    "compare every operator's kept password fingerprint with a breach corpus; those found must change their password",
+  options: { data, corpus: breachedPasswords },
+  examples: ['passwords recheck --data /tmp/center --corpus /tmp/corpus.txt'],
+  run: async (args) => (await import('./password_commands.ts')).runRecheck(args),
+});
+
 export const accountsPurge = command({
   name: 'accounts purge',
   summary: 'revoke every session, second factor and device key in a scope at once',
@@ -694,6 +755,9 @@ export const COMMANDS: readonly Command[] = [
   operatorList,
   operatorEnrollTotp,
   operatorRecertify,
+  operatorPassword,
+  passwordsCorpusBuild,
+  passwordsRecheck,
   accountsPurge,
   agentInit,
   agentEnroll,

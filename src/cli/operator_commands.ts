@@ -1,11 +1,12 @@
 /**
- * `openprep operator add|list|enroll-totp` and `openprep accounts purge`. Run by an
+ * `openprep operator add|list|enroll-totp|recertify|password` and `openprep accounts purge`. Run by an
  * administrator on the center itself: the password is read from standard input (never from
  * the command line, where `ps` and shell history would keep it), and the TOTP seed is shown
  * once, to be scanned in person.
  */
 import process from 'node:process';
 import { Accounts } from '../auth/accounts.ts';
+import { openBreachCorpus } from '../auth/breached_passwords.ts';
 import { type CenterNode, openCenter } from '../center/node.ts';
 import { parseCommandArgs, readStdin } from './args.ts';
 import {
@@ -13,6 +14,7 @@ import {
   operatorAdd,
   operatorEnrollTotp,
   operatorList,
+  operatorPassword,
   operatorRecertify,
 } from './commands.ts';
 
@@ -22,17 +24,25 @@ const fail = (command: string, message: string, code = 1): number => {
   return code;
 };
 
+/** The corpus serve checks passwords against (OPENPREP_BREACHED_PASSWORDS), so a command checks the same. */
+export function configuredCorpusPath(): string | undefined {
+  const path = process.env['OPENPREP_BREACHED_PASSWORDS'];
+  return path === undefined || path === '' ? undefined : path;
+}
+
 async function withAccounts(
   command: string,
   data: string,
   work: (accounts: Accounts, node: CenterNode) => Promise<number>,
 ): Promise<number> {
+  const breached = await openBreachCorpus(configuredCorpusPath());
+  if (!breached.ok) return fail(command, breached.message);
   const node = await openCenter({ root: data, clock: Date.now });
   if (!node.ok) return fail(command, node.message);
   try {
     const secrets = await node.value.secrets();
     if (!secrets.ok) return fail(command, secrets.message);
-    return await work(await Accounts.open(node.value, Date.now), node.value);
+    return await work(await Accounts.open(node.value, Date.now, breached.value), node.value);
   } finally {
     await node.value.close();
   }
@@ -69,7 +79,7 @@ export async function runOperatorList(args: readonly string[]): Promise<number> 
   return withAccounts('operator list', parsed.value.options.data, async (_accounts, node) => {
     for (const o of await node.operators.operators())
       out(
-        `${o.username}\t${o.role}\t${o.scope}\t${o.totpSealed === null ? 'must enrol TOTP' : 'active'}${o.lockedUntil !== null && o.lockedUntil > Date.now() ? '\tthrottled (failed sign-ins)' : ''}`,
+        `${o.username}\t${o.role}\t${o.scope}\t${o.totpSealed === null ? 'must enrol TOTP' : 'active'}${o.lockedUntil !== null && o.lockedUntil > Date.now() ? '\tthrottled (failed sign-ins)' : ''}${o.mustChangePassword !== undefined ? `\tmust change password (${o.mustChangePassword})` : ''}`,
       );
     return 0;
   });
@@ -107,6 +117,26 @@ export async function runAccountsPurge(args: readonly string[]): Promise<number>
     if (!purged.ok) return fail('accounts purge', purged.message, 2);
     out(
       `purged ${o.scope}: ${purged.value.operators} operators must enrol again, ${purged.value.sessions} sessions and ${purged.value.devices} devices revoked`,
+    );
+    return 0;
+  });
+}
+
+export async function runOperatorPassword(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandArgs(args, operatorPassword.options);
+  if (!parsed.ok) return fail('operator password', parsed.message, 2);
+  const o = parsed.value.options;
+  const password = await readStdin();
+  return withAccounts('operator password', o.data, async (accounts) => {
+    const reset = await accounts.resetPassword({ username: o.username, password, by: 'cli' });
+    if (!reset.ok)
+      return fail(
+        'operator password',
+        reset.message,
+        reset.code === 'no-such-operator' || reset.code === 'breach-check-unavailable' ? 1 : 2,
+      );
+    out(
+      `${reset.value.username}: new password set; their sessions are ended and they must change it at their next sign-in`,
     );
     return 0;
   });

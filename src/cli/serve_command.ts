@@ -13,6 +13,7 @@ import { classifyFault } from '../platform/faults.ts';
 import { signCheckpoint } from '../publish/publisher.ts';
 import { openImageStore } from '../images/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
+import { openBreachCorpus } from '../auth/breached_passwords.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs } from './args.ts';
@@ -77,9 +78,41 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await node.value.close();
     return fail(`the image store cannot be used: ${reachable.message}`);
   }
-  const server = await buildServer({ node: node.value, config: config.value, clock, images });
+  // A corpus configured but not readable stops the service: passwords would go unchecked.
+  const breached = await openBreachCorpus(config.value.passwords.breachedCorpus);
+  if (!breached.ok) {
+    images.blobs.close();
+    await node.value.close();
+    return fail(breached.message);
+  }
+  const server = await buildServer({
+    node: node.value,
+    config: config.value,
+    clock,
+    images,
+    breached: breached.value,
+  });
   const { app } = server;
   app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
+  // The corpus may be new since the last start (it changes only between starts): every kept
+  // fingerprint is compared with it, in the background (one range read per prefix); an account
+  // found must change its password before anything else, its live sessions included.
+  const rechecking = server.accounts
+    .recheck(breached.value, 'serve')
+    .then((report) => {
+      if (report.ok)
+        app.log.info(
+          {
+            event: 'security',
+            kind: 'breached-password-recheck',
+            ...report.value,
+            marked: report.value.marked.length,
+          },
+          `breached passwords re-checked against ${breached.value.description}`,
+        );
+      else app.log.error({ event: 'security', code: report.code }, report.message);
+    })
+    .catch((error: unknown) => app.log.error({ err: error }, 'breached-password re-check failed'));
 
   let checkpointing = Promise.resolve();
   let signedSize = -1;
@@ -126,6 +159,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
       force.unref();
       await app.close();
       clearTimeout(force);
+      await rechecking;
       await checkpointing;
       await checkpoint().catch(() => {});
       await node.value.close();

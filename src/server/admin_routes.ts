@@ -277,7 +277,12 @@ export function registerAdminRoutes(
         by: admin.id,
       });
       if (!added.ok)
-        return refuse(reply, added.code === 'username-taken' ? 409 : 400, added.code, added.message);
+        return refuse(
+          reply,
+          added.code === 'username-taken' ? 409 : added.code === 'breach-check-unavailable' ? 503 : 400,
+          added.code,
+          added.message,
+        );
       request.log.info({
         event: 'security',
         kind: 'operator-created',

@@ -17,6 +17,7 @@ import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
+import { type BreachCorpus, openBreachCorpus } from '../auth/breached_passwords.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
@@ -116,6 +117,8 @@ export async function buildServer(options: {
   readonly images?: ImageStore;
   /** The built operators' console (`npm run build`); by default `dist/console`. */
   readonly consoleDir?: string;
+  /** Opened (and checked) by the caller; by default the configured one (`passwords.breachedCorpus`). */
+  readonly breached?: BreachCorpus;
 }): Promise<ServerHandle> {
   const { node, config } = options;
   const app = Fastify({
@@ -179,7 +182,14 @@ export async function buildServer(options: {
       else app.log.info({ event: 'intake', ...event }, 'package accepted');
     },
   });
-  const accounts = await Accounts.open(node, options.clock);
+  let breached = options.breached;
+  if (breached === undefined) {
+    const opened = await openBreachCorpus(config.passwords.breachedCorpus);
+    // serve opens it first and stops with this message; a caller that did not is a bug.
+    if (!opened.ok) throw new Error(opened.message);
+    breached = opened.value;
+  }
+  const accounts = await Accounts.open(node, options.clock, breached);
   const health = new NodeHealth({
     // A small durable write to each, at most once a second and only while faulty.
     probe: async () => {

@@ -288,6 +288,19 @@ export const serveConfigSchema = z
       .describe(
         'On SIGTERM: how long the node keeps serving with GET /readyz answering 503 (so the load balancer stops sending it work) before it closes its listener and finishes what is in flight.',
       ),
+    passwords: z
+      .object({
+        breachedCorpus: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'A breached-password corpus (docs/security-operations.md, "Breached passwords"): a folder of HIBP range files (`00000.txt` … `FFFFF.txt`, `SUFFIX:COUNT` lines) or one file of `SHA1:COUNT` lines sorted by hash. New passwords in it are refused, and at start every kept fingerprint is re-checked against it. Without it, the shipped blocklist alone.',
+          ),
+      })
+      .strict()
+      .default({})
+      .describe('Operator passwords (NIST SP 800-63B-4).'),
     metrics: z
       .object({
         enabled: z
@@ -347,6 +360,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_METRICS', ['metrics', 'enabled'], 'boolean'],
   ['OPENPREP_METRICS_LOOPBACK', ['metrics', 'loopback'], 'boolean'],
   ['OPENPREP_METRICS_TOKEN', ['metrics', 'token'], 'string'],
+  ['OPENPREP_BREACHED_PASSWORDS', ['passwords', 'breachedCorpus'], 'string'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   type Accounts,
   type Authenticated,
+  type PasswordChangeError,
   ROLES,
   sameToken,
   TRUSTED_BROWSER_MS,
@@ -57,6 +58,36 @@ const signInSchema = z
     code: z.string().max(16),
   })
   .strict();
+
+const passwordChangeSchema = z
+  .object({
+    current: z.string().min(1).max(1024),
+    password: z.string().min(1).max(1024),
+    code: z.string().max(16).optional(),
+  })
+  .strict();
+
+/** What a session that must change its password may still do. */
+const WHILE_MUST_CHANGE: ReadonlySet<string> = new Set([
+  'POST /api/v1/password',
+  'GET /api/v1/me',
+  'DELETE /api/v1/session',
+]);
+
+const PASSWORD_CHANGE_STATUS: Readonly<Record<PasswordChangeError, number>> = {
+  'too-short': 400,
+  'too-long': 400,
+  common: 400,
+  context: 400,
+  'breached-password': 400,
+  'same-password': 400,
+  'code-required': 400,
+  'wrong-password': 403,
+  throttled: 429,
+  busy: 503,
+  // The corpus could not be read: the center's fault, never the person's.
+  'breach-check-unavailable': 503,
+};
 
 function cookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
@@ -111,6 +142,15 @@ export function registerOperatorRoutes(
         return reply.code(403).send({ error: 'csrf', message: 'send the X-CSRF-Token given at sign-in' });
       }
     }
+    // A password found in a breach, or set by an administrator: the session may change it, say
+    // who it is and sign out, nothing else (the console shows the change form on this code).
+    const mustChange = auth.value.operator.mustChangePassword;
+    if (mustChange !== undefined && !WHILE_MUST_CHANGE.has(`${request.method} ${request.routeOptions.url}`))
+      return reply.code(403).send({
+        error: 'password-change-required',
+        reason: mustChange,
+        message: 'change your password first (POST /api/v1/password)',
+      });
     request.auth = auth.value;
   });
 
@@ -207,8 +247,50 @@ export function registerOperatorRoutes(
     ]);
     return reply.code(201).send({
       csrfToken,
-      operator: { id: operator.id, username: operator.username, role: operator.role, scope: operator.scope },
+      operator: {
+        id: operator.id,
+        username: operator.username,
+        role: operator.role,
+        scope: operator.scope,
+        ...(operator.mustChangePassword !== undefined
+          ? { mustChangePassword: operator.mustChangePassword }
+          : {}),
+      },
     });
+  });
+
+  app.post('/api/v1/password', { config: { policy: 'session', roles: ROLES } }, async (request, reply) => {
+    const body = passwordChangeSchema.safeParse(request.body);
+    if (!body.success)
+      return reply.code(400).send({
+        error: 'bad-request',
+        message: 'send current and password (and code, unless just signed in)',
+      });
+    const changed = await accounts.changePassword({
+      auth: request.auth!,
+      current: body.data.current,
+      password: body.data.password,
+      address: request.ip,
+      ...(body.data.code !== undefined ? { code: body.data.code } : {}),
+    });
+    if (!changed.ok) {
+      if (changed.code === 'wrong-password' || changed.code === 'throttled')
+        request.log.warn(
+          {
+            event: 'security',
+            kind: 'password-change-refused',
+            code: changed.code,
+            operatorId: request.auth!.operator.id,
+          },
+          changed.message,
+        );
+      if (changed.code === 'throttled') reply.header('retry-after', '60');
+      return reply
+        .code(PASSWORD_CHANGE_STATUS[changed.code])
+        .send({ error: changed.code, message: changed.message });
+    }
+    request.log.info({ event: 'security', kind: 'password-changed', operatorId: changed.value.id });
+    return reply.send({ changed: true });
   });
 
   app.delete('/api/v1/session', { config: { policy: 'session', roles: ROLES } }, async (request, reply) => {
@@ -219,7 +301,14 @@ export function registerOperatorRoutes(
 
   app.get('/api/v1/me', { config: { policy: 'session', roles: ROLES } }, async (request) => {
     const o = request.auth!.operator;
-    return { id: o.id, username: o.username, name: o.name, role: o.role, scope: o.scope };
+    return {
+      id: o.id,
+      username: o.username,
+      name: o.name,
+      role: o.role,
+      scope: o.scope,
+      ...(o.mustChangePassword !== undefined ? { mustChangePassword: o.mustChangePassword } : {}),
+    };
   });
 
   /** The next acta for this capturista, claimed for them (null when the queue is empty for them). */
