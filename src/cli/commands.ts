@@ -508,7 +508,7 @@ const breachedPasswords = valued(
 );
 
 export const passwordsCorpusBuild = command({
-  name: 'passwords corpus build',
+  name: 'passwords corpus',
   summary: 'build a breached-password corpus (one sorted file, or a folder of range files) from a list',
   arguments: '<LIST>',
   options: {
@@ -529,8 +529,8 @@ export const passwordsCorpusBuild = command({
     ),
   },
   examples: [
-    'passwords corpus build /tmp/bloqueadas.txt --out /tmp/corpus.txt',
-    'passwords corpus build pwned-hashes.txt --from hashes --layout folder --out /srv/breached/',
+    'passwords corpus /tmp/bloqueadas.txt --out /tmp/corpus.txt',
+    'passwords corpus pwned-hashes.txt --from hashes --layout folder --out /srv/breached/',
   ],
   run: async (args) => (await import('./password_commands.ts')).runCorpusBuild(args),
 });

@@ -1,5 +1,5 @@
 /**
- * `openprep passwords corpus build` (a breached-password corpus from a curated list, in either
+ * `openprep passwords corpus` (a breached-password corpus from a curated list, in either
  * layout the center reads) and `openprep passwords recheck` (every kept password fingerprint
  * against a corpus: docs/security-operations.md, "Breached passwords").
  */
@@ -21,7 +21,7 @@ const fail = (command: string, message: string, code = 1): number => {
 };
 
 export async function runCorpusBuild(args: readonly string[]): Promise<number> {
-  const command = 'passwords corpus build';
+  const command = 'passwords corpus';
   const parsed = parseCommandArgs(args, passwordsCorpusBuild.options);
   if (!parsed.ok) return fail(command, parsed.message, 2);
   const o = parsed.value.options;
