@@ -32,6 +32,8 @@ export const operatorSchema = z.object({
   name: z.optional(z.string()),
   role: z.string(),
   scope: z.string(),
+  /** Present when the operator must change their password before anything else: breached or reset. */
+  mustChangePassword: z.optional(z.string()),
 });
 export type Operator = z.infer<typeof operatorSchema>;
 const taskSchema = z.object({
@@ -56,13 +58,23 @@ export type ApiError =
   | 'claim-taken'
   /** The final cut is published: nothing changes a result any more. */
   | 'after-close'
+  /** This account must change its password first: the console shows the change form. */
+  | 'password-change-required'
   /** The acta moved on without this person (finished, verified or captured by others): on to the next. */
   | 'acta-gone'
   | 'refused'
   | 'unreachable'
   | 'malformed';
 /** The center's error codes the console tells apart; any other is 'refused' with its message. */
-const KNOWN_ERRORS: readonly ApiError[] = ['no-session', 'step-up-required', 'claim-taken', 'after-close'];
+const KNOWN_ERRORS: readonly ApiError[] = [
+  'no-session',
+  'step-up-required',
+  'claim-taken',
+  'after-close',
+  'password-change-required',
+];
+/** Told to the whole console (console.tsx), whichever screen made the call. */
+export const PASSWORD_CHANGE_REQUIRED_EVENT = 'openprep-password-change-required';
 /** The center's codes for an acta that is no longer this person's to finish (src/domain/acta_lifecycle.ts). */
 const ACTA_GONE: ReadonlySet<string> = new Set([
   'not-awaiting-capture',
@@ -107,6 +119,7 @@ async function call<T>(
     const code = parsed.success ? parsed.data.error : '';
     // The center speaks English (its logs' language); the person reads the console's language.
     const english = parsed.success ? parsed.data.message : `HTTP ${response.status}`;
+    if (code === 'password-change-required') window.dispatchEvent(new Event(PASSWORD_CHANGE_REQUIRED_EVENT));
     const message =
       serverErrorWords(code) ??
       (response.status === 403 ? serverErrorWords('forbidden')! : unknownErrorWords(english));
@@ -142,6 +155,14 @@ export async function signOut(): Promise<void> {
   await call('DELETE', '/api/v1/session', null);
   sessionStorage.removeItem(CSRF_KEY);
 }
+
+/** Changes this operator's password: the current one, and a code unless they signed in moments ago. */
+export const changePassword = (current: string, password: string, code: string) =>
+  call('POST', '/api/v1/password', z.object({ changed: z.boolean() }), {
+    current,
+    password,
+    ...(code === '' ? {} : { code }),
+  });
 
 export const nextCapture = () => call('GET', '/api/v1/capture/next', taskSchema);
 

@@ -9,7 +9,9 @@ import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { Result } from '../domain/result.ts';
 import {
   type ApiError,
+  changePassword,
   currentOperator,
+  PASSWORD_CHANGE_REQUIRED_EVENT,
   imageUrl,
   sheetUrl,
   nextCapture,
@@ -93,6 +95,95 @@ function SignIn(props: {
         )}
       </form>
     </main>
+  );
+}
+
+/**
+ * The operator changes their own password: the current one, the new one twice, and a code
+ * when the center asks (a sign-in older than a few minutes). `required` says why it cannot
+ * wait (a breach, or a password an administrator set): then there is no way back but this.
+ */
+function ChangePassword(props: { required: string | undefined; onChanged: () => void; onBack: () => void }) {
+  const words = useWords();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <section class="change-password">
+      <h2>{words.changePasswordTitle}</h2>
+      {props.required !== undefined && (
+        <p role="alert" class="must-change">
+          {props.required === 'reset' ? words.mustChangeReset : words.mustChangeBreached}
+        </p>
+      )}
+      <form
+        class="sign-in"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          const form = new FormData(event.currentTarget as HTMLFormElement);
+          if (form.get('new-password') !== form.get('repeat-password')) {
+            setError(words.passwordsDiffer);
+            return;
+          }
+          setBusy(true);
+          const result = await changePassword(
+            String(form.get('current-password')),
+            String(form.get('new-password')),
+            String(form.get('change-code') ?? ''),
+          );
+          setBusy(false);
+          if (result.ok) props.onChanged();
+          else setError(result.message);
+        }}
+      >
+        <label for="current-password">{words.currentPassword}</label>
+        <input
+          id="current-password"
+          name="current-password"
+          type="password"
+          autoComplete="current-password"
+          required
+        />
+        <label for="new-password">{words.newPassword}</label>
+        <input
+          id="new-password"
+          name="new-password"
+          type="password"
+          autoComplete="new-password"
+          minLength={12}
+          required
+        />
+        <label for="repeat-password">{words.repeatPassword}</label>
+        <input
+          id="repeat-password"
+          name="repeat-password"
+          type="password"
+          autoComplete="new-password"
+          minLength={12}
+          required
+        />
+        <label for="change-code">{words.codeIfAsked}</label>
+        <input
+          id="change-code"
+          name="change-code"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+        />
+        <button type="submit" disabled={busy}>
+          {words.changePassword}
+        </button>
+        {props.required === undefined && (
+          <button type="button" onClick={props.onBack}>
+            {words.backToWork}
+          </button>
+        )}
+        {error !== null && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </section>
   );
 }
 
@@ -404,10 +495,15 @@ function screenWords(screen: Screen, words: Words): string {
 function Workspace(props: {
   operator: Operator;
   onSignOut: () => void;
+  /** The center said this account must change its password (or it did): read the operator again. */
+  onOperatorChanged: () => void;
   languageButton: preact.ComponentChildren;
 }) {
   const { operator } = props;
   const words = useWords();
+  const [changing, setChanging] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const mustChange = operator.mustChangePassword;
   const screens: Screen[] = [
     ...(['capturista', 'coordinador'].includes(operator.role) ? (['captura'] as const) : []),
     ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
@@ -424,11 +520,25 @@ function Workspace(props: {
           {roleWords(operator.role, words)} · {operator.scope}
         </span>
         <nav aria-label={words.screens}>
-          {screens.map((s) => (
-            <button key={s} type="button" aria-pressed={screen === s} onClick={() => setScreen(s)}>
-              {screenWords(s, words)}
+          {mustChange === undefined &&
+            screens.map((s) => (
+              <button
+                key={s}
+                type="button"
+                aria-pressed={!changing && screen === s}
+                onClick={() => {
+                  setChanging(false);
+                  setScreen(s);
+                }}
+              >
+                {screenWords(s, words)}
+              </button>
+            ))}
+          {mustChange === undefined && (
+            <button type="button" aria-pressed={changing} onClick={() => setChanging(true)}>
+              {words.changePassword}
             </button>
-          ))}
+          )}
           {props.languageButton}
           <button
             type="button"
@@ -443,12 +553,31 @@ function Workspace(props: {
       </header>
       <main id="contenido">
         <h1 class="visually-hidden">{words.operationConsole}</h1>
-        {screen === 'captura' && <CaptureScreen />}
-        {screen === 'verificacion' && <VerificationScreen />}
-        {screen === 'cotejo' && <CotejoScreen />}
-        {screen === 'tablero' && <DashboardScreen />}
-        {screen === 'administracion' && <AdminScreen operator={operator} />}
-        {screen === null && <p>{words.noScreens}</p>}
+        {notice !== null && (
+          <p role="status" class="message">
+            {notice}
+          </p>
+        )}
+        {mustChange !== undefined || changing ? (
+          <ChangePassword
+            required={mustChange}
+            onBack={() => setChanging(false)}
+            onChanged={() => {
+              setChanging(false);
+              setNotice(words.passwordChanged);
+              props.onOperatorChanged();
+            }}
+          />
+        ) : (
+          <>
+            {screen === 'captura' && <CaptureScreen />}
+            {screen === 'verificacion' && <VerificationScreen />}
+            {screen === 'cotejo' && <CotejoScreen />}
+            {screen === 'tablero' && <DashboardScreen />}
+            {screen === 'administracion' && <AdminScreen operator={operator} />}
+            {screen === null && <p>{words.noScreens}</p>}
+          </>
+        )}
       </main>
     </>
   );
@@ -470,6 +599,11 @@ function Console() {
   setLanguage(language);
   useEffect(() => {
     void currentOperator().then(setOperator);
+    // Any screen's call may learn that this account must change its password (a re-check found
+    // it meanwhile): the operator is read again, and the console shows the change form.
+    const reread = () => void currentOperator().then(setOperator);
+    window.addEventListener(PASSWORD_CHANGE_REQUIRED_EVENT, reread);
+    return () => window.removeEventListener(PASSWORD_CHANGE_REQUIRED_EVENT, reread);
   }, []);
   // Before the browser paints the new words: the page never reads as one language labelled another.
   useLayoutEffect(() => {
@@ -494,7 +628,12 @@ function Console() {
       ) : operator === null ? (
         <SignIn onSignedIn={setOperator} languageButton={languageButton} />
       ) : (
-        <Workspace operator={operator} onSignOut={() => setOperator(null)} languageButton={languageButton} />
+        <Workspace
+          operator={operator}
+          onSignOut={() => setOperator(null)}
+          onOperatorChanged={() => void currentOperator().then(setOperator)}
+          languageButton={languageButton}
+        />
       )}
     </LanguageContext.Provider>
   );

@@ -175,7 +175,19 @@ const es = {
   accountNoSecondFactor: 'sin segundo factor (volver a dar de alta)',
   accountLocked: 'en espera tras intentos fallidos',
   accountActive: 'activa',
-  expires: 'vence {date}',
+  expires: 'vence {date}', // Password change (docs/operators.md).
+  changePassword: 'Cambiar contraseña',
+  changePasswordTitle: 'Cambiar su contraseña',
+  currentPassword: 'Contraseña actual',
+  newPassword: 'Contraseña nueva (12 caracteres o más; una frase larga y propia)',
+  repeatPassword: 'Repita la contraseña nueva',
+  codeIfAsked: 'Código de su aplicación de autenticación (si inició sesión hace más de 10 minutos)',
+  passwordsDiffer: 'Las dos contraseñas nuevas no coinciden.',
+  passwordChanged: 'Contraseña cambiada. Sus otras sesiones se cerraron.',
+  mustChangeBreached:
+    'Su contraseña aparece en filtraciones publicadas de otros servicios: cámbiela antes de continuar.',
+  mustChangeReset: 'Una persona administradora le asignó esta contraseña: cámbiela antes de continuar.',
+  backToWork: 'Volver',
 };
 
 export type Words = typeof es;
@@ -336,6 +348,18 @@ const en: Words = {
   accountLocked: 'waiting after failed attempts',
   accountActive: 'active',
   expires: 'expires {date}',
+  changePassword: 'Change password',
+  changePasswordTitle: 'Change your password',
+  currentPassword: 'Current password',
+  newPassword: 'New password (12 characters or more; a long phrase of your own)',
+  repeatPassword: 'Repeat the new password',
+  codeIfAsked: 'Code from your authenticator app (if you signed in more than 10 minutes ago)',
+  passwordsDiffer: 'The two new passwords do not match.',
+  passwordChanged: 'Password changed. Your other sessions were signed out.',
+  mustChangeBreached:
+    'Your password appears in published breaches of other services: change it before going on.',
+  mustChangeReset: 'An administrator set this password for you: change it before going on.',
+  backToWork: 'Back',
 };
 
 export const WORDS: Readonly<Record<Language, Words>> = { es, en };
@@ -378,6 +402,39 @@ export const SERVER_ERRORS: Readonly<Record<string, Pair>> = {
   'unknown-acta': ['Esa acta no existe.', 'No such acta.'],
   'not-handed-out': ['Esa acta no le fue asignada.', 'That acta was not handed to you.'],
   busy: ['El centro está ocupado: vuelva a intentarlo.', 'The center is busy: try again.'],
+  // Passwords (src/auth/password.ts, breached_passwords.ts; POST /api/v1/password).
+  common: [
+    'Esa contraseña es demasiado común: elija una frase más larga y propia.',
+    'That password is too common: choose a longer phrase of your own.',
+  ],
+  context: [
+    'La contraseña no debe contener su nombre, su usuario ni el del sistema.',
+    'The password must not contain your name, your username or the system’s.',
+  ],
+  'breached-password': [
+    'Esa contraseña aparece en filtraciones publicadas de otros servicios: elija otra.',
+    'That password appears in published breaches of other services: choose another one.',
+  ],
+  'breach-check-unavailable': [
+    'El centro no pudo revisar la contraseña contra las filtraciones: intente más tarde.',
+    'The center could not check the password against breaches: try again later.',
+  ],
+  'wrong-password': [
+    'La contraseña actual o el código no son correctos.',
+    'The current password or the code is not right.',
+  ],
+  'code-required': [
+    'Escriba también un código de su aplicación de autenticación.',
+    'Type a code from your authenticator app too.',
+  ],
+  'same-password': [
+    'La contraseña nueva debe ser distinta de la actual.',
+    'The new password must differ from the current one.',
+  ],
+  'password-change-required': [
+    'Cambie su contraseña antes de continuar.',
+    'Change your password before going on.',
+  ],
   // What the acta's life allows (src/domain/acta_lifecycle.ts): the acta moved on without this person.
   'not-awaiting-capture': [
     'esta acta ya no espera captura (otra persona la terminó o ya está verificada).',
