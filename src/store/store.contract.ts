@@ -568,6 +568,51 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    describe('operators port: password fingerprints and a required change', () => {
+      test('the breach fingerprint and a required change are kept, and a change cleared stays cleared', async () => {
+        const opened = await open();
+        const base = {
+          id: 'pw',
+          username: 'user-pw',
+          name: 'pw',
+          role: 'capturista' as const,
+          scope: 'nacional',
+          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
+          totpSealed: 'v1.a.b.c',
+          totpLastStep: null,
+          failedAttempts: 0,
+          lockedUntil: null,
+          expiresAt: null,
+          certifiedFor: 'PEF2024',
+          createdAt: 1,
+          disabledAt: null,
+        };
+        const marked = {
+          ...base,
+          breachPrefix: '5BAA6',
+          breachMac: 'x'.repeat(43),
+          mustChangePassword: 'breached' as const,
+          passwordChangedAt: 5,
+        };
+        await opened.store.transaction((tx) => tx.putOperator(marked));
+        const reopened = await opened.reopen();
+        assert.deepEqual(await reopened.getOperator('pw'), marked);
+        // An account from before fingerprints reads without them (no field, not null).
+        await reopened.transaction(async (tx) => {
+          await tx.putOperator({ ...base, id: 'old', username: 'user-old' });
+          const { mustChangePassword: _, ...cleared } = marked;
+          await tx.putOperator({ ...cleared, passwordChangedAt: 9 });
+        });
+        const old = await reopened.getOperator('old');
+        assert.equal(old !== null && 'breachPrefix' in old, false);
+        const changed = await reopened.transaction((tx) => tx.getOperatorByUsername('user-pw'));
+        assert.equal(changed?.mustChangePassword, undefined);
+        assert.equal(changed?.passwordChangedAt, 9);
+        assert.equal(changed?.breachPrefix, '5BAA6');
+        await reopened.close();
+      });
+    });
+
     describe('lease port (src/publish/lease_port.ts)', () => {
       test('leases: kept by their holder, taken by another only once expired, across a reopen', async () => {
         const opened = await open();
