@@ -295,7 +295,20 @@ export async function openBreachCorpus(path: string | undefined): Promise<Result
   return ok(new UnionCorpus([new SortedFileCorpus(path), blocklist]));
 }
 
-/** What `openprep passwords corpus build` reads: one password a line, or `SHA1[:COUNT]` lines. */
+/**
+ * What identifies a corpus between two starts of a node: where it is, its size and times (a
+ * folder's own: replacing its range files in place changes none of them, so touch the folder
+ * after an update in place), and the shipped blocklist's content. A node re-checks the kept
+ * fingerprints when this changes.
+ */
+export async function corpusIdentity(path: string | undefined): Promise<string> {
+  const blocklist = createHash('sha256').update(BLOCKLIST.join('\n')).digest('hex');
+  if (path === undefined) return JSON.stringify({ blocklist });
+  const s = await stat(path);
+  return JSON.stringify({ path, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, blocklist });
+}
+
+/** What `openprep passwords corpus` reads: one password a line, or `SHA1[:COUNT]` lines. */
 export type CorpusSource = 'passwords' | 'hashes';
 
 /**

@@ -8,11 +8,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { passwordSha1 } from '../auth/breached_passwords.ts';
-import { preparedCenter, runCli } from '../test/center_process.ts';
+import { corpusIdentity, passwordSha1 } from '../auth/breached_passwords.ts';
+import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 
 let work: string;
 let data: string;
+/** The election's clock the center was made at (serve runs a drill on it). */
+let start: number;
 const LEAKED = 'una frase filtrada en otra parte';
 const GOOD = 'una frase larga que nadie adivina';
 const LATER = 'otra frase que se filtró después';
@@ -20,7 +22,7 @@ const LATER = 'otra frase que se filtró después';
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'openprep-pwcli-'));
   data = path.join(work, 'center');
-  await preparedCenter(data, 5, []);
+  ({ start } = await preparedCenter(data, 5, []));
   await writeFile(path.join(work, 'list.txt'), `${LEAKED}\r\n\n${LEAKED}\n`);
 });
 after(async () => {
@@ -136,6 +138,26 @@ describe('openprep passwords and operator password', () => {
       /1 must change their password at their next request or sign-in:\n {2}beto\.ruiz\n$/,
     );
     assert.ok(!recheck.stdout.includes(GOOD));
+  });
+
+  test('serve re-checks the kept fingerprints at start when the corpus is new to it', async () => {
+    const env = { OPENPREP_BREACHED_PASSWORDS: path.join(work, 'corpus.txt') };
+    assert.equal((await addOperator('carla.diaz', `${GOOD} de carla`, env)).code, 0);
+    await writeFile(path.join(work, 'carla.txt'), `${GOOD} de carla\n`);
+    const corpus = path.join(work, 'carla-corpus.txt');
+    assert.equal(
+      (await runCli(['passwords', 'corpus', path.join(work, 'carla.txt'), '--out', corpus])).code,
+      0,
+    );
+    const { child } = await startServer(data, start, { OPENPREP_BREACHED_PASSWORDS: corpus });
+    // Stopping waits for the re-check started at start.
+    await stopServer(child);
+    const listed = await runCli(['operator', 'list', '--data', data]);
+    assert.match(listed.stdout, /carla\.diaz\t.*must change password \(breached\)/);
+    assert.equal(
+      await readFile(path.join(data, 'breached-passwords.checked'), 'utf8'),
+      await corpusIdentity(corpus),
+    );
   });
 
   test('serve does not start on a corpus it cannot read', async () => {

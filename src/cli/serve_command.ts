@@ -13,7 +13,10 @@ import { classifyFault } from '../platform/faults.ts';
 import { signCheckpoint } from '../publish/publisher.ts';
 import { openImageStore } from '../images/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
-import { openBreachCorpus } from '../auth/breached_passwords.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { corpusIdentity, openBreachCorpus } from '../auth/breached_passwords.ts';
+import { writeFileDurably } from '../platform/durable_file.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { parseCommandArgs } from './args.ts';
@@ -94,13 +97,23 @@ export async function runServe(args: readonly string[]): Promise<number> {
   });
   const { app } = server;
   app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
-  // The corpus may be new since the last start (it changes only between starts): every kept
-  // fingerprint is compared with it, in the background (one range read per prefix); an account
-  // found must change its password before anything else, its live sessions included.
-  const rechecking = server.accounts
-    .recheck(breached.value, 'serve')
-    .then((report) => {
-      if (report.ok)
+  // A corpus new since this node last checked (it changes only between starts): every kept
+  // fingerprint is compared with it, in the background (one range read per prefix, ~1,000
+  // HMACs each on HIBP's corpus); an account found must change its password before anything
+  // else, its live sessions included. Once per corpus and node: the marker is this node's.
+  const marker = path.join(node.value.paths.root, 'breached-passwords.checked');
+  // Unreadable just after it opened (replaced meanwhile): checked again, as a new corpus.
+  const identity = await corpusIdentity(config.value.passwords.breachedCorpus).catch(() => null);
+  const checkedBefore = await readFile(marker, 'utf8').catch(() => null);
+  const rechecking = (
+    identity !== null && checkedBefore === identity
+      ? Promise.resolve(null)
+      : server.accounts.recheck(breached.value, 'serve')
+  )
+    .then(async (report) => {
+      if (report === null) return;
+      if (report.ok) {
+        if (identity !== null) await writeFileDurably(marker, identity);
         app.log.info(
           {
             event: 'security',
@@ -110,7 +123,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
           },
           `breached passwords re-checked against ${breached.value.description}`,
         );
-      else app.log.error({ event: 'security', code: report.code }, report.message);
+      } else app.log.error({ event: 'security', code: report.code }, report.message);
     })
     .catch((error: unknown) => app.log.error({ err: error }, 'breached-password re-check failed'));
 
