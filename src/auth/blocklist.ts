@@ -48,7 +48,7 @@ function capitalised(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-/** Every password of the shipped blocklist (~4,000). */
+/** Every password of the shipped blocklist (6,949). */
 export const BLOCKLIST: readonly string[] = [
   ...new Set(
     WORDS.flatMap((word) =>
