@@ -243,17 +243,22 @@ describe('breached passwords at the account', () => {
       fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: 11 }), { minLength: 1, maxLength: 6 }),
         fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { maxLength: 12 }),
-        async (chosen, leaked) => {
+        fc.boolean(),
+        async (chosen, leaked, crowded) => {
           const { accounts, store, journal } = setup();
           const ids = new Map<string, number>();
           for (const [i, p] of chosen.entries()) {
             const { operator } = await add(accounts, `op-${i}`, passwords[p]);
             ids.set(operator.id, p);
           }
-          const corpus = new MemoryCorpus(
-            'new corpus',
-            leaked.map((i) => passwordSha1(passwords[i]!)),
-          );
+          // Crowded: every password's range holds another hash too (a prefix alone proves nothing).
+          const neighbours = crowded
+            ? passwords.map((p) => `${passwordSha1(p).slice(0, 5)}${'F'.repeat(35)}`)
+            : [];
+          const corpus = new MemoryCorpus('new corpus', [
+            ...leaked.map((i) => passwordSha1(passwords[i]!)),
+            ...neighbours,
+          ]);
           const report = await accounts.recheck(corpus, 'cli');
           assert.ok(report.ok);
           const expected = [...ids].filter(([, p]) => leaked.includes(p)).map(([id]) => id);

@@ -5,14 +5,23 @@
  * use (mode 0600) — with the owner's id as associated data, so a sealed secret copied to
  * another account does not open.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { err, ok, type Result } from '../domain/result.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
 
 export class SecretBox {
   readonly #key: Buffer;
-  readonly #derived = new Map<string, Buffer>();
+  /** Derived keys by purpose, as key objects: an HMAC under a KeyObject costs a quarter of one under a Buffer. */
+  readonly #derived = new Map<string, KeyObject>();
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new Error('a secret box key is 32 bytes');
@@ -70,7 +79,9 @@ export class SecretBox {
   mac(purpose: string, data: string): string {
     let key = this.#derived.get(purpose);
     if (key === undefined) {
-      key = Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `openprep:${purpose}`, 32));
+      key = createSecretKey(
+        Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `openprep:${purpose}`, 32)),
+      );
       this.#derived.set(purpose, key);
     }
     return createHmac('sha256', key).update(data, 'utf8').digest('base64url');
