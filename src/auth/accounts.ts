@@ -354,9 +354,13 @@ export class Accounts {
       return err('same-password', 'the new password must differ from the current one');
     const checked = await this.#newPassword(input.password, before.username, before.name);
     if (!checked.ok) return checked;
-    const currentOk = await inHashingSlot(() => verifyPassword(input.current, before.passwordHash));
-    if (currentOk === 'busy') return err('busy', 'too many sign-ins at this moment: try again in a second');
-    const passwordHash = await hashPassword(input.password);
+    // Both hashings in the slots sign-ins share; the new one only once the current one is right.
+    const hashed = await inHashingSlot(async () =>
+      (await verifyPassword(input.current, before.passwordHash)) ? hashPassword(input.password) : null,
+    );
+    if (hashed === 'busy') return err('busy', 'too many sign-ins at this moment: try again in a second');
+    const currentOk = hashed !== null;
+    const passwordHash = hashed ?? '';
     return this.#store.transaction(async (tx): Promise<Result<OperatorRow, PasswordChangeError>> => {
       const operator = await tx.getOperator(before.id);
       if (operator === null) throw new Error(`operator ${before.id} vanished`);
