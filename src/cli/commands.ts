@@ -7,6 +7,7 @@
 import process from 'node:process';
 import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
+import { SECURITY_DETECTIONS } from '../journal/entry_types.ts';
 import { flag, type OptionDefs, seedOption, valued } from './args.ts';
 
 export interface Command<O extends OptionDefs = OptionDefs> {
@@ -369,6 +370,36 @@ export const serve = command({
   run: async (args) => (await import('./serve_command.ts')).runServe(args),
 });
 
+export const alertTest = command({
+  name: 'alert test',
+  summary:
+    "send a synthetic security alert, marked as a test, to serve's configured webhook and syslog collector and say what happened",
+  options: {
+    data,
+    config,
+    detection: valued(
+      'NAME',
+      z.enum(SECURITY_DETECTIONS).default('brute-force'),
+      `the detection the test alert names: ${SECURITY_DETECTIONS.join(', ')}`,
+    ),
+    severity: valued(
+      'LEVEL',
+      z.enum(['warning', 'high', 'critical']).default('warning'),
+      'warning, high or critical (syslog severity 4, 3 or 2)',
+    ),
+    wait: valued(
+      'SECONDS',
+      z.coerce.number().min(1).max(600).default(30),
+      'how long to keep trying before reporting a sink as failed',
+    ),
+  },
+  examples: [
+    'alert test --data /var/lib/openprep',
+    'alert test --data /tmp/center --detection decoy-used --severity critical --wait 10',
+  ],
+  run: async (args) => (await import('./alert_command.ts')).runAlertTest(args),
+});
+
 export const deviceEnroll = command({
   name: 'device enroll',
   summary: 'enrol a phone or scanner with its Ed25519 public key, bound to a CATD or CAE',
@@ -682,6 +713,7 @@ export const COMMANDS: readonly Command[] = [
   cut,
   verify,
   serve,
+  alertTest,
   signer,
   signerBackup,
   signerRecover,

@@ -315,3 +315,48 @@ export function alertSinks(transports: readonly AlertTransport[], options: Alert
     },
   };
 }
+
+/** One line for people about a sink's event, and how loud: the serve log and `openprep alert test` print it. */
+export function describeSinkEvent(event: SinkEventOf): {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+} {
+  const where = `${event.sink} ${event.target}`;
+  const alert = event.alertId === undefined ? '' : ` alert ${event.alertId}`;
+  switch (event.kind) {
+    case 'sent':
+      return event.droppedBefore > 0
+        ? {
+            level: 'warn',
+            message: `${where}:${alert} delivered (attempt ${event.attempts}), after ${event.droppedBefore} dropped from a full queue`,
+          }
+        : {
+            level: 'info',
+            message: `${where}:${alert} delivered (attempt ${event.attempts}${event.detail === undefined ? '' : `, ${event.detail}`})`,
+          };
+    case 'retry':
+      return {
+        level: 'warn',
+        message: `${where}:${alert} attempt ${event.attempts} failed (${event.reason}); again in ${Math.round(event.delayMs)} ms`,
+      };
+    case 'gave-up':
+      return {
+        level: 'error',
+        message: `${where}:${alert} not delivered after ${event.attempts} attempt(s): ${event.reason}`,
+      };
+    case 'dropped':
+      return {
+        level: 'warn',
+        message: `${where}:${alert} dropped, the queue is full (${event.dropped} dropped since the last delivery)`,
+      };
+    case 'disconnected':
+      return {
+        level: 'warn',
+        message: `${where}: connection lost${event.reason === undefined ? '' : ` (${event.reason})`}`,
+      };
+    case 'connected':
+      return { level: 'info', message: `${where}: connected` };
+    case 'unsent':
+      return { level: 'error', message: `${where}: ${event.count} alert(s) still undelivered when stopping` };
+  }
+}
