@@ -18,7 +18,7 @@ import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { registerAlertSinkMetrics } from '../server/alert_metrics.ts';
 import { alertSinksFrom } from '../security/alert_config.ts';
-import { describeSinkEvent } from '../security/alert_sinks.ts';
+import { describeSinkEvent, type SinkEventOf } from '../security/alert_sinks.ts';
 import { parseCommandArgs } from './args.ts';
 import { serve } from './commands.ts';
 
@@ -81,33 +81,34 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await node.value.close();
     return fail(`the image store cannot be used: ${reachable.message}`);
   }
-  const server = await buildServer({ node: node.value, config: config.value, clock, images });
-  const { app } = server;
-  app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
-
   // Where security alerts go besides the journal (docs/security-operations.md, "Where alerts
   // go"): null when no webhook or syslog collector is configured. The detections hand every
-  // SECURITY_ALERT they journal to `alerts?.send(alert)`; it never waits and never throws.
+  // SECURITY_ALERT they journal to `alerts?.send(alert)`, which never waits and never throws.
+  let sinkLog: (event: SinkEventOf) => void = () => undefined;
   const sinks = await alertSinksFrom(config.value.alerts, {
     electionId: node.value.pipeline.election.id,
     mode: node.value.pipeline.election.mode,
     userAgent: `OpenPREP/${packageJson.version}`,
-    onEvent: (event) => {
-      const { level, message } = describeSinkEvent(event);
-      app.log[level](
-        { event: 'alert-sink', sink: event.sink, kind: event.kind, alertId: event.alertId },
-        message,
-      );
-    },
+    onEvent: (event) => sinkLog(event),
   });
   if (!sinks.ok) {
     images.blobs.close();
-    await app.close();
     await node.value.close();
     return fail(sinks.message, 2);
   }
   const alerts = sinks.value;
+  const server = await buildServer({ node: node.value, config: config.value, clock, images });
+  const { app } = server;
+  app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
+
   if (alerts !== null) registerAlertSinkMetrics(server.metrics.registry, () => alerts.stats());
+  sinkLog = (event) => {
+    const { level, message } = describeSinkEvent(event);
+    app.log[level](
+      { event: 'alert-sink', sink: event.sink, kind: event.kind, alertId: event.alertId },
+      message,
+    );
+  };
 
   let checkpointing = Promise.resolve();
   let signedSize = -1;

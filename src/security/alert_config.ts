@@ -121,7 +121,9 @@ const syslogSchema = z
       .min(0.1)
       .max(120)
       .default(10)
-      .describe('TCP and TLS: seconds to connect; past it, the attempt is retried.'),
+      .describe(
+        'TCP and TLS: seconds to connect, and for the collector to take a message; past it, the connection is opened again and the attempt retried.',
+      ),
   })
   .strict()
   .superRefine((syslog, context) => {

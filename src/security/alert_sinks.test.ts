@@ -489,6 +489,40 @@ describe('syslog', () => {
     await second.stop();
   });
 
+  test('TCP: a collector that stops reading is given up on and connected again; close() is never stuck on it', async () => {
+    const stalled: Socket[] = [];
+    const server = createTcpServer((socket) => {
+      socket.pause();
+      socket.on('error', () => undefined);
+      stalled.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const log = eventLog();
+    const sinks = await sinksFor(
+      {
+        queueCapacity: 10_000,
+        syslog: {
+          url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          maxMessageBytes: 65_000,
+          timeoutSeconds: 0.2,
+        },
+      },
+      log,
+    );
+    // Far more than the kernel buffers on both sides of a loopback connection hold.
+    const big = { subject: { username: 'u'.repeat(60_000) } };
+    for (let i = 0; i < 400; i += 1) sinks.send(alert(big));
+    await log.until((e) => e.kind === 'retry' && /took nothing for 200 ms/.test(e.reason));
+    await log.until((e) => e.kind === 'connected', 2);
+    const report = await sinks.close(100);
+    assert.equal(report.flushed, false);
+    assert.ok(report.unsent > 0);
+    const stats = sinks.stats()[0];
+    assert.equal((stats?.sent ?? 0) + (stats?.failed ?? 0), 400);
+    for (const socket of stalled) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   test('TLS with the SOC CA pinned: frames arrive; a collector with another CA is refused', async () => {
     const good = await collector(0, serverCert);
     const log = eventLog();

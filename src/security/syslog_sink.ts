@@ -44,7 +44,7 @@ export interface SyslogTransportOptions {
   readonly format: SyslogOptions;
   /** TLS: PEM of the CA(s) the collector's certificate must come from; none: the system's. */
   readonly ca?: string;
-  /** To connect (TCP, TLS). */
+  /** To connect, and for a frame to be taken (TCP, TLS). */
   readonly timeoutMs: number;
   /** Connection news, for the log. */
   readonly onConnection?: (event: Extract<SinkEvent, { kind: 'disconnected' | 'connected' }>) => void;
@@ -173,12 +173,26 @@ function streamTransport(
     }
     const using = socket;
     return new Promise((resolve) => {
+      let settled = false;
+      const finish = (outcome: DeliveryOutcome, broken?: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (broken !== undefined) lost(using, broken);
+        resolve(outcome);
+      };
+      // A collector that stops reading fills the buffers and the write never completes: the
+      // connection is given up and opened again, so close() and the queue are never stuck on it.
+      const timer = setTimeout(() => {
+        const reason = `the collector took nothing for ${options.timeoutMs} ms`;
+        finish({ kind: 'retry', reason }, reason);
+      }, options.timeoutMs);
+      const onAbort = () => finish({ kind: 'retry', reason: 'stopped: the service is closing' }, 'closing');
+      signal.addEventListener('abort', onAbort, { once: true });
       using.write(octetCounted(message(envelope)), (error) => {
-        if (error === null || error === undefined) resolve({ kind: 'done' });
-        else {
-          lost(using, error.message);
-          resolve({ kind: 'retry', reason: error.message });
-        }
+        if (error === null || error === undefined) finish({ kind: 'done' });
+        else finish({ kind: 'retry', reason: error.message }, error.message);
       });
     });
   };
