@@ -7,6 +7,7 @@
  */
 import type { OperatorRow } from '../auth/operators_port.ts';
 import type { DeviceRow } from '../domain/device.ts';
+import type { TerritoryRow } from '../domain/territory.ts';
 import type { JournalTx } from '../journal/journal_port.ts';
 import type { Transactional } from '../platform/group_commit.ts';
 
@@ -24,8 +25,12 @@ export interface AccessActivity {
   devicesLastPackage(): Promise<LastUse[]>;
 }
 
-/** The access port: the accounts and devices, their latest use, and transactions to journal in. */
+/**
+ * The access port: the accounts, devices and declared territory (which entidades a CATD's
+ * reviewer belongs to), their latest use, and transactions to journal the recertification in.
+ */
 export interface AccessPort extends AccessActivity, Transactional<JournalTx> {
   operators(): Promise<OperatorRow[]>;
   devices(): Promise<DeviceRow[]>;
+  territory(): Promise<TerritoryRow[]>;
 }
