@@ -13,10 +13,11 @@ import { fromBase32, totp } from '../auth/totp.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import { enrollDevice } from '../intake/devices.ts';
 import { reportSha256, unsigned } from '../security/access_review_service.ts';
-import type { AccessReport } from '../security/access_review.ts';
+import { type AccessReport, WEBAUTHN_REQUIRED } from '../security/access_review.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { makeDevice } from '../test/packages.ts';
+import { WEBAUTHN_ROLES } from './admin_routes.ts';
 import { buildServer, type ServerHandle } from './app.ts';
 import { serveConfigSchema } from './config.ts';
 
@@ -107,6 +108,10 @@ const review = (cookie: string | null, query = '') =>
 type Signed = AccessReport & { sha256: string; generatedAt: number };
 
 describe('GET /api/v1/security/access-review', () => {
+  test('the roles the review expects a security key of are the ones the center asks one of', () => {
+    assert.deepEqual([...WEBAUTHN_REQUIRED].sort(), [...WEBAUTHN_ROLES].sort());
+  });
+
   test('seguridad, administrador and auditor read it; a capturista is refused, no session is 401', async () => {
     assert.equal((await review(null)).status, 401);
     const capturista = await review(await signIn('ana.captura'));
