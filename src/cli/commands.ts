@@ -526,6 +526,50 @@ export const accountsPurge = command({
   run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),
 });
 
+export const accessReview = command({
+  name: 'access review',
+  summary:
+    'the access review a recertification signs: every account and device, its factors, last use and findings; --certify signs it',
+  options: {
+    data,
+    'dormant-days': valued(
+      'N',
+      z.coerce.number().int().min(1).max(3650).default(14),
+      'an account or device unused for more than N days is dormant',
+    ),
+    scope: valued(
+      'SCOPE',
+      z
+        .string()
+        .regex(/^(nacional|entidad:[0-9]{2}|catd:[A-Za-z0-9._-]{1,64})$/, 'nacional, entidad:NN or catd:ID')
+        .default('nacional'),
+      "whose accounts and devices: nacional, entidad:NN or catd:ID (a reviewer's own)",
+    ),
+    format: valued(
+      'text|json',
+      z.enum(['text', 'json']).default('text'),
+      'text for a person, JSON for tools',
+    ),
+    out: valued('FILE', z.string().min(1).optional(), 'write the report there instead of standard output'),
+    certify: valued(
+      'SHA256',
+      z
+        .string()
+        .regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 the report states: 64 hexadecimal digits')
+        .optional(),
+      'sign the review whose report had this SHA-256, if the report now is still that one (journaled)',
+    ),
+    by: valued('NAME', z.string().trim().min(1).max(200).optional(), 'who signs (with --certify)'),
+    note: valued('TEXT', z.string().trim().min(1).max(500).optional(), 'a note kept with the signature'),
+  },
+  examples: [
+    'access review --data /tmp/center --dormant-days 30',
+    'access review --data /tmp/center --format json --out /tmp/access-review.json',
+    'access review --data /tmp/center --certify 0f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e1f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e --by "Ana López" --note "monthly review"',
+  ],
+  run: async (args) => (await import('./access_commands.ts')).runAccessReview(args),
+});
+
 export const agentInit = command({
   name: 'agent init',
   summary: "create a CATD agent folder: the device's own key and which centers to send to",
@@ -727,6 +771,7 @@ export const COMMANDS: readonly Command[] = [
   operatorEnrollTotp,
   operatorRecertify,
   accountsPurge,
+  accessReview,
   agentInit,
   agentEnroll,
   agentRun,
