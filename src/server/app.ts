@@ -20,6 +20,7 @@ import { Accounts } from '../auth/accounts.ts';
 import { type BreachCorpus, openBreachCorpus } from '../auth/breached_passwords.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
+import { registerAccessReviewRoutes } from './access_review_routes.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
@@ -465,6 +466,7 @@ export async function buildServer(options: {
   );
 
   registerOperatorRoutes(app, node, accounts, options.clock, images.blobs, () => intake.qualityActivity());
+  registerAccessReviewRoutes(app, node, options.clock);
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {
