@@ -192,9 +192,21 @@ export function AccessReviewScreen() {
         </code>
       </p>
       <p class="note">{words.certifyHow}</p>
-      <pre class="command">
-        {`openprep access review --certify ${data.sha256} --scope ${data.scope} --dormant-days ${data.dormantDays} --by ${words.signerPlaceholder}`}
-      </pre>
+      <pre class="command">{certifyCommand(data, words.signerPlaceholder)}</pre>
     </section>
   );
+}
+
+/** The command a reviewer runs to certify this very report: a command line, not a sentence to translate. */
+function certifyCommand(
+  data: { readonly sha256: string; readonly scope: string; readonly dormantDays: number },
+  signer: string,
+): string {
+  return [
+    'openprep access review',
+    `--certify ${data.sha256}`,
+    `--scope ${data.scope}`,
+    `--dormant-days ${data.dormantDays}`,
+    `--by ${signer}`,
+  ].join(' ');
 }
