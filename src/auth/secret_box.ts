@@ -5,7 +5,7 @@
  * use (mode 0600) — with the owner's id as associated data, so a sealed secret copied to
  * another account does not open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { err, ok, type Result } from '../domain/result.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
@@ -60,6 +60,14 @@ export class SecretBox {
       await writeFileDurably(file, `${key.toString('base64')}\n`, 0o600);
       return new SecretBox(key);
     }
+  }
+
+  /**
+   * A key for another purpose (e.g. the leak check's fingerprints), derived with HKDF-SHA-256:
+   * whoever holds it learns nothing of the sealing key, and each purpose gets its own.
+   */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `openprep:${purpose}`, 32));
   }
 
   seal(plaintext: Uint8Array, owner: string): string {

@@ -19,5 +19,9 @@ export interface Tripwire {
    * Whether this use is journaled now (with how many uses of the same decoy went unjournaled
    * since its last entry), or only counted (null): an attacker must not flood the journal.
    */
-  admit(hit: DecoyHit, address: string | undefined, at: number): { readonly unjournaledBefore: number } | null;
+  admit(
+    hit: DecoyHit,
+    address: string | undefined,
+    at: number,
+  ): { readonly unjournaledBefore: number } | null;
 }

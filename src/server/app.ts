@@ -17,6 +17,8 @@ import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
+import { FINGERPRINT_PURPOSE } from '../security/fingerprint.ts';
+import { DecoyTripwire } from '../security/tripwire.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
@@ -155,7 +157,16 @@ export async function buildServer(options: {
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
   const metrics = new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) });
+  // Decoys and canaries (docs/security-operations.md): auth and intake are given the tripwire.
+  const box = await node.secrets();
+  if (!box.ok) throw new Error(box.message);
+  const tripwire = new DecoyTripwire({
+    decoys: () => node.decoys.decoys(),
+    key: box.value.derive(FINGERPRINT_PURPOSE),
+    clock: options.clock,
+  });
   const intake = new IntakeService({
+    tripwire,
     ...(gatePool === null
       ? {}
       : {
@@ -179,7 +190,7 @@ export async function buildServer(options: {
       else app.log.info({ event: 'intake', ...event }, 'package accepted');
     },
   });
-  const accounts = await Accounts.open(node, options.clock);
+  const accounts = await Accounts.open(node, options.clock, tripwire);
   const health = new NodeHealth({
     // A small durable write to each, at most once a second and only while faulty.
     probe: async () => {
@@ -423,7 +434,7 @@ export async function buildServer(options: {
         const signed = raw ? headersOf(request) : await fieldsOf(request);
         if (!signed.ok) return refuse(request, reply, signed.code, signed.message);
         const { header, signature, image } = signed.value;
-        const checked = await intake.check(header, signature);
+        const checked = await intake.check(header, signature, request.ip);
         if (!checked.ok) return refuse(request, reply, checked.code, checked.message);
         const slot = admission.upload(checked.value.device.id);
         if (typeof slot === 'string') return refuse(request, reply, 'overloaded', busy(slot));

@@ -540,9 +540,9 @@ class PostgresStore implements Store {
   }
 
   async decoys(): Promise<DecoyRow[]> {
-    return (await rows<{ record: string }>(this.#pool, 'SELECT record FROM decoy ORDER BY created_at, id')).map(
-      (row) => JSON.parse(row.record) as DecoyRow,
-    );
+    return (
+      await rows<{ record: string }>(this.#pool, 'SELECT record FROM decoy ORDER BY created_at, id')
+    ).map((row) => JSON.parse(row.record) as DecoyRow);
   }
 
   async exports(): Promise<ExportRow[]> {

@@ -392,9 +392,13 @@ class SqliteStore implements Store {
           return row === undefined ? null : { name: row.name, holder: row.holder, expiresAt: row.expires_at };
         },
         putDecoy: async (decoy) => {
-          prepared(
-            'INSERT INTO decoy (id, kind, export_id, created_at, record) VALUES (?, ?, ?, ?, ?)',
-          ).run(decoy.id, decoy.kind, decoy.exportId, decoy.createdAt, JSON.stringify(decoy));
+          prepared('INSERT INTO decoy (id, kind, export_id, created_at, record) VALUES (?, ?, ?, ?, ?)').run(
+            decoy.id,
+            decoy.kind,
+            decoy.exportId,
+            decoy.createdAt,
+            JSON.stringify(decoy),
+          );
         },
         putExport: async (exported) => {
           prepared('INSERT INTO security_export (id, at, record) VALUES (?, ?, ?)').run(
