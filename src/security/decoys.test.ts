@@ -242,6 +242,21 @@ describe('exports with canaries, and the leak check', () => {
     assert.equal((await signIn(canaryRows[0]!.split(',')[1]!)).status, 401);
     assert.equal((await decoyUses()).length, before + 1);
     assert.equal((await decoyUses()).at(-1)?.kind, 'record');
+    // Its id named at the API, even by someone with no session: a use too.
+    const id = canaryRows[1]!.split(',')[0]!;
+    const refused = await fetch(`${base}/api/v1/admin/operators/${id}/access`, { method: 'POST' });
+    assert.ok(refused.status >= 400 && refused.status < 500);
+    assert.deepEqual(
+      { ...(await decoyUses()).at(-1), at: 0, decoyId: '' },
+      {
+        type: 'DECOY_USED',
+        at: 0,
+        decoyId: '',
+        kind: 'record',
+        via: 'POST /api/v1/admin/operators/:id/access',
+        address: '127.0.0.1',
+      },
+    );
   });
 
   test('leak check: the export names it; a few of its rows with a canary too; exit 4', async () => {

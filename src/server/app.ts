@@ -246,6 +246,32 @@ export async function buildServer(options: {
     reply.raw.once('close', () => clearTimeout(timer));
   });
 
+  // A decoy or an export's canary named in a route (an operator or device id looked up, acted
+  // on) is a use of it, whoever asks and whatever the route answers (docs/security-operations.md).
+  app.addHook('onRequest', async (request) => {
+    const params = request.params as Readonly<Record<string, unknown>> | null | undefined;
+    for (const name of ['id', 'username', 'deviceId']) {
+      const value = params?.[name];
+      if (typeof value !== 'string') continue;
+      const hit = await tripwire.match(value);
+      if (hit === null) continue;
+      const at = options.clock();
+      const admitted = tripwire.admit(hit, request.ip, at);
+      if (admitted === null) continue;
+      await node.commits.run((tx) =>
+        tx.appendJournal({
+          type: 'DECOY_USED',
+          at,
+          decoyId: hit.decoyId,
+          kind: hit.kind,
+          via: `${request.method} ${request.routeOptions.url ?? ''}`,
+          address: request.ip,
+          ...(admitted.unjournaledBefore > 0 ? { unjournaledBefore: admitted.unjournaledBefore } : {}),
+        }),
+      );
+    }
+  });
+
   app.addHook('onRoute', (route) => {
     const policy = route.config?.policy;
     if (policy === undefined)
