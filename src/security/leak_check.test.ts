@@ -75,7 +75,7 @@ function twoExports(seed: number) {
       rows: table.rows.length,
       canaries: 3,
     });
-    canaries.forEach((c, i) =>
+    for (const [i, c] of canaries.entries())
       decoys.push({
         id: `${id}-c${i + 1}`,
         kind: 'record',
@@ -85,8 +85,7 @@ function twoExports(seed: number) {
         exportId: id,
         createdAt: AT,
         by: 'cli',
-      }),
-    );
+      });
     files.push({ id, canaries, table });
   }
   const index = buildLeakIndex({
