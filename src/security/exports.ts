@@ -129,6 +129,11 @@ export function makeCanaries(
   const canaries: Canary[] = [];
   const model = (column: number, fallback: string) =>
     real.rows.length === 0 ? fallback : (pick(random, real.rows)[column] ?? fallback);
+  // A real row's date a little later, so the canaries' dates fall among the real ones.
+  const when = (column: number) => {
+    const seen = Date.parse(model(column, ''));
+    return iso((Number.isNaN(seen) ? at - 86_400_000 : seen) + random.int(2 * 3_600_000));
+  };
   while (canaries.length < count) {
     let row: string[];
     let identifying: string[];
@@ -139,20 +144,13 @@ export function makeCanaries(
       const username = `${ascii(first)}.${ascii(last)}${10 + random.int(90)}`;
       const id = `op-${random.hex(8)}`;
       const role = model(3, 'capturista');
-      row = [
-        id,
-        username,
-        `${first} ${last} ${second}`,
-        role,
-        model(4, 'nacional'),
-        iso(at - random.int(86_400_000)),
-      ];
+      row = [id, username, `${first} ${last} ${second}`, role, model(4, 'nacional'), when(5)];
       identifying = [id, username];
     } else {
       const boundTo = model(2, 'CATD-01');
       const id = `${boundTo}-S${10 + random.int(90)}${random.hex(1).toUpperCase()}`;
       const publicKey = Buffer.from(random.hex(32), 'hex').toString('base64');
-      row = [id, model(1, 'CATD'), boundTo, '', publicKey, iso(at - random.int(86_400_000)), ''];
+      row = [id, model(1, 'CATD'), boundTo, '', publicKey, when(5), ''];
       identifying = [id, publicKey];
     }
     if (identifying.some((value) => taken.has(value.toLowerCase()))) continue;
@@ -162,10 +160,17 @@ export function makeCanaries(
   return canaries;
 }
 
-/** The real rows with the canaries inserted at random positions. */
+/**
+ * The real rows with the canaries among them. The store lists rows by id, so an export in id
+ * order with rows out of it would point at the canaries: they take the place their own random
+ * id gives them, a random position that keeps the order.
+ */
 export function mixIn(real: ExportTable, canaries: readonly Canary[], random: Random): ExportTable {
   const rows = [...real.rows];
   for (const canary of canaries) rows.splice(random.int(rows.length + 1), 0, canary.row);
+  const first = (row: readonly string[]) => row[0] ?? '';
+  const sorted = real.rows.every((row, i) => i === 0 || first(real.rows[i - 1]!) <= first(row));
+  if (sorted) rows.sort((a, b) => (first(a) < first(b) ? -1 : first(a) > first(b) ? 1 : 0));
   return { columns: real.columns, rows };
 }
 

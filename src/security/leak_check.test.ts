@@ -109,6 +109,26 @@ describe('fingerprints', () => {
   });
 });
 
+describe('canaries', () => {
+  test("look like the rows around them: in the list's id order, dates among the real ones, values nobody has", () => {
+    const real = operatorTable(OPERATORS);
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = seeded(seed);
+      const canaries = makeCanaries('operators', real, 4, random, AT);
+      const table = mixIn(real, canaries, random);
+      const ids = table.rows.map((r) => r[0]!);
+      assert.deepEqual(ids, [...ids].sort());
+      for (const c of canaries) {
+        const created = Date.parse(c.row[5]!);
+        assert.ok(created >= AT && created <= AT + 2 * 3_600_000, c.row[5]);
+        assert.match(c.row[1]!, /^[a-z]+\.[a-z]+[0-9]{2}$/);
+        assert.ok(!OPERATORS.some((o) => o.id === c.row[0] || o.username === c.row[1]));
+      }
+      assert.equal(new Set(canaries.flatMap((c) => c.identifying)).size, 8);
+    }
+  });
+});
+
 describe('parsing a dump', () => {
   test('CSV with quotes and another delimiter, JSON objects at any depth, text words and runs of words', () => {
     const csv = parseDump('a;b;c\r\n"x;1";"say ""hi""";\r\n', 'dump.txt');
