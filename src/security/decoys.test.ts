@@ -147,7 +147,14 @@ describe('decoys', () => {
     uses = await decoyUses();
     assert.equal(uses.length, 2);
     assert.equal(uses[1]?.unjournaledBefore, 3);
-    now += 60 * 60_000; // past the account's throttling
+    // Five failures in a row throttle it exactly as they throttle a real account.
+    for (let i = 0; i < 5; i++) await signIn('jorge.diaz', `equivocada ${i} otra vez`);
+    const [decoyThrottled, realThrottled] = [await signIn(username), await signIn('jorge.diaz')];
+    assert.equal(decoyThrottled.status, 429);
+    assert.equal(realThrottled.status, 429);
+    assert.equal(await decoyThrottled.text(), await realThrottled.text());
+    assert.equal(decoyThrottled.headers.get('retry-after'), realThrottled.headers.get('retry-after'));
+    now += 60 * 60_000; // past the accounts' throttling
   });
 
   test('a decoy device: its bait key is planted; a package signed by it is refused as a revoked device’s and journaled', async () => {
