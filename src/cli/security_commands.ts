@@ -35,7 +35,7 @@ const fail = (command: string, message: string, code = 1): number => {
 const RANDOM: Random = { int: (n) => randomInt(n), hex: (bytes) => randomBytes(bytes).toString('hex') };
 
 /** A leak claimed is read whole; past this it is refused rather than exhausting memory. */
-const MAX_DUMP_BYTES = 512 * 1024 * 1024;
+const MAX_DUMP_BYTES = 64 * 1024 * 1024;
 
 async function withCenter(
   command: string,

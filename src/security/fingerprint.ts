@@ -6,7 +6,7 @@
  * stands for. Values are normalised first (NFKC, trimmed, case-folded, inner spaces collapsed)
  * so that a dump re-typed or re-encoded still matches.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** The purpose the fingerprint key is derived for (SecretBox.derive). */
 export const FINGERPRINT_PURPOSE = 'leak-fingerprints-v1';
@@ -17,7 +17,19 @@ export function normalise(value: string): string {
 
 /** Hex HMAC-SHA-256 of the normalised value; '' for a value that is empty once normalised. */
 export function fingerprint(key: Buffer, value: string): string {
-  const normal = normalise(value);
+  return fingerprintNormal(key, normalise(value));
+}
+
+/** The key as a KeyObject, made once: HMAC with a raw Buffer key makes one per call (most of the cost). */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+/** As fingerprint, of a value already normalised. */
+export function fingerprintNormal(key: Buffer, normal: string): string {
   if (normal === '') return '';
-  return createHmac('sha256', key).update(normal, 'utf8').digest('hex');
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    keyObject = createSecretKey(key);
+    keyObjects.set(key, keyObject);
+  }
+  return createHmac('sha256', keyObject).update(normal, 'utf8').digest('hex');
 }

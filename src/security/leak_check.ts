@@ -12,7 +12,7 @@
 import type { DeviceRow } from '../domain/device.ts';
 import type { OperatorRow } from '../auth/operators_port.ts';
 import type { DecoyRow, ExportRow } from './decoys_port.ts';
-import { fingerprint, normalise } from './fingerprint.ts';
+import { fingerprint, fingerprintNormal, normalise } from './fingerprint.ts';
 
 export type InternalKind = 'operator' | 'device' | 'session';
 
@@ -70,10 +70,10 @@ export function buildLeakIndex(input: {
 
 export type DumpFormat = 'csv' | 'json' | 'text';
 
-/** A dump cut into records, each the list of its tokens. */
+/** A dump cut into records, each the list of its tokens, read as they are checked (a large dump is never held twice). */
 export interface Dump {
   readonly format: DumpFormat;
-  readonly records: readonly (readonly string[])[];
+  readonly records: Iterable<readonly string[]>;
 }
 
 /** CSV by its name or by a first line that a delimiter splits; JSON when it parses; else text. */
@@ -90,14 +90,25 @@ export function parseDump(text: string, name: string): Dump {
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
   const delimiter = [',', ';', '\t', '|'].find((d) => firstLine.split(d).length >= 3);
   if (delimiter !== undefined || /\.(csv|tsv)$/i.test(name))
-    return { format: 'csv', records: csvRows(body, delimiter ?? ',').map(cellTokens) };
-  return {
-    format: 'text',
-    records: body
-      .split(/\r?\n/)
-      .map(textTokens)
-      .filter((r) => r.length > 0),
-  };
+    return { format: 'csv', records: nonEmpty(csvRows(body, delimiter ?? ','), cellTokens) };
+  return { format: 'text', records: nonEmpty(lines(body), textTokens) };
+}
+
+function* nonEmpty<T>(items: Iterable<T>, tokens: (item: T) => string[]): Generator<string[]> {
+  for (const item of items) {
+    const record = tokens(item);
+    if (record.length > 0) yield record;
+  }
+}
+
+function* lines(text: string): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    const end = text.indexOf('\n', start);
+    const stop = end === -1 ? text.length : end;
+    yield text.slice(start, stop > start && text[stop - 1] === '\r' ? stop - 1 : stop);
+    start = stop + 1;
+  }
 }
 
 function jsonRecords(value: unknown): string[][] {
@@ -123,8 +134,7 @@ function jsonRecords(value: unknown): string[][] {
 }
 
 /** RFC 4180 rows, quotes and all. */
-function csvRows(text: string, delimiter: string): string[][] {
-  const rows: string[][] = [];
+function* csvRows(text: string, delimiter: string): Generator<string[]> {
   let row: string[] = [];
   let cell = '';
   let quoted = false;
@@ -143,13 +153,12 @@ function csvRows(text: string, delimiter: string): string[][] {
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(cell);
-      rows.push(row);
+      yield row;
       row = [];
       cell = '';
     } else cell += c;
   }
-  if (cell !== '' || row.length > 0) rows.push([...row, cell]);
-  return rows;
+  if (cell !== '' || row.length > 0) yield [...row, cell];
 }
 
 const cellTokens = (row: readonly string[]): string[] => row.map((c) => c.trim()).filter((c) => c !== '');
@@ -208,14 +217,29 @@ export function checkLeak(index: LeakIndex, dump: Dump): LeakReport {
   let recordsMatched = 0;
   let recordsPublicOnly = 0;
   let publicTokens = 0;
+  // Dumps repeat values (a role, a scope, a date) row after row: each is classified once.
+  const seen = new Map<string, { print: string; found: Internal | undefined; isPublic: boolean }>();
+  const classify = (token: string) => {
+    const normal = normalise(token);
+    let known = seen.get(normal);
+    if (known === undefined) {
+      const print = fingerprintNormal(index.key, normal);
+      const found = print === '' ? undefined : index.internal.get(print);
+      known = { print, found, isPublic: index.publicValues.has(normal) || PUBLIC_SHAPE.test(normal) };
+      if (seen.size >= 100_000) seen.clear();
+      seen.set(normal, known);
+    }
+    return known;
+  };
+  let records = 0;
   for (const record of dump.records) {
+    records++;
     let matched = false;
     let publicCount = 0;
     let unknown = 0;
     for (const token of record) {
       tokensChecked++;
-      const print = fingerprint(index.key, token);
-      const found = print === '' ? undefined : index.internal.get(print);
+      const { print, found, isPublic } = classify(token);
       if (found !== undefined) {
         matched = true;
         if (found.kind !== null) internalSeen[found.kind].add(print);
@@ -227,8 +251,7 @@ export function checkLeak(index: LeakIndex, dump: Dump): LeakReport {
         } else if (decoy !== null) decoys.set(decoy.id, decoy);
         continue;
       }
-      const normal = normalise(token);
-      if (index.publicValues.has(normal) || PUBLIC_SHAPE.test(normal)) {
+      if (isPublic) {
         publicCount++;
         publicTokens++;
       } else unknown++;
@@ -236,7 +259,6 @@ export function checkLeak(index: LeakIndex, dump: Dump): LeakReport {
     if (matched) recordsMatched++;
     else if (publicCount > 0 && unknown === 0) recordsPublicOnly++;
   }
-  const records = dump.records.length;
   const exports: ExportNamed[] = [...canaries].map(([exportId, found]) => {
     const e = index.exports.get(exportId);
     return {
