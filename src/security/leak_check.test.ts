@@ -1,6 +1,6 @@
 /** The leak check's rules on their own: parsing dumps, keyed matching, canaries naming their export. */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { OperatorRow } from '../auth/operators_port.ts';
@@ -216,6 +216,26 @@ describe('checking a dump', () => {
     assert.equal(report.verdict, 'internal-data');
     assert.equal(report.matchRatio, 3 / 4);
     assert.deepEqual(report.exports, []);
+  });
+
+  test('a session: its id hash, or the token itself (a stolen cookie), is found', () => {
+    const token = randomBytes(32).toString('base64url');
+    const idHash = createHash('sha256').update(token).digest('hex');
+    const index = buildLeakIndex({
+      key: KEY,
+      operators: [],
+      devices: [],
+      sessionHashes: [idHash],
+      decoys: [],
+      exports: [],
+      publicTexts: [],
+    });
+    for (const dump of [`cookie ${token} seen`, `hash,${idHash},x`]) {
+      const report = checkLeak(index, parseDump(dump, 'x'));
+      assert.equal(report.verdict, 'internal-data', dump);
+      assert.equal(report.internalMatches.session, 1);
+    }
+    assert.equal(checkLeak(index, parseDump(`cookie ${token.toLowerCase()} seen`, 'x')).verdict, 'no-match');
   });
 
   test('only public values (catalog names, counts, dates): public data, proves nothing', () => {

@@ -9,6 +9,7 @@
  *
  * Pure apart from the HMAC: the caller reads the store and the files.
  */
+import { createHash } from 'node:crypto';
 import type { DeviceRow } from '../domain/device.ts';
 import type { OperatorRow } from '../auth/operators_port.ts';
 import type { DecoyRow, ExportRow } from './decoys_port.ts';
@@ -172,6 +173,9 @@ function textTokens(line: string): string[] {
   return tokens;
 }
 
+/** A session token as the cookie carries it: 32 random bytes in base64url (src/auth/accounts.ts). */
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
 /** Values public by their shape: counts, percentages, dates and times, single characters. */
 const PUBLIC_SHAPE =
   /^([+-]?[0-9]+([.,][0-9]+)*%?|[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+(Z|[+-][0-9:]+)?)?|[0-9:]+|.)$/u;
@@ -220,14 +224,20 @@ export function checkLeak(index: LeakIndex, dump: Dump): LeakReport {
   // Dumps repeat values (a role, a scope, a date) row after row: each is classified once.
   const seen = new Map<string, { print: string; found: Internal | undefined; isPublic: boolean }>();
   const classify = (token: string) => {
-    const normal = normalise(token);
-    let known = seen.get(normal);
+    let known = seen.get(token);
     if (known === undefined) {
-      const print = fingerprintNormal(index.key, normal);
-      const found = print === '' ? undefined : index.internal.get(print);
+      const normal = normalise(token);
+      let print = fingerprintNormal(index.key, normal);
+      let found = print === '' ? undefined : index.internal.get(print);
+      // A session token itself (a stolen cookie): the store keeps its SHA-256 (case matters here).
+      if (found === undefined && SESSION_TOKEN.test(token.trim())) {
+        const hashed = fingerprintNormal(index.key, createHash('sha256').update(token.trim()).digest('hex'));
+        found = index.internal.get(hashed);
+        if (found !== undefined) print = hashed;
+      }
       known = { print, found, isPublic: index.publicValues.has(normal) || PUBLIC_SHAPE.test(normal) };
       if (seen.size >= 100_000) seen.clear();
-      seen.set(normal, known);
+      seen.set(token, known);
     }
     return known;
   };
