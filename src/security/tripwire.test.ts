@@ -1,8 +1,9 @@
 /** The tripwire: keyed lookup of decoys, and how often a use of one is journaled. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SecretBox } from '../auth/secret_box.ts';
 import type { DecoyRow } from './decoys_port.ts';
-import { fingerprint } from './fingerprint.ts';
+import { FINGERPRINT_PURPOSE, fingerprint } from './fingerprint.ts';
 import { DECOY_REPEAT_MS, DECOY_USES_JOURNALED_PER_MINUTE, DecoyTripwire } from './tripwire.ts';
 
 const KEY = Buffer.alloc(32, 3);
@@ -51,5 +52,17 @@ describe('decoy tripwire', () => {
       if (tripwire.admit(hit, `addr-${i}`, t) !== null) journaled++;
     assert.equal(journaled, DECOY_USES_JOURNALED_PER_MINUTE);
     assert.deepEqual(tripwire.admit(hit, 'later', t + 60_000), { unjournaledBefore: 50 });
+  });
+});
+
+describe('the fingerprint key', () => {
+  test('derived from the secrets key for its purpose alone: the same on every node, another for another purpose or key', () => {
+    const raw = Buffer.alloc(32, 9);
+    const key = new SecretBox(raw).derive(FINGERPRINT_PURPOSE);
+    assert.equal(key.length, 32);
+    assert.deepEqual(new SecretBox(Buffer.from(raw)).derive(FINGERPRINT_PURPOSE), key);
+    assert.notDeepEqual(new SecretBox(raw).derive('another purpose'), key);
+    assert.notDeepEqual(new SecretBox(Buffer.alloc(32, 8)).derive(FINGERPRINT_PURPOSE), key);
+    assert.notDeepEqual(key, raw, 'never the sealing key itself');
   });
 });
