@@ -21,7 +21,7 @@ import { serveConfigSchema } from '../server/config.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { typedJournal } from '../test/journal.ts';
-import { makePng, packageFor, postPackageRaw } from '../test/packages.ts';
+import { makeDevice, makePng, packageFor, postPackageRaw } from '../test/packages.ts';
 import { DECOY_REPEAT_MS } from './tripwire.ts';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'openprep.js');
@@ -330,6 +330,32 @@ describe('exports with canaries, and the leak check', () => {
     assert.deepEqual(
       (JSON.parse(leaked.stdout) as { exports: { exportId: string }[] }).exports.map((e) => e.exportId),
       [id],
+    );
+    // A package from a canary device id: refused as any unknown device's, and journaled.
+    const enrolled = new Set((await node.devices.devices()).map((d) => d.id));
+    const canary = (JSON.parse(await readFile(devicesFile, 'utf8')) as { id: string }[]).find(
+      (d) => !enrolled.has(d.id),
+    );
+    assert.ok(canary !== undefined);
+    now += 10_000;
+    const image = makePng(16, 16, { seed: 2 });
+    const pkg = packageFor(makeDevice(canary.id), image, {
+      sequence: 1,
+      claimedKey: [...actasEsperadas(catalog, election.contests[0]!)][0]!.actaKey,
+    });
+    const answer = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image });
+    assert.equal(answer.status, 401);
+    assert.deepEqual(
+      { ...(await decoyUses()).at(-1), at: 0, decoyId: '' },
+      {
+        type: 'DECOY_USED',
+        at: 0,
+        decoyId: '',
+        kind: 'record',
+        via: 'package',
+        deviceId: canary.id,
+        address: '127.0.0.1',
+      },
     );
   });
 
