@@ -14,6 +14,7 @@ import type { DevicesPort } from '../intake/devices_port.ts';
 import type { JournalPort } from '../journal/journal_port.ts';
 import { type Commits, GroupCommit } from '../platform/group_commit.ts';
 import type { LeasePort } from '../publish/lease_port.ts';
+import type { AccessPort } from '../security/access_port.ts';
 import type { PublicationSource } from '../publish/snapshot_port.ts';
 import type { PoolStats, Store, StoreTransaction } from '../store/store.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -61,6 +62,8 @@ export interface CenterNode {
   readonly devices: DevicesPort;
   /** The operators port (auth's): operators, sessions, WebAuthn keys. */
   readonly operators: OperatorsPort;
+  /** The access port (security's access review): accounts, devices, their latest use. */
+  readonly access: AccessPort;
   /** The lease port (the cut scheduler's). */
   readonly leases: LeasePort;
   /** The decoys port (security operations'): decoys, export canaries, the export register. */
@@ -329,8 +332,16 @@ export async function openCenter(options: {
 /** The store seen through each part's port (the same object: one database, one transaction). */
 function ports(
   store: Store,
-): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'decoys'> {
-  return { records: store, journal: store, devices: store, operators: store, leases: store, decoys: store };
+): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access' | 'decoys'> {
+  return {
+    records: store,
+    journal: store,
+    devices: store,
+    operators: store,
+    leases: store,
+    access: store,
+    decoys: store,
+  };
 }
 
 /** How long a node asks its receipt key to be certified for: renewed at half, so an hour without the signer costs nothing. */

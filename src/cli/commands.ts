@@ -7,6 +7,7 @@
 import process from 'node:process';
 import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
+import { SECURITY_DETECTIONS } from '../journal/entry_types.ts';
 import { flag, type OptionDefs, seedOption, valued } from './args.ts';
 
 export interface Command<O extends OptionDefs = OptionDefs> {
@@ -369,6 +370,36 @@ export const serve = command({
   run: async (args) => (await import('./serve_command.ts')).runServe(args),
 });
 
+export const alertTest = command({
+  name: 'alert test',
+  summary:
+    "send a synthetic security alert, marked as a test, to serve's configured webhook and syslog collector and say what happened",
+  options: {
+    data,
+    config,
+    detection: valued(
+      'NAME',
+      z.enum(SECURITY_DETECTIONS).default('brute-force'),
+      `the detection the test alert names: ${SECURITY_DETECTIONS.join(', ')}`,
+    ),
+    severity: valued(
+      'LEVEL',
+      z.enum(['warning', 'high', 'critical']).default('warning'),
+      'warning, high or critical (syslog severity 4, 3 or 2)',
+    ),
+    wait: valued(
+      'SECONDS',
+      z.coerce.number().min(1).max(600).default(30),
+      'how long to keep trying before reporting a sink as failed',
+    ),
+  },
+  examples: [
+    'alert test --data /var/lib/openprep',
+    'alert test --data /tmp/center --detection decoy-used --severity critical --wait 10',
+  ],
+  run: async (args) => (await import('./alert_command.ts')).runAlertTest(args),
+});
+
 export const deviceEnroll = command({
   name: 'device enroll',
   summary: 'enrol a phone or scanner with its Ed25519 public key, bound to a CATD or CAE',
@@ -493,6 +524,50 @@ export const accountsPurge = command({
   },
   examples: ['accounts purge --data /tmp/center --scope catd:CATD-01 --reason "laptop lost"'],
   run: async (args) => (await import('./operator_commands.ts')).runAccountsPurge(args),
+});
+
+export const accessReview = command({
+  name: 'access review',
+  summary:
+    'the access review a recertification signs: every account and device, its factors, last use and findings; --certify signs it',
+  options: {
+    data,
+    'dormant-days': valued(
+      'N',
+      z.coerce.number().int().min(1).max(3650).default(14),
+      'an account or device unused for more than N days is dormant',
+    ),
+    scope: valued(
+      'SCOPE',
+      z
+        .string()
+        .regex(/^(nacional|entidad:[0-9]{2}|catd:[A-Za-z0-9._-]{1,64})$/, 'nacional, entidad:NN or catd:ID')
+        .default('nacional'),
+      "whose accounts and devices: nacional, entidad:NN or catd:ID (a reviewer's own)",
+    ),
+    format: valued(
+      'text|json',
+      z.enum(['text', 'json']).default('text'),
+      'text for a person, JSON for tools',
+    ),
+    out: valued('FILE', z.string().min(1).optional(), 'write the report there instead of standard output'),
+    certify: valued(
+      'SHA256',
+      z
+        .string()
+        .regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 the report states: 64 hexadecimal digits')
+        .optional(),
+      'sign the review whose report had this SHA-256, if the report now is still that one (journaled)',
+    ),
+    by: valued('NAME', z.string().trim().min(1).max(200).optional(), 'who signs (with --certify)'),
+    note: valued('TEXT', z.string().trim().min(1).max(500).optional(), 'a note kept with the signature'),
+  },
+  examples: [
+    'access review --data /tmp/center --dormant-days 30',
+    'access review --data /tmp/center --format json --out /tmp/access-review.json',
+    'access review --data /tmp/center --certify 0f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e1f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e --by "Ana López" --note "monthly review"',
+  ],
+  run: async (args) => (await import('./access_commands.ts')).runAccessReview(args),
 });
 
 export const decoyCreate = command({
@@ -764,6 +839,7 @@ export const COMMANDS: readonly Command[] = [
   cut,
   verify,
   serve,
+  alertTest,
   signer,
   signerBackup,
   signerRecover,
@@ -777,6 +853,7 @@ export const COMMANDS: readonly Command[] = [
   operatorEnrollTotp,
   operatorRecertify,
   accountsPurge,
+  accessReview,
   decoyCreate,
   decoyList,
   exportOperators,

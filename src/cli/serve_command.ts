@@ -6,6 +6,7 @@
  * and closes the store.
  */
 import process from 'node:process';
+import packageJson from '../../package.json' with { type: 'json' };
 import { openCenter } from '../center/node.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { err } from '../domain/result.ts';
@@ -15,6 +16,9 @@ import { openImageStore } from '../images/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
+import { registerAlertSinkMetrics } from '../server/alert_metrics.ts';
+import { alertSinksFrom } from '../security/alert_config.ts';
+import { describeSinkEvent, type SinkEventOf } from '../security/alert_sinks.ts';
 import { parseCommandArgs } from './args.ts';
 import { serve } from './commands.ts';
 
@@ -77,9 +81,34 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await node.value.close();
     return fail(`the image store cannot be used: ${reachable.message}`);
   }
+  // Where security alerts go besides the journal (docs/security-operations.md, "Where alerts
+  // go"): null when no webhook or syslog collector is configured. The detections hand every
+  // SECURITY_ALERT they journal to `alerts?.send(alert)`, which never waits and never throws.
+  let sinkLog: (event: SinkEventOf) => void = () => undefined;
+  const sinks = await alertSinksFrom(config.value.alerts, {
+    electionId: node.value.pipeline.election.id,
+    mode: node.value.pipeline.election.mode,
+    userAgent: `OpenPREP/${packageJson.version}`,
+    onEvent: (event) => sinkLog(event),
+  });
+  if (!sinks.ok) {
+    images.blobs.close();
+    await node.value.close();
+    return fail(sinks.message, 2);
+  }
+  const alerts = sinks.value;
   const server = await buildServer({ node: node.value, config: config.value, clock, images });
   const { app } = server;
   app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
+
+  if (alerts !== null) registerAlertSinkMetrics(server.metrics.registry, () => alerts.stats());
+  sinkLog = (event) => {
+    const { level, message } = describeSinkEvent(event);
+    app.log[level](
+      { event: 'alert-sink', sink: event.sink, kind: event.kind, alertId: event.alertId },
+      message,
+    );
+  };
 
   let checkpointing = Promise.resolve();
   let signedSize = -1;
@@ -128,6 +157,12 @@ export async function runServe(args: readonly string[]): Promise<number> {
       clearTimeout(force);
       await checkpointing;
       await checkpoint().catch(() => {});
+      const flushed = await alerts?.close(config.value.alerts.closeSeconds * 1000);
+      if (flushed !== undefined && !flushed.flushed)
+        app.log.error(
+          { event: 'alert-sink', unsent: flushed.unsent },
+          'security alerts left undelivered (they are in the journal)',
+        );
       await node.value.close();
       app.log.info('stopped');
       return 0;
@@ -139,6 +174,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
   } catch (error) {
     clearInterval(timer);
     images.blobs.close();
+    await alerts?.close(0);
     await node.value.close();
     return fail(`cannot listen on ${config.value.host}:${config.value.port}: ${(error as Error).message}`);
   }

@@ -336,3 +336,48 @@ export const createAccount = (account: {
   password: string;
   expiresAt: string | null;
 }) => withStepUp(() => call('POST', '/api/v1/admin/operators', createdSchema, account));
+
+/** The access review (src/security/access_review.ts's report, as the center answers it). */
+const accessReviewSchema = z.object({
+  electionId: z.string(),
+  scope: z.string(),
+  dormantDays: z.number(),
+  sha256: z.string(),
+  generatedAt: z.number(),
+  operators: z.array(
+    z.object({
+      id: z.string(),
+      username: z.string(),
+      name: z.string(),
+      role: z.string(),
+      scope: z.string(),
+      factors: z.object({ password: z.boolean(), totp: z.boolean(), webauthnKeys: z.number() }),
+      expiresAt: z.nullable(z.number()),
+      disabledAt: z.nullable(z.number()),
+      certifiedFor: z.string(),
+      lastUsedOn: z.nullable(z.string()),
+      findings: z.array(z.string()),
+    }),
+  ),
+  devices: z.array(
+    z.object({
+      id: z.string(),
+      origin: z.string(),
+      boundTo: z.string(),
+      revokedAt: z.nullable(z.number()),
+      lastPackageOn: z.nullable(z.string()),
+      findings: z.array(z.string()),
+    }),
+  ),
+  summary: z.object({
+    operators: count,
+    disabled: count,
+    devices: count,
+    revoked: count,
+    findings: count,
+    byFinding: z.record(z.string(), count),
+  }),
+});
+export type AccessReview = z.infer<typeof accessReviewSchema>;
+export const accessReview = (dormantDays: number) =>
+  call('GET', `/api/v1/security/access-review?dormantDays=${dormantDays}`, accessReviewSchema);

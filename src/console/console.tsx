@@ -22,6 +22,7 @@ import {
   type VerificationTask,
 } from './api.ts';
 import { boxRect, PAGE, pageHeight } from '../domain/acta_form.ts';
+import { AccessReviewScreen } from './access_review.tsx';
 import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { CotejoScreen } from './cotejo.tsx';
@@ -389,7 +390,7 @@ function VerificationScreen() {
   );
 }
 
-type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'administracion';
+type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'administracion' | 'accesos';
 
 function screenWords(screen: Screen, words: Words): string {
   return {
@@ -398,6 +399,7 @@ function screenWords(screen: Screen, words: Words): string {
     cotejo: words.screenCotejo,
     tablero: words.screenDashboard,
     administracion: words.screenAdmin,
+    accesos: words.screenAccessReview,
   }[screen];
 }
 
@@ -414,6 +416,7 @@ function Workspace(props: {
     ...(operator.role === 'coordinador' ? (['cotejo'] as const) : []),
     ...(['coordinador', 'auditor', 'administrador'].includes(operator.role) ? (['tablero'] as const) : []),
     ...(['administrador', 'publicador'].includes(operator.role) ? (['administracion'] as const) : []),
+    ...(['seguridad', 'administrador', 'auditor'].includes(operator.role) ? (['accesos'] as const) : []),
   ];
   const [screen, setScreen] = useState(screens[0] ?? null);
   return (
@@ -448,6 +451,7 @@ function Workspace(props: {
         {screen === 'cotejo' && <CotejoScreen />}
         {screen === 'tablero' && <DashboardScreen />}
         {screen === 'administracion' && <AdminScreen operator={operator} />}
+        {screen === 'accesos' && <AccessReviewScreen />}
         {screen === null && <p>{words.noScreens}</p>}
       </main>
     </>

@@ -176,6 +176,37 @@ const es = {
   accountLocked: 'en espera tras intentos fallidos',
   accountActive: 'activa',
   expires: 'vence {date}',
+  // The access review.
+  screenAccessReview: 'Revisión de accesos',
+  accessReviewOf: 'Elección {election} · ámbito {scope}',
+  reportHash: 'Huella SHA-256 del informe',
+  generatedAt: 'Generado {date}',
+  dormantDaysLabel: 'Días sin uso para considerarla inactiva',
+  reviewAccounts: 'Cuentas',
+  reviewDisabled: 'deshabilitadas: {count}',
+  reviewDevices: 'Dispositivos',
+  reviewRevoked: 'revocados: {count}',
+  reviewFindings: 'Hallazgos',
+  filterByFinding: 'Filtrar por hallazgo',
+  filterAll: 'Todo',
+  filterAny: 'Con algún hallazgo',
+  factors: 'Factores',
+  factorPassword: 'contraseña',
+  factorKeys: 'llaves de seguridad: {count}',
+  lastUse: 'Último uso',
+  never: 'nunca',
+  findingsHead: 'Hallazgos',
+  noFindings: 'ninguno',
+  deviceHead: 'Dispositivo',
+  originHead: 'Origen',
+  boundToHead: 'Vinculado a',
+  lastPackage: 'Último paquete',
+  deviceRevokedState: 'revocado',
+  accountsCaption: 'Cuentas ({shown} de {total})',
+  devicesCaption: 'Dispositivos ({shown} de {total})',
+  signerPlaceholder: 'NOMBRE',
+  certifyHow:
+    'Para firmar esta revisión, quien la revisó ejecuta en el centro el comando siguiente; se registra en la bitácora solo si el informe sigue teniendo esta huella:',
 };
 
 export type Words = typeof es;
@@ -336,6 +367,37 @@ const en: Words = {
   accountLocked: 'waiting after failed attempts',
   accountActive: 'active',
   expires: 'expires {date}',
+  // The access review.
+  screenAccessReview: 'Access review',
+  accessReviewOf: 'Election {election} · scope {scope}',
+  reportHash: 'SHA-256 fingerprint of the report',
+  generatedAt: 'Generated {date}',
+  dormantDaysLabel: 'Days without use before an account counts as dormant',
+  reviewAccounts: 'Accounts',
+  reviewDisabled: 'disabled: {count}',
+  reviewDevices: 'Devices',
+  reviewRevoked: 'revoked: {count}',
+  reviewFindings: 'Findings',
+  filterByFinding: 'Filter by finding',
+  filterAll: 'Everything',
+  filterAny: 'With any finding',
+  factors: 'Factors',
+  factorPassword: 'password',
+  factorKeys: 'security keys: {count}',
+  lastUse: 'Last use',
+  never: 'never',
+  findingsHead: 'Findings',
+  noFindings: 'none',
+  deviceHead: 'Device',
+  originHead: 'Origin',
+  boundToHead: 'Bound to',
+  lastPackage: 'Last package',
+  deviceRevokedState: 'revoked',
+  accountsCaption: 'Accounts ({shown} of {total})',
+  devicesCaption: 'Devices ({shown} of {total})',
+  signerPlaceholder: 'NAME',
+  certifyHow:
+    'To sign this review, the person who reviewed it runs the following command at the center; it is journaled only if the report still has this fingerprint:',
 };
 
 export const WORDS: Readonly<Record<Language, Words>> = { es, en };
@@ -430,6 +492,19 @@ export const ACTA_STATUS: Readonly<Record<string, Pair>> = {
   sin_acta: ['sin acta', 'no acta (sin acta)'],
 };
 
+/** The access review's findings (src/security/access_review.ts's closed list). */
+export const ACCESS_FINDINGS: Readonly<Record<string, Pair>> = {
+  'never-used': ['nunca usada', 'never used'],
+  dormant: ['inactiva', 'dormant'],
+  'expired-not-disabled': ['vencida y no deshabilitada', 'expired, not disabled'],
+  'not-certified': ['no certificada para esta elección', 'not certified for this election'],
+  'no-webauthn': ['sin llave de seguridad', 'no security key'],
+  'no-totp': ['sin segundo factor (TOTP)', 'no second factor (TOTP)'],
+  'scope-too-broad': ['ámbito más amplio que su función', 'scope broader than its role needs'],
+  'device-never-used': ['nunca envió un paquete', 'never sent a package'],
+  'device-dormant': ['sin paquetes recientes', 'no recent packages'],
+};
+
 /**
  * The quality gate's reasons (src/gate/judge.ts's closed set) in English. In Spanish the
  * gate's own sentence is shown: it is the one the device showed its operator, with the
@@ -492,6 +567,11 @@ export function qualityReasonWords(code: string, spanish: string, language: Lang
   return language === 'es' ? spanish : (QUALITY_REASONS_EN[code] ?? code);
 }
 
+export function findingWords(code: string, language: Language = current): string {
+  const known = ACCESS_FINDINGS[code];
+  return known === undefined ? code : pick(known, language);
+}
+
 export function roleWords(role: string, words: Words): string {
   const key = `role${role.charAt(0).toUpperCase()}${role.slice(1)}` as keyof Words;
   return key in words ? words[key] : role;
@@ -510,6 +590,7 @@ function sides(): { spanish: string[]; english: string[] } {
   const pairs = [
     ...Object.values(SERVER_ERRORS),
     ...Object.values(ACTA_STATUS),
+    ...Object.values(ACCESS_FINDINGS),
     UNKNOWN_ERROR,
     TECHNICAL_DETAIL,
   ];

@@ -183,6 +183,15 @@ export const journalEntrySchemas = [
   }),
   entry('TOTP_ENROLLED', { operatorId: z.string(), by: z.string() }),
   entry('OPERATOR_RECERTIFIED', { operatorId: z.string(), electionId: z.string(), by: z.string() }),
+  // The access review signed (src/security/access_review.ts): the report's hash, as reviewed, and its size.
+  entry('ACCESS_REVIEW_CERTIFIED', {
+    reportSha256: sha256Hex,
+    operators: count,
+    devices: count,
+    findings: count,
+    by: z.string(),
+    note: z.string().optional(),
+  }),
   entry('OPERATOR_ACCESS_CHANGED', {
     operatorId: z.string(),
     disabled: z.boolean(),

@@ -21,7 +21,7 @@ import type { Role, WebAuthnKey } from '../auth/operators_port.ts';
 
 export const STEP_UP_MS = 10 * 60_000;
 const CHALLENGE_MS = 2 * 60_000;
-const WEBAUTHN_ROLES: readonly Role[] = ['administrador', 'publicador'];
+export const WEBAUTHN_ROLES: readonly Role[] = ['administrador', 'publicador'];
 
 export function registerAdminRoutes(
   app: FastifyInstance,

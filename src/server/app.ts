@@ -21,6 +21,7 @@ import { FINGERPRINT_PURPOSE } from '../security/fingerprint.ts';
 import { DecoyTripwire } from '../security/tripwire.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
+import { registerAccessReviewRoutes } from './access_review_routes.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
@@ -492,6 +493,7 @@ export async function buildServer(options: {
   );
 
   registerOperatorRoutes(app, node, accounts, options.clock, images.blobs, () => intake.qualityActivity());
+  registerAccessReviewRoutes(app, node, options.clock);
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {

@@ -568,6 +568,86 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    describe('access port (src/security/access_port.ts)', () => {
+      test("latest uses: each operator's latest session activity, each device's latest package", async () => {
+        const opened = await open();
+        const store = opened.store;
+        const operator = (id: string) => ({
+          id,
+          username: `user-${id}`,
+          name: id,
+          role: 'capturista' as const,
+          scope: 'nacional',
+          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
+          totpSealed: 'v1.a.b.c',
+          totpLastStep: null,
+          failedAttempts: 0,
+          lockedUntil: null,
+          expiresAt: null,
+          certifiedFor: 'PEF2024',
+          createdAt: 1,
+          disabledAt: null,
+        });
+        const device = (id: string, key: number) => ({
+          id,
+          publicKey: Buffer.alloc(32, key).toString('base64'),
+          origin: 'CATD' as const,
+          boundTo: 'CATD-1',
+          label: '',
+          enrolledAt: 1,
+          revokedAt: null,
+        });
+        const pkg = (deviceId: string, sequence: number, acopioAt: number) => ({
+          deviceId,
+          sequence,
+          packageSha256: String(sequence % 10).repeat(64),
+          imageSha256: 'd'.repeat(64),
+          recordId: `PRES:${deviceId}:${sequence}`,
+          acopioAt,
+          outcome: 'accepted' as const,
+          receipt: 'r',
+        });
+        assert.deepEqual(await store.operatorsLastUse(), []);
+        assert.deepEqual(await store.devicesLastPackage(), []);
+        await store.transaction(async (tx) => {
+          for (const id of ['a', 'b', 'c']) await tx.putOperator(operator(id));
+          // Two sessions of a, the older one seen last; one of b, revoked (still a use); none of c.
+          for (const [i, [id, lastSeenAt, revokedAt]] of (
+            [
+              ['a', 500, null],
+              ['a', 300, null],
+              ['b', 40, 41],
+            ] as const
+          ).entries())
+            await tx.putSession({
+              idHash: String(i).repeat(64),
+              operatorId: id,
+              createdAt: 10,
+              lastSeenAt,
+              csrfHash: 'x',
+              webauthnAt: null,
+              revokedAt,
+            });
+          await tx.putDevice(device('S1', 1));
+          await tx.putDevice(device('S2', 2));
+          await tx.putDevice(device('S3', 3));
+          // The latest package is the highest sequence, whatever the times a device stated.
+          await tx.addPackage(pkg('S1', 0, 70));
+          await tx.addPackage(pkg('S1', 1, 60));
+          await tx.addPackage(pkg('S2', 0, 90));
+        });
+        assert.deepEqual(await store.operatorsLastUse(), [
+          { id: 'a', at: 500 },
+          { id: 'b', at: 40 },
+        ]);
+        assert.deepEqual(await store.devicesLastPackage(), [
+          { id: 'S1', at: 60 },
+          { id: 'S2', at: 90 },
+        ]);
+        await store.close();
+      });
+    });
+
     describe('decoys port (src/security/decoys_port.ts)', () => {
       test('decoys, canaries and exports: kept with their journal entry, listed in order, across a reopen; ids unique', async () => {
         const opened = await open();

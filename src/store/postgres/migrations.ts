@@ -135,7 +135,12 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX package_activity ON package (device_id, outcome, acopio_at);
   `,
-  // 9: security operations (src/security/) — decoys and the canaries of each export, kept as
+  // 9: the access review's latest use of each account, read on this index alone (a covering
+  // scan) instead of every session row (src/security/access_port.ts).
+  `
+  CREATE INDEX session_last_use ON session (operator_id, last_seen_at);
+  `,
+  // 10: security operations (src/security/) — decoys and the canaries of each export, kept as
   // keyed fingerprints only, and the register of exports of internal data.
   `
   CREATE TABLE decoy (

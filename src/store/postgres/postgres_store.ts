@@ -48,6 +48,7 @@ import {
   toTerritoryRow,
 } from '../rows.ts';
 import { PG_MIGRATIONS, PG_OLDEST_READER } from './migrations.ts';
+import type { LastUse } from '../../security/access_port.ts';
 
 export type PostgresOpenError = 'database-newer-than-code' | 'database-unreadable';
 
@@ -537,6 +538,26 @@ class PostgresStore implements Store {
     return (await rows<{ record: string }>(this.#pool, 'SELECT record FROM operator ORDER BY id')).map(
       (row) => JSON.parse(row.record) as OperatorRow,
     );
+  }
+
+  async operatorsLastUse(): Promise<LastUse[]> {
+    return (
+      await rows<{ id: string; at: string }>(
+        this.#pool,
+        'SELECT operator_id AS id, MAX(last_seen_at) AS at FROM session GROUP BY operator_id ORDER BY operator_id COLLATE "C"',
+      )
+    ).map((row) => ({ id: row.id, at: Number(row.at) }));
+  }
+
+  async devicesLastPackage(): Promise<LastUse[]> {
+    return (
+      await rows<{ id: string; at: string }>(
+        this.#pool,
+        `SELECT id, at FROM (SELECT d.id AS id,
+           (SELECT acopio_at FROM package p WHERE p.device_id = d.id ORDER BY sequence DESC LIMIT 1) AS at
+         FROM device d) AS last WHERE at IS NOT NULL ORDER BY id COLLATE "C"`,
+      )
+    ).map((row) => ({ id: row.id, at: Number(row.at) }));
   }
 
   async decoys(): Promise<DecoyRow[]> {

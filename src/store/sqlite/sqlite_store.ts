@@ -52,6 +52,7 @@ import {
 } from '../rows.ts';
 import { classifyFault, StoreFaultError } from '../../platform/faults.ts';
 import { MIGRATIONS } from './migrations.ts';
+import type { LastUse } from '../../security/access_port.ts';
 
 const sessionOf = (row: unknown) => sessionOfRow(row as SessionDbRow | undefined);
 
@@ -687,6 +688,28 @@ class SqliteStore implements Store {
 
   getSession(idHash: string): Promise<SessionRow | null> {
     return this.#read(() => sessionOf(this.#statements.getSession.get(idHash)));
+  }
+
+  operatorsLastUse(): Promise<LastUse[]> {
+    return this.#read(() =>
+      (
+        this.#prepared(
+          'SELECT operator_id AS id, MAX(last_seen_at) AS at FROM session GROUP BY operator_id ORDER BY operator_id',
+        ).all() as unknown as LastUse[]
+      ).map((row) => ({ id: row.id, at: row.at })),
+    );
+  }
+
+  devicesLastPackage(): Promise<LastUse[]> {
+    return this.#read(() =>
+      (
+        this.#prepared(
+          `SELECT id, at FROM (SELECT d.id AS id,
+             (SELECT acopio_at FROM package p WHERE p.device_id = d.id ORDER BY sequence DESC LIMIT 1) AS at
+           FROM device d) WHERE at IS NOT NULL ORDER BY id`,
+        ).all() as unknown as LastUse[]
+      ).map((row) => ({ id: row.id, at: row.at })),
+    );
   }
 
   getOperator(id: string): Promise<OperatorRow | null> {
