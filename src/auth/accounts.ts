@@ -9,8 +9,9 @@
  * the journal or the log.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DecoyHit, Tripwire } from '../domain/decoy.ts';
 import { type Err, err, type Ok, ok, type Result } from '../domain/result.ts';
-import type { SecurityEntry } from '../journal/entries.ts';
+import type { EntryOf, SecurityEntry } from '../journal/entries.ts';
 import { type Commits, GroupCommit } from '../platform/group_commit.ts';
 import { type BreachCorpus, inCorpus, passwordSha1, shippedBlocklist } from './breached_passwords.ts';
 import type {
@@ -189,6 +190,8 @@ export class Accounts {
   readonly #unknownNames = new Map<string, Failures>();
   readonly #browsers = new Map<string, Failures>();
   #names: { readonly at: number; readonly ids: Map<string, string> } | null = null;
+  /** Decoy accounts and canary usernames (src/security/tripwire.ts); none without the wiring's. */
+  readonly #tripwire: Tripwire | null;
   #loadingNames: Promise<void> | null = null;
 
   /**
@@ -203,8 +206,8 @@ export class Accounts {
       secrets(): Promise<Result<SecretBox, string>>;
     },
     clock: () => number,
-    /** The breach corpus new passwords are checked against (default: the shipped blocklist). */
-    breached?: BreachCorpus,
+    /** What else accounts are given: the breach corpus (default: the shipped blocklist), the decoys' tripwire. */
+    extras: { readonly breached?: BreachCorpus; readonly tripwire?: Tripwire } = {},
   ): Promise<Accounts> {
     const box = await node.secrets();
     if (!box.ok) throw new Error(box.message);
@@ -214,7 +217,8 @@ export class Accounts {
       box: box.value,
       clock,
       electionId: node.pipeline.election.id,
-      ...(breached !== undefined ? { breached } : {}),
+      ...(extras.breached !== undefined ? { breached: extras.breached } : {}),
+      ...(extras.tripwire === undefined ? {} : { tripwire: extras.tripwire }),
     });
   }
 
@@ -226,8 +230,11 @@ export class Accounts {
     clock: () => number;
     electionId: string;
     breached?: BreachCorpus;
+    /** Decoys and canaries: a sign-in naming one journals DECOY_USED and fails like any other. */
+    tripwire?: Tripwire;
   }) {
     this.#breached = options.breached ?? shippedBlocklist();
+    this.#tripwire = options.tripwire ?? null;
     this.#store = options.store;
     this.#commits = options.commits ?? new GroupCommit(options.store);
     this.#security = new SecurityJournal(this.#commits, options.clock);
@@ -665,14 +672,32 @@ export class Accounts {
       readonly by: 'address' | 'account';
     },
     tx?: AccountsTx,
+    decoy: EntryOf<'DECOY_USED'> | null = null,
   ): Promise<SignInRefusal> {
     // Inside a group-committed transaction the event joins it: a second commit awaited from
     // within the batch would wait for the batch itself, and every store write behind it.
-    if (tx === undefined) await this.#security.record({ type: 'LOGIN_THROTTLED', at: now, ...entry });
-    else await this.#security.recordIn(tx, { type: 'LOGIN_THROTTLED', at: now, ...entry });
+    if (tx === undefined) {
+      await this.#security.record({ type: 'LOGIN_THROTTLED', at: now, ...entry });
+      if (decoy !== null) await this.#commits.run((t) => t.appendJournal(decoy));
+    } else await this.#security.recordIn(tx, { type: 'LOGIN_THROTTLED', at: now, ...entry });
     return {
       ...err('throttled', 'too many failed sign-ins: wait before trying again'),
       retryAfterMs: waitMs,
+    };
+  }
+
+  /** The DECOY_USED entry for this use of a decoy at sign-in, or null when only counted (tripwire.ts). */
+  #decoyUsed(hit: DecoyHit, address: string, now: number): EntryOf<'DECOY_USED'> | null {
+    const admitted = this.#tripwire?.admit(hit, address, now) ?? null;
+    if (admitted === null) return null;
+    return {
+      type: 'DECOY_USED',
+      at: now,
+      decoyId: hit.decoyId,
+      kind: hit.kind,
+      via: 'sign-in',
+      address,
+      ...(admitted.unjournaledBefore > 0 ? { unjournaledBefore: admitted.unjournaledBefore } : {}),
     };
   }
 
@@ -700,10 +725,20 @@ export class Accounts {
   }): Promise<Ok<SignedIn> | SignInRefusal> {
     const now = this.#clock();
     const address = addressKey(input.address);
+    // Every attempt naming a decoy is one, throttled or not: looked up first, on every path
+    // alike (a keyed hash and a lookup), so that the answer's timing says nothing.
+    const decoyHit = this.#tripwire === null ? null : await this.#tripwire.match(input.username);
+    const decoy = decoyHit === null ? null : this.#decoyUsed(decoyHit, address, now);
     // An address's failures are forgotten after ADDRESS_MEMORY_MS, longer than any delay.
     const addressWait = this.#wait(this.#addresses.get(address), ADDRESS_FREE_FAILURES, now);
     if (addressWait > 0)
-      return this.#throttled(now, addressWait, { operatorId: null, address, by: 'address' });
+      return this.#throttled(
+        now,
+        addressWait,
+        { operatorId: null, address, by: 'address' },
+        undefined,
+        decoy,
+      );
     const found = await this.#operatorNamed(input.username);
     const trust = found !== null && this.#trusts(found, input.trust, now) ? input.trust! : null;
     const accountWait =
@@ -713,7 +748,13 @@ export class Accounts {
           ? this.#wait(this.#browsers.get(trust), FREE_FAILURES, now)
           : Math.max(0, (found.lockedUntil ?? 0) - now);
     if (accountWait > 0)
-      return this.#throttled(now, accountWait, { operatorId: found?.id ?? null, address, by: 'account' });
+      return this.#throttled(
+        now,
+        accountWait,
+        { operatorId: found?.id ?? null, address, by: 'account' },
+        undefined,
+        decoy,
+      );
     const passwordOk = await inHashingSlot(
       async () => (found === null ? decoyVerification() : verifyPassword(input.password, found.passwordHash)),
       { trusted: trust !== null },
@@ -734,6 +775,7 @@ export class Accounts {
     }
     const failed = err('sign-in-failed', 'sign-in failed: check the username, password and code');
     const outcome = await this.#commits.run(async (tx): Promise<Ok<SignedIn> | SignInRefusal> => {
+      if (decoy !== null) await tx.appendJournal(decoy);
       // Read again inside the transaction: concurrent sign-ins with one code are serialised here.
       const operator = found === null ? null : await tx.getOperator(found.id);
       if (operator === null) {
@@ -793,7 +835,8 @@ export class Accounts {
         });
         return failed;
       }
-      if (!passwordOk) return fail('password');
+      // A decoy account's password is known to nobody; should it ever be right, it still fails.
+      if (!passwordOk || decoyHit !== null) return fail('password');
       const seed = operator.totpSealed === null ? null : this.#box.open(operator.totpSealed, operator.id);
       if (seed === null) return fail('totp-not-enrolled');
       const code = verifyTotp({

@@ -79,12 +79,18 @@ export class SecretBox {
   mac(purpose: string, data: string): string {
     let key = this.#derived.get(purpose);
     if (key === undefined) {
-      key = createSecretKey(
-        Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `openprep:${purpose}`, 32)),
-      );
+      key = createSecretKey(this.derive(purpose));
       this.#derived.set(purpose, key);
     }
     return createHmac('sha256', key).update(data, 'utf8').digest('base64url');
+  }
+
+  /**
+   * A key for another purpose (e.g. the leak check's fingerprints), derived with HKDF-SHA-256:
+   * whoever holds it learns nothing of the sealing key, and each purpose gets its own.
+   */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `openprep:${purpose}`, 32));
   }
 
   seal(plaintext: Uint8Array, owner: string): string {

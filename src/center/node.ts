@@ -44,6 +44,7 @@ import {
   writeNewSecretsKey,
 } from './secrets_key.ts';
 import type { SecretBox } from '../auth/secret_box.ts';
+import type { DecoysPort } from '../security/decoys_port.ts';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -65,6 +66,8 @@ export interface CenterNode {
   readonly access: AccessPort;
   /** The lease port (the cut scheduler's). */
   readonly leases: LeasePort;
+  /** The decoys port (security operations'): decoys, export canaries, the export register. */
+  readonly decoys: DecoysPort;
   /**
    * The node's group commit: capture, intake and auth write through it, so that many facts
    * share one commit. Handed by the wiring to the services it makes (IntakeService, Accounts).
@@ -329,8 +332,16 @@ export async function openCenter(options: {
 /** The store seen through each part's port (the same object: one database, one transaction). */
 function ports(
   store: Store,
-): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access'> {
-  return { records: store, journal: store, devices: store, operators: store, leases: store, access: store };
+): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access' | 'decoys'> {
+  return {
+    records: store,
+    journal: store,
+    devices: store,
+    operators: store,
+    leases: store,
+    access: store,
+    decoys: store,
+  };
 }
 
 /** How long a node asks its receipt key to be certified for: renewed at half, so an hour without the signer costs nothing. */

@@ -631,6 +631,88 @@ export const accessReview = command({
   run: async (args) => (await import('./access_commands.ts')).runAccessReview(args),
 });
 
+export const decoyCreate = command({
+  name: 'decoy create',
+  summary:
+    'make decoys no legitimate work uses: operator accounts, device keys or records; any use is journaled (DECOY_USED)',
+  options: {
+    data,
+    kind: valued('operator|device|record', z.enum(['operator', 'device', 'record']), 'what kind of decoy'),
+    count: valued('N', z.coerce.number().int().min(1).max(100).default(1), 'how many'),
+    label: valued('TEXT', z.string().max(200).default(''), 'for the security team: where it is planted'),
+    out: valued(
+      'FILE',
+      z.string().min(1).optional(),
+      'device decoys: where to write the private key, to plant as bait (FILE.N when --count is more than 1)',
+    ),
+  },
+  examples: [
+    'decoy create --data /tmp/center --kind operator --label "lista de personal, carpeta compartida"',
+    'decoy create --data /tmp/center --kind device --out /tmp/bait-scanner.key --label "laptop CATD-01"',
+  ],
+  run: async (args) => (await import('./security_commands.ts')).runDecoyCreate(args),
+});
+
+export const decoyList = command({
+  name: 'decoy list',
+  summary: 'list the decoys and the canaries of each export (for the security team)',
+  options: { data, json },
+  examples: ['decoy list --data /tmp/center'],
+  run: async (args) => (await import('./security_commands.ts')).runDecoyList(args),
+});
+
+const exportOptions = {
+  data,
+  format: valued('csv|json', z.enum(['csv', 'json']).default('csv'), 'the file format'),
+  out: valued('FILE', z.string().min(1), 'where to write it (refused if it exists)'),
+  to: valued('RECIPIENT', z.string().min(1).max(200), 'who it is for, recorded with the export'),
+  canaries: valued(
+    'N',
+    z.coerce.number().int().min(1).max(50).default(3),
+    'canary rows unique to this export',
+  ),
+};
+
+export const exportOperators = command({
+  name: 'export operators',
+  summary:
+    'write the operator list to a file, with canaries unique to this export (journaled: EXPORT_ISSUED)',
+  options: exportOptions,
+  examples: [
+    'export operators --data /tmp/center --format csv --out /tmp/operadores.csv --to "Auditoría externa"',
+  ],
+  run: async (args) => (await import('./security_commands.ts')).runExport('operators', args),
+});
+
+export const exportDevices = command({
+  name: 'export devices',
+  summary:
+    'write the device inventory to a file, with canaries unique to this export (journaled: EXPORT_ISSUED)',
+  options: exportOptions,
+  examples: [
+    'export devices --data /tmp/center --format json --out /tmp/equipos.json --to "Proveedor de escáneres"',
+  ],
+  run: async (args) => (await import('./security_commands.ts')).runExport('devices', args),
+});
+
+export const leakCheck = command({
+  name: 'leak check',
+  summary:
+    'is a claimed leak ours? keyed fingerprints of internal records, canaries naming the export, public data said so',
+  arguments: '<FILE>',
+  options: {
+    data,
+    public: valued(
+      'DIR',
+      z.string().min(1).optional(),
+      "a published cut's folder whose values are public (default: the newest in the data folder's cuts)",
+    ),
+    json: flag('print only the JSON report'),
+  },
+  examples: ['leak check /tmp/dump.csv --data /tmp/center'],
+  run: async (args) => (await import('./security_commands.ts')).runLeakCheck(args),
+});
+
 export const agentInit = command({
   name: 'agent init',
   summary: "create a CATD agent folder: the device's own key and which centers to send to",
@@ -836,6 +918,11 @@ export const COMMANDS: readonly Command[] = [
   passwordsRecheck,
   accountsPurge,
   accessReview,
+  decoyCreate,
+  decoyList,
+  exportOperators,
+  exportDevices,
+  leakCheck,
   agentInit,
   agentEnroll,
   agentRun,

@@ -42,7 +42,7 @@ async function withAccounts(
   try {
     const secrets = await node.value.secrets();
     if (!secrets.ok) return fail(command, secrets.message);
-    return await work(await Accounts.open(node.value, Date.now, breached.value), node.value);
+    return await work(await Accounts.open(node.value, Date.now, { breached: breached.value }), node.value);
   } finally {
     await node.value.close();
   }

@@ -62,7 +62,7 @@ export async function runRecheck(args: readonly string[]): Promise<number> {
   try {
     const secrets = await node.value.secrets();
     if (!secrets.ok) return fail(command, secrets.message);
-    const accounts = await Accounts.open(node.value, Date.now, corpus.value);
+    const accounts = await Accounts.open(node.value, Date.now, { breached: corpus.value });
     const report = await accounts.recheck(corpus.value, 'cli');
     if (!report.ok) return fail(command, report.message);
     const { checked, withoutFingerprint, marked } = report.value;

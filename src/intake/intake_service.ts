@@ -11,6 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ActaPipeline, SubmissionTx } from '../capture/pipeline.ts';
+import type { Tripwire } from '../domain/decoy.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { areaOf, areasOfActa, decideScope } from '../domain/territory.ts';
 import type { EntryOf, UntimedEntry } from '../journal/entries.ts';
@@ -123,6 +124,7 @@ export class IntakeService {
   readonly #commits: Commits<IntakeTx>;
   readonly #onEvent: (event: IntakeEvent) => void;
   readonly #gate: ImageGate | null;
+  readonly #tripwire: Tripwire | null;
   /** The gate's refusals and reviews since start, the newest last (the journal keeps them all). */
   readonly #qualityLog: QualityEvent[] = [];
   #qualityCounts = { rejected: 0, review: 0 };
@@ -142,7 +144,10 @@ export class IntakeService {
     readonly onEvent?: (event: IntakeEvent) => void;
     /** The quality gate; without it every well-formed image is taken (devices gate before sending). */
     readonly gate?: ImageGate;
+    /** Decoy device keys and canary device ids: a package naming one journals DECOY_USED and is refused as a revoked device's. */
+    readonly tripwire?: Tripwire;
   }) {
+    this.#tripwire = options.tripwire ?? null;
     this.#pipeline = options.pipeline;
     this.#devices = options.devices;
     this.#signer = options.signer;
@@ -178,14 +183,21 @@ export class IntakeService {
   }
 
   /** First step, before any image byte is read: the header, the device, the signature. */
-  async check(headerText: string, signature: string): Promise<Result<CheckedPackage, IntakeRefusal>> {
+  async check(
+    headerText: string,
+    signature: string,
+    /** The client's address, for the record when the package names a decoy. */
+    address?: string,
+  ): Promise<Result<CheckedPackage, IntakeRefusal>> {
     const parsed = parsePackageHeader(headerText);
     if (!parsed.ok) return this.#refuse(parsed.code, parsed.message, null);
     const pkg = parsed.value;
+    const hit = await this.#decoy(pkg.header.deviceId, address);
     const device = await this.#devices.getDevice(pkg.header.deviceId);
     if (device === null)
       return this.#refuse('unknown-device', `no device ${pkg.header.deviceId} is enrolled`, pkg);
-    if (device.revokedAt !== null)
+    // A decoy key is enrolled and looks live; its packages are answered as a revoked device's.
+    if (device.revokedAt !== null || hit)
       return this.#refuse('revoked-device', `device ${device.id} is revoked`, pkg);
     const key = devicePublicKey(device.publicKey);
     if (!key.ok) throw new Error(`enrolled key of ${device.id} no longer parses: ${key.message}`);
@@ -206,6 +218,28 @@ export class IntakeService {
         claimedKey: pkg.header.claimedKey,
       });
     return ok({ pkg, device });
+  }
+
+  /** Whether this device id is a decoy or a canary; its use journaled (tripwire.ts says when). */
+  async #decoy(deviceId: string, address: string | undefined): Promise<boolean> {
+    const hit = this.#tripwire === null ? null : await this.#tripwire.match(deviceId);
+    if (hit === null) return false;
+    const at = this.#clock();
+    const admitted = this.#tripwire?.admit(hit, address, at) ?? null;
+    if (admitted !== null)
+      await this.#commits.run((tx) =>
+        tx.appendJournal({
+          type: 'DECOY_USED',
+          at,
+          decoyId: hit.decoyId,
+          kind: hit.kind,
+          via: 'package',
+          deviceId,
+          ...(address === undefined ? {} : { address }),
+          ...(admitted.unjournaledBefore > 0 ? { unjournaledBefore: admitted.unjournaledBefore } : {}),
+        }),
+      );
+    return true;
   }
 
   /** Why this acta is outside the device's territory, or null when it may send it. */

@@ -287,6 +287,17 @@ export const journalEntrySchemas = [
     via: z.string(),
     address: z.string().optional(),
     deviceId: z.string().optional(),
+    // Uses of the same decoy counted but not journaled since its previous entry (a replay flood).
+    unjournaledBefore,
+  }),
+  // An export of internal data to a file; its canaries (fingerprints only) are in the decoys table.
+  entry('EXPORT_ISSUED', {
+    exportId: z.string(),
+    kind: z.enum(['operators', 'devices']),
+    recipient: z.string(),
+    rows: count,
+    canaries: count,
+    by: z.string(),
   }),
 ] as const;
 

@@ -18,6 +18,8 @@ import { type ImageStore, openImageStore } from '../images/image_store.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { type BreachCorpus, openBreachCorpus } from '../auth/breached_passwords.ts';
+import { FINGERPRINT_PURPOSE } from '../security/fingerprint.ts';
+import { DecoyTripwire } from '../security/tripwire.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAccessReviewRoutes } from './access_review_routes.ts';
@@ -159,7 +161,16 @@ export async function buildServer(options: {
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
   const metrics = new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) });
+  // Decoys and canaries (docs/security-operations.md): auth and intake are given the tripwire.
+  const box = await node.secrets();
+  if (!box.ok) throw new Error(box.message);
+  const tripwire = new DecoyTripwire({
+    decoys: () => node.decoys.decoys(),
+    key: box.value.derive(FINGERPRINT_PURPOSE),
+    clock: options.clock,
+  });
   const intake = new IntakeService({
+    tripwire,
     ...(gatePool === null
       ? {}
       : {
@@ -190,7 +201,7 @@ export async function buildServer(options: {
     if (!opened.ok) throw new Error(opened.message);
     breached = opened.value;
   }
-  const accounts = await Accounts.open(node, options.clock, breached);
+  const accounts = await Accounts.open(node, options.clock, { breached, tripwire });
   const health = new NodeHealth({
     // A small durable write to each, at most once a second and only while faulty.
     probe: async () => {
@@ -244,6 +255,32 @@ export async function buildServer(options: {
     }, config.connections.bodySeconds * 1000);
     timer.unref();
     reply.raw.once('close', () => clearTimeout(timer));
+  });
+
+  // A decoy or an export's canary named in a route (an operator or device id looked up, acted
+  // on) is a use of it, whoever asks and whatever the route answers (docs/security-operations.md).
+  app.addHook('onRequest', async (request) => {
+    const params = request.params as Readonly<Record<string, unknown>> | null | undefined;
+    for (const name of ['id', 'username', 'deviceId']) {
+      const value = params?.[name];
+      if (typeof value !== 'string') continue;
+      const hit = await tripwire.match(value);
+      if (hit === null) continue;
+      const at = options.clock();
+      const admitted = tripwire.admit(hit, request.ip, at);
+      if (admitted === null) continue;
+      await node.commits.run((tx) =>
+        tx.appendJournal({
+          type: 'DECOY_USED',
+          at,
+          decoyId: hit.decoyId,
+          kind: hit.kind,
+          via: `${request.method} ${request.routeOptions.url ?? ''}`,
+          address: request.ip,
+          ...(admitted.unjournaledBefore > 0 ? { unjournaledBefore: admitted.unjournaledBefore } : {}),
+        }),
+      );
+    }
   });
 
   app.addHook('onRoute', (route) => {
@@ -434,7 +471,7 @@ export async function buildServer(options: {
         const signed = raw ? headersOf(request) : await fieldsOf(request);
         if (!signed.ok) return refuse(request, reply, signed.code, signed.message);
         const { header, signature, image } = signed.value;
-        const checked = await intake.check(header, signature);
+        const checked = await intake.check(header, signature, request.ip);
         if (!checked.ok) return refuse(request, reply, checked.code, checked.message);
         const slot = admission.upload(checked.value.device.id);
         if (typeof slot === 'string') return refuse(request, reply, 'overloaded', busy(slot));

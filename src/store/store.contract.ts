@@ -693,6 +693,86 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    describe('decoys port (src/security/decoys_port.ts)', () => {
+      test('decoys, canaries and exports: kept with their journal entry, listed in order, across a reopen; ids unique', async () => {
+        const opened = await open();
+        const decoy = (id: string, createdAt: number, exportId: string | null) => ({
+          id,
+          kind: exportId === null ? ('operator' as const) : ('record' as const),
+          label: `planted ${id}`,
+          subject: exportId === null ? `op-${id}` : null,
+          fingerprints: [`${id}-fp1`, `${id}-fp2`],
+          exportId,
+          createdAt,
+          by: 'cli',
+        });
+        const exported = {
+          id: 'exp-1',
+          kind: 'operators' as const,
+          format: 'csv' as const,
+          recipient: 'Auditoría externa',
+          by: 'cli',
+          at: 20,
+          rows: 12,
+          canaries: 2,
+        };
+        await opened.store.transaction(async (tx) => {
+          await tx.putDecoy(decoy('d2', 10, null));
+          await tx.putExport(exported);
+          await tx.putDecoy(decoy('c1', 20, 'exp-1'));
+          await tx.putDecoy(decoy('c2', 20, 'exp-1'));
+          await tx.appendJournal(opaqueEntry('TEST', 20));
+        });
+        await opened.store.transaction((tx) => tx.putDecoy(decoy('d1', 5, null)));
+        await assert.rejects(
+          opened.store.transaction(async (tx) => {
+            await tx.putDecoy(decoy('d3', 30, null));
+            await tx.putDecoy(decoy('d1', 31, null));
+          }),
+          'a decoy id is never reused',
+        );
+        const again = await opened.reopen();
+        assert.deepEqual(
+          (await again.decoys()).map((d) => d.id),
+          ['d1', 'd2', 'c1', 'c2'],
+          'by creation time, the refused transaction left nothing',
+        );
+        assert.deepEqual((await again.decoys())[2], decoy('c1', 20, 'exp-1'));
+        assert.deepEqual(await again.exports(), [exported]);
+        assert.deepEqual(await again.sessionIdHashes(), []);
+        await again.transaction(async (tx) => {
+          await tx.putOperator({
+            id: 'o',
+            username: 'user-o',
+            name: 'o',
+            role: 'capturista',
+            scope: 'nacional',
+            passwordHash: 'x',
+            totpSealed: null,
+            totpLastStep: null,
+            failedAttempts: 0,
+            lockedUntil: null,
+            expiresAt: null,
+            certifiedFor: 'PEF2024',
+            createdAt: 1,
+            disabledAt: null,
+          });
+          for (const hash of ['b'.repeat(64), 'a'.repeat(64)])
+            await tx.putSession({
+              idHash: hash,
+              operatorId: 'o',
+              createdAt: 1,
+              lastSeenAt: 1,
+              csrfHash: 'x',
+              webauthnAt: null,
+              revokedAt: null,
+            });
+        });
+        assert.deepEqual(await again.sessionIdHashes(), ['a'.repeat(64), 'b'.repeat(64)]);
+        await again.close();
+      });
+    });
+
     describe('lease port (src/publish/lease_port.ts)', () => {
       test('leases: kept by their holder, taken by another only once expired, across a reopen', async () => {
         const opened = await open();

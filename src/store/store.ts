@@ -15,6 +15,9 @@ import type { DeviceTx, Devices } from '../intake/devices_port.ts';
 import type { JournalReads } from '../journal/journal_port.ts';
 import type { LeaseTx } from '../publish/lease_port.ts';
 import type { AccessActivity } from '../security/access_port.ts';
+import type { DecoysPort, DecoysTx } from '../security/decoys_port.ts';
+
+type DecoyReads = Pick<DecoysPort, 'decoys' | 'exports' | 'sessionIdHashes'>;
 
 export type { OperatorRow, Role, Scope, SessionRow, WebAuthnKey } from '../auth/operators_port.ts';
 export type { CaptureTask, ImageRow, QueuePosition } from '../capture/records_port.ts';
@@ -22,9 +25,10 @@ export type { DeviceOrigin, DeviceRow } from '../domain/device.ts';
 export type { Activity, CatdActivity, PackageRow } from '../intake/devices_port.ts';
 export type { CheckpointRow, CutRow, JournalHead } from '../journal/journal_port.ts';
 export type { LeaseRow } from '../publish/lease_port.ts';
+export type { DecoyRow, ExportRow } from '../security/decoys_port.ts';
 
 /** Reads and writes inside one transaction: every port's view at once. */
-export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx;
+export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx & DecoysTx;
 
 /** A connection pool's state now (PostgreSQL's; the metrics). */
 export interface PoolStats {
@@ -35,7 +39,7 @@ export interface PoolStats {
   readonly waiting: number;
 }
 
-export interface Store extends ActaRecords, JournalReads, Devices, Operators, AccessActivity {
+export interface Store extends ActaRecords, JournalReads, Devices, Operators, AccessActivity, DecoyReads {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** The pool's state, for a store that has one (PostgreSQL; SQLite has one connection and none). */
   poolStats?(): PoolStats;

@@ -140,6 +140,22 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX session_last_use ON session (operator_id, last_seen_at);
   `,
+  // 10: security operations (src/security/) — decoys and the canaries of each export, kept as
+  // keyed fingerprints only, and the register of exports of internal data.
+  `
+  CREATE TABLE decoy (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('operator', 'device', 'record')),
+    export_id TEXT,
+    created_at BIGINT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE TABLE security_export (
+    id TEXT PRIMARY KEY,
+    at BIGINT NOT NULL,
+    record TEXT NOT NULL
+  );
+  `,
 ];
 
 /**

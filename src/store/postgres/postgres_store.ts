@@ -20,7 +20,9 @@ import type {
   Activity,
   CheckpointRow,
   CutRow,
+  DecoyRow,
   DeviceRow,
+  ExportRow,
   ImageRow,
   JournalHead,
   OperatorRow,
@@ -203,6 +205,19 @@ class PostgresStore implements Store {
             username,
           ]),
         ),
+      putDecoy: async (decoy) => {
+        await client.query(
+          'INSERT INTO decoy (id, kind, export_id, created_at, record) VALUES ($1, $2, $3, $4, $5)',
+          [decoy.id, decoy.kind, decoy.exportId, decoy.createdAt, JSON.stringify(decoy)],
+        );
+      },
+      putExport: async (exported) => {
+        await client.query('INSERT INTO security_export (id, at, record) VALUES ($1, $2, $3)', [
+          exported.id,
+          exported.at,
+          JSON.stringify(exported),
+        ]);
+      },
       putOperator: async (o) => {
         await client.query(
           `INSERT INTO operator (id, username, role, scope, record) VALUES ($1, $2, $3, $4, $5)
@@ -543,6 +558,24 @@ class PostgresStore implements Store {
          FROM device d) AS last WHERE at IS NOT NULL ORDER BY id COLLATE "C"`,
       )
     ).map((row) => ({ id: row.id, at: Number(row.at) }));
+  }
+
+  async decoys(): Promise<DecoyRow[]> {
+    return (
+      await rows<{ record: string }>(this.#pool, 'SELECT record FROM decoy ORDER BY created_at, id')
+    ).map((row) => JSON.parse(row.record) as DecoyRow);
+  }
+
+  async exports(): Promise<ExportRow[]> {
+    return (
+      await rows<{ record: string }>(this.#pool, 'SELECT record FROM security_export ORDER BY at, id')
+    ).map((row) => JSON.parse(row.record) as ExportRow);
+  }
+
+  async sessionIdHashes(): Promise<string[]> {
+    return (await rows<{ id_hash: string }>(this.#pool, 'SELECT id_hash FROM session ORDER BY id_hash')).map(
+      (row) => row.id_hash,
+    );
   }
 
   async getSession(idHash: string): Promise<SessionRow | null> {

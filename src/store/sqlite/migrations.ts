@@ -135,4 +135,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX session_last_use ON session (operator_id, last_seen_at);
   `,
+  // 10: security operations (src/security/) — decoys and the canaries of each export, kept as
+  // keyed fingerprints only, and the register of exports of internal data.
+  `
+  CREATE TABLE decoy (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('operator', 'device', 'record')),
+    export_id TEXT,
+    created_at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE security_export (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

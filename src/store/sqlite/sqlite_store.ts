@@ -25,7 +25,9 @@ import type {
   Activity,
   CheckpointRow,
   CutRow,
+  DecoyRow,
   DeviceRow,
+  ExportRow,
   ImageRow,
   JournalHead,
   OperatorRow,
@@ -390,6 +392,22 @@ class SqliteStore implements Store {
             | undefined;
           return row === undefined ? null : { name: row.name, holder: row.holder, expiresAt: row.expires_at };
         },
+        putDecoy: async (decoy) => {
+          prepared('INSERT INTO decoy (id, kind, export_id, created_at, record) VALUES (?, ?, ?, ?, ?)').run(
+            decoy.id,
+            decoy.kind,
+            decoy.exportId,
+            decoy.createdAt,
+            JSON.stringify(decoy),
+          );
+        },
+        putExport: async (exported) => {
+          prepared('INSERT INTO security_export (id, at, record) VALUES (?, ?, ?)').run(
+            exported.id,
+            exported.at,
+            JSON.stringify(exported),
+          );
+        },
         putLease: async (lease) => {
           prepared(
             `INSERT INTO lease (name, holder, expires_at) VALUES (?, ?, ?)
@@ -640,6 +658,30 @@ class SqliteStore implements Store {
     return this.#read(() =>
       (this.#db.prepare('SELECT record FROM operator ORDER BY id').all() as { record: string }[]).map(
         (row) => JSON.parse(row.record) as OperatorRow,
+      ),
+    );
+  }
+
+  decoys(): Promise<DecoyRow[]> {
+    return this.#read(() =>
+      (this.#prepared('SELECT record FROM decoy ORDER BY created_at, id').all() as { record: string }[]).map(
+        (row) => JSON.parse(row.record) as DecoyRow,
+      ),
+    );
+  }
+
+  exports(): Promise<ExportRow[]> {
+    return this.#read(() =>
+      (
+        this.#prepared('SELECT record FROM security_export ORDER BY at, id').all() as { record: string }[]
+      ).map((row) => JSON.parse(row.record) as ExportRow),
+    );
+  }
+
+  sessionIdHashes(): Promise<string[]> {
+    return this.#read(() =>
+      (this.#prepared('SELECT id_hash FROM session ORDER BY id_hash').all() as { id_hash: string }[]).map(
+        (row) => row.id_hash,
       ),
     );
   }
