@@ -56,14 +56,18 @@ export async function runAccessReview(args: readonly string[]): Promise<number> 
     const folder = path.join(center.paths.root, 'access-reviews');
     const reviewed = o.certify === undefined ? null : await keptReport(folder, o.certify.toLowerCase());
     const now = center.clock();
-    const report = await reviewAccess(center.access, {
-      electionId: center.pipeline.election.id,
-      utcOffsetMinutes: center.pipeline.election.utcOffsetMinutes,
-      now,
-      // The review being signed is the kept one: the same threshold and scope, whatever the flags say.
-      dormantDays: reviewed?.dormantDays ?? o['dormant-days'],
-      scope: reviewed?.scope ?? o.scope,
-    });
+    const report = await reviewAccess(
+      center.access,
+      {
+        electionId: center.pipeline.election.id,
+        utcOffsetMinutes: center.pipeline.election.utcOffsetMinutes,
+        now,
+        // The review being signed is the kept one: the same threshold and scope, whatever the flags say.
+        dormantDays: reviewed?.dormantDays ?? o['dormant-days'],
+        scope: reviewed?.scope ?? o.scope,
+      },
+      center.decoys,
+    );
     if (o.certify !== undefined) {
       const signed = await certifyAccessReview(center.access, {
         current: report,

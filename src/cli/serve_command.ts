@@ -200,9 +200,10 @@ export async function runServe(args: readonly string[]): Promise<number> {
       // vanished uploader) must not keep the node from stopping: its connection is closed.
       const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
       force.unref();
+      // Before the server closes: closing it closes the store the re-check writes to.
+      await rechecking;
       await app.close();
       clearTimeout(force);
-      await rechecking;
       await checkpointing;
       await checkpoint().catch(() => {});
       const flushed = await alerts?.close(config.value.alerts.closeSeconds * 1000);

@@ -145,7 +145,7 @@ const options = (scope = 'nacional', now = NOW) => ({
 test('each crafted account and device shows its finding, and only it', async () => {
   const store = await craftedStore();
   try {
-    const report = await reviewAccess(store, options());
+    const report = await reviewAccess(store, options(), store);
     const findings = Object.fromEntries(report.operators.map((o) => [o.username, o.findings.join(',')]));
     assert.deepEqual(findings, {
       'admin.key': '',
@@ -191,10 +191,48 @@ test('each crafted account and device shows its finding, and only it', async () 
   }
 });
 
+test('decoys are left out of every review: a never-used finding would give them away', async () => {
+  const store = await craftedStore();
+  try {
+    const before = await reviewAccess(store, options(), store);
+    await store.transaction(async (tx) => {
+      await tx.putOperator(operator('bait.admin', { role: 'administrador', scope: 'nacional' }));
+      await tx.putDevice(device('S-bait', 'CATD-1'));
+      for (const [id, kind] of [
+        ['bait.admin', 'operator'],
+        ['S-bait', 'device'],
+      ] as const)
+        await tx.putDecoy({
+          id: `decoy-${id}`,
+          kind,
+          label: 'planted for the test',
+          subject: id,
+          fingerprints: [],
+          exportId: null,
+          createdAt: NOW,
+          by: 'test',
+        });
+    });
+    const after = await reviewAccess(store, options(), store);
+    assert.ok(!after.operators.some((o) => o.id === 'bait.admin'));
+    assert.ok(!after.devices.some((d) => d.id === 'S-bait'));
+    assert.equal(after.sha256, before.sha256, 'the report is the one without the decoys, byte for byte');
+    // Without the decoy list they would show, each with a finding.
+    const noDecoys = { decoys: async () => [] };
+    const exposed = await reviewAccess(store, options(), noDecoys);
+    assert.deepEqual(exposed.operators.find((o) => o.id === 'bait.admin')?.findings, [
+      'never-used',
+      'no-webauthn',
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
 test("a reviewer's scope: a CATD sees its own; an entidad its own and the CATDs serving it", async () => {
   const store = await craftedStore();
   try {
-    const catd = await reviewAccess(store, options('catd:CATD-2'));
+    const catd = await reviewAccess(store, options('catd:CATD-2'), store);
     assert.deepEqual(
       catd.operators.map((o) => o.username),
       ['other.catd'],
@@ -203,7 +241,7 @@ test("a reviewer's scope: a CATD sees its own; an entidad its own and the CATDs 
       catd.devices.map((d) => d.id),
       ['S-2'],
     );
-    const entidad = await reviewAccess(store, options('entidad:09'));
+    const entidad = await reviewAccess(store, options('entidad:09'), store);
     assert.deepEqual(
       entidad.operators.map((o) => o.username),
       ['entidad.seguridad', 'other.catd'],
@@ -220,13 +258,13 @@ test("a reviewer's scope: a CATD sees its own; an entidad its own and the CATDs 
 test('the hash leaves out the time of generation and a session touched the same day', async () => {
   const store = await craftedStore();
   try {
-    const first = await reviewAccess(store, options());
+    const first = await reviewAccess(store, options(), store);
     // Someone keeps working: their session's last activity moves on within the same day.
     await store.transaction(async (tx) => {
       const session = (await tx.getSession((0).toString(16).padStart(64, '0')))!;
       await tx.putSession({ ...session, lastSeenAt: session.lastSeenAt + 3_600_000 });
     });
-    const later = await reviewAccess(store, options('nacional', NOW + 60_000));
+    const later = await reviewAccess(store, options('nacional', NOW + 60_000), store);
     assert.notEqual(first.generatedAt, later.generatedAt);
     assert.equal(later.sha256, first.sha256);
   } finally {
@@ -237,7 +275,7 @@ test('the hash leaves out the time of generation and a session touched the same 
 test('certify: journaled when the report still has the reviewed hash; refused, with what changed, otherwise', async () => {
   const store = await craftedStore();
   try {
-    const reviewed = await reviewAccess(store, options());
+    const reviewed = await reviewAccess(store, options(), store);
     const kept = parseAccessReport(JSON.stringify(reviewed));
     assert.ok(kept !== null);
     assert.equal(reportSha256(kept), reviewed.sha256);
@@ -250,7 +288,7 @@ test('certify: journaled when the report still has the reviewed hash; refused, w
       await tx.putDevice({ ...idle, revokedAt: NOW });
     });
     const before = (await store.journalHead()).size;
-    const now = await reviewAccess(store, options());
+    const now = await reviewAccess(store, options(), store);
     const refused = await certifyAccessReview(store, {
       current: now,
       reviewedSha256: reviewed.sha256,

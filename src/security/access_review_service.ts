@@ -40,18 +40,24 @@ export async function reviewAccess(
     readonly dormantDays: number;
     readonly scope: string;
   },
+  /** The decoys (docs/security-operations.md): no legitimate work uses them, so no review lists them. */
+  decoys: { decoys(): Promise<readonly { readonly subject: string | null }[]> },
 ): Promise<SignedAccessReport> {
-  const [operators, devices, operatorsLastUse, devicesLastPackage, territory] = await Promise.all([
+  const [operators, devices, operatorsLastUse, devicesLastPackage, territory, planted] = await Promise.all([
     source.operators(),
     source.devices(),
     source.operatorsLastUse(),
     source.devicesLastPackage(),
     source.territory(),
+    decoys.decoys(),
   ]);
+  // A review is read by administradores and auditors too, and a decoy would show there as an
+  // account never used: the finding would give it away, or get it disabled.
+  const decoy = new Set(planted.flatMap((d) => (d.subject === null ? [] : [d.subject])));
   const report = accessReport({
     ...options,
-    operators,
-    devices,
+    operators: operators.filter((o) => !decoy.has(o.id)),
+    devices: devices.filter((d) => !decoy.has(d.id)),
     operatorsLastUse: new Map(operatorsLastUse.map((u) => [u.id, u.at])),
     devicesLastPackage: new Map(devicesLastPackage.map((u) => [u.id, u.at])),
     territory,

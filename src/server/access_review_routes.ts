@@ -29,13 +29,17 @@ export function registerAccessReviewRoutes(
         return reply
           .code(400)
           .send({ error: 'bad-request', message: 'dormantDays is a whole number of days from 1 to 3650' });
-      return reviewAccess(node.access, {
-        electionId: node.pipeline.election.id,
-        utcOffsetMinutes: node.pipeline.election.utcOffsetMinutes,
-        now: clock(),
-        dormantDays: query.data.dormantDays,
-        scope: request.auth!.operator.scope,
-      });
+      return reviewAccess(
+        node.access,
+        {
+          electionId: node.pipeline.election.id,
+          utcOffsetMinutes: node.pipeline.election.utcOffsetMinutes,
+          now: clock(),
+          dormantDays: query.data.dormantDays,
+          scope: request.auth!.operator.scope,
+        },
+        node.decoys,
+      );
     },
   );
 }
