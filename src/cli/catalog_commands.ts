@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import { catalogToCsv } from '../catalog/csv_import.ts';
@@ -25,14 +25,21 @@ export async function runCatalogGenerate(args: readonly string[]): Promise<numbe
   const csv = catalogToCsv(catalog);
   // Written beside the target and renamed, so a reader never sees half a catalog.
   const temporary = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);
-  const handle = await open(temporary, 'w');
   try {
-    await handle.writeFile(csv);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await mkdir(path.dirname(out), { recursive: true });
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(csv);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, out);
+  } catch (error) {
+    // A folder that cannot be made or written (a file in the way, no permission, a full disk).
+    process.stderr.write(`openprep catalog generate: cannot write ${out}: ${(error as Error).message}\n`);
+    return 1;
   }
-  await rename(temporary, out);
   const listaNominal = catalog.casillas.reduce((sum, c) => sum + c.listaNominal, 0);
   process.stdout.write(
     `${out}: ${catalog.casillas.length} casillas, ${catalog.distritos.length} distritos, ${catalog.entidades.length} entidades, lista nominal ${listaNominal} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,

@@ -335,3 +335,25 @@ describe('openprep CLI', () => {
     );
   });
 });
+
+test('catalog generate makes the folder it writes to, and names the file it cannot write', async () => {
+  const work = await mkdtemp(path.join(tmpdir(), 'openprep-catgen-'));
+  try {
+    const out = path.join(work, 'new', 'folder', 'catalog.csv');
+    const made = spawnSync(process.execPath, [MAIN, 'catalog', 'generate', '--scale', 'tiny', '--out', out], {
+      encoding: 'utf8',
+    });
+    assert.equal(made.status, 0, made.stderr);
+    assert.match(await readFile(out, 'utf8'), /^[A-Z_]+,/);
+    await writeFile(path.join(work, 'a-file'), 'x');
+    const refused = spawnSync(
+      process.execPath,
+      [MAIN, 'catalog', 'generate', '--scale', 'tiny', '--out', path.join(work, 'a-file', 'catalog.csv')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /cannot write .*a-file\/catalog\.csv/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
