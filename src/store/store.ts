@@ -1,7 +1,7 @@
 /**
  * The store: every port of the parts in one database. Each part owns the interface it needs
  * (capture/records_port.ts, journal/journal_port.ts, intake/devices_port.ts,
- * auth/operators_port.ts, publish/lease_port.ts); SQLite and PostgreSQL implement them all,
+ * auth/operators_port.ts, publish/lease_port.ts, security/alerts_port.ts); SQLite and PostgreSQL implement them all,
  * held to the contract suite in store.contract.ts, and the wiring (src/center/) opens this
  * composite and hands each part its port. Promise-based because the distributed adapter is.
  *
@@ -14,6 +14,7 @@ import type { ActaRecords, CaptureTx } from '../capture/records_port.ts';
 import type { DeviceTx, Devices } from '../intake/devices_port.ts';
 import type { JournalReads } from '../journal/journal_port.ts';
 import type { LeaseTx } from '../publish/lease_port.ts';
+import type { SecurityReads, SecurityTx } from '../security/alerts_port.ts';
 
 export type { OperatorRow, Role, Scope, SessionRow, WebAuthnKey } from '../auth/operators_port.ts';
 export type { CaptureTask, ImageRow, QueuePosition } from '../capture/records_port.ts';
@@ -21,9 +22,10 @@ export type { DeviceOrigin, DeviceRow } from '../domain/device.ts';
 export type { Activity, CatdActivity, PackageRow } from '../intake/devices_port.ts';
 export type { CheckpointRow, CutRow, JournalHead } from '../journal/journal_port.ts';
 export type { LeaseRow } from '../publish/lease_port.ts';
+export type { AddressBlock, SecurityAlertRow } from '../security/alerts_port.ts';
 
 /** Reads and writes inside one transaction: every port's view at once. */
-export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx;
+export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx & SecurityTx;
 
 /** A connection pool's state now (PostgreSQL's; the metrics). */
 export interface PoolStats {
@@ -34,7 +36,7 @@ export interface PoolStats {
   readonly waiting: number;
 }
 
-export interface Store extends ActaRecords, JournalReads, Devices, Operators {
+export interface Store extends ActaRecords, JournalReads, Devices, Operators, SecurityReads {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** The pool's state, for a store that has one (PostgreSQL; SQLite has one connection and none). */
   poolStats?(): PoolStats;
