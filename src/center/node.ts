@@ -43,6 +43,8 @@ import {
   writeNewSecretsKey,
 } from './secrets_key.ts';
 import type { SecretBox } from '../auth/secret_box.ts';
+import type { SecurityAlertsPort } from '../security/alerts_port.ts';
+import type { MonitorStore } from '../security/monitor.ts';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -62,6 +64,8 @@ export interface CenterNode {
   readonly operators: OperatorsPort;
   /** The lease port (the cut scheduler's). */
   readonly leases: LeasePort;
+  /** The alerts port (security operations'): alerts, address blocks, the monitor's state and its transactions. */
+  readonly security: SecurityAlertsPort & MonitorStore;
   /**
    * The node's group commit: capture, intake and auth write through it, so that many facts
    * share one commit. Handed by the wiring to the services it makes (IntakeService, Accounts).
@@ -324,8 +328,10 @@ export async function openCenter(options: {
 }
 
 /** The store seen through each part's port (the same object: one database, one transaction). */
-function ports(store: Store): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases'> {
-  return { records: store, journal: store, devices: store, operators: store, leases: store };
+function ports(
+  store: Store,
+): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'security'> {
+  return { records: store, journal: store, devices: store, operators: store, leases: store, security: store };
 }
 
 /** How long a node asks its receipt key to be certified for: renewed at half, so an hour without the signer costs nothing. */

@@ -5,7 +5,10 @@
  * (the balancer stops sending meanwhile), then stops taking work, finishes what is in flight,
  * and closes the store.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openCenter } from '../center/node.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { err } from '../domain/result.ts';
@@ -15,6 +18,8 @@ import { openImageStore } from '../images/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
 import { buildServer } from '../server/app.ts';
 import { loadServeConfig } from '../server/config.ts';
+import { operatingNight } from '../security/detections.ts';
+import { runSecurityMonitor, SecurityMonitor } from '../security/monitor.ts';
 import { parseCommandArgs } from './args.ts';
 import { serve } from './commands.ts';
 
@@ -108,6 +113,47 @@ export async function runServe(args: readonly string[]): Promise<number> {
     signs ? config.value.checkpointSeconds * 1000 : 3_600_000,
   );
 
+  // The security monitor, on whichever node holds its lease (docs/security-operations.md).
+  // Each new alert is handed to every listener of `monitor.onAlert` once it is committed.
+  const security = config.value.security;
+  const monitor = security.enabled
+    ? new SecurityMonitor({
+        store: node.value.security,
+        config: security,
+        night: operatingNight(node.value.pipeline.election),
+        holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        clock,
+      })
+    : null;
+  monitor?.onAlert((alert) =>
+    app.log.warn(
+      {
+        event: 'security',
+        kind: 'alert',
+        alertId: alert.alertId,
+        detection: alert.detection,
+        severity: alert.severity,
+      },
+      `security alert: ${alert.detection}`,
+    ),
+  );
+  const monitorStop = new AbortController();
+  const monitoring =
+    monitor === null
+      ? Promise.resolve()
+      : runSecurityMonitor({
+          monitor,
+          pollMs: security.pollMilliseconds,
+          signal: monitorStop.signal,
+          sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+          onEvent: (event) => {
+            if (event.kind === 'failed')
+              app.log.warn({ event: 'security', kind: 'monitor-failed' }, event.message);
+            else if (event.kind !== 'alerted')
+              app.log.info({ event: 'security', kind: `monitor-${event.kind}` });
+          },
+        });
+
   let stopping: Promise<number> | null = null;
   const stop = (signal: string): Promise<number> => {
     stopping ??= (async () => {
@@ -120,6 +166,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       app.log.info('drain period over: closing the listener');
       clearInterval(timer);
+      monitorStop.abort();
+      await monitoring;
       // Requests in flight get a few seconds to finish; a client that never finishes (a slow or
       // vanished uploader) must not keep the node from stopping: its connection is closed.
       const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
@@ -138,6 +186,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await app.listen({ host: config.value.host, port: config.value.port });
   } catch (error) {
     clearInterval(timer);
+    monitorStop.abort();
+    await monitoring;
     images.blobs.close();
     await node.value.close();
     return fail(`cannot listen on ${config.value.host}:${config.value.port}: ${(error as Error).message}`);

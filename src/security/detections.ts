@@ -270,6 +270,26 @@ export class Detector {
     };
     const c = this.#config;
     const at = entry.at;
+    /** credential-stuffing, one address: many accounts, an unknown username counting once each. */
+    const stuffing = (address: string, account: string) => {
+      const windowMs = c.credentialStuffing.windowMinutes * MINUTE;
+      const events = this.#windows.stuffingByAddress.touch(address, at, windowMs, [at, 1, account]);
+      const accounts = distinct(events);
+      if (accounts >= c.credentialStuffing.accounts)
+        raise(
+          'credential-stuffing',
+          'high',
+          { address },
+          windowMs,
+          span(events, at),
+          {
+            attempts: events.length,
+            accounts,
+            unknownAccounts: events.filter((e) => e[2].startsWith('?')).length,
+          },
+          c.credentialStuffing.responses,
+        );
+    };
     switch (entry.type) {
       case 'OPERATOR_CREATED':
         this.#roles.set(entry.operatorId, entry.role);
@@ -278,26 +298,7 @@ export class Detector {
         const skipped = entry.unjournaledBefore ?? 0;
         const known = entry.operatorId !== null;
         const account = entry.operatorId ?? `?${index}`;
-        if (entry.address !== undefined) {
-          // credential-stuffing, one address: many accounts, an unknown username counting once each.
-          const windowMs = c.credentialStuffing.windowMinutes * MINUTE;
-          const events = this.#windows.stuffingByAddress.touch(entry.address, at, windowMs, [at, 1, account]);
-          const accounts = distinct(events);
-          if (accounts >= c.credentialStuffing.accounts)
-            raise(
-              'credential-stuffing',
-              'high',
-              { address: entry.address },
-              windowMs,
-              span(events, at),
-              {
-                attempts: events.length,
-                accounts,
-                unknownAccounts: events.filter((e) => e[2].startsWith('?')).length,
-              },
-              c.credentialStuffing.responses,
-            );
-        }
+        if (entry.address !== undefined) stuffing(entry.address, account);
         {
           // credential-stuffing, many addresses: mostly unknown usernames, about one try each. The
           // events the security journal left out under a flood count here, where no subject is blamed.
@@ -382,6 +383,11 @@ export class Detector {
         }
         break;
       }
+      case 'LOGIN_THROTTLED':
+        // Past the address's own free failures its attempts are refused unread: each still counts,
+        // as an account not known (the username is not in the entry).
+        if (entry.by === 'address') stuffing(entry.address, `?${index}`);
+        break;
       case 'LOGIN_SUCCEEDED': {
         const id = entry.operatorId;
         const role = context.roleOf(id) ?? this.#roles.get(id);

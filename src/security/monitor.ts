@@ -99,6 +99,8 @@ export class SecurityMonitor {
   async #lease(tx: MonitorLeaseTx, now: number): Promise<boolean> {
     const current = await tx.getLease(SECURITY_MONITOR_LEASE);
     if (current !== null && current.holder !== this.#holder && current.expiresAt > now) return false;
+    // Ours for a while yet: no write (a poll every second would otherwise commit every second).
+    if (current?.holder === this.#holder && current.expiresAt - now > this.#leaseMs / 2) return true;
     await tx.putLease({ name: SECURITY_MONITOR_LEASE, holder: this.#holder, expiresAt: now + this.#leaseMs });
     return true;
   }

@@ -19,6 +19,7 @@ import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
+import { AddressBlocks, registerSecurityRoutes } from './security_routes.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
@@ -454,7 +455,21 @@ export async function buildServer(options: {
     },
   );
 
-  registerOperatorRoutes(app, node, accounts, options.clock, images.blobs, () => intake.qualityActivity());
+  const blocks = new AddressBlocks(node.security, options.clock);
+  registerOperatorRoutes(
+    app,
+    node,
+    accounts,
+    options.clock,
+    images.blobs,
+    () => intake.qualityActivity(),
+    (address) => blocks.waitFor(address),
+  );
+  registerSecurityRoutes(app, {
+    alerts: node.security,
+    operators: () => node.operators.operators(),
+    devices: () => node.operators.devices(),
+  });
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
+import { detectionConfigSchema } from '../security/detection_config.ts';
 
 /** S3's bucket naming rules (the strict, DNS-compatible ones every service accepts). */
 const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -311,6 +312,9 @@ export const serveConfigSchema = z
       .strict()
       .default({ enabled: true, loopback: true })
       .describe('The metrics endpoint (docs/deployment.md, "Metrics and alerts").'),
+    security: detectionConfigSchema.describe(
+      'The security monitor and its detections: thresholds, windows and responses (docs/security-operations.md, "Detections").',
+    ),
   })
   .strict();
 
@@ -347,6 +351,9 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_METRICS', ['metrics', 'enabled'], 'boolean'],
   ['OPENPREP_METRICS_LOOPBACK', ['metrics', 'loopback'], 'boolean'],
   ['OPENPREP_METRICS_TOKEN', ['metrics', 'token'], 'string'],
+  ['OPENPREP_SECURITY_MONITOR', ['security', 'enabled'], 'boolean'],
+  ['OPENPREP_SECURITY_POLL_MILLISECONDS', ['security', 'pollMilliseconds'], 'number'],
+  ['OPENPREP_SECURITY_THROTTLE_MINUTES', ['security', 'throttleMinutes'], 'number'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
