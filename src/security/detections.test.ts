@@ -81,6 +81,15 @@ describe('detections', () => {
     assert.deepEqual(detections(alerts), ['brute-force', 'success-after-failures']);
     assert.deepEqual(alerts[1]!.responses, ['step-up']);
     assert.equal(alerts[1]!.evidence.failures, 10);
+    // Attempts the account's own delay refused unread count as much as failures.
+    const throttled = Array.from(
+      { length: 10 },
+      (_, i): JournalEntry =>
+        i < 5
+          ? failed(T0 + i, 'cap1', '10.3.0.1')
+          : { type: 'LOGIN_THROTTLED', at: T0 + i, operatorId: 'cap1', address: '10.3.0.1', by: 'account' },
+    );
+    assert.deepEqual(detections(run(throttled)), ['brute-force']);
   });
 
   it('a capturista signing in outside the night; an administrator is not held to it', () => {

@@ -290,6 +290,21 @@ export class Detector {
           c.credentialStuffing.responses,
         );
     };
+    /** brute-force: one account, many failures (or attempts refused while it waits). */
+    const bruteForce = (operatorId: string, address: string) => {
+      const windowMs = c.bruteForce.windowMinutes * MINUTE;
+      const events = this.#windows.bruteForce.touch(operatorId, at, windowMs, [at, 1, address]);
+      if (events.length >= c.bruteForce.failures)
+        raise(
+          'brute-force',
+          'high',
+          { operatorId },
+          windowMs,
+          span(events, at),
+          { attempts: events.length, addresses: distinct(events) },
+          c.bruteForce.responses,
+        );
+    };
     switch (entry.type) {
       case 'OPERATOR_CREATED':
         this.#roles.set(entry.operatorId, entry.role);
@@ -347,19 +362,7 @@ export class Detector {
             );
         }
         if (known && entry.factor !== 'webauthn') {
-          // brute-force: one account, many failures.
-          const windowMs = c.bruteForce.windowMinutes * MINUTE;
-          const events = this.#windows.bruteForce.touch(account, at, windowMs, [at, 1, entry.address ?? '']);
-          if (events.length >= c.bruteForce.failures)
-            raise(
-              'brute-force',
-              'high',
-              { operatorId: account },
-              windowMs,
-              span(events, at),
-              { failures: events.length, addresses: distinct(events) },
-              c.bruteForce.responses,
-            );
+          bruteForce(account, entry.address ?? '');
           this.#windows.failuresBeforeSuccess.touch(
             account,
             at,
@@ -387,6 +390,8 @@ export class Detector {
         // Past the address's own free failures its attempts are refused unread: each still counts,
         // as an account not known (the username is not in the entry).
         if (entry.by === 'address') stuffing(entry.address, `?${index}`);
+        // Past the account's free failures its attempts are refused unread too: still brute force.
+        else if (entry.operatorId !== null) bruteForce(entry.operatorId, entry.address);
         break;
       case 'LOGIN_SUCCEEDED': {
         const id = entry.operatorId;

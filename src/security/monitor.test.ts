@@ -157,7 +157,7 @@ describe('security monitor', () => {
     const takeover = await b.poll();
     assert.equal(takeover.leading, true);
     assert.deepEqual(
-      takeover.alerts.map((x) => [x.detection, x.evidence.failures]),
+      takeover.alerts.map((x) => [x.detection, x.evidence.attempts]),
       [['brute-force', 10]],
     );
     assert.equal((await store.transaction((tx) => tx.getLease(SECURITY_MONITOR_LEASE)))?.holder, 'node-b');
