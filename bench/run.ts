@@ -22,6 +22,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   demo: 'demo.ts',
   'cli-start': 'cli_start.ts',
   restore: 'restore.ts',
+  detections: 'detections.ts',
 };
 
 const name = process.argv[2];
