@@ -26,6 +26,7 @@ import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { CotejoScreen } from './cotejo.tsx';
 import { DashboardScreen } from './dashboard.tsx';
+import { SecurityScreen } from './security.tsx';
 import {
   type ApiFields,
   type Box,
@@ -389,7 +390,7 @@ function VerificationScreen() {
   );
 }
 
-type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'administracion';
+type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'seguridad' | 'administracion';
 
 function screenWords(screen: Screen, words: Words): string {
   return {
@@ -397,6 +398,7 @@ function screenWords(screen: Screen, words: Words): string {
     verificacion: words.screenVerification,
     cotejo: words.screenCotejo,
     tablero: words.screenDashboard,
+    seguridad: words.screenSecurity,
     administracion: words.screenAdmin,
   }[screen];
 }
@@ -413,6 +415,7 @@ function Workspace(props: {
     ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
     ...(operator.role === 'coordinador' ? (['cotejo'] as const) : []),
     ...(['coordinador', 'auditor', 'administrador'].includes(operator.role) ? (['tablero'] as const) : []),
+    ...(['seguridad', 'auditor', 'administrador'].includes(operator.role) ? (['seguridad'] as const) : []),
     ...(['administrador', 'publicador'].includes(operator.role) ? (['administracion'] as const) : []),
   ];
   const [screen, setScreen] = useState(screens[0] ?? null);
@@ -447,6 +450,7 @@ function Workspace(props: {
         {screen === 'verificacion' && <VerificationScreen />}
         {screen === 'cotejo' && <CotejoScreen />}
         {screen === 'tablero' && <DashboardScreen />}
+        {screen === 'seguridad' && <SecurityScreen />}
         {screen === 'administracion' && <AdminScreen operator={operator} />}
         {screen === null && <p>{words.noScreens}</p>}
       </main>
