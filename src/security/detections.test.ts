@@ -256,8 +256,12 @@ describe('detection properties', () => {
           let at = NIGHT.start;
           ops.forEach((op, i) => {
             const address = `10.20.${op.subnet}.${(i % 200) + 1}`;
-            for (let f = 0; f < op.failures; f++) entries.push(failed((at += gap), `op${i}`, address));
-            entries.push(succeeded((at += gap), `op${i}`, address));
+            for (let f = 0; f < op.failures; f++) {
+              at += gap;
+              entries.push(failed(at, `op${i}`, address));
+            }
+            at += gap;
+            entries.push(succeeded(at, `op${i}`, address));
           });
           assert.deepEqual(run(entries), []);
         },
