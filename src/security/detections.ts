@@ -62,7 +62,17 @@ class Windows {
   touch(key: string, now: number, windowMs: number, event?: Event): readonly Event[] {
     const old = this.#lists.get(key) ?? [];
     const list = old.filter((e) => e[0] > now - windowMs);
-    if (event !== undefined) list.push(event);
+    const last = list.at(-1);
+    // A counted event (its tag '#') in the same minute as the last adds to it: one entry a minute.
+    if (
+      event !== undefined &&
+      event[2] === '#' &&
+      last !== undefined &&
+      last[2] === '#' &&
+      last[0] === event[0]
+    )
+      list[list.length - 1] = [last[0], last[1] + event[1], '#'];
+    else if (event !== undefined) list.push(event);
     if (list.length > this.#maxEvents) list.splice(0, list.length - this.#maxEvents);
     this.#lists.delete(key);
     if (list.length > 0) this.#lists.set(key, list);
@@ -476,15 +486,21 @@ export class Detector {
         break;
       case 'PACKAGE_RECEIVED': {
         const windowMs = c.deviceRate.windowMinutes * MINUTE;
-        const events = this.#windows.deviceRate.touch(entry.deviceId, at, windowMs, [at, 1, '']);
+        // Counted per minute: a device's packages are not limited by the security journal's budget.
+        const minute = Math.floor(at / MINUTE) * MINUTE;
+        const events = this.#windows.deviceRate.touch(entry.deviceId, at, windowMs + MINUTE, [
+          minute,
+          1,
+          '#',
+        ]);
+        const n = weight(events);
         const [since, total] = this.#devices.get(entry.deviceId) ?? [at, 0];
         this.#devices.set(entry.deviceId, [since, total + 1]);
         const elapsed = at - since;
         // Its usual rate per window, from before this window, once there is an hour of it.
-        const before = total + 1 - events.length;
+        const before = total + 1 - n;
         const usual =
           elapsed >= 60 * MINUTE ? (before * windowMs) / Math.max(windowMs, elapsed - windowMs) : null;
-        const n = events.length;
         if (
           n >= c.deviceRate.packages ||
           (usual !== null && n >= c.deviceRate.minimum && n >= c.deviceRate.multiplier * usual)

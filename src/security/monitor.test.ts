@@ -141,11 +141,24 @@ function monitorTests(name: string, openFresh: () => Promise<Opened>, skip: stri
         Array.from({ length: 5 }, (_, i) => failure(30 + i, '10.0.0.9')),
       );
       assert.deepEqual((await monitor.poll()).alerts, []);
-      // A monitor that lost its state and reads the whole journal again raises nothing twice.
+      // A monitor restarted on a lost state reads the whole journal again and raises nothing twice.
       await store.transaction((tx) =>
         tx.putSecurityMonitor(JSON.stringify({ position: 0, detector: undefined })),
       );
-      assert.deepEqual((await monitor.poll()).alerts, []);
+      const restarted = new SecurityMonitor({
+        store,
+        config: DEFAULT_DETECTION_CONFIG,
+        night: null,
+        holder: 'node-a',
+        clock: () => now.t,
+      });
+      const again = await restarted.poll();
+      assert.equal(again.leading, true);
+      assert.deepEqual(again.alerts, []);
+      assert.equal(
+        JSON.parse((await store.transaction((tx) => tx.getSecurityMonitor())) ?? '{}').position,
+        (await store.journalHead()).size,
+      );
       assert.equal((await store.securityAlerts(100)).length, 2);
       await store.close();
     });

@@ -5,7 +5,8 @@
  * position and detection state, all in one transaction. One node at a time runs it, under the
  * `security-monitor` lease (as the cut builder); the transaction checks the lease is still ours,
  * so a node that lost it while reading writes nothing, and whoever takes over resumes from the
- * position and state the last holder committed: no entry is read twice into the state, none skipped.
+ * position and state the last holder saved (every few seconds, and with every alert): what it
+ * reads again raises nothing twice, since an alert's id is a function of the entries.
  */
 import type { AccountsTx } from '../auth/operators_port.ts';
 import { readEntry } from '../journal/entries.ts';
@@ -51,6 +52,8 @@ interface MonitorState {
   readonly detector: DetectorSnapshot;
 }
 
+/** How often the holder saves its position and state when no alert made it save sooner. */
+const SAVE_EVERY_MS = 10_000;
 /** Entries read per poll at most, so a long journal (a first run, a long pause) is read in steps. */
 const BATCH = 5_000;
 
@@ -70,6 +73,9 @@ export class SecurityMonitor {
   #roles = new Map<string, string>();
   #rolesReadAt = Number.NEGATIVE_INFINITY;
   #leading = false;
+  /** Where this holder has read to, and its detections' state, ahead of what it last saved. */
+  #cache: { position: number; detector: Detector } | null = null;
+  #savedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: {
     readonly store: MonitorStore;
@@ -118,16 +124,26 @@ export class SecurityMonitor {
   async poll(): Promise<{ readonly leading: boolean; readonly alerts: readonly SecurityAlertEntry[] }> {
     const { leading, start } = await this.#store.transaction(async (tx) => {
       if (!(await this.#lease(tx, this.#clock()))) return { leading: false, start: null };
+      if (this.#cache !== null) return { leading: true, start: null };
       const kept = await tx.getSecurityMonitor();
       return { leading: true, start: kept === null ? null : (JSON.parse(kept) as MonitorState) };
     });
     this.#leading = leading;
-    if (!leading) return { leading: false, alerts: [] };
-    const position = start?.position ?? 0;
+    if (!leading) {
+      // Whoever holds it now moves the stored state on: taken back later, that is where to resume.
+      this.#cache = null;
+      return { leading: false, alerts: [] };
+    }
+    this.#cache ??= {
+      position: start?.position ?? 0,
+      detector: new Detector(this.#config, this.#night, start?.detector),
+    };
+    const { position, detector } = this.#cache;
     const head = (await this.#store.journalHead()).size;
     const end = Math.min(head, position + BATCH);
-    if (end <= position) return { leading: true, alerts: [] };
-    const detector = new Detector(this.#config, this.#night, start?.detector);
+    const now = this.#clock();
+    const save = now - this.#savedAt >= SAVE_EVERY_MS;
+    if (end <= position && !save) return { leading: true, alerts: [] };
     const roles = await this.#roleMap();
     const context = { roleOf: (id: string) => roles.get(id) };
     const raised: Alert[] = [];
@@ -137,13 +153,11 @@ export class SecurityMonitor {
       // An entry this code cannot read is the journal's business (the verifier's), not a detection's.
       if (entry.ok) raised.push(...detector.observe(entry.value, position + i, context));
     });
-    const now = this.#clock();
+    this.#cache = { position: end, detector };
     const committed = await this.#store.transaction(async (tx) => {
-      // Another node took the lease while this one read: it resumes from the committed state.
+      // Another node took the lease while this one read: it goes on from the state last saved.
       const lease = await tx.getLease(SECURITY_MONITOR_LEASE);
       if (lease?.holder !== this.#holder) return null;
-      const kept = await tx.getSecurityMonitor();
-      if (kept !== null && (JSON.parse(kept) as MonitorState).position !== position) return null;
       const fresh: SecurityAlertEntry[] = [];
       for (const alert of raised) {
         if (!(await tx.insertSecurityAlert({ ...alert, raisedAt: now }))) continue;
@@ -152,16 +166,20 @@ export class SecurityMonitor {
         await respond(tx, alert, now, this.#config.throttleMinutes * 60_000);
         fresh.push(entry);
       }
-      const state: MonitorState = { position: end, detector: detector.snapshot() };
-      await tx.putSecurityMonitor(JSON.stringify(state));
-      await tx.putLease({
-        name: SECURITY_MONITOR_LEASE,
-        holder: this.#holder,
-        expiresAt: now + this.#leaseMs,
-      });
+      // The state is saved every few seconds, not every poll (it is up to a few megabytes): a
+      // successor reads again what came after it, and raises nothing twice (the alertIds are the same).
+      if (save || fresh.length > 0) {
+        const state: MonitorState = { position: end, detector: detector.snapshot() };
+        await tx.putSecurityMonitor(JSON.stringify(state));
+      }
       return fresh;
     });
-    if (committed === null) return { leading: false, alerts: [] };
+    if (committed === null) {
+      this.#cache = null;
+      this.#leading = false;
+      return { leading: false, alerts: [] };
+    }
+    if (save || committed.length > 0) this.#savedAt = now;
     for (const alert of committed)
       for (const listener of this.#listeners) {
         try {
