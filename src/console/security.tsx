@@ -7,24 +7,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type SecurityAlerts, securityAlerts } from './api.ts';
 import { codeWords, fill, LOCALE, type Words } from './i18n.ts';
+import { DETECTIONS, SEVERITIES } from './security_codes.ts';
 import { useLanguage, useWords } from './words.ts';
 
 const REFRESH_MS = 10_000;
-const SEVERITIES = ['critical', 'high', 'warning'] as const;
-/** The detections (SECURITY_DETECTIONS in src/journal/entry_types.ts; the console imports no journal code). */
-const DETECTIONS = [
-  'credential-stuffing',
-  'password-spraying',
-  'brute-force',
-  'success-after-failures',
-  'outside-window',
-  'new-network-admin',
-  'concurrent-sources',
-  'device-rate',
-  'device-scope',
-  'totp-reused',
-  'decoy-used',
-] as const;
 
 type Alert = SecurityAlerts['alerts'][number];
 
