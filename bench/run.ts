@@ -23,6 +23,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   'cli-start': 'cli_start.ts',
   restore: 'restore.ts',
   breached: 'breached.ts',
+  detections: 'detections.ts',
 };
 
 const name = process.argv[2];

@@ -45,6 +45,8 @@ import {
 } from './secrets_key.ts';
 import type { SecretBox } from '../auth/secret_box.ts';
 import type { DecoysPort } from '../security/decoys_port.ts';
+import type { SecurityAlertsPort } from '../security/alerts_port.ts';
+import type { MonitorStore } from '../security/monitor.ts';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -68,6 +70,8 @@ export interface CenterNode {
   readonly leases: LeasePort;
   /** The decoys port (security operations'): decoys, export canaries, the export register. */
   readonly decoys: DecoysPort;
+  /** The alerts port (security operations'): alerts, address blocks, the monitor's state and its transactions. */
+  readonly security: SecurityAlertsPort & MonitorStore;
   /**
    * The node's group commit: capture, intake and auth write through it, so that many facts
    * share one commit. Handed by the wiring to the services it makes (IntakeService, Accounts).
@@ -332,7 +336,10 @@ export async function openCenter(options: {
 /** The store seen through each part's port (the same object: one database, one transaction). */
 function ports(
   store: Store,
-): Pick<CenterNode, 'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access' | 'decoys'> {
+): Pick<
+  CenterNode,
+  'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access' | 'decoys' | 'security'
+> {
   return {
     records: store,
     journal: store,
@@ -341,6 +348,7 @@ function ports(
     leases: store,
     access: store,
     decoys: store,
+    security: store,
   };
 }
 

@@ -5,8 +5,11 @@
  * (the balancer stops sending meanwhile), then stops taking work, finishes what is in flight,
  * and closes the store.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import process from 'node:process';
 import packageJson from '../../package.json' with { type: 'json' };
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openCenter } from '../center/node.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { err } from '../domain/result.ts';
@@ -23,6 +26,8 @@ import { loadServeConfig } from '../server/config.ts';
 import { registerAlertSinkMetrics } from '../server/alert_metrics.ts';
 import { alertSinksFrom } from '../security/alert_config.ts';
 import { describeSinkEvent, type SinkEventOf } from '../security/alert_sinks.ts';
+import { operatingNight } from '../security/detections.ts';
+import { runSecurityMonitor, SecurityMonitor } from '../security/monitor.ts';
 import { parseCommandArgs } from './args.ts';
 import { serve } from './commands.ts';
 
@@ -86,8 +91,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     return fail(`the image store cannot be used: ${reachable.message}`);
   }
   // Where security alerts go besides the journal (docs/security-operations.md, "Where alerts
-  // go"): null when no webhook or syslog collector is configured. The detections hand every
-  // SECURITY_ALERT they journal to `alerts?.send(alert)`, which never waits and never throws.
+  // go"): null when no webhook or syslog collector is configured. The security monitor hands
+  // every SECURITY_ALERT it commits to `alerts.send(alert)`, which never waits and never throws.
   let sinkLog: (event: SinkEventOf) => void = () => undefined;
   const sinks = await alertSinksFrom(config.value.alerts, {
     electionId: node.value.pipeline.election.id,
@@ -184,6 +189,48 @@ export async function runServe(args: readonly string[]): Promise<number> {
     signs ? config.value.checkpointSeconds * 1000 : 3_600_000,
   );
 
+  // The security monitor, on whichever node holds its lease (docs/security-operations.md).
+  // Each new alert is handed to every listener of `monitor.onAlert` once it is committed.
+  const security = config.value.security;
+  const monitor = security.enabled
+    ? new SecurityMonitor({
+        store: node.value.security,
+        config: security,
+        night: operatingNight(node.value.pipeline.election),
+        holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        clock,
+      })
+    : null;
+  monitor?.onAlert((alert) =>
+    app.log.warn(
+      {
+        event: 'security',
+        kind: 'alert',
+        alertId: alert.alertId,
+        detection: alert.detection,
+        severity: alert.severity,
+      },
+      `security alert: ${alert.detection}`,
+    ),
+  );
+  if (alerts !== null) monitor?.onAlert((alert) => alerts.send(alert));
+  const monitorStop = new AbortController();
+  const monitoring =
+    monitor === null
+      ? Promise.resolve()
+      : runSecurityMonitor({
+          monitor,
+          pollMs: security.pollMilliseconds,
+          signal: monitorStop.signal,
+          sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+          onEvent: (event) => {
+            if (event.kind === 'failed')
+              app.log.warn({ event: 'security', kind: 'monitor-failed' }, event.message);
+            else if (event.kind !== 'alerted')
+              app.log.info({ event: 'security', kind: `monitor-${event.kind}` });
+          },
+        });
+
   let stopping: Promise<number> | null = null;
   const stop = (signal: string): Promise<number> => {
     stopping ??= (async () => {
@@ -196,6 +243,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       app.log.info('drain period over: closing the listener');
       clearInterval(timer);
+      monitorStop.abort();
+      await monitoring;
       // Requests in flight get a few seconds to finish; a client that never finishes (a slow or
       // vanished uploader) must not keep the node from stopping: its connection is closed.
       const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
@@ -222,6 +271,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await app.listen({ host: config.value.host, port: config.value.port });
   } catch (error) {
     clearInterval(timer);
+    monitorStop.abort();
+    await monitoring;
     images.blobs.close();
     await alerts?.close(0);
     await node.value.close();

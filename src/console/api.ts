@@ -298,6 +298,31 @@ const dashboardSchema = z.object({
 export type Dashboard = z.infer<typeof dashboardSchema>;
 export const dashboard = () => call('GET', '/api/v1/dashboard', dashboardSchema);
 
+const alertsSchema = z.object({
+  alerts: z.array(
+    z.object({
+      alertId: z.string(),
+      detection: z.string(),
+      severity: z.enum(['warning', 'high', 'critical']),
+      subject: z.record(z.string(), z.string()),
+      firstAt: z.number(),
+      lastAt: z.number(),
+      evidence: z.record(z.string(), z.number()),
+      responses: z.array(z.string()),
+      raisedAt: z.number(),
+    }),
+  ),
+});
+export type SecurityAlerts = z.infer<typeof alertsSchema>;
+/** The alerts the security monitor raised (GET /api/v1/security/alerts), filtered as asked. */
+export const securityAlerts = (filters: { severity?: string; detection?: string }) => {
+  const query = new URLSearchParams();
+  if (filters.severity) query.set('severity', filters.severity);
+  if (filters.detection) query.set('detection', filters.detection);
+  const text = query.toString();
+  return call('GET', `/api/v1/security/alerts${text === '' ? '' : `?${text}`}`, alertsSchema);
+};
+
 const cotejoSchema = z.object({
   ...taskSchema.shape,
   status: z.string(),

@@ -29,6 +29,7 @@ import { AdminScreen } from './admin.tsx';
 import { BoxForm } from './boxes.tsx';
 import { CotejoScreen } from './cotejo.tsx';
 import { DashboardScreen } from './dashboard.tsx';
+import { SecurityScreen } from './security.tsx';
 import {
   type ApiFields,
   type Box,
@@ -481,7 +482,7 @@ function VerificationScreen() {
   );
 }
 
-type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'administracion' | 'accesos';
+type Screen = 'captura' | 'verificacion' | 'cotejo' | 'tablero' | 'seguridad' | 'administracion' | 'accesos';
 
 function screenWords(screen: Screen, words: Words): string {
   return {
@@ -489,6 +490,7 @@ function screenWords(screen: Screen, words: Words): string {
     verificacion: words.screenVerification,
     cotejo: words.screenCotejo,
     tablero: words.screenDashboard,
+    seguridad: words.screenSecurity,
     administracion: words.screenAdmin,
     accesos: words.screenAccessReview,
   }[screen];
@@ -511,6 +513,7 @@ function Workspace(props: {
     ...(['verificador', 'coordinador'].includes(operator.role) ? (['verificacion'] as const) : []),
     ...(operator.role === 'coordinador' ? (['cotejo'] as const) : []),
     ...(['coordinador', 'auditor', 'administrador'].includes(operator.role) ? (['tablero'] as const) : []),
+    ...(['seguridad', 'auditor', 'administrador'].includes(operator.role) ? (['seguridad'] as const) : []),
     ...(['administrador', 'publicador'].includes(operator.role) ? (['administracion'] as const) : []),
     ...(['seguridad', 'administrador', 'auditor'].includes(operator.role) ? (['accesos'] as const) : []),
   ];
@@ -577,6 +580,7 @@ function Workspace(props: {
             {screen === 'verificacion' && <VerificationScreen />}
             {screen === 'cotejo' && <CotejoScreen />}
             {screen === 'tablero' && <DashboardScreen />}
+            {screen === 'seguridad' && <SecurityScreen />}
             {screen === 'administracion' && <AdminScreen operator={operator} />}
             {screen === 'accesos' && <AccessReviewScreen />}
             {screen === null && <p>{words.noScreens}</p>}

@@ -23,6 +23,7 @@ import { DecoyTripwire } from '../security/tripwire.ts';
 import type { Role } from '../auth/operators_port.ts';
 import type { ServeConfig } from './config.ts';
 import { registerAccessReviewRoutes } from './access_review_routes.ts';
+import { AddressBlocks, registerSecurityRoutes } from './security_routes.ts';
 import { registerAdminRoutes } from './admin_routes.ts';
 import { registerCasillaRoutes } from './casilla_routes.ts';
 import { registerConsoleRoutes } from './console_routes.ts';
@@ -502,7 +503,21 @@ export async function buildServer(options: {
     },
   );
 
-  registerOperatorRoutes(app, node, accounts, options.clock, images.blobs, () => intake.qualityActivity());
+  const blocks = new AddressBlocks(node.security, options.clock);
+  registerOperatorRoutes(
+    app,
+    node,
+    accounts,
+    options.clock,
+    images.blobs,
+    () => intake.qualityActivity(),
+    (address) => blocks.waitFor(address),
+  );
+  registerSecurityRoutes(app, {
+    alerts: node.security,
+    operators: () => node.operators.operators(),
+    devices: () => node.operators.devices(),
+  });
   registerAccessReviewRoutes(app, node, options.clock);
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { err, ok, type Result } from '../domain/result.ts';
 import { ALERT_ENVIRONMENT, alertsConfigSchema } from '../security/alert_config.ts';
+import { detectionConfigSchema } from '../security/detection_config.ts';
 
 /** S3's bucket naming rules (the strict, DNS-compatible ones every service accepts). */
 const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -326,6 +327,9 @@ export const serveConfigSchema = z
       .default({ enabled: true, loopback: true })
       .describe('The metrics endpoint (docs/deployment.md, "Metrics and alerts").'),
     alerts: alertsConfigSchema,
+    security: detectionConfigSchema.describe(
+      'The security monitor and its detections: thresholds, windows and responses (docs/security-operations.md, "Detections").',
+    ),
   })
   .strict();
 
@@ -364,6 +368,9 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_METRICS_TOKEN', ['metrics', 'token'], 'string'],
   ...ALERT_ENVIRONMENT,
   ['OPENPREP_BREACHED_PASSWORDS', ['passwords', 'breachedCorpus'], 'string'],
+  ['OPENPREP_SECURITY_MONITOR', ['security', 'enabled'], 'boolean'],
+  ['OPENPREP_SECURITY_POLL_MILLISECONDS', ['security', 'pollMilliseconds'], 'number'],
+  ['OPENPREP_SECURITY_THROTTLE_MINUTES', ['security', 'throttleMinutes'], 'number'],
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   type Accounts,
+  addressKey,
   type Authenticated,
   type PasswordChangeError,
   ROLES,
@@ -117,6 +118,8 @@ export function registerOperatorRoutes(
   images: BlobStore,
   /** This node's quality gate at intake: what it refused or sent to a person since it started. */
   quality: () => ReturnType<IntakeService['qualityActivity']>,
+  /** How long an address refused by the `throttle` response must still wait (security_routes.ts). */
+  addressBlocked: (address: string) => Promise<number> = async () => 0,
 ): void {
   const pipeline = node.pipeline;
 
@@ -221,6 +224,18 @@ export function registerOperatorRoutes(
     const body = signInSchema.safeParse(request.body);
     if (!body.success)
       return reply.code(400).send({ error: 'bad-request', message: 'send username, password and code' });
+    // An address a security alert throttled, on every node: refused before any password is hashed.
+    const blocked = await addressBlocked(addressKey(request.ip));
+    if (blocked > 0) {
+      request.log.warn(
+        { event: 'security', kind: 'address-blocked', address: request.ip },
+        'sign-in refused',
+      );
+      reply.header('retry-after', String(Math.max(1, Math.ceil(blocked / 1000))));
+      return reply
+        .code(429)
+        .send({ error: 'throttled', message: 'too many failed sign-ins from this address: try again later' });
+    }
     const trustCookie = trustCookieName(body.data.username);
     const trust = cookie(request.headers.cookie, trustCookie);
     const result = await accounts.signIn({

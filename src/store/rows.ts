@@ -3,7 +3,15 @@
  * one mapping, so SQLite and PostgreSQL cannot drift apart.
  */
 import type { TerritoryRow } from '../domain/territory.ts';
-import type { CaptureTask, DeviceRow, ImageRow, PackageRow, SessionRow } from './store.ts';
+import type { CaptureTask, DeviceRow, ImageRow, PackageRow, SecurityAlertRow, SessionRow } from './store.ts';
+
+/** The meta key under which the security monitor keeps its journal position and state. */
+export const SECURITY_MONITOR_META = 'security_monitor';
+
+/** A kept alert: its JSON record (the engine's fields) and when it was raised. */
+export function securityAlertOf(record: string, raisedAt: number): SecurityAlertRow {
+  return { ...(JSON.parse(record) as Omit<SecurityAlertRow, 'raisedAt'>), raisedAt };
+}
 
 export interface CaptureDbRow {
   record_id: string;

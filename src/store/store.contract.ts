@@ -10,7 +10,7 @@ import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { TerritoryRow } from '../domain/territory.ts';
 import { decodeEntry, type JournalEntry } from '../journal/entries.ts';
 import { MerkleTree } from '../journal/merkle.ts';
-import type { PackageRow, Store } from './store.ts';
+import type { PackageRow, SecurityAlertRow, Store } from './store.ts';
 
 /**
  * An entry of no real type, for tests of the store alone: the store keeps whatever entry it is
@@ -790,6 +790,111 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           tx.putLease({ name: 'cut-builder', holder: 'node-b', expiresAt: 200 }),
         );
         assert.equal((await again.transaction((tx) => tx.getLease('cut-builder')))?.holder, 'node-b');
+        await again.close();
+      });
+    });
+
+    describe('alerts port (src/security/alerts_port.ts)', () => {
+      const alert = (alertId: string, raisedAt: number): SecurityAlertRow => ({
+        alertId,
+        detection: 'brute-force',
+        severity: 'high',
+        subject: { operatorId: 'a' },
+        firstAt: raisedAt - 10,
+        lastAt: raisedAt - 1,
+        evidence: { failures: 10 },
+        responses: ['step-up'],
+        raisedAt,
+      });
+
+      test('alerts: each kept once, newest first, across a reopen', async () => {
+        const opened = await open();
+        const store = opened.store;
+        assert.deepEqual(await store.securityAlerts(10), []);
+        assert.equal(await store.transaction((tx) => tx.insertSecurityAlert(alert('x/1', 100))), true);
+        assert.equal(await store.transaction((tx) => tx.insertSecurityAlert(alert('x/2', 300))), true);
+        assert.equal(await store.transaction((tx) => tx.insertSecurityAlert(alert('x/1', 200))), false);
+        assert.deepEqual(await store.securityAlerts(10), [alert('x/2', 300), alert('x/1', 100)]);
+        assert.deepEqual(await store.securityAlerts(1), [alert('x/2', 300)]);
+        // An insert refused by a rolled-back transaction leaves nothing behind.
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertSecurityAlert(alert('x/3', 400));
+            throw new Error('rolled back');
+          }),
+        );
+        const again = await opened.reopen();
+        assert.deepEqual(
+          (await again.securityAlerts(10)).map((a) => a.alertId),
+          ['x/2', 'x/1'],
+        );
+        await again.close();
+      });
+
+      test('address blocks: the longest kept, expired ones not read', async () => {
+        const { store } = await open();
+        await store.transaction(async (tx) => {
+          await tx.blockAddress({ address: '10.0.0.1', until: 500, alertId: 'a' });
+          await tx.blockAddress({ address: '10.0.0.1', until: 400, alertId: 'b' });
+          await tx.blockAddress({ address: '10.0.0.2', until: 200, alertId: 'c' });
+        });
+        assert.deepEqual(await store.addressBlocks(100), [
+          { address: '10.0.0.1', until: 500, alertId: 'a' },
+          { address: '10.0.0.2', until: 200, alertId: 'c' },
+        ]);
+        assert.deepEqual(await store.addressBlocks(200), [{ address: '10.0.0.1', until: 500, alertId: 'a' }]);
+        await store.transaction((tx) => tx.blockAddress({ address: '10.0.0.1', until: 900, alertId: 'd' }));
+        assert.deepEqual(await store.addressBlocks(600), [{ address: '10.0.0.1', until: 900, alertId: 'd' }]);
+        await store.close();
+      });
+
+      test('step-up: live sessions that proved a security key must prove it again', async () => {
+        const { store } = await open();
+        await store.transaction(async (tx) => {
+          await tx.putOperator({
+            id: 'a',
+            username: 'user-a',
+            name: 'A',
+            role: 'administrador',
+            scope: 'nacional',
+            passwordHash: 'x',
+            totpSealed: null,
+            totpLastStep: null,
+            failedAttempts: 0,
+            lockedUntil: null,
+            expiresAt: null,
+            certifiedFor: 'PEF2024',
+            createdAt: 1,
+            disabledAt: null,
+          });
+          for (const [i, session] of [
+            { webauthnAt: 5, revokedAt: null },
+            { webauthnAt: 6, revokedAt: 9 },
+            { webauthnAt: null, revokedAt: null },
+          ].entries())
+            await tx.putSession({
+              idHash: String(i).repeat(64),
+              operatorId: 'a',
+              createdAt: 1,
+              lastSeenAt: 1,
+              csrfHash: 'x',
+              ...session,
+            });
+        });
+        assert.equal(await store.transaction((tx) => tx.requireStepUp('a')), 1);
+        assert.equal((await store.getSession('0'.repeat(64)))?.webauthnAt, null);
+        assert.equal((await store.getSession('1'.repeat(64)))?.webauthnAt, 6);
+        assert.equal(await store.transaction((tx) => tx.requireStepUp('nobody')), 0);
+        await store.close();
+      });
+
+      test("the monitor's state: null at first, then what was put", async () => {
+        const opened = await open();
+        assert.equal(await opened.store.transaction((tx) => tx.getSecurityMonitor()), null);
+        await opened.store.transaction((tx) => tx.putSecurityMonitor('{"position":3}'));
+        await opened.store.transaction((tx) => tx.putSecurityMonitor('{"position":7}'));
+        const again = await opened.reopen();
+        assert.equal(await again.transaction((tx) => tx.getSecurityMonitor()), '{"position":7}');
         await again.close();
       });
     });

@@ -1,7 +1,7 @@
 /**
  * The store: every port of the parts in one database. Each part owns the interface it needs
  * (capture/records_port.ts, journal/journal_port.ts, intake/devices_port.ts,
- * auth/operators_port.ts, publish/lease_port.ts, security/access_port.ts); SQLite and PostgreSQL implement them all,
+ * auth/operators_port.ts, publish/lease_port.ts, security/access_port.ts, security/decoys_port.ts, security/alerts_port.ts); SQLite and PostgreSQL implement them all,
  * held to the contract suite in store.contract.ts, and the wiring (src/center/) opens this
  * composite and hands each part its port. Promise-based because the distributed adapter is.
  *
@@ -18,6 +18,7 @@ import type { AccessActivity } from '../security/access_port.ts';
 import type { DecoysPort, DecoysTx } from '../security/decoys_port.ts';
 
 type DecoyReads = Pick<DecoysPort, 'decoys' | 'exports' | 'sessionIdHashes'>;
+import type { SecurityReads, SecurityTx } from '../security/alerts_port.ts';
 
 export type { OperatorRow, Role, Scope, SessionRow, WebAuthnKey } from '../auth/operators_port.ts';
 export type { CaptureTask, ImageRow, QueuePosition } from '../capture/records_port.ts';
@@ -26,9 +27,10 @@ export type { Activity, CatdActivity, PackageRow } from '../intake/devices_port.
 export type { CheckpointRow, CutRow, JournalHead } from '../journal/journal_port.ts';
 export type { LeaseRow } from '../publish/lease_port.ts';
 export type { DecoyRow, ExportRow } from '../security/decoys_port.ts';
+export type { AddressBlock, SecurityAlertRow } from '../security/alerts_port.ts';
 
 /** Reads and writes inside one transaction: every port's view at once. */
-export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx & DecoysTx;
+export type StoreTransaction = CaptureTx & DeviceTx & OperatorTx & LeaseTx & DecoysTx & SecurityTx;
 
 /** A connection pool's state now (PostgreSQL's; the metrics). */
 export interface PoolStats {
@@ -39,7 +41,14 @@ export interface PoolStats {
   readonly waiting: number;
 }
 
-export interface Store extends ActaRecords, JournalReads, Devices, Operators, AccessActivity, DecoyReads {
+export interface Store
+  extends ActaRecords,
+    JournalReads,
+    Devices,
+    Operators,
+    AccessActivity,
+    DecoyReads,
+    SecurityReads {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** The pool's state, for a store that has one (PostgreSQL; SQLite has one connection and none). */
   poolStats?(): PoolStats;

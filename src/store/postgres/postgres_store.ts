@@ -18,6 +18,7 @@ import { CompactRange, hashLeaf } from '../../journal/merkle.ts';
 import { catdActivity, type DevicePackageCount } from '../../intake/devices_port.ts';
 import type {
   Activity,
+  AddressBlock,
   CheckpointRow,
   CutRow,
   DecoyRow,
@@ -28,6 +29,7 @@ import type {
   OperatorRow,
   PackageRow,
   PoolStats,
+  SecurityAlertRow,
   SessionRow,
   Store,
   StoreTransaction,
@@ -37,6 +39,8 @@ import {
   type DeviceDbRow,
   type ImageDbRow,
   type PackageDbRow,
+  SECURITY_MONITOR_META,
+  securityAlertOf,
   type SessionDbRow,
   sessionOf,
   toCaptureTask,
@@ -335,6 +339,41 @@ class PostgresStore implements Store {
           );
         }
       },
+      insertSecurityAlert: async (alert) => {
+        const { raisedAt, ...fields } = alert;
+        const result = await client.query(
+          'INSERT INTO security_alert (alert_id, raised_at, record) VALUES ($1, $2, $3) ON CONFLICT (alert_id) DO NOTHING',
+          [alert.alertId, raisedAt, JSON.stringify(fields)],
+        );
+        return result.rowCount === 1;
+      },
+      blockAddress: async (block) => {
+        await client.query(
+          `INSERT INTO address_block (address, until, alert_id) VALUES ($1, $2, $3)
+           ON CONFLICT (address) DO UPDATE SET until = excluded.until, alert_id = excluded.alert_id
+           WHERE excluded.until > address_block.until`,
+          [block.address, block.until, block.alertId],
+        );
+      },
+      requireStepUp: async (operatorId) =>
+        (
+          await client.query(
+            'UPDATE session SET webauthn_at = NULL WHERE operator_id = $1 AND revoked_at IS NULL AND webauthn_at IS NOT NULL',
+            [operatorId],
+          )
+        ).rowCount ?? 0,
+      getSecurityMonitor: async () =>
+        (
+          await first<{ value: string }>(client, 'SELECT value FROM meta WHERE key = $1', [
+            SECURITY_MONITOR_META,
+          ])
+        )?.value ?? null,
+      putSecurityMonitor: async (state) => {
+        await client.query(
+          'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          [SECURITY_MONITOR_META, state],
+        );
+      },
       revokeSessions: async (operatorIds, at) => {
         if (operatorIds.length === 0) return 0;
         const result = await client.query(
@@ -582,6 +621,26 @@ class PostgresStore implements Store {
     return sessionOf(
       await first<SessionDbRow>(this.#pool, `${SESSION_COLUMNS} WHERE id_hash = $1`, [idHash]),
     );
+  }
+
+  async securityAlerts(limit: number): Promise<SecurityAlertRow[]> {
+    return (
+      await rows<{ raised_at: number; record: string }>(
+        this.#pool,
+        'SELECT raised_at, record FROM security_alert ORDER BY raised_at DESC, alert_id LIMIT $1',
+        [limit],
+      )
+    ).map((row) => securityAlertOf(row.record, Number(row.raised_at)));
+  }
+
+  async addressBlocks(now: number): Promise<AddressBlock[]> {
+    return (
+      await rows<{ address: string; until: number; alert_id: string }>(
+        this.#pool,
+        'SELECT address, until, alert_id FROM address_block WHERE until > $1 ORDER BY address',
+        [now],
+      )
+    ).map((row) => ({ address: row.address, until: Number(row.until), alertId: row.alert_id }));
   }
 
   async getOperator(id: string): Promise<OperatorRow | null> {

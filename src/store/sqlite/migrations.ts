@@ -151,4 +151,19 @@ export const MIGRATIONS: readonly string[] = [
     record TEXT NOT NULL
   ) STRICT;
   `,
+  // 11: security operations — the alerts raised (each once: its alertId is the key), and the
+  // addresses the throttle response refuses, read by every node (src/security/alerts_port.ts).
+  `
+  CREATE TABLE security_alert (
+    alert_id TEXT PRIMARY KEY,
+    raised_at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX security_alert_newest ON security_alert (raised_at DESC, alert_id);
+  CREATE TABLE address_block (
+    address TEXT PRIMARY KEY,
+    until INTEGER NOT NULL,
+    alert_id TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -30,7 +30,9 @@ import type {
   ExportRow,
   ImageRow,
   JournalHead,
+  AddressBlock,
   OperatorRow,
+  SecurityAlertRow,
   SessionRow,
   Store,
   StoreTransaction,
@@ -40,6 +42,8 @@ import {
   type DeviceDbRow,
   type ImageDbRow,
   type PackageDbRow,
+  SECURITY_MONITOR_META,
+  securityAlertOf,
   type SessionDbRow,
   sessionOf as sessionOfRow,
   toCaptureTask,
@@ -421,6 +425,31 @@ class SqliteStore implements Store {
           );
           for (const row of rows) insert.run(row.unit, row.unitKind, row.areaKind, row.area);
         },
+        insertSecurityAlert: async (alert) => {
+          const { raisedAt, ...fields } = alert;
+          const result = prepared(
+            'INSERT INTO security_alert (alert_id, raised_at, record) VALUES (?, ?, ?) ON CONFLICT (alert_id) DO NOTHING',
+          ).run(alert.alertId, raisedAt, JSON.stringify(fields));
+          return Number(result.changes) === 1;
+        },
+        blockAddress: async (block) => {
+          prepared(
+            `INSERT INTO address_block (address, until, alert_id) VALUES (?, ?, ?)
+             ON CONFLICT (address) DO UPDATE SET until = excluded.until, alert_id = excluded.alert_id
+             WHERE excluded.until > address_block.until`,
+          ).run(block.address, block.until, block.alertId);
+        },
+        requireStepUp: async (operatorId) =>
+          Number(
+            prepared(
+              'UPDATE session SET webauthn_at = NULL WHERE operator_id = ? AND revoked_at IS NULL AND webauthn_at IS NOT NULL',
+            ).run(operatorId).changes,
+          ),
+        getSecurityMonitor: async () =>
+          (s.getMeta.get(SECURITY_MONITOR_META) as { value: string } | undefined)?.value ?? null,
+        putSecurityMonitor: async (state) => {
+          s.setMeta.run(SECURITY_MONITOR_META, state);
+        },
         revokeSessions: async (operatorIds, at) => {
           let revoked = 0;
           const statement = prepared(
@@ -709,6 +738,26 @@ class SqliteStore implements Store {
            FROM device d) WHERE at IS NOT NULL ORDER BY id`,
         ).all() as unknown as LastUse[]
       ).map((row) => ({ id: row.id, at: row.at })),
+    );
+  }
+
+  securityAlerts(limit: number): Promise<SecurityAlertRow[]> {
+    return this.#read(() =>
+      (
+        this.#prepared(
+          'SELECT raised_at, record FROM security_alert ORDER BY raised_at DESC, alert_id LIMIT ?',
+        ).all(limit) as { raised_at: number; record: string }[]
+      ).map((row) => securityAlertOf(row.record, row.raised_at)),
+    );
+  }
+
+  addressBlocks(now: number): Promise<AddressBlock[]> {
+    return this.#read(() =>
+      (
+        this.#prepared(
+          'SELECT address, until, alert_id FROM address_block WHERE until > ? ORDER BY address',
+        ).all(now) as { address: string; until: number; alert_id: string }[]
+      ).map((row) => ({ address: row.address, until: row.until, alertId: row.alert_id })),
     );
   }
 
