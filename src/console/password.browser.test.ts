@@ -9,11 +9,10 @@
  * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { corpusHashes, MemoryCorpus, passwordSha1, sortedCorpusText } from '../auth/breached_passwords.ts';
+import { MemoryCorpus, passwordSha1 } from '../auth/breached_passwords.ts';
 import { assertAccessible, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
 import { type ConsoleCenter, startConsoleCenter } from '../test/console_fixture.ts';
 import { movingClock, PASSWORD, tinySimulacro } from '../test/served_center.ts';
@@ -37,13 +36,7 @@ before(async () => {
     election,
     clock,
     folder: 'openprep-console-pw-',
-    config: async (work) => {
-      const corpus = path.join(work, 'breached.txt');
-      const hashes = corpusHashes(`${LEAKED}\n`, 'passwords');
-      assert.ok(hashes.ok);
-      await writeFile(corpus, sortedCorpusText(hashes.value));
-      return { passwords: { breachedCorpus: corpus } };
-    },
+    breached: [LEAKED],
   });
   for (const username of ['ana.captura', 'beto.captura', 'ceci.captura'])
     await center.addOperator(username, 'capturista');

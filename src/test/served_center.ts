@@ -3,13 +3,14 @@
  * security routes drive it: a tiny simulacro's catalog and election, a fresh center in a
  * scratch folder, `buildServer` listening on a free port (with a freshly built console when
  * asked), and operators added with the shared test password, their TOTP secrets kept for
- * signing in.
+ * signing in; a breached-password corpus configured when asked.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { corpusHashes, sortedCorpusText } from '../auth/breached_passwords.ts';
 import { fromBase32 } from '../auth/totp.ts';
 import { type CenterNode, initCenter } from '../center/node.ts';
 import type { Catalog } from '../domain/catalog.ts';
@@ -53,21 +54,26 @@ export interface ServedCenterOptions {
   readonly clock: () => number;
   /** The scratch folder's prefix, e.g. `openprep-access-review-`. */
   readonly folder: string;
-  /** Configuration over `{ logLevel: 'silent' }`; a function when it names files in the scratch folder. */
-  readonly config?: Record<string, unknown> | ((work: string) => Promise<Record<string, unknown>>);
+  /** Configuration over `{ logLevel: 'silent' }`. */
+  readonly config?: Record<string, unknown>;
+  /** Passwords of a breached-password corpus written to the scratch folder and configured. */
+  readonly breached?: readonly string[];
   /** Build and serve the console; the base is then `localhost`, a secure context that keeps the __Host- cookie. */
   readonly console?: boolean;
 }
 
 export interface ServedCenter {
+  /** The scratch folder. */
   readonly work: string;
+  /** The center's data folder, inside the scratch folder (`--data` for the commands). */
+  readonly root: string;
   readonly node: CenterNode;
   readonly server: ServerHandle;
   readonly base: string;
   /** Each added operator's TOTP secret, by username. */
   readonly secrets: Map<string, Buffer>;
-  /** Adds an operator with PASSWORD (named by username's first part); fails the test if refused. */
-  addOperator(username: string, role: string, scope?: string): Promise<OperatorRow>;
+  /** Adds an operator with PASSWORD (named by default by the username's first part); fails the test if refused. */
+  addOperator(username: string, role: string, scope?: string, name?: string): Promise<OperatorRow>;
   close(): Promise<void>;
 }
 
@@ -78,9 +84,17 @@ export async function startServedCenter(options: ServedCenterOptions): Promise<S
     consoleDir = path.join(work, 'console');
     await buildConsole(consoleDir);
   }
-  const extra = typeof options.config === 'function' ? await options.config(work) : (options.config ?? {});
+  const extra = { ...options.config };
+  if (options.breached !== undefined) {
+    const corpus = path.join(work, 'breached.txt');
+    const hashes = corpusHashes(options.breached.map((p) => `${p}\n`).join(''), 'passwords');
+    assert.ok(hashes.ok);
+    await writeFile(corpus, sortedCorpusText(hashes.value));
+    extra['passwords'] = { breachedCorpus: corpus };
+  }
   const { catalog, election, clock } = options;
-  const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
+  const root = path.join(work, 'center');
+  const created = await initCenter({ root, election, catalog, clock });
   assert.ok(created.ok);
   const node = created.value;
   const server = await buildServer({
@@ -95,14 +109,15 @@ export async function startServedCenter(options: ServedCenterOptions): Promise<S
   const secrets = new Map<string, Buffer>();
   return {
     work,
+    root,
     node,
     server,
     base,
     secrets,
-    async addOperator(username, role, scope = 'nacional') {
+    async addOperator(username, role, scope = 'nacional', name = username.split('.')[0]!) {
       const added = await server.accounts.addOperator({
         username,
-        name: username.split('.')[0]!,
+        name,
         role,
         scope,
         password: PASSWORD,
