@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openCenter } from '../center/node.ts';
 import { decodeEntry } from '../journal/entries.ts';
-import { runCli } from '../test/center_process.ts';
+import { addOperatorWithCli, runCli } from '../test/center_process.ts';
 
 let work: string;
 let data: string;
@@ -28,24 +28,12 @@ before(async () => {
     ['ana.lopez', 'capturista', 'catd:CATD-01'],
     ['beto.admin', 'administrador', 'nacional'],
   ] as const) {
-    const added = await runCli(
-      [
-        'operator',
-        'add',
-        '--data',
-        data,
-        '--username',
-        username,
-        '--name',
-        username,
-        '--role',
-        role,
-        '--scope',
-        scope,
-        '--password-stdin',
-      ],
-      { stdin: 'una frase larga que nadie adivina\n' },
-    );
+    const added = await addOperatorWithCli(data, {
+      username,
+      role,
+      scope,
+      password: 'una frase larga que nadie adivina',
+    });
     assert.equal(added.code, 0, added.stderr);
   }
   const enrolled = await runCli([

@@ -120,6 +120,40 @@ export function runCli(
   );
 }
 
+/**
+ * `openprep operator add` as an administrator runs it, the password on standard input (the
+ * operator named by their username; with no scope, the command's default).
+ */
+export function addOperatorWithCli(
+  data: string,
+  operator: {
+    readonly username: string;
+    readonly role: string;
+    readonly scope?: string;
+    readonly password: string;
+  },
+  env: Record<string, string> = {},
+): ReturnType<typeof runCli> {
+  const { username, role, scope, password } = operator;
+  return runCli(
+    [
+      'operator',
+      'add',
+      '--data',
+      data,
+      '--username',
+      username,
+      '--name',
+      username,
+      '--role',
+      role,
+      ...(scope === undefined ? [] : ['--scope', scope]),
+      '--password-stdin',
+    ],
+    { stdin: `${password}\n`, env },
+  );
+}
+
 /** Stops a server started by `startServer` (SIGTERM, then waits for it to exit). */
 export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
