@@ -121,6 +121,29 @@ export function runCli(
 }
 
 /**
+ * A data folder made as a person makes one: `catalog generate` (tiny, `seed`) into `work`, then
+ * `init` of `work`/center on it. Returns the data folder.
+ */
+export async function initCenterWithCli(work: string, seed: number): Promise<string> {
+  const data = path.join(work, 'center');
+  const csv = path.join(work, 'catalog.csv');
+  const generated = await runCli([
+    'catalog',
+    'generate',
+    '--scale',
+    'tiny',
+    '--seed',
+    String(seed),
+    '--out',
+    csv,
+  ]);
+  assert.equal(generated.code, 0, generated.stderr);
+  const initialised = await runCli(['init', '--data', data, '--catalog', csv]);
+  assert.equal(initialised.code, 0, initialised.stderr);
+  return data;
+}
+
+/**
  * `openprep operator add` as an administrator runs it, the password on standard input (the
  * operator named by their username; with no scope, the command's default).
  */
