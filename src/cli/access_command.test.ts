@@ -10,42 +10,24 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openCenter } from '../center/node.ts';
 import { decodeEntry } from '../journal/entries.ts';
-import { runCli } from '../test/center_process.ts';
+import { addOperatorWithCli, initCenterWithCli, runCli } from '../test/center_process.ts';
 
 let work: string;
 let data: string;
 
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'openprep-access-cli-'));
-  data = path.join(work, 'center');
-  const csv = path.join(work, 'catalog.csv');
-  assert.equal(
-    (await runCli(['catalog', 'generate', '--scale', 'tiny', '--seed', '1', '--out', csv])).code,
-    0,
-  );
-  assert.equal((await runCli(['init', '--data', data, '--catalog', csv])).code, 0);
+  data = await initCenterWithCli(work, 1);
   for (const [username, role, scope] of [
     ['ana.lopez', 'capturista', 'catd:CATD-01'],
     ['beto.admin', 'administrador', 'nacional'],
   ] as const) {
-    const added = await runCli(
-      [
-        'operator',
-        'add',
-        '--data',
-        data,
-        '--username',
-        username,
-        '--name',
-        username,
-        '--role',
-        role,
-        '--scope',
-        scope,
-        '--password-stdin',
-      ],
-      { stdin: 'una frase larga que nadie adivina\n' },
-    );
+    const added = await addOperatorWithCli(data, {
+      username,
+      role,
+      scope,
+      password: 'una frase larga que nadie adivina',
+    });
     assert.equal(added.code, 0, added.stderr);
   }
   const enrolled = await runCli([

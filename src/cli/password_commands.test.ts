@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { corpusIdentity, passwordSha1 } from '../auth/breached_passwords.ts';
-import { preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
+import {
+  addOperatorWithCli,
+  preparedCenter,
+  runCli,
+  startServer,
+  stopServer,
+} from '../test/center_process.ts';
 
 let work: string;
 let data: string;
@@ -30,22 +36,7 @@ after(async () => {
 });
 
 const addOperator = (username: string, password: string, env: Record<string, string> = {}) =>
-  runCli(
-    [
-      'operator',
-      'add',
-      '--data',
-      data,
-      '--username',
-      username,
-      '--name',
-      username,
-      '--role',
-      'capturista',
-      '--password-stdin',
-    ],
-    { stdin: `${password}\n`, env },
-  );
+  addOperatorWithCli(data, { username, role: 'capturista', password }, env);
 
 describe('openprep passwords and operator password', () => {
   test('corpus build: one sorted file and a folder of HIBP range files', async () => {

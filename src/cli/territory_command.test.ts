@@ -5,20 +5,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeEntry } from '../journal/entries.ts';
 import { openCenter } from '../center/node.ts';
-import { runCli } from '../test/center_process.ts';
+import { initCenterWithCli, runCli } from '../test/center_process.ts';
 
 let work: string;
 let data: string;
 
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'openprep-territory-cli-'));
-  data = path.join(work, 'center');
-  const csv = path.join(work, 'catalog.csv');
-  assert.equal(
-    (await runCli(['catalog', 'generate', '--scale', 'tiny', '--seed', '1', '--out', csv])).code,
-    0,
-  );
-  assert.equal((await runCli(['init', '--data', data, '--catalog', csv])).code, 0);
+  data = await initCenterWithCli(work, 1);
 });
 
 after(() => rm(work, { recursive: true, force: true }));

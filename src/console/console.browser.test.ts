@@ -9,27 +9,20 @@
  * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   addVirtualAuthenticator,
   assertAccessible,
-  CHROMIUM,
   saveScreenshot,
   skipWithoutChromium,
 } from '../test/browser.ts';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { fromBase32, totp } from '../auth/totp.ts';
-import { type CenterNode, initCenter } from '../center/node.ts';
+import type { CenterNode } from '../center/node.ts';
 import { actasEsperadas, applicableColumns } from '../domain/actas_esperadas.ts';
-import { buildServer, type ServerHandle } from '../server/app.ts';
-import { serveConfigSchema } from '../server/config.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { buildConsole } from '../site/build.ts';
+import { type ConsoleCenter, startConsoleCenter } from '../test/console_fixture.ts';
+import { movingClock, tinySimulacro } from '../test/served_center.ts';
 import { englishOnlyStrings, spanishOnlyStrings } from './i18n.ts';
 import { findUntranslated, findUntranslatedSpanish } from '../test/untranslated.ts';
 import { actaContent } from '../sim/acta_images/acta_set.ts';
@@ -41,39 +34,20 @@ import { testActaImage } from '../test/actas.ts';
 import { enrolledDevice, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
 
 const skip = skipWithoutChromium;
-const PASSWORD = 'una frase larga que nadie adivina';
-const catalog = generateCatalog({ scale: 'tiny', seed: 31 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-const started = Date.now();
-/** Simulated time that passes at once (a capturista who takes too long). */
-let skipped = 0;
-const clock = () => Date.parse(election.publicationStart) + 3_600_000 + (Date.now() - started) + skipped;
+const { catalog, election } = tinySimulacro(31);
+/** Moves on at once by `skip` (a capturista who takes too long). */
+const clock = movingClock(election);
 
+let center: ConsoleCenter;
 let work: string;
 let node: CenterNode;
-let server: ServerHandle;
 let base: string;
-let browser: Browser;
-const secrets = new Map<string, Buffer>();
 const recordIds: string[] = [];
 
 before(async () => {
   if (skip !== false) return;
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-console-'));
-  const consoleDir = path.join(work, 'console');
-  await buildConsole(consoleDir);
-  const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({ logLevel: 'silent' }),
-    clock,
-    consoleDir,
-  });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  // localhost: a secure context, where the __Host- session cookie is kept.
-  base = `http://localhost:${(server.app.server.address() as AddressInfo).port}`;
+  center = await startConsoleCenter({ catalog, election, clock, folder: 'openprep-console-' });
+  ({ work, node, base } = center);
   const device = await enrolledDevice(node.devices, {
     id: 'CONSOLE-CATD-1',
     boundTo: 'CATD-1',
@@ -114,27 +88,12 @@ before(async () => {
     ['pablo.publica', 'publicador'],
     ['coral.coordina', 'coordinador'],
     ['ada.admin', 'administrador'],
-  ] as const) {
-    const added = await server.accounts.addOperator({
-      username,
-      name: username.split('.')[0]!,
-      role,
-      scope: role === 'coordinador' ? 'catd:CATD-1' : 'nacional',
-      password: PASSWORD,
-      expiresAt: null,
-      by: 'test',
-    });
-    assert.ok(added.ok, added.ok ? '' : added.message);
-    secrets.set(username, fromBase32(added.value.totpSecret));
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  ] as const)
+    await center.addOperator(username, role, role === 'coordinador' ? 'catd:CATD-1' : 'nacional');
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.app.close();
-  await node?.close();
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
 
 const ENGLISH_ONLY = englishOnlyStrings();
@@ -144,38 +103,9 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await saveScreenshot(page, path.join(work, 'screenshots'), name);
 }
 
-/** The TOTP step of each operator's last sign-in through the form. */
-const lastStep = new Map<string, number>();
-
-/** An operator's tab, signed in through the console's form; fails the test on any console error. */
-async function operatorPage(username: string, language: 'es' | 'en' = 'es') {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) =>
-      console.error(`CSP violation: ${e.violatedDirective}`),
-    );
-  });
-  await page.goto(`${base}/consola/`);
-  // A person who reads English chooses it on the sign-in screen, with the language button.
-  if (language === 'en') await page.getByRole('button', { name: 'English' }).click();
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(PASSWORD);
-  // A TOTP code is good once: signing in again within the same 30 s step, a person waits for
-  // the next code (the simulated clock moves on to it).
-  const last = lastStep.get(username);
-  if (last !== undefined && Math.floor(clock() / 30_000) <= last) skipped += (last + 1) * 30_000 - clock();
-  lastStep.set(username, Math.floor(clock() / 30_000));
-  await page.locator('#code').fill(totp(secrets.get(username)!, clock()));
-  await assertAccessible(page, 'sign-in');
-  await page.keyboard.press('Enter');
-  await page.locator('.console-header').waitFor();
-  return { page, problems, close: () => context.close() };
+/** An operator's tab, signed in through the console's form (axe-core on the form); fails the test on any console error. */
+function operatorPage(username: string, language: 'es' | 'en' = 'es') {
+  return center.signIn(username, { language, checkSignIn: true });
 }
 
 /** Types one acta by keyboard alone: each box's keys, then Enter (the last Enter sends). */
@@ -439,7 +369,7 @@ test('a capture sent after its acta went to someone else is not recorded; the co
       await typeActa(ana.page, await actaValues(ana.page, false));
     }
     // She takes longer than her claim; two others are handed the acta meanwhile.
-    skipped += CAPTURE_CLAIM_MS + 60_000;
+    clock.skip(CAPTURE_CLAIM_MS + 60_000);
     await node.records.transaction(async (tx) => {
       for (const operatorId of ['op-otra-1', 'op-otra-2'])
         await tx.putCaptureClaim(recordId, operatorId, clock() + CAPTURE_CLAIM_MS);
@@ -515,7 +445,10 @@ test('a capture refused because two others finished the acta meanwhile: the cons
 });
 
 test("a failed sign-in is said in Spanish, not in the center's English", { skip }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
+  const context = await center.browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'es-MX',
+  });
   const page = await context.newPage();
   try {
     await page.goto(`${base}/consola/`);

@@ -9,110 +9,42 @@
  * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { corpusHashes, MemoryCorpus, passwordSha1, sortedCorpusText } from '../auth/breached_passwords.ts';
-import { fromBase32, totp } from '../auth/totp.ts';
-import { type CenterNode, initCenter } from '../center/node.ts';
-import { buildServer, type ServerHandle } from '../server/app.ts';
-import { serveConfigSchema } from '../server/config.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { buildConsole } from '../site/build.ts';
-import { assertAccessible, launchChromium, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
+import type { Page } from 'playwright-core';
+import { MemoryCorpus, passwordSha1 } from '../auth/breached_passwords.ts';
+import { assertAccessible, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
+import { type ConsoleCenter, startConsoleCenter } from '../test/console_fixture.ts';
+import { movingClock, PASSWORD, tinySimulacro } from '../test/served_center.ts';
 import { findUntranslated, findUntranslatedSpanish } from '../test/untranslated.ts';
 import { englishOnlyStrings, spanishOnlyStrings } from './i18n.ts';
 
 const skip = skipWithoutChromium;
-const PASSWORD = 'una frase larga que nadie adivina';
 const LEAKED = 'una frase filtrada en otra parte';
 const NEW = 'el colibrí cruza la sierra de noche';
-const catalog = generateCatalog({ scale: 'tiny', seed: 41 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-const started = Date.now();
-/** Simulated time that passes at once (the next TOTP step). */
-let skipped = 0;
-const clock = () => Date.parse(election.publicationStart) + 3_600_000 + (Date.now() - started) + skipped;
+const { catalog, election } = tinySimulacro(41);
+const clock = movingClock(election);
+/** Refusals the test provokes (400, 403) are the browser's own log of an answer, not a fault. */
+const ignore = /responded with a status of 40[03]/;
 
-let work: string;
-let node: CenterNode;
-let server: ServerHandle;
-let base: string;
-let browser: Browser;
-const seeds = new Map<string, Buffer>();
+let center: ConsoleCenter;
 
 before(async () => {
   if (skip !== false) return;
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-console-pw-'));
-  const consoleDir = path.join(work, 'console');
-  await buildConsole(consoleDir);
-  const corpus = path.join(work, 'breached.txt');
-  const hashes = corpusHashes(`${LEAKED}\n`, 'passwords');
-  assert.ok(hashes.ok);
-  await writeFile(corpus, sortedCorpusText(hashes.value));
-  const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({ logLevel: 'silent', passwords: { breachedCorpus: corpus } }),
+  center = await startConsoleCenter({
+    catalog,
+    election,
     clock,
-    consoleDir,
+    folder: 'openprep-console-pw-',
+    breached: [LEAKED],
   });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  // localhost: a secure context, where the __Host- session cookie is kept.
-  base = `http://localhost:${(server.app.server.address() as AddressInfo).port}`;
-  for (const username of ['ana.captura', 'beto.captura', 'ceci.captura']) {
-    const added = await server.accounts.addOperator({
-      username,
-      name: username.split('.')[0]!,
-      role: 'capturista',
-      scope: 'nacional',
-      password: PASSWORD,
-      expiresAt: null,
-      by: 'test',
-    });
-    assert.ok(added.ok, added.ok ? '' : added.message);
-    seeds.set(username, fromBase32(added.value.totpSecret));
-  }
-  browser = await launchChromium();
+  for (const username of ['ana.captura', 'beto.captura', 'ceci.captura'])
+    await center.addOperator(username, 'capturista');
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.app.close();
-  await node?.close();
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
-
-/** An operator's tab, signed in through the form; `problems` collects console errors and CSP violations. */
-async function signedIn(username: string, password: string, language: 'es' | 'en' = 'es') {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    // Refusals the test provokes (400, 403) are the browser's own log of an answer, not a fault.
-    if (m.type() === 'error' && !/responded with a status of 40[03]/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) =>
-      console.error(`CSP violation: ${e.violatedDirective}`),
-    );
-  });
-  await page.goto(`${base}/consola/${language === 'en' ? '?lang=en' : ''}`);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  skipped += 30_000;
-  await page.locator('#code').fill(totp(seeds.get(username)!, clock()));
-  await page.keyboard.press('Enter');
-  await page.locator('.console-header').waitFor();
-  return { page, problems, close: () => context.close() };
-}
 
 async function fillChange(page: Page, current: string, password: string, repeat = password) {
   await page.locator('#current-password').fill(current);
@@ -124,9 +56,13 @@ async function fillChange(page: Page, current: string, password: string, repeat 
 test('after a reset, the console shows only the change form; a breached password is refused in Spanish', {
   skip,
 }, async () => {
-  const reset = await server.accounts.resetPassword({ username: 'ana.captura', password: NEW, by: 'test' });
+  const reset = await center.server.accounts.resetPassword({
+    username: 'ana.captura',
+    password: NEW,
+    by: 'test',
+  });
   assert.ok(reset.ok);
-  const ana = await signedIn('ana.captura', NEW);
+  const ana = await center.signIn('ana.captura', { password: NEW, ignore });
   try {
     const { page } = ana;
     await page.locator('.must-change', { hasText: 'Una persona administradora le asignó' }).waitFor();
@@ -135,7 +71,7 @@ test('after a reset, the console shows only the change form; a breached password
     assert.equal(await page.getByRole('button', { name: 'Volver' }).count(), 0);
     await assertAccessible(page, 'password change');
     assert.deepEqual(await findUntranslated(page, englishOnlyStrings()), [], 'password change');
-    await saveScreenshot(page, path.join(work, 'screenshots'), 'console-password-change');
+    await saveScreenshot(page, path.join(center.work, 'screenshots'), 'console-password-change');
     await fillChange(page, NEW, LEAKED, `${LEAKED}x`);
     await page.locator('.change-password .error', { hasText: 'no coinciden' }).waitFor();
     await fillChange(page, NEW, LEAKED);
@@ -146,7 +82,7 @@ test('after a reset, the console shows only the change form; a breached password
     await page.locator('.message', { hasText: 'Contraseña cambiada' }).waitFor();
     await page.getByRole('button', { name: 'Captura' }).waitFor();
     await page.locator('text=No hay actas por capturar').waitFor();
-    assert.equal((await node.operators.getOperator(reset.value.id))?.mustChangePassword, undefined);
+    assert.equal((await center.node.operators.getOperator(reset.value.id))?.mustChangePassword, undefined);
     assert.deepEqual(ana.problems, []);
   } finally {
     await ana.close();
@@ -156,11 +92,11 @@ test('after a reset, the console shows only the change form; a breached password
 test('a re-check finds the password of someone signed in: their screen turns to the change form by itself', {
   skip,
 }, async () => {
-  const beto = await signedIn('beto.captura', PASSWORD);
+  const beto = await center.signIn('beto.captura', { ignore });
   try {
     const { page } = beto;
     await page.locator('text=No hay actas por capturar').waitFor();
-    const report = await server.accounts.recheck(
+    const report = await center.server.accounts.recheck(
       new MemoryCorpus('a new corpus', [passwordSha1(PASSWORD)]),
       'test',
     );
@@ -180,7 +116,7 @@ test('a re-check finds the password of someone signed in: their screen turns to 
 test('an operator changes their password by choice, in English, from the header; a wrong current one is said', {
   skip,
 }, async () => {
-  const ceci = await signedIn('ceci.captura', PASSWORD, 'en');
+  const ceci = await center.signIn('ceci.captura', { language: 'en', ignore });
   try {
     const { page } = ceci;
     await page.getByRole('button', { name: 'Change password' }).click();

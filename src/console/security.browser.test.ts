@@ -8,44 +8,20 @@
  * Skipped, saying so, where no Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
-import { fromBase32, totp } from '../auth/totp.ts';
-import { type CenterNode, initCenter } from '../center/node.ts';
-import { buildServer, type ServerHandle } from '../server/app.ts';
-import { serveConfigSchema } from '../server/config.ts';
 import type { SecurityAlertRow } from '../security/alerts_port.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
-import { buildConsole } from '../site/build.ts';
-import {
-  assertAccessible,
-  CHROMIUM,
-  openWatchedPage,
-  saveScreenshot,
-  skipWithoutChromium,
-} from '../test/browser.ts';
+import { assertAccessible, saveScreenshot, skipWithoutChromium } from '../test/browser.ts';
+import { type ConsoleCenter, startConsoleCenter } from '../test/console_fixture.ts';
+import { movingClock, tinySimulacro } from '../test/served_center.ts';
 import { findUntranslated, findUntranslatedSpanish } from '../test/untranslated.ts';
 import { englishOnlyStrings, spanishOnlyStrings } from './i18n.ts';
 
 const skip = skipWithoutChromium;
-const PASSWORD = 'una frase larga que nadie adivina';
-const catalog = generateCatalog({ scale: 'tiny', seed: 41 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
-const started = Date.now();
-let skipped = 0;
-const clock = () => Date.parse(election.publicationStart) + 3_600_000 + (Date.now() - started) + skipped;
+const { catalog, election } = tinySimulacro(41);
+const clock = movingClock(election);
 
-let work: string;
-let node: CenterNode;
-let server: ServerHandle;
-let base: string;
-let browser: Browser;
-const secrets = new Map<string, Buffer>();
+let center: ConsoleCenter;
 
 const alert = (alertId: string, fields: Partial<SecurityAlertRow>): SecurityAlertRow => ({
   alertId,
@@ -62,38 +38,11 @@ const alert = (alertId: string, fields: Partial<SecurityAlertRow>): SecurityAler
 
 before(async () => {
   if (skip !== false) return;
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-security-console-'));
-  const consoleDir = path.join(work, 'console');
-  await buildConsole(consoleDir);
-  const created = await initCenter({ root: path.join(work, 'center'), election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({ logLevel: 'silent' }),
-    clock,
-    consoleDir,
-  });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://localhost:${(server.app.server.address() as AddressInfo).port}`;
-  for (const [username, role] of [
-    ['sara.seguridad', 'seguridad'],
-    ['ana.captura', 'capturista'],
-  ] as const) {
-    const added = await server.accounts.addOperator({
-      username,
-      name: username.split('.')[0]!,
-      role,
-      scope: 'nacional',
-      password: PASSWORD,
-      expiresAt: null,
-      by: 'test',
-    });
-    assert.ok(added.ok, added.ok ? '' : added.message);
-    secrets.set(username, fromBase32(added.value.totpSecret));
-  }
+  center = await startConsoleCenter({ catalog, election, clock, folder: 'openprep-security-console-' });
+  await center.addOperator('sara.seguridad', 'seguridad');
+  await center.addOperator('ana.captura', 'capturista');
   // What the monitor would have kept (its own tests run it): three alerts, the decoy's newest.
-  await node.security.transaction(async (tx) => {
+  await center.node.security.transaction(async (tx) => {
     await tx.insertSecurityAlert(
       alert('credential-stuffing/address=10.60.0.1/1', {
         detection: 'credential-stuffing',
@@ -114,35 +63,16 @@ before(async () => {
       }),
     );
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.app.close();
-  await node?.close();
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
-
-async function signedIn(username: string, language: 'es' | 'en' = 'es') {
-  const watched = await openWatchedPage(browser, { viewport: { width: 1280, height: 900 } });
-  const { page } = watched;
-  await page.goto(`${base}/consola/`);
-  if (language === 'en') await page.getByRole('button', { name: 'English' }).click();
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(PASSWORD);
-  // A TOTP code is good once: the clock moves on to the next step for a second sign-in.
-  skipped += 30_000;
-  await page.locator('#code').fill(totp(secrets.get(username)!, clock()));
-  await page.keyboard.press('Enter');
-  await page.locator('.console-header').waitFor();
-  return watched;
-}
 
 test('the security team sees the alerts newest first, filters them, in Spanish and in English', {
   skip,
 }, async () => {
-  const sara = await signedIn('sara.seguridad');
+  const sara = await center.signIn('sara.seguridad');
   try {
     const { page } = sara;
     await page.getByRole('button', { name: 'Seguridad', exact: true }).click();
@@ -162,7 +92,7 @@ test('the security team sees the alerts newest first, filters them, in Spanish a
     );
     await assertAccessible(page, 'security');
     assert.deepEqual(await findUntranslated(page, englishOnlyStrings()), [], 'security');
-    await saveScreenshot(page, path.join(work, 'screenshots'), 'console-security');
+    await saveScreenshot(page, path.join(center.work, 'screenshots'), 'console-security');
     // Filters: critical only; then a detection.
     await page.locator('select[name="severity"]').selectOption('critical');
     await page.locator('tr[data-alert]').nth(1).waitFor({ state: 'detached' });
@@ -180,7 +110,7 @@ test('the security team sees the alerts newest first, filters them, in Spanish a
   } finally {
     await sara.close();
   }
-  const english = await signedIn('sara.seguridad', 'en');
+  const english = await center.signIn('sara.seguridad', { language: 'en' });
   try {
     const { page } = english;
     await page.getByRole('button', { name: 'Security', exact: true }).click();
@@ -194,7 +124,7 @@ test('the security team sees the alerts newest first, filters them, in Spanish a
 });
 
 test('a capturista has no security screen, and the route refuses them', { skip }, async () => {
-  const ana = await signedIn('ana.captura');
+  const ana = await center.signIn('ana.captura');
   try {
     const { page } = ana;
     assert.equal(await page.getByRole('button', { name: 'Seguridad', exact: true }).count(), 0);

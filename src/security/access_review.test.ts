@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { ROLES } from '../auth/accounts.ts';
 import type { OperatorRow } from '../auth/operators_port.ts';
 import type { DeviceRow } from '../domain/device.ts';
 import { decodeEntry } from '../journal/entries.ts';
@@ -358,19 +359,9 @@ test('a saved report that is not one is refused, not trusted', () => {
 });
 
 test('property: a disabled account has no findings; a used, current, well-scoped one has none either', () => {
-  const roles = [
-    'acopio',
-    'capturista',
-    'verificador',
-    'coordinador',
-    'administrador',
-    'publicador',
-    'auditor',
-    'seguridad',
-  ] as const;
   fc.assert(
     fc.property(
-      fc.constantFrom(...roles),
+      fc.constantFrom(...ROLES),
       fc.constantFrom('nacional', 'entidad:09', 'catd:X'),
       fc.option(fc.integer({ min: 0, max: 60 })),
       fc.boolean(),

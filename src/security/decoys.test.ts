@@ -6,34 +6,27 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type CenterNode, initCenter } from '../center/node.ts';
+import type { CenterNode } from '../center/node.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { readEntry } from '../journal/entries.ts';
 import type { JournalEntry } from '../journal/entry_types.ts';
-import { buildServer, type ServerHandle } from '../server/app.ts';
-import { serveConfigSchema } from '../server/config.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { typedJournal } from '../test/journal.ts';
 import { makeDevice, makePng, packageFor, postPackageRaw } from '../test/packages.ts';
+import { PASSWORD, type ServedCenter, startServedCenter, tinySimulacro } from '../test/served_center.ts';
 import { DECOY_REPEAT_MS } from './tripwire.ts';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'openprep.js');
-const catalog = generateCatalog({ scale: 'tiny', seed: 5 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+const { catalog, election } = tinySimulacro(5);
 let now = Date.parse(election.publicationStart) + 3_600_000;
 const clock = () => now;
-const PASSWORD = 'una frase larga que nadie adivina';
 
+let center: ServedCenter;
 let work: string;
 let node: CenterNode;
-let server: ServerHandle;
 let base: string;
 
 async function openprep(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -69,41 +62,26 @@ function signIn(username: string, password = PASSWORD) {
 }
 
 before(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-decoys-'));
-  const created = await initCenter({ root: work, election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({ logLevel: 'silent', intake: { qualityGate: 'off' } }),
+  center = await startServedCenter({
+    catalog,
+    election,
     clock,
+    folder: 'openprep-decoys-',
+    config: { intake: { qualityGate: 'off' } },
   });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  ({ node, base } = center);
+  // The commands' data folder; the test's own files go there too.
+  work = center.root;
   for (const [username, name] of [
     ['ana.lopez', 'Ana López Ruiz'],
     ['jorge.diaz', 'Jorge Díaz Cruz'],
     ['rosa.mendez', 'Rosa Méndez Flores'],
-  ])
-    assert.ok(
-      (
-        await server.accounts.addOperator({
-          username: username!,
-          name: name!,
-          role: 'capturista',
-          scope: 'catd:CATD-1',
-          password: PASSWORD,
-          expiresAt: null,
-          by: 'test',
-        })
-      ).ok,
-    );
+  ] as const)
+    await center.addOperator(username, 'capturista', 'catd:CATD-1', name);
 });
 
 after(async () => {
-  await server?.app.close();
-  await node?.close();
-  await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
 
 describe('decoys', () => {

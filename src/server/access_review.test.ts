@@ -4,47 +4,29 @@
  * scope shows, the hash it states, and a bad query answered 400.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fromBase32, totp } from '../auth/totp.ts';
-import { type CenterNode, initCenter } from '../center/node.ts';
+import { totp } from '../auth/totp.ts';
 import { enrollDevice } from '../intake/devices.ts';
 import { reportSha256, unsigned } from '../security/access_review_service.ts';
 import { type AccessReport, WEBAUTHN_REQUIRED } from '../security/access_review.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { makeDevice } from '../test/packages.ts';
+import { PASSWORD, type ServedCenter, startServedCenter, tinySimulacro } from '../test/served_center.ts';
 import { WEBAUTHN_ROLES } from './admin_routes.ts';
-import { buildServer, type ServerHandle } from './app.ts';
-import { serveConfigSchema } from './config.ts';
 
-const catalog = generateCatalog({ scale: 'tiny', seed: 11 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+const { catalog, election } = tinySimulacro(11);
 let now = Date.parse(election.publicationStart) + 3_600_000;
 const clock = () => now;
-const PASSWORD = 'una frase larga que nadie adivina';
 
-let work: string;
-let node: CenterNode;
-let server: ServerHandle;
-let base: string;
-const secrets = new Map<string, Buffer>();
+let center: ServedCenter;
 
 before(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-access-review-'));
-  const created = await initCenter({ root: work, election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({ logLevel: 'silent', intake: { qualityGate: 'off' } }),
+  center = await startServedCenter({
+    catalog,
+    election,
     clock,
+    folder: 'openprep-access-review-',
+    config: { intake: { qualityGate: 'off' } },
   });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   for (const [username, role, scope] of [
     ['sofia.seguridad', 'seguridad', 'nacional'],
     ['saul.seguridad', 'seguridad', 'catd:CATD-1'],
@@ -52,25 +34,14 @@ before(async () => {
     ['aurora.auditora', 'auditor', 'nacional'],
     ['ana.captura', 'capturista', 'catd:CATD-1'],
     ['beto.captura', 'capturista', 'catd:CATD-2'],
-  ] as const) {
-    const added = await server.accounts.addOperator({
-      username,
-      name: username,
-      role,
-      scope,
-      password: PASSWORD,
-      expiresAt: null,
-      by: 'test',
-    });
-    assert.ok(added.ok, added.ok ? '' : added.message);
-    secrets.set(username, fromBase32(added.value.totpSecret));
-  }
+  ] as const)
+    await center.addOperator(username, role, scope);
   for (const [id, boundTo] of [
     ['S-CATD-1', 'CATD-1'],
     ['S-CATD-2', 'CATD-2'],
   ] as const) {
     const device = makeDevice(id);
-    const enrolled = await enrollDevice(node.devices, {
+    const enrolled = await enrollDevice(center.node.devices, {
       id,
       publicKey: device.publicKey,
       origin: 'CATD',
@@ -83,17 +54,15 @@ before(async () => {
 });
 
 after(async () => {
-  await server?.app.close();
-  await node?.close();
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
 
 async function signIn(username: string): Promise<string> {
   now += 30_000;
-  const response = await fetch(`${base}/api/v1/session`, {
+  const response = await fetch(`${center.base}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD, code: totp(secrets.get(username)!, now) }),
+    body: JSON.stringify({ username, password: PASSWORD, code: totp(center.secrets.get(username)!, now) }),
   });
   assert.equal(response.status, 201, await response.clone().text());
   return response.headers
@@ -103,7 +72,9 @@ async function signIn(username: string): Promise<string> {
 }
 
 const review = (cookie: string | null, query = '') =>
-  fetch(`${base}/api/v1/security/access-review${query}`, { headers: cookie === null ? {} : { cookie } });
+  fetch(`${center.base}/api/v1/security/access-review${query}`, {
+    headers: cookie === null ? {} : { cookie },
+  });
 
 type Signed = AccessReport & { sha256: string; generatedAt: number };
 

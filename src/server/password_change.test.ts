@@ -5,34 +5,28 @@
  * their password — restricted to changing it, with a code the console understands.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { corpusHashes, openBreachCorpus, sortedCorpusText } from '../auth/breached_passwords.ts';
-import { fromBase32, totp } from '../auth/totp.ts';
-import { type CenterNode, initCenter } from '../center/node.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
+import { totp } from '../auth/totp.ts';
+import type { CenterNode } from '../center/node.ts';
 import { typedJournal } from '../test/journal.ts';
-import { buildServer, type ServerHandle } from './app.ts';
-import { serveConfigSchema } from './config.ts';
+import { PASSWORD, type ServedCenter, startServedCenter, tinySimulacro } from '../test/served_center.ts';
+import type { ServerHandle } from './app.ts';
 
-const catalog = generateCatalog({ scale: 'tiny', seed: 3 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+const { catalog, election } = tinySimulacro(3);
 let now = Date.parse(election.publicationStart) + 3_600_000;
 const clock = () => now;
-const PASSWORD = 'una frase larga que nadie adivina';
 const LEAKED = 'una frase filtrada en otra parte';
 const LATER = 'una frase filtrada mucho después';
 const NEW = 'el colibrí cruza la sierra de noche';
 
+let center: ServedCenter;
 let work: string;
 let node: CenterNode;
 let server: ServerHandle;
 let base: string;
-const seeds = new Map<string, Buffer>();
 
 interface Session {
   readonly cookie: string;
@@ -45,7 +39,7 @@ async function signIn(username: string, password: string): Promise<Session> {
   const response = await fetch(`${base}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password, code: totp(seeds.get(username)!, now) }),
+    body: JSON.stringify({ username, password, code: totp(center.secrets.get(username)!, now) }),
   });
   assert.equal(response.status, 201, await response.clone().text());
   const cookie = response.headers
@@ -68,49 +62,23 @@ function call(session: Session, method: string, route: string, body?: unknown, c
   });
 }
 
-async function add(username: string, role = 'capturista') {
-  const added = await server.accounts.addOperator({
-    username,
-    name: username,
-    role,
-    scope: 'nacional',
-    password: PASSWORD,
-    expiresAt: null,
-    by: 'test',
-  });
-  assert.ok(added.ok, added.ok ? '' : added.message);
-  seeds.set(username, fromBase32(added.value.totpSecret));
-}
-
 before(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-pwroutes-'));
-  const corpus = path.join(work, 'breached.txt');
-  const hashes = corpusHashes(`${LEAKED}\n`, 'passwords');
-  assert.ok(hashes.ok);
-  await writeFile(corpus, sortedCorpusText(hashes.value));
-  const created = await initCenter({ root: work, election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({
-      logLevel: 'silent',
-      intake: { qualityGate: 'off' },
-      passwords: { breachedCorpus: corpus },
-    }),
+  center = await startServedCenter({
+    catalog,
+    election,
     clock,
+    folder: 'openprep-pwroutes-',
+    config: { intake: { qualityGate: 'off' } },
+    breached: [LEAKED],
   });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
-  await add('ana');
-  await add('beto');
-  await add('carla', 'coordinador');
+  ({ work, node, server, base } = center);
+  await center.addOperator('ana', 'capturista');
+  await center.addOperator('beto', 'capturista');
+  await center.addOperator('carla', 'coordinador');
 });
 
 after(async () => {
-  await server?.app.close();
-  await node?.close();
-  await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
 
 describe('password changes over HTTP', () => {

@@ -4,31 +4,17 @@
  * Retry-After) while every other address signs in as before.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fromBase32, totp } from '../auth/totp.ts';
-import { type CenterNode, initCenter } from '../center/node.ts';
+import { totp } from '../auth/totp.ts';
 import type { SecurityAlertRow } from '../security/alerts_port.ts';
-import { generateCatalog } from '../sim/catalog_generator.ts';
-import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { enrolledDevice } from '../test/packages.ts';
-import { buildServer, type ServerHandle } from './app.ts';
-import { serveConfigSchema } from './config.ts';
+import { PASSWORD, type ServedCenter, startServedCenter, tinySimulacro } from '../test/served_center.ts';
 
-const PASSWORD = 'una frase larga que nadie adivina';
-const catalog = generateCatalog({ scale: 'tiny', seed: 5 });
-const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+const { catalog, election } = tinySimulacro(5);
 let now = Date.parse(election.publicationStart) + 3_600_000;
 const clock = () => now;
 
-let work: string;
-let node: CenterNode;
-let server: ServerHandle;
-let base: string;
-const secrets = new Map<string, Buffer>();
+let center: ServedCenter;
 const ids = new Map<string, string>();
 
 const alert = (
@@ -48,39 +34,23 @@ const alert = (
 });
 
 before(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'openprep-security-routes-'));
-  const created = await initCenter({ root: work, election, catalog, clock });
-  assert.ok(created.ok);
-  node = created.value;
-  server = await buildServer({
-    node,
-    config: serveConfigSchema.parse({ logLevel: 'silent', trustedProxies: ['127.0.0.1'] }),
+  center = await startServedCenter({
+    catalog,
+    election,
     clock,
+    folder: 'openprep-security-routes-',
+    config: { trustedProxies: ['127.0.0.1'] },
   });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   for (const [username, role, scope] of [
     ['seg.nacional', 'seguridad', 'nacional'],
     ['seg.catd1', 'seguridad', 'catd:CATD-1'],
     ['cap.catd1', 'capturista', 'catd:CATD-1'],
     ['cap.catd2', 'capturista', 'catd:CATD-2'],
-  ] as const) {
-    const added = await server.accounts.addOperator({
-      username,
-      name: username,
-      role,
-      scope,
-      password: PASSWORD,
-      expiresAt: null,
-      by: 'test',
-    });
-    assert.ok(added.ok, added.ok ? '' : added.message);
-    secrets.set(username, fromBase32(added.value.totpSecret));
-    ids.set(username, added.value.operator.id);
-  }
-  await enrolledDevice(node.devices, { id: 'CATD-1-S1', boundTo: 'CATD-1', at: now });
-  await enrolledDevice(node.devices, { id: 'CATD-2-S1', boundTo: 'CATD-2', at: now });
-  await node.security.transaction(async (tx) => {
+  ] as const)
+    ids.set(username, (await center.addOperator(username, role, scope)).id);
+  await enrolledDevice(center.node.devices, { id: 'CATD-1-S1', boundTo: 'CATD-1', at: now });
+  await enrolledDevice(center.node.devices, { id: 'CATD-2-S1', boundTo: 'CATD-2', at: now });
+  await center.node.security.transaction(async (tx) => {
     await tx.insertSecurityAlert(alert('a/catd1-operator', { operatorId: ids.get('cap.catd1')! }, now - 5));
     await tx.insertSecurityAlert(alert('b/catd2-operator', { operatorId: ids.get('cap.catd2')! }, now - 4));
     await tx.insertSecurityAlert(alert('c/catd1-device', { deviceId: 'CATD-1-S1' }, now - 3));
@@ -90,18 +60,16 @@ before(async () => {
 });
 
 after(async () => {
-  await server?.app.close();
-  await node?.close();
-  await rm(work, { recursive: true, force: true });
+  await center?.close();
 });
 
 async function signIn(username: string, address: string, password = PASSWORD) {
   // A code is good once: each sign-in a step later.
   now += 30_000;
-  return fetch(`${base}/api/v1/session`, {
+  return fetch(`${center.base}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
-    body: JSON.stringify({ username, password, code: totp(secrets.get(username)!, now) }),
+    body: JSON.stringify({ username, password, code: totp(center.secrets.get(username)!, now) }),
   });
 }
 
@@ -112,7 +80,7 @@ async function session(username: string): Promise<string> {
 }
 
 async function alerts(cookie: string, query = ''): Promise<{ status: number; body: unknown }> {
-  const answer = await fetch(`${base}/api/v1/security/alerts${query}`, { headers: { cookie } });
+  const answer = await fetch(`${center.base}/api/v1/security/alerts${query}`, { headers: { cookie } });
   return { status: answer.status, body: await answer.json() };
 }
 
@@ -147,7 +115,7 @@ describe('GET /api/v1/security/alerts', () => {
 
 describe('the throttle response at sign-in', () => {
   test('a blocked address gets 429 with Retry-After on every sign-in; another address is not affected', async () => {
-    await node.security.transaction((tx) =>
+    await center.node.security.transaction((tx) =>
       tx.blockAddress({ address: '10.66.0.1', until: now + 10 * 60_000, alertId: 'x' }),
     );
     const blocked = await signIn('cap.catd1', '10.66.0.1');

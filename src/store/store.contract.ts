@@ -10,7 +10,25 @@ import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { TerritoryRow } from '../domain/territory.ts';
 import { decodeEntry, type JournalEntry } from '../journal/entries.ts';
 import { MerkleTree } from '../journal/merkle.ts';
-import type { PackageRow, SecurityAlertRow, Store } from './store.ts';
+import type { OperatorRow, PackageRow, SecurityAlertRow, Store } from './store.ts';
+
+/** An operator row for the port tests: a capturista with national scope unless `fields` says otherwise. */
+const operatorRow = (fields: Partial<OperatorRow> & { readonly id: string }): OperatorRow => ({
+  username: `user-${fields.id}`,
+  name: fields.id,
+  role: 'capturista',
+  scope: 'nacional',
+  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
+  totpSealed: 'v1.a.b.c',
+  totpLastStep: null,
+  failedAttempts: 0,
+  lockedUntil: null,
+  expiresAt: null,
+  certifiedFor: 'PEF2024',
+  createdAt: 1,
+  disabledAt: null,
+  ...fields,
+});
 
 /**
  * An entry of no real type, for tests of the store alone: the store keeps whatever entry it is
@@ -513,22 +531,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       test('operators and sessions: scope queries, revocation of every live session', async () => {
         const opened = await open();
         const store = opened.store;
-        const operator = (id: string, scope: string) => ({
-          id,
-          username: `user-${id}`,
-          name: id,
-          role: 'capturista' as const,
-          scope,
-          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
-          totpSealed: 'v1.a.b.c',
-          totpLastStep: null,
-          failedAttempts: 0,
-          lockedUntil: null,
-          expiresAt: null,
-          certifiedFor: 'PEF2024',
-          createdAt: 1,
-          disabledAt: null,
-        });
+        const operator = (id: string, scope: string) => operatorRow({ id, scope });
         await store.transaction(async (tx) => {
           await tx.putOperator(operator('a', 'catd:09-001'));
           await tx.putOperator(operator('b', 'catd:09-002'));
@@ -572,22 +575,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       test("latest uses: each operator's latest session activity, each device's latest package", async () => {
         const opened = await open();
         const store = opened.store;
-        const operator = (id: string) => ({
-          id,
-          username: `user-${id}`,
-          name: id,
-          role: 'capturista' as const,
-          scope: 'nacional',
-          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
-          totpSealed: 'v1.a.b.c',
-          totpLastStep: null,
-          failedAttempts: 0,
-          lockedUntil: null,
-          expiresAt: null,
-          certifiedFor: 'PEF2024',
-          createdAt: 1,
-          disabledAt: null,
-        });
+        const operator = (id: string) => operatorRow({ id });
         const device = (id: string, key: number) => ({
           id,
           publicKey: Buffer.alloc(32, key).toString('base64'),
@@ -651,22 +639,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     describe('operators port: password fingerprints and a required change', () => {
       test('the breach fingerprint and a required change are kept, and a change cleared stays cleared', async () => {
         const opened = await open();
-        const base = {
-          id: 'pw',
-          username: 'user-pw',
-          name: 'pw',
-          role: 'capturista' as const,
-          scope: 'nacional',
-          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB',
-          totpSealed: 'v1.a.b.c',
-          totpLastStep: null,
-          failedAttempts: 0,
-          lockedUntil: null,
-          expiresAt: null,
-          certifiedFor: 'PEF2024',
-          createdAt: 1,
-          disabledAt: null,
-        };
+        const base = operatorRow({ id: 'pw' });
         const marked = {
           ...base,
           breachPrefix: '5BAA6',
@@ -741,22 +714,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.deepEqual(await again.exports(), [exported]);
         assert.deepEqual(await again.sessionIdHashes(), []);
         await again.transaction(async (tx) => {
-          await tx.putOperator({
-            id: 'o',
-            username: 'user-o',
-            name: 'o',
-            role: 'capturista',
-            scope: 'nacional',
-            passwordHash: 'x',
-            totpSealed: null,
-            totpLastStep: null,
-            failedAttempts: 0,
-            lockedUntil: null,
-            expiresAt: null,
-            certifiedFor: 'PEF2024',
-            createdAt: 1,
-            disabledAt: null,
-          });
+          await tx.putOperator(operatorRow({ id: 'o', passwordHash: 'x', totpSealed: null }));
           for (const hash of ['b'.repeat(64), 'a'.repeat(64)])
             await tx.putSession({
               idHash: hash,
@@ -851,22 +809,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       test('step-up: live sessions that proved a security key must prove it again', async () => {
         const { store } = await open();
         await store.transaction(async (tx) => {
-          await tx.putOperator({
-            id: 'a',
-            username: 'user-a',
-            name: 'A',
-            role: 'administrador',
-            scope: 'nacional',
-            passwordHash: 'x',
-            totpSealed: null,
-            totpLastStep: null,
-            failedAttempts: 0,
-            lockedUntil: null,
-            expiresAt: null,
-            certifiedFor: 'PEF2024',
-            createdAt: 1,
-            disabledAt: null,
-          });
+          await tx.putOperator(
+            operatorRow({ id: 'a', name: 'A', role: 'administrador', passwordHash: 'x', totpSealed: null }),
+          );
           for (const [i, session] of [
             { webauthnAt: 5, revokedAt: null },
             { webauthnAt: 6, revokedAt: 9 },

@@ -78,9 +78,13 @@ export function launchChromium(): Promise<Browser> {
 /**
  * A page that collects console errors and warnings, page errors and CSP violations in
  * `problems`, and the paths it fetched in `fetched`, in Spanish and central Mexico time unless
- * the options say otherwise.
+ * the options say otherwise; console messages `watch.ignore` matches are not problems.
  */
-export async function openWatchedPage(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}) {
+export async function openWatchedPage(
+  browser: Browser,
+  options: Parameters<Browser['newContext']>[0] = {},
+  watch: { readonly ignore?: RegExp | undefined } = {},
+) {
   const context = await browser.newContext({
     locale: 'es-MX',
     timezoneId: 'America/Mexico_City',
@@ -90,6 +94,7 @@ export async function openWatchedPage(browser: Browser, options: Parameters<Brow
   const problems: string[] = [];
   const fetched: string[] = [];
   page.on('console', (message) => {
+    if (watch.ignore?.test(message.text())) return;
     if (message.type() === 'error' || message.type() === 'warning')
       problems.push(`console ${message.type()}: ${message.text()}`);
   });

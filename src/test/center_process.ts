@@ -120,6 +120,63 @@ export function runCli(
   );
 }
 
+/**
+ * A data folder made as a person makes one: `catalog generate` (tiny, `seed`) into `work`, then
+ * `init` of `work`/center on it. Returns the data folder.
+ */
+export async function initCenterWithCli(work: string, seed: number): Promise<string> {
+  const data = path.join(work, 'center');
+  const csv = path.join(work, 'catalog.csv');
+  const generated = await runCli([
+    'catalog',
+    'generate',
+    '--scale',
+    'tiny',
+    '--seed',
+    String(seed),
+    '--out',
+    csv,
+  ]);
+  assert.equal(generated.code, 0, generated.stderr);
+  const initialised = await runCli(['init', '--data', data, '--catalog', csv]);
+  assert.equal(initialised.code, 0, initialised.stderr);
+  return data;
+}
+
+/**
+ * `openprep operator add` as an administrator runs it, the password on standard input (the
+ * operator named by their username; with no scope, the command's default).
+ */
+export function addOperatorWithCli(
+  data: string,
+  operator: {
+    readonly username: string;
+    readonly role: string;
+    readonly scope?: string;
+    readonly password: string;
+  },
+  env: Record<string, string> = {},
+): ReturnType<typeof runCli> {
+  const { username, role, scope, password } = operator;
+  return runCli(
+    [
+      'operator',
+      'add',
+      '--data',
+      data,
+      '--username',
+      username,
+      '--name',
+      username,
+      '--role',
+      role,
+      ...(scope === undefined ? [] : ['--scope', scope]),
+      '--password-stdin',
+    ],
+    { stdin: `${password}\n`, env },
+  );
+}
+
 /** Stops a server started by `startServer` (SIGTERM, then waits for it to exit). */
 export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
