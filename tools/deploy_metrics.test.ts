@@ -13,12 +13,13 @@ import path from 'node:path';
 import process from 'node:process';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { AgentMetrics } from '../src/agent/agent_metrics.ts';
 import { SchedulerMetrics } from '../src/publish/scheduler_metrics.ts';
 import { INTAKE_STATUS } from '../src/server/app.ts';
+import { registerAlertSinkMetrics } from '../src/server/alert_metrics.ts';
 import { CenterMetrics } from '../src/server/metrics.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
@@ -40,10 +41,18 @@ function exported(registry: Registry): string[] {
     );
 }
 
+/** The alert sinks' series, registered on `serve`'s registry when a sink is configured. */
+function alertSinkRegistry(): Registry {
+  const registry = new Registry();
+  registerAlertSinkMetrics(registry, () => []);
+  return registry;
+}
+
 const KNOWN = new Set([
   ...exported(new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) }).registry),
   ...exported(new AgentMetrics().registry),
   ...exported(new SchedulerMetrics('/nonexistent/never-written.prom').registry),
+  ...exported(alertSinkRegistry()),
   ...EXTERNAL,
 ]);
 
