@@ -4,6 +4,7 @@
  * recheck` naming the accounts it finds, and `serve` refusing to start on a corpus it cannot read.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -141,7 +142,11 @@ describe('openprep passwords and operator password', () => {
       0,
     );
     const { child } = await startServer(data, start, { OPENPREP_BREACHED_PASSWORDS: corpus });
-    // Stopping waits for the re-check started at start.
+    // The re-check runs in the background; its mark is written once every account is checked
+    // (a node stopped before then checks again at its next start).
+    const marker = path.join(data, 'breached-passwords.checked');
+    for (let waited = 0; !existsSync(marker) && waited < 120_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     await stopServer(child);
     const listed = await runCli(['operator', 'list', '--data', data]);
     assert.match(listed.stdout, /carla\.diaz\t.*must change password \(breached\)/);
