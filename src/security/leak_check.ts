@@ -10,6 +10,7 @@
  * Pure apart from the HMAC: the caller reads the store and the files.
  */
 import { createHash } from 'node:crypto';
+import { parse as parseCsv } from 'csv-parse/sync';
 import type { DeviceRow } from '../domain/device.ts';
 import type { OperatorRow } from '../auth/operators_port.ts';
 import type { DecoyRow, ExportRow } from './decoys_port.ts';
@@ -90,8 +91,10 @@ export function parseDump(text: string, name: string): Dump {
   }
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
   const delimiter = [',', ';', '\t', '|'].find((d) => firstLine.split(d).length >= 3);
-  if (delimiter !== undefined || /\.(csv|tsv)$/i.test(name))
-    return { format: 'csv', records: nonEmpty(csvRows(body, delimiter ?? ','), cellTokens) };
+  if (delimiter !== undefined || /\.(csv|tsv)$/i.test(name)) {
+    const rows = csvRows(body, delimiter ?? ',');
+    if (rows !== null) return { format: 'csv', records: nonEmpty(rows, cellTokens) };
+  }
   return { format: 'text', records: nonEmpty(lines(body), textTokens) };
 }
 
@@ -134,32 +137,21 @@ function jsonRecords(value: unknown): string[][] {
   return records;
 }
 
-/** RFC 4180 rows, quotes and all. */
-function* csvRows(text: string, delimiter: string): Generator<string[]> {
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && cell === '') quoted = true;
-    else if (c === delimiter) {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      yield row;
-      row = [];
-      cell = '';
-    } else cell += c;
+/**
+ * RFC 4180 rows, read as loosely as a leaked file needs (rows of any length, stray quotes); null
+ * when even that fails (a quote never closed), and the file is read as text instead.
+ */
+function csvRows(text: string, delimiter: string): string[][] | null {
+  try {
+    return parseCsv(text, {
+      delimiter,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+    }) as string[][];
+  } catch {
+    return null;
   }
-  if (cell !== '' || row.length > 0) yield [...row, cell];
 }
 
 const cellTokens = (row: readonly string[]): string[] => row.map((c) => c.trim()).filter((c) => c !== '');
