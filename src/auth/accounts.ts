@@ -386,20 +386,13 @@ export class Accounts {
         if (code?.ok === true) step = code.value.step;
       }
       if (!currentOk || (!recent && step === null)) {
-        const failures = operator.failedAttempts + 1;
-        const delay = delayAfter(failures, FREE_FAILURES);
-        await tx.putOperator({
-          ...operator,
-          failedAttempts: failures,
-          lockedUntil: delay > 0 ? now + delay : null,
-        });
-        await this.#security.recordIn(tx, {
-          type: 'LOGIN_FAILED',
-          at: now,
-          operatorId: operator.id,
-          factor: !currentOk ? 'password-change' : 'password-change-totp',
-          address: input.address,
-        });
+        await this.#countFailure(
+          tx,
+          operator,
+          !currentOk ? 'password-change' : 'password-change-totp',
+          input.address,
+          now,
+        );
         return err('wrong-password', 'the current password or the code is not right');
       }
       const changed: OperatorRow = {
@@ -701,6 +694,41 @@ export class Accounts {
     };
   }
 
+  /**
+   * One more failure of an account's password or code (at sign-in or at a password change, which
+   * count alike): its delay grows, the failure is journaled, and reaching FREE_FAILURES is too.
+   */
+  async #countFailure(
+    tx: AccountsTx,
+    operator: OperatorRow,
+    factor: string,
+    address: string,
+    now: number,
+  ): Promise<void> {
+    const failures = operator.failedAttempts + 1;
+    const delay = delayAfter(failures, FREE_FAILURES);
+    await tx.putOperator({
+      ...operator,
+      failedAttempts: failures,
+      lockedUntil: delay > 0 ? now + delay : null,
+    });
+    await this.#security.recordIn(tx, {
+      type: 'LOGIN_FAILED',
+      at: now,
+      operatorId: operator.id,
+      factor,
+      address,
+    });
+    if (failures === FREE_FAILURES)
+      await this.#security.recordIn(tx, {
+        type: 'ACCOUNT_THROTTLED',
+        at: now,
+        operatorId: operator.id,
+        failures,
+        until: now + delay,
+      });
+  }
+
   /** Anything journaled about security events that is not a sign-in (a refused authorisation), within the budget. */
   securityEvent(entry: SecurityEntry): Promise<boolean> {
     return this.#security.record(entry);
@@ -789,28 +817,7 @@ export class Accounts {
         return failed;
       }
       const fail = async (factor: string): Promise<SignInRefusal> => {
-        const failures = operator.failedAttempts + 1;
-        const delay = delayAfter(failures, FREE_FAILURES);
-        await tx.putOperator({
-          ...operator,
-          failedAttempts: failures,
-          lockedUntil: delay > 0 ? now + delay : null,
-        });
-        await this.#security.recordIn(tx, {
-          type: 'LOGIN_FAILED',
-          at: now,
-          operatorId: operator.id,
-          factor,
-          address,
-        });
-        if (failures === FREE_FAILURES)
-          await this.#security.recordIn(tx, {
-            type: 'ACCOUNT_THROTTLED',
-            at: now,
-            operatorId: operator.id,
-            failures,
-            until: now + delay,
-          });
+        await this.#countFailure(tx, operator, factor, address, now);
         return failed;
       };
       // Others failed meanwhile (the hashing took a while): the delay they started holds this one too.
