@@ -9,22 +9,9 @@
 import { z } from 'zod';
 import { OBSERVATIONS } from '../domain/acta.ts';
 
-/** The detections of security operations (src/security/, docs/security-operations.md), closed. */
-export const SECURITY_DETECTIONS = [
-  'credential-stuffing',
-  'password-spraying',
-  'brute-force',
-  'success-after-failures',
-  'outside-window',
-  'new-network-admin',
-  'concurrent-sources',
-  'device-rate',
-  'device-scope',
-  'totp-reused',
-  'decoy-used',
-] as const;
-/** What the center may do about an alert besides raising it, configured per detection. */
-export const SECURITY_RESPONSES = ['step-up', 'throttle', 'revoke-sessions', 'revoke-device'] as const;
+import { SECURITY_DETECTIONS, SECURITY_RESPONSES } from '../domain/security_alert.ts';
+
+export { SECURITY_DETECTIONS, SECURITY_RESPONSES };
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 /** A journal counts things with integers. */
