@@ -260,9 +260,12 @@ async function boot(root: string, app: string, name: string): Promise<Container>
       clearTimeout(killed);
     },
   };
-  // Until systemd listens on its socket, systemctl cannot reach it ("Failed to connect to bus").
+  // Until systemd listens on its socket, systemctl cannot reach it ("Failed to connect to bus"),
+  // or reaches it before the manager has begun booting and reads "offline" (seen on a loaded machine).
   let state = await exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 });
-  for (let i = 0; i < 600 && state.stdout.trim() === '' && /connect to bus/.test(state.stderr); i++) {
+  const notYet = () =>
+    (state.stdout.trim() === '' && /connect to bus/.test(state.stderr)) || state.stdout.trim() === 'offline';
+  for (let i = 0; i < 600 && notYet(); i++) {
     await sleep(100);
     state = await exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 });
   }
