@@ -22,9 +22,28 @@ process.emitWarning = (warning, ...rest) => {
   if (typeof text === 'string' && QUIET.some((start) => text.startsWith(start))) return;
   return emitWarning.call(process, warning, ...rest);
 };
+// An installed release (a signed `release-manifest.json` beside bin/) is checked before anything
+// of the application is loaded: the bootstrap reads only node built-ins and src/release's small
+// code, and the process refuses to start, naming the files, on any difference
+// (docs/trust.md, "The running code, attested"). A git checkout has no manifest: it runs as it
+// is, a development checkout nobody attested.
+const { existsSync } = await import('node:fs');
+const { fileURLToPath } = await import('node:url');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const installed = existsSync(`${root}release-manifest.json`);
+if (installed) {
+  const { attestAtStart } = await import('../src/release/bootstrap.ts');
+  const refused = await attestAtStart(root, process.env, process.stderr);
+  if (refused !== null) process.exit(refused);
+}
 // Node keeps each module's compiled (and type-stripped) code, keyed by its source's hash, so
 // a command starts in about half the time from the second run on. The cache lives in the
 // project's own node_modules, not in a temporary folder other users of the machine can write.
-const { enableCompileCache } = await import('node:module');
-enableCompileCache?.(new URL('../node_modules/.cache/node-compile-cache', import.meta.url).pathname);
+// Not in an installed release: the cache is compiled code the attestation does not cover (Node
+// trusts an entry whose source hash matches, so a planted one would run unchecked), and it
+// would be files the release does not list under node_modules/.
+if (!installed) {
+  const { enableCompileCache } = await import('node:module');
+  enableCompileCache?.(new URL('../node_modules/.cache/node-compile-cache', import.meta.url).pathname);
+}
 await import('../src/cli/main.ts');

@@ -356,7 +356,7 @@ function ports(
 const RECEIPT_CERTIFICATE_SECONDS = 4 * 3600;
 
 /** This node's name in its receipt key (`OPENPREP_NODE_ID`, else the host name). */
-function nodeId(env: NodeJS.ProcessEnv): string {
+export function nodeId(env: NodeJS.ProcessEnv): string {
   const given = env['OPENPREP_NODE_ID'] ?? hostname();
   return given.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
 }

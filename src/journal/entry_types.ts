@@ -286,6 +286,32 @@ export const journalEntrySchemas = [
     canaries: count,
     by: z.string(),
   }),
+  // The code a node runs, at the start of `serve` and of `cut` (src/center/deployment.ts;
+  // docs/trust.md, "The running code, attested"): the release (null in a development checkout),
+  // the maintainers who signed it, Node, the configuration's hash (secrets removed), the host.
+  entry('DEPLOYMENT', {
+    command: z.enum(['serve', 'cut']),
+    release: z.strictObject({ version: z.string(), sha256: sha256Hex, commit: z.string() }).nullable(),
+    signers: z.array(z.string()).readonly(),
+    node: z.string(),
+    configSha256: sha256Hex.nullable(),
+    host: z.string(),
+    nodeId: z.string(),
+  }),
+  // The periodic re-check of a running release found files that differ from its manifest: the
+  // node stops serving (src/center/deployment.ts). At most 20 differences; `count` is all of them.
+  entry('RELEASE_CHECK_FAILED', {
+    release: z.strictObject({ version: z.string(), sha256: sha256Hex }),
+    code: z.string(),
+    differences: z
+      .array(
+        z.strictObject({ path: z.string(), problem: z.enum(['missing', 'changed', 'unexpected', 'mode']) }),
+      )
+      .readonly(),
+    count: count,
+    host: z.string(),
+    nodeId: z.string(),
+  }),
 ] as const;
 
 /** Any journal entry the current code writes; parsing refuses unknown types and extra fields. */

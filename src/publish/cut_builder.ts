@@ -36,6 +36,12 @@ import { stableJson } from '../platform/web/canonical_json.ts';
 
 export const CUT_FORMAT = 'openprep-cut/1';
 
+/** The release a cut names: the version and SHA-256 of its `release-manifest.json`. */
+export interface CutRelease {
+  readonly version: string;
+  readonly sha256: string;
+}
+
 export interface CutInput {
   readonly election: ElectionDefinition;
   readonly catalog: Catalog;
@@ -62,6 +68,12 @@ export interface CutInput {
    */
   readonly earlier?: EarlierCut;
   readonly signer: AnyNoteSigner;
+  /**
+   * The release that builds this cut (`manifest.json`'s `release`; docs/trust.md, "The running
+   * code, attested"): its version and SHA-256, or null in a development checkout (the default).
+   * An input like any other, so a cut stays a pure function of what it is given.
+   */
+  readonly release?: CutRelease | null;
   readonly legacyCsv?: boolean;
   /** Where contests are packed; by default a worker thread from WORKER_ROWS acta rows on. */
   readonly packIn?: 'thread' | 'worker';
@@ -306,6 +318,9 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       timeUtc: new Date(input.cutTime).toISOString(),
     },
     previous: input.previous,
+    release: input.release === undefined || input.release === null
+      ? null
+      : { version: input.release.version, sha256: input.release.sha256 },
     journal: {
       size: input.journal.size,
       rootHash: input.journal.rootHash.toString('base64'),

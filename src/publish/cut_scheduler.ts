@@ -65,6 +65,8 @@ export async function runCutScheduler(options: {
   readonly images?: BlobStore;
   /** Where the cuts go: the node's `cuts/` folder by default (publishCut). */
   readonly cuts?: CutStore;
+  /** The release building the cuts, named in each (publishCut); null: a development checkout. */
+  readonly release?: CutRelease | null;
   readonly onEvent?: (event: SchedulerEvent) => void;
 }): Promise<{ readonly published: number; readonly final: boolean }> {
   // Images already public, remembered across this process's cuts (a stat each is spared).
@@ -118,6 +120,7 @@ export async function runCutScheduler(options: {
               ? {}
               : { images: { blobs: options.images, known: publishedImages } }),
             ...(options.cuts === undefined ? {} : { cuts: options.cuts }),
+            release: options.release ?? null,
           }).finally(() => clearInterval(heartbeat));
           if (cut.ok) {
             published++;

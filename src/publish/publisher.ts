@@ -12,7 +12,7 @@ import { checkEntry, decodeEntry } from '../journal/entries.ts';
 import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
-import { buildCut, type CutTimer, startTimer } from './cut_builder.ts';
+import { buildCut, type CutRelease, type CutTimer, startTimer } from './cut_builder.ts';
 import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { pointLatestTo, writeCutTo } from './cut_writer.ts';
@@ -78,6 +78,8 @@ export async function publishCut(
     readonly timer?: CutTimer;
     /** Where the cut goes: the node's `cuts/` folder by default. */
     readonly cuts?: CutStore;
+    /** The release building the cut, as the bootstrap attested it; null (the default): a development checkout. */
+    readonly release?: CutRelease | null;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
@@ -170,6 +172,7 @@ export async function publishCut(
         : { id: previous.id, journalSize: previous.journalSize, manifestSha256: previous.manifestSha256 },
     ...(earlier === undefined ? {} : { earlier }),
     signer: node.signer,
+    release: options.release ?? null,
     ...(options.timer === undefined ? {} : { timer: options.timer }),
   }).catch(unavailable);
   if ('ok' in cut) return cut;

@@ -34,6 +34,8 @@ export function registerAdminRoutes(
     readonly origins: () => string[];
     /** The image store: a cut published from here makes its images public too. */
     readonly images: BlobStore;
+    /** The release this node runs, named in the cuts it publishes (null: a development checkout). */
+    readonly release?: () => { version: string; sha256: string } | null;
   },
 ): void {
   const { node, accounts, clock } = options;
@@ -386,6 +388,7 @@ export function registerAdminRoutes(
       const cut = await publishCut(node, {
         cutTime: clock(),
         images: { blobs: options.images, known: publicImages },
+        release: options.release?.() ?? null,
       });
       if (!cut.ok) return refuse(reply, 409, cut.code, cut.message);
       request.log.info({

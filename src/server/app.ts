@@ -30,6 +30,8 @@ import { registerConsoleRoutes } from './console_routes.ts';
 import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
 import { CenterMetrics, metricsAllowed } from './metrics.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
+import { currentAttestation } from '../release/bootstrap.ts';
+import { Deployment, deploymentFacts } from './deployment.ts';
 import { faultResponse, NodeHealth, probeDisk, RETRY_AFTER_SECONDS } from './health.ts';
 import { type AdmissionRefusal, IntakeAdmission, type Permit } from './intake_admission.ts';
 import { fieldsOf, headersOf } from './intake_body.ts';
@@ -109,6 +111,8 @@ export interface ServerHandle {
   readonly health: NodeHealth;
   /** What `GET /metrics` reports (docs/deployment.md, "Metrics and alerts"). */
   readonly metrics: CenterMetrics;
+  /** The code this node runs: `GET /.well-known/openprep-release`, DEPLOYMENT, the re-check. */
+  readonly deployment: Deployment;
 }
 
 export async function buildServer(options: {
@@ -123,6 +127,8 @@ export async function buildServer(options: {
   readonly consoleDir?: string;
   /** Opened (and checked) by the caller; by default the configured one (`passwords.breachedCorpus`). */
   readonly breached?: BreachCorpus;
+  /** What this process runs (serve's, from the bootstrap); by default what the bootstrap recorded. */
+  readonly deployment?: Deployment;
 }): Promise<ServerHandle> {
   const { node, config } = options;
   const app = Fastify({
@@ -162,6 +168,15 @@ export async function buildServer(options: {
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
   const metrics = new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) });
+  const deployment =
+    options.deployment ??
+    new Deployment({
+      journal: node.journal,
+      clock: options.clock,
+      attestation: currentAttestation(),
+      facts: () => deploymentFacts('serve', currentAttestation(), config),
+    });
+  deployment.registerMetrics(metrics.registry);
   // Decoys and canaries (docs/security-operations.md): auth and intake are given the tripwire.
   const box = await node.secrets();
   if (!box.ok) throw new Error(box.message);
@@ -230,6 +245,7 @@ export async function buildServer(options: {
     admission: null,
     routes: [],
     health,
+    deployment,
     metrics,
   };
 
@@ -396,6 +412,11 @@ export async function buildServer(options: {
       await metrics.refresh(node, options.clock());
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
+  // What this node runs, for witnesses and the public to compare with the reproducible build
+  // (docs/trust.md): briefly cacheable, it changes only with a re-check.
+  app.get('/.well-known/openprep-release', { config: { policy: 'public' } }, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=30').send(deployment.document()),
+  );
   app.get('/api/v1/checkpoint', { config: { policy: 'public' } }, async (_request, reply) => {
     const last = await node.journal.latestCheckpoint();
     if (last === null)
@@ -527,6 +548,7 @@ export async function buildServer(options: {
     clock: options.clock,
     rpId: config.webauthn.rpId,
     images: images.blobs,
+    release: () => deployment.release,
     origins: () => {
       if (config.webauthn.origins.length > 0) return config.webauthn.origins;
       const address = app.server.address();

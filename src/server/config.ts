@@ -326,6 +326,20 @@ export const serveConfigSchema = z
       .strict()
       .default({ enabled: true, loopback: true })
       .describe('The metrics endpoint (docs/deployment.md, "Metrics and alerts").'),
+    release: z
+      .object({
+        recheckSeconds: z
+          .number()
+          .min(1)
+          .max(86_400)
+          .default(300)
+          .describe(
+            "How often a node running an installed release checks its files again against the signed release manifest (docs/trust.md, \"The running code, attested\"); on a difference it journals RELEASE_CHECK_FAILED and stops serving. Each check reads and hashes the whole release (a few seconds of one core). Ignored in a development checkout.",
+          ),
+      })
+      .strict()
+      .default({ recheckSeconds: 300 })
+      .describe('The running code, attested: the periodic re-check of an installed release.'),
     alerts: alertsConfigSchema,
     security: detectionConfigSchema.describe(
       'The security monitor and its detections: thresholds, windows and responses (docs/security-operations.md, "Detections").',
@@ -366,6 +380,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_METRICS', ['metrics', 'enabled'], 'boolean'],
   ['OPENPREP_METRICS_LOOPBACK', ['metrics', 'loopback'], 'boolean'],
   ['OPENPREP_METRICS_TOKEN', ['metrics', 'token'], 'string'],
+  ['OPENPREP_RELEASE_RECHECK_SECONDS', ['release', 'recheckSeconds'], 'number'],
   ...ALERT_ENVIRONMENT,
   ['OPENPREP_BREACHED_PASSWORDS', ['passwords', 'breachedCorpus'], 'string'],
   ['OPENPREP_SECURITY_MONITOR', ['security', 'enabled'], 'boolean'],
