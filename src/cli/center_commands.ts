@@ -18,6 +18,8 @@ import { openImageStore } from '../images/image_store.ts';
 import { checkPublishedCut, checkStoredImages } from '../center/restore_check.ts';
 import type { PublishedImages } from '../publish/public_images.ts';
 import { loadServeConfig } from '../server/config.ts';
+import { Deployment, deploymentFacts } from '../server/deployment.ts';
+import { currentAttestation } from '../release/bootstrap.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -179,9 +181,20 @@ export async function runCut(args: readonly string[]): Promise<number> {
     published === null
       ? ''
       : `; images: ${published.copied} published, ${published.present} already public${published.missing.length > 0 ? `, ${published.missing.length} MISSING from the image store` : ''}`;
+  // The code building the cuts, journaled before the first (docs/trust.md): each cut names it too.
+  const attestation = currentAttestation();
+  const deployment = new Deployment({
+    journal: node.value.journal,
+    clock,
+    attestation,
+    facts: () => deploymentFacts('cut', attestation, config.value),
+  });
+  const release = deployment.release;
   try {
+    await deployment.journalIfChanged();
     if (o.every === undefined) {
       const cut = await publishCut(node.value, {
+        release,
         cutTime: clock(),
         ...(o.final ? { final: true } : {}),
         images: { blobs: images.blobs },
@@ -212,6 +225,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       images: images.blobs,
       cuts: cutStore,
+      release,
       onEvent: (event) => {
         void metrics?.observe(event);
         if (event.kind === 'published')

@@ -22,6 +22,8 @@ import path from 'node:path';
 import { corpusIdentity, openBreachCorpus } from '../auth/breached_passwords.ts';
 import { writeFileDurably } from '../platform/durable_file.ts';
 import { buildServer } from '../server/app.ts';
+import { Deployment, deploymentFacts } from '../server/deployment.ts';
+import { currentAttestation, RELEASE_REFUSED_EXIT } from '../release/bootstrap.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { registerAlertSinkMetrics } from '../server/alert_metrics.ts';
 import { alertSinksFrom } from '../security/alert_config.ts';
@@ -114,14 +116,35 @@ export async function runServe(args: readonly string[]): Promise<number> {
     await node.value.close();
     return fail(breached.message);
   }
+  // What this process runs (the bootstrap's attestation, docs/trust.md): journaled before any
+  // work, so every receipt and checkpoint that follows is after the DEPLOYMENT that names it.
+  const attestation = currentAttestation();
+  const deployment = new Deployment({
+    journal: node.value.journal,
+    clock,
+    attestation,
+    facts: () => deploymentFacts('serve', attestation, config.value),
+  });
   const server = await buildServer({
     node: node.value,
     config: config.value,
     clock,
     images,
     breached: breached.value,
+    deployment,
   });
   const { app } = server;
+  await deployment.journalIfChanged();
+  app.log.info(
+    {
+      event: 'deployment',
+      ...deployment.document(),
+      ...(attestation.kind === 'attested' ? { checkMs: attestation.checkMs, files: attestation.files } : {}),
+    },
+    attestation.kind === 'attested'
+      ? `release ${attestation.version} (${attestation.sha256}) attested in ${attestation.checkMs} ms, signed by ${attestation.signers.join(', ')}`
+      : 'development checkout, not attested',
+  );
   app.log.info({ event: 'startup-check', ...startup.value }, 'store and journal checked');
   // A corpus new since this node last checked (it changes only between starts): every kept
   // fingerprint is compared with it, in the background (one range read per prefix, ~1,000
@@ -232,17 +255,20 @@ export async function runServe(args: readonly string[]): Promise<number> {
         });
 
   let stopping: Promise<number> | null = null;
-  const stop = (signal: string): Promise<number> => {
+  let finish: (code: number) => void = () => undefined;
+  const stop = (signal: string, code = 0): Promise<number> => {
     stopping ??= (async () => {
       // First the balancer is told (GET /readyz answers 503) while this node goes on serving
       // whatever still reaches it for the drain period; only then does the listener close. A
       // second signal meanwhile stops the process at once (the handlers below are `once`).
-      const drainMs = config.value.drainSeconds * 1000;
+      // Code that changed under the process is not drained: it stops taking work at once.
+      const drainMs = code === RELEASE_REFUSED_EXIT ? 0 : config.value.drainSeconds * 1000;
       app.log.info({ signal, drainSeconds: config.value.drainSeconds }, 'shutting down: draining requests');
       server.draining = true;
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       app.log.info('drain period over: closing the listener');
       clearInterval(timer);
+      clearInterval(rechecks);
       monitorStop.abort();
       await monitoring;
       // Requests in flight get a few seconds to finish; a client that never finishes (a slow or
@@ -263,14 +289,47 @@ export async function runServe(args: readonly string[]): Promise<number> {
         );
       await node.value.close();
       app.log.info('stopped');
-      return 0;
+      return code;
     })();
     return stopping;
   };
+  // The release re-checked while serving (config `release.recheckSeconds`), and the deployment's
+  // facts (the host name) journaled again when they change. A release that no longer checks
+  // means code on disk changed under a running process: what it loaded may be what it loaded at
+  // start, or not (a lazily imported module, a worker), and a node that cannot say which code
+  // signs its receipts must not sign any more. It journals the failure and stops, with the
+  // bootstrap's exit status, without draining; the service manager must not restart it onto
+  // the changed files (docs/deployment.md, "When a node refuses to start").
+  let checkingRelease = false;
+  const rechecks = setInterval(() => {
+    if (checkingRelease || stopping !== null) return;
+    checkingRelease = true;
+    void (async () => {
+      if (attestation.kind === 'attested') {
+        const check = await deployment.recheck(process.env);
+        if (!check.ok) {
+          app.log.fatal(
+            { event: 'security', kind: 'release-check-failed', ...check },
+            `${Deployment.describe(check)}: stopping (journaled RELEASE_CHECK_FAILED)`,
+          );
+          process.stderr.write(`openprep serve: ${Deployment.describe(check)}; stopping.\n`);
+          finish(await stop('release-check-failed', RELEASE_REFUSED_EXIT));
+          return;
+        }
+        app.log.info({ event: 'deployment', kind: 'release-checked', ...check }, 'release re-checked');
+      }
+      await deployment.journalIfChanged();
+    })()
+      .catch((error: unknown) => app.log.error({ err: error }, 'release re-check failed to run'))
+      .finally(() => {
+        checkingRelease = false;
+      });
+  }, config.value.release.recheckSeconds * 1000);
   try {
     await app.listen({ host: config.value.host, port: config.value.port });
   } catch (error) {
     clearInterval(timer);
+    clearInterval(rechecks);
     monitorStop.abort();
     await monitoring;
     images.blobs.close();
@@ -283,6 +342,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
   // One plain line for people and scripts (tests read the port from it); the rest is JSON logs.
   process.stderr.write(`openprep serve: listening on http://${config.value.host}:${port}/\n`);
   return new Promise<number>((resolve) => {
+    finish = resolve;
     process.once('SIGTERM', () => void stop('SIGTERM').then(resolve));
     process.once('SIGINT', () => void stop('SIGINT').then(resolve));
   });

@@ -318,9 +318,10 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       timeUtc: new Date(input.cutTime).toISOString(),
     },
     previous: input.previous,
-    release: input.release === undefined || input.release === null
-      ? null
-      : { version: input.release.version, sha256: input.release.sha256 },
+    release:
+      input.release === undefined || input.release === null
+        ? null
+        : { version: input.release.version, sha256: input.release.sha256 },
     journal: {
       size: input.journal.size,
       rootHash: input.journal.rootHash.toString('base64'),

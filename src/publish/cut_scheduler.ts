@@ -7,6 +7,7 @@
  * scheduler started, before the first).
  */
 import type { BlobStore } from '../images/blob_store.ts';
+import type { CutRelease } from './cut_builder.ts';
 import type { CutStore } from './cut_store.ts';
 import type { Transactional } from '../platform/group_commit.ts';
 import type { LeasePort, LeaseTx } from './lease_port.ts';

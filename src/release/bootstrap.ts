@@ -15,8 +15,24 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Ok } from '../domain/result.ts';
-import { checkInstalledRelease } from './installed.ts';
-import { parseReleaseKeys, parseReleaseManifest, verifyReleaseSignatures } from './manifest.ts';
+
+/**
+ * The code the check itself loads, beyond this file and node built-ins: it is compared with the
+ * manifest's hashes (with node:crypto alone) BEFORE it is imported, so a changed zod or note.ts
+ * cannot make the signature check pass. The manifest is not trusted yet at that point; the
+ * signature check that follows, by the code just found equal to what it lists, is what makes it
+ * trusted (a forged manifest listing forged files fails there). bootstrap.test.ts holds this list
+ * to the imports of manifest.ts and installed.ts, followed to the end.
+ */
+export const CHECKER_FILES: readonly string[] = [
+  'src/domain/result.ts',
+  'src/journal/note.ts',
+  'src/platform/web/canonical_json.ts',
+  'src/release/installed.ts',
+  'src/release/manifest.ts',
+];
+/** Packages the checker loads (every file of theirs the manifest lists is compared). */
+export const CHECKER_PACKAGES: readonly string[] = ['node_modules/zod/'];
 
 /**
  * The exit status of a process that refused to run because its release does not check: no other
@@ -85,7 +101,9 @@ export function currentAttestation(): Attestation {
 
 /** The release a cut names (`manifest.json`'s `release`): null in a development checkout. */
 export function releaseOf(attestation: Attestation): { version: string; sha256: string } | null {
-  return attestation.kind === 'attested' ? { version: attestation.version, sha256: attestation.sha256 } : null;
+  return attestation.kind === 'attested'
+    ? { version: attestation.version, sha256: attestation.sha256 }
+    : null;
 }
 
 /** The differences a person reads: at most `limit` lines, then how many more. */
@@ -121,8 +139,6 @@ export async function attestRelease(
       `cannot read the pinned release keys ${keysFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (install them, or set OPENPREP_RELEASE_KEYS; docs/deployment.md, "The release keys")`,
     );
   }
-  const pinned = parseReleaseKeys(keysText);
-  if (!pinned.ok) return failed('bad-release-keys', `${keysFile}: ${pinned.message}`);
   let manifestBytes: Buffer;
   let signature: string;
   try {
@@ -134,6 +150,12 @@ export async function attestRelease(
       `cannot read the release's manifest or its signatures in ${root}: ${(error as Error).message}`,
     );
   }
+  const early = await precheckChecker(root, manifestBytes);
+  if (early !== null) return early;
+  const { checkInstalledRelease } = await import('./installed.ts');
+  const { parseReleaseKeys, parseReleaseManifest, verifyReleaseSignatures } = await import('./manifest.ts');
+  const pinned = parseReleaseKeys(keysText);
+  if (!pinned.ok) return failed('bad-release-keys', `${keysFile}: ${pinned.message}`);
   const manifest = parseReleaseManifest(manifestBytes);
   if (!manifest.ok) return failed('bad-release-manifest', `${RELEASE_MANIFEST}: ${manifest.message}`);
   const signed = verifyReleaseSignatures(signature, manifestBytes, pinned.value);
@@ -146,16 +168,18 @@ export async function attestRelease(
       checked.differences,
     );
   return {
-   ok: true, value: {
-    kind: 'attested',
-    root,
-    version: manifest.value.version,
-    commit: manifest.value.commit,
-    sha256: createHash('sha256').update(manifestBytes).digest('hex'),
-    signers: signed.value.signers,
-    files: manifest.value.files.length,
-    checkMs: Math.round(performance.now() - started),
-  }};
+    ok: true,
+    value: {
+      kind: 'attested',
+      root,
+      version: manifest.value.version,
+      commit: manifest.value.commit,
+      sha256: createHash('sha256').update(manifestBytes).digest('hex'),
+      signers: signed.value.signers,
+      files: manifest.value.files.length,
+      checkMs: Math.round(performance.now() - started),
+    },
+  };
 }
 
 export type AttestationFailureResult = { readonly ok: false } & AttestationFailure;
@@ -205,4 +229,52 @@ export function preloadedCode(nodeOptions: string, execArgv: readonly string[]):
   const given = [...nodeOptions.split(/\s+/).filter((o) => o !== ''), ...execArgv];
   const found = given.find((option) => PRELOAD.test(option));
   return found === undefined ? null : `the Node option ${found.split('=')[0]}`;
+}
+
+/**
+ * The checker's own files against the (not yet trusted) manifest, with node built-ins only: null
+ * when each is listed and equal, else the failure naming them.
+ */
+async function precheckChecker(
+  root: string,
+  manifestBytes: Buffer,
+): Promise<AttestationFailureResult | null> {
+  let files: unknown;
+  try {
+    files = (JSON.parse(manifestBytes.toString('utf8')) as { files?: unknown }).files;
+  } catch (error) {
+    return failed('bad-release-manifest', `${RELEASE_MANIFEST}: not JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(files)) return failed('bad-release-manifest', `${RELEASE_MANIFEST}: no list of files`);
+  const listed = new Map<string, { bytes?: unknown; sha256?: unknown }>();
+  for (const file of files as { path?: unknown; bytes?: unknown; sha256?: unknown }[])
+    if (typeof file?.path === 'string') listed.set(file.path, file);
+  const wanted = [
+    ...CHECKER_FILES,
+    ...[...listed.keys()].filter((p) => CHECKER_PACKAGES.some((prefix) => p.startsWith(prefix))),
+  ];
+  const differences: Difference[] = [];
+  for (const relative of wanted) {
+    const entry = listed.get(relative);
+    if (entry === undefined) {
+      differences.push({ path: relative, problem: 'missing' });
+      continue;
+    }
+    if (typeof entry.sha256 !== 'string') continue; // a link: the full check compares its target
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(root, ...relative.split('/')));
+    } catch {
+      differences.push({ path: relative, problem: 'missing' });
+      continue;
+    }
+    if (bytes.length !== entry.bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256)
+      differences.push({ path: relative, problem: 'changed' });
+  }
+  if (differences.length === 0) return null;
+  return failed(
+    'release-modified',
+    `the release check's own code differs from the release manifest:\n${describeDifferences(differences)}`,
+    differences,
+  );
 }

@@ -334,7 +334,7 @@ export const serveConfigSchema = z
           .max(86_400)
           .default(300)
           .describe(
-            "How often a node running an installed release checks its files again against the signed release manifest (docs/trust.md, \"The running code, attested\"); on a difference it journals RELEASE_CHECK_FAILED and stops serving. Each check reads and hashes the whole release (a few seconds of one core). Ignored in a development checkout.",
+            'How often a node running an installed release checks its files again against the signed release manifest (docs/trust.md, "The running code, attested"); on a difference it journals RELEASE_CHECK_FAILED and stops serving. Each check reads and hashes the whole release (a few seconds of one core). Ignored in a development checkout.',
           ),
       })
       .strict()

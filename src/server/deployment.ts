@@ -30,7 +30,9 @@ import type { ServeConfig } from './config.ts';
  * fragment (where a service may put one). File paths (a secret's file) are not secrets.
  */
 export function configSha256(config: ServeConfig): string {
-  return createHash('sha256').update(canonicalJson(withoutSecrets(config)), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(withoutSecrets(config)), 'utf8')
+    .digest('hex');
 }
 
 export function withoutSecrets(config: ServeConfig): unknown {
@@ -276,7 +278,12 @@ export class Deployment {
           ? a.kind === 'attested'
             ? { at: new Date(this.#startedAt).toISOString(), ok: true, code: null, differences: 0 }
             : null
-          : { at: new Date(last.at).toISOString(), ok: last.ok, code: last.code, differences: last.differences },
+          : {
+              at: new Date(last.at).toISOString(),
+              ok: last.ok,
+              code: last.code,
+              differences: last.differences,
+            },
     };
   }
 }
