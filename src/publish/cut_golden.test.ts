@@ -69,7 +69,7 @@ test('the same night builds the same cut, byte for byte (pinned digests)', async
 });
 
 const GOLDEN: Record<string, string> = {
-  'first.zip': 'ee598629c46008e6b32043be6e3d98b7ac984366836a6ccefb26da62d3f227ad',
+  'first.zip': '7a8c182a012c4bdd0b553b539dd08cdf9bae323a83f78a8758ab817603b825b9',
   'first/LEEME.txt': '380845cb0a883d0c9bb9ab820e6830110ae6a109d27a7aea161dec54c4f92b10',
   'first/PRES_2024.csv': '65f56ebe0840298de72b6d83e5577091e3fecd768426194e980ea78091ad54d0',
   'first/PRES_CANDIDATURAS_2024.csv': '529a4aed0e9f2dfc6196afd8670be856ad344029a612e0d181b6829244a248a7',
@@ -94,8 +94,8 @@ const GOLDEN: Record<string, string> = {
   'first/json/index.json': 'b10b028dade961f670c42595a3b02064144d68dc79c3264eb6121c4684dce9dd',
   'first/json/historial.json': 'd3f116633b7cf0d27483ac794cde0a08acf1fe68aff6bdda7669188af8df0264',
   'first/json/cambios.json': 'e73a557bbbe2acdf4e88c113bba26c5985b9f613cda9ac5e630feb96b09481eb',
-  'first/manifest.json': '1c5b6de8df7fe98238fed18448400a646e0317238c9c7c925c314fed532c978c',
-  'first/manifest.sig': 'e84490dafddc0693b75a6c93e6a34fdefc015658b5e55bba8490c73c59a124b8',
-  'second.zip': '542ee6a1af1b045c6de4be2e3b0e3e63555950ebeb4a65c1c01896a014b71d47',
-  'legacy.zip': '9a1434883e3ed3488128e9f85d1511969c15d988ba5b68c668c0332dbdd57984',
+  'first/manifest.json': '93c5afad96496e91dc4b6d7f295048509632d764ee507879774693360ddc4e1f',
+  'first/manifest.sig': '439f41b7542047216e86f25b392cc2a67d0aba99c42ca0d47d47f5e80b5ecb49',
+  'second.zip': '4e5a934f893d7091862737d0601b45350554243ff947bb9f7f7538ee418dbd9f',
+  'legacy.zip': '4bb3e33b40a22fb83a9e4d16305147951cbf478b18fa854e63f88fb4556ae8d2',
 };

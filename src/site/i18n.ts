@@ -113,6 +113,11 @@ const es = {
   verifyChecked: 'Se verificó el corte {cut}: el que esta página mostraba al pulsar «Verificar».',
   verifyPointerMoved:
     'Mientras se verificaba, latest.json pasó a señalar el corte {latest}: se publicó un corte nuevo. Recargue la página y verifique de nuevo para comprobarlo.',
+  // The release that built the cut, as its signed manifest says (docs/trust.md).
+  verifyRelease:
+    'Programa que generó este corte: OpenPREP {version}, versión publicada con SHA-256 {sha256}. Cualquiera puede reconstruirla desde su código fuente y comparar ese valor.',
+  verifyReleaseNone:
+    'Este corte lo generó una copia de desarrollo de OpenPREP, no una versión publicada y firmada.',
   // The history of the night (history.tsx).
   history: 'Historial',
   historyTitle: 'Historial de cortes',
@@ -259,6 +264,9 @@ const en: Words = {
   verifyChecked: 'Cut {cut} was verified: the one this page showed when “Verify” was pressed.',
   verifyPointerMoved:
     'While it was being verified, latest.json moved on to cut {latest}: a new cut was published. Reload the page and verify again to check it.',
+  verifyRelease:
+    'Software that built this cut: OpenPREP {version}, the published release with SHA-256 {sha256}. Anyone can rebuild it from its source and compare that value.',
+  verifyReleaseNone: 'This cut was built by a development copy of OpenPREP, not a published, signed release.',
   // The history of the night (history.tsx).
   history: 'History',
   historyTitle: 'History of the cuts',

@@ -35,9 +35,10 @@ import {
   type CheckResult,
   Checks,
   type CheckTitles,
+  type CutReleaseNamed,
 } from '../verify/core/report.ts';
 
-export type { CheckResult, CheckStatus } from '../verify/core/report.ts';
+export type { CheckResult, CheckStatus, CutReleaseNamed } from '../verify/core/report.ts';
 export { csvRowBytes };
 
 export const BROWSER_CHECKS = {
@@ -75,6 +76,11 @@ export async function verifyCutInBrowser(options: {
   readonly progress?: VerifyProgress;
   /** Told the cut the signed pointer names (null when it names none), when it is read. */
   readonly pointer?: (cut: string | null) => void;
+  /**
+   * Told the release the signed manifest says built the cut (null: a development checkout), once
+   * its signature (V01) and form (V03) checked; not told for a cut older than the field.
+   */
+  readonly release?: (release: CutReleaseNamed | null) => void;
 }): Promise<CheckResult[]> {
   const checks = new Checks<BrowserCheck>(BROWSER_CHECKS as unknown as CheckTitles<BrowserCheck>);
   const finish = () => [...checks.report('').checks];
@@ -139,6 +145,8 @@ export async function verifyCutInBrowser(options: {
   checkManifestForm(checks, loaded.value);
   if (manifest.cut.id !== cutId) checks.fail('V03', `the manifest is of cut ${manifest.cut.id}`);
   checks.finish('V03', manifestSummary(manifest));
+  if (!checks.failed('V01') && !checks.failed('V03') && manifest.release !== undefined)
+    options.release?.(manifest.release);
 
   checkKeyMode(checks, key.name, manifest);
   checks.finish('V02', manifest.election.mode);

@@ -8,7 +8,7 @@
  */
 import { useState } from 'preact/hooks';
 import { fill, type Language, type Words } from './i18n.ts';
-import { type CheckResult, verifyCutInBrowser } from './verify_cut.ts';
+import { type CheckResult, type CutReleaseNamed, verifyCutInBrowser } from './verify_cut.ts';
 import { checkInWords } from './verify_words.ts';
 
 export function VerifyView(props: { words: Words; language: Language; cutId: string }) {
@@ -24,12 +24,15 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
         readonly checked: string;
         /** The cut the signed pointer named while it was checked. */
         readonly pointer: string | null;
+        /** The release the signed manifest names (undefined: none named, or not verified). */
+        readonly release: CutReleaseNamed | null | undefined;
       }
   >({ step: 'idle' });
   const run = async (event: Event) => {
     event.preventDefault();
     const checked = cutId;
     let pointer: string | null = null;
+    let release: CutReleaseNamed | null | undefined;
     setState({ step: 'running', done: 0, total: 0 });
     const results = await verifyCutInBrowser({
       base: new URL('.', location.href).href,
@@ -39,8 +42,11 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
       pointer: (named) => {
         pointer = named;
       },
+      release: (named) => {
+        release = named;
+      },
     });
-    setState({ step: 'done', results, checked, pointer });
+    setState({ step: 'done', results, checked, pointer, release });
   };
   const failed = state.step === 'done' && state.results.some((r) => r.status === 'fail');
   const label = { pass: words.checkPass, fail: words.checkFail, skip: words.checkSkip } as const;
@@ -85,6 +91,13 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
           {state.pointer !== null && state.pointer !== state.checked && (
             <p class="pointer-moved" role="note" data-pointer={state.pointer}>
               {fill(words.verifyPointerMoved, { latest: state.pointer })}
+            </p>
+          )}
+          {state.release !== undefined && (
+            <p class="release" data-release={state.release?.sha256 ?? 'none'}>
+              {state.release === null
+                ? words.verifyReleaseNone
+                : fill(words.verifyRelease, { version: state.release.version, sha256: state.release.sha256 })}
             </p>
           )}
           <ol class="checks">

@@ -256,5 +256,5 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   // V16: the signed latest pointer of the cuts folder this cut is in.
   await checkLatestPointer(checks, source, crypto, loaded.value);
 
-  return checks.report(options.cut);
+  return checks.report(options.cut, manifest.release);
 }

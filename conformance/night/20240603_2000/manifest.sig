@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 d4fdacfe21cc8979e9044782b5a0e876b9a3adbf8f40a764ff86594e9fc863ab
+sha256 05ff5436ca5ee2ee9e85a358300c4e5de7a72bec2f0110572ee3fb1bfdeb3133
 
-— openprep.PEF2024.simulacro eg8vL7kQceM2mSJPzTjyuVPfVl3TDPV+PDfpVggMDId52IfQVcRoefiqUJ7hMlEBzncryAqohIM9541R/VCrOWUzkgA=
+— openprep.PEF2024.simulacro eg8vL+eOzeYOmy1STVp0w3CDHGdLXH98tnDQDVqOWUrWRJkRYBVUyJMC5c7LVWsMou51SkPvNCEeW/6/4Wvlz0E0hAQ=

@@ -30,6 +30,11 @@ export const manifestSchema = z.strictObject({
     timeUtc: z.string(),
   }),
   previous: z.nullable(z.strictObject({ id: z.string(), journalSize: count, manifestSha256: hex64 })),
+  // The release that built the cut (docs/trust.md, "The running code, attested"): null from a
+  // development checkout; absent in cuts older than the field.
+  release: z.optional(
+    z.nullable(z.strictObject({ version: z.string().check(z.minLength(1)), sha256: hex64 })),
+  ),
   journal: z.strictObject({
     size: count,
     rootHash: z.string(),

@@ -17,6 +17,17 @@ export interface VerifyReport {
   readonly ok: boolean;
   readonly cut: string;
   readonly checks: readonly CheckResult[];
+  /**
+   * The release the manifest says built the cut: its version and SHA-256, null when a
+   * development checkout built it; absent when the manifest could not be read or is older
+   * than the field. Information, not a check: compare the hash with the release you built.
+   */
+  readonly release?: CutReleaseNamed | null;
+}
+
+export interface CutReleaseNamed {
+  readonly version: string;
+  readonly sha256: string;
 }
 
 export const CHECK_TITLES = {
@@ -102,7 +113,7 @@ export class Checks<Id extends string = CheckId> {
     this.results.set(id, { id, title: this.#titles[id], status: 'skip', detail });
   }
 
-  report(cut: string): VerifyReport {
+  report(cut: string, release?: CutReleaseNamed | null): VerifyReport {
     const checks = (Object.keys(this.#titles) as Id[]).map((id): CheckResult => {
       // A failure recorded without its verdict (a check cut short) still fails the report.
       if (this.failed(id) && this.results.get(id)?.status !== 'fail') this.finish(id, '');
@@ -115,7 +126,12 @@ export class Checks<Id extends string = CheckId> {
         }
       );
     });
-    return { ok: checks.every((c) => c.status !== 'fail'), cut, checks };
+    return {
+      ok: checks.every((c) => c.status !== 'fail'),
+      cut,
+      checks,
+      ...(release === undefined ? {} : { release }),
+    };
   }
 }
 
@@ -130,6 +146,14 @@ export function formatReport(report: VerifyReport): string {
       `${check.id} ${check.status.toUpperCase().padEnd(4)} ${check.title}${check.detail ? `: ${check.detail}` : ''}`,
   );
   const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+  if (report.release !== undefined) lines.push(releaseLine(report.release));
   lines.push(failed.length === 0 ? `OK ${report.cut}` : `FAILED ${failed.join(', ')} ${report.cut}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The report's release line: which code built the cut, as its manifest says. */
+export function releaseLine(release: CutReleaseNamed | null): string {
+  return release === null
+    ? 'release: none (built by a development checkout, not an attested release)'
+    : `release: ${release.version} sha256 ${release.sha256} (compare with the release you build from its source)`;
 }

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 b7759f35bf1d412b7d10dab9a49295359e0ecd017ee681ff8b925f257a70677b
+sha256 e8b1e3fec40c65d506e5c9852504416c2b514f85562d3d62f4f8f21dac1c9fa2
 
-— openprep.PEF2024.simulacro eg8vLx/mmwT6zFuEaRwsOsuROK/PJR6RVeC6/8mM/MbRDDL/vXYIkA/oCBhAKKzFItbAOPIcF+wek0VEBYhehsWkOAg=
+— openprep.PEF2024.simulacro eg8vL8NAKfyYGBYnio0iT1P0HWmFg2M2AuAodzul1sgJafXrJQzmEW5zbK3I8qR/x+ZrYOvcMQhrk3edBDsyZJwV4gY=

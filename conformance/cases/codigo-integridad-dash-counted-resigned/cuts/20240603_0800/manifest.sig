@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 06ef447ccc971c74630bab3184fb2cc64b568bf7faf6525bd5d5625cbd500baa
+sha256 b87fa2628b3f11bb30427249a411dbf1c5a3ab966598371b8b74efd386237d00
 
-— openprep.PEF2024.simulacro eg8vL/+e/Xsn9TTiOG2fFN8icD8+Nr0LCZ0JUO/fbLK4lC/1XNU8JVNBmt990LIy1nUs98gFe9pEzr6/J2kLcMWljg4=
+— openprep.PEF2024.simulacro eg8vLybT3dMRCBjOBlJ1k5TZAO3STLxuX3X0kmqfHRX2rT2rVe/hZi0h6vi8bqgcRkEzhmqK8qEJSevrGONMUxOzugE=

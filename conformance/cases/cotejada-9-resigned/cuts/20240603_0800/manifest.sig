@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 ee6c66949da6d41196613e5e3f4ba88bc85eb6c5d4dff1a35c1ebeaaa562c1f7
+sha256 8ba0e45eae92fde75960eb424127499277b0793930f79d7ff8cbde75f6f06855
 
-— openprep.PEF2024.simulacro eg8vL6saQBRm3zgBkDiy1leFjRvusOD8qcWlF3QdVxct9ottRXnaF6I0BkkAQqzCl0p/AFfvy7+OCuHzGLe27LZF/Ac=
+— openprep.PEF2024.simulacro eg8vL1LdKHG5LR4+4L5gbViCghQnR2yK2RhEVYvndJkHm03LL2lpgei9B3+dBjI17Iidr6cZsNthP2/oStU8yeETDw8=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 5386d972e13c22d8abf15ac86aa3a7d71bef259b2b31bf7dd3fa0fd9eb873ac6
+sha256 34324ffeeb2550a546c2d7ae3fe9ed5ae61ab157ee4e6ec1a88b45d9d8c6d343
 
-— openprep.PEF2024.simulacro eg8vL8/RGvHDmP9rYFvoZGoRdunc9K5QNM+awgcONiNL8d2adbZCknWXukaMTvhRf09ydfrGBqfRcK50HQp3lEl0gAI=
+— openprep.PEF2024.simulacro eg8vLzjMfbStnBu3mpn6mA0MUweMlKw0ZpmgJni4tnscnMDnOhYdeiONKCrXSJfgU2WGRqFTYyudWglL399/vAR7OA4=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 ebbca3b369c367a1bf7f4a5f547aab4d5679b17ab1374f820f83d3eb772dc829
+sha256 d5595146770d7e76b175153e8d669b65b3136d6ac9ade83be909550ba3307d54
 
-— openprep.PEF2024.simulacro eg8vL030PXuGR/vfYGJF7a1UVAnaH111HjyK6widpFj/EFB8T9R74psLeeToIZJxi/433GRhneMMhBcwgTTbEeMO+gw=
+— openprep.PEF2024.simulacro eg8vL8nysxA7LGHhOJDMxNg/n7+NxKoer6689ymRDSJOalXJ2TZXmdywpxVfJ5zi09p/g2ueddzLz+IjySX6QcQkMg0=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 47727594b27bda5be0953188a77940ee15b49e77bdd231de23df40c5ca7dbf84
+sha256 af8ed256cae1c5f1e778d93936bdde5b63cc3d552b45ee3afb3d1bb4b2e0d80e
 
-— openprep.PEF2024.simulacro eg8vL8+bPl2KcUtxUW04or/uEasrTcYEMBdcmlB0RFvPPYCCZ7rtQ92X00Hbmvi5rB3vRvJnW4K6Rp5+7IcKygPnFA0=
+— openprep.PEF2024.simulacro eg8vL0plJVsk7wVVSlA6SugOVbA6va3Qy14nDlf/1w2Rvs34TelAofxfIUENYoFUGWnPkIdXmrhE72aZOd/13FBygAU=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 b4108f56b2455f1ea724aac873b425206b317524469ec55fa0ac86d876e25e15
+sha256 fea52acaa27454243f1687ec3da0cda0b761d57169c279b0047f2d607cc0de31
 
-— openprep.PEF2024.simulacro eg8vLwZwxBh1zmkeqYnRrbTpx6c2zGe349iYtlcYmDHFByKAwLHtWSMsSW+knezersWUm6OuiJW4UtcBzSh/z48sJQ4=
+— openprep.PEF2024.simulacro eg8vL0Wo63ttMaJuBmFLacWsuUfEMXHYBLDVFukE7Z0A5mVj/wJT51y0rBSFvzt0LMn3XpvE7tdhuL9AGRstKxOPjw8=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 9ef5f7ff7cf2f1166a5d04cbae6fdad294dbe6fa7e18b2cbc95edc443a07f5fa
+sha256 7fae9704044e6afefbb9ca8d2f054f52b9f2baecb19669c0de9509472cfd121e
 
-— openprep.PEF2024.simulacro eg8vL0KHSpJLhBVrBgsX4sZ/OaV3JVHwGR3wmJOnDhNM3SsUMd52ztFdJ0/ktETRkES1SaR9gSjeTjfO6psz1N88Vg4=
+— openprep.PEF2024.simulacro eg8vL4yqOU3goakXSBaTfA8gnlF8SXQ/4ETAI8UFTJmEHbIRP7qqhrJykVyKaBosYrLD6NV03tYKndgRn0QZILCoZg8=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 105e46ad3c391ba033f3ece545d1ed7a23c0fadf8bddd7f95ad7fce4b232d353
+sha256 a126843cf76a53e7f03b7a39537f63479a9efacdb81b7ccc84221aac285640d8
 
-— openprep.PEF2024.simulacro eg8vL+HDevzPBFUWyYJu3ms3+ClxAaPGylAh65UtB7puZxyoYySLy5w0CPVDxPpVZGjnopl72OkfxvZ18Lk3QLkSrA0=
+— openprep.PEF2024.simulacro eg8vL3RG+B5mfMwDv7Mm9CJWgQcoA2KvwVPbRdnI7R418FwPHuVLen2NXETNn8HxQ0B6tZdEg14MUKcHY4dZIXkD4A4=

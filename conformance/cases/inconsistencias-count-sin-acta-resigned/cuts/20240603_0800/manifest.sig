@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 7a139c15cbffd5fbad779f5029f83bbfacc88b020216792d2e6622197df1948b
+sha256 ca9a896a1f23c0397f638ad2a8a97fc11b41749b06b41d0fd0ae03476d7ce805
 
-— openprep.PEF2024.simulacro eg8vL3N9z943kKt2/dZRyqGP+fBlYrx3H1BXlBjUskUb9f+FcsfOxeCOk3eWamLNP52MYoD7yU7PiAXaAbdill9ThQc=
+— openprep.PEF2024.simulacro eg8vLw02T3iixuNyYiYt1+oR89oyXzYWgFOXy3SvZ+e2D0wIymCCxp5mP7aVhvMBXkUwKdaCkH5kMsJw+NwwhfdvRQ0=

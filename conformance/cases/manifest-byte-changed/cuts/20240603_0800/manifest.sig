@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 6a45e80acdf62b0f1060acdda57ff35119ca0ded4aaa200fca43e5ce4b43046a
+sha256 610b443b6ecae193e51e7f7453d651c767cab848e732cfd7f4446aa82551c2fc
 
-— openprep.PEF2024.simulacro eg8vLz+2O3cefk1aMxvTTOn+C6PcesbdLaq4JaUcGQCTP4JahLKuUwwefj1ZNFmveededaAdrgO6GqN8V5UL23vA+ws=
+— openprep.PEF2024.simulacro eg8vL/ZnknkYjQYeHVk1k0hMol6Ws/4srxh9GPyY+ezxjjOH9agTkFRb1H9jeIDh15Z16KUovcEt6/963QbKwQKGZwE=

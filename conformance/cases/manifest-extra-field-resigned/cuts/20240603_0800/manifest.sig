@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 7eaee79805e76b5730cbd414dab574843a5635117fa69578c8471ed53220e81d
+sha256 dda9ca2ba31ffff64da0bd43e92d4afed1854b906329ed01f2b22b79c848e37b
 
-— openprep.PEF2024.simulacro eg8vL0apOuoa0Z4XID2mEe+/JWibpAytliCjuKf+ziodEfjq6B8JiIWTU6t5ZrAerVsmBID00A1AwCMunT3cUWzlKgk=
+— openprep.PEF2024.simulacro eg8vLyE0eeg4+a80onneO+i9nRJO7Itj/QfjOz78rHl7JzcLEZsICx4Ac2FTuwVXkLEfpIWtum24oYcU3SDtCq9eLw0=

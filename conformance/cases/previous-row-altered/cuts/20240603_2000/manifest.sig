@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 5b117acc9d57db5cd6b832d82bdd47886265d0d042cde24d89910b16f275701d
+sha256 d545ecfb6f1ffb1d80e756b811b37aeb96cf32638a53b7423aeef627baa7ded9
 
-— openprep.PEF2024.simulacro eg8vL9LfUBU9PazYq6w//kC3AUKwFfFsm7o1hpOJECuddLOD+RESgIgbkrkaS22AjVMM1TyzttS/8203pdUU3NAgMgs=
+— openprep.PEF2024.simulacro eg8vLyGGRgwY2sah1F+A7YdmI26lR2E+UqTwFULOs2MrhRywQBbxjGRnZxVLgMPHRtEfA8xcewjiXimJ9PScCzaXHQ0=

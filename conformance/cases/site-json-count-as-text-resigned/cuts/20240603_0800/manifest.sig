@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 1b61099c92198da11d6fcefe8efe581d09c2f7fe4fb9e8a1a078a7f2240f7398
+sha256 921485a3a95dcf7c93964b1651fc4e8c09e9b61f7bd71784b0b8dece2126bb0e
 
-— openprep.PEF2024.simulacro eg8vLyLq9f7GwXpkRNJSkqPqoA/x1X8tVk66nK5Zx4Vmqa8k8E9dW/1VEp0PtWPEJxmfdKBEOnvq0dA8b7s+86aMcQk=
+— openprep.PEF2024.simulacro eg8vL0FnXBjw8eMkb3ZVzw2vGnjG+2RMhlW9S/H19puaZ+K5wJigUlaUym3MbNS22Nt5ICsnBq0ZjC+4CdfrOAfsoQs=
