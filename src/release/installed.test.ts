@@ -43,7 +43,9 @@ describe('checkInstalledRelease', async () => {
     ],
   };
 
-  it('finds nothing in an intact folder', async () => {
+  it('finds nothing in an intact folder, not even the compile cache Node writes there', async () => {
+    await mkdir(path.join(root, 'node_modules/.cache/node-compile-cache'), { recursive: true });
+    await writeFile(path.join(root, 'node_modules/.cache/node-compile-cache/x'), 'cached');
     assert.deepEqual(await checkInstalledRelease(root, manifest), { differences: [] });
   });
 

@@ -20,6 +20,13 @@ export interface InstalledDifference {
 /** The folders whose every file must be listed: the code a node runs. */
 export const CODE_FOLDERS: readonly string[] = ['bin', 'src', 'dist', 'node_modules'];
 
+/**
+ * Node's compile cache (bin/openprep.js puts it in node_modules/.cache at install time): not
+ * part of the release, written on the machine. V8 takes an entry only for the source whose hash
+ * it was made from, and whoever can write it can write the sources themselves.
+ */
+const NOT_RELEASED = 'node_modules/.cache';
+
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
@@ -41,6 +48,7 @@ async function walk(root: string, relative: string, out: string[]): Promise<void
   }
   for (const entry of entries) {
     const child = `${relative}/${entry.name}`;
+    if (child === NOT_RELEASED) continue;
     if (entry.isDirectory()) await walk(root, child, out);
     else out.push(child);
   }
