@@ -26,12 +26,14 @@ process.emitWarning = (warning, ...rest) => {
 // of the application is loaded: the bootstrap reads only node built-ins and src/release's small
 // code, and the process refuses to start, naming the files, on any difference
 // (docs/trust.md, "The running code, attested"). A git checkout has no manifest: it runs as it
-// is, a development checkout nobody attested.
+// is, a development checkout nobody attested. Every command is checked but `openprep release`
+// (keygen, sign, verify): signing must work on a release not signed yet, and `release verify`
+// makes the same check and reports each difference rather than refusing.
 const { existsSync } = await import('node:fs');
 const { fileURLToPath } = await import('node:url');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const installed = existsSync(`${root}release-manifest.json`);
-if (installed) {
+if (installed && process.argv[2] !== 'release') {
   const { attestAtStart } = await import('../src/release/bootstrap.ts');
   const refused = await attestAtStart(root, process.env, process.stderr);
   if (refused !== null) process.exit(refused);

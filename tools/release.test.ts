@@ -218,6 +218,29 @@ describe('npm run release', { timeout: 300_000 }, () => {
   });
 
   it('runs once extracted: help, the verifier on a cut, serve answering /healthz', async () => {
+    // An installed release runs only signed by its pinned maintainers (src/release/bootstrap.ts):
+    // two of three operators' keys sign it here (the next test's keys are others).
+    const operators = path.join(work, 'operators');
+    const pinned: string[] = [];
+    for (const name of ['uno', 'dos', 'tres']) {
+      const made = openprep(['release', 'keygen', '--name', `openprep-release.${name}`, '--out', operators]);
+      assert.equal(made.code, 0, made.stderr);
+      pinned.push(made.stdout.split('\n')[0]!);
+    }
+    const pinnedFile = path.join(work, 'operators-keys.txt');
+    await writeFile(pinnedFile, `${pinned.join('\n')}\nthreshold 2\n`);
+    for (const name of ['uno', 'tres'])
+      assert.equal(
+        openprep([
+          'release',
+          'sign',
+          path.join(installed, 'release-manifest.json'),
+          '--key',
+          path.join(operators, `openprep-release.${name}.key`),
+        ]).code,
+        0,
+      );
+    process.env['OPENPREP_RELEASE_KEYS'] = pinnedFile;
     const help = openprep(['help']);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /release verify/);
@@ -255,6 +278,7 @@ describe('npm run release', { timeout: 300_000 }, () => {
       assert.equal(site.status, 200, 'the built site is served');
     } finally {
       await stopServer(child);
+      delete process.env['OPENPREP_RELEASE_KEYS'];
     }
   });
 

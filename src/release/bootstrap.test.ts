@@ -236,9 +236,13 @@ describe('the bootstrap of an installed release', () => {
     assert.equal(preloadedCode('--max-old-space-size=4096', []), null);
     assert.match(preloadedCode('--require /tmp/x.js', []) ?? '', /--require/);
     assert.match(preloadedCode('', ['--import=/tmp/x.mjs']) ?? '', /--import/);
-    const child = run(await install(), { NODE_OPTIONS: '--import=data:text/javascript,0' });
+    const root = await install();
+    const child = run(root, { NODE_OPTIONS: '--import=data:text/javascript,0' });
     assert.equal(child.status, RELEASE_REFUSED_EXIT);
     assert.equal(child.stdout, '');
+    const cached = run(root, { NODE_COMPILE_CACHE: path.join(work, 'cache') });
+    assert.equal(cached.status, RELEASE_REFUSED_EXIT);
+    assert.match(cached.stderr, /NODE_COMPILE_CACHE/);
   });
 
   it('lists every file the checker imports, followed to the end, as checked before it is loaded', async () => {

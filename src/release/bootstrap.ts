@@ -203,7 +203,11 @@ export async function attestAtStart(
   stderr: { write(text: string): unknown },
 ): Promise<number | null> {
   // Code preloaded through Node's own options runs before this check and is not in the manifest.
-  const preload = preloadedCode(env['NODE_OPTIONS'] ?? '', process.execArgv);
+  const preload =
+    preloadedCode(env['NODE_OPTIONS'] ?? '', process.execArgv) ??
+    // A compile cache is compiled code Node runs in place of a source whose hash it matches: a
+    // planted entry would run unchecked (bin/openprep.js enables none in an installed release).
+    (env['NODE_COMPILE_CACHE'] ? 'NODE_COMPILE_CACHE' : null);
   if (preload !== null) {
     stderr.write(
       `openprep: refusing to start: ${preload} loads code before the release is checked; an installed release runs without it.\n`,

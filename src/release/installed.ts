@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isSymlink, type ReleaseManifest, sortReleaseFiles } from './manifest.ts';
+import { isSymlink, type ReleaseFile, type ReleaseManifest, sortReleaseFiles } from './manifest.ts';
 
 export type InstalledProblem = 'missing' | 'changed' | 'unexpected' | 'mode';
 
@@ -27,7 +27,16 @@ export const CODE_FOLDERS: readonly string[] = ['bin', 'src', 'dist', 'node_modu
  */
 const NOT_RELEASED = 'node_modules/.cache';
 
-async function sha256Of(file: string): Promise<string> {
+/** Files read and hashed at once. */
+const CHECKS_AT_ONCE = 16;
+/** Smaller files are read whole (one read); larger ones streamed. */
+const READ_WHOLE_BYTES = 1024 * 1024;
+
+async function sha256Of(file: string, size: number): Promise<string> {
+  if (size <= READ_WHOLE_BYTES)
+    return createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -59,9 +68,11 @@ export async function checkInstalledRelease(
   manifest: ReleaseManifest,
 ): Promise<{ differences: InstalledDifference[] }> {
   const differences: InstalledDifference[] = [];
-  const listed = new Set<string>();
-  for (const file of manifest.files) {
-    listed.add(file.path);
+  const listed = new Set(manifest.files.map((file) => file.path));
+  // Files are checked a few at a time: one by one, ~10,000 small files cost a round trip to the
+  // disk each, and a start that checks its release took 3 to 4 times longer (attest's measure).
+  const queue = [...manifest.files];
+  const checkOne = async (file: ReleaseFile): Promise<void> => {
     const absolute = path.join(root, ...file.path.split('/'));
     let info: import('node:fs').Stats;
     try {
@@ -72,21 +83,25 @@ export async function checkInstalledRelease(
         (error as NodeJS.ErrnoException).code === 'ENOTDIR'
       ) {
         differences.push({ path: file.path, problem: 'missing' });
-        continue;
+        return;
       }
       throw error;
     }
     if (isSymlink(file)) {
       if (!info.isSymbolicLink() || (await readlink(absolute)) !== file.symlink)
         differences.push({ path: file.path, problem: 'changed' });
-      continue;
+      return;
     }
-    if (!info.isFile() || info.size !== file.bytes || (await sha256Of(absolute)) !== file.sha256) {
+    if (!info.isFile() || info.size !== file.bytes || (await sha256Of(absolute, info.size)) !== file.sha256) {
       differences.push({ path: file.path, problem: 'changed' });
-      continue;
+      return;
     }
     if (modeText(info.mode) !== file.mode) differences.push({ path: file.path, problem: 'mode' });
-  }
+  };
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) await checkOne(file);
+  };
+  await Promise.all(Array.from({ length: CHECKS_AT_ONCE }, worker));
   const present: string[] = [];
   for (const folder of CODE_FOLDERS) await walk(root, folder, present);
   for (const file of present) if (!listed.has(file)) differences.push({ path: file, problem: 'unexpected' });
