@@ -41,6 +41,7 @@ import {
   RELEASE_FORMAT,
   RELEASE_MANIFEST_FILE,
   type ReleaseFile,
+  parseReleaseManifest,
   type ReleaseManifest,
   releaseHash,
   serializeReleaseManifest,
@@ -364,7 +365,16 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
   ).version;
 
   // The sources: git's list and modes; their bytes from the work tree, which is HEAD's when clean.
-  const tracked = trackedFiles(repo);
+  // A dirty tree may have deleted tracked files: what is not on disk is not in the release.
+  const tracked: { path: string; gitMode: string }[] = [];
+  for (const file of trackedFiles(repo))
+    if (
+      await lstat(path.join(repo, file.path)).then(
+        () => true,
+        () => false,
+      )
+    )
+      tracked.push(file);
   const staged: Staged[] = [];
   for (const file of tracked) {
     if (!shipsSource(file.path)) continue;
@@ -435,6 +445,9 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
       files,
     };
     const manifestBytes = serializeReleaseManifest(manifest);
+    // What a node will read back: a path or a link leaving the release fails here, not there.
+    const readBack = parseReleaseManifest(manifestBytes);
+    if (!readBack.ok) throw new ReleaseRefused(readBack.message);
     const hash = releaseHash(manifestBytes);
 
     const out = path.resolve(repo, options.out);

@@ -174,6 +174,8 @@ async function* gzipFrame(tar: AsyncIterable<Buffer>, level: number): AsyncGener
     }
   })();
   const feeding = pipeline(counted, deflate);
+  // Its failure also ends the loop below with the same error; awaited after it, handled here.
+  feeding.catch(() => {});
   for await (const chunk of deflate) yield chunk as Buffer;
   await feeding;
   const trailer = Buffer.alloc(8);
