@@ -19,7 +19,7 @@ import { checkPublishedCut, checkStoredImages } from '../center/restore_check.ts
 import type { PublishedImages } from '../publish/public_images.ts';
 import { loadServeConfig } from '../server/config.ts';
 import { Deployment, deploymentFacts } from '../server/deployment.ts';
-import { currentAttestation } from '../release/bootstrap.ts';
+import { currentAttestation, RELEASE_REFUSED_EXIT } from '../release/bootstrap.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -215,6 +215,32 @@ export async function runCut(args: readonly string[]): Promise<number> {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
+    // The release re-checked as serve does (release.recheckSeconds): a cut builder whose code
+    // changed under it stops before its next cut — the cut in progress is finished and the
+    // lease given back, as on SIGTERM — and exits 20 (docs/trust.md, section 2).
+    let releaseFailed = false;
+    let checkingRelease = false;
+    const rechecks =
+      attestation.kind === 'attested'
+        ? setInterval(() => {
+            if (checkingRelease || controller.signal.aborted) return;
+            checkingRelease = true;
+            void deployment
+              .recheck(process.env)
+              .then((check) => {
+                if (check.ok) return;
+                releaseFailed = true;
+                process.stderr.write(`openprep cut: ${Deployment.describe(check)}; stopping.\n`);
+                controller.abort();
+              })
+              .catch((error: unknown) =>
+                process.stderr.write(`openprep cut: the release re-check failed to run: ${String(error)}\n`),
+              )
+              .finally(() => {
+                checkingRelease = false;
+              });
+          }, config.value.release.recheckSeconds * 1000)
+        : null;
     const metrics = o['metrics-file'] === undefined ? null : new SchedulerMetrics(o['metrics-file']);
     await runCutScheduler({
       node: node.value,
@@ -238,8 +264,9 @@ export async function runCut(args: readonly string[]): Promise<number> {
         else out(`standing by: ${event.holder ?? 'another process'} builds the cuts`);
       },
     });
+    if (rechecks !== null) clearInterval(rechecks);
     await metrics?.observe({ kind: 'stopped' });
-    return 0;
+    return releaseFailed ? RELEASE_REFUSED_EXIT : 0;
   } finally {
     images.blobs.close();
     cutStore.close();
