@@ -5,8 +5,9 @@
  * (help, the verifier on a cut, `serve` answering /healthz) and verify against its manifest; 2
  * of 3 maintainer signatures must be accepted, 1 refused, and a changed byte named.
  *
- * Cost: two builds of about 25–30 s each on two cores (the gzip of ~200 MB, mostly the pinned
- * Node binary, is most of it), then about 10 s for the rest.
+ * Cost: about 2 to 3 minutes on two busy cores — two builds of 30–50 s each (hashing and
+ * compressing ~200 MB, mostly the pinned Node), `serve` started from the extracted release, and
+ * four `release verify` runs that hash every file.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';

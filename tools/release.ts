@@ -280,10 +280,15 @@ function purl(name: string, version: string): string {
 
 /**
  * A CycloneDX 1.6 SBOM of the production packages, written here rather than by
- * `@cyclonedx/cyclonedx-npm`: that tool reads the tree through `npm ls`, stamps the time of the
- * run unless told otherwise, and would be a few dozen more packages to trust; what an SBOM of
- * an npm lockfile holds (name, version, purl, the lockfile's SHA-512, licence) is in the lockfile.
- * Its serial number is derived from the release hash, its time from SOURCE_DATE_EPOCH.
+ * `@cyclonedx/cyclonedx-npm`. That tool was tried (4.2.1, `--omit dev --output-reproducible`):
+ * its output is stable run to run, but it reads the installed tree through `npm ls`, not the
+ * lockfile — on a node_modules holding packages the lockfile does not (installed with
+ * `--no-save`) it stops on "extraneous" unless told to ignore npm's errors, and then lists them
+ * and dev packages' platform binaries (293 components where the lockfile's production set is
+ * 164), and it leaves out the pinned Node the release ships. What an SBOM of an npm lockfile
+ * holds (name, version, purl, the lockfile's SHA-512, licence) is in the lockfile, so it is read
+ * from there, for exactly the packages the tarball carries. Its serial number is derived from
+ * the release hash, its time from SOURCE_DATE_EPOCH.
  */
 export function cycloneDx(options: {
   version: string;

@@ -4,8 +4,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { checkInstalledRelease } from './installed.ts';
-import type { ReleaseManifest } from './manifest.ts';
+import { checkInstalledRelease, readInstalledRelease } from './installed.ts';
+import { type ReleaseManifest, releaseHash, serializeReleaseManifest } from './manifest.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -47,6 +47,20 @@ describe('checkInstalledRelease', async () => {
     await mkdir(path.join(root, 'node_modules/.cache/node-compile-cache'), { recursive: true });
     await writeFile(path.join(root, 'node_modules/.cache/node-compile-cache/x'), 'cached');
     assert.deepEqual(await checkInstalledRelease(root, manifest), { differences: [] });
+  });
+
+  it('reads the running release: null in a checkout, the version and hash of its manifest, or the error', async () => {
+    assert.deepEqual(await readInstalledRelease(root), { ok: true, value: null });
+    const bytes = serializeReleaseManifest(manifest);
+    await writeFile(path.join(root, 'release-manifest.json'), bytes);
+    assert.deepEqual(await readInstalledRelease(root), {
+      ok: true,
+      value: { version: '0.1.0', sha256: releaseHash(bytes) },
+    });
+    await writeFile(path.join(root, 'release-manifest.json'), '{}');
+    const bad = await readInstalledRelease(root);
+    assert.equal(!bad.ok && bad.code, 'bad-release-manifest');
+    await rm(path.join(root, 'release-manifest.json'));
   });
 
   it('finds missing, changed, unexpected and mode, and a relinked link', async () => {

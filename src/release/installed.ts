@@ -8,7 +8,39 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isSymlink, type ReleaseFile, type ReleaseManifest, sortReleaseFiles } from './manifest.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import {
+  isSymlink,
+  parseReleaseManifest,
+  RELEASE_MANIFEST_FILE,
+  type ReleaseFile,
+  type ReleaseManifest,
+  releaseHash,
+  sortReleaseFiles,
+} from './manifest.ts';
+
+/** The folder this code runs from: an installed release's root, or a development checkout. */
+export const RUNNING_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * The release this code was installed from, as a cut names it (`{ version, sha256 }`), or null
+ * in a development checkout (no release-manifest.json at its root). It does not check the
+ * files: `openprep release verify` does.
+ */
+export async function readInstalledRelease(
+  root: string = RUNNING_ROOT,
+): Promise<Result<{ version: string; sha256: string } | null, 'bad-release-manifest'>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(root, RELEASE_MANIFEST_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ok(null);
+    return err('bad-release-manifest', `cannot read ${RELEASE_MANIFEST_FILE}: ${(error as Error).message}`);
+  }
+  const manifest = parseReleaseManifest(bytes);
+  if (!manifest.ok) return manifest;
+  return ok({ version: manifest.value.version, sha256: releaseHash(bytes) });
+}
 
 export type InstalledProblem = 'missing' | 'changed' | 'unexpected' | 'mode';
 
