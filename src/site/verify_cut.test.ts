@@ -71,7 +71,15 @@ test('the Merkle root computed with WebCrypto is RFC 6962’s (the journal’s i
 test('a published cut passes every browser check with the election’s key', async () => {
   const base = await serve(cuts);
   let progressed = 0;
-  const results = await verifyCutInBrowser({ base, keyText: key, progress: (done) => (progressed = done) });
+  let release: unknown = 'not told';
+  const results = await verifyCutInBrowser({
+    base,
+    keyText: key,
+    progress: (done) => (progressed = done),
+    release: (named) => (release = named),
+  });
+  // The cut was built by a development checkout: its signed manifest names no release.
+  assert.equal(release, null);
   assert.deepEqual(
     results.filter((r) => r.status !== 'pass'),
     [],
