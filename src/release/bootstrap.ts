@@ -63,7 +63,7 @@ export type Attestation =
       readonly commit: string;
       /** SHA-256 (hex) of `release-manifest.json`: the release hash the public compares. */
       readonly sha256: string;
-      /** The maintainers whose signatures verified, in the order of the signature file. */
+      /** The pinned maintainers whose signatures verified, sorted. */
       readonly signers: readonly string[];
       readonly files: number;
       /** How long the check took, in milliseconds (files read and hashed). */
@@ -99,13 +99,6 @@ export function currentAttestation(): Attestation {
   return current;
 }
 
-/** The release a cut names (`manifest.json`'s `release`): null in a development checkout. */
-export function releaseOf(attestation: Attestation): { version: string; sha256: string } | null {
-  return attestation.kind === 'attested'
-    ? { version: attestation.version, sha256: attestation.sha256 }
-    : null;
-}
-
 /** The differences a person reads: at most `limit` lines, then how many more. */
 export function describeDifferences(differences: readonly Difference[], limit = 20): string {
   const lines = differences.slice(0, limit).map((d) => `  ${d.path}: ${PROBLEM[d.problem]}`);
@@ -136,7 +129,7 @@ export async function attestRelease(
   } catch (error) {
     return failed(
       'release-keys-unreadable',
-      `cannot read the pinned release keys ${keysFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (install them, or set OPENPREP_RELEASE_KEYS; docs/deployment.md, "The release keys")`,
+      `cannot read the pinned release keys ${keysFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (install them, or set OPENPREP_RELEASE_KEYS; docs/deployment.md, "Packaging")`,
     );
   }
   let manifestBytes: Buffer;

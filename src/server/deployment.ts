@@ -16,7 +16,6 @@ import { canonicalJson } from '../platform/web/canonical_json.ts';
 import {
   type Attestation,
   type AttestationCode,
-  type Attested,
   attestRelease,
   type Difference,
 } from '../release/bootstrap.ts';
@@ -287,5 +286,3 @@ export class Deployment {
     };
   }
 }
-
-export type { Attested };
