@@ -541,6 +541,22 @@ export class Mirror {
         return this.#reject(got.code === 'too-large' ? 'oversize' : 'unsafe-path', id, got.message, stage);
       }
     }
+    // The cut's zip is not listed (it holds the manifest): its size is bounded by what it can
+    // carry — each contest's zip with at most every listed file — and V14 checks every entry.
+    const zipName = `${id}_PREP.zip`;
+    const listedBytes = manifest.files.reduce((sum, f) => sum + f.bytes, 0) + cut.manifestBytes.length;
+    const zipBound = (manifest.contests.length + 1) * listedBytes + 1024 * 1024;
+    const zip = await downloadFile(
+      urlOf(center, `${id}/${zipName}`),
+      folder,
+      zipName,
+      zipBound,
+      this.#timeoutMs,
+    );
+    if (!zip.ok) {
+      if (zip.code === 'transient') return abandon(err('transient', zip.message));
+      return this.#reject(zip.code === 'too-large' ? 'oversize' : 'unsafe-path', id, zip.message, stage);
+    }
     // The catalog and the election definition: the manifest names them beside the cut
     // (`../catalogo/…`) with their SHA-256, which the verifier checks (V11).
     for (const [relative, sha256] of [
