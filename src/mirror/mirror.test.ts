@@ -18,12 +18,12 @@ import {
   type Center,
   closeServer,
   filesUnder,
+  forkCut,
   type Night,
   playNight,
   startCenter,
   startFaultyProxy,
 } from '../test/mirror_night.ts';
-import { resignCut } from '../test/resigned_cut.ts';
 import { Mirror } from './mirror.ts';
 import { startMirrorServer } from './serve.ts';
 
@@ -246,12 +246,7 @@ describe('two mirrors fed a forked history', () => {
     const [c1, c2, c3, c4] = night.cutIds as [string, string, string, string];
     // The fork: the same key signs another third cut (its LEEME.txt says something else).
     const forkRoot = path.join(work, 'fork-cuts');
-    const { cp } = await import('node:fs/promises');
-    await cp(path.join(night.cuts, c3), path.join(forkRoot, c3), { recursive: true });
-    const leeme = await readFile(path.join(forkRoot, c3, 'LEEME.txt'));
-    await resignCut(path.join(forkRoot, c3), night.signer, {
-      files: { 'LEEME.txt': Buffer.concat([leeme, Buffer.from('Otra historia.\r\n')]) },
-    });
+    await forkCut(night, c3, forkRoot);
     const centerA = await startCenter(path.join(work, 'center-a'), night);
     const centerB = await startCenter(path.join(work, 'center-b'), night);
     await centerA.publish([c1, c2, c3]);

@@ -15,7 +15,7 @@ import { loadSigningKey } from '../journal/keys.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import { startCutServer } from '../mirror/static_server.ts';
 import { stableJson } from '../platform/web/canonical_json.ts';
-import { sha256Hex, signLatest } from './resigned_cut.ts';
+import { resignCut, sha256Hex, signLatest } from './resigned_cut.ts';
 
 export interface Night {
   /** The demo's cuts root. */
@@ -25,6 +25,19 @@ export interface Night {
   /** The election's public key (verifier key text). */
   readonly publicKey: string;
   readonly signer: NoteSigner;
+}
+
+/**
+ * The same night with its cut `cutId` forked: copied to `forkRoot` and re-signed with the same
+ * key after its LEEME.txt says something else — another manifest for the same sequence, which
+ * verifies on its own (a center showing two histories).
+ */
+export async function forkCut(night: Night, cutId: string, forkRoot: string): Promise<void> {
+  await cp(path.join(night.cuts, cutId), path.join(forkRoot, cutId), { recursive: true });
+  const leeme = await readFile(path.join(forkRoot, cutId, 'LEEME.txt'));
+  await resignCut(path.join(forkRoot, cutId), night.signer, {
+    files: { 'LEEME.txt': Buffer.concat([leeme, Buffer.from('Otra historia.\r\n')]) },
+  });
 }
 
 /** A tiny demo night played to its close, with a cut every `cutEvery` simulated minutes. */
@@ -76,11 +89,12 @@ export interface Center {
   close(): Promise<void>;
 }
 
-export async function startCenter(root: string, night: Night): Promise<Center> {
+/** `site`: the built public site, served beside the cuts as the center serves it. */
+export async function startCenter(root: string, night: Night, site?: string): Promise<Center> {
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
   await cp(path.join(night.cuts, 'catalogo'), path.join(root, 'catalogo'), { recursive: true });
-  const server = await startCutServer({ root, port: 0 });
+  const server = await startCutServer({ root, port: 0, ...(site !== undefined ? { site } : {}) });
   return {
     root,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
