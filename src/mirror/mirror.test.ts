@@ -23,7 +23,7 @@ import {
   playNight,
   startCenter,
   startFaultyProxy,
-} from '../test/mirror_night.ts';
+} from '../demo/mirror_night.ts';
 import { Mirror } from './mirror.ts';
 import { startMirrorServer } from './serve.ts';
 
@@ -220,7 +220,7 @@ describe('a mirror behind a faulty proxy', () => {
       // A stale pointer (the center's own, signed, for the older cut) does not move the mirror back.
       const old = await (await fetch(`${center.url}${c1}/manifest.json`)).arrayBuffer();
       assert.ok(old.byteLength > 0);
-      const { pointerTo } = await import('../test/mirror_night.ts');
+      const { pointerTo } = await import('../demo/mirror_night.ts');
       const stale = await pointerTo(path.join(center.root, c1), night.signer);
       proxy.fault = (pathname) =>
         pathname === '/latest.json'
@@ -303,6 +303,50 @@ describe('two mirrors fed a forked history', () => {
       await closeServer(servedB.server);
       await centerA.close();
       await centerB.close();
+    }
+  });
+});
+
+describe("the site's comparison with a mirror (src/site/mirror_compare.ts, here in Node)", () => {
+  test('the same cut, a signed split view, altered files, a mirror behind, a bad address', async () => {
+    const { compareWithMirror } = await import('../site/mirror_compare.ts');
+    const { writeFile } = await import('node:fs/promises');
+    const [c1, c2] = night.cutIds as [string, string];
+    const center = await startCenter(path.join(work, 'center-gossip'), night);
+    await center.publish([c1, c2]);
+    const same = await openMirror('mirror-gossip-same', center.url);
+    await same.poll();
+    const forkRoot = path.join(work, 'fork-gossip');
+    await forkCut(night, c2, forkRoot);
+    const forked = await startCenter(path.join(work, 'center-gossip-forked'), night);
+    await forked.publish([c1]);
+    await forked.publish([c2], forkRoot);
+    // A server that altered the manifest without the key: not signed.
+    const altered = await startCenter(path.join(work, 'center-gossip-altered'), night);
+    await altered.publish([c1, c2]);
+    const manifest = path.join(altered.root, c2, 'manifest.json');
+    await writeFile(manifest, (await readFile(manifest, 'utf8')).replace('"final": false', '"final": true'));
+    const behind = await startCenter(path.join(work, 'center-gossip-behind'), night);
+    await behind.publish([c1]);
+    const served = await serve(same);
+    try {
+      const ask = (mirror: string, keyText = night.publicKey) =>
+        compareWithMirror({ base: center.url, mirror, cutId: c2, keyText });
+      const match = await ask(served.url);
+      assert.equal(match.kind, 'match');
+      const split = await ask(forked.url);
+      assert.ok(split.kind === 'mismatch' && split.signed === true);
+      assert.equal(split.ours, match.kind === 'match' ? match.sha256 : '');
+      const unsigned = await ask(altered.url);
+      assert.ok(unsigned.kind === 'mismatch' && unsigned.signed === false);
+      const noKey = await ask(forked.url, '');
+      assert.ok(noKey.kind === 'mismatch' && noKey.signed === null);
+      assert.deepEqual(await ask(behind.url), { kind: 'absent', latest: c1 });
+      assert.deepEqual(await ask('ftp://espejo.example/'), { kind: 'bad-url' });
+      assert.deepEqual(await ask('http://127.0.0.1:1/'), { kind: 'unreachable' });
+    } finally {
+      await closeServer(served.server);
+      for (const c of [center, forked, altered, behind]) await c.close();
     }
   });
 });

@@ -30,7 +30,7 @@ import {
   type Night,
   playNight,
   startCenter,
-} from '../test/mirror_night.ts';
+} from '../demo/mirror_night.ts';
 import { englishOnly, findUntranslated } from '../test/untranslated.ts';
 import { buildSite } from './build.ts';
 import { WORDS } from './i18n.ts';

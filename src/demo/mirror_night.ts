@@ -2,7 +2,8 @@
  * What the mirror's tests need: a real night of cuts (the demo's tiny night, played to its
  * close), a center that publishes them one poll at a time (a cuts root served by the static
  * server, the signed pointer moved as the publisher moves it), and a faulty HTTP proxy in
- * front of it that alters what passes through.
+ * front of it that alters what passes through. Here beside tiny_night.ts because it plays the
+ * demo's night (a test helper may not import the demo).
  */
 import assert from 'node:assert/strict';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,12 +11,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { dataPaths } from '../center/data_dir.ts';
-import { runDemo } from '../demo/demo.ts';
+import { runDemo } from './demo.ts';
 import { loadSigningKey } from '../journal/keys.ts';
 import type { NoteSigner } from '../journal/note.ts';
 import { startCutServer } from '../mirror/static_server.ts';
 import { stableJson } from '../platform/web/canonical_json.ts';
-import { resignCut, sha256Hex, signLatest } from './resigned_cut.ts';
+import { resignCut, sha256Hex, signLatest } from '../test/resigned_cut.ts';
 
 export interface Night {
   /** The demo's cuts root. */
