@@ -126,8 +126,15 @@ describe('a mirror follows a center', () => {
     await center.publish(night.cutIds.slice(0, 2));
     const first = await openMirror('mirror-restart', center.url);
     await first.poll();
+    // A cut folder the mirror did not verify (put there by hand, its signature broken) is moved
+    // out of the served tree at start, not taken as verified.
+    const { cp, writeFile } = await import('node:fs/promises');
+    const planted = path.join(first.served, night.cutIds[2]!);
+    await cp(path.join(night.cuts, night.cutIds[2]!), planted, { recursive: true });
+    await writeFile(path.join(planted, 'manifest.sig'), 'not a signature\n');
     const again = await openMirror('mirror-restart', center.url);
     assert.equal(again.latest()?.cut, night.cutIds[1]);
+    await assert.rejects(stat(planted));
     assert.ok(again.pointer() !== null);
     await center.publish(night.cutIds.slice(2, 3));
     await again.poll();

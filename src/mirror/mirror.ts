@@ -180,13 +180,23 @@ export class Mirror {
     for (const name of await readdir(this.served)) {
       if (!CUT_ID.test(name)) continue;
       const folder = path.join(this.served, name);
-      const opened = await openManifest(
-        await readFile(path.join(folder, 'manifest.json')),
-        await readFile(path.join(folder, 'manifest.sig')),
-        this.#crypto,
-        null,
-      );
-      if (opened.value !== undefined) this.#hold(opened.value.manifest, opened.value.manifestBytes);
+      // Only this mirror renames a cut in here, after it verified it; a folder whose manifest
+      // does not open with the key (someone else's, or broken) is moved out of the served tree,
+      // and the center's copy is fetched again.
+      const bytes = await readFile(path.join(folder, 'manifest.json')).catch(() => null);
+      const signature = await readFile(path.join(folder, 'manifest.sig')).catch(() => null);
+      const failures: string[] = [];
+      const opened =
+        bytes === null || signature === null
+          ? null
+          : await openManifest(bytes, signature, this.#crypto, {
+              fail: (_id, detail) => failures.push(detail),
+              failed: () => failures.length > 0,
+            });
+      if (opened?.value !== undefined && failures.length === 0 && opened.value.manifest.cut.id === name)
+        this.#hold(opened.value.manifest, opened.value.manifestBytes);
+      else
+        await rename(folder, path.join(this.#dir('quarantine'), `${name}.unverified-at-start.${Date.now()}`));
     }
     try {
       this.#pointer = {
