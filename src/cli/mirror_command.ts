@@ -69,7 +69,13 @@ export async function runMirror(args: readonly string[]): Promise<number> {
   const stop = new AbortController();
   const loop = (async () => {
     while (!stop.signal.aborted) {
-      await mirror.poll();
+      // A fault of this machine (a full disk, a folder removed by hand) is logged and the poll
+      // retried: the mirror goes on serving what it verified.
+      await mirror
+        .poll()
+        .catch((error: unknown) =>
+          log({ event: 'error', detail: error instanceof Error ? error.message : String(error) }),
+        );
       await sleep(o.every * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
     }
   })();

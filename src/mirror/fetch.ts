@@ -92,13 +92,23 @@ export async function downloadFile(
   const target = path.resolve(folder, ...relative.split('/'));
   if (!safeRelativePath(relative) || !target.startsWith(path.resolve(folder) + path.sep))
     return err('unsafe-path', `${relative} is not a path inside the cut`);
-  await mkdir(path.dirname(target), { recursive: true });
+  // A name listed twice, or both as a file and as a folder, cannot be written: the manifest's
+  // fault, refused like a path outside the folder.
+  const made = await mkdir(path.dirname(target), { recursive: true }).then(
+    () => null,
+    (error: NodeJS.ErrnoException) => error.code ?? 'error',
+  );
+  if (made !== null) return err('unsafe-path', `${relative} cannot be written (${made})`);
   const opened = await open(url, timeoutMs);
   if (!opened.ok) return opened;
   const out = createWriteStream(target, { flags: 'wx' });
-  const finished = new Promise<void>((resolve, reject) => {
+  let writeError: string | null = null;
+  const finished = new Promise<void>((resolve) => {
     out.once('finish', resolve);
-    out.once('error', reject);
+    out.once('error', (error: NodeJS.ErrnoException) => {
+      writeError = error.code ?? error.message;
+      resolve();
+    });
   });
   let total = 0;
   let failure: Result<number, FetchError> | null = null;
@@ -110,13 +120,19 @@ export async function downloadFile(
         failure = err('too-large', `${relative} is longer than the ${maxBytes} bytes the manifest signs`);
         break;
       }
-      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      if (writeError !== null) break;
+      if (!out.write(chunk))
+        await Promise.race([new Promise<void>((resolve) => out.once('drain', () => resolve())), finished]);
     }
   } catch (error) {
     failure = err('transient', `${url}: ${describe(error)}`);
   }
   out.end();
   await finished;
+  if (writeError !== null) {
+    await opened.value.body?.cancel().catch(() => undefined);
+    return err('unsafe-path', `${relative} cannot be written (${writeError})`);
+  }
   if (failure !== null) {
     await rm(target, { force: true });
     return failure;

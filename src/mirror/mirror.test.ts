@@ -12,7 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../test/center_process.ts';
+import { spawn } from 'node:child_process';
+import process from 'node:process';
+import { MAIN, runCli } from '../test/center_process.ts';
 import { freePortPair } from '../test/ports.ts';
 import {
   type Center,
@@ -123,23 +125,26 @@ describe('a mirror follows a center', () => {
 
   test('a mirror reopened on its folder serves what it verified before, and goes on from there', async () => {
     const center = await startCenter(path.join(work, 'center-restart'), night);
-    await center.publish(night.cutIds.slice(0, 2));
-    const first = await openMirror('mirror-restart', center.url);
-    await first.poll();
-    // A cut folder the mirror did not verify (put there by hand, its signature broken) is moved
-    // out of the served tree at start, not taken as verified.
-    const { cp, writeFile } = await import('node:fs/promises');
-    const planted = path.join(first.served, night.cutIds[2]!);
-    await cp(path.join(night.cuts, night.cutIds[2]!), planted, { recursive: true });
-    await writeFile(path.join(planted, 'manifest.sig'), 'not a signature\n');
-    const again = await openMirror('mirror-restart', center.url);
-    assert.equal(again.latest()?.cut, night.cutIds[1]);
-    await assert.rejects(stat(planted));
-    assert.ok(again.pointer() !== null);
-    await center.publish(night.cutIds.slice(2, 3));
-    await again.poll();
-    assert.equal(again.latest()?.cut, night.cutIds[2]);
-    await center.close();
+    try {
+      await center.publish(night.cutIds.slice(0, 2));
+      const first = await openMirror('mirror-restart', center.url);
+      await first.poll();
+      // A cut folder the mirror did not verify (put there by hand, its signature broken) is moved
+      // out of the served tree at start, not taken as verified.
+      const { cp, writeFile } = await import('node:fs/promises');
+      const planted = path.join(first.served, night.cutIds[2]!);
+      await cp(path.join(night.cuts, night.cutIds[2]!), planted, { recursive: true });
+      await writeFile(path.join(planted, 'manifest.sig'), 'not a signature\n');
+      const again = await openMirror('mirror-restart', center.url);
+      assert.equal(again.latest()?.cut, night.cutIds[1]);
+      await assert.rejects(stat(planted));
+      assert.ok(again.pointer() !== null);
+      await center.publish(night.cutIds.slice(2, 3));
+      await again.poll();
+      assert.equal(again.latest()?.cut, night.cutIds[2]);
+    } finally {
+      await center.close();
+    }
   });
 });
 
@@ -245,6 +250,42 @@ describe('a mirror behind a faulty proxy', () => {
       await proxy.close();
       await center.close();
     }
+  });
+});
+
+describe('a hostile center', () => {
+  test('a signed manifest naming a file outside its folder, or a file twice, is refused and nothing is written outside', async () => {
+    const { cp } = await import('node:fs/promises');
+    const { resignCut, sha256Hex } = await import('../test/resigned_cut.ts');
+    const [c1, c2] = night.cutIds as [string, string];
+    for (const [label, extra] of [
+      ['outside', { path: '../../escape.txt', bytes: 5, sha256: sha256Hex(Buffer.from('hola\n')) }],
+      ['twice', null],
+    ] as const) {
+      // A center of its own for each: a published cut never changes, so its server caches it.
+      const center = await startCenter(path.join(work, `center-hostile-${label}`), night);
+      try {
+        await center.publish([c1]);
+        const mirror = await openMirror(`mirror-hostile-${label}`, center.url);
+        await mirror.poll();
+        const root = path.join(work, `hostile-${label}`);
+        await cp(path.join(night.cuts, c2), path.join(root, c2), { recursive: true });
+        await resignCut(path.join(root, c2), night.signer, {
+          editManifest: (manifest) => {
+            manifest.files.push(extra ?? manifest.files[0]);
+          },
+        });
+        await center.publish([c2], root);
+        await mirror.poll();
+        const rejection = mirror.status().quarantine.at(-1)!;
+        assert.equal(rejection.kind, 'unsafe-path', rejection.reason);
+        assert.equal(mirror.latest()?.cut, c1);
+      } finally {
+        await center.close();
+      }
+    }
+    await assert.rejects(stat(path.join(work, 'escape.txt')));
+    await assert.rejects(stat(path.join(work, 'mirror-hostile-outside', 'escape.txt')));
   });
 });
 
@@ -361,23 +402,67 @@ describe("the site's comparison with a mirror (src/site/mirror_compare.ts, here 
 describe('openprep mirror', () => {
   test('--once polls, prints the status and exits 0; a wrong key or URL is refused with a clear message', async () => {
     const center = await startCenter(path.join(work, 'center-cli'), night);
-    await center.publish(night.cutIds.slice(0, 1));
-    const keyFile = path.join(work, 'election.pub');
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(keyFile, `${night.publicKey}\n`);
-    const data = path.join(work, 'mirror-cli');
-    const run = await runCli(['mirror', center.url, '--key', keyFile, '--data', data, '--once'], {
-      timeoutMs: 60_000,
-    });
-    assert.equal(run.code, 0, run.stderr);
-    const status = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n')));
-    assert.equal(status.latest.cut, night.cutIds[0]);
-    const badUrl = await runCli(['mirror', 'ftp://example', '--key', keyFile, '--data', data, '--once']);
-    assert.equal(badUrl.code, 2);
-    assert.match(badUrl.stderr, /not an http or https URL/);
-    const noKey = await runCli(['mirror', center.url, '--data', data, '--once']);
-    assert.equal(noKey.code, 2);
-    assert.match(noKey.stderr, /--key .* is required/);
-    await center.close();
+    try {
+      await center.publish(night.cutIds.slice(0, 1));
+      const keyFile = path.join(work, 'election.pub');
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(keyFile, `${night.publicKey}\n`);
+      const data = path.join(work, 'mirror-cli');
+      const run = await runCli(['mirror', center.url, '--key', keyFile, '--data', data, '--once'], {
+        timeoutMs: 60_000,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const status = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n')));
+      assert.equal(status.latest.cut, night.cutIds[0]);
+      const badUrl = await runCli(['mirror', 'ftp://example', '--key', keyFile, '--data', data, '--once']);
+      assert.equal(badUrl.code, 2);
+      assert.match(badUrl.stderr, /not an http or https URL/);
+      const noKey = await runCli(['mirror', center.url, '--data', data, '--once']);
+      assert.equal(noKey.code, 2);
+      assert.match(noKey.stderr, /--key .* is required/);
+
+      // Running: it serves, picks up a new cut at its next poll, and stops on SIGTERM.
+      const port = await freePortPair();
+      const child = spawn(
+        process.execPath,
+        [
+          MAIN,
+          'mirror',
+          center.url,
+          '--key',
+          keyFile,
+          '--data',
+          data,
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--every',
+          '1',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let log = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+      });
+      const waitFor = async (text: string) => {
+        for (let i = 0; i < 300 && !log.includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(log.includes(text), `no ${text} in:\n${log}`);
+      };
+      try {
+        await waitFor('"event":"listening"');
+        await center.publish(night.cutIds.slice(1, 2));
+        await waitFor(`"event":"verified","cut":"${night.cutIds[1]}"`);
+        const status = (await (await fetch(`http://127.0.0.1:${port}/status.json`)).json()) as {
+          latest: { cut: string };
+        };
+        assert.equal(status.latest.cut, night.cutIds[1]);
+      } finally {
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0);
+      }
+    } finally {
+      await center.close();
+    }
   });
 });
