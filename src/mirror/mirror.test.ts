@@ -112,6 +112,9 @@ describe('a mirror follows a center', () => {
       const file = await fetch(`${url}${third}/manifest.json`);
       assert.equal(file.headers.get('access-control-allow-origin'), '*');
       assert.equal(file.headers.get('x-content-type-options'), 'nosniff');
+      const metrics = await (await fetch(`${url}metrics`)).text();
+      assert.match(metrics, /^openprep_mirror_cuts_verified_total 3$/m);
+      assert.match(metrics, /^openprep_mirror_latest_sequence 3$/m);
       // Nothing new: up to date.
       await mirror.poll();
       assert.equal(mirror.status().lastPoll?.outcome, 'up-to-date');
