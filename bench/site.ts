@@ -19,7 +19,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { brotliCompressSync } from 'node:zlib';
 import { chromium, type Request } from 'playwright-core';
-import { startCutServer } from '../src/demo/cut_server.ts';
+import { startCutServer } from '../src/mirror/static_server.ts';
 import { buildSite } from '../src/site/build.ts';
 
 const CHROMIUM = process.env['OPENPREP_CHROMIUM'] ?? '/usr/bin/chromium';

@@ -37,6 +37,8 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   publish: ['domain', 'platform', 'platform/web', 'journal', 'images', 'catalog'],
   'verify/core': ['domain', 'platform/web'],
   verify: ['domain', 'platform', 'platform/web', 'journal', 'catalog', 'verify/core'],
+  // A difusor's mirror: fetches cuts, runs the complete verifier, serves only what passed.
+  mirror: ['domain', 'platform', 'platform/web', 'journal', 'verify/core', 'verify'],
   store: ['domain', 'platform', 'journal', 'auth', 'security', 'capture', 'intake', 'publish'],
   center: [
     'domain',

@@ -941,6 +941,58 @@ export const releaseVerify = command({
   run: async (args) => (await import('./release_commands.ts')).runReleaseVerify(args),
 });
 
+export const mirror = command({
+  name: 'mirror',
+  summary:
+    "a difusor's mirror: fetch each new cut, verify it completely, serve only what passed, compare with peers",
+  arguments: '<center URL>',
+  options: {
+    key: valued(
+      'FILE|KEY',
+      z.string().min(1),
+      "the election's public key (its .pub file or the key itself): the only thing the mirror trusts",
+    ),
+    data: valued(
+      'DIR',
+      z.string().min(1).default('openprep-mirror'),
+      "the mirror's folder: served cuts, staging, quarantine, status",
+    ),
+    listen: valued(
+      'HOST:PORT',
+      z
+        .string()
+        .regex(
+          /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/,
+          'HOST:PORT, e.g. 0.0.0.0:8080 or [::]:8080',
+        )
+        .default('127.0.0.1:8080'),
+      'where to serve the verified cuts and the site',
+    ),
+    every: valued(
+      'SECONDS',
+      z.coerce.number().int().min(1).max(86_400).default(30),
+      'how often to poll the center and the peers',
+    ),
+    peer: valued(
+      'URL[,URL…]',
+      z.string().min(1).optional(),
+      'other mirrors to compare the latest cut with (comma-separated)',
+    ),
+    site: valued(
+      'DIR',
+      z.string().min(1).optional(),
+      'the built public site to serve (npm run build:site: dist/site)',
+    ),
+    once: flag(
+      'poll once, print the status JSON and exit (non-zero if a cut was rejected or a split view seen)',
+    ),
+  },
+  examples: [
+    'mirror https://prep.example.mx/cortes/ --key openprep.PEF2024.live.pub --data /srv/espejo --site dist/site --listen 0.0.0.0:8080 --peer https://espejo.unam.example/',
+  ],
+  run: async (args) => (await import('./mirror_command.ts')).runMirror(args),
+});
+
 export const COMMANDS: readonly Command[] = [
   demo,
   demoCode,
@@ -952,6 +1004,7 @@ export const COMMANDS: readonly Command[] = [
   qualityCalibrate,
   cut,
   verify,
+  mirror,
   serve,
   alertTest,
   signer,

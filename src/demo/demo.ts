@@ -32,7 +32,7 @@ import { sampleArrivalHours, trueActaFields, typeActa } from '../sim/election_ni
 import { createRandom, type Random } from '../sim/random.ts';
 import { formatReport, verifyCut } from '../verify/verify.ts';
 import { DEFAULT_SITE_OUT } from '../site/build.ts';
-import { startCutServer } from './cut_server.ts';
+import { startCutServer } from '../mirror/static_server.ts';
 import { consoleHowTo, demoAccountsFile } from './console_accounts.ts';
 import { PeopleAtTheConsole } from './people.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';

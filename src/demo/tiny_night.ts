@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dataPaths } from '../center/data_dir.ts';
 import { buildSite } from '../site/build.ts';
-import { startCutServer } from './cut_server.ts';
+import { startCutServer } from '../mirror/static_server.ts';
 import { runDemo } from './demo.ts';
 
 export interface TinyNight {

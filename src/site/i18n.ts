@@ -118,6 +118,30 @@ const es = {
     'Programa que generó este corte: OpenPREP {version}, versión publicada con SHA-256 {sha256}. Cualquiera puede reconstruirla desde su código fuente y comparar ese valor.',
   verifyReleaseNone:
     'Este corte lo generó una copia de desarrollo de OpenPREP, no una versión publicada y firmada.',
+  // Gossip: comparing this cut with a mirror's (compare_view.tsx).
+  compareTitle: 'Comparar con un espejo',
+  compareIntro:
+    'Un espejo es una copia del PREP que publica otra institución (una universidad, un medio de comunicación) después de verificar cada corte. Compare el corte que usted recibió con el que recibió un espejo: si el centro mostrara una historia a unos lectores y otra a otros, aquí se notaría. Con la llave pública pegada arriba, la página sabe además si la otra versión está firmada.',
+  mirrorUrl: 'Dirección del espejo',
+  knownMirrors: 'Espejos que este sitio conoce:',
+  compareButton: 'Comparar',
+  comparing: 'Consultando el espejo…',
+  compareMatch: 'Coincide: el espejo {mirror} recibió el mismo corte {cut}, con el mismo manifiesto firmado.',
+  compareHash: 'SHA-256 del manifiesto:',
+  compareSplit:
+    'NO coincide: el espejo {mirror} tiene otra versión del corte {cut}, también firmada con la llave de la elección. El centro firmó dos historias distintas: guarde ambas direcciones y avise al instituto, al espejo y a los observadores.',
+  compareUnsigned:
+    'NO coincide: lo que el espejo {mirror} sirve como corte {cut} no está firmado con la llave de la elección. Ese espejo sirve archivos alterados: no confíe en él.',
+  compareMismatch:
+    'NO coincide: el espejo {mirror} tiene otra versión del corte {cut}. Pegue arriba la llave pública de la elección y compare de nuevo para saber si esa versión está firmada.',
+  compareOurs: 'Recibido aquí:',
+  compareTheirs: 'En el espejo:',
+  compareAbsent: 'El espejo {mirror} no tiene el corte {cut}.',
+  compareAbsentLatest:
+    'El espejo {mirror} no tiene el corte {cut}; su último corte es {latest}. Si es más reciente, recargue esta página y compare de nuevo.',
+  compareUnreachable:
+    'No se pudo consultar el espejo {mirror}: puede estar fuera de servicio, no permitir consultas desde otros sitios, o no usar una dirección segura (https).',
+  compareBadUrl: 'Escriba la dirección completa del espejo, por ejemplo https://espejo.ejemplo.mx/',
   // The history of the night (history.tsx).
   history: 'Historial',
   historyTitle: 'Historial de cortes',
@@ -268,6 +292,29 @@ const en: Words = {
     'Software that built this cut: OpenPREP {version}, the published release with SHA-256 {sha256}. Anyone can rebuild it from its source and compare that value.',
   verifyReleaseNone: 'This cut was built by a development copy of OpenPREP, not a published, signed release.',
   // The history of the night (history.tsx).
+  compareTitle: 'Compare with a mirror',
+  compareIntro:
+    'A mirror is a copy of the PREP that another institution (a university, a news outlet) publishes after verifying every cut. Compare the cut you received with the one a mirror received: if the center showed one history to some readers and another to others, it would show here. With the public key pasted above, the page also knows whether the other version is signed.',
+  mirrorUrl: 'Mirror address',
+  knownMirrors: 'Mirrors this site knows:',
+  compareButton: 'Compare',
+  comparing: 'Asking the mirror…',
+  compareMatch: 'Match: mirror {mirror} received the same cut {cut}, with the same signed manifest.',
+  compareHash: 'Manifest SHA-256:',
+  compareSplit:
+    'NO match: mirror {mirror} has another version of cut {cut}, also signed with the election’s key. The center signed two different histories: keep both addresses and tell the institute, the mirror and the observers.',
+  compareUnsigned:
+    'NO match: what mirror {mirror} serves as cut {cut} is not signed with the election’s key. That mirror serves altered files: do not trust it.',
+  compareMismatch:
+    'NO match: mirror {mirror} has another version of cut {cut}. Paste the election’s public key above and compare again to know whether that version is signed.',
+  compareOurs: 'Received here:',
+  compareTheirs: 'On the mirror:',
+  compareAbsent: 'Mirror {mirror} does not have cut {cut}.',
+  compareAbsentLatest:
+    'Mirror {mirror} does not have cut {cut}; its latest cut is {latest}. If that is newer, reload this page and compare again.',
+  compareUnreachable:
+    'Mirror {mirror} could not be reached: it may be down, refuse requests from other sites, or not use a secure address (https).',
+  compareBadUrl: 'Type the mirror’s full address, for example https://mirror.example.org/',
   history: 'History',
   historyTitle: 'History of the cuts',
   historyIntro:

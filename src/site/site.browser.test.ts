@@ -23,7 +23,7 @@ import {
   skipWithoutChromium,
 } from '../test/browser.ts';
 import { type Browser, chromium, devices, type Page } from 'playwright-core';
-import { startCutServer } from '../demo/cut_server.ts';
+import { startCutServer } from '../mirror/static_server.ts';
 import { runDemo } from '../demo/demo.ts';
 import { dataPaths } from '../center/data_dir.ts';
 import { initCenter } from '../center/node.ts';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { startCutServer } from '../demo/cut_server.ts';
+import { startCutServer } from '../mirror/static_server.ts';
 import { dataPaths } from '../center/data_dir.ts';
 import { runDemo } from '../demo/demo.ts';
 import { hashLeaf, rootFromLeafHashes } from '../journal/merkle.ts';

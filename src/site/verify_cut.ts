@@ -65,6 +65,20 @@ export const merkleRoot = (leaves: readonly Uint8Array[]): Promise<Uint8Array> =
 
 export type VerifyProgress = (done: number, total: number) => void;
 
+/** The verifier core's crypto over WebCrypto for the key the reader pasted, or null if it is no key. */
+export async function browserVerifierCrypto(keyText: string): Promise<VerifierCrypto | null> {
+  const key = await parseVerifierKeyWeb(keyText).catch(() => null);
+  if (key === null) return null;
+  return {
+    keyName: key.name,
+    sha256Hex: (bytes) => sha256Hex(new Uint8Array(bytes)),
+    openNote: async (note) => {
+      const body = await openNoteWeb(note, key);
+      return body === null ? { ok: false, message: 'no valid signature by this key' } : { ok: true, body };
+    },
+  };
+}
+
 /**
  * Checks the cut `latest.json` names (or `cutId`) under `base` (the publication's root URL,
  * ending in `/`) against `keyText`, the election's verifier key as the institute published it.
@@ -93,20 +107,12 @@ export async function verifyCutInBrowser(options: {
     }
   };
 
-  const key = await parseVerifierKeyWeb(options.keyText).catch(() => null);
-  if (key === null) {
+  const web = await browserVerifierCrypto(options.keyText);
+  if (web === null) {
     checks.fail('V01', 'the public key is not a verifier key (<name>+<id>+<base64>)');
     checks.finish('V01', '');
     return finish();
   }
-  const web: VerifierCrypto = {
-    keyName: key.name,
-    sha256Hex: (bytes) => sha256Hex(new Uint8Array(bytes)),
-    openNote: async (note) => {
-      const body = await openNoteWeb(note, key);
-      return body === null ? { ok: false, message: 'no valid signature by this key' } : { ok: true, body };
-    },
-  };
 
   // The pointer: signed, and naming the cut checked.
   let cutId = options.cutId;
@@ -135,7 +141,7 @@ export async function verifyCutInBrowser(options: {
     return finish();
   }
   const loaded = await openManifest(manifestBytes, signature, web, checks);
-  checks.finish('V01', `signed by ${key.name}`);
+  checks.finish('V01', `signed by ${web.keyName}`);
   if (loaded.error !== undefined) {
     checks.fail('V03', loaded.error);
     checks.finish('V03', '');
@@ -148,7 +154,7 @@ export async function verifyCutInBrowser(options: {
   if (!checks.failed('V01') && !checks.failed('V03') && manifest.release !== undefined)
     options.release?.(manifest.release);
 
-  checkKeyMode(checks, key.name, manifest);
+  checkKeyMode(checks, web.keyName, manifest);
   checks.finish('V02', manifest.election.mode);
 
   await checkCheckpoint(checks, web, manifest);

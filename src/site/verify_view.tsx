@@ -7,6 +7,7 @@
  * pointer moved on if a new cut was published meanwhile.
  */
 import { useState } from 'preact/hooks';
+import { CompareView } from './compare_view.tsx';
 import { fill, type Language, type Words } from './i18n.ts';
 import { type CheckResult, type CutReleaseNamed, verifyCutInBrowser } from './verify_cut.ts';
 import { checkInWords } from './verify_words.ts';
@@ -122,6 +123,7 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
           <p>{words.verifyMore}</p>
         </section>
       )}
+      <CompareView words={words} cutId={cutId} keyText={key} />
     </>
   );
 }

@@ -3,7 +3,8 @@
  * into a folder of its own): `/`, `/index.html` and `/assets/…` come from the site's folder,
  * everything else from the cuts folder — the same layout a CDN or a mirror serves from one
  * root (docs/site.md). Static files only: no database on the read path. Paths are resolved
- * inside their root and never follow a name outside it.
+ * inside their root and never follow a name outside it. The demo serves its night with it, and
+ * `openprep mirror` (./mirror.ts) the cuts it verified, with a few routes of its own in front.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
@@ -26,14 +27,29 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.png': 'image/png',
 };
 
-/** The site's policy (docs/site.md); files that are not pages are covered by it harmlessly. */
+/**
+ * The site's policy (docs/site.md); files that are not pages are covered by it harmlessly.
+ * `connect-src` allows `https:` besides the site's own origin because the verify page compares
+ * the cut the reader received with any mirror the reader names (gossip, docs/trust.md §5): the
+ * reader chooses the mirror, so no fixed list can name it. What the page reads there is public,
+ * signed data it only hashes and compares — never script (`script-src 'self'`) — and the page
+ * holds nothing secret to send; plain `http:` stays refused, so a mirror is compared over TLS.
+ */
 export const SITE_CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': SITE_CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
+};
+
+/**
+ * What a mirror adds to every answer: the cuts are public, signed data, so any site may read
+ * them — which is what lets a reader's page on another origin compare with this mirror.
+ */
+export const PUBLIC_READ_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
 };
 
 function escapeHtml(text: string): string {
@@ -188,11 +204,22 @@ function hiddenSegment(segment: string): boolean {
   return segment.startsWith('.') || segment.endsWith('.tmp') || segment.includes('\\');
 }
 
+/**
+ * A route answered before the files: true when it answered. `pathname` is decoded and checked
+ * (no NUL, not overlong) before any route sees it.
+ */
+export type ExtraRoute = (
+  pathname: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+) => Promise<boolean>;
+
 async function handle(
   roots: { readonly cuts: string; readonly site: string | null },
   request: IncomingMessage,
   response: ServerResponse,
   cache: ImmutableFileCache,
+  routes: ExtraRoute | null,
 ): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', ...SECURITY_HEADERS }).end();
@@ -213,6 +240,7 @@ async function handle(
     response.writeHead(414, SECURITY_HEADERS).end();
     return;
   }
+  if (routes !== null && (await routes(pathname, request, response))) return;
   if (pathname.split('/').some(hiddenSegment)) {
     response
       .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
@@ -361,14 +389,20 @@ export async function startCutServer(options: {
   site?: string;
   port: number;
   host?: string;
+  /** Headers added to every answer (a mirror's `access-control-allow-origin`). */
+  extraHeaders?: Readonly<Record<string, string>>;
+  /** Routes answered before the files (a mirror's /checkpoint and status). */
+  routes?: ExtraRoute;
 }): Promise<Server> {
   const roots = {
     cuts: await realpath(options.root),
     site: options.site === undefined ? null : await realpath(options.site),
   };
   const cache = new ImmutableFileCache();
+  const extra = options.extraHeaders ?? {};
   const server = createServer((request, response) => {
-    handle(roots, request, response, cache).catch(() => {
+    for (const [name, value] of Object.entries(extra)) response.setHeader(name, value);
+    handle(roots, request, response, cache, options.routes ?? null).catch(() => {
       if (!response.headersSent) response.writeHead(500, SECURITY_HEADERS);
       response.end();
     });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { acceptedEncoding, startCutServer } from './cut_server.ts';
+import { acceptedEncoding, startCutServer } from './static_server.ts';
 
 describe('cut server (real HTTP on loopback)', () => {
   let root: string;
