@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- site [cuts folder]`: serving the public site's national page — the
  * national `PRES` aggregates of a national cut (`json/PRES/nacional.json`) — to many readers at
- * once, by the project's own static server (`src/demo/cut_server.ts`) and by Debian's nginx
+ * once, by the project's own static server (`src/mirror/static_server.ts`) and by Debian's nginx
  * on the same files. Baseline in the same run: a bare Node HTTP server answering the same bytes
  * from memory (no file system, no headers to decide). Without a folder, a national cut is built
  * first (`bench/core.ts`, kept for this run). Load generator and servers share the two cores.
