@@ -26,6 +26,8 @@ import type { CheckpointSigning } from '../journal/signer.ts';
 import { type AnyNoteSigner, SignerUnavailable } from '../journal/note.ts';
 import type { JournalHead, JournalPort } from '../journal/journal_port.ts';
 import type { PublicationSource } from './snapshot_port.ts';
+import type { WitnessPolicy } from '../domain/election.ts';
+import { addCosignatureLine, openCosignatures, parseWitnessKey } from '../journal/cosignature.ts';
 
 /**
  * What the publisher works with, handed in by the wiring (src/center/node.ts): the snapshot it
@@ -53,6 +55,8 @@ export interface PublishedCut {
   readonly seconds: number;
   /** The acta images made public with this cut (null: no image store was given). */
   readonly images: PublishedImages | null;
+  /** The witnesses whose cosignatures the cut's checkpoint carries (null: the election lists none). */
+  readonly witnesses: CollectedCosignatures | null;
 }
 
 export type PublishError =
@@ -78,6 +82,8 @@ export async function publishCut(
     readonly timer?: CutTimer;
     /** Where the cut goes: the node's `cuts/` folder by default. */
     readonly cuts?: CutStore;
+    /** How the wait for witnesses sleeps (tests); real time by default. */
+    readonly witnessWait?: WitnessWait;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
@@ -130,6 +136,13 @@ export async function publishCut(
   const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
   const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
   if (!signed.ok) return signed;
+  // The witnesses see this checkpoint at /api/v1/checkpoint and hand their cosignatures to
+  // serve, which keeps them in the store this process reads (docs/witness.md).
+  const witnesses =
+    election.witnesses === undefined
+      ? null
+      : await collectCosignatures(store, signed.value, head.size, election.witnesses, options.witnessWait);
+  const checkpointNote = witnesses?.note ?? signed.value;
 
   // The history and the changes since the previous cut are built from its published files.
   let earlier: EarlierCut | undefined;
@@ -161,7 +174,7 @@ export async function publishCut(
     journal: {
       size: head.size,
       rootHash: head.rootHash,
-      checkpointNote: signed.value,
+      checkpointNote,
       consistencyProof: previous === null ? [] : tree.consistencyProof(previous.journalSize, head.size),
     },
     previous:
@@ -239,7 +252,66 @@ export async function publishCut(
     final,
     seconds: Math.round(performance.now() - started) / 1000,
     images,
+    witnesses,
   });
+}
+
+export interface CollectedCosignatures {
+  /** The log's checkpoint note with the collected cosignature lines under it. */
+  readonly note: string;
+  readonly cosigners: readonly string[];
+  readonly required: number;
+  readonly waitedSeconds: number;
+}
+
+export interface WitnessWait {
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Waits up to the definition's `waitSeconds` for `required` distinct witnesses to cosign the
+ * checkpoint of `size`, reading the store (the cut may be built in another process than the
+ * one the witnesses post to), then adds every valid cosignature line to the note. Fewer than
+ * required: the cut is published anyway, with those it has, and verification says the policy
+ * was not met: a missing witness must not stop the night's publication.
+ */
+export async function collectCosignatures(
+  journal: JournalPort,
+  note: string,
+  size: number,
+  policy: WitnessPolicy,
+  wait: WitnessWait = {},
+): Promise<CollectedCosignatures> {
+  const keys = policy.keys.flatMap((text) => {
+    const key = parseWitnessKey(text);
+    return key.ok ? [key.value] : [];
+  });
+  const pollMs = wait.pollMs ?? 250;
+  const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = performance.now();
+  const deadline = started + policy.waitSeconds * 1000;
+  let cosigned = note;
+  let cosigners: string[] = [];
+  for (;;) {
+    cosigned = note;
+    for (const row of await journal.cosignatures(size)) {
+      const candidate = addCosignatureLine(cosigned, row.line);
+      // Stored only once verified (src/server/witness_routes.ts); checked again against the
+      // keys this definition lists, so a line that does not verify never reaches a cut.
+      if (openCosignatures(candidate, keys).ok) cosigned = candidate;
+    }
+    const opened = openCosignatures(cosigned, keys);
+    cosigners = opened.ok ? opened.value.cosignatures.map((c) => c.name) : [];
+    if (cosigners.length >= policy.required || performance.now() >= deadline) break;
+    await sleep(Math.min(pollMs, Math.max(1, deadline - performance.now())));
+  }
+  return {
+    note: cosigned,
+    cosigners,
+    required: policy.required,
+    waitedSeconds: Math.round(performance.now() - started) / 1000,
+  };
 }
 
 /** What a crashed publisher left in a cuts folder (folder_cut_store.ts); run when `openprep cut` starts. */
