@@ -115,7 +115,8 @@ export function cosignatureLine(checkpointBody: string, signer: WitnessSigner, t
 /** The note's body and its signature lines, without checking any of them. */
 export function splitNote(text: string): Result<{ body: string; lines: string[] }, 'malformed'> {
   const split = text.lastIndexOf('\n\n');
-  if (split < 0 || !text.endsWith('\n')) return err('malformed', 'a note is a body, a blank line and signatures');
+  if (split < 0 || !text.endsWith('\n'))
+    return err('malformed', 'a note is a body, a blank line and signatures');
   const lines = text.slice(split + 2, -1).split('\n');
   for (const line of lines)
     if (!/^\u2014 \S+ [A-Za-z0-9+/=]+$/.test(line))
@@ -127,12 +128,10 @@ export function splitNote(text: string): Result<{ body: string; lines: string[] 
 export function addCosignatureLine(note: string, line: string): string {
   const [, name, blob] = /^\u2014 (\S+) (\S+)$/.exec(line) ?? [];
   const id = blob === undefined ? '' : Buffer.from(blob, 'base64').subarray(0, 4).toString('hex');
-  const present = note
-    .split('\n')
-    .some((l) => {
-      const m = /^\u2014 (\S+) (\S+)$/.exec(l);
-      return m !== null && m[1] === name && Buffer.from(m[2]!, 'base64').subarray(0, 4).toString('hex') === id;
-    });
+  const present = note.split('\n').some((l) => {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(l);
+    return m !== null && m[1] === name && Buffer.from(m[2]!, 'base64').subarray(0, 4).toString('hex') === id;
+  });
   return present ? note : `${note}${line}\n`;
 }
 
@@ -156,7 +155,10 @@ export function openCosignatures(
     const witness = witnesses.find((w) => w.name === name && w.keyId.equals(blob.subarray(0, 4)));
     if (witness === undefined) continue;
     if (blob.length !== LINE_BLOB_BYTES)
-      return err('bad-cosignature', `the cosignature by ${name} is ${blob.length} bytes, not ${LINE_BLOB_BYTES}`);
+      return err(
+        'bad-cosignature',
+        `the cosignature by ${name} is ${blob.length} bytes, not ${LINE_BLOB_BYTES}`,
+      );
     const stamp = blob.readBigUInt64BE(4);
     if (stamp > BigInt(Number.MAX_SAFE_INTEGER))
       return err('bad-cosignature', `the cosignature by ${name} has an impossible time`);

@@ -41,7 +41,9 @@ export function registerWitnessRoutes(app: FastifyInstance, node: CenterNode, cl
     const from = Number(query.data.from);
     const to = Number(query.data.to);
     if (from > to)
-      return reply.code(400).send({ error: 'bad-request', message: `from (${from}) is larger than to (${to})` });
+      return reply
+        .code(400)
+        .send({ error: 'bad-request', message: `from (${from}) is larger than to (${to})` });
     const head = await node.journal.journalHead();
     if (to > head.size)
       return reply
@@ -101,7 +103,11 @@ export function registerWitnessRoutes(app: FastifyInstance, node: CenterNode, cl
           });
       });
       request.log.info(
-        { event: 'witness', size: checkpoint.value.size, witnesses: opened.value.cosignatures.map((c) => c.name) },
+        {
+          event: 'witness',
+          size: checkpoint.value.size,
+          witnesses: opened.value.cosignatures.map((c) => c.name),
+        },
         'cosignature received',
       );
       return reply.send({

@@ -113,6 +113,15 @@ const es = {
   verifyChecked: 'Se verificó el corte {cut}: el que esta página mostraba al pulsar «Verificar».',
   verifyPointerMoved:
     'Mientras se verificaba, latest.json pasó a señalar el corte {latest}: se publicó un corte nuevo. Recargue la página y verifique de nuevo para comprobarlo.',
+  // The witnesses that cosigned the cut's checkpoint (verify_view.tsx, docs/witness.md).
+  witnesses: 'Testigos',
+  witnessesIntro:
+    'Observadores independientes que vieron este punto de control de la bitácora y firmaron que es coherente con todo lo que vieron antes. No revisan las actas: solo que la bitácora no se reescribió ni se mostró distinta a otros.',
+  witnessesNone: 'La definición de la elección no nombra testigos.',
+  witnessesMet: 'Política cumplida: {cosigned} de {listed} testigos firmaron; se requieren {required}.',
+  witnessesNotMet: 'Política NO cumplida: {cosigned} de {listed} testigos firmaron; se requieren {required}.',
+  witnessAt: 'firmó el {time} (UTC)',
+  witnessMissing: 'no firmó este punto de control',
   // The history of the night (history.tsx).
   history: 'Historial',
   historyTitle: 'Historial de cortes',
@@ -259,6 +268,14 @@ const en: Words = {
   verifyChecked: 'Cut {cut} was verified: the one this page showed when “Verify” was pressed.',
   verifyPointerMoved:
     'While it was being verified, latest.json moved on to cut {latest}: a new cut was published. Reload the page and verify again to check it.',
+  witnesses: 'Witnesses',
+  witnessesIntro:
+    'Independent observers who saw this journal checkpoint and signed that it is consistent with everything they saw before. They do not check the tally sheets: only that the journal was not rewritten or shown differently to others.',
+  witnessesNone: 'The election definition names no witnesses.',
+  witnessesMet: 'Policy met: {cosigned} of {listed} witnesses cosigned; {required} required.',
+  witnessesNotMet: 'Policy NOT met: {cosigned} of {listed} witnesses cosigned; {required} required.',
+  witnessAt: 'cosigned at {time} (UTC)',
+  witnessMissing: 'did not cosign this checkpoint',
   // The history of the night (history.tsx).
   history: 'History',
   historyTitle: 'History of the cuts',

@@ -30,6 +30,13 @@ import { safeRelativePath } from '../platform/web/paths.ts';
 import { openLatestPointer } from '../verify/core/pointer.ts';
 import type { VerifierCrypto } from '../verify/core/ports.ts';
 import {
+  checkWitnesses,
+  readWitnesses,
+  type WitnessesSeen,
+  witnessPolicyOf,
+  witnessSummary,
+} from '../verify/core/witnesses.ts';
+import {
   CHECK_TITLES,
   type CheckId,
   type CheckResult,
@@ -38,6 +45,7 @@ import {
 } from '../verify/core/report.ts';
 
 export type { CheckResult, CheckStatus } from '../verify/core/report.ts';
+export type { WitnessesSeen } from '../verify/core/witnesses.ts';
 export { csvRowBytes };
 
 export const BROWSER_CHECKS = {
@@ -51,6 +59,9 @@ export const BROWSER_CHECKS = {
 } as const;
 /** The browser's report lists V00–V06 only; the core's rooms it runs record nothing else. */
 type BrowserCheck = CheckId | 'V00';
+
+/** Where a manifest names its election definition: the published catalogo/ folder beside the cuts. */
+const ELECTION_PATH = /^\.\.\/catalogo\/[A-Za-z0-9_.-]+\.json$/;
 
 /** A URL path the page fetches: plain characters only, so no `?`, `#` or `%` can redirect it. */
 const URL_SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
@@ -75,6 +86,8 @@ export async function verifyCutInBrowser(options: {
   readonly progress?: VerifyProgress;
   /** Told the cut the signed pointer names (null when it names none), when it is read. */
   readonly pointer?: (cut: string | null) => void;
+  /** Told which witnesses cosigned the cut's checkpoint (null: the definition lists none). */
+  readonly witnesses?: (seen: WitnessesSeen | null) => void;
 }): Promise<CheckResult[]> {
   const checks = new Checks<BrowserCheck>(BROWSER_CHECKS as unknown as CheckTitles<BrowserCheck>);
   const finish = () => [...checks.report('').checks];
@@ -144,7 +157,35 @@ export async function verifyCutInBrowser(options: {
   checks.finish('V02', manifest.election.mode);
 
   await checkCheckpoint(checks, web, manifest);
-  checks.finish('V05', checkpointSummary(manifest));
+  // The witnesses the election definition lists: the definition is the cut's, by its SHA-256.
+  let witnessDetail = '';
+  const electionPath = manifest.catalog.electionPath;
+  const electionBytes = ELECTION_PATH.test(electionPath)
+    ? await fetchBytes(`${cutId}/${electionPath}`)
+    : null;
+  if (electionBytes === null || (await sha256Hex(electionBytes)) !== manifest.catalog.electionSha256) {
+    checks.fail(
+      'V05',
+      `witnesses: ${electionPath} cannot be read or is not the definition the manifest names`,
+    );
+    options.witnesses?.(null);
+  } else {
+    let definition: unknown = null;
+    try {
+      definition = JSON.parse(new TextDecoder().decode(electionBytes));
+    } catch {
+      definition = null;
+    }
+    const policy = witnessPolicyOf(definition);
+    if (policy === null) options.witnesses?.(null);
+    else {
+      const seen = await readWitnesses(manifest.journal.checkpoint, policy);
+      checkWitnesses(checks, seen);
+      witnessDetail = `; ${witnessSummary(seen)}`;
+      options.witnesses?.(seen);
+    }
+  }
+  checks.finish('V05', `${checkpointSummary(manifest)}${witnessDetail}`);
 
   // V04 and V06: every file, fetched and hashed; the contests' rows into their Merkle roots.
   let done = 0;

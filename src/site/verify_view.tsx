@@ -8,7 +8,7 @@
  */
 import { useState } from 'preact/hooks';
 import { fill, type Language, type Words } from './i18n.ts';
-import { type CheckResult, verifyCutInBrowser } from './verify_cut.ts';
+import { type CheckResult, verifyCutInBrowser, type WitnessesSeen } from './verify_cut.ts';
 import { checkInWords } from './verify_words.ts';
 
 export function VerifyView(props: { words: Words; language: Language; cutId: string }) {
@@ -24,12 +24,15 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
         readonly checked: string;
         /** The cut the signed pointer named while it was checked. */
         readonly pointer: string | null;
+        /** Who cosigned the cut's checkpoint; null: the election names no witnesses. */
+        readonly witnesses: WitnessesSeen | null;
       }
   >({ step: 'idle' });
   const run = async (event: Event) => {
     event.preventDefault();
     const checked = cutId;
     let pointer: string | null = null;
+    let witnesses: WitnessesSeen | null = null;
     setState({ step: 'running', done: 0, total: 0 });
     const results = await verifyCutInBrowser({
       base: new URL('.', location.href).href,
@@ -39,8 +42,11 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
       pointer: (named) => {
         pointer = named;
       },
+      witnesses: (seen) => {
+        witnesses = seen;
+      },
     });
-    setState({ step: 'done', results, checked, pointer });
+    setState({ step: 'done', results, checked, pointer, witnesses });
   };
   const failed = state.step === 'done' && state.results.some((r) => r.status === 'fail');
   const label = { pass: words.checkPass, fail: words.checkFail, skip: words.checkSkip } as const;
@@ -106,9 +112,51 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
               );
             })}
           </ol>
+          <WitnessList words={words} seen={state.witnesses} />
           <p>{words.verifyMore}</p>
         </section>
       )}
     </>
+  );
+}
+
+/** The witnesses the election lists, each with when it cosigned this cut's checkpoint (or not). */
+function WitnessList(props: { words: Words; seen: WitnessesSeen | null }) {
+  const { words, seen } = props;
+  if (seen === null)
+    return (
+      <section class="witnesses" aria-labelledby="testigos" data-witnesses="none">
+        <h3 id="testigos">{words.witnesses}</h3>
+        <p>{words.witnessesNone}</p>
+      </section>
+    );
+  const counts = {
+    cosigned: String(seen.cosigned.length),
+    listed: String(seen.listed.length),
+    required: String(seen.required),
+  };
+  return (
+    <section class="witnesses" aria-labelledby="testigos" data-witnesses={seen.met ? 'met' : 'not-met'}>
+      <h3 id="testigos">{words.witnesses}</h3>
+      <p>{words.witnessesIntro}</p>
+      <p class={seen.met ? 'verdict pass' : 'verdict fail'}>
+        {fill(seen.met ? words.witnessesMet : words.witnessesNotMet, counts)}
+      </p>
+      <ul>
+        {seen.listed.map((name) => {
+          const cosigned = seen.cosigned.find((c) => c.name === name);
+          return (
+            <li key={name} data-witness={name} data-cosigned={cosigned === undefined ? 'no' : 'yes'}>
+              <code>{name}</code>{' '}
+              {cosigned === undefined
+                ? words.witnessMissing
+                : fill(words.witnessAt, {
+                    time: new Date(cosigned.time * 1000).toISOString().replace('.000Z', 'Z'),
+                  })}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }
