@@ -23,6 +23,8 @@ import { serveConfigSchema } from '../server/config.ts';
 import { MAIN, runCli } from '../test/center_process.ts';
 import { movingClock, tinySimulacro } from '../test/served_center.ts';
 import { verifyCut } from '../verify/verify.ts';
+import { startCutServer } from '../demo/cut_server.ts';
+import { verifyCutInBrowser, type WitnessesSeen } from '../site/verify_cut.ts';
 
 /** A proxy whose upstream a test switches: what a witness is shown is what it is routed to. */
 class SwitchingProxy {
@@ -205,6 +207,25 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
     return { published: published.value, report };
   };
 
+  /** The site's verify page's reading of a cut (WebCrypto, fetch), from its cuts folder served. */
+  const verifyInBrowser = async (cutsFolder: string, cutId: string) => {
+    const server = await startCutServer({ root: cutsFolder, port: 0 });
+    try {
+      let seen: WitnessesSeen | null = null;
+      const checks = await verifyCutInBrowser({
+        base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        keyText: logKey,
+        cutId,
+        witnesses: (s) => {
+          seen = s;
+        },
+      });
+      return { checks, seen: seen as WitnessesSeen | null };
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  };
+
   test('the center keeps only cosignatures by listed witnesses of checkpoints it signed', async () => {
     const base = centers[0]!.base;
     const post = (body: string) =>
@@ -238,6 +259,14 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
     assert.ok(report.ok, JSON.stringify(report.checks.filter((c) => c.status === 'fail')));
     const v05 = report.checks.find((c) => c.id === 'V05');
     assert.match(v05?.detail ?? '', /witnesses: [23] of 3 cosigned \(testigo\d\.example at /);
+    const browser = await verifyInBrowser(path.dirname(published.folder), published.id);
+    assert.ok(
+      browser.checks.every((c) => c.status !== 'fail'),
+      JSON.stringify(browser.checks),
+    );
+    assert.equal(browser.seen?.met, true);
+    assert.deepEqual(browser.seen?.listed, ['testigo1.example', 'testigo2.example', 'testigo3.example']);
+    assert.ok((browser.seen?.cosigned.length ?? 0) >= 2);
   });
 
   test('a fork: witness 3 shown history B, the others A; a split view; the fork never gets 2', async () => {
@@ -290,6 +319,9 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
     const v05 = forked.report.checks.find((c) => c.id === 'V05');
     assert.equal(v05?.status, 'fail');
     assert.match(v05?.detail ?? '', /the witness policy is not met/);
+    const browser = await verifyInBrowser(path.dirname(forked.published.folder), forked.published.id);
+    assert.equal(browser.checks.find((c) => c.id === 'V05')?.status, 'fail');
+    assert.equal(browser.seen?.met, false);
 
     // Then B is shown to all: witnesses 1 and 2 cosigned A's checkpoint of that size, and
     // refuse B's. Witness 1, its alarms cleared and restarted, refuses it again.
