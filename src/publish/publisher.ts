@@ -26,6 +26,7 @@ import type { CheckpointSigning } from '../journal/signer.ts';
 import { type AnyNoteSigner, SignerUnavailable } from '../journal/note.ts';
 import type { JournalHead, JournalPort } from '../journal/journal_port.ts';
 import type { PublicationSource } from './snapshot_port.ts';
+import type { LeasePort } from './lease_port.ts';
 import type { WitnessPolicy } from '../domain/election.ts';
 import { addCosignatureLine, openCosignatures, parseWitnessKey } from '../journal/cosignature.ts';
 
@@ -42,6 +43,27 @@ export interface Publisher {
   readonly checkpointSigner: CheckpointSigning;
   /** The data folder's `cuts/`: where cuts go when no other cut store is given. */
   readonly paths: { readonly cuts: string };
+  /**
+   * Where the publisher tells every node that a cut's checkpoint is waiting for its witnesses
+   * (WITNESS_CHECKPOINT_LEASE); without it, `serve` goes on signing newer checkpoints meanwhile.
+   */
+  readonly leases?: LeasePort;
+}
+
+/**
+ * The lease row a publisher holds from its snapshot until its witnesses have cosigned (or the
+ * wait is over): `serve` signs no periodic checkpoint meanwhile, so that the cut's checkpoint
+ * stays the newest one, the one witnesses read at `GET /api/v1/checkpoint`. It expires by
+ * itself should the publisher stop.
+ */
+export const WITNESS_CHECKPOINT_LEASE = 'witness-checkpoint';
+/** Beyond the wait, how long a publisher may take from its snapshot to its signed checkpoint. */
+const WITNESS_LEASE_MARGIN_MS = 120_000;
+
+/** Whether a cut is waiting for its witnesses now (serve then signs no periodic checkpoint). */
+export async function cutAwaitsWitnesses(leases: LeasePort, now: number): Promise<boolean> {
+  const lease = await leases.transaction((tx) => tx.getLease(WITNESS_CHECKPOINT_LEASE));
+  return lease !== null && lease.expiresAt > now;
 }
 
 export interface PublishedCut {
@@ -120,7 +142,33 @@ export async function publishCut(
   // refused (after-close) instead of being accepted into a result the final cut never shows.
   if (final) await pipeline.closeIntake(options.cutTime, `final cut ${cutId}`);
 
-  const { head, actas } = await pipeline.snapshot();
+  // Witnesses read the newest checkpoint: from the snapshot until they have cosigned this cut's,
+  // serve signs no other (WITNESS_CHECKPOINT_LEASE).
+  const policy = election.witnesses;
+  const holdCheckpoints = async (expiresAt: number) => {
+    if (policy === undefined || policy.required === 0 || node.leases === undefined) return;
+    await node.leases.transaction((tx) =>
+      tx.putLease({ name: WITNESS_CHECKPOINT_LEASE, holder: cutId, expiresAt }),
+    );
+  };
+  await holdCheckpoints(options.cutTime + (policy?.waitSeconds ?? 0) * 1000 + WITNESS_LEASE_MARGIN_MS);
+  // Released however this part ends: a stopped publisher's hold expires by itself.
+  const checkpointed = await (async () => {
+    const { head, actas } = await pipeline.snapshot();
+    const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
+    const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
+    if (!signed.ok) return signed;
+    // The witnesses see this checkpoint at /api/v1/checkpoint and hand their cosignatures to
+    // serve, which keeps them in the store this process reads (docs/witness.md).
+    const witnesses =
+      policy === undefined
+        ? null
+        : await collectCosignatures(store, signed.value, head.size, policy, options.witnessWait);
+    return ok({ head, actas, tree, signed: signed.value, witnesses });
+  })().finally(() => holdCheckpoints(0));
+  if (!checkpointed.ok) return checkpointed;
+  const { head, actas, tree, witnesses } = checkpointed.value;
+  const checkpointNote = witnesses?.note ?? checkpointed.value.signed;
   let images: PublishedImages | null = null;
   if (options.images !== undefined) {
     const hashes: string[] = [];
@@ -133,16 +181,6 @@ export async function publishCut(
       ...(options.images.known === undefined ? {} : { known: options.images.known }),
     });
   }
-  const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
-  const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
-  if (!signed.ok) return signed;
-  // The witnesses see this checkpoint at /api/v1/checkpoint and hand their cosignatures to
-  // serve, which keeps them in the store this process reads (docs/witness.md).
-  const witnesses =
-    election.witnesses === undefined
-      ? null
-      : await collectCosignatures(store, signed.value, head.size, election.witnesses, options.witnessWait);
-  const checkpointNote = witnesses?.note ?? signed.value;
 
   // The history and the changes since the previous cut are built from its published files.
   let earlier: EarlierCut | undefined;

@@ -17,7 +17,7 @@ import process from 'node:process';
 import { after, before, describe, test } from 'node:test';
 import { type CenterNode, initCenter, openCenter } from '../center/node.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
-import { publishCut, signCheckpoint } from '../publish/publisher.ts';
+import { cutAwaitsWitnesses, publishCut, signCheckpoint } from '../publish/publisher.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { MAIN, runCli } from '../test/center_process.ts';
@@ -201,8 +201,17 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
 
   const cut = async (center: (typeof centers)[number]) => {
     clock.skip(60_000);
-    const published = await publishCut(center.node, { cutTime: clock() });
+    const publishing = publishCut(center.node, { cutTime: clock() });
+    // While it waits for its witnesses, serve signs no newer checkpoint that would hide the cut's.
+    await until(
+      'the cut to hold the checkpoints',
+      () => cutAwaitsWitnesses(center.node.leases, clock()),
+      (held) => held,
+      5_000,
+    );
+    const published = await publishing;
     assert.ok(published.ok, published.ok ? '' : published.message);
+    assert.equal(await cutAwaitsWitnesses(center.node.leases, clock()), false);
     const report = await verifyCut({ cut: published.value.folder, publicKey: logKey });
     return { published: published.value, report };
   };
