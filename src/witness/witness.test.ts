@@ -186,6 +186,9 @@ describe('a witness and a center it does not trust', () => {
     assert.equal((await witness.poll()).kind, 'unavailable');
     center.note = signCheckpoint({ origin: 'another/log', size: 4, rootHash: history(4).root() }, LOG);
     assert.equal((await witness.poll()).kind, 'unavailable');
+    // An endless answer is cut short, not read whole.
+    center.note = 'x'.repeat(1_000_000);
+    assert.equal((await witness.poll()).kind, 'unavailable');
     assert.equal(witness.cosigned, null);
     assert.equal(witness.alarms.length, 0);
   });

@@ -28,6 +28,7 @@ import {
 const FETCH_TIMEOUT_MS = 10_000;
 const MAX_NOTE_BYTES = 16 * 1024;
 const MAX_PROOF_HASHES = 128;
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export type PollOutcome =
   | { readonly kind: 'cosigned'; readonly size: number }
@@ -51,10 +52,23 @@ interface Opened {
   readonly rootHash: string;
 }
 
+/** A response's text, read only up to a bound: a hostile center or peer cannot make the witness hold more. */
 async function fetchText(url: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  const text = await response.text();
-  return { status: response.status, text };
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const part = reader === undefined ? { done: true as const } : await reader.read();
+    if (part.done) break;
+    bytes += part.value.length;
+    if (bytes > MAX_RESPONSE_BYTES) {
+      await reader?.cancel();
+      throw new Error(`the answer from ${url} is over ${MAX_RESPONSE_BYTES} bytes`);
+    }
+    chunks.push(part.value);
+  }
+  return { status: response.status, text: Buffer.concat(chunks).toString('utf8') };
 }
 
 export class Witness {
