@@ -23,6 +23,8 @@ import { serveConfigSchema } from '../server/config.ts';
 import { MAIN, runCli } from '../test/center_process.ts';
 import { movingClock, tinySimulacro } from '../test/served_center.ts';
 import { verifyCut } from '../verify/verify.ts';
+import { readFile } from 'node:fs/promises';
+import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { startCutServer } from '../demo/cut_server.ts';
 import { verifyCutInBrowser, type WitnessesSeen } from '../site/verify_cut.ts';
 
@@ -328,6 +330,15 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
     const v05 = forked.report.checks.find((c) => c.id === 'V05');
     assert.equal(v05?.status, 'fail');
     assert.match(v05?.detail ?? '', /the witness policy is not met/);
+    // The scheduler's metrics say it: published short of the policy.
+    const textfile = path.join(work, 'scheduler.prom');
+    await new SchedulerMetrics(textfile).observe({ kind: 'published', cut: forked.published });
+    const written = await readFile(textfile, 'utf8');
+    assert.match(written, /^openprep_cut_witness_policy_met 0$/m);
+    assert.match(
+      written,
+      new RegExp(`^openprep_cut_witness_cosignatures ${forked.published.witnesses.cosigners.length}$`, 'm'),
+    );
     const browser = await verifyInBrowser(path.dirname(forked.published.folder), forked.published.id);
     assert.equal(browser.checks.find((c) => c.id === 'V05')?.status, 'fail');
     assert.equal(browser.seen?.met, false);
