@@ -64,11 +64,11 @@ test('a cut short of its witnesses is said so, in both languages', () => {
   };
   assert.match(
     checkInWords(result, 'es').summary,
-    /Solo 1 testigos firmaron este punto de control; se requieren 2\./,
+    /Testigos que firmaron este punto de control: 1; se requieren 2\./,
   );
   assert.match(
     checkInWords(result, 'en').summary,
-    /Only 1 witnesses cosigned this checkpoint; 2 are required\./,
+    /Witnesses that cosigned this checkpoint: 1; 2 required\./,
   );
 });
 

@@ -134,8 +134,8 @@ const SHAPES: readonly (readonly [RegExp, (m: RegExpExecArray) => Pair])[] = [
   [
     /^the witness policy is not met: (\d+) valid distinct cosignatures, (\d+) required/,
     (m) => [
-      `Solo ${m[1]} testigos firmaron este punto de control; se requieren ${m[2]}.`,
-      `Only ${m[1]} witnesses cosigned this checkpoint; ${m[2]} are required.`,
+      `Testigos que firmaron este punto de control: ${m[1]}; se requieren ${m[2]}.`,
+      `Witnesses that cosigned this checkpoint: ${m[1]}; ${m[2]} required.`,
     ],
   ],
   [
