@@ -118,6 +118,8 @@ const es = {
   witnessesIntro:
     'Observadores independientes que vieron este punto de control de la bitácora y firmaron que es coherente con todo lo que vieron antes. No revisan las actas: solo que la bitácora no se reescribió ni se mostró distinta a otros.',
   witnessesNone: 'La definición de la elección no nombra testigos.',
+  witnessesUnreadable:
+    'No se pudo leer aquí la definición de la elección que nombra el manifiesto: no se sabe qué testigos debían firmar.',
   witnessesMet: 'Política cumplida: {cosigned} de {listed} testigos firmaron; se requieren {required}.',
   witnessesNotMet: 'Política NO cumplida: {cosigned} de {listed} testigos firmaron; se requieren {required}.',
   witnessAt: 'firmó el {time} (UTC)',
@@ -272,6 +274,8 @@ const en: Words = {
   witnessesIntro:
     'Independent observers who saw this journal checkpoint and signed that it is consistent with everything they saw before. They do not check the tally sheets: only that the journal was not rewritten or shown differently to others.',
   witnessesNone: 'The election definition names no witnesses.',
+  witnessesUnreadable:
+    'The election definition the manifest names cannot be read here: which witnesses had to cosign is unknown.',
   witnessesMet: 'Policy met: {cosigned} of {listed} witnesses cosigned; {required} required.',
   witnessesNotMet: 'Policy NOT met: {cosigned} of {listed} witnesses cosigned; {required} required.',
   witnessAt: 'cosigned at {time} (UTC)',

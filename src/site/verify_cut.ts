@@ -86,8 +86,11 @@ export async function verifyCutInBrowser(options: {
   readonly progress?: VerifyProgress;
   /** Told the cut the signed pointer names (null when it names none), when it is read. */
   readonly pointer?: (cut: string | null) => void;
-  /** Told which witnesses cosigned the cut's checkpoint (null: the definition lists none). */
-  readonly witnesses?: (seen: WitnessesSeen | null) => void;
+  /**
+   * Told which witnesses cosigned the cut's checkpoint: null when the definition lists none,
+   * `unreadable` when the definition the manifest names cannot be read here (V05 fails then).
+   */
+  readonly witnesses?: (seen: WitnessesSeen | null | 'unreadable') => void;
 }): Promise<CheckResult[]> {
   const checks = new Checks<BrowserCheck>(BROWSER_CHECKS as unknown as CheckTitles<BrowserCheck>);
   const finish = () => [...checks.report('').checks];
@@ -168,7 +171,7 @@ export async function verifyCutInBrowser(options: {
       'V05',
       `witnesses: ${electionPath} cannot be read or is not the definition the manifest names`,
     );
-    options.witnesses?.(null);
+    options.witnesses?.('unreadable');
   } else {
     let definition: unknown = null;
     try {

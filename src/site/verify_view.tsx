@@ -25,14 +25,14 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
         /** The cut the signed pointer named while it was checked. */
         readonly pointer: string | null;
         /** Who cosigned the cut's checkpoint; null: the election names no witnesses. */
-        readonly witnesses: WitnessesSeen | null;
+        readonly witnesses: WitnessesSeen | null | 'unreadable';
       }
   >({ step: 'idle' });
   const run = async (event: Event) => {
     event.preventDefault();
     const checked = cutId;
     let pointer: string | null = null;
-    let witnesses: WitnessesSeen | null = null;
+    let witnesses: WitnessesSeen | null | 'unreadable' = null;
     setState({ step: 'running', done: 0, total: 0 });
     const results = await verifyCutInBrowser({
       base: new URL('.', location.href).href,
@@ -121,13 +121,13 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
 }
 
 /** The witnesses the election lists, each with when it cosigned this cut's checkpoint (or not). */
-function WitnessList(props: { words: Words; seen: WitnessesSeen | null }) {
+function WitnessList(props: { words: Words; seen: WitnessesSeen | null | 'unreadable' }) {
   const { words, seen } = props;
-  if (seen === null)
+  if (seen === null || seen === 'unreadable')
     return (
-      <section class="witnesses" aria-labelledby="testigos" data-witnesses="none">
+      <section class="witnesses" aria-labelledby="testigos" data-witnesses={seen ?? 'none'}>
         <h3 id="testigos">{words.witnesses}</h3>
-        <p>{words.witnessesNone}</p>
+        <p>{seen === null ? words.witnessesNone : words.witnessesUnreadable}</p>
       </section>
     );
   const counts = {
