@@ -31,6 +31,8 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   // Security operations: detections over the security events, decoys, leak checks, access review.
   security: ['domain', 'platform', 'platform/web', 'journal', 'auth'],
   capture: ['domain', 'platform', 'journal', 'catalog'],
+  // The release manifest, its maintainers' signatures and the check of an installed release.
+  release: ['domain', 'platform', 'platform/web', 'journal'],
   intake: ['domain', 'platform', 'platform/web', 'journal', 'catalog', 'images', 'gate', 'capture'],
   publish: ['domain', 'platform', 'platform/web', 'journal', 'images', 'catalog'],
   'verify/core': ['domain', 'platform/web'],
@@ -51,6 +53,7 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
     'publish',
     'verify',
     'store',
+    'release',
   ],
   server: [
     'domain',
@@ -68,6 +71,7 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
     'center',
     'casilla',
     'site',
+    'release',
   ],
   agent: ['domain', 'platform', 'platform/web', 'journal', 'images', 'gate', 'intake'],
   // Browser code: only pure modules (PREP Casilla's list below is checked against what it loads).

@@ -888,6 +888,59 @@ export const schema = command({
   run: async (args) => (await import('./center_commands.ts')).runSchema(args),
 });
 
+const releaseKeyName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a key name: letters, digits, dot, dash, underscore');
+
+export const releaseKeygen = command({
+  name: 'release keygen',
+  summary:
+    "make a maintainer's release-signing key (Ed25519) and print its public key for deploy/release-keys.txt",
+  options: {
+    name: valued('NAME', releaseKeyName, "the key's name, e.g. openprep-release.<maintainer>"),
+    out: valued('DIR', z.string().min(1), 'the folder <NAME>.key (mode 0600) and <NAME>.pub are written to'),
+  },
+  examples: ['release keygen --name openprep-release.ana --out /media/ana-keys'],
+  run: async (args) => (await import('./release_commands.ts')).runReleaseKeygen(args),
+});
+
+export const releaseSign = command({
+  name: 'release sign',
+  summary: "add a maintainer's signature of a release manifest to its .sig file beside it",
+  arguments: '<MANIFEST.json>',
+  options: {
+    key: valued(
+      'FILE',
+      z.string().regex(/\.key$/, 'the key file is <key name>.key'),
+      "the maintainer's private key file",
+    ),
+  },
+  examples: [
+    'release sign release/openprep-0.1.0.manifest.json --key /media/ana-keys/openprep-release.ana.key',
+  ],
+  run: async (args) => (await import('./release_commands.ts')).runReleaseSign(args),
+});
+
+export const releaseVerify = command({
+  name: 'release verify',
+  summary:
+    "check a release's maintainer signatures against the pinned keys and, for an installed release, every file",
+  arguments: '<RELEASE FOLDER | MANIFEST.json>',
+  options: {
+    keys: valued(
+      'FILE',
+      z.string().min(1).optional(),
+      'the pinned maintainer keys and threshold (OPENPREP_RELEASE_KEYS, else /etc/openprep/release-keys.txt)',
+    ),
+    json,
+  },
+  examples: [
+    'release verify /opt/openprep',
+    'release verify release/openprep-0.1.0.manifest.json --keys deploy/release-keys.txt',
+  ],
+  run: async (args) => (await import('./release_commands.ts')).runReleaseVerify(args),
+});
+
 const witnessState = valued(
   'DIR',
   z.string().min(1),
@@ -995,6 +1048,9 @@ export const COMMANDS: readonly Command[] = [
   drillProxy,
   journalVerify,
   schema,
+  releaseKeygen,
+  releaseSign,
+  releaseVerify,
   witnessInit,
   witnessRun,
   witnessClear,
