@@ -25,6 +25,8 @@ import { movingClock, tinySimulacro } from '../test/served_center.ts';
 import { verifyCut } from '../verify/verify.ts';
 import { readFile } from 'node:fs/promises';
 import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
+import { cosignatureLine } from '../journal/cosignature.ts';
+import { openWitness } from './state.ts';
 import { startCutServer } from '../demo/cut_server.ts';
 import { verifyCutInBrowser, type WitnessesSeen } from '../site/verify_cut.ts';
 
@@ -271,6 +273,26 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
     assert.ok(report.ok, JSON.stringify(report.checks.filter((c) => c.status === 'fail')));
     const v05 = report.checks.find((c) => c.id === 'V05');
     assert.match(v05?.detail ?? '', /witnesses: [23] of 3 cosigned \(testigo\d\.example at /);
+    // A witness's cosigned note posted again changes nothing; one over a checkpoint the center
+    // never signed is refused.
+    const post = (body: string) =>
+      fetch(`${centers[0]!.base}/api/v1/witness/cosignature`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body,
+      });
+    const served = await (await fetch(`${witnesses[0]!.url}/checkpoint`)).text();
+    const size = Number(served.split('\n')[1]);
+    const before = (await centers[0]!.node.journal.cosignatures(size)).length;
+    const again = await post(served);
+    assert.equal(again.status, 200);
+    assert.deepEqual(((await again.json()) as { accepted: string[] }).accepted, ['testigo1.example']);
+    assert.equal((await centers[0]!.node.journal.cosignatures(size)).length, before);
+    const w1 = await openWitness(witnesses[0]!.state);
+    assert.ok(w1.ok);
+    const neverSigned = `${logKey.split('+')[0]}/log\n999\n${Buffer.alloc(32, 9).toString('base64')}\n`;
+    const forged = `${neverSigned}\n${cosignatureLine(neverSigned, w1.value.signer, 1_800_000_000)}\n`;
+    assert.equal((await post(forged)).status, 409);
     const browser = await verifyInBrowser(path.dirname(published.folder), published.id);
     assert.ok(
       browser.checks.every((c) => c.status !== 'fail'),
