@@ -98,6 +98,12 @@ class MemoryJournal implements JournalPort {
   async cuts() {
     return [...this.#cuts];
   }
+  async checkpointOfSize(size: number) {
+    return this.#checkpoints.find((c) => c.size === size) ?? null;
+  }
+  async cosignatures() {
+    return [];
+  }
   async transaction<T>(work: (tx: JournalTx) => Promise<T>): Promise<T> {
     return work({
       appendJournal: async (entry: JournalEntry) => {
@@ -106,6 +112,7 @@ class MemoryJournal implements JournalPort {
       },
       addCheckpoint: async (checkpoint) => void this.#checkpoints.push(checkpoint),
       addCut: async (cut) => void this.#cuts.push(cut),
+      addCosignature: async () => {},
     });
   }
 }

@@ -80,6 +80,8 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   casilla: ['domain', 'platform/web', 'agent', 'intake', 'gate'],
   site: ['domain', 'platform/web', 'verify/core'],
   console: ['domain', 'platform/web'],
+  // An observer's witness of the journal (docs/witness.md): runs on the observer's machine.
+  witness: ['domain', 'platform', 'platform/web', 'journal'],
 };
 
 /**

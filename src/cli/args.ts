@@ -14,6 +14,8 @@ export interface OptionDef<S extends z.ZodType = z.ZodType> {
   readonly help: string;
   /** What the value is, for the help line: `--out FILE`. */
   readonly value?: string;
+  /** Given as often as wanted (`--peer A --peer B`): the schema gets an array. */
+  readonly multiple?: boolean;
 }
 
 export type OptionDefs = Readonly<Record<string, OptionDef>>;
@@ -24,6 +26,11 @@ export type OptionValues<O extends OptionDefs> = z.infer<z.ZodObject<Shape<O>, z
 /** An option with a value, e.g. `valued('DIR', z.string().min(1), 'where to write')`. */
 export function valued<S extends z.ZodType>(value: string, schema: S, help: string): OptionDef<S> {
   return { type: 'string', value, schema, help };
+}
+
+/** An option given any number of times, e.g. `repeated('URL', z.array(z.url()).default([]), '…')`. */
+export function repeated<S extends z.ZodType>(value: string, schema: S, help: string): OptionDef<S> {
+  return { type: 'string', value, schema, help, multiple: true };
 }
 
 /** An on/off option, off unless given. */
@@ -47,10 +54,10 @@ export function parseCommandArgs<O extends OptionDefs>(
   args: readonly string[],
   options: O,
 ): Result<ParsedArgs<OptionValues<O>>, 'bad-arguments'> {
-  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   const shape: Record<string, z.ZodType> = {};
   for (const [name, option] of Object.entries(options)) {
-    spec[name] = { type: option.type };
+    spec[name] = option.multiple === true ? { type: option.type, multiple: true } : { type: option.type };
     shape[name] = option.schema;
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };

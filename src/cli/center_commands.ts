@@ -9,7 +9,7 @@ import { parseCatalogCsv } from '../catalog/csv_import.ts';
 import { runCutScheduler } from '../publish/cut_scheduler.ts';
 import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
 import { initCenter, openCenter } from '../center/node.ts';
-import { publishCut, verifyJournal } from '../publish/publisher.ts';
+import { type PublishedCut, publishCut, verifyJournal } from '../publish/publisher.ts';
 import { openCutStore } from '../publish/open_cut_store.ts';
 import { schemaStatus } from '../center/database.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
@@ -190,6 +190,15 @@ export async function runCut(args: readonly string[]): Promise<number> {
     facts: () => deploymentFacts('cut', attestation, config.value),
   });
   const release = deployment.release;
+  // A cut published short of its witnesses is still published (the night goes on) but said so loudly.
+  const witnessNote = (cut: PublishedCut) => {
+    const w = cut.witnesses;
+    if (w === null) return '';
+    const names = w.cosigners.length === 0 ? 'none' : w.cosigners.join(', ');
+    return w.cosigners.length >= w.required
+      ? `; witnesses: ${w.cosigners.length} cosigned (${names}), ${w.required} required`
+      : `; WITNESSES SHORT: ${w.cosigners.length} of ${w.required} required cosigned (${names}) after ${w.waitedSeconds} s; verification will report the policy not met`;
+  };
   try {
     await deployment.journalIfChanged();
     if (o.every === undefined) {
@@ -202,7 +211,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
       });
       if (!cut.ok) return fail('cut', cut.message);
       out(
-        `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)${imageNote(cut.value.images)}`,
+        `cut ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' (final)' : ''}: ${cut.value.folder} (${cut.value.seconds} s)${imageNote(cut.value.images)}${witnessNote(cut.value)}`,
       );
       return 0;
     }
@@ -256,7 +265,7 @@ export async function runCut(args: readonly string[]): Promise<number> {
         void metrics?.observe(event);
         if (event.kind === 'published')
           out(
-            `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)${imageNote(event.cut.images)}`,
+            `cut ${event.cut.id} #${event.cut.sequence}${event.cut.final ? ' (final)' : ''}: ${event.cut.folder} (${event.cut.seconds} s)${imageNote(event.cut.images)}${witnessNote(event.cut)}`,
           );
         else if (event.kind === 'failed') process.stderr.write(`openprep cut: ${event.message}\n`);
         else if (event.kind === 'leading')

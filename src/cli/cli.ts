@@ -48,8 +48,14 @@ export function commandHelp(command: Command): string {
     if (!absent.success) {
       note = ' (required)';
       required.push(left);
-    } else if (absent.data !== undefined && absent.data !== false && absent.data !== '')
+    } else if (
+      absent.data !== undefined &&
+      absent.data !== false &&
+      absent.data !== '' &&
+      !(Array.isArray(absent.data) && absent.data.length === 0)
+    )
       note = ` (default: ${String(absent.data)})`;
+    if (option.multiple === true) note += ' (may be repeated)';
     rows.push([left, `${option.help}${note}`]);
   }
   rows.push(['-h, --help', 'show this help']);

@@ -8,7 +8,7 @@ import process from 'node:process';
 import { z } from 'zod';
 import { defaultDataDir } from '../center/data_dir.ts';
 import { SECURITY_DETECTIONS } from '../journal/entry_types.ts';
-import { flag, type OptionDefs, seedOption, valued } from './args.ts';
+import { flag, type OptionDefs, repeated, seedOption, valued } from './args.ts';
 
 export interface Command<O extends OptionDefs = OptionDefs> {
   readonly name: string;
@@ -993,6 +993,69 @@ export const mirror = command({
   run: async (args) => (await import('./mirror_command.ts')).runMirror(args),
 });
 
+const witnessState = valued(
+  'DIR',
+  z.string().min(1),
+  "the witness's folder: its key, what it cosigned, its alarms",
+);
+
+export const witnessInit = command({
+  name: 'witness init',
+  summary: "make an observer's witness: an Ed25519 key; prints the key for the election definition",
+  options: {
+    name: valued(
+      'NAME',
+      z.string().min(1).max(100),
+      'the witness name (no spaces or "+"), e.g. observador.example.org',
+    ),
+    state: witnessState,
+  },
+  examples: ['witness init --name observador.example.org --state /var/lib/openprep-witness'],
+  run: async (args) => (await import('./witness_commands.ts')).runWitnessInit(args),
+});
+
+export const witnessRun = command({
+  name: 'witness run',
+  summary:
+    "watch the center's journal: cosign each checkpoint that extends the last one cosigned, raise an alarm on any that does not",
+  options: {
+    center: valued('URL', z.url({ protocol: /^https?$/ }), "the center's base URL"),
+    'log-key': valued('KEY', z.string().min(1), "the election's public key, as the institute published it"),
+    state: witnessState,
+    listen: valued(
+      'HOST:PORT',
+      z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'host:port')
+        .optional(),
+      'serve GET /checkpoint, /alarms, /status and /metrics here',
+    ),
+    peer: repeated(
+      'URL',
+      z.array(z.url({ protocol: /^https?$/ })).default([]),
+      "another witness's or a mirror's base URL: its /checkpoint must agree with this witness's",
+    ),
+    every: valued('SECONDS', z.coerce.number().min(0.1).max(3600).default(10), 'how often to poll'),
+  },
+  examples: [
+    'witness run --center https://prep.example.mx --log-key "$(cat llave.pub)" --state /var/lib/openprep-witness --listen 0.0.0.0:8090 --peer https://testigo2.example.org',
+  ],
+  run: async (args) => (await import('./witness_commands.ts')).runWitnessRun(args),
+});
+
+export const witnessClear = command({
+  name: 'witness clear',
+  summary: "clear the witness's alarms once an operator has looked into them (it cosigns again)",
+  options: {
+    state: witnessState,
+    'forget-log': flag(
+      'also forget the last cosigned checkpoint, so that the next one is trusted as the first (a log that was legitimately restarted)',
+    ),
+  },
+  examples: ['witness clear --state /var/lib/openprep-witness'],
+  run: async (args) => (await import('./witness_commands.ts')).runWitnessClear(args),
+});
+
 export const COMMANDS: readonly Command[] = [
   demo,
   demoCode,
@@ -1005,6 +1068,9 @@ export const COMMANDS: readonly Command[] = [
   cut,
   verify,
   mirror,
+  witnessInit,
+  witnessRun,
+  witnessClear,
   serve,
   alertTest,
   signer,

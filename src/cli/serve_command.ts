@@ -14,7 +14,7 @@ import { openCenter } from '../center/node.ts';
 import { checkNodeAtStart } from '../center/startup_check.ts';
 import { err } from '../domain/result.ts';
 import { classifyFault } from '../platform/faults.ts';
-import { signCheckpoint } from '../publish/publisher.ts';
+import { cutAwaitsWitnesses, signCheckpoint } from '../publish/publisher.ts';
 import { openImageStore } from '../images/image_store.ts';
 import { MerkleTree } from '../journal/merkle.ts';
 import { readFile } from 'node:fs/promises';
@@ -193,6 +193,12 @@ export async function runServe(args: readonly string[]): Promise<number> {
   const signs = config.value.checkpointSeconds > 0;
   const checkpoint = async () => {
     if (!signs) return;
+    // A cut is waiting for its witnesses to cosign its checkpoint: a newer one would hide it.
+    if (
+      node.value.pipeline.election.witnesses !== undefined &&
+      (await cutAwaitsWitnesses(node.value.leases, clock()))
+    )
+      return;
     const store = node.value.journal;
     const head = await store.journalHead();
     if (head.size === signedSize) return;

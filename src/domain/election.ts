@@ -80,6 +80,19 @@ export interface ElectionDefinition {
   readonly publicationHours: number;
   readonly cutIntervalMinutes: number;
   readonly contests: readonly Contest[];
+  /** Independent witnesses that cosign the journal's checkpoints (docs/witness.md); absent: none. */
+  readonly witnesses?: WitnessPolicy;
+}
+
+/**
+ * The witnesses a cut's checkpoint should carry: their keys (C2SP cosignature/v1,
+ * `<name>+<key id hex>+base64(0x04 || key)`), how many of them must have cosigned for the cut
+ * to verify, and how long the publisher waits for them before publishing with what it has.
+ */
+export interface WitnessPolicy {
+  readonly keys: readonly string[];
+  readonly required: number;
+  readonly waitSeconds: number;
 }
 
 /**

@@ -285,3 +285,35 @@ describe('parseElectionDefinition', () => {
     );
   });
 });
+
+describe('witnesses', () => {
+  const base = defaultElectionDefinition(tiny, { mode: 'simulacro' });
+  const key = (name: string) => `${name}+82bca4dd+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea`;
+
+  test('absent: none; present: keys, required and the wait are kept', () => {
+    assert.equal(base.witnesses, undefined);
+    const json = { ...copy(base), witnesses: { keys: [key('a'), key('b')], required: 2, waitSeconds: 30 } };
+    const parsed = parseElectionDefinition(json, { catalog: tiny });
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
+    assert.deepEqual(parsed.value.witnesses, json.witnesses);
+    assert.match(serializeElectionDefinition(parsed.value), /"required": 2/);
+  });
+
+  test('refused: more required than listed, a name twice, a key of another shape, a long wait', () => {
+    const with_ = (witnesses: unknown) => ({ ...copy(base), witnesses });
+    assert.match(
+      rejection(with_({ keys: [key('a')], required: 2, waitSeconds: 5 })),
+      /2 cosignatures required of 1/,
+    );
+    assert.match(
+      rejection(with_({ keys: [key('a'), key('a')], required: 1, waitSeconds: 5 })),
+      /a is listed twice/,
+    );
+    assert.match(
+      rejection(with_({ keys: ['a+zz+AAAA'], required: 1, waitSeconds: 5 })),
+      /witnesses\.keys\.0/,
+    );
+    assert.match(rejection(with_({ keys: [key('a')], required: 1, waitSeconds: 3600 })), /waitSeconds/);
+    assert.match(rejection(with_({ keys: [key('a')], required: 1 })), /waitSeconds/);
+  });
+});

@@ -99,6 +99,9 @@ const contestSchema = z.strictObject({
   candidaturas: z.array(candidaturaSchema).min(1).optional(),
 });
 
+// A witness key's shape; its key id and type byte are checked where it is used (src/journal/cosignature.ts).
+const WITNESS_KEY = /^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$/;
+
 /** The shape of `election.json`; cross-field rules are checked by `parseElectionDefinition`. */
 export const electionDefinitionSchema: z.ZodType<ElectionDefinition> = z.strictObject({
   id: z.string().regex(ELECTION_ID, 'must be capital letters, digits, _ or -'),
@@ -111,6 +114,15 @@ export const electionDefinitionSchema: z.ZodType<ElectionDefinition> = z.strictO
   // Anexo 13: at least three cuts an hour.
   cutIntervalMinutes: z.number().int().min(1).max(20),
   contests: z.array(contestSchema).min(1),
+  witnesses: z
+    .strictObject({
+      keys: z
+        .array(z.string().regex(WITNESS_KEY, 'must be <name>+<8 hex digits>+<base64 of 33 bytes>'))
+        .max(32),
+      required: z.number().int().min(0).max(32),
+      waitSeconds: z.number().int().min(0).max(600),
+    })
+    .optional(),
 });
 
 export interface ParseElectionOptions {
@@ -301,6 +313,15 @@ export function electionDefinitionProblems(
     checkColumns(contest, where, options.catalog, problems);
     checkCandidaturas(contest, where, options.catalog, problems);
   });
+  const witnesses = definition.witnesses;
+  if (witnesses !== undefined) {
+    const names = witnesses.keys.map((key) => key.slice(0, key.indexOf('+')));
+    for (const name of duplicates(names)) problems.push(`witnesses: ${name} is listed twice`);
+    if (witnesses.required > witnesses.keys.length)
+      problems.push(
+        `witnesses: ${witnesses.required} cosignatures required of ${witnesses.keys.length} witnesses`,
+      );
+  }
   return problems;
 }
 

@@ -20,6 +20,21 @@ export interface CheckpointRow {
   readonly signedAt: number;
 }
 
+/**
+ * A witness's cosignature (C2SP tlog-cosignature v1) of the checkpoint of `size`, kept as the
+ * line it adds under that checkpoint's note (src/journal/cosignature.ts).
+ */
+export interface CosignatureRow {
+  readonly size: number;
+  /** The witness's key name and key id (hex): one cosignature a witness key and checkpoint. */
+  readonly witness: string;
+  readonly keyId: string;
+  readonly line: string;
+  /** When the witness says it cosigned (unix seconds), and when the center received it (ms). */
+  readonly cosignedAt: number;
+  readonly receivedAt: number;
+}
+
 export interface CutRow {
   readonly sequence: number;
   readonly id: string;
@@ -35,6 +50,8 @@ export interface JournalTx {
   appendJournal(entry: JournalEntry): Promise<number>;
   addCheckpoint(checkpoint: CheckpointRow): Promise<void>;
   addCut(cut: CutRow): Promise<void>;
+  /** Keeps a witness's cosignature; the same witness and checkpoint again changes nothing. */
+  addCosignature(cosignature: CosignatureRow): Promise<void>;
 }
 
 /** Journal reads, outside any transaction. */
@@ -51,6 +68,10 @@ export interface JournalReads {
    */
   latestCheckpoint(): Promise<CheckpointRow | null>;
   cuts(): Promise<CutRow[]>;
+  /** The checkpoint signed at exactly this size, or null. */
+  checkpointOfSize(size: number): Promise<CheckpointRow | null>;
+  /** The witnesses' cosignatures of the checkpoint of this size, in the order received. */
+  cosignatures(size: number): Promise<CosignatureRow[]>;
 }
 
 /** The journal port: its reads, and transactions that append to it. */

@@ -88,6 +88,9 @@ test('two cut schedulers: one publishes; the other takes over when the first sto
     const last = publishedByB.at(-1);
     assert.ok(last?.kind === 'published');
     assert.match(written, new RegExp(`^openprep_cut_build_seconds ${last.cut.seconds}$`, 'm'));
+    // The election lists no witnesses: -1 cosignatures, and nothing short of a policy.
+    assert.match(written, /^openprep_cut_witness_cosignatures -1$/m);
+    assert.match(written, /^openprep_cut_witness_policy_met 1$/m);
 
     assert.equal(events.a[0]?.kind, 'leading');
     assert.equal(events.b[0]?.kind, 'standing-by');

@@ -26,6 +26,9 @@ import type { CheckpointSigning } from '../journal/signer.ts';
 import { type AnyNoteSigner, SignerUnavailable } from '../journal/note.ts';
 import type { JournalHead, JournalPort } from '../journal/journal_port.ts';
 import type { PublicationSource } from './snapshot_port.ts';
+import type { LeasePort } from './lease_port.ts';
+import type { WitnessPolicy } from '../domain/election.ts';
+import { addCosignatureLine, openCosignatures, parseWitnessKey } from '../journal/cosignature.ts';
 
 /**
  * What the publisher works with, handed in by the wiring (src/center/node.ts): the snapshot it
@@ -40,6 +43,27 @@ export interface Publisher {
   readonly checkpointSigner: CheckpointSigning;
   /** The data folder's `cuts/`: where cuts go when no other cut store is given. */
   readonly paths: { readonly cuts: string };
+  /**
+   * Where the publisher tells every node that a cut's checkpoint is waiting for its witnesses
+   * (WITNESS_CHECKPOINT_LEASE); without it, `serve` goes on signing newer checkpoints meanwhile.
+   */
+  readonly leases?: LeasePort;
+}
+
+/**
+ * The lease row a publisher holds from its snapshot until its witnesses have cosigned (or the
+ * wait is over): `serve` signs no periodic checkpoint meanwhile, so that the cut's checkpoint
+ * stays the newest one, the one witnesses read at `GET /api/v1/checkpoint`. It expires by
+ * itself should the publisher stop.
+ */
+export const WITNESS_CHECKPOINT_LEASE = 'witness-checkpoint';
+/** Beyond the wait, how long a publisher may take from its snapshot to its signed checkpoint. */
+const WITNESS_LEASE_MARGIN_MS = 120_000;
+
+/** Whether a cut is waiting for its witnesses now (serve then signs no periodic checkpoint). */
+export async function cutAwaitsWitnesses(leases: LeasePort, now: number): Promise<boolean> {
+  const lease = await leases.transaction((tx) => tx.getLease(WITNESS_CHECKPOINT_LEASE));
+  return lease !== null && lease.expiresAt > now;
 }
 
 export interface PublishedCut {
@@ -53,6 +77,8 @@ export interface PublishedCut {
   readonly seconds: number;
   /** The acta images made public with this cut (null: no image store was given). */
   readonly images: PublishedImages | null;
+  /** The witnesses whose cosignatures the cut's checkpoint carries (null: the election lists none). */
+  readonly witnesses: CollectedCosignatures | null;
 }
 
 export type PublishError =
@@ -80,6 +106,8 @@ export async function publishCut(
     readonly cuts?: CutStore;
     /** The release building the cut, as the bootstrap attested it; null (the default): a development checkout. */
     readonly release?: CutRelease | null;
+    /** How the wait for witnesses sleeps (tests); real time by default. */
+    readonly witnessWait?: WitnessWait;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
   const started = performance.now();
@@ -116,7 +144,33 @@ export async function publishCut(
   // refused (after-close) instead of being accepted into a result the final cut never shows.
   if (final) await pipeline.closeIntake(options.cutTime, `final cut ${cutId}`);
 
-  const { head, actas } = await pipeline.snapshot();
+  // Witnesses read the newest checkpoint: from the snapshot until they have cosigned this cut's,
+  // serve signs no other (WITNESS_CHECKPOINT_LEASE).
+  const policy = election.witnesses;
+  const holdCheckpoints = async (expiresAt: number) => {
+    if (policy === undefined || policy.required === 0 || node.leases === undefined) return;
+    await node.leases.transaction((tx) =>
+      tx.putLease({ name: WITNESS_CHECKPOINT_LEASE, holder: cutId, expiresAt }),
+    );
+  };
+  await holdCheckpoints(options.cutTime + (policy?.waitSeconds ?? 0) * 1000 + WITNESS_LEASE_MARGIN_MS);
+  // Released however this part ends: a stopped publisher's hold expires by itself.
+  const checkpointed = await (async () => {
+    const { head, actas } = await pipeline.snapshot();
+    const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
+    const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
+    if (!signed.ok) return signed;
+    // The witnesses see this checkpoint at /api/v1/checkpoint and hand their cosignatures to
+    // serve, which keeps them in the store this process reads (docs/witness.md).
+    const witnesses =
+      policy === undefined
+        ? null
+        : await collectCosignatures(store, signed.value, head.size, policy, options.witnessWait);
+    return ok({ head, actas, tree, signed: signed.value, witnesses });
+  })().finally(() => holdCheckpoints(0));
+  if (!checkpointed.ok) return checkpointed;
+  const { head, actas, tree, witnesses } = checkpointed.value;
+  const checkpointNote = witnesses?.note ?? checkpointed.value.signed;
   let images: PublishedImages | null = null;
   if (options.images !== undefined) {
     const hashes: string[] = [];
@@ -129,9 +183,6 @@ export async function publishCut(
       ...(options.images.known === undefined ? {} : { known: options.images.known }),
     });
   }
-  const tree = new MerkleTree(await store.journalLeafHashes(0, head.size));
-  const signed = await signCheckpoint(node, head, options.cutTime, tree, { allowPrefix: true });
-  if (!signed.ok) return signed;
 
   // The history and the changes since the previous cut are built from its published files.
   let earlier: EarlierCut | undefined;
@@ -163,7 +214,7 @@ export async function publishCut(
     journal: {
       size: head.size,
       rootHash: head.rootHash,
-      checkpointNote: signed.value,
+      checkpointNote,
       consistencyProof: previous === null ? [] : tree.consistencyProof(previous.journalSize, head.size),
     },
     previous:
@@ -242,7 +293,66 @@ export async function publishCut(
     final,
     seconds: Math.round(performance.now() - started) / 1000,
     images,
+    witnesses,
   });
+}
+
+export interface CollectedCosignatures {
+  /** The log's checkpoint note with the collected cosignature lines under it. */
+  readonly note: string;
+  readonly cosigners: readonly string[];
+  readonly required: number;
+  readonly waitedSeconds: number;
+}
+
+export interface WitnessWait {
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Waits up to the definition's `waitSeconds` for `required` distinct witnesses to cosign the
+ * checkpoint of `size`, reading the store (the cut may be built in another process than the
+ * one the witnesses post to), then adds every valid cosignature line to the note. Fewer than
+ * required: the cut is published anyway, with those it has, and verification says the policy
+ * was not met: a missing witness must not stop the night's publication.
+ */
+export async function collectCosignatures(
+  journal: JournalPort,
+  note: string,
+  size: number,
+  policy: WitnessPolicy,
+  wait: WitnessWait = {},
+): Promise<CollectedCosignatures> {
+  const keys = policy.keys.flatMap((text) => {
+    const key = parseWitnessKey(text);
+    return key.ok ? [key.value] : [];
+  });
+  const pollMs = wait.pollMs ?? 250;
+  const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = performance.now();
+  const deadline = started + policy.waitSeconds * 1000;
+  let cosigned = note;
+  let cosigners: string[] = [];
+  for (;;) {
+    cosigned = note;
+    for (const row of await journal.cosignatures(size)) {
+      const candidate = addCosignatureLine(cosigned, row.line);
+      // Stored only once verified (src/server/witness_routes.ts); checked again against the
+      // keys this definition lists, so a line that does not verify never reaches a cut.
+      if (openCosignatures(candidate, keys).ok) cosigned = candidate;
+    }
+    const opened = openCosignatures(cosigned, keys);
+    cosigners = opened.ok ? opened.value.cosignatures.map((c) => c.name) : [];
+    if (cosigners.length >= policy.required || performance.now() >= deadline) break;
+    await sleep(Math.min(pollMs, Math.max(1, deadline - performance.now())));
+  }
+  return {
+    note: cosigned,
+    cosigners,
+    required: policy.required,
+    waitedSeconds: Math.round(performance.now() - started) / 1000,
+  };
 }
 
 /** What a crashed publisher left in a cuts folder (folder_cut_store.ts); run when `openprep cut` starts. */

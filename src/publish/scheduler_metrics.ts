@@ -15,6 +15,8 @@ export class SchedulerMetrics {
   readonly #builds: Counter<'result'>;
   readonly #lastPublished: Gauge;
   readonly #written: Gauge;
+  readonly #cosignatures: Gauge;
+  readonly #witnessesMet: Gauge;
   readonly #file: string;
   readonly #clock: () => number;
   #writing: Promise<void> = Promise.resolve();
@@ -49,6 +51,16 @@ export class SchedulerMetrics {
       help: 'When this file was written (Unix seconds): a stale file means a stopped scheduler.',
       registers,
     });
+    this.#cosignatures = new Gauge({
+      name: 'openprep_cut_witness_cosignatures',
+      help: "Distinct witnesses' cosignatures the latest published cut's checkpoint carries (-1: the election lists no witnesses).",
+      registers,
+    });
+    this.#witnessesMet = new Gauge({
+      name: 'openprep_cut_witness_policy_met',
+      help: 'Whether the latest published cut carries the cosignatures the election definition requires (1) or was published short of them (0).',
+      registers,
+    });
     for (const result of ['published', 'failed']) this.#builds.inc({ result }, 0);
   }
 
@@ -60,6 +72,9 @@ export class SchedulerMetrics {
       this.#builds.inc({ result: 'published' });
       this.#buildSeconds.set(event.cut.seconds);
       this.#lastPublished.set(this.#clock() / 1000);
+      const witnesses = event.cut.witnesses;
+      this.#cosignatures.set(witnesses === null ? -1 : witnesses.cosigners.length);
+      this.#witnessesMet.set(witnesses === null || witnesses.cosigners.length >= witnesses.required ? 1 : 0);
     } else this.#builds.inc({ result: 'failed' });
     this.#written.set(this.#clock() / 1000);
     this.#writing = this.#writing.then(async () =>

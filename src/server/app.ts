@@ -32,6 +32,7 @@ import { CenterMetrics, metricsAllowed } from './metrics.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
 import { currentAttestation } from '../release/bootstrap.ts';
 import { Deployment, deploymentFacts } from './deployment.ts';
+import { registerWitnessRoutes } from './witness_routes.ts';
 import { faultResponse, NodeHealth, probeDisk, RETRY_AFTER_SECONDS } from './health.ts';
 import { type AdmissionRefusal, IntakeAdmission, type Permit } from './intake_admission.ts';
 import { fieldsOf, headersOf } from './intake_body.ts';
@@ -423,6 +424,7 @@ export async function buildServer(options: {
       return reply.code(404).send({ error: 'no-checkpoint', message: 'no checkpoint signed yet' });
     return reply.type('text/plain; charset=utf-8').send(last.note);
   });
+  registerWitnessRoutes(app, node, options.clock);
 
   // An image body is handed to the route as the raw stream, to be hashed and written as it arrives.
   app.addContentTypeParser(['image/jpeg', 'image/png'], (_request, payload, done) => done(null, payload));

@@ -142,6 +142,17 @@ const es = {
   compareUnreachable:
     'No se pudo consultar el espejo {mirror}: puede estar fuera de servicio, no permitir consultas desde otros sitios, o no usar una dirección segura (https).',
   compareBadUrl: 'Escriba la dirección completa del espejo, por ejemplo https://espejo.ejemplo.mx/',
+  // The witnesses that cosigned the cut's checkpoint (verify_view.tsx, docs/witness.md).
+  witnesses: 'Testigos',
+  witnessesIntro:
+    'Observadores independientes que vieron este punto de control de la bitácora y firmaron que es coherente con todo lo que vieron antes. No revisan las actas: solo que la bitácora no se reescribió ni se mostró distinta a otros.',
+  witnessesNone: 'La definición de la elección no nombra testigos.',
+  witnessesUnreadable:
+    'No se pudo leer aquí la definición de la elección que nombra el manifiesto: no se sabe qué testigos debían firmar.',
+  witnessesMet: 'Política cumplida: {cosigned} de {listed} testigos firmaron; se requieren {required}.',
+  witnessesNotMet: 'Política NO cumplida: {cosigned} de {listed} testigos firmaron; se requieren {required}.',
+  witnessAt: 'firmó el {time} (UTC)',
+  witnessMissing: 'no firmó este punto de control',
   // The history of the night (history.tsx).
   history: 'Historial',
   historyTitle: 'Historial de cortes',
@@ -291,6 +302,16 @@ const en: Words = {
   verifyRelease:
     'Software that built this cut: OpenPREP {version}, the published release with SHA-256 {sha256}. Anyone can rebuild it from its source and compare that value.',
   verifyReleaseNone: 'This cut was built by a development copy of OpenPREP, not a published, signed release.',
+  witnesses: 'Witnesses',
+  witnessesIntro:
+    'Independent observers who saw this journal checkpoint and signed that it is consistent with everything they saw before. They do not check the tally sheets: only that the journal was not rewritten or shown differently to others.',
+  witnessesNone: 'The election definition names no witnesses.',
+  witnessesUnreadable:
+    'The election definition the manifest names cannot be read here: which witnesses had to cosign is unknown.',
+  witnessesMet: 'Policy met: {cosigned} of {listed} witnesses cosigned; {required} required.',
+  witnessesNotMet: 'Policy NOT met: {cosigned} of {listed} witnesses cosigned; {required} required.',
+  witnessAt: 'cosigned at {time} (UTC)',
+  witnessMissing: 'did not cosign this checkpoint',
   // The history of the night (history.tsx).
   compareTitle: 'Compare with a mirror',
   compareIntro:

@@ -30,6 +30,13 @@ import { safeRelativePath } from '../platform/web/paths.ts';
 import { openLatestPointer } from '../verify/core/pointer.ts';
 import type { VerifierCrypto } from '../verify/core/ports.ts';
 import {
+  checkWitnesses,
+  readWitnesses,
+  type WitnessesSeen,
+  witnessPolicyOf,
+  witnessSummary,
+} from '../verify/core/witnesses.ts';
+import {
   CHECK_TITLES,
   type CheckId,
   type CheckResult,
@@ -39,6 +46,7 @@ import {
 } from '../verify/core/report.ts';
 
 export type { CheckResult, CheckStatus, CutReleaseNamed } from '../verify/core/report.ts';
+export type { WitnessesSeen } from '../verify/core/witnesses.ts';
 export { csvRowBytes };
 
 export const BROWSER_CHECKS = {
@@ -52,6 +60,9 @@ export const BROWSER_CHECKS = {
 } as const;
 /** The browser's report lists V00–V06 only; the core's rooms it runs record nothing else. */
 type BrowserCheck = CheckId | 'V00';
+
+/** Where a manifest names its election definition: the published catalogo/ folder beside the cuts. */
+const ELECTION_PATH = /^\.\.\/catalogo\/[A-Za-z0-9_.-]+\.json$/;
 
 /** A URL path the page fetches: plain characters only, so no `?`, `#` or `%` can redirect it. */
 const URL_SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
@@ -95,6 +106,11 @@ export async function verifyCutInBrowser(options: {
    * its signature (V01) and form (V03) checked; not told for a cut older than the field.
    */
   readonly release?: (release: CutReleaseNamed | null) => void;
+  /**
+   * Told which witnesses cosigned the cut's checkpoint: null when the definition lists none,
+   * `unreadable` when the definition the manifest names cannot be read here (V05 fails then).
+   */
+  readonly witnesses?: (seen: WitnessesSeen | null | 'unreadable') => void;
 }): Promise<CheckResult[]> {
   const checks = new Checks<BrowserCheck>(BROWSER_CHECKS as unknown as CheckTitles<BrowserCheck>);
   const finish = () => [...checks.report('').checks];
@@ -158,7 +174,35 @@ export async function verifyCutInBrowser(options: {
   checks.finish('V02', manifest.election.mode);
 
   await checkCheckpoint(checks, web, manifest);
-  checks.finish('V05', checkpointSummary(manifest));
+  // The witnesses the election definition lists: the definition is the cut's, by its SHA-256.
+  let witnessDetail = '';
+  const electionPath = manifest.catalog.electionPath;
+  const electionBytes = ELECTION_PATH.test(electionPath)
+    ? await fetchBytes(`${cutId}/${electionPath}`)
+    : null;
+  if (electionBytes === null || (await sha256Hex(electionBytes)) !== manifest.catalog.electionSha256) {
+    checks.fail(
+      'V05',
+      `witnesses: ${electionPath} cannot be read or is not the definition the manifest names`,
+    );
+    options.witnesses?.('unreadable');
+  } else {
+    let definition: unknown = null;
+    try {
+      definition = JSON.parse(new TextDecoder().decode(electionBytes));
+    } catch {
+      definition = null;
+    }
+    const policy = witnessPolicyOf(definition);
+    if (policy === null) options.witnesses?.(null);
+    else {
+      const seen = await readWitnesses(manifest.journal.checkpoint, policy);
+      checkWitnesses(checks, seen);
+      witnessDetail = `; ${witnessSummary(seen)}`;
+      options.witnesses?.(seen);
+    }
+  }
+  checks.finish('V05', `${checkpointSummary(manifest)}${witnessDetail}`);
 
   // V04 and V06: every file, fetched and hashed; the contests' rows into their Merkle roots.
   let done = 0;

@@ -9,7 +9,12 @@
 import { useState } from 'preact/hooks';
 import { CompareView } from './compare_view.tsx';
 import { fill, type Language, type Words } from './i18n.ts';
-import { type CheckResult, type CutReleaseNamed, verifyCutInBrowser } from './verify_cut.ts';
+import {
+  type CheckResult,
+  type CutReleaseNamed,
+  verifyCutInBrowser,
+  type WitnessesSeen,
+} from './verify_cut.ts';
 import { checkInWords } from './verify_words.ts';
 
 export function VerifyView(props: { words: Words; language: Language; cutId: string }) {
@@ -27,6 +32,8 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
         readonly pointer: string | null;
         /** The release the signed manifest names (undefined: none named, or not verified). */
         readonly release: CutReleaseNamed | null | undefined;
+        /** Who cosigned the cut's checkpoint; null: the election names no witnesses. */
+        readonly witnesses: WitnessesSeen | null | 'unreadable';
       }
   >({ step: 'idle' });
   const run = async (event: Event) => {
@@ -34,6 +41,7 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
     const checked = cutId;
     let pointer: string | null = null;
     let release: CutReleaseNamed | null | undefined;
+    let witnesses: WitnessesSeen | null | 'unreadable' = null;
     setState({ step: 'running', done: 0, total: 0 });
     const results = await verifyCutInBrowser({
       base: new URL('.', location.href).href,
@@ -46,8 +54,11 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
       release: (named) => {
         release = named;
       },
+      witnesses: (seen) => {
+        witnesses = seen;
+      },
     });
-    setState({ step: 'done', results, checked, pointer, release });
+    setState({ step: 'done', results, checked, pointer, release, witnesses });
   };
   const failed = state.step === 'done' && state.results.some((r) => r.status === 'fail');
   const label = { pass: words.checkPass, fail: words.checkFail, skip: words.checkSkip } as const;
@@ -120,10 +131,52 @@ export function VerifyView(props: { words: Words; language: Language; cutId: str
               );
             })}
           </ol>
+          <WitnessList words={words} seen={state.witnesses} />
           <p>{words.verifyMore}</p>
         </section>
       )}
       <CompareView words={words} cutId={cutId} keyText={key} />
     </>
+  );
+}
+
+/** The witnesses the election lists, each with when it cosigned this cut's checkpoint (or not). */
+function WitnessList(props: { words: Words; seen: WitnessesSeen | null | 'unreadable' }) {
+  const { words, seen } = props;
+  if (seen === null || seen === 'unreadable')
+    return (
+      <section class="witnesses" aria-labelledby="testigos" data-witnesses={seen ?? 'none'}>
+        <h3 id="testigos">{words.witnesses}</h3>
+        <p>{seen === null ? words.witnessesNone : words.witnessesUnreadable}</p>
+      </section>
+    );
+  const counts = {
+    cosigned: String(seen.cosigned.length),
+    listed: String(seen.listed.length),
+    required: String(seen.required),
+  };
+  return (
+    <section class="witnesses" aria-labelledby="testigos" data-witnesses={seen.met ? 'met' : 'not-met'}>
+      <h3 id="testigos">{words.witnesses}</h3>
+      <p>{words.witnessesIntro}</p>
+      <p class={seen.met ? 'verdict pass' : 'verdict fail'}>
+        {fill(seen.met ? words.witnessesMet : words.witnessesNotMet, counts)}
+      </p>
+      <ul>
+        {seen.listed.map((name) => {
+          const cosigned = seen.cosigned.find((c) => c.name === name);
+          return (
+            <li key={name} data-witness={name} data-cosigned={cosigned === undefined ? 'no' : 'yes'}>
+              <code>{name}</code>{' '}
+              {cosigned === undefined
+                ? words.witnessMissing
+                : fill(words.witnessAt, {
+                    time: new Date(cosigned.time * 1000).toISOString().replace('.000Z', 'Z'),
+                  })}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }

@@ -53,3 +53,32 @@ test('a check not reached says why, with no technical text', () => {
   assert.equal(said.summary, 'No se llegó a comprobar: una comprobación anterior falló.');
   assert.equal(said.technical, null);
 });
+
+test('a cut short of its witnesses is said so, in both languages', () => {
+  const result = {
+    id: 'V05',
+    title: 'journal checkpoint',
+    status: 'fail' as const,
+    detail:
+      'the witness policy is not met: 1 valid distinct cosignatures, 2 required (witnesses: 1 of 3 cosigned (t1 at 2024-06-03T04:05:00Z), 2 required)',
+  };
+  assert.match(
+    checkInWords(result, 'es').summary,
+    /Testigos que firmaron este punto de control: 1; se requieren 2\./,
+  );
+  assert.match(
+    checkInWords(result, 'en').summary,
+    /Witnesses that cosigned this checkpoint: 1; 2 required\./,
+  );
+});
+
+test('the witnesses of a cut that meets its policy', () => {
+  const result = {
+    id: 'V05',
+    title: 'journal checkpoint',
+    status: 'pass' as const,
+    detail:
+      'journal of 9 entries, root AAAA; witnesses: 2 of 3 cosigned (t1 at 2024-06-03T04:05:00Z, t2 at 2024-06-03T04:05:01Z), 2 required',
+  };
+  assert.match(checkInWords(result, 'es').summary, /Lo firmaron 2 de 3 testigos; se requieren 2\./);
+});

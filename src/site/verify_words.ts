@@ -70,8 +70,8 @@ const FAIL: Readonly<Record<string, Pair>> = {
     'Some files are missing or are not those the manifest lists.',
   ],
   V05: [
-    'El punto de control de la bitácora no coincide con el manifiesto o no está firmado.',
-    'The journal checkpoint does not match the manifest or is not signed.',
+    'El punto de control de la bitácora no coincide con el manifiesto, no está firmado, o no lo firmaron los testigos requeridos.',
+    'The journal checkpoint does not match the manifest, is not signed, or lacks the witnesses required.',
   ],
   V06: [
     'Las filas de actas no dan la raíz de Merkle del manifiesto.',
@@ -122,6 +122,20 @@ const SHAPES: readonly (readonly [RegExp, (m: RegExpExecArray) => Pair])[] = [
     () => [
       'Este servidor no publica latest.json o latest.sig (un espejo puede no tenerlos).',
       'This server does not publish latest.json or latest.sig (a mirror may not have them).',
+    ],
+  ],
+  [
+    /^witnesses: (\d+) of (\d+) cosigned \(.*\), (\d+) required$/,
+    (m) => [
+      `Lo firmaron ${m[1]} de ${m[2]} testigos; se requieren ${m[3]}.`,
+      `${m[1]} of ${m[2]} witnesses cosigned it; ${m[3]} required.`,
+    ],
+  ],
+  [
+    /^the witness policy is not met: (\d+) valid distinct cosignatures, (\d+) required/,
+    (m) => [
+      `Testigos que firmaron este punto de control: ${m[1]}; se requieren ${m[2]}.`,
+      `Witnesses that cosigned this checkpoint: ${m[1]}; ${m[2]} required.`,
     ],
   ],
   [

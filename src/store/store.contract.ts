@@ -226,6 +226,37 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal((await store.checkpoints()).length, 1);
         assert.equal((await store.latestCheckpoint())?.size, (await store.checkpoints()).at(-1)?.size);
         assert.equal((await store.cuts())[0]?.id, '20240602_2000');
+        assert.equal((await store.checkpointOfSize(0))?.note, 'n');
+        assert.equal(await store.checkpointOfSize(1), null);
+        await store.close();
+      });
+
+      test("witnesses' cosignatures are kept once per witness and checkpoint", async () => {
+        const { store } = await open();
+        const row = (witness: string, receivedAt: number, line = `\u2014 ${witness} AAAA`) => ({
+          size: 7,
+          witness,
+          keyId: '0a0b0c0d',
+          line,
+          cosignedAt: 1_700_000_000,
+          receivedAt,
+        });
+        await store.transaction(async (tx) => {
+          await tx.addCosignature(row('w1', 10));
+          await tx.addCosignature(row('w2', 11));
+        });
+        // The same witness again (a retry, or a second line for the same checkpoint) is ignored.
+        await store.transaction((tx) => tx.addCosignature(row('w1', 12, 'another line')));
+        const kept = await store.cosignatures(7);
+        assert.deepEqual(
+          kept.map((c) => [c.witness, c.line, c.receivedAt]),
+          [
+            ['w1', '\u2014 w1 AAAA', 10],
+            ['w2', '\u2014 w2 AAAA', 11],
+          ],
+        );
+        assert.equal(kept[0]?.cosignedAt, 1_700_000_000);
+        assert.deepEqual(await store.cosignatures(8), []);
         await store.close();
       });
     });

@@ -24,7 +24,7 @@ export type { OperatorRow, Role, Scope, SessionRow, WebAuthnKey } from '../auth/
 export type { CaptureTask, ImageRow, QueuePosition } from '../capture/records_port.ts';
 export type { DeviceOrigin, DeviceRow } from '../domain/device.ts';
 export type { Activity, CatdActivity, PackageRow } from '../intake/devices_port.ts';
-export type { CheckpointRow, CutRow, JournalHead } from '../journal/journal_port.ts';
+export type { CheckpointRow, CosignatureRow, CutRow, JournalHead } from '../journal/journal_port.ts';
 export type { LeaseRow } from '../publish/lease_port.ts';
 export type { DecoyRow, ExportRow } from '../security/decoys_port.ts';
 export type { AddressBlock, SecurityAlertRow } from '../security/alerts_port.ts';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { enrollDevice } from '../intake/devices.ts';
 import { initCenter } from '../center/node.ts';
+import type { WitnessPolicy } from '../domain/election.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { makeDevice, servesWholeCatalog, type TestDevice } from './packages.ts';
@@ -201,10 +202,15 @@ export async function preparedCenter(
     enrolled?: readonly { id: string; publicKey: string }[];
     /** The environment the center is made in (e.g. OPENPREP_SIGNER_SOCKET: no key written). */
     env?: NodeJS.ProcessEnv;
+    /** The witnesses the election definition lists (docs/witness.md); none by default. */
+    witnesses?: WitnessPolicy;
   } = {},
 ) {
   const catalog = generateCatalog({ scale: options.scale ?? 'tiny', seed });
-  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  const election = {
+    ...defaultElectionDefinition(catalog, { mode: 'simulacro' }),
+    ...(options.witnesses === undefined ? {} : { witnesses: options.witnesses }),
+  };
   const start = Date.parse(election.publicationStart) + 3_600_000;
   const created = await initCenter({
     root: work,

@@ -25,6 +25,7 @@ import {
 } from './contest_queue.ts';
 import { CHANGES_FILE, checkHistoryFiles, HISTORY_FILE } from './core/history.ts';
 import { checkCheckpoint, checkpointSummary } from './core/journal.ts';
+import { checkWitnesses, readWitnesses, witnessSummary } from './core/witnesses.ts';
 import {
   checkKeyMode,
   checkListedFile,
@@ -102,11 +103,21 @@ export async function verifyCut(options: VerifyOptions): Promise<VerifyReport> {
   checks.finish('V03', manifestSummary(manifest));
 
   await checks.attempt('V05', undefined, () => checkCheckpoint(checks, crypto, manifest));
-  checks.finish('V05', checkpointSummary(manifest));
 
   const { catalog, election } = await checks.attempt('V11', { catalog: null, election: null }, () =>
     checkCatalog(checks, source, manifest, options.catalog),
   );
+  // The witnesses the election definition lists, against the cosignatures under the checkpoint.
+  let witnessDetail = '';
+  if (election?.witnesses !== undefined) {
+    const policy = election.witnesses;
+    const seen = await checks.attempt('V05', null, () => readWitnesses(manifest.journal.checkpoint, policy));
+    if (seen !== null) {
+      checkWitnesses(checks, seen);
+      witnessDetail = `; ${witnessSummary(seen)}`;
+    }
+  } else if (election === null) witnessDetail = '; witnesses not checked (needs the election definition)';
+  checks.finish('V05', `${checkpointSummary(manifest)}${witnessDetail}`);
 
   // V02: the mode agrees everywhere (the CSV titles are checked with each contest).
   const mode = manifest.election.mode;

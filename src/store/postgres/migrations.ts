@@ -171,6 +171,19 @@ export const PG_MIGRATIONS: readonly string[] = [
     alert_id TEXT NOT NULL
   );
   `,
+  // 12: the witnesses' cosignatures of the journal's checkpoints (src/journal/cosignature.ts),
+  // one per witness key and checkpoint, read by the publisher to put them in the cut.
+  `
+  CREATE TABLE witness_cosignature (
+    size BIGINT NOT NULL,
+    witness TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    line TEXT NOT NULL,
+    cosigned_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (size, witness, key_id)
+  );
+  `,
 ];
 
 /**

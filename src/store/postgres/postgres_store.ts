@@ -20,6 +20,7 @@ import type {
   Activity,
   AddressBlock,
   CheckpointRow,
+  CosignatureRow,
   CutRow,
   DecoyRow,
   DeviceRow,
@@ -166,6 +167,12 @@ class PostgresStore implements Store {
         await client.query(
           'INSERT INTO checkpoint (size, root, note, signed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING',
           [checkpoint.size, checkpoint.rootHash, checkpoint.note, checkpoint.signedAt],
+        );
+      },
+      addCosignature: async (c) => {
+        await client.query(
+          'INSERT INTO witness_cosignature (size, witness, key_id, line, cosigned_at, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+          [c.size, c.witness, c.keyId, c.line, c.cosignedAt, c.receivedAt],
         );
       },
       addCut: async (cut) => {
@@ -492,6 +499,41 @@ class PostgresStore implements Store {
         'SELECT size, root, note, signed_at FROM checkpoint ORDER BY size',
       )
     ).map((row) => ({ size: row.size, rootHash: row.root, note: row.note, signedAt: row.signed_at }));
+  }
+
+  async checkpointOfSize(size: number): Promise<CheckpointRow | null> {
+    const [row] = await rows<{ size: number; root: Buffer; note: string; signed_at: number }>(
+      this.#pool,
+      'SELECT size, root, note, signed_at FROM checkpoint WHERE size = $1',
+      [size],
+    );
+    return row === undefined
+      ? null
+      : { size: row.size, rootHash: row.root, note: row.note, signedAt: row.signed_at };
+  }
+
+  async cosignatures(size: number): Promise<CosignatureRow[]> {
+    return (
+      await rows<{
+        size: number;
+        witness: string;
+        key_id: string;
+        line: string;
+        cosigned_at: number;
+        received_at: number;
+      }>(
+        this.#pool,
+        'SELECT size, witness, key_id, line, cosigned_at, received_at FROM witness_cosignature WHERE size = $1 ORDER BY received_at, witness',
+        [size],
+      )
+    ).map((row) => ({
+      size: Number(row.size),
+      witness: row.witness,
+      keyId: row.key_id,
+      line: row.line,
+      cosignedAt: Number(row.cosigned_at),
+      receivedAt: Number(row.received_at),
+    }));
   }
 
   async latestCheckpoint(): Promise<CheckpointRow | null> {

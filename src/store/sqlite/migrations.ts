@@ -166,4 +166,17 @@ export const MIGRATIONS: readonly string[] = [
     alert_id TEXT NOT NULL
   ) STRICT;
   `,
+  // 12: the witnesses' cosignatures of the journal's checkpoints (src/journal/cosignature.ts),
+  // one per witness key and checkpoint, read by the publisher to put them in the cut.
+  `
+  CREATE TABLE witness_cosignature (
+    size INTEGER NOT NULL,
+    witness TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    line TEXT NOT NULL,
+    cosigned_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (size, witness, key_id)
+  ) STRICT;
+  `,
 ];

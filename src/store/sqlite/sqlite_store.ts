@@ -24,6 +24,7 @@ import { catdActivity, type DevicePackageCount } from '../../intake/devices_port
 import type {
   Activity,
   CheckpointRow,
+  CosignatureRow,
   CutRow,
   DecoyRow,
   DeviceRow,
@@ -62,6 +63,24 @@ const sessionOf = (row: unknown) => sessionOfRow(row as SessionDbRow | undefined
 
 export type OpenError = 'database-newer-than-code' | 'database-unreadable';
 
+interface CosignatureDbRow {
+  size: number;
+  witness: string;
+  key_id: string;
+  line: string;
+  cosigned_at: number;
+  received_at: number;
+}
+
+const toCosignatureRow = (row: CosignatureDbRow): CosignatureRow => ({
+  size: Number(row.size),
+  witness: row.witness,
+  keyId: row.key_id,
+  line: row.line,
+  cosignedAt: Number(row.cosigned_at),
+  receivedAt: Number(row.received_at),
+});
+
 interface Statements {
   getMeta: StatementSync;
   setMeta: StatementSync;
@@ -76,6 +95,7 @@ interface Statements {
   setFrontier: StatementSync;
   addCheckpoint: StatementSync;
   addCut: StatementSync;
+  addCosignature: StatementSync;
   getDevice: StatementSync;
   putDevice: StatementSync;
   getPackage: StatementSync;
@@ -159,6 +179,9 @@ class SqliteStore implements Store {
       ),
       addCheckpoint: db.prepare(
         'INSERT OR IGNORE INTO checkpoint (size, root, note, signed_at) VALUES (?, ?, ?, ?)',
+      ),
+      addCosignature: db.prepare(
+        'INSERT OR IGNORE INTO witness_cosignature (size, witness, key_id, line, cosigned_at, received_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       addCut: db.prepare(
         'INSERT INTO cut (sequence, id, cut_time, journal_size, manifest_sha256, final) VALUES (?, ?, ?, ?, ?, ?)',
@@ -283,6 +306,9 @@ class SqliteStore implements Store {
         },
         addCheckpoint: async (checkpoint) => {
           s.addCheckpoint.run(checkpoint.size, checkpoint.rootHash, checkpoint.note, checkpoint.signedAt);
+        },
+        addCosignature: async (c) => {
+          s.addCosignature.run(c.size, c.witness, c.keyId, c.line, c.cosignedAt, c.receivedAt);
         },
         addCut: async (cut) => {
           s.addCut.run(
@@ -597,6 +623,29 @@ class SqliteStore implements Store {
       })),
     );
   }
+  checkpointOfSize(size: number): Promise<CheckpointRow | null> {
+    return this.#read(() => {
+      const row = this.#db
+        .prepare('SELECT size, root, note, signed_at FROM checkpoint WHERE size = ?')
+        .get(size) as { size: number; root: Uint8Array; note: string; signed_at: number } | undefined;
+      return row === undefined
+        ? null
+        : { size: row.size, rootHash: Buffer.from(row.root), note: row.note, signedAt: row.signed_at };
+    });
+  }
+
+  cosignatures(size: number): Promise<CosignatureRow[]> {
+    return this.#read(() =>
+      (
+        this.#db
+          .prepare(
+            'SELECT size, witness, key_id, line, cosigned_at, received_at FROM witness_cosignature WHERE size = ? ORDER BY received_at, witness',
+          )
+          .all(size) as unknown as CosignatureDbRow[]
+      ).map(toCosignatureRow),
+    );
+  }
+
   latestCheckpoint(): Promise<CheckpointRow | null> {
     return this.#read(() => {
       const row = this.#db
