@@ -973,10 +973,10 @@ export const mirror = command({
       z.coerce.number().int().min(1).max(86_400).default(30),
       'how often to poll the center and the peers',
     ),
-    peer: valued(
-      'URL[,URL…]',
-      z.string().min(1).optional(),
-      'other mirrors to compare the latest cut with (comma-separated)',
+    peer: repeated(
+      'URL',
+      z.array(z.string().min(1)).default([]),
+      'another mirror to compare the latest cut with (also a comma-separated list)',
     ),
     site: valued(
       'DIR',

@@ -30,7 +30,7 @@ export async function runMirror(args: readonly string[]): Promise<number> {
   const center = parseBaseUrl(parsed.value.positionals[0]!);
   if (!center.ok) return fail(center.message, 2);
   const peers: string[] = [];
-  for (const text of (o.peer ?? '').split(',').filter((p) => p.trim() !== '')) {
+  for (const text of o.peer.flatMap((given) => given.split(',')).filter((p) => p.trim() !== '')) {
     const peer = parseBaseUrl(text.trim());
     if (!peer.ok) return fail(`--peer: ${peer.message}`, 2);
     peers.push(peer.value);
