@@ -30,6 +30,7 @@ import { generateSigningKey, saveSigningKey } from '../src/journal/keys.ts';
 import { parseReleaseManifest, releaseHash } from '../src/release/manifest.ts';
 import { stopServer } from '../src/test/center_process.ts';
 import { writeFirstCut } from '../src/test/first_cut.ts';
+import { pinMaintainers, signRelease } from '../src/test/release_keys.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
@@ -244,25 +245,9 @@ describe('npm run release', { timeout: 300_000 }, () => {
     // An installed release runs only signed by its pinned maintainers (src/release/bootstrap.ts):
     // two of three operators' keys sign it here (the next test's keys are others).
     const operators = path.join(work, 'operators');
-    const pinned: string[] = [];
-    for (const name of ['uno', 'dos', 'tres']) {
-      const made = openprep(['release', 'keygen', '--name', `openprep-release.${name}`, '--out', operators]);
-      assert.equal(made.code, 0, made.stderr);
-      pinned.push(made.stdout.split('\n')[0]!);
-    }
     const pinnedFile = path.join(work, 'operators-keys.txt');
-    await writeFile(pinnedFile, `${pinned.join('\n')}\nthreshold 2\n`);
-    for (const name of ['uno', 'tres'])
-      assert.equal(
-        openprep([
-          'release',
-          'sign',
-          path.join(installed, 'release-manifest.json'),
-          '--key',
-          path.join(operators, `openprep-release.${name}.key`),
-        ]).code,
-        0,
-      );
+    await pinMaintainers(openprep, operators, ['uno', 'dos', 'tres'], pinnedFile);
+    signRelease(openprep, path.join(installed, 'release-manifest.json'), operators, ['uno', 'tres']);
     process.env['OPENPREP_RELEASE_KEYS'] = pinnedFile;
     const help = openprep(['help']);
     assert.equal(help.code, 0, help.stderr);

@@ -24,7 +24,7 @@ import { writeFileDurably } from '../platform/durable_file.ts';
 import { parseReceiptBody } from '../intake/receipt_body.ts';
 import { openReceiptNode } from '../intake/package.ts';
 import { loadServeConfig } from '../server/config.ts';
-import { parseCommandArgs, readStdin } from './args.ts';
+import { failWith, parseCommandArgs, readStdin } from './args.ts';
 import {
   agentEnroll,
   agentExportBundle,
@@ -36,12 +36,6 @@ import {
 } from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-const failWith =
-  (command: string) =>
-  (message: string, code = 1): number => {
-    process.stderr.write(`openprep ${command}: ${message}\n`);
-    return code;
-  };
 
 export async function runAgentInit(args: readonly string[]): Promise<number> {
   const fail = failWith('agent init');

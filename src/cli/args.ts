@@ -142,3 +142,14 @@ export const seedOption = z.coerce
   .min(0)
   .max(2 ** 32 - 1)
   .default(1);
+
+/**
+ * A command's way to give up: the message on stderr, prefixed with the command as the user
+ * typed it, and the exit code (1 by default; 2 for a usage error).
+ */
+export const failWith =
+  (command: string) =>
+  (message: string, code = 1): number => {
+    process.stderr.write(`openprep ${command}: ${message}\n`);
+    return code;
+  };

@@ -5,16 +5,10 @@ import { parseVerifierKey } from '../journal/note.ts';
 import { startWitnessServer } from '../witness/server.ts';
 import { forgetCosigned, initWitness, openWitness, readAlarms, writeAlarms } from '../witness/state.ts';
 import { Witness } from '../witness/witness.ts';
-import { parseCommandArgs } from './args.ts';
+import { failWith, parseCommandArgs } from './args.ts';
 import { witnessClear, witnessInit, witnessRun } from './commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-const failWith =
-  (command: string) =>
-  (message: string, code = 1): number => {
-    process.stderr.write(`openprep ${command}: ${message}\n`);
-    return code;
-  };
 
 export async function runWitnessInit(args: readonly string[]): Promise<number> {
   const fail = failWith('witness init');

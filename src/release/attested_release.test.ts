@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildRelease } from '../../tools/release.ts';
 import { openCenter } from '../center/node.ts';
 import { RELEASE_REFUSED_EXIT } from './bootstrap.ts';
+import { pinMaintainers, signRelease } from '../test/release_keys.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 
@@ -87,24 +88,9 @@ describe('an installed release, attested', { timeout: 600_000 }, () => {
     installed = path.join(extracted, `openprep-${built.version}`);
     // Three maintainers, two of whom sign; the node pins all three and requires two.
     const keys = path.join(work, 'maintainers');
-    const pinned: string[] = [];
-    for (const name of ['ana', 'beto', 'carla']) {
-      const made = openprep(['release', 'keygen', '--name', `openprep-release.${name}`, '--out', keys]);
-      assert.equal(made.code, 0, made.stderr);
-      pinned.push(made.stdout.split('\n')[0]!);
-    }
     keysFile = path.join(work, 'release-keys.txt');
-    await writeFile(keysFile, `# the maintainers\n${pinned.join('\n')}\nthreshold 2\n`);
-    for (const name of ['ana', 'carla']) {
-      const signed = openprep([
-        'release',
-        'sign',
-        path.join(installed, 'release-manifest.json'),
-        '--key',
-        path.join(keys, `openprep-release.${name}.key`),
-      ]);
-      assert.equal(signed.code, 0, signed.stderr);
-    }
+    await pinMaintainers(openprep, keys, ['ana', 'beto', 'carla'], keysFile);
+    signRelease(openprep, path.join(installed, 'release-manifest.json'), keys, ['ana', 'carla']);
     const csv = path.join(work, 'catalog.csv');
     data = path.join(work, 'center');
     const generated = openprep(['catalog', 'generate', '--scale', 'tiny', '--seed', '3', '--out', csv]);

@@ -22,6 +22,7 @@ import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { MAIN, runCli } from '../test/center_process.ts';
 import { movingClock, tinySimulacro } from '../test/served_center.ts';
+import { initWitnesses } from '../test/witnesses.ts';
 import { verifyCut } from '../verify/verify.ts';
 import { readFile } from 'node:fs/promises';
 import { SchedulerMetrics } from '../publish/scheduler_metrics.ts';
@@ -157,18 +158,7 @@ describe('three witnesses, a 2-of-3 policy, and a journal that forks', () => {
 
   before(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'openprep-witnesses-'));
-    for (let i = 1; i <= 3; i++) {
-      const made = await runCli([
-        'witness',
-        'init',
-        '--name',
-        `testigo${i}.example`,
-        '--state',
-        path.join(work, `w${i}`),
-      ]);
-      assert.equal(made.code, 0, made.stderr);
-      keys.push(made.stdout.trim());
-    }
+    keys.push(...(await initWitnesses(work, ['testigo1.example', 'testigo2.example', 'testigo3.example'])));
     const simulacro = tinySimulacro(7);
     election = { ...simulacro.election, witnesses: { keys, required: 2, waitSeconds: 4 } };
     // Center A; center B is a copy of its data folder (the same log key) made before anything

@@ -15,25 +15,14 @@ import { test } from 'node:test';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { MAIN, preparedCenter, runCli, startServer, stopServer } from '../test/center_process.ts';
 import { makePng, packageFor, postPackageRaw } from '../test/packages.ts';
+import { initWitnesses } from '../test/witnesses.ts';
 
 test('serve, two witnesses and a cut, as processes, while packages arrive: the cut carries both cosignatures', async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'openprep-witness-serve-'));
   const children: ChildProcess[] = [];
   let sending = true;
   try {
-    const keys: string[] = [];
-    for (const i of [1, 2]) {
-      const made = await runCli([
-        'witness',
-        'init',
-        '--name',
-        `w${i}.example`,
-        '--state',
-        path.join(work, `w${i}`),
-      ]);
-      assert.equal(made.code, 0, made.stderr);
-      keys.push(made.stdout.trim());
-    }
+    const keys = await initWitnesses(work, ['w1.example', 'w2.example']);
     const data = path.join(work, 'center');
     const { catalog, election, start, devices, verifierKey } = await preparedCenter(data, 11, ['CATD-W-1'], {
       witnesses: { keys, required: 2, waitSeconds: 20 },
