@@ -24,6 +24,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   restore: 'restore.ts',
   breached: 'breached.ts',
   detections: 'detections.ts',
+  release: 'release.ts',
 };
 
 const name = process.argv[2];
