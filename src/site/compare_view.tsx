@@ -46,7 +46,7 @@ export function CompareView(props: { words: Words; cutId: string; keyText: strin
           inputMode="url"
           autocomplete="off"
           spellcheck={false}
-          placeholder="https://"
+          placeholder={words.mirrorUrlPlaceholder}
           value={mirror}
           onFocus={wanted}
           onInput={(event) => setMirror((event.target as HTMLInputElement).value)}

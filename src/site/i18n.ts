@@ -123,6 +123,7 @@ const es = {
   compareIntro:
     'Un espejo es una copia del PREP que publica otra institución (una universidad, un medio de comunicación) después de verificar cada corte. Compare el corte que usted recibió con el que recibió un espejo: si el centro mostrara una historia a unos lectores y otra a otros, aquí se notaría. Con la llave pública pegada arriba, la página sabe además si la otra versión está firmada.',
   mirrorUrl: 'Dirección del espejo',
+  mirrorUrlPlaceholder: 'https://',
   knownMirrors: 'Espejos que este sitio conoce:',
   compareButton: 'Comparar',
   comparing: 'Consultando el espejo…',
@@ -317,6 +318,7 @@ const en: Words = {
   compareIntro:
     'A mirror is a copy of the PREP that another institution (a university, a news outlet) publishes after verifying every cut. Compare the cut you received with the one a mirror received: if the center showed one history to some readers and another to others, it would show here. With the public key pasted above, the page also knows whether the other version is signed.',
   mirrorUrl: 'Mirror address',
+  mirrorUrlPlaceholder: 'https://',
   knownMirrors: 'Mirrors this site knows:',
   compareButton: 'Compare',
   comparing: 'Asking the mirror…',
