@@ -5,8 +5,17 @@
  * Elsewhere (docs/, deploy/) an extra file runs nothing, so it is not reported.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ok, type Result } from '../domain/result.ts';
 import {
@@ -60,18 +69,40 @@ export const CODE_FOLDERS: readonly string[] = ['bin', 'src', 'dist', 'node_modu
 const NOT_RELEASED = 'node_modules/.cache';
 
 /** Files read and hashed at once. */
-const CHECKS_AT_ONCE = 16;
-/** Smaller files are read whole (one read); larger ones streamed. */
-const READ_WHOLE_BYTES = 1024 * 1024;
+/** Files checked between two turns of the event loop (serve's periodic re-check must not stall it). */
+const FILES_PER_TURN = 64;
+const READ_BUFFER_BYTES = 1024 * 1024;
 
-async function sha256Of(file: string, size: number): Promise<string> {
-  if (size <= READ_WHOLE_BYTES)
-    return createHash('sha256')
-      .update(await readFile(file))
-      .digest('hex');
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+type FileRead = { readonly info: Stats; readonly sha256: string } | 'missing' | 'not-a-file';
+
+/**
+ * One open, fstat and read loop per file, into one reused buffer: ~10,000 files cost about a
+ * third of a second warm, where lstat then readFile (a new buffer each) took 1.5 s, 16 at a time
+ * on libuv's threads or one by one (`npm run bench -- release`, docs/benchmarks.md). A link is
+ * not followed (O_NOFOLLOW): a file the manifest lists that became a link is not that file.
+ */
+function readFileChecked(file: string, buffer: Buffer): FileRead {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    if (code === 'ELOOP') return 'not-a-file';
+    throw error;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return 'not-a-file';
+    const hash = createHash('sha256');
+    for (let read = readSync(fd, buffer, 0, buffer.length, null); read > 0; ) {
+      hash.update(buffer.subarray(0, read));
+      read = readSync(fd, buffer, 0, buffer.length, null);
+    }
+    return { info, sha256: hash.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function modeText(mode: number): string {
@@ -101,39 +132,39 @@ export async function checkInstalledRelease(
 ): Promise<{ differences: InstalledDifference[] }> {
   const differences: InstalledDifference[] = [];
   const listed = new Set(manifest.files.map((file) => file.path));
-  // Files are checked a few at a time: one by one, ~10,000 small files cost a round trip to the
-  // disk each, and a start that checks its release took 3 to 4 times longer (attest's measure).
-  const queue = [...manifest.files];
-  const checkOne = async (file: ReleaseFile): Promise<void> => {
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const checkOne = (file: ReleaseFile): void => {
     const absolute = path.join(root, ...file.path.split('/'));
-    let info: import('node:fs').Stats;
-    try {
-      info = await lstat(absolute);
-    } catch (error) {
-      if (
-        (error as NodeJS.ErrnoException).code === 'ENOENT' ||
-        (error as NodeJS.ErrnoException).code === 'ENOTDIR'
-      ) {
-        differences.push({ path: file.path, problem: 'missing' });
-        return;
-      }
-      throw error;
-    }
     if (isSymlink(file)) {
-      if (!info.isSymbolicLink() || (await readlink(absolute)) !== file.symlink)
-        differences.push({ path: file.path, problem: 'changed' });
+      let target: string | null;
+      try {
+        target = lstatSync(absolute).isSymbolicLink() ? readlinkSync(absolute) : null;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          differences.push({ path: file.path, problem: 'missing' });
+          return;
+        }
+        throw error;
+      }
+      if (target !== file.symlink) differences.push({ path: file.path, problem: 'changed' });
       return;
     }
-    if (!info.isFile() || info.size !== file.bytes || (await sha256Of(absolute, info.size)) !== file.sha256) {
+    const read = readFileChecked(absolute, buffer);
+    if (read === 'missing') {
+      differences.push({ path: file.path, problem: 'missing' });
+      return;
+    }
+    if (read === 'not-a-file' || read.info.size !== file.bytes || read.sha256 !== file.sha256) {
       differences.push({ path: file.path, problem: 'changed' });
       return;
     }
-    if (modeText(info.mode) !== file.mode) differences.push({ path: file.path, problem: 'mode' });
+    if (modeText(read.info.mode) !== file.mode) differences.push({ path: file.path, problem: 'mode' });
   };
-  const worker = async () => {
-    for (let file = queue.shift(); file !== undefined; file = queue.shift()) await checkOne(file);
-  };
-  await Promise.all(Array.from({ length: CHECKS_AT_ONCE }, worker));
+  for (const [i, file] of manifest.files.entries()) {
+    if (i > 0 && i % FILES_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    checkOne(file);
+  }
   const present: string[] = [];
   for (const folder of CODE_FOLDERS) await walk(root, folder, present);
   for (const file of present) if (!listed.has(file)) differences.push({ path: file, problem: 'unexpected' });
