@@ -1,30 +1,85 @@
 /**
- * `npm run bench -- intake [packages] [clients]`: sustained intake over HTTP on loopback.
- * Starts `openprep serve` in its own process on a state-sized election, enrols one scanner per
- * client, then many concurrent clients send signed packages with ~100 KB PNG images (prepared
- * beforehand, so the clients spend little CPU while timed). Prints packages per second and
- * latency percentiles, and the ratio to a baseline measured in the same run: hashing, writing
- * and fsyncing the same images in-process with the same concurrency, which is the least any
- * durable intake must do. OPENPREP_BENCH_NODES=N starts N `serve` processes on the one data
- * folder (one signing checkpoints) and spreads the clients over them;
- * OPENPREP_BENCH_DATABASE_URL=postgresql://… puts the store on PostgreSQL.
+ * `npm run bench -- intake [packages] [clients] [gate-images]`: sustained intake over HTTP on
+ * loopback, with the quality gate off and then on.
+ *
+ * Gate off (`packages_per_second`): `openprep serve` in its own process on a state-sized
+ * election, one enrolled scanner per client, many concurrent clients send signed packages with
+ * ~100 KB noise PNGs (prepared beforehand, so the clients spend little CPU while timed), with the
+ * ratio to a baseline measured in the same run: hashing, writing and fsyncing the same images
+ * in-process with the same concurrency, the least any durable intake must do.
+ *
+ * Gate on (`gate_packages_per_second`): a fresh center, `serve` with the gate enforced, the same
+ * clients sending `gate-images` synthetic actas (src/sim/acta_images/, scanner PNGs without
+ * defects) that the gate accepts. The actas are rendered once and cached under the OS temp
+ * folder, keyed by the renderer's inputs and sources. `gate_capacity_ratio` divides that by the
+ * gate's own throughput on the same images and cores (its worker pool, in this process).
+ *
+ * Everything the bench starts — the `serve` processes, its temporary folders — is stopped and
+ * removed on success, on failure and on SIGINT/SIGTERM (bench/intake.test.ts proves it).
+ * OPENPREP_BENCH_NODES=N starts N `serve` processes on the one data folder (one signing
+ * checkpoints); OPENPREP_BENCH_DATABASE_URL=postgresql://… puts the store on PostgreSQL;
+ * OPENPREP_BENCH_FAIL=after-serve fails on purpose once the first `serve` listens (for the test).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import type { Readable } from 'node:stream';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
+import { QualityGatePool } from '../src/gate/gate_pool.ts';
+import { renderActaSet } from '../src/sim/acta_images/acta_set.ts';
+import { generateCatalog } from '../src/sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../src/sim/default_election.ts';
 import { preparedCenter } from '../src/test/center_process.ts';
 import { packageFor, pngOfSize } from '../src/test/packages.ts';
 import { dropSchemas } from '../src/test/postgres.ts';
 
-const total = Number(process.argv[2] ?? 4000);
-const clients = Number(process.argv[3] ?? 64);
+const USAGE = 'usage: npm run bench -- intake [packages] [clients] [gate-images]\n';
+function countArgument(index: number, fallback: number, min: number): number {
+  const text = process.argv[index];
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    process.stderr.write(`intake: bad argument ${JSON.stringify(text)}\n${USAGE}`);
+    process.exit(2);
+  }
+  return value;
+}
+const total = countArgument(2, 4000, 1);
+const clients = countArgument(3, 64, 1);
+// Rendering costs ~170 ms per scanner page, once (then cached); 0 skips the gate-on run.
+const gateImages = countArgument(4, 400, 0);
 const IMAGE_BYTES = 100_000;
+const SEED = 1;
 const MAIN = path.join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+const debug = process.env['OPENPREP_BENCH_DEBUG'] !== undefined;
+
+// What must be undone, newest first; run once, whatever ends the bench.
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const undo of cleanups.reverse()) {
+      try {
+        await undo();
+      } catch (error) {
+        process.stderr.write(`intake: cleanup failed: ${(error as Error).message}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`intake: ${signal}, stopping what the bench started\n`);
+    void cleanUp().finally(() => process.exit(code));
+  });
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -40,74 +95,59 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
   );
 }
 
-const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-intake-'));
-// OPENPREP_BENCH_DATABASE_URL: the store on PostgreSQL (a schema of its own, dropped after);
-// the nodes inherit it.
-const databaseUrl = process.env['OPENPREP_BENCH_DATABASE_URL'];
-if (databaseUrl !== undefined) {
-  process.env['DATABASE_URL'] = databaseUrl;
-  process.env['OPENPREP_DATABASE_SCHEMA'] = `openprep_bench_${process.pid}`;
+type Server = ChildProcessByStdio<null, Readable | null, Readable>;
+async function stopServer(server: Server): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
-try {
-  // A state-sized election, one scanner of CATD-1 (which serves the whole catalog) per client.
-  const { catalog, election, start, devices } = await preparedCenter(
-    work,
-    1,
-    Array.from({ length: clients }, (_, i) => `CATD-BENCH-${i}`),
-    { scale: 'state' },
-  );
-  const keys = election.contests.flatMap((contest) =>
-    [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
-  );
-  if (keys.length < total) throw new Error(`only ${keys.length} actas for ${total} packages`);
 
-  // Every request made before the clock starts, in the lean form device agents use: the image
-  // as the body, the signed header and signature in HTTP headers (OPENPREP_BENCH_FORM=multipart
-  // for the browser form).
-  const multipartForm = process.env['OPENPREP_BENCH_FORM'] === 'multipart';
-  const boundary = 'openprep-bench-boundary';
-  const bodies: Buffer[] = [];
-  const packageHeaders: Record<string, string>[] = [];
-  const images: Buffer[] = [];
-  for (let i = 0; i < total; i++) {
-    const device = devices[i % clients]!;
-    const image = pngOfSize(IMAGE_BYTES, i + 1);
-    const target = keys[i]!;
-    const pkg = packageFor(device, image, {
-      sequence: Math.floor(i / clients),
-      claimedKey: target.key,
-      contest: target.contest,
-    });
-    images.push(image);
-    packageHeaders.push(
-      multipartForm
-        ? { 'content-type': `multipart/form-data; boundary=${boundary}` }
-        : {
-            'content-type': 'image/png',
-            'openprep-package': Buffer.from(pkg.text).toString('base64url'),
-            'openprep-signature': pkg.signature,
-          },
-    );
-    if (!multipartForm) {
-      bodies.push(image);
-      continue;
-    }
-    bodies.push(
-      Buffer.concat([
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="package"\r\n\r\n${pkg.text}\r\n` +
-            `--${boundary}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n${pkg.signature}\r\n` +
-            `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="acta.png"\r\nContent-Type: image/png\r\n\r\n`,
-        ),
-        image,
-        Buffer.from(`\r\n--${boundary}--\r\n`),
-      ]),
-    );
-  }
+const nodeCount = Number(process.env['OPENPREP_BENCH_NODES'] ?? 1);
+const multipartForm = process.env['OPENPREP_BENCH_FORM'] === 'multipart';
+const boundary = 'openprep-bench-boundary';
 
-  const nodeCount = Number(process.env['OPENPREP_BENCH_NODES'] ?? 1);
+interface Prepared {
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+/** A signed package for `image`, in the lean form device agents use or the browser's multipart. */
+function prepare(
+  device: Parameters<typeof packageFor>[0],
+  image: Buffer,
+  fields: { sequence: number; claimedKey: string; contest: string },
+): Prepared {
+  const pkg = packageFor(device, image, fields);
+  if (!multipartForm)
+    return {
+      body: image,
+      headers: {
+        'content-type': 'image/png',
+        'openprep-package': Buffer.from(pkg.text).toString('base64url'),
+        'openprep-signature': pkg.signature,
+      },
+    };
+  return {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="package"\r\n\r\n${pkg.text}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n${pkg.signature}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="acta.png"\r\nContent-Type: image/png\r\n\r\n`,
+      ),
+      image,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+  };
+}
+
+/** Starts the `serve` nodes on `data`; each is registered for cleanup before it can fail. */
+async function startNodes(data: string, start: number, gate: 'off' | 'enforce') {
   const startNode = async (index: number) => {
-    const server = spawn(
+    const server: Server = spawn(
       process.execPath,
       [
         ...(process.env['OPENPREP_BENCH_PROFILE']
@@ -116,7 +156,7 @@ try {
         MAIN,
         'serve',
         '--data',
-        work,
+        data,
         '--port',
         '0',
         '--simulated-start',
@@ -129,19 +169,20 @@ try {
           // Stopped at the end without a balancer to drain from.
           OPENPREP_DRAIN_SECONDS: '0',
           OPENPREP_MAX_IN_FLIGHT: String(clients * 2),
-          // The packages carry noise PNGs, which the quality gate refuses (422): this measures
-          // intake itself; the gate has its own benchmark (`npm run bench -- images`).
-          OPENPREP_QUALITY_GATE: process.env['OPENPREP_QUALITY_GATE'] ?? 'off',
+          OPENPREP_QUALITY_GATE: gate,
           // One node signs the checkpoints; the others share its data folder.
           ...(index > 0 ? { OPENPREP_CHECKPOINT_SECONDS: '0' } : {}),
         },
-        stdio: ['ignore', process.env['OPENPREP_BENCH_DEBUG'] ? 'inherit' : 'ignore', 'pipe'],
+        stdio: ['ignore', debug ? 'inherit' : 'ignore', 'pipe'],
       },
     );
+    cleanups.push(() => stopServer(server));
+    // The test reads this line to check that the process is gone afterwards.
+    process.stderr.write(`intake: serve pid ${server.pid}\n`);
     const port = await new Promise<number>((resolve, reject) => {
       let text = '';
       server.stderr.on('data', (chunk: Buffer) => {
-        if (process.env['OPENPREP_BENCH_DEBUG']) process.stderr.write(chunk);
+        if (debug) process.stderr.write(chunk);
         text += chunk.toString();
         const match = /listening on http:\/\/[0-9.]+:([0-9]+)\//.exec(text);
         if (match !== null) resolve(Number(match[1]));
@@ -152,10 +193,24 @@ try {
   };
   const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
   for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i));
+  return nodes;
+}
+
+/** Sends every prepared package (the first `warmUp` before the clock starts); stops the nodes. */
+async function measureIntake(
+  data: string,
+  start: number,
+  gate: 'off' | 'enforce',
+  sends: Prepared[],
+  warmUp = 0,
+) {
+  const nodes = await startNodes(data, start, gate);
+  if (process.env['OPENPREP_BENCH_FAIL'] === 'after-serve')
+    throw new Error('OPENPREP_BENCH_FAIL=after-serve');
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
-  const send = (body: Buffer, headers: Record<string, string>, port: number) =>
+  const send = ({ body, headers }: Prepared, port: number) =>
     new Promise<number>((resolve, reject) => {
       const req = request(
         {
@@ -174,23 +229,183 @@ try {
       req.on('error', reject);
       req.end(body);
     });
-  const began = performance.now();
-  await pool(total, clients, async (i) => {
-    const t0 = performance.now();
+  try {
     // Each client keeps to one node, as a device keeps to its center.
-    const status = await send(bodies[i]!, packageHeaders[i]!, nodes[(i % clients) % nodeCount]!.port);
-    latencies.push(performance.now() - t0);
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
-  });
-  const seconds = (performance.now() - began) / 1000;
-  agent.destroy();
-  for (const { server } of nodes) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    const nodeOf = (i: number) => nodes[(i % clients) % nodeCount]!.port;
+    await pool(warmUp, clients, async (i) => {
+      const status = await send(sends[i]!, nodeOf(i));
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    });
+    const began = performance.now();
+    await pool(sends.length - warmUp, clients, async (j) => {
+      const i = j + warmUp;
+      const t0 = performance.now();
+      const status = await send(sends[i]!, nodeOf(i));
+      latencies.push(performance.now() - t0);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    });
+    const seconds = (performance.now() - began) / 1000;
+    latencies.sort((a, b) => a - b);
+    return { seconds, latencies, statuses, timed: sends.length - warmUp };
+  } finally {
+    agent.destroy();
+    await Promise.all(nodes.map(({ server }) => stopServer(server)));
   }
-  // After the servers are stopped: a failed run must not leave them serving.
-  if ((statuses.get(201) ?? 0) !== total)
-    throw new Error(`every package must be accepted (201): ${JSON.stringify(Object.fromEntries(statuses))}`);
+}
+
+function requireAccepted(statuses: Map<number, number>, count: number, what: string) {
+  if ((statuses.get(201) ?? 0) !== count)
+    throw new Error(
+      `${what}: every package must be accepted (201): ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
+}
+
+interface CachedActa {
+  readonly file: string;
+  readonly key: string;
+  readonly contest: string;
+}
+
+/**
+ * The first `count` actas of the state-scale catalog as the renderer draws them (scanner PNGs,
+ * no defects), rendered once: the cache folder's name hashes the renderer's inputs and the
+ * sources of the renderer and of the catalog and night it draws from, so a change to either
+ * renders anew.
+ */
+async function cachedActas(count: number): Promise<{ bytes: Buffer; key: string; contest: string }[]> {
+  const sim = path.join(import.meta.dirname, '..', 'src', 'sim');
+  const sources = [
+    ...(await readdir(path.join(sim, 'acta_images')))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => path.join(sim, 'acta_images', f)),
+    ...['catalog_generator.ts', 'default_election.ts', 'election_night.ts', 'random.ts'].map((f) =>
+      path.join(sim, f),
+    ),
+  ].sort();
+  const hash = createHash('sha256').update(
+    JSON.stringify({ scale: 'state', seed: SEED, count, phoneShare: 0, defectiveShare: 0 }),
+  );
+  for (const source of sources) hash.update(source).update(await readFile(source));
+  const folder = path.join(
+    os.tmpdir(),
+    'openprep-bench-cache',
+    `intake-actas-${hash.digest('hex').slice(0, 16)}`,
+  );
+  let index: CachedActa[] | null = null;
+  try {
+    index = JSON.parse(await readFile(path.join(folder, 'index.json'), 'utf8')) as CachedActa[];
+  } catch {
+    index = null;
+  }
+  if (index === null) {
+    const began = performance.now();
+    await mkdir(path.dirname(folder), { recursive: true });
+    const partial = await mkdtemp(`${folder}.partial-`);
+    cleanups.push(() => rm(partial, { recursive: true, force: true }));
+    const catalog = generateCatalog({ scale: 'state', seed: SEED });
+    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    const made: CachedActa[] = [];
+    for await (const acta of renderActaSet({
+      catalog,
+      election,
+      count,
+      seed: SEED,
+      phoneShare: 0,
+      defectiveShare: 0,
+    })) {
+      const file = `${String(acta.index).padStart(6, '0')}.png`;
+      await writeFile(path.join(partial, file), acta.png);
+      made.push({ file, key: acta.truth.actaKey, contest: acta.contest });
+      if (made.length % 50 === 0) process.stderr.write(`intake: rendered ${made.length}/${count} actas\n`);
+    }
+    await writeFile(path.join(partial, 'index.json'), JSON.stringify(made));
+    // Whole or not at all: a run stopped while rendering leaves no half cache.
+    await rm(folder, { recursive: true, force: true });
+    await rename(partial, folder);
+    index = made;
+    process.stderr.write(
+      `intake: rendered ${count} actas in ${Math.round(performance.now() - began)} ms, cached in ${folder}\n`,
+    );
+  }
+  return Promise.all(
+    index.map(async (a) => ({
+      bytes: await readFile(path.join(folder, a.file)),
+      key: a.key,
+      contest: a.contest,
+    })),
+  );
+}
+
+/** The gate's own images per second on these images, on its worker pool (as `serve` runs it). */
+async function gateThroughput(images: readonly { bytes: Buffer; key: string }[]) {
+  const gate = new QualityGatePool();
+  cleanups.push(() => gate.close());
+  try {
+    const verdicts: string[] = [];
+    const concurrency = 2 * Math.max(1, Math.min(4, os.availableParallelism()));
+    // Warm-up: the workers' JIT and libvips' first calls.
+    await pool(Math.min(20, images.length), concurrency, async (i) => {
+      await gate.assess(images[i]!.bytes, images[i]!.key);
+    });
+    const began = performance.now();
+    await pool(images.length, concurrency, async (i) => {
+      verdicts[i] = (await gate.assess(images[i]!.bytes, images[i]!.key)).verdict;
+    });
+    return { perSecond: images.length / ((performance.now() - began) / 1000), verdicts };
+  } finally {
+    await gate.close();
+  }
+}
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-intake-'));
+cleanups.push(() => rm(work, { recursive: true, force: true }));
+process.stderr.write(`intake: work folder ${work}\n`);
+// OPENPREP_BENCH_DATABASE_URL: the store on PostgreSQL (a schema of its own per center, dropped
+// after); the nodes inherit it.
+const databaseUrl = process.env['OPENPREP_BENCH_DATABASE_URL'];
+const schemas: string[] = [];
+if (databaseUrl !== undefined) {
+  process.env['DATABASE_URL'] = databaseUrl;
+  cleanups.push(() => dropSchemas(schemas, databaseUrl));
+}
+const useSchema = (name: string) => {
+  if (databaseUrl === undefined) return;
+  const schema = `openprep_bench_${process.pid}_${name}`;
+  schemas.push(schema);
+  process.env['OPENPREP_DATABASE_SCHEMA'] = schema;
+};
+const deviceIds = Array.from({ length: clients }, (_, i) => `CATD-BENCH-${i}`);
+
+try {
+  // Gate off. A state-sized election, one scanner of CATD-1 (which serves the whole catalog) per client.
+  const offData = path.join(work, 'gate-off');
+  await mkdir(offData);
+  useSchema('off');
+  const { catalog, election, start, devices } = await preparedCenter(offData, SEED, deviceIds, {
+    scale: 'state',
+  });
+  const keys = election.contests.flatMap((contest) =>
+    [...actasEsperadas(catalog, contest)].map((e) => ({ contest: contest.id, key: e.actaKey })),
+  );
+  if (keys.length < total) throw new Error(`only ${keys.length} actas for ${total} packages`);
+  // Every request made before the clock starts.
+  const images: Buffer[] = [];
+  const sends: Prepared[] = [];
+  for (let i = 0; i < total; i++) {
+    const image = pngOfSize(IMAGE_BYTES, i + 1);
+    const target = keys[i]!;
+    images.push(image);
+    sends.push(
+      prepare(devices[i % clients]!, image, {
+        sequence: Math.floor(i / clients),
+        claimedKey: target.key,
+        contest: target.contest,
+      }),
+    );
+  }
+  // The packages carry noise PNGs, which the quality gate refuses (422): this measures intake itself.
+  const off = await measureIntake(offData, start, 'off', sends);
+  requireAccepted(off.statuses, total, 'gate off');
 
   // Baseline: hash, write and fsync the same images here, same concurrency.
   const baselineDir = path.join(work, 'baseline');
@@ -205,9 +420,44 @@ try {
     await handle.close();
   });
   const baselineSeconds = (performance.now() - baselineBegan) / 1000;
+  await rm(baselineDir, { recursive: true, force: true });
 
-  latencies.sort((a, b) => a - b);
-  const packagesPerSecond = total / seconds;
+  // Gate on: the gate's own throughput first, then intake over the images it accepts.
+  let gateFigures: Record<string, unknown> = { gate_images: 0 };
+  if (gateImages > 0) {
+    const actas = await cachedActas(gateImages);
+    const own = await gateThroughput(actas);
+    const accepted = actas.filter((_, i) => own.verdicts[i] === 'accept');
+    if (accepted.length === 0) throw new Error('the gate accepted none of the rendered actas');
+    const onData = path.join(work, 'gate-on');
+    await mkdir(onData);
+    useSchema('on');
+    const center = await preparedCenter(onData, SEED, deviceIds, { scale: 'state' });
+    const onSends = accepted.map((acta, i) =>
+      prepare(center.devices[i % clients]!, acta.bytes, {
+        sequence: Math.floor(i / clients),
+        claimedKey: acta.key,
+        contest: acta.contest,
+      }),
+    );
+    // A few untimed packages first: the server's gate workers start cold.
+    const warmUp = Math.min(clients, Math.floor(accepted.length / 10));
+    const on = await measureIntake(onData, center.start, 'enforce', onSends, warmUp);
+    requireAccepted(on.statuses, accepted.length, 'gate on');
+    const gatePerSecond = on.timed / on.seconds;
+    gateFigures = {
+      gate_images: actas.length,
+      gate_accepted_by_gate: accepted.length,
+      gate_statuses: Object.fromEntries(on.statuses),
+      gate_packages_per_second: Math.round(gatePerSecond * 10) / 10,
+      gate_p50_ms: Math.round(percentile(on.latencies, 50) * 10) / 10,
+      gate_p99_ms: Math.round(percentile(on.latencies, 99) * 10) / 10,
+      gate_own_images_per_second: Math.round(own.perSecond * 10) / 10,
+      gate_capacity_ratio: Math.round((gatePerSecond / own.perSecond) * 100) / 100,
+    };
+  }
+
+  const packagesPerSecond = total / off.seconds;
   const baselinePerSecond = total / baselineSeconds;
   process.stdout.write(
     `${JSON.stringify({
@@ -219,15 +469,18 @@ try {
       nodes: nodeCount,
       store: databaseUrl === undefined ? 'sqlite' : 'postgresql',
       image_bytes: IMAGE_BYTES,
-      statuses: Object.fromEntries(statuses),
+      statuses: Object.fromEntries(off.statuses),
       packages_per_second: Math.round(packagesPerSecond),
-      p50_ms: Math.round(percentile(latencies, 50) * 10) / 10,
-      p99_ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      p50_ms: Math.round(percentile(off.latencies, 50) * 10) / 10,
+      p99_ms: Math.round(percentile(off.latencies, 99) * 10) / 10,
       baseline_packages_per_second: Math.round(baselinePerSecond),
       baseline_ratio: Math.round((packagesPerSecond / baselinePerSecond) * 100) / 100,
+      ...gateFigures,
     })}\n`,
   );
+} catch (error) {
+  process.stderr.write(`intake: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
 } finally {
-  await rm(work, { recursive: true, force: true });
-  if (databaseUrl !== undefined) await dropSchemas([`openprep_bench_${process.pid}`], databaseUrl);
+  await cleanUp();
 }

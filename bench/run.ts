@@ -2,8 +2,9 @@
  * `npm run bench -- <name>`: runs one benchmark in a fresh Node process and passes its single
  * JSON object through. Each benchmark is a script under bench/ that prints one JSON object.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 
@@ -37,11 +38,16 @@ if (!existsSync(script)) {
   process.stderr.write(`benchmark ${name}: ${script} is missing\n`);
   process.exit(2);
 }
-const result = spawnSync(
+// Asynchronous, so that a SIGINT or SIGTERM sent to this process reaches the benchmark, which
+// then stops what it started (bench/intake.ts) before exiting.
+const child = spawn(
   process.execPath,
   ['--max-old-space-size=4096', '--expose-gc', script, ...process.argv.slice(3)],
   {
     stdio: 'inherit',
   },
 );
-process.exit(result.status ?? 1);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.once('exit', (code, signal) =>
+  process.exit(code ?? (signal === null ? 1 : 128 + os.constants.signals[signal])),
+);
