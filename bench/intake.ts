@@ -59,6 +59,8 @@ const debug = process.env['OPENPREP_BENCH_DEBUG'] !== undefined;
 // What must be undone, newest first; run once, whatever ends the bench.
 const cleanups: (() => Promise<void>)[] = [];
 let cleaning: Promise<void> | null = null;
+// Set by SIGINT/SIGTERM: what fails afterwards (a `serve` stopped under a request) is not news.
+let stoppedBy: string | null = null;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     for (const undo of cleanups.reverse()) {
@@ -76,6 +78,7 @@ for (const [signal, code] of [
   ['SIGTERM', 143],
 ] as const) {
   process.once(signal, () => {
+    stoppedBy = signal;
     process.stderr.write(`intake: ${signal}, stopping what the bench started\n`);
     void cleanUp().finally(() => process.exit(code));
   });
@@ -479,7 +482,7 @@ try {
     })}\n`,
   );
 } catch (error) {
-  process.stderr.write(`intake: ${(error as Error).stack ?? String(error)}\n`);
+  if (stoppedBy === null) process.stderr.write(`intake: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;
 } finally {
   await cleanUp();
