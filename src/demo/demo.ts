@@ -625,7 +625,10 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       options.log(
         `Testigos de la bitácora: ${witnesses.names.join(', ')} (se requieren ${election.witnesses.required} de ${election.witnesses.keys.length}); véalos en la página de verificación del sitio.`,
       );
-    }
+    } else if (election.witnesses !== undefined)
+      options.log(
+        `Esta elección nombra testigos, pero sin servir no hay centro que lean: cada corte los espera ${election.witnesses.waitSeconds} s y no pasa V05.`,
+      );
     const resumeAfter = last?.cutTime ?? Number.NEGATIVE_INFINITY;
     let nextCut = last === null ? start : last.cutTime + options.cutEvery * MINUTE;
     let eventIndex = events.findIndex((e) => e.at > resumeAfter);
