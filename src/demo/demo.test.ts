@@ -53,6 +53,12 @@ test('the demo serves the site and the console, whose demo accounts sign in and 
     assert.ok(said.includes(`http://localhost:${port + 1}/consola/`), said);
     assert.ok(said.includes(`password: ${DEMO_PASSWORD}`), said);
     assert.ok(said.includes(`npx openprep demo code demo.captura1 --data ${work}`), said);
+    // Its three witnesses cosign every cut through the console's center, and every cut verifies with them.
+    const cutLines = log.filter((line) => / corte \d{8}_\d{4} #/.test(line));
+    assert.ok(cutLines.length > 0, said);
+    for (const line of cutLines)
+      assert.match(line, /· cofirmado por 3 testigos \(se requieren 2\) · verificado /);
+    assert.equal(demo.value.failedVerifications, 0);
     const center = `http://127.0.0.1:${port + 1}`;
     const page = await fetch(`${center}/consola/`);
     assert.ok(page.status === 200 || page.status === 503, `console page: ${page.status}`);

@@ -35,6 +35,7 @@ import { DEFAULT_SITE_OUT } from '../site/build.ts';
 import { startCutServer } from '../mirror/static_server.ts';
 import { consoleHowTo, demoAccountsFile } from './console_accounts.ts';
 import { PeopleAtTheConsole } from './people.ts';
+import { type DemoWitnesses, makeDemoWitnesses, openDemoWitnesses } from './demo_witnesses.ts';
 import { buildServer, type ServerHandle } from '../server/app.ts';
 import { serveConfigSchema } from '../server/config.ts';
 import { storeLocation } from '../center/database.ts';
@@ -67,6 +68,12 @@ export interface DemoOptions {
    * to people (people.ts); 0 leaves none. 3 by default.
    */
   readonly peopleEvery?: number;
+  /**
+   * A new demo's election lists three witnesses (2 of 3 required) that run in the demo and
+   * cosign each cut's checkpoint through the console's center (demo_witnesses.ts); they need
+   * that center, so this is `serve` by default, and is decided when the data folder is made.
+   */
+  readonly witnesses?: boolean;
   /** The built operators' console to serve (`npm run build`'s by default). */
   readonly consoleDir?: string;
   readonly log: (line: string) => void;
@@ -474,7 +481,9 @@ async function startDemoConsole(
 ): Promise<ServerHandle> {
   const center = await buildServer({
     node,
-    config: serveConfigSchema.parse({ logLevel: 'silent', port }),
+    // The person at the console and the demo's witnesses all come from 127.0.0.1, and a fast
+    // night's witnesses read the center at every cut: ten times serve's default rate.
+    config: serveConfigSchema.parse({ logLevel: 'silent', port, rateLimitPerMinute: 6000 }),
     clock: Date.now,
     ...(consoleDir === undefined ? {} : { consoleDir }),
   });
@@ -530,7 +539,11 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     options.log(`Continuing the demo in ${paths.root} (use --reset to start over).`);
   } else {
     const catalog = generateCatalog({ scale: options.scale, seed: options.seed });
-    const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+    const witnessed = (options.witnesses ?? options.serve) && options.serve;
+    const election = {
+      ...defaultElectionDefinition(catalog, { mode: 'simulacro' }),
+      ...(witnessed ? { witnesses: await makeDemoWitnesses(paths.root) } : {}),
+    };
     simulatedNow = Date.parse(election.publicationStart) - 2 * 60 * MINUTE;
     const created = await initCenter({ root: paths.root, election, catalog, clock, claimClock: Date.now });
     if (!created.ok) return err(created.code, created.message);
@@ -600,6 +613,22 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
         options.consoleDir,
       );
     }
+    // The witnesses read the console's center, the only HTTP center the demo runs.
+    let witnesses: DemoWitnesses | null = null;
+    if (election.witnesses !== undefined && center !== null) {
+      witnesses = await openDemoWitnesses({
+        root: paths.root,
+        logKeyText: node.verifierKey,
+        center: `http://127.0.0.1:${options.port + 1}`,
+        log: options.log,
+      });
+      options.log(
+        `Testigos de la bitácora: ${witnesses.names.join(', ')} (se requieren ${election.witnesses.required} de ${election.witnesses.keys.length}); véalos en la página de verificación del sitio.`,
+      );
+    } else if (election.witnesses !== undefined)
+      options.log(
+        `Esta elección nombra testigos, pero sin servir no hay centro que lean: cada corte los espera ${election.witnesses.waitSeconds} s y no pasa V05.`,
+      );
     const resumeAfter = last?.cutTime ?? Number.NEGATIVE_INFINITY;
     let nextCut = last === null ? start : last.cutTime + options.cutEvery * MINUTE;
     let eventIndex = events.findIndex((e) => e.at > resumeAfter);
@@ -685,10 +714,24 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       simulatedNow = nextCut;
       const isFinal = nextCut >= close;
       await people?.settle(isFinal);
+      let looked = false;
       const cut = await publishCut(node, {
         cutTime: nextCut,
         final: isFinal,
         ...(blobs === null ? {} : { images: { blobs, known: publicImages } }),
+        // While the cut waits for its witnesses, they look at the center (demo_witnesses.ts).
+        ...(witnesses === null
+          ? {}
+          : {
+              witnessWait: {
+                pollMs: 20,
+                sleep: async (ms: number) => {
+                  await witnesses.look(looked);
+                  looked = true;
+                  await sleep(Math.min(ms, 20));
+                },
+              },
+            }),
       });
       if (!cut.ok) return err(cut.code, `cut at ${formatActaTimestamp(nextCut, offset)}: ${cut.message}`);
       published++;
@@ -709,6 +752,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
         ),
       ) as { aggregates: Record<string, string | number> };
       const a = summary.aggregates;
+      const cosigned = cut.value.witnesses;
       shares = {
         captured: String(a['PORCENTAJE_ACTAS_CAPTURADAS']),
         counted: String(a['PORCENTAJE_ACTAS_CONTABILIZADAS']),
@@ -717,6 +761,9 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
         `[${formatActaTimestamp(nextCut, offset).slice(0, 16)}] corte ${cut.value.id} #${cut.value.sequence}${cut.value.final ? ' FINAL' : ''}` +
           ` · ${election.contests[0]!.id} capturadas ${a['PORCENTAJE_ACTAS_CAPTURADAS']}% contabilizadas ${a['PORCENTAJE_ACTAS_CONTABILIZADAS']}%` +
           ` participación ${a['PORCENTAJE_PARTICIPACION_CIUDADANA']}% · bitácora ${cut.value.journalSize}` +
+          (cosigned === null
+            ? ''
+            : ` · cofirmado por ${cosigned.cosigners.length} testigo${cosigned.cosigners.length === 1 ? '' : 's'} (se requieren ${cosigned.required})`) +
           ` · ${report.ok ? 'verificado' : 'VERIFICACIÓN FALLIDA'} (${cut.value.seconds.toFixed(2)} s)`,
       );
       previousFolder = cut.value.folder;
