@@ -106,7 +106,7 @@ export async function publishCut(
     readonly cuts?: CutStore;
     /** The release building the cut, as the bootstrap attested it; null (the default): a development checkout. */
     readonly release?: CutRelease | null;
-    /** How the wait for witnesses sleeps (tests); real time by default. */
+    /** How the wait for witnesses sleeps: tests, and the demo, whose in-process witnesses look at each wait; real time by default. */
     readonly witnessWait?: WitnessWait;
   },
 ): Promise<Result<PublishedCut, PublishError>> {
