@@ -42,3 +42,30 @@ export function tableBottom(lines: number): number {
 export function pageHeight(lines: number): number {
   return Math.max(PAGE.height, tableBottom(lines) + 280);
 }
+
+/** The registration marks' side: 5 mm solid squares, printed near each corner of the form. */
+export const REGISTRATION_MARK = 40;
+/** How far each registration mark sits from the page's edges (inside the margin, clear of any text). */
+export const REGISTRATION_INSET = 45;
+
+/**
+ * The form's four registration marks on a page `height` pixels tall (pageHeight), top left,
+ * top right, bottom right, bottom left: a scan cut short loses them, a photo in perspective
+ * moves them off a rectangle, and another document has none.
+ */
+export function registrationMarks(height: number): readonly Rect[] {
+  const far = PAGE.width - REGISTRATION_INSET - REGISTRATION_MARK;
+  const low = height - REGISTRATION_INSET - REGISTRATION_MARK;
+  const square = (x: number, y: number): Rect => ({
+    x,
+    y,
+    width: REGISTRATION_MARK,
+    height: REGISTRATION_MARK,
+  });
+  return [
+    square(REGISTRATION_INSET, REGISTRATION_INSET),
+    square(far, REGISTRATION_INSET),
+    square(far, low),
+    square(REGISTRATION_INSET, low),
+  ];
+}
