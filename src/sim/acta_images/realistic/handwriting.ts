@@ -300,27 +300,34 @@ export function writeValue(
   const write = (text: string, shift: number) => {
     const height = Math.min(box.height - 6, 47 * (0.86 + random.next() * 0.2));
     const slant = random.normal(0.12, 0.1);
-    // Right-aligned-ish as people write in a number box, with room for the slant.
-    let left = box.x + box.width - 30 - text.length * height * 0.62 + random.int(-40, 8) + shift;
-    const baseline = box.y + box.height - 4 + random.int(-3, 2);
-    for (const character of text) {
+    const glyphs = [...text].map((character) => {
       const digit = Number(character);
       const pick = digitSample(split, digit, random.int(0, digitSampleCount(set, split, digit) - 1), set);
-      if (!pick.ok) continue; // unreachable: the index is drawn within the split's count
-      used.push(pick.value.id);
+      if (!pick.ok) throw new Error(pick.message); // unreachable: the index is drawn within the split's count
       const h = height * (0.92 + random.next() * 0.12);
-      const width = drawSample(
+      const b = inkBounds(pick.value.ink);
+      const width = ((b.x1 - b.x0) * h) / (b.y1 - b.y0);
+      return { sample: pick.value, h, advance: Math.max(width, h * 0.3) + random.int(2, 9) };
+    });
+    const total = glyphs.reduce((sum, g) => sum + g.advance, 0);
+    // Right-aligned as people write in a number box, some further in, never out of it.
+    const room = box.width - 16 - total - Math.abs(slant) * height;
+    let left = box.x + 8 + Math.max(0, room - random.int(6, 70)) + shift;
+    const baseline = box.y + box.height - 4 + random.int(-3, 2);
+    for (const glyph of glyphs) {
+      used.push(glyph.sample.id);
+      drawSample(
         page,
-        pick.value.ink,
+        glyph.sample.ink,
         left,
         baseline + random.normal(0, 1.5),
-        h,
+        glyph.h,
         slant + random.normal(0, 0.04),
         random.normal(0, 0.05),
         pen,
         random,
       );
-      left += Math.max(width, h * 0.3) + random.int(2, 9);
+      left += glyph.advance;
     }
   };
   if (typeof value === 'number') {
