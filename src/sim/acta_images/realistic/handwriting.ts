@@ -148,6 +148,8 @@ export function digitSample(
 export interface Pen {
   readonly rgb: readonly [number, number, number];
   readonly pressure: number;
+  /** Where a sample's grey level starts to count as ink: higher draws thinner strokes (a fine ballpoint). */
+  readonly fineness: number;
 }
 
 /** Ballpoint pens as they come out on paper: blue, black, some lighter from a pen running dry. */
@@ -156,7 +158,7 @@ export function pickPen(random: Random): Pen {
   const rgb: [number, number, number] = blue
     ? [random.int(20, 45), random.int(35, 70), random.int(120, 170)]
     : [random.int(20, 40), random.int(20, 40), random.int(28, 48)];
-  return { rgb, pressure: 0.78 + random.next() * 0.2 };
+  return { rgb, pressure: 0.78 + random.next() * 0.2, fineness: 0.12 + random.next() * 0.3 };
 }
 
 /** Lays ink of `alpha` (0..1) over a pixel: the paper shows through a ballpoint's stroke in proportion. */
@@ -244,7 +246,7 @@ function drawSample(
       const g = sampleAt(sample, sx, sy);
       if (g <= 0.08) continue;
       // Upscaled MNIST is soft; a smoothstep gives a ballpoint's edge while its grey levels keep the pressure.
-      const t = Math.min(1, Math.max(0, (g - 0.12) / 0.6));
+      const t = Math.min(1, Math.max(0, (g - pen.fineness) / 0.5));
       const edge = t * t * (3 - 2 * t);
       const h = Math.imul((x * 73856093) ^ (y * 19349663) ^ grain, 2654435761) >>> 24;
       ink(page, x, y, edge * pen.pressure * (0.82 + (h / 255) * 0.18), pen);

@@ -111,7 +111,9 @@ test('another document has no table and no registration marks, but the acta labe
   assert.equal(other.document, 'other');
   assert.deepEqual(other.layout.boxes, []);
   assert.deepEqual(other.layout.anchors, []);
-  assert.deepEqual(other.digitSamples, []);
+  assert.ok(
+    other.digitSamples.length > 0 && other.digitSamples.every((id) => describeSampleId(id).split === 'test'),
+  );
   for (const mark of registrationMarks(other.pixels.height)) assert.ok(meanGrey(other, mark) > 180);
   assert.equal(readLabel(other)?.split('|')[0], content.actaKey);
 });

@@ -447,7 +447,7 @@ function stampSvg(cx: number, cy: number, content: ActaContent, random: Random):
     text(0, 8, 16, colour, 'DE CASILLA', ' text-anchor="middle"'),
     text(0, 34, 16, colour, `SECCIÓN ${content.seccion}`, ' text-anchor="middle"'),
   ].join('');
-  return `<g transform="translate(${cx} ${cy}) rotate(${turn})" opacity="${(0.5 + random.next() * 0.25).toFixed(2)}"><circle r="${r}" fill="none" stroke="${colour}" stroke-width="5" stroke-dasharray="${dash}"/><circle r="${r - 14}" fill="none" stroke="${colour}" stroke-width="2"/>${text(0, -r + 40, 12, colour, 'INSTITUTO NACIONAL ELECTORAL', ' text-anchor="middle"')}${inner}</g>`;
+  return `<g transform="translate(${cx} ${cy}) rotate(${turn})" opacity="${(0.5 + random.next() * 0.25).toFixed(2)}"><circle r="${r}" fill="none" stroke="${colour}" stroke-width="5" stroke-dasharray="${dash}"/><circle r="${r - 14}" fill="none" stroke="${colour}" stroke-width="2"/>${text(0, -r + 36, 12, colour, 'INSTITUTO NACIONAL', ' text-anchor="middle"')}${text(0, r - 24, 12, colour, 'ELECTORAL', ' text-anchor="middle"')}${inner}</g>`;
 }
 
 // ---- The label ---------------------------------------------------------------------------------
@@ -577,7 +577,24 @@ async function drawPage(
   const pen = pickPen(handRandom);
   const used: number[] = [];
   const boxes: (Rect & { key: string })[] = [];
-  if (document === 'acta')
+  if (document === 'other') {
+    // The constancia's blanks: the hour the casilla closed and how many ballots were sent.
+    for (const [line, value] of [
+      [0, 1800 + handRandom.int(0, 359)],
+      [8, handRandom.int(1, 999)],
+    ] as const)
+      used.push(
+        ...writeValue(
+          pixels,
+          { x: MARGIN + 380, y: 560 + line * 70 - 58, width: 420, height: 56 },
+          value,
+          options.digitSplit,
+          digits,
+          pen,
+          handRandom.fork(`line:${line}`),
+        ),
+      );
+  } else
     content.boxes.forEach((box, i) => {
       const rect = boxRect(i);
       boxes.push({ key: box.key, ...rect });
