@@ -324,7 +324,7 @@ function actaFormSvg(
     }
     const rect = boxRect(i);
     parts.push(
-      `<rect x="${rect.x}" y="${rect.y}" width="${rect.width}" height="${rect.height}" fill="none" stroke="${theme.light}" stroke-width="2"/>`,
+      `<rect x="${rect.x}" y="${rect.y}" width="${rect.width}" height="${rect.height}" fill="#fff" stroke="${theme.light}" stroke-width="2"/>`,
       `<line x1="${MARGIN}" y1="${y + ROW}" x2="${width - MARGIN}" y2="${y + ROW}" stroke="${theme.light}" stroke-width="1"/>`,
     );
   });
