@@ -67,6 +67,41 @@ export function labelRegion(
   return { left: x0, top: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
 }
 
+/**
+ * A region of the displayed image (EXIF `orientation` applied) in the pixels of the image as
+ * stored, `width` × `height`: each EXIF orientation's turn or mirror undone.
+ */
+export function storedRegion(region: Region, orientation: number, width: number, height: number): Region {
+  const back = (x: number, y: number): readonly [number, number] => {
+    switch (orientation) {
+      case 2:
+        return [width - x, y];
+      case 3:
+        return [width - x, height - y];
+      case 4:
+        return [x, height - y];
+      case 5:
+        return [y, x];
+      case 6:
+        return [y, height - x];
+      case 7:
+        return [width - y, height - x];
+      case 8:
+        return [width - y, x];
+      default:
+        return [x, y];
+    }
+  };
+  const [ax, ay] = back(region.left, region.top);
+  const [bx, by] = back(region.left + region.width, region.top + region.height);
+  return {
+    left: Math.min(ax, bx),
+    top: Math.min(ay, by),
+    width: Math.abs(bx - ax),
+    height: Math.abs(by - ay),
+  };
+}
+
 /** The grey pixels of a region, as the RGBA jsQR and ZXing read. */
 function rgba(image: Grey, r: Region): Uint8ClampedArray {
   const out = new Uint8ClampedArray(r.width * r.height * 4);
@@ -224,9 +259,14 @@ export async function readLabelFullResolution(
   if (region.width < 21 || region.height < 21) return { key: null, source: null };
   let crop: Grey;
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: display.maxPixels, failOn: 'truncated' })
+    // The crop is cut from the file as stored, then turned: cutting after the EXIF turn would
+    // make libvips turn — so decode — the whole 12 MP photo, while a JPEG cut decodes only the
+    // rows down to the label's bottom (the label is at the sheet's top).
+    const input = sharp(bytes, { limitInputPixels: display.maxPixels, failOn: 'truncated', ignoreIcc: true });
+    const meta = await input.metadata();
+    const { data, info } = await input
+      .extract(storedRegion(region, meta.orientation ?? 1, meta.width, meta.height))
       .autoOrient()
-      .extract(region)
       .flatten({ background: '#ffffff' })
       .toColourspace('b-w')
       .raw({ depth: 'uchar' })
