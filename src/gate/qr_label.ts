@@ -227,42 +227,58 @@ export async function zxingKey(image: Grey): Promise<string | null> {
 /** Which reading found the label, for the benchmark and the tests. */
 export type LabelSource = 'working' | 'full' | 'full_binarised' | 'full_scaled' | 'zxing' | null;
 
+type Corners = Readonly<Record<'top_left' | 'top_right' | 'bottom_right' | 'bottom_left', Point>>;
+
 /**
- * Reads the label: on the working-size image first, then the label's region decoded from the
- * original file at full resolution. `corners`: the sheet's corners in the displayed image's
- * pixels (`width` × `height`, EXIF orientation applied), null when the sheet was not found
- * (the whole image is then searched at the working size only: a full decode of a 12 MP photo
- * of no sheet is not worth it).
+ * Reads the label: where it is stuck on, on the working-size image, then that region decoded
+ * from the original file at full resolution, then the whole working-size image (a label not
+ * where the corners say). `corners`: the sheet's corners in the displayed image's pixels
+ * (`display`, EXIF orientation applied), null when the sheet was not found: the whole image is
+ * then searched at the working size only, a 12 MP decode of no sheet not being worth it.
  */
 export async function readLabelFullResolution(
   bytes: Uint8Array,
   working: Grey,
   display: { readonly width: number; readonly height: number; readonly maxPixels: number },
-  corners: Readonly<Record<'top_left' | 'top_right' | 'bottom_right' | 'bottom_left', Point>> | null,
+  corners: Corners | null,
 ): Promise<{ key: string | null; source: LabelSource }> {
+  const found = (key: string | null, source: LabelSource) => ({ key, source: key === null ? null : source });
+  if (corners === null) return found(jsqrKey(working), 'working');
   const scale = working.width / display.width;
-  const workingCorners =
-    corners === null
-      ? null
-      : {
-          top_left: { x: corners.top_left.x * scale, y: corners.top_left.y * scale },
-          top_right: { x: corners.top_right.x * scale, y: corners.top_right.y * scale },
-          bottom_right: { x: corners.bottom_right.x * scale, y: corners.bottom_right.y * scale },
-          bottom_left: { x: corners.bottom_left.x * scale, y: corners.bottom_left.y * scale },
-        };
-  const quick = readQrLabel(working, workingCorners);
-  if (quick !== null) return { key: quick, source: 'working' };
-  // Without a sheet there is no place to look; nothing at full resolution to gain over the
-  // working size but cost. Nor when the working size is the full size.
-  if (corners === null || scale >= 1) return { key: null, source: null };
-  const region = labelRegion(corners, display.width, display.height);
+  const at = (p: Point): Point => ({ x: p.x * scale, y: p.y * scale });
+  const workingCorners = {
+    top_left: at(corners.top_left),
+    top_right: at(corners.top_right),
+    bottom_right: at(corners.bottom_right),
+    bottom_left: at(corners.bottom_left),
+  };
+  const near = jsqrKey(working, labelRegion(workingCorners, working.width, working.height));
+  if (near !== null) return found(near, 'working');
+  // The working size is the full size for a small image: nothing more to decode.
+  if (scale < 1) {
+    const full = await readFullResolution(
+      bytes,
+      labelRegion(corners, display.width, display.height),
+      display.maxPixels,
+    );
+    if (full.key !== null) return full;
+  }
+  return found(jsqrKey(working), 'working');
+}
+
+/** The label's region (displayed pixels) decoded from the file at full resolution and read. */
+async function readFullResolution(
+  bytes: Uint8Array,
+  region: Region,
+  maxPixels: number,
+): Promise<{ key: string | null; source: LabelSource }> {
   if (region.width < 21 || region.height < 21) return { key: null, source: null };
   let crop: Grey;
   try {
     // The crop is cut from the file as stored, then turned: cutting after the EXIF turn would
     // make libvips turn — so decode — the whole 12 MP photo, while a JPEG cut decodes only the
     // rows down to the label's bottom (the label is at the sheet's top).
-    const input = sharp(bytes, { limitInputPixels: display.maxPixels, failOn: 'truncated', ignoreIcc: true });
+    const input = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', ignoreIcc: true });
     const meta = await input.metadata();
     const { data, info } = await input
       .extract(storedRegion(region, meta.orientation ?? 1, meta.width, meta.height))
@@ -283,8 +299,9 @@ export async function readLabelFullResolution(
   }
   const full = jsqrKey(crop);
   if (full !== null) return { key: full, source: 'full' };
-  // A window about a tenth of the label region: several modules, less than a finder pattern's
-  // share of the label, so a gradient across the label does not move the threshold.
+  // The label is about 60% of its region's side and 29 modules with its quiet zone: a window
+  // of a tenth of the region is about five modules, under a finder pattern's seven, so the
+  // threshold follows the light across the label without swallowing a finder.
   const window = Math.max(15, Math.round(Math.min(crop.width, crop.height) / 10));
   const binarised = jsqrKey(binarise(crop, window));
   if (binarised !== null) return { key: binarised, source: 'full_binarised' };
