@@ -51,7 +51,7 @@ export type QualityVerdict = 'accept' | 'reject' | 'review';
 export interface QualityReport {
   readonly verdict: QualityVerdict;
   readonly reasons: readonly QualityReason[];
-  /** What the QR label says, or null when it does not read. */
+  /** The CLAVE_ACTA the QR label names, or null when it does not read as one; on a rejected image too. */
   readonly qr: string | null;
   /** The image as displayed (EXIF orientation applied), in pixels; 0 when it could not be read. */
   readonly width: number;
