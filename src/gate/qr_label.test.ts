@@ -60,6 +60,9 @@ async function pageWithSmallLabel(size: number): Promise<Buffer> {
 
 test('only a well-formed CLAVE_ACTA is a key: jsQR returning "" or other text is an unreadable label', () => {
   assert.equal(labelKey(KEY), KEY);
+  // A label that carries the package's data after the key (the realistic renderer's, labelPayload).
+  assert.equal(labelKey(`${KEY}|PEF2024|E01|D03|S0338|B01|7KQ2`), KEY);
+  assert.equal(labelKey(`${KEY}|`), KEY);
   for (const bad of [
     '',
     ' ',
@@ -70,6 +73,9 @@ test('only a well-formed CLAVE_ACTA is a key: jsQR returning "" or other text is
     '000338B010001',
     '010338X010001',
     '010338B010001abc',
+    '|010338B010001',
+    '010338B0100|010338B010001',
+    `${KEY} |PEF2024`,
     'https://ine.mx/010338B010001',
     'ÿØÿà',
   ])
@@ -79,9 +85,11 @@ test('only a well-formed CLAVE_ACTA is a key: jsQR returning "" or other text is
   fc.assert(
     fc.property(fc.string({ maxLength: 20 }), (text) => {
       const key = labelKey(text);
-      // A key is the text itself and parses; anything else is null, never a trimmed or repaired key.
-      if (key !== null) assert.ok(key === text && parseActaKey(text).ok && !text.startsWith("'"));
-      else assert.ok(!parseActaKey(text).ok || text.startsWith("'"));
+      // A key is the text before any `|`, as it is, and parses; anything else is null, never a
+      // trimmed or repaired key.
+      const head = text.split('|')[0]!;
+      if (key !== null) assert.ok(key === head && parseActaKey(head).ok && !head.startsWith("'"));
+      else assert.ok(!parseActaKey(head).ok || head.startsWith("'"));
     }),
   );
 });

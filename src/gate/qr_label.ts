@@ -28,13 +28,17 @@ export const jsQR =
 
 /**
  * The CLAVE_ACTA a label's text names, or null when the text is not one (empty, a URL,
- * another code, a key with a stray character): only a well-formed key identifies an acta.
+ * another code, a key with a stray character): only a well-formed key identifies an acta. The
+ * label may carry more after the key, separated by `|` (the package's data: entidad, distrito,
+ * sección…); the key is what comes before the first `|`.
  */
 export function labelKey(text: string | null | undefined): string | null {
   if (text === null || text === undefined) return null;
+  const bar = text.indexOf('|');
+  const key = bar === -1 ? text : text.slice(0, bar);
   // parseActaKey tolerates the apostrophe a spreadsheet puts in front; a label never carries it.
-  if (text.startsWith("'")) return null;
-  return parseActaKey(text).ok ? text : null;
+  if (key.startsWith("'")) return null;
+  return parseActaKey(key).ok ? key : null;
 }
 
 /** A rectangle in an image's pixels. */
