@@ -1,0 +1,1023 @@
+/**
+ * The scene of the realistic renderer: a page (types.ts RealisticPage) photographed by a phone on
+ * a table or scanned at the CATD, under one condition of a graded severity (conditions.ts), with
+ * its honest label — whether a person can still read every box — decided from what this image
+ * does to each box (`readability`), not from the severity number.
+ *
+ * How it is made, and why so: the scene is planned first (`planScene`: every random draw forked
+ * by purpose, so the same plan at another severity differs only in that severity's quantity —
+ * which is how `nearThreshold` is found), then drawn in one pass in JS at the output size: each
+ * output pixel looks up the page through the inverse projective map (plus the curl's
+ * displacement), is lit in linear light (exposure, gradient, cast shadows, folds, glare added on
+ * top, saturating) and gets the sensor's noise from a table. Blur and motion blur are physical
+ * quantities of the sheet, so they are applied to the page before the warp (mm × 200 dpi);
+ * sharpening and encoding are libvips'. Everything smooth (light, glare) lives on grids 8×
+ * coarser than the image; the table and the things on it on a grid 4× coarser.
+ */
+import sharp from 'sharp';
+import { homographyCoefficients, PNG_OPTIONS } from '../defects.ts';
+import type { Random } from '../../random.ts';
+import { createRandom } from '../../random.ts';
+import {
+  type Condition,
+  type ExpectedReason,
+  isBenign,
+  isGraded,
+  OWN_REASONS,
+  SCALES,
+  SEVERITIES,
+  type Severity,
+} from './conditions.ts';
+import type { RealisticPage } from './types.ts';
+import type { BoxValue } from '../synthetic_acta.ts';
+
+/** The page is printed at 200 dpi: 7.874 of its pixels per mm. */
+const PAGE_PX_PER_MM = 200 / 25.4;
+
+export type Style = 'phone' | 'scanner';
+type Point = readonly [number, number];
+type Coefficients = readonly [number, number, number, number, number, number, number, number];
+
+export interface SceneOptions {
+  readonly style: Style;
+  readonly condition: Condition;
+  /** 1..5; ignored (null in the truth) for `clean` and the page conditions. */
+  readonly severity: Severity | null;
+  readonly seed: number | string;
+}
+
+export interface SceneTruth {
+  readonly actaKey: string;
+  readonly boxes: Readonly<Record<string, BoxValue>>;
+  readonly style: Style;
+  readonly condition: Condition;
+  readonly severity: Severity | null;
+  /** A person can still read every box of this image (scene.ts `readability`). */
+  readonly readable: boolean;
+  /** The severity is next to where readability flips for this page and scene (the flip's two sides). */
+  readonly nearThreshold: boolean;
+  /** Gate reasons that count as this condition's own (conditions.ts OWN_REASONS). */
+  readonly expectedReasons: readonly ExpectedReason[];
+  /** The page's corners (TL, TR, BR, BL) in the image's pixels (before curl). */
+  readonly corners: readonly Point[];
+  /** The sheet's resolution in the image, pixels per inch (mean over the sheet). */
+  readonly dpi: number;
+  /** Why the image is unreadable: the first failing test of each failing box (empty when readable). */
+  readonly failures: readonly string[];
+}
+
+export interface RealisticImage {
+  readonly bytes: Buffer;
+  readonly format: 'png' | 'jpeg';
+  readonly width: number;
+  readonly height: number;
+  readonly truth: SceneTruth;
+}
+
+interface Blob {
+  readonly x: number;
+  readonly y: number;
+  readonly radius: number;
+}
+interface Capsule {
+  readonly a: Point;
+  readonly b: Point;
+  readonly radius: number;
+}
+interface Thing extends Capsule {
+  /** RGB, 0..255. */
+  readonly colour: readonly [number, number, number];
+}
+
+/** Everything the drawing and the readability test need; no pixels. */
+export interface ScenePlan {
+  readonly style: Style;
+  readonly condition: Condition;
+  readonly severity: Severity | null;
+  readonly width: number;
+  readonly height: number;
+  /** Page → image and image → page projective maps. */
+  readonly forward: Coefficients;
+  readonly inverse: Coefficients;
+  /** Image pixels per mm of the sheet, nominal (for converting the scene's mm). */
+  readonly pxPerMm: number;
+  readonly blurMm: number;
+  readonly motionMm: number;
+  readonly motionAxis: 'x' | 'y';
+  /** Linear-light gain of the exposure. */
+  readonly exposure: number;
+  /** Light falloff across the sheet, in stops, along a unit direction in the image. */
+  readonly gradient: { readonly stops: number; readonly dx: number; readonly dy: number };
+  /** A hand's or body's cast shadow: a soft capsule, taking `depth` of the light. */
+  readonly shadow: (Capsule & { readonly depth: number; readonly softness: number }) | null;
+  /** Saturating reflections: at `radius` the glare alone reaches white. */
+  readonly glare: readonly Blob[];
+  /** Things on the table and hands, drawn over the sheet where they lie; each casts a soft shadow. */
+  readonly things: readonly Thing[];
+  readonly table: { readonly kind: 'wood' | 'cloth' | 'plastic' | 'laminate' | 'lid'; readonly level: number };
+  readonly curlPx: number;
+  readonly folds: readonly { readonly v: number; readonly depth: number }[];
+  readonly cutCorner: { readonly corner: 0 | 1 | 2 | 3; readonly legPx: number } | null;
+  readonly tint: readonly [number, number, number];
+  /** Sensor noise σ, grey levels, before sharpening. */
+  readonly noise: number;
+  readonly sharpen: boolean;
+  /** Scanner levels: input black and white points (the white point whitens the paper). */
+  readonly levels: { readonly black: number; readonly white: number };
+  readonly dust: number;
+  readonly format: 'png' | 'jpeg';
+  readonly jpegQuality: number;
+  readonly grey: boolean;
+}
+
+const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
+
+function apply(h: Coefficients, x: number, y: number): [number, number] {
+  const w = h[6] * x + h[7] * y + 1;
+  return [(h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w];
+}
+
+function step(condition: Condition, severity: Severity | null): number | null {
+  if (severity === null || !(isGraded(condition) || isBenign(condition))) return null;
+  return SCALES[condition].steps[severity - 1]!;
+}
+
+/**
+ * The scene, drawn from `random` with every quantity forked by purpose: only the condition's own
+ * quantity changes with the severity.
+ */
+export function planScene(
+  page: RealisticPage,
+  options: { style: Style; condition: Condition; severity: Severity | null },
+  random: Random,
+): ScenePlan {
+  const { style, condition } = options;
+  const severity = condition === 'clean' ? null : options.severity;
+  const value = step(condition, severity);
+  const is = (c: Condition) => condition === c && value !== null;
+  const r = (label: string) => random.fork(label);
+  const pw = page.layout.width;
+  const ph = page.layout.height;
+  const sheetMm = pw / PAGE_PX_PER_MM;
+
+  // Where the sheet lies in the frame.
+  const geometry = r('geometry');
+  let width: number;
+  let height: number;
+  let quad: Point[];
+  let pxPerMm: number;
+  const rotatedDegrees = is('rotated') ? value! * (r('turn').chance(0.5) ? 1 : -1) : 0;
+  if (style === 'phone') {
+    const megapixels = [8, 10, 12][geometry.int(0, 2)]!;
+    height = Math.round(Math.sqrt((megapixels * 1e6 * 4) / 3));
+    width = Math.round((height * 3) / 4);
+    // The sheet fills 80–90% of the frame's height.
+    let scale = (height * (0.8 + geometry.next() * 0.1)) / ph;
+    if (is('low_resolution')) {
+      const target = value! / 25.4 / PAGE_PX_PER_MM; // image px per page px
+      const shrink = target / scale;
+      width = Math.round(width * shrink);
+      height = Math.round(height * shrink);
+      scale = target;
+    }
+    pxPerMm = scale * PAGE_PX_PER_MM;
+    const ratio = is('keystone') || is('mild_keystone') ? value! : 0.97 + geometry.next() * 0.03;
+    const far = geometry.int(0, 3); // which edge is farther from the camera: top, right, bottom, left
+    const sw = pw * scale;
+    const sh = ph * scale;
+    // A tilted camera: the far edge shorter and the sheet foreshortened towards it.
+    const inset = ((1 - ratio) / 2) * (far % 2 === 0 ? sw : sh);
+    const squash = (1 - ratio) * 0.45;
+    let corners: Point[] = [
+      [0, 0],
+      [sw, 0],
+      [sw, sh],
+      [0, sh],
+    ];
+    const pull = (i: number, dx: number, dy: number) => {
+      const c = corners[i]!;
+      corners[i] = [c[0] + dx, c[1] + dy];
+    };
+    if (far === 0) {
+      pull(0, inset, sh * squash);
+      pull(1, -inset, sh * squash);
+    } else if (far === 2) {
+      pull(3, inset, -sh * squash);
+      pull(2, -inset, -sh * squash);
+    } else if (far === 1) {
+      pull(1, -sw * squash, inset);
+      pull(2, -sw * squash, -inset);
+    } else {
+      pull(0, sw * squash, inset);
+      pull(3, sw * squash, -inset);
+    }
+    const angle = ((rotatedDegrees || (geometry.next() - 0.5) * 6) * Math.PI) / 180;
+    corners = turn(corners, angle);
+    quad = place(corners, width, height, geometry);
+    if (Math.abs(rotatedDegrees) === 90) {
+      // Sideways: the phone held in landscape.
+      [width, height] = [height, width];
+      quad = place(corners, width, height, geometry);
+    }
+  } else {
+    const dpi = is('low_resolution') ? value! : [150, 200, 240, 300][geometry.int(0, 3)]!;
+    const scale = dpi / 200;
+    pxPerMm = scale * PAGE_PX_PER_MM;
+    const skew = rotatedDegrees || (geometry.next() - 0.5) * 1.2;
+    const corners = turn(
+      [
+        [0, 0],
+        [pw * scale, 0],
+        [pw * scale, ph * scale],
+        [0, ph * scale],
+      ],
+      (skew * Math.PI) / 180,
+    );
+    const xs = corners.map((c) => c[0]);
+    const ys = corners.map((c) => c[1]);
+    // The bed's frame around the sheet, a few mm of lid showing.
+    const margin = Math.round(pxPerMm * (1 + geometry.next() * 3));
+    width = Math.ceil(Math.max(...xs) - Math.min(...xs)) + 2 * margin;
+    height = Math.ceil(Math.max(...ys) - Math.min(...ys)) + 2 * margin;
+    quad = corners.map((c) => [c[0] - Math.min(...xs) + margin, c[1] - Math.min(...ys) + margin] as const);
+  }
+  if (is('cut_edge')) {
+    // x% of one side and/or the bottom falls outside the frame: the frame shrinks, the sheet stays.
+    const cut = r('cut');
+    const sides = [['right'], ['left'], ['bottom'], ['right', 'bottom'], ['left', 'bottom']][cut.int(0, 4)]!;
+    const xs = quad.map((c) => c[0]);
+    const ys = quad.map((c) => c[1]);
+    const sheetW = Math.max(...xs) - Math.min(...xs);
+    const sheetH = Math.max(...ys) - Math.min(...ys);
+    const left = Math.min(...xs);
+    const top = Math.min(...ys);
+    let x0 = 0;
+    let x1 = width;
+    let y1 = height;
+    if (sides.includes('right')) x1 = Math.round(left + sheetW * (1 - value! / 100));
+    if (sides.includes('left')) x0 = Math.round(left + sheetW * (value! / 100));
+    if (sides.includes('bottom')) y1 = Math.round(top + sheetH * (1 - value! / 100));
+    quad = quad.map((c) => [c[0] - x0, c[1]] as const);
+    width = x1 - x0;
+    height = y1;
+  }
+  const pageCorners: Point[] = [
+    [0, 0],
+    [pw, 0],
+    [pw, ph],
+    [0, ph],
+  ];
+  const forward = homographyCoefficients(pageCorners, quad);
+  const inverse = homographyCoefficients(quad, pageCorners);
+  const toImageMm = (mm: number) => mm * pxPerMm;
+
+  // Light.
+  const light = r('light');
+  let exposure = 1;
+  if (is('too_dark')) exposure = 2 ** -value!;
+  if (is('overexposed')) exposure = 2 ** value!;
+  const angle = light.next() * 2 * Math.PI;
+  let stops = style === 'phone' ? 0.1 + light.next() * 0.25 : 0;
+  if (is('light_gradient')) stops = value!;
+  const gradient = { stops, dx: Math.cos(angle), dy: Math.sin(angle) };
+  const tint: [number, number, number] =
+    style === 'phone' ? [1, 0.9 + light.next() * 0.06, 0.72 + light.next() * 0.12] : [1, 1, 1];
+
+  // The boxes' extent in the image, for placing what should (or should not) fall over them.
+  const boxCentres = page.layout.boxes.map((b) => apply(forward, b.x + b.width / 2, b.y + b.height / 2));
+  const glare: Blob[] = [];
+  if (is('glare')) {
+    const g = r('glare');
+    const radius = toImageMm(value!) / 2;
+    let x: number;
+    let y: number;
+    if (severity! <= 2 || boxCentres.length === 0) {
+      // Over the header, away from the table.
+      [x, y] = apply(forward, pw * (0.2 + g.next() * 0.3), ph * (0.08 + g.next() * 0.08));
+    } else {
+      // Over a box's written digits (the right part of the box).
+      const box = page.layout.boxes[g.int(0, page.layout.boxes.length - 1)]!;
+      [x, y] = apply(forward, box.x + box.width * (0.55 + g.next() * 0.3), box.y + box.height / 2);
+    }
+    glare.push({ x, y, radius });
+  }
+  let shadow: ScenePlan['shadow'] = null;
+  if (is('shadow')) {
+    const s = r('shadow');
+    // A forearm and hand reaching in from one side of the frame over the table of boxes.
+    const box = page.layout.boxes[s.int(0, Math.max(0, page.layout.boxes.length - 1))];
+    const target = box === undefined ? apply(forward, pw / 2, ph / 2) : apply(forward, box.x + box.width / 2, box.y);
+    const from: Point = s.chance(0.5) ? [width * 1.1, height * (0.4 + s.next() * 0.6)] : [-0.1 * width, height * 1.1];
+    shadow = { a: from, b: target, radius: toImageMm(30 + s.next() * 20), depth: value!, softness: toImageMm(8) };
+  }
+
+  // Things on the table, and hands holding the sheet.
+  const things: Thing[] = [];
+  const stuff = r('things');
+  const sheetXs = quad.map((c) => c[0]);
+  const sheetYs = quad.map((c) => c[1]);
+  const sheetLeft = Math.min(...sheetXs);
+  const sheetRight = Math.max(...sheetXs);
+  const sheetBottom = Math.max(...sheetYs);
+  const objects = is('clutter') ? value! : style === 'phone' ? stuff.int(0, 1) : 0;
+  for (let i = 0; i < objects; i++) {
+    // Beside the sheet: a pen, a phone, a mug, a key — lying on the table, partly over the margin at most.
+    const kind = stuff.int(0, 3);
+    const len = toImageMm([140, 120, 0, 50][kind]!);
+    const radius = toImageMm([4, 35, 40, 8][kind]!);
+    // Its near side at most 6 mm over the sheet's outer margin (the boxes are ≥ 14 mm in).
+    const overlap = toImageMm(stuff.next() * 6);
+    const left = stuff.chance(0.5);
+    const side = left ? sheetLeft - radius + overlap : sheetRight + radius - overlap;
+    const y = height * (0.1 + stuff.next() * 0.7);
+    // Lying along the sheet's edge, give or take, so that all of it stays beside the sheet.
+    const tilt = Math.PI / 2 + (stuff.next() - 0.5) * 0.3;
+    const a: Point = [side, y];
+    const b: Point = [side + (left ? -1 : 1) * Math.abs(Math.cos(tilt)) * len, y + Math.sin(tilt) * len];
+    const colour = (
+      [
+        [30, 60, 150],
+        [25, 25, 28],
+        [200, 60, 40],
+        [170, 160, 120],
+      ] as const
+    )[kind]!;
+    things.push({ a, b, radius, colour: [...colour] });
+  }
+  const fingers = is('fingers_at_edge') ? value! : 0;
+  const hand = r('hand');
+  const holdLeft = hand.chance(0.5);
+  for (let i = 0; i < fingers; i++) {
+    // A finger 16 mm wide whose tip reaches 3–9 mm over the sheet's edge (the boxes start 14 mm
+    // in from the right edge), pointing in from outside, on the sheet's lower two thirds.
+    const v = page.layout.height * (0.3 + hand.next() * 0.6);
+    const reachMm = 3 + hand.next() * 6;
+    const radiusMm = 8;
+    const u = (mm: number) => (holdLeft ? mm * PAGE_PX_PER_MM : pw - mm * PAGE_PX_PER_MM);
+    const tip = apply(forward, u(reachMm - radiusMm), v);
+    const out = apply(forward, u(-60), v + (hand.next() - 0.5) * 150);
+    const skin = [
+      [224, 172, 140],
+      [198, 140, 105],
+      [150, 100, 72],
+    ][hand.int(0, 2)]!;
+    things.push({ a: tip, b: out, radius: toImageMm(radiusMm), colour: [skin[0]!, skin[1]!, skin[2]!] });
+  }
+
+  const tableKinds = ['wood', 'cloth', 'plastic', 'laminate'] as const;
+  const t = r('table');
+  const tableKind = style === 'scanner' ? 'lid' : is('dark_table') ? 'plastic' : tableKinds[t.int(0, 3)]!;
+  const tableLevel = is('dark_table')
+    ? value!
+    : tableKind === 'lid'
+      ? 236 + t.int(0, 14)
+      : tableKind === 'plastic'
+        ? 35 + t.int(0, 20)
+        : tableKind === 'laminate'
+          ? 170 + t.int(0, 40)
+          : 90 + t.int(0, 50);
+
+  const folds: { v: number; depth: number }[] = [];
+  const f = r('fold');
+  if (is('fold')) for (const third of [1 / 3, 2 / 3]) folds.push({ v: ph * third + (f.next() - 0.5) * 40, depth: value! });
+  const curlPx = is('curl') ? value! * PAGE_PX_PER_MM : style === 'phone' ? f.next() * 1.5 * PAGE_PX_PER_MM : 0;
+
+  let cutCorner: ScenePlan['cutCorner'] = null;
+  if (is('cut_corner')) {
+    const c = r('corner');
+    // Mostly a bottom corner, where the table's last boxes are nearest.
+    const corner = c.chance(0.75) ? (c.chance(0.5) ? 2 : 3) : c.chance(0.5) ? 0 : 1;
+    cutCorner = { corner, legPx: value! * PAGE_PX_PER_MM };
+  }
+
+  const blurMm = is('blur') ? value! : 0;
+  const motionMm = is('motion_blur') ? value! : 0;
+  const motionAxis = r('motion').chance(0.6) ? 'x' : 'y';
+  const enc = r('encoding');
+  let noise = style === 'phone' ? 1.8 + enc.next() * 1.2 : 0.8 + enc.next() * 0.6;
+  if (is('noise_jpeg_sharpen')) noise = value!;
+  // A dim scene: the camera's gain (ISO) raises the noise with every stop under.
+  if (is('too_dark')) noise += 2.5 * value!;
+  let format: 'png' | 'jpeg' = style === 'phone' ? 'jpeg' : enc.chance(0.2) ? 'jpeg' : 'png';
+  let jpegQuality = style === 'phone' ? enc.int(70, 92) : enc.int(80, 92);
+  if (is('noise_jpeg_sharpen')) jpegQuality = Math.round(92 - (severity! - 1) * 5.5);
+  if (is('heavy_jpeg')) {
+    format = 'jpeg';
+    jpegQuality = value!;
+  }
+  const grey = style === 'scanner' && enc.chance(0.6);
+  const levels =
+    style === 'scanner'
+      ? {
+          black: 10 + enc.int(0, 12),
+          // The scanner's levels put the paper at white; the whitening condition pushes harder.
+          white: 250 - (is('scanner_whitening') ? value! : enc.int(0, 4)),
+        }
+      : { black: 0, white: 255 };
+  return {
+    style,
+    condition,
+    severity,
+    width,
+    height,
+    forward,
+    inverse,
+    pxPerMm,
+    blurMm,
+    motionMm,
+    motionAxis,
+    exposure,
+    gradient,
+    shadow,
+    glare,
+    things,
+    table: { kind: tableKind, level: tableLevel },
+    curlPx,
+    folds,
+    cutCorner,
+    tint,
+    noise,
+    sharpen: style === 'phone',
+    levels,
+    dust: style === 'scanner' ? enc.int(3, 25) : 0,
+    format,
+    jpegQuality,
+    grey,
+  };
+}
+
+function turn(points: readonly Point[], angle: number): Point[] {
+  const cx = (points[0]![0] + points[2]![0]) / 2;
+  const cy = (points[0]![1] + points[2]![1]) / 2;
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  return points.map(([x, y]) => [cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos] as const);
+}
+
+/** Centres the quad in the frame, with a random offset that keeps it inside. */
+function place(points: readonly Point[], width: number, height: number, random: Random): Point[] {
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const w = Math.max(...xs) - Math.min(...xs);
+  const h = Math.max(...ys) - Math.min(...ys);
+  const room = (frame: number, size: number) => Math.max(0, frame - size);
+  const ox = room(width, w) * (0.3 + random.next() * 0.4) - Math.min(...xs) - Math.max(0, w - width) / 2;
+  const oy = room(height, h) * (0.3 + random.next() * 0.4) - Math.min(...ys) - Math.max(0, h - height) / 2;
+  return points.map(([x, y]) => [x + ox, y + oy] as const);
+}
+
+// --- Light ---------------------------------------------------------------------------------
+
+/** sRGB code value → linear light, and back (4096 steps). */
+const LINEAR = new Float32Array(256).map((_, v) => {
+  const c = v / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+});
+const TONE = new Uint8Array(4097).map((_, i) => {
+  const l = i / 4096;
+  const c = l <= 0.0031308 ? l * 12.92 : 1.055 * l ** (1 / 2.4) - 0.055;
+  return Math.round(c * 255);
+});
+const toCode = (linear: number) => TONE[Math.min(4096, Math.max(0, Math.round(linear * 4096)))]!;
+
+function segmentDistance(x: number, y: number, c: Capsule): number {
+  const [ax, ay] = c.a;
+  const [bx, by] = c.b;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len = dx * dx + dy * dy;
+  const t = len === 0 ? 0 : clamp(((x - ax) * dx + (y - ay) * dy) / len, 0, 1);
+  return Math.hypot(x - ax - t * dx, y - ay - t * dy);
+}
+
+/** The light falling at image point (x, y), linear gain (without glare). */
+export function lightAt(plan: ScenePlan, x: number, y: number): number {
+  const g = plan.gradient;
+  // Position along the gradient's direction, −0.5..0.5 over the frame.
+  const t = ((x / plan.width - 0.5) * g.dx + (y / plan.height - 0.5) * g.dy) / (Math.abs(g.dx) + Math.abs(g.dy));
+  let light = plan.exposure * 2 ** (-g.stops * (t + 0.5));
+  if (plan.shadow !== null) {
+    const d = segmentDistance(x, y, plan.shadow) - plan.shadow.radius;
+    const inside = clamp(0.5 - d / plan.shadow.softness, 0, 1);
+    light *= 1 - plan.shadow.depth * inside;
+  }
+  for (const thing of plan.things) {
+    // Each thing's soft shadow, offset away from the light.
+    const d = segmentDistance(x - plan.pxPerMm * 4, y - plan.pxPerMm * 4, thing) - thing.radius;
+    if (d < plan.pxPerMm * 10) light *= 1 - 0.35 * clamp(1 - d / (plan.pxPerMm * 10), 0, 1);
+  }
+  return light;
+}
+
+/** Glare's added linear light at (x, y): 1 (white on its own) at the blob's radius, more inside. */
+export function glareAt(plan: ScenePlan, x: number, y: number): number {
+  let sum = 0;
+  for (const b of plan.glare) {
+    const q = ((x - b.x) ** 2 + (y - b.y) ** 2) / (b.radius * b.radius);
+    sum += Math.exp(1.2 * (1 - q));
+  }
+  return sum;
+}
+
+// --- Drawing -------------------------------------------------------------------------------
+
+/** The page with the scene's blur applied, in the page's pixels (RGB). */
+async function blurredPage(page: RealisticPage, plan: ScenePlan): Promise<Uint8Array> {
+  const { data, width, height } = page.pixels;
+  let out = data;
+  if (plan.blurMm > 0) {
+    const sigma = Math.max(0.3, plan.blurMm * PAGE_PX_PER_MM);
+    out = new Uint8Array(
+      await sharp(data, { raw: { width, height, channels: 3 } })
+        .blur(sigma)
+        .raw()
+        .toBuffer(),
+    );
+  }
+  if (plan.motionMm > 0) out = boxFilter(out, width, height, Math.max(1, Math.round(plan.motionMm * PAGE_PX_PER_MM)), plan.motionAxis);
+  return out;
+}
+
+/** A straight streak of `length` pixels along one axis: a running sum, cost independent of the length. */
+function boxFilter(src: Uint8Array, width: number, height: number, length: number, axis: 'x' | 'y'): Uint8Array {
+  const out = new Uint8Array(src.length);
+  const half = length >> 1;
+  const lines = axis === 'x' ? height : width;
+  const along = axis === 'x' ? width : height;
+  const stride = axis === 'x' ? 3 : width * 3;
+  for (let line = 0; line < lines; line++) {
+    const base = axis === 'x' ? line * width * 3 : line * 3;
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      let n = 0;
+      for (let i = -half; i < along + half + 1; i++) {
+        const add = i + half;
+        if (add < along) {
+          sum += src[base + add * stride + c]!;
+          n++;
+        }
+        const drop = i - half - 1;
+        if (drop >= 0) {
+          sum -= src[base + drop * stride + c]!;
+          n--;
+        }
+        if (i >= 0 && i < along) out[base + i * stride + c] = sum / n;
+      }
+    }
+  }
+  return out;
+}
+
+/** The table (or the scanner's lid) on a grid 4× coarser than the image, RGB. */
+function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): Uint8Array {
+  const out = new Uint8Array(cw * ch * 3);
+  const level = plan.table.level;
+  const hue: readonly [number, number, number] =
+    plan.table.kind === 'wood'
+      ? [1.25, 0.95, 0.62]
+      : plan.table.kind === 'cloth'
+        ? ([[0.7, 0.9, 1.3], [1.3, 0.7, 0.7], [0.8, 1.15, 0.8]] as const)[random.int(0, 2)]!
+        : [1, 1, 1];
+  const freq = 0.02 + random.next() * 0.03;
+  const phase = random.next() * 10;
+  for (let y = 0; y < ch; y++)
+    for (let x = 0; x < cw; x++) {
+      let v = level;
+      if (plan.table.kind === 'wood') v *= 0.85 + 0.15 * Math.sin(x * freq + Math.sin(y * 0.01 + phase) * 3);
+      else if (plan.table.kind === 'cloth') v *= ((x >> 2) + (y >> 2)) % 2 === 0 ? 1 : 0.82;
+      const i = (y * cw + x) * 3;
+      out[i] = clamp(v * hue[0], 0, 255);
+      out[i + 1] = clamp(v * hue[1], 0, 255);
+      out[i + 2] = clamp(v * hue[2], 0, 255);
+    }
+  return out;
+}
+
+const NOISE = (() => {
+  const random = createRandom('scene-noise-table');
+  return Float32Array.from({ length: 1 << 16 }, () => random.normal());
+})();
+
+/** Draws the planned scene: RGB pixels at the output size, before sharpening and encoding. */
+async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promise<Uint8Array> {
+  const src = await blurredPage(page, plan);
+  const pw = page.pixels.width;
+  const ph = page.pixels.height;
+  const { width, height } = plan;
+  const out = new Uint8Array(width * height * 3);
+  // Coarse grids: light and glare every 8 px, table and things every 4 px.
+  const L8 = 8;
+  const lw = Math.ceil(width / L8) + 2;
+  const lh = Math.ceil(height / L8) + 2;
+  const light = new Float32Array(lw * lh);
+  const glow = new Float32Array(lw * lh);
+  for (let gy = 0; gy < lh; gy++)
+    for (let gx = 0; gx < lw; gx++) {
+      light[gy * lw + gx] = lightAt(plan, gx * L8, gy * L8);
+      glow[gy * lw + gx] = plan.glare.length === 0 ? 0 : glareAt(plan, gx * L8, gy * L8);
+    }
+  const cw = Math.ceil(width / 4) + 1;
+  const ch = Math.ceil(height / 4) + 1;
+  const table = tableTexture(plan, cw, ch, random.fork('texture'));
+  // Things (and dust) over everything: colour and coverage on the 4× grid.
+  const cover = new Uint8Array(cw * ch);
+  const coverColour = new Uint8Array(cw * ch * 3);
+  for (const thing of plan.things) {
+    const x0 = Math.max(0, Math.floor((Math.min(thing.a[0], thing.b[0]) - thing.radius) / 4));
+    const x1 = Math.min(cw - 1, Math.ceil((Math.max(thing.a[0], thing.b[0]) + thing.radius) / 4));
+    const y0 = Math.max(0, Math.floor((Math.min(thing.a[1], thing.b[1]) - thing.radius) / 4));
+    const y1 = Math.min(ch - 1, Math.ceil((Math.max(thing.a[1], thing.b[1]) + thing.radius) / 4));
+    for (let y = y0; y <= y1; y++)
+      for (let x = x0; x <= x1; x++) {
+        const d = segmentDistance(x * 4, y * 4, thing);
+        if (d > thing.radius) continue;
+        const i = y * cw + x;
+        cover[i] = 255;
+        // Rounded: darker towards the edge.
+        const shade = 1 - 0.35 * (d / thing.radius) ** 2;
+        coverColour[i * 3] = thing.colour[0] * shade;
+        coverColour[i * 3 + 1] = thing.colour[1] * shade;
+        coverColour[i * 3 + 2] = thing.colour[2] * shade;
+      }
+  }
+  const dust = random.fork('dust');
+  for (let k = 0; k < plan.dust; k++) {
+    const i = dust.int(0, cw * ch - 1);
+    cover[i] = 200;
+    coverColour[i * 3] = coverColour[i * 3 + 1] = coverColour[i * 3 + 2] = 40;
+  }
+  // Per page row: the folds' creases (a dark line with a lit side), and the curl per page column.
+  const rowLight = new Float32Array(ph + 1).fill(1);
+  for (const fold of plan.folds)
+    for (let v = 0; v <= ph; v++) {
+      const d = (v - fold.v) / 6;
+      rowLight[v]! *= 1 - fold.depth * Math.exp(-d * d) + 0.5 * fold.depth * Math.exp(-((d - 2) ** 2) / 4);
+    }
+  const colLift = new Float32Array(pw + 1);
+  const colLight = new Float32Array(pw + 1).fill(1);
+  if (plan.curlPx > 0)
+    for (let u = 0; u <= pw; u++) {
+      const t = ((2 * u) / pw - 1) ** 4;
+      colLift[u] = plan.curlPx * t;
+      colLight[u] = 1 - 0.25 * t * (plan.curlPx / (14 * PAGE_PX_PER_MM));
+    }
+  const cut = plan.cutCorner;
+  const cutX = cut === null ? 0 : cut.corner === 0 || cut.corner === 3 ? 0 : pw;
+  const cutY = cut === null ? 0 : cut.corner < 2 ? 0 : ph;
+  const cutLeg = cut === null ? 0 : cut.legPx;
+  const [a, b, c, d, e, f, g, h] = plan.inverse;
+  const [tr, tg, tb] = plan.tint;
+  const noiseAmp = plan.noise;
+  const { black, white } = plan.levels;
+  const levelScale = 255 / (white - black);
+  // Final levels as one table on the code values.
+  const LEVEL = new Uint8Array(256).map((_, v) => clamp(Math.round((v - black) * levelScale), 0, 255));
+  let state = random.uint32() | 1;
+  for (let y = 0; y < height; y++) {
+    const gy = y / L8;
+    const gy0 = gy | 0;
+    const fy = gy - gy0;
+    const ty = ((y >> 2) * cw) | 0;
+    let o = y * width * 3;
+    for (let x = 0; x < width; x++, o += 3) {
+      const w = g * x + h * y + 1;
+      let u = (a * x + b * y + c) / w;
+      let v = (d * x + e * y + f) / w;
+      let r0: number;
+      let g0: number;
+      let b0: number;
+      let pageLight = 1;
+      let onPage = false;
+      if (u >= 0 && u < pw - 1 && v >= 0 && v < ph - 1) {
+        // The curled edge lifts towards the camera: its content shifts inwards.
+        if (plan.curlPx > 0) {
+          const lift = colLift[u | 0]!;
+          v += v < ph / 2 ? lift * 0.3 : -lift * 0.3;
+          u += u < pw / 2 ? lift * 0.2 : -lift * 0.2;
+          pageLight = colLight[u | 0]!;
+        }
+        onPage =
+          v >= 0 &&
+          v < ph - 1 &&
+          u >= 0 &&
+          u < pw - 1 &&
+          (cut === null || Math.abs(u - cutX) + Math.abs(v - cutY) >= cutLeg);
+      }
+      if (onPage) {
+        const x0 = u | 0;
+        const y0 = v | 0;
+        const ax = u - x0;
+        const ay = v - y0;
+        const i = (y0 * pw + x0) * 3;
+        const j = i + pw * 3;
+        const w00 = (1 - ax) * (1 - ay);
+        const w10 = ax * (1 - ay);
+        const w01 = (1 - ax) * ay;
+        const w11 = ax * ay;
+        r0 = LINEAR[(src[i]! * w00 + src[i + 3]! * w10 + src[j]! * w01 + src[j + 3]! * w11 + 0.5) | 0]!;
+        g0 = LINEAR[(src[i + 1]! * w00 + src[i + 4]! * w10 + src[j + 1]! * w01 + src[j + 4]! * w11 + 0.5) | 0]!;
+        b0 = LINEAR[(src[i + 2]! * w00 + src[i + 5]! * w10 + src[j + 2]! * w01 + src[j + 5]! * w11 + 0.5) | 0]!;
+        pageLight *= rowLight[y0]!;
+      } else {
+        const t = (ty + (x >> 2)) * 3;
+        r0 = LINEAR[table[t]!]!;
+        g0 = LINEAR[table[t + 1]!]!;
+        b0 = LINEAR[table[t + 2]!]!;
+      }
+      const k = ty + (x >> 2);
+      if (cover[k]! > 0) {
+        const alpha = cover[k]! / 255;
+        r0 = r0 * (1 - alpha) + LINEAR[coverColour[k * 3]!]! * alpha;
+        g0 = g0 * (1 - alpha) + LINEAR[coverColour[k * 3 + 1]!]! * alpha;
+        b0 = b0 * (1 - alpha) + LINEAR[coverColour[k * 3 + 2]!]! * alpha;
+      }
+      const gx = x / L8;
+      const gx0 = gx | 0;
+      const fx = gx - gx0;
+      const li = gy0 * lw + gx0;
+      const lit =
+        ((light[li]! * (1 - fx) + light[li + 1]! * fx) * (1 - fy) +
+          (light[li + lw]! * (1 - fx) + light[li + lw + 1]! * fx) * fy) *
+        pageLight;
+      const shine =
+        (glow[li]! * (1 - fx) + glow[li + 1]! * fx) * (1 - fy) + (glow[li + lw]! * (1 - fx) + glow[li + lw + 1]! * fx) * fy;
+      state = (Math.imul(state, 1664525) + 1013904223) | 0;
+      const n = NOISE[state >>> 16]! * noiseAmp;
+      const rl = r0 * lit * tr + shine;
+      const gl = g0 * lit * tg + shine;
+      const bl = b0 * lit * tb + shine;
+      out[o] = LEVEL[clamp((TONE[rl >= 1 ? 4096 : (rl * 4096) | 0]! + n) | 0, 0, 255)]!;
+      out[o + 1] = LEVEL[clamp((TONE[gl >= 1 ? 4096 : (gl * 4096) | 0]! + n) | 0, 0, 255)]!;
+      out[o + 2] = LEVEL[clamp((TONE[bl >= 1 ? 4096 : (bl * 4096) | 0]! + n) | 0, 0, 255)]!;
+    }
+  }
+  return out;
+}
+
+// --- Readability ---------------------------------------------------------------------------
+
+/** What each box of the page holds, measured once: its paper and its ink (code values, luminance). */
+export interface BoxStats {
+  readonly key: string;
+  readonly rect: { x: number; y: number; width: number; height: number };
+  readonly paper: number;
+  readonly ink: number;
+}
+
+export function boxStats(page: RealisticPage): BoxStats[] {
+  const { data, width } = page.pixels;
+  const stats: BoxStats[] = [];
+  let darkest = 255;
+  const raw = page.layout.boxes.map((box) => {
+    const values: number[] = [];
+    // Inside the box, clear of its printed frame.
+    for (let y = box.y + 4; y < box.y + box.height - 4; y += 2)
+      for (let x = box.x + 4; x < box.x + box.width - 4; x += 2) {
+        const i = (y * width + x) * 3;
+        values.push(0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!);
+      }
+    values.sort((p, q) => p - q);
+    const paper = values[Math.floor(values.length * 0.6)] ?? 250;
+    const ink = values[Math.floor(values.length * 0.01)] ?? paper;
+    if (paper - ink > 60) darkest = Math.min(darkest, ink);
+    return { key: box.key, rect: box, paper, ink };
+  });
+  for (const box of raw)
+    // An empty box is read as empty only if ink would still show there: judge it with the page's ink.
+    stats.push(box.paper - box.ink > 60 ? box : { ...box, ink: darkest });
+  return stats;
+}
+
+/**
+ * The readability rule (docs/images.md "Realistic scenes and severities"). A handwritten digit
+ * on the acta is about 6 mm tall with strokes about 0.5 mm wide and counters (the holes of 0, 6,
+ * 8, 9) about 1.5 mm across. A box is readable when, at every point of it:
+ *   - it is in the frame, not under a torn-off corner or a thing on the table, and its row's
+ *     start is in the frame too (so one knows whose row it is);
+ *   - its baseline is within 12° of level (a person reads in place, without turning the image);
+ *   - the sheet is sampled at ≥ 2.6 px/mm on its weaker axis (66 dpi: a digit ≥ 16 px tall, a
+ *     stroke ≥ 1.3 px) and not squeezed more than 1.6 : 1 (beyond, 0/6/8 and 1/7 blur together);
+ *   - the blur added by the scene (focus σ, motion streak as L/√12, the pixel's own 0.4 px) is
+ *     σ ≤ 0.6 mm: two strokes 1.5 mm apart stay apart while 1.5 mm ≥ 2.5 σ;
+ *   - the stroke's remaining contrast over its paper — after exposure, light, shadow, glare
+ *     (added light saturates) and the scanner's levels, and lowered by the blur (a 0.5 mm line's
+ *     peak falls as erf(w / 2√2σ)) — is ≥ 40 grey levels and ≥ 5× the noise (sensor noise,
+ *     raised by sharpening, plus the JPEG error measured on the box).
+ * The image is readable when every box is (and the page is an acta).
+ */
+export function readability(
+  page: RealisticPage,
+  plan: ScenePlan,
+  stats: readonly BoxStats[],
+  jpegError: ReadonlyMap<string, number> = new Map(),
+): { readable: boolean; failures: string[] } {
+  if (page.document !== 'acta') return { readable: false, failures: ['not an acta: no boxes to read'] };
+  const failures: string[] = [];
+  const tableLeft = Math.min(
+    ...page.layout.anchors.filter((a) => a.kind === 'table_corner').map((a) => a.x),
+    ...page.layout.boxes.map((b) => b.x),
+  );
+  const onFrame = ([x, y]: Point) => x >= 0 && y >= 0 && x < plan.width && y < plan.height;
+  for (const box of stats) {
+    const fail = (why: string) => failures.push(`${box.key}: ${why}`);
+    const { x, y, width, height } = box.rect;
+    const corners: Point[] = [
+      [x, y],
+      [x + width, y],
+      [x + width, y + height],
+      [x, y + height],
+      [tableLeft, y + height / 2],
+    ];
+    if (!corners.every((p) => onFrame(apply(plan.forward, p[0], p[1])))) {
+      fail('out of the frame');
+      continue;
+    }
+    const cx = x + width / 2;
+    const cy = y + height / 2;
+    const [ox, oy] = apply(plan.forward, cx, cy);
+    const ex = apply(plan.forward, cx + 1, cy);
+    const ey = apply(plan.forward, cx, cy + 1);
+    const sx = Math.hypot(ex[0] - ox, ex[1] - oy);
+    const sy = Math.hypot(ey[0] - ox, ey[1] - oy);
+    const tilt = Math.abs((Math.atan2(ex[1] - oy, ex[0] - ox) * 180) / Math.PI);
+    if (tilt > 12) {
+      fail(`tilted ${tilt.toFixed(0)}°`);
+      continue;
+    }
+    const pxPerMm = Math.min(sx, sy) * PAGE_PX_PER_MM;
+    if (pxPerMm < 2.6) {
+      fail(`${pxPerMm.toFixed(2)} px/mm`);
+      continue;
+    }
+    if (Math.max(sx, sy) / Math.min(sx, sy) > 1.6) {
+      fail(`squeezed ${(Math.max(sx, sy) / Math.min(sx, sy)).toFixed(2)}:1`);
+      continue;
+    }
+    const sigma = Math.sqrt(plan.blurMm ** 2 + plan.motionMm ** 2 / 12 + (0.4 / pxPerMm) ** 2);
+    if (sigma > 0.6) {
+      fail(`blur σ ${sigma.toFixed(2)} mm`);
+      continue;
+    }
+    const attenuation = erf(0.5 / (2 * Math.SQRT2 * sigma));
+    const noise = Math.hypot(plan.noise * (plan.sharpen ? 1.3 : 1), jpegError.get(box.key) ?? 0);
+    const paperLin = LINEAR[Math.round(box.paper)]!;
+    const inkLin = LINEAR[Math.round(box.ink)]!;
+    const tint = (plan.tint[0] * 0.2126 + plan.tint[1] * 0.7152 + plan.tint[2] * 0.0722) * 1;
+    const level = (v: number) => clamp(((v - plan.levels.black) * 255) / (plan.levels.white - plan.levels.black), 0, 255);
+    let worst = Number.POSITIVE_INFINITY;
+    let hidden = false;
+    for (let gy = 0; gy < 4; gy++)
+      for (let gx = 0; gx < 12; gx++) {
+        const u = x + ((gx + 0.5) / 12) * width;
+        const v = y + ((gy + 0.5) / 4) * height;
+        const [px, py] = apply(plan.forward, u, v);
+        if (plan.things.some((t) => segmentDistance(px, py, t) <= t.radius)) hidden = true;
+        const cut = plan.cutCorner;
+        if (cut !== null) {
+          const cxp = cut.corner === 0 || cut.corner === 3 ? 0 : page.layout.width;
+          const cyp = cut.corner < 2 ? 0 : page.layout.height;
+          if (Math.abs(u - cxp) + Math.abs(v - cyp) < cut.legPx) hidden = true;
+        }
+        const lit = lightAt(plan, px, py) * tint;
+        const shine = glareAt(plan, px, py);
+        const contrast = level(toCode(paperLin * lit + shine)) - level(toCode(inkLin * lit + shine));
+        worst = Math.min(worst, contrast * attenuation);
+      }
+    if (hidden) {
+      fail('covered or torn off');
+      continue;
+    }
+    if (worst < 40 || worst < 5 * noise) fail(`contrast ${worst.toFixed(0)} against noise ${noise.toFixed(1)}`);
+  }
+  return { readable: failures.length === 0, failures };
+}
+
+/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y =
+    1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+/**
+ * The JPEG error on each box (RMS grey levels, luminance) at each quality: the output encoded and
+ * decoded over the boxes' bounding region only (aligned to the 16 px blocks of 4:2:0, so the
+ * region's blocks are the image's).
+ */
+async function jpegErrors(
+  rgb: Uint8Array,
+  plan: ScenePlan,
+  stats: readonly BoxStats[],
+  qualities: readonly number[],
+  sharpened: boolean,
+): Promise<Map<number, Map<string, number>>> {
+  const rects = stats.map((s) => {
+    const pts = [
+      apply(plan.forward, s.rect.x, s.rect.y),
+      apply(plan.forward, s.rect.x + s.rect.width, s.rect.y),
+      apply(plan.forward, s.rect.x + s.rect.width, s.rect.y + s.rect.height),
+      apply(plan.forward, s.rect.x, s.rect.y + s.rect.height),
+    ];
+    const xs = pts.map((p) => clamp(Math.round(p[0]), 0, plan.width));
+    const ys = pts.map((p) => clamp(Math.round(p[1]), 0, plan.height));
+    return { key: s.key, x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
+  });
+  const left = Math.max(0, Math.min(...rects.map((r) => r.x0)) & ~15);
+  const top = Math.max(0, Math.min(...rects.map((r) => r.y0)) & ~15);
+  const right = Math.min(plan.width, Math.max(...rects.map((r) => r.x1)));
+  const bottom = Math.min(plan.height, Math.max(...rects.map((r) => r.y1)));
+  const result = new Map<number, Map<string, number>>();
+  if (right - left < 16 || bottom - top < 16) return result;
+  const base = sharp(rgb, { raw: { width: plan.width, height: plan.height, channels: 3 } });
+  const region = { left, top, width: right - left, height: bottom - top };
+  const pipeline = () => {
+    const p = base.clone().extract(region);
+    return sharpened ? p.sharpen() : p;
+  };
+  const reference = await pipeline().raw().toBuffer();
+  for (const quality of qualities) {
+    const jpeg = await pipeline().jpeg({ quality, mozjpeg: false }).toBuffer();
+    const decoded = await sharp(jpeg).raw().toBuffer();
+    const errors = new Map<string, number>();
+    for (const r of rects) {
+      let sum = 0;
+      let n = 0;
+      for (let y = Math.max(r.y0, top); y < Math.min(r.y1, bottom); y++)
+        for (let x = Math.max(r.x0, left); x < Math.min(r.x1, right); x++) {
+          const i = ((y - top) * region.width + (x - left)) * 3;
+          const lum = (p: Uint8Array | Buffer) => 0.2126 * p[i]! + 0.7152 * p[i + 1]! + 0.0722 * p[i + 2]!;
+          const diff = lum(decoded) - lum(reference);
+          sum += diff * diff;
+          n++;
+        }
+      errors.set(r.key, n === 0 ? 0 : Math.sqrt(sum / n));
+    }
+    result.set(quality, errors);
+  }
+  return result;
+}
+
+// --- The shot ------------------------------------------------------------------------------
+
+export async function photographRealistic(page: RealisticPage, options: SceneOptions): Promise<RealisticImage> {
+  const random = createRandom(`scene:${options.seed}:${page.actaKey}:${options.style}:${options.condition}`);
+  const plan = planScene(page, options, random);
+  const rgb = await draw(page, plan, random.fork('draw'));
+  const stats = boxStats(page);
+  // Readability at every severity of this same scene: the actual one labels the image, the
+  // others find where it flips.
+  const graded = isGraded(options.condition) || isBenign(options.condition);
+  const severities = graded && plan.severity !== null ? SEVERITIES : [];
+  const plans = new Map(severities.map((s) => [s, s === plan.severity ? plan : planScene(page, { ...options, severity: s }, random)]));
+  let errors = new Map<number, Map<string, number>>();
+  if (options.condition === 'heavy_jpeg' && plan.severity !== null)
+    errors = await jpegErrors(rgb, plan, stats, SCALES.heavy_jpeg.steps, plan.sharpen);
+  else if (plan.format === 'jpeg' && plan.jpegQuality < 60)
+    errors = await jpegErrors(rgb, plan, stats, [plan.jpegQuality], plan.sharpen);
+  const verdict = (p: ScenePlan) => readability(page, p, stats, errors.get(p.jpegQuality));
+  const own = verdict(plan);
+  let nearThreshold = false;
+  if (plan.severity !== null) {
+    const firstUnreadable = severities.find((s) => !verdict(plans.get(s)!).readable);
+    nearThreshold = firstUnreadable !== undefined && (plan.severity === firstUnreadable || plan.severity === firstUnreadable - 1);
+  }
+  let pipeline = sharp(rgb, { raw: { width: plan.width, height: plan.height, channels: 3 } });
+  if (plan.sharpen) pipeline = pipeline.sharpen();
+  if (plan.grey) pipeline = pipeline.toColourspace('b-w');
+  const bytes =
+    plan.format === 'jpeg'
+      ? await pipeline.jpeg({ quality: plan.jpegQuality, mozjpeg: false }).toBuffer()
+      : await pipeline.png(PNG_OPTIONS).toBuffer();
+  const pw = page.layout.width;
+  const ph = page.layout.height;
+  const corners = (
+    [
+      [0, 0],
+      [pw, 0],
+      [pw, ph],
+      [0, ph],
+    ] as const
+  ).map(([x, y]) => apply(plan.forward, x, y));
+  const top = Math.hypot(corners[1]![0] - corners[0]![0], corners[1]![1] - corners[0]![1]);
+  const bottom = Math.hypot(corners[2]![0] - corners[3]![0], corners[2]![1] - corners[3]![1]);
+  return {
+    bytes,
+    format: plan.format,
+    width: plan.width,
+    height: plan.height,
+    truth: {
+      actaKey: page.actaKey,
+      boxes: page.boxes,
+      style: plan.style,
+      condition: options.condition,
+      severity: plan.severity,
+      readable: own.readable,
+      nearThreshold,
+      expectedReasons: OWN_REASONS[options.condition],
+      corners,
+      dpi: Math.round((((top + bottom) / 2) * 25.4) / (pw / PAGE_PX_PER_MM)),
+      failures: own.failures,
+    },
+  };
+}
