@@ -473,6 +473,10 @@ const LINEAR = new Float32Array(256).map((_, v) => {
   const c = v / 255;
   return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
 });
+const LINEAR16 = new Float32Array(256 * 16 + 1).map((_, i) => {
+  const c = i / 16 / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+});
 const TONE = new Uint8Array(4097).map((_, i) => {
   const l = i / 4096;
   const c = l <= 0.0031308 ? l * 12.92 : 1.055 * l ** (1 / 2.4) - 0.055;
@@ -521,21 +525,40 @@ export function glareAt(plan: ScenePlan, x: number, y: number): number {
 
 // --- Drawing -------------------------------------------------------------------------------
 
-/** The page with the scene's blur applied, in the page's pixels (RGB). */
-async function blurredPage(page: RealisticPage, plan: ScenePlan): Promise<Uint8Array> {
+/**
+ * The page as the lens and the phone's processing leave it (RGB code values): the
+ * scene's blur (focus, motion) and, for a phone, its sharpening — done here on the 200 dpi sheet,
+ * where it costs a third of what it costs on the photo (the sensor noise, added later, is then
+ * not sharpened; the readability test counts the noise as it is drawn).
+ */
+async function preparedPage(page: RealisticPage, plan: ScenePlan): Promise<Uint8Array> {
   const { data, width, height } = page.pixels;
-  let out = data;
+  let codes = data;
   if (plan.blurMm > 0) {
     const sigma = Math.max(0.3, plan.blurMm * PAGE_PX_PER_MM);
-    out = new Uint8Array(
+    codes = new Uint8Array(
       await sharp(data, { raw: { width, height, channels: 3 } })
         .blur(sigma)
         .raw()
         .toBuffer(),
     );
   }
-  if (plan.motionMm > 0) out = boxFilter(out, width, height, Math.max(1, Math.round(plan.motionMm * PAGE_PX_PER_MM)), plan.motionAxis);
-  return out;
+  if (plan.motionMm > 0)
+    codes = boxFilter(codes, width, height, Math.max(1, Math.round(plan.motionMm * PAGE_PX_PER_MM)), plan.motionAxis);
+  if (!plan.sharpen) return codes;
+  // Unsharp mask on a cross of four neighbours, amount 0.6, in code values as a phone does it
+  // on the encoded image (the clamped array rounds and clips).
+  const out = new Uint8ClampedArray(codes.length);
+  out.set(codes);
+  const stride = width * 3;
+  for (let y = 1; y < height - 1; y++) {
+    const row = y * stride;
+    for (let i = row + 3; i < row + stride - 3; i++) {
+      const c = codes[i]!;
+      out[i] = c * 1.6 - (codes[i - 3]! + codes[i + 3]! + codes[i - stride]! + codes[i + stride]!) * 0.15;
+    }
+  }
+  return new Uint8Array(out.buffer);
 }
 
 /** A straight streak of `length` pixels along one axis: a running sum, cost independent of the length. */
@@ -569,8 +592,8 @@ function boxFilter(src: Uint8Array, width: number, height: number, length: numbe
 }
 
 /** The table (or the scanner's lid) on a grid 4× coarser than the image, RGB. */
-function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): Uint8Array {
-  const out = new Uint8Array(cw * ch * 3);
+function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): Float32Array {
+  const out = new Float32Array(cw * ch * 3);
   const level = plan.table.level;
   const hue: readonly [number, number, number] =
     plan.table.kind === 'wood'
@@ -586,42 +609,39 @@ function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): 
       if (plan.table.kind === 'wood') v *= 0.85 + 0.15 * Math.sin(x * freq + Math.sin(y * 0.01 + phase) * 3);
       else if (plan.table.kind === 'cloth') v *= ((x >> 2) + (y >> 2)) % 2 === 0 ? 1 : 0.82;
       const i = (y * cw + x) * 3;
-      out[i] = clamp(v * hue[0], 0, 255);
-      out[i + 1] = clamp(v * hue[1], 0, 255);
-      out[i + 2] = clamp(v * hue[2], 0, 255);
+      out[i] = LINEAR[clamp(Math.round(v * hue[0]), 0, 255)]!;
+      out[i + 1] = LINEAR[clamp(Math.round(v * hue[1]), 0, 255)]!;
+      out[i + 2] = LINEAR[clamp(Math.round(v * hue[2]), 0, 255)]!;
     }
   return out;
 }
 
 const NOISE = (() => {
   const random = createRandom('scene-noise-table');
-  return Float32Array.from({ length: 1 << 16 }, () => random.normal());
+  return Float32Array.from({ length: 1 << 16 }, () => (random.next() + random.next() + random.next() + random.next() - 2) * Math.sqrt(3));
 })();
 
-/** Draws the planned scene: RGB pixels at the output size, before sharpening and encoding. */
+/** Draws the planned scene: RGB pixels at the output size, before encoding. */
 async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promise<Uint8Array> {
-  const src = await blurredPage(page, plan);
+  const src = await preparedPage(page, plan);
   const pw = page.pixels.width;
   const ph = page.pixels.height;
   const { width, height } = plan;
   const out = new Uint8Array(width * height * 3);
-  // Coarse grids: light and glare every 8 px, table and things every 4 px.
-  const L8 = 8;
-  const lw = Math.ceil(width / L8) + 2;
-  const lh = Math.ceil(height / L8) + 2;
-  const light = new Float32Array(lw * lh);
-  const glow = new Float32Array(lw * lh);
-  for (let gy = 0; gy < lh; gy++)
-    for (let gx = 0; gx < lw; gx++) {
-      light[gy * lw + gx] = lightAt(plan, gx * L8, gy * L8);
-      glow[gy * lw + gx] = plan.glare.length === 0 ? 0 : glareAt(plan, gx * L8, gy * L8);
+  // Coarse grids, every 4 px: light, glare, the table, and the things on it.
+  const cw = Math.ceil(width / 4) + 2;
+  const ch = Math.ceil(height / 4) + 2;
+  const light = new Float32Array(cw * ch);
+  const glow = new Float32Array(cw * ch);
+  for (let gy = 0; gy < ch; gy++)
+    for (let gx = 0; gx < cw; gx++) {
+      light[gy * cw + gx] = lightAt(plan, gx * 4, gy * 4);
+      if (plan.glare.length > 0) glow[gy * cw + gx] = glareAt(plan, gx * 4, gy * 4);
     }
-  const cw = Math.ceil(width / 4) + 1;
-  const ch = Math.ceil(height / 4) + 1;
   const table = tableTexture(plan, cw, ch, random.fork('texture'));
-  // Things (and dust) over everything: colour and coverage on the 4× grid.
+  // Things (and dust) over everything: colour and coverage.
   const cover = new Uint8Array(cw * ch);
-  const coverColour = new Uint8Array(cw * ch * 3);
+  const coverColour = new Float32Array(cw * ch * 3);
   for (const thing of plan.things) {
     const x0 = Math.max(0, Math.floor((Math.min(thing.a[0], thing.b[0]) - thing.radius) / 4));
     const x1 = Math.min(cw - 1, Math.ceil((Math.max(thing.a[0], thing.b[0]) + thing.radius) / 4));
@@ -632,126 +652,151 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
         const d = segmentDistance(x * 4, y * 4, thing);
         if (d > thing.radius) continue;
         const i = y * cw + x;
-        cover[i] = 255;
-        // Rounded: darker towards the edge.
-        const shade = 1 - 0.35 * (d / thing.radius) ** 2;
-        coverColour[i * 3] = thing.colour[0] * shade;
-        coverColour[i * 3 + 1] = thing.colour[1] * shade;
-        coverColour[i * 3 + 2] = thing.colour[2] * shade;
+        // Rounded: darker towards the edge, and soft at it.
+        cover[i] = Math.round(255 * clamp((thing.radius - d) / 3, 0, 1));
+        const shade = 1 - 0.4 * (d / thing.radius) ** 2;
+        for (let c = 0; c < 3; c++) coverColour[i * 3 + c] = LINEAR[thing.colour[c]!]! * shade;
       }
   }
   const dust = random.fork('dust');
   for (let k = 0; k < plan.dust; k++) {
     const i = dust.int(0, cw * ch - 1);
     cover[i] = 200;
-    coverColour[i * 3] = coverColour[i * 3 + 1] = coverColour[i * 3 + 2] = 40;
+    coverColour[i * 3] = coverColour[i * 3 + 1] = coverColour[i * 3 + 2] = LINEAR[40]!;
   }
-  // Per page row: the folds' creases (a dark line with a lit side), and the curl per page column.
+  // Per page row: the folds' creases (a dark line with a lit side); per page column, the curl.
   const rowLight = new Float32Array(ph + 1).fill(1);
   for (const fold of plan.folds)
     for (let v = 0; v <= ph; v++) {
       const d = (v - fold.v) / 6;
       rowLight[v]! *= 1 - fold.depth * Math.exp(-d * d) + 0.5 * fold.depth * Math.exp(-((d - 2) ** 2) / 4);
     }
+  const curl = plan.curlPx;
   const colLift = new Float32Array(pw + 1);
   const colLight = new Float32Array(pw + 1).fill(1);
-  if (plan.curlPx > 0)
+  if (curl > 0)
     for (let u = 0; u <= pw; u++) {
       const t = ((2 * u) / pw - 1) ** 4;
-      colLift[u] = plan.curlPx * t;
-      colLight[u] = 1 - 0.25 * t * (plan.curlPx / (14 * PAGE_PX_PER_MM));
+      colLift[u] = curl * t;
+      colLight[u] = 1 - 0.25 * t * (curl / (14 * PAGE_PX_PER_MM));
     }
   const cut = plan.cutCorner;
   const cutX = cut === null ? 0 : cut.corner === 0 || cut.corner === 3 ? 0 : pw;
   const cutY = cut === null ? 0 : cut.corner < 2 ? 0 : ph;
-  const cutLeg = cut === null ? 0 : cut.legPx;
+  const cutLeg = cut === null ? -1 : cut.legPx;
   const [a, b, c, d, e, f, g, h] = plan.inverse;
   const [tr, tg, tb] = plan.tint;
   const noiseAmp = plan.noise;
   const { black, white } = plan.levels;
   const levelScale = 255 / (white - black);
-  // Final levels as one table on the code values.
-  const LEVEL = new Uint8Array(256).map((_, v) => clamp(Math.round((v - black) * levelScale), 0, 255));
+  // The scanner's levels and the tone curve as one table from linear light.
+  const OUT = new Uint8Array(4097).map((_, i) => clamp(Math.round((TONE[i]! - black) * levelScale), 0, 255));
+  const NOISY = new Int16Array(4097).map((_, i) => TONE[i]!);
+  const rowLit = new Float32Array(width + 4);
+  const rowShine = new Float32Array(width + 4);
+  const hasGlare = plan.glare.length > 0;
+  const halfH = ph / 2;
+  const halfW = pw / 2;
+  const uMax = pw - 1;
+  const vMax = ph - 1;
+  const rowStride = pw * 3;
   let state = random.uint32() | 1;
   for (let y = 0; y < height; y++) {
-    const gy = y / L8;
+    // This row's light and glare, interpolated from the coarse grid.
+    const gy = y / 4;
     const gy0 = gy | 0;
     const fy = gy - gy0;
-    const ty = ((y >> 2) * cw) | 0;
+    for (let gx = 0; gx < cw - 1; gx++) {
+      const i = gy0 * cw + gx;
+      const l0 = light[i]! * (1 - fy) + light[i + cw]! * fy;
+      const l1 = light[i + 1]! * (1 - fy) + light[i + cw + 1]! * fy;
+      const s0 = glow[i]! * (1 - fy) + glow[i + cw]! * fy;
+      const s1 = glow[i + 1]! * (1 - fy) + glow[i + cw + 1]! * fy;
+      const x = gx * 4;
+      if (x >= width) break;
+      for (let k = 0; k < 4; k++) {
+        rowLit[x + k] = l0 + (l1 - l0) * k * 0.25;
+        rowShine[x + k] = s0 + (s1 - s0) * k * 0.25;
+      }
+    }
+    const ty = gy0 * cw;
     let o = y * width * 3;
-    for (let x = 0; x < width; x++, o += 3) {
-      const w = g * x + h * y + 1;
-      let u = (a * x + b * y + c) / w;
-      let v = (d * x + e * y + f) / w;
+    let uNum = b * y + c;
+    let vNum = e * y + f;
+    let wDen = h * y + 1;
+    for (let x = 0; x < width; x++, o += 3, uNum += a, vNum += d, wDen += g) {
+      let u = uNum / wDen;
+      let v = vNum / wDen;
       let r0: number;
       let g0: number;
       let b0: number;
-      let pageLight = 1;
-      let onPage = false;
-      if (u >= 0 && u < pw - 1 && v >= 0 && v < ph - 1) {
-        // The curled edge lifts towards the camera: its content shifts inwards.
-        if (plan.curlPx > 0) {
+      let lit = rowLit[x]!;
+      let onPage = u >= 0 && u < uMax && v >= 0 && v < vMax;
+      if (onPage) {
+        if (curl > 0) {
+          // The curled edge lifts towards the camera: its content shifts inwards.
           const lift = colLift[u | 0]!;
-          v += v < ph / 2 ? lift * 0.3 : -lift * 0.3;
-          u += u < pw / 2 ? lift * 0.2 : -lift * 0.2;
-          pageLight = colLight[u | 0]!;
+          v += v < halfH ? lift * 0.3 : -lift * 0.3;
+          u += u < halfW ? lift * 0.2 : -lift * 0.2;
+          lit *= colLight[u | 0]!;
+          onPage = u >= 0 && u < uMax && v >= 0 && v < vMax;
         }
-        onPage =
-          v >= 0 &&
-          v < ph - 1 &&
-          u >= 0 &&
-          u < pw - 1 &&
-          (cut === null || Math.abs(u - cutX) + Math.abs(v - cutY) >= cutLeg);
+        if (cutLeg > 0 && Math.abs(u - cutX) + Math.abs(v - cutY) < cutLeg) onPage = false;
       }
       if (onPage) {
         const x0 = u | 0;
         const y0 = v | 0;
         const ax = u - x0;
         const ay = v - y0;
-        const i = (y0 * pw + x0) * 3;
-        const j = i + pw * 3;
-        const w00 = (1 - ax) * (1 - ay);
-        const w10 = ax * (1 - ay);
-        const w01 = (1 - ax) * ay;
-        const w11 = ax * ay;
-        r0 = LINEAR[(src[i]! * w00 + src[i + 3]! * w10 + src[j]! * w01 + src[j + 3]! * w11 + 0.5) | 0]!;
-        g0 = LINEAR[(src[i + 1]! * w00 + src[i + 4]! * w10 + src[j + 1]! * w01 + src[j + 4]! * w11 + 0.5) | 0]!;
-        b0 = LINEAR[(src[i + 2]! * w00 + src[i + 5]! * w10 + src[j + 2]! * w01 + src[j + 5]! * w11 + 0.5) | 0]!;
-        pageLight *= rowLight[y0]!;
+        const i = y0 * rowStride + x0 * 3;
+        const j = i + rowStride;
+        // Interpolated in code values at 1/16 of a level, then to linear light through a table.
+        const w00 = (1 - ax) * (1 - ay) * 16;
+        const w10 = ax * (1 - ay) * 16;
+        const w01 = (1 - ax) * ay * 16;
+        const w11 = ax * ay * 16;
+        r0 = LINEAR16[(src[i]! * w00 + src[i + 3]! * w10 + src[j]! * w01 + src[j + 3]! * w11) | 0]!;
+        g0 = LINEAR16[(src[i + 1]! * w00 + src[i + 4]! * w10 + src[j + 1]! * w01 + src[j + 4]! * w11) | 0]!;
+        b0 = LINEAR16[(src[i + 2]! * w00 + src[i + 5]! * w10 + src[j + 2]! * w01 + src[j + 5]! * w11) | 0]!;
+        lit *= rowLight[y0]!;
       } else {
         const t = (ty + (x >> 2)) * 3;
-        r0 = LINEAR[table[t]!]!;
-        g0 = LINEAR[table[t + 1]!]!;
-        b0 = LINEAR[table[t + 2]!]!;
+        r0 = table[t]!;
+        g0 = table[t + 1]!;
+        b0 = table[t + 2]!;
       }
       const k = ty + (x >> 2);
-      if (cover[k]! > 0) {
-        const alpha = cover[k]! / 255;
-        r0 = r0 * (1 - alpha) + LINEAR[coverColour[k * 3]!]! * alpha;
-        g0 = g0 * (1 - alpha) + LINEAR[coverColour[k * 3 + 1]!]! * alpha;
-        b0 = b0 * (1 - alpha) + LINEAR[coverColour[k * 3 + 2]!]! * alpha;
+      const coverage = cover[k]!;
+      if (coverage > 0) {
+        const alpha = coverage / 255;
+        r0 = r0 * (1 - alpha) + coverColour[k * 3]! * alpha;
+        g0 = g0 * (1 - alpha) + coverColour[k * 3 + 1]! * alpha;
+        b0 = b0 * (1 - alpha) + coverColour[k * 3 + 2]! * alpha;
       }
-      const gx = x / L8;
-      const gx0 = gx | 0;
-      const fx = gx - gx0;
-      const li = gy0 * lw + gx0;
-      const lit =
-        ((light[li]! * (1 - fx) + light[li + 1]! * fx) * (1 - fy) +
-          (light[li + lw]! * (1 - fx) + light[li + lw + 1]! * fx) * fy) *
-        pageLight;
-      const shine =
-        (glow[li]! * (1 - fx) + glow[li + 1]! * fx) * (1 - fy) + (glow[li + lw]! * (1 - fx) + glow[li + lw + 1]! * fx) * fy;
-      state = (Math.imul(state, 1664525) + 1013904223) | 0;
-      const n = NOISE[state >>> 16]! * noiseAmp;
+      const shine = hasGlare ? rowShine[x]! : 0;
       const rl = r0 * lit * tr + shine;
       const gl = g0 * lit * tg + shine;
       const bl = b0 * lit * tb + shine;
-      out[o] = LEVEL[clamp((TONE[rl >= 1 ? 4096 : (rl * 4096) | 0]! + n) | 0, 0, 255)]!;
-      out[o + 1] = LEVEL[clamp((TONE[gl >= 1 ? 4096 : (gl * 4096) | 0]! + n) | 0, 0, 255)]!;
-      out[o + 2] = LEVEL[clamp((TONE[bl >= 1 ? 4096 : (bl * 4096) | 0]! + n) | 0, 0, 255)]!;
+      state = (Math.imul(state, 1664525) + 1013904223) | 0;
+      const n = (NOISE[state >>> 16]! * noiseAmp) | 0;
+      // The sensor's noise in code values, before the scanner's levels (which stretch it too).
+      const ri = rl >= 1 ? 4096 : (rl * 4096) | 0;
+      const gi = gl >= 1 ? 4096 : (gl * 4096) | 0;
+      const bi = bl >= 1 ? 4096 : (bl * 4096) | 0;
+      out[o] = noisy(OUT, NOISY, ri, n, black, levelScale);
+      out[o + 1] = noisy(OUT, NOISY, gi, n, black, levelScale);
+      out[o + 2] = noisy(OUT, NOISY, bi, n, black, levelScale);
     }
   }
   return out;
+}
+
+/** A tone value plus noise, through the levels. */
+function noisy(OUT: Uint8Array, NOISY: Int16Array, i: number, n: number, black: number, scale: number): number {
+  if (n === 0) return OUT[i]!;
+  const v = NOISY[i]! + n;
+  const level = (v - black) * scale;
+  return level < 0 ? 0 : level > 255 ? 255 : level;
 }
 
 // --- Readability ---------------------------------------------------------------------------
@@ -802,7 +847,7 @@ export function boxStats(page: RealisticPage): BoxStats[] {
  *   - the stroke's remaining contrast over its paper — after exposure, light, shadow, glare
  *     (added light saturates) and the scanner's levels, and lowered by the blur (a 0.5 mm line's
  *     peak falls as erf(w / 2√2σ)) — is ≥ 40 grey levels and ≥ 5× the noise (sensor noise,
- *     raised by sharpening, plus the JPEG error measured on the box).
+ *     plus the JPEG error measured on the box).
  * The image is readable when every box is (and the page is an acta).
  */
 export function readability(
@@ -859,7 +904,7 @@ export function readability(
       continue;
     }
     const attenuation = erf(0.5 / (2 * Math.SQRT2 * sigma));
-    const noise = Math.hypot(plan.noise * (plan.sharpen ? 1.3 : 1), jpegError.get(box.key) ?? 0);
+    const noise = Math.hypot(plan.noise, jpegError.get(box.key) ?? 0);
     const paperLin = LINEAR[Math.round(box.paper)]!;
     const inkLin = LINEAR[Math.round(box.ink)]!;
     const tint = (plan.tint[0] * 0.2126 + plan.tint[1] * 0.7152 + plan.tint[2] * 0.0722) * 1;
@@ -910,7 +955,6 @@ async function jpegErrors(
   plan: ScenePlan,
   stats: readonly BoxStats[],
   qualities: readonly number[],
-  sharpened: boolean,
 ): Promise<Map<number, Map<string, number>>> {
   const rects = stats.map((s) => {
     const pts = [
@@ -931,10 +975,7 @@ async function jpegErrors(
   if (right - left < 16 || bottom - top < 16) return result;
   const base = sharp(rgb, { raw: { width: plan.width, height: plan.height, channels: 3 } });
   const region = { left, top, width: right - left, height: bottom - top };
-  const pipeline = () => {
-    const p = base.clone().extract(region);
-    return sharpened ? p.sharpen() : p;
-  };
+  const pipeline = () => base.clone().extract(region);
   const reference = await pipeline().raw().toBuffer();
   for (const quality of qualities) {
     const jpeg = await pipeline().jpeg({ quality, mozjpeg: false }).toBuffer();
@@ -972,9 +1013,9 @@ export async function photographRealistic(page: RealisticPage, options: SceneOpt
   const plans = new Map(severities.map((s) => [s, s === plan.severity ? plan : planScene(page, { ...options, severity: s }, random)]));
   let errors = new Map<number, Map<string, number>>();
   if (options.condition === 'heavy_jpeg' && plan.severity !== null)
-    errors = await jpegErrors(rgb, plan, stats, SCALES.heavy_jpeg.steps, plan.sharpen);
+    errors = await jpegErrors(rgb, plan, stats, SCALES.heavy_jpeg.steps);
   else if (plan.format === 'jpeg' && plan.jpegQuality < 60)
-    errors = await jpegErrors(rgb, plan, stats, [plan.jpegQuality], plan.sharpen);
+    errors = await jpegErrors(rgb, plan, stats, [plan.jpegQuality]);
   const verdict = (p: ScenePlan) => readability(page, p, stats, errors.get(p.jpegQuality));
   const own = verdict(plan);
   let nearThreshold = false;
@@ -983,7 +1024,6 @@ export async function photographRealistic(page: RealisticPage, options: SceneOpt
     nearThreshold = firstUnreadable !== undefined && (plan.severity === firstUnreadable || plan.severity === firstUnreadable - 1);
   }
   let pipeline = sharp(rgb, { raw: { width: plan.width, height: plan.height, channels: 3 } });
-  if (plan.sharpen) pipeline = pipeline.sharpen();
   if (plan.grey) pipeline = pipeline.toColourspace('b-w');
   const bytes =
     plan.format === 'jpeg'
