@@ -119,7 +119,11 @@ export const SCALES: Readonly<Record<BenignCondition | GradedCondition, Severity
   // A lamp's reflection: the saturated core's diameter; from severity 3 on it is placed over the boxes.
   glare: { unit: 'saturated core diameter mm', steps: [8, 14, 20, 30, 55], styles: PHONE },
   // A hand's or body's cast shadow over the boxes: the share of light it takes away.
-  shadow: { unit: 'share of light removed over the boxes', steps: [0.3, 0.55, 0.8, 0.96, 0.99], styles: PHONE },
+  shadow: {
+    unit: 'share of light removed over the boxes',
+    steps: [0.3, 0.55, 0.8, 0.96, 0.99],
+    styles: PHONE,
+  },
   low_resolution: { unit: 'dpi on the sheet', steps: [180, 140, 100, 60, 40], styles: BOTH },
   cut_edge: { unit: '% of the sheet cut off', steps: [0.5, 1.5, 3, 10, 18], styles: BOTH },
   cut_corner: { unit: 'mm of each edge missing', steps: [10, 25, 50, 110, 160], styles: BOTH },

@@ -114,7 +114,10 @@ export interface ScenePlan {
   readonly glare: readonly Blob[];
   /** Things on the table and hands, drawn over the sheet where they lie; each casts a soft shadow. */
   readonly things: readonly Thing[];
-  readonly table: { readonly kind: 'wood' | 'cloth' | 'plastic' | 'laminate' | 'lid'; readonly level: number };
+  readonly table: {
+    readonly kind: 'wood' | 'cloth' | 'plastic' | 'laminate' | 'lid';
+    readonly level: number;
+  };
   readonly curlPx: number;
   readonly folds: readonly { readonly v: number; readonly depth: number }[];
   readonly cutCorner: { readonly corner: 0 | 1 | 2 | 3; readonly legPx: number } | null;
@@ -130,7 +133,7 @@ export interface ScenePlan {
   readonly grey: boolean;
 }
 
-const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
+const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : Math.min(v, hi));
 
 function apply(h: Coefficients, x: number, y: number): [number, number] {
   const w = h[6] * x + h[7] * y + 1;
@@ -158,7 +161,7 @@ export function planScene(
   const r = (label: string) => random.fork(label);
   const pw = page.layout.width;
   const ph = page.layout.height;
-  const sheetMm = pw / PAGE_PX_PER_MM;
+  const _sheetMm = pw / PAGE_PX_PER_MM;
 
   // Where the sheet lies in the frame.
   const geometry = r('geometry');
@@ -306,9 +309,18 @@ export function planScene(
     const s = r('shadow');
     // A forearm and hand reaching in from one side of the frame over the table of boxes.
     const box = page.layout.boxes[s.int(0, Math.max(0, page.layout.boxes.length - 1))];
-    const target = box === undefined ? apply(forward, pw / 2, ph / 2) : apply(forward, box.x + box.width / 2, box.y);
-    const from: Point = s.chance(0.5) ? [width * 1.1, height * (0.4 + s.next() * 0.6)] : [-0.1 * width, height * 1.1];
-    shadow = { a: from, b: target, radius: toImageMm(30 + s.next() * 20), depth: value!, softness: toImageMm(8) };
+    const target =
+      box === undefined ? apply(forward, pw / 2, ph / 2) : apply(forward, box.x + box.width / 2, box.y);
+    const from: Point = s.chance(0.5)
+      ? [width * 1.1, height * (0.4 + s.next() * 0.6)]
+      : [-0.1 * width, height * 1.1];
+    shadow = {
+      a: from,
+      b: target,
+      radius: toImageMm(30 + s.next() * 20),
+      depth: value!,
+      softness: toImageMm(8),
+    };
   }
 
   // Things on the table, and hands holding the sheet.
@@ -318,7 +330,7 @@ export function planScene(
   const sheetYs = quad.map((c) => c[1]);
   const sheetLeft = Math.min(...sheetXs);
   const sheetRight = Math.max(...sheetXs);
-  const sheetBottom = Math.max(...sheetYs);
+  const _sheetBottom = Math.max(...sheetYs);
   const objects = is('clutter') ? value! : style === 'phone' ? stuff.int(0, 1) : 0;
   for (let i = 0; i < objects; i++) {
     // Beside the sheet: a pen, a phone, a mug, a key — lying on the table, partly over the margin at most.
@@ -379,8 +391,13 @@ export function planScene(
 
   const folds: { v: number; depth: number }[] = [];
   const f = r('fold');
-  if (is('fold')) for (const third of [1 / 3, 2 / 3]) folds.push({ v: ph * third + (f.next() - 0.5) * 40, depth: value! });
-  const curlPx = is('curl') ? value! * PAGE_PX_PER_MM : style === 'phone' ? f.next() * 1.5 * PAGE_PX_PER_MM : 0;
+  if (is('fold'))
+    for (const third of [1 / 3, 2 / 3]) folds.push({ v: ph * third + (f.next() - 0.5) * 40, depth: value! });
+  const curlPx = is('curl')
+    ? value! * PAGE_PX_PER_MM
+    : style === 'phone'
+      ? f.next() * 1.5 * PAGE_PX_PER_MM
+      : 0;
 
   let cutCorner: ScenePlan['cutCorner'] = null;
   if (is('cut_corner')) {
@@ -451,7 +468,9 @@ function turn(points: readonly Point[], angle: number): Point[] {
   const cy = (points[0]![1] + points[2]![1]) / 2;
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
-  return points.map(([x, y]) => [cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos] as const);
+  return points.map(
+    ([x, y]) => [cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos] as const,
+  );
 }
 
 /** Centres the quad in the frame, with a random offset that keeps it inside. */
@@ -498,7 +517,8 @@ function segmentDistance(x: number, y: number, c: Capsule): number {
 export function lightAt(plan: ScenePlan, x: number, y: number): number {
   const g = plan.gradient;
   // Position along the gradient's direction, −0.5..0.5 over the frame.
-  const t = ((x / plan.width - 0.5) * g.dx + (y / plan.height - 0.5) * g.dy) / (Math.abs(g.dx) + Math.abs(g.dy));
+  const t =
+    ((x / plan.width - 0.5) * g.dx + (y / plan.height - 0.5) * g.dy) / (Math.abs(g.dx) + Math.abs(g.dy));
   let light = plan.exposure * 2 ** (-g.stops * (t + 0.5));
   if (plan.shadow !== null) {
     const d = segmentDistance(x, y, plan.shadow) - plan.shadow.radius;
@@ -544,7 +564,13 @@ async function preparedPage(page: RealisticPage, plan: ScenePlan): Promise<Uint8
     );
   }
   if (plan.motionMm > 0)
-    codes = boxFilter(codes, width, height, Math.max(1, Math.round(plan.motionMm * PAGE_PX_PER_MM)), plan.motionAxis);
+    codes = boxFilter(
+      codes,
+      width,
+      height,
+      Math.max(1, Math.round(plan.motionMm * PAGE_PX_PER_MM)),
+      plan.motionAxis,
+    );
   if (!plan.sharpen) return codes;
   // Unsharp mask on a cross of four neighbours, amount 0.6, in code values as a phone does it
   // on the encoded image (the clamped array rounds and clips).
@@ -561,31 +587,59 @@ async function preparedPage(page: RealisticPage, plan: ScenePlan): Promise<Uint8
   return new Uint8Array(out.buffer);
 }
 
-/** A straight streak of `length` pixels along one axis: a running sum, cost independent of the length. */
-function boxFilter(src: Uint8Array, width: number, height: number, length: number, axis: 'x' | 'y'): Uint8Array {
+/** A straight streak of `length` pixels along one axis: running sums, cost independent of the length. */
+function boxFilter(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  length: number,
+  axis: 'x' | 'y',
+): Uint8Array {
   const out = new Uint8Array(src.length);
   const half = length >> 1;
-  const lines = axis === 'x' ? height : width;
-  const along = axis === 'x' ? width : height;
-  const stride = axis === 'x' ? 3 : width * 3;
-  for (let line = 0; line < lines; line++) {
-    const base = axis === 'x' ? line * width * 3 : line * 3;
-    for (let c = 0; c < 3; c++) {
-      let sum = 0;
-      let n = 0;
-      for (let i = -half; i < along + half + 1; i++) {
-        const add = i + half;
-        if (add < along) {
-          sum += src[base + add * stride + c]!;
-          n++;
+  const stride = width * 3;
+  if (axis === 'x') {
+    for (let y = 0; y < height; y++) {
+      const base = y * stride;
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        let n = 0;
+        for (let i = -half; i < width; i++) {
+          const add = i + half;
+          if (add < width) {
+            sum += src[base + add * 3 + c]!;
+            n++;
+          }
+          const drop = i - half - 1;
+          if (drop >= 0) {
+            sum -= src[base + drop * 3 + c]!;
+            n--;
+          }
+          if (i >= 0) out[base + i * 3 + c] = sum / n;
         }
-        const drop = i - half - 1;
-        if (drop >= 0) {
-          sum -= src[base + drop * stride + c]!;
-          n--;
-        }
-        if (i >= 0 && i < along) out[base + i * stride + c] = sum / n;
       }
+    }
+    return out;
+  }
+  // Down the columns a row at a time, so memory is read in order.
+  const sums = new Float64Array(stride);
+  let n = 0;
+  for (let y = -half; y < height; y++) {
+    const add = y + half;
+    if (add < height) {
+      const row = add * stride;
+      for (let i = 0; i < stride; i++) sums[i]! += src[row + i]!;
+      n++;
+    }
+    const drop = y - half - 1;
+    if (drop >= 0) {
+      const row = drop * stride;
+      for (let i = 0; i < stride; i++) sums[i]! -= src[row + i]!;
+      n--;
+    }
+    if (y >= 0) {
+      const row = y * stride;
+      for (let i = 0; i < stride; i++) out[row + i] = sums[i]! / n;
     }
   }
   return out;
@@ -599,7 +653,13 @@ function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): 
     plan.table.kind === 'wood'
       ? [1.25, 0.95, 0.62]
       : plan.table.kind === 'cloth'
-        ? ([[0.7, 0.9, 1.3], [1.3, 0.7, 0.7], [0.8, 1.15, 0.8]] as const)[random.int(0, 2)]!
+        ? (
+            [
+              [0.7, 0.9, 1.3],
+              [1.3, 0.7, 0.7],
+              [0.8, 1.15, 0.8],
+            ] as const
+          )[random.int(0, 2)]!
         : [1, 1, 1];
   const freq = 0.02 + random.next() * 0.03;
   const phase = random.next() * 10;
@@ -618,7 +678,10 @@ function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): 
 
 const NOISE = (() => {
   const random = createRandom('scene-noise-table');
-  return Float32Array.from({ length: 1 << 16 }, () => (random.next() + random.next() + random.next() + random.next() - 2) * Math.sqrt(3));
+  return Float32Array.from(
+    { length: 1 << 16 },
+    () => (random.next() + random.next() + random.next() + random.next() - 2) * Math.sqrt(3),
+  );
 })();
 
 /** Draws the planned scene: RGB pixels at the output size, before encoding. */
@@ -792,11 +855,18 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
 }
 
 /** A tone value plus noise, through the levels. */
-function noisy(OUT: Uint8Array, NOISY: Int16Array, i: number, n: number, black: number, scale: number): number {
+function noisy(
+  OUT: Uint8Array,
+  NOISY: Int16Array,
+  i: number,
+  n: number,
+  black: number,
+  scale: number,
+): number {
   if (n === 0) return OUT[i]!;
   const v = NOISY[i]! + n;
   const level = (v - black) * scale;
-  return level < 0 ? 0 : level > 255 ? 255 : level;
+  return level < 0 ? 0 : Math.min(level, 255);
 }
 
 // --- Readability ---------------------------------------------------------------------------
@@ -827,9 +897,8 @@ export function boxStats(page: RealisticPage): BoxStats[] {
     if (paper - ink > 60) darkest = Math.min(darkest, ink);
     return { key: box.key, rect: box, paper, ink };
   });
-  for (const box of raw)
-    // An empty box is read as empty only if ink would still show there: judge it with the page's ink.
-    stats.push(box.paper - box.ink > 60 ? box : { ...box, ink: darkest });
+  // An empty box is read as empty only if ink would still show there: judge it with the page's ink.
+  for (const box of raw) stats.push(box.paper - box.ink > 60 ? box : { ...box, ink: darkest });
   return stats;
 }
 
@@ -908,7 +977,8 @@ export function readability(
     const paperLin = LINEAR[Math.round(box.paper)]!;
     const inkLin = LINEAR[Math.round(box.ink)]!;
     const tint = (plan.tint[0] * 0.2126 + plan.tint[1] * 0.7152 + plan.tint[2] * 0.0722) * 1;
-    const level = (v: number) => clamp(((v - plan.levels.black) * 255) / (plan.levels.white - plan.levels.black), 0, 255);
+    const level = (v: number) =>
+      clamp(((v - plan.levels.black) * 255) / (plan.levels.white - plan.levels.black), 0, 255);
     let worst = Number.POSITIVE_INFINITY;
     let hidden = false;
     for (let gy = 0; gy < 4; gy++)
@@ -932,7 +1002,8 @@ export function readability(
       fail('covered or torn off');
       continue;
     }
-    if (worst < 40 || worst < 5 * noise) fail(`contrast ${worst.toFixed(0)} against noise ${noise.toFixed(1)}`);
+    if (worst < 40 || worst < 5 * noise)
+      fail(`contrast ${worst.toFixed(0)} against noise ${noise.toFixed(1)}`);
   }
   return { readable: failures.length === 0, failures };
 }
@@ -941,7 +1012,10 @@ export function readability(
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
   const y =
-    1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
@@ -1001,7 +1075,10 @@ async function jpegErrors(
 
 // --- The shot ------------------------------------------------------------------------------
 
-export async function photographRealistic(page: RealisticPage, options: SceneOptions): Promise<RealisticImage> {
+export async function photographRealistic(
+  page: RealisticPage,
+  options: SceneOptions,
+): Promise<RealisticImage> {
   const random = createRandom(`scene:${options.seed}:${page.actaKey}:${options.style}:${options.condition}`);
   const plan = planScene(page, options, random);
   const rgb = await draw(page, plan, random.fork('draw'));
@@ -1010,7 +1087,12 @@ export async function photographRealistic(page: RealisticPage, options: SceneOpt
   // others find where it flips.
   const graded = isGraded(options.condition) || isBenign(options.condition);
   const severities = graded && plan.severity !== null ? SEVERITIES : [];
-  const plans = new Map(severities.map((s) => [s, s === plan.severity ? plan : planScene(page, { ...options, severity: s }, random)]));
+  const plans = new Map(
+    severities.map((s) => [
+      s,
+      s === plan.severity ? plan : planScene(page, { ...options, severity: s }, random),
+    ]),
+  );
   let errors = new Map<number, Map<string, number>>();
   if (options.condition === 'heavy_jpeg' && plan.severity !== null)
     errors = await jpegErrors(rgb, plan, stats, SCALES.heavy_jpeg.steps);
@@ -1021,7 +1103,9 @@ export async function photographRealistic(page: RealisticPage, options: SceneOpt
   let nearThreshold = false;
   if (plan.severity !== null) {
     const firstUnreadable = severities.find((s) => !verdict(plans.get(s)!).readable);
-    nearThreshold = firstUnreadable !== undefined && (plan.severity === firstUnreadable || plan.severity === firstUnreadable - 1);
+    nearThreshold =
+      firstUnreadable !== undefined &&
+      (plan.severity === firstUnreadable || plan.severity === firstUnreadable - 1);
   }
   let pipeline = sharp(rgb, { raw: { width: plan.width, height: plan.height, channels: 3 } });
   if (plan.grey) pipeline = pipeline.toColourspace('b-w');

@@ -38,7 +38,11 @@ export async function syntheticRealisticPage(
   const bottom = tableBottom(content.boxes.length);
   const corner = (x: number, y: number) => ({ kind: 'table_corner' as const, x, y, width: 1, height: 1 });
   return {
-    pixels: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height },
+    pixels: {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+    },
     layout: {
       width: PAGE.width,
       height,
