@@ -115,7 +115,7 @@ export const SCALES: Readonly<Record<BenignCondition | GradedCondition, Severity
   blur: { unit: 'σ mm on the sheet', steps: [0.1, 0.25, 0.45, 0.85, 1.4], styles: BOTH },
   motion_blur: { unit: 'streak length mm on the sheet', steps: [0.5, 1, 1.6, 3.5, 6], styles: PHONE },
   too_dark: { unit: 'stops under', steps: [0.5, 1.5, 2.5, 4.5, 6], styles: BOTH },
-  overexposed: { unit: 'stops over', steps: [0.3, 0.8, 1.5, 3, 4.5], styles: BOTH },
+  overexposed: { unit: 'stops over', steps: [0.5, 1, 2, 4.5, 6.5], styles: BOTH },
   // A lamp's reflection: the saturated core's diameter; from severity 3 on it is placed over the boxes.
   glare: { unit: 'saturated core diameter mm', steps: [8, 14, 20, 30, 55], styles: PHONE },
   // A hand's or body's cast shadow over the boxes: the share of light it takes away.

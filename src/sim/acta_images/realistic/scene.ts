@@ -893,7 +893,8 @@ export function boxStats(page: RealisticPage): BoxStats[] {
       }
     values.sort((p, q) => p - q);
     const paper = values[Math.floor(values.length * 0.6)] ?? 250;
-    const ink = values[Math.floor(values.length * 0.01)] ?? paper;
+    // The ink: the darkest few samples (a single thin digit covers only ~2% of its box).
+    const ink = values[Math.min(values.length - 1, 8)] ?? paper;
     if (paper - ink > 60) darkest = Math.min(darkest, ink);
     return { key: box.key, rect: box, paper, ink };
   });
