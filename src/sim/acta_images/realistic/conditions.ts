@@ -129,6 +129,8 @@ export const SCALES: Readonly<Record<BenignCondition | GradedCondition, Severity
   cut_corner: { unit: 'mm of each edge missing', steps: [10, 25, 50, 110, 160], styles: BOTH },
   rotated: { unit: 'degrees', steps: [1.5, 4, 8, 20, 90], styles: BOTH },
   keystone: { unit: 'far / near edge width', steps: [0.9, 0.82, 0.72, 0.55, 0.42], styles: PHONE },
+  // From severity 3 as a messaging app forwards a photo (long side 2048, 1600, 1280 px) or a
+  // scanner's economy setting (150 dpi).
   heavy_jpeg: { unit: 'JPEG quality', steps: [75, 45, 25, 8, 3], styles: BOTH },
 };
 

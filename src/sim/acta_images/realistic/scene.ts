@@ -176,6 +176,14 @@ export function planScene(
     width = Math.round((height * 3) / 4);
     // The sheet fills 80–90% of the frame's height.
     let scale = (height * (0.8 + geometry.next() * 0.1)) / ph;
+    if (is('heavy_jpeg') && severity! >= 3) {
+      // Forwarded through a messaging app: downscaled to its long side, then compressed.
+      const longSide = [2048, 1600, 1280][severity! - 3]!;
+      const shrink = longSide / height;
+      width = Math.round(width * shrink);
+      height = longSide;
+      scale *= shrink;
+    }
     if (is('low_resolution')) {
       const target = value! / 25.4 / PAGE_PX_PER_MM; // image px per page px
       const shrink = target / scale;
@@ -218,7 +226,10 @@ export function planScene(
     // The photographer steps in or back to fill the frame again, as the flat sheet did.
     const xs = corners.map((c) => c[0]);
     const ys = corners.map((c) => c[1]);
-    const refill = Math.min(sh / (Math.max(...ys) - Math.min(...ys)), (sw * 1.1) / (Math.max(...xs) - Math.min(...xs)));
+    const refill = Math.min(
+      sh / (Math.max(...ys) - Math.min(...ys)),
+      (sw * 1.1) / (Math.max(...xs) - Math.min(...xs)),
+    );
     corners = corners.map(([x, y]) => [x * refill, y * refill] as const);
     const angle = ((rotatedDegrees || (geometry.next() - 0.5) * 6) * Math.PI) / 180;
     corners = turn(corners, angle);
@@ -229,7 +240,11 @@ export function planScene(
       quad = place(corners, width, height, geometry);
     }
   } else {
-    const dpi = is('low_resolution') ? value! : [150, 200, 240, 300][geometry.int(0, 3)]!;
+    const dpi = is('low_resolution')
+      ? value!
+      : is('heavy_jpeg') && severity! >= 3
+        ? 150
+        : [150, 200, 240, 300][geometry.int(0, 3)]!;
     const scale = dpi / 200;
     pxPerMm = scale * PAGE_PX_PER_MM;
     const skew = rotatedDegrees || (geometry.next() - 0.5) * 1.2;
@@ -848,7 +863,7 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
       // The sensor's noise, in linear light: read noise plus shot noise growing as √signal, so
       // shadows and dim shots are grainier once the tone curve lifts them.
       state = (Math.imul(state, 1664525) + 1013904223) | 0;
-      const n = NOISE[state >>> 16]! * (readNoise + shotNoise * Math.sqrt(gl > 0 ? gl : 0));
+      const n = NOISE[state >>> 16]! * (readNoise + shotNoise * Math.sqrt(Math.max(gl, 0)));
       const ri = rl + n;
       const gi = gl + n;
       const bi = bl + n;
