@@ -114,14 +114,14 @@ export const SCALES: Readonly<Record<BenignCondition | GradedCondition, Severity
   noise_jpeg_sharpen: { unit: 'sensor noise σ (grey levels)', steps: [2, 3, 4, 5, 6], styles: PHONE },
   blur: { unit: 'σ mm on the sheet', steps: [0.1, 0.25, 0.45, 0.85, 1.4], styles: BOTH },
   motion_blur: { unit: 'streak length mm on the sheet', steps: [0.5, 1, 1.6, 3.5, 6], styles: PHONE },
-  too_dark: { unit: 'stops under', steps: [0.5, 1.5, 3, 5.5, 7.5], styles: BOTH },
-  overexposed: { unit: 'stops over', steps: [0.5, 1, 2, 4.5, 6.5], styles: BOTH },
+  too_dark: { unit: 'stops under', steps: [0.5, 1.5, 3, 6.5, 8], styles: BOTH },
+  overexposed: { unit: 'stops over', steps: [0.5, 1, 2, 5.5, 7], styles: BOTH },
   // A lamp's reflection: the saturated core's diameter; from severity 3 on it is placed over the boxes.
   glare: { unit: 'saturated core diameter mm', steps: [8, 14, 20, 30, 55], styles: PHONE },
   // A hand's or body's cast shadow over the boxes: the share of light it takes away.
   shadow: {
     unit: 'share of light removed over the boxes',
-    steps: [0.3, 0.55, 0.8, 0.96, 0.99],
+    steps: [0.3, 0.55, 0.8, 0.985, 0.995],
     styles: PHONE,
   },
   low_resolution: { unit: 'dpi on the sheet', steps: [180, 140, 100, 60, 40], styles: BOTH },
