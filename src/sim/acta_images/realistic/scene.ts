@@ -817,10 +817,11 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
       let onPage = u >= 0 && u < uMax && v >= 0 && v < vMax;
       if (onPage) {
         if (curl > 0) {
-          // The curled edge lifts towards the camera: its content shifts inwards.
+          // The curled edge lifts towards the camera: its content shifts towards the middle,
+          // smoothly (no seam where the shift turns).
           const lift = colLift[u | 0]!;
-          v += v < halfH ? lift * 0.3 : -lift * 0.3;
-          u += u < halfW ? lift * 0.2 : -lift * 0.2;
+          v += lift * 0.3 * (1 - v / halfH);
+          u += lift * 0.2 * (1 - u / halfW);
           lit *= colLight[u | 0]!;
           onPage = u >= 0 && u < uMax && v >= 0 && v < vMax;
         }
