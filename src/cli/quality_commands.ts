@@ -4,11 +4,9 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import process from 'node:process';
-import { calibrate } from '../sim/acta_images/calibrate.ts';
+import { calibrate, calibrationRecords } from '../sim/acta_images/calibrate.ts';
 import {
   type EvaluationSettings,
-  type JudgedImage,
-  type JudgedRealistic,
   judgeRealisticSet,
   judgeSet,
   REALISTIC_TARGETS,
@@ -16,7 +14,6 @@ import {
   scoreRealistic,
   TARGETS,
 } from '../sim/acta_images/evaluate.ts';
-import { IMAGE_DEFECTS, type ImageDefect } from '../sim/acta_images/defects.ts';
 import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/quality_config.ts';
 import { type OptionValues, parseCommandArgs } from './args.ts';
 import { qualityCalibrate, qualityEvaluate } from './commands.ts';
@@ -102,36 +99,6 @@ export async function runQualityEvaluate(args: readonly string[]): Promise<numbe
     })}\n`,
   );
   return report.targets_met ? 0 : 1;
-}
-
-/**
- * The realistic set as calibration sees it: readable images (label on, sent under their own key)
- * are the good ones; unreadable ones are defective under their condition when calibration has a
- * rule for it; the rest (near a threshold or without a rule) place no threshold.
- */
-export function calibrationRecords(records: readonly JudgedRealistic[]): JudgedImage[] {
-  const known = new Set<string>(IMAGE_DEFECTS);
-  const out: JudgedImage[] = [];
-  for (const r of records) {
-    if (r.nearThreshold || r.claimedKey !== r.actaKey) continue;
-    let defects: ImageDefect[];
-    if (r.readable && r.condition !== 'qr_missing' && r.condition !== 'qr_damaged') defects = [];
-    else if (!r.readable && known.has(r.condition)) defects = [r.condition as ImageDefect];
-    else continue;
-    out.push({
-      index: r.index,
-      actaKey: r.actaKey,
-      claimedKey: r.claimedKey,
-      style: r.style,
-      defects,
-      verdict: r.verdict,
-      reasons: r.reasons as JudgedImage['reasons'],
-      qr: r.qr,
-      measures: r.measures,
-      ms: r.ms,
-    });
-  }
-  return out;
 }
 
 /** Prints the proposed thresholds and how each was placed; `--write` puts them in the reviewed file. */

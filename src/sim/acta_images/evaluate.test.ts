@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { calibrate } from './calibrate.ts';
+import { calibrate, calibrationRecords } from './calibrate.ts';
 import type { ImageDefect } from './defects.ts';
 import {
   type JudgedImage,
@@ -241,4 +241,22 @@ test('`quality evaluate --realistic` prints one JSON object whose figures add up
   for (const field of ['false_reject', 'label_identified'] as const) assert.ok(field in report.readable);
   for (const field of ['recall', 'own_reason'] as const) assert.ok(field in report.unreadable);
   assert.equal(typeof report.wrong_key_accepted, 'number');
+});
+
+test('calibration on the realistic set: readable images are good, unreadable ones defective under their condition', () => {
+  const records = calibrationRecords([
+    realistic(0),
+    realistic(1, { condition: 'blur', severity: 5, readable: false, expectedReasons: ['blurry'] }),
+    realistic(2, { condition: 'blur', severity: 4, readable: false, nearThreshold: true }), // near: left out
+    realistic(3, { condition: 'shadow', severity: 5, readable: false }), // no calibration rule: left out
+    realistic(4, { condition: 'qr_missing' }), // label gone: not a good image for the thresholds
+    realistic(5, { claimedKey: 'KEY6' }), // claimed wrongly: left out
+  ]);
+  assert.deepEqual(
+    records.map((r) => [r.index, r.defects]),
+    [
+      [0, []],
+      [1, ['blur']],
+    ],
+  );
 });
