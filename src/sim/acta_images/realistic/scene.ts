@@ -698,8 +698,9 @@ function tableTexture(plan: ScenePlan, cw: number, ch: number, random: Random): 
 
 const NOISE = (() => {
   const random = createRandom('scene-noise-table');
+  // 4,096 values (16 KB): small enough to stay in the L1 cache, drawn from at random.
   return Float32Array.from(
-    { length: 1 << 16 },
+    { length: 1 << 12 },
     () => (random.next() + random.next() + random.next() + random.next() - 2) * Math.sqrt(3),
   );
 })();
@@ -711,15 +712,18 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
   const ph = page.pixels.height;
   const { width, height } = plan;
   const out = new Uint8Array(width * height * 3);
-  // Coarse grids, every 4 px: light, glare, the table, and the things on it.
+  // Coarse grids: the table and the things on it every 4 px.
   const cw = Math.ceil(width / 4) + 2;
   const ch = Math.ceil(height / 4) + 2;
-  const light = new Float32Array(cw * ch);
-  const glow = new Float32Array(cw * ch);
-  for (let gy = 0; gy < ch; gy++)
-    for (let gx = 0; gx < cw; gx++) {
-      light[gy * cw + gx] = lightAt(plan, gx * 4, gy * 4);
-      if (plan.glare.length > 0) glow[gy * cw + gx] = glareAt(plan, gx * 4, gy * 4);
+  // Light and glare are smooth (penumbras and glare edges span tens of pixels): every 8 px.
+  const lw = Math.ceil(width / 8) + 2;
+  const lh = Math.ceil(height / 8) + 2;
+  const light = new Float32Array(lw * lh);
+  const glow = new Float32Array(lw * lh);
+  for (let gy = 0; gy < lh; gy++)
+    for (let gx = 0; gx < lw; gx++) {
+      light[gy * lw + gx] = lightAt(plan, gx * 8, gy * 8);
+      if (plan.glare.length > 0) glow[gy * lw + gx] = glareAt(plan, gx * 8, gy * 8);
     }
   const table = tableTexture(plan, cw, ch, random.fork('texture'));
   // Things (and dust) over everything: colour and coverage.
@@ -775,8 +779,8 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
   const levelScale = 255 / (white - black);
   // The scanner's levels and the tone curve as one table from linear light.
   const OUT = new Uint8Array(4097).map((_, i) => clamp(Math.round((TONE[i]! - black) * levelScale), 0, 255));
-  const rowLit = new Float32Array(width + 4);
-  const rowShine = new Float32Array(width + 4);
+  const rowLit = new Float32Array(width + 8);
+  const rowShine = new Float32Array(width + 8);
   const hasGlare = plan.glare.length > 0;
   const halfH = ph / 2;
   const halfW = pw / 2;
@@ -786,23 +790,23 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
   let state = random.uint32() | 1;
   for (let y = 0; y < height; y++) {
     // This row's light and glare, interpolated from the coarse grid.
-    const gy = y / 4;
-    const gy0 = gy | 0;
-    const fy = gy - gy0;
-    for (let gx = 0; gx < cw - 1; gx++) {
-      const i = gy0 * cw + gx;
-      const l0 = light[i]! * (1 - fy) + light[i + cw]! * fy;
-      const l1 = light[i + 1]! * (1 - fy) + light[i + cw + 1]! * fy;
-      const s0 = glow[i]! * (1 - fy) + glow[i + cw]! * fy;
-      const s1 = glow[i + 1]! * (1 - fy) + glow[i + cw + 1]! * fy;
-      const x = gx * 4;
+    const ly = y / 8;
+    const ly0 = ly | 0;
+    const fy = ly - ly0;
+    for (let gx = 0; gx < lw - 1; gx++) {
+      const i = ly0 * lw + gx;
+      const l0 = light[i]! * (1 - fy) + light[i + lw]! * fy;
+      const l1 = light[i + 1]! * (1 - fy) + light[i + lw + 1]! * fy;
+      const s0 = glow[i]! * (1 - fy) + glow[i + lw]! * fy;
+      const s1 = glow[i + 1]! * (1 - fy) + glow[i + lw + 1]! * fy;
+      const x = gx * 8;
       if (x >= width) break;
-      for (let k = 0; k < 4; k++) {
-        rowLit[x + k] = l0 + (l1 - l0) * k * 0.25;
-        rowShine[x + k] = s0 + (s1 - s0) * k * 0.25;
+      for (let k = 0; k < 8; k++) {
+        rowLit[x + k] = l0 + (l1 - l0) * k * 0.125;
+        rowShine[x + k] = s0 + (s1 - s0) * k * 0.125;
       }
     }
-    const ty = gy0 * cw;
+    const ty = (y >> 2) * cw;
     let o = y * width * 3;
     let uNum = b * y + c;
     let vNum = e * y + f;
@@ -864,7 +868,7 @@ async function draw(page: RealisticPage, plan: ScenePlan, random: Random): Promi
       // The sensor's noise, in linear light: read noise plus shot noise growing as √signal, so
       // shadows and dim shots are grainier once the tone curve lifts them.
       state = (Math.imul(state, 1664525) + 1013904223) | 0;
-      const n = NOISE[state >>> 16]! * (readNoise + shotNoise * Math.sqrt(Math.max(gl, 0)));
+      const n = NOISE[state >>> 20]! * (readNoise + shotNoise * Math.sqrt(Math.max(gl, 0)));
       const ri = rl + n;
       const gi = gl + n;
       const bi = bl + n;
