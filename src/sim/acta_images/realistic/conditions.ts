@@ -124,7 +124,7 @@ export const SCALES: Readonly<Record<BenignCondition | GradedCondition, Severity
     steps: [0.3, 0.55, 0.8, 0.985, 0.995],
     styles: PHONE,
   },
-  low_resolution: { unit: 'dpi on the sheet', steps: [180, 140, 100, 60, 40], styles: BOTH },
+  low_resolution: { unit: 'dpi on the sheet', steps: [180, 140, 90, 45, 30], styles: BOTH },
   cut_edge: { unit: '% of the sheet cut off', steps: [0.5, 1.5, 3, 10, 18], styles: BOTH },
   cut_corner: { unit: 'mm of each edge missing', steps: [10, 25, 50, 110, 160], styles: BOTH },
   rotated: { unit: 'degrees', steps: [1.5, 4, 8, 20, 90], styles: BOTH },

@@ -47,18 +47,18 @@ test('a clean phone shot: an 8–12 MP JPEG with the sheet in the frame, readabl
   assert.ok(again.bytes.equals(shot.bytes));
 });
 
-test('a scanner at 40 dpi: a PNG or JPEG at that resolution, labelled unreadable for its pixels per mm', async () => {
+test('a scanner at 30 dpi: a PNG or JPEG at that resolution, labelled unreadable for its pixels per mm', async () => {
   const shot = await photographRealistic(page, {
     style: 'scanner',
     condition: 'low_resolution',
     severity: 5,
     seed: 1,
   });
-  assert.ok(Math.abs(shot.truth.dpi - 40) <= 1, String(shot.truth.dpi));
+  assert.ok(Math.abs(shot.truth.dpi - 30) <= 1, String(shot.truth.dpi));
   assert.equal(shot.truth.readable, false);
   assert.match(shot.truth.failures[0]!, /px\/mm/);
   assert.deepEqual(shot.truth.expectedReasons, ['low_resolution']);
-  // 40 dpi sits two steps past 100 dpi, the last readable one: not near the threshold.
+  // 30 dpi sits two steps past 90 dpi, the last readable one: not near the threshold.
   assert.equal(shot.truth.nearThreshold, false);
 });
 
