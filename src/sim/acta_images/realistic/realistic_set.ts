@@ -27,8 +27,34 @@ import type { DigitSplit } from './types.ts';
 
 /** Share of the set that is clean or benign. */
 export const BENIGN_SHARE = 0.35;
-/** Share photographed by a phone, among the conditions both styles have. */
+/** Share of the set photographed by a phone (the rest scanned at the CATD). */
 export const PHONE_SHARE = 0.55;
+
+/** How often each condition is drawn (the scheme of `drawCondition`). */
+function conditionShares(): Map<Condition, number> {
+  const shares = new Map<Condition, number>();
+  const others = BENIGN_CONDITIONS.filter((c) => c !== 'clean');
+  shares.set('clean', BENIGN_SHARE / 3);
+  for (const c of others) shares.set(c, (BENIGN_SHARE * (2 / 3)) / others.length);
+  const defects = [...GRADED_CONDITIONS, ...PAGE_CONDITIONS];
+  for (const c of defects) shares.set(c, (1 - BENIGN_SHARE) / defects.length);
+  return shares;
+}
+
+/**
+ * Among conditions both styles have, the phone's share that makes the whole set PHONE_SHARE
+ * phone shots: several conditions happen only to a phone (glare, hands, the table).
+ */
+export const PHONE_SHARE_WHERE_BOTH = (() => {
+  let phoneOnly = 0;
+  let both = 0;
+  for (const [condition, share] of conditionShares()) {
+    const styles = stylesOf(condition);
+    if (styles.length === 2) both += share;
+    else if (styles[0] === 'phone') phoneOnly += share;
+  }
+  return Math.min(1, Math.max(0, (PHONE_SHARE - phoneOnly) / both));
+})();
 
 /** The condition, severity and style of one acta of the set, from its own stream. */
 export function drawCondition(random: Random): {
@@ -46,7 +72,8 @@ export function drawCondition(random: Random): {
       ? null
       : (random.int(1, 5) as Severity);
   const styles = stylesOf(condition);
-  const style = styles.length === 1 ? styles[0]! : random.chance(PHONE_SHARE) ? 'phone' : 'scanner';
+  const style =
+    styles.length === 1 ? styles[0]! : random.chance(PHONE_SHARE_WHERE_BOTH) ? 'phone' : 'scanner';
   return { condition, severity, style };
 }
 
