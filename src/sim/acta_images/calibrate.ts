@@ -186,7 +186,8 @@ export function calibrationRecords(records: readonly JudgedRealistic[]): JudgedI
   for (const r of records) {
     if (r.nearThreshold || r.claimedKey !== r.actaKey) continue;
     let defects: ImageDefect[];
-    if (r.readable && r.condition !== 'qr_missing' && r.condition !== 'qr_damaged') defects = [];
+    if (r.readable && r.labelVisible && r.condition !== 'qr_missing' && r.condition !== 'qr_damaged')
+      defects = [];
     else if (!r.readable && known.has(r.condition)) defects = [r.condition as ImageDefect];
     else continue;
     out.push({

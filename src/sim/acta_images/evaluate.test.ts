@@ -156,6 +156,7 @@ function realistic(
     severity: null,
     readable: true,
     nearThreshold: false,
+    labelVisible: true,
     expectedReasons: [],
     verdict: 'accept',
     reasons: [],
@@ -177,7 +178,13 @@ test('the realistic score: readable and unreadable, near-threshold apart, per co
     realistic(5, { ...blur, severity: 3, nearThreshold: true, verdict: 'reject', reasons: ['blurry'] }),
     realistic(6, { ...blur, severity: 5, readable: false, verdict: 'reject', reasons: ['too_dark'] }),
     realistic(7, { claimedKey: 'KEY8' }), // accepted under another key
-    realistic(8, { condition: 'qr_missing', qr: null, verdict: 'review', reasons: ['qr_unreadable'] }),
+    realistic(8, {
+      condition: 'qr_missing',
+      labelVisible: false,
+      qr: null,
+      verdict: 'review',
+      reasons: ['qr_unreadable'],
+    }),
   ]);
   assert.equal(report.images, 9);
   // Readable, label on, own key: 0, 1, 2, 5 — three refused.

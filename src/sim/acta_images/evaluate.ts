@@ -79,6 +79,8 @@ export interface JudgedRealistic {
   readonly severity: Severity | null;
   readonly readable: boolean;
   readonly nearThreshold: boolean;
+  /** The QR label is on the page and legible in the image (scene.ts `labelVisible`). */
+  readonly labelVisible: boolean;
   readonly expectedReasons: readonly ExpectedReason[];
   readonly verdict: QualityVerdict;
   readonly reasons: readonly string[];
@@ -248,7 +250,7 @@ export const REALISTIC_TARGETS = {
 } as const;
 
 export interface ReadableScore {
-  /** Readable images with their label on, sent under their own key. */
+  /** Readable images with their label on and legible, sent under their own key. */
   readonly count: number;
   /** Share of them not accepted. */
   readonly false_reject: number | null;
@@ -279,7 +281,7 @@ export interface RealisticReport {
   /** The same two scores on the images near where readability flips, and on the rest. */
   readonly near_threshold: { readonly readable: ReadableScore; readonly unreadable: UnreadableScore };
   readonly clear: { readonly readable: ReadableScore; readonly unreadable: UnreadableScore };
-  /** Readable pages whose label is missing or damaged: the gate should ask a person (review, qr_unreadable). */
+  /** Readable images whose label is missing, damaged or lost in the scene: the gate should ask a person (review, qr_unreadable). */
   readonly label_missing_or_damaged: {
     readonly count: number;
     readonly review_qr_unreadable: number | null;
@@ -306,10 +308,12 @@ export interface RealisticReport {
   readonly gate_ms_median: number;
 }
 
-const LABEL_CONDITIONS: ReadonlySet<string> = new Set(['qr_missing', 'qr_damaged']);
+/** The label cannot be read from this image: missing, damaged, or lost in the scene (torn, glared, cut off). */
+const labelGone = (r: JudgedRealistic) =>
+  !r.labelVisible || r.condition === 'qr_missing' || r.condition === 'qr_damaged';
 
 function readableScore(records: readonly JudgedRealistic[]): ReadableScore {
-  const labelled = records.filter((r) => r.readable && !LABEL_CONDITIONS.has(r.condition));
+  const labelled = records.filter((r) => r.readable && !labelGone(r));
   const truthful = labelled.filter((r) => r.claimedKey === r.actaKey);
   return {
     count: truthful.length,
@@ -335,9 +339,7 @@ function unreadableScore(records: readonly JudgedRealistic[]): UnreadableScore {
 export function scoreRealistic(records: readonly JudgedRealistic[]): RealisticReport {
   const near = records.filter((r) => r.nearThreshold);
   const clear = records.filter((r) => !r.nearThreshold);
-  const labelConditions = records.filter(
-    (r) => LABEL_CONDITIONS.has(r.condition) && r.claimedKey === r.actaKey,
-  );
+  const labelConditions = records.filter((r) => r.readable && labelGone(r) && r.claimedKey === r.actaKey);
   const wrongKeyAccepted = records.filter(
     (r) => r.verdict === 'accept' && (r.claimedKey !== r.actaKey || r.qr !== r.actaKey),
   ).length;
@@ -389,13 +391,7 @@ export function scoreRealistic(records: readonly JudgedRealistic[]): RealisticRe
       wrongKeyAccepted <= REALISTIC_TARGETS.wrongKeyAccepted,
     per_condition: perCondition,
     readable_refused_examples: records
-      .filter(
-        (r) =>
-          r.readable &&
-          !LABEL_CONDITIONS.has(r.condition) &&
-          r.claimedKey === r.actaKey &&
-          r.verdict !== 'accept',
-      )
+      .filter((r) => r.readable && !labelGone(r) && r.claimedKey === r.actaKey && r.verdict !== 'accept')
       .slice(0, 20)
       .map((r) => ({
         actaKey: r.actaKey,

@@ -60,6 +60,7 @@ if (settings.realistic !== undefined) {
       severity: t.severity,
       readable: t.readable,
       nearThreshold: t.nearThreshold,
+      labelVisible: t.labelVisible,
       expectedReasons: t.expectedReasons,
       verdict: report.verdict,
       reasons: report.reasons.map((r) => r.code),

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { createRandom } from '../../random.ts';
 import { sampleActaContent } from '../acta_set.ts';
 import { GRADED_CONDITIONS, stylesOf } from './conditions.ts';
-import { boxStats, photographRealistic, planScene, readability } from './scene.ts';
+import { boxStats, labelStats, labelVisible, photographRealistic, planScene, readability } from './scene.ts';
 import { syntheticRealisticPage } from './synthetic_page.ts';
 import type { RealisticPage } from './types.ts';
 
@@ -108,4 +108,18 @@ test('another document is never readable as an acta', async () => {
     createRandom('x'),
   );
   assert.equal(readability(other, plan, boxStats(other)).readable, false);
+});
+
+test('the label torn off with the top right corner: the boxes still read, the label does not', () => {
+  const stats = boxStats(page);
+  const label = labelStats(page);
+  const plan = planScene(
+    page,
+    { style: 'scanner', condition: 'clean', severity: null },
+    createRandom('label'),
+  );
+  assert.equal(labelVisible(page, plan, label), true);
+  const torn = { ...plan, cutCorner: { corner: 1 as const, legPx: 60 * 7.874 } };
+  assert.equal(labelVisible(page, torn, label), false);
+  assert.equal(readability(page, torn, stats).readable, true);
 });

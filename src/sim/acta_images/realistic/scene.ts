@@ -62,6 +62,11 @@ export interface SceneTruth {
   readonly corners: readonly Point[];
   /** The sheet's resolution in the image, pixels per inch (mean over the sheet). */
   readonly dpi: number;
+  /**
+   * The QR label is on the page and whole and legible in the image (same tests as a box): when
+   * not, the gate can only send the image to review (qr_unreadable), however readable its boxes.
+   */
+  readonly labelVisible: boolean;
   /** Why the image is unreadable: the first failing test of each failing box (empty when readable). */
   readonly failures: readonly string[];
 }
@@ -963,89 +968,128 @@ export function readability(
     ...page.layout.anchors.filter((a) => a.kind === 'table_corner').map((a) => a.x),
     ...page.layout.boxes.map((b) => b.x),
   );
-  const onFrame = ([x, y]: Point) => x >= 0 && y >= 0 && x < plan.width && y < plan.height;
   for (const box of stats) {
-    const fail = (why: string) => failures.push(`${box.key}: ${why}`);
-    const { x, y, width, height } = box.rect;
-    const corners: Point[] = [
-      [x, y],
-      [x + width, y],
-      [x + width, y + height],
-      [x, y + height],
-      [tableLeft, y + height / 2],
-    ];
-    if (!corners.every((p) => onFrame(apply(plan.forward, p[0], p[1])))) {
-      fail('out of the frame');
-      continue;
-    }
-    const cx = x + width / 2;
-    const cy = y + height / 2;
-    const [ox, oy] = apply(plan.forward, cx, cy);
-    const ex = apply(plan.forward, cx + 1, cy);
-    const ey = apply(plan.forward, cx, cy + 1);
-    const sx = Math.hypot(ex[0] - ox, ex[1] - oy);
-    const sy = Math.hypot(ey[0] - ox, ey[1] - oy);
-    const tilt = Math.abs((Math.atan2(ex[1] - oy, ex[0] - ox) * 180) / Math.PI);
-    if (tilt > 12) {
-      fail(`tilted ${tilt.toFixed(0)}°`);
-      continue;
-    }
-    const pxPerMm = Math.min(sx, sy) * PAGE_PX_PER_MM;
-    if (pxPerMm < 2) {
-      fail(`${pxPerMm.toFixed(2)} px/mm`);
-      continue;
-    }
-    if (Math.max(sx, sy) / Math.min(sx, sy) > 1.6) {
-      fail(`squeezed ${(Math.max(sx, sy) / Math.min(sx, sy)).toFixed(2)}:1`);
-      continue;
-    }
-    const sigma = Math.sqrt(plan.blurMm ** 2 + plan.motionMm ** 2 / 12 + (0.4 / pxPerMm) ** 2);
-    if (sigma > 0.6) {
-      fail(`blur σ ${sigma.toFixed(2)} mm`);
-      continue;
-    }
-    const attenuation = erf(0.5 / (2 * Math.SQRT2 * sigma));
-    const paperLin = LINEAR[Math.round(box.paper)]!;
-    const inkLin = LINEAR[Math.round(box.ink)]!;
-    const tint = (plan.tint[0] * 0.2126 + plan.tint[1] * 0.7152 + plan.tint[2] * 0.0722) * 1;
-    const level = (v: number) =>
-      clamp(((v - plan.levels.black) * 255) / (plan.levels.white - plan.levels.black), 0, 255);
-    let worst = Number.POSITIVE_INFINITY;
-    let worstText = '';
-    let hidden = false;
-    for (let gy = 0; gy < 4; gy++)
-      for (let gx = 0; gx < 12; gx++) {
-        const u = x + ((gx + 0.5) / 12) * width;
-        const v = y + ((gy + 0.5) / 4) * height;
-        const [px, py] = apply(plan.forward, u, v);
-        if (plan.things.some((t) => segmentDistance(px, py, t) <= t.radius)) hidden = true;
-        const cut = plan.cutCorner;
-        if (cut !== null) {
-          const cxp = cut.corner === 0 || cut.corner === 3 ? 0 : page.layout.width;
-          const cyp = cut.corner < 2 ? 0 : page.layout.height;
-          if (Math.abs(u - cxp) + Math.abs(v - cyp) < cut.legPx) hidden = true;
-        }
-        const lit = lightAt(plan, px, py) * tint;
-        const shine = glareAt(plan, px, py);
-        const paper = paperLin * lit + shine;
-        const contrast = level(toCode(paper)) - level(toCode(inkLin * lit + shine));
-        // The sensor's noise in grey levels there: its linear σ through the tone curve's slope.
-        const sigma = noiseSigma(plan, paper);
-        const sensor = (level(toCode(paper + sigma)) - level(toCode(Math.max(0, paper - sigma)))) / 2;
-        const noise = Math.hypot(sensor, jpegError.get(box.key) ?? 0);
-        const margin = Math.min(contrast * attenuation - MIN_CONTRAST, contrast * attenuation - 5 * noise);
-        if (margin < worst) {
-          worst = margin;
-          worstText = `contrast ${(contrast * attenuation).toFixed(0)} against noise ${noise.toFixed(1)}`;
-        }
-      }
-    if (hidden) {
-      fail('covered or torn off');
-      continue;
-    }
-    if (worst < 0) fail(worstText);
+    const failure = regionFailure(page, plan, box, jpegError, tableLeft);
+    if (failure !== null) failures.push(`${box.key}: ${failure}`);
   }
   return { readable: failures.length === 0, failures };
+}
+
+/**
+ * Why one region of the page (a box, or the QR label) cannot be read in this image, or null:
+ * the tests of `readability`. `rowStartX`: where the region's row starts on the page, which must
+ * be in the frame too (null for the label).
+ */
+function regionFailure(
+  page: RealisticPage,
+  plan: ScenePlan,
+  box: BoxStats,
+  jpegError: ReadonlyMap<string, number>,
+  rowStartX: number | null,
+): string | null {
+  const onFrame = ([x, y]: Point) => x >= 0 && y >= 0 && x < plan.width && y < plan.height;
+  const { x, y, width, height } = box.rect;
+  const corners: [number, number][] = [
+    [x, y],
+    [x + width, y],
+    [x + width, y + height],
+    [x, y + height],
+  ];
+  if (rowStartX !== null) corners.push([rowStartX, y + height / 2]);
+  if (!corners.every((p) => onFrame(apply(plan.forward, p[0], p[1])))) {
+    return 'out of the frame';
+  }
+  const cx = x + width / 2;
+  const cy = y + height / 2;
+  const [ox, oy] = apply(plan.forward, cx, cy);
+  const ex = apply(plan.forward, cx + 1, cy);
+  const ey = apply(plan.forward, cx, cy + 1);
+  const sx = Math.hypot(ex[0] - ox, ex[1] - oy);
+  const sy = Math.hypot(ey[0] - ox, ey[1] - oy);
+  const tilt = Math.abs((Math.atan2(ex[1] - oy, ex[0] - ox) * 180) / Math.PI);
+  if (tilt > 12) {
+    return `tilted ${tilt.toFixed(0)}°`;
+  }
+  const pxPerMm = Math.min(sx, sy) * PAGE_PX_PER_MM;
+  if (pxPerMm < 2) {
+    return `${pxPerMm.toFixed(2)} px/mm`;
+  }
+  if (Math.max(sx, sy) / Math.min(sx, sy) > 1.6) {
+    return `squeezed ${(Math.max(sx, sy) / Math.min(sx, sy)).toFixed(2)}:1`;
+  }
+  const sigma = Math.sqrt(plan.blurMm ** 2 + plan.motionMm ** 2 / 12 + (0.4 / pxPerMm) ** 2);
+  if (sigma > 0.6) {
+    return `blur σ ${sigma.toFixed(2)} mm`;
+  }
+  const attenuation = erf(0.5 / (2 * Math.SQRT2 * sigma));
+  const paperLin = LINEAR[Math.round(box.paper)]!;
+  const inkLin = LINEAR[Math.round(box.ink)]!;
+  const tint = (plan.tint[0] * 0.2126 + plan.tint[1] * 0.7152 + plan.tint[2] * 0.0722) * 1;
+  const level = (v: number) =>
+    clamp(((v - plan.levels.black) * 255) / (plan.levels.white - plan.levels.black), 0, 255);
+  let worst = Number.POSITIVE_INFINITY;
+  let worstText = '';
+  let hidden = false;
+  for (let gy = 0; gy < 4; gy++)
+    for (let gx = 0; gx < 12; gx++) {
+      const u = x + ((gx + 0.5) / 12) * width;
+      const v = y + ((gy + 0.5) / 4) * height;
+      const [px, py] = apply(plan.forward, u, v);
+      if (plan.things.some((t) => segmentDistance(px, py, t) <= t.radius)) hidden = true;
+      const cut = plan.cutCorner;
+      if (cut !== null) {
+        const cxp = cut.corner === 0 || cut.corner === 3 ? 0 : page.layout.width;
+        const cyp = cut.corner < 2 ? 0 : page.layout.height;
+        if (Math.abs(u - cxp) + Math.abs(v - cyp) < cut.legPx) hidden = true;
+      }
+      const lit = lightAt(plan, px, py) * tint;
+      const shine = glareAt(plan, px, py);
+      const paper = paperLin * lit + shine;
+      const contrast = level(toCode(paper)) - level(toCode(inkLin * lit + shine));
+      // The sensor's noise in grey levels there: its linear σ through the tone curve's slope.
+      const sigma = noiseSigma(plan, paper);
+      const sensor = (level(toCode(paper + sigma)) - level(toCode(Math.max(0, paper - sigma)))) / 2;
+      const noise = Math.hypot(sensor, jpegError.get(box.key) ?? 0);
+      const margin = Math.min(contrast * attenuation - MIN_CONTRAST, contrast * attenuation - 5 * noise);
+      if (margin < worst) {
+        worst = margin;
+        worstText = `contrast ${(contrast * attenuation).toFixed(0)} against noise ${noise.toFixed(1)}`;
+      }
+    }
+  if (hidden) {
+    return 'covered or torn off';
+  }
+  return worst < 0 ? worstText : null;
+}
+
+/** Paper and ink of the QR label, measured on the page (its modules are half of it). */
+export function labelStats(page: RealisticPage): BoxStats | null {
+  if (page.label !== 'present') return null;
+  const { data, width } = page.pixels;
+  const { x: x0, y: y0, width: w, height: h } = page.layout.qr;
+  const values: number[] = [];
+  for (let y = y0; y < y0 + h; y += 3)
+    for (let x = x0; x < x0 + w; x += 3) {
+      const i = (y * width + x) * 3;
+      values.push(0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!);
+    }
+  values.sort((p, q) => p - q);
+  return {
+    key: 'qr_label',
+    rect: page.layout.qr,
+    paper: values[Math.floor(values.length * 0.9)] ?? 250,
+    ink: values[Math.floor(values.length * 0.1)] ?? 0,
+  };
+}
+
+/** Whether the QR label is whole and legible in the image, by the same tests as a box. */
+export function labelVisible(
+  page: RealisticPage,
+  plan: ScenePlan,
+  label: BoxStats | null,
+  jpegError: ReadonlyMap<string, number> = new Map(),
+): boolean {
+  return label !== null && regionFailure(page, plan, label, jpegError, null) === null;
 }
 
 /** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). */
@@ -1133,13 +1177,16 @@ export async function photographRealistic(
       s === plan.severity ? plan : planScene(page, { ...options, severity: s }, random),
     ]),
   );
+  const labelRegion = labelStats(page);
+  const withLabel = labelRegion === null ? stats : [...stats, labelRegion];
   let errors = new Map<number, Map<string, number>>();
   if (options.condition === 'heavy_jpeg' && plan.severity !== null)
-    errors = await jpegErrors(rgb, plan, stats, SCALES.heavy_jpeg.steps);
+    errors = await jpegErrors(rgb, plan, withLabel, SCALES.heavy_jpeg.steps);
   else if (plan.format === 'jpeg' && plan.jpegQuality < 60)
-    errors = await jpegErrors(rgb, plan, stats, [plan.jpegQuality]);
+    errors = await jpegErrors(rgb, plan, withLabel, [plan.jpegQuality]);
   const verdict = (p: ScenePlan) => readability(page, p, stats, errors.get(p.jpegQuality));
   const own = verdict(plan);
+  const labelIntact = labelVisible(page, plan, labelRegion, errors.get(plan.jpegQuality));
   let nearThreshold = false;
   if (plan.severity !== null) {
     const firstUnreadable = severities.find((s) => !verdict(plans.get(s)!).readable);
@@ -1178,6 +1225,7 @@ export async function photographRealistic(
       severity: plan.severity,
       readable: own.readable,
       nearThreshold,
+      labelVisible: labelIntact,
       expectedReasons: OWN_REASONS[options.condition],
       corners,
       dpi: Math.round((((top + bottom) / 2) * 25.4) / (pw / PAGE_PX_PER_MM)),
