@@ -364,8 +364,9 @@ export function planScene(
     const kind = stuff.int(0, 3);
     const len = toImageMm([140, 120, 0, 50][kind]!);
     const radius = toImageMm([4, 35, 40, 8][kind]!);
-    // Its near side at most 6 mm over the sheet's outer margin (the boxes are ≥ 14 mm in).
-    const overlap = toImageMm(stuff.next() * 6);
+    // On the table against the sheet, at most 2 mm over its edge: the registration marks, 5.7 mm
+    // in, stay in sight (things over the sheet are the fingers' condition).
+    const overlap = toImageMm(stuff.next() * 2);
     const left = stuff.chance(0.5);
     const side = left ? sheetLeft - radius + overlap : sheetRight + radius - overlap;
     const y = height * (0.1 + stuff.next() * 0.7);
