@@ -166,7 +166,6 @@ export function planScene(
   const r = (label: string) => random.fork(label);
   const pw = page.layout.width;
   const ph = page.layout.height;
-  const _sheetMm = pw / PAGE_PX_PER_MM;
 
   // Where the sheet lies in the frame.
   const geometry = r('geometry');
@@ -354,10 +353,8 @@ export function planScene(
   const things: Thing[] = [];
   const stuff = r('things');
   const sheetXs = quad.map((c) => c[0]);
-  const sheetYs = quad.map((c) => c[1]);
   const sheetLeft = Math.min(...sheetXs);
   const sheetRight = Math.max(...sheetXs);
-  const _sheetBottom = Math.max(...sheetYs);
   const objects = is('clutter') ? value! : style === 'phone' ? stuff.int(0, 1) : 0;
   for (let i = 0; i < objects; i++) {
     // Beside the sheet: a pen, a phone, a mug, a key — lying on the table, partly over the margin at most.
