@@ -189,13 +189,16 @@ const qualitySet = {
     z.string().min(1).optional(),
     "the gate's thresholds (JSON); the reviewed src/gate/quality_thresholds.json by default",
   ),
+  realistic: flag(
+    'the realistic set: phone photos and CATD scans under graded conditions, labelled readable or not (--phone-share and --defective do not apply)',
+  ),
 };
 
 export const qualityEvaluate = command({
   name: 'quality evaluate',
   summary: 'score the image quality gate on labelled synthetic actas (JSON; exit 1 below target)',
   options: qualitySet,
-  examples: ['quality evaluate --count 200 --seed 3'],
+  examples: ['quality evaluate --count 200 --seed 3', 'quality evaluate --realistic --count 2000 --seed 3'],
   run: async (args) => (await import('./quality_commands.ts')).runQualityEvaluate(args),
 });
 
@@ -206,7 +209,10 @@ export const qualityCalibrate = command({
     ...qualitySet,
     write: flag('write the proposed thresholds to src/gate/quality_thresholds.json'),
   },
-  examples: ['quality calibrate --count 2000 --seed 1'],
+  examples: [
+    'quality calibrate --count 2000 --seed 1',
+    'quality calibrate --realistic --count 2000 --seed 11',
+  ],
   run: async (args) => (await import('./quality_commands.ts')).runQualityCalibrate(args),
 });
 

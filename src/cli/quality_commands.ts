@@ -4,8 +4,16 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import process from 'node:process';
-import { calibrate } from '../sim/acta_images/calibrate.ts';
-import { type EvaluationSettings, judgeSet, scoreJudgements, TARGETS } from '../sim/acta_images/evaluate.ts';
+import { calibrate, calibrationRecords } from '../sim/acta_images/calibrate.ts';
+import {
+  type EvaluationSettings,
+  judgeRealisticSet,
+  judgeSet,
+  REALISTIC_TARGETS,
+  scoreJudgements,
+  scoreRealistic,
+  TARGETS,
+} from '../sim/acta_images/evaluate.ts';
 import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/quality_config.ts';
 import { type OptionValues, parseCommandArgs } from './args.ts';
 import { qualityCalibrate, qualityEvaluate } from './commands.ts';
@@ -50,6 +58,31 @@ export async function runQualityEvaluate(args: readonly string[]): Promise<numbe
   if (settings === null) return 2;
   const started = performance.now();
   const judged = progress('quality evaluate', settings.count);
+  if (parsed.value.options.realistic) {
+    // Evaluation reads the test split of handwriting; calibration the train split.
+    const realistic = await judgeRealisticSet(
+      { ...settings, realistic: { digitSplit: 'test' } },
+      parsed.value.options.jobs,
+      (done) => judged.update(done),
+    );
+    judged.finish();
+    const score = scoreRealistic(realistic);
+    process.stdout.write(
+      `${JSON.stringify({
+        command: 'quality evaluate',
+        set: 'realistic',
+        seed: settings.seed,
+        digit_split: 'test',
+        wrong_claim_share: settings.wrongClaimShare,
+        thresholds: settings.thresholds.calibration,
+        targets: REALISTIC_TARGETS,
+        targets_on: 'clear (images not near a threshold)',
+        ...score,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+      })}\n`,
+    );
+    return score.targets_met ? 0 : 1;
+  }
   const records = await judgeSet(settings, parsed.value.options.jobs, (done) => judged.update(done));
   judged.finish();
   const report = scoreJudgements(records);
@@ -79,9 +112,17 @@ export async function runQualityCalibrate(args: readonly string[]): Promise<numb
   const settings = await settingsFrom('quality calibrate', options);
   if (settings === null) return 2;
   const judged = progress('quality calibrate', settings.count);
-  const records = await judgeSet(settings, options.jobs, (done) => judged.update(done));
+  const records = options.realistic
+    ? calibrationRecords(
+        await judgeRealisticSet({ ...settings, realistic: { digitSplit: 'train' } }, options.jobs, (done) =>
+          judged.update(done),
+        ),
+      )
+    : await judgeSet(settings, options.jobs, (done) => judged.update(done));
   judged.finish();
-  const provenance = `openprep quality calibrate --count ${settings.count} --seed ${settings.seed} --phone-share ${settings.phoneShare} --defective ${settings.defectiveShare} (${new Date().toISOString().slice(0, 10)})`;
+  const provenance = options.realistic
+    ? `openprep quality calibrate --realistic --count ${settings.count} --seed ${settings.seed} (${new Date().toISOString().slice(0, 10)})`
+    : `openprep quality calibrate --count ${settings.count} --seed ${settings.seed} --phone-share ${settings.phoneShare} --defective ${settings.defectiveShare} (${new Date().toISOString().slice(0, 10)})`;
   const { thresholds, report } = calibrate(records, settings.thresholds, provenance);
   if (options.write) {
     const file = THRESHOLDS_FILE;

@@ -7,8 +7,8 @@
  * threshold has. Thresholds that no synthetic defect exercises (the sheet's share of the image,
  * contrast, the pixel limit) are kept as reviewed.
  */
-import type { ImageDefect } from './defects.ts';
-import type { JudgedImage } from './evaluate.ts';
+import { IMAGE_DEFECTS, type ImageDefect } from './defects.ts';
+import type { JudgedImage, JudgedRealistic } from './evaluate.ts';
 import type { QualityThresholds } from '../../gate/quality_config.ts';
 
 type Measured = JudgedImage & { readonly measures: NonNullable<JudgedImage['measures']> };
@@ -173,4 +173,35 @@ export function calibrate(
     };
   }
   return { thresholds: thresholds as QualityThresholds, report };
+}
+
+/**
+ * The realistic set as calibration sees it: readable images (label on, sent under their own key)
+ * are the good ones; unreadable ones are defective under their condition when calibration has a
+ * rule for it; the rest (near a threshold or without a rule) place no threshold.
+ */
+export function calibrationRecords(records: readonly JudgedRealistic[]): JudgedImage[] {
+  const known = new Set<string>(IMAGE_DEFECTS);
+  const out: JudgedImage[] = [];
+  for (const r of records) {
+    if (r.nearThreshold || r.claimedKey !== r.actaKey) continue;
+    let defects: ImageDefect[];
+    if (r.readable && r.labelVisible && r.condition !== 'qr_missing' && r.condition !== 'qr_damaged')
+      defects = [];
+    else if (!r.readable && known.has(r.condition)) defects = [r.condition as ImageDefect];
+    else continue;
+    out.push({
+      index: r.index,
+      actaKey: r.actaKey,
+      claimedKey: r.claimedKey,
+      style: r.style,
+      defects,
+      verdict: r.verdict,
+      reasons: r.reasons as JudgedImage['reasons'],
+      qr: r.qr,
+      measures: r.measures,
+      ms: r.ms,
+    });
+  }
+  return out;
 }

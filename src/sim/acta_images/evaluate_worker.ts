@@ -1,7 +1,7 @@
 /**
  * One worker of the gate's evaluation (evaluate.ts): renders its share of the labelled set (the
  * images at positions worker, worker + workers, …), judges each as a device would send it, and
- * posts one record per image.
+ * posts one record per image. The realistic set (`settings.realistic`) the same way.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { actasEsperadas } from '../../domain/actas_esperadas.ts';
@@ -9,7 +9,8 @@ import { generateCatalog } from '../catalog_generator.ts';
 import { defaultElectionDefinition } from '../default_election.ts';
 import { createRandom } from '../random.ts';
 import { renderActaSet } from './acta_set.ts';
-import type { EvaluationSettings, JudgedImage } from './evaluate.ts';
+import type { EvaluationSettings, JudgedImage, JudgedRealistic } from './evaluate.ts';
+import { renderRealisticSet } from './realistic/realistic_set.ts';
 import { assessActaImage } from '../../gate/quality_gate.ts';
 
 const { settings, worker, workers } = workerData as {
@@ -30,30 +31,69 @@ for (const contest of election.contests)
     keys.push(esperada.actaKey);
   }
 
-for await (const acta of renderActaSet({
-  catalog,
-  election,
-  count: settings.count,
-  seed: settings.seed,
-  phoneShare: settings.phoneShare,
-  defectiveShare: settings.defectiveShare,
-  select: (index) => index % workers === worker,
-})) {
-  const wrong = createRandom(`claim:${settings.seed}:${acta.index}`).chance(settings.wrongClaimShare);
-  const claimedKey = wrong ? keys[(acta.index + 1) % keys.length]! : acta.truth.actaKey;
-  const started = performance.now();
-  const report = await assessActaImage(acta.png, { claimedKey, thresholds: settings.thresholds });
-  const record: JudgedImage = {
-    index: acta.index,
-    actaKey: acta.truth.actaKey,
-    claimedKey,
-    style: acta.truth.style,
-    defects: acta.truth.defects,
-    verdict: report.verdict,
-    reasons: report.reasons.map((r) => r.code),
-    qr: report.qr,
-    measures: report.measures,
-    ms: performance.now() - started,
-  };
-  port.postMessage(record);
+/** The key an image is sent under: its own, or (a share of the time) its neighbour's. */
+function claimFor(index: number, actaKey: string): string {
+  const wrong = createRandom(`claim:${settings.seed}:${index}`).chance(settings.wrongClaimShare);
+  return wrong ? keys[(index + 1) % keys.length]! : actaKey;
 }
+
+if (settings.realistic !== undefined) {
+  for await (const image of renderRealisticSet({
+    catalog,
+    election,
+    count: settings.count,
+    seed: settings.seed,
+    digitSplit: settings.realistic.digitSplit,
+    select: (index) => index % workers === worker,
+  })) {
+    const claimedKey = claimFor(image.index, image.truth.actaKey);
+    const started = performance.now();
+    const report = await assessActaImage(image.bytes, { claimedKey, thresholds: settings.thresholds });
+    const t = image.truth;
+    const record: JudgedRealistic = {
+      index: image.index,
+      actaKey: t.actaKey,
+      claimedKey,
+      style: t.style,
+      format: image.format,
+      condition: t.condition,
+      severity: t.severity,
+      readable: t.readable,
+      nearThreshold: t.nearThreshold,
+      labelVisible: t.labelVisible,
+      expectedReasons: t.expectedReasons,
+      verdict: report.verdict,
+      reasons: report.reasons.map((r) => r.code),
+      qr: report.qr,
+      measures: report.measures,
+      ms: performance.now() - started,
+    };
+    port.postMessage(record);
+  }
+} else
+  for await (const acta of renderActaSet({
+    catalog,
+    election,
+    count: settings.count,
+    seed: settings.seed,
+    phoneShare: settings.phoneShare,
+    defectiveShare: settings.defectiveShare,
+    select: (index) => index % workers === worker,
+  })) {
+    const claimedKey = claimFor(acta.index, acta.truth.actaKey);
+    const started = performance.now();
+    const report = await assessActaImage(acta.png, { claimedKey, thresholds: settings.thresholds });
+    const record: JudgedImage = {
+      index: acta.index,
+      actaKey: acta.truth.actaKey,
+      claimedKey,
+      style: acta.truth.style,
+      defects: acta.truth.defects,
+      verdict: report.verdict,
+      reasons: report.reasons.map((r) => r.code),
+      qr: report.qr,
+      measures: report.measures,
+      ms: performance.now() - started,
+    };
+    port.postMessage(record);
+  }
