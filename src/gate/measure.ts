@@ -1,9 +1,14 @@
 /**
  * The quality gate's measurements on a decoded grey image (src/gate/quality_gate.ts decodes
  * it): where the sheet is (its extent row by row and column by column, its corners, its skew),
- * its exposure and contrast, its sharpness in each direction, washed-out areas, and how much the
- * page looks like a table of boxes. Pure arithmetic over pixels, no I/O; what is acceptable is
- * decided elsewhere, from the reviewed thresholds (quality_thresholds.json).
+ * its exposure and contrast, its sharpness in each direction at a fixed physical resolution,
+ * washed-out areas and saturated reflections over the boxes, cast shadows, the form's
+ * registration marks (a cut edge, the perspective), and how much the page looks like a table of
+ * boxes. Light is taken out first: the paper's level is estimated across the image (a smooth
+ * surface through a coarse grid of bright levels) and the image divided by it, so a gradient
+ * or vignetting is not mistaken for glare, a missing corner or a turn. Pure arithmetic over
+ * pixels, no I/O; what is acceptable is decided elsewhere, from the reviewed thresholds
+ * (quality_thresholds.json).
  */
 
 export interface Grey {
@@ -45,7 +50,19 @@ export interface Measures {
   readonly sharpnessY: number;
   /** Vertical against horizontal edge energy in the lower sheet: a table of boxes and text has both. */
   readonly tableEvidence: number;
+  /** Share of the boxes' column (in the light's coarse cells) in a cast shadow: its paper under `SHADOW_LIGHT` of the light expected there. */
+  readonly shadowShare: number;
+  /** The largest saturated blob over the table's boxes (where the paper around is not white), in boxes' areas. */
+  readonly glareOverBoxes: number;
+  /** The form's registration marks found near each corner (image pixels), null where none is. */
+  readonly marks: Readonly<Record<CornerName, Point | null>>;
+  /** Sides of the sheet cut off by the image's border: a mark missing there, the sheet running off the image. */
+  readonly cutSides: readonly Side[];
+  /** The longer over the shorter of each pair of opposite sides of the marks' (else the corners') quadrilateral; 1 when unknown. */
+  readonly keystone: number;
 }
+
+export type Side = 'top' | 'right' | 'bottom' | 'left';
 
 /** Otsu's threshold of a 256-bin histogram: the level that best splits it in two classes. */
 export function otsuThreshold(histogram: ArrayLike<number>): number {
@@ -187,14 +204,348 @@ function meet(
  */
 const EDGE_FIT_LIMIT_DEGREES = 10;
 
+/** The level the paper is brought to by the light's normalisation: room above it for a reflection. */
+const PAPER = 230;
+/** A cell of the light's grid is a cast shadow under this share of the paper's light around it. */
+export const SHADOW_LIGHT = 0.6;
+/** The physical resolution sharpness is measured at: blur is judged as a reader at this resolution sees it. */
+export const SHARPNESS_DPI = 100;
+/** A letter-size acta is 8.5 inches wide. */
+export const SHEET_INCHES = 8.5;
+/** Where the table's boxes are on the form, as shares of the page's width and height (acta_form.ts boxRect). */
+const BOXES = { left: 0.69, right: 0.935, top: 0.25, bottom: 0.86 } as const;
+/** A box's height over the page's width (boxRect: 60 of 1700 px), and a mark's side (40 of 1700). */
+const BOX_WIDTH_SHARE = 420 / 1700;
+const BOX_HEIGHT_SHARE = 60 / 1700;
+const MARK_SHARE = 40 / 1700;
+
+/** Solves the normal equations `a · x = b` (n × n, row-major) by elimination; null when singular. */
+function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
+    if (Math.abs(a[pivot * n + col]!) < 1e-9) return null;
+    if (pivot !== col) {
+      for (let k = 0; k < n; k++) {
+        const t = a[col * n + k]!;
+        a[col * n + k] = a[pivot * n + k]!;
+        a[pivot * n + k] = t;
+      }
+      const t = b[col]!;
+      b[col] = b[pivot]!;
+      b[pivot] = t;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = a[r * n + col]! / a[col * n + col]!;
+      if (f === 0) continue;
+      for (let k = col; k < n; k++) a[r * n + k]! -= f * a[col * n + k]!;
+      b[r]! -= f * b[col]!;
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = b[i]! / a[i * n + i]!;
+  return x;
+}
+
+/**
+ * The light on the paper: the image cut into a coarse grid of cells (about 32 across), each
+ * cell's bright level (its 90th percentile: the paper, whatever ink it holds), and a quadratic
+ * surface fitted to the cells that are paper — first those near the bright cells' level (the
+ * table is darker, a reflection brighter), then, thrice, every cell within −28%…+12% of the surface, so
+ * a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
+ * across the sheet is what the surface follows.
+ */
+interface Light {
+  readonly cell: number;
+  readonly columns: number;
+  readonly rows: number;
+  /** Each cell's bright level. */
+  readonly bright: Uint8Array;
+  /** The surface's coefficients over u = 2x/width − 1, v = 2y/height − 1: 1, u, v, u², uv, v². */
+  readonly surface: Float64Array;
+}
+
+function light(image: Grey): Light {
+  const { data, width, height } = image;
+  const cell = Math.max(4, Math.round(Math.max(width, height) / 32));
+  const columns = Math.ceil(width / cell);
+  const rows = Math.ceil(height / cell);
+  const bright = new Uint8Array(columns * rows);
+  const histogram = new Uint32Array(256);
+  const cellHistogram = new Uint32Array(256);
+  const step = cell >= 8 ? 2 : 1;
+  for (let cy = 0; cy < rows; cy++)
+    for (let cx = 0; cx < columns; cx++) {
+      cellHistogram.fill(0);
+      let count = 0;
+      const y1 = Math.min(height, (cy + 1) * cell);
+      const x1 = Math.min(width, (cx + 1) * cell);
+      for (let y = cy * cell; y < y1; y += step)
+        for (let x = cx * cell, i = y * width + x; x < x1; x += step, i += step) {
+          cellHistogram[data[i]!]!++;
+          count++;
+        }
+      const level = percentile(cellHistogram, count, 0.9);
+      bright[cy * columns + cx] = level;
+      histogram[level]!++;
+    }
+  // The paper to start from: near the bright cells' level (the 80th percentile: the sheet covers
+  // a good part of any acceptable image), below a reflection's few cells, above the table.
+  const reference = percentile(histogram, columns * rows, 0.8);
+  const n = bright.length;
+  const us = new Float64Array(n);
+  const vs = new Float64Array(n);
+  for (let cy = 0; cy < rows; cy++)
+    for (let cx = 0; cx < columns; cx++) {
+      us[cy * columns + cx] = (2 * Math.min(width, (cx + 0.5) * cell)) / width - 1;
+      vs[cy * columns + cx] = (2 * Math.min(height, (cy + 0.5) * cell)) / height - 1;
+    }
+  let inlier = (i: number) => bright[i]! >= reference * 0.8 && bright[i]! <= reference * 1.12;
+  // A flat surface at the paper cells' mean when no fit is possible (a tiny or uniform image).
+  let paperSum = 0;
+  let paperCount = 0;
+  for (let i = 0; i < n; i++)
+    if (inlier(i)) {
+      paperSum += bright[i]!;
+      paperCount++;
+    }
+  let surface = new Float64Array([paperCount === 0 ? 255 : paperSum / paperCount, 0, 0, 0, 0, 0]);
+  for (let round = 0; round < 4; round++) {
+    // The first round fits a plane: a quadratic through only the brighter half would run wild beyond it.
+    const terms = round === 0 ? 3 : 6;
+    const a = new Float64Array(terms * terms);
+    const b = new Float64Array(terms);
+    const basis = new Float64Array(6);
+    let used = 0;
+    for (let i = 0; i < n; i++) {
+      if (!inlier(i)) continue;
+      const u = us[i]!;
+      const v = vs[i]!;
+      basis[0] = 1;
+      basis[1] = u;
+      basis[2] = v;
+      basis[3] = u * u;
+      basis[4] = u * v;
+      basis[5] = v * v;
+      for (let r = 0; r < terms; r++) {
+        b[r]! += basis[r]! * bright[i]!;
+        for (let c = 0; c < terms; c++) a[r * terms + c]! += basis[r]! * basis[c]!;
+      }
+      used++;
+    }
+    if (used < terms * 3) break;
+    const fit = solve(a, b, terms);
+    if (fit === null) break;
+    surface = new Float64Array(6);
+    surface.set(fit);
+    const fitted = surface;
+    inlier = (i: number) => {
+      const u = us[i]!;
+      const v = vs[i]!;
+      const p =
+        fitted[0]! +
+        fitted[1]! * u +
+        fitted[2]! * v +
+        fitted[3]! * u * u +
+        fitted[4]! * u * v +
+        fitted[5]! * v * v;
+      return bright[i]! >= p * 0.72 && bright[i]! <= p * 1.12;
+    };
+  }
+  return { cell, columns, rows, bright, surface };
+}
+
+/** The paper's expected level at (x, y). */
+function paperAt(l: Light, x: number, y: number, width: number, height: number): number {
+  const u = (2 * x) / width - 1;
+  const v = (2 * y) / height - 1;
+  const s = l.surface;
+  return Math.max(8, s[0]! + s[1]! * u + s[2]! * v + s[3]! * u * u + s[4]! * u * v + s[5]! * v * v);
+}
+
+/** The image with the light taken out: each pixel over the paper's expected level there, paper at `PAPER`. */
+function normalise(image: Grey, l: Light): Uint8Array {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  const s = l.surface;
+  for (let y = 0; y < height; y++) {
+    const v = (2 * y) / height - 1;
+    // Along a row the surface is a quadratic in u: a + b·u + c·u².
+    const a = s[0]! + s[2]! * v + s[5]! * v * v;
+    const b = s[1]! + s[4]! * v;
+    const c = s[3]!;
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const u = (2 * x) / width - 1;
+      const p = Math.max(8, a + b * u + c * u * u);
+      const value = (data[row + x]! * PAPER) / p;
+      out[row + x] = Math.min(value, 255);
+    }
+  }
+  return out;
+}
+
+/** Whether (x, y) lies inside the quadrilateral (corners in order). */
+function inQuad(q: readonly Point[], x: number, y: number): boolean {
+  let sign = 0;
+  for (let i = 0; i < 4; i++) {
+    const a = q[i]!;
+    const b = q[(i + 1) % 4]!;
+    const cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x);
+    if (cross === 0) continue;
+    const s = cross > 0 ? 1 : -1;
+    if (sign === 0) sign = s;
+    else if (s !== sign) return false;
+  }
+  return true;
+}
+
+/** A point of the sheet given as shares (s across, t down) of its corners' quadrilateral. */
+function onSheet(c: Readonly<Record<CornerName, Point>>, s: number, t: number): Point {
+  const top = {
+    x: c.top_left.x + (c.top_right.x - c.top_left.x) * s,
+    y: c.top_left.y + (c.top_right.y - c.top_left.y) * s,
+  };
+  const bottom = {
+    x: c.bottom_left.x + (c.bottom_right.x - c.bottom_left.x) * s,
+    y: c.bottom_left.y + (c.bottom_right.y - c.bottom_left.y) * s,
+  };
+  return { x: top.x + (bottom.x - top.x) * t, y: top.y + (bottom.y - top.y) * t };
+}
+
+/**
+ * Connected regions of a mask inside a window (4-connected, by an explicit stack): for each,
+ * its pixel count, its bounding box, and whether it touches the window's border. Calls `visit`
+ * for each region; `mask` is consumed (cleared as it is visited).
+ */
+function regions(
+  mask: Uint8Array,
+  width: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  visit: (r: {
+    count: number;
+    left: number;
+    top: number;
+    right: number;
+    bottom: number;
+    open: boolean;
+  }) => void,
+): void {
+  const stack: number[] = [];
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) {
+      const start = y * width + x;
+      if (mask[start] === 0) continue;
+      mask[start] = 0;
+      stack.push(start);
+      let count = 0;
+      let left = x;
+      let right = x;
+      let top = y;
+      let bottom = y;
+      let open = false;
+      while (stack.length > 0) {
+        const i = stack.pop()!;
+        const px = i % width;
+        const py = (i - px) / width;
+        count++;
+        if (px < left) left = px;
+        if (px > right) right = px;
+        if (py < top) top = py;
+        if (py > bottom) bottom = py;
+        if (px === x0 || py === y0 || px === x1 - 1 || py === y1 - 1) open = true;
+        if (px > x0 && mask[i - 1] !== 0) {
+          mask[i - 1] = 0;
+          stack.push(i - 1);
+        }
+        if (px < x1 - 1 && mask[i + 1] !== 0) {
+          mask[i + 1] = 0;
+          stack.push(i + 1);
+        }
+        if (py > y0 && mask[i - width] !== 0) {
+          mask[i - width] = 0;
+          stack.push(i - width);
+        }
+        if (py < y1 - 1 && mask[i + width] !== 0) {
+          mask[i + width] = 0;
+          stack.push(i + width);
+        }
+      }
+      visit({ count, left, top, right, bottom, open });
+    }
+}
+
+/**
+ * The registration mark near a corner of the sheet: a solid dark square of about the mark's
+ * side, alone on paper (a margin of half its side all round is clear — the QR label's finder
+ * centres, as big and as solid, have a dark ring one module away), in a window reaching in
+ * from the corner a tenth of the sheet's width. Null when none is there.
+ */
+function findMark(
+  normal: Uint8Array,
+  width: number,
+  height: number,
+  corner: Point,
+  inward: Point,
+  sheetWidth: number,
+  dark: number,
+): Point | null {
+  const side = sheetWidth * MARK_SHARE;
+  if (side < 3) return null;
+  const reach = sheetWidth * 0.11;
+  const xa = corner.x;
+  const xb = corner.x + inward.x * reach;
+  const ya = corner.y;
+  const yb = corner.y + inward.y * reach;
+  const x0 = Math.max(0, Math.floor(Math.min(xa, xb)));
+  const x1 = Math.min(width, Math.ceil(Math.max(xa, xb)));
+  const y0 = Math.max(0, Math.floor(Math.min(ya, yb)));
+  const y1 = Math.min(height, Math.ceil(Math.max(ya, yb)));
+  if (x1 - x0 < side * 2 || y1 - y0 < side * 2) return null;
+  const mask = new Uint8Array(width * height);
+  for (let y = y0; y < y1; y++)
+    for (let x = x0, i = y * width + x0; x < x1; x++, i++) mask[i] = normal[i]! < dark ? 1 : 0;
+  let best: Point | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  regions(mask, width, x0, y0, x1, y1, (r) => {
+    if (r.open) return;
+    const w = r.right - r.left + 1;
+    const h = r.bottom - r.top + 1;
+    if (w < side * 0.55 || w > side * 1.7 || h < side * 0.55 || h > side * 1.7) return;
+    if (w / h > 1.5 || h / w > 1.5 || r.count < w * h * 0.7) return;
+    // Clear paper all round: no dark pixel in a margin of half the side.
+    const margin = Math.max(2, Math.round(Math.max(w, h) * 0.5));
+    for (let y = Math.max(0, r.top - margin); y <= Math.min(height - 1, r.bottom + margin); y++)
+      for (let x = Math.max(0, r.left - margin); x <= Math.min(width - 1, r.right + margin); x++) {
+        if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) continue;
+        if (normal[y * width + x]! < dark) return;
+      }
+    const centre = { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2 };
+    const distance = Math.hypot(centre.x - corner.x, centre.y - corner.y);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = centre;
+    }
+  });
+  return best;
+}
+
 export function measure(image: Grey): Measures {
   const { data, width, height } = image;
+  const l = light(image);
+  const normal = normalise(image, l);
   const histogram = new Uint32Array(256);
-  for (let i = 0; i < data.length; i++) histogram[data[i]!]!++;
+  for (let i = 0; i < normal.length; i++) histogram[normal[i]!]!++;
   const threshold = otsuThreshold(histogram);
+  const normalImage: Grey = { data: normal, width, height };
   // Paper: runs of 1% of the image's width, so ink specks on a dark table are not a sheet.
   const run = Math.max(3, Math.round(width * 0.01));
-  const rows = spans(image, threshold, run, true);
+  const rows = spans(normalImage, threshold, run, true);
   // The sheet, filled row by row between its first and last paper, and its moments.
   let area = 0;
   let mx = 0;
@@ -205,14 +556,14 @@ export function measure(image: Grey): Measures {
   let top = -1;
   let bottom = -1;
   for (let y = 0; y < height; y++) {
-    const l = rows.start[y]!;
+    const l0 = rows.start[y]!;
     const r = rows.end[y]!;
-    if (l < 0) continue;
+    if (l0 < 0) continue;
     if (top < 0) top = y;
     bottom = y;
-    const n = r - l + 1;
-    const sumX = (n * (l + r)) / 2;
-    const sumXX = (r * (r + 1) * (2 * r + 1) - (l - 1) * l * (2 * l - 1)) / 6;
+    const n = r - l0 + 1;
+    const sumX = (n * (l0 + r)) / 2;
+    const sumXX = (r * (r + 1) * (2 * r + 1) - (l0 - 1) * l0 * (2 * l0 - 1)) / 6;
     area += n;
     mx += sumX;
     my += n * y;
@@ -220,6 +571,14 @@ export function measure(image: Grey): Measures {
     myy += n * y * y;
     mxy += sumX * y;
   }
+  const rawHistogram = new Uint32Array(256);
+  for (let i = 0; i < data.length; i++) rawHistogram[data[i]!]!++;
+  const noMarks: Record<CornerName, Point | null> = {
+    top_left: null,
+    top_right: null,
+    bottom_right: null,
+    bottom_left: null,
+  };
   const none: Measures = {
     sheetShare: 0,
     skewDegrees: 0,
@@ -227,13 +586,18 @@ export function measure(image: Grey): Measures {
     corners: null,
     missingCorners: [...CORNERS],
     sheetWidth: 0,
-    paperLevel: percentile(histogram, data.length, 0.5),
-    inkLevel: percentile(histogram, data.length, 0.01),
+    paperLevel: percentile(rawHistogram, data.length, 0.5),
+    inkLevel: percentile(rawHistogram, data.length, 0.01),
     clippedShare: 0,
     washedTiles: 0,
     sharpnessX: 0,
     sharpnessY: 0,
     tableEvidence: 0,
+    shadowShare: 0,
+    glareOverBoxes: 0,
+    marks: noMarks,
+    cutSides: [],
+    keystone: 1,
   };
   if (area < width * height * 0.05) return none;
   const cx = mx / area;
@@ -246,90 +610,13 @@ export function measure(image: Grey): Measures {
   const sideways = Math.abs(axis) < 45;
   const skewDegrees = sideways ? axis : axis > 0 ? axis - 90 : axis + 90;
 
-  // Inside the sheet: grey levels, and edge steepness in each direction — on every other row,
-  // which gives the same percentiles for half the time.
-  const inside = new Uint32Array(256);
-  const gradX = new Uint32Array(256);
-  const gradY = new Uint32Array(256);
-  let insideCount = 0;
-  let gradCount = 0;
-  let clipped = 0;
-  let energyX = 0;
-  let energyY = 0;
-  const lowerFrom = top + (bottom - top) * 0.35;
-  const lowerTo = top + (bottom - top) * 0.9;
-  for (let y = top; y <= bottom; y += 2) {
-    const l = rows.start[y]!;
-    const r = rows.end[y]!;
-    if (l < 0) continue;
-    const row = y * width;
-    const lower = y >= lowerFrom && y <= lowerTo;
-    insideCount += r - l + 1;
-    for (let x = l; x <= r; x++) {
-      const v = data[row + x]!;
-      inside[v]!++;
-      if (v >= 254) clipped++;
-    }
-    if (y + 1 > bottom || rows.start[y + 1]! < 0) continue;
-    // Away from the sheet's own edges, which are steep in every photo.
-    const from = Math.max(l, rows.start[y + 1]!) + run;
-    const to = Math.min(r, rows.end[y + 1]!) - run;
-    for (let x = from; x < to; x++) {
-      const v = data[row + x]!;
-      const dx = Math.abs(data[row + x + 1]! - v);
-      const dy = Math.abs(data[row + width + x]! - v);
-      gradX[dx]!++;
-      gradY[dy]!++;
-      gradCount++;
-      if (lower) {
-        energyX += dx;
-        energyY += dy;
-      }
-    }
-  }
-  const paperLevel = percentile(inside, insideCount, 0.5);
-  const inkLevel = percentile(inside, insideCount, 0.01);
-  const contrast = Math.max(1, paperLevel - inkLevel);
-
-  // Washed-out tiles: a grid over the sheet; a tile counts when it is on the sheet and on average
-  // brighter than the paper, halfway to white (a lamp's reflection; blank paper stays at the
-  // paper's level).
-  const tilesX = 10;
-  const tilesY = 14;
-  let washed = 0;
-  let tiles = 0;
-  const washedFrom = paperLevel + (255 - paperLevel) * 0.5;
-  const sheetLeft = Math.max(0, Math.round(cx - Math.sqrt(cxx * 3)));
-  const sheetRight = Math.min(width - 1, Math.round(cx + Math.sqrt(cxx * 3)));
-  for (let ty = 0; ty < tilesY; ty++) {
-    const y0 = Math.round(top + ((bottom - top) * ty) / tilesY);
-    const y1 = Math.round(top + ((bottom - top) * (ty + 1)) / tilesY);
-    for (let tx = 0; tx < tilesX; tx++) {
-      const x0 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * tx) / tilesX);
-      const x1 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * (tx + 1)) / tilesX);
-      let sum = 0;
-      let count = 0;
-      let onSheet = true;
-      for (let y = y0; y < y1 && onSheet; y += 2) {
-        if (rows.start[y]! < 0 || rows.start[y]! > x0 || rows.end[y]! < x1) onSheet = false;
-        for (let x = x0; x < x1; x += 2) {
-          sum += data[y * width + x]!;
-          count++;
-        }
-      }
-      if (!onSheet || count === 0) continue;
-      tiles++;
-      if (sum / count > washedFrom) washed++;
-    }
-  }
-
   // Corners: only for a sheet near upright (a strongly turned one is refused for its skew).
   let corners: Measures['corners'] = null;
   const missingCorners: CornerName[] = [];
   let sheetWidth = Math.sqrt(cxx * 12);
   let skew = skewDegrees;
   if (Math.abs(skewDegrees) <= EDGE_FIT_LIMIT_DEGREES && !sideways) {
-    const columns = spans(image, threshold, run, false);
+    const columns = spans(normalImage, threshold, run, false);
     let firstColumn = -1;
     let lastColumn = -1;
     for (let x = 0; x < width; x++)
@@ -364,6 +651,12 @@ export function measure(image: Grey): Measures {
       const degrees = (slope: number) => (Math.atan(slope) * 180) / Math.PI;
       skew = (degrees(upper.slope) + degrees(lower.slope) - degrees(left.slope) - degrees(right.slope)) / 4;
       const tolerance = Math.max(2, Math.round(width * 0.005));
+      const paperAtPixel = (x: number, y: number) => {
+        const px = Math.round(x);
+        const py = Math.round(y);
+        return px >= 0 && py >= 0 && px < width && py < height && normal[py * width + px]! > threshold;
+      };
+      const inset = Math.max(2, Math.round(width * 0.004));
       for (const name of CORNERS) {
         const corner = corners[name];
         const outside =
@@ -371,14 +664,235 @@ export function measure(image: Grey): Measures {
           corner.y < -tolerance ||
           corner.x > width - 1 + tolerance ||
           corner.y > height - 1 + tolerance;
-        // Just inside the corner, towards the sheet's middle, there must be paper.
-        const px = Math.round(corner.x + (cx - corner.x) * 0.04);
-        const py = Math.round(corner.y + (cy - corner.y) * 0.04);
-        const paper =
-          py >= 0 && py < height && rows.start[py]! >= 0 && px >= rows.start[py]! && px <= rows.end[py]!;
-        if (outside || !paper) missingCorners.push(name);
+        // Along both fitted edges from the corner, just inside them, there must be paper: away
+        // from the corner by 3–9% of the sheet's width, so a registration mark (further in,
+        // and dark on a dark table) is never what is looked at.
+        const index = CORNERS.indexOf(name);
+        const along = [CORNERS[(index + 1) % 4]!, CORNERS[(index + 3) % 4]!];
+        let samples = 0;
+        let paper = 0;
+        for (const towards of along) {
+          const other = corners[towards];
+          const length = Math.hypot(other.x - corner.x, other.y - corner.y);
+          if (length === 0) continue;
+          const ux = (other.x - corner.x) / length;
+          const uy = (other.y - corner.y) / length;
+          // Inward: towards the sheet's middle, across the edge.
+          const nx = cx - corner.x;
+          const ny = cy - corner.y;
+          const dot = nx * -uy + ny * ux;
+          const ix = dot >= 0 ? -uy : uy;
+          const iy = dot >= 0 ? ux : -ux;
+          for (const share of [0.03, 0.06, 0.09]) {
+            const d = sheetWidth * share;
+            samples++;
+            if (paperAtPixel(corner.x + ux * d + ix * inset, corner.y + uy * d + iy * inset)) paper++;
+          }
+        }
+        if (outside || paper * 2 < samples) missingCorners.push(name);
       }
     } else missingCorners.push(...CORNERS);
+  }
+
+  // Inside the sheet: grey levels (as taken: exposure), the normalised ones (contrast), and the
+  // edge steepness in each direction at SHARPNESS_DPI — on every other row, which gives the same
+  // percentiles for half the time.
+  const inside = new Uint32Array(256);
+  const insideNormal = new Uint32Array(256);
+  const gradX = new Uint32Array(256);
+  const gradY = new Uint32Array(256);
+  let insideCount = 0;
+  let gradCount = 0;
+  let clipped = 0;
+  let energyX = 0;
+  let energyY = 0;
+  const lowerFrom = top + (bottom - top) * 0.35;
+  const lowerTo = top + (bottom - top) * 0.9;
+  // One pixel at SHARPNESS_DPI is `reach` pixels here (below 1 when the image is coarser).
+  const reach = Math.max(0.25, sheetWidth / SHEET_INCHES / SHARPNESS_DPI);
+  const whole = Math.floor(reach);
+  const frac = reach - whole;
+  const span = whole + 1;
+  for (let y = top; y <= bottom; y += 2) {
+    const l0 = rows.start[y]!;
+    const r = rows.end[y]!;
+    if (l0 < 0) continue;
+    const row = y * width;
+    const lower = y >= lowerFrom && y <= lowerTo;
+    insideCount += r - l0 + 1;
+    for (let x = l0; x <= r; x++) {
+      const v = data[row + x]!;
+      inside[v]!++;
+      insideNormal[normal[row + x]!]!++;
+      if (v >= 254) clipped++;
+    }
+    if (y + span > bottom || rows.start[y + span]! < 0) continue;
+    // Away from the sheet's own edges, which are steep in every photo.
+    const from = Math.max(l0, rows.start[y + span]!) + run;
+    const to = Math.min(r, rows.end[y + span]!) - run - span;
+    const down = row + whole * width;
+    for (let x = from; x < to; x++) {
+      const v = normal[row + x]!;
+      const ax = normal[row + x + whole]!;
+      const bx = normal[row + x + whole + 1]!;
+      const ay = normal[down + x]!;
+      const by = normal[down + width + x]!;
+      const dx = Math.abs(ax + (bx - ax) * frac - v) | 0;
+      const dy = Math.abs(ay + (by - ay) * frac - v) | 0;
+      gradX[dx]!++;
+      gradY[dy]!++;
+      gradCount++;
+      if (lower) {
+        energyX += Math.abs(normal[row + x + 1]! - v);
+        energyY += Math.abs(normal[row + width + x]! - v);
+      }
+    }
+  }
+  const paperLevel = percentile(inside, insideCount, 0.5);
+  const inkLevel = percentile(inside, insideCount, 0.01);
+  const contrast = Math.max(
+    1,
+    percentile(insideNormal, insideCount, 0.5) - percentile(insideNormal, insideCount, 0.01),
+  );
+
+  // Washed-out tiles: a grid over the sheet; a tile counts when it is on the sheet and on average
+  // brighter than the paper's expected level there, halfway to white (a lamp's reflection; blank
+  // paper stays at the paper's level, and a gradient is in the expected level).
+  const tilesX = 10;
+  const tilesY = 14;
+  let washed = 0;
+  let tiles = 0;
+  const sheetLeft = Math.max(0, Math.round(cx - Math.sqrt(cxx * 3)));
+  const sheetRight = Math.min(width - 1, Math.round(cx + Math.sqrt(cxx * 3)));
+  for (let ty = 0; ty < tilesY; ty++) {
+    const y0 = Math.round(top + ((bottom - top) * ty) / tilesY);
+    const y1 = Math.round(top + ((bottom - top) * (ty + 1)) / tilesY);
+    for (let tx = 0; tx < tilesX; tx++) {
+      const x0 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * tx) / tilesX);
+      const x1 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * (tx + 1)) / tilesX);
+      let sum = 0;
+      let count = 0;
+      let onSheetTile = true;
+      for (let y = y0; y < y1 && onSheetTile; y += 2) {
+        if (rows.start[y]! < 0 || rows.start[y]! > x0 || rows.end[y]! < x1) onSheetTile = false;
+        for (let x = x0; x < x1; x += 2) {
+          sum += data[y * width + x]!;
+          count++;
+        }
+      }
+      if (!onSheetTile || count === 0) continue;
+      tiles++;
+      // Where the paper is expected at white (a whitening scanner), white is no reflection.
+      const expected = paperAt(l, (x0 + x1) / 2, (y0 + y1) / 2, width, height);
+      if (expected < 254 && sum / count > expected + (255 - expected) * 0.5) washed++;
+    }
+  }
+
+  // Cast shadows over the boxes: cells of the light's grid within the boxes' column whose paper
+  // is under SHADOW_LIGHT of the light the surface expects there (the surface follows a gradient,
+  // not a shadow's sharp fall). Only there: a hand holding the margin hides no box.
+  let shadowShare = 0;
+  let glareOverBoxes = 0;
+  const marks: Record<CornerName, Point | null> = { ...noMarks };
+  const cutSides: Side[] = [];
+  let keystone = 1;
+  if (corners !== null) {
+    const region = [
+      onSheet(corners, BOXES.left, BOXES.top),
+      onSheet(corners, BOXES.right, BOXES.top),
+      onSheet(corners, BOXES.right, BOXES.bottom),
+      onSheet(corners, BOXES.left, BOXES.bottom),
+    ];
+    let boxCells = 0;
+    let shaded = 0;
+    for (let gy = 0; gy < l.rows; gy++)
+      for (let gx = 0; gx < l.columns; gx++) {
+        const x = Math.min(width, (gx + 0.5) * l.cell);
+        const y = Math.min(height, (gy + 0.5) * l.cell);
+        if (!inQuad(region, x, y)) continue;
+        boxCells++;
+        if (l.bright[gy * l.columns + gx]! < SHADOW_LIGHT * paperAt(l, x, y, width, height)) shaded++;
+      }
+    shadowShare = boxCells === 0 ? 0 : shaded / boxCells;
+
+    // Saturated blobs over the boxes: pixels at white where the paper around is not expected at
+    // white (a whitening scanner's paper is, and is no reflection).
+    const rx0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.x))));
+    const rx1 = Math.min(width, Math.ceil(Math.max(...region.map((p) => p.x))));
+    const ry0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.y))));
+    const ry1 = Math.min(height, Math.ceil(Math.max(...region.map((p) => p.y))));
+    if (rx1 > rx0 && ry1 > ry0) {
+      const mask = new Uint8Array(width * height);
+      let any = false;
+      for (let y = ry0; y < ry1; y++) {
+        const v = (2 * y) / height - 1;
+        const s = l.surface;
+        const a = s[0]! + s[2]! * v + s[5]! * v * v;
+        const b = s[1]! + s[4]! * v;
+        for (let x = rx0, i = y * width + rx0; x < rx1; x++, i++) {
+          if (data[i]! < 253) continue;
+          const u = (2 * x) / width - 1;
+          if (a + b * u + s[3]! * u * u < 240 && inQuad(region, x, y)) {
+            mask[i] = 1;
+            any = true;
+          }
+        }
+      }
+      if (any) {
+        let largest = 0;
+        regions(mask, width, rx0, ry0, rx1, ry1, (r) => {
+          if (r.count > largest) largest = r.count;
+        });
+        const boxArea = sheetWidth * BOX_WIDTH_SHARE * sheetWidth * BOX_HEIGHT_SHARE;
+        glareOverBoxes = boxArea === 0 ? 0 : largest / boxArea;
+      }
+    }
+
+    // The registration marks, each searched for from its corner of the sheet inwards.
+    const dark = PAPER * 0.5;
+    for (const name of CORNERS) {
+      const corner = corners[name];
+      const inward = { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 };
+      marks[name] = findMark(normal, width, height, corner, inward, sheetWidth, dark);
+    }
+    const found = CORNERS.filter((n) => marks[n] !== null);
+    const edge = Math.max(2, Math.round(width * 0.005));
+    // A side is cut when the sheet runs into the image's border along it and both marks at its
+    // ends are missing while another is found (so this is a marked form), or when both its
+    // corners are missing.
+    const touches: Record<Side, boolean> = {
+      top: Math.min(corners.top_left.y, corners.top_right.y) <= edge,
+      right: Math.max(corners.top_right.x, corners.bottom_right.x) >= width - 1 - edge,
+      bottom: Math.max(corners.bottom_left.y, corners.bottom_right.y) >= height - 1 - edge,
+      left: Math.min(corners.top_left.x, corners.bottom_left.x) <= edge,
+    };
+    const ends: Record<Side, readonly [CornerName, CornerName]> = {
+      top: ['top_left', 'top_right'],
+      right: ['top_right', 'bottom_right'],
+      bottom: ['bottom_right', 'bottom_left'],
+      left: ['bottom_left', 'top_left'],
+    };
+    for (const side of ['top', 'right', 'bottom', 'left'] as const) {
+      const [a, b] = ends[side];
+      const markLost = found.length > 0 && marks[a] === null && marks[b] === null;
+      const bothMissing = missingCorners.includes(a) && missingCorners.includes(b);
+      if ((touches[side] && markLost) || bothMissing) cutSides.push(side);
+    }
+    // Perspective: the marks' quadrilateral when all four are found, else the sheet's corners.
+    const q =
+      found.length === 4
+        ? CORNERS.map((n) => marks[n]!)
+        : missingCorners.length === 0
+          ? CORNERS.map((n) => corners![n])
+          : null;
+    if (q !== null) {
+      const length = (a: Point, b: Point) => Math.hypot(b.x - a.x, b.y - a.y);
+      const ratio = (a: number, b: number) => (Math.min(a, b) === 0 ? 1 : Math.max(a, b) / Math.min(a, b));
+      keystone = Math.max(
+        ratio(length(q[0]!, q[1]!), length(q[3]!, q[2]!)),
+        ratio(length(q[0]!, q[3]!), length(q[1]!, q[2]!)),
+      );
+    }
   }
   return {
     sheetShare: area / (width * height),
@@ -394,5 +908,10 @@ export function measure(image: Grey): Measures {
     sharpnessX: percentile(gradX, gradCount, 0.997) / contrast,
     sharpnessY: percentile(gradY, gradCount, 0.997) / contrast,
     tableEvidence: energyY === 0 ? 0 : energyX / energyY,
+    shadowShare,
+    glareOverBoxes,
+    marks,
+    cutSides,
+    keystone,
   };
 }
