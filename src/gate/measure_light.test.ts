@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hardCases } from '../test/hard_actas.ts';
+import { QUALITY_REASONS } from './judge.ts';
+import { assessActaImage } from './quality_gate.ts';
+
+const KEY = '010338B010001';
+
+const judged = async (name: keyof Awaited<ReturnType<typeof hardCases>>) => {
+  const report = await assessActaImage((await hardCases())[name], { claimedKey: KEY });
+  return { report, codes: report.reasons.map((r) => r.code) };
+};
+
+test('a strong top-to-bottom light gradient is accepted: no glare, no missing corner, no skew', async () => {
+  const { report, codes } = await judged('gradient');
+  assert.equal(report.verdict, 'accept', codes.join(', '));
+  assert.ok(Math.abs(report.measures?.skewDegrees ?? 99) < 1);
+  assert.equal(report.measures?.washedTiles, 0);
+});
+
+test("a hand's shadow over the boxes is a shadow, not a turned sheet", async () => {
+  const { report, codes } = await judged('shadow');
+  assert.equal(report.verdict, 'reject');
+  assert.ok(codes.includes('shadow'), codes.join(', '));
+  assert.ok(!codes.includes('skewed') && !codes.includes('sideways'), codes.join(', '));
+  assert.match(report.reasons.find((r) => r.code === 'shadow')!.message, /sombra.*repita/);
+});
+
+test('a scan missing 15% of its right side and of its bottom is a cut edge, named', async () => {
+  const { report, codes } = await judged('cutScan');
+  assert.equal(report.verdict, 'reject');
+  assert.ok(codes.includes('cut_edge'), codes.join(', '));
+  assert.match(
+    report.reasons.find((r) => r.code === 'cut_edge')!.message,
+    /^faltan el borde derecho y el inferior de la hoja: encuadre la hoja completa y repita/,
+  );
+  // The top left registration mark was found: this is a marked form, cut short.
+  assert.ok(report.measures?.marks.top_left !== null);
+  assert.equal(report.measures?.marks.bottom_right, null);
+});
+
+test('strong perspective is keystone, measured on the registration marks', async () => {
+  const { report, codes } = await judged('keystone');
+  assert.equal(report.verdict, 'reject');
+  assert.deepEqual(codes, ['keystone']);
+  assert.ok(
+    Object.values(report.measures?.marks ?? {}).every((p) => p !== null),
+    'all four marks found',
+  );
+  assert.ok((report.measures?.keystone ?? 0) > 1.3, `${report.measures?.keystone}`);
+});
+
+test('a small saturated reflection over the digits is glare', async () => {
+  const { report, codes } = await judged('glareBlob');
+  assert.equal(report.verdict, 'reject');
+  assert.deepEqual(codes, ['glare']);
+  assert.ok((report.measures?.glareOverBoxes ?? 0) > 0.2);
+});
+
+test('whitened scanner paper (255, with dark ink) is accepted, neither glare nor overexposed', async () => {
+  const { report, codes } = await judged('whitened');
+  assert.equal(report.verdict, 'accept', codes.join(', '));
+  assert.ok((report.measures?.clippedShare ?? 0) > 0.8, 'the paper is clipped');
+});
+
+test('a page on a near-black table is accepted: its registration marks are not missing corners', async () => {
+  const { report, codes } = await judged('darkTable');
+  assert.equal(report.verdict, 'accept', codes.join(', '));
+  assert.deepEqual(report.measures?.missingCorners, []);
+  assert.ok(
+    Object.values(report.measures?.marks ?? {}).every((p) => p !== null),
+    'all four marks found',
+  );
+});
+
+test('sharpness at a fixed physical resolution: σ 1.5 px at 150 dpi is read, σ 4 px is blurred', async () => {
+  const mild = await judged('mildBlur150');
+  assert.equal(mild.report.verdict, 'accept', mild.codes.join(', '));
+  const strong = await judged('strongBlur150');
+  assert.equal(strong.report.verdict, 'reject');
+  assert.ok(strong.codes.includes('blurry'), strong.codes.join(', '));
+});
+
+test('the new reasons are in the closed set', () => {
+  for (const code of ['shadow', 'cut_edge', 'keystone'])
+    assert.ok((QUALITY_REASONS as readonly string[]).includes(code));
+});
