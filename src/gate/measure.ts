@@ -149,23 +149,49 @@ function median(values: number[]): number {
 
 /**
  * A sheet edge as a line `position = slope · line + offset`, from the edge positions of the
- * lines between `from` and `to`: through the medians of its first and last quarter (a cut-off
- * corner or a thumb is a minority of either), then refitted by least squares on the points
- * within 3 pixels of that line.
+ * lines between `from` and `to`: among the lines through the medians of two of its four
+ * quarters, the one most positions lie within 3 pixels of (a cut-off corner or a thumb can
+ * take a whole quarter, never most of the edge), then refitted by least squares on those.
  */
 function fitEdge(positions: Int32Array, from: number, to: number): { slope: number; offset: number } | null {
   const span = to - from;
   if (span < 8) return null;
   const quarter = Math.floor(span / 4);
-  const first: number[] = [];
-  const last: number[] = [];
-  for (let i = from; i < from + quarter; i++) if (positions[i]! >= 0) first.push(positions[i]!);
-  for (let i = to - quarter; i < to; i++) if (positions[i]! >= 0) last.push(positions[i]!);
-  if (first.length < 3 || last.length < 3) return null;
-  const y1 = from + quarter / 2;
-  const y2 = to - quarter / 2;
-  let slope = (median(last) - median(first)) / (y2 - y1);
-  let offset = median(first) - slope * y1;
+  const medians: { at: number; value: number }[] = [];
+  for (let q = 0; q < 4; q++) {
+    const values: number[] = [];
+    for (let i = from + q * quarter; i < from + (q + 1) * quarter; i++)
+      if (positions[i]! >= 0) values.push(positions[i]!);
+    if (values.length >= 3) medians.push({ at: from + (q + 0.5) * quarter, value: median(values) });
+  }
+  if (medians.length < 2) return null;
+  const inliers = (slope: number, offset: number) => {
+    let count = 0;
+    for (let i = from; i < to; i++) {
+      const p = positions[i]!;
+      if (p >= 0 && Math.abs(p - (slope * i + offset)) <= 3) count++;
+    }
+    return count;
+  };
+  let slope = 0;
+  let offset = 0;
+  let best = -1;
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < medians.length; a++) for (let b = a + 1; b < medians.length; b++) pairs.push([a, b]);
+  // The longest baseline first, so it wins a tie.
+  pairs.sort((x, y) => medians[y[1]]!.at - medians[y[0]]!.at - (medians[x[1]]!.at - medians[x[0]]!.at));
+  for (const [a, b] of pairs) {
+    const p = medians[a]!;
+    const q = medians[b]!;
+    const s = (q.value - p.value) / (q.at - p.at);
+    const o = p.value - s * p.at;
+    const count = inliers(s, o);
+    if (count > best) {
+      best = count;
+      slope = s;
+      offset = o;
+    }
+  }
   let n = 0;
   let sx = 0;
   let sy = 0;
@@ -365,26 +391,41 @@ function paperAt(l: Light, x: number, y: number, width: number, height: number):
   return Math.max(8, s[0]! + s[1]! * u + s[2]! * v + s[3]! * u * u + s[4]! * u * v + s[5]! * v * v);
 }
 
-/** The image with the light taken out: each pixel over the paper's expected level there, paper at `PAPER`. */
-function normalise(image: Grey, l: Light): Uint8Array {
+/**
+ * The image with the light taken out: each pixel over the paper's expected level there, paper at
+ * `PAPER`; and the histogram of the result. The factor is computed every 16 pixels along a row and
+ * interpolated between (the surface is smooth): a division per pixel cost more than the rest.
+ */
+function normalise(image: Grey, l: Light): { normal: Uint8Array; histogram: Uint32Array } {
   const { data, width, height } = image;
   const out = new Uint8Array(data.length);
+  const histogram = new Uint32Array(256);
   const s = l.surface;
+  const STEP = 16;
   for (let y = 0; y < height; y++) {
     const v = (2 * y) / height - 1;
     // Along a row the surface is a quadratic in u: a + b·u + c·u².
     const a = s[0]! + s[2]! * v + s[5]! * v * v;
     const b = s[1]! + s[4]! * v;
     const c = s[3]!;
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
+    const factor = (x: number) => {
       const u = (2 * x) / width - 1;
-      const p = Math.max(8, a + b * u + c * u * u);
-      const value = (data[row + x]! * PAPER) / p;
-      out[row + x] = Math.min(value, 255);
+      return PAPER / Math.max(8, a + b * u + c * u * u);
+    };
+    const row = y * width;
+    for (let x0 = 0; x0 < width; x0 += STEP) {
+      const x1 = Math.min(width, x0 + STEP);
+      const f0 = factor(x0);
+      const df = (factor(x0 + STEP) - f0) / STEP;
+      let f = f0;
+      for (let x = x0; x < x1; x++, f += df) {
+        const value = Math.min(255, data[row + x]! * f) | 0;
+        out[row + x] = value;
+        histogram[value]!++;
+      }
     }
   }
-  return out;
+  return { normal: out, histogram };
 }
 
 /** Whether (x, y) lies inside the quadrilateral (corners in order). */
@@ -507,12 +548,22 @@ function findMark(
   const y0 = Math.max(0, Math.floor(Math.min(ya, yb)));
   const y1 = Math.min(height, Math.ceil(Math.max(ya, yb)));
   if (x1 - x0 < side * 2 || y1 - y0 < side * 2) return null;
-  const mask = new Uint8Array(width * height);
+  // The window's own mask, in window coordinates.
+  const ww = x1 - x0;
+  const mask = new Uint8Array(ww * (y1 - y0));
   for (let y = y0; y < y1; y++)
-    for (let x = x0, i = y * width + x0; x < x1; x++, i++) mask[i] = normal[i]! < dark ? 1 : 0;
+    for (let x = x0, i = y * width + x0, j = (y - y0) * ww; x < x1; x++, i++, j++)
+      mask[j] = normal[i]! < dark ? 1 : 0;
   let best: Point | null = null;
   let bestDistance = Number.POSITIVE_INFINITY;
-  regions(mask, width, x0, y0, x1, y1, (r) => {
+  regions(mask, ww, 0, 0, ww, y1 - y0, (local) => {
+    const r = {
+      ...local,
+      left: local.left + x0,
+      right: local.right + x0,
+      top: local.top + y0,
+      bottom: local.bottom + y0,
+    };
     if (r.open) return;
     const w = r.right - r.left + 1;
     const h = r.bottom - r.top + 1;
@@ -538,9 +589,7 @@ function findMark(
 export function measure(image: Grey): Measures {
   const { data, width, height } = image;
   const l = light(image);
-  const normal = normalise(image, l);
-  const histogram = new Uint32Array(256);
-  for (let i = 0; i < normal.length; i++) histogram[normal[i]!]!++;
+  const { normal, histogram } = normalise(image, l);
   const threshold = otsuThreshold(histogram);
   const normalImage: Grey = { data: normal, width, height };
   // Paper: runs of 1% of the image's width, so ink specks on a dark table are not a sheet.
@@ -571,35 +620,40 @@ export function measure(image: Grey): Measures {
     myy += n * y * y;
     mxy += sumX * y;
   }
-  const rawHistogram = new Uint32Array(256);
-  for (let i = 0; i < data.length; i++) rawHistogram[data[i]!]!++;
   const noMarks: Record<CornerName, Point | null> = {
     top_left: null,
     top_right: null,
     bottom_right: null,
     bottom_left: null,
   };
-  const none: Measures = {
-    sheetShare: 0,
-    skewDegrees: 0,
-    sideways: false,
-    corners: null,
-    missingCorners: [...CORNERS],
-    sheetWidth: 0,
-    paperLevel: percentile(rawHistogram, data.length, 0.5),
-    inkLevel: percentile(rawHistogram, data.length, 0.01),
-    clippedShare: 0,
-    washedTiles: 0,
-    sharpnessX: 0,
-    sharpnessY: 0,
-    tableEvidence: 0,
-    shadowShare: 0,
-    glareOverBoxes: 0,
-    marks: noMarks,
-    cutSides: [],
-    keystone: 1,
+  const histogramOf = () => {
+    const rawHistogram = new Uint32Array(256);
+    for (let i = 0; i < data.length; i++) rawHistogram[data[i]!]!++;
+    return rawHistogram;
   };
-  if (area < width * height * 0.05) return none;
+  if (area < width * height * 0.05) {
+    const rawHistogram = histogramOf();
+    return {
+      sheetShare: 0,
+      skewDegrees: 0,
+      sideways: false,
+      corners: null,
+      missingCorners: [...CORNERS],
+      sheetWidth: 0,
+      paperLevel: percentile(rawHistogram, data.length, 0.5),
+      inkLevel: percentile(rawHistogram, data.length, 0.01),
+      clippedShare: 0,
+      washedTiles: 0,
+      sharpnessX: 0,
+      sharpnessY: 0,
+      tableEvidence: 0,
+      shadowShare: 0,
+      glareOverBoxes: 0,
+      marks: noMarks,
+      cutSides: [],
+      keystone: 1,
+    };
+  }
   const cx = mx / area;
   const cy = my / area;
   const cxx = mxx / area - cx * cx;
@@ -615,8 +669,9 @@ export function measure(image: Grey): Measures {
   const missingCorners: CornerName[] = [];
   let sheetWidth = Math.sqrt(cxx * 12);
   let skew = skewDegrees;
+  let columns: ReturnType<typeof spans> | null = null;
   if (Math.abs(skewDegrees) <= EDGE_FIT_LIMIT_DEGREES && !sideways) {
-    const columns = spans(normalImage, threshold, run, false);
+    columns = spans(normalImage, threshold, run, false);
     let firstColumn = -1;
     let lastColumn = -1;
     for (let x = 0; x < width; x++)
@@ -796,7 +851,7 @@ export function measure(image: Grey): Measures {
   const marks: Record<CornerName, Point | null> = { ...noMarks };
   const cutSides: Side[] = [];
   let keystone = 1;
-  if (corners !== null) {
+  if (corners !== null && columns !== null) {
     const region = [
       onSheet(corners, BOXES.left, BOXES.top),
       onSheet(corners, BOXES.right, BOXES.top),
@@ -822,7 +877,8 @@ export function measure(image: Grey): Measures {
     const ry0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.y))));
     const ry1 = Math.min(height, Math.ceil(Math.max(...region.map((p) => p.y))));
     if (rx1 > rx0 && ry1 > ry0) {
-      const mask = new Uint8Array(width * height);
+      const rw = rx1 - rx0;
+      const mask = new Uint8Array(rw * (ry1 - ry0));
       let any = false;
       for (let y = ry0; y < ry1; y++) {
         const v = (2 * y) / height - 1;
@@ -833,14 +889,14 @@ export function measure(image: Grey): Measures {
           if (data[i]! < 253) continue;
           const u = (2 * x) / width - 1;
           if (a + b * u + s[3]! * u * u < 240 && inQuad(region, x, y)) {
-            mask[i] = 1;
+            mask[(y - ry0) * rw + x - rx0] = 1;
             any = true;
           }
         }
       }
       if (any) {
         let largest = 0;
-        regions(mask, width, rx0, ry0, rx1, ry1, (r) => {
+        regions(mask, rw, 0, 0, rw, ry1 - ry0, (r) => {
           if (r.count > largest) largest = r.count;
         });
         const boxArea = sheetWidth * BOX_WIDTH_SHARE * sheetWidth * BOX_HEIGHT_SHARE;
@@ -860,11 +916,19 @@ export function measure(image: Grey): Measures {
     // A side is cut when the sheet runs into the image's border along it and both marks at its
     // ends are missing while another is found (so this is a marked form), or when both its
     // corners are missing.
+    // The sheet runs off the image along a side when the image's outermost line there is paper
+    // over most of the sheet's extent (a cut corner's triangle of table leaves part of it dark).
+    const across = (span: { start: Int32Array; end: Int32Array }, line: number, extent: number) =>
+      span.start[line]! >= 0 && span.end[line]! - span.start[line]! >= extent * 0.85;
+    const sheetHeight = Math.hypot(
+      corners.bottom_left.x - corners.top_left.x,
+      corners.bottom_left.y - corners.top_left.y,
+    );
     const touches: Record<Side, boolean> = {
-      top: Math.min(corners.top_left.y, corners.top_right.y) <= edge,
-      right: Math.max(corners.top_right.x, corners.bottom_right.x) >= width - 1 - edge,
-      bottom: Math.max(corners.bottom_left.y, corners.bottom_right.y) >= height - 1 - edge,
-      left: Math.min(corners.top_left.x, corners.bottom_left.x) <= edge,
+      top: across(rows, edge, sheetWidth),
+      right: across(columns, width - 1 - edge, sheetHeight),
+      bottom: across(rows, height - 1 - edge, sheetWidth),
+      left: across(columns, edge, sheetHeight),
     };
     const ends: Record<Side, readonly [CornerName, CornerName]> = {
       top: ['top_left', 'top_right'],
