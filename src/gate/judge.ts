@@ -261,7 +261,14 @@ export function judgeGrey(
           `la imagen está demasiado comprimida (calidad ${c.jpegQuality}): envíe la foto original de la cámara, sin reducir`,
         ),
       );
-    if (reasons.length === 0 && m.tableEvidence < t.minTableEvidence)
+    // Every acta form prints four registration marks; on a sound image where none is found, a
+    // table that only just passes is not taken as evidence enough (another document of the
+    // package has a table of lines, no marks).
+    const unmarked = m.corners !== null && CORNERS.every((n) => m.marks[n] === null);
+    if (
+      reasons.length === 0 &&
+      (m.tableEvidence < t.minTableEvidence || (unmarked && m.tableEvidence < t.minTableEvidence * 1.25))
+    )
       reasons.push(
         reason(
           'not_an_acta',

@@ -81,6 +81,16 @@ test('sharpness at a fixed physical resolution: σ 1.5 px at 150 dpi is read, σ
   assert.ok(strong.codes.includes('blurry'), strong.codes.join(', '));
 });
 
+test('a form without registration marks but with its table of boxes is still an acta', async () => {
+  const { report, codes } = await judged('unmarked');
+  assert.equal(report.verdict, 'accept', codes.join(', '));
+  assert.ok(
+    Object.values(report.measures?.marks ?? {}).every((p) => p === null),
+    'no mark found',
+  );
+  assert.deepEqual(report.measures?.cutSides, []);
+});
+
 test('the new reasons are in the closed set', () => {
   for (const code of ['shadow', 'cut_edge', 'keystone'])
     assert.ok((QUALITY_REASONS as readonly string[]).includes(code));

@@ -5,7 +5,7 @@
  * small glare over the digits, whitened paper, a near-black table, mild and strong blur.
  */
 import sharp from 'sharp';
-import { boxRect, PAGE } from '../domain/acta_form.ts';
+import { boxRect, PAGE, registrationMarks } from '../domain/acta_form.ts';
 import { homography } from '../sim/acta_images/defects.ts';
 import { testActaImage } from './actas.ts';
 
@@ -120,6 +120,8 @@ export interface HardCases {
   readonly darkTable: Buffer;
   readonly mildBlur150: Buffer;
   readonly strongBlur150: Buffer;
+  /** The acta with its registration marks painted over in the paper's colour (a form printed without them). */
+  readonly unmarked: Buffer;
 }
 
 let cached: Promise<HardCases> | null = null;
@@ -169,7 +171,16 @@ async function build(): Promise<HardCases> {
   const at150 = await sharp(await png(page)).resize({ width: Math.round((w * 150) / 200) });
   const mildBlur150 = await at150.clone().blur(1.5).png().toBuffer();
   const strongBlur150 = await at150.clone().blur(4).png().toBuffer();
+  const unmarked = { ...page, data: Buffer.from(page.data) };
+  for (const mark of registrationMarks(h / k))
+    for (let y = Math.floor(mark.y * k) - 2; y < Math.ceil((mark.y + mark.height) * k) + 2; y++)
+      unmarked.data.fill(
+        250,
+        y * w + Math.floor(mark.x * k) - 2,
+        y * w + Math.ceil((mark.x + mark.width) * k) + 2,
+      );
   return {
+    unmarked: await png(unmarked),
     gradient: await png(gradient),
     shadow: await png(shadow),
     cutScan: cut,
