@@ -26,6 +26,13 @@ test("a hand's shadow over the boxes is a shadow, not a turned sheet", async () 
   assert.match(report.reasons.find((r) => r.code === 'shadow')!.message, /sombra.*repita/);
 });
 
+test("on a phone shot too: a strong gradient is accepted, a hand's shadow over the boxes is a shadow", async () => {
+  const gradient = await judged('phoneGradient');
+  assert.equal(gradient.report.verdict, 'accept', gradient.codes.join(', '));
+  const shadow = await judged('phoneShadow');
+  assert.deepEqual(shadow.codes, ['shadow']);
+});
+
 test('a scan missing 15% of its right side and of its bottom is a cut edge, named', async () => {
   const { report, codes } = await judged('cutScan');
   assert.equal(report.verdict, 'reject');

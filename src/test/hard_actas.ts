@@ -15,8 +15,8 @@ interface Raw {
   readonly height: number;
 }
 
-async function greyPage(): Promise<Raw> {
-  const { png } = await testActaImage();
+async function greyPage(style: 'scanner' | 'phone' = 'scanner'): Promise<Raw> {
+  const { png } = await testActaImage({ style });
   const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
@@ -120,6 +120,10 @@ export interface HardCases {
   readonly darkTable: Buffer;
   readonly mildBlur150: Buffer;
   readonly strongBlur150: Buffer;
+  /** A phone shot (on a table, in mild perspective, lit from one side) under a hand's shadow over the boxes. */
+  readonly phoneShadow: Buffer;
+  /** A phone shot under a strong top-to-bottom gradient. */
+  readonly phoneGradient: Buffer;
   /** The acta with its registration marks painted over in the paper's colour (a form printed without them). */
   readonly unmarked: Buffer;
 }
@@ -179,7 +183,19 @@ async function build(): Promise<HardCases> {
         y * w + Math.floor(mark.x * k) - 2,
         y * w + Math.ceil((mark.x + mark.width) * k) + 2,
       );
+  const phone = await greyPage('phone');
+  const phoneHand = await handMask(
+    phone.width,
+    phone.height,
+    phone.width * 0.78,
+    phone.height * 0.38,
+    phone.width * 0.11,
+  );
+  const phoneShadow = lit(phone, (x, y) => 1 - (0.6 * phoneHand[y * phone.width + x]!) / 255);
+  const phoneGradient = lit(phone, (_x, y) => 1.15 - 0.6 * (y / phone.height));
   return {
+    phoneShadow: await jpeg(phoneShadow),
+    phoneGradient: await jpeg(phoneGradient),
     unmarked: await png(unmarked),
     gradient: await png(gradient),
     shadow: await png(shadow),
