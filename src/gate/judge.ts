@@ -247,7 +247,12 @@ export function judgeGrey(
           'hay un reflejo que borra números de las casillas: incline la hoja o cambie de posición para evitarlo y repita',
         ),
       );
-    if (m.shadowShare > t.maxShadowShare && m.paperLevel >= t.minPaperLevel)
+    // A shadow the boxes are still read through (their ink keeps its contrast) is no reason.
+    if (
+      m.shadowShare > t.maxShadowShare &&
+      m.shadowContrast < t.minShadowContrast &&
+      m.paperLevel >= t.minPaperLevel
+    )
       reasons.push(
         reason(
           'shadow',

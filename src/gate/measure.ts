@@ -52,6 +52,11 @@ export interface Measures {
   readonly tableEvidence: number;
   /** Share of the boxes' column (in the light's coarse cells) in a cast shadow: its paper under `SHADOW_LIGHT` of the light expected there. */
   readonly shadowShare: number;
+  /**
+   * The ink's contrast left in that shadow, in grey levels: the shadow's paper (its cells'
+   * median bright level) less the ink darkened in the same proportion; 255 when there is no shadow.
+   */
+  readonly shadowContrast: number;
   /** The largest saturated blob over the table's boxes (where the paper around is not white), in boxes' areas. */
   readonly glareOverBoxes: number;
   /** The form's registration marks found near each corner (image pixels), null where none is. */
@@ -571,12 +576,14 @@ function findMark(
     if (r.open) return;
     const w = r.right - r.left + 1;
     const h = r.bottom - r.top + 1;
-    if (w < side * 0.55 || w > side * 1.7 || h < side * 0.55 || h > side * 1.7) return;
-    if (w / h > 1.5 || h / w > 1.5 || r.count < w * h * 0.7) return;
-    // Clear paper all round: no dark pixel in a margin of half the side.
-    const margin = Math.max(2, Math.round(Math.max(w, h) * 0.5));
-    for (let y = Math.max(0, r.top - margin); y <= Math.min(height - 1, r.bottom + margin); y++)
-      for (let x = Math.max(0, r.left - margin); x <= Math.min(width - 1, r.right + margin); x++) {
+    // Squeezed or stretched up to about 2 : 1 in strong perspective, where they matter most.
+    if (w < side * 0.45 || w > side * 2.2 || h < side * 0.45 || h > side * 2.2) return;
+    if (w / h > 2.2 || h / w > 2.2 || r.count < w * h * 0.7) return;
+    // Clear paper all round: no dark pixel within half its width across, half its height down.
+    const mx = Math.max(2, Math.round(w * 0.5));
+    const my = Math.max(2, Math.round(h * 0.5));
+    for (let y = Math.max(0, r.top - my); y <= Math.min(height - 1, r.bottom + my); y++)
+      for (let x = Math.max(0, r.left - mx); x <= Math.min(width - 1, r.right + mx); x++) {
         if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) continue;
         if (normal[y * width + x]! < dark) return;
       }
@@ -652,6 +659,7 @@ export function measure(image: Grey): Measures {
       sharpnessY: 0,
       tableEvidence: 0,
       shadowShare: 0,
+      shadowContrast: 255,
       glareOverBoxes: 0,
       marks: noMarks,
       cutSides: [],
@@ -852,6 +860,7 @@ export function measure(image: Grey): Measures {
   // is under SHADOW_LIGHT of the light the surface expects there (the surface follows a gradient,
   // not a shadow's sharp fall). Only there: a hand holding the margin hides no box.
   let shadowShare = 0;
+  let shadowContrast = 255;
   let glareOverBoxes = 0;
   const marks: Record<CornerName, Point | null> = { ...noMarks };
   const cutSides: Side[] = [];
@@ -865,15 +874,24 @@ export function measure(image: Grey): Measures {
     ];
     let boxCells = 0;
     let shaded = 0;
+    const shadowPaper: number[] = [];
     for (let gy = 0; gy < l.rows; gy++)
       for (let gx = 0; gx < l.columns; gx++) {
         const x = Math.min(width, (gx + 0.5) * l.cell);
         const y = Math.min(height, (gy + 0.5) * l.cell);
         if (!inQuad(region, x, y)) continue;
         boxCells++;
-        if (l.bright[gy * l.columns + gx]! < SHADOW_LIGHT * paperAt(l, x, y, width, height)) shaded++;
+        const c = gy * l.columns + gx;
+        if (l.bright[c]! < SHADOW_LIGHT * paperAt(l, x, y, width, height)) {
+          shaded++;
+          shadowPaper.push(l.bright[c]!);
+        }
       }
     shadowShare = boxCells === 0 ? 0 : shaded / boxCells;
+    // The ink darkens with its paper: in the shadow it keeps the share of the paper's level it
+    // keeps in the light. The shadow's paper is its cells' median (the cells along its edge,
+    // half in the light, are a minority).
+    if (shaded > 0) shadowContrast = median(shadowPaper) * (1 - inkLevel / Math.max(1, paperLevel));
 
     // Saturated blobs over the boxes: pixels at white where the paper around is not expected at
     // white (a whitening scanner's paper is, and is no reflection).
@@ -914,7 +932,13 @@ export function measure(image: Grey): Measures {
     for (const name of CORNERS) {
       const corner = corners[name];
       const inward = { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 };
-      marks[name] = findMark(normal, width, height, corner, inward, sheetWidth, dark);
+      // The sheet's width along the corner's own edge: in perspective the near edge is wider,
+      // and its marks bigger, than the far one.
+      const [a, b] = name.startsWith('top')
+        ? [corners.top_left, corners.top_right]
+        : [corners.bottom_left, corners.bottom_right];
+      const localWidth = Math.hypot(b.x - a.x, b.y - a.y);
+      marks[name] = findMark(normal, width, height, corner, inward, localWidth, dark);
     }
     const found = CORNERS.filter((n) => marks[n] !== null);
     const edge = Math.max(2, Math.round(width * 0.005));
@@ -978,6 +1002,7 @@ export function measure(image: Grey): Measures {
     sharpnessY: percentile(gradY, gradCount, 0.997) / contrast,
     tableEvidence: energyY === 0 ? 0 : energyX / energyY,
     shadowShare,
+    shadowContrast,
     glareOverBoxes,
     marks,
     cutSides,

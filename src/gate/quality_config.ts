@@ -33,6 +33,8 @@ export const QualityThresholdsSchema = z.strictObject({
   maxGlareOverBoxes: z.number().min(0).max(20),
   /** At most this share of the boxes' column in a cast shadow (under 60% of the light expected there). */
   maxShadowShare: z.number().min(0).max(1),
+  /** …when the ink in it keeps less than this contrast, in grey levels (a person reads through a lighter shadow). */
+  minShadowContrast: z.number().min(0).max(255),
   /** The registration marks' (else the corners') opposite sides differ at most by this ratio (perspective). */
   maxKeystone: z.number().min(1).max(3),
   /** The steepest edges over the contrast at 100 dpi (measure.ts SHARPNESS_DPI), in both directions, at least this. */

@@ -122,6 +122,10 @@ export interface HardCases {
   readonly strongBlur150: Buffer;
   /** A phone shot (on a table, in mild perspective, lit from one side) under a hand's shadow over the boxes. */
   readonly phoneShadow: Buffer;
+  /** The hand's shadow taking half the light: the digits are still read through it. */
+  readonly lightShadow: Buffer;
+  /** Perspective with the far edge 80% of the near one: still read. */
+  readonly moderateKeystone: Buffer;
   /** A phone shot under a strong top-to-bottom gradient. */
   readonly phoneGradient: Buffer;
   /** The acta with its registration marks painted over in the paper's colour (a form printed without them). */
@@ -149,13 +153,18 @@ async function build(): Promise<HardCases> {
   // A hand's shadow over the boxes, from the right edge: 40% of the light inside it.
   const b3 = box(3);
   const hand = await handMask(w, h, b3.x + b3.width * 0.7, b3.y, w * 0.12);
-  const shadow = lit(page, (x, y) => 1 - (0.6 * hand[y * w + x]!) / 255);
+  // Deep enough that the digits under it keep under 45 grey levels of contrast (unreadable), and
+  // a lighter one (half the light) that a person still reads through.
+  const shadow = lit(page, (x, y) => 1 - (0.93 * hand[y * w + x]!) / 255);
+  const lightShadow = lit(page, (x, y) => 1 - (0.5 * hand[y * w + x]!) / 255);
   // A scan missing 15% of its right side and of its bottom.
   const cut = await sharp(await png(page))
     .extract({ left: 0, top: 0, width: Math.round(w * 0.85), height: Math.round(h * 0.85) })
     .png()
     .toBuffer();
-  const keystone = perspective(onTable(page, 70, 0.06), 0.7, 70);
+  // The far edge half the near one (beyond a 1.6 : 1 squeeze nobody reads), and 80% (read).
+  const keystone = perspective(onTable(page, 70, 0.06), 0.5, 70);
+  const moderateKeystone = perspective(onTable(page, 70, 0.06), 0.8, 70);
   // A small saturated reflection over the first boxes' digits, on a phone-lit page (paper ~215).
   const dimmed = lit(page, () => 0.86);
   const b1 = box(1);
@@ -191,9 +200,11 @@ async function build(): Promise<HardCases> {
     phone.height * 0.38,
     phone.width * 0.11,
   );
-  const phoneShadow = lit(phone, (x, y) => 1 - (0.6 * phoneHand[y * phone.width + x]!) / 255);
+  const phoneShadow = lit(phone, (x, y) => 1 - (0.93 * phoneHand[y * phone.width + x]!) / 255);
   const phoneGradient = lit(phone, (_x, y) => 1.15 - 0.6 * (y / phone.height));
   return {
+    lightShadow: await png(lightShadow),
+    moderateKeystone: await jpeg(moderateKeystone),
     phoneShadow: await jpeg(phoneShadow),
     phoneGradient: await jpeg(phoneGradient),
     unmarked: await png(unmarked),

@@ -44,6 +44,7 @@ function judged(
       clippedShare: 0,
       washedTiles: 0,
       shadowShare: 0,
+      shadowContrast: 255,
       glareOverBoxes: 0,
       marks: { top_left: null, top_right: null, bottom_right: null, bottom_left: null },
       cutSides: [],
