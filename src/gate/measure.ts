@@ -548,9 +548,12 @@ function findMark(
   const side = sheetWidth * MARK_SHARE;
   if (side < 3) return null;
   const reach = sheetWidth * 0.11;
-  const xa = corner.x;
+  // From a little outside the corner, so a mark cut by the image's border touches the window's
+  // outer side there, not an inner one.
+  const slack = 3;
+  const xa = corner.x - inward.x * slack;
   const xb = corner.x + inward.x * reach;
-  const ya = corner.y;
+  const ya = corner.y - inward.y * slack;
   const yb = corner.y + inward.y * reach;
   const x0 = Math.max(0, Math.floor(Math.min(xa, xb)));
   const x1 = Math.min(width, Math.ceil(Math.max(xa, xb)));
@@ -573,7 +576,14 @@ function findMark(
       top: local.top + y0,
       bottom: local.bottom + y0,
     };
-    if (r.open) return;
+    // Cut by the window's inner sides, it is something bigger; by the image's own border, it is a
+    // mark the scan cut through (a sliver off the margin leaves the page whole).
+    const inner =
+      (r.left === x0 && x0 > 0) ||
+      (r.top === y0 && y0 > 0) ||
+      (r.right === x1 - 1 && x1 < width) ||
+      (r.bottom === y1 - 1 && y1 < height);
+    if (inner) return;
     const w = r.right - r.left + 1;
     const h = r.bottom - r.top + 1;
     // Squeezed or stretched up to about 2 : 1 in strong perspective, where they matter most.

@@ -51,6 +51,10 @@ test('a scan missing 15% of its right side and of its bottom is a cut edge, name
   // The top left registration mark was found: this is a marked form, cut short.
   assert.ok(report.measures?.marks.top_left !== null);
   assert.equal(report.measures?.marks.bottom_right, null);
+  // A sliver off the margin, through the marks but short of the boxes, leaves the page whole.
+  const sliver = await judged('sliver');
+  assert.ok(!sliver.codes.includes('cut_edge'), sliver.codes.join(', '));
+  assert.notEqual(sliver.report.verdict, 'reject', sliver.codes.join(', '));
 });
 
 test('strong perspective is keystone, measured on the registration marks', async () => {

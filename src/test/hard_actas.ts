@@ -122,6 +122,8 @@ export interface HardCases {
   readonly strongBlur150: Buffer;
   /** A phone shot (on a table, in mild perspective, lit from one side) under a hand's shadow over the boxes. */
   readonly phoneShadow: Buffer;
+  /** A scan missing 3% of its right side: through the marks, short of the boxes. */
+  readonly sliver: Buffer;
   /** The hand's shadow taking half the light: the digits are still read through it. */
   readonly lightShadow: Buffer;
   /** Perspective with the far edge 80% of the near one: still read. */
@@ -163,6 +165,11 @@ async function build(): Promise<HardCases> {
     .png()
     .toBuffer();
   // The far edge half the near one (beyond a 1.6 : 1 squeeze nobody reads), and 80% (read).
+  // A sliver (3%) off the right margin, through the registration marks: the page is whole.
+  const sliver = await sharp(await png(page))
+    .extract({ left: 0, top: 0, width: Math.round(w * 0.97), height: h })
+    .png()
+    .toBuffer();
   const keystone = perspective(onTable(page, 70, 0.06), 0.5, 70);
   const moderateKeystone = perspective(onTable(page, 70, 0.06), 0.8, 70);
   // A small saturated reflection over the first boxes' digits, on a phone-lit page (paper ~215).
@@ -203,6 +210,7 @@ async function build(): Promise<HardCases> {
   const phoneShadow = lit(phone, (x, y) => 1 - (0.93 * phoneHand[y * phone.width + x]!) / 255);
   const phoneGradient = lit(phone, (_x, y) => 1.15 - 0.6 * (y / phone.height));
   return {
+    sliver,
     lightShadow: await png(lightShadow),
     moderateKeystone: await jpeg(moderateKeystone),
     phoneShadow: await jpeg(phoneShadow),
