@@ -16,7 +16,6 @@ import { err } from '../domain/result.ts';
 import { classifyFault } from '../platform/faults.ts';
 import { cutAwaitsWitnesses, signCheckpoint } from '../publish/publisher.ts';
 import { openImageStore } from '../images/image_store.ts';
-import { MerkleTree } from '../journal/merkle.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { corpusIdentity, openBreachCorpus } from '../auth/breached_passwords.ts';
@@ -187,8 +186,6 @@ export async function runServe(args: readonly string[]): Promise<number> {
 
   let checkpointing = Promise.resolve();
   let signedSize = -1;
-  // One tree for the life of the service, grown by the new leaves at each checkpoint.
-  const tree = new MerkleTree([]);
   // 0: another node on the same data folder signs the checkpoints; two signers would race.
   const signs = config.value.checkpointSeconds > 0;
   const checkpoint = async () => {
@@ -202,7 +199,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     const store = node.value.journal;
     const head = await store.journalHead();
     if (head.size === signedSize) return;
-    tree.append(await store.journalLeafHashes(tree.size, head.size));
+    // The tree the witnesses' consistency proofs come from: one for the life of the service.
+    const tree = await server.journalTree.grownTo(head.size);
     const signed = await signCheckpoint(node.value, head, clock(), tree);
     if (signed.ok) signedSize = head.size;
     // Another process on this data folder (a cut, another node) signed a newer head meanwhile.

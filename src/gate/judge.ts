@@ -63,7 +63,7 @@ export type QualityVerdict = 'accept' | 'reject' | 'review';
 export interface QualityReport {
   readonly verdict: QualityVerdict;
   readonly reasons: readonly QualityReason[];
-  /** What the QR label says, or null when it does not read. */
+  /** The CLAVE_ACTA the QR label names, or null when it does not read as one; on a rejected image too. */
   readonly qr: string | null;
   /** The image as displayed (EXIF orientation applied), in pixels; 0 when it could not be read. */
   readonly width: number;
@@ -281,10 +281,28 @@ export function judgeGrey(
         ),
       );
   }
-  if (reasons.length > 0) return { verdict: 'reject', reasons, qr: null, width, height, corners, measures };
-  if (options.readQr === null)
-    return { verdict: 'accept', reasons, qr: null, width, height, corners, measures };
-  const qr = options.readQr(image, m.corners);
+  const report: QualityReport = {
+    verdict: reasons.length > 0 ? 'reject' : 'accept',
+    reasons,
+    qr: null,
+    width,
+    height,
+    corners,
+    measures,
+  };
+  if (options.readQr === null) return report;
+  return withLabel(report, options.readQr(image, m.corners), options.claimedKey);
+}
+
+/**
+ * A judged image with what its QR label says (`qr`: a well-formed CLAVE_ACTA, or null when the
+ * label does not read). Recorded on a rejected image too, so the console and the journal show
+ * which acta it was; on an accepted one a label that does not read, or names another acta than
+ * `claimedKey`, sends the image to a person (review).
+ */
+export function withLabel(report: QualityReport, qr: string | null, claimedKey?: string): QualityReport {
+  if (report.verdict !== 'accept') return { ...report, qr };
+  const reasons: QualityReason[] = [];
   if (qr === null)
     reasons.push(
       reason(
@@ -292,14 +310,15 @@ export function judgeGrey(
         'no se lee la etiqueta QR: verifique que esté completa y a la vista; si está dañada, una persona confirmará la clave del acta',
       ),
     );
-  else if (options.claimedKey !== undefined && qr !== options.claimedKey)
+  else if (claimedKey !== undefined && qr !== claimedKey)
     reasons.push(
       reason(
         'qr_mismatch',
-        `la etiqueta QR dice ${qr}, no ${options.claimedKey}: verifique que sea el acta correcta; una persona revisará`,
+        `la etiqueta QR dice ${qr}, no ${claimedKey}: verifique que sea el acta correcta; una persona revisará`,
       ),
     );
   return {
+    ...report,
     verdict:
       reasons.length === 0
         ? 'accept'
@@ -308,9 +327,5 @@ export function judgeGrey(
           : 'reject',
     reasons,
     qr,
-    width,
-    height,
-    corners,
-    measures,
   };
 }

@@ -9,9 +9,17 @@
 import sharp, { type OutputInfo } from 'sharp';
 import { CONTAINER_LIMITS, type Container, pngDataExcess, readContainer } from './container.ts';
 import type { Grey } from './measure.ts';
-import { readQrLabel } from './qr_label.ts';
+import { readLabelFullResolution } from './qr_label.ts';
 import { defaultThresholds, type QualityThresholds } from './quality_config.ts';
-import { judgeGrey, type QualityReason, type QualityReport, reason, refused, WORKING_SIZE } from './judge.ts';
+import {
+  judgeGrey,
+  type QualityReason,
+  type QualityReport,
+  reason,
+  refused,
+  WORKING_SIZE,
+  withLabel,
+} from './judge.ts';
 
 export {
   QUALITY_REASONS,
@@ -31,7 +39,10 @@ export function decodeToWorkingSize(
   bytes: Uint8Array,
   maxPixels: number,
 ): Promise<{ data: Buffer; info: OutputInfo }> {
-  return sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' })
+  // ignoreIcc: a phone's profile (Display P3, sRGB) keeps greys grey, and converting every
+  // pixel through it costs a third of a 12 MP photo's decode (bench/images.ts); a CMYK file
+  // still goes through libvips' CMYK profile.
+  return sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', ignoreIcc: true })
     .autoOrient()
     .resize({
       width: WORKING_SIZE,
@@ -158,12 +169,20 @@ export async function assessActaImage(
   const turned = decoded.info.width > decoded.info.height !== c.width > c.height;
   const width = turned ? c.height : c.width;
   const height = turned ? c.width : c.height;
-  return judgeGrey(image, {
+  const report = judgeGrey(image, {
     width,
     height,
     jpegQuality: c.jpegQuality,
     thresholds: t,
-    readQr: options.readQr === false ? null : readQrLabel,
-    ...(options.claimedKey === undefined ? {} : { claimedKey: options.claimedKey }),
+    readQr: null,
   });
+  if (options.readQr === false) return report;
+  // Read on a rejected image too: the console and the journal show which acta it was.
+  const label = await readLabelFullResolution(
+    bytes,
+    image,
+    { width, height, maxPixels: t.maxPixels },
+    report.corners,
+  );
+  return withLabel(report, label.key, options.claimedKey);
 }

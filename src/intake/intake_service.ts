@@ -331,7 +331,8 @@ export class IntakeService {
           `la imagen no pasa el control de calidad: ${quality.reasons.map((r) => r.message).join(' · ')}`,
           pkg,
           true,
-          { quality: quality.reasons.map((r) => r.code) },
+          // What the label said, when it read: which acta the refused image was.
+          { quality: quality.reasons.map((r) => r.code), qr: quality.qr },
         );
       }
     }

@@ -145,6 +145,32 @@ describe('cut server (real HTTP on loopback)', () => {
     assert.doesNotMatch(listing.body, /\.tmp|\.env/);
   });
 
+  test('types by the name in the public root: the site’s page and scripts as such, a cut’s never', async () => {
+    // The site copied into the cuts root (docs/deployment.md), beside a cut with files of its kinds.
+    await mkdir(path.join(root, 'assets'), { recursive: true });
+    await writeFile(path.join(root, 'index.html'), '<!doctype html><title>PREP</title>');
+    await writeFile(path.join(root, 'assets', 'app-abc123.js'), 'console.log(1);\n');
+    await writeFile(path.join(root, '20240602_2005', 'x.html'), '<script>alert(1)</script>');
+    await writeFile(path.join(root, '20240602_2005', 'x.js'), 'alert(1);\n');
+    await writeFile(path.join(root, '20240602_2005', 'acta.jpg'), Buffer.from([0xff, 0xd8, 0xff]));
+    for (const [target, type] of [
+      ['/index.html', 'text/html; charset=utf-8'],
+      ['/assets/app-abc123.js', 'text/javascript; charset=utf-8'],
+      ['/20240602_2005/x.html', 'application/octet-stream'],
+      ['/20240602_2005/x.js', 'application/octet-stream'],
+      ['/20240602_2005/acta.jpg', 'image/jpeg'],
+    ] as const) {
+      // Twice: the second answer comes from memory.
+      for (const _ of [1, 2]) {
+        const response = await fetch(`${base}${target}`);
+        assert.equal(response.status, 200, target);
+        assert.equal(response.headers.get('content-type'), type, target);
+        assert.equal(response.headers.get('x-content-type-options'), 'nosniff', target);
+        await response.arrayBuffer();
+      }
+    }
+  });
+
   test('traversal and encoding tricks: double encoding, backslashes, NUL, overlong UTF-8 and paths, dot segments', async () => {
     const cases: [string, number[]][] = [
       ['/%252e%252e/%252e%252e/etc/passwd', [404]],

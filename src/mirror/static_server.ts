@@ -12,20 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.sig': 'text/plain; charset=utf-8',
-  '.pub': 'text/plain; charset=utf-8',
-  '.zip': 'application/zip',
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
+import { publicContentType } from '../platform/content_types.ts';
 
 /**
  * The site's policy (docs/site.md); files that are not pages are covered by it harmlessly.
@@ -105,9 +92,11 @@ const gzipAsync = promisify(gzip);
 class CachedFile {
   readonly #encoded = new Map<Encoding, Promise<Buffer>>();
   readonly resolved: string;
+  readonly type: string;
   readonly body: Buffer;
-  constructor(resolved: string, body: Buffer) {
+  constructor(resolved: string, type: string, body: Buffer) {
     this.resolved = resolved;
+    this.type = type;
     this.body = body;
   }
 
@@ -138,7 +127,7 @@ class ImmutableFileCache {
     return this.#files.get(relative);
   }
 
-  async fill(relative: string, resolved: string, size: number): Promise<void> {
+  async fill(relative: string, resolved: string, type: string, size: number): Promise<void> {
     if (size > CACHE_FILE_BYTES || this.#files.has(relative)) return;
     const body = await readFile(resolved);
     // The oldest entries make room: a cut server's hot set is the newest cut's pages.
@@ -147,7 +136,7 @@ class ImmutableFileCache {
       this.#files.delete(key);
       this.#bytes -= file.body.length;
     }
-    this.#files.set(relative, new CachedFile(resolved, body));
+    this.#files.set(relative, new CachedFile(resolved, type, body));
     this.#bytes += body.length;
   }
 }
@@ -178,14 +167,14 @@ async function sendCached(
       ? acceptedEncoding(request.headers['accept-encoding'])
       : null;
   if (encoding === null) {
-    send(request, response, cached.resolved, cached.body.length, compressible, (range) =>
+    send(request, response, cached.resolved, cached.type, cached.body.length, compressible, (range) =>
       response.end(range === null ? cached.body : cached.body.subarray(range.start, range.end + 1)),
     );
     return;
   }
   const body = await cached.encoded(encoding);
   response.writeHead(200, {
-    ...headersOf(cached.resolved, true),
+    ...headersOf(cached.resolved, cached.type, true),
     'content-encoding': encoding,
     'content-length': String(body.length),
   });
@@ -294,15 +283,18 @@ async function handle(
     response.end(request.method === 'HEAD' ? undefined : body);
     return;
   }
+  // By its name in the public root, as the cut store puts it into a bucket: the site's names
+  // are `index.html` and `assets/…` whichever folder holds them.
+  const type = publicContentType(path.relative(root, resolved).split(path.sep).join('/'));
   if (!isMutable(resolved)) {
-    await cache.fill(cacheKey, resolved, info.size);
+    await cache.fill(cacheKey, resolved, type, info.size);
     const filled = cache.get(cacheKey);
     if (filled !== undefined) {
       await sendCached(request, response, filled);
       return;
     }
   }
-  send(request, response, resolved, info.size, COMPRESSIBLE.has(path.extname(resolved)), (range) =>
+  send(request, response, resolved, type, info.size, COMPRESSIBLE.has(path.extname(resolved)), (range) =>
     createReadStream(resolved, range ?? {}).pipe(response),
   );
 }
@@ -314,9 +306,9 @@ function isMutable(file: string): boolean {
   return name === 'latest.json' || name === 'latest.sig' || name === 'index.html';
 }
 
-function headersOf(resolved: string, compressible: boolean): Record<string, string> {
+function headersOf(resolved: string, type: string, compressible: boolean): Record<string, string> {
   return {
-    'content-type': CONTENT_TYPES[path.extname(resolved)] ?? 'application/octet-stream',
+    'content-type': type,
     'cache-control': !isMutable(resolved)
       ? 'public, max-age=31536000, immutable'
       : path.basename(resolved) === 'index.html'
@@ -334,11 +326,12 @@ function send(
   request: IncomingMessage,
   response: ServerResponse,
   resolved: string,
+  type: string,
   size: number,
   compressible: boolean,
   body: (range: { start: number; end: number } | null) => void,
 ): void {
-  const headers = headersOf(resolved, compressible);
+  const headers = headersOf(resolved, type, compressible);
   // The site reads one casilla's rows out of a contest CSV by byte range (docs/publication-format.md).
   const range = parseRange(request.headers.range, size);
   if (range === 'unsatisfiable') {

@@ -6,7 +6,6 @@
  * `latest.json`. Everything but the latest pointer is immutable: a name, once written, keeps
  * its bytes, and writing other bytes under it is refused.
  */
-import path from 'node:path';
 import type { Result } from '../domain/result.ts';
 
 export type CutStoreUnavailable = 'unavailable';
@@ -58,22 +57,6 @@ export const CUT_ID = /^\d{8}_\d{4}$/;
 /** The pointer's names, which alone are replaced. */
 export const LATEST_JSON = 'latest.json';
 export const LATEST_SIG = 'latest.sig';
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.sig': 'text/plain; charset=utf-8',
-  '.pub': 'text/plain; charset=utf-8',
-  '.zip': 'application/zip',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-};
-
-/** The Content-Type a published file is served with, by its extension. */
-export function contentTypeOf(name: string): string {
-  return CONTENT_TYPES[path.posix.extname(name).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /** A name inside the cuts root: plain segments, no `..`, no leading `/`. */
 export function isCutStoreName(name: string): boolean {

@@ -10,6 +10,7 @@ import { err, ok, type Result } from '../domain/result.ts';
 import { openCheckpoint } from '../journal/checkpoint.ts';
 import { checkEntry, decodeEntry } from '../journal/entries.ts';
 import { hashLeaf, MerkleTree } from '../journal/merkle.ts';
+import type { JournalTreeView } from '../journal/journal_tree.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
 import { buildCut, type CutRelease, type CutTimer, startTimer } from './cut_builder.ts';
@@ -423,7 +424,7 @@ export async function signCheckpoint(
   node: Pick<Publisher, 'journal' | 'checkpointSigner'>,
   head: JournalHead,
   at: number,
-  tree?: MerkleTree,
+  tree?: JournalTreeView,
   options: { readonly allowPrefix?: boolean } = {},
 ): Promise<Result<string, SignerError>> {
   const store = node.journal;

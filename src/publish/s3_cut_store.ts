@@ -27,15 +27,9 @@ import {
   type SdkError,
   s3Client,
 } from '../images/s3_blob_store.ts';
+import { publicContentType } from '../platform/content_types.ts';
 import { sha256Hex } from '../platform/hashing.ts';
-import {
-  contentTypeOf,
-  CUT_ID,
-  type CutStore,
-  isCutStoreName,
-  LATEST_JSON,
-  LATEST_SIG,
-} from './cut_store.ts';
+import { CUT_ID, type CutStore, isCutStoreName, LATEST_JSON, LATEST_SIG } from './cut_store.ts';
 
 /** What never changes under its name: cached by browsers and CDNs for a year. */
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
@@ -196,7 +190,7 @@ export class S3CutStore implements CutStore {
     bytes: Buffer,
     options: { readonly contentType?: string } = {},
   ): Promise<Result<'written' | 'present', 'different' | 'unavailable'>> {
-    return this.#put(name, bytes, IMMUTABLE_CACHE, options.contentType ?? contentTypeOf(name), false);
+    return this.#put(name, bytes, IMMUTABLE_CACHE, options.contentType ?? publicContentType(name), false);
   }
 
   async sync(): Promise<void> {}
@@ -271,7 +265,7 @@ export class S3CutStore implements CutStore {
       [LATEST_JSON, json],
       [LATEST_SIG, sig],
     ] as const) {
-      const put = await this.#put(name, bytes, LATEST_CACHE, contentTypeOf(name), true);
+      const put = await this.#put(name, bytes, LATEST_CACHE, publicContentType(name), true);
       if (!put.ok) return err('unavailable', put.message);
     }
     return ok(undefined);

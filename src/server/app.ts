@@ -33,6 +33,7 @@ import { registerOperatorRoutes } from './operator_routes.ts';
 import { currentAttestation } from '../release/bootstrap.ts';
 import { Deployment, deploymentFacts } from './deployment.ts';
 import { registerWitnessRoutes } from './witness_routes.ts';
+import { JournalTree } from '../journal/journal_tree.ts';
 import { faultResponse, NodeHealth, probeDisk, RETRY_AFTER_SECONDS } from './health.ts';
 import { type AdmissionRefusal, IntakeAdmission, type Permit } from './intake_admission.ts';
 import { fieldsOf, headersOf } from './intake_body.ts';
@@ -114,6 +115,11 @@ export interface ServerHandle {
   readonly metrics: CenterMetrics;
   /** The code this node runs: `GET /.well-known/openprep-release`, DEPLOYMENT, the re-check. */
   readonly deployment: Deployment;
+  /**
+   * The journal's Merkle tree this process keeps: the consistency proofs the witnesses ask for,
+   * and serve's periodic checkpoints (src/cli/serve_command.ts), come from this one tree.
+   */
+  readonly journalTree: JournalTree;
 }
 
 export async function buildServer(options: {
@@ -248,6 +254,7 @@ export async function buildServer(options: {
     health,
     deployment,
     metrics,
+    journalTree: new JournalTree(node.journal),
   };
 
   // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
@@ -424,7 +431,7 @@ export async function buildServer(options: {
       return reply.code(404).send({ error: 'no-checkpoint', message: 'no checkpoint signed yet' });
     return reply.type('text/plain; charset=utf-8').send(last.note);
   });
-  registerWitnessRoutes(app, node, options.clock);
+  registerWitnessRoutes(app, node, options.clock, handle.journalTree);
 
   // An image body is handed to the route as the raw stream, to be hashed and written as it arrives.
   app.addContentTypeParser(['image/jpeg', 'image/png'], (_request, payload, done) => done(null, payload));

@@ -97,6 +97,8 @@ test('a blurred image is refused with the reasons in Spanish, journaled, and not
   assert.equal(entry['type'], 'PACKAGE_REJECTED');
   assert.equal(entry['reason'], 'image-quality');
   assert.deepEqual(entry['quality'], ['motion_blur']);
+  // What the label said is journaled with the refusal; through this blur it does not read.
+  assert.equal(entry['qr'], null);
   // The device retakes it: the same sequence number, a good image, a receipt.
   const retake = await testActaImage({ actaKey: keys[1]!, style: 'phone' });
   const again = packageFor(scanner, retake.png, { sequence: 1, claimedKey: keys[1]! });

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { CenterNode } from '../center/node.ts';
 import { parseCheckpointBody } from '../journal/checkpoint.ts';
 import { openCosignatures, parseWitnessKey, splitNote, type WitnessKey } from '../journal/cosignature.ts';
-import { MerkleTree } from '../journal/merkle.ts';
+import type { JournalTree } from '../journal/journal_tree.ts';
 
 /** A cosigned checkpoint note: the checkpoint, the log's line and up to a few dozen cosignatures. */
 const MAX_COSIGNED_NOTE_BYTES = 16 * 1024;
@@ -20,17 +20,12 @@ const consistencyQuery = z.strictObject({
   to: z.string().regex(/^(0|[1-9][0-9]{0,14})$/, 'must be a tree size: a decimal without leading zeros'),
 });
 
-export function registerWitnessRoutes(app: FastifyInstance, node: CenterNode, clock: () => number): void {
-  // One tree for the life of the service, grown by the journal's new leaves on each request.
-  const tree = new MerkleTree([]);
-  let growing = Promise.resolve();
-  const grownTo = async (size: number): Promise<void> => {
-    growing = growing.then(async () => {
-      if (tree.size < size) tree.append(await node.journal.journalLeafHashes(tree.size, size));
-    });
-    await growing;
-  };
-
+export function registerWitnessRoutes(
+  app: FastifyInstance,
+  node: CenterNode,
+  clock: () => number,
+  journalTree: JournalTree,
+): void {
   app.get('/api/v1/proof/consistency', { config: { policy: 'public' } }, async (request, reply) => {
     const query = consistencyQuery.safeParse(request.query);
     if (!query.success)
@@ -44,12 +39,17 @@ export function registerWitnessRoutes(app: FastifyInstance, node: CenterNode, cl
       return reply
         .code(400)
         .send({ error: 'bad-request', message: `from (${from}) is larger than to (${to})` });
-    const head = await node.journal.journalHead();
-    if (to > head.size)
-      return reply
-        .code(400)
-        .send({ error: 'beyond-head', message: `the journal has ${head.size} entries, not ${to}` });
-    await grownTo(head.size);
+    // A size the tree already holds is in the journal; only a larger one needs the head.
+    let grow = to;
+    if (to > journalTree.size) {
+      const head = await node.journal.journalHead();
+      if (to > head.size)
+        return reply
+          .code(400)
+          .send({ error: 'beyond-head', message: `the journal has ${head.size} entries, not ${to}` });
+      grow = head.size;
+    }
+    const tree = await journalTree.grownTo(grow);
     const proof = tree.consistencyProof(from, to).map((hash) => hash.toString('base64'));
     return reply.header('cache-control', 'public, max-age=3600').send({ from, to, proof });
   });
