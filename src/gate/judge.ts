@@ -266,14 +266,11 @@ export function judgeGrey(
           `la imagen está demasiado comprimida (calidad ${c.jpegQuality}): envíe la foto original de la cámara, sin reducir`,
         ),
       );
-    // Every acta form prints four registration marks; on a sound image where none is found, a
-    // table that only just passes is not taken as evidence enough (another document of the
-    // package has a table of lines, no marks).
+    // Every acta form prints four registration marks, the package's other documents none: on a
+    // sound image whose sheet is found whole and upright, not one of them is another document
+    // (fingers or a reflection hide one or two, never all four).
     const unmarked = m.corners !== null && CORNERS.every((n) => m.marks[n] === null);
-    if (
-      reasons.length === 0 &&
-      (m.tableEvidence < t.minTableEvidence || (unmarked && m.tableEvidence < t.minTableEvidence * 1.25))
-    )
+    if (reasons.length === 0 && (m.tableEvidence < t.minTableEvidence || unmarked))
       reasons.push(
         reason(
           'not_an_acta',

@@ -130,7 +130,7 @@ export interface HardCases {
   readonly moderateKeystone: Buffer;
   /** A phone shot under a strong top-to-bottom gradient. */
   readonly phoneGradient: Buffer;
-  /** The acta with its registration marks painted over in the paper's colour (a form printed without them). */
+  /** The acta with its registration marks painted over in the paper's colour: a table like an acta's, no marks. */
   readonly unmarked: Buffer;
 }
 
