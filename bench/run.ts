@@ -18,6 +18,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   capture: 'capture.ts',
   national: 'national.ts',
   images: 'images.ts',
+  measure: 'measure.ts',
   'realistic-page': 'realistic_page.ts',
   'realistic-scene': 'realistic_scene.ts',
   'signin-flood': 'signin_flood.ts',

@@ -1,7 +1,7 @@
 /**
  * The phone's quality check, before an acta photo is queued: the quality gate's own judgement
- * (src/gate/judge.ts — the sheet and its corners, skew, resolution, light, glare, sharpness,
- * whether it is an acta) with the reviewed thresholds, on the pixels of a canvas the photo was
+ * (src/gate/judge.ts — the sheet and its corners, a cut edge, skew, perspective, resolution,
+ * light, glare, a cast shadow, sharpness, whether it is an acta) with the reviewed thresholds, on the pixels of a canvas the photo was
  * drawn on, scaled so its longer side is the gate's working size. The QR label is read by the
  * center's gate when the package arrives (a label that does not read, or names another acta,
  * is flagged there for a person). Pure, so it runs the same in the browser and in tests; the

@@ -9,7 +9,16 @@
  * wrong and how to retake); or `review`: the image is fine but its QR label does not read or
  * names another acta — a person decides, it is never accepted silently.
  */
-import { CORNERS, type CornerName, type Grey, type Measures, measure, type Point } from './measure.ts';
+import {
+  CORNERS,
+  type CornerName,
+  type Grey,
+  type Measures,
+  measure,
+  type Point,
+  SHEET_INCHES,
+  type Side,
+} from './measure.ts';
 import type { QualityThresholds } from './quality_config.ts';
 
 /** Why an image is refused or sent to a person: a closed set. */
@@ -23,10 +32,13 @@ export const QUALITY_REASONS = [
   'sideways',
   'skewed',
   'missing_corner',
+  'cut_edge',
+  'keystone',
   'low_resolution',
   'too_dark',
   'overexposed',
   'glare',
+  'shadow',
   'low_contrast',
   'blurry',
   'motion_blur',
@@ -63,8 +75,13 @@ export interface QualityReport {
 
 /** The working size: the longer side at most this many pixels (about 90 dpi for a letter page; the QR label's modules are still 5 pixels). */
 export const WORKING_SIZE = 1000;
-/** A letter-size acta is 8.5 inches wide. */
-const SHEET_INCHES = 8.5;
+
+const SIDE_CORNERS: Readonly<Record<Side, readonly CornerName[]>> = {
+  top: ['top_left', 'top_right'],
+  right: ['top_right', 'bottom_right'],
+  bottom: ['bottom_right', 'bottom_left'],
+  left: ['bottom_left', 'top_left'],
+};
 
 const CORNER_WORDS: Readonly<Record<CornerName, string>> = {
   top_left: 'superior izquierda',
@@ -72,6 +89,20 @@ const CORNER_WORDS: Readonly<Record<CornerName, string>> = {
   bottom_right: 'inferior derecha',
   bottom_left: 'inferior izquierda',
 };
+
+const SIDE_WORDS: Readonly<Record<Side, string>> = {
+  top: 'superior',
+  right: 'derecho',
+  bottom: 'inferior',
+  left: 'izquierdo',
+};
+
+/** «el borde derecho», «el borde derecho y el inferior». */
+function sidesInWords(sides: readonly Side[]): string {
+  const words = sides.map((s) => SIDE_WORDS[s]);
+  if (words.length === 1) return `el borde ${words[0]}`;
+  return `el borde ${words.slice(0, -1).join(', el ')} y el ${words[words.length - 1]}`;
+}
 
 export const reason = (code: QualityReasonCode, message: string): QualityReason => ({ code, message });
 
@@ -130,7 +161,33 @@ export function judgeGrey(
         `la hoja está torcida (${Math.abs(m.skewDegrees).toFixed(0)}°): alinee el acta con el encuadre y repita`,
       ),
     );
-  else
+  else if (m.paperLevel >= t.minPaperLevel && m.inkLevel <= t.maxInkLevel) {
+    // Geometry from the marks and corners means something only on a page exposed well enough to
+    // see them (an overexposed table is white and the sheet runs off the image).
+    if (m.cutSides.length > 0)
+      reasons.push(
+        reason(
+          'cut_edge',
+          `${m.cutSides.length === 1 ? 'falta' : 'faltan'} ${sidesInWords(m.cutSides)} de la hoja: encuadre la hoja completa y repita`,
+        ),
+      );
+    const cut = new Set(m.cutSides.flatMap((side) => SIDE_CORNERS[side]));
+    for (const corner of m.missingCorners)
+      if (!cut.has(corner))
+        reasons.push(
+          reason(
+            'missing_corner',
+            `falta la esquina ${CORNER_WORDS[corner]}: encuadre la hoja completa y repita`,
+          ),
+        );
+    if (m.cutSides.length === 0 && m.keystone > t.maxKeystone)
+      reasons.push(
+        reason(
+          'keystone',
+          'la foto está tomada muy de lado (la hoja se ve en perspectiva): ponga el teléfono paralelo al acta, justo encima de ella, y repita',
+        ),
+      );
+  } else
     for (const corner of m.missingCorners)
       reasons.push(
         reason(
@@ -163,7 +220,10 @@ export function judgeGrey(
       reasons.push(
         reason('too_dark', 'la imagen está oscura: busque más luz (o encienda la del teléfono) y repita'),
       );
-    else if (m.clippedShare > t.maxClippedShare || m.inkLevel > t.maxInkLevel)
+    else if (
+      (m.clippedShare > t.maxClippedShare && m.inkLevel > t.maxClippedInkLevel) ||
+      m.inkLevel > t.maxInkLevel
+    )
       reasons.push(
         reason(
           'overexposed',
@@ -180,6 +240,25 @@ export function judgeGrey(
           'hay un reflejo sobre el acta: incline la hoja o cambie de posición para evitarlo y repita',
         ),
       );
+    else if (m.glareOverBoxes > t.maxGlareOverBoxes)
+      reasons.push(
+        reason(
+          'glare',
+          'hay un reflejo que borra números de las casillas: incline la hoja o cambie de posición para evitarlo y repita',
+        ),
+      );
+    // A shadow the boxes are still read through (their ink keeps its contrast) is no reason.
+    if (
+      m.shadowShare > t.maxShadowShare &&
+      m.shadowContrast < t.minShadowContrast &&
+      m.paperLevel >= t.minPaperLevel
+    )
+      reasons.push(
+        reason(
+          'shadow',
+          'hay una sombra sobre las casillas del acta: colóquese de modo que su cuerpo, su mano o el teléfono no le hagan sombra y repita',
+        ),
+      );
     if (c.jpegQuality !== null && c.jpegQuality < t.minJpegQuality)
       reasons.push(
         reason(
@@ -187,7 +266,11 @@ export function judgeGrey(
           `la imagen está demasiado comprimida (calidad ${c.jpegQuality}): envíe la foto original de la cámara, sin reducir`,
         ),
       );
-    if (reasons.length === 0 && m.tableEvidence < t.minTableEvidence)
+    // Every acta form prints four registration marks, the package's other documents none: on a
+    // sound image whose sheet is found whole and upright, not one of them is another document
+    // (fingers or a reflection hide one or two, never all four).
+    const unmarked = m.corners !== null && CORNERS.every((n) => m.marks[n] === null);
+    if (reasons.length === 0 && (m.tableEvidence < t.minTableEvidence || unmarked))
       reasons.push(
         reason(
           'not_an_acta',

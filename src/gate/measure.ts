@@ -1,9 +1,14 @@
 /**
  * The quality gate's measurements on a decoded grey image (src/gate/quality_gate.ts decodes
  * it): where the sheet is (its extent row by row and column by column, its corners, its skew),
- * its exposure and contrast, its sharpness in each direction, washed-out areas, and how much the
- * page looks like a table of boxes. Pure arithmetic over pixels, no I/O; what is acceptable is
- * decided elsewhere, from the reviewed thresholds (quality_thresholds.json).
+ * its exposure and contrast, its sharpness in each direction at a fixed physical resolution,
+ * washed-out areas and saturated reflections over the boxes, cast shadows, the form's
+ * registration marks (a cut edge, the perspective), and how much the page looks like a table of
+ * boxes. Light is taken out first: the paper's level is estimated across the image (a smooth
+ * surface through a coarse grid of bright levels) and the image divided by it, so a gradient
+ * or vignetting is not mistaken for glare, a missing corner or a turn. Pure arithmetic over
+ * pixels, no I/O; what is acceptable is decided elsewhere, from the reviewed thresholds
+ * (quality_thresholds.json).
  */
 
 export interface Grey {
@@ -45,7 +50,24 @@ export interface Measures {
   readonly sharpnessY: number;
   /** Vertical against horizontal edge energy in the lower sheet: a table of boxes and text has both. */
   readonly tableEvidence: number;
+  /** Share of the boxes' column (in the light's coarse cells) in a cast shadow: its paper under `SHADOW_LIGHT` of the light expected there. */
+  readonly shadowShare: number;
+  /**
+   * The ink's contrast left in that shadow, in grey levels: the shadow's paper (its cells'
+   * median bright level) less the ink darkened in the same proportion; 255 when there is no shadow.
+   */
+  readonly shadowContrast: number;
+  /** The largest saturated blob over the table's boxes (where the paper around is not white), in boxes' areas. */
+  readonly glareOverBoxes: number;
+  /** The form's registration marks found near each corner (image pixels), null where none is. */
+  readonly marks: Readonly<Record<CornerName, Point | null>>;
+  /** Sides of the sheet cut off by the image's border: a mark missing there, the sheet running off the image. */
+  readonly cutSides: readonly Side[];
+  /** The longer over the shorter of each pair of opposite sides of the marks' (else the corners') quadrilateral; 1 when unknown. */
+  readonly keystone: number;
 }
+
+export type Side = 'top' | 'right' | 'bottom' | 'left';
 
 /** Otsu's threshold of a 256-bin histogram: the level that best splits it in two classes. */
 export function otsuThreshold(histogram: ArrayLike<number>): number {
@@ -132,23 +154,49 @@ function median(values: number[]): number {
 
 /**
  * A sheet edge as a line `position = slope · line + offset`, from the edge positions of the
- * lines between `from` and `to`: through the medians of its first and last quarter (a cut-off
- * corner or a thumb is a minority of either), then refitted by least squares on the points
- * within 3 pixels of that line.
+ * lines between `from` and `to`: among the lines through the medians of two of its four
+ * quarters, the one most positions lie within 3 pixels of (a cut-off corner or a thumb can
+ * take a whole quarter, never most of the edge), then refitted by least squares on those.
  */
 function fitEdge(positions: Int32Array, from: number, to: number): { slope: number; offset: number } | null {
   const span = to - from;
   if (span < 8) return null;
   const quarter = Math.floor(span / 4);
-  const first: number[] = [];
-  const last: number[] = [];
-  for (let i = from; i < from + quarter; i++) if (positions[i]! >= 0) first.push(positions[i]!);
-  for (let i = to - quarter; i < to; i++) if (positions[i]! >= 0) last.push(positions[i]!);
-  if (first.length < 3 || last.length < 3) return null;
-  const y1 = from + quarter / 2;
-  const y2 = to - quarter / 2;
-  let slope = (median(last) - median(first)) / (y2 - y1);
-  let offset = median(first) - slope * y1;
+  const medians: { at: number; value: number }[] = [];
+  for (let q = 0; q < 4; q++) {
+    const values: number[] = [];
+    for (let i = from + q * quarter; i < from + (q + 1) * quarter; i++)
+      if (positions[i]! >= 0) values.push(positions[i]!);
+    if (values.length >= 3) medians.push({ at: from + (q + 0.5) * quarter, value: median(values) });
+  }
+  if (medians.length < 2) return null;
+  const inliers = (slope: number, offset: number) => {
+    let count = 0;
+    for (let i = from; i < to; i++) {
+      const p = positions[i]!;
+      if (p >= 0 && Math.abs(p - (slope * i + offset)) <= 3) count++;
+    }
+    return count;
+  };
+  let slope = 0;
+  let offset = 0;
+  let best = -1;
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < medians.length; a++) for (let b = a + 1; b < medians.length; b++) pairs.push([a, b]);
+  // The longest baseline first, so it wins a tie.
+  pairs.sort((x, y) => medians[y[1]]!.at - medians[y[0]]!.at - (medians[x[1]]!.at - medians[x[0]]!.at));
+  for (const [a, b] of pairs) {
+    const p = medians[a]!;
+    const q = medians[b]!;
+    const s = (q.value - p.value) / (q.at - p.at);
+    const o = p.value - s * p.at;
+    const count = inliers(s, o);
+    if (count > best) {
+      best = count;
+      slope = s;
+      offset = o;
+    }
+  }
   let n = 0;
   let sx = 0;
   let sy = 0;
@@ -187,14 +235,387 @@ function meet(
  */
 const EDGE_FIT_LIMIT_DEGREES = 10;
 
+/** The level the paper is brought to by the light's normalisation: room above it for a reflection. */
+const PAPER = 230;
+/** A cell of the light's grid is a cast shadow under this share of the paper's light around it. */
+export const SHADOW_LIGHT = 0.6;
+/** The physical resolution sharpness is measured at: blur is judged as a reader at this resolution sees it. */
+export const SHARPNESS_DPI = 100;
+/** A letter-size acta is 8.5 inches wide. */
+export const SHEET_INCHES = 8.5;
+/** Where the table's boxes are on the form, as shares of the page's width and height (acta_form.ts boxRect). */
+const BOXES = { left: 0.69, right: 0.935, top: 0.25, bottom: 0.86 } as const;
+/** A box's height over the page's width (boxRect: 60 of 1700 px), and a mark's side (40 of 1700). */
+const BOX_WIDTH_SHARE = 420 / 1700;
+const BOX_HEIGHT_SHARE = 60 / 1700;
+const MARK_SHARE = 40 / 1700;
+
+/** Solves the normal equations `a · x = b` (n × n, row-major) by elimination; null when singular. */
+function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
+    if (Math.abs(a[pivot * n + col]!) < 1e-9) return null;
+    if (pivot !== col) {
+      for (let k = 0; k < n; k++) {
+        const t = a[col * n + k]!;
+        a[col * n + k] = a[pivot * n + k]!;
+        a[pivot * n + k] = t;
+      }
+      const t = b[col]!;
+      b[col] = b[pivot]!;
+      b[pivot] = t;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = a[r * n + col]! / a[col * n + col]!;
+      if (f === 0) continue;
+      for (let k = col; k < n; k++) a[r * n + k]! -= f * a[col * n + k]!;
+      b[r]! -= f * b[col]!;
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = b[i]! / a[i * n + i]!;
+  return x;
+}
+
+/**
+ * The light on the paper: the image cut into a coarse grid of cells (about 32 across), each
+ * cell's bright level (its 90th percentile: the paper, whatever ink it holds), and a quadratic
+ * surface fitted to the cells that are paper — first those near the bright cells' level (the
+ * table is darker, a reflection brighter), then, thrice, every cell within −28%…+12% of the surface, so
+ * a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
+ * across the sheet is what the surface follows.
+ */
+interface Light {
+  readonly cell: number;
+  readonly columns: number;
+  readonly rows: number;
+  /** Each cell's bright level. */
+  readonly bright: Uint8Array;
+  /** The surface's coefficients over u = 2x/width − 1, v = 2y/height − 1: 1, u, v, u², uv, v². */
+  readonly surface: Float64Array;
+}
+
+function light(image: Grey): Light {
+  const { data, width, height } = image;
+  const cell = Math.max(4, Math.round(Math.max(width, height) / 32));
+  const columns = Math.ceil(width / cell);
+  const rows = Math.ceil(height / cell);
+  const bright = new Uint8Array(columns * rows);
+  const histogram = new Uint32Array(256);
+  const cellHistogram = new Uint32Array(256);
+  const step = cell >= 8 ? 2 : 1;
+  for (let cy = 0; cy < rows; cy++)
+    for (let cx = 0; cx < columns; cx++) {
+      cellHistogram.fill(0);
+      let count = 0;
+      const y1 = Math.min(height, (cy + 1) * cell);
+      const x1 = Math.min(width, (cx + 1) * cell);
+      for (let y = cy * cell; y < y1; y += step)
+        for (let x = cx * cell, i = y * width + x; x < x1; x += step, i += step) {
+          cellHistogram[data[i]!]!++;
+          count++;
+        }
+      const level = percentile(cellHistogram, count, 0.9);
+      bright[cy * columns + cx] = level;
+      histogram[level]!++;
+    }
+  // The paper to start from: near the bright cells' level (the 80th percentile: the sheet covers
+  // a good part of any acceptable image), below a reflection's few cells, above the table.
+  const reference = percentile(histogram, columns * rows, 0.8);
+  const n = bright.length;
+  const us = new Float64Array(n);
+  const vs = new Float64Array(n);
+  for (let cy = 0; cy < rows; cy++)
+    for (let cx = 0; cx < columns; cx++) {
+      us[cy * columns + cx] = (2 * Math.min(width, (cx + 0.5) * cell)) / width - 1;
+      vs[cy * columns + cx] = (2 * Math.min(height, (cy + 0.5) * cell)) / height - 1;
+    }
+  let inlier = (i: number) => bright[i]! >= reference * 0.8 && bright[i]! <= reference * 1.12;
+  // A flat surface at the paper cells' mean when no fit is possible (a tiny or uniform image).
+  let paperSum = 0;
+  let paperCount = 0;
+  for (let i = 0; i < n; i++)
+    if (inlier(i)) {
+      paperSum += bright[i]!;
+      paperCount++;
+    }
+  let surface = new Float64Array([paperCount === 0 ? 255 : paperSum / paperCount, 0, 0, 0, 0, 0]);
+  for (let round = 0; round < 4; round++) {
+    // The first round fits a plane: a quadratic through only the brighter half would run wild beyond it.
+    const terms = round === 0 ? 3 : 6;
+    const a = new Float64Array(terms * terms);
+    const b = new Float64Array(terms);
+    const basis = new Float64Array(6);
+    let used = 0;
+    for (let i = 0; i < n; i++) {
+      if (!inlier(i)) continue;
+      const u = us[i]!;
+      const v = vs[i]!;
+      basis[0] = 1;
+      basis[1] = u;
+      basis[2] = v;
+      basis[3] = u * u;
+      basis[4] = u * v;
+      basis[5] = v * v;
+      for (let r = 0; r < terms; r++) {
+        b[r]! += basis[r]! * bright[i]!;
+        for (let c = 0; c < terms; c++) a[r * terms + c]! += basis[r]! * basis[c]!;
+      }
+      used++;
+    }
+    if (used < terms * 3) break;
+    const fit = solve(a, b, terms);
+    if (fit === null) break;
+    surface = new Float64Array(6);
+    surface.set(fit);
+    const fitted = surface;
+    inlier = (i: number) => {
+      const u = us[i]!;
+      const v = vs[i]!;
+      const p =
+        fitted[0]! +
+        fitted[1]! * u +
+        fitted[2]! * v +
+        fitted[3]! * u * u +
+        fitted[4]! * u * v +
+        fitted[5]! * v * v;
+      return bright[i]! >= p * 0.72 && bright[i]! <= p * 1.12;
+    };
+  }
+  return { cell, columns, rows, bright, surface };
+}
+
+/** The paper's expected level at (x, y). */
+function paperAt(l: Light, x: number, y: number, width: number, height: number): number {
+  const u = (2 * x) / width - 1;
+  const v = (2 * y) / height - 1;
+  const s = l.surface;
+  return Math.max(8, s[0]! + s[1]! * u + s[2]! * v + s[3]! * u * u + s[4]! * u * v + s[5]! * v * v);
+}
+
+/**
+ * The image with the light taken out: each pixel over the paper's expected level there, paper at
+ * `PAPER`; and the histogram of the result (on every other row). The factor is computed every 16 pixels along a row and
+ * interpolated between (the surface is smooth): a division per pixel cost more than the rest.
+ */
+function normalise(image: Grey, l: Light): { normal: Uint8Array; histogram: Uint32Array } {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  const histogram = new Uint32Array(256);
+  const s = l.surface;
+  const STEP = 16;
+  for (let y = 0; y < height; y++) {
+    const v = (2 * y) / height - 1;
+    // Along a row the surface is a quadratic in u: a + b·u + c·u².
+    const a = s[0]! + s[2]! * v + s[5]! * v * v;
+    const b = s[1]! + s[4]! * v;
+    const c = s[3]!;
+    const factor = (x: number) => {
+      const u = (2 * x) / width - 1;
+      return PAPER / Math.max(8, a + b * u + c * u * u);
+    };
+    const row = y * width;
+    // Every other row's histogram: Otsu's split comes out the same.
+    const counted = (y & 1) === 0;
+    for (let x0 = 0; x0 < width; x0 += STEP) {
+      const x1 = Math.min(width, x0 + STEP);
+      const f0 = factor(x0);
+      const df = (factor(x0 + STEP) - f0) / STEP;
+      let f = f0;
+      if (counted)
+        for (let x = x0; x < x1; x++, f += df) {
+          const value = Math.min(255, data[row + x]! * f) | 0;
+          out[row + x] = value;
+          histogram[value]!++;
+        }
+      else for (let x = x0; x < x1; x++, f += df) out[row + x] = Math.min(255, data[row + x]! * f);
+    }
+  }
+  return { normal: out, histogram };
+}
+
+/** Whether (x, y) lies inside the quadrilateral (corners in order). */
+function inQuad(q: readonly Point[], x: number, y: number): boolean {
+  let sign = 0;
+  for (let i = 0; i < 4; i++) {
+    const a = q[i]!;
+    const b = q[(i + 1) % 4]!;
+    const cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x);
+    if (cross === 0) continue;
+    const s = cross > 0 ? 1 : -1;
+    if (sign === 0) sign = s;
+    else if (s !== sign) return false;
+  }
+  return true;
+}
+
+/** A point of the sheet given as shares (s across, t down) of its corners' quadrilateral. */
+function onSheet(c: Readonly<Record<CornerName, Point>>, s: number, t: number): Point {
+  const top = {
+    x: c.top_left.x + (c.top_right.x - c.top_left.x) * s,
+    y: c.top_left.y + (c.top_right.y - c.top_left.y) * s,
+  };
+  const bottom = {
+    x: c.bottom_left.x + (c.bottom_right.x - c.bottom_left.x) * s,
+    y: c.bottom_left.y + (c.bottom_right.y - c.bottom_left.y) * s,
+  };
+  return { x: top.x + (bottom.x - top.x) * t, y: top.y + (bottom.y - top.y) * t };
+}
+
+/**
+ * Connected regions of a mask inside a window (4-connected, by an explicit stack): for each,
+ * its pixel count, its bounding box, and whether it touches the window's border. Calls `visit`
+ * for each region; `mask` is consumed (cleared as it is visited).
+ */
+function regions(
+  mask: Uint8Array,
+  width: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  visit: (r: {
+    count: number;
+    left: number;
+    top: number;
+    right: number;
+    bottom: number;
+    open: boolean;
+  }) => void,
+): void {
+  const stack: number[] = [];
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) {
+      const start = y * width + x;
+      if (mask[start] === 0) continue;
+      mask[start] = 0;
+      stack.push(start);
+      let count = 0;
+      let left = x;
+      let right = x;
+      let top = y;
+      let bottom = y;
+      let open = false;
+      while (stack.length > 0) {
+        const i = stack.pop()!;
+        const px = i % width;
+        const py = (i - px) / width;
+        count++;
+        if (px < left) left = px;
+        if (px > right) right = px;
+        if (py < top) top = py;
+        if (py > bottom) bottom = py;
+        if (px === x0 || py === y0 || px === x1 - 1 || py === y1 - 1) open = true;
+        if (px > x0 && mask[i - 1] !== 0) {
+          mask[i - 1] = 0;
+          stack.push(i - 1);
+        }
+        if (px < x1 - 1 && mask[i + 1] !== 0) {
+          mask[i + 1] = 0;
+          stack.push(i + 1);
+        }
+        if (py > y0 && mask[i - width] !== 0) {
+          mask[i - width] = 0;
+          stack.push(i - width);
+        }
+        if (py < y1 - 1 && mask[i + width] !== 0) {
+          mask[i + width] = 0;
+          stack.push(i + width);
+        }
+      }
+      visit({ count, left, top, right, bottom, open });
+    }
+}
+
+/**
+ * The registration mark near a corner of the sheet: a solid dark square of about the mark's
+ * side, alone on paper (a margin of half its side all round is clear — the QR label's finder
+ * centres, as big and as solid, have a dark ring one module away), in a window reaching in
+ * from the corner a tenth of the sheet's width. Null when none is there.
+ */
+function findMark(
+  normal: Uint8Array,
+  width: number,
+  height: number,
+  corner: Point,
+  inward: Point,
+  sheetWidth: number,
+  dark: number,
+): Point | null {
+  const side = sheetWidth * MARK_SHARE;
+  if (side < 3) return null;
+  const reach = sheetWidth * 0.11;
+  // From a little outside the corner, so a mark cut by the image's border touches the window's
+  // outer side there, not an inner one.
+  const slack = 3;
+  const xa = corner.x - inward.x * slack;
+  const xb = corner.x + inward.x * reach;
+  const ya = corner.y - inward.y * slack;
+  const yb = corner.y + inward.y * reach;
+  const x0 = Math.max(0, Math.floor(Math.min(xa, xb)));
+  const x1 = Math.min(width, Math.ceil(Math.max(xa, xb)));
+  const y0 = Math.max(0, Math.floor(Math.min(ya, yb)));
+  const y1 = Math.min(height, Math.ceil(Math.max(ya, yb)));
+  if (x1 - x0 < side * 2 || y1 - y0 < side * 2) return null;
+  // The window's own mask, in window coordinates.
+  const ww = x1 - x0;
+  const mask = new Uint8Array(ww * (y1 - y0));
+  for (let y = y0; y < y1; y++)
+    for (let x = x0, i = y * width + x0, j = (y - y0) * ww; x < x1; x++, i++, j++)
+      mask[j] = normal[i]! < dark ? 1 : 0;
+  let best: Point | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  regions(mask, ww, 0, 0, ww, y1 - y0, (local) => {
+    const r = {
+      ...local,
+      left: local.left + x0,
+      right: local.right + x0,
+      top: local.top + y0,
+      bottom: local.bottom + y0,
+    };
+    // Cut by the window's inner sides, it is something bigger; by the image's own border, it is a
+    // mark the scan cut through (a sliver off the margin leaves the page whole).
+    const inner =
+      (r.left === x0 && x0 > 0) ||
+      (r.top === y0 && y0 > 0) ||
+      (r.right === x1 - 1 && x1 < width) ||
+      (r.bottom === y1 - 1 && y1 < height);
+    if (inner) return;
+    const w = r.right - r.left + 1;
+    const h = r.bottom - r.top + 1;
+    // Squeezed or stretched up to about 2 : 1 in strong perspective, where they matter most.
+    if (w < side * 0.45 || w > side * 2.2 || h < side * 0.45 || h > side * 2.2) return;
+    if (w / h > 2.2 || h / w > 2.2 || r.count < w * h * 0.7) return;
+    // Clear paper all round: no dark pixel within half its width across, half its height down.
+    const mx = Math.max(2, Math.round(w * 0.5));
+    const my = Math.max(2, Math.round(h * 0.5));
+    for (let y = Math.max(0, r.top - my); y <= Math.min(height - 1, r.bottom + my); y++)
+      for (let x = Math.max(0, r.left - mx); x <= Math.min(width - 1, r.right + mx); x++) {
+        if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) continue;
+        if (normal[y * width + x]! < dark) return;
+      }
+    const centre = { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2 };
+    const distance = Math.hypot(centre.x - corner.x, centre.y - corner.y);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = centre;
+    }
+  });
+  return best;
+}
+
 export function measure(image: Grey): Measures {
   const { data, width, height } = image;
-  const histogram = new Uint32Array(256);
-  for (let i = 0; i < data.length; i++) histogram[data[i]!]!++;
+  const l = light(image);
+  const { normal, histogram } = normalise(image, l);
   const threshold = otsuThreshold(histogram);
+  const normalImage: Grey = { data: normal, width, height };
   // Paper: runs of 1% of the image's width, so ink specks on a dark table are not a sheet.
   const run = Math.max(3, Math.round(width * 0.01));
-  const rows = spans(image, threshold, run, true);
+  const rows = spans(normalImage, threshold, run, true);
   // The sheet, filled row by row between its first and last paper, and its moments.
   let area = 0;
   let mx = 0;
@@ -205,14 +626,14 @@ export function measure(image: Grey): Measures {
   let top = -1;
   let bottom = -1;
   for (let y = 0; y < height; y++) {
-    const l = rows.start[y]!;
+    const l0 = rows.start[y]!;
     const r = rows.end[y]!;
-    if (l < 0) continue;
+    if (l0 < 0) continue;
     if (top < 0) top = y;
     bottom = y;
-    const n = r - l + 1;
-    const sumX = (n * (l + r)) / 2;
-    const sumXX = (r * (r + 1) * (2 * r + 1) - (l - 1) * l * (2 * l - 1)) / 6;
+    const n = r - l0 + 1;
+    const sumX = (n * (l0 + r)) / 2;
+    const sumXX = (r * (r + 1) * (2 * r + 1) - (l0 - 1) * l0 * (2 * l0 - 1)) / 6;
     area += n;
     mx += sumX;
     my += n * y;
@@ -220,22 +641,41 @@ export function measure(image: Grey): Measures {
     myy += n * y * y;
     mxy += sumX * y;
   }
-  const none: Measures = {
-    sheetShare: 0,
-    skewDegrees: 0,
-    sideways: false,
-    corners: null,
-    missingCorners: [...CORNERS],
-    sheetWidth: 0,
-    paperLevel: percentile(histogram, data.length, 0.5),
-    inkLevel: percentile(histogram, data.length, 0.01),
-    clippedShare: 0,
-    washedTiles: 0,
-    sharpnessX: 0,
-    sharpnessY: 0,
-    tableEvidence: 0,
+  const noMarks: Record<CornerName, Point | null> = {
+    top_left: null,
+    top_right: null,
+    bottom_right: null,
+    bottom_left: null,
   };
-  if (area < width * height * 0.05) return none;
+  const histogramOf = () => {
+    const rawHistogram = new Uint32Array(256);
+    for (let i = 0; i < data.length; i++) rawHistogram[data[i]!]!++;
+    return rawHistogram;
+  };
+  if (area < width * height * 0.05) {
+    const rawHistogram = histogramOf();
+    return {
+      sheetShare: 0,
+      skewDegrees: 0,
+      sideways: false,
+      corners: null,
+      missingCorners: [...CORNERS],
+      sheetWidth: 0,
+      paperLevel: percentile(rawHistogram, data.length, 0.5),
+      inkLevel: percentile(rawHistogram, data.length, 0.01),
+      clippedShare: 0,
+      washedTiles: 0,
+      sharpnessX: 0,
+      sharpnessY: 0,
+      tableEvidence: 0,
+      shadowShare: 0,
+      shadowContrast: 255,
+      glareOverBoxes: 0,
+      marks: noMarks,
+      cutSides: [],
+      keystone: 1,
+    };
+  }
   const cx = mx / area;
   const cy = my / area;
   const cxx = mxx / area - cx * cx;
@@ -246,90 +686,14 @@ export function measure(image: Grey): Measures {
   const sideways = Math.abs(axis) < 45;
   const skewDegrees = sideways ? axis : axis > 0 ? axis - 90 : axis + 90;
 
-  // Inside the sheet: grey levels, and edge steepness in each direction — on every other row,
-  // which gives the same percentiles for half the time.
-  const inside = new Uint32Array(256);
-  const gradX = new Uint32Array(256);
-  const gradY = new Uint32Array(256);
-  let insideCount = 0;
-  let gradCount = 0;
-  let clipped = 0;
-  let energyX = 0;
-  let energyY = 0;
-  const lowerFrom = top + (bottom - top) * 0.35;
-  const lowerTo = top + (bottom - top) * 0.9;
-  for (let y = top; y <= bottom; y += 2) {
-    const l = rows.start[y]!;
-    const r = rows.end[y]!;
-    if (l < 0) continue;
-    const row = y * width;
-    const lower = y >= lowerFrom && y <= lowerTo;
-    insideCount += r - l + 1;
-    for (let x = l; x <= r; x++) {
-      const v = data[row + x]!;
-      inside[v]!++;
-      if (v >= 254) clipped++;
-    }
-    if (y + 1 > bottom || rows.start[y + 1]! < 0) continue;
-    // Away from the sheet's own edges, which are steep in every photo.
-    const from = Math.max(l, rows.start[y + 1]!) + run;
-    const to = Math.min(r, rows.end[y + 1]!) - run;
-    for (let x = from; x < to; x++) {
-      const v = data[row + x]!;
-      const dx = Math.abs(data[row + x + 1]! - v);
-      const dy = Math.abs(data[row + width + x]! - v);
-      gradX[dx]!++;
-      gradY[dy]!++;
-      gradCount++;
-      if (lower) {
-        energyX += dx;
-        energyY += dy;
-      }
-    }
-  }
-  const paperLevel = percentile(inside, insideCount, 0.5);
-  const inkLevel = percentile(inside, insideCount, 0.01);
-  const contrast = Math.max(1, paperLevel - inkLevel);
-
-  // Washed-out tiles: a grid over the sheet; a tile counts when it is on the sheet and on average
-  // brighter than the paper, halfway to white (a lamp's reflection; blank paper stays at the
-  // paper's level).
-  const tilesX = 10;
-  const tilesY = 14;
-  let washed = 0;
-  let tiles = 0;
-  const washedFrom = paperLevel + (255 - paperLevel) * 0.5;
-  const sheetLeft = Math.max(0, Math.round(cx - Math.sqrt(cxx * 3)));
-  const sheetRight = Math.min(width - 1, Math.round(cx + Math.sqrt(cxx * 3)));
-  for (let ty = 0; ty < tilesY; ty++) {
-    const y0 = Math.round(top + ((bottom - top) * ty) / tilesY);
-    const y1 = Math.round(top + ((bottom - top) * (ty + 1)) / tilesY);
-    for (let tx = 0; tx < tilesX; tx++) {
-      const x0 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * tx) / tilesX);
-      const x1 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * (tx + 1)) / tilesX);
-      let sum = 0;
-      let count = 0;
-      let onSheet = true;
-      for (let y = y0; y < y1 && onSheet; y += 2) {
-        if (rows.start[y]! < 0 || rows.start[y]! > x0 || rows.end[y]! < x1) onSheet = false;
-        for (let x = x0; x < x1; x += 2) {
-          sum += data[y * width + x]!;
-          count++;
-        }
-      }
-      if (!onSheet || count === 0) continue;
-      tiles++;
-      if (sum / count > washedFrom) washed++;
-    }
-  }
-
   // Corners: only for a sheet near upright (a strongly turned one is refused for its skew).
   let corners: Measures['corners'] = null;
   const missingCorners: CornerName[] = [];
   let sheetWidth = Math.sqrt(cxx * 12);
   let skew = skewDegrees;
+  let columns: ReturnType<typeof spans> | null = null;
   if (Math.abs(skewDegrees) <= EDGE_FIT_LIMIT_DEGREES && !sideways) {
-    const columns = spans(image, threshold, run, false);
+    columns = spans(normalImage, threshold, run, false);
     let firstColumn = -1;
     let lastColumn = -1;
     for (let x = 0; x < width; x++)
@@ -364,6 +728,12 @@ export function measure(image: Grey): Measures {
       const degrees = (slope: number) => (Math.atan(slope) * 180) / Math.PI;
       skew = (degrees(upper.slope) + degrees(lower.slope) - degrees(left.slope) - degrees(right.slope)) / 4;
       const tolerance = Math.max(2, Math.round(width * 0.005));
+      const paperAtPixel = (x: number, y: number) => {
+        const px = Math.round(x);
+        const py = Math.round(y);
+        return px >= 0 && py >= 0 && px < width && py < height && normal[py * width + px]! > threshold;
+      };
+      const inset = Math.max(2, Math.round(width * 0.004));
       for (const name of CORNERS) {
         const corner = corners[name];
         const outside =
@@ -371,14 +741,261 @@ export function measure(image: Grey): Measures {
           corner.y < -tolerance ||
           corner.x > width - 1 + tolerance ||
           corner.y > height - 1 + tolerance;
-        // Just inside the corner, towards the sheet's middle, there must be paper.
-        const px = Math.round(corner.x + (cx - corner.x) * 0.04);
-        const py = Math.round(corner.y + (cy - corner.y) * 0.04);
-        const paper =
-          py >= 0 && py < height && rows.start[py]! >= 0 && px >= rows.start[py]! && px <= rows.end[py]!;
-        if (outside || !paper) missingCorners.push(name);
+        // Along both fitted edges from the corner, just inside them, there must be paper: away
+        // from the corner by 3–9% of the sheet's width, so a registration mark (further in,
+        // and dark on a dark table) is never what is looked at.
+        const index = CORNERS.indexOf(name);
+        const along = [CORNERS[(index + 1) % 4]!, CORNERS[(index + 3) % 4]!];
+        let samples = 0;
+        let paper = 0;
+        for (const towards of along) {
+          const other = corners[towards];
+          const length = Math.hypot(other.x - corner.x, other.y - corner.y);
+          if (length === 0) continue;
+          const ux = (other.x - corner.x) / length;
+          const uy = (other.y - corner.y) / length;
+          // Inward: towards the sheet's middle, across the edge.
+          const nx = cx - corner.x;
+          const ny = cy - corner.y;
+          const dot = nx * -uy + ny * ux;
+          const ix = dot >= 0 ? -uy : uy;
+          const iy = dot >= 0 ? ux : -ux;
+          for (const share of [0.03, 0.06, 0.09]) {
+            const d = sheetWidth * share;
+            samples++;
+            if (paperAtPixel(corner.x + ux * d + ix * inset, corner.y + uy * d + iy * inset)) paper++;
+          }
+        }
+        if (outside || paper * 2 < samples) missingCorners.push(name);
       }
     } else missingCorners.push(...CORNERS);
+  }
+
+  // Inside the sheet: grey levels (as taken: exposure), the normalised ones (contrast), and the
+  // edge steepness in each direction at SHARPNESS_DPI — on every other row, which gives the same
+  // percentiles for half the time.
+  const inside = new Uint32Array(256);
+  const insideNormal = new Uint32Array(256);
+  const gradX = new Uint32Array(256);
+  const gradY = new Uint32Array(256);
+  let insideCount = 0;
+  let gradCount = 0;
+  let clipped = 0;
+  let energyX = 0;
+  let energyY = 0;
+  const lowerFrom = top + (bottom - top) * 0.35;
+  const lowerTo = top + (bottom - top) * 0.9;
+  // One pixel at SHARPNESS_DPI is `reach` pixels here (below 1 when the image is coarser).
+  const reach = Math.max(0.25, sheetWidth / SHEET_INCHES / SHARPNESS_DPI);
+  const whole = Math.floor(reach);
+  const weight = Math.round((reach - whole) * 256);
+  const span = whole + 1;
+  for (let y = top; y <= bottom; y += 2) {
+    const l0 = rows.start[y]!;
+    const r = rows.end[y]!;
+    if (l0 < 0) continue;
+    const row = y * width;
+    const lower = y >= lowerFrom && y <= lowerTo;
+    insideCount += r - l0 + 1;
+    for (let x = l0; x <= r; x++) {
+      const v = data[row + x]!;
+      inside[v]!++;
+      insideNormal[normal[row + x]!]!++;
+      if (v >= 254) clipped++;
+    }
+    if (y + span > bottom || rows.start[y + span]! < 0) continue;
+    // Away from the sheet's own edges, which are steep in every photo.
+    const from = Math.max(l0, rows.start[y + span]!) + run;
+    const to = Math.min(r, rows.end[y + span]!) - run - span;
+    const down = row + whole * width;
+    for (let x = from; x < to; x++) {
+      const v = normal[row + x]!;
+      const ax = normal[row + x + whole]!;
+      const bx = normal[row + x + whole + 1]!;
+      const ay = normal[down + x]!;
+      const by = normal[down + width + x]!;
+      // In fixed point (8 bits of fraction): integer arithmetic, the hot loop of the measures.
+      const dx = Math.abs((ax << 8) + (bx - ax) * weight - (v << 8)) >> 8;
+      const dy = Math.abs((ay << 8) + (by - ay) * weight - (v << 8)) >> 8;
+      gradX[dx]!++;
+      gradY[dy]!++;
+      gradCount++;
+      if (lower) {
+        energyX += Math.abs(normal[row + x + 1]! - v);
+        energyY += Math.abs(normal[row + width + x]! - v);
+      }
+    }
+  }
+  const paperLevel = percentile(inside, insideCount, 0.5);
+  const inkLevel = percentile(inside, insideCount, 0.01);
+  const contrast = Math.max(
+    1,
+    percentile(insideNormal, insideCount, 0.5) - percentile(insideNormal, insideCount, 0.01),
+  );
+
+  // Washed-out tiles: a grid over the sheet; a tile counts when it is on the sheet and on average
+  // brighter than the paper's expected level there, halfway to white (a lamp's reflection; blank
+  // paper stays at the paper's level, and a gradient is in the expected level).
+  const tilesX = 10;
+  const tilesY = 14;
+  let washed = 0;
+  let tiles = 0;
+  const sheetLeft = Math.max(0, Math.round(cx - Math.sqrt(cxx * 3)));
+  const sheetRight = Math.min(width - 1, Math.round(cx + Math.sqrt(cxx * 3)));
+  for (let ty = 0; ty < tilesY; ty++) {
+    const y0 = Math.round(top + ((bottom - top) * ty) / tilesY);
+    const y1 = Math.round(top + ((bottom - top) * (ty + 1)) / tilesY);
+    for (let tx = 0; tx < tilesX; tx++) {
+      const x0 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * tx) / tilesX);
+      const x1 = Math.round(sheetLeft + ((sheetRight - sheetLeft) * (tx + 1)) / tilesX);
+      let sum = 0;
+      let count = 0;
+      let onSheetTile = true;
+      for (let y = y0; y < y1 && onSheetTile; y += 2) {
+        if (rows.start[y]! < 0 || rows.start[y]! > x0 || rows.end[y]! < x1) onSheetTile = false;
+        for (let x = x0; x < x1; x += 2) {
+          sum += data[y * width + x]!;
+          count++;
+        }
+      }
+      if (!onSheetTile || count === 0) continue;
+      tiles++;
+      // Where the paper is expected at white (a whitening scanner), white is no reflection.
+      const expected = paperAt(l, (x0 + x1) / 2, (y0 + y1) / 2, width, height);
+      if (expected < 254 && sum / count > expected + (255 - expected) * 0.5) washed++;
+    }
+  }
+
+  // Cast shadows over the boxes: cells of the light's grid within the boxes' column whose paper
+  // is under SHADOW_LIGHT of the light the surface expects there (the surface follows a gradient,
+  // not a shadow's sharp fall). Only there: a hand holding the margin hides no box.
+  let shadowShare = 0;
+  let shadowContrast = 255;
+  let glareOverBoxes = 0;
+  const marks: Record<CornerName, Point | null> = { ...noMarks };
+  const cutSides: Side[] = [];
+  let keystone = 1;
+  if (corners !== null && columns !== null) {
+    const region = [
+      onSheet(corners, BOXES.left, BOXES.top),
+      onSheet(corners, BOXES.right, BOXES.top),
+      onSheet(corners, BOXES.right, BOXES.bottom),
+      onSheet(corners, BOXES.left, BOXES.bottom),
+    ];
+    let boxCells = 0;
+    let shaded = 0;
+    const shadowPaper: number[] = [];
+    for (let gy = 0; gy < l.rows; gy++)
+      for (let gx = 0; gx < l.columns; gx++) {
+        const x = Math.min(width, (gx + 0.5) * l.cell);
+        const y = Math.min(height, (gy + 0.5) * l.cell);
+        if (!inQuad(region, x, y)) continue;
+        boxCells++;
+        const c = gy * l.columns + gx;
+        if (l.bright[c]! < SHADOW_LIGHT * paperAt(l, x, y, width, height)) {
+          shaded++;
+          shadowPaper.push(l.bright[c]!);
+        }
+      }
+    shadowShare = boxCells === 0 ? 0 : shaded / boxCells;
+    // The ink darkens with its paper: in the shadow it keeps the share of the paper's level it
+    // keeps in the light. The shadow's paper is its cells' median (the cells along its edge,
+    // half in the light, are a minority).
+    if (shaded > 0) shadowContrast = median(shadowPaper) * (1 - inkLevel / Math.max(1, paperLevel));
+
+    // Saturated blobs over the boxes: pixels at white where the paper around is not expected at
+    // white (a whitening scanner's paper is, and is no reflection).
+    const rx0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.x))));
+    const rx1 = Math.min(width, Math.ceil(Math.max(...region.map((p) => p.x))));
+    const ry0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.y))));
+    const ry1 = Math.min(height, Math.ceil(Math.max(...region.map((p) => p.y))));
+    if (rx1 > rx0 && ry1 > ry0) {
+      const rw = rx1 - rx0;
+      const mask = new Uint8Array(rw * (ry1 - ry0));
+      let any = false;
+      for (let y = ry0; y < ry1; y++) {
+        const v = (2 * y) / height - 1;
+        const s = l.surface;
+        const a = s[0]! + s[2]! * v + s[5]! * v * v;
+        const b = s[1]! + s[4]! * v;
+        for (let x = rx0, i = y * width + rx0; x < rx1; x++, i++) {
+          if (data[i]! < 253) continue;
+          const u = (2 * x) / width - 1;
+          if (a + b * u + s[3]! * u * u < 240 && inQuad(region, x, y)) {
+            mask[(y - ry0) * rw + x - rx0] = 1;
+            any = true;
+          }
+        }
+      }
+      if (any) {
+        let largest = 0;
+        regions(mask, rw, 0, 0, rw, ry1 - ry0, (r) => {
+          if (r.count > largest) largest = r.count;
+        });
+        const boxArea = sheetWidth * BOX_WIDTH_SHARE * sheetWidth * BOX_HEIGHT_SHARE;
+        glareOverBoxes = boxArea === 0 ? 0 : largest / boxArea;
+      }
+    }
+
+    // The registration marks, each searched for from its corner of the sheet inwards.
+    const dark = PAPER * 0.5;
+    for (const name of CORNERS) {
+      const corner = corners[name];
+      const inward = { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 };
+      // The sheet's width along the corner's own edge: in perspective the near edge is wider,
+      // and its marks bigger, than the far one.
+      const [a, b] = name.startsWith('top')
+        ? [corners.top_left, corners.top_right]
+        : [corners.bottom_left, corners.bottom_right];
+      const localWidth = Math.hypot(b.x - a.x, b.y - a.y);
+      marks[name] = findMark(normal, width, height, corner, inward, localWidth, dark);
+    }
+    const found = CORNERS.filter((n) => marks[n] !== null);
+    const edge = Math.max(2, Math.round(width * 0.005));
+    // A side is cut when the sheet runs into the image's border along it and both marks at its
+    // ends are missing while another is found (so this is a marked form), or when both its
+    // corners are missing.
+    // The sheet runs off the image along a side when the image's outermost line there is paper
+    // over most of the sheet's extent (a cut corner's triangle of table leaves part of it dark).
+    const across = (span: { start: Int32Array; end: Int32Array }, line: number, extent: number) =>
+      span.start[line]! >= 0 && span.end[line]! - span.start[line]! >= extent * 0.85;
+    const sheetHeight = Math.hypot(
+      corners.bottom_left.x - corners.top_left.x,
+      corners.bottom_left.y - corners.top_left.y,
+    );
+    const touches: Record<Side, boolean> = {
+      top: across(rows, edge, sheetWidth),
+      right: across(columns, width - 1 - edge, sheetHeight),
+      bottom: across(rows, height - 1 - edge, sheetWidth),
+      left: across(columns, edge, sheetHeight),
+    };
+    const ends: Record<Side, readonly [CornerName, CornerName]> = {
+      top: ['top_left', 'top_right'],
+      right: ['top_right', 'bottom_right'],
+      bottom: ['bottom_right', 'bottom_left'],
+      left: ['bottom_left', 'top_left'],
+    };
+    for (const side of ['top', 'right', 'bottom', 'left'] as const) {
+      const [a, b] = ends[side];
+      const markLost = found.length > 0 && marks[a] === null && marks[b] === null;
+      const bothMissing = missingCorners.includes(a) && missingCorners.includes(b);
+      if ((touches[side] && markLost) || bothMissing) cutSides.push(side);
+    }
+    // Perspective: the marks' quadrilateral when all four are found, else the sheet's corners.
+    const q =
+      found.length === 4
+        ? CORNERS.map((n) => marks[n]!)
+        : missingCorners.length === 0
+          ? CORNERS.map((n) => corners![n])
+          : null;
+    if (q !== null) {
+      const length = (a: Point, b: Point) => Math.hypot(b.x - a.x, b.y - a.y);
+      const ratio = (a: number, b: number) => (Math.min(a, b) === 0 ? 1 : Math.max(a, b) / Math.min(a, b));
+      keystone = Math.max(
+        ratio(length(q[0]!, q[1]!), length(q[3]!, q[2]!)),
+        ratio(length(q[0]!, q[3]!), length(q[1]!, q[2]!)),
+      );
+    }
   }
   return {
     sheetShare: area / (width * height),
@@ -394,5 +1011,11 @@ export function measure(image: Grey): Measures {
     sharpnessX: percentile(gradX, gradCount, 0.997) / contrast,
     sharpnessY: percentile(gradY, gradCount, 0.997) / contrast,
     tableEvidence: energyY === 0 ? 0 : energyX / energyY,
+    shadowShare,
+    shadowContrast,
+    glareOverBoxes,
+    marks,
+    cutSides,
+    keystone,
   };
 }

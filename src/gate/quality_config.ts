@@ -23,11 +23,21 @@ export const QualityThresholdsSchema = z.strictObject({
   /** The ink's grey level (1st percentile) at most this. */
   maxInkLevel: z.number().min(0).max(255),
   minContrast: z.number().min(0).max(255),
-  /** At most this share of the sheet at full white. */
+  /** At most this share of the sheet at full white… */
   maxClippedShare: z.number().min(0).max(1),
+  /** …unless the ink stays at most this dark (a scanner that whitens its paper to 255 keeps its ink). */
+  maxClippedInkLevel: z.number().min(0).max(255),
   /** At most this share of the sheet's tiles washed out (white, no ink). */
   maxWashedTiles: z.number().min(0).max(1),
-  /** The steepest edges over the contrast, in both directions, at least this. */
+  /** The largest saturated blob over the boxes at most this many boxes' areas (a reflection erasing digits). */
+  maxGlareOverBoxes: z.number().min(0).max(20),
+  /** At most this share of the boxes' column in a cast shadow (under 60% of the light expected there). */
+  maxShadowShare: z.number().min(0).max(1),
+  /** …when the ink in it keeps less than this contrast, in grey levels (a person reads through a lighter shadow). */
+  minShadowContrast: z.number().min(0).max(255),
+  /** The registration marks' (else the corners') opposite sides differ at most by this ratio (perspective). */
+  maxKeystone: z.number().min(1).max(3),
+  /** The steepest edges over the contrast at 100 dpi (measure.ts SHARPNESS_DPI), in both directions, at least this. */
   minSharpness: z.number().min(0).max(2),
   /** A JPEG's encoder quality at least this. */
   minJpegQuality: z.number().int().min(1).max(100),

@@ -17,6 +17,7 @@ import {
   PAGE,
   pageHeight,
   QR_LABEL,
+  registrationMarks,
   type Rect,
   ROW,
   TABLE_TOP,
@@ -198,6 +199,12 @@ export function actaSvg(
     );
   const height = pageHeight(content.boxes.length);
   parts[0] = `<rect width="${PAGE.width}" height="${height}" fill="#fbfaf5"/>`;
+  // The form's registration marks: the gate finds them to tell a whole page from a cut one and
+  // to measure the perspective.
+  for (const mark of registrationMarks(height))
+    parts.push(
+      `<rect x="${mark.x}" y="${mark.y}" width="${mark.width}" height="${mark.height}" fill="#000"/>`,
+    );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${PAGE.width}" height="${height}" viewBox="0 0 ${PAGE.width} ${height}">${parts.join('')}</svg>`;
   return { svg, layout: { width: PAGE.width, height, qr, boxes }, font };
 }
