@@ -9,7 +9,13 @@ import process from 'node:process';
 import sharp from 'sharp';
 import { sampleActaContent } from '../src/sim/acta_images/acta_set.ts';
 import { photographRealistic } from '../src/sim/acta_images/realistic/scene.ts';
-import { syntheticRealisticPage } from '../src/sim/acta_images/realistic/synthetic_page.ts';
+import { renderRealisticPage } from '../src/sim/acta_images/realistic/page.ts';
+import type { RealisticPage } from '../src/sim/acta_images/realistic/types.ts';
+
+function realisticPage(made: Awaited<ReturnType<typeof renderRealisticPage>>): RealisticPage {
+  if (!made.ok) throw new Error(made.message);
+  return made.value;
+}
 
 const count = Number(process.argv[2] ?? 10);
 if (!Number.isInteger(count) || count < 1) {
@@ -20,11 +26,14 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 const pageStarted = performance.now();
-const page = await syntheticRealisticPage(sampleActaContent(), 1, {
-  label: 'present',
-  document: 'acta',
-  digitSplit: 'test',
-});
+const page = realisticPage(
+  await renderRealisticPage(sampleActaContent(), {
+    seed: 1,
+    label: 'present',
+    document: 'acta',
+    digitSplit: 'test',
+  }),
+);
 const pageMs = performance.now() - pageStarted;
 
 async function time(style: 'phone' | 'scanner') {

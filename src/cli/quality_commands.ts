@@ -18,6 +18,7 @@ import { defaultThresholds, parseThresholds, THRESHOLDS_FILE } from '../gate/qua
 import { type OptionValues, parseCommandArgs } from './args.ts';
 import { qualityCalibrate, qualityEvaluate } from './commands.ts';
 import { createProgress } from './progress.ts';
+import { loadDigits } from '../sim/acta_images/realistic/handwriting.ts';
 
 async function settingsFrom(
   command: string,
@@ -29,6 +30,14 @@ async function settingsFrom(
       thresholds = parseThresholds(await readFile(options.thresholds, 'utf8'));
     } catch (error) {
       process.stderr.write(`openprep ${command}: ${options.thresholds}: ${(error as Error).message}\n`);
+      return null;
+    }
+  }
+  if (options.realistic) {
+    // Real handwritten digits come from a development package: a production install has none.
+    const digits = loadDigits();
+    if (!digits.ok) {
+      process.stderr.write(`openprep ${command} --realistic: ${digits.message}\n`);
       return null;
     }
   }

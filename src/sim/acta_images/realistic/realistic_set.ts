@@ -22,7 +22,7 @@ import {
   stylesOf,
 } from './conditions.ts';
 import { photographRealistic, type RealisticImage } from './scene.ts';
-import { syntheticRealisticPage } from './synthetic_page.ts';
+import { renderRealisticPage } from './page.ts';
 import type { DigitSplit } from './types.ts';
 
 /** Share of the set that is clean or benign. */
@@ -100,17 +100,15 @@ export async function* renderRealisticSet(input: {
         columns: applicableColumns(contest, esperada.casilla),
       });
       const { condition, severity, style } = drawCondition(random.fork('condition'));
-      // The one place a page is made: page.ts's renderRealisticPage replaces this call.
-      const page = await syntheticRealisticPage(
-        actaContent(input.catalog, contest, esperada, fields),
-        input.seed,
-        {
-          label: condition === 'qr_missing' ? 'missing' : condition === 'qr_damaged' ? 'damaged' : 'present',
-          document: condition === 'wrong_document' ? 'other' : 'acta',
-          digitSplit: input.digitSplit,
-        },
-      );
-      const image = await photographRealistic(page, { style, condition, severity, seed: input.seed });
+      const page = await renderRealisticPage(actaContent(input.catalog, contest, esperada, fields), {
+        seed: input.seed,
+        label: condition === 'qr_missing' ? 'missing' : condition === 'qr_damaged' ? 'damaged' : 'present',
+        document: condition === 'wrong_document' ? 'other' : 'acta',
+        digitSplit: input.digitSplit,
+      });
+      // The samples were checked before the set began (realisticDigitsReady): a failure here is a bug.
+      if (!page.ok) throw new Error(`realistic page: ${page.message}`);
+      const image = await photographRealistic(page.value, { style, condition, severity, seed: input.seed });
       yield { ...image, index, contest: contest.id };
     }
   }
