@@ -19,6 +19,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   national: 'national.ts',
   images: 'images.ts',
   'realistic-page': 'realistic_page.ts',
+  reader: 'reader.ts',
   'signin-flood': 'signin_flood.ts',
   adversarial: 'adversarial.ts',
   demo: 'demo.ts',
