@@ -45,6 +45,8 @@ const INSET = 3;
 const MAX_DIGITS = 4;
 /** Ink this much darker than the paper at least; fainter is paper grain, guilloche or a box line. */
 const MIN_CONTRAST = 60;
+/** Fainter ink that joins dark ink belongs to the same stroke. */
+const WEAK_CONTRAST = 30;
 
 interface Component {
   x0: number;
@@ -115,21 +117,24 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   const threshold = Math.min(otsu(histogram, total), paper - MIN_CONTRAST);
   const ink = new Uint8Array(total);
   let inked = 0;
+  // Hysteresis: a digit starts from clearly dark ink (2) and grows over fainter ink (1), so a fine
+  // pen's thin joints do not break one digit into several.
+  const weak = paper - WEAK_CONTRAST;
   for (let i = 0; i < total; i++)
     if (grey[i]! < threshold) {
-      ink[i] = 1;
+      ink[i] = 2;
       inked++;
-    }
+    } else if (grey[i]! < weak) ink[i] = 1;
   // Printed lines crossing the box (a rule, a box edge a little off after straightening): a row or
   // column inked almost end to end is print, not handwriting.
   for (let y = 0; y < height; y++) {
     let n = 0;
-    for (let x = 0; x < width; x++) n += ink[y * width + x]!;
+    for (let x = 0; x < width; x++) n += ink[y * width + x]! > 0 ? 1 : 0;
     if (n > width * 0.7) for (let x = 0; x < width; x++) ink[y * width + x] = 0;
   }
   for (let x = 0; x < width; x++) {
     let n = 0;
-    for (let y = 0; y < height; y++) n += ink[y * width + x]!;
+    for (let y = 0; y < height; y++) n += ink[y * width + x]! > 0 ? 1 : 0;
     if (n > height * 0.85) for (let y = 0; y < height; y++) ink[y * width + x] = 0;
   }
   if (inked === 0) return { value: 'sin_dato', confidence: 1, digits: [] };
@@ -138,7 +143,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   const found: Component[] = [];
   const stack: number[] = [];
   for (let start = 0; start < total; start++) {
-    if (ink[start] === 0 || labels[start] !== -1) continue;
+    if (ink[start] !== 2 || labels[start] !== -1) continue;
     const id = found.length;
     const c: Component = { x0: width, y0: height, x1: 0, y1: 0, area: 0, labels: [id] };
     labels[start] = id;
@@ -158,7 +163,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
           const ny = py + dy;
           if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
           const q = ny * width + nx;
-          if (ink[q] === 1 && labels[q] === -1) {
+          if (ink[q]! > 0 && labels[q] === -1) {
             labels[q] = id;
             stack.push(q);
           }
@@ -193,7 +198,12 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   // A short piece (a 5's flag come loose, a 7's bar) belongs to the nearest digit beside it; a
   // short piece with no digit near is a stray mark.
   parts = [];
-  const short = (c: Component) => c.y1 - c.y0 < tallest * 0.55;
+  const areas = merged.map((c) => c.area).sort((a, b) => a - b);
+  const typicalArea = areas[Math.floor(areas.length / 2)]!;
+  // A sliver (a stroke's tail cut off by a faint joint) is as short, or thin and light.
+  const short = (c: Component) =>
+    c.y1 - c.y0 < tallest * 0.72 ||
+    (c.y1 - c.y0 < tallest * 0.85 && c.x1 - c.x0 < tallest * 0.22 && c.area < typicalArea * 0.3);
   const full = merged.filter((c) => !short(c));
   for (const c of merged) {
     if (!short(c) || full.length === 0) {
@@ -219,7 +229,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
     } else if (c.area >= 60) parts.push(c);
   }
   parts.sort((a, b) => a.x0 - b.x0);
-  if (parts.some((c) => c.x1 - c.x0 > Math.max(c.y1 - c.y0, tallest) * 3))
+  if (parts.some((c) => c.x1 - c.x0 > tallest * 2.2))
     return { value: 'ilegible', confidence: 0.9, digits: [], reason: 'scribble' };
 
   // Touching digits: a component much wider than a digit is cut at its thinnest columns.
@@ -227,7 +237,11 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   for (const c of parts) {
     const w = c.x1 - c.x0;
     const h = c.y1 - c.y0;
-    const count = w > h * 1.15 ? Math.min(MAX_DIGITS, Math.max(2, Math.round(w / (h * 0.62)))) : 1;
+    // Only one stroke is cut: a digit with a loose flag merged in is wide but is one digit.
+    const count =
+      c.labels.length === 1 && w > Math.max(h, tallest) * 1.6
+        ? Math.min(MAX_DIGITS, Math.max(2, Math.round(w / (tallest * 0.62))))
+        : 1;
     if (count === 1) {
       pieces.push(c);
       continue;
