@@ -8,9 +8,10 @@ import type { DigitModel } from './model.ts';
 
 /**
  * At or above this confidence a reading counts as confident. Chosen on pages written with the
- * mnist TRAIN split (`openprep reader evaluate --split train`), never on the test split it is judged on.
+ * mnist TRAIN split (`openprep reader evaluate --split train --count 40 --seed 77`: 99.4 % right at a
+ * 66 % share), never on the test split it is judged on.
  */
-export const CONFIDENT = 0.9;
+export const CONFIDENT = 0.99;
 
 export function readActa(
   image: PageImage,

@@ -105,11 +105,14 @@ export function classify(model: DigitModel, input: Float32Array): Float32Array {
   let activation = input;
   const last = model.layers.length - 1;
   model.layers.forEach((layer, index) => {
+    // Most of a digit's field and many ReLU outputs are zero: sum over the others only.
+    const live: number[] = [];
+    for (let i = 0; i < layer.inputs; i++) if (activation[i] !== 0) live.push(i);
     const out = new Float32Array(layer.outputs);
     for (let o = 0; o < layer.outputs; o++) {
       let sum = layer.bias[o]!;
       const row = o * layer.inputs;
-      for (let i = 0; i < layer.inputs; i++) sum += layer.weights[row + i]! * activation[i]!;
+      for (const i of live) sum += layer.weights[row + i]! * activation[i]!;
       out[o] = index < last && sum < 0 ? 0 : sum;
     }
     activation = out;
