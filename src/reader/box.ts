@@ -98,8 +98,69 @@ function percentile(histogram: Uint32Array, total: number, share: number): numbe
   return 255;
 }
 
+/** What the box holds before any digit is named: nothing, a scribble, or digits ready for the model. */
+export type Segmentation =
+  | { readonly kind: 'empty'; readonly confidence: number }
+  | { readonly kind: 'ilegible'; readonly confidence: number; readonly reason: BoxReading['reason'] }
+  | {
+      readonly kind: 'digits';
+      readonly digits: readonly DigitPiece[];
+    };
+
+/** A piece of ink cut from a box, normalised for the model, and the same joined with the next piece when they may be one digit. */
+export interface DigitPiece {
+  readonly input: Float32Array;
+  readonly x: number;
+  readonly width: number;
+  readonly joinedWithNext: Float32Array | null;
+}
+
 /** Reads the box at `rect` of `image`. */
 export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxReading {
+  const found = segmentBox(image, rect);
+  if (found.kind === 'empty') return { value: 'sin_dato', confidence: found.confidence, digits: [] };
+  if (found.kind === 'ilegible')
+    return { value: 'ilegible', confidence: found.confidence, digits: [], reason: found.reason };
+  const name = (input: Float32Array) => {
+    const probabilities = classify(model, input);
+    let best = 0;
+    for (let k = 1; k < CLASSES; k++) if (probabilities[k]! > probabilities[best]!) best = k;
+    return { digit: best, probability: probabilities[best]! };
+  };
+  // The most probable reading: each piece a digit, or two neighbouring pieces one digit.
+  const pieces = found.digits;
+  const single = pieces.map((p) => name(p.input));
+  const joined = pieces.map((p) => (p.joinedWithNext === null ? null : name(p.joinedWithNext)));
+  const best: { score: number; from: number }[] = [{ score: 1, from: -1 }];
+  for (let i = 1; i <= pieces.length; i++) {
+    let score = best[i - 1]!.score * single[i - 1]!.probability;
+    let from = i - 1;
+    const pair = i >= 2 ? joined[i - 2] : null;
+    if (pair !== null && pair !== undefined && best[i - 2]!.score * pair.probability > score) {
+      score = best[i - 2]!.score * pair.probability;
+      from = i - 2;
+    }
+    best.push({ score, from });
+  }
+  const digits: DigitReading[] = [];
+  for (let i = pieces.length; i > 0; i = best[i]!.from) {
+    const from = best[i]!.from;
+    const first = pieces[from]!;
+    const last = pieces[i - 1]!;
+    const named = i - from === 2 ? joined[from]! : single[from]!;
+    digits.unshift({ ...named, x: first.x, width: last.x + last.width - first.x });
+  }
+  let value = 0;
+  let confidence = 1;
+  for (const d of digits) {
+    value = value * 10 + d.digit;
+    confidence *= d.probability;
+  }
+  return { value, confidence, digits };
+}
+
+/** Cuts the box at `rect` of `image` into digits, each normalised for the model. */
+export function segmentBox(image: PageImage, rect: Rect): Segmentation {
   const x0 = Math.round(rect.x) + INSET;
   const y0 = Math.round(rect.y) + INSET;
   const width = Math.max(1, Math.round(rect.width) - 2 * INSET);
@@ -137,7 +198,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
     for (let y = 0; y < height; y++) n += ink[y * width + x]! > 0 ? 1 : 0;
     if (n > height * 0.85) for (let y = 0; y < height; y++) ink[y * width + x] = 0;
   }
-  if (inked === 0) return { value: 'sin_dato', confidence: 1, digits: [] };
+  if (inked === 0) return { kind: 'empty', confidence: 1 };
 
   const labels = new Int32Array(total).fill(-1);
   const found: Component[] = [];
@@ -173,9 +234,9 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   }
   // Specks (paper fibre, a dot of ink) are not digits.
   let parts = found.filter((c) => c.area >= 12 && c.y1 - c.y0 >= 5);
-  if (parts.length === 0) return { value: 'sin_dato', confidence: 0.9, digits: [] };
+  if (parts.length === 0) return { kind: 'empty', confidence: 0.9 };
   const tallest = Math.max(...parts.map((c) => c.y1 - c.y0));
-  // A broken stroke (a 5's flag, a 4's arm) overlaps its digit's columns: merge it in.
+  // A piece standing within another's columns (a stroke inside a 0, a 4's arm) is part of it.
   parts.sort((a, b) => a.x0 - b.x0);
   const merged: Component[] = [];
   for (const c of parts) {
@@ -183,7 +244,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
     if (last !== undefined) {
       const overlap = Math.min(last.x1, c.x1) - Math.max(last.x0, c.x0);
       const narrower = Math.min(last.x1 - last.x0, c.x1 - c.x0);
-      if (overlap > narrower * 0.5) {
+      if (overlap > narrower * 0.8) {
         last.x0 = Math.min(last.x0, c.x0);
         last.y0 = Math.min(last.y0, c.y0);
         last.x1 = Math.max(last.x1, c.x1);
@@ -198,12 +259,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   // A short piece (a 5's flag come loose, a 7's bar) belongs to the nearest digit beside it; a
   // short piece with no digit near is a stray mark.
   parts = [];
-  const areas = merged.map((c) => c.area).sort((a, b) => a - b);
-  const typicalArea = areas[Math.floor(areas.length / 2)]!;
-  // A sliver (a stroke's tail cut off by a faint joint) is as short, or thin and light.
-  const short = (c: Component) =>
-    c.y1 - c.y0 < tallest * 0.72 ||
-    (c.y1 - c.y0 < tallest * 0.85 && c.x1 - c.x0 < tallest * 0.22 && c.area < typicalArea * 0.3);
+  const short = (c: Component) => c.y1 - c.y0 < tallest * 0.72;
   const full = merged.filter((c) => !short(c));
   for (const c of merged) {
     if (!short(c) || full.length === 0) {
@@ -230,7 +286,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   }
   parts.sort((a, b) => a.x0 - b.x0);
   if (parts.some((c) => c.x1 - c.x0 > tallest * 2.2))
-    return { value: 'ilegible', confidence: 0.9, digits: [], reason: 'scribble' };
+    return { kind: 'ilegible', confidence: 0.9, reason: 'scribble' };
 
   // Touching digits: a component much wider than a digit is cut at its thinnest columns.
   const pieces: { x0: number; x1: number; y0: number; y1: number; labels: number[] }[] = [];
@@ -264,16 +320,13 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
     }
     pieces.push({ ...c, x0: c.x0 + from });
   }
-  if (pieces.length > MAX_DIGITS)
-    return { value: 'ilegible', confidence: 0.6, digits: [], reason: 'too_many_marks' };
+  if (pieces.length > MAX_DIGITS) return { kind: 'ilegible', confidence: 0.6, reason: 'too_many_marks' };
 
   // The ink's darkness, so a digit keeps its soft edges as MNIST's do.
   const inkLevel = Math.min(threshold, percentile(histogram, total, Math.min(0.5, (inked / total) * 0.3)));
   const span = Math.max(1, paper - inkLevel);
-  const digits: DigitReading[] = [];
-  let confidence = 1;
-  let value = 0;
-  for (const p of pieces) {
+  type Piece = (typeof pieces)[number];
+  const inputOf = (p: Piece): Float32Array => {
     // One pixel of margin for the anti-aliased edge; only this digit's ink and unlabelled edge pixels.
     const px0 = Math.max(0, p.x0 - 1);
     const py0 = Math.max(0, p.y0 - 1);
@@ -290,16 +343,27 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
         if (l >= 0 ? !p.labels.includes(l) : !nearInk(labels, width, height, sx, sy, p.labels)) continue;
         patch[y * pw + x] = Math.min(1, Math.max(0, (paper - grey[i]!) / span));
       }
-    const normalised = normaliseDigit({ ink: patch, width: pw, height: ph });
-    const probabilities = classify(model, normalised);
-    let best = 0;
-    for (let k = 1; k < CLASSES; k++) if (probabilities[k]! > probabilities[best]!) best = k;
-    const probability = probabilities[best]!;
-    digits.push({ digit: best, probability, x: x0 + p.x0, width: p.x1 - p.x0 });
-    confidence *= probability;
-    value = value * 10 + best;
-  }
-  return { value, confidence, digits };
+    return normaliseDigit({ ink: patch, width: pw, height: ph });
+  };
+  const digits: DigitPiece[] = pieces.map((p, k) => {
+    const next = pieces[k + 1];
+    // A digit drawn in two strokes with a gap (a 4's bar, a 9's tail) comes out as two pieces
+    // close together: the pair is offered whole too, and the model's probabilities choose.
+    const joined =
+      next !== undefined &&
+      next.x0 - p.x1 <= tallest * 0.15 &&
+      Math.max(p.x1, next.x1) - Math.min(p.x0, next.x0) <= tallest * 1.25
+        ? inputOf({
+            x0: Math.min(p.x0, next.x0),
+            x1: Math.max(p.x1, next.x1),
+            y0: Math.min(p.y0, next.y0),
+            y1: Math.max(p.y1, next.y1),
+            labels: [...p.labels, ...next.labels],
+          })
+        : null;
+    return { input: inputOf(p), x: x0 + p.x0, width: p.x1 - p.x0, joinedWithNext: joined };
+  });
+  return { kind: 'digits', digits };
 }
 
 function nearInk(

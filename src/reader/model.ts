@@ -24,9 +24,15 @@ export interface DigitModel {
 /** How a model file says it was made (kept with the weights, checked by the tests). */
 export interface ModelProvenance {
   readonly seed: number;
+  /** SHA-256 of all the training data: the mnist train samples, then the digits cut from train pages. */
   readonly training_sha256: string;
+  /** SHA-256 of the mnist train samples alone (quick to check: no page to render). */
+  readonly mnist_train_sha256: string;
   readonly split_rule: string;
   readonly training_samples: number;
+  /** Realistic pages written with the train split whose boxes gave digits cut by the reader itself. */
+  readonly training_pages: number;
+  readonly cut_digits: number;
   readonly epochs: number;
   readonly test_samples: number;
   readonly test_accuracy: number;

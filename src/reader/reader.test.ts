@@ -15,8 +15,10 @@ const loaded = loadDigitModel();
 if (!loaded.ok) throw new Error(loaded.message);
 const { model, provenance } = loaded.value;
 
-test('the committed model is small, says how it was made, and its training data hash matches the train split', () => {
-  assert.equal(provenance.training_sha256, trainingHash(splitSamples('train')));
+test('the committed model is small, says how it was made, and its mnist data hash matches the train split', () => {
+  assert.equal(provenance.mnist_train_sha256, trainingHash(splitSamples('train')));
+  assert.match(provenance.training_sha256, /^[0-9a-f]{64}$/);
+  assert.ok(provenance.cut_digits > 0 && provenance.training_pages > 0);
   assert.equal(provenance.training_samples, splitSamples('train').length);
   assert.match(provenance.split_rule, /≡ 4 mod 5 is test/);
   assert.deepEqual(

@@ -17,6 +17,12 @@ export interface TrainingSample {
   readonly ink: Uint8Array;
 }
 
+/** A digit already cut from a box and normalised (digit_image.ts), as the reader will meet it. */
+export interface CutDigit {
+  readonly digit: number;
+  readonly input: Float32Array;
+}
+
 export interface TrainingOptions {
   readonly seed: number;
   readonly epochs: number;
@@ -92,14 +98,18 @@ function initialLayer(inputs: number, outputs: number, random: () => number): De
 }
 
 /** Trains a model on `samples` (plain SGD, one sample at a time, the rate decaying per pass). */
-export function trainModel(samples: readonly TrainingSample[], options: TrainingOptions): DigitModel {
+export function trainModel(
+  samples: readonly TrainingSample[],
+  options: TrainingOptions,
+  cut: readonly CutDigit[] = [],
+): DigitModel {
   const random = seededRandom(options.seed);
   const sizes = [INPUTS, ...options.hidden, CLASSES];
   const layers: DenseLayer[] = [];
   for (let k = 1; k < sizes.length; k++) layers.push(initialLayer(sizes[k - 1]!, sizes[k]!, random));
   const activations = sizes.map((n) => new Float32Array(n));
   const deltas = sizes.map((n) => new Float32Array(n));
-  const order = Array.from(samples.keys());
+  const order = Array.from({ length: samples.length + cut.length }, (_, i) => i);
   const baseRate = options.learningRate ?? 0.02;
   const plainShare = options.plainShare ?? 0.25;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -111,10 +121,18 @@ export function trainModel(samples: readonly TrainingSample[], options: Training
     const rate = baseRate / (1 + epoch * 0.3);
     let loss = 0;
     for (const index of order) {
-      const sample = samples[index]!;
       const input = activations[0]!;
-      if (random() < plainShare) plain(sample.ink, input);
-      else distort(sample.ink, random, input);
+      const sample = samples[index];
+      let digit: number;
+      if (sample !== undefined) {
+        digit = sample.digit;
+        if (random() < plainShare) plain(sample.ink, input);
+        else distort(sample.ink, random, input);
+      } else {
+        const piece = cut[index - samples.length]!;
+        digit = piece.digit;
+        input.set(piece.input);
+      }
       // Forward.
       for (let k = 0; k < layers.length; k++) {
         const layer = layers[k]!;
@@ -133,9 +151,8 @@ export function trainModel(samples: readonly TrainingSample[], options: Training
       let total = 0;
       for (let o = 0; o < CLASSES; o++) total += Math.exp(logits[o]! - max);
       const top = deltas[layers.length]!;
-      for (let o = 0; o < CLASSES; o++)
-        top[o] = Math.exp(logits[o]! - max) / total - (o === sample.digit ? 1 : 0);
-      loss -= Math.log(Math.max(1e-12, top[sample.digit]! + 1));
+      for (let o = 0; o < CLASSES; o++) top[o] = Math.exp(logits[o]! - max) / total - (o === digit ? 1 : 0);
+      loss -= Math.log(Math.max(1e-12, top[digit]! + 1));
       // Backward, updating each layer once its delta below is known.
       for (let k = layers.length - 1; k >= 0; k--) {
         const layer = layers[k]!;
