@@ -156,6 +156,8 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
     value = value * 10 + d.digit;
     confidence *= d.probability;
   }
+  // Nobody writes a count with a leading zero: a first digit read as 0 is more likely misread.
+  if (digits.length > 1 && digits[0]!.digit === 0) confidence *= 0.1;
   return { value, confidence, digits };
 }
 
@@ -352,7 +354,8 @@ export function segmentBox(image: PageImage, rect: Rect): Segmentation {
     const joined =
       next !== undefined &&
       next.x0 - p.x1 <= tallest * 0.15 &&
-      Math.max(p.x1, next.x1) - Math.min(p.x0, next.x0) <= tallest * 1.25
+      Math.min(p.x1 - p.x0, next.x1 - next.x0) < tallest * 0.4 &&
+      Math.max(p.x1, next.x1) - Math.min(p.x0, next.x0) <= tallest * 1.2
         ? inputOf({
             x0: Math.min(p.x0, next.x0),
             x1: Math.max(p.x1, next.x1),
