@@ -131,17 +131,23 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
   const pieces = found.digits;
   const single = pieces.map((p) => name(p.input));
   const joined = pieces.map((p) => (p.joinedWithNext === null ? null : name(p.joinedWithNext)));
-  const best: { score: number; from: number }[] = [{ score: 1, from: -1 }];
+  // `total` sums every way of cutting, so best / total is how sure the cut itself is.
+  const best: { score: number; from: number; total: number }[] = [{ score: 1, from: -1, total: 1 }];
   for (let i = 1; i <= pieces.length; i++) {
     let score = best[i - 1]!.score * single[i - 1]!.probability;
+    let total = best[i - 1]!.total * single[i - 1]!.probability;
     let from = i - 1;
     const pair = i >= 2 ? joined[i - 2] : null;
-    if (pair !== null && pair !== undefined && best[i - 2]!.score * pair.probability > score) {
-      score = best[i - 2]!.score * pair.probability;
-      from = i - 2;
+    if (pair !== null && pair !== undefined) {
+      total += best[i - 2]!.total * pair.probability;
+      if (best[i - 2]!.score * pair.probability > score) {
+        score = best[i - 2]!.score * pair.probability;
+        from = i - 2;
+      }
     }
-    best.push({ score, from });
+    best.push({ score, from, total });
   }
+  const end = best[pieces.length]!;
   const digits: DigitReading[] = [];
   for (let i = pieces.length; i > 0; i = best[i]!.from) {
     const from = best[i]!.from;
@@ -156,6 +162,7 @@ export function readBox(image: PageImage, rect: Rect, model: DigitModel): BoxRea
     value = value * 10 + d.digit;
     confidence *= d.probability;
   }
+  if (end.total > 0) confidence *= end.score / end.total;
   // Nobody writes a count with a leading zero: a first digit read as 0 is more likely misread.
   if (digits.length > 1 && digits[0]!.digit === 0) confidence *= 0.1;
   return { value, confidence, digits };
