@@ -21,6 +21,7 @@ const BENCHMARKS: Readonly<Record<string, string>> = {
   measure: 'measure.ts',
   'realistic-page': 'realistic_page.ts',
   'realistic-scene': 'realistic_scene.ts',
+  reader: 'reader.ts',
   'signin-flood': 'signin_flood.ts',
   adversarial: 'adversarial.ts',
   demo: 'demo.ts',

@@ -27,6 +27,8 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   catalog: ['domain', 'platform'],
   images: ['domain', 'platform'],
   gate: ['domain', 'platform'],
+  // The acta reader (shadow mode: never publishes on its own): digit model and box reader.
+  reader: ['domain'],
   auth: ['domain', 'platform', 'platform/web', 'journal'],
   // Security operations: detections over the security events, decoys, leak checks, access review.
   security: ['domain', 'platform', 'platform/web', 'journal', 'auth'],

@@ -216,6 +216,32 @@ export const qualityCalibrate = command({
   run: async (args) => (await import('./quality_commands.ts')).runQualityCalibrate(args),
 });
 
+export const readerEvaluate = command({
+  name: 'reader evaluate',
+  summary:
+    'score the acta reader (shadow mode) on realistic actas written with digits the model never saw (JSON)',
+  options: {
+    count: valued(
+      'N',
+      z.coerce.number().int().min(1).max(100_000).default(200),
+      'how many actas to render and read',
+    ),
+    seed,
+    split: valued(
+      'SPLIT',
+      z.enum(['test', 'train']).default('test'),
+      'which handwritten digits write the actas: test (never trained on; the figures we report) or train (to choose the threshold)',
+    ),
+    threshold: valued(
+      'P',
+      z.coerce.number().min(0).max(1).optional(),
+      'the confidence a reading must reach to count as confident (the reader’s own by default)',
+    ),
+  },
+  examples: ['reader evaluate --count 200 --seed 3'],
+  run: async (args) => (await import('./reader_commands.ts')).runReaderEvaluate(args),
+});
+
 export const cut = command({
   name: 'cut',
   summary: 'build and publish a signed cut now, or every N minutes with --every',
@@ -1071,6 +1097,7 @@ export const COMMANDS: readonly Command[] = [
   simRender,
   qualityEvaluate,
   qualityCalibrate,
+  readerEvaluate,
   cut,
   verify,
   mirror,
