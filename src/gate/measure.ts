@@ -611,11 +611,47 @@ export function measure(image: Grey): Measures {
   const { data, width, height } = image;
   const l = light(image);
   const { normal, histogram } = normalise(image, l);
-  const threshold = otsuThreshold(histogram);
+  let threshold = otsuThreshold(histogram);
   const normalImage: Grey = { data: normal, width, height };
   // Paper: runs of 1% of the image's width, so ink specks on a dark table are not a sheet.
   const run = Math.max(3, Math.round(width * 0.01));
-  const rows = spans(normalImage, threshold, run, true);
+  let rows = spans(normalImage, threshold, run, true);
+  // A light table (laminate, a pale desk: 70–90% of the paper's light) falls inside the light's
+  // fit and above the ink's split, and the whole image comes out as the sheet — no corners, no
+  // marks where they are looked for. Then the split between table and paper is the brighter
+  // class's own split, taken when it leaves a sheet of plausible size.
+  const filled = (s: { start: Int32Array; end: Int32Array }) => {
+    let n = 0;
+    for (let y = 0; y < height; y++) if (s.start[y]! >= 0) n += s.end[y]! - s.start[y]! + 1;
+    return n;
+  };
+  if (filled(rows) > width * height * 0.97) {
+    const upper = new Uint32Array(256);
+    for (let i = threshold + 1; i < 256; i++) upper[i] = histogram[i]!;
+    const split = otsuThreshold(upper);
+    let below = 0;
+    let belowSum = 0;
+    let above = 0;
+    let aboveSum = 0;
+    for (let i = threshold + 1; i < 256; i++)
+      if (i <= split) {
+        below += upper[i]!;
+        belowSum += i * upper[i]!;
+      } else {
+        above += upper[i]!;
+        aboveSum += i * upper[i]!;
+      }
+    // Two classes of light apart by a tenth at least, each a good part of the image.
+    const total = below + above;
+    if (below > total * 0.1 && above > total * 0.3 && aboveSum / above > (belowSum / below) * 1.1) {
+      const sheet = spans(normalImage, split, run, true);
+      const share = filled(sheet) / (width * height);
+      if (share >= 0.3 && share <= 0.93) {
+        threshold = split;
+        rows = sheet;
+      }
+    }
+  }
   // The sheet, filled row by row between its first and last paper, and its moments.
   let area = 0;
   let mx = 0;
