@@ -284,7 +284,8 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null
  * The light on the paper: the image cut into a coarse grid of cells (about 32 across), each
  * cell's bright level (its 90th percentile: the paper, whatever ink it holds), and a quadratic
  * surface fitted to the cells that are paper — first those near the bright cells' level (the
- * table is darker, a reflection brighter), then, thrice, every cell within −28%…+12% of the surface, so
+ * table is darker, a reflection brighter), then, thrice, every cell within −20%…+12% of the surface (a light table, 70–90% of the
+ * paper, stays out), so
  * a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
  * across the sheet is what the surface follows.
  */
@@ -382,7 +383,7 @@ function light(image: Grey): Light {
         fitted[3]! * u * u +
         fitted[4]! * u * v +
         fitted[5]! * v * v;
-      return bright[i]! >= p * 0.72 && bright[i]! <= p * 1.12;
+      return bright[i]! >= p * 0.8 && bright[i]! <= p * 1.12;
     };
   }
   return { cell, columns, rows, bright, surface };
@@ -616,16 +617,29 @@ export function measure(image: Grey): Measures {
   // Paper: runs of 1% of the image's width, so ink specks on a dark table are not a sheet.
   const run = Math.max(3, Math.round(width * 0.01));
   let rows = spans(normalImage, threshold, run, true);
-  // A light table (laminate, a pale desk: 70–90% of the paper's light) falls inside the light's
-  // fit and above the ink's split, and the whole image comes out as the sheet — no corners, no
-  // marks where they are looked for. Then the split between table and paper is the brighter
-  // class's own split, taken when it leaves a sheet of plausible size.
+  // A light table (laminate, a pale desk: 70–90% of the paper's light, or lit brighter on one
+  // side) falls inside the light's fit and above the ink's split, and the sheet runs into the
+  // image's border there — no corner, no mark where they are looked for. Then the split between
+  // table and paper is the brighter class's own split, taken when it leaves a sheet of plausible
+  // size clearly smaller (a sheet that truly runs off the image keeps running off with it).
   const filled = (s: { start: Int32Array; end: Int32Array }) => {
     let n = 0;
     for (let y = 0; y < height; y++) if (s.start[y]! >= 0) n += s.end[y]! - s.start[y]! + 1;
     return n;
   };
-  if (filled(rows) > width * height * 0.97) {
+  const margin = Math.max(1, Math.round(width * 0.005));
+  const border = (s: { start: Int32Array; end: Int32Array }) => {
+    let n = 0;
+    for (let y = 0; y < height; y++) {
+      if (s.start[y]! < 0) continue;
+      if (s.start[y]! <= margin) n++;
+      if (s.end[y]! >= width - 1 - margin) n++;
+    }
+    for (const y of [0, height - 1]) if (s.start[y]! >= 0) n += s.end[y]! - s.start[y]! + 1;
+    return n / (2 * (width + height));
+  };
+  const area0 = filled(rows);
+  if (border(rows) > 0.2) {
     const upper = new Uint32Array(256);
     for (let i = threshold + 1; i < 256; i++) upper[i] = histogram[i]!;
     const split = otsuThreshold(upper);
@@ -646,7 +660,7 @@ export function measure(image: Grey): Measures {
     if (below > total * 0.1 && above > total * 0.3 && aboveSum / above > (belowSum / below) * 1.1) {
       const sheet = spans(normalImage, split, run, true);
       const share = filled(sheet) / (width * height);
-      if (share >= 0.3 && share <= 0.93) {
+      if (share >= 0.3 && share <= area0 / (width * height) - 0.03) {
         threshold = split;
         rows = sheet;
       }

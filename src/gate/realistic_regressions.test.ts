@@ -51,3 +51,24 @@ test('a clean phone shot on a light laminate table (70–90% of the paper): the 
     );
   }
 });
+
+test('phone shots with more table than usual in the frame (hands at the margin): the light is fitted to the paper, not the table, and no reflection is seen', async () => {
+  // The table, within 72% of the paper's light, pulled the light's fit down: the paper then
+  // looked brighter than expected, washed out, on 4% of the tiles (glare).
+  for (const seed of [2, 6]) {
+    const shot = await photographRealistic(page, {
+      style: 'phone',
+      condition: 'fingers_at_edge',
+      severity: 2,
+      seed,
+    });
+    assert.equal(shot.truth.readable, true);
+    const report = await assessActaImage(shot.bytes, { readQr: false });
+    assert.equal(report.measures!.washedTiles, 0, `seed ${seed}`);
+    assert.deepEqual(
+      report.reasons.map((r) => r.code),
+      [],
+      `seed ${seed}`,
+    );
+  }
+});
