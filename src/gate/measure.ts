@@ -284,9 +284,8 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null
  * The light on the paper: the image cut into a coarse grid of cells (about 32 across), each
  * cell's bright level (its 90th percentile: the paper, whatever ink it holds), and a quadratic
  * surface fitted to the cells that are paper — first those near the bright cells' level (the
- * table is darker, a reflection brighter), then, thrice, every cell within −20%…+12% of the surface (a light table, 70–90% of the
- * paper, stays out), so
- * a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
+ * table is darker, a reflection brighter), then, thrice, every cell within −20%…+12% of the
+ * surface (a light table, 70–90% of the paper's light, stays out), so a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
  * across the sheet is what the surface follows.
  */
 interface Light {
@@ -1001,6 +1000,33 @@ export function measure(image: Grey): Measures {
       marks[name] = findMark(normal, width, height, corner, inward, localWidth, dark);
     }
     const found = CORNERS.filter((n) => marks[n] !== null);
+    // On a white scanner lid a corner cut off looks like paper: its mark missing on a marked form,
+    // and not one dark pixel where the mark should be (a finger, a blurred or faded mark leave
+    // some), the corner is gone.
+    if (found.length >= 2)
+      for (const name of CORNERS) {
+        if (marks[name] !== null || missingCorners.includes(name)) continue;
+        const corner = corners[name];
+        const inward = { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 };
+        const reach = sheetWidth * 0.25;
+        const xa = Math.round(corner.x + inward.x * reach * 0.1);
+        const xb = Math.round(corner.x + inward.x * reach);
+        const ya = Math.round(corner.y + inward.y * reach * 0.1);
+        const yb = Math.round(corner.y + inward.y * reach);
+        const x0 = Math.max(0, Math.min(xa, xb));
+        const x1 = Math.min(width - 1, Math.max(xa, xb));
+        const y0 = Math.max(0, Math.min(ya, yb));
+        const y1 = Math.min(height - 1, Math.max(ya, yb));
+        if (x1 - x0 < 4 || y1 - y0 < 4) continue;
+        let blank = true;
+        for (let y = y0; y <= y1 && blank; y++)
+          for (let x = x0, i = y * width + x0; x <= x1; x++, i++)
+            if (normal[i]! < dark) {
+              blank = false;
+              break;
+            }
+        if (blank) missingCorners.push(name);
+      }
     const edge = Math.max(2, Math.round(width * 0.005));
     // A side is cut when the sheet runs into the image's border along it and both marks at its
     // ends are missing while another is found (so this is a marked form), or when both its

@@ -72,3 +72,33 @@ test('phone shots with more table than usual in the frame (hands at the margin):
     );
   }
 });
+
+test('a phone shot turned ~8° with two sheet corners just off the image but their registration marks in it: accepted (only blank margin is lost)', async () => {
+  const shot = await photographRealistic(page, {
+    style: 'phone',
+    condition: 'rotated',
+    severity: 3,
+    seed: 2,
+  });
+  assert.equal(shot.truth.readable, true);
+  const report = await assessActaImage(shot.bytes, { readQr: false });
+  assert.deepEqual(
+    report.reasons.map((r) => r.code),
+    [],
+  );
+});
+
+test('a scan on a white lid with a corner cut off through the label: the blank corner where a mark should be is a missing corner', async () => {
+  const shot = await photographRealistic(page, {
+    style: 'scanner',
+    condition: 'cut_corner',
+    severity: 5,
+    seed: 1,
+  });
+  assert.equal(shot.truth.readable, false);
+  const report = await assessActaImage(shot.bytes, { readQr: false });
+  assert.ok(
+    report.reasons.some((r) => r.code === 'missing_corner'),
+    report.reasons.map((r) => r.code).join(','),
+  );
+});
