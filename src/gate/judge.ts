@@ -172,8 +172,10 @@ export function judgeGrey(
         ),
       );
     const cut = new Set(m.cutSides.flatMap((side) => SIDE_CORNERS[side]));
+    // A corner off the image or torn away with its registration mark still there lost only the
+    // margin outside the mark, where the form prints nothing.
     for (const corner of m.missingCorners)
-      if (!cut.has(corner))
+      if (!cut.has(corner) && m.marks[corner] === null)
         reasons.push(
           reason(
             'missing_corner',
@@ -188,7 +190,7 @@ export function judgeGrey(
         ),
       );
   } else
-    for (const corner of m.missingCorners)
+    for (const corner of m.missingCorners.filter((n) => m.marks[n] === null))
       reasons.push(
         reason(
           'missing_corner',

@@ -284,8 +284,8 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null
  * The light on the paper: the image cut into a coarse grid of cells (about 32 across), each
  * cell's bright level (its 90th percentile: the paper, whatever ink it holds), and a quadratic
  * surface fitted to the cells that are paper — first those near the bright cells' level (the
- * table is darker, a reflection brighter), then, thrice, every cell within −28%…+12% of the surface, so
- * a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
+ * table is darker, a reflection brighter), then, thrice, every cell within −20%…+12% of the
+ * surface (a light table, 70–90% of the paper's light, stays out), so a shadow, a reflection and the table fall out of the fit while a gradient or vignetting
  * across the sheet is what the surface follows.
  */
 interface Light {
@@ -382,7 +382,7 @@ function light(image: Grey): Light {
         fitted[3]! * u * u +
         fitted[4]! * u * v +
         fitted[5]! * v * v;
-      return bright[i]! >= p * 0.72 && bright[i]! <= p * 1.12;
+      return bright[i]! >= p * 0.8 && bright[i]! <= p * 1.12;
     };
   }
   return { cell, columns, rows, bright, surface };
@@ -611,11 +611,60 @@ export function measure(image: Grey): Measures {
   const { data, width, height } = image;
   const l = light(image);
   const { normal, histogram } = normalise(image, l);
-  const threshold = otsuThreshold(histogram);
+  let threshold = otsuThreshold(histogram);
   const normalImage: Grey = { data: normal, width, height };
   // Paper: runs of 1% of the image's width, so ink specks on a dark table are not a sheet.
   const run = Math.max(3, Math.round(width * 0.01));
-  const rows = spans(normalImage, threshold, run, true);
+  let rows = spans(normalImage, threshold, run, true);
+  // A light table (laminate, a pale desk: 70–90% of the paper's light, or lit brighter on one
+  // side) falls inside the light's fit and above the ink's split, and the sheet runs into the
+  // image's border there — no corner, no mark where they are looked for. Then the split between
+  // table and paper is the brighter class's own split, taken when it leaves a sheet of plausible
+  // size clearly smaller (a sheet that truly runs off the image keeps running off with it).
+  const filled = (s: { start: Int32Array; end: Int32Array }) => {
+    let n = 0;
+    for (let y = 0; y < height; y++) if (s.start[y]! >= 0) n += s.end[y]! - s.start[y]! + 1;
+    return n;
+  };
+  const margin = Math.max(1, Math.round(width * 0.005));
+  const border = (s: { start: Int32Array; end: Int32Array }) => {
+    let n = 0;
+    for (let y = 0; y < height; y++) {
+      if (s.start[y]! < 0) continue;
+      if (s.start[y]! <= margin) n++;
+      if (s.end[y]! >= width - 1 - margin) n++;
+    }
+    for (const y of [0, height - 1]) if (s.start[y]! >= 0) n += s.end[y]! - s.start[y]! + 1;
+    return n / (2 * (width + height));
+  };
+  const area0 = filled(rows);
+  if (border(rows) > 0.2) {
+    const upper = new Uint32Array(256);
+    for (let i = threshold + 1; i < 256; i++) upper[i] = histogram[i]!;
+    const split = otsuThreshold(upper);
+    let below = 0;
+    let belowSum = 0;
+    let above = 0;
+    let aboveSum = 0;
+    for (let i = threshold + 1; i < 256; i++)
+      if (i <= split) {
+        below += upper[i]!;
+        belowSum += i * upper[i]!;
+      } else {
+        above += upper[i]!;
+        aboveSum += i * upper[i]!;
+      }
+    // Two classes of light apart by a tenth at least, each a good part of the image.
+    const total = below + above;
+    if (below > total * 0.1 && above > total * 0.3 && aboveSum / above > (belowSum / below) * 1.1) {
+      const sheet = spans(normalImage, split, run, true);
+      const share = filled(sheet) / (width * height);
+      if (share >= 0.3 && share <= area0 / (width * height) - 0.03) {
+        threshold = split;
+        rows = sheet;
+      }
+    }
+  }
   // The sheet, filled row by row between its first and last paper, and its moments.
   let area = 0;
   let mx = 0;
@@ -951,6 +1000,33 @@ export function measure(image: Grey): Measures {
       marks[name] = findMark(normal, width, height, corner, inward, localWidth, dark);
     }
     const found = CORNERS.filter((n) => marks[n] !== null);
+    // On a white scanner lid a corner cut off looks like paper: its mark missing on a marked form,
+    // and not one dark pixel where the mark should be (a finger, a blurred or faded mark leave
+    // some), the corner is gone.
+    if (found.length >= 2)
+      for (const name of CORNERS) {
+        if (marks[name] !== null || missingCorners.includes(name)) continue;
+        const corner = corners[name];
+        const inward = { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 };
+        const reach = sheetWidth * 0.25;
+        const xa = Math.round(corner.x + inward.x * reach * 0.1);
+        const xb = Math.round(corner.x + inward.x * reach);
+        const ya = Math.round(corner.y + inward.y * reach * 0.1);
+        const yb = Math.round(corner.y + inward.y * reach);
+        const x0 = Math.max(0, Math.min(xa, xb));
+        const x1 = Math.min(width - 1, Math.max(xa, xb));
+        const y0 = Math.max(0, Math.min(ya, yb));
+        const y1 = Math.min(height - 1, Math.max(ya, yb));
+        if (x1 - x0 < 4 || y1 - y0 < 4) continue;
+        let blank = true;
+        for (let y = y0; y <= y1 && blank; y++)
+          for (let x = x0, i = y * width + x0; x <= x1; x++, i++)
+            if (normal[i]! < dark) {
+              blank = false;
+              break;
+            }
+        if (blank) missingCorners.push(name);
+      }
     const edge = Math.max(2, Math.round(width * 0.005));
     // A side is cut when the sheet runs into the image's border along it and both marks at its
     // ends are missing while another is found (so this is a marked form), or when both its
