@@ -227,6 +227,15 @@ function text(
   return `<text x="${x}" y="${y}" font-family="${family}" font-size="${size}" fill="${fill}"${extra}>${escapeXml(body)}</text>`;
 }
 
+/** The institute's emblem (a ring and its initials) and name, as every form's top left carries. */
+function institute(theme: (typeof THEMES)[number]): string[] {
+  return [
+    `<circle cx="${MARGIN + 34}" cy="118" r="30" fill="none" stroke="${theme.dark}" stroke-width="5"/>`,
+    text(MARGIN + 14, 127, 22, theme.dark, 'INE', ' font-weight="bold"'),
+    text(MARGIN + 80, 112, 22, theme.dark, 'INSTITUTO NACIONAL ELECTORAL', ' font-weight="bold"'),
+  ];
+}
+
 function actaFormSvg(
   content: ActaContent,
   height: number,
@@ -236,12 +245,7 @@ function actaFormSvg(
 ): string {
   const parts: string[] = [];
   const width = PAGE.width;
-  // Emblem: a ring and the institute's initials, as the form's top left carries.
-  parts.push(
-    `<circle cx="${MARGIN + 34}" cy="118" r="30" fill="none" stroke="${theme.dark}" stroke-width="5"/>`,
-    text(MARGIN + 14, 127, 22, theme.dark, 'INE', ' font-weight="bold"'),
-  );
-  parts.push(text(MARGIN + 80, 112, 22, theme.dark, 'INSTITUTO NACIONAL ELECTORAL', ' font-weight="bold"'));
+  parts.push(...institute(theme));
   parts.push(text(MARGIN + 80, 138, 18, '#333', 'PROCESO ELECTORAL FEDERAL 2023-2024'));
   parts.push(
     text(MARGIN, 190, 34, '#1d1d1d', 'ACTA DE ESCRUTINIO Y CÓMPUTO DE CASILLA', ' font-weight="bold"'),
@@ -375,9 +379,7 @@ function otherFormSvg(
   const parts: string[] = [];
   const width = PAGE.width;
   parts.push(
-    `<circle cx="${MARGIN + 34}" cy="118" r="30" fill="none" stroke="${theme.dark}" stroke-width="5"/>`,
-    text(MARGIN + 14, 127, 22, theme.dark, 'INE', ' font-weight="bold"'),
-    text(MARGIN + 80, 112, 22, theme.dark, 'INSTITUTO NACIONAL ELECTORAL', ' font-weight="bold"'),
+    ...institute(theme),
     text(MARGIN, 200, 34, '#1d1d1d', 'CONSTANCIA DE CLAUSURA DE CASILLA', ' font-weight="bold"'),
     text(MARGIN, 242, 28, theme.dark, 'Y REMISIÓN DEL PAQUETE ELECTORAL'),
     text(MARGIN, 320, 22, '#333', `SECCIÓN ${content.seccion}   CASILLA ${content.casilla}`),
