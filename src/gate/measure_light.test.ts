@@ -94,7 +94,7 @@ test('a page on a near-black table is accepted: its registration marks are not m
   );
 });
 
-test('sharpness at a fixed physical resolution: σ 1.5 px at 150 dpi is read, σ 4 px is blurred', async () => {
+test('sharpness at a fixed physical resolution: σ 1.5 px at 150 dpi is read, σ 7 px (1.2 mm) is blurred', async () => {
   const mild = await judged('mildBlur150');
   assert.equal(mild.report.verdict, 'accept', mild.codes.join(', '));
   const strong = await judged('strongBlur150');

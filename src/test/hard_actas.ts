@@ -118,6 +118,7 @@ export interface HardCases {
   readonly glareBlob: Buffer;
   readonly whitened: Buffer;
   readonly darkTable: Buffer;
+  /** A 150 dpi scan blurred σ 1.5 px (0.25 mm: read) and σ 7 px (1.2 mm: past where digits stop reading, 0.6 mm). */
   readonly mildBlur150: Buffer;
   readonly strongBlur150: Buffer;
   /** A phone shot (on a table, in mild perspective, lit from one side) under a hand's shadow over the boxes. */
@@ -190,7 +191,7 @@ async function build(): Promise<HardCases> {
   );
   const at150 = await sharp(await png(page)).resize({ width: Math.round((w * 150) / 200) });
   const mildBlur150 = await at150.clone().blur(1.5).png().toBuffer();
-  const strongBlur150 = await at150.clone().blur(4).png().toBuffer();
+  const strongBlur150 = await at150.clone().blur(7).png().toBuffer();
   const unmarked = { ...page, data: Buffer.from(page.data) };
   for (const mark of registrationMarks(h / k))
     for (let y = Math.floor(mark.y * k) - 2; y < Math.ceil((mark.y + mark.height) * k) + 2; y++)

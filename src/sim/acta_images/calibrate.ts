@@ -184,7 +184,9 @@ export function calibrationRecords(records: readonly JudgedRealistic[]): JudgedI
   const known = new Set<string>(IMAGE_DEFECTS);
   const out: JudgedImage[] = [];
   for (const r of records) {
-    if (r.nearThreshold || r.claimedKey !== r.actaKey) continue;
+    // Near-threshold images are kept: the last readable and the first unreadable severity of a
+    // condition are exactly the two sides a threshold must fall between.
+    if (r.claimedKey !== r.actaKey) continue;
     let defects: ImageDefect[];
     if (r.readable && r.labelVisible && r.condition !== 'qr_missing' && r.condition !== 'qr_damaged')
       defects = [];

@@ -225,7 +225,13 @@ function glare(image: Pixels, cx: number, cy: number, rx: number, ry: number): P
   return { data, info: image.info };
 }
 
-/** Applies the pixel defects in order; the style decides the medium (scanner PNG, phone JPEG). */
+/**
+ * Applies the pixel defects in order; the style decides the medium (scanner PNG, phone JPEG).
+ * These are gross defects, each well past where a person stops reading the boxes (blur σ
+ * 1.3–1.8 mm, a 5–7 mm streak, the paper at an eighth to a fifth of its light, JPEG quality 1–2):
+ * the graded severities around that point are the realistic set's (realistic/conditions.ts),
+ * on which the thresholds are calibrated.
+ */
 export async function photograph(
   page: Buffer,
   style: 'scanner' | 'phone',
@@ -239,17 +245,17 @@ export async function photograph(
     const { width, height } = image.info;
     switch (defect) {
       case 'blur':
-        image = await pixels(open(image).blur(4 + random.next() * 4));
+        image = await pixels(open(image).blur(10 + random.next() * 4));
         break;
       case 'motion_blur': {
-        const length = 21 + 2 * random.int(0, 6);
+        const length = 41 + 2 * random.int(0, 6);
         // A horizontal streak: the middle row of a 3-row kernel (libvips wants both sides odd, ≥ 3).
         const kernel = [...Array(length).fill(0), ...Array(length).fill(1), ...Array(length).fill(0)];
         image = await pixels(open(image).convolve({ width: length, height: 3, kernel, scale: length }));
         break;
       }
       case 'too_dark':
-        image = await pixels(open(image).linear(0.25 + random.next() * 0.1, 0));
+        image = await pixels(open(image).linear(0.12 + random.next() * 0.08, 0));
         break;
       case 'overexposed':
         image = await pixels(open(image).linear(1.8, 110));
@@ -280,7 +286,7 @@ export async function photograph(
         );
         break;
       case 'heavy_jpeg':
-        jpegQuality = 4 + random.int(0, 4);
+        jpegQuality = 1 + random.int(0, 1);
         break;
       default:
         break; // drawn into the page

@@ -260,7 +260,7 @@ test('calibration on the realistic set: readable images are good, unreadable one
   const records = calibrationRecords([
     realistic(0),
     realistic(1, { condition: 'blur', severity: 5, readable: false, expectedReasons: ['blurry'] }),
-    realistic(2, { condition: 'blur', severity: 4, readable: false, nearThreshold: true }), // near: left out
+    realistic(2, { condition: 'blur', severity: 4, readable: false, nearThreshold: true }), // near: where the threshold goes
     realistic(3, { condition: 'shadow', severity: 5, readable: false }), // no calibration rule: left out
     realistic(4, { condition: 'qr_missing' }), // label gone: not a good image for the thresholds
     realistic(5, { claimedKey: 'KEY6' }), // claimed wrongly: left out
@@ -270,6 +270,7 @@ test('calibration on the realistic set: readable images are good, unreadable one
     [
       [0, []],
       [1, ['blur']],
+      [2, ['blur']],
     ],
   );
 });
