@@ -9,13 +9,7 @@ import process from 'node:process';
 import sharp from 'sharp';
 import { sampleActaContent } from '../src/sim/acta_images/acta_set.ts';
 import { photographRealistic } from '../src/sim/acta_images/realistic/scene.ts';
-import { renderRealisticPage } from '../src/sim/acta_images/realistic/page.ts';
-import type { RealisticPage } from '../src/sim/acta_images/realistic/types.ts';
-
-function realisticPage(made: Awaited<ReturnType<typeof renderRealisticPage>>): RealisticPage {
-  if (!made.ok) throw new Error(made.message);
-  return made.value;
-}
+import { renderCheckedRealisticPage } from '../src/sim/acta_images/realistic/page.ts';
 
 const count = Number(process.argv[2] ?? 10);
 if (!Number.isInteger(count) || count < 1) {
@@ -26,14 +20,12 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 const pageStarted = performance.now();
-const page = realisticPage(
-  await renderRealisticPage(sampleActaContent(), {
-    seed: 1,
-    label: 'present',
-    document: 'acta',
-    digitSplit: 'test',
-  }),
-);
+const page = await renderCheckedRealisticPage(sampleActaContent(), {
+  seed: 1,
+  label: 'present',
+  document: 'acta',
+  digitSplit: 'test',
+});
 const pageMs = performance.now() - pageStarted;
 
 async function time(style: 'phone' | 'scanner') {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { sampleActaContent } from '../sim/acta_images/acta_set.ts';
-import { renderRealisticPage } from '../sim/acta_images/realistic/page.ts';
+import { renderCheckedRealisticPage } from '../sim/acta_images/realistic/page.ts';
 import { photographRealistic } from '../sim/acta_images/realistic/scene.ts';
 import type { RealisticPage } from '../sim/acta_images/realistic/types.ts';
 import { CORNERS } from './measure.ts';
@@ -13,14 +13,12 @@ import { assessActaImage } from './quality_gate.ts';
 
 let page: RealisticPage;
 before(async () => {
-  const made = await renderRealisticPage(sampleActaContent(), {
+  page = await renderCheckedRealisticPage(sampleActaContent(), {
     seed: 1,
     label: 'present',
     document: 'acta',
     digitSplit: 'train',
   });
-  if (!made.ok) throw new Error(made.message);
-  page = made.value;
 });
 
 test('a clean phone shot on a light laminate table (70–90% of the paper): the sheet, its corners and its four marks are found, and it is accepted', async () => {

@@ -92,6 +92,25 @@ export function sampleActaContent(actaKey = '010338B010001'): ActaContent {
   };
 }
 
+/**
+ * The actas of a set: the first `count` actas esperadas (in catalog order, all contests), each
+ * with its position in the set; only those `select` keeps (workers share a set this way).
+ */
+export function* setActas(input: {
+  readonly catalog: Catalog;
+  readonly election: ElectionDefinition;
+  readonly count: number;
+  readonly select?: (index: number) => boolean;
+}): Generator<{ index: number; contest: Contest; esperada: ReturnType<typeof actasEsperadas>[number] }> {
+  let made = 0;
+  for (const contest of input.election.contests)
+    for (const esperada of actasEsperadas(input.catalog, contest)) {
+      if (made >= input.count) return;
+      const index = made++;
+      if (input.select === undefined || input.select(index)) yield { index, contest, esperada };
+    }
+}
+
 export async function* renderActaSet(input: {
   readonly catalog: Catalog;
   readonly election: ElectionDefinition;
@@ -104,25 +123,19 @@ export async function* renderActaSet(input: {
   /** Renders only the actas at these positions of the set (workers share a set this way); all by default. */
   readonly select?: (index: number) => boolean;
 }): AsyncGenerator<RenderedActa & { readonly index: number; readonly contest: string }> {
-  let made = 0;
-  for (const contest of input.election.contests) {
-    for (const esperada of actasEsperadas(input.catalog, contest)) {
-      if (made >= input.count) return;
-      const index = made++;
-      // Each acta's values, style and defects come from its own random stream: skipping one
-      // changes nothing for the others.
-      if (input.select !== undefined && !input.select(index)) continue;
-      const casilla = esperada.casilla;
-      const columns = applicableColumns(contest, casilla);
-      const random = createRandom(`values:${input.seed}:${esperada.actaKey}`);
-      const fields = trueActaFields({ random, casilla, columns });
-      const style = random.chance(input.phoneShare ?? 0) ? 'phone' : 'scanner';
-      const defects = random.chance(input.defectiveShare ?? 0) ? [random.pick(IMAGE_DEFECTS)] : [];
-      const rendered = await renderActa(actaContent(input.catalog, contest, esperada, fields), input.seed, {
-        style,
-        defects,
-      });
-      yield { ...rendered, index, contest: contest.id };
-    }
+  for (const { index, contest, esperada } of setActas(input)) {
+    // Each acta's values, style and defects come from its own random stream: skipping one
+    // changes nothing for the others.
+    const casilla = esperada.casilla;
+    const columns = applicableColumns(contest, casilla);
+    const random = createRandom(`values:${input.seed}:${esperada.actaKey}`);
+    const fields = trueActaFields({ random, casilla, columns });
+    const style = random.chance(input.phoneShare ?? 0) ? 'phone' : 'scanner';
+    const defects = random.chance(input.defectiveShare ?? 0) ? [random.pick(IMAGE_DEFECTS)] : [];
+    const rendered = await renderActa(actaContent(input.catalog, contest, esperada, fields), input.seed, {
+      style,
+      defects,
+    });
+    yield { ...rendered, index, contest: contest.id };
   }
 }

@@ -45,6 +45,17 @@ export type BenignCondition = (typeof BENIGN_CONDITIONS)[number];
 export type GradedCondition = (typeof GRADED_CONDITIONS)[number];
 export type PageCondition = (typeof PAGE_CONDITIONS)[number];
 export type Condition = BenignCondition | GradedCondition | PageCondition;
+
+/** What a condition draws into the page itself (the label's state, another document), before any scene. */
+export function pageOf(condition: Condition | 'acta'): {
+  readonly label: 'present' | 'missing' | 'damaged';
+  readonly document: 'acta' | 'other';
+} {
+  return {
+    label: condition === 'qr_missing' ? 'missing' : condition === 'qr_damaged' ? 'damaged' : 'present',
+    document: condition === 'wrong_document' ? 'other' : 'acta',
+  };
+}
 export type Severity = 1 | 2 | 3 | 4 | 5;
 export const SEVERITIES: readonly Severity[] = [1, 2, 3, 4, 5];
 

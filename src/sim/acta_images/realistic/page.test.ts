@@ -4,16 +4,13 @@ import { boxRect, PAGE, pageHeight, QR_LABEL, registrationMarks } from '../../..
 import { jsQR } from '../../../gate/qr_label.ts';
 import { sampleActaContent } from '../acta_set.ts';
 import { describeSampleId } from './handwriting.ts';
-import { renderRealisticPage } from './page.ts';
+import { renderCheckedRealisticPage, renderRealisticPage } from './page.ts';
 import type { RealisticPage } from './types.ts';
 
 const content = sampleActaContent();
 
-async function render(options: Parameters<typeof renderRealisticPage>[1]): Promise<RealisticPage> {
-  const page = await renderRealisticPage(content, options);
-  if (!page.ok) throw new Error(page.message);
-  return page.value;
-}
+const render = (options: Parameters<typeof renderRealisticPage>[1]) =>
+  renderCheckedRealisticPage(content, options);
 
 /** The QR label read by jsQR at full resolution, from the label's place on the form. */
 function readLabel(page: RealisticPage): string | null {

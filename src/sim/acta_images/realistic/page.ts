@@ -501,6 +501,20 @@ export async function renderRealisticPage(
   return { ok: true, value: await drawPage(content, options, digits.value) };
 }
 
+/**
+ * renderRealisticPage for callers that made sure the digits are installed (a command checks
+ * `loadDigits` before it starts; a test or a bench runs in a development checkout): a failure
+ * here is a bug.
+ */
+export async function renderCheckedRealisticPage(
+  content: ActaContent,
+  options: RealisticPageOptions,
+): Promise<RealisticPage> {
+  const page = await renderRealisticPage(content, options);
+  if (!page.ok) throw new Error(`realistic page: ${page.message}`);
+  return page.value;
+}
+
 async function drawPage(
   content: ActaContent,
   options: RealisticPageOptions,

@@ -7,13 +7,14 @@
  * missing or damaged). Each acta draws from its own random stream, so a worker renders any share
  * of the set and skipping one changes nothing for the others.
  */
-import { actasEsperadas, applicableColumns } from '../../../domain/actas_esperadas.ts';
+import { applicableColumns } from '../../../domain/actas_esperadas.ts';
 import type { Catalog } from '../../../domain/catalog.ts';
 import type { ElectionDefinition } from '../../../domain/election.ts';
 import { trueActaFields } from '../../election_night.ts';
 import { createRandom, type Random } from '../../random.ts';
-import { actaContent } from '../acta_set.ts';
+import { actaContent, setActas } from '../acta_set.ts';
 import {
+  pageOf,
   BENIGN_CONDITIONS,
   type Condition,
   GRADED_CONDITIONS,
@@ -22,7 +23,7 @@ import {
   stylesOf,
 } from './conditions.ts';
 import { photographRealistic, type RealisticImage } from './scene.ts';
-import { renderRealisticPage } from './page.ts';
+import { renderCheckedRealisticPage } from './page.ts';
 import type { DigitSplit } from './types.ts';
 
 /** Share of the set that is clean or benign. */
@@ -87,29 +88,21 @@ export async function* renderRealisticSet(input: {
   /** Renders only the actas at these positions of the set (workers share a set this way); all by default. */
   readonly select?: (index: number) => boolean;
 }): AsyncGenerator<RealisticImage & { readonly index: number; readonly contest: string }> {
-  let made = 0;
-  for (const contest of input.election.contests) {
-    for (const esperada of actasEsperadas(input.catalog, contest)) {
-      if (made >= input.count) return;
-      const index = made++;
-      if (input.select !== undefined && !input.select(index)) continue;
-      const random = createRandom(`realistic:${input.seed}:${esperada.actaKey}`);
-      const fields = trueActaFields({
-        random: random.fork('values'),
-        casilla: esperada.casilla,
-        columns: applicableColumns(contest, esperada.casilla),
-      });
-      const { condition, severity, style } = drawCondition(random.fork('condition'));
-      const page = await renderRealisticPage(actaContent(input.catalog, contest, esperada, fields), {
-        seed: input.seed,
-        label: condition === 'qr_missing' ? 'missing' : condition === 'qr_damaged' ? 'damaged' : 'present',
-        document: condition === 'wrong_document' ? 'other' : 'acta',
-        digitSplit: input.digitSplit,
-      });
-      // The samples were checked before the set began (realisticDigitsReady): a failure here is a bug.
-      if (!page.ok) throw new Error(`realistic page: ${page.message}`);
-      const image = await photographRealistic(page.value, { style, condition, severity, seed: input.seed });
-      yield { ...image, index, contest: contest.id };
-    }
+  for (const { index, contest, esperada } of setActas(input)) {
+    const random = createRandom(`realistic:${input.seed}:${esperada.actaKey}`);
+    const fields = trueActaFields({
+      random: random.fork('values'),
+      casilla: esperada.casilla,
+      columns: applicableColumns(contest, esperada.casilla),
+    });
+    const { condition, severity, style } = drawCondition(random.fork('condition'));
+    // The digits were checked before the set began (the quality commands call loadDigits).
+    const page = await renderCheckedRealisticPage(actaContent(input.catalog, contest, esperada, fields), {
+      seed: input.seed,
+      ...pageOf(condition),
+      digitSplit: input.digitSplit,
+    });
+    const image = await photographRealistic(page, { style, condition, severity, seed: input.seed });
+    yield { ...image, index, contest: contest.id };
   }
 }

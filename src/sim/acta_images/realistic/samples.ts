@@ -25,6 +25,7 @@ import { assessActaImage } from '../../../gate/quality_gate.ts';
 import { sampleActaContent } from '../acta_set.ts';
 import { homographyCoefficients } from '../defects.ts';
 import {
+  pageOf,
   BENIGN_CONDITIONS,
   type Condition,
   type ExpectedReason,
@@ -38,7 +39,7 @@ import {
   type Severity,
   stylesOf,
 } from './conditions.ts';
-import { renderRealisticPage } from './page.ts';
+import { renderCheckedRealisticPage } from './page.ts';
 import { photographRealistic, type Style } from './scene.ts';
 import type { RealisticLayout, RealisticPage } from './types.ts';
 
@@ -166,14 +167,10 @@ export function pageMaker(): (kind: PageKind) => Promise<RealisticPage> {
   return (kind) => {
     let made = pages.get(kind);
     if (made === undefined) {
-      made = renderRealisticPage(sampleActaContent(), {
+      made = renderCheckedRealisticPage(sampleActaContent(), {
         seed: SAMPLE_SEED,
         digitSplit: SAMPLE_DIGIT_SPLIT,
-        label: kind === 'qr_missing' ? 'missing' : kind === 'qr_damaged' ? 'damaged' : 'present',
-        document: kind === 'wrong_document' ? 'other' : 'acta',
-      }).then((page) => {
-        if (!page.ok) throw new Error(`realistic page: ${page.message}`);
-        return page.value;
+        ...pageOf(kind),
       });
       pages.set(kind, made);
     }

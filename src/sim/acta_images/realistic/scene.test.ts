@@ -5,24 +5,17 @@ import { createRandom } from '../../random.ts';
 import { sampleActaContent } from '../acta_set.ts';
 import { GRADED_CONDITIONS, stylesOf } from './conditions.ts';
 import { boxStats, labelStats, labelVisible, photographRealistic, planScene, readability } from './scene.ts';
-import { renderRealisticPage } from './page.ts';
+import { renderCheckedRealisticPage } from './page.ts';
 import type { RealisticPage } from './types.ts';
-
-function realisticPage(made: Awaited<ReturnType<typeof renderRealisticPage>>): RealisticPage {
-  if (!made.ok) throw new Error(made.message);
-  return made.value;
-}
 
 let page: RealisticPage;
 before(async () => {
-  page = realisticPage(
-    await renderRealisticPage(sampleActaContent(), {
-      seed: 1,
-      label: 'present',
-      document: 'acta',
-      digitSplit: 'test',
-    }),
-  );
+  page = await renderCheckedRealisticPage(sampleActaContent(), {
+    seed: 1,
+    label: 'present',
+    document: 'acta',
+    digitSplit: 'test',
+  });
 });
 
 test('a clean phone shot: an 8–12 MP JPEG with the sheet in the frame, readable, the same bytes for the same seed', async () => {
@@ -104,14 +97,12 @@ test('a glare blob over a box makes it unreadable; the same blob over the header
 });
 
 test('another document is never readable as an acta', async () => {
-  const other = realisticPage(
-    await renderRealisticPage(sampleActaContent(), {
-      seed: 1,
-      label: 'present',
-      document: 'other',
-      digitSplit: 'test',
-    }),
-  );
+  const other = await renderCheckedRealisticPage(sampleActaContent(), {
+    seed: 1,
+    label: 'present',
+    document: 'other',
+    digitSplit: 'test',
+  });
   const plan = planScene(
     other,
     { style: 'scanner', condition: 'wrong_document', severity: null },
