@@ -173,9 +173,10 @@ export function judgeGrey(
       );
     const cut = new Set(m.cutSides.flatMap((side) => SIDE_CORNERS[side]));
     // A corner off the image or torn away with its registration mark still there lost only the
-    // margin outside the mark, where the form prints nothing.
+    // margin outside the mark, where the form prints nothing; one whose cut stops short of the
+    // boxes and the label lost nothing that is read.
     for (const corner of m.missingCorners)
-      if (!cut.has(corner) && m.marks[corner] === null)
+      if (!cut.has(corner) && m.marks[corner] === null && m.cutIntoForm.includes(corner))
         reasons.push(
           reason(
             'missing_corner',
@@ -190,7 +191,7 @@ export function judgeGrey(
         ),
       );
   } else
-    for (const corner of m.missingCorners.filter((n) => m.marks[n] === null))
+    for (const corner of m.missingCorners.filter((n) => m.marks[n] === null && m.cutIntoForm.includes(n)))
       reasons.push(
         reason(
           'missing_corner',

@@ -65,6 +65,12 @@ export interface Measures {
   readonly cutSides: readonly Side[];
   /** The longer over the shorter of each pair of opposite sides of the marks' (else the corners') quadrilateral; 1 when unknown. */
   readonly keystone: number;
+  /**
+   * Missing corners whose cut reaches the form's boxes or its QR label (how far the cut runs,
+   * along lines across the corner, against where the form prints them); a corner cut or off the
+   * image short of them lost only margin and the party names' column, not what is read.
+   */
+  readonly cutIntoForm: readonly CornerName[];
 }
 
 export type Side = 'top' | 'right' | 'bottom' | 'left';
@@ -234,6 +240,8 @@ function meet(
  * edges are fitted to, and the fit mixes two edges. Such a sheet is refused for its skew anyway.
  */
 const EDGE_FIT_LIMIT_DEGREES = 10;
+/** The moments' turn up to which the edges are still fitted (a torn or cut corner turns them). */
+const TORN_FIT_LIMIT_DEGREES = 25;
 
 /** The level the paper is brought to by the light's normalisation: room above it for a reflection. */
 const PAPER = 230;
@@ -249,6 +257,28 @@ const BOXES = { left: 0.69, right: 0.935, top: 0.25, bottom: 0.86 } as const;
 const BOX_WIDTH_SHARE = 420 / 1700;
 const BOX_HEIGHT_SHARE = 60 / 1700;
 const MARK_SHARE = 40 / 1700;
+/** A letter page in millimetres. */
+const PAGE_MM = { width: 215.9, height: 279.4 } as const;
+/**
+ * From each corner, the form's nearest boxes or QR label (acta_form.ts: the label 74–94% across,
+ * 5–20% down; the boxes BOXES), in millimetres across plus down: a cut corner shorter than this
+ * takes neither.
+ */
+const FORM_DISTANCE_MM: Readonly<Record<CornerName, number>> = (() => {
+  const label = { left: 0.74, right: 0.94, top: 0.05, bottom: 0.2 };
+  const distance = (left: boolean, top: boolean) =>
+    Math.min(
+      ...[label, BOXES].map(
+        (r) => (left ? r.left : 1 - r.right) * PAGE_MM.width + (top ? r.top : 1 - r.bottom) * PAGE_MM.height,
+      ),
+    );
+  return {
+    top_left: distance(true, true),
+    top_right: distance(false, true),
+    bottom_right: distance(false, false),
+    bottom_left: distance(true, false),
+  };
+})();
 
 /** Solves the normal equations `a · x = b` (n × n, row-major) by elimination; null when singular. */
 function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null {
@@ -723,6 +753,7 @@ export function measure(image: Grey): Measures {
       marks: noMarks,
       cutSides: [],
       keystone: 1,
+      cutIntoForm: [],
     };
   }
   const cx = mx / area;
@@ -741,7 +772,12 @@ export function measure(image: Grey): Measures {
   let sheetWidth = Math.sqrt(cxx * 12);
   let skew = skewDegrees;
   let columns: ReturnType<typeof spans> | null = null;
-  if (Math.abs(skewDegrees) <= EDGE_FIT_LIMIT_DEGREES && !sideways) {
+  // A sheet with a corner torn or cut away has moments turned by up to ~25° while its edges are
+  // straight: past the limit the edges are still fitted, and kept when they agree with each other
+  // (top with bottom, left with right, both within the limit) — a truly turned sheet's fit mixes
+  // two edges and does not agree.
+  const pastLimit = Math.abs(skewDegrees) > EDGE_FIT_LIMIT_DEGREES;
+  if (Math.abs(skewDegrees) <= TORN_FIT_LIMIT_DEGREES && !sideways) {
     columns = spans(normalImage, threshold, run, false);
     let firstColumn = -1;
     let lastColumn = -1;
@@ -754,11 +790,42 @@ export function measure(image: Grey): Measures {
       [Math.round(a + (b - a) * 0.15), Math.round(a + (b - a) * 0.85)] as const;
     const [rowFrom, rowTo] = band(top, bottom);
     const [colFrom, colTo] = band(firstColumn, lastColumn);
-    const left = fitEdge(rows.start, rowFrom, rowTo);
-    const right = fitEdge(rows.end, rowFrom, rowTo);
-    const upper = fitEdge(columns.start, colFrom, colTo);
-    const lower = fitEdge(columns.end, colFrom, colTo);
-    if (left !== null && right !== null && upper !== null && lower !== null) {
+    let left = fitEdge(rows.start, rowFrom, rowTo);
+    let right = fitEdge(rows.end, rowFrom, rowTo);
+    let upper = fitEdge(columns.start, colFrom, colTo);
+    let lower = fitEdge(columns.end, colFrom, colTo);
+    const angle = (e: { slope: number } | null) => (e === null ? 0 : (Math.atan(e.slope) * 180) / Math.PI);
+    if (pastLimit && left !== null && right !== null && upper !== null && lower !== null) {
+      // A cut corner longer than half an edge takes the middle of that edge's band: its fit is the
+      // cut's diagonal. The edge that disagrees with its partner and with the other pair (whose
+      // turn is the sheet's) is refitted at its partner's slope through its outermost paper
+      // (the cut only takes paper away).
+      const refit = (positions: Int32Array, from: number, to: number, slope: number, outer: 1 | -1) => {
+        const residuals: number[] = [];
+        for (let i = from; i < to; i++) if (positions[i]! >= 0) residuals.push(positions[i]! - slope * i);
+        residuals.sort((a, b) => a - b);
+        const at = outer === 1 ? 0.95 : 0.05;
+        return { slope, offset: residuals[Math.floor((residuals.length - 1) * at)] ?? 0 };
+      };
+      const vertical = (angle(left) + angle(right)) / 2;
+      const horizontal = (angle(upper) + angle(lower)) / 2;
+      if (Math.abs(angle(upper) - angle(lower)) >= 3 && Math.abs(angle(left) - angle(right)) < 3) {
+        if (Math.abs(angle(upper) + vertical) > Math.abs(angle(lower) + vertical))
+          upper = refit(columns.start, colFrom, colTo, lower.slope, -1);
+        else lower = refit(columns.end, colFrom, colTo, upper.slope, 1);
+      } else if (Math.abs(angle(left) - angle(right)) >= 3 && Math.abs(angle(upper) - angle(lower)) < 3) {
+        if (Math.abs(angle(left) + horizontal) > Math.abs(angle(right) + horizontal))
+          left = refit(rows.start, rowFrom, rowTo, right.slope, -1);
+        else right = refit(rows.end, rowFrom, rowTo, left.slope, 1);
+      }
+    }
+    const agree =
+      !pastLimit ||
+      (Math.abs(angle(upper) - angle(lower)) < 3 &&
+        Math.abs(angle(left) - angle(right)) < 3 &&
+        Math.abs(angle(upper) + angle(lower) - angle(left) - angle(right)) / 4 <= EDGE_FIT_LIMIT_DEGREES);
+    if (!agree) columns = null;
+    else if (left !== null && right !== null && upper !== null && lower !== null) {
       corners = {
         top_left: meet(left, upper),
         top_right: meet(right, upper),
@@ -924,6 +991,8 @@ export function measure(image: Grey): Measures {
   const marks: Record<CornerName, Point | null> = { ...noMarks };
   const cutSides: Side[] = [];
   let keystone = 1;
+  const cutIntoForm: CornerName[] = [];
+  const blankCorners = new Set<CornerName>();
   if (corners !== null && columns !== null) {
     const region = [
       onSheet(corners, BOXES.left, BOXES.top),
@@ -1025,8 +1094,48 @@ export function measure(image: Grey): Measures {
               blank = false;
               break;
             }
-        if (blank) missingCorners.push(name);
+        if (blank) {
+          missingCorners.push(name);
+          blankCorners.add(name);
+        }
       }
+    for (const name of missingCorners) {
+      const reach = FORM_DISTANCE_MM[name];
+      const across = name.endsWith('left') ? 1 : -1;
+      const down = name.startsWith('top') ? 1 : -1;
+      const sAt = (mm: number) => (across === 1 ? mm / PAGE_MM.width : 1 - mm / PAGE_MM.width);
+      const tAt = (mm: number) => (down === 1 ? mm / PAGE_MM.height : 1 - mm / PAGE_MM.height);
+      // The cut, on a dark table, is where no paper is; on a white scanner lid (a corner found
+      // blank), where not one dark pixel is. Both are swept along the lines at `mm` millimetres
+      // from the corner (across plus down: a cut corner's edge), up to where the form's content
+      // nearest that corner begins.
+      const blank = blankCorners.has(name);
+      const pxPerMm = sheetWidth / PAGE_MM.width;
+      let cut = true;
+      for (let mm = 2; mm <= reach && cut; mm += 1) {
+        const n = Math.max(4, Math.ceil(mm * pxPerMm * 0.7));
+        let paper = 0;
+        let counted = 0;
+        let ink = false;
+        for (let k = 0; k <= n; k++) {
+          const a = (mm * k) / n;
+          const b = mm - a;
+          // The sheet's own edges are blurred into the table: not looked at.
+          if (a < 1.5 || b < 1.5 || a > PAGE_MM.width || b > PAGE_MM.height) continue;
+          const p = onSheet(corners, sAt(a), tAt(b));
+          const px = Math.round(p.x);
+          const py = Math.round(p.y);
+          counted++;
+          if (px < 0 || py < 0 || px >= width || py >= height) continue;
+          const v = normal[py * width + px]!;
+          if (v > threshold) paper++;
+          if (v < dark) ink = true;
+        }
+        if (counted === 0) continue;
+        cut = blank ? !ink : paper * 2 < counted;
+      }
+      if (cut) cutIntoForm.push(name);
+    }
     const edge = Math.max(2, Math.round(width * 0.005));
     // A side is cut when the sheet runs into the image's border along it and both marks at its
     // ends are missing while another is found (so this is a marked form), or when both its
@@ -1093,5 +1202,6 @@ export function measure(image: Grey): Measures {
     marks,
     cutSides,
     keystone,
+    cutIntoForm,
   };
 }

@@ -55,6 +55,7 @@ function judged(
       marks: { top_left: null, top_right: null, bottom_right: null, bottom_left: null },
       cutSides: [],
       keystone: 1,
+      cutIntoForm: [],
       sharpnessX: sharpness,
       sharpnessY: sharpness,
       tableEvidence: 0.5,
