@@ -257,6 +257,8 @@ const BOXES = { left: 0.69, right: 0.935, top: 0.25, bottom: 0.86 } as const;
 const BOX_WIDTH_SHARE = 420 / 1700;
 const BOX_HEIGHT_SHARE = 60 / 1700;
 const MARK_SHARE = 40 / 1700;
+/** A registration mark's centre from the page's corner, in shares of its width and height (acta_form.ts: 45 + 20 of 1700 × 2200). */
+const MARK_CENTRE = { x: 65 / 1700, y: 65 / 2200 } as const;
 /** A letter page in millimetres. */
 const PAGE_MM = { width: 215.9, height: 279.4 } as const;
 /**
@@ -574,10 +576,11 @@ function findMark(
   inward: Point,
   sheetWidth: number,
   dark: number,
+  reachShare = 0.11,
 ): Point | null {
   const side = sheetWidth * MARK_SHARE;
   if (side < 3) return null;
-  const reach = sheetWidth * 0.11;
+  const reach = sheetWidth * reachShare;
   // From a little outside the corner, so a mark cut by the image's border touches the window's
   // outer side there, not an inner one.
   const slack = 3;
@@ -887,6 +890,77 @@ export function measure(image: Grey): Measures {
     } else missingCorners.push(...CORNERS);
   }
 
+  // On a scanner lid as white as the paper the sheet's edges are not seen: the sheet found is
+  // the whole image, its corners the image's, and a sheet turned a few degrees leaves white lid
+  // in them that looks washed out. The form's registration marks then place the sheet: searched
+  // from the image's corners, further in than usual (the sheet lies turned or shifted on the
+  // glass); three or four found, the sheet's corners are where the form puts them around the
+  // marks (a missing fourth mark where the other three say).
+  let markedSheet: readonly Point[] | null = null;
+  if (corners !== null && area >= width * height * 0.97) {
+    const frame: Record<CornerName, Point> = {
+      top_left: { x: 0, y: 0 },
+      top_right: { x: width - 1, y: 0 },
+      bottom_right: { x: width - 1, y: height - 1 },
+      bottom_left: { x: 0, y: height - 1 },
+    };
+    const seen = CORNERS.map((name) =>
+      findMark(
+        normal,
+        width,
+        height,
+        frame[name],
+        { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 },
+        width,
+        PAPER * 0.5,
+        0.3,
+      ),
+    );
+    const lost = seen.filter((p) => p === null).length;
+    if (lost <= 1) {
+      const quad = seen.map((p, i) => {
+        if (p !== null) return p;
+        const a = seen[(i + 1) % 4]!;
+        const b = seen[(i + 3) % 4]!;
+        const o = seen[(i + 2) % 4]!;
+        return { x: a.x + b.x - o.x, y: a.y + b.y - o.y };
+      });
+      const marked = {
+        top_left: quad[0]!,
+        top_right: quad[1]!,
+        bottom_right: quad[2]!,
+        bottom_left: quad[3]!,
+      };
+      const s0 = -MARK_CENTRE.x / (1 - 2 * MARK_CENTRE.x);
+      const t0 = -MARK_CENTRE.y / (1 - 2 * MARK_CENTRE.y);
+      corners = {
+        top_left: onSheet(marked, s0, t0),
+        top_right: onSheet(marked, 1 - s0, t0),
+        bottom_right: onSheet(marked, 1 - s0, 1 - t0),
+        bottom_left: onSheet(marked, s0, 1 - t0),
+      };
+      const c = corners;
+      sheetWidth =
+        (Math.hypot(c.top_right.x - c.top_left.x, c.top_right.y - c.top_left.y) +
+          Math.hypot(c.bottom_right.x - c.bottom_left.x, c.bottom_right.y - c.bottom_left.y)) /
+        2;
+      const turn = (a: Point, b: Point, vertical: boolean) =>
+        vertical
+          ? (-Math.atan2(b.x - a.x, b.y - a.y) * 180) / Math.PI
+          : (Math.atan2(b.y - a.y, b.x - a.x) * 180) / Math.PI;
+      skew =
+        (turn(c.top_left, c.top_right, false) +
+          turn(c.bottom_left, c.bottom_right, false) +
+          turn(c.top_left, c.bottom_left, true) +
+          turn(c.top_right, c.bottom_right, true)) /
+        4;
+      // Its marks found, a corner beyond the glass's edge lost only the margin outside them; a
+      // corner cut off the sheet is found blank further on.
+      missingCorners.length = 0;
+      markedSheet = CORNERS.map((n) => c[n]);
+    }
+  }
+
   // Inside the sheet: grey levels (as taken: exposure), the normalised ones (contrast), and the
   // edge steepness in each direction at SHARPNESS_DPI — on every other row, which gives the same
   // percentiles for half the time.
@@ -975,6 +1049,8 @@ export function measure(image: Grey): Measures {
         }
       }
       if (!onSheetTile || count === 0) continue;
+      // The lid around a sheet placed by its marks is no part of it.
+      if (markedSheet !== null && !inQuad(markedSheet, (x0 + x1) / 2, (y0 + y1) / 2)) continue;
       tiles++;
       // Where the paper is expected at white (a whitening scanner), white is no reflection.
       const expected = paperAt(l, (x0 + x1) / 2, (y0 + y1) / 2, width, height);
