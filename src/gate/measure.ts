@@ -1144,6 +1144,70 @@ export function measure(image: Grey): Measures {
       const localWidth = Math.hypot(b.x - a.x, b.y - a.y);
       marks[name] = findMark(normal, width, height, corner, inward, localWidth, dark);
     }
+    // A sheet's edge lost in a light table, a shadow or a finger puts its corners, and the windows
+    // its marks are looked for in, in the wrong place. The marks found say where the others are:
+    // the fourth completes the parallelogram of three; two along one side are the form's
+    // width (or height) away across it. Each is looked for around that place.
+    const predicted: Partial<Record<CornerName, Point>> = {};
+    const at = (n: CornerName) => marks[n]!;
+    const lostMarks = CORNERS.filter((n) => marks[n] === null);
+    if (lostMarks.length === 1) {
+      const i = CORNERS.indexOf(lostMarks[0]!);
+      const a = at(CORNERS[(i + 1) % 4]!);
+      const b = at(CORNERS[(i + 3) % 4]!);
+      const o = at(CORNERS[(i + 2) % 4]!);
+      predicted[lostMarks[0]!] = { x: a.x + b.x - o.x, y: a.y + b.y - o.y };
+    } else if (lostMarks.length === 2) {
+      // The marks' rectangle: 1570 across by 2070 down on the form.
+      const aspect = (1 - 2 * MARK_CENTRE.x) / (1 - 2 * MARK_CENTRE.y) / (PAGE_MM.height / PAGE_MM.width);
+      const across = (from: Point, to: Point, share: number, sign: 1 | -1) => {
+        // The side from → to turned a quarter (clockwise for sign 1 in image coordinates), scaled.
+        const dx = to.x - from.x;
+        const dy = to.y - from.y;
+        return { x: -dy * share * sign, y: dx * share * sign };
+      };
+      const pair = (
+        keep: [CornerName, CornerName],
+        lose: [CornerName, CornerName],
+        share: number,
+        sign: 1 | -1,
+      ) => {
+        if (
+          marks[keep[0]] === null ||
+          marks[keep[1]] === null ||
+          marks[lose[0]] !== null ||
+          marks[lose[1]] !== null
+        )
+          return;
+        const v = across(at(keep[0]), at(keep[1]), share, sign);
+        predicted[lose[0]] = { x: at(keep[0]).x + v.x, y: at(keep[0]).y + v.y };
+        predicted[lose[1]] = { x: at(keep[1]).x + v.x, y: at(keep[1]).y + v.y };
+      };
+      // Right side found (top to bottom): the left marks lie across it to the left.
+      pair(['top_right', 'bottom_right'], ['top_left', 'bottom_left'], aspect, 1);
+      pair(['top_left', 'bottom_left'], ['top_right', 'bottom_right'], aspect, -1);
+      // Top side found (left to right): the bottom marks lie below it.
+      pair(['top_left', 'top_right'], ['bottom_left', 'bottom_right'], 1 / aspect, 1);
+      pair(['bottom_left', 'bottom_right'], ['top_left', 'top_right'], 1 / aspect, -1);
+    }
+    for (const name of CORNERS) {
+      const p = predicted[name];
+      if (p === undefined) continue;
+      // A window an eighth of the sheet's width each way around the predicted place (a photo's
+      // perspective foreshortens the form by up to a sixth).
+      const half = sheetWidth * 0.125;
+      const inward = { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 };
+      marks[name] = findMark(
+        normal,
+        width,
+        height,
+        { x: p.x - inward.x * half, y: p.y - inward.y * half },
+        inward,
+        sheetWidth,
+        dark,
+        (2 * half) / sheetWidth,
+      );
+    }
     const found = CORNERS.filter((n) => marks[n] !== null);
     // On a white scanner lid a corner cut off looks like paper: its mark missing on a marked form,
     // and not one dark pixel where the mark should be (a finger, a blurred or faded mark leave
@@ -1240,7 +1304,9 @@ export function measure(image: Grey): Measures {
       const [a, b] = ends[side];
       const markLost = found.length > 0 && marks[a] === null && marks[b] === null;
       const bothMissing = missingCorners.includes(a) && missingCorners.includes(b);
-      if ((touches[side] && markLost) || bothMissing) cutSides.push(side);
+      // All four marks where the form puts them: the page is whole to its marks, whatever its
+      // outline looks like under a fold, a shadow, fingers or a table as light as the paper.
+      if (found.length < 4 && ((touches[side] && markLost) || bothMissing)) cutSides.push(side);
     }
     // Perspective: the marks' quadrilateral when all four are found, else the sheet's corners.
     const q =
