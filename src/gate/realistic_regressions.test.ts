@@ -100,3 +100,54 @@ test('a scan on a white lid with a corner cut off through the label: the blank c
     report.reasons.map((r) => r.code).join(','),
   );
 });
+
+/** The reasons the gate gives a shot of the page (without its label: only the measures). */
+async function reasonsFor(
+  style: 'phone' | 'scanner',
+  condition: 'rotated' | 'cut_corner',
+  severity: 2 | 3 | 4,
+  seed: number,
+): Promise<{ readable: boolean; codes: string[] }> {
+  const shot = await photographRealistic(page, { style, condition, severity, seed });
+  const report = await assessActaImage(shot.bytes, { readQr: false });
+  return { readable: shot.truth.readable, codes: report.reasons.map((r) => r.code) };
+}
+
+test('scans turned 4–8° on a lid as white as the paper: the sheet is placed by its registration marks, and accepted (no lid taken for glare, no marks looked for in the wrong place)', async () => {
+  // Before: `glare` (the lid in the image's corners, brighter than the paper's fit) for seeds 1
+  // and 2, `not_an_acta` (no mark where the image's corners put them) for seed 3.
+  for (const [severity, seed] of [
+    [2, 1],
+    [2, 3],
+    [3, 1],
+  ] as const) {
+    const { readable, codes } = await reasonsFor('scanner', 'rotated', severity, seed);
+    assert.equal(readable, true);
+    assert.deepEqual(codes, [], `rotated ${severity}, seed ${seed}`);
+  }
+});
+
+test('a phone shot of a sheet with a corner cut 110 mm short of the boxes: its edges are refitted and it is accepted; cut into the boxes, it is a missing corner', async () => {
+  // Before: `skewed` 16–22° (the cut turns the sheet's moments; seed 1) and `cut_edge` (seed 2).
+  for (const seed of [1, 2]) {
+    const { readable, codes } = await reasonsFor('phone', 'cut_corner', 4, seed);
+    assert.equal(readable, true);
+    assert.deepEqual(codes, [], `seed ${seed}`);
+  }
+  const cut = await reasonsFor('phone', 'cut_corner', 4, 5);
+  assert.equal(cut.readable, false);
+  assert.deepEqual(cut.codes, ['missing_corner']);
+});
+
+test('a corner cut 50 mm on a phone shot, 110 mm on a scan, short of the boxes and the label: accepted; a scan cut into them: a missing corner', async () => {
+  // Before: `missing_corner` for every corner whose registration mark went with the cut.
+  const phone = await reasonsFor('phone', 'cut_corner', 3, 1);
+  assert.equal(phone.readable, true);
+  assert.deepEqual(phone.codes, []);
+  const scan = await reasonsFor('scanner', 'cut_corner', 4, 3);
+  assert.equal(scan.readable, true);
+  assert.deepEqual(scan.codes, []);
+  const cut = await reasonsFor('scanner', 'cut_corner', 4, 1);
+  assert.equal(cut.readable, false);
+  assert.ok(cut.codes.includes('missing_corner'), cut.codes.join(','));
+});
