@@ -954,9 +954,9 @@ export function measure(image: Grey): Measures {
           turn(c.top_left, c.bottom_left, true) +
           turn(c.top_right, c.bottom_right, true)) /
         4;
-      // Its marks found, a corner beyond the glass's edge lost only the margin outside them; a
-      // corner cut off the sheet is found blank further on.
-      missingCorners.length = 0;
+      // Its marks found, a corner beyond the glass's edge lost only the margin outside them: the
+      // corners missing are those without paper found at the image's corners (a cut corner on a
+      // darker lid), or found blank further on (on a white one).
       markedSheet = CORNERS.map((n) => c[n]);
     }
   }
