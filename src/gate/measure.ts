@@ -1052,8 +1052,11 @@ export function measure(image: Grey): Measures {
       // The lid around a sheet placed by its marks is no part of it.
       if (markedSheet !== null && !inQuad(markedSheet, (x0 + x1) / 2, (y0 + y1) / 2)) continue;
       tiles++;
-      // Where the paper is expected at white (a whitening scanner), white is no reflection.
-      const expected = paperAt(l, (x0 + x1) / 2, (y0 + y1) / 2, width, height);
+      // Where the paper is expected at white (a whitening scanner), white is no reflection. A
+      // reflection is brighter than the sheet's paper, not only than the light's fit there: on a
+      // whitened scan the paper is at white while a heavy JPEG's blocks or the boxes' shading pull
+      // the fit a few levels under it.
+      const expected = Math.max(paperAt(l, (x0 + x1) / 2, (y0 + y1) / 2, width, height), paperLevel);
       if (expected < 254 && sum / count > expected + (255 - expected) * 0.5) washed++;
     }
   }
