@@ -622,12 +622,16 @@ function findMark(
     // Squeezed or stretched up to about 2 : 1 in strong perspective, where they matter most.
     if (w < side * 0.45 || w > side * 2.2 || h < side * 0.45 || h > side * 2.2) return;
     if (w / h > 2.2 || h / w > 2.2 || r.count < w * h * 0.7) return;
-    // Clear paper all round: no dark pixel within half its width across, half its height down.
+    // Clear paper all round: no dark pixel within half its width across, half its height down —
+    // except on its outer sides, towards the sheet's edge, where a curled sheet or a corner
+    // cut close to the mark brings the table near (a finder pattern of the label, far inside,
+    // has its dark ring on every side).
     const mx = Math.max(2, Math.round(w * 0.5));
     const my = Math.max(2, Math.round(h * 0.5));
     for (let y = Math.max(0, r.top - my); y <= Math.min(height - 1, r.bottom + my); y++)
       for (let x = Math.max(0, r.left - mx); x <= Math.min(width - 1, r.right + mx); x++) {
         if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) continue;
+        if ((inward.x > 0 ? x < r.left : x > r.right) || (inward.y > 0 ? y < r.top : y > r.bottom)) continue;
         if (normal[y * width + x]! < dark) return;
       }
     const centre = { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2 };
