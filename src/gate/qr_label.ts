@@ -60,14 +60,24 @@ export function labelRegion(
   height: number,
 ): Region {
   if (corners === null) return { left: 0, top: 0, width, height };
-  const left = Math.min(corners.top_left.x, corners.bottom_left.x);
-  const right = Math.max(corners.top_right.x, corners.bottom_right.x);
-  const top = Math.min(corners.top_left.y, corners.top_right.y);
-  const bottom = Math.max(corners.bottom_left.y, corners.bottom_right.y);
-  const x0 = Math.max(0, Math.floor(left + (right - left) * 0.66));
-  const y0 = Math.max(0, Math.floor(top - (bottom - top) * 0.01));
-  const x1 = Math.min(width, Math.ceil(right + (right - left) * 0.02));
-  const y1 = Math.min(height, Math.ceil(top + (bottom - top) * 0.25));
+  // The region's corners placed on the sheet's quadrilateral, not its bounding box: in
+  // perspective the top edge is shorter, and the label sits further in than a share of the box.
+  const at = (s: number, t: number) => {
+    const top = {
+      x: corners.top_left.x + (corners.top_right.x - corners.top_left.x) * s,
+      y: corners.top_left.y + (corners.top_right.y - corners.top_left.y) * s,
+    };
+    const bottom = {
+      x: corners.bottom_left.x + (corners.bottom_right.x - corners.bottom_left.x) * s,
+      y: corners.bottom_left.y + (corners.bottom_right.y - corners.bottom_left.y) * s,
+    };
+    return { x: top.x + (bottom.x - top.x) * t, y: top.y + (bottom.y - top.y) * t };
+  };
+  const points = [at(0.66, -0.01), at(1.02, -0.01), at(1.02, 0.25), at(0.66, 0.25)];
+  const x0 = Math.max(0, Math.floor(Math.min(...points.map((p) => p.x))));
+  const y0 = Math.max(0, Math.floor(Math.min(...points.map((p) => p.y))));
+  const x1 = Math.min(width, Math.ceil(Math.max(...points.map((p) => p.x))));
+  const y1 = Math.min(height, Math.ceil(Math.max(...points.map((p) => p.y))));
   return { left: x0, top: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
 }
 
