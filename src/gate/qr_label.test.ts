@@ -17,6 +17,7 @@ import {
   readQrLabel,
   storedRegion,
   zxingKey,
+  labelRegion,
 } from './qr_label.ts';
 import { assessActaImage, decodeToWorkingSize } from './quality_gate.ts';
 
@@ -216,4 +217,48 @@ test('binarising reads a faded label (ink and paper 20 levels apart), below what
   assert.equal(jsQR(rgba(label), label.width, label.height), null);
   const b = binarise(label, 31);
   assert.equal(jsQR(rgba(b), b.width, b.height)?.data, KEY);
+});
+
+test('the label region holds the label on a sheet in perspective (its top edge shorter than its bottom), turned either way', () => {
+  fc.assert(
+    fc.property(
+      fc.double({ min: 0.6, max: 1, noNaN: true }),
+      fc.double({ min: -6, max: 6, noNaN: true }),
+      (far, degrees) => {
+        // A 1,000 × 1,300 sheet whose top edge is `far` of its bottom's width, centred, then turned.
+        const w = 1000;
+        const h = 1300;
+        const inset = (w * (1 - far)) / 2;
+        const turn = (x: number, y: number) => {
+          const a = (degrees * Math.PI) / 180;
+          return { x: 1200 + x * Math.cos(a) - y * Math.sin(a), y: 900 + x * Math.sin(a) + y * Math.cos(a) };
+        };
+        const corners = {
+          top_left: turn(-w / 2 + inset, -h / 2),
+          top_right: turn(w / 2 - inset, -h / 2),
+          bottom_right: turn(w / 2, h / 2),
+          bottom_left: turn(-w / 2, h / 2),
+        };
+        const region = labelRegion(corners, 2400, 1800);
+        // The label: 74–94% across the sheet, 5–20% down (acta_form.ts), on the quadrilateral.
+        for (const [s, t] of [
+          [0.74, 0.05],
+          [0.94, 0.05],
+          [0.94, 0.2],
+          [0.74, 0.2],
+        ] as const) {
+          const top = { x: -w / 2 + inset + (w - 2 * inset) * s, y: -h / 2 };
+          const bottom = { x: -w / 2 + w * s, y: h / 2 };
+          const p = turn(top.x + (bottom.x - top.x) * t, top.y + (bottom.y - top.y) * t);
+          assert.ok(
+            p.x >= region.left &&
+              p.x <= region.left + region.width &&
+              p.y >= region.top &&
+              p.y <= region.top + region.height,
+            `(${s}, ${t}) at ${p.x.toFixed(0)}, ${p.y.toFixed(0)} outside ${JSON.stringify(region)}`,
+          );
+        }
+      },
+    ),
+  );
 });
