@@ -293,6 +293,7 @@ export interface RealisticReport {
   /** Condition × severity (`-` for none). */
   readonly per_condition: Readonly<Record<string, Readonly<Record<string, ConditionCell>>>>;
   readonly readable_refused_examples: readonly {
+    index: number;
     actaKey: string;
     style: string;
     condition: string;
@@ -300,6 +301,7 @@ export interface RealisticReport {
     reasons: readonly string[];
   }[];
   readonly unreadable_accepted_examples: readonly {
+    index: number;
     actaKey: string;
     style: string;
     condition: string;
@@ -394,6 +396,7 @@ export function scoreRealistic(records: readonly JudgedRealistic[]): RealisticRe
       .filter((r) => r.readable && !labelGone(r) && r.claimedKey === r.actaKey && r.verdict !== 'accept')
       .slice(0, 20)
       .map((r) => ({
+        index: r.index,
         actaKey: r.actaKey,
         style: r.style,
         condition: r.condition,
@@ -403,7 +406,13 @@ export function scoreRealistic(records: readonly JudgedRealistic[]): RealisticRe
     unreadable_accepted_examples: records
       .filter((r) => !r.readable && r.verdict === 'accept')
       .slice(0, 20)
-      .map((r) => ({ actaKey: r.actaKey, style: r.style, condition: r.condition, severity: r.severity })),
+      .map((r) => ({
+        index: r.index,
+        actaKey: r.actaKey,
+        style: r.style,
+        condition: r.condition,
+        severity: r.severity,
+      })),
     gate_ms_median: Math.round((times[times.length >> 1] ?? 0) * 10) / 10,
   };
 }
