@@ -212,7 +212,7 @@ test('the realistic score: readable and unreadable, near-threshold apart, per co
   });
   assert.equal(report.per_condition['clean']?.['-']?.count, 4);
   assert.deepEqual(report.unreadable_accepted_examples, [
-    { actaKey: 'KEY4', style: 'phone', condition: 'blur', severity: 4 },
+    { index: 4, actaKey: 'KEY4', style: 'phone', condition: 'blur', severity: 4 },
   ]);
   // All well: the targets are met.
   assert.equal(
