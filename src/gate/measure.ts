@@ -241,7 +241,7 @@ function meet(
  */
 const EDGE_FIT_LIMIT_DEGREES = 10;
 /** The moments' turn up to which the edges are still fitted (a torn or cut corner turns them). */
-const TORN_FIT_LIMIT_DEGREES = 25;
+const TORN_FIT_LIMIT_DEGREES = 35;
 
 /** The level the paper is brought to by the light's normalisation: room above it for a reflection. */
 const PAPER = 230;
@@ -779,7 +779,7 @@ export function measure(image: Grey): Measures {
   let sheetWidth = Math.sqrt(cxx * 12);
   let skew = skewDegrees;
   let columns: ReturnType<typeof spans> | null = null;
-  // A sheet with a corner torn or cut away has moments turned by up to ~25° while its edges are
+  // A sheet with a corner torn or cut away has moments turned by up to ~30° while its edges are
   // straight: past the limit the edges are still fitted, and kept when they agree with each other
   // (top with bottom, left with right, both within the limit) — a truly turned sheet's fit mixes
   // two edges and does not agree.

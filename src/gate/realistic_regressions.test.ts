@@ -134,6 +134,10 @@ test('a phone shot of a sheet with a corner cut 110 mm short of the boxes: its e
     assert.equal(readable, true);
     assert.deepEqual(codes, [], `seed ${seed}`);
   }
+  // 160 mm cut: the moments turned 28°.
+  const deep = await reasonsFor('phone', 'cut_corner', 5, 1);
+  assert.equal(deep.readable, true);
+  assert.deepEqual(deep.codes, []);
   const cut = await reasonsFor('phone', 'cut_corner', 4, 5);
   assert.equal(cut.readable, false);
   assert.deepEqual(cut.codes, ['missing_corner']);
