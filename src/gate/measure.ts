@@ -908,18 +908,23 @@ export function measure(image: Grey): Measures {
       bottom_right: { x: width - 1, y: height - 1 },
       bottom_left: { x: 0, y: height - 1 },
     };
-    const seen = CORNERS.map((name) =>
-      findMark(
-        normal,
-        width,
-        height,
-        frame[name],
-        { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 },
-        width,
-        PAPER * 0.5,
-        0.3,
-      ),
-    );
+    const search = (reachShare: number) =>
+      CORNERS.map((name) =>
+        findMark(
+          normal,
+          width,
+          height,
+          frame[name],
+          { x: name.endsWith('left') ? 1 : -1, y: name.startsWith('top') ? 1 : -1 },
+          width,
+          PAPER * 0.5,
+          reachShare,
+        ),
+      );
+    // The usual windows first (a sheet square on the glass: most scans); the wide ones, which
+    // cost more than the rest of the measures on a scan, only when a mark is not in them.
+    let seen = search(0.11);
+    if (seen.some((p) => p === null)) seen = search(0.3);
     const lost = seen.filter((p) => p === null).length;
     if (lost <= 1) {
       const quad = seen.map((p, i) => {
