@@ -1110,12 +1110,14 @@ export function measure(image: Grey): Measures {
     if (shaded > 0) shadowContrast = median(shadowPaper) * (1 - inkLevel / Math.max(1, paperLevel));
 
     // Saturated blobs over the boxes: pixels at white where the paper around is not expected at
-    // white (a whitening scanner's paper is, and is no reflection).
+    // white (a whitening scanner's paper is, and is no reflection). On a sheet whose paper is
+    // itself at white (overexposed, on a bright table that pulls the light's fit down) the white
+    // is the paper: whether its ink survived is the exposure's measure, not this one.
     const rx0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.x))));
     const rx1 = Math.min(width, Math.ceil(Math.max(...region.map((p) => p.x))));
     const ry0 = Math.max(0, Math.floor(Math.min(...region.map((p) => p.y))));
     const ry1 = Math.min(height, Math.ceil(Math.max(...region.map((p) => p.y))));
-    if (rx1 > rx0 && ry1 > ry0) {
+    if (rx1 > rx0 && ry1 > ry0 && paperLevel < 254) {
       const rw = rx1 - rx0;
       const mask = new Uint8Array(rw * (ry1 - ry0));
       let any = false;
