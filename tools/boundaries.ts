@@ -60,6 +60,7 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
     'verify',
     'store',
     'release',
+    'reader',
     'reading',
   ],
   server: [

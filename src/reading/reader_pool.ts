@@ -23,8 +23,15 @@ export class ReaderPool {
   #next = 0;
   #closed = false;
 
+  readonly #size: number;
+
+  /** The workers start at the first image: a node (or a test) that reads none pays nothing. */
   constructor(size = 1) {
-    for (let i = 0; i < size; i++) {
+    this.#size = size;
+  }
+
+  #start(): void {
+    for (let i = 0; i < this.#size; i++) {
       const slot: Slot = { worker: this.#spawn(() => slot), pending: new Map() };
       this.#slots.push(slot);
     }
@@ -54,6 +61,7 @@ export class ReaderPool {
   /** Reads one image's boxes (`keys`, line by line); never rejects: a failure is a value. */
   read(bytes: Uint8Array, keys: readonly string[]): Promise<ImageReading> {
     if (this.#closed) return Promise.resolve({ boxes: [], failure: 'reader_error' });
+    if (this.#slots.length === 0) this.#start();
     let slot = this.#slots[this.#next++ % this.#slots.length]!;
     for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.#next;

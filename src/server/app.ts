@@ -15,6 +15,8 @@ import Fastify, {
 } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../images/image_store.ts';
+import { startShadowReader } from '../center/reader.ts';
+import type { ShadowReader } from '../reading/shadow_reader.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { type BreachCorpus, openBreachCorpus } from '../auth/breached_passwords.ts';
@@ -120,6 +122,8 @@ export interface ServerHandle {
    * and serve's periodic checkpoints (src/cli/serve_command.ts), come from this one tree.
    */
   readonly journalTree: JournalTree;
+  /** The acta reader in shadow mode; null when `reader.mode` is off. */
+  readonly reader: ShadowReader | null;
 }
 
 export async function buildServer(options: {
@@ -174,6 +178,20 @@ export async function buildServer(options: {
       ? new (await import('../gate/gate_pool.ts')).QualityGatePool()
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
+  // The acta reader in shadow (docs/reader.md): fed by intake below, never on its request path.
+  const shadow =
+    config.reader.mode === 'shadow'
+      ? await startShadowReader({
+          readings: node.readings,
+          records: node.records,
+          pipeline: node.pipeline,
+          blobs: images.blobs,
+          clock: options.clock,
+          workers: config.reader.workers,
+          onError: (error) => app.log.error({ event: 'reader', error: String(error) }, 'reading not stored'),
+        })
+      : null;
+  if (shadow !== null) app.addHook('onClose', async () => shadow.close());
   const metrics = new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) });
   const deployment =
     options.deployment ??
@@ -214,7 +232,11 @@ export async function buildServer(options: {
       if (event.kind === 'package-refused') app.log.warn({ event: 'security', ...event }, 'package refused');
       else if (event.kind === 'image-store-unavailable')
         app.log.error({ event: 'image-store', ...event }, 'image store unavailable');
-      else app.log.info({ event: 'intake', ...event }, 'package accepted');
+      else {
+        app.log.info({ event: 'intake', ...event }, 'package accepted');
+        if (event.recordId !== undefined && event.imageSha256 !== undefined)
+          shadow?.reader.submit(event.recordId, event.imageSha256);
+      }
     },
   });
   let breached = options.breached;
@@ -255,6 +277,7 @@ export async function buildServer(options: {
     deployment,
     metrics,
     journalTree: new JournalTree(node.journal),
+    reader: shadow?.reader ?? null,
   };
 
   // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
