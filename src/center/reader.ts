@@ -9,7 +9,8 @@ import type { ActaPipeline } from '../capture/pipeline.ts';
 import type { ActaRecords } from '../capture/records_port.ts';
 import { actaBoxKeys } from '../domain/acta_form.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
-import { type Reading, type ReaderFigures, readerFigures } from '../domain/reader_score.ts';
+import { type Reading, readerFigures } from '../domain/reader_score.ts';
+import type { ReaderReport } from '../publish/reader_json.ts';
 import type { BlobStore } from '../images/blob_store.ts';
 import { CONFIDENT } from '../reader/acta.ts';
 import { MODEL_FILE } from '../reader/load_model.ts';
@@ -70,18 +71,30 @@ export async function startShadowReader(options: {
  */
 function handToAssist(_reading: Reading): void {}
 
-/** The reader's figures now: every reading of the model, against the records as they stand. */
-export async function currentReaderFigures(options: {
+let committedModel: Promise<string> | null = null;
+
+/**
+ * The reader's figures now (the console's panel, each cut's json/reader.json): every reading of
+ * the committed model, against the acta records as they stand. The records are read only when
+ * there is a reading to score (a center whose reader is off pays one query).
+ */
+export async function currentReaderReport(options: {
   readonly readings: ReadingsPort;
   readonly records: ActaRecords;
-  readonly modelSha256: string;
-}): Promise<ReaderFigures> {
-  const readings = await options.readings.readings(options.modelSha256);
-  const { records } = await options.records.snapshot();
-  return readerFigures({
-    readings,
-    records: new Map<string, ActaRecord>(records.map((r) => [r.recordId, r])),
+}): Promise<ReaderReport> {
+  committedModel ??= modelSha256();
+  const model = await committedModel;
+  const readings = await options.readings.readings(model);
+  const records = readings.length === 0 ? [] : (await options.records.snapshot()).records;
+  return {
+    modelSha256: model,
     confident: CONFIDENT,
-    limit: DISAGREEMENTS_LISTED,
-  });
+    listed: DISAGREEMENTS_LISTED,
+    figures: readerFigures({
+      readings,
+      records: new Map<string, ActaRecord>(records.map((r) => [r.recordId, r])),
+      confident: CONFIDENT,
+      limit: DISAGREEMENTS_LISTED,
+    }),
+  };
 }
