@@ -37,13 +37,10 @@ function agreementJson(a: Agreement) {
   };
 }
 
-export function readerJson(input: { readonly cutId: string; readonly report: ReaderReport | null }): Buffer {
-  const r = input.report;
+/** The figures as reader.json gives them (and the console's panel shows them). */
+export function readerFiguresJson(r: ReaderReport | null) {
   const f = r?.figures ?? null;
-  const value = {
-    notice: READER_NOTICE,
-    publishesValues: false,
-    cut: input.cutId,
+  return {
     model: r === null ? null : { sha256: r.modelSha256 },
     confidenceThreshold: r?.confident ?? null,
     actasRead: f?.actasRead ?? 0,
@@ -75,6 +72,15 @@ export function readerJson(input: { readonly cutId: string; readonly report: Rea
       readAt: new Date(d.readAt).toISOString(),
       verifiedBy: d.by,
     })),
+  };
+}
+
+export function readerJson(input: { readonly cutId: string; readonly report: ReaderReport | null }): Buffer {
+  const value = {
+    notice: READER_NOTICE,
+    publishesValues: false,
+    cut: input.cutId,
+    ...readerFiguresJson(input.report),
   };
   return Buffer.from(`${JSON.stringify(value)}\n`, 'utf8');
 }

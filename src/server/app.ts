@@ -32,6 +32,7 @@ import { registerConsoleRoutes } from './console_routes.ts';
 import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
 import { CenterMetrics, metricsAllowed } from './metrics.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
+import { registerReaderRoutes } from './reader_routes.ts';
 import { currentAttestation } from '../release/bootstrap.ts';
 import { Deployment, deploymentFacts } from './deployment.ts';
 import { registerWitnessRoutes } from './witness_routes.ts';
@@ -572,6 +573,7 @@ export async function buildServer(options: {
     devices: () => node.operators.devices(),
   });
   registerAccessReviewRoutes(app, node, options.clock);
+  registerReaderRoutes(app, node, shadow?.reader ?? null, options.clock);
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {
