@@ -147,3 +147,24 @@ test('a full queue drops work to the next sweep, never an error to the caller', 
   await reader.sweep();
   assert.deepEqual(await store.unreadImages('model-2', 100), []);
 });
+
+test('stopping mid-read stores nothing for that image: the next sweep reads it', async () => {
+  let release: (() => void) | null = null;
+  const reader = new ShadowReader({
+    readings: store,
+    read: () =>
+      new Promise((resolve) => {
+        release = () => resolve({ boxes: [], failure: 'reader_error' });
+      }),
+    modelSha256: 'model-3',
+    boxKeys: async () => ['boletasSobrantes'],
+    imageBytes: async () => new Uint8Array(1),
+    clock: () => 1,
+  });
+  reader.submit('S1', sha('9'));
+  while (release === null) await new Promise((resolve) => setTimeout(resolve, 1));
+  reader.close();
+  (release as () => void)();
+  await reader.idle();
+  assert.deepEqual(await store.readings('model-3'), []);
+});

@@ -154,6 +154,8 @@ export class ShadowReader {
     } catch {
       result = { boxes: [], failure: 'reader_error' };
     }
+    // Stopping ends the workers mid-read: that is no reading of the image, the next start's sweep reads it.
+    if (this.#closed) return false;
     const reading: Reading = {
       recordId: image.recordId,
       imageSha256: image.imageSha256,
