@@ -173,6 +173,8 @@ async function startNodes(data: string, start: number, gate: 'off' | 'enforce') 
           OPENPREP_DRAIN_SECONDS: '0',
           OPENPREP_MAX_IN_FLIGHT: String(clients * 2),
           OPENPREP_QUALITY_GATE: gate,
+          // Intake alone is measured: the acta reader would read every image on the same cores.
+          OPENPREP_READER: 'off',
           // One node signs the checkpoints; the others share its data folder.
           ...(index > 0 ? { OPENPREP_CHECKPOINT_SECONDS: '0' } : {}),
         },

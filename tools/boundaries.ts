@@ -29,6 +29,8 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   gate: ['domain', 'platform'],
   // The acta reader (shadow mode: never publishes on its own): digit model and box reader.
   reader: ['domain'],
+  // The reader in the center (shadow): its readings port, worker pool and queue.
+  reading: ['domain', 'platform', 'reader'],
   auth: ['domain', 'platform', 'platform/web', 'journal'],
   // Security operations: detections over the security events, decoys, leak checks, access review.
   security: ['domain', 'platform', 'platform/web', 'journal', 'auth'],
@@ -41,7 +43,7 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
   verify: ['domain', 'platform', 'platform/web', 'journal', 'catalog', 'verify/core'],
   // A difusor's mirror: fetches cuts, runs the complete verifier, serves only what passed.
   mirror: ['domain', 'platform', 'platform/web', 'journal', 'verify/core', 'verify'],
-  store: ['domain', 'platform', 'journal', 'auth', 'security', 'capture', 'intake', 'publish'],
+  store: ['domain', 'platform', 'journal', 'auth', 'security', 'capture', 'intake', 'publish', 'reading'],
   center: [
     'domain',
     'platform',
@@ -58,6 +60,8 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
     'verify',
     'store',
     'release',
+    'reader',
+    'reading',
   ],
   server: [
     'domain',
@@ -76,6 +80,7 @@ export const PLAN: Readonly<Record<string, readonly string[]>> = {
     'casilla',
     'site',
     'release',
+    'reading',
   ],
   agent: ['domain', 'platform', 'platform/web', 'journal', 'images', 'gate', 'intake'],
   // Browser code: only pure modules (PREP Casilla's list below is checked against what it loads).

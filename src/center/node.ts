@@ -17,6 +17,9 @@ import type { LeasePort } from '../publish/lease_port.ts';
 import type { AccessPort } from '../security/access_port.ts';
 import type { PublicationSource } from '../publish/snapshot_port.ts';
 import type { PoolStats, Store, StoreTransaction } from '../store/store.ts';
+import type { ReadingsPort } from '../reading/readings_port.ts';
+import type { ReaderReport } from '../publish/reader_json.ts';
+import { currentReaderReport } from './reader.ts';
 import type { Catalog } from '../domain/catalog.ts';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { err, ok, type Result } from '../domain/result.ts';
@@ -68,6 +71,10 @@ export interface CenterNode {
   readonly access: AccessPort;
   /** The lease port (the cut scheduler's). */
   readonly leases: LeasePort;
+  /** The readings port (the acta reader's, in shadow: center/reader.ts). */
+  readonly readings: ReadingsPort;
+  /** The acta reader's figures now (the console's panel, each cut's json/reader.json). */
+  readerReport(): Promise<ReaderReport>;
   /** The decoys port (security operations'): decoys, export canaries, the export register. */
   readonly decoys: DecoysPort;
   /** The alerts port (security operations'): alerts, address blocks, the monitor's state and its transactions. */
@@ -281,6 +288,7 @@ export async function openCenter(options: {
     },
     database,
     clock: () => clock(),
+    readerReport: () => currentReaderReport({ readings: store, records: store }),
   };
   const name = keyNameFor(election.id, election.mode);
   if (endpoint.value !== null) {
@@ -338,7 +346,7 @@ function ports(
   store: Store,
 ): Pick<
   CenterNode,
-  'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access' | 'decoys' | 'security'
+  'records' | 'journal' | 'devices' | 'operators' | 'leases' | 'access' | 'decoys' | 'security' | 'readings'
 > {
   return {
     records: store,
@@ -349,6 +357,7 @@ function ports(
     access: store,
     decoys: store,
     security: store,
+    readings: store,
   };
 }
 

@@ -427,3 +427,53 @@ const accessReviewSchema = z.object({
 export type AccessReview = z.infer<typeof accessReviewSchema>;
 export const accessReview = (dormantDays: number) =>
   call('GET', `/api/v1/security/access-review?dormantDays=${dormantDays}`, accessReviewSchema);
+
+const share = z.nullable(z.number());
+const readerValue = z.union([z.number(), z.literal('ilegible'), z.literal('sin_dato')]);
+const readerAgreement = z.nullable(
+  z.object({
+    actas: count,
+    actasExact: count,
+    actaAgreement: share,
+    boxes: count,
+    boxesRight: count,
+    boxAgreement: share,
+    confidentBoxes: count,
+    confidentRight: count,
+    confidentBoxAgreement: share,
+  }),
+);
+const readerSchema = z.object({
+  at: z.number(),
+  mode: z.enum(['shadow', 'off']),
+  queue: z.nullable(z.object({ read: count, failed: count, dropped: count, queued: count })),
+  figures: z.object({
+    model: z.nullable(z.object({ sha256: z.string() })),
+    confidenceThreshold: z.nullable(z.number()),
+    actasRead: count,
+    boxesRead: count,
+    readFailures: count,
+    agreement: readerAgreement,
+    resolved: readerAgreement,
+    calibration: z.array(
+      z.object({ from: z.number(), to: z.number(), boxes: count, right: count, accuracy: share }),
+    ),
+    disagreementsTotal: count,
+    disagreements: z.array(
+      z.object({
+        recordId: z.string(),
+        actaKey: z.nullable(z.string()),
+        box: z.string(),
+        read: readerValue,
+        verified: z.nullable(readerValue),
+        confidence: z.number(),
+        imageSha256: z.string(),
+        readAt: z.string(),
+        verifiedBy: z.enum(['agreement', 'verificador']),
+      }),
+    ),
+  }),
+});
+export type ReaderPanelData = z.infer<typeof readerSchema>;
+/** The acta reader's mode and figures (GET /api/v1/reader). */
+export const readerPanel = () => call('GET', '/api/v1/reader', readerSchema);

@@ -245,6 +245,26 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     const quality = coral.page.locator('tr[data-quality="reject"]');
     assert.equal(await quality.count(), 1);
     assert.match((await quality.textContent()) ?? '', /Rechazada.*la imagen (salió movida|está borrosa)/);
+    // The acta reader's panel: in shadow, both images read, each scored against what people
+    // verified (one acta by two agreeing captures, the other by the verificador).
+    await coral.page.locator('section.reader-panel[data-reader-mode="shadow"]').waitFor();
+    assert.equal(await coral.page.locator('[data-figure="reader-mode"]').textContent(), 'Modo: sombra');
+    const readerFigures = {
+      read: await coral.page.locator('[data-figure="reader-actas"]').textContent(),
+      failed: await coral.page.locator('[data-figure="reader-failures"]').textContent(),
+      agreement: await coral.page.locator('tr[data-reader-row="agreement"] td').allTextContents(),
+      resolved: await coral.page.locator('tr[data-reader-row="resolved"] td').allTextContents(),
+    };
+    // The capturistas typed made-up values, not what the images say: the reader disagrees, and says so.
+    assert.deepEqual(
+      [readerFigures.read, readerFigures.failed, readerFigures.agreement[0], readerFigures.resolved[0]],
+      ['2', '0', '1', '1'],
+    );
+    assert.ok((await coral.page.locator('tr[data-disagreement]').count()) > 0);
+    assert.match(
+      (await coral.page.locator('tr[data-disagreement] a').first().getAttribute('href')) ?? '',
+      /^\/api\/v1\/images\/[0-9a-f]{64}$/,
+    );
     await assertAccessible(coral.page, 'dashboard');
     assert.deepEqual(await findUntranslated(coral.page, ENGLISH_ONLY), [], 'dashboard');
     await screenshot(coral.page, 'console-dashboard');

@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Dashboard, dashboard } from './api.ts';
 import { fill, LOCALE, qualityReasonWords } from './i18n.ts';
+import { ReaderPanel } from './reader_panel.tsx';
 import { useLanguage, useWords } from './words.ts';
 
 const REFRESH_MS = 10_000;
@@ -144,6 +145,7 @@ export function DashboardScreen() {
         </tbody>
       </table>
       <p class="note">{words.qualityNote}</p>
+      <ReaderPanel />
     </section>
   );
 }

@@ -4,6 +4,7 @@
  * combinations, independents, no registradas, nulos), and the total. A box holds digits,
  * `Ilegible` or `Sin dato` — each one key away — or is still empty.
  */
+import { actaBoxKeys, TOP_BOXES } from '../domain/acta_form.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import type { Words } from './i18n.ts';
 
@@ -43,17 +44,18 @@ export function boxesOf(
   columns: readonly { readonly id: string; readonly name: string }[],
   labels: BoxLabels,
 ): Box[] {
-  const top: readonly (readonly [keyof ApiFields, string])[] = [
-    ['boletasSobrantes', labels.boxBoletasSobrantes],
-    ['personasVotaron', labels.boxPersonasVotaron],
-    ['representantesVotaron', labels.boxRepresentantesVotaron],
-    ['votosSacados', labels.boxVotosSacados],
-  ];
-  return [
-    ...top.map(([key, label]) => ({ key, label, column: null })),
-    ...columns.map((c) => ({ key: `vote:${c.id}`, label: c.name, column: c.id })),
-    { key: 'totalAsentado', label: labels.boxTotalAsentado, column: null },
-  ];
+  const top: Readonly<Record<string, string>> = {
+    boletasSobrantes: labels.boxBoletasSobrantes,
+    personasVotaron: labels.boxPersonasVotaron,
+    representantesVotaron: labels.boxRepresentantesVotaron,
+    votosSacados: labels.boxVotosSacados,
+    totalAsentado: labels.boxTotalAsentado,
+  };
+  // The acta's lines (acta_form.ts), labelled: a vote line by its column's name.
+  return actaBoxKeys(columns.map((c) => c.id)).map((key, line) => {
+    const column = key.startsWith('vote:') ? (columns[line - TOP_BOXES.length] ?? null) : null;
+    return { key, label: column === null ? (top[key] ?? key) : column.name, column: column?.id ?? null };
+  });
 }
 
 /**

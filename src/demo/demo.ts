@@ -483,7 +483,14 @@ async function startDemoConsole(
     node,
     // The person at the console and the demo's witnesses all come from 127.0.0.1, and a fast
     // night's witnesses read the center at every cut: ten times serve's default rate.
-    config: serveConfigSchema.parse({ logLevel: 'silent', port, rateLimitPerMinute: 6000 }),
+    // The acta reader off: reading is ~0.2 s of CPU an acta (npm run bench -- reader), and the
+    // default night's 20,664 actas would take ~66 CPU-minutes on top of its ~11 (docs/reader.md).
+    config: serveConfigSchema.parse({
+      logLevel: 'silent',
+      port,
+      rateLimitPerMinute: 6000,
+      reader: { mode: 'off' },
+    }),
     clock: Date.now,
     ...(consoleDir === undefined ? {} : { consoleDir }),
   });

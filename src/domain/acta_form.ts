@@ -69,3 +69,21 @@ export function registrationMarks(height: number): readonly Rect[] {
     square(REGISTRATION_INSET, low),
   ];
 }
+
+/** The boxes of the table that are not votes, in the acta's order: four at the top, the total last. */
+export const TOP_BOXES = [
+  'boletasSobrantes',
+  'personasVotaron',
+  'representantesVotaron',
+  'votosSacados',
+] as const;
+export const TOTAL_BOX = 'totalAsentado';
+
+/**
+ * The keys of an acta's boxes, line by line (line i is `boxRect(i)`): the four at the top, one
+ * per vote column that applies at the casilla (`vote:<COLUMN>`, in catalog order), the total. The
+ * one mapping from an acta's columns to its lines: the console's form and the reader both use it.
+ */
+export function actaBoxKeys(columnIds: readonly string[]): string[] {
+  return [...TOP_BOXES, ...columnIds.map((id) => `vote:${id}`), TOTAL_BOX];
+}

@@ -106,6 +106,9 @@ export interface IntakeEvent {
   readonly sequence?: number;
   readonly packageSha256?: string;
   readonly message?: string;
+  /** An accepted package's acta record and image (the acta reader, in shadow, reads it). */
+  readonly recordId?: string;
+  readonly imageSha256?: string;
 }
 
 /**
@@ -454,6 +457,7 @@ export class IntakeService {
       deviceId: device.id,
       sequence: h.sequence,
       packageSha256: pkg.sha256,
+      ...(result.value.first ? { recordId: result.value.recordId, imageSha256: h.imageSha256 } : {}),
     });
     return result;
   }

@@ -28,6 +28,7 @@ import {
   historyAggregates,
   historyJson,
 } from './history_json.ts';
+import { READER_JSON, type ReaderReport, readerJson } from './reader_json.ts';
 import { leeme } from './leeme.ts';
 import { aggregateValues, LINE_END, resultsCsv } from './results_csv.ts';
 import { cutIndexJson, siteJson } from './site_json.ts';
@@ -79,6 +80,8 @@ export interface CutInput {
   readonly packIn?: 'thread' | 'worker';
   /** Told how long each timed part took (bench/history.ts); without it nothing is timed. */
   readonly timer?: CutTimer;
+  /** The acta reader's figures (json/reader.json); without them the file says no model read. */
+  readonly reader?: ReaderReport | null;
 }
 
 /**
@@ -295,6 +298,7 @@ async function build(input: CutInput, packer: Packer): Promise<BuiltCut> {
       aggregates: history,
     }),
   );
+  files.set(READER_JSON, readerJson({ cutId, report: input.reader ?? null }));
   const changesFileDone = startTimer(input.timer, 'changes');
   files.set(
     'json/cambios.json',

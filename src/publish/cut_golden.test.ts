@@ -56,6 +56,52 @@ async function goldenCuts(): Promise<Record<string, string>> {
     previous: { id: first.cutId, journalSize: 12, manifestSha256: first.manifestSha256 },
     earlier: earlierFromBuilt(first),
     journal: { ...base.journal, size: 20 },
+    // The final cut carries the reader's figures: json/reader.json pinned with values too.
+    reader: {
+      modelSha256: 'ab'.repeat(32),
+      confident: 0.995,
+      listed: 500,
+      figures: {
+        actasRead: 3,
+        boxesRead: 39,
+        readFailures: 1,
+        failures: { marks_not_found: 1, decode_error: 0, image_missing: 0, no_layout: 0, reader_error: 0 },
+        agreement: {
+          actas: 2,
+          actasExact: 1,
+          boxes: 26,
+          boxesRight: 25,
+          confidentBoxes: 20,
+          confidentRight: 20,
+        },
+        resolved: {
+          actas: 1,
+          actasExact: 1,
+          boxes: 13,
+          boxesRight: 13,
+          confidentBoxes: 9,
+          confidentRight: 9,
+        },
+        calibration: [
+          { from: 0.9, to: 0.95, boxes: 6, right: 5 },
+          { from: 0.995, to: 0.999, boxes: 20, right: 20 },
+        ],
+        disagreementsTotal: 1,
+        disagreements: [
+          {
+            recordId: '010001B0102',
+            actaKey: '010001B0102',
+            box: 'vote:PAN',
+            read: 117,
+            verified: 17,
+            confidence: 0.93,
+            imageSha256: 'cd'.repeat(32),
+            readAt: start + 3600_000,
+            by: 'agreement',
+          },
+        ],
+      },
+    },
   });
   digests['second.zip'] = sha256(second.zip);
   digests['legacy.zip'] = sha256((await buildCut({ ...base, packIn: 'thread', legacyCsv: true })).zip);
@@ -69,7 +115,7 @@ test('the same night builds the same cut, byte for byte (pinned digests)', async
 });
 
 const GOLDEN: Record<string, string> = {
-  'first.zip': '7a8c182a012c4bdd0b553b539dd08cdf9bae323a83f78a8758ab817603b825b9',
+  'first.zip': 'ece2d82704120428c6b16e7e435dc3f80c24358d9fd398d921eb2be867fd4c1a',
   'first/LEEME.txt': '380845cb0a883d0c9bb9ab820e6830110ae6a109d27a7aea161dec54c4f92b10',
   'first/PRES_2024.csv': '65f56ebe0840298de72b6d83e5577091e3fecd768426194e980ea78091ad54d0',
   'first/PRES_CANDIDATURAS_2024.csv': '529a4aed0e9f2dfc6196afd8670be856ad344029a612e0d181b6829244a248a7',
@@ -94,8 +140,10 @@ const GOLDEN: Record<string, string> = {
   'first/json/index.json': 'b10b028dade961f670c42595a3b02064144d68dc79c3264eb6121c4684dce9dd',
   'first/json/historial.json': 'd3f116633b7cf0d27483ac794cde0a08acf1fe68aff6bdda7669188af8df0264',
   'first/json/cambios.json': 'e73a557bbbe2acdf4e88c113bba26c5985b9f613cda9ac5e630feb96b09481eb',
-  'first/manifest.json': '93c5afad96496e91dc4b6d7f295048509632d764ee507879774693360ddc4e1f',
-  'first/manifest.sig': '439f41b7542047216e86f25b392cc2a67d0aba99c42ca0d47d47f5e80b5ecb49',
-  'second.zip': '4e5a934f893d7091862737d0601b45350554243ff947bb9f7f7538ee418dbd9f',
-  'legacy.zip': '4bb3e33b40a22fb83a9e4d16305147951cbf478b18fa854e63f88fb4556ae8d2',
+  // The acta reader's figures (issue 19): a new file of every cut; the CSVs and site files are unchanged.
+  'first/json/reader.json': '9c55f652feb9464db12e140c2e0f07f26f764b1f45549aa50b265c736cdd3815',
+  'first/manifest.json': '2aebf410ed3afc8c1a9eaae6751ff4cb9b5831a20652f9c3d71c6ab6a13dd496',
+  'first/manifest.sig': '57893cc402f297cc9adca7aef5343a22d0f312851ba6119c6cc639ebb545ce27',
+  'second.zip': '608939d63ceedd3b72e5864253fc566a1705a3a56457e3fc1098ce1873ef4d21',
+  'legacy.zip': 'af39702bbc1e1c957c45eca228b1c9979ef4b1804a01608308181fffc6d251f3',
 };

@@ -14,6 +14,7 @@ import type { JournalTreeView } from '../journal/journal_tree.ts';
 import { parseVerifierKey } from '../journal/note.ts';
 import type { SignerError } from '../journal/signer.ts';
 import { buildCut, type CutRelease, type CutTimer, startTimer } from './cut_builder.ts';
+import type { ReaderReport } from './reader_json.ts';
 import type { EarlierCut } from './history_json.ts';
 import { sha256Hex } from '../platform/hashing.ts';
 import { pointLatestTo, writeCutTo } from './cut_writer.ts';
@@ -49,6 +50,8 @@ export interface Publisher {
    * (WITNESS_CHECKPOINT_LEASE); without it, `serve` goes on signing newer checkpoints meanwhile.
    */
   readonly leases?: LeasePort;
+  /** The acta reader's figures now, for json/reader.json (center/reader.ts); none: the file says no model read. */
+  readonly readerReport?: () => Promise<ReaderReport | null>;
 }
 
 /**
@@ -226,6 +229,7 @@ export async function publishCut(
     signer: node.signer,
     release: options.release ?? null,
     ...(options.timer === undefined ? {} : { timer: options.timer }),
+    reader: (await node.readerReport?.()) ?? null,
   }).catch(unavailable);
   if ('ok' in cut) return cut;
   const writeDone = startTimer(options.timer, 'write');

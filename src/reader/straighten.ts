@@ -5,7 +5,7 @@
  * pixel of the form, where to sample the image. The result is a grey page in the form's pixels,
  * ready for readBox. Pure: no I/O.
  */
-import { PAGE, REGISTRATION_MARK, registrationMarks } from '../domain/acta_form.ts';
+import { PAGE, type Rect, REGISTRATION_MARK, registrationMarks } from '../domain/acta_form.ts';
 import type { PageImage } from './box.ts';
 
 export interface Point {
@@ -124,6 +124,8 @@ export function project(h: Float64Array, x: number, y: number): Point {
 export function straighten(
   image: PageImage,
   pageHeight: number,
+  /** Only this part of the form is resampled (the rest stays white): the boxes are a sixth of a page. */
+  only?: Rect,
 ): { ok: true; value: PageImage } | { ok: false; code: StraightenFailure; message: string } {
   // The image's scale against the form, from its width (a phone's sheet fills most of the frame).
   const scale = Math.min(image.width / PAGE.width, image.height / pageHeight);
@@ -142,8 +144,13 @@ export function straighten(
   const h = homography(form, found);
   const width = PAGE.width;
   const data = new Uint8Array(width * pageHeight);
-  for (let y = 0; y < pageHeight; y++)
-    for (let x = 0; x < width; x++) {
+  const fromX = only === undefined ? 0 : Math.max(0, Math.floor(only.x));
+  const toX = only === undefined ? width : Math.min(width, Math.ceil(only.x + only.width));
+  const fromY = only === undefined ? 0 : Math.max(0, Math.floor(only.y));
+  const toY = only === undefined ? pageHeight : Math.min(pageHeight, Math.ceil(only.y + only.height));
+  if (only !== undefined) data.fill(255);
+  for (let y = fromY; y < toY; y++)
+    for (let x = fromX; x < toX; x++) {
       const p = project(h, x + 0.5, y + 0.5);
       const sx = p.x - 0.5;
       const sy = p.y - 0.5;

@@ -15,6 +15,8 @@ import Fastify, {
 } from 'fastify';
 import type { CenterNode } from '../center/node.ts';
 import { type ImageStore, openImageStore } from '../images/image_store.ts';
+import { startShadowReader } from '../center/reader.ts';
+import type { ShadowReader } from '../reading/shadow_reader.ts';
 import { type IntakeRefusal, IntakeService } from '../intake/intake_service.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { type BreachCorpus, openBreachCorpus } from '../auth/breached_passwords.ts';
@@ -30,6 +32,7 @@ import { registerConsoleRoutes } from './console_routes.ts';
 import { DEFAULT_CONSOLE_OUT } from '../site/build.ts';
 import { CenterMetrics, metricsAllowed } from './metrics.ts';
 import { registerOperatorRoutes } from './operator_routes.ts';
+import { registerReaderRoutes } from './reader_routes.ts';
 import { currentAttestation } from '../release/bootstrap.ts';
 import { Deployment, deploymentFacts } from './deployment.ts';
 import { registerWitnessRoutes } from './witness_routes.ts';
@@ -120,6 +123,8 @@ export interface ServerHandle {
    * and serve's periodic checkpoints (src/cli/serve_command.ts), come from this one tree.
    */
   readonly journalTree: JournalTree;
+  /** The acta reader in shadow mode; null when `reader.mode` is off. */
+  readonly reader: ShadowReader | null;
 }
 
 export async function buildServer(options: {
@@ -174,6 +179,20 @@ export async function buildServer(options: {
       ? new (await import('../gate/gate_pool.ts')).QualityGatePool()
       : null;
   if (gatePool !== null) app.addHook('onClose', async () => gatePool.close());
+  // The acta reader in shadow (docs/reader.md): fed by intake below, never on its request path.
+  const shadow =
+    config.reader.mode === 'shadow'
+      ? await startShadowReader({
+          readings: node.readings,
+          records: node.records,
+          pipeline: node.pipeline,
+          blobs: images.blobs,
+          clock: options.clock,
+          workers: config.reader.workers,
+          onError: (error) => app.log.error({ event: 'reader', error: String(error) }, 'reading not stored'),
+        })
+      : null;
+  if (shadow !== null) app.addHook('onClose', async () => shadow.close());
   const metrics = new CenterMetrics({ refusalReasons: Object.keys(INTAKE_STATUS) });
   const deployment =
     options.deployment ??
@@ -214,7 +233,11 @@ export async function buildServer(options: {
       if (event.kind === 'package-refused') app.log.warn({ event: 'security', ...event }, 'package refused');
       else if (event.kind === 'image-store-unavailable')
         app.log.error({ event: 'image-store', ...event }, 'image store unavailable');
-      else app.log.info({ event: 'intake', ...event }, 'package accepted');
+      else {
+        app.log.info({ event: 'intake', ...event }, 'package accepted');
+        if (event.recordId !== undefined && event.imageSha256 !== undefined)
+          shadow?.reader.submit(event.recordId, event.imageSha256);
+      }
     },
   });
   let breached = options.breached;
@@ -255,6 +278,7 @@ export async function buildServer(options: {
     deployment,
     metrics,
     journalTree: new JournalTree(node.journal),
+    reader: shadow?.reader ?? null,
   };
 
   // Slow and crowding clients (src/server/slow_clients.ts): logged as security events, dropped.
@@ -549,6 +573,7 @@ export async function buildServer(options: {
     devices: () => node.operators.devices(),
   });
   registerAccessReviewRoutes(app, node, options.clock);
+  registerReaderRoutes(app, node, shadow?.reader ?? null, options.clock);
   await registerCasillaRoutes(app, node, options.clock);
   await registerConsoleRoutes(app, options.consoleDir ?? DEFAULT_CONSOLE_OUT);
   registerAdminRoutes(app, {

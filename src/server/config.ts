@@ -303,6 +303,27 @@ export const serveConfigSchema = z
       .strict()
       .default({})
       .describe('Operator passwords (NIST SP 800-63B-4).'),
+    reader: z
+      .object({
+        mode: z
+          .enum(['shadow', 'off'])
+          .default('shadow')
+          .describe(
+            'The acta reader (docs/reader.md, "Shadow mode in the center"): `shadow` reads every acta image of record off the request path and keeps the readings apart, for the dashboard and each cut\'s reader.json (it never captures nor publishes a value); `off` reads nothing.',
+          ),
+        workers: z
+          .number()
+          .int()
+          .min(1)
+          .max(4)
+          .default(1)
+          .describe(
+            'Worker threads reading actas (each about 0.2 s of CPU an acta); started at the first image, so a node that takes none pays nothing.',
+          ),
+      })
+      .strict()
+      .default({ mode: 'shadow', workers: 1 })
+      .describe('The acta reader, in shadow mode (issue 19).'),
     metrics: z
       .object({
         enabled: z
@@ -364,6 +385,7 @@ export const ENVIRONMENT: readonly (readonly [
   ['OPENPREP_MAX_PER_DEVICE', ['intake', 'maxPerDevice'], 'number'],
   ['OPENPREP_MIN_BYTES_PER_SECOND', ['intake', 'minBytesPerSecond'], 'number'],
   ['OPENPREP_QUALITY_GATE', ['intake', 'qualityGate'], 'string'],
+  ['OPENPREP_READER', ['reader', 'mode'], 'string'],
   ['OPENPREP_CHECKPOINT_SECONDS', ['checkpointSeconds'], 'number'],
   ['OPENPREP_DRAIN_SECONDS', ['drainSeconds'], 'number'],
   ['OPENPREP_RATE_LIMIT_PER_MINUTE', ['rateLimitPerMinute'], 'number'],

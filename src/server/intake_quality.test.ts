@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CenterNode, initCenter } from '../center/node.ts';
+import { modelSha256 } from '../center/reader.ts';
 import { actasEsperadas } from '../domain/actas_esperadas.ts';
 import { decodeEntry } from '../journal/entries.ts';
 import { generateCatalog } from '../sim/catalog_generator.ts';
@@ -162,4 +163,21 @@ test('hostile bytes that pass the type check are refused by the gate with a reas
   const response = await postPackageRaw(base, { text: pkg.text, signature: pkg.signature, image: polyglot });
   assert.equal(response.status, 422, response.body);
   assert.match(JSON.parse(response.body).message, /bytes después de la imagen/);
+});
+
+test('the reader, in shadow, reads every accepted acta off the request path and keeps the reading apart', async () => {
+  assert.ok(server.reader !== null, 'serve reads in shadow by default');
+  await server.reader.idle();
+  const readings = await node.readings.readings(server.reader.modelSha256);
+  const record = await node.records.getActa(keys[0]!);
+  assert.ok(record?.submission !== null && record !== null);
+  const reading = readings.find((r) => r.recordId === keys[0]);
+  assert.ok(reading !== undefined, 'the good acta was read');
+  assert.equal(reading.imageSha256, record.submission!.imageSha256);
+  assert.equal(reading.modelSha256, await modelSha256());
+  assert.equal(reading.failure, null);
+  assert.equal(reading.boxes.length, node.pipeline.columnsOf(record).length + 5);
+  // Never a capture: the acta waits for its two people as before.
+  assert.equal(record.status, 'received');
+  assert.deepEqual(record.captures, []);
 });

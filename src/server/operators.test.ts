@@ -404,6 +404,27 @@ describe('operators over HTTP', () => {
     assert.equal((await call(await signIn('ana.captura'), 'GET', '/api/v1/dashboard')).status, 403);
   });
 
+  test('the reader panel: mode, queue and figures for coordinators and auditors; not for capturistas', async () => {
+    assert.ok(server.reader !== null);
+    await server.reader.idle();
+    type Panel = {
+      mode: string;
+      queue: { read: number; queued: number } | null;
+      figures: { model: { sha256: string } | null; actasRead: number; readFailures: number };
+    };
+    const aldo = await signIn('aldo.audita');
+    const response = await call(aldo, 'GET', '/api/v1/reader');
+    assert.equal(response.status, 200);
+    const panel = (await response.json()) as Panel;
+    assert.equal(panel.mode, 'shadow');
+    assert.equal(panel.queue?.queued, 0);
+    assert.match(panel.figures.model?.sha256 ?? '', /^[0-9a-f]{64}$/);
+    // Every accepted image was read, or its failure kept as a reading (these test images are no forms).
+    assert.equal(panel.figures.actasRead + panel.figures.readFailures, 6);
+    assert.equal((await call(await signIn('coral.coordina'), 'GET', '/api/v1/reader')).status, 200);
+    assert.equal((await call(await signIn('ana.captura'), 'GET', '/api/v1/reader')).status, 403);
+  });
+
   test('two blind captures that differ go to a verifier; nobody verifies their own capture', async () => {
     const coral = await signIn('coral.coordina');
     const beto = await signIn('beto.captura');

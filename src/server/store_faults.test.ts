@@ -61,6 +61,8 @@ async function serve(node: CenterNode, intake: Record<string, unknown> = {}): Pr
   const config = serveConfigSchema.parse({
     logLevel: 'info',
     intake: { maxImageBytes: 64 * 1024, maxPixels: 4_000_000, qualityGate: 'off', ...intake },
+    // The damaged page must be intake's: the reader's readings would be written last.
+    reader: { mode: 'off' },
   });
   const server = await buildServer({ node, config, clock, logStream });
   await server.app.listen({ host: '127.0.0.1', port: 0 });

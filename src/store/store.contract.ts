@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import type { Reading } from '../domain/reader_score.ts';
 import type { TerritoryRow } from '../domain/territory.ts';
 import { decodeEntry, type JournalEntry } from '../journal/entries.ts';
 import { MerkleTree } from '../journal/merkle.ts';
@@ -872,6 +873,106 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         const again = await opened.reopen();
         assert.equal(await again.transaction((tx) => tx.getSecurityMonitor()), '{"position":7}');
         await again.close();
+      });
+    });
+
+    describe('readings port (src/reading/readings_port.ts)', () => {
+      const sha = (c: string) => c.repeat(64);
+      const reading = (
+        recordId: string,
+        image: string,
+        model: string,
+        readAt: number,
+        value = 7,
+      ): Reading => ({
+        recordId,
+        imageSha256: image,
+        modelSha256: model,
+        boxes: [{ key: 'boletasSobrantes', value, confidence: 0.5 }],
+        failure: null,
+        readAt,
+      });
+
+      test('readings: one per (record, image, model), the first kept, in read order, across a reopen', async () => {
+        const opened = await open();
+        const { store } = opened;
+        await store.putReading(reading('B', sha('b'), 'm1', 20));
+        await store.putReading(reading('A', sha('a'), 'm1', 10));
+        // A redone reading (after a crash) leaves the first as it was.
+        await store.putReading(reading('A', sha('a'), 'm1', 30, 8));
+        await store.putReading(reading('A', sha('a'), 'm2', 40, 9));
+        await store.putReading({
+          ...reading('C', sha('c'), 'm1', 50),
+          boxes: [],
+          failure: 'marks_not_found',
+        });
+        const expected = [
+          reading('A', sha('a'), 'm1', 10),
+          reading('B', sha('b'), 'm1', 20),
+          { ...reading('C', sha('c'), 'm1', 50), boxes: [], failure: 'marks_not_found' },
+        ];
+        assert.deepEqual(await store.readings('m1'), expected);
+        assert.deepEqual(await store.readings('m2'), [reading('A', sha('a'), 'm2', 40, 9)]);
+        assert.deepEqual(await store.readings('m3'), []);
+        const again = await opened.reopen();
+        assert.deepEqual(await again.readings('m1'), expected);
+        await again.close();
+      });
+
+      test('unread images: images of record no reading by this model names, oldest first; never the others', async () => {
+        const opened = await open();
+        const { store } = opened;
+        await store.transaction(async (tx) => {
+          await tx.addImage({
+            sha256: sha('1'),
+            recordId: 'R1',
+            receivedAt: 10,
+            role: 'record',
+            source: 'test',
+          });
+          await tx.addImage({
+            sha256: sha('2'),
+            recordId: 'R2',
+            receivedAt: 5,
+            role: 'record',
+            source: 'test',
+          });
+          await tx.addImage({
+            sha256: sha('3'),
+            recordId: 'R1',
+            receivedAt: 20,
+            role: 'additional',
+            source: 'test',
+          });
+          await tx.addImage({
+            sha256: sha('4'),
+            recordId: 'R4',
+            receivedAt: 30,
+            role: 'conflict',
+            source: 'test',
+          });
+          await tx.addImage({
+            sha256: sha('5'),
+            recordId: 'R5',
+            receivedAt: 40,
+            role: 'record',
+            source: 'test',
+          });
+        });
+        assert.deepEqual(await store.unreadImages('m1', 10), [
+          { recordId: 'R2', imageSha256: sha('2') },
+          { recordId: 'R1', imageSha256: sha('1') },
+          { recordId: 'R5', imageSha256: sha('5') },
+        ]);
+        assert.deepEqual(await store.unreadImages('m1', 1), [{ recordId: 'R2', imageSha256: sha('2') }]);
+        await store.putReading(reading('R2', sha('2'), 'm1', 50));
+        await store.putReading({ ...reading('R5', sha('5'), 'm1', 51), boxes: [], failure: 'decode_error' });
+        // A reading by another model, or of another image, does not count.
+        await store.putReading(reading('R1', sha('1'), 'm0', 52));
+        await store.putReading(reading('R1', sha('3'), 'm1', 53));
+        assert.deepEqual(await store.unreadImages('m1', 10), [{ recordId: 'R1', imageSha256: sha('1') }]);
+        assert.equal((await store.unreadImages('m2', 10)).length, 3);
+        await store.close();
       });
     });
   });

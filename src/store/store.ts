@@ -1,7 +1,7 @@
 /**
  * The store: every port of the parts in one database. Each part owns the interface it needs
  * (capture/records_port.ts, journal/journal_port.ts, intake/devices_port.ts,
- * auth/operators_port.ts, publish/lease_port.ts, security/access_port.ts, security/decoys_port.ts, security/alerts_port.ts); SQLite and PostgreSQL implement them all,
+ * auth/operators_port.ts, publish/lease_port.ts, security/access_port.ts, security/decoys_port.ts, security/alerts_port.ts, reading/readings_port.ts); SQLite and PostgreSQL implement them all,
  * held to the contract suite in store.contract.ts, and the wiring (src/center/) opens this
  * composite and hands each part its port. Promise-based because the distributed adapter is.
  *
@@ -15,6 +15,7 @@ import type { DeviceTx, Devices } from '../intake/devices_port.ts';
 import type { JournalReads } from '../journal/journal_port.ts';
 import type { LeaseTx } from '../publish/lease_port.ts';
 import type { AccessActivity } from '../security/access_port.ts';
+import type { ReadingsPort } from '../reading/readings_port.ts';
 import type { DecoysPort, DecoysTx } from '../security/decoys_port.ts';
 
 type DecoyReads = Pick<DecoysPort, 'decoys' | 'exports' | 'sessionIdHashes'>;
@@ -48,7 +49,8 @@ export interface Store
     Operators,
     AccessActivity,
     DecoyReads,
-    SecurityReads {
+    SecurityReads,
+    ReadingsPort {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** The pool's state, for a store that has one (PostgreSQL; SQLite has one connection and none). */
   poolStats?(): PoolStats;

@@ -46,6 +46,8 @@ export function startServer(
         OPENPREP_LOG_LEVEL: 'silent',
         OPENPREP_CHECKPOINT_SECONDS: '0.1',
         OPENPREP_QUALITY_GATE: 'off',
+        // Noise PNGs are no actas: the acta reader has its own tests (src/reading/, intake_quality).
+        OPENPREP_READER: 'off',
         // Tests stop nodes at once; the drain on SIGTERM has its own test (src/server/drain.test.ts).
         OPENPREP_DRAIN_SECONDS: '0',
         ...env,
@@ -99,7 +101,13 @@ export function runCli(
   } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, OPENPREP_QUALITY_GATE: 'off', OPENPREP_DRAIN_SECONDS: '0', ...options.env },
+    env: {
+      ...process.env,
+      OPENPREP_QUALITY_GATE: 'off',
+      OPENPREP_READER: 'off',
+      OPENPREP_DRAIN_SECONDS: '0',
+      ...options.env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin.end(options.stdin ?? '');

@@ -22,6 +22,7 @@ export const SCHEMA_FILES = [
   'election.schema.json',
   'latest.schema.json',
   'history.schema.json',
+  'reader.schema.json',
 ] as const;
 
 const BASE = 'https://openprep.example/schemas/';
@@ -37,6 +38,7 @@ export const SCHEMA_TARGETS = {
   'site-distrito': 'site.schema.json#/$defs/distrito',
   history: 'history.schema.json#/$defs/historial',
   changes: 'history.schema.json#/$defs/cambios',
+  reader: 'reader.schema.json',
 } as const;
 export type SchemaTarget = keyof typeof SCHEMA_TARGETS;
 
@@ -81,6 +83,7 @@ export function siteSchemaTarget(relative: string): SchemaTarget | null {
   if (relative === 'json/index.json') return 'site-index';
   if (relative === 'json/historial.json') return 'history';
   if (relative === 'json/cambios.json') return 'changes';
+  if (relative === 'json/reader.json') return 'reader';
   if (/^json\/[^/]+\/nacional\.json$/.test(relative)) return 'site-nacional';
   if (/^json\/[^/]+\/entidad\/[^/]+\.json$/.test(relative)) return 'site-entidad';
   if (/^json\/[^/]+\/distrito\/[^/]+\.json$/.test(relative)) return 'site-distrito';

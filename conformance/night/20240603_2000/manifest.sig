@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 05ff5436ca5ee2ee9e85a358300c4e5de7a72bec2f0110572ee3fb1bfdeb3133
+sha256 25c429083564a9d7295c29569a6b8e213d7cb778223473f5fbaeb4ce68ef69a0
 
-— openprep.PEF2024.simulacro eg8vL+eOzeYOmy1STVp0w3CDHGdLXH98tnDQDVqOWUrWRJkRYBVUyJMC5c7LVWsMou51SkPvNCEeW/6/4Wvlz0E0hAQ=
+— openprep.PEF2024.simulacro eg8vL5NdRZIZr2gWz+kIRNPgTKrMu/9JWglTzwbGFhiIr0a8WoOgvoBYXylXYtry1zxTosufR0p6ujYZflzAJJvmNwU=

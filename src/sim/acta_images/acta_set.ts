@@ -3,7 +3,9 @@
  * esperadas (in catalog order, all contests), each with the values a real night would give
  * (`src/sim/election_night.ts`) written on it, rendered with its ground truth.
  */
+import { actaBoxKeys, TOP_BOXES } from '../../domain/acta_form.ts';
 import { actasEsperadas, applicableColumns } from '../../domain/actas_esperadas.ts';
+import { capturedValue } from '../../domain/reader_score.ts';
 import type { Casilla, Catalog } from '../../domain/catalog.ts';
 import type { Contest, ElectionDefinition } from '../../domain/election.ts';
 import type { ActaFields } from '../../domain/values.ts';
@@ -20,23 +22,25 @@ const TIPO: Readonly<Record<Casilla['tipo'], string>> = {
   S: 'ESPECIAL',
 };
 
-/** The boxes of an acta, in the acta's order, with the values on it. */
+/** The printed labels of the boxes that are not votes. */
+const TOP_LABELS: Readonly<Record<string, string>> = {
+  boletasSobrantes: 'Boletas sobrantes',
+  personasVotaron: 'Personas que votaron',
+  representantesVotaron: 'Representantes de partidos que votaron',
+  votosSacados: 'Votos sacados de la urna',
+  totalAsentado: 'Total de votos',
+};
+
+/** The boxes of an acta, in the acta's order (acta_form.ts actaBoxKeys), with the values on it. */
 export function actaBoxes(
   columns: readonly { id: string; name: string }[],
   fields: ActaFields,
 ): ActaContent['boxes'] {
-  return [
-    { key: 'boletasSobrantes', label: 'Boletas sobrantes', value: fields.boletasSobrantes },
-    { key: 'personasVotaron', label: 'Personas que votaron', value: fields.personasVotaron },
-    {
-      key: 'representantesVotaron',
-      label: 'Representantes de partidos que votaron',
-      value: fields.representantesVotaron,
-    },
-    { key: 'votosSacados', label: 'Votos sacados de la urna', value: fields.votosSacados },
-    ...columns.map((c) => ({ key: `vote:${c.id}`, label: c.name, value: fields.votes[c.id] ?? 'sin_dato' })),
-    { key: 'totalAsentado', label: 'Total de votos', value: fields.totalAsentado },
-  ];
+  return actaBoxKeys(columns.map((c) => c.id)).map((key, line) => ({
+    key,
+    label: TOP_LABELS[key] ?? columns[line - TOP_BOXES.length]!.name,
+    value: capturedValue(fields, key) ?? 'sin_dato',
+  }));
 }
 
 /** What is written on an acta esperada's sheet: its header from the catalog, its boxes with `fields`. */

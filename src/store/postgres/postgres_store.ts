@@ -53,6 +53,8 @@ import {
   toTerritoryRow,
 } from '../rows.ts';
 import { PG_MIGRATIONS, PG_OLDEST_READER } from './migrations.ts';
+import type { Reading } from '../../domain/reader_score.ts';
+import type { UnreadImage } from '../../reading/readings_port.ts';
 import type { LastUse } from '../../security/access_port.ts';
 
 export type PostgresOpenError = 'database-newer-than-code' | 'database-unreadable';
@@ -510,6 +512,38 @@ class PostgresStore implements Store {
     return row === undefined
       ? null
       : { size: row.size, rootHash: row.root, note: row.note, signedAt: row.signed_at };
+  }
+
+  // Readings are no fact of the journal: one statement, outside the journal's write lock.
+  async putReading(reading: Reading): Promise<void> {
+    if (this.#closed) throw new Error('store is closed');
+    await this.#pool.query(
+      'INSERT INTO reader_reading (record_id, image_sha256, model_sha256, read_at, reading) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [reading.recordId, reading.imageSha256, reading.modelSha256, reading.readAt, JSON.stringify(reading)],
+    );
+  }
+
+  async readings(modelSha256: string): Promise<Reading[]> {
+    return (
+      await rows<{ reading: string }>(
+        this.#pool,
+        'SELECT reading FROM reader_reading WHERE model_sha256 = $1 ORDER BY read_at, record_id, image_sha256',
+        [modelSha256],
+      )
+    ).map((row) => JSON.parse(row.reading) as Reading);
+  }
+
+  async unreadImages(modelSha256: string, limit: number): Promise<UnreadImage[]> {
+    return (
+      await rows<{ record_id: string; sha256: string }>(
+        this.#pool,
+        `SELECT i.record_id, i.sha256 FROM image i WHERE i.role = 'record' AND NOT EXISTS (
+           SELECT 1 FROM reader_reading r
+           WHERE r.record_id = i.record_id AND r.image_sha256 = i.sha256 AND r.model_sha256 = $1)
+         ORDER BY i.received_at, i.record_id LIMIT $2`,
+        [modelSha256, limit],
+      )
+    ).map((row) => ({ recordId: row.record_id, imageSha256: row.sha256 }));
   }
 
   async cosignatures(size: number): Promise<CosignatureRow[]> {

@@ -179,4 +179,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (size, witness, key_id)
   ) STRICT;
   `,
+  // 13: the acta reader's readings (src/reading/readings_port.ts): one per image and model, kept
+  // apart from the acta records; the sweep at start looks for images of record none names.
+  `
+  CREATE TABLE reader_reading (
+    record_id TEXT NOT NULL,
+    image_sha256 TEXT NOT NULL CHECK (length(image_sha256) = 64),
+    model_sha256 TEXT NOT NULL,
+    read_at INTEGER NOT NULL,
+    reading TEXT NOT NULL,
+    PRIMARY KEY (record_id, image_sha256, model_sha256)
+  ) STRICT;
+  CREATE INDEX reader_reading_by_model ON reader_reading (model_sha256, read_at, record_id);
+  `,
 ];

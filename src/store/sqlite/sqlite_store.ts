@@ -57,6 +57,8 @@ import {
 } from '../rows.ts';
 import { classifyFault, StoreFaultError } from '../../platform/faults.ts';
 import { MIGRATIONS } from './migrations.ts';
+import type { Reading } from '../../domain/reader_score.ts';
+import type { UnreadImage } from '../../reading/readings_port.ts';
 import type { LastUse } from '../../security/access_port.ts';
 
 const sessionOf = (row: unknown) => sessionOfRow(row as SessionDbRow | undefined);
@@ -632,6 +634,43 @@ class SqliteStore implements Store {
         ? null
         : { size: row.size, rootHash: Buffer.from(row.root), note: row.note, signedAt: row.signed_at };
     });
+  }
+
+  async putReading(reading: Reading): Promise<void> {
+    await this.transaction(async () => {
+      this.#prepared(
+        'INSERT OR IGNORE INTO reader_reading (record_id, image_sha256, model_sha256, read_at, reading) VALUES (?, ?, ?, ?, ?)',
+      ).run(
+        reading.recordId,
+        reading.imageSha256,
+        reading.modelSha256,
+        reading.readAt,
+        JSON.stringify(reading),
+      );
+    });
+  }
+
+  readings(modelSha256: string): Promise<Reading[]> {
+    return this.#read(() =>
+      (
+        this.#prepared(
+          'SELECT reading FROM reader_reading WHERE model_sha256 = ? ORDER BY read_at, record_id, image_sha256',
+        ).all(modelSha256) as { reading: string }[]
+      ).map((row) => JSON.parse(row.reading) as Reading),
+    );
+  }
+
+  unreadImages(modelSha256: string, limit: number): Promise<UnreadImage[]> {
+    return this.#read(() =>
+      (
+        this.#prepared(
+          `SELECT i.record_id, i.sha256 FROM image i WHERE i.role = 'record' AND NOT EXISTS (
+             SELECT 1 FROM reader_reading r
+             WHERE r.record_id = i.record_id AND r.image_sha256 = i.sha256 AND r.model_sha256 = ?)
+           ORDER BY i.received_at, i.record_id LIMIT ?`,
+        ).all(modelSha256, limit) as { record_id: string; sha256: string }[]
+      ).map((row) => ({ recordId: row.record_id, imageSha256: row.sha256 })),
+    );
   }
 
   cosignatures(size: number): Promise<CosignatureRow[]> {

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 e8b1e3fec40c65d506e5c9852504416c2b514f85562d3d62f4f8f21dac1c9fa2
+sha256 9be2e7dad591d5d8f49238bcb4e2d6954d221f3337e4523834cdf26f154f9e91
 
-— openprep.PEF2024.simulacro eg8vL8NAKfyYGBYnio0iT1P0HWmFg2M2AuAodzul1sgJafXrJQzmEW5zbK3I8qR/x+ZrYOvcMQhrk3edBDsyZJwV4gY=
+— openprep.PEF2024.simulacro eg8vLyo9snksiuvoopnvMZbFhnCFLZr9dscA3GtUldqdojdRNC19DcmS+txiV+BGCOcMfQRAIWhRG8OJmD0MSCzeLwg=

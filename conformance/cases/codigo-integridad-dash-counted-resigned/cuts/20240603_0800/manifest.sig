@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 b87fa2628b3f11bb30427249a411dbf1c5a3ab966598371b8b74efd386237d00
+sha256 637097bda4bb74752a6c600f1ca7bb81fa20df5dc66cf6fb340f671d1c408ec7
 
-— openprep.PEF2024.simulacro eg8vLybT3dMRCBjOBlJ1k5TZAO3STLxuX3X0kmqfHRX2rT2rVe/hZi0h6vi8bqgcRkEzhmqK8qEJSevrGONMUxOzugE=
+— openprep.PEF2024.simulacro eg8vL4z+upe8cA8o+hbDad5umMynVa21BkAoxCOlZ/cYzNvn+OGX5Vkr+2zOHCbHwCz3wixI/pUi6k+zbSBg5lAk4AY=

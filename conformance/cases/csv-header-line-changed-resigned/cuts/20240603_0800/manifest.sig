@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 34324ffeeb2550a546c2d7ae3fe9ed5ae61ab157ee4e6ec1a88b45d9d8c6d343
+sha256 5ae5de8b3749f9eb0a14b1ae30829c14904623b7ac4c57dcef45d754c4c85a00
 
-— openprep.PEF2024.simulacro eg8vLzjMfbStnBu3mpn6mA0MUweMlKw0ZpmgJni4tnscnMDnOhYdeiONKCrXSJfgU2WGRqFTYyudWglL399/vAR7OA4=
+— openprep.PEF2024.simulacro eg8vLxogA0YTwxXirWYkaKmWhzqRcMNlfZRXcu5HbqpCvSpOD/2rkX2xLruFUMd5WdQ4Usd9GX1A8WgeKSv/ILf/ww4=

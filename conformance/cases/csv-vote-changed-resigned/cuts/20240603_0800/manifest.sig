@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 af8ed256cae1c5f1e778d93936bdde5b63cc3d552b45ee3afb3d1bb4b2e0d80e
+sha256 5ea8564471c20aeefe9db50de7fe95e0236b750d179c1b62b09170ae5018ffb9
 
-— openprep.PEF2024.simulacro eg8vL0plJVsk7wVVSlA6SugOVbA6va3Qy14nDlf/1w2Rvs34TelAofxfIUENYoFUGWnPkIdXmrhE72aZOd/13FBygAU=
+— openprep.PEF2024.simulacro eg8vL1CEOdAaapD0Be+oze7UgiSO2sD9r05hDitBsxWYuBv7XOyfMEh5ttLn1SBErnPS5KjAfr8iyrtomDPIBJBhvAE=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 fea52acaa27454243f1687ec3da0cda0b761d57169c279b0047f2d607cc0de31
+sha256 e30558d26d4974f2dccddf03931d5dd01e584140b062412475147c8f2156517c
 
-— openprep.PEF2024.simulacro eg8vL0Wo63ttMaJuBmFLacWsuUfEMXHYBLDVFukE7Z0A5mVj/wJT51y0rBSFvzt0LMn3XpvE7tdhuL9AGRstKxOPjw8=
+— openprep.PEF2024.simulacro eg8vL4QVgw8qk6MvreKuZhpcJoAsr1MY9ieeU/FGawhb/WjgkmVzI1F5TxonapuMG2rjejylKkAfaZVLjxEALEGREQc=

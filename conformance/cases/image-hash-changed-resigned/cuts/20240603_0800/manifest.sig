@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 a126843cf76a53e7f03b7a39537f63479a9efacdb81b7ccc84221aac285640d8
+sha256 cc215c8a865bdd1f5eb5a9168bf8e6aabd34cbc43f69af965ebd71055ee9ac75
 
-— openprep.PEF2024.simulacro eg8vL3RG+B5mfMwDv7Mm9CJWgQcoA2KvwVPbRdnI7R418FwPHuVLen2NXETNn8HxQ0B6tZdEg14MUKcHY4dZIXkD4A4=
+— openprep.PEF2024.simulacro eg8vLwvicOem6pDvR4D/YB6Lxs1lz1fohGHz/0whm1pgBiuJ3KsSheMP052Cs4/rn+sbMcrcfU/Re29zOvAOmHpj5gU=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 ca9a896a1f23c0397f638ad2a8a97fc11b41749b06b41d0fd0ae03476d7ce805
+sha256 46b40253703c69c36470b117c275658b51ae39645172b5228ea60bd543b759fb
 
-— openprep.PEF2024.simulacro eg8vLw02T3iixuNyYiYt1+oR89oyXzYWgFOXy3SvZ+e2D0wIymCCxp5mP7aVhvMBXkUwKdaCkH5kMsJw+NwwhfdvRQ0=
+— openprep.PEF2024.simulacro eg8vLw0LUsEdzm2yjRbPAoJg/IxR8oCH/cxxIMLf5PKsDOGTMpkegDtzZeZjlxLwvsfqD1ew+gP+0jtei2ZsbSBPOwo=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 dda9ca2ba31ffff64da0bd43e92d4afed1854b906329ed01f2b22b79c848e37b
+sha256 2588aca94ac610d868b0f9e68a297ace022d069f07cd6bc23bcf792c952c503b
 
-— openprep.PEF2024.simulacro eg8vLyE0eeg4+a80onneO+i9nRJO7Itj/QfjOz78rHl7JzcLEZsICx4Ac2FTuwVXkLEfpIWtum24oYcU3SDtCq9eLw0=
+— openprep.PEF2024.simulacro eg8vLzC2gCTdM4a7pzgiRjj82FAGxeT7+O6I5wKiRDOm5If5VSLTyoz6KiEh4GA0bWvX9rCLS/Vq5clGoeFgsIcacQU=

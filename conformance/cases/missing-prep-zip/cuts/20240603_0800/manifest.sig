@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 610b443b6ecae193e51e7f7453d651c767cab848e732cfd7f4446aa82551c2fc
+sha256 54fbd53fa9b326b619f1f51ce9e34c9925164f970794ece4c95f054dded8c6e3
 
-— openprep.PEF2024.simulacro eg8vL/ZnknkYjQYeHVk1k0hMol6Ws/4srxh9GPyY+ezxjjOH9agTkFRb1H9jeIDh15Z16KUovcEt6/963QbKwQKGZwE=
+— openprep.PEF2024.simulacro eg8vL0RKZajXgxiKxOIemvIv3VRLrulRrtB+gSakhAIA187q71geAK5aYb+sOVB7kbwzVFpV61EfSVvfUrcK4CEq0Qk=

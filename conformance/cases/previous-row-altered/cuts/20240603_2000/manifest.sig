@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_2000
-sha256 d545ecfb6f1ffb1d80e756b811b37aeb96cf32638a53b7423aeef627baa7ded9
+sha256 bdf258551d3a60fac937dd81fe9550ec61d80d7666ca3580df116360fa844c47
 
-— openprep.PEF2024.simulacro eg8vLyGGRgwY2sah1F+A7YdmI26lR2E+UqTwFULOs2MrhRywQBbxjGRnZxVLgMPHRtEfA8xcewjiXimJ9PScCzaXHQ0=
+— openprep.PEF2024.simulacro eg8vLzw8mBS6sI9ya7aHHQVw9vpv+ZUIx8dgn38A321EjcQb3pPEZZxtbr3Jj6CdvqtaH677X4H7nTfnJjI5M3tSbgA=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 1451a05c07df52009b9cae87e6a60913755ae336194cb41afae27ad3f5913e92
+sha256 b7ff6ef7a2a7f25a5d4686922844dded23b1683e90eef2fe0f29ce342cd94166
 
-— openprep.PEF2024.simulacro eg8vLzodRxjaXpiq8ousYynP/G5UOkg3cvb6QVRjX1nQwGOUABxNwml6gbk1xlWmLXJR4SKgwhURr1j2Cjof3haLcAM=
+— openprep.PEF2024.simulacro eg8vL5Ae2l43OLWIkbLutan+4TP5bvJhlqmLsxCFtT86Yj13GZNx76XztAAI90z+Os9aZtTe7zpgMxOwol3fePvdcgo=

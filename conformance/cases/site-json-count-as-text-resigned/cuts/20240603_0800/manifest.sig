@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 921485a3a95dcf7c93964b1651fc4e8c09e9b61f7bd71784b0b8dece2126bb0e
+sha256 62229c9b24c6192dd4a80b4c1bfa7e7519a95eb046cca6a325a16f741493632f
 
-— openprep.PEF2024.simulacro eg8vL0FnXBjw8eMkb3ZVzw2vGnjG+2RMhlW9S/H19puaZ+K5wJigUlaUym3MbNS22Nt5ICsnBq0ZjC+4CdfrOAfsoQs=
+— openprep.PEF2024.simulacro eg8vL7nQ04TpJkDSC1+XZHrq4k9wZm5rqPYAueyOb+TfOmO7fRFzvhn0oPoP50sc+8NWrpuaBnGF0r3imDQhsGXzRQQ=

@@ -1,5 +1,5 @@
 openprep.PEF2024.simulacro/cut
 20240603_0800
-sha256 3ef9be60a4420edda73b6b4631239836373734e732ce249e8f1c2903fcb0836a
+sha256 59e96f2ee3ca00ca1618bffdc3d83617452ec07d812cc14bba959ce4c39a504e
 
-— openprep.PEF2024.simulacro eg8vL7CwybxZ+5k/FavB1NZc8tO+oIwDGt5W2QjshjHbV1C/7oWNkNqvnXWx60DGrt0F+jMt/K2dBESblSks1EZpfQc=
+— openprep.PEF2024.simulacro eg8vL+tIslC9JgFFWh2vUhFv62GZhN5fZ7BpKCNZb0iyogVYCw4R5IUlHDnPgU+uNV0NyztTtHosJGFGMN/tMTn3swY=
