@@ -108,6 +108,8 @@ const PIPELINE_STATUS: Readonly<Record<string, number>> = {
   'not-handed-out': 403,
   // Handed to them, but their time ran out and someone else holds it now: the console says so.
   'claim-taken': 409,
+  // Ids starting `lector:` are the acta reader's captures (src/domain/reader_assist.ts).
+  'reserved-operator': 403,
 };
 
 export function registerOperatorRoutes(
