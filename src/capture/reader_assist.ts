@@ -31,11 +31,7 @@ import type { CaptureCore, PipelineError, StepResult } from './core.ts';
 const META_ASSIST = 'reader_assist';
 
 /** Why a reading did not become a capture; `not-awaiting-capture` also when two people already captured. */
-export type OfferError =
-  | OfferRefusal
-  | 'assist-off'
-  | 'image-not-of-record'
-  | PipelineError;
+export type OfferError = OfferRefusal | 'assist-off' | 'image-not-of-record' | PipelineError;
 
 /** Assist's state as the console shows it. */
 export interface AssistStatus {
@@ -112,7 +108,8 @@ export class ReaderAssist {
   ): Promise<Result<{ readonly counted: boolean; readonly status: AssistStatus }, ScoreError>> {
     return this.#core.commits.run(async (tx) => {
       const record = await tx.getActa(reading.recordId);
-      if (record === null) return err('unknown-acta' as const, `no acta ${reading.recordId} has been received`);
+      if (record === null)
+        return err('unknown-acta' as const, `no acta ${reading.recordId} has been received`);
       if (record.status !== 'verified' || record.published === null)
         return err('not-verified' as const, `acta is ${record.status}: scored once verified`);
       if (record.submission?.imageSha256 !== reading.imageSha256)

@@ -335,11 +335,11 @@ describe('reader', () => {
     assert.deepEqual(again.value.reader, parsed.value.reader);
   });
 
-  test('refused: another mode, a threshold above 1, a tiny window, an unknown key', () => {
+  test('refused: another mode, a threshold above 1, an empty window, an unknown key', () => {
     const with_ = (reader: unknown) => ({ ...copy(base), reader });
     assert.match(rejection(with_({ mode: 'publish' })), /reader\.mode/);
     assert.match(rejection(with_({ agreementThreshold: 1.5 })), /reader\.agreementThreshold/);
-    assert.match(rejection(with_({ window: 3 })), /reader\.window/);
+    assert.match(rejection(with_({ window: 0 })), /reader\.window/);
     assert.match(rejection(with_({ mode: 'assist', alone: true })), /reader/);
   });
 });

@@ -137,8 +137,8 @@ export const electionDefinitionSchema: z.ZodType<ElectionDefinition> = z.strictO
     .strictObject({
       mode: z.enum(['shadow', 'assist']).default(READER_DEFAULTS.mode),
       agreementThreshold: z.number().min(0.5).max(1).default(READER_DEFAULTS.agreementThreshold),
-      window: z.number().int().min(10).max(100_000).default(READER_DEFAULTS.window),
-      minScored: z.number().int().min(10).max(1_000_000).default(READER_DEFAULTS.minScored),
+      window: z.number().int().min(1).max(100_000).default(READER_DEFAULTS.window),
+      minScored: z.number().int().min(1).max(1_000_000).default(READER_DEFAULTS.minScored),
     })
     .optional(),
 });

@@ -58,7 +58,12 @@ export function boxKeys(columns: readonly VoteColumn[]): string[] {
   ];
 }
 
-export type OfferRefusal = 'reading-failed' | 'box-missing' | 'unexpected-box' | 'bad-value' | 'not-confident';
+export type OfferRefusal =
+  | 'reading-failed'
+  | 'box-missing'
+  | 'unexpected-box'
+  | 'bad-value'
+  | 'not-confident';
 
 /**
  * The fields a reading stands for, when it may be offered as a capture at all: the page was
