@@ -156,6 +156,12 @@ describe('the reader as one blind capture (SQLite)', () => {
     assert.equal(typed.ok && typed.value.outcome, 'mismatch');
     const mismatch = await pipeline.nextToVerify({ operatorId: 'vero' });
     assert.equal(mismatch?.recordId, actaKeyOf(CONTIGUA));
+    const byReader = await pipeline.resolveMismatch({
+      recordId: actaKeyOf(CONTIGUA),
+      verifierId: 'lector:000000000000',
+      fields: wrong,
+    });
+    assert.equal(byReader.ok ? '' : byReader.code, 'reserved-operator');
     const resolved = await pipeline.resolveMismatch({
       recordId: actaKeyOf(CONTIGUA),
       verifierId: 'vero',
