@@ -22,6 +22,8 @@ import {
   EXTRAORDINARIA,
   fields,
 } from '../test/fixtures.ts';
+import { actaContent } from '../sim/acta_images/acta_set.ts';
+import { createActaPool } from '../sim/acta_images/acta_pool.ts';
 import { DEMO_READER_POLICY, DemoReader, formatReaderNight } from './demo_reader.ts';
 
 const AT = Date.parse('2024-06-03T04:00:00.000Z');
@@ -128,5 +130,48 @@ test('the demo counts the captures assist saved and the differences it sent to a
   assert.equal(night.saved, 2);
   assert.equal(night.toVerificador, 1);
   assert.match(formatReaderNight(night), /2 human captures saved; 1 differences sent to a verificador/);
+  store.close();
+});
+
+test('the demo reads an acta from its stored image, through the form’s layout', async () => {
+  const opened = openSqliteStore(':memory:');
+  assert.ok(opened.ok);
+  const store = opened.value;
+  const setup = await ActaPipeline.setup({
+    records: store,
+    commits: new GroupCommit(store),
+    election: { ...ELECTION, reader: DEMO_READER_POLICY },
+    catalog: CATALOG,
+    clock: () => AT,
+  });
+  assert.ok(setup.ok);
+  const pipeline = setup.value;
+  const images = await openImageStore(path.join(directory, 'images-read'), { store: 'folder' });
+  await images.init();
+  const reader = DemoReader.create({ pipeline, records: store, blobs: images.blobs });
+  assert.ok(typeof reader !== 'string', String(reader));
+  const truth = fields(BASICA, [120, 95, 7, 3, 4]);
+  const sheet = actaContent(CATALOG, CONTEST, { actaKey: actaKeyOf(BASICA), casilla: BASICA }, truth);
+  const rendered = await createActaPool(path.join(directory, 'forms')).render(sheet, 1, 'scanner');
+  const sha256 = createHash('sha256').update(rendered.bytes).digest('hex');
+  assert.ok((await images.blobs.put({ sha256, kind: 'png' }, { data: rendered.bytes })).ok);
+  const registered = await pipeline.registerSubmission({
+    contest: CONTEST.id,
+    claimedKey: actaKeyOf(BASICA),
+    imageSha256: sha256,
+    origin: 'CATD',
+    digitization: 'ESCANER',
+    documentType: 'ACTA_PREP',
+    transfer: null,
+    acopioAt: AT,
+    source: 'catd-1-1',
+  });
+  assert.ok(registered.ok);
+  await reader.arrived(actaKeyOf(BASICA), sha256, sheet);
+  const night = await reader.night();
+  assert.equal(night.read, 1);
+  // Read (offerable or not), never failed; assist has not earned its place yet.
+  assert.equal(night.readings['reading-failed'], undefined);
+  assert.deepEqual(night.refused, { 'assist-off': 1 });
   store.close();
 });
