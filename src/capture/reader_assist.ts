@@ -7,6 +7,7 @@
  * the state (the window of scored actas) is kept in the store beside the records, so that every
  * node decides alike, and every switch is journaled.
  */
+import { z } from 'zod';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import { READER_DEFAULTS } from '../domain/election_definition.ts';
 import type { ReaderPolicy } from '../domain/election.ts';
@@ -29,6 +30,13 @@ import { type ActaFields, sameFields } from '../domain/values.ts';
 import type { CaptureCore, PipelineError, StepResult } from './core.ts';
 
 const META_ASSIST = 'reader_assist';
+const count = z.number().int().nonnegative();
+const assistStateSchema = z.strictObject({
+  active: z.boolean(),
+  window: z.array(z.strictObject({ recordId: z.string(), agreed: z.boolean() })),
+  scored: count,
+  fallbacks: count,
+});
 
 /** Why a reading did not become a capture; `not-awaiting-capture` also when two people already captured. */
 export type OfferError = OfferRefusal | 'assist-off' | 'image-not-of-record' | PipelineError;
@@ -57,8 +65,12 @@ export class ReaderAssist {
 
   async #state(tx: { getMeta(key: string): Promise<string | null> }): Promise<AssistState> {
     const stored = await tx.getMeta(META_ASSIST);
-    // Written only by this service, from AssistState: a bad value is a bug, not an input.
-    return stored === null ? INITIAL_ASSIST : (JSON.parse(stored) as AssistState);
+    if (stored === null) return INITIAL_ASSIST;
+    // Written only by this service: a value that does not parse is a damaged store, not an input.
+    const parsed = assistStateSchema.safeParse(JSON.parse(stored));
+    if (!parsed.success)
+      throw new Error(`the store's reader assist state is damaged: ${parsed.error.message}`);
+    return parsed.data;
   }
 
   /**
