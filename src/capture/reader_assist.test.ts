@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { applicableColumns } from '../domain/actas_esperadas.ts';
 import type { Casilla } from '../domain/catalog.ts';
@@ -258,5 +259,94 @@ describe('the reader as one blind capture (SQLite)', () => {
       fields: fields(ESPECIAL, [1, 2, 3, 4]),
     });
     assert.equal(posing.ok ? '' : posing.code, 'reserved-operator');
+  });
+});
+
+describe('over SQLite, generated nights', () => {
+  const value = fc.integer({ min: 0, max: 400 });
+  const actaArb = (casilla: Casilla) =>
+    fc.record({
+      votes: fc.array(value, {
+        minLength: applicableColumns(CONTEST, casilla).length,
+        maxLength: applicableColumns(CONTEST, casilla).length,
+      }),
+      readerFirst: fc.boolean(),
+      wrongBy: fc.integer({ min: 1, max: 9 }),
+      typo1: fc.option(fc.nat({ max: 2 }), { nil: null }),
+      typo2: fc.option(fc.nat({ max: 2 }), { nil: null }),
+    });
+  const CASILLAS = [CONTIGUA, EXTRAORDINARIA, ESPECIAL] as const;
+  const shift = (f: ActaFields, by: number): ActaFields => ({
+    boletasSobrantes: (f.boletasSobrantes as number) + by,
+    personasVotaron: (f.personasVotaron as number) + by,
+    representantesVotaron: (f.representantesVotaron as number) + by,
+    votosSacados: (f.votosSacados as number) + by,
+    votes: Object.fromEntries(Object.entries(f.votes).map(([k, v]) => [k, (v as number) + by])),
+    totalAsentado: (f.totalAsentado as number) + by,
+  });
+  /** A person's typo in one vote box (a +1000 or +2000 no other typo or reading repeats). */
+  const typed = (f: ActaFields, typo: number | null, by: number): ActaFields => {
+    if (typo === null) return f;
+    const key = Object.keys(f.votes)[typo]!;
+    return { ...f, votes: { ...f.votes, [key]: (f.votes[key] as number) + by } };
+  };
+
+  test('a reader wrong on every box: every acta goes to a verificador, and the totals are a night without it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.tuple(...CASILLAS.map(actaArb)), async (actas) => {
+        const totals: unknown[] = [];
+        for (const withReader of [false, true]) {
+          const { pipeline, store } = await fresh();
+          if (withReader) await earn(pipeline, BASICA);
+          let at = AT + 1;
+          for (const [i, casilla] of CASILLAS.entries()) {
+            const acta = actas[i]!;
+            const truth = fields(casilla, acta.votes);
+            const recordId = actaKeyOf(casilla);
+            await register(pipeline, casilla, at++);
+            const person = (operatorId: string, f: ActaFields) => async () => {
+              const task = await pipeline.nextToCapture({ operatorId });
+              assert.equal(task?.recordId, recordId);
+              return pipeline.recordCapture({ recordId, operatorId, fields: f, requireClaim: true });
+            };
+            const steps = withReader
+              ? [
+                  async () =>
+                    pipeline.readerAssist.offerReading(reading(casilla, shift(truth, acta.wrongBy))),
+                  person('beto', typed(truth, acta.typo2, 2000)),
+                ]
+              : [
+                  person('ana', typed(truth, acta.typo1, 1000)),
+                  person('beto', typed(truth, acta.typo2, 2000)),
+                ];
+            if (withReader && !acta.readerFirst) steps.reverse();
+            const outcomes: string[] = [];
+            for (const step of steps) {
+              const r = await step();
+              assert.ok(r.ok, r.ok ? '' : r.message);
+              outcomes.push(r.value.outcome);
+            }
+            // With the reader in one place, a person beside it never verifies the acta alone.
+            if (withReader) assert.equal(outcomes[1], 'mismatch');
+            if (outcomes[1] === 'mismatch') {
+              const resolved = await pipeline.resolveMismatch({
+                recordId,
+                verifierId: 'vero',
+                fields: truth,
+              });
+              assert.ok(resolved.ok);
+            }
+            const record = await store.getActa(recordId);
+            assert.equal(record?.status, 'verified');
+            assert.equal(record?.published?.resolvedBy, outcomes[1] === 'mismatch' ? 'vero' : null);
+          }
+          const { actas: published } = await pipeline.publication.snapshot();
+          const mine = (published.get(CONTEST.id) ?? []).filter((a) => a.casilla?.key !== BASICA.key);
+          totals.push(tabulate({ contest: CONTEST, catalog: CATALOG, actas: mine, final: true }).national);
+        }
+        assert.deepEqual(totals[1], totals[0]);
+      }),
+      { numRuns: 15 },
+    );
   });
 });
