@@ -7,7 +7,8 @@
  */
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
 import type { VoteColumn } from '../domain/election.ts';
-import { ok, type Result } from '../domain/result.ts';
+import { err, ok, type Result } from '../domain/result.ts';
+import { isReaderCapturer } from '../domain/reader_assist.ts';
 import type { ActaFields } from '../domain/values.ts';
 import {
   CAPTURE_CLAIM_MS,
@@ -130,6 +131,10 @@ export class CaptureWork {
      */
     readonly yieldToHolders?: boolean;
   }): Promise<Result<StepResult, PipelineError>> {
+    if (isReaderCapturer(input.operatorId))
+      return Promise.resolve(
+        err('reserved-operator', 'capturer ids starting lector: are the acta reader’s (readerAssist)'),
+      );
     const at = this.#core.clock();
     return this.#core.lifecycle(
       input.recordId,

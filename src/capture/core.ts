@@ -39,7 +39,9 @@ export type PipelineError =
   /** Handed to this person, but the claim ended and someone else holds the acta now. */
   | 'claim-taken'
   /** Not handed to this person, and people hold every place the acta has left. */
-  | 'held-by-others';
+  | 'held-by-others'
+  /** A person's capture under an id kept for the acta reader (`lector:…`). */
+  | 'reserved-operator';
 
 export interface StepResult {
   readonly recordId: string;
@@ -79,7 +81,7 @@ const ENTRY_TYPES = {
 /** The fields a lifecycle command adds to its entry (the outcome decides the entry's type). */
 export type LifecyclePayload =
   | Pick<EntryOf<'SUBMISSION_REGISTERED'>, 'inCatalog' | 'claimedKey' | 'submission'>
-  | Pick<EntryOf<'CAPTURE_RECORDED'>, 'operatorId' | 'captured'>
+  | Pick<EntryOf<'CAPTURE_RECORDED'>, 'operatorId' | 'captured' | 'modelHash'>
   | Pick<EntryOf<'MISMATCH_RESOLVED'>, 'verifierId'>
   | Pick<EntryOf<'COTEJO_ACCEPTED'>, 'reviewerId' | 'reason'>
   | Pick<EntryOf<'SIN_ACTA_DECLARED'>, 'reason' | 'operatorId'>;
@@ -265,13 +267,13 @@ export class CaptureCore {
    * A step on an acta already received, in its own batch of the group commit: `allowed` may
    * refuse it first, `after` runs once it is stored, and the capture queue's hold follows.
    */
-  lifecycle(
+  lifecycle<E extends string = PipelineError>(
     recordId: string,
     make: (record: ActaRecord) => LifecycleCommand,
-    journal: LifecyclePayload,
+    journal: LifecyclePayload | ((record: ActaRecord) => LifecyclePayload),
     after?: (tx: SubmissionTx) => Promise<void>,
-    allowed?: (tx: SubmissionTx, record: ActaRecord) => Promise<Result<void, PipelineError>>,
-  ): Promise<Result<StepResult, PipelineError>> {
+    allowed?: (tx: SubmissionTx, record: ActaRecord) => Promise<Result<void, E>>,
+  ): Promise<Result<StepResult, PipelineError | E>> {
     return this.commits.run(async (tx) => {
       const record = await tx.getActa(recordId);
       if (record === null) return err('unknown-acta' as const, `no acta ${recordId} has been received`);
@@ -280,7 +282,8 @@ export class CaptureCore {
         if (!check.ok) return check;
       }
       const contest = this.contests.get(record.contest)!;
-      const step = await this.step(tx, record, make(record), contest, record.casillaKey, journal);
+      const payload = typeof journal === 'function' ? journal(record) : journal;
+      const step = await this.step(tx, record, make(record), contest, record.casillaKey, payload);
       if (!step.ok) return step;
       await after?.(tx);
       if (step.value.outcome !== 'unchanged' && step.value.outcome !== 'duplicate')

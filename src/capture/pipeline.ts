@@ -19,6 +19,7 @@ import { CaptureWork, type CaptureTaskView, type ImageScopeReader } from './capt
 import { CaptureCore, type PipelineError, type StepResult, type SubmissionTx } from './core.ts';
 import type { Identified } from './identify.ts';
 import { CapturePublication } from './publication.ts';
+import { ReaderAssist } from './reader_assist.ts';
 import type { ActaRecords } from './records_port.ts';
 import { type CaptureSettings, openSettings, setupSettings } from './settings.ts';
 import { type SubmissionInput, type SubmissionResult, Submissions } from './submissions.ts';
@@ -34,6 +35,7 @@ export {
 } from './core.ts';
 export type { CaptureTaskView, ImageScopeReader } from './capture_work.ts';
 export type { SubmissionInput, SubmissionResult } from './submissions.ts';
+export type { AssistStatus, OfferError, ScoreError } from './reader_assist.ts';
 
 /** Capture's services, composed (see the file's comment). */
 export class ActaPipeline {
@@ -42,6 +44,8 @@ export class ActaPipeline {
   readonly verification: Verification;
   /** What the publisher snapshots (publish/snapshot_port.ts, checked where the node wires it). */
   readonly publication: CapturePublication;
+  /** The acta reader as one of two blind captures, when the election asks and it earned it. */
+  readonly readerAssist: ReaderAssist;
   readonly #core: CaptureCore;
 
   private constructor(core: CaptureCore) {
@@ -50,6 +54,7 @@ export class ActaPipeline {
     this.captureWork = new CaptureWork(core);
     this.verification = new Verification(core);
     this.publication = new CapturePublication(core);
+    this.readerAssist = new ReaderAssist(core);
   }
 
   static #over(

@@ -5,7 +5,8 @@
  * one lifecycle step (core.ts).
  */
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
-import { ok, type Result } from '../domain/result.ts';
+import { isReaderCapturer } from '../domain/reader_assist.ts';
+import { err, ok, type Result } from '../domain/result.ts';
 import type { ActaFields } from '../domain/values.ts';
 import { CAPTURE_CLAIM_MS, type CaptureCore, type PipelineError, type StepResult } from './core.ts';
 
@@ -75,6 +76,8 @@ export class Verification {
     /** As recordCapture's: refused while a verifier it was handed to holds it. */
     readonly yieldToHolders?: boolean;
   }): Promise<Result<StepResult, PipelineError>> {
+    if (isReaderCapturer(input.verifierId))
+      return Promise.resolve(err('reserved-operator', 'the acta reader never resolves a mismatch'));
     const at = this.#core.clock();
     return this.#core.lifecycle(
       input.recordId,

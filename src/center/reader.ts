@@ -9,6 +9,7 @@ import type { ActaPipeline } from '../capture/pipeline.ts';
 import type { ActaRecords } from '../capture/records_port.ts';
 import { actaBoxKeys } from '../domain/acta_form.ts';
 import type { ActaRecord } from '../domain/acta_lifecycle.ts';
+import type { ActaReading } from '../domain/reader_assist.ts';
 import { type Reading, readerFigures } from '../domain/reader_score.ts';
 import type { ReaderReport } from '../publish/reader_json.ts';
 import type { BlobStore } from '../images/blob_store.ts';
@@ -38,6 +39,7 @@ export async function startShadowReader(options: {
   readonly onError: (error: unknown) => void;
 }): Promise<{ reader: ShadowReader; close: () => Promise<void> }> {
   const pool = new ReaderPool(options.workers);
+  const assist = new AssistFeed(options.pipeline, options.records, options.onError);
   const reader = new ShadowReader({
     readings: options.readings,
     read: (bytes, keys) => pool.read(bytes, keys),
@@ -51,25 +53,102 @@ export async function startShadowReader(options: {
       return stored.ok ? stored.value.bytes : null;
     },
     clock: options.clock,
-    onReading: (reading) => handToAssist(reading),
+    onReading: (reading) => void assist.handToAssist(reading),
     onError: options.onError,
   });
+  // After a restart, the readings of actas not yet verified wait to be scored (one verified while
+  // the node was down is not scored: the window only ever misses an acta, never counts one twice).
+  if (options.pipeline.readerAssist.policy.mode === 'assist') {
+    for (const reading of await options.readings.readings(reader.modelSha256)) {
+      const record = await options.records.getActa(reading.recordId);
+      if (record !== null && record.status !== 'verified') assist.awaitVerification(reading);
+    }
+  }
+  const scoring = setInterval(() => void assist.scoreVerified(), ASSIST_SCORING_MS);
+  scoring.unref();
   // Images of record that arrived while no reader ran (a crash, a restart, the reader off).
   void reader.sweep();
   return {
     reader,
     close: async () => {
+      clearInterval(scoring);
       reader.close();
       await pool.close();
     },
   };
 }
 
+/** How often the readings of actas awaiting verification are scored for assist. */
+const ASSIST_SCORING_MS = 2_000;
+
+/** A reading in the form's box keys, as assist takes it (src/domain/reader_assist.ts). */
+export function assistReading(reading: Reading): ActaReading {
+  return {
+    recordId: reading.recordId,
+    imageSha256: reading.imageSha256,
+    modelHash: reading.modelSha256,
+    boxes: Object.fromEntries(
+      reading.boxes.map((b) => [b.key, { value: b.value, confidence: b.confidence }]),
+    ),
+    failure: reading.failure,
+  };
+}
+
 /**
- * Where the node will hand each reading to assist (issue 19, part 3) once it exists: in shadow,
- * nowhere. The reading is a clean value — record, image, model, per box a value and a confidence.
+ * Each reading, handed to assist (docs/reader.md, "Assist"): offered as one of the acta's two
+ * captures — which assist refuses, with nothing recorded, unless the election enables it, the
+ * reader has earned it and every box is confident — and scored once its acta is verified,
+ * which may switch assist on or back to shadow. In shadow mode nothing is handed on.
  */
-function handToAssist(_reading: Reading): void {}
+export class AssistFeed {
+  readonly #pipeline: ActaPipeline;
+  readonly #records: ActaRecords;
+  readonly #onError: (error: unknown) => void;
+  /** Readings whose acta is not verified yet; scored once it is. */
+  readonly #unscored = new Map<string, ActaReading>();
+  #scoring = false;
+
+  constructor(pipeline: ActaPipeline, records: ActaRecords, onError: (error: unknown) => void) {
+    this.#pipeline = pipeline;
+    this.#records = records;
+    this.#onError = onError;
+  }
+
+  awaitVerification(reading: Reading): void {
+    if (reading.failure === null) this.#unscored.set(reading.recordId, assistReading(reading));
+  }
+
+  async handToAssist(reading: Reading): Promise<void> {
+    if (this.#pipeline.readerAssist.policy.mode !== 'assist' || reading.failure !== null) return;
+    const acta = assistReading(reading);
+    this.#unscored.set(acta.recordId, acta);
+    try {
+      // A refusal (assist off, a doubtful box, people already typed it) is the normal case.
+      await this.#pipeline.readerAssist.offerReading(acta);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async scoreVerified(): Promise<void> {
+    if (this.#scoring || this.#unscored.size === 0) return;
+    this.#scoring = true;
+    try {
+      for (const [recordId, reading] of this.#unscored) {
+        const record = await this.#records.getActa(recordId);
+        if (record === null) continue;
+        if (record.status !== 'verified') continue;
+        this.#unscored.delete(recordId);
+        if (record.submission?.imageSha256 !== reading.imageSha256) continue;
+        await this.#pipeline.readerAssist.scoreVerified(reading);
+      }
+    } catch (error) {
+      this.#onError(error);
+    } finally {
+      this.#scoring = false;
+    }
+  }
+}
 
 let committedModel: Promise<string> | null = null;
 

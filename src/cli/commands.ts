@@ -83,6 +83,9 @@ export const demo = command({
       z.coerce.number().int().min(0).max(1000).default(3),
       'while someone captures in the console, leave them one of the two captures of one acta in N (0: none)',
     ),
+    'reader-assist': flag(
+      "a new demo's election puts the acta reader in assist: it may be one of an acta's two captures once earned (docs/reader.md)",
+    ),
     reset: flag('delete the data folder first'),
   },
   examples: ['demo --scale tiny --until-close --no-serve --data /tmp/prep-demo'],

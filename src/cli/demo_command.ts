@@ -46,6 +46,7 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
     reset: o.reset,
     images: !o['no-images'],
     peopleEvery: o['people-every'],
+    readerAssist: o['reader-assist'],
     log: say,
     progress: (state) => {
       shown.progress ??= createProgress(process.stdout, {

@@ -261,6 +261,21 @@ export const purge = (scope: string, reason: string) =>
 const count = z.number();
 const dashboardSchema = z.object({
   at: z.number(),
+  /** The acta reader in assist (src/capture/reader_assist.ts): not shown yet (issue 19's dashboard panel). */
+  readerAssist: z.optional(
+    z.object({
+      mode: z.enum(['shadow', 'assist']),
+      active: z.boolean(),
+      reason: z.enum(['earned', 'below-threshold', 'shadow-mode', 'too-few-scored']),
+      agreement: z.nullable(z.number()),
+      windowSize: count,
+      scored: count,
+      fallbacks: count,
+      threshold: z.number(),
+      window: count,
+      minScored: count,
+    }),
+  ),
   actas: z.object({
     received: count,
     captured_once: count,

@@ -23,6 +23,7 @@ import type { ActaFields } from '../domain/values.ts';
 import { actaContent } from '../sim/acta_images/acta_set.ts';
 import type { ActaContent } from '../sim/acta_images/synthetic_acta.ts';
 import type { BlobStore } from '../images/blob_store.ts';
+import { DEMO_READER_POLICY, DemoReader, formatReaderNight } from './demo_reader.ts';
 import { ActaIndex } from '../capture/identify.ts';
 import { openImageStore } from '../images/image_store.ts';
 import { type ActaPool, createActaPool } from '../sim/acta_images/acta_pool.ts';
@@ -74,6 +75,11 @@ export interface DemoOptions {
    * that center, so this is `serve` by default, and is decided when the data folder is made.
    */
   readonly witnesses?: boolean;
+  /**
+   * A new demo's election puts the acta reader in assist (DEMO_READER_POLICY), and the demo reads
+   * every acta's image to offer it as a capture (demo_reader.ts). Needs images.
+   */
+  readonly readerAssist?: boolean;
   /** The built operators' console to serve (`npm run build`'s by default). */
   readonly consoleDir?: string;
   readonly log: (line: string) => void;
@@ -349,6 +355,7 @@ async function applyEvent(
   event: DemoEvent,
   image: Promise<string> | null,
   people: PeopleAtTheConsole | null,
+  reader: DemoReader | null = null,
 ): Promise<string | null> {
   const p = node.pipeline;
   switch (event.kind) {
@@ -364,17 +371,22 @@ async function applyEvent(
         acopioAt: event.at,
         source: event.source,
       });
+      if (r.ok && r.value.outcome === 'registered' && reader !== null && image !== null)
+        await reader.arrived(r.value.recordId, await image, event.sheet);
       return r.ok ? null : r.message;
     }
     case 'capture': {
-      // Beside the console, people may hold this acta or have it left to them.
-      if (people !== null) return people.capture(event);
-      const r = await p.recordCapture({
-        recordId: event.recordId,
-        operatorId: event.operatorId,
-        fields: event.fields,
-      });
-      return r.ok ? null : r.message;
+      const capture = async (): Promise<string | null> => {
+        // Beside the console, people may hold this acta or have it left to them.
+        if (people !== null) return people.capture(event);
+        const r = await p.recordCapture({
+          recordId: event.recordId,
+          operatorId: event.operatorId,
+          fields: event.fields,
+        });
+        return r.ok ? null : r.message;
+      };
+      return reader === null ? capture() : reader.capture(event, capture);
     }
     case 'resolve': {
       const r = await p.resolveMismatch({
@@ -550,6 +562,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     const election = {
       ...defaultElectionDefinition(catalog, { mode: 'simulacro' }),
       ...(witnessed ? { witnesses: await makeDemoWitnesses(paths.root) } : {}),
+      ...(options.readerAssist === true ? { reader: DEMO_READER_POLICY } : {}),
     };
     simulatedNow = Date.parse(election.publicationStart) - 2 * 60 * MINUTE;
     const created = await initCenter({ root: paths.root, election, catalog, clock, claimClock: Date.now });
@@ -588,6 +601,13 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       await store.init();
       blobs = store.blobs;
       images = { blobs, pool: createActaPool(path.join(paths.root, DEMO_FORMS)) };
+    }
+    // An election in assist: the demo reads each acta itself, as the reading service will.
+    let reader: DemoReader | null = null;
+    if (election.reader?.mode === 'assist' && blobs !== null) {
+      const made = DemoReader.create({ pipeline: node.pipeline, records: node.records, blobs });
+      if (typeof made === 'string') return err('reader-unavailable', made);
+      reader = made;
     }
     const publicImages = new Set<string>();
     const cuts = await node.journal.cuts();
@@ -701,7 +721,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
           event.kind === 'submit' && images !== null
             ? (pending.get(eventIndex) ?? submittedImage(event, images, options.seed))
             : null;
-        const problem = await applyEvent(node, event, image, people);
+        const problem = await applyEvent(node, event, image, people, reader);
         pending.delete(eventIndex);
         if (problem !== null) errors.set(problem, (errors.get(problem) ?? 0) + 1);
         receive(event);
@@ -721,6 +741,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
       simulatedNow = nextCut;
       const isFinal = nextCut >= close;
       await people?.settle(isFinal);
+      await reader?.score();
       let looked = false;
       const cut = await publishCut(node, {
         cutTime: nextCut,
@@ -786,6 +807,7 @@ export async function runDemo(options: DemoOptions): Promise<Result<DemoSummary,
     // Stopped mid-night: what waited for people is done now, so no acta is left half captured.
     if (options.signal?.aborted === true) await people?.settle(true);
     for (const [problem, count] of errors) options.log(`note: ${count} × ${problem}`);
+    if (reader !== null) options.log(formatReaderNight(await reader.night()));
     const serving = { server, center };
     // Serving, the store stays open for the console until the caller closes; otherwise it closes now.
     handedOver = options.serve;

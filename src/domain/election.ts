@@ -82,6 +82,20 @@ export interface ElectionDefinition {
   readonly contests: readonly Contest[];
   /** Independent witnesses that cosign the journal's checkpoints (docs/witness.md); absent: none. */
   readonly witnesses?: WitnessPolicy;
+  /** The acta reader's mode (docs/reader.md); absent: shadow, the reader never captures. */
+  readonly reader?: ReaderPolicy;
+}
+
+/**
+ * The acta reader's setting. In `assist` the reader may count as one of an acta's two blind
+ * captures, only while its measured per-acta agreement over the last `window` scored actas is
+ * at or above `agreementThreshold` and at least `minScored` have been scored (src/domain/reader_assist.ts).
+ */
+export interface ReaderPolicy {
+  readonly mode: 'shadow' | 'assist';
+  readonly agreementThreshold: number;
+  readonly window: number;
+  readonly minScored: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   countActasEsperadas,
   electionDefinitionProblems,
   parseElectionDefinition,
+  READER_DEFAULTS,
   serializeElectionDefinition,
 } from './election_definition.ts';
 import { defaultElectionDefinition, TIPO_ACTA } from '../sim/default_election.ts';
@@ -315,5 +316,30 @@ describe('witnesses', () => {
     );
     assert.match(rejection(with_({ keys: [key('a')], required: 1, waitSeconds: 3600 })), /waitSeconds/);
     assert.match(rejection(with_({ keys: [key('a')], required: 1 })), /waitSeconds/);
+  });
+});
+
+describe('reader', () => {
+  const base = defaultElectionDefinition(tiny, { mode: 'simulacro' });
+
+  test('absent: shadow; given: kept, with the defaults filled in', () => {
+    assert.equal(base.reader, undefined);
+    const json = { ...copy(base), reader: { mode: 'assist', window: 50 } };
+    const parsed = parseElectionDefinition(json, { catalog: tiny });
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.message);
+    assert.deepEqual(parsed.value.reader, { ...READER_DEFAULTS, mode: 'assist', window: 50 });
+    const again = parseElectionDefinition(JSON.parse(serializeElectionDefinition(parsed.value)), {
+      catalog: tiny,
+    });
+    assert.ok(again.ok);
+    assert.deepEqual(again.value.reader, parsed.value.reader);
+  });
+
+  test('refused: another mode, a threshold above 1, an empty window, an unknown key', () => {
+    const with_ = (reader: unknown) => ({ ...copy(base), reader });
+    assert.match(rejection(with_({ mode: 'publish' })), /reader\.mode/);
+    assert.match(rejection(with_({ agreementThreshold: 1.5 })), /reader\.agreementThreshold/);
+    assert.match(rejection(with_({ window: 0 })), /reader\.window/);
+    assert.match(rejection(with_({ mode: 'assist', alone: true })), /reader/);
   });
 });

@@ -13,6 +13,7 @@ import {
   columnApplies,
   type Contest,
   type ElectionDefinition,
+  type ReaderPolicy,
   type VoteColumn,
 } from './election.ts';
 import { err, ok, type Result } from './result.ts';
@@ -99,6 +100,14 @@ const contestSchema = z.strictObject({
   candidaturas: z.array(candidaturaSchema).min(1).optional(),
 });
 
+/** The reader's setting where `election.json` leaves it out (docs/catalog.md). */
+export const READER_DEFAULTS: ReaderPolicy = {
+  mode: 'shadow',
+  agreementThreshold: 0.98,
+  window: 200,
+  minScored: 200,
+};
+
 // A witness key's shape; its key id and type byte are checked where it is used (src/journal/cosignature.ts).
 const WITNESS_KEY = /^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$/;
 
@@ -121,6 +130,15 @@ export const electionDefinitionSchema: z.ZodType<ElectionDefinition> = z.strictO
         .max(32),
       required: z.number().int().min(0).max(32),
       waitSeconds: z.number().int().min(0).max(600),
+    })
+    .optional(),
+  // The acta reader (docs/reader.md): shadow unless an election asks for assist.
+  reader: z
+    .strictObject({
+      mode: z.enum(['shadow', 'assist']).default(READER_DEFAULTS.mode),
+      agreementThreshold: z.number().min(0.5).max(1).default(READER_DEFAULTS.agreementThreshold),
+      window: z.number().int().min(1).max(100_000).default(READER_DEFAULTS.window),
+      minScored: z.number().int().min(1).max(1_000_000).default(READER_DEFAULTS.minScored),
     })
     .optional(),
 });

@@ -64,7 +64,8 @@ const registration = {
   claimedKey: z.string(),
   submission,
 };
-const capture = { ...acta, operatorId: z.string(), captured: actaFields };
+// `modelHash` only on the acta reader's captures in assist mode (operatorId `lector:…`).
+const capture = { ...acta, operatorId: z.string(), captured: actaFields, modelHash: z.string().optional() };
 const cotejo = { ...acta, reviewerId: z.string(), reason: z.string().nullable() };
 /** Security events are journaled within a budget; the next one says how many were left out. */
 const unjournaledBefore = count.optional();
@@ -100,6 +101,15 @@ export const journalEntrySchemas = [
   entry('COTEJO_REOPENED', cotejo),
   entry('SIN_ACTA_DECLARED', { ...acta, reason: sinActaReason, operatorId: z.string() }),
   entry('INTAKE_CLOSED', { reason: z.string() }),
+  // The acta reader's assist switching itself on or back to shadow (capture/reader_assist.ts).
+  entry('READER_ASSIST_SWITCHED', {
+    active: z.boolean(),
+    reason: z.enum(['earned', 'below-threshold']),
+    agreement: z.number().min(0).max(1),
+    agreed: count,
+    scored: count,
+    threshold: z.number(),
+  }),
   // Devices and territory (center/).
   entry('DEVICE_ENROLLED', {
     deviceId: z.string(),

@@ -108,6 +108,8 @@ const PIPELINE_STATUS: Readonly<Record<string, number>> = {
   'not-handed-out': 403,
   // Handed to them, but their time ran out and someone else holds it now: the console says so.
   'claim-taken': 409,
+  // Ids starting `lector:` are the acta reader's captures (src/domain/reader_assist.ts).
+  'reserved-operator': 403,
 };
 
 export function registerOperatorRoutes(
@@ -493,8 +495,22 @@ export function registerOperatorRoutes(
       const catd = scope.startsWith('catd:') ? scope.slice('catd:'.length) : null;
       const gate = quality();
       const recent = catd === null ? gate.recent : gate.recent.filter((e) => e.boundTo === catd);
+      const assist = await pipeline.readerAssist.status();
       return {
         at: now,
+        // The acta reader in assist (docs/reader.md): on or back in shadow, why, over what window.
+        readerAssist: {
+          mode: assist.mode,
+          active: assist.active,
+          reason: assist.reason,
+          agreement: assist.agreement,
+          windowSize: assist.windowSize,
+          scored: assist.scored,
+          fallbacks: assist.fallbacks,
+          threshold: assist.policy.agreementThreshold,
+          window: assist.policy.window,
+          minScored: assist.policy.minScored,
+        },
         actas: activity.actas,
         catds: catd === null ? activity.catds : activity.catds.filter((row) => row.catd === catd),
         // Per node, since it started (the journal keeps every refusal): the newest first.

@@ -401,6 +401,10 @@ describe('operators over HTTP', () => {
       all.catds.map((row) => row.catd),
       ['CATD-1', 'CATD-2'],
     );
+    // The election is in shadow: the reader's assist says so, and why.
+    const assist = (all as unknown as { readerAssist: { mode: string; active: boolean; reason: string } })
+      .readerAssist;
+    assert.deepEqual([assist.mode, assist.active, assist.reason], ['shadow', false, 'shadow-mode']);
     assert.equal((await call(await signIn('ana.captura'), 'GET', '/api/v1/dashboard')).status, 403);
   });
 
