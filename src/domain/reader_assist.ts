@@ -33,7 +33,7 @@ export interface ActaReading {
  * `CONFIDENT` (src/reader/acta.ts, chosen on the train split; src/reader/assist_threshold.test.ts
  * holds the two equal). Here because capture may not import the reader.
  */
-export const OFFER_CONFIDENCE = 0.995;
+export const OFFER_CONFIDENCE = 0.998;
 
 /** Capturer ids of the reader start with this; no person's id may (capture refuses it). */
 export const READER_CAPTURER_PREFIX = 'lector:';

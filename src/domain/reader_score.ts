@@ -134,7 +134,7 @@ export interface ReaderFigures {
 
 /** Ten bins of 0.1, and the confident end split finer: that is where the threshold lives. */
 export const CALIBRATION_EDGES: readonly number[] = [
-  0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 1,
+  0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.998, 0.999, 1,
 ];
 
 function emptyAgreement(): { -readonly [K in keyof Agreement]: number } {
