@@ -261,7 +261,7 @@ export const purge = (scope: string, reason: string) =>
 const count = z.number();
 const dashboardSchema = z.object({
   at: z.number(),
-  /** The acta reader in assist (src/capture/reader_assist.ts): not shown yet (issue 19's dashboard panel). */
+  /** The acta reader in assist (src/capture/reader_assist.ts), shown in the reader's panel. */
   readerAssist: z.optional(
     z.object({
       mode: z.enum(['shadow', 'assist']),

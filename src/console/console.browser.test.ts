@@ -34,7 +34,13 @@ import { testActaImage } from '../test/actas.ts';
 import { enrolledDevice, packageFor, postPackage, receiptRecordId } from '../test/packages.ts';
 
 const skip = skipWithoutChromium;
-const { catalog, election } = tinySimulacro(31);
+const simulacro = tinySimulacro(31);
+const { catalog } = simulacro;
+/** In assist, not yet earned (200 actas to score first): the panel says so, and nothing changes for the capturistas. */
+const election = {
+  ...simulacro.election,
+  reader: { mode: 'assist', agreementThreshold: 0.98, window: 200, minScored: 200 },
+} as const;
 /** Moves on at once by `skip` (a capturista who takes too long). */
 const clock = movingClock(election);
 
@@ -249,6 +255,10 @@ test("a CATD's coordinator follows the night on the dashboard, and cotejo accept
     // verified (one acta by two agreeing captures, the other by the verificador).
     await coral.page.locator('section.reader-panel[data-reader-mode="shadow"]').waitFor();
     assert.equal(await coral.page.locator('[data-figure="reader-mode"]').textContent(), 'Modo: sombra');
+    assert.equal(
+      await coral.page.locator('[data-figure="reader-assist"]').textContent(),
+      'Asistencia: en sombra (aún no hay suficientes actas puntuadas: 0 de 200); sus lecturas no cuentan como capturas. Acuerdo: — en las últimas 0 actas puntuadas (umbral 98.0 %); ha vuelto a sombra 0 veces esta noche.',
+    );
     const readerFigures = {
       read: await coral.page.locator('[data-figure="reader-actas"]').textContent(),
       failed: await coral.page.locator('[data-figure="reader-failures"]').textContent(),

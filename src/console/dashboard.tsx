@@ -145,7 +145,7 @@ export function DashboardScreen() {
         </tbody>
       </table>
       <p class="note">{words.qualityNote}</p>
-      <ReaderPanel />
+      <ReaderPanel assist={data?.readerAssist ?? null} />
     </section>
   );
 }

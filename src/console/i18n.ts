@@ -123,6 +123,12 @@ const es = {
   readerMode: 'Modo: {mode}',
   readerShadow: 'sombra',
   readerOff: 'apagado',
+  readerAssistOn:
+    'Asistencia: activa. El lector cuenta como una de las dos capturas ciegas de cada acta que lee con confianza en todos sus recuadros; una persona teclea la otra y toda diferencia va a un verificador. Acuerdo: {agreement} en las últimas {count} actas puntuadas (umbral {threshold}).',
+  readerAssistOff:
+    'Asistencia: en sombra ({why}); sus lecturas no cuentan como capturas. Acuerdo: {agreement} en las últimas {count} actas puntuadas (umbral {threshold}); ha vuelto a sombra {fallbacks} veces esta noche.',
+  readerAssistBelow: 'el acuerdo cayó bajo el umbral; necesita una ventana nueva completa',
+  readerAssistFew: 'aún no hay suficientes actas puntuadas: {scored} de {needed}',
   readerNote:
     'El lector lee la imagen de cada acta junto a las personas que la capturan y aquí se mide contra lo que ellas verificaron. No captura ni publica ningún valor: cada cifra publicada la capturaron y verificaron personas. Estas cifras se publican en cada corte (json/reader.json).',
   readerActasRead: 'Actas leídas',
@@ -410,6 +416,12 @@ const en: Words = {
   readerMode: 'Mode: {mode}',
   readerShadow: 'shadow',
   readerOff: 'off',
+  readerAssistOn:
+    'Assist: active. The reader counts as one of the two blind captures of each acta it reads confidently in every box; a person types the other and any difference goes to a verificador. Agreement: {agreement} over the last {count} scored actas (threshold {threshold}).',
+  readerAssistOff:
+    'Assist: in shadow ({why}); its readings do not count as captures. Agreement: {agreement} over the last {count} scored actas (threshold {threshold}); it has fallen back to shadow {fallbacks} times tonight.',
+  readerAssistBelow: 'agreement fell below the threshold; it needs a whole fresh window',
+  readerAssistFew: 'not enough scored actas yet: {scored} of {needed}',
   readerNote:
     'The reader reads each acta image beside the people who capture it, and is measured here against what they verified. It captures and publishes no value: every published figure was captured and verified by people. These figures are published in every cut (json/reader.json).',
   readerActasRead: 'Actas read',

@@ -5,7 +5,7 @@
  * The same figures every cut publishes in json/reader.json; the reader captures nothing.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { imageUrl, type ReaderPanelData, readerPanel } from './api.ts';
+import { type Dashboard, imageUrl, type ReaderPanelData, readerPanel } from './api.ts';
 import { shown } from './entry.ts';
 import { fill, LOCALE, type Words } from './i18n.ts';
 import { useLanguage, useWords } from './words.ts';
@@ -20,7 +20,10 @@ const TOP_LABELS: Readonly<Record<string, keyof Words>> = {
   totalAsentado: 'boxTotalAsentado',
 };
 
-export function ReaderPanel() {
+/** Assist's state as the dashboard reads it (null: the center says nothing of it). */
+type AssistState = NonNullable<Dashboard['readerAssist']>;
+
+export function ReaderPanel({ assist }: { readonly assist: AssistState | null }) {
   const words = useWords();
   const language = useLanguage();
   const n = (value: number) => value.toLocaleString(LOCALE[language]);
@@ -79,7 +82,25 @@ export function ReaderPanel() {
       <p data-figure="reader-mode">
         {fill(words.readerMode, { mode: data.mode === 'shadow' ? words.readerShadow : words.readerOff })}
       </p>
-      <p class="note">{words.readerNote}</p>
+      {assist !== null && assist.mode === 'assist' ? (
+        <p data-figure="reader-assist" data-assist-active={String(assist.active)}>
+          {fill(assist.active ? words.readerAssistOn : words.readerAssistOff, {
+            agreement: pct(assist.agreement),
+            count: n(assist.windowSize),
+            threshold: pct(assist.threshold),
+            fallbacks: n(assist.fallbacks),
+            why:
+              assist.reason === 'below-threshold'
+                ? words.readerAssistBelow
+                : fill(words.readerAssistFew, {
+                    scored: n(assist.scored),
+                    needed: n(Math.max(assist.window, assist.minScored)),
+                  }),
+          })}
+        </p>
+      ) : (
+        <p class="note">{words.readerNote}</p>
+      )}
       <dl class="reader-tiles">
         <div>
           <dt>{words.readerActasRead}</dt>
