@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { ElectionDefinition } from '../domain/election.ts';
 import { applicableColumns } from '../domain/actas_esperadas.ts';
 import type { Casilla } from '../domain/catalog.ts';
-import { type ActaReading, boxKeys } from '../domain/reader_assist.ts';
+import type { ActaReading } from '../domain/reader_assist.ts';
 import { tabulate } from '../domain/tabulation.ts';
-import type { ActaFields, CapturedValue } from '../domain/values.ts';
+import type { ActaFields } from '../domain/values.ts';
 import { type JournalEntry, readEntry } from '../journal/entries.ts';
 import { GroupCommit } from '../platform/group_commit.ts';
 import { resultsCsv } from '../publish/results_csv.ts';
@@ -24,6 +23,7 @@ import {
   EXTRAORDINARIA,
   fields,
 } from '../test/fixtures.ts';
+import { imageOf, readingOf } from '../test/readings.ts';
 import { ActaPipeline } from './pipeline.ts';
 
 const AT = Date.parse('2024-06-03T04:00:00.000Z');
@@ -49,7 +49,7 @@ async function fresh(election = ASSIST): Promise<{ pipeline: ActaPipeline; store
   return { pipeline: setup.value, store: opened.value };
 }
 
-const image = (casilla: Casilla) => createHash('sha256').update(casilla.key).digest('hex');
+const image = imageOf;
 
 async function register(pipeline: ActaPipeline, casilla: Casilla, at = AT): Promise<void> {
   const registered = await pipeline.registerSubmission({
@@ -66,25 +66,8 @@ async function register(pipeline: ActaPipeline, casilla: Casilla, at = AT): Prom
   assert.ok(registered.ok, registered.ok ? '' : registered.message);
 }
 
-function reading(casilla: Casilla, f: ActaFields, confidence = 1): ActaReading {
-  const columns = applicableColumns(CONTEST, casilla);
-  const values: CapturedValue[] = [
-    f.boletasSobrantes,
-    f.personasVotaron,
-    f.representantesVotaron,
-    f.votosSacados,
-    ...columns.map((c) => f.votes[c.id]!),
-    f.totalAsentado,
-  ];
-  const keys = boxKeys(columns);
-  return {
-    recordId: actaKeyOf(casilla),
-    imageSha256: image(casilla),
-    modelHash: MODEL,
-    boxes: Object.fromEntries(keys.map((key, i) => [key, { value: values[i]!, confidence }])),
-    failure: null,
-  };
-}
+const reading = (casilla: Casilla, f: ActaFields, confidence = 1): ActaReading =>
+  readingOf(casilla, f, { modelHash: MODEL, confidence });
 
 async function journal(store: Store): Promise<JournalEntry[]> {
   const head = await store.journalHead();

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { imageOf, readingOf } from '../test/readings.ts';
 import { ActaPipeline } from '../capture/pipeline.ts';
-import { applicableColumns } from '../domain/actas_esperadas.ts';
 import type { Casilla } from '../domain/catalog.ts';
-import { type ActaReading, boxKeys } from '../domain/reader_assist.ts';
+import type { ActaReading } from '../domain/reader_assist.ts';
 import type { ActaFields } from '../domain/values.ts';
 import { openImageStore } from '../images/image_store.ts';
 import { GroupCommit } from '../platform/group_commit.ts';
@@ -30,26 +30,10 @@ const AT = Date.parse('2024-06-03T04:00:00.000Z');
 const directory = await mkdtemp(path.join(tmpdir(), 'openprep-demo-reader-'));
 after(() => rm(directory, { recursive: true, force: true }));
 
-const image = (casilla: Casilla) => createHash('sha256').update(casilla.key).digest('hex');
+const image = imageOf;
 
-function reading(casilla: Casilla, f: ActaFields): ActaReading {
-  const columns = applicableColumns(CONTEST, casilla);
-  const values = [
-    f.boletasSobrantes,
-    f.personasVotaron,
-    f.representantesVotaron,
-    f.votosSacados,
-    ...columns.map((c) => f.votes[c.id]!),
-    f.totalAsentado,
-  ];
-  return {
-    recordId: actaKeyOf(casilla),
-    imageSha256: image(casilla),
-    modelHash: 'ab'.repeat(32),
-    boxes: Object.fromEntries(boxKeys(columns).map((key, i) => [key, { value: values[i]!, confidence: 1 }])),
-    failure: null,
-  };
-}
+const reading = (casilla: Casilla, f: ActaFields): ActaReading =>
+  readingOf(casilla, f, { modelHash: 'ab'.repeat(32) });
 
 test('the demo counts the captures assist saved and the differences it sent to a verificador', async () => {
   const opened = openSqliteStore(':memory:');

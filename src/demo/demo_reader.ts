@@ -1,15 +1,13 @@
 /**
  * The acta reader in the demo's night when its election is in assist (`--reader-assist`,
- * docs/demo.md): until the reading service of shadow mode is part of the node, the demo reads
- * each acta's image of record itself (straighten + readActa, the committed model) and goes
- * through the same entry points that service will — `readerAssist.offerReading` when the acta
+ * docs/demo.md): the demo registers its actas without intake, so the center's reading service
+ * never sees them; the demo reads each acta's image of record itself, with the center's own read
+ * (src/reading/read_image.ts), and goes through the entry points that service uses — `readerAssist.offerReading` when the acta
  * arrives, `readerAssist.scoreVerified` once it is verified — and counts what assist saved: the
  * planned human captures it made unnecessary, and the differences it sent to a verificador.
  */
-import sharp from 'sharp';
 import type { ActaPipeline } from '../capture/pipeline.ts';
 import type { ActaRecords } from '../capture/records_port.ts';
-import { boxRect, pageHeight } from '../domain/acta_form.ts';
 import type { ReaderPolicy } from '../domain/election.ts';
 import {
   type ActaReading,
@@ -19,9 +17,9 @@ import {
 } from '../domain/reader_assist.ts';
 import type { ActaFields } from '../domain/values.ts';
 import type { BlobStore } from '../images/blob_store.ts';
-import { readActa } from '../reader/acta.ts';
+import { assistReading } from '../center/reader.ts';
+import { readImage } from '../reading/read_image.ts';
 import { loadDigitModel, MODEL_FILE } from '../reader/load_model.ts';
-import { straighten } from '../reader/straighten.ts';
 import type { ActaContent } from '../sim/acta_images/synthetic_acta.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -118,29 +116,17 @@ export class DemoReader {
     else this.#refused[offered.code] = (this.#refused[offered.code] ?? 0) + 1;
   }
 
+  /** The same read as the center's (src/reading/read_image.ts), as assist takes it. */
   async #readImage(recordId: string, imageSha256: string, sheet: ActaContent): Promise<ActaReading> {
-    const base = { recordId, imageSha256, modelHash: this.#modelHash };
     const stored = await this.#blobs.get(imageSha256);
-    if (!stored.ok) return { ...base, boxes: {}, failure: 'image_not_stored' };
-    const { data, info } = await sharp(stored.value.bytes)
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const page = {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-      channels: info.channels === 1 ? (1 as const) : (3 as const),
-    };
-    const straight = straighten(page, pageHeight(sheet.boxes.length));
-    if (!straight.ok) return { ...base, boxes: {}, failure: straight.code };
-    // The form's layout, as the sheet's boxes are printed on it (the reader reads where they are).
-    const layout = sheet.boxes.map((box, i) => ({ key: box.key, ...boxRect(i) }));
-    const read = readActa(straight.value, layout, this.#model.value.model);
-    const boxes = Object.fromEntries(
-      Object.entries(read).map(([key, box]) => [key, { value: box.value, confidence: box.confidence }]),
-    );
-    return { ...base, boxes, failure: null };
+    const read = stored.ok
+      ? await readImage(
+          stored.value.bytes,
+          sheet.boxes.map((box) => box.key),
+          this.#model.value.model,
+        )
+      : { boxes: [], failure: 'image_missing' as const };
+    return assistReading({ recordId, imageSha256, modelSha256: this.#modelHash, readAt: 0, ...read });
   }
 
   /**
