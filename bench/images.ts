@@ -12,8 +12,10 @@
  * (`*_decode_cpu_ms`, libvips' shrink-on-load for a JPEG), the measurements and judgement
  * (`*_measures_cpu_ms`), the QR label (`*_qr_cpu_ms`: read at the working size, and only when that
  * fails its region decoded at full resolution — `*_qr_full_resolution` counts those, and
- * `*_qr_crop_full_resolution_cpu_ms` is that reading's cost, timed on every image). Baseline
- * in the same run: decoding the same PNGs to their grey pixels, at full size, and nothing else.
+ * `*_qr_crop_full_resolution_cpu_ms` is that reading's cost, timed on every image). Baselines
+ * in the same run: decoding the same PNGs to their grey pixels, at full size, and nothing else;
+ * and `phone_decode_floor_cpu_ms`, the least any decode of a phone's whole file costs (its ×8
+ * load, nothing else), against which the phone's goal can be judged.
  */
 import process from 'node:process';
 import sharp from 'sharp';
@@ -171,6 +173,21 @@ const gatePhone = await time(phone.images);
 const scannerParts = await parts(scanner.images);
 const phoneParts = await parts(phone.images);
 
+// The floor under any decode of a phone's file with this libjpeg: libvips' ×8 load of the whole
+// file (every coefficient entropy-decoded, only the DC term transformed), nothing after it. A
+// gate that decodes the whole file cannot cost less; Debian's djpeg (libjpeg-turbo 2.1.5, SIMD)
+// at -scale 1/8 -grayscale costs about the same on this file (docs/benchmarks.md).
+let floor = 0;
+for (const image of phone.images) {
+  const meta = await sharp(image.bytes).metadata();
+  const t = cpuNow();
+  await sharp(image.bytes, { ignoreIcc: true })
+    .resize({ width: Math.ceil(meta.width / 8), height: Math.ceil(meta.height / 8), kernel: 'nearest' })
+    .raw()
+    .toBuffer();
+  floor += cpuNow() - t;
+}
+
 const decodeStarted = performance.now();
 for (const image of scanner.images) await sharp(image.bytes).toColourspace('b-w').raw().toBuffer();
 const decodeMs = (performance.now() - decodeStarted) / count;
@@ -199,6 +216,7 @@ process.stdout.write(
     phone_qr_cpu_ms: round(phoneParts.qr),
     phone_qr_full_resolution: phoneParts.fullResolution,
     phone_qr_crop_full_resolution_cpu_ms: round(phoneParts.crop),
+    phone_decode_floor_cpu_ms: round(floor / phone.images.length),
     baseline_png_decode_ms: round(decodeMs),
     ratio_to_decode: round(gateScanner.ms / decodeMs),
     render_ms_per_scanner_page: round(scanner.msPerRender),
