@@ -725,6 +725,8 @@ function frameOf(quad: Readonly<Record<CornerName, Point>>, u0: number, u1: numb
 export interface TableRules {
   /** The table's corners: each end of its head and of its bottom rule, where it ends on paper; null where not found or cut by the image's border. */
   readonly corners: Record<CornerName, Point | null>;
+  /** Blank paper beyond the corner, along its rule: the form's margin, not a cut through the table. */
+  readonly margin: Record<CornerName, boolean>;
   /** Sides where a table rule runs into the image's border (the image cut through the table). */
   readonly runsOff: Side[];
   readonly head: boolean;
@@ -748,6 +750,8 @@ function tableRules(
   sheetWidth: number,
   /** The sheet runs off the image's bottom or a bottom corner is missing: the page's height from the frame is short, the bottom rule is looked for down to the image's end. */
   openBelow: boolean,
+  /** The paper's split from what is not paper, in the normalised image. */
+  paper: number,
 ): TableRules {
   const corners: Record<CornerName, Point | null> = {
     top_left: null,
@@ -755,9 +759,15 @@ function tableRules(
     bottom_right: null,
     bottom_left: null,
   };
+  const margin: Record<CornerName, boolean> = {
+    top_left: false,
+    top_right: false,
+    bottom_right: false,
+    bottom_left: false,
+  };
   const runsOff: Side[] = [];
   const scale = sheetWidth / FORM_WIDTH;
-  if (sheetWidth < 200) return { corners, runsOff, head: false, bottom: false };
+  if (sheetWidth < 200) return { corners, margin, runsOff, head: false, bottom: false };
   const darkAt = (x: number, y: number) => {
     const px = Math.round(x);
     const py = Math.round(y);
@@ -817,7 +827,7 @@ function tableRules(
     const slope = (ahead.y - centreAt.y) / Math.max(1e-6, ahead.x - centreAt.x);
     if (first === null || first.thick) return null;
     const gapLimit = Math.max(2, Math.round(8 * scale));
-    const ends: { end: Point; off: boolean }[] = [];
+    const ends: { end: Point; off: boolean; margin: boolean }[] = [];
     for (const dir of [-1, 1]) {
       let x = Math.round(mid.x);
       let centre = (first.top + first.bottom) / 2;
@@ -842,7 +852,16 @@ function tableRules(
         centre = (r.top + r.bottom) / 2;
         last = { x, y: centre };
       }
-      ends.push({ end: last, off });
+      // The form's margin beyond a rule's end is blank paper; a cut through the table leaves the
+      // table under the sheet there instead.
+      let margin = !off;
+      for (const d of [20, 40, 60]) {
+        const px = Math.round(last.x + dir * d * scale);
+        const py = Math.round(last.y + slope * dir * d * scale);
+        if (px < 0 || py < 0 || px >= width || py >= height || normal[py * width + px]! <= paper)
+          margin = false;
+      }
+      ends.push({ end: last, off, margin });
     }
     return { left: ends[0]!, right: ends[1]!, length: ends[1]!.end.x - ends[0]!.end.x };
   };
@@ -888,8 +907,10 @@ function tableRules(
     else corners[left] = rule.left.end;
     if (rule.right.off) runsOff.includes('right') || runsOff.push('right');
     else corners[right] = rule.right.end;
+    margin[left] = rule.left.margin;
+    margin[right] = rule.right.margin;
   }
-  return { corners, runsOff, head: head !== null, bottom: bottom !== null };
+  return { corners, margin, runsOff, head: head !== null, bottom: bottom !== null };
 }
 
 export function measure(image: Grey): Measures {
@@ -1584,9 +1605,17 @@ export function measure(image: Grey): Measures {
       frame,
       sheetWidth,
       touches.bottom || missingCorners.includes('bottom_left') || missingCorners.includes('bottom_right'),
+      threshold,
     );
     tableCorners = table.corners;
     tableHead = table.head;
+    // A missing corner whose table corner is found with the form's blank margin beyond it lost no
+    // box: a cut across a corner reaches the table's corner first. Not the top right, where the
+    // label stands above the table; not on a lid as white as the margin.
+    for (let i = cutIntoForm.length - 1; i >= 0; i--) {
+      const name = cutIntoForm[i]!;
+      if (name !== 'top_right' && !blankCorners.has(name) && table.margin[name]) cutIntoForm.splice(i, 1);
+    }
     for (const side of ['top', 'right', 'bottom', 'left'] as const) {
       const [a, b] = ends[side];
       const markLost = found.length > 0 && marks[a] === null && marks[b] === null;
