@@ -789,47 +789,35 @@ function tableRules(
     }
     return inImage * 2 < SAMPLES ? 0 : dark / inImage;
   };
-  // Follows a rule from the middle of the table both ways: its ends, and whether each runs into the border.
-  const trace = (v: number) => {
-    // The dark run through (x, y): its top and bottom (thick: longer than the head's bar, no rule), or null where (x, y ± 1) is paper.
-    const runAt = (x: number, y: number): { top: number; bottom: number; thick: boolean } | null => {
-      const px = Math.round(x);
-      if (px < 0 || px >= width) return null;
-      let start = -1;
-      let best = 256;
-      for (let yy = Math.max(0, Math.round(y) - 1); yy <= Math.min(height - 1, Math.round(y) + 1); yy++) {
-        const value = normal[yy * width + px]!;
-        if (value < RULE_DARK && value < best) {
-          best = value;
-          start = yy;
-        }
+  // The dark run through (x, y): its top and bottom (thick: longer than the head's bar, no rule), or null where (x, y ± 1) is paper.
+  const runAt = (x: number, y: number): { top: number; bottom: number; thick: boolean } | null => {
+    const px = Math.round(x);
+    if (px < 0 || px >= width) return null;
+    let start = -1;
+    let best = 256;
+    for (let yy = Math.max(0, Math.round(y) - 1); yy <= Math.min(height - 1, Math.round(y) + 1); yy++) {
+      const value = normal[yy * width + px]!;
+      if (value < RULE_DARK && value < best) {
+        best = value;
+        start = yy;
       }
-      if (start < 0) return null;
-      let top = start;
-      let bottom = start;
-      // The realistic form's bar is 42 form pixels tall: a run much thicker is something else.
-      const limit = Math.round(56 * scale) + 3;
-      while (top > 0 && normal[(top - 1) * width + px]! < RULE_DARK && bottom - top < limit) top--;
-      while (bottom < height - 1 && normal[(bottom + 1) * width + px]! < RULE_DARK && bottom - top < limit)
-        bottom++;
-      return { top, bottom, thick: bottom - top >= limit };
-    };
-    // From the middle, or near it where a word or a stroke breaks the rule there.
-    let mid = formPoint(frame, FORM_WIDTH / 2, v);
-    let first: ReturnType<typeof runAt> = null;
-    for (const du of [0, -120, 120, -240, 240]) {
-      mid = formPoint(frame, FORM_WIDTH / 2 + du, v);
-      first = runAt(mid.x, mid.y);
-      if (first !== null && !first.thick) break;
     }
-    const ahead = formPoint(frame, FORM_WIDTH / 2 + 100, v);
-    const centreAt = formPoint(frame, FORM_WIDTH / 2, v);
-    const slope = (ahead.y - centreAt.y) / Math.max(1e-6, ahead.x - centreAt.x);
-    if (first === null || first.thick) return null;
+    if (start < 0) return null;
+    let top = start;
+    let bottom = start;
+    // The realistic form's bar is 42 form pixels tall: a run much thicker is something else.
+    const limit = Math.round(56 * scale) + 3;
+    while (top > 0 && normal[(top - 1) * width + px]! < RULE_DARK && bottom - top < limit) top--;
+    while (bottom < height - 1 && normal[(bottom + 1) * width + px]! < RULE_DARK && bottom - top < limit)
+      bottom++;
+    return { top, bottom, thick: bottom - top >= limit };
+  };
+  // Follows a rule from (x0, its run there) both ways: its ends, and whether each runs into the border.
+  const traceFrom = (x0: number, first: { top: number; bottom: number }, slope: number) => {
     const gapLimit = Math.max(2, Math.round(8 * scale));
     const ends: { end: Point; off: boolean; margin: boolean }[] = [];
     for (const dir of [-1, 1]) {
-      let x = Math.round(mid.x);
+      let x = Math.round(x0);
       let centre = (first.top + first.bottom) / 2;
       let last = { x, y: centre };
       let gap = 0;
@@ -865,6 +853,52 @@ function tableRules(
     }
     return { left: ends[0]!, right: ends[1]!, length: ends[1]!.end.x - ends[0]!.end.x };
   };
+  const slopeAt = (u: number, v: number) => {
+    const a = formPoint(frame, u, v);
+    const b = formPoint(frame, u + 100, v);
+    return (b.y - a.y) / Math.max(1e-6, b.x - a.x);
+  };
+  // Follows the rule on the form's line v from the middle of the table, or near it where a word
+  // or a stroke breaks the rule there.
+  const trace = (v: number) => {
+    for (const du of [0, -120, 120, -240, 240]) {
+      const mid = formPoint(frame, FORM_WIDTH / 2 + du, v);
+      const first = runAt(mid.x, mid.y);
+      if (first !== null && !first.thick) return traceFrom(mid.x, first, slopeAt(FORM_WIDTH / 2, v));
+    }
+    return null;
+  };
+  // Where the frame is off by a few degrees (a sheet's outline bent by a cut or a light table),
+  // its lines cross a rule rather than run along it: then each dark run down a column of the
+  // table's middle, between `from` and `to`, is followed on its own.
+  const traceColumn = (
+    from: number,
+    to: number,
+    accept: (t: NonNullable<ReturnType<typeof traceFrom>>) => boolean,
+  ) => {
+    for (const du of [0, -150, 150]) {
+      const u = FORM_WIDTH / 2 + du;
+      const a = formPoint(frame, u, from);
+      const b = formPoint(frame, u, to);
+      const n = Math.ceil(Math.hypot(b.x - a.x, b.y - a.y));
+      let inRun = false;
+      for (let k = 0; k <= n; k++) {
+        const x = Math.round(a.x + ((b.x - a.x) * k) / Math.max(1, n));
+        const y = Math.round(a.y + ((b.y - a.y) * k) / Math.max(1, n));
+        if (x < 0 || y < 0 || x >= width || y >= height) continue;
+        const dark = normal[y * width + x]! < RULE_DARK;
+        if (dark && !inRun) {
+          const first = runAt(x, y);
+          if (first !== null && !first.thick) {
+            const t = traceFrom(x, first, slopeAt(u, from));
+            if (accept(t)) return t;
+          }
+        }
+        inRun = dark;
+      }
+    }
+    return null;
+  };
   const step = Math.max(0.5, 0.8 / scale);
   const tableWidth = (TABLE_RIGHT - TABLE_LEFT) * scale;
   // The head: its band a hundred form pixels either way of where the form puts it.
@@ -883,6 +917,9 @@ function tableRules(
       }
     }
   }
+  const long = (t: NonNullable<ReturnType<typeof trace>>) =>
+    t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4);
+  if (head === null) head = traceColumn(HEAD_FROM - 200, HEAD_TO + 200, long);
   // The bottom rule: the lowest long one between the head's boxes and the signatures.
   let bottom: ReturnType<typeof trace> = null;
   const lowest = frame.pageHeight - (openBelow ? -400 : BOTTOM_CLEARANCE - 40);
@@ -898,6 +935,7 @@ function tableRules(
         break;
       }
     }
+  if (bottom === null) bottom = traceColumn(lowest, highest, long);
   for (const [rule, left, right] of [
     [head, 'top_left', 'top_right'],
     [bottom, 'bottom_left', 'bottom_right'],
