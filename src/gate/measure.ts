@@ -945,8 +945,20 @@ function tableRules(
     else corners[left] = rule.left.end;
     if (rule.right.off) runsOff.includes('right') || runsOff.push('right');
     else corners[right] = rule.right.end;
-    margin[left] = rule.left.margin;
-    margin[right] = rule.right.margin;
+    // And blank towards the page's corner too: a cut that passes just outside the table's corner
+    // may still take what the form prints there (the label, the last box's corner on a short page).
+    const clear = (end: Point, ox: number, oy: number) => {
+      for (const d of [20, 40, 60]) {
+        const px = Math.round(end.x + ox * d * scale);
+        const py = Math.round(end.y + oy * d * scale);
+        if (px < 0 || py < 0 || px >= width || py >= height || normal[py * width + px]! <= paper)
+          return false;
+      }
+      return true;
+    };
+    const oy = left === 'top_left' ? -1 : 1;
+    margin[left] = rule.left.margin && clear(rule.left.end, -1, oy);
+    margin[right] = rule.right.margin && clear(rule.right.end, 1, oy);
   }
   return { corners, margin, runsOff, head: head !== null, bottom: bottom !== null };
 }
