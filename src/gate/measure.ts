@@ -780,12 +780,16 @@ function tableRules(
   const score = (v: number) => {
     let inImage = 0;
     let dark = 0;
-    for (let k = 0; k < SAMPLES; k++) {
-      const u = TABLE_LEFT + 20 + ((TABLE_RIGHT - TABLE_LEFT - 40) * (k + 0.5)) / SAMPLES;
-      const p = formPoint(frame, u, v);
-      if (p.x < 0 || p.y < 0 || p.x > width - 1 || p.y > height - 1) continue;
-      inImage++;
-      if (darkAt(p.x, p.y)) dark++;
+    // Every fourth sample first: most lines of the page are no rule, and a quarter says so.
+    for (let pass = 0; pass < 4; pass++) {
+      for (let k = pass; k < SAMPLES; k += 4) {
+        const u = TABLE_LEFT + 20 + ((TABLE_RIGHT - TABLE_LEFT - 40) * (k + 0.5)) / SAMPLES;
+        const p = formPoint(frame, u, v);
+        if (p.x < 0 || p.y < 0 || p.x > width - 1 || p.y > height - 1) continue;
+        inImage++;
+        if (darkAt(p.x, p.y)) dark++;
+      }
+      if (pass === 0 && dark < inImage * 0.4) return 0;
     }
     return inImage * 2 < SAMPLES ? 0 : dark / inImage;
   };
