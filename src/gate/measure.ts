@@ -2,8 +2,9 @@
  * The quality gate's measurements on a decoded grey image (src/gate/quality_gate.ts decodes
  * it): where the sheet is (its extent row by row and column by column, its corners, its skew),
  * its exposure and contrast, its sharpness in each direction at a fixed physical resolution,
- * washed-out areas and saturated reflections over the boxes, cast shadows, the form's
- * registration marks (a cut edge, the perspective), and how much the page looks like a table of
+ * washed-out areas and saturated reflections over the boxes, cast shadows, the form's anchors —
+ * its registration marks and its table's corners (a cut edge, the perspective) — and how much the
+ * page looks like a table of
  * boxes. Light is taken out first: the paper's level is estimated across the image (a smooth
  * surface through a coarse grid of bright levels) and the image divided by it, so a gradient
  * or vignetting is not mistaken for glare, a missing corner or a turn. Pure arithmetic over
@@ -905,7 +906,8 @@ function tableRules(
   };
   const step = Math.max(0.5, 0.8 / scale);
   const tableWidth = (TABLE_RIGHT - TABLE_LEFT) * scale;
-  // The head: its band a hundred form pixels either way of where the form puts it.
+  // The head: its band two hundred form pixels either way of where the form puts it (a frame
+  // from a cut sheet's outline is short by the cut).
   let head: ReturnType<typeof trace> = null;
   let headV = -1;
   for (let v = HEAD_FROM - 200; v <= HEAD_TO + 200; v += step) {
