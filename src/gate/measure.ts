@@ -4,9 +4,9 @@
  * its exposure and contrast, its sharpness in each direction at a fixed physical resolution,
  * washed-out areas and saturated reflections over the boxes, cast shadows, the form's anchors —
  * its registration marks and its table's corners (a cut edge, the perspective) — and how much the
- * page looks like a table of
- * boxes. Light is taken out first: the paper's level is estimated across the image (a smooth
- * surface through a coarse grid of bright levels) and the image divided by it, so a gradient
+ * page looks like a table of boxes. Light is taken out first: the paper's level is estimated
+ * across the image (a smooth surface through a coarse grid of bright levels) and the image
+ * divided by it, so a gradient
  * or vignetting is not mistaken for glare, a missing corner or a turn. Pure arithmetic over
  * pixels, no I/O; what is acceptable is decided elsewhere, from the reviewed thresholds
  * (quality_thresholds.json).
