@@ -6,8 +6,8 @@
  * its registration marks and its table's corners (a cut edge, the perspective) — and how much the
  * page looks like a table of boxes. Light is taken out first: the paper's level is estimated
  * across the image (a smooth surface through a coarse grid of bright levels) and the image
- * divided by it, so a gradient
- * or vignetting is not mistaken for glare, a missing corner or a turn. Pure arithmetic over
+ * divided by it, so a gradient or vignetting is not mistaken for glare, a missing corner or a
+ * turn. Pure arithmetic over
  * pixels, no I/O; what is acceptable is decided elsewhere, from the reviewed thresholds
  * (quality_thresholds.json).
  */
