@@ -2,11 +2,12 @@
  * The quality gate's measurements on a decoded grey image (src/gate/quality_gate.ts decodes
  * it): where the sheet is (its extent row by row and column by column, its corners, its skew),
  * its exposure and contrast, its sharpness in each direction at a fixed physical resolution,
- * washed-out areas and saturated reflections over the boxes, cast shadows, the form's
- * registration marks (a cut edge, the perspective), and how much the page looks like a table of
- * boxes. Light is taken out first: the paper's level is estimated across the image (a smooth
- * surface through a coarse grid of bright levels) and the image divided by it, so a gradient
- * or vignetting is not mistaken for glare, a missing corner or a turn. Pure arithmetic over
+ * washed-out areas and saturated reflections over the boxes, cast shadows, the form's anchors —
+ * its registration marks and its table's corners (a cut edge, the perspective) — and how much the
+ * page looks like a table of boxes. Light is taken out first: the paper's level is estimated
+ * across the image (a smooth surface through a coarse grid of bright levels) and the image
+ * divided by it, so a gradient or vignetting is not mistaken for glare, a missing corner or a
+ * turn. Pure arithmetic over
  * pixels, no I/O; what is acceptable is decided elsewhere, from the reviewed thresholds
  * (quality_thresholds.json).
  */
@@ -71,6 +72,14 @@ export interface Measures {
    * image short of them lost only margin and the party names' column, not what is read.
    */
   readonly cutIntoForm: readonly CornerName[];
+  /**
+   * The table's corners, the form's other anchors: the ends of its head (the realistic form's bar,
+   * the older form's rule) and of its bottom rule where they end on paper; null for an end not
+   * found or cut by the image's border. Null when the sheet was not placed (no corners).
+   */
+  readonly tableCorners: Readonly<Record<CornerName, Point | null>> | null;
+  /** Whether the table's head is where the form puts it (another document has none). */
+  readonly tableHead: boolean;
 }
 
 export type Side = 'top' | 'right' | 'bottom' | 'left';
@@ -644,6 +653,322 @@ function findMark(
   return best;
 }
 
+/** The form's page width in its own pixels (acta_form.ts PAGE: 200 dpi). */
+const FORM_WIDTH = 1700;
+/** The table's rules on the form (acta_form.ts): from MARGIN to the width less MARGIN; the head's top where the realistic form's bar starts (TABLE_TOP − 62) or the older form's rule is (TABLE_TOP − 20). */
+const TABLE_LEFT = 110;
+const TABLE_RIGHT = FORM_WIDTH - 110;
+const HEAD_FROM = 560 - 62;
+const HEAD_TO = 560 - 20;
+/** The bottom rule is at least this far above the page's bottom (pageHeight: tableBottom + 280). */
+const BOTTOM_CLEARANCE = 280;
+/** A table rule is darker than this in the normalised image (the paper is at PAPER; the form's light row rules stay above). */
+const RULE_DARK = 185;
+
+/**
+ * Where the form's pixels (u across, v down, at 200 dpi) are in the image: the perspective that
+ * takes a quadrilateral whose form coordinates are known (u0…u1 across, v0…v1 down) to its place
+ * in the image (Heckbert's square-to-quadrilateral mapping), so a photo's keystone moves the
+ * table's rules no further than the quadrilateral's own error.
+ */
+interface FormFrame {
+  readonly u0: number;
+  readonly u1: number;
+  readonly v0: number;
+  readonly v1: number;
+  /** The page's height in form pixels (the form grows with the ballot). */
+  readonly pageHeight: number;
+  /** x = (a·s + b·t + c) / (g·s + h·t + 1), y = (d·s + e·t + f) / (…), s and t the shares across and down. */
+  readonly m: readonly [number, number, number, number, number, number, number, number];
+}
+
+function formPoint(f: FormFrame, u: number, v: number): Point {
+  const s = (u - f.u0) / (f.u1 - f.u0);
+  const t = (v - f.v0) / (f.v1 - f.v0);
+  const [a, b, c, d, e, ff, g, h] = f.m;
+  const w = g * s + h * t + 1;
+  return { x: (a * s + b * t + c) / w, y: (d * s + e * t + ff) / w };
+}
+
+/** The frame a quadrilateral gives whose top side spans `u0`…`u1` of the form from `v0` down: its height in form pixels from its sides' lengths against its width. */
+function frameOf(quad: Readonly<Record<CornerName, Point>>, u0: number, u1: number, v0: number): FormFrame {
+  const length = (a: Point, b: Point) => Math.hypot(b.x - a.x, b.y - a.y);
+  const across = (length(quad.top_left, quad.top_right) + length(quad.bottom_left, quad.bottom_right)) / 2;
+  const down = (length(quad.top_left, quad.bottom_left) + length(quad.top_right, quad.bottom_right)) / 2;
+  const v1 = v0 + (across === 0 ? 0 : ((u1 - u0) * down) / across);
+  const p0 = quad.top_left;
+  const p1 = quad.top_right;
+  const p2 = quad.bottom_right;
+  const p3 = quad.bottom_left;
+  const dx1 = p1.x - p2.x;
+  const dx2 = p3.x - p2.x;
+  const dx3 = p0.x - p1.x + p2.x - p3.x;
+  const dy1 = p1.y - p2.y;
+  const dy2 = p3.y - p2.y;
+  const dy3 = p0.y - p1.y + p2.y - p3.y;
+  const den = dx1 * dy2 - dx2 * dy1;
+  const g = den === 0 ? 0 : (dx3 * dy2 - dx2 * dy3) / den;
+  const h = den === 0 ? 0 : (dx1 * dy3 - dx3 * dy1) / den;
+  const m = [
+    p1.x - p0.x + g * p1.x,
+    p3.x - p0.x + h * p3.x,
+    p0.x,
+    p1.y - p0.y + g * p1.y,
+    p3.y - p0.y + h * p3.y,
+    p0.y,
+    g,
+    h,
+  ] as const;
+  // The quadrilateral is inset from the page's edges as much at the bottom as at the top.
+  return { u0, u1, v0, v1, pageHeight: v1 + v0, m };
+}
+
+export interface TableRules {
+  /** The table's corners: each end of its head and of its bottom rule, where it ends on paper; null where not found or cut by the image's border. */
+  readonly corners: Record<CornerName, Point | null>;
+  /** Blank paper beyond the corner, along its rule: the form's margin, not a cut through the table. */
+  readonly margin: Record<CornerName, boolean>;
+  /** Sides where a table rule runs into the image's border (the image cut through the table). */
+  readonly runsOff: Side[];
+  readonly head: boolean;
+  readonly bottom: boolean;
+}
+
+/**
+ * The table's head and bottom rules, found where the form puts them: on lines of the form across
+ * the table (sampled through the frame), the share of samples dark within a pixel; the head is the
+ * first line from the top of its band where most are (the realistic form's bar, the older form's
+ * rule), the bottom the lowest one above the signatures that runs unbroken most of the table's
+ * width (the signatures' lines are three, with gaps). Each is then followed pixel by pixel from
+ * the middle outwards, along its own dark run (a curl bends it, a thick dark thing — a finger,
+ * the table under the sheet — ends it), to where it stops on paper or runs into the image's border.
+ */
+function tableRules(
+  normal: Uint8Array,
+  width: number,
+  height: number,
+  frame: FormFrame,
+  sheetWidth: number,
+  /** The sheet runs off the image's bottom or a bottom corner is missing: the page's height from the frame is short, the bottom rule is looked for down to the image's end. */
+  openBelow: boolean,
+  /** The paper's split from what is not paper, in the normalised image. */
+  paper: number,
+): TableRules {
+  const corners: Record<CornerName, Point | null> = {
+    top_left: null,
+    top_right: null,
+    bottom_right: null,
+    bottom_left: null,
+  };
+  const margin: Record<CornerName, boolean> = {
+    top_left: false,
+    top_right: false,
+    bottom_right: false,
+    bottom_left: false,
+  };
+  const runsOff: Side[] = [];
+  const scale = sheetWidth / FORM_WIDTH;
+  if (sheetWidth < 200) return { corners, margin, runsOff, head: false, bottom: false };
+  const darkAt = (x: number, y: number) => {
+    const px = Math.round(x);
+    const py = Math.round(y);
+    if (px < 0 || px >= width) return false;
+    for (let yy = Math.max(0, py - 1); yy <= Math.min(height - 1, py + 1); yy++)
+      if (normal[yy * width + px]! < RULE_DARK) return true;
+    return false;
+  };
+  const SAMPLES = 48;
+  const score = (v: number) => {
+    let inImage = 0;
+    let dark = 0;
+    // Every fourth sample first: most lines of the page are no rule, and a quarter says so.
+    for (let pass = 0; pass < 4; pass++) {
+      for (let k = pass; k < SAMPLES; k += 4) {
+        const u = TABLE_LEFT + 20 + ((TABLE_RIGHT - TABLE_LEFT - 40) * (k + 0.5)) / SAMPLES;
+        const p = formPoint(frame, u, v);
+        if (p.x < 0 || p.y < 0 || p.x > width - 1 || p.y > height - 1) continue;
+        inImage++;
+        if (darkAt(p.x, p.y)) dark++;
+      }
+      if (pass === 0 && dark < inImage * 0.4) return 0;
+    }
+    return inImage * 2 < SAMPLES ? 0 : dark / inImage;
+  };
+  // The dark run through (x, y): its top and bottom (thick: longer than the head's bar, no rule), or null where (x, y ± 1) is paper.
+  const runAt = (x: number, y: number): { top: number; bottom: number; thick: boolean } | null => {
+    const px = Math.round(x);
+    if (px < 0 || px >= width) return null;
+    let start = -1;
+    let best = 256;
+    for (let yy = Math.max(0, Math.round(y) - 1); yy <= Math.min(height - 1, Math.round(y) + 1); yy++) {
+      const value = normal[yy * width + px]!;
+      if (value < RULE_DARK && value < best) {
+        best = value;
+        start = yy;
+      }
+    }
+    if (start < 0) return null;
+    let top = start;
+    let bottom = start;
+    // The realistic form's bar is 42 form pixels tall: a run much thicker is something else.
+    const limit = Math.round(56 * scale) + 3;
+    while (top > 0 && normal[(top - 1) * width + px]! < RULE_DARK && bottom - top < limit) top--;
+    while (bottom < height - 1 && normal[(bottom + 1) * width + px]! < RULE_DARK && bottom - top < limit)
+      bottom++;
+    return { top, bottom, thick: bottom - top >= limit };
+  };
+  // Follows a rule from (x0, its run there) both ways: its ends, and whether each runs into the border.
+  const traceFrom = (x0: number, first: { top: number; bottom: number }, slope: number) => {
+    const gapLimit = Math.max(2, Math.round(8 * scale));
+    const ends: { end: Point; off: boolean; margin: boolean }[] = [];
+    for (const dir of [-1, 1]) {
+      let x = Math.round(x0);
+      let centre = (first.top + first.bottom) / 2;
+      let last = { x, y: centre };
+      let gap = 0;
+      let off = false;
+      for (;;) {
+        x += dir;
+        centre += slope * dir;
+        if (x < 0 || x >= width || centre < 0 || centre > height - 1) {
+          off = gap <= 1;
+          break;
+        }
+        const r = runAt(x, centre);
+        if (r === null || r.top === 0 || r.bottom === height - 1) {
+          if (++gap > gapLimit) break;
+          continue;
+        }
+        // A thick dark thing (a finger, the table under the sheet): the rule ends here.
+        if (r.thick) break;
+        gap = 0;
+        centre = (r.top + r.bottom) / 2;
+        last = { x, y: centre };
+      }
+      // The form's margin beyond a rule's end is blank paper; a cut through the table leaves the
+      // table under the sheet there instead.
+      let margin = !off;
+      for (const d of [20, 40, 60]) {
+        const px = Math.round(last.x + dir * d * scale);
+        const py = Math.round(last.y + slope * dir * d * scale);
+        if (px < 0 || py < 0 || px >= width || py >= height || normal[py * width + px]! <= paper)
+          margin = false;
+      }
+      ends.push({ end: last, off, margin });
+    }
+    return { left: ends[0]!, right: ends[1]!, length: ends[1]!.end.x - ends[0]!.end.x };
+  };
+  const slopeAt = (u: number, v: number) => {
+    const a = formPoint(frame, u, v);
+    const b = formPoint(frame, u + 100, v);
+    return (b.y - a.y) / Math.max(1e-6, b.x - a.x);
+  };
+  // Follows the rule on the form's line v from the middle of the table, or near it where a word
+  // or a stroke breaks the rule there.
+  const trace = (v: number) => {
+    for (const du of [0, -120, 120, -240, 240]) {
+      const mid = formPoint(frame, FORM_WIDTH / 2 + du, v);
+      const first = runAt(mid.x, mid.y);
+      if (first !== null && !first.thick) return traceFrom(mid.x, first, slopeAt(FORM_WIDTH / 2, v));
+    }
+    return null;
+  };
+  // Where the frame is off by a few degrees (a sheet's outline bent by a cut or a light table),
+  // its lines cross a rule rather than run along it: then each dark run down a column of the
+  // table's middle, between `from` and `to`, is followed on its own.
+  const traceColumn = (
+    from: number,
+    to: number,
+    accept: (t: NonNullable<ReturnType<typeof traceFrom>>) => boolean,
+  ) => {
+    for (const du of [0, -150, 150]) {
+      const u = FORM_WIDTH / 2 + du;
+      const a = formPoint(frame, u, from);
+      const b = formPoint(frame, u, to);
+      const n = Math.ceil(Math.hypot(b.x - a.x, b.y - a.y));
+      let inRun = false;
+      for (let k = 0; k <= n; k++) {
+        const x = Math.round(a.x + ((b.x - a.x) * k) / Math.max(1, n));
+        const y = Math.round(a.y + ((b.y - a.y) * k) / Math.max(1, n));
+        if (x < 0 || y < 0 || x >= width || y >= height) continue;
+        const dark = normal[y * width + x]! < RULE_DARK;
+        if (dark && !inRun) {
+          const first = runAt(x, y);
+          if (first !== null && !first.thick) {
+            const t = traceFrom(x, first, slopeAt(u, from));
+            if (accept(t)) return t;
+          }
+        }
+        inRun = dark;
+      }
+    }
+    return null;
+  };
+  const step = Math.max(0.5, 0.8 / scale);
+  const tableWidth = (TABLE_RIGHT - TABLE_LEFT) * scale;
+  // The head: its band two hundred form pixels either way of where the form puts it (a frame
+  // from a cut sheet's outline is short by the cut).
+  let head: ReturnType<typeof trace> = null;
+  let headV = -1;
+  for (let v = HEAD_FROM - 200; v <= HEAD_TO + 200; v += step) {
+    if (score(v) >= 0.6) {
+      const t = trace(v);
+      if (
+        t !== null &&
+        (t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4))
+      ) {
+        head = t;
+        headV = v;
+        break;
+      }
+    }
+  }
+  const long = (t: NonNullable<ReturnType<typeof trace>>) =>
+    t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4);
+  if (head === null) head = traceColumn(HEAD_FROM - 200, HEAD_TO + 200, long);
+  // The bottom rule: the lowest long one between the head's boxes and the signatures.
+  let bottom: ReturnType<typeof trace> = null;
+  const lowest = frame.pageHeight - (openBelow ? -400 : BOTTOM_CLEARANCE - 40);
+  const highest = (headV < 0 ? HEAD_TO : headV) + 4 * 72;
+  for (let v = lowest; v >= highest; v -= step)
+    if (score(v) >= 0.6) {
+      const t = trace(v);
+      if (
+        t !== null &&
+        (t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4))
+      ) {
+        bottom = t;
+        break;
+      }
+    }
+  if (bottom === null) bottom = traceColumn(lowest, highest, long);
+  for (const [rule, left, right] of [
+    [head, 'top_left', 'top_right'],
+    [bottom, 'bottom_left', 'bottom_right'],
+  ] as const) {
+    if (rule === null) continue;
+    if (rule.left.off) runsOff.includes('left') || runsOff.push('left');
+    else corners[left] = rule.left.end;
+    if (rule.right.off) runsOff.includes('right') || runsOff.push('right');
+    else corners[right] = rule.right.end;
+    // And blank towards the page's corner too: a cut that passes just outside the table's corner
+    // may still take what the form prints there (the label, the last box's corner on a short page).
+    const clear = (end: Point, ox: number, oy: number) => {
+      for (const d of [20, 40, 60]) {
+        const px = Math.round(end.x + ox * d * scale);
+        const py = Math.round(end.y + oy * d * scale);
+        if (px < 0 || py < 0 || px >= width || py >= height || normal[py * width + px]! <= paper)
+          return false;
+      }
+      return true;
+    };
+    const oy = left === 'top_left' ? -1 : 1;
+    margin[left] = rule.left.margin && clear(rule.left.end, -1, oy);
+    margin[right] = rule.right.margin && clear(rule.right.end, 1, oy);
+  }
+  return { corners, margin, runsOff, head: head !== null, bottom: bottom !== null };
+}
+
 export function measure(image: Grey): Measures {
   const { data, width, height } = image;
   const l = light(image);
@@ -761,6 +1086,8 @@ export function measure(image: Grey): Measures {
       cutSides: [],
       keystone: 1,
       cutIntoForm: [],
+      tableCorners: null,
+      tableHead: false,
     };
   }
   const cx = mx / area;
@@ -1080,6 +1407,8 @@ export function measure(image: Grey): Measures {
   const cutSides: Side[] = [];
   let keystone = 1;
   const cutIntoForm: CornerName[] = [];
+  let tableCorners: Record<CornerName, Point | null> | null = null;
+  let tableHead = false;
   const blankCorners = new Set<CornerName>();
   if (corners !== null && columns !== null) {
     const region = [
@@ -1314,21 +1643,63 @@ export function measure(image: Grey): Measures {
       bottom: ['bottom_right', 'bottom_left'],
       left: ['bottom_left', 'top_left'],
     };
+    // The table's rules, placed by the four marks when found (the sheet's outline may be a
+    // finger's or a shadow's), else by the sheet's corners.
+    const frame =
+      found.length === 4
+        ? frameOf(
+            marks as Record<CornerName, Point>,
+            MARK_CENTRE.x * FORM_WIDTH,
+            FORM_WIDTH - MARK_CENTRE.x * FORM_WIDTH,
+            MARK_CENTRE.x * FORM_WIDTH,
+          )
+        : frameOf(corners, 0, FORM_WIDTH, 0);
+    const table = tableRules(
+      normal,
+      width,
+      height,
+      frame,
+      sheetWidth,
+      touches.bottom || missingCorners.includes('bottom_left') || missingCorners.includes('bottom_right'),
+      threshold,
+    );
+    tableCorners = table.corners;
+    tableHead = table.head;
+    // A missing corner whose table corner is found with the form's blank margin beyond it lost no
+    // box: a cut across a corner reaches the table's corner first. Not the top right, where the
+    // label stands above the table; not on a lid as white as the margin.
+    for (let i = cutIntoForm.length - 1; i >= 0; i--) {
+      const name = cutIntoForm[i]!;
+      if (name !== 'top_right' && !blankCorners.has(name) && table.margin[name]) cutIntoForm.splice(i, 1);
+    }
     for (const side of ['top', 'right', 'bottom', 'left'] as const) {
       const [a, b] = ends[side];
       const markLost = found.length > 0 && marks[a] === null && marks[b] === null;
       const bothMissing = missingCorners.includes(a) && missingCorners.includes(b);
       // All four marks where the form puts them: the page is whole to its marks, whatever its
       // outline looks like under a fold, a shadow, fingers or a table as light as the paper.
-      if (found.length < 4 && ((touches[side] && markLost) || bothMissing)) cutSides.push(side);
+      // A table rule that runs into the image's border there: the image cut through the table,
+      // whatever marks a cut through them left looking found.
+      const ruleOff = table.runsOff.includes(side);
+      // Both table corners on that side found where the rules end on paper: the table is whole
+      // there, whatever the marks and the outline say (a light table taken for paper, a finger on
+      // a mark); what lies beyond it is margin, or the label, which is read on its own.
+      const wholeTable = table.corners[a] !== null && table.corners[b] !== null;
+      if (found.length < 4 && ((((touches[side] && markLost) || bothMissing) && !wholeTable) || ruleOff))
+        cutSides.push(side);
     }
     // Perspective: the marks' quadrilateral when all four are found, else the sheet's corners.
+    // Fewer marks (a finger on one, one cut), the table's corners when all four are found: they
+    // are printed, where the sheet's outline is a guess under a curl, a shadow or a light table.
+    const tableQuad = CORNERS.every((n) => table.corners[n] !== null);
     const q =
       found.length === 4
         ? CORNERS.map((n) => marks[n]!)
-        : missingCorners.length === 0
-          ? CORNERS.map((n) => corners![n])
-          : null;
+        : tableQuad
+          ? CORNERS.map((n) => table.corners[n]!)
+          : missingCorners.length === 0
+            ? CORNERS.map((n) => corners![n])
+            : null;
     if (q !== null) {
       const length = (a: Point, b: Point) => Math.hypot(b.x - a.x, b.y - a.y);
       const ratio = (a: number, b: number) => (Math.min(a, b) === 0 ? 1 : Math.max(a, b) / Math.min(a, b));
@@ -1359,5 +1730,7 @@ export function measure(image: Grey): Measures {
     cutSides,
     keystone,
     cutIntoForm,
+    tableCorners,
+    tableHead,
   };
 }

@@ -1,11 +1,15 @@
 /**
  * Regressions of the gate's measures on the realistic renderer's photos (src/sim/acta_images/realistic):
- * readable pages the gate refused for a measurement bug, each at a fixed page, scene and seed.
+ * readable pages the gate refused, and unreadable ones it let through, for a measurement bug, each
+ * at a fixed page, scene and seed.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { sampleActaContent } from '../sim/acta_images/acta_set.ts';
+import { generateCatalog } from '../sim/catalog_generator.ts';
+import { defaultElectionDefinition } from '../sim/default_election.ts';
 import { renderCheckedRealisticPage } from '../sim/acta_images/realistic/page.ts';
+import { renderRealisticSet } from '../sim/acta_images/realistic/realistic_set.ts';
 import { photographRealistic } from '../sim/acta_images/realistic/scene.ts';
 import type { RealisticPage } from '../sim/acta_images/realistic/types.ts';
 import { CORNERS } from './measure.ts';
@@ -187,4 +191,91 @@ test('a phone shot 2 stops over on a bright table, its paper at white: the white
   const { readable, codes } = await reasonsFor('phone', 'overexposed', 3, 10);
   assert.equal(readable, true);
   assert.deepEqual(codes, []);
+});
+
+/** The realistic set's image at `index` (`openprep quality evaluate --realistic --seed 11`, with the train handwriting). */
+async function setImage(index: number) {
+  const catalog = generateCatalog({ scale: 'state', seed: 11 });
+  const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
+  for await (const image of renderRealisticSet({
+    catalog,
+    election,
+    count: index + 1,
+    seed: 11,
+    digitSplit: 'train',
+    select: (i) => i === index,
+  }))
+    return image;
+  throw new Error(`no image ${index}`);
+}
+
+test("phone shots in mild perspective with one or two registration marks lost on a light table: the table's four corners say the page is whole and give the perspective; accepted", async () => {
+  // Before: `cut_edge` (index 61: the table taken for paper ran off the left, both left marks
+  // lost) and `missing_corner` (index 113: the bottom right mark and corner not found).
+  for (const index of [61, 113]) {
+    const image = await setImage(index);
+    assert.equal(image.truth.readable, true);
+    const report = await assessActaImage(image.bytes, { readQr: false });
+    const m = report.measures!;
+    assert.deepEqual(
+      report.reasons.map((r) => r.code),
+      [],
+      `index ${index}`,
+    );
+    assert.ok(
+      CORNERS.some((n) => m.marks[n] === null),
+      `index ${index}: a mark lost (else the marks give the perspective)`,
+    );
+    assert.ok(
+      m.tableCorners !== null && CORNERS.every((n) => m.tableCorners![n] !== null),
+      `index ${index}: ${JSON.stringify(m.tableCorners)}`,
+    );
+    // A mild keystone (severity 2): measured, not 1 for unknown, and under the limit.
+    assert.ok(m.keystone > 1.05 && m.keystone < 1.5, `index ${index}: keystone ${m.keystone}`);
+  }
+});
+
+test('a scan cut at the bottom margin, below the table, both bottom marks lost: the table ends whole on paper, so accepted', async () => {
+  // Before: `cut_edge` (the bottom marks gone, the sheet running off the image's bottom).
+  const image = await setImage(127);
+  assert.equal(image.truth.readable, true);
+  const report = await assessActaImage(image.bytes, { readQr: false });
+  assert.deepEqual(
+    report.reasons.map((r) => r.code),
+    [],
+  );
+});
+
+test("a scan cut through the table's left side, the INE logo's remains taken for a mark: the table's head runs into the image's border, a cut edge", async () => {
+  // A long ballot (26 lines) on a white lid. Before: accepted (three marks found, one of them
+  // the logo's cut circle, so no side lacked both its marks).
+  const short = sampleActaContent();
+  const long = {
+    ...short,
+    boxes: [
+      ...short.boxes.slice(0, 12),
+      ...short.boxes.slice(4, 12).map((b) => ({ ...b, key: `${b.key}2` })),
+      ...short.boxes.slice(4, 9).map((b) => ({ ...b, key: `${b.key}3` })),
+      short.boxes[12]!,
+    ],
+  };
+  const longPage = await renderCheckedRealisticPage(long, {
+    seed: 3,
+    label: 'present',
+    document: 'acta',
+    digitSplit: 'train',
+  });
+  const shot = await photographRealistic(longPage, {
+    style: 'scanner',
+    condition: 'cut_edge',
+    severity: 4,
+    seed: 2,
+  });
+  assert.equal(shot.truth.readable, false);
+  const report = await assessActaImage(shot.bytes, { readQr: false });
+  assert.deepEqual(
+    report.reasons.map((r) => r.code),
+    ['cut_edge'],
+  );
+  assert.deepEqual(report.measures!.cutSides, ['left']);
 });

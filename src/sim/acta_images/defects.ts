@@ -270,10 +270,12 @@ export async function photograph(
         image = await pixels(open(image).resize({ width: Math.round(width * 0.22) }));
         break;
       case 'cut_corner': {
-        // Deep enough to take the form's last boxes (acta_form.ts: they end 14% above the bottom,
-        // 6.5% in from the right): the gate lets a cut that stops in the blank margin through.
-        const w = Math.round(width * (0.4 + random.next() * 0.1));
-        const h = Math.round(height * (0.3 + random.next() * 0.08));
+        // Deep enough to take the form's last box's outer corner (acta_form.ts: on a 13-line acta
+        // it ends 32% above the page's bottom, 6.5% in from its right; a phone shot's sheet is
+        // a little further in from the image's corner): the gate lets a cut that stops short of
+        // the table — its corner found with blank margin round it — through.
+        const w = Math.round(width * (0.55 + random.next() * 0.1));
+        const h = Math.round(height * (0.5 + random.next() * 0.1));
         const corner = Buffer.from(
           `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><path d="M${width} ${height - h} L${width} ${height} L${width - w} ${height} Z" fill="#2b2b2b"/></svg>`,
         );

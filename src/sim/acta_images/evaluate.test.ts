@@ -56,6 +56,8 @@ function judged(
       cutSides: [],
       keystone: 1,
       cutIntoForm: [],
+      tableCorners: null,
+      tableHead: false,
       sharpnessX: sharpness,
       sharpnessY: sharpness,
       tableEvidence: 0.5,
