@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { agentConfigSchema } from '../agent/agent.ts';
 import { loadServeConfig } from './config.ts';
 
 const load = (env: NodeJS.ProcessEnv, file?: string) =>
@@ -87,4 +88,15 @@ describe('serve configuration: the image store', () => {
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.message);
     assert.equal(loaded.value.images.store, 'folder');
   });
+});
+
+test("the center takes every image a CATD agent queues: its size limit is at least the agent's", async () => {
+  // A scan the agent queued and the center then refused for its size (413) would be given up.
+  const loaded = await load({});
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.message);
+  const agentLimit = agentConfigSchema.shape.maxImageBytes.parse(undefined);
+  assert.ok(
+    loaded.value.intake.maxImageBytes >= agentLimit,
+    `center ${loaded.value.intake.maxImageBytes} < agent ${agentLimit}`,
+  );
 });

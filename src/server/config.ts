@@ -65,7 +65,10 @@ export const serveConfigSchema = z
           .int()
           .min(1024)
           .max(256 * 1024 * 1024)
-          .default(10 * 1024 * 1024)
+          // As large as the CATD agent's own limit (agent.ts maxImageBytes): a scan the agent
+          // queues must not meet a 413 here, which gives the acta up. A colour PNG scan at 300 dpi
+          // with paper grain is 9–13 MB (bench/intake.ts's realistic actas).
+          .default(20 * 1024 * 1024)
           .describe('Largest image accepted, in bytes; larger uploads get 413 as soon as they pass it.'),
         maxPixels: z
           .number()
@@ -137,7 +140,7 @@ export const serveConfigSchema = z
       .strict()
       .describe('Signed-package intake (`POST /api/v1/packages`, docs/intake.md).')
       .default({
-        maxImageBytes: 10 * 1024 * 1024,
+        maxImageBytes: 20 * 1024 * 1024,
         maxPixels: 50_000_000,
         maxInFlight: 512,
         qualityGate: 'enforce',
