@@ -9,10 +9,12 @@
  * in-process with the same concurrency, the least any durable intake must do.
  *
  * Gate on (`gate_packages_per_second`): a fresh center, `serve` with the gate enforced, the same
- * clients sending `gate-images` synthetic actas (src/sim/acta_images/, scanner PNGs without
- * defects) that the gate accepts. The actas are rendered once and cached under the OS temp
- * folder, keyed by the renderer's inputs and sources. `gate_capacity_ratio` divides that by the
- * gate's own throughput on the same images and cores (its worker pool, in this process).
+ * clients sending the actas of `gate-images` realistic ones (src/sim/acta_images/realistic/:
+ * phone JPEGs and scanner PNGs of test handwriting under the evaluation's graded conditions,
+ * `openprep quality evaluate --realistic`) that the gate accepts; those it refuses or sends to
+ * review are counted apart. The actas are rendered once and cached under the OS temp folder,
+ * keyed by the renderer's inputs and sources. `gate_capacity_ratio` divides that by the gate's own
+ * throughput on the same accepted images and cores (its worker pool, in this process).
  *
  * Everything the bench starts — the `serve` processes, its temporary folders — is stopped and
  * removed on success, on failure and on SIGINT/SIGTERM (bench/intake.test.ts proves it).
@@ -30,7 +32,7 @@ import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { QualityGatePool } from '../src/gate/gate_pool.ts';
-import { renderActaSet } from '../src/sim/acta_images/acta_set.ts';
+import { renderRealisticSet } from '../src/sim/acta_images/realistic/realistic_set.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/default_election.ts';
 import { preparedCenter } from '../src/test/center_process.ts';
@@ -49,7 +51,7 @@ function countArgument(index: number, fallback: number, min: number): number {
 }
 const total = countArgument(2, 4000, 1);
 const clients = countArgument(3, 64, 1);
-// Rendering costs ~170 ms per scanner page, once (then cached); 0 skips the gate-on run.
+// Rendering costs ~1 s per realistic acta, once (then cached); 0 skips the gate-on run.
 const gateImages = countArgument(4, 400, 0);
 const IMAGE_BYTES = 100_000;
 const SEED = 1;
@@ -122,13 +124,14 @@ function prepare(
   device: Parameters<typeof packageFor>[0],
   image: Buffer,
   fields: { sequence: number; claimedKey: string; contest: string },
+  type: 'image/png' | 'image/jpeg' = 'image/png',
 ): Prepared {
   const pkg = packageFor(device, image, fields);
   if (!multipartForm)
     return {
       body: image,
       headers: {
-        'content-type': 'image/png',
+        'content-type': type,
         'openprep-package': Buffer.from(pkg.text).toString('base64url'),
         'openprep-signature': pkg.signature,
       },
@@ -139,7 +142,7 @@ function prepare(
       Buffer.from(
         `--${boundary}\r\nContent-Disposition: form-data; name="package"\r\n\r\n${pkg.text}\r\n` +
           `--${boundary}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n${pkg.signature}\r\n` +
-          `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="acta.png"\r\nContent-Type: image/png\r\n\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="acta.${type === 'image/png' ? 'png' : 'jpg'}"\r\nContent-Type: ${type}\r\n\r\n`,
       ),
       image,
       Buffer.from(`\r\n--${boundary}--\r\n`),
@@ -272,23 +275,28 @@ interface CachedActa {
 }
 
 /**
- * The first `count` actas of the state-scale catalog as the renderer draws them (scanner PNGs,
- * no defects), rendered once: the cache folder's name hashes the renderer's inputs and the
- * sources of the renderer and of the catalog and night it draws from, so a change to either
- * renders anew.
+ * The first `count` actas of the state-scale catalog as the realistic renderer draws them for
+ * the gate's evaluation (test handwriting, ~55% phone JPEGs, the graded conditions), rendered
+ * once (~1 s each): the cache folder's name hashes the renderer's inputs and the sources of the
+ * renderer and of the catalog and night it draws from, so a change to either renders anew.
  */
-async function cachedActas(count: number): Promise<{ bytes: Buffer; key: string; contest: string }[]> {
+async function cachedActas(
+  count: number,
+): Promise<{ bytes: Buffer; key: string; contest: string; type: 'image/png' | 'image/jpeg' }[]> {
   const sim = path.join(import.meta.dirname, '..', 'src', 'sim');
-  const sources = [
-    ...(await readdir(path.join(sim, 'acta_images')))
+  const rendererSources = async (folder: string) =>
+    (await readdir(path.join(sim, folder)))
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .map((f) => path.join(sim, 'acta_images', f)),
+      .map((f) => path.join(sim, folder, f));
+  const sources = [
+    ...(await rendererSources('acta_images')),
+    ...(await rendererSources(path.join('acta_images', 'realistic'))),
     ...['catalog_generator.ts', 'default_election.ts', 'election_night.ts', 'random.ts'].map((f) =>
       path.join(sim, f),
     ),
   ].sort();
   const hash = createHash('sha256').update(
-    JSON.stringify({ scale: 'state', seed: SEED, count, phoneShare: 0, defectiveShare: 0 }),
+    JSON.stringify({ set: 'realistic', scale: 'state', seed: SEED, count, digitSplit: 'test' }),
   );
   for (const source of sources) hash.update(source).update(await readFile(source));
   const folder = path.join(
@@ -310,16 +318,15 @@ async function cachedActas(count: number): Promise<{ bytes: Buffer; key: string;
     const catalog = generateCatalog({ scale: 'state', seed: SEED });
     const election = defaultElectionDefinition(catalog, { mode: 'simulacro' });
     const made: CachedActa[] = [];
-    for await (const acta of renderActaSet({
+    for await (const acta of renderRealisticSet({
       catalog,
       election,
       count,
       seed: SEED,
-      phoneShare: 0,
-      defectiveShare: 0,
+      digitSplit: 'test',
     })) {
-      const file = `${String(acta.index).padStart(6, '0')}.png`;
-      await writeFile(path.join(partial, file), acta.png);
+      const file = `${String(acta.index).padStart(6, '0')}.${acta.format === 'png' ? 'png' : 'jpg'}`;
+      await writeFile(path.join(partial, file), acta.bytes);
       made.push({ file, key: acta.truth.actaKey, contest: acta.contest });
       if (made.length % 50 === 0) process.stderr.write(`intake: rendered ${made.length}/${count} actas\n`);
     }
@@ -337,6 +344,7 @@ async function cachedActas(count: number): Promise<{ bytes: Buffer; key: string;
       bytes: await readFile(path.join(folder, a.file)),
       key: a.key,
       contest: a.contest,
+      type: a.file.endsWith('.png') ? ('image/png' as const) : ('image/jpeg' as const),
     })),
   );
 }
@@ -431,19 +439,27 @@ try {
   let gateFigures: Record<string, unknown> = { gate_images: 0 };
   if (gateImages > 0) {
     const actas = await cachedActas(gateImages);
-    const own = await gateThroughput(actas);
-    const accepted = actas.filter((_, i) => own.verdicts[i] === 'accept');
+    const all = await gateThroughput(actas);
+    const accepted = actas.filter((_, i) => all.verdicts[i] === 'accept');
     if (accepted.length === 0) throw new Error('the gate accepted none of the rendered actas');
+    // The intake below carries the accepted ones only: the gate's own pace is taken on them too
+    // (a refused image can cost less or more than an accepted one).
+    const own = await gateThroughput(accepted);
     const onData = path.join(work, 'gate-on');
     await mkdir(onData);
     useSchema('on');
     const center = await preparedCenter(onData, SEED, deviceIds, { scale: 'state' });
     const onSends = accepted.map((acta, i) =>
-      prepare(center.devices[i % clients]!, acta.bytes, {
-        sequence: Math.floor(i / clients),
-        claimedKey: acta.key,
-        contest: acta.contest,
-      }),
+      prepare(
+        center.devices[i % clients]!,
+        acta.bytes,
+        {
+          sequence: Math.floor(i / clients),
+          claimedKey: acta.key,
+          contest: acta.contest,
+        },
+        acta.type,
+      ),
     );
     // A few untimed packages first: the server's gate workers start cold.
     const warmUp = Math.min(clients, Math.floor(accepted.length / 10));
@@ -453,6 +469,10 @@ try {
     gateFigures = {
       gate_images: actas.length,
       gate_accepted_by_gate: accepted.length,
+      gate_review_by_gate: all.verdicts.filter((v) => v === 'review').length,
+      gate_refused_by_gate: all.verdicts.filter((v) => v === 'reject').length,
+      gate_phone_jpegs: accepted.filter((a) => a.type === 'image/jpeg').length,
+      gate_all_images_per_second: Math.round(all.perSecond * 10) / 10,
       gate_statuses: Object.fromEntries(on.statuses),
       gate_packages_per_second: Math.round(gatePerSecond * 10) / 10,
       gate_p50_ms: Math.round(percentile(on.latencies, 50) * 10) / 10,

@@ -1,4 +1,4 @@
-/** One worker of the quality gate pool (gate_pool.ts): judges the images it is sent, one at a time. */
+/** One worker of the quality gate pool (gate_pool.ts): judges the images it is sent (the pool sends at most two at a time). */
 import { parentPort } from 'node:worker_threads';
 import { assessActaImage } from './quality_gate.ts';
 

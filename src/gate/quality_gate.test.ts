@@ -225,6 +225,33 @@ test('the worker pool judges as the gate does, and a closed pool refuses work', 
   await assert.rejects(pool.assess(Buffer.alloc(0)), /closed/);
 });
 
+test('the worker pool: one queue, each worker two images at a time, every answer to its own image; closing refuses what waits', async () => {
+  const pool = new QualityGatePool(2);
+  const good = (await testActaImage()).png;
+  const blurred = (await testActaImage({ defects: ['blur'] })).png;
+  const images = Array.from({ length: 12 }, (_, i) => (i % 3 === 1 ? blurred : good));
+  try {
+    const answers = images.map((image, i) => pool.assess(image, i % 3 === 2 ? '010338B010002' : KEY));
+    // Four are being judged, two by each worker; the other eight wait for whichever has room first.
+    assert.equal(pool.waiting, 8);
+    const reports = await Promise.all(answers);
+    assert.deepEqual(
+      reports.map((r) => r.verdict),
+      images.map((_, i) => ['accept', 'reject', 'review'][i % 3]),
+    );
+    assert.equal(pool.waiting, 0);
+    const queued = Array.from({ length: 5 }, () => pool.assess(good, KEY));
+    const closing = pool.close();
+    const outcomes = await Promise.allSettled(queued);
+    await closing;
+    // The four being judged end with their workers; the one waiting is refused as closed.
+    assert.ok(outcomes.every((o) => o.status === 'rejected'));
+    assert.match(String((outcomes[4] as PromiseRejectedResult).reason), /closed/);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('the capture view: a phone shot turned upright and cropped to the sheet; the original bytes untouched', async () => {
   const { png } = await testActaImage({ style: 'phone' });
   const original = Buffer.from(png);
