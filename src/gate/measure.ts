@@ -768,7 +768,17 @@ function tableRules(
   };
   const runsOff: Side[] = [];
   const scale = sheetWidth / FORM_WIDTH;
-  if (sheetWidth < 200) return { corners, margin, runsOff, head: false, bottom: false };
+  // Nothing to follow on a sheet too small, and no page to search where the frame is not one: a
+  // sheet wider than the image many times over, or a page under half its width long or over four,
+  // comes from corners extrapolated off nearly parallel edges (noise), and would make the searches
+  // below run over billions of lines.
+  const sane =
+    sheetWidth >= 200 &&
+    sheetWidth <= 4 * Math.max(width, height) &&
+    frame.m.every(Number.isFinite) &&
+    frame.pageHeight >= FORM_WIDTH / 2 &&
+    frame.pageHeight <= 4 * FORM_WIDTH;
+  if (!sane) return { corners, margin, runsOff, head: false, bottom: false };
   const darkAt = (x: number, y: number) => {
     const px = Math.round(x);
     const py = Math.round(y);
@@ -885,7 +895,9 @@ function tableRules(
       const u = FORM_WIDTH / 2 + du;
       const a = formPoint(frame, u, from);
       const b = formPoint(frame, u, to);
-      const n = Math.ceil(Math.hypot(b.x - a.x, b.y - a.y));
+      // At most a walk across the image and back (a frame in strong perspective stretches it).
+      const n = Math.min(2 * (width + height), Math.ceil(Math.hypot(b.x - a.x, b.y - a.y)));
+      if (!Number.isFinite(n)) continue;
       let inRun = false;
       for (let k = 0; k <= n; k++) {
         const x = Math.round(a.x + ((b.x - a.x) * k) / Math.max(1, n));
@@ -1596,7 +1608,9 @@ export function measure(image: Grey): Measures {
       const pxPerMm = sheetWidth / PAGE_MM.width;
       let cut = true;
       for (let mm = 2; mm <= reach && cut; mm += 1) {
-        const n = Math.max(4, Math.ceil(mm * pxPerMm * 0.7));
+        // A sample a pixel and a half apart; no more than the image holds (corners extrapolated
+        // off nearly parallel edges put a noisy image's sheet millions of pixels wide).
+        const n = Math.min(2 * (width + height), Math.max(4, Math.ceil(mm * pxPerMm * 0.7)));
         let paper = 0;
         let counted = 0;
         let ink = false;

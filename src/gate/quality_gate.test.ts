@@ -205,6 +205,19 @@ test('the measurements never throw and stay finite on any small grey image', () 
   );
 });
 
+test('noise whose edges are nearly parallel is measured at once (its extrapolated sheet is millions of pixels wide)', {
+  timeout: 10_000,
+}, () => {
+  // A 34 × 32 image fast-check found (seed 13): the cut-corner sweep took as many samples as the
+  // sheet's width said, billions, and the run never ended.
+  const data = Buffer.from(
+    '+4a33kTV3Py1AIBfUWb3KQYCa5UF5VOycJCVQyYAeY9vJwMDpfkEaEo7O4F8HNP99QJEXHgIwqybBUYUk/oGTL8GBzW+B6oBE5cEvQEs6U33mE73/y0Ct/1jBwH6wAoDkOBlQoZm/kv6+NItjQEczgcCBo0HBSEFVbwIAPyihbf616OuAaWKm1z/ryS5Q9o9Vf1/4eoO/poDWemeJJ2L3Qf9YgVZBCgHcwAClhP5/XQ6r5WsAVf5UwYFBunEVQDhYy/q+8pvB//XTBsW7P5viYEBlWd6BAQJXweidNKgBAxL/8EDwYmEb/z7UgcHAtEGXP5iMpaPyAfU+wIlMAQr964BKAiixqb8DQQP2yawj/8G/ktHAWgN9AS/DwTK4hjh+xfyqBJS+V7zB4j5uii+/kkaUjWcPYcOsfaxJCYAplMD/PiDtEht+8EfDasDBT8Gsv5OzAoCRYFNk/n8HOJ8M4ICpX5pczxPkL7s+//2pxmz3Y2iPwGzF2C8+li4ATdQ4zfyBOqwbBIlLhFUVfoBWYbSmovEhe0HVQAz7FsGVDNdxzoCBfkDmBmqC2MBg68EXOBznwSuGbwBmPH9B70GHBtI5FghB+lcLj0A8cn5RwwGAfXn5AbbyQXUBfk6swC2okKNZcEJJZ4As/yr0wAFy9cDedcD+xknBOtL/XAhXP3hFwJ6+1NLAv1f7E8HSd8NNyy/WrgGBG9AskfKyvmtw9Dl+btaD/lEoJMPKfgCBqzvY2DkOQ40DNM3PmdrIQeyYltxB/tVXv+C7WMF+wYHBEuiBga7snn6Q7wFhSoB/ooF+xCws1wGB1No+5eG0ZXypzbCKP4B/EfzWWWeWQs6APQAydYI+PrVBgJIz78QewOtTtBd+IPbp2EFSeoXvN+1s8EGARdmSk8diePWlulirVQh7DsCGwETIAJpzTMCugbiWPUNRySTwNFIOpEEEAT4GQPC8PhBxvqc7YSogPqX/kFQqkZ3VuMHjPVQA34A/wemmbd0/jPWNPvxTgXb0BMHBg0D9C4FjBuhWKSYAhA5PehKB/iZkvpeeXffBwbBHSEJb/A43gUj/g74DH4AAGj9BvoNUqIhKb59IUObA/y/xKOPB8hxf/da+4FutFVR2qITVQIcIWxLEACoXq3rd/lXZdQEBNQ9PCYWBQDOQo4G+V4ZiPl02j5aBQENS0gB/jNJtgRdAf30PPsDdkq4ZL79d+/3+vsPjQb8fw85/IqfMjjq0mAd/QInAvujBvkH+AJ82d77BRjhK5WW/3Aq2ZIFAuwdAOmKyYm4GfgFB7p9BJn6U1UHNR4wBARqAgNb0/fsT9i/+aFz+D4CBjJVIQ6rjwQeBZcEag/6QAWcggN5qH+QK/74pSAY6nfXpJaIBBgBVyZPqwKDF8fen/KzpP1ZQhQFuvIFqHcslMVrBiMF/fw6+9H4S7rA+AUX/wZuhgE=',
+    'base64',
+  );
+  const m = measure({ data, width: 34, height: 32 });
+  assert.ok(Number.isFinite(m.sheetShare));
+});
+
 test('the worker pool judges as the gate does, and a closed pool refuses work', async () => {
   const pool = new QualityGatePool(2);
   try {
