@@ -4,7 +4,7 @@
  * dropped in their folders, agents run until every acta is answered, and what the center's
  * journal then holds. Failures throw, so benchmarks can use them too.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { agentConfigSchema, initAgent, openAgent, runAgent } from '../agent/agent.ts';
 import type { SenderEvent } from '../agent/transport.ts';
@@ -111,8 +111,13 @@ export async function scan(
   actas: readonly { contest: string; key: string; seed: number }[],
   imageBytes = 3_000,
 ): Promise<void> {
-  for (const a of actas)
-    await writeFile(path.join(folder, `${a.contest}_${a.key}.png`), pngOfSize(imageBytes, a.seed));
+  // Whole or not there, as a scanner's finished file: written under a dot name (which agents
+  // skip) and renamed, so an agent on a loaded machine never takes a file half written.
+  for (const a of actas) {
+    const name = `${a.contest}_${a.key}.png`;
+    await writeFile(path.join(folder, `.${name}.partial`), pngOfSize(imageBytes, a.seed));
+    await rename(path.join(folder, `.${name}.partial`), path.join(folder, name));
+  }
 }
 
 /**
