@@ -918,6 +918,9 @@ function tableRules(
   };
   const step = Math.max(0.5, 0.8 / scale);
   const tableWidth = (TABLE_RIGHT - TABLE_LEFT) * scale;
+  // A rule long enough to be the table's: most of its width, or a good part running off the image.
+  const long = (t: NonNullable<ReturnType<typeof trace>>) =>
+    t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4);
   // The head: its band two hundred form pixels either way of where the form puts it (a frame
   // from a cut sheet's outline is short by the cut).
   let head: ReturnType<typeof trace> = null;
@@ -925,18 +928,13 @@ function tableRules(
   for (let v = HEAD_FROM - 200; v <= HEAD_TO + 200; v += step) {
     if (score(v) >= 0.6) {
       const t = trace(v);
-      if (
-        t !== null &&
-        (t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4))
-      ) {
+      if (t !== null && long(t)) {
         head = t;
         headV = v;
         break;
       }
     }
   }
-  const long = (t: NonNullable<ReturnType<typeof trace>>) =>
-    t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4);
   if (head === null) head = traceColumn(HEAD_FROM - 200, HEAD_TO + 200, long);
   // The bottom rule: the lowest long one between the head's boxes and the signatures.
   let bottom: ReturnType<typeof trace> = null;
@@ -945,10 +943,7 @@ function tableRules(
   for (let v = lowest; v >= highest; v -= step)
     if (score(v) >= 0.6) {
       const t = trace(v);
-      if (
-        t !== null &&
-        (t.length >= tableWidth * 0.7 || ((t.left.off || t.right.off) && t.length >= tableWidth * 0.4))
-      ) {
+      if (t !== null && long(t)) {
         bottom = t;
         break;
       }
