@@ -32,6 +32,7 @@ import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { QualityGatePool } from '../src/gate/gate_pool.ts';
+import { applyCenterHeapPolicy } from '../src/platform/heap_policy.ts';
 import { renderRealisticSet } from '../src/sim/acta_images/realistic/realistic_set.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/default_election.ts';
@@ -84,6 +85,80 @@ for (const [signal, code] of [
     process.stderr.write(`intake: ${signal}, stopping what the bench started\n`);
     void cleanUp().finally(() => process.exit(code));
   });
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux; null elsewhere): the
+ * `serve` nodes' and the clients' share of the cores, apart, since both run on the same ones.
+ */
+async function processCpuSeconds(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces), from the third on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/**
+ * CPU seconds by thread name (Linux; empty elsewhere): the main thread, the gate's workers
+ * (`WorkerThread`), V8's helpers (`V8Worker`: garbage collection, compilers), libvips' and libuv's
+ * pools, where the per-package cost goes.
+ */
+async function threadCpuSeconds(
+  pid: number | undefined,
+): Promise<Map<string, { name: string; seconds: number }>> {
+  const threads = new Map<string, { name: string; seconds: number }>();
+  if (pid === undefined) return threads;
+  let tids: string[];
+  try {
+    tids = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const [name, stat] = await Promise.all([
+        readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8'),
+        readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8'),
+      ]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(tid, {
+        name: name.trim(),
+        seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+      });
+    } catch {
+      // A thread that ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+/** Milliseconds per item by thread name between two readings of threadCpuSeconds. */
+function perThread(
+  before: Map<string, { name: string; seconds: number }>,
+  after: Map<string, { name: string; seconds: number }>,
+  items: number,
+): Record<string, number> {
+  const byName: Record<string, number> = {};
+  for (const [tid, { name, seconds }] of after)
+    byName[name] = (byName[name] ?? 0) + seconds - (before.get(tid)?.seconds ?? 0);
+  return Object.fromEntries(
+    Object.entries(byName)
+      .filter(([, seconds]) => seconds > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, seconds]) => [name, Math.round((seconds / items) * 10000) / 10]),
+  );
+}
+
+/** USER_HZ: 100 on every Linux Node supports. */
+const CLOCK_TICKS = 100;
+
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -244,6 +319,13 @@ async function measureIntake(
       const status = await send(sends[i]!, nodeOf(i));
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     });
+    const serverCpu = () =>
+      Promise.all(nodes.map(({ server }) => processCpuSeconds(server.pid))).then((all) =>
+        all.some((s) => s === null) ? null : all.reduce((a: number, s) => a + (s ?? 0), 0),
+      );
+    const serverBefore = await serverCpu();
+    const threadsBefore = await threadCpuSeconds(nodes[0]?.server.pid);
+    const clientBefore = ownCpuSeconds();
     const began = performance.now();
     await pool(sends.length - warmUp, clients, async (j) => {
       const i = j + warmUp;
@@ -253,8 +335,24 @@ async function measureIntake(
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     });
     const seconds = (performance.now() - began) / 1000;
+    const clientSeconds = ownCpuSeconds() - clientBefore;
+    const serverAfter = await serverCpu();
+    const threads = perThread(
+      threadsBefore,
+      await threadCpuSeconds(nodes[0]?.server.pid),
+      sends.length - warmUp,
+    );
+    const serverSeconds = serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore;
     latencies.sort((a, b) => a - b);
-    return { seconds, latencies, statuses, timed: sends.length - warmUp };
+    return {
+      seconds,
+      latencies,
+      statuses,
+      timed: sends.length - warmUp,
+      serverSeconds,
+      clientSeconds,
+      threads,
+    };
   } finally {
     agent.destroy();
     await Promise.all(nodes.map(({ server }) => stopServer(server)));
@@ -349,8 +447,13 @@ async function cachedActas(
   );
 }
 
-/** The gate's own images per second on these images, on its worker pool (as `serve` runs it). */
+/**
+ * The gate's own images per second on these images, on its worker pool, as `serve` runs it: with
+ * the center's heap policy (src/platform/heap_policy.ts), which is process-wide and so also
+ * governs the pool's workers there.
+ */
 async function gateThroughput(images: readonly { bytes: Buffer; key: string }[]) {
+  applyCenterHeapPolicy();
   const gate = new QualityGatePool();
   cleanups.push(() => gate.close());
   try {
@@ -360,11 +463,18 @@ async function gateThroughput(images: readonly { bytes: Buffer; key: string }[])
     await pool(Math.min(20, images.length), concurrency, async (i) => {
       await gate.assess(images[i]!.bytes, images[i]!.key);
     });
+    const cpuBefore = ownCpuSeconds();
+    const threadsBefore = await threadCpuSeconds(process.pid);
     const began = performance.now();
     await pool(images.length, concurrency, async (i) => {
       verdicts[i] = (await gate.assess(images[i]!.bytes, images[i]!.key)).verdict;
     });
-    return { perSecond: images.length / ((performance.now() - began) / 1000), verdicts };
+    return {
+      perSecond: images.length / ((performance.now() - began) / 1000),
+      cpuSeconds: ownCpuSeconds() - cpuBefore,
+      threads: perThread(threadsBefore, await threadCpuSeconds(process.pid), images.length),
+      verdicts,
+    };
   } finally {
     await gate.close();
   }
@@ -479,6 +589,15 @@ try {
       gate_p99_ms: Math.round(percentile(on.latencies, 99) * 10) / 10,
       gate_own_images_per_second: Math.round(own.perSecond * 10) / 10,
       gate_capacity_ratio: Math.round((gatePerSecond / own.perSecond) * 100) / 100,
+      // Where the cores went, per accepted image: the gate alone (this process and its workers),
+      // then intake's `serve` and the clients sending the bodies, apart.
+      gate_own_cpu_ms_per_image: Math.round((own.cpuSeconds / accepted.length) * 10000) / 10,
+      gate_serve_cpu_ms_per_package:
+        on.serverSeconds === null ? null : Math.round((on.serverSeconds / on.timed) * 10000) / 10,
+      gate_clients_cpu_ms_per_package: Math.round((on.clientSeconds / on.timed) * 10000) / 10,
+      // The same by thread (the first node's, when there are several; Linux only).
+      gate_own_cpu_ms_by_thread: own.threads,
+      gate_serve_cpu_ms_by_thread: on.threads,
     };
   }
 
@@ -498,6 +617,9 @@ try {
       packages_per_second: Math.round(packagesPerSecond),
       p50_ms: Math.round(percentile(off.latencies, 50) * 10) / 10,
       p99_ms: Math.round(percentile(off.latencies, 99) * 10) / 10,
+      serve_cpu_ms_per_package:
+        off.serverSeconds === null ? null : Math.round((off.serverSeconds / total) * 10000) / 10,
+      clients_cpu_ms_per_package: Math.round((off.clientSeconds / total) * 10000) / 10,
       baseline_packages_per_second: Math.round(baselinePerSecond),
       baseline_ratio: Math.round((packagesPerSecond / baselinePerSecond) * 100) / 100,
       ...gateFigures,

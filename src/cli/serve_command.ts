@@ -5,6 +5,7 @@
  * (the balancer stops sending meanwhile), then stops taking work, finishes what is in flight,
  * and closes the store.
  */
+import { applyCenterHeapPolicy } from '../platform/heap_policy.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import process from 'node:process';
@@ -50,6 +51,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     },
   });
   if (!config.ok) return fail(config.message, 2);
+  // Before the catalog and the election are loaded: the heap's limits follow what it holds.
+  applyCenterHeapPolicy();
   // A drill may replay a past night: its clock starts at the given time and runs at real speed.
   // Recorded in the store, so that `openprep cut` and every other command of the drill, and
   // the other nodes, run on the same simulated clock (src/center/drill_clock.ts).

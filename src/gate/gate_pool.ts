@@ -11,7 +11,7 @@ import type { QualityReport } from './judge.ts';
 
 interface Job {
   readonly id: number;
-  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly bytes: Uint8Array;
   readonly claimedKey: string | undefined;
   readonly resolve: (report: QualityReport) => void;
   readonly reject: (error: Error) => void;
@@ -86,18 +86,20 @@ export class QualityGatePool {
       const job = this.#queue.shift();
       if (job === undefined) return;
       slot.jobs.set(job.id, job);
-      slot.worker.postMessage({ id: job.id, bytes: job.bytes, claimedKey: job.claimedKey }, [
-        job.bytes.buffer,
-      ]);
+      // Copied only now, for the worker to own: the queue holds the callers' bytes, not copies.
+      const bytes = new Uint8Array(job.bytes);
+      slot.worker.postMessage({ id: job.id, bytes, claimedKey: job.claimedKey }, [bytes.buffer]);
     }
   }
 
-  /** Judges one image (the bytes are copied to the worker; the caller's buffer is untouched). */
+  /**
+   * Judges one image. The bytes are copied to the worker when it takes them, so the caller's
+   * buffer is left as it is and must stay so until the answer.
+   */
   assess(bytes: Uint8Array, claimedKey?: string): Promise<QualityReport> {
     if (this.#closed) return Promise.reject(new Error('the quality gate pool is closed'));
-    const copy = new Uint8Array(bytes);
     return new Promise<QualityReport>((resolve, reject) => {
-      this.#queue.push({ id: ++this.#next, bytes: copy, claimedKey, resolve, reject });
+      this.#queue.push({ id: ++this.#next, bytes, claimedKey, resolve, reject });
       this.#dispatch();
     });
   }

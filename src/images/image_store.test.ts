@@ -61,6 +61,26 @@ describe('image store', () => {
     assert.deepEqual(await stagedFiles(images), []);
   });
 
+  test('an image the caller holds (intake with the gate) is never staged to a file; past what it holds, it is', async () => {
+    const images = await store();
+    const image = pngOfSize(3 * 1024 * 1024, 4);
+    const held = await images.stage(upload(image), LIMITS, 4 * 1024 * 1024);
+    assert.ok(held.ok, held.ok ? '' : held.message);
+    assert.deepEqual(await stagedFiles(images), [], 'nothing written before the gate');
+    assert.deepEqual(await held.value.read(), image);
+    await held.value.discard();
+    assert.deepEqual(await stagedFiles(images), []);
+    const other = pngOfSize(3 * 1024 * 1024, 5);
+    const spilled = await images.stage(upload(other), LIMITS, 2 * 1024 * 1024);
+    assert.ok(spilled.ok, spilled.ok ? '' : spilled.message);
+    assert.equal((await stagedFiles(images)).length, 1, 'past 2 MiB, the upload went to its staging file');
+    assert.deepEqual(await spilled.value.read(), other);
+    const stored = await spilled.value.commit();
+    assert.ok(stored.ok);
+    assert.deepEqual(await readFile(stored.value), other);
+    assert.deepEqual(await stagedFiles(images), []);
+  });
+
   test('a short file left under the name by a crash is replaced; an identical one is kept', async () => {
     const images = await store();
     const image = pngOfSize(100_000, 3);

@@ -1,9 +1,9 @@
 /**
  * Acta uploads on their way into the blob store (blob_store.ts): an upload is hashed and
- * measured as it arrives and checked; a usual one (up to 1 MiB) is kept in memory, a larger
- * one is streamed to a staging file in `<root>/staging`. Committing puts it in the blob store
- * under its content address; only once that resolves is it durable, and only then may a
- * receipt be signed.
+ * measured as it arrives and checked; a usual one (up to 1 MiB, or as much as the caller
+ * holds) is kept in memory, a larger one is streamed to a staging file in `<root>/staging`.
+ * Committing puts it in the blob store under its content address; only once that resolves is
+ * it durable, and only then may a receipt be signed.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
@@ -110,7 +110,17 @@ export class ImageStore {
    * Streams an upload to a staging file, refusing it as soon as it passes `maxBytes` (the rest
    * is not read into memory or disk), then checks it is a JPEG or PNG within `maxPixels`.
    */
-  async stage(body: Readable, limits: ImageLimits): Promise<Result<StagedImage, ImageError>> {
+  async stage(
+    body: Readable,
+    limits: ImageLimits,
+    /**
+     * Uploads up to this many bytes are held in memory, not written to a staging file: intake
+     * with the quality gate holds every image in memory for the gate's workers anyway, and a
+     * large one staged was written, fsynced and read back before the gate saw it
+     * (docs/benchmarks.md).
+     */
+    holdBytes = SPILL_BYTES,
+  ): Promise<Result<StagedImage, ImageError>> {
     const file = path.join(this.#staging, `${process.pid}-${Date.now()}-${this.#counter++}.part`);
     const hash = createHash('sha256');
     const head: Buffer[] = [];
@@ -160,7 +170,7 @@ export class ImageStore {
         }
         pending.push(chunk);
         pendingLength += chunk.length;
-        if (pendingLength >= SPILL_BYTES) await flush();
+        if (pendingLength >= SPILL_BYTES && (fd !== null || bytes > holdBytes)) await flush();
       }
       if (failure === null && (body as Readable & { truncated?: boolean }).truncated === true)
         failure = err('too-large', `the image is larger than ${limits.maxBytes} bytes`);

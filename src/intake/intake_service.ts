@@ -277,7 +277,13 @@ export class IntakeService {
   /** Second step: the image, streamed to disk within the limits, then the package committed. */
   async receive(checked: CheckedPackage, body: Readable): Promise<Result<Accepted, IntakeRefusal>> {
     const { pkg, device } = checked;
-    const staged = await this.#images.stage(body, this.#limits);
+    // With the gate, the image is wanted in memory: held there as it arrives, up to the limit
+    // (what the gate's queue would hold anyway), and written once, by commit, if accepted.
+    const staged = await this.#images.stage(
+      body,
+      this.#limits,
+      this.#gate === null ? undefined : this.#limits.maxBytes,
+    );
     if (!staged.ok) return this.#refuse(staged.code, staged.message, pkg);
     const image = staged.value;
     if (image.sha256 !== pkg.header.imageSha256) {
