@@ -14,7 +14,9 @@
  * `openprep quality evaluate --realistic`) that the gate accepts; those it refuses or sends to
  * review are counted apart. The actas are rendered once and cached under the OS temp folder,
  * keyed by the renderer's inputs and sources. `gate_capacity_ratio` divides that by the gate's own
- * throughput on the same accepted images and cores (its worker pool, in this process).
+ * throughput on the same accepted images and cores (its worker pool, in this process, under
+ * serve's heap policy). Where the cores go is printed beside it: CPU milliseconds per package of
+ * `serve` and of the clients, per image of the gate alone, and the same by thread (from /proc).
  *
  * Everything the bench starts — the `serve` processes, its temporary folders — is stopped and
  * removed on success, on failure and on SIGINT/SIGTERM (bench/intake.test.ts proves it).
