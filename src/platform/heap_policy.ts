@@ -5,8 +5,9 @@
  * generation, and V8 then starts a full collection at every slow allocation: about three a
  * second at the gate's pace, each marking the whole heap (150–190 ms of background CPU): a fifth
  * of serve's CPU (docs/benchmarks.md, "Intake with the quality gate on"). Letting the heap grow to
- * four times what survives a collection costs ~120 MB more at most on a machine sized in GiB, and
- * cut those collections from 44 to 16 in the same run.
+ * four times what survives a collection costs at most three times the live heap more (~120 MB
+ * at a state's scale; V8 still keeps under its maximum heap), and cut those collections from 44
+ * to 16 in the same run.
  */
 import process from 'node:process';
 import v8 from 'node:v8';
