@@ -1,9 +1,10 @@
 /**
  * The center's heap policy. `serve` keeps a heap of ~40 MB (the catalog, the election, the
  * store's caches) and takes image bodies of ~2 MB, tens at once. With V8's own growing factor the
- * old generation's limit sat so close to that heap that the room left was less than the young
- * generation, and V8 then starts a full collection at every slow allocation: about three a
- * second at the gate's pace, each marking the whole heap (150–190 ms of background CPU): a fifth
+ * old generation's limit sat close above that heap (77 MB for 37), and V8 kept scheduling full
+ * collections from a task with ~1 MB allocated on the heap between two (its trace; our reading is
+ * that the room left was under V8's young-generation threshold): about three a second at the
+ * gate's pace, each marking the whole heap (150–190 ms of background CPU): a fifth
  * of serve's CPU (docs/benchmarks.md, "Intake with the quality gate on"). Letting the heap grow to
  * four times what survives a collection costs at most three times the live heap more (~120 MB
  * at a state's scale; V8 still keeps under its maximum heap), and cut those collections from 44
