@@ -83,7 +83,9 @@ export const serveConfigSchema = z
           .min(1)
           .max(100_000)
           .default(512)
-          .describe('Uploads handled at once; beyond it, 503 with Retry-After.'),
+          .describe(
+            "Uploads handled at once; beyond it, 503 with Retry-After. With the quality gate on, each one's image is held in memory until it is judged and stored, so memory for images is at most `maxInFlight` × `maxImageBytes` (the worst case: every device sending its largest scan at once).",
+          ),
         qualityGate: z
           .enum(['enforce', 'off'])
           .default('enforce')
