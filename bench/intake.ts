@@ -22,9 +22,11 @@
  * removed on success, on failure and on SIGINT/SIGTERM (bench/intake.test.ts proves it).
  * OPENPREP_BENCH_NODES=N starts N `serve` processes on the one data folder (one signing
  * checkpoints); OPENPREP_BENCH_DATABASE_URL=postgresql://… puts the store on PostgreSQL;
- * OPENPREP_BENCH_FAIL=after-serve fails on purpose once the first `serve` listens (for the test).
+ * OPENPREP_BENCH_FAIL=after-serve fails on purpose once the first `serve` listens (for the test);
+ * OPENPREP_BENCH_CENTER_CPUS=0 puts the center (`serve`, and the gate timed alone) on those cores
+ * and the clients on the rest.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
@@ -188,6 +190,37 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 const nodeCount = Number(process.env['OPENPREP_BENCH_NODES'] ?? 1);
+
+/**
+ * OPENPREP_BENCH_CENTER_CPUS=0 (a `taskset` list): the center — `serve`, and the gate when it is
+ * timed alone — on those cores, the clients on the others, as at a real center whose devices are
+ * other machines. Unset, everything shares every core.
+ */
+const centerCpus = process.env['OPENPREP_BENCH_CENTER_CPUS'] ?? null;
+const allCpus = `0-${os.cpus().length - 1}`;
+const clientCpus = (() => {
+  if (centerCpus === null) return null;
+  const center = new Set<number>();
+  for (const part of centerCpus.split(',')) {
+    const [from, to] = part.split('-').map(Number);
+    if (from === undefined || !Number.isInteger(from))
+      throw new Error(`bad OPENPREP_BENCH_CENTER_CPUS ${centerCpus}`);
+    for (let c = from; c <= (to ?? from); c++) center.add(c);
+  }
+  const rest = os
+    .cpus()
+    .map((_, i) => i)
+    .filter((c) => !center.has(c));
+  if (rest.length === 0)
+    throw new Error(`OPENPREP_BENCH_CENTER_CPUS ${centerCpus} leaves no core for the clients`);
+  return rest.join(',');
+})();
+
+/** Puts every thread of this process on `cpus` (threads started later inherit it). */
+function pinSelf(cpus: string): void {
+  const run = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`taskset ${cpus} failed: ${run.stderr}`);
+}
 const multipartForm = process.env['OPENPREP_BENCH_FORM'] === 'multipart';
 const boundary = 'openprep-bench-boundary';
 
@@ -231,8 +264,9 @@ function prepare(
 async function startNodes(data: string, start: number, gate: 'off' | 'enforce') {
   const startNode = async (index: number) => {
     const server: Server = spawn(
-      process.execPath,
+      centerCpus === null ? process.execPath : 'taskset',
       [
+        ...(centerCpus === null ? [] : ['-c', centerCpus, process.execPath]),
         ...(process.env['OPENPREP_BENCH_PROFILE']
           ? ['--cpu-prof', '--cpu-prof-dir', process.env['OPENPREP_BENCH_PROFILE']]
           : []),
@@ -456,6 +490,8 @@ async function cachedActas(
  */
 async function gateThroughput(images: readonly { bytes: Buffer; key: string }[]) {
   applyCenterHeapPolicy();
+  // On the center's cores, as serve's gate: its pool has as many workers as they are.
+  if (centerCpus !== null) pinSelf(centerCpus);
   const gate = new QualityGatePool();
   cleanups.push(() => gate.close());
   try {
@@ -479,6 +515,7 @@ async function gateThroughput(images: readonly { bytes: Buffer; key: string }[])
     };
   } finally {
     await gate.close();
+    if (clientCpus !== null) pinSelf(clientCpus);
   }
 }
 
@@ -502,6 +539,7 @@ const useSchema = (name: string) => {
 const deviceIds = Array.from({ length: clients }, (_, i) => `CATD-BENCH-${i}`);
 
 try {
+  if (clientCpus !== null) pinSelf(clientCpus);
   // Gate off. A state-sized election, one scanner of CATD-1 (which serves the whole catalog) per client.
   const offData = path.join(work, 'gate-off');
   await mkdir(offData);
@@ -613,6 +651,8 @@ try {
       clients,
       form: multipartForm ? 'multipart' : 'image body',
       nodes: nodeCount,
+      center_cpus: centerCpus ?? allCpus,
+      client_cpus: clientCpus ?? allCpus,
       store: databaseUrl === undefined ? 'sqlite' : 'postgresql',
       image_bytes: IMAGE_BYTES,
       statuses: Object.fromEntries(off.statuses),
