@@ -9,6 +9,7 @@
  * whole night ≤ 600 s, first cut ≤ 30 s, startup ≤ 1 s. The data folder is deleted at the end;
  * `--record FILE` keeps the demo's output there, each line with its time.
  */
+import { statCpuSeconds } from './proc_cpu.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -71,8 +72,7 @@ let buffered = '';
 /** The demo's CPU time (user + system, all threads) so far, from /proc: what the night costs whatever else runs. */
 const cpuSeconds = (): number | null => {
   try {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
   } catch {
     return null;
   }

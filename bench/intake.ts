@@ -37,6 +37,7 @@ import type { Readable } from 'node:stream';
 import { actasEsperadas } from '../src/domain/actas_esperadas.ts';
 import { QualityGatePool } from '../src/gate/gate_pool.ts';
 import { applyCenterHeapPolicy } from '../src/platform/heap_policy.ts';
+import { perThread, processCpuSeconds, threadCpuSeconds } from './proc_cpu.ts';
 import { renderRealisticSet } from '../src/sim/acta_images/realistic/realistic_set.ts';
 import { generateCatalog } from '../src/sim/catalog_generator.ts';
 import { defaultElectionDefinition } from '../src/sim/default_election.ts';
@@ -90,75 +91,6 @@ for (const [signal, code] of [
     void cleanUp().finally(() => process.exit(code));
   });
 }
-
-/**
- * CPU seconds (user + system) a process has used so far, from /proc (Linux; null elsewhere): the
- * `serve` nodes' and the clients' share of the cores, apart, since both run on the same ones.
- */
-async function processCpuSeconds(pid: number | undefined): Promise<number | null> {
-  if (pid === undefined) return null;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces), from the third on.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-/**
- * CPU seconds by thread name (Linux; empty elsewhere): the main thread, the gate's workers
- * (`WorkerThread`), V8's helpers (`V8Worker`: garbage collection, compilers), libvips' and libuv's
- * pools, where the per-package cost goes.
- */
-async function threadCpuSeconds(
-  pid: number | undefined,
-): Promise<Map<string, { name: string; seconds: number }>> {
-  const threads = new Map<string, { name: string; seconds: number }>();
-  if (pid === undefined) return threads;
-  let tids: string[];
-  try {
-    tids = await readdir(`/proc/${pid}/task`);
-  } catch {
-    return threads;
-  }
-  for (const tid of tids) {
-    try {
-      const [name, stat] = await Promise.all([
-        readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8'),
-        readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8'),
-      ]);
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.set(tid, {
-        name: name.trim(),
-        seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
-      });
-    } catch {
-      // A thread that ended between the listing and the read.
-    }
-  }
-  return threads;
-}
-
-/** Milliseconds per item by thread name between two readings of threadCpuSeconds. */
-function perThread(
-  before: Map<string, { name: string; seconds: number }>,
-  after: Map<string, { name: string; seconds: number }>,
-  items: number,
-): Record<string, number> {
-  const byName: Record<string, number> = {};
-  for (const [tid, { name, seconds }] of after)
-    byName[name] = (byName[name] ?? 0) + seconds - (before.get(tid)?.seconds ?? 0);
-  return Object.fromEntries(
-    Object.entries(byName)
-      .filter(([, seconds]) => seconds > 0)
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, seconds]) => [name, Math.round((seconds / items) * 10000) / 10]),
-  );
-}
-
-/** USER_HZ: 100 on every Linux Node supports. */
-const CLOCK_TICKS = 100;
 
 function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
@@ -489,7 +421,6 @@ async function cachedActas(
  * governs the pool's workers there.
  */
 async function gateThroughput(images: readonly { bytes: Buffer; key: string }[]) {
-  applyCenterHeapPolicy();
   // On the center's cores, as serve's gate: its pool has as many workers as they are.
   if (centerCpus !== null) pinSelf(centerCpus);
   const gate = new QualityGatePool();
@@ -519,6 +450,8 @@ async function gateThroughput(images: readonly { bytes: Buffer; key: string }[])
   }
 }
 
+// Once, for the gate's own runs: the policy serve runs under (gateThroughput says why).
+applyCenterHeapPolicy();
 const work = await mkdtemp(path.join(os.tmpdir(), 'openprep-bench-intake-'));
 cleanups.push(() => rm(work, { recursive: true, force: true }));
 process.stderr.write(`intake: work folder ${work}\n`);

@@ -13,6 +13,7 @@
  * the same images; a sequential write of the final cut's bytes). OPENPREP_BENCH_ACTAS=N
  * limits the night to its first N actas (a quick run).
  */
+import { statCpuSeconds } from './proc_cpu.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -81,8 +82,7 @@ function cutInChild(root: string, cutTime: number, final = false) {
 
 /** The CPU time a process has used so far, in milliseconds (Linux /proc; clock ticks of 10 ms). */
 async function cpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return statCpuSeconds(await readFile(`/proc/${pid}/stat`, 'utf8')) * 1000;
 }
 
 /**
