@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { BufferPool } from '../platform/buffer_pool.ts';
 import type { QualityReport } from './judge.ts';
 
 interface Job {
@@ -39,6 +40,11 @@ const PER_WORKER = 2;
 export class QualityGatePool {
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
+  /**
+   * The workers' copies, sent back with each answer and reused (platform/buffer_pool.ts): at most
+   * two a worker are out at once.
+   */
+  readonly #memory = new BufferPool();
   #next = 0;
   #closed = false;
 
@@ -52,15 +58,20 @@ export class QualityGatePool {
   #spawn(slot: () => Slot): Worker {
     const worker = new Worker(new URL('./gate_worker.ts', import.meta.url));
     worker.unref(); // an idle pool never keeps a process alive
-    worker.on('message', (message: { id: number; report?: QualityReport; error?: string }) => {
-      const s = slot();
-      const job = s.jobs.get(message.id);
-      if (s.worker !== worker || job === undefined) return;
-      s.jobs.delete(message.id);
-      if (message.report !== undefined) job.resolve(message.report);
-      else job.reject(new Error(`quality gate worker: ${message.error ?? 'no answer'}`));
-      this.#dispatch();
-    });
+    worker.on(
+      'message',
+      (message: { id: number; report?: QualityReport; error?: string; bytes?: Uint8Array }) => {
+        // The worker is done with the copy it was lent (gate_worker.ts sends it back last).
+        if (message.bytes !== undefined) this.#memory.give(message.bytes);
+        const s = slot();
+        const job = s.jobs.get(message.id);
+        if (s.worker !== worker || job === undefined) return;
+        s.jobs.delete(message.id);
+        if (message.report !== undefined) job.resolve(message.report);
+        else job.reject(new Error(`quality gate worker: ${message.error ?? 'no answer'}`));
+        this.#dispatch();
+      },
+    );
     const fail = (error: Error) => {
       const s = slot();
       if (s.worker !== worker) return;
@@ -86,8 +97,10 @@ export class QualityGatePool {
       const job = this.#queue.shift();
       if (job === undefined) return;
       slot.jobs.set(job.id, job);
-      // Copied only now, for the worker to own: the queue holds the callers' bytes, not copies.
-      const bytes = new Uint8Array(job.bytes);
+      // Copied only now, for the worker to hold until it answers: the queue holds the callers'
+      // bytes, not copies.
+      const bytes = this.#memory.take(job.bytes.length);
+      bytes.set(job.bytes);
       slot.worker.postMessage({ id: job.id, bytes, claimedKey: job.claimedKey }, [bytes.buffer]);
     }
   }

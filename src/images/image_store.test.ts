@@ -81,6 +81,33 @@ describe('image store', () => {
     assert.deepEqual(await stagedFiles(images), []);
   });
 
+  test('held memory is reused once an image is committed or discarded, and each image is stored as itself', async () => {
+    const images = await store();
+    const first = pngOfSize(1_500_000, 6);
+    const held = await images.stage(upload(first), LIMITS, LIMITS.maxBytes);
+    assert.ok(held.ok, held.ok ? '' : held.message);
+    const firstMemory = (await held.value.read()).buffer;
+    const firstStored = await held.value.commit();
+    assert.ok(firstStored.ok);
+    await assert.rejects(held.value.read(), /after it was committed/);
+    // The next upload of that size lands in the same memory, over the first one's bytes.
+    const second = pngOfSize(1_400_000, 7);
+    const next = await images.stage(upload(second), LIMITS, LIMITS.maxBytes);
+    assert.ok(next.ok, next.ok ? '' : next.message);
+    assert.equal((await next.value.read()).buffer, firstMemory);
+    assert.deepEqual(await next.value.read(), second);
+    const secondStored = await next.value.commit();
+    assert.ok(secondStored.ok);
+    assert.deepEqual(await readFile(firstStored.value), first);
+    assert.deepEqual(await readFile(secondStored.value), second);
+    // A discarded one is given back too, and never committed after.
+    const third = await images.stage(upload(pngOfSize(1_300_000, 8)), LIMITS, LIMITS.maxBytes);
+    assert.ok(third.ok);
+    assert.equal((await third.value.read()).buffer, firstMemory);
+    await third.value.discard();
+    await assert.rejects(third.value.commit(), /after it was discarded/);
+  });
+
   test('a short file left under the name by a crash is replaced; an identical one is kept', async () => {
     const images = await store();
     const image = pngOfSize(100_000, 3);

@@ -84,7 +84,7 @@ export const serveConfigSchema = z
           .max(100_000)
           .default(512)
           .describe(
-            "Uploads handled at once; beyond it, 503 with Retry-After. With the quality gate on, each one's image is held in memory until it is judged and stored, so memory for images is at most `maxInFlight` × `maxImageBytes` (the worst case: every device sending its largest scan at once).",
+            "Uploads handled at once; beyond it, 503 with Retry-After. With the quality gate on, each one's image is held in memory until it is judged and stored, so memory for images is at most `maxInFlight` × `maxImageBytes` (the worst case: every device sending its largest scan at once), plus up to 256 MiB kept between bursts for the next images (docs/intake.md).",
           ),
         qualityGate: z
           .enum(['enforce', 'off'])
