@@ -88,7 +88,7 @@ export class ImageStore {
   /**
    * Memory for the uploads held until commit, reused from one to the next (platform/buffer_pool.ts).
    * Up to 256 MiB of it is kept unused between bursts: about a hundred acta images, what a busy
-   * center has in flight; fresh memory costs ~20 ms of CPU an image to fault in under load.
+   * center has in flight; fresh memory costs of the order of 15 ms of CPU a body to fault in under load.
    */
   readonly #memory = new BufferPool({ maxIdleBytes: 256 * 1024 * 1024 });
   #counter = 0;

@@ -1,7 +1,8 @@
 /**
  * Memory for image bodies, taken and given back rather than allocated for each image. An acta
  * image is ~2 MB: a fresh Buffer that size is mapped anew by the C allocator and faulted in page
- * by page as it is filled (512 faults, 2–5 ms of CPU a buffer on the standard machine:
+ * by page as it is filled (512 faults: 0.5–2 ms of CPU a buffer on the quiet standard machine,
+ * of the order of 15 ms under the intake bench's load:
  * docs/benchmarks.md), and its size counts as V8 external memory, whose growth schedules full
  * collections of the whole heap. Intake holds every image in memory while the gate judges it
  * and copies it once more for a gate worker: reused memory spares both.
