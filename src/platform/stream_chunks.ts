@@ -23,7 +23,6 @@ export interface Chunks {
 
 export function chunksOf(body: Readable): Chunks {
   const queue: Buffer[] = [];
-  let head = 0;
   let queued = 0;
   let ended = false;
   let stopped = false;
@@ -63,13 +62,9 @@ export function chunksOf(body: Readable): Chunks {
   return {
     async next() {
       for (;;) {
-        if (head < queue.length) {
-          const chunk = queue[head]!;
-          queue[head++] = EMPTY;
-          if (head === queue.length) {
-            queue.length = 0;
-            head = 0;
-          }
+        // A short queue (1 MiB of 64 KiB chunks at most before the stream pauses): shift is cheap.
+        const chunk = queue.shift();
+        if (chunk !== undefined) {
           queued -= chunk.length;
           if (queued < HIGH_WATER && !stopped && !ended && body.isPaused()) body.resume();
           return chunk;
@@ -92,12 +87,9 @@ export function chunksOf(body: Readable): Chunks {
       body.off('error', onError);
       body.on('error', ignore);
       queue.length = 0;
-      head = 0;
       notify();
     },
   };
 }
-
-const EMPTY = Buffer.alloc(0);
 
 function ignore(): void {}
